@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const SNOWFLAKE = /^\d{17,20}$/;
+
+/** A Discord snowflake id, as a string (numbers lose precision past 2^53). */
+const snowflake = z
+  .string({
+    error: (iss) =>
+      iss.input === undefined
+        ? 'required: expected a snowflake string'
+        : typeof iss.input === 'number'
+          ? 'expected a snowflake string: quote the id ("123…") so YAML keeps every digit'
+          : 'expected a snowflake string',
+  })
+  .regex(SNOWFLAKE, 'expected a snowflake string (17-20 digits)');
+
+/** A Prometheus-style duration ("30s", "5m", "1h30m"), turned into milliseconds. */
+const duration = (min = 1, max = 365 * 86_400_000) =>
+  z.string({ error: 'expected a duration like 30s, 5m or 1h' }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m or 1h, got "${text}"` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration between ${min}ms and ${max}ms, got "${text}"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** An http(s) base URL; a trailing slash is dropped. */
+const baseUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+/** YAML or ${ENV} interpolation can give "true"/"8080" as strings. */
+const bool = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean({ error: 'expected true or false' }),
+);
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+    z.number({ error: 'expected a number' }).int('expected an integer').min(min).max(max),
+  );
+
+/** Which alert label feeds which Loki stream label when building a log selector. */
+export const DEFAULT_LOG_LABEL_MAP: Record<string, string> = {
+  container: 'container_name',
+  name: 'container_name',
+  container_name: 'container_name',
+  compose_service: 'compose_service',
+  instance: 'host',
+  host: 'host',
+  job: 'job',
+};
+
+const serverSchema = z
+  .object({
+    host: z.string().min(1).default('0.0.0.0'),
+    port: int(0, 65535).default(8080),
+    bodyLimit: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  })
+  .prefault({});
+
+const webhookSchema = z
+  .object({
+    token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
+    insecure: bool.default(false),
+    hmacSecret: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
+    hmacHeader: z.string().min(1).default('X-Grafana-Alerting-Signature'),
+    /** When set, the signature covers `timestamp + ":" + body` and the timestamp comes from this header. */
+    hmacTimestampHeader: z.string().min(1).optional(),
+    /** How old a signed timestamp may be before the request is refused. */
+    hmacMaxSkew: duration(1000).prefault('5m'),
+  })
+  .prefault({});
+
+const discordSchema = z.object({
+  token: z.string({ error: 'expected the bot token' }).min(20, 'expected the bot token'),
+  applicationId: snowflake,
+  alertChannelId: snowflake,
+  apiBaseUrl: baseUrl.default('https://discord.com/api'),
+});
+
+const enrichmentSchema = z
+  .object({
+    lookback: duration().prefault('30m'),
+    logWindow: duration().prefault('5m'),
+    timeout: duration(100, 120_000).prefault('5s'),
+    /** Most recent log lines shown in an alert. */
+    logLines: int(0, 20).default(5),
+    /** LogQL regex line filter for error-like lines. */
+    logFilter: z.string().min(1).default('(?i)(error|exception|fatal|panic|critical|fail)'),
+    logLabelMap: z.record(z.string(), z.string().regex(/^[a-zA-Z_]\w*$/, 'expected a Loki label name')).default(DEFAULT_LOG_LABEL_MAP),
+    /** Alerts of one group that get their own queries; the rest are listed without enrichment. */
+    maxAlerts: int(1, 25).default(5),
+  })
+  .prefault({});
+
+const deliverySchema = z
+  .object({
+    minBackoff: duration(10).prefault('1s'),
+    maxBackoff: duration(1000).prefault('5m'),
+    /** How often the outbox is polled when idle. */
+    pollInterval: duration(10, 60_000).prefault('1s'),
+  })
+  .prefault({});
+
+/** The whole configuration file. */
+export const configSchema = z
+  .object({
+    server: serverSchema,
+    webhook: webhookSchema,
+    prometheus: z.object({ url: baseUrl }),
+    loki: z.object({ url: baseUrl }),
+    alertmanager: z.object({ url: baseUrl }).optional(),
+    grafana: z.object({ url: baseUrl }).optional(),
+    discord: discordSchema,
+    storage: z.object({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
+    enrichment: enrichmentSchema,
+    delivery: deliverySchema,
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    if (!cfg.webhook.token && !cfg.webhook.insecure) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhook', 'token'],
+        message: 'required: set webhook.token (for example ${VIGIL_WEBHOOK_TOKEN}), or webhook.insecure: true to accept unauthenticated webhooks',
+      });
+    }
+  });
+
+/** Validated configuration, durations in milliseconds. */
+export type Config = z.output<typeof configSchema>;

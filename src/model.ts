@@ -1,0 +1,41 @@
+/** Where a notification came from. */
+export type AlertSource = 'grafana' | 'alertmanager';
+
+/** Firing or resolved, as both Grafana and Alertmanager say it. */
+export type AlertStatus = 'firing' | 'resolved';
+
+/** One alert, normalised from either webhook format. */
+export interface Alert {
+  /** Grafana's or Alertmanager's fingerprint, or a stable hash of the sorted labels. */
+  fingerprint: string;
+  status: AlertStatus;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: Date;
+  /** Undefined while firing (the senders use 0001-01-01 for "no end"). */
+  endsAt?: Date;
+  generatorURL?: string;
+  source: AlertSource;
+  /** Grafana's evaluated values by refId (B, C, ...); absent for Alertmanager. */
+  values?: Record<string, number>;
+  /** The PromQL expression carried by the generatorURL (`g0.expr=`), when there is one. */
+  expr?: string;
+  silenceURL?: string;
+  dashboardURL?: string;
+  panelURL?: string;
+}
+
+/** One webhook delivery: a group of alerts sent together. */
+export interface Notification {
+  source: AlertSource;
+  receiver: string;
+  status: AlertStatus;
+  /** The sender's group key; identifies the incident the alerts belong to. */
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  commonAnnotations: Record<string, string>;
+  externalURL?: string;
+  truncatedAlerts: number;
+  alerts: Alert[];
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // e2e suites start real Prometheus/Alertmanager processes; keep files from fighting over CPU.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
