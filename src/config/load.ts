@@ -92,7 +92,11 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   const errors: string[] = [];
   const interpolated = interpolateTree(raw, [], refs, env, errors);
   const parsed = configSchema.safeParse(interpolated);
-  if (!parsed.success) errors.push(...formatIssues(parsed.error.issues));
+  if (!parsed.success) {
+    // A key whose variable is unset already has the one error that matters.
+    const unset = new Set(errors.map((e) => e.slice(0, e.indexOf(': '))));
+    errors.push(...formatIssues(parsed.error.issues).filter((e) => !unset.has(e.slice(0, e.indexOf(': ')))));
+  }
   if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] };
   return { ok: true, config: parsed.data! };
 }

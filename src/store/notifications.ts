@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import type { Alert, Notification } from '../model.js';
+
+/** Table of received webhook notifications: the durable intake queue the pipeline works through. */
+export const NOTIFICATIONS_SQL = `
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY,
+  dedup_key TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+  decision TEXT,
+  error TEXT,
+  received_at INTEGER NOT NULL,
+  processed_at INTEGER
+);
+CREATE INDEX notifications_pending ON notifications (status, id);
+`;
+
+/** A stored notification waiting for (or done with) the pipeline. */
+export interface StoredNotification {
+  id: number;
+  receivedAt: Date;
+  notification: Notification;
+}
+
+/**
+ * Identity of a delivery: the same group with the same alerts in the same states.
+ * Grafana HA peers and sender retries produce the same key, so they are stored once.
+ */
+export function dedupKey(n: Notification): string {
+  const alerts = n.alerts
+    .map((a) => [a.fingerprint, a.status, a.startsAt.toISOString(), a.endsAt?.toISOString() ?? ''].join('|'))
+    .sort();
+  return createHash('sha256')
+    .update(JSON.stringify([n.source, n.receiver, n.groupKey, alerts]))
+    .digest('hex');
+}
+
+/** Serialises a notification for storage (dates as ISO strings). */
+export function serialiseNotification(n: Notification): string {
+  return JSON.stringify(n);
+}
+
+/** Revives a stored notification, turning ISO strings back into dates. */
+export function deserialiseNotification(text: string): Notification {
+  const raw = JSON.parse(text) as Notification & { alerts: Array<Alert & { startsAt: string; endsAt?: string }> };
+  return {
+    ...raw,
+    alerts: raw.alerts.map((a) => ({
+      ...a,
+      startsAt: new Date(a.startsAt),
+      ...(a.endsAt ? { endsAt: new Date(a.endsAt) } : {}),
+    })),
+  };
+}
+
+/** Stores a notification unless an identical one is already stored; durable once this returns. */
+export function insertNotification(
+  db: Database,
+  n: Notification,
+  receivedAt: Date,
+): { id: number; duplicate: boolean } {
+  const key = dedupKey(n);
+  const result = db
+    .prepare(
+      `INSERT INTO notifications (dedup_key, source, group_key, body, received_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+    )
+    .run(key, n.source, n.groupKey, serialiseNotification(n), receivedAt.getTime());
+  if (result.changes === 1) return { id: Number(result.lastInsertRowid), duplicate: false };
+  const row = db.prepare('SELECT id FROM notifications WHERE dedup_key = ?').get(key) as { id: number };
+  return { id: row.id, duplicate: true };
+}
+
+/** The oldest notification the pipeline has not finished with. */
+export function nextPendingNotification(db: Database): StoredNotification | undefined {
+  const row = db
+    .prepare(`SELECT id, body, received_at FROM notifications WHERE status = 'pending' ORDER BY id LIMIT 1`)
+    .get() as { id: number; body: string; received_at: number } | undefined;
+  if (!row) return undefined;
+  return { id: row.id, receivedAt: new Date(row.received_at), notification: deserialiseNotification(row.body) };
+}
+
+/** Records the pipeline's outcome for a notification. */
+export function finishNotification(
+  db: Database,
+  id: number,
+  outcome: { status: 'done' | 'failed'; decision: string; error?: string },
+  now: Date,
+): void {
+  db.prepare(`UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`).run(
+    outcome.status,
+    outcome.decision,
+    outcome.error ?? null,
+    now.getTime(),
+    id,
+  );
+}
+
+/** Number of notifications still waiting for the pipeline. */
+export function pendingNotificationCount(db: Database): number {
+  return (db.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'pending'`).get() as { n: number }).n;
+}

@@ -1,0 +1,132 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDuration, formatDuration } from '../../src/config/duration.js';
+import { interpolate, loadConfig, parseConfig } from '../../src/config/load.js';
+
+const VALID = `
+server:     { host: 0.0.0.0, port: 8080 }
+webhook:    { token: \${VIGIL_WEBHOOK_TOKEN} }
+prometheus: { url: http://prometheus:9090 }
+loki:       { url: http://loki:3100 }
+alertmanager: { url: http://alertmanager:9093 }
+grafana:    { url: http://localhost:3000 }
+discord:
+  token: \${DISCORD_TOKEN}
+  applicationId: "123456789012345678"
+  alertChannelId: "223456789012345678"
+  apiBaseUrl: https://discord.com/api
+storage:    { path: ./data/vigil.db }
+enrichment: { lookback: 30m, logWindow: 5m, timeout: 5s }
+`;
+const ENV = { VIGIL_WEBHOOK_TOKEN: 'a-webhook-token-0123456789', DISCORD_TOKEN: 'bot-token-abcdefghijklmnopqrstuvwxyz' };
+
+function errorsOf(text: string, env: NodeJS.ProcessEnv = ENV): string[] {
+  const r = parseConfig(text, env);
+  if (r.ok) throw new Error('expected errors, config was valid');
+  return r.errors;
+}
+
+describe('parseConfig', () => {
+  it('accepts the documented example with flow mappings around ${VAR}', () => {
+    const r = parseConfig(VALID, ENV);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.webhook.token).toBe(ENV.VIGIL_WEBHOOK_TOKEN);
+    expect(r.config.discord.token).toBe(ENV.DISCORD_TOKEN);
+    expect(r.config.enrichment).toMatchObject({ lookback: 1_800_000, logWindow: 300_000, timeout: 5000 });
+    expect(r.config.alertmanager?.url).toBe('http://alertmanager:9093');
+  });
+
+  it('fills defaults for every optional section', () => {
+    const r = parseConfig(VALID.replace(/^(server|storage|enrichment|alertmanager|grafana):.*$/gm, ''), ENV);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.server).toEqual({ host: '0.0.0.0', port: 8080, bodyLimit: 4 * 1024 * 1024 });
+    expect(r.config.storage.path).toBe('./data/vigil.db');
+    expect(r.config.enrichment.timeout).toBe(5000);
+    expect(r.config.delivery.maxBackoff).toBe(300_000);
+    expect(r.config.alertmanager).toBeUndefined();
+  });
+
+  it('keeps a value full of YAML syntax intact instead of reshaping the document', () => {
+    const r = parseConfig(VALID, { ...ENV, DISCORD_TOKEN: 'tok: "#not-a-comment" }{ x' + 'y'.repeat(20) });
+    expect(r.ok && r.config.discord.token).toBe('tok: "#not-a-comment" }{ x' + 'y'.repeat(20));
+  });
+
+  it.each([
+    ['a snowflake typed as a number', VALID.replace('"223456789012345678"', '223456789012345678'), 'discord.alertChannelId: expected a snowflake string: quote the id'],
+    ['a short snowflake', VALID.replace('"223456789012345678"', '"12"'), 'discord.alertChannelId: expected a snowflake string'],
+    ['a bad duration', VALID.replace('lookback: 30m', 'lookback: 30x'), 'enrichment.lookback: expected a duration like 30s, 5m or 1h, got "30x"'],
+    ['a URL without scheme', VALID.replace('http://loki:3100', 'loki:3100'), 'loki.url: expected an http(s) URL'],
+    ['a port out of range', VALID.replace('port: 8080', 'port: 70000'), 'server.port:'],
+    ['a missing prometheus section', VALID.replace(/^prometheus:.*$/m, ''), 'prometheus: required'],
+  ])('reports %s with its key path', (_name, text, expected) => {
+    expect(errorsOf(text).join('\n')).toContain(expected);
+  });
+
+  it('names the unset environment variable and its key, once', () => {
+    const errors = errorsOf(VALID, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN });
+    expect(errors).toEqual(['discord.token: environment variable DISCORD_TOKEN is not set']);
+  });
+
+  it('refuses a config without a webhook token unless insecure is set, and says how to fix it', () => {
+    const noToken = VALID.replace(/^webhook:.*$/m, '');
+    expect(errorsOf(noToken).join('\n')).toMatch(/webhook\.token: required: set webhook\.token .* or webhook\.insecure: true/);
+    const insecure = parseConfig(noToken + '\nwebhook: { insecure: true }\n', ENV);
+    expect(insecure.ok).toBe(true);
+  });
+
+  it('reports all errors at once', () => {
+    const text = VALID.replace('lookback: 30m', 'lookback: soon').replace('"123456789012345678"', '"abc"');
+    expect(errorsOf(text)).toHaveLength(2);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    expect(errorsOf('server: { port: 8080\n')[0]).toMatch(/^YAML: .*at line \d+, column \d+/);
+  });
+});
+
+describe('interpolate', () => {
+  it.each([
+    ['${A}', { A: 'x' }, 'x'],
+    ['${A:-fallback}', {}, 'fallback'],
+    ['${A:-fallback}', { A: '' }, 'fallback'],
+    ['pre-${A}-post', { A: 'mid' }, 'pre-mid-post'],
+    ['$${A}', { A: 'x' }, '${A}'],
+    ['no vars', {}, 'no vars'],
+  ])('turns %s into the expected text', (text, env, expected) => {
+    expect(interpolate(text, env, () => undefined)).toBe(expected);
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads a file and says when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+    const path = join(dir, 'vigil.yaml');
+    writeFileSync(path, VALID);
+    expect(loadConfig(path, ENV).ok).toBe(true);
+    const missing = loadConfig(join(dir, 'nope.yaml'), ENV);
+    expect(missing).toEqual({ ok: false, errors: [`cannot read config file ${join(dir, 'nope.yaml')}: ENOENT`] });
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+    ['2d', 172_800_000],
+  ])('parses %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', '5', 'm5', '1.5h', '-5m', '5 m'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
+
+  it.each([
+    [850, '850ms'],
+    [125_000, '2m 5s'],
+    [7_500_000, '2h 5m'],
+    [90_061_000, '1d 1h'],
+  ])('formats %d ms as %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
