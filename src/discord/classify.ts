@@ -1,0 +1,125 @@
+// From discord.js (not @discordjs/rest directly): the REST client discord.js uses is the CJS build,
+// and `instanceof` only works against the very same classes.
+import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+
+/** Why a delivery failed, in the terms the outbox acts on. */
+export type DeliveryErrorReason = 'rateLimited' | 'auth' | 'client' | 'server' | 'timeout' | 'network';
+
+/** A delivery error sorted into retry or give up. */
+export interface DeliveryErrorClass {
+  retryable: boolean;
+  reason: DeliveryErrorReason;
+  /** HTTP status, when Discord answered. */
+  status?: number;
+  /** How long Discord asked us to wait, in ms, when it said so (429). */
+  retryAfterMs?: number;
+  /** Short description without request bodies or headers. */
+  message: string;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
+
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  // The REST `timeout` option aborts the request through an AbortController.
+  'UND_ERR_ABORTED',
+  'ABORT_ERR',
+]);
+
+/** Sorts whatever discord.js REST (or undici under it) threw into retryable or not, with a reason. */
+export function classifyDeliveryError(err: unknown): DeliveryErrorClass {
+  if (err instanceof RateLimitError) {
+    return { retryable: true, reason: 'rateLimited', status: 429, retryAfterMs: err.retryAfter, message: rateLimitMessage(err) };
+  }
+  if (err instanceof DiscordAPIError) {
+    return byStatus(err.status, `${withStatus(err.status, err.message)} (code ${err.code})`, retryAfterFromBody(err.rawError));
+  }
+  if (err instanceof HTTPError) return byStatus(err.status, withStatus(err.status, err.message));
+  return byCause(err);
+}
+
+function byStatus(status: number, text: string, retryAfterMs?: number): DeliveryErrorClass {
+  // DiscordAPIError puts one line per invalid field after the summary; keep them, on one line.
+  const message = text.replace(/\s*\n\s*/g, '; ');
+  if (status === 429) {
+    return { retryable: true, reason: 'rateLimited', status, message, ...(retryAfterMs !== undefined && { retryAfterMs }) };
+  }
+  if (status === 401 || status === 403) return { retryable: false, reason: 'auth', status, message };
+  if (status >= 400 && status < 500) return { retryable: false, reason: 'client', status, message };
+  // 5xx, or a status REST should never throw for: Discord misbehaving, worth another try.
+  return { retryable: true, reason: 'server', status, message };
+}
+
+/** Non-HTTP failures: timeouts, sockets, DNS; the code may sit on the error or on its cause. */
+function byCause(err: unknown): DeliveryErrorClass {
+  const message = errorMessage(err);
+  // After a 401, REST drops its token and throws this for every later request.
+  if (/Expected token to be set for this request/.test(message)) {
+    return { retryable: false, reason: 'auth', message };
+  }
+  for (const e of causeChain(err)) {
+    if (e.name === 'AbortError' || e.name === 'TimeoutError' || (e.code !== undefined && TIMEOUT_CODES.has(e.code))) {
+      return { retryable: true, reason: 'timeout', message };
+    }
+    if (e.code !== undefined && (NETWORK_CODES.has(e.code) || e.code.startsWith('UND_ERR_'))) {
+      return { retryable: true, reason: 'network', message };
+    }
+  }
+  // Unknown failure on the way to Discord: assume transient. The outbox backoff bounds the cost,
+  // while giving up would silently drop an alert.
+  return { retryable: true, reason: 'network', message };
+}
+
+interface ErrorLike {
+  name: string;
+  code?: string;
+}
+
+function causeChain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; depth < 5 && cur !== null && typeof cur === 'object'; depth++) {
+    const name = (cur as { name?: unknown }).name;
+    const code = (cur as { code?: unknown }).code;
+    out.push({ name: typeof name === 'string' ? name : '', ...(typeof code === 'string' && { code }) });
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+function retryAfterFromBody(raw: unknown): number | undefined {
+  const seconds = (raw as { retry_after?: unknown } | null)?.retry_after;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : undefined;
+}
+
+function rateLimitMessage(err: RateLimitError): string {
+  return `rate limited on ${err.method.toUpperCase()} ${err.route} (${err.global ? 'global' : err.scope}), retry after ${err.retryAfter}ms`;
+}
+
+/** "500 Internal Server Error"; Discord's own "401: Unauthorized" already starts with it. */
+function withStatus(status: number, message: string): string {
+  return message.startsWith(String(status)) ? message : `${status} ${message}`;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const base = err.message || err.name;
+    return typeof code === 'string' && !base.includes(code) ? `${code}: ${base}` : base;
+  }
+  return String(err);
+}

@@ -1,0 +1,210 @@
+import type { REST } from 'discord.js';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { scrubSecrets, type Logger } from '../log.js';
+import type { Database } from '../store/db.js';
+import { get, markFailed, markRetry, markSent, nextDue, redactTokens, type OutboxRow } from '../store/outbox.js';
+import { classifyDeliveryError } from './classify.js';
+import { editMessage, postMessage } from './rest.js';
+
+/** What the drainer needs. */
+export interface DrainerOptions {
+  db: Database;
+  rest: REST;
+  logger: Logger;
+  now?: () => number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  pollIntervalMs: number;
+  /** Values scrubbed from stored errors and log lines (the bot token). */
+  secrets?: readonly string[];
+  /** Items fetched per query. */
+  batchSize?: number;
+  /** Source of jitter, 0 <= x < 1. */
+  random?: () => number;
+}
+
+/** The outbox delivery loop. */
+export interface Drainer {
+  /** Starts polling the outbox; does nothing if already started. */
+  start(): void;
+  /** Stops polling; resolves once the delivery in flight (if any) is recorded. */
+  stop(): Promise<void>;
+  /** Delivers everything due now, one item at a time; resolves to the number of items attempted. */
+  drainOnce(): Promise<number>;
+  /** Makes a sleeping loop drain now (call after enqueueing). */
+  wake(): void;
+}
+
+/** What one attempt does with Discord. */
+type Plan =
+  | { action: 'wait' }
+  | { action: 'post'; channelId: string; body: RESTPostAPIChannelMessageJSONBody; note?: string }
+  | { action: 'edit'; channelId: string; messageId: string; body: RESTPostAPIChannelMessageJSONBody };
+
+const DEFAULT_BATCH = 20;
+const UNKNOWN_MESSAGE = 10008;
+
+/** Creates the drainer: takes due outbox items in order and delivers them through discord.js REST. */
+export function createDrainer(opts: DrainerOptions): Drainer {
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
+  const { db, logger } = opts;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  let wakeSleeper: (() => void) | undefined;
+  let wokenEarly = false;
+
+  const clean = (text: string) => redactTokens(scrubSecrets(text, secrets));
+
+  /** One attempt at one item; false when it only has to wait (nothing counted). */
+  async function deliver(row: OutboxRow): Promise<boolean> {
+    const attempt = row.attempts + 1;
+    const fields = { outboxId: row.id, kind: row.kind, attempt };
+    try {
+      const plan = planFor(row);
+      if (plan.action === 'wait') return false;
+      if (plan.action === 'post' && plan.note) logger.warn(fields, plan.note);
+      const messageId = await execute(row, plan, fields);
+      markSent(db, row.id, messageId);
+      logger.info({ ...fields, messageId }, 'outbox item delivered');
+    } catch (err) {
+      recordFailure(row, attempt, err);
+    }
+    return true;
+  }
+
+  /** Decides the request for an item from its kind and the state of its target. */
+  function planFor(row: OutboxRow): Plan {
+    const body = row.body as RESTPostAPIChannelMessageJSONBody;
+    if (row.kind === 'create') return { action: 'post', channelId: row.channelId, body };
+    const target = row.targetId === null ? undefined : get(db, row.targetId);
+    if (!target) throw new Error(`target outbox item ${row.targetId} does not exist`);
+    // nextDue already holds these back; a pending target has no message id yet.
+    if (target.status === 'pending') return { action: 'wait' };
+    const { message_reference: _dropped, ...unreferenced } = body;
+    if (target.status === 'failed' || !target.messageId) {
+      return { action: 'post', channelId: row.channelId, body: unreferenced, note: `target ${target.id} failed; posting the ${row.kind} as a new message` };
+    }
+    if (row.kind === 'edit') return { action: 'edit', channelId: target.channelId, messageId: target.messageId, body };
+    return {
+      action: 'post',
+      channelId: row.channelId,
+      body: { ...unreferenced, message_reference: { message_id: target.messageId, fail_if_not_exists: false } },
+    };
+  }
+
+  /** Runs the plan; an edit whose message was deleted in Discord is posted anew instead. */
+  async function execute(row: OutboxRow, plan: Exclude<Plan, { action: 'wait' }>, fields: object): Promise<string> {
+    if (plan.action === 'post') return (await postMessage(opts.rest, plan.channelId, plan.body, nonceFor(row))).id;
+    try {
+      return (await editMessage(opts.rest, plan.channelId, plan.messageId, plan.body)).id;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNKNOWN_MESSAGE) throw err;
+      logger.warn({ ...fields, status: 404 }, 'message to edit no longer exists; posting the edit as a new message');
+      return (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row))).id;
+    }
+  }
+
+  function recordFailure(row: OutboxRow, attempt: number, err: unknown): void {
+    const c = classifyDeliveryError(err);
+    const error = clean(`${c.reason}: ${c.message}`);
+    const fields = { outboxId: row.id, kind: row.kind, attempt, reason: c.reason, status: c.status, error };
+    if (c.retryable) {
+      const delay = c.retryAfterMs !== undefined ? Math.max(1, c.retryAfterMs) : backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs, random);
+      markRetry(db, row.id, error, now() + delay);
+      logger.warn({ ...fields, retryInMs: delay }, 'delivery failed; will retry');
+    } else {
+      markFailed(db, row.id, error);
+      logger.error(fields, 'delivery failed; giving up');
+    }
+  }
+
+  /** One pass: every due item once, re-querying so an item unblocked by a delivery goes too. */
+  async function pass(): Promise<number> {
+    let attempted = 0;
+    const seen = new Set<number>();
+    while (!stopping) {
+      const due = nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH).filter((r) => !seen.has(r.id));
+      if (due.length === 0) break;
+      for (const row of due) {
+        if (stopping) break;
+        seen.add(row.id);
+        if (await deliver(row)) attempted++;
+      }
+    }
+    return attempted;
+  }
+
+  function drainOnce(): Promise<number> {
+    // Passes never overlap: two would deliver the same item twice.
+    const p = chain.then(pass);
+    chain = p.catch(() => undefined);
+    return p;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (wokenEarly) {
+        wokenEarly = false;
+        resolve();
+        return;
+      }
+      const done = () => {
+        clearTimeout(timer);
+        wakeSleeper = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakeSleeper = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      try {
+        await drainOnce();
+      } catch (err) {
+        logger.error({ error: clean(err instanceof Error ? err.message : String(err)) }, 'outbox drain pass failed');
+      }
+      if (!stopping) await sleep(opts.pollIntervalMs);
+    }
+  }
+
+  return {
+    start() {
+      if (loop) return;
+      stopping = false;
+      loop = run();
+    },
+    async stop() {
+      stopping = true;
+      wakeSleeper?.();
+      await loop;
+      await chain;
+      loop = undefined;
+    },
+    drainOnce,
+    wake() {
+      if (wakeSleeper) wakeSleeper();
+      else wokenEarly = true;
+    },
+  };
+}
+
+/**
+ * Discord nonce for an item: stable across retries and restarts (id + creation time), at most
+ * 25 characters, and not reused by a fresh database whose ids restart at 1.
+ */
+export function nonceFor(row: Pick<OutboxRow, 'id' | 'createdAt'>): string {
+  return `vigil-${row.id}-${row.createdAt.toString(36)}`.slice(0, 25);
+}
+
+/** Exponential backoff with jitter: attempt 1 waits about minMs, doubling up to maxMs. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
+  // "Equal jitter": half fixed, half random, so retries of many items spread out but still grow.
+  const jittered = exp / 2 + random() * (exp / 2);
+  return Math.round(Math.min(maxMs, Math.max(minMs, jittered)));
+}

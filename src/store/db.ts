@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { INCIDENTS_SQL } from './incidents.js';
+import { NOTIFICATIONS_SQL } from './notifications.js';
+import { OUTBOX_MIGRATION } from './outbox.js';
+
+/** An open better-sqlite3 connection. */
+export type Database = BetterSqlite3.Database;
+
+/** One schema step; `version` is what `PRAGMA user_version` holds once `sql` has run. */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * Every schema step, in order. Versions are 1, 2, 3... with no gaps; a step is never edited
+ * once released, only followed by a new one.
+ */
+export const MIGRATIONS: Migration[] = [
+  { version: 1, sql: OUTBOX_MIGRATION },
+  { version: 2, sql: NOTIFICATIONS_SQL },
+  { version: 3, sql: INCIDENTS_SQL },
+];
+
+/** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */
+export function openDatabase(path: string): Database {
+  if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  try {
+    configure(db);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** Runs every migration newer than the database's `user_version`, each in its own transaction. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  checkMigrations(migrations);
+  const current = userVersion(db);
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(
+      `database schema version ${current} is newer than this Vigil knows (${latest}); upgrade Vigil or use another storage.path`,
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      // user_version takes no bound parameters; the value is a checked integer.
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+}
+
+/** The schema version recorded in the database (0 for a new one). */
+export function userVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function configure(db: Database): void {
+  // WAL lets readers run while the drainer writes; FULL fsyncs every commit, so a row that was
+  // acknowledged (HTTP 202) survives a power loss.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+}
+
+function checkMigrations(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new Error(`migration at index ${i} has version ${m.version}; expected ${i + 1} (versions are 1, 2, 3... in order)`);
+    }
+  });
+}
+
+function isMemoryPath(path: string): boolean {
+  return path === ':memory:' || path === '';
+}

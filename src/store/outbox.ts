@@ -1,0 +1,216 @@
+import type { Database, Statement } from 'better-sqlite3';
+
+/** What an outbox item does in Discord. */
+export type OutboxKind = 'create' | 'edit' | 'reply';
+
+/** Where an outbox item stands. */
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/** A message waiting for (or done with) delivery. */
+export interface OutboxRow {
+  id: number;
+  /** Items sharing a key are delivered strictly in id order (one incident = one key). */
+  orderKey: string;
+  kind: OutboxKind;
+  channelId: string;
+  /** The Discord message body (JSON). */
+  body: Record<string, unknown>;
+  /** For edit/reply: the create item whose message this edits or replies to. */
+  targetId: number | null;
+  status: OutboxStatus;
+  /** Delivery attempts made so far, the successful one included. */
+  attempts: number;
+  /** Epoch ms before which the item is not tried (again). */
+  nextAttemptAt: number;
+  lastError: string | null;
+  /** The Discord message id, once a create or reply is sent (for an edit: the message edited). */
+  messageId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a caller puts in the outbox. */
+export interface NewOutboxItem {
+  orderKey: string;
+  kind: OutboxKind;
+  channelId: string;
+  body: object;
+  targetId?: number;
+}
+
+/** Schema of the outbox table (migration 1 in db.ts). */
+export const OUTBOX_MIGRATION = `
+CREATE TABLE outbox (
+  -- AUTOINCREMENT: ids are never reused, so a Discord nonce derived from the id stays unique.
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_key       TEXT    NOT NULL CHECK (length(order_key) > 0),
+  kind            TEXT    NOT NULL CHECK (kind IN ('create', 'edit', 'reply')),
+  channel_id      TEXT    NOT NULL,
+  body            TEXT    NOT NULL CHECK (json_valid(body)),
+  target_id       INTEGER NULL REFERENCES outbox(id),
+  status          TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT    NULL,
+  message_id      TEXT    NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  CHECK ((kind = 'create') = (target_id IS NULL))
+);
+CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_pending_key ON outbox (order_key, id) WHERE status = 'pending';
+`;
+
+interface DbRow {
+  id: number;
+  order_key: string;
+  kind: OutboxKind;
+  channel_id: string;
+  body: string;
+  target_id: number | null;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  message_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const MAX_ERROR_LENGTH = 1000;
+
+/** Adds an item to the outbox, due now; returns its id. Joins the caller's transaction if any. */
+export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.now()): number {
+  checkNewItem(db, item);
+  const result = stmt(
+    db,
+    `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(item.orderKey, item.kind, item.channelId, JSON.stringify(item.body), item.targetId ?? null, now, now, now);
+  return Number(result.lastInsertRowid);
+}
+
+/**
+ * Pending items due at `now`, oldest first. An item is held back while an older item with the
+ * same order_key is still pending (per-incident order), and an edit/reply while its target is
+ * still pending (it needs the target's message id).
+ */
+export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
+  const rows = stmt(
+    db,
+    `SELECT o.* FROM outbox o
+      WHERE o.status = 'pending'
+        AND o.next_attempt_at <= ?
+        AND NOT EXISTS (SELECT 1 FROM outbox p
+                         WHERE p.status = 'pending' AND p.order_key = o.order_key AND p.id < o.id)
+        AND NOT EXISTS (SELECT 1 FROM outbox t
+                         WHERE t.id = o.target_id AND t.status = 'pending')
+      ORDER BY o.id
+      LIMIT ?`,
+  ).all(now, limit) as DbRow[];
+  return rows.map(toRow);
+}
+
+/** Records a successful delivery and the Discord message id it produced (or edited). */
+export function markSent(db: Database, id: number, messageId: string): void {
+  updatePending(db, id, `status = 'sent', message_id = ?, attempts = attempts + 1`, [messageId]);
+}
+
+/** Records a failed attempt that will be tried again at `nextAttemptAt` (epoch ms). */
+export function markRetry(db: Database, id: number, error: string, nextAttemptAt: number): void {
+  updatePending(db, id, `attempts = attempts + 1, last_error = ?, next_attempt_at = ?`, [
+    cleanError(error),
+    nextAttemptAt,
+  ]);
+}
+
+/** Gives up on an item for good, recording why. */
+export function markFailed(db: Database, id: number, reason: string): void {
+  updatePending(db, id, `status = 'failed', attempts = attempts + 1, last_error = ?`, [cleanError(reason)]);
+}
+
+/** One item by id, or undefined. */
+export function get(db: Database, id: number): OutboxRow | undefined {
+  const row = stmt(db, 'SELECT * FROM outbox WHERE id = ?').get(id) as DbRow | undefined;
+  return row && toRow(row);
+}
+
+/** How many items still wait for delivery (due or not). */
+export function pendingCount(db: Database): number {
+  return (stmt(db, `SELECT count(*) AS n FROM outbox WHERE status = 'pending'`).get() as { n: number }).n;
+}
+
+/**
+ * Removes anything shaped like a credential from a text: `Bot <token>` / `Bearer <token>`
+ * values and Discord bot tokens (three dot-separated base64url parts).
+ */
+export function redactTokens(text: string): string {
+  return text
+    .replace(/\b(Bot|Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/g, '$1 [redacted]')
+    .replace(/[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}/g, '[redacted]');
+}
+
+function cleanError(text: string): string {
+  const clean = redactTokens(text);
+  return clean.length > MAX_ERROR_LENGTH ? `${clean.slice(0, MAX_ERROR_LENGTH - 1)}…` : clean;
+}
+
+function updatePending(db: Database, id: number, set: string, params: unknown[]): void {
+  const result = stmt(db, `UPDATE outbox SET ${set}, updated_at = ? WHERE id = ? AND status = 'pending'`).run(
+    ...params,
+    Date.now(),
+    id,
+  );
+  if (result.changes === 0) {
+    const row = get(db, id);
+    throw new Error(row ? `outbox item ${id} is ${row.status}, not pending` : `outbox item ${id} does not exist`);
+  }
+}
+
+function checkNewItem(db: Database, item: NewOutboxItem): void {
+  if (!item.orderKey) throw new Error('outbox item: orderKey is required');
+  if (!/^\d{17,20}$/.test(item.channelId)) {
+    throw new Error(`outbox item: channelId must be a snowflake string, got "${item.channelId}"`);
+  }
+  if (item.kind === 'create') {
+    if (item.targetId !== undefined) throw new Error('outbox item: a create has no targetId');
+    return;
+  }
+  if (item.targetId === undefined) {
+    throw new Error(`outbox item: a ${item.kind} needs targetId (the create item whose message it uses)`);
+  }
+  const target = get(db, item.targetId);
+  if (!target) throw new Error(`outbox item: targetId ${item.targetId} does not exist`);
+  if (target.kind !== 'create') {
+    throw new Error(`outbox item: targetId ${item.targetId} is a ${target.kind}; expected a create item`);
+  }
+}
+
+function toRow(r: DbRow): OutboxRow {
+  return {
+    id: r.id,
+    orderKey: r.order_key,
+    kind: r.kind,
+    channelId: r.channel_id,
+    body: JSON.parse(r.body) as Record<string, unknown>,
+    targetId: r.target_id,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    messageId: r.message_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+const statements = new WeakMap<Database, Map<string, Statement>>();
+
+/** A prepared statement, cached per connection. */
+function stmt(db: Database, sql: string): Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let s = cache.get(sql);
+  if (!s) cache.set(sql, (s = db.prepare(sql)));
+  return s;
+}

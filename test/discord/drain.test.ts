@@ -1,0 +1,341 @@
+import type { REST } from 'discord.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { backoffDelay, createDrainer, nonceFor, type Drainer } from '../../src/discord/drain.js';
+import { createRest, postMessage } from '../../src/discord/rest.js';
+import { createLogger } from '../../src/log.js';
+import { openDatabase, type Database } from '../../src/store/db.js';
+import { enqueue, get, markFailed, pendingCount, type NewOutboxItem } from '../../src/store/outbox.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble, type ScriptedResponse } from '../support/discord-double.js';
+
+const CHANNEL = '123456789012345678';
+const MIN_BACKOFF = 1000;
+const MAX_BACKOFF = 60_000;
+
+let double: DiscordDouble;
+let db: Database;
+let clock: number;
+let logLines: string[];
+let rest: REST;
+let drainer: Drainer;
+
+function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number } = {}): Drainer {
+  const logger = createLogger({ level: 'debug', secrets: [DOUBLE_TOKEN] }, { write: (line: string) => void logLines.push(line) });
+  return createDrainer({
+    db,
+    rest: overrides.rest ?? rest,
+    logger,
+    now: () => clock,
+    minBackoffMs: MIN_BACKOFF,
+    maxBackoffMs: MAX_BACKOFF,
+    pollIntervalMs: overrides.pollIntervalMs ?? 60_000,
+    secrets: [DOUBLE_TOKEN],
+    random: () => 0.5,
+  });
+}
+
+beforeEach(async () => {
+  double = await startDiscordDouble();
+  db = openDatabase(':memory:');
+  clock = Date.now();
+  logLines = [];
+  rest = createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, timeoutMs: 2000 });
+  drainer = makeDrainer();
+});
+
+afterEach(async () => {
+  await drainer.stop();
+  db.close();
+  await double.stop();
+});
+
+function add(kind: NewOutboxItem['kind'], body: object, targetId?: number, orderKey = 'incident-1'): number {
+  return enqueue(db, { orderKey, kind, channelId: CHANNEL, body, targetId }, clock);
+}
+
+const logs = () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Drains, moving the clock past every backoff, until nothing is pending (or `rounds` runs out). */
+async function drainUntilSettled(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds && pendingCount(db) > 0; i++) {
+    await drainer.drainOnce();
+    clock += MAX_BACKOFF;
+  }
+}
+
+describe('drainer delivering to the Discord double', () => {
+  it('posts a create, then edits that same message for the edit', async () => {
+    const create = add('create', { embeds: [{ title: 'CPU high on node-1', color: 0xe74c3c }] });
+    const edit = add('edit', { embeds: [{ title: 'Resolved: CPU high on node-1', color: 0x2ecc71 }] }, create);
+
+    expect(await drainer.drainOnce()).toBe(2);
+
+    const messageId = get(db, create)?.messageId;
+    expect(messageId).toEqual(expect.any(String));
+    expect(get(db, edit)).toMatchObject({ status: 'sent', messageId, attempts: 1 });
+    expect(double.messages.size).toBe(1);
+    expect(double.messages.get(messageId!)?.embeds[0]?.title).toBe('Resolved: CPU high on node-1');
+    expect(double.requests.map((r) => `${r.method} ${r.operationId}`)).toEqual(['POST create_message', 'PATCH update_message']);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('replies to the target message without failing if it was deleted', async () => {
+    const create = add('create', { content: 'firing' });
+    const reply = add('reply', { content: 'still firing after 1h' }, create);
+    await drainer.drainOnce();
+    const target = get(db, create)!.messageId!;
+    expect(double.requests[1]?.body).toMatchObject({ message_reference: { message_id: target, fail_if_not_exists: false } });
+    expect(double.messages.get(get(db, reply)!.messageId!)).toMatchObject({ type: 19, message_reference: { message_id: target } });
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('survives a 429 (waited inside REST) and three 500s, posting exactly one message', async () => {
+    const rateLimit: ScriptedResponse = {
+      status: 429,
+      body: { message: 'You are being rate limited.', retry_after: 0.1, global: false },
+      headers: { 'retry-after': '0.1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.1', 'x-ratelimit-scope': 'user' },
+    };
+    double.failNext([rateLimit, { status: 500 }, { status: 500 }, { status: 500 }]);
+    const id = add('create', { content: 'disk almost full' });
+
+    await drainUntilSettled();
+
+    expect(get(db, id)).toMatchObject({ status: 'sent', attempts: 4, lastError: 'server: 500 Internal Server Error' });
+    expect(double.messages.size).toBe(1);
+    expect(double.requests.map((r) => r.status)).toEqual([429, 500, 500, 500, 200]);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('backs off exponentially between retries of a server error', async () => {
+    double.failNext([{ status: 503 }, { status: 503 }, { status: 503 }]);
+    const id = add('create', { content: 'x' });
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await drainer.drainOnce();
+      waits.push(get(db, id)!.nextAttemptAt - clock);
+      clock = get(db, id)!.nextAttemptAt;
+    }
+    // random() = 0.5 gives 3/4 of each exponential step, never below the minimum.
+    expect(waits).toEqual([1000, 1500, 3000]);
+  });
+
+  it('does not try an item again before its backoff is over', async () => {
+    double.failNext([{ status: 500 }]);
+    add('create', { content: 'x' });
+    await drainer.drainOnce();
+    expect(await drainer.drainOnce()).toBe(0);
+    expect(double.requests).toHaveLength(1);
+  });
+
+  it('waits as long as Discord asks when a rate limit is too long for REST to sit out', async () => {
+    drainer = makeDrainer({ rest: createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, maxRateLimitWaitMs: 500 }) });
+    double.failNext([
+      {
+        status: 429,
+        body: { message: 'You are being rate limited.', retry_after: 42, global: false },
+        headers: { 'retry-after': '42', 'x-ratelimit-scope': 'user' },
+      },
+    ]);
+    const id = add('create', { content: 'x' });
+    await drainer.drainOnce();
+    const row = get(db, id)!;
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row.lastError).toMatch(/^rateLimited: /);
+    expect(row.nextAttemptAt - clock).toBeGreaterThanOrEqual(42_000);
+  });
+
+  it.each([
+    { name: 'an invalid body (400)', body: { embeds: [{ title: 'x'.repeat(300) }] }, script: [], reason: 'client', status: 400, error: /BASE_TYPE_MAX_LENGTH/ },
+    { name: 'missing permissions (403)', body: { content: 'x' }, script: [{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }], reason: 'auth', status: 403, error: /Missing Permissions/ },
+  ])('marks $name as failed with its reason and never retries it', async ({ body, script, reason, status, error }) => {
+    double.failNext(script);
+    const id = add('create', body);
+    await drainUntilSettled(3);
+
+    const row = get(db, id)!;
+    expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(row.lastError).toMatch(new RegExp(`^${reason}: `));
+    expect(row.lastError).toMatch(error);
+    expect(double.requests).toHaveLength(1);
+    expect(logs().find((l) => l.level === 50)).toMatchObject({ outboxId: id, kind: 'create', attempt: 1, reason, status });
+  });
+
+  it('posts the edit as a new message when its create failed for good', async () => {
+    const create = add('create', { content: 'firing' });
+    const edit = add('edit', { content: 'resolved' }, create);
+    markFailed(db, create, 'client: 400 Invalid Form Body');
+
+    await drainer.drainOnce();
+
+    const row = get(db, edit)!;
+    expect(row.status).toBe('sent');
+    expect(double.messages.get(row.messageId!)?.content).toBe('resolved');
+    expect(double.requests.map((r) => r.operationId)).toEqual(['create_message']);
+    expect(logs().some((l) => l.level === 40 && l.outboxId === edit && /new message/.test(String(l.msg)))).toBe(true);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('posts a reply without a reference when its create failed for good', async () => {
+    const create = add('create', { content: 'firing' });
+    const reply = add('reply', { content: 'update' }, create);
+    markFailed(db, create, 'auth: 403 Missing Access');
+    await drainer.drainOnce();
+    expect(get(db, reply)?.status).toBe('sent');
+    expect(double.requests[0]?.body).not.toHaveProperty('message_reference');
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('posts the edit as a new message when someone deleted the original in Discord', async () => {
+    const create = add('create', { content: 'firing' });
+    await drainer.drainOnce();
+    double.messages.delete(get(db, create)!.messageId!);
+    const edit = add('edit', { content: 'resolved' }, create);
+
+    await drainer.drainOnce();
+
+    const row = get(db, edit)!;
+    expect(row.status).toBe('sent');
+    expect(row.messageId).not.toBe(get(db, create)!.messageId);
+    expect(double.messages.get(row.messageId!)?.content).toBe('resolved');
+    expect(double.requests.map((r) => r.status)).toEqual([200, 404, 200]);
+  });
+
+  it('keeps per-incident order: a failing incident holds its own edit back, not other incidents', async () => {
+    double.failNext([{ status: 500 }]);
+    const a = add('create', { content: 'A firing' }, undefined, 'incident-A');
+    const aEdit = add('edit', { content: 'A resolved' }, a, 'incident-A');
+    const b = add('create', { content: 'B firing' }, undefined, 'incident-B');
+
+    await drainer.drainOnce();
+    expect(get(db, b)?.status).toBe('sent');
+    expect(get(db, aEdit)?.status).toBe('pending');
+    expect(get(db, aEdit)?.attempts).toBe(0);
+
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect(double.requests.map((r) => `${r.operationId}:${(r.body as { content: string }).content}`)).toEqual([
+      'create_message:A firing',
+      'create_message:B firing',
+      'create_message:A firing',
+      'update_message:A resolved',
+    ]);
+    expect(double.messages.size).toBe(2);
+  });
+});
+
+describe('nonce: a retry after a lost response does not post twice', () => {
+  it.each([
+    { name: 'Discord stored the message but the answer was a 502', lost: { status: 502, afterHandling: true } },
+    { name: 'Discord stored the message but the connection dropped', lost: { status: 200, afterHandling: true, dropConnection: true } },
+  ])('$name', async ({ lost }) => {
+    double.failNext([lost]);
+    const id = add('create', { content: 'once only' });
+
+    await drainUntilSettled();
+
+    expect(double.requests).toHaveLength(2);
+    expect(double.messages.size).toBe(1);
+    const [message] = double.messages.values();
+    expect(get(db, id)).toMatchObject({ status: 'sent', attempts: 2, messageId: message!.id });
+    expect(double.requests.map((r) => (r.body as { nonce: string }).nonce)).toEqual([nonceFor(get(db, id)!), nonceFor(get(db, id)!)]);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('the same nonce posted twice through REST yields one message', async () => {
+    const nonce = nonceFor({ id: 1, createdAt: clock });
+    const first = await postMessage(rest, CHANNEL, { content: 'x' }, nonce);
+    const second = await postMessage(rest, CHANNEL, { content: 'x' }, nonce);
+    expect(second.id).toBe(first.id);
+    expect(double.messages.size).toBe(1);
+  });
+
+  it('derives a nonce of at most 25 characters that differs between databases', () => {
+    expect(nonceFor({ id: 1, createdAt: 1_700_000_000_000 })).toBe('vigil-1-loyw3v28');
+    expect(nonceFor({ id: 1, createdAt: 1_700_000_000_001 })).not.toBe(nonceFor({ id: 1, createdAt: 1_700_000_000_000 }));
+    expect(nonceFor({ id: 9_999_999_999, createdAt: 4_102_444_800_000 }).length).toBeLessThanOrEqual(25);
+  });
+});
+
+describe('secrets', () => {
+  it('keeps the token out of the stored error and every log line, even when Discord echoes it', async () => {
+    double.failNext([{ status: 403, body: { message: `Missing Access for Bot ${DOUBLE_TOKEN}`, code: 50001 } }]);
+    const id = add('create', { content: 'x' });
+    await drainer.drainOnce();
+
+    const row = get(db, id)!;
+    expect(row.status).toBe('failed');
+    expect(row.lastError).toContain('Missing Access');
+    expect(row.lastError).not.toContain(DOUBLE_TOKEN);
+    const failure = logs().find((l) => l.level === 50);
+    expect(failure).toMatchObject({ outboxId: id, kind: 'create', attempt: 1, reason: 'auth', status: 403 });
+    expect(logLines.join('\n')).not.toContain(DOUBLE_TOKEN);
+  });
+
+  it('keeps a wrong token out of errors and logs when Discord answers 401', async () => {
+    const wrongToken = 'MTk4NzY1NDMyMTk4NzY1NDMy.GwRong.a-token-that-discord-does-not-know';
+    const wrongRest = createRest({ token: wrongToken, apiBaseUrl: double.apiBaseUrl });
+    const logger = createLogger({ secrets: [wrongToken] }, { write: (line: string) => void logLines.push(line) });
+    drainer = createDrainer({ db, rest: wrongRest, logger, now: () => clock, minBackoffMs: 10, maxBackoffMs: 100, pollIntervalMs: 1000, secrets: [wrongToken] });
+    const id = add('create', { content: 'x' });
+
+    await drainer.drainOnce();
+
+    expect(get(db, id)).toMatchObject({ status: 'failed', lastError: 'auth: 401: Unauthorized (code 0)' });
+    expect(logs().find((l) => l.level === 50)).toMatchObject({ reason: 'auth', status: 401 });
+    expect(logLines.join('\n')).not.toContain(wrongToken);
+    expect(JSON.stringify(double.invalid)).not.toContain(wrongToken);
+  });
+});
+
+describe('drainer loop', () => {
+  it('delivers in the background once woken, and stops cleanly', async () => {
+    drainer = makeDrainer({ pollIntervalMs: 60_000 });
+    drainer.start();
+    const id = add('create', { content: 'background' });
+    drainer.wake();
+    await vi.waitFor(() => expect(get(db, id)?.status).toBe('sent'), { timeout: 5000, interval: 20 });
+    await drainer.stop();
+    expect(double.messages.size).toBe(1);
+  });
+
+  it('waits for the delivery in flight before stop() resolves', async () => {
+    double.failNext([{ status: 200, afterHandling: true, delayMs: 300 }]);
+    const id = add('create', { content: 'slow' });
+    drainer.start();
+    await vi.waitFor(() => expect(double.requests).toHaveLength(1), { timeout: 5000, interval: 10 });
+    await drainer.stop();
+    expect(get(db, id)?.status).toBe('sent');
+    expect(pendingCount(db)).toBe(0);
+  });
+
+  it('does not deliver anything after stop()', async () => {
+    drainer.start();
+    await drainer.stop();
+    add('create', { content: 'late' });
+    drainer.wake();
+    expect(await drainer.drainOnce()).toBe(0);
+    expect(double.requests).toEqual([]);
+  });
+
+  it('never runs two passes at once, so no item is delivered twice', async () => {
+    add('create', { content: 'one' });
+    add('create', { content: 'two' }, undefined, 'incident-2');
+    const [a, b] = await Promise.all([drainer.drainOnce(), drainer.drainOnce()]);
+    expect(a + b).toBe(2);
+    expect(double.requests).toHaveLength(2);
+    expect(double.messages.size).toBe(2);
+  });
+});
+
+describe('backoffDelay', () => {
+  it.each([
+    { attempt: 1, random: 0, expected: 1000 },
+    { attempt: 1, random: 0.999, expected: 1000 },
+    { attempt: 2, random: 0, expected: 1000 },
+    { attempt: 2, random: 0.999, expected: 1999 },
+    { attempt: 4, random: 0.5, expected: 6000 },
+    { attempt: 10, random: 0, expected: 30_000 },
+    { attempt: 30, random: 0.999, expected: 59_970 },
+  ])('attempt $attempt with random $random waits $expected ms (min 1s, max 60s)', ({ attempt, random, expected }) => {
+    expect(backoffDelay(attempt, 1000, 60_000, () => random)).toBe(expected);
+  });
+});

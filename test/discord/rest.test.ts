@@ -1,0 +1,151 @@
+import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRest, editMessage, postMessage, toEditBody } from '../../src/discord/rest.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+
+const CHANNEL = '123456789012345678';
+
+let double: DiscordDouble;
+
+beforeEach(async () => {
+  double = await startDiscordDouble();
+});
+
+afterEach(async () => {
+  await double.stop();
+});
+
+const rest = (extra: { timeoutMs?: number; maxRateLimitWaitMs?: number } = {}) =>
+  createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, ...extra });
+
+/** A 429 as Discord sends it; short waits keep the suite fast. */
+function rateLimited(seconds: number) {
+  return {
+    status: 429,
+    body: { message: 'You are being rate limited.', retry_after: seconds, global: false },
+    headers: {
+      'retry-after': String(seconds),
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset-after': String(seconds),
+      'x-ratelimit-bucket': 'vigil-test-bucket',
+      'x-ratelimit-scope': 'user',
+    },
+  };
+}
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => expect.unreachable('expected the call to fail'),
+    (err: unknown) => err,
+  );
+}
+
+describe('postMessage', () => {
+  it('posts to API v10 with the bot token, a nonce and enforce_nonce', async () => {
+    const { id } = await postMessage(rest(), CHANNEL, { content: 'CPU high' }, 'vigil-1-abc');
+    expect(double.messages.get(id)?.content).toBe('CPU high');
+    expect(double.requests).toMatchObject([
+      {
+        method: 'POST',
+        path: `/api/v10/channels/${CHANNEL}/messages`,
+        headers: { authorization: `Bot ${DOUBLE_TOKEN}` },
+        body: { content: 'CPU high', nonce: 'vigil-1-abc', enforce_nonce: true },
+      },
+    ]);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('gets the same message back when the same nonce is posted again', async () => {
+    const client = rest();
+    const first = await postMessage(client, CHANNEL, { content: 'once' }, 'vigil-7-abc');
+    const second = await postMessage(client, CHANNEL, { content: 'once' }, 'vigil-7-abc');
+    expect(second.id).toBe(first.id);
+    expect(double.messages.size).toBe(1);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('overrides a nonce the body brings with the one it was given', async () => {
+    const body = { content: 'x', nonce: 'from-body', enforce_nonce: false } as RESTPostAPIChannelMessageJSONBody;
+    await postMessage(rest(), CHANNEL, body, 'vigil-2-abc');
+    expect(double.requests[0]?.body).toMatchObject({ nonce: 'vigil-2-abc', enforce_nonce: true });
+  });
+
+  it.each(['', 'n'.repeat(26)])('refuses the nonce %j without sending anything', async (nonce) => {
+    await expect(postMessage(rest(), CHANNEL, { content: 'x' }, nonce)).rejects.toThrow(RangeError);
+    expect(double.requests).toEqual([]);
+  });
+});
+
+describe('editMessage', () => {
+  it('edits the message in place, sending only fields PATCH accepts', async () => {
+    const client = rest();
+    const { id } = await postMessage(client, CHANNEL, { content: 'firing' }, 'vigil-1-abc');
+    const body = {
+      content: 'resolved',
+      embeds: [{ title: 'CPU back to normal' }],
+      nonce: 'vigil-2-abc',
+      enforce_nonce: true,
+      tts: false,
+      message_reference: { message_id: id },
+      flags: 4096 | 4,
+    } as RESTPostAPIChannelMessageJSONBody;
+    const edited = await editMessage(client, CHANNEL, id, body);
+    expect(edited.id).toBe(id);
+    expect(double.requests[1]).toMatchObject({ method: 'PATCH', path: `/api/v10/channels/${CHANNEL}/messages/${id}` });
+    expect(double.requests[1]?.body).toEqual({ content: 'resolved', embeds: [{ title: 'CPU back to normal' }], flags: 4 });
+    expect(double.messages.get(id)).toMatchObject({ content: 'resolved', embeds: [{ title: 'CPU back to normal' }] });
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('fails with Unknown Message when the message is gone', async () => {
+    const err = await failure(editMessage(rest(), CHANNEL, '999999999999999999', { content: 'x' }));
+    expect(err).toBeInstanceOf(DiscordAPIError);
+    expect(err).toMatchObject({ status: 404, code: 10008 });
+  });
+});
+
+describe('toEditBody', () => {
+  it.each([
+    { name: 'keeps editable fields', body: { content: 'a', embeds: [], allowed_mentions: { parse: [] }, components: [], attachments: [] }, expected: { content: 'a', embeds: [], allowed_mentions: { parse: [] }, components: [], attachments: [] } },
+    { name: 'drops nonce, enforce_nonce and tts', body: { content: 'a', nonce: 'n', enforce_nonce: true, tts: true }, expected: { content: 'a' } },
+    { name: 'drops message_reference, sticker_ids and poll', body: { content: 'a', message_reference: { message_id: '1' }, sticker_ids: ['1'], poll: null }, expected: { content: 'a' } },
+    { name: 'keeps only SUPPRESS_EMBEDS of the flags', body: { content: 'a', flags: 4096 | 4 }, expected: { content: 'a', flags: 4 } },
+    { name: 'clears flags an edit cannot set', body: { content: 'a', flags: 4096 }, expected: { content: 'a', flags: 0 } },
+  ])('$name', ({ body, expected }) => {
+    expect(toEditBody(body as RESTPostAPIChannelMessageJSONBody)).toEqual(expected);
+  });
+});
+
+describe('createRest', () => {
+  it('leaves 5xx to the outbox: one request, then an HTTPError', async () => {
+    double.failNext([{ status: 500 }, { status: 500 }]);
+    const err = await failure(postMessage(rest(), CHANNEL, { content: 'x' }, 'vigil-1-abc'));
+    expect(err).toBeInstanceOf(HTTPError);
+    expect(double.requests).toHaveLength(1);
+  });
+
+  it('gives up on a slow answer after timeoutMs without retrying it', async () => {
+    double.failNext([{ status: 200, delayMs: 1000 }]);
+    const err = await failure(postMessage(rest({ timeoutMs: 100 }), CHANNEL, { content: 'x' }, 'vigil-1-abc'));
+    expect(err).toMatchObject({ name: 'AbortError' });
+    expect(double.requests).toHaveLength(1);
+  });
+
+  it('waits out a short rate limit itself and then posts', async () => {
+    double.failNext([rateLimited(0.1)]);
+    const { id } = await postMessage(rest(), CHANNEL, { content: 'x' }, 'vigil-1-abc');
+    expect(double.messages.get(id)).toBeDefined();
+    expect(double.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('hands a rate limit longer than maxRateLimitWaitMs back as a RateLimitError', async () => {
+    double.failNext([rateLimited(30)]);
+    const err = await failure(postMessage(rest({ maxRateLimitWaitMs: 1000 }), CHANNEL, { content: 'x' }, 'vigil-1-abc'));
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).retryAfter).toBeGreaterThanOrEqual(30_000);
+    expect(double.requests).toHaveLength(1);
+  });
+});

@@ -1,0 +1,253 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/store/db.js';
+import {
+  enqueue,
+  get,
+  markFailed,
+  markRetry,
+  markSent,
+  nextDue,
+  pendingCount,
+  redactTokens,
+  type NewOutboxItem,
+} from '../../src/store/outbox.js';
+
+const CHANNEL = '123456789012345678';
+const T0 = 1_700_000_000_000;
+const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GdOubL.e-vigil-test-double-token-000000';
+
+let db: Database;
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+});
+
+afterEach(() => {
+  db.close();
+});
+
+function add(orderKey: string, kind: NewOutboxItem['kind'] = 'create', targetId?: number, at = T0): number {
+  return enqueue(db, { orderKey, kind, channelId: CHANNEL, body: { content: `${orderKey} ${kind}` }, targetId }, at);
+}
+
+const ids = (rows: { id: number }[]) => rows.map((r) => r.id);
+
+describe('enqueue and get', () => {
+  it('stores a pending item, due at once, with its body as JSON', () => {
+    const id = enqueue(db, { orderKey: 'inc-1', kind: 'create', channelId: CHANNEL, body: { embeds: [{ title: 'CPU high' }] } }, T0);
+    expect(get(db, id)).toEqual({
+      id,
+      orderKey: 'inc-1',
+      kind: 'create',
+      channelId: CHANNEL,
+      body: { embeds: [{ title: 'CPU high' }] },
+      targetId: null,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: T0,
+      lastError: null,
+      messageId: null,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+  });
+
+  it('returns undefined for an unknown id', () => {
+    expect(get(db, 999)).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'an edit without a target', item: { kind: 'edit' as const }, error: /needs targetId/ },
+    { name: 'a create with a target', item: { kind: 'create' as const, targetId: 1 }, error: /has no targetId/ },
+    { name: 'a target that does not exist', item: { kind: 'reply' as const, targetId: 42 }, error: /42 does not exist/ },
+    { name: 'a channel id that is not a snowflake', item: { kind: 'create' as const, channelId: '#alerts' }, error: /snowflake/ },
+    { name: 'an empty order key', item: { kind: 'create' as const, orderKey: '' }, error: /orderKey/ },
+  ])('refuses $name', ({ item, error }) => {
+    expect(() => enqueue(db, { orderKey: 'k', channelId: CHANNEL, body: {}, ...item })).toThrow(error);
+  });
+
+  it('refuses an edit that targets another edit (it needs the create that owns the message)', () => {
+    const create = add('k');
+    const edit = add('k', 'edit', create);
+    expect(() => add('k', 'edit', edit)).toThrow(/expected a create item/);
+  });
+
+  it('joins the caller transaction, so a rollback removes the items too', () => {
+    const failing = db.transaction(() => {
+      add('k');
+      add('k');
+      throw new Error('incident insert failed');
+    });
+    expect(() => failing()).toThrow('incident insert failed');
+    expect(pendingCount(db)).toBe(0);
+  });
+
+  it('is backed by table constraints as well as by the checks in code', () => {
+    const insert = db.prepare(
+      `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at)
+       VALUES ('k', ?, '${CHANNEL}', ?, ?, 0, 0, 0)`,
+    );
+    expect(() => insert.run('delete', '{}', null)).toThrow(/CHECK/);
+    expect(() => insert.run('create', 'not json', null)).toThrow(/CHECK/);
+    expect(() => insert.run('edit', '{}', null)).toThrow(/CHECK/);
+    expect(() => insert.run('edit', '{}', 12345)).toThrow(/FOREIGN KEY/);
+  });
+});
+
+describe('nextDue', () => {
+  it('returns due items oldest first and only one item per order key', () => {
+    const a1 = add('A');
+    const b1 = add('B');
+    add('A');
+    add('B');
+    expect(ids(nextDue(db, T0, 10))).toEqual([a1, b1]);
+  });
+
+  it('releases the next item of a key once the one before it is sent or failed', () => {
+    const a1 = add('A');
+    const a2 = add('A');
+    const a3 = add('A');
+    markSent(db, a1, '1000000000000000001');
+    expect(ids(nextDue(db, T0, 10))).toEqual([a2]);
+    markFailed(db, a2, 'client: 400 Invalid Form Body');
+    expect(ids(nextDue(db, T0, 10))).toEqual([a3]);
+  });
+
+  it('holds an item back until its next attempt time, and its key with it', () => {
+    const a1 = add('A');
+    add('A');
+    const b1 = add('B');
+    markRetry(db, a1, 'server: 500 Internal Server Error', T0 + 5000);
+    expect(ids(nextDue(db, T0 + 4999, 10))).toEqual([b1]);
+    expect(ids(nextDue(db, T0 + 5000, 10))).toEqual([a1, b1]);
+  });
+
+  it('does not return an item enqueued for later', () => {
+    add('A', 'create', undefined, T0 + 60_000);
+    expect(nextDue(db, T0, 10)).toEqual([]);
+  });
+
+  it('holds an edit back while its create is pending, even under another order key', () => {
+    const create = add('create-key');
+    const edit = add('edit-key', 'edit', create);
+    markRetry(db, create, 'timeout: aborted', T0 + 1000);
+    expect(ids(nextDue(db, T0, 10))).toEqual([]);
+    markSent(db, create, '1000000000000000001');
+    expect(ids(nextDue(db, T0, 10))).toEqual([edit]);
+  });
+
+  it('releases an edit whose create failed for good (the drainer posts it anew)', () => {
+    const create = add('A');
+    const edit = add('A', 'edit', create);
+    markFailed(db, create, 'auth: 403 Missing Access');
+    expect(ids(nextDue(db, T0, 10))).toEqual([edit]);
+  });
+
+  it('honours the limit', () => {
+    const first = add('A');
+    add('B');
+    add('C');
+    expect(ids(nextDue(db, T0, 1))).toEqual([first]);
+  });
+});
+
+describe('marking items', () => {
+  it('records the message id and counts the successful attempt', () => {
+    const id = add('A');
+    markRetry(db, id, 'server: 502 Bad Gateway', T0);
+    markSent(db, id, '1000000000000000001');
+    expect(get(db, id)).toMatchObject({ status: 'sent', messageId: '1000000000000000001', attempts: 2 });
+    expect(pendingCount(db)).toBe(0);
+  });
+
+  it('records each retry with its error and next attempt time', () => {
+    const id = add('A');
+    markRetry(db, id, 'rateLimited: retry after 2000ms', T0 + 2000);
+    expect(get(db, id)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'rateLimited: retry after 2000ms',
+      nextAttemptAt: T0 + 2000,
+    });
+  });
+
+  it('records a permanent failure with its reason', () => {
+    const id = add('A');
+    markFailed(db, id, 'client: 400 Invalid Form Body');
+    expect(get(db, id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'client: 400 Invalid Form Body' });
+  });
+
+  it.each([
+    { name: 'sent', mark: (id: number) => markSent(db, id, '1') },
+    { name: 'failed', mark: (id: number) => markFailed(db, id, 'x') },
+  ])('refuses to change an item that is already $name', ({ name, mark }) => {
+    const id = add('A');
+    mark(id);
+    expect(() => markRetry(db, id, 'late', T0)).toThrow(`outbox item ${id} is ${name}, not pending`);
+  });
+
+  it('refuses to mark an item that does not exist', () => {
+    expect(() => markSent(db, 77, '1')).toThrow('outbox item 77 does not exist');
+  });
+
+  it('never stores a token carried by an error message', () => {
+    const id = add('A');
+    markRetry(db, id, `401 Unauthorized for Authorization: Bot ${TOKEN}`, T0);
+    expect(get(db, id)?.lastError).toBe('401 Unauthorized for Authorization: Bot [redacted]');
+    markFailed(db, id, `proxy echoed ${TOKEN} back`);
+    expect(get(db, id)?.lastError).toBe('proxy echoed [redacted] back');
+  });
+
+  it('caps a long error so one item cannot bloat the database', () => {
+    const id = add('A');
+    markFailed(db, id, 'x'.repeat(10_000));
+    expect(get(db, id)?.lastError?.length).toBe(1000);
+  });
+});
+
+describe('redactTokens', () => {
+  it.each([
+    { text: `Bot ${TOKEN}`, expected: 'Bot [redacted]' },
+    { text: 'Bearer abcdefghijklmnop', expected: 'Bearer [redacted]' },
+    { text: `token=${TOKEN};`, expected: 'token=[redacted];' },
+    { text: '500 Internal Server Error', expected: '500 Internal Server Error' },
+    { text: 'embeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.', expected: 'embeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.' },
+  ])('turns "$text" into "$expected"', ({ text, expected }) => {
+    expect(redactTokens(text)).toBe(expected);
+  });
+});
+
+describe('durability', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-outbox-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps pending items, attempts and backoff across a close and reopen of a file database', () => {
+    const path = join(dir, 'vigil.db');
+    const first = openDatabase(path);
+    const sent = enqueue(first, { orderKey: 'A', kind: 'create', channelId: CHANNEL, body: { content: 'one' } }, T0);
+    const edit = enqueue(first, { orderKey: 'A', kind: 'edit', channelId: CHANNEL, body: { content: 'two' }, targetId: sent }, T0);
+    markSent(first, sent, '1000000000000000001');
+    markRetry(first, edit, 'server: 503 Service Unavailable', T0 + 30_000);
+    const before = [get(first, sent), get(first, edit)];
+    first.close();
+
+    const second = openDatabase(path);
+    try {
+      expect([get(second, sent), get(second, edit)]).toEqual(before);
+      expect(pendingCount(second)).toBe(1);
+      expect(ids(nextDue(second, T0 + 30_000, 10))).toEqual([edit]);
+    } finally {
+      second.close();
+    }
+  });
+});
