@@ -40,6 +40,8 @@ export interface ExpressionFinding {
   expr: string;
   /** The series matching the alert's labels (or all series, at most 5, when none matches exactly). */
   series: SeriesSummary[];
+  /** The alert's own trailing comparison (`> 90`), stripped from `expr` so the values show the metric itself. */
+  threshold?: { op: '==' | '!=' | '>' | '<' | '>=' | '<='; value: number };
 }
 
 /** Target health for the alert's job/instance. */

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { getJson, getRaw, QueryError, serverErrorText, type Backend, type CallOptions } from './http.js';
+
+/** One sample: when and what. Values are numbers, including NaN and ±Infinity. */
+export interface Point {
+  at: Date;
+  value: number;
+}
+
+/** One series of an instant query. */
+export interface InstantSample {
+  labels: Record<string, string>;
+  at: Date;
+  value: number;
+}
+
+/** One series of a range query. */
+export interface RangeSeries {
+  labels: Record<string, string>;
+  points: Point[];
+}
+
+/** What an instant query returned, by result type. */
+export type QueryResult =
+  | { resultType: 'vector'; result: InstantSample[] }
+  | { resultType: 'matrix'; result: RangeSeries[] }
+  | { resultType: 'scalar'; result: Point }
+  | { resultType: 'string'; result: { at: Date; value: string } };
+
+/** One active scrape target, as /api/v1/targets describes it. */
+export interface ScrapeTarget {
+  labels: Record<string, string>;
+  discoveredLabels: Record<string, string>;
+  scrapePool?: string;
+  scrapeUrl: string;
+  health: 'up' | 'down' | 'unknown';
+  /** Undefined when the last scrape succeeded. */
+  lastError?: string;
+  /** Undefined before the first scrape. */
+  lastScrape?: Date;
+  lastScrapeDurationSeconds?: number;
+}
+
+/** Active and dropped targets. */
+export interface Targets {
+  active: ScrapeTarget[];
+  dropped: Array<{ discoveredLabels: Record<string, string> }>;
+}
+
+/** Whether a backend says it is ready, with its own words (or why it could not be asked). */
+export interface Readiness {
+  ready: boolean;
+  message: string;
+}
+
+/** A Prometheus HTTP API client. Every call throws QueryError on failure. */
+export interface PrometheusClient {
+  /** Instant query at `time` (default: the server's now). */
+  query(expr: string, time?: Date, opts?: CallOptions): Promise<QueryResult>;
+  /** Range query; always a matrix. */
+  queryRange(expr: string, start: Date, end: Date, stepSeconds: number, opts?: CallOptions): Promise<RangeSeries[]>;
+  /** Scrape targets (GET /api/v1/targets). */
+  targets(state?: 'active' | 'dropped' | 'any', opts?: CallOptions): Promise<Targets>;
+  /** GET /-/ready; never throws. */
+  ready(opts?: CallOptions): Promise<Readiness>;
+}
+
+/** Parses Prometheus' sample value strings: "1.5", "NaN", "+Inf", "-Inf". */
+export function parseSampleValue(text: string): number | undefined {
+  switch (text) {
+    case 'NaN':
+      return NaN;
+    case '+Inf':
+    case 'Inf':
+      return Infinity;
+    case '-Inf':
+      return -Infinity;
+  }
+  if (text.trim() === '') return undefined;
+  const n = Number(text);
+  return Number.isNaN(n) ? undefined : n;
+}
+
+/** Unix seconds with millisecond precision, as the query APIs accept. */
+export function unixSeconds(d: Date): string {
+  return (d.getTime() / 1000).toFixed(3);
+}
+
+/** A label set. */
+export const labelsSchema = z.record(z.string(), z.string());
+
+/** `[unixSeconds, "value"]` -> Point. */
+export const pointSchema = z.tuple([z.number(), z.string()]).transform(([t, v], ctx): Point => {
+  const value = parseSampleValue(v);
+  if (value === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a sample value, got "${v.slice(0, 40)}"` });
+    return z.NEVER;
+  }
+  return { at: new Date(Math.round(t * 1000)), value };
+});
+
+// Native histogram samples carry `histogram(s)` instead of `value(s)`; they have no single value and are skipped.
+/** A vector result (Prometheus and Loki metric queries). */
+export const vectorSchema = z
+  .array(z.object({ metric: labelsSchema, value: pointSchema.optional() }))
+  .transform((rows) =>
+    rows.flatMap((r): InstantSample[] => (r.value ? [{ labels: r.metric, at: r.value.at, value: r.value.value }] : [])),
+  );
+
+/** A matrix result (Prometheus and Loki metric range queries). */
+export const matrixSchema = z
+  .array(z.object({ metric: labelsSchema, values: z.array(pointSchema).optional() }))
+  .transform((rows) =>
+    rows.flatMap((r): RangeSeries[] => (r.values?.length ? [{ labels: r.metric, points: r.values }] : [])),
+  );
+
+const querySchema = z.discriminatedUnion('resultType', [
+  z.object({ resultType: z.literal('vector'), result: vectorSchema }),
+  z.object({ resultType: z.literal('matrix'), result: matrixSchema }),
+  z.object({ resultType: z.literal('scalar'), result: pointSchema }),
+  z.object({
+    resultType: z.literal('string'),
+    result: z.tuple([z.number(), z.string()]).transform(([t, value]) => ({ at: new Date(Math.round(t * 1000)), value })),
+  }),
+]);
+
+/** The `{status:"success", data}` envelope of every Prometheus (and Loki) API answer. */
+export function envelope<S extends z.ZodType>(data: S) {
+  return z.object({ status: z.literal('success'), data });
+}
+
+/** Go's zero time: Prometheus' lastScrape before the first scrape. */
+const NEVER_SCRAPED = /^0001-01-01T/;
+
+const targetSchema = z
+  .object({
+    labels: labelsSchema,
+    discoveredLabels: labelsSchema.default({}),
+    scrapePool: z.string().optional(),
+    scrapeUrl: z.string(),
+    health: z.string(),
+    lastError: z.string().default(''),
+    lastScrape: z.string().optional(),
+    lastScrapeDuration: z.number().optional(),
+  })
+  .transform(
+    (t): ScrapeTarget => ({
+      labels: t.labels,
+      discoveredLabels: t.discoveredLabels,
+      ...(t.scrapePool !== undefined ? { scrapePool: t.scrapePool } : {}),
+      scrapeUrl: t.scrapeUrl,
+      health: t.health === 'up' || t.health === 'down' ? t.health : 'unknown',
+      ...(t.lastError ? { lastError: t.lastError } : {}),
+      ...(t.lastScrape && !NEVER_SCRAPED.test(t.lastScrape) && !Number.isNaN(Date.parse(t.lastScrape))
+        ? { lastScrape: new Date(t.lastScrape) }
+        : {}),
+      ...(t.lastScrapeDuration !== undefined ? { lastScrapeDurationSeconds: t.lastScrapeDuration } : {}),
+    }),
+  );
+
+const targetsSchema = z.object({
+  activeTargets: z.array(targetSchema).nullish().transform((v) => v ?? []),
+  droppedTargets: z
+    .array(z.object({ discoveredLabels: labelsSchema.default({}) }))
+    .nullish()
+    .transform((v) => v ?? []),
+});
+
+/** Creates a Prometheus client; `url` may carry a path prefix and basic auth credentials. */
+export function createPrometheusClient(opts: { url: string; timeoutMs: number }): PrometheusClient {
+  const backend: Backend = { name: 'Prometheus', url: opts.url, timeoutMs: opts.timeoutMs };
+  return {
+    async query(expr, time, callOpts) {
+      const params = { query: expr, time: time ? unixSeconds(time) : undefined };
+      const res = await getJson(backend, '/api/v1/query', params, envelope(querySchema), callOpts);
+      return res.data;
+    },
+    async queryRange(expr, start, end, stepSeconds, callOpts) {
+      const params = { query: expr, start: unixSeconds(start), end: unixSeconds(end), step: stepSeconds };
+      const schema = envelope(z.object({ resultType: z.literal('matrix'), result: matrixSchema }));
+      const res = await getJson(backend, '/api/v1/query_range', params, schema, callOpts);
+      return res.data.result;
+    },
+    async targets(state = 'active', callOpts) {
+      const res = await getJson(backend, '/api/v1/targets', { state }, envelope(targetsSchema), callOpts);
+      return { active: res.data.activeTargets, dropped: res.data.droppedTargets };
+    },
+    ready: (callOpts) => readiness(backend, '/-/ready', callOpts),
+  };
+}
+
+/** Asks a readiness endpoint; a non-2xx answer or a failure becomes `{ ready: false, message }`. */
+export async function readiness(backend: Backend, path: string, opts?: CallOptions): Promise<Readiness> {
+  try {
+    const { status, text } = await getRaw(backend, path, {}, opts);
+    const said = serverErrorText(text);
+    if (status >= 200 && status <= 299) return { ready: true, message: said || `${backend.name} is ready` };
+    return { ready: false, message: said ? `${backend.name} HTTP ${status}: ${said}` : `${backend.name} HTTP ${status}` };
+  } catch (err) {
+    if (err instanceof QueryError) return { ready: false, message: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,393 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import type { Alert, Notification } from '../../src/model.js';
+import {
+  enrichAlert,
+  enrichNotification,
+  findTarget,
+  LOG_QUERY_LIMIT,
+  pickSeries,
+  summarizeSeries,
+  upHistory,
+  type EnrichDeps,
+} from '../../src/pipeline/enrich.js';
+import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
+import { createPrometheusClient, type PrometheusClient, type RangeSeries, type ScrapeTarget } from '../../src/queries/prometheus.js';
+import { loadLokiFixture, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
+import { freePort } from '../support/ports.js';
+import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
+
+const T0 = Date.UTC(2026, 10, 21, 9);
+const at = (s: number) => new Date(T0 + s * 1000);
+const series = (labels: Record<string, string>, values: number[]): RangeSeries => ({
+  labels,
+  points: values.map((value, i) => ({ at: at(i * 10), value })),
+});
+
+describe('pickSeries', () => {
+  const alertLabels = { alertname: 'HighCPU', instance: 'a:9100', job: 'node' };
+
+  it('keeps the series whose labels all equal the alert’s, ignoring __name__', () => {
+    const a = series({ __name__: 'up', instance: 'a:9100', job: 'node' }, [1]);
+    const b = series({ __name__: 'up', instance: 'b:9100', job: 'node' }, [5]);
+    expect(pickSeries([b, a], alertLabels)).toEqual([a]);
+  });
+
+  it('treats a series without labels (an aggregate) as matching', () => {
+    const total = series({}, [3]);
+    expect(pickSeries([total], alertLabels)).toEqual([total]);
+  });
+
+  it('falls back to at most 5 series by peak, NaN last, when none matches', () => {
+    const all = [7, NaN, 1, 9, 3, 5, 8].map((v, i) => series({ instance: `x${i}` }, [0, v]));
+    expect(pickSeries(all, alertLabels).map((s) => s.labels.instance)).toEqual(['x3', 'x6', 'x0', 'x5', 'x4']);
+  });
+
+  it('drops series without points', () => {
+    expect(pickSeries([{ labels: {}, points: [] }], alertLabels)).toEqual([]);
+  });
+});
+
+describe('summarizeSeries', () => {
+  it.each([
+    ['startsAt mid-series', [1, 5, 9, 4], 15, { atStart: 5, peak: 9, peakAt: at(20), latest: 4, latestAt: at(30), points: 4 }],
+    ['startsAt on a point', [1, 5, 9, 4], 20, { atStart: 9, peak: 9, peakAt: at(20), latest: 4, latestAt: at(30), points: 4 }],
+    ['startsAt before the first point', [2, 3], -5, { peak: 3, peakAt: at(10), latest: 3, latestAt: at(10), points: 2 }],
+    ['NaN points around the peak', [NaN, 2, NaN], 0, { atStart: NaN, peak: 2, peakAt: at(10), latest: NaN, latestAt: at(20), points: 3 }],
+    ['only NaN', [NaN, NaN], 100, { atStart: NaN, peak: NaN, peakAt: at(0), latest: NaN, latestAt: at(10), points: 2 }],
+    ['+Inf wins the peak', [1, Infinity, 2], 0, { atStart: 1, peak: Infinity, peakAt: at(10), latest: 2, latestAt: at(20), points: 3 }],
+  ])('summarizes %s', (_name, values, startsAtSeconds, want) => {
+    expect(summarizeSeries(series({ i: 'x' }, values), at(startsAtSeconds))).toEqual({ labels: { i: 'x' }, ...want });
+  });
+});
+
+describe('upHistory', () => {
+  it.each([
+    ['always up', [[1, 1, 1, 1]], { upRatio: 1, upNow: 1 }],
+    ['down a quarter of the time, up now', [[1, 0, 1, 1]], { upRatio: 0.75, upNow: 1 }],
+    ['down now', [[1, 1, 0, 0]], { upRatio: 0.5, upNow: 0 }],
+    ['two instances, one down now', [[1, 1], [1, 0]], { upRatio: 0.75, upNow: 0 }],
+    ['no up series', [], {}],
+  ])('%s', (_name, values, want) => {
+    expect(upHistory(values.map((v, i) => series({ instance: `i${i}` }, v)))).toEqual(want);
+  });
+});
+
+describe('findTarget', () => {
+  const t = (job: string, instance: string, health: ScrapeTarget['health']): ScrapeTarget => ({
+    labels: { job, instance },
+    discoveredLabels: {},
+    scrapeUrl: `http://${instance}/metrics`,
+    health,
+  });
+  const targets = [t('node', 'a:1', 'up'), t('node', 'b:1', 'down'), t('api', 'a:1', 'up')];
+
+  it.each([
+    ['job and instance', 'api', 'a:1', targets[2]],
+    ['instance only (first match)', undefined, 'a:1', targets[0]],
+    ['job only prefers a down target', 'node', undefined, targets[1]],
+    ['unknown instance', 'node', 'z:1', undefined],
+  ])('finds by %s', (_name, job, instance, want) => {
+    expect(findTarget(targets, job, instance)).toBe(want);
+  });
+});
+
+/** Config as the schema makes it (defaults included), with a short lookback for a young Prometheus. */
+function enrichmentConfig(over: Record<string, unknown> = {}): Config['enrichment'] {
+  return configSchema.shape.enrichment.parse({ lookback: '1m', logWindow: '5m', timeout: '1s', ...over });
+}
+
+const CPU_METRIC = '100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])) * 100)';
+const CPU_ALERT_EXPR = `${CPU_METRIC} > 90`;
+/** What the scraped node_exporter is called: Prometheus labels it like a real host, so its logs can be found. */
+const INSTANCE = 'app-1:9100';
+
+describe('enrichment against real Prometheus, node_exporter and the Loki double', () => {
+  let node: NodeExporterHandle;
+  let prom: PrometheusHandle;
+  let loki: LokiDoubleHandle;
+  let prometheus: PrometheusClient;
+  let lokiClient: LokiClient;
+
+  beforeAll(async () => {
+    node = await startNodeExporter();
+    // `instance` set on the target, as a real setup names hosts; it maps to Loki's host="app-1".
+    prom = await startPrometheus({
+      configYaml: [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        'scrape_configs:',
+        '  - job_name: node',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${node.port}']`,
+        `        labels: { instance: '${INSTANCE}' }`,
+      ].join('\n'),
+    });
+    loki = await startLokiDouble();
+    // rate() over [1m] needs two samples; wait for a few seconds of them.
+    await prom.waitFor(`count_over_time((${CPU_METRIC})[10s:1s]) >= 8`);
+    prometheus = createPrometheusClient({ url: prom.url, timeoutMs: 5_000 });
+    lokiClient = createLokiClient({ url: loki.url, timeoutMs: 5_000 });
+  });
+
+  afterAll(async () => {
+    await loki?.stop();
+    await prom?.stop();
+    await node?.stop();
+  });
+
+  /** "Now" a few seconds back, so every sample up to it is already ingested and two queries see the same data. */
+  function deps(over: Partial<EnrichDeps> = {}): EnrichDeps {
+    return { prometheus, loki: lokiClient, config: enrichmentConfig(), now: new Date(Date.now() - 3_000), ...over };
+  }
+
+  function cpuAlert(now: Date, over: Partial<Alert> = {}): Alert {
+    return {
+      fingerprint: 'cpu-app-1',
+      status: 'firing',
+      labels: { alertname: 'HighCPU', job: 'node', instance: INSTANCE, severity: 'page' },
+      annotations: { summary: 'CPU busy' },
+      startsAt: new Date(now.getTime() - 1_000),
+      source: 'alertmanager',
+      expr: CPU_ALERT_EXPR,
+      ...over,
+    };
+  }
+
+  /** A range query straight to Prometheus' HTTP API, bypassing the client under test; the raw JSON body. */
+  async function directRangeBody(expr: string, start: Date, end: Date, step: number): Promise<unknown> {
+    const params = new URLSearchParams({ query: expr, start: String(start.getTime() / 1000), end: String(end.getTime() / 1000), step: String(step) });
+    return (await fetch(`${prom.url}/api/v1/query_range?${params}`)).json();
+  }
+
+  async function directRange(expr: string, start: Date, end: Date, step: number) {
+    const body = (await directRangeBody(expr, start, end, step)) as {
+      data: { result: Array<{ metric: Record<string, string>; values: [number, string][] }> };
+    };
+    return body.data.result;
+  }
+
+  it('carries the real numbers of the alert’s expression, its target’s health and its error logs', async () => {
+    const d = deps();
+    const alert = cpuAlert(d.now);
+    const e = await enrichAlert(alert, d);
+
+    expect(e.failures).toEqual([]);
+    expect(e.fingerprint).toBe('cpu-app-1');
+
+    // Expression: the metric without "> 90", with the same values a direct query gives.
+    expect(e.expression?.expr).toBe(CPU_METRIC);
+    expect(e.expression?.threshold).toEqual({ op: '>', value: 90 });
+    const direct = await directRange(CPU_METRIC, e.window.start, e.window.end, e.window.stepSeconds);
+    expect(direct).toHaveLength(1);
+    const values = direct[0]!.values.map(([t, v]) => ({ at: t * 1000, value: Number(v) }));
+    const peak = Math.max(...values.map((p) => p.value));
+    const beforeStart = values.filter((p) => p.at <= alert.startsAt.getTime()).at(-1);
+    expect(e.expression?.series).toEqual([
+      {
+        labels: { instance: INSTANCE },
+        atStart: beforeStart!.value,
+        peak,
+        peakAt: new Date(values.find((p) => p.value === peak)!.at),
+        latest: values.at(-1)!.value,
+        latestAt: new Date(values.at(-1)!.at),
+        points: values.length,
+      },
+    ]);
+    expect(peak).toBeGreaterThanOrEqual(0);
+    expect(peak).toBeLessThanOrEqual(100);
+
+    // Target health: up the whole window, and the scrape details of the real node_exporter.
+    const up = await directRange(`up{job="node",instance="${INSTANCE}"}`, e.window.start, e.window.end, e.window.stepSeconds);
+    const upValues = up.flatMap((s) => s.values.map(([, v]) => Number(v)));
+    expect(e.target).toMatchObject({
+      job: 'node',
+      instance: INSTANCE,
+      upRatio: upValues.filter((v) => v === 1).length / upValues.length,
+      upNow: 1,
+      health: 'up',
+      scrapeUrl: `${node.url}/metrics`,
+    });
+    expect(e.target?.lastError).toBeUndefined();
+    expect(e.target?.lastScrape).toBeInstanceOf(Date);
+    expect(e.target?.lastScrapeDurationSeconds).toBeGreaterThan(0);
+
+    // Logs: the recorded app-1 lines the default filter keeps, newest first, rebased by the double.
+    const sent = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').at(-1)!;
+    expect(sent.query).toMatchObject({
+      query: '{host="app-1"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"',
+      direction: 'backward',
+      limit: String(LOG_QUERY_LIMIT),
+    });
+    const recorded = (loadLokiFixture('query_range-streams-all-forward.json').response.json as {
+      data: { result: Array<{ stream: Record<string, string>; values: [string, string][] }> };
+    }).data.result;
+    const newestRecorded = recorded.flatMap((s) => s.values.map(([ns]) => BigInt(ns))).reduce((a, b) => (a > b ? a : b));
+    const shift = BigInt(sent.query.end!) - 30_000_000_000n - newestRecorded;
+    const wanted = recorded
+      .filter((s) => s.stream.host === 'app-1')
+      .flatMap((s) => s.values.map(([ns, line]) => ({ ns: BigInt(ns) + shift, line, labels: s.stream })))
+      .filter((l) => /error|exception|fatal|panic|critical|fail/i.test(l.line))
+      .sort((a, b) => (a.ns < b.ns ? 1 : -1));
+    expect(wanted.length).toBeGreaterThan(0);
+    expect(e.logs).toEqual({
+      query: sent.query.query,
+      count: wanted.length,
+      capped: false,
+      lines: wanted.slice(0, 5).map((l) => ({ at: new Date(Number(l.ns / 1_000_000n)), line: l.line, labels: l.labels })),
+    });
+  });
+
+  it('reports Loki being down as a logs failure and keeps the rest', async () => {
+    await loki.setMode('down');
+    try {
+      const e = await enrichAlert(cpuAlert(new Date()), deps());
+      expect(e.failures).toHaveLength(1);
+      expect(e.failures[0]).toMatchObject({ backend: 'loki', what: 'logs' });
+      expect(e.failures[0]!.message).toMatch(/^Loki unreachable: .*ECONNREFUSED/);
+      expect(e.logs).toBeUndefined();
+      expect(e.expression?.series).toHaveLength(1);
+      expect(e.target?.health).toBe('up');
+    } finally {
+      await loki.setMode('normal');
+    }
+  });
+
+  it('gives up on a slow Loki after config.timeout and keeps the rest', async () => {
+    await loki.setMode('slow', 10_000);
+    try {
+      const e = await enrichAlert(cpuAlert(new Date()), deps({ config: enrichmentConfig({ timeout: '1s' }) }));
+      expect(e.failures).toEqual([{ backend: 'loki', what: 'logs', message: 'Loki timed out after 1s' }]);
+      expect(e.expression?.series).toHaveLength(1);
+      expect(e.target?.upNow).toBe(1);
+    } finally {
+      await loki.setMode('normal');
+    }
+  });
+
+  it('passes on Loki’s own error text', async () => {
+    await loki.setMode('error');
+    try {
+      const e = await enrichAlert(cpuAlert(new Date()), deps());
+      expect(e.failures).toEqual([{ backend: 'loki', what: 'logs', message: 'Loki HTTP 500: internal error' }]);
+    } finally {
+      await loki.setMode('normal');
+    }
+  });
+
+  it('passes on Prometheus’ own parse error for a broken expression', async () => {
+    const badExpr = 'rate(node_cpu_seconds_total{mode="idle"}[1m]';
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now, { expr: badExpr }), d);
+    const body = (await directRangeBody(badExpr, e.window.start, e.window.end, e.window.stepSeconds)) as { errorType: string; error: string };
+    expect(e.failures).toEqual([
+      { backend: 'prometheus', what: 'expression', message: `Prometheus HTTP 400: ${body.errorType}: ${body.error}` },
+    ]);
+    expect(e.failures[0]!.message).toContain('parse error');
+    expect(e.expression).toBeUndefined();
+    expect(e.target?.health).toBe('up');
+    expect(e.logs?.count).toBeGreaterThan(0);
+  });
+
+  it('reports every Prometheus query when Prometheus is unreachable, and still finds the logs', async () => {
+    const gone = createPrometheusClient({ url: `http://127.0.0.1:${await freePort()}`, timeoutMs: 5_000 });
+    const e = await enrichAlert(cpuAlert(new Date()), deps({ prometheus: gone }));
+    expect(e.failures.map((f) => [f.backend, f.what])).toEqual([
+      ['prometheus', 'expression'],
+      ['prometheus', 'target health'],
+      ['prometheus', 'scrape status'],
+    ]);
+    for (const f of e.failures) expect(f.message).toMatch(/^Prometheus unreachable: .*ECONNREFUSED/);
+    expect(e.expression).toBeUndefined();
+    expect(e.target).toBeUndefined();
+    expect(e.logs?.count).toBeGreaterThan(0);
+  });
+
+  it('says why there are no logs when no alert label maps to a Loki stream, without asking Loki', async () => {
+    const before = loki.requests.length;
+    const e = await enrichAlert(
+      cpuAlert(new Date(), { labels: { alertname: 'Watchdog', severity: 'none' }, expr: 'vector(1)' }),
+      deps(),
+    );
+    expect(e.failures).toEqual([
+      { backend: 'loki', what: 'logs', message: 'no label to select logs by (container, name, container_name…)' },
+    ]);
+    expect(loki.requests.length).toBe(before);
+    expect(e.target).toBeUndefined();
+    expect(e.expression?.series).toEqual([expect.objectContaining({ labels: {}, peak: 1, latest: 1 })]);
+  });
+
+  it('runs no expression query for an alert that carries none', async () => {
+    const e = await enrichAlert(cpuAlert(new Date(), { expr: undefined }), deps());
+    expect(e.expression).toBeUndefined();
+    expect(e.failures).toEqual([]);
+    expect(e.target?.health).toBe('up');
+  });
+
+  it('enriches at most maxAlerts alerts, firing first, asking for the targets once', async () => {
+    let targetCalls = 0;
+    const counting: EnrichDeps['prometheus'] = {
+      queryRange: (...args) => prometheus.queryRange(...args),
+      targets: (...args) => {
+        targetCalls++;
+        return prometheus.targets(...args);
+      },
+    };
+    const now = new Date(Date.now() - 3_000);
+    const alerts = [
+      cpuAlert(now, { fingerprint: 'resolved-1', status: 'resolved', endsAt: new Date(now.getTime() - 1_000) }),
+      cpuAlert(now, { fingerprint: 'firing-1' }),
+      cpuAlert(now, { fingerprint: 'firing-2' }),
+    ];
+    const notification: Notification = {
+      source: 'alertmanager',
+      receiver: 'vigil',
+      status: 'firing',
+      groupKey: '{}:{alertname="HighCPU"}',
+      groupLabels: { alertname: 'HighCPU' },
+      commonLabels: { alertname: 'HighCPU' },
+      commonAnnotations: {},
+      truncatedAlerts: 0,
+      alerts,
+    };
+    const out = await enrichNotification(notification, {
+      ...deps({ now }),
+      prometheus: counting,
+      config: enrichmentConfig({ maxAlerts: 2 }),
+    });
+    expect(out.notification).toBe(notification);
+    expect(Object.keys(out.enrichments).sort()).toEqual(['firing-1', 'firing-2']);
+    expect(targetCalls).toBe(1);
+    for (const e of Object.values(out.enrichments)) {
+      expect(e.failures).toEqual([]);
+      expect(e.target?.health).toBe('up');
+    }
+  });
+});
+
+describe('enrichment with a client that ignores its timeout', () => {
+  it('still gives up after config.timeout', async () => {
+    const never = new Promise<never>(() => {});
+    const deps: EnrichDeps = {
+      prometheus: { queryRange: () => never, targets: () => never },
+      loki: { queryRange: () => never },
+      config: enrichmentConfig({ timeout: '200ms' }),
+      now: new Date(),
+    };
+    const alert: Alert = {
+      fingerprint: 'f',
+      status: 'firing',
+      labels: { alertname: 'X', instance: 'h:1' },
+      annotations: {},
+      startsAt: new Date(),
+      source: 'grafana',
+      expr: 'up',
+    };
+    const e = await enrichAlert(alert, deps);
+    expect(e.failures).toEqual([
+      { backend: 'prometheus', what: 'expression', message: 'Prometheus timed out after 200ms' },
+      { backend: 'prometheus', what: 'target health', message: 'Prometheus timed out after 200ms' },
+      { backend: 'prometheus', what: 'scrape status', message: 'Prometheus timed out after 200ms' },
+      { backend: 'loki', what: 'logs', message: 'Loki timed out after 200ms' },
+    ]);
+  });
+});
