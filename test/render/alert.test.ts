@@ -1,0 +1,474 @@
+import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, Notification } from '../../src/model.js';
+import type { AlertEnrichment, LogLine } from '../../src/pipeline/types.js';
+import {
+  cleanLogLine,
+  COLORS,
+  renderAlertMessage,
+  renderFiringReply,
+  renderResolvedReply,
+  type AlertMessageInput,
+} from '../../src/render/alert.js';
+import { codePointLength } from '../../src/render/truncate.js';
+import { enrichment, expectWithinLimits, loadWebhook, messageValidator, recorder } from './helpers.js';
+
+const NOW = new Date('2026-11-21T08:55:00Z');
+let validate: (body: unknown) => string[];
+beforeAll(() => {
+  validate = messageValidator();
+});
+
+function embedOf(body: RESTPostAPIChannelMessageJSONBody): APIEmbed {
+  expect(body.embeds).toHaveLength(1);
+  return body.embeds![0]!;
+}
+function field(embed: APIEmbed, name: string | RegExp): string {
+  const found = embed.fields?.find((f) => (typeof name === 'string' ? f.name === name : name.test(f.name)));
+  if (!found) throw new Error(`no field ${String(name)} in ${JSON.stringify(embed.fields?.map((f) => f.name))}`);
+  return found.value;
+}
+function render(n: Notification, enrichments: Record<string, AlertEnrichment>, over: Partial<AlertMessageInput> = {}) {
+  const { warn, calls } = recorder();
+  const body = renderAlertMessage(
+    { enriched: { notification: n, enrichments }, state: 'firing', incidentStartedAt: n.alerts[0]!.startsAt, now: NOW, ...over },
+    warn,
+  );
+  return { body, embed: embedOf(body), calls };
+}
+function logLine(at: string, line: string): LogLine {
+  return { at: new Date(at), line, labels: {} };
+}
+
+/** The Alertmanager fixture's two alerts with a rich, partly failed enrichment. */
+function amFiring() {
+  const n = loadWebhook('alertmanager-firing.json');
+  const [dbHost, exporter] = n.alerts as [Alert, Alert];
+  const enrichments: Record<string, AlertEnrichment> = {
+    [dbHost.fingerprint]: enrichment(dbHost, NOW, {
+      expression: {
+        expr: dbHost.expr!,
+        series: [
+          { labels: { instance: 'db-host:9100' }, atStart: 93.1, peak: 97.3, peakAt: new Date('2026-11-21T08:52:00Z'), latest: 95, latestAt: NOW, points: 120 },
+        ],
+      },
+      target: { job: 'node', instance: 'db-host:9100', upRatio: 1, upNow: 1, health: 'up' },
+      logs: {
+        query: '{host="db-host"} |~ "(?i)(error)"',
+        count: 2,
+        capped: false,
+        lines: [logLine('2026-11-21T08:51:30Z', 'level=error msg="disk stall"'), logLine('2026-11-21T08:51:00Z', 'level=error msg="slow io"')],
+      },
+    }),
+    [exporter.fingerprint]: enrichment(exporter, NOW, {
+      target: {
+        job: 'node',
+        instance: 'node-exporter:9100',
+        health: 'down',
+        upNow: 0,
+        upRatio: 0.4,
+        lastError: 'Get "http://node-exporter:9100/metrics": connection refused',
+        lastScrape: new Date('2026-11-21T08:53:00Z'),
+        lastScrapeDurationSeconds: 0.012,
+      },
+      failures: [{ backend: 'loki', what: 'logs', message: 'Loki timed out after 5s' }],
+    }),
+  };
+  return { n, dbHost, exporter, enrichments };
+}
+
+describe('renderAlertMessage: Alertmanager firing fixture', () => {
+  const { n, enrichments } = amFiring();
+  const { body, embed, calls } = render(n, enrichments);
+
+  it('titles the group with status, alertname and alert count, linked to the source', () => {
+    expect(embed.title).toBe('🔥 FIRING: HostHighCpuLoad ×2');
+    expect(embed.url).toBe(n.alerts[0]!.generatorURL);
+    expect(embed.color).toBe(COLORS.warning);
+    expect(embed.timestamp).toBe('2026-11-21T08:51:25.079Z');
+  });
+
+  it('leads the description with the summary, then when it started and the query window', () => {
+    expect(embed.description).toBe(
+      [
+        '**Host high CPU load (instance db-host:9100)**',
+        'CPU load is \\> 90%\n  VALUE = 93.1',
+        '',
+        'Started <t:1795251085:R>',
+        'Window: <t:1795249285:t> – <t:1795251300:t>',
+      ].join('\n'),
+    );
+  });
+
+  it('lists the common labels with severity first and without alertname', () => {
+    expect(embed.fields![0]).toEqual({ name: 'Common labels', value: '**severity**: warning\n**job**: node' });
+  });
+
+  it('shows the expression with units, the target health and the most recent logs per alert', () => {
+    expect(field(embed, '1. instance=db-host:9100')).toBe(
+      [
+        'start 93.1% → peak 97.3% (at <t:1795251120:t>) → now 95.0%',
+        'Target: up 100% of window',
+        'Logs: 2 matching lines, newest first',
+        '```',
+        '08:51:30 level=error msg="disk stall"',
+        '08:51:00 level=error msg="slow io"',
+        '```',
+      ].join('\n'),
+    );
+  });
+
+  it('says why a target is down and which enrichment failed', () => {
+    expect(field(embed, '2. instance=node-exporter:9100')).toBe(
+      [
+        'Host high CPU load (instance node-exporter:9100)',
+        '🔻 Target DOWN: Get "http://node-exporter:9100/metrics": connection refused, last scrape 2m ago, took 12ms, up 40% of window',
+        '⚠️ logs unavailable: Loki timed out after 5s',
+      ].join('\n'),
+    );
+  });
+
+  it('links the source and a pre-filled Alertmanager silence', () => {
+    expect(field(embed, 'Links')).toBe(
+      `[Source](${n.alerts[0]!.generatorURL!.replace(/\(/g, '%28').replace(/\)/g, '%29')}) · ` +
+        '[Silence](http://localhost:9093/#/silences/new?filter=%7Balertname%3D%22HostHighCpuLoad%22%7D)',
+    );
+  });
+
+  it('marks the message as partially enriched and names the sender and receiver', () => {
+    expect(embed.footer).toEqual({ text: 'Alertmanager → discord-bot · ⚠️ partially enriched' });
+  });
+
+  it('never pings anyone and is a valid create-message body per Discord\'s spec', () => {
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+    expect(validate(body)).toEqual([]);
+  });
+
+  it('fits without any cut, so nothing is logged', () => {
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('renderAlertMessage: resolved', () => {
+  const n = loadWebhook('alertmanager-resolved.json');
+  const { enrichments } = amFiring();
+  const resolvedAt = n.alerts[0]!.endsAt!;
+  const { body, embed, calls } = render(n, enrichments, { state: 'resolved', resolvedAt });
+
+  it('turns green, says RESOLVED and how long it lasted', () => {
+    expect(embed.title).toBe('✅ RESOLVED: HostHighCpuLoad ×2');
+    expect(embed.color).toBe(COLORS.resolved);
+    expect(embed.description).toContain('\n\nResolved after 2m 6s\n');
+    expect(embed.description).not.toContain('Started');
+  });
+
+  it('shows the last value instead of "now" and offers no silence link', () => {
+    expect(field(embed, /^1\. /)).toContain('→ last 95.0%');
+    expect(field(embed, 'Links')).not.toContain('Silence');
+    expect(validate(body)).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it('falls back to the latest endsAt when no resolvedAt is given', () => {
+    const { embed: e } = render(n, {}, { state: 'resolved' });
+    expect(e.description).toContain('Resolved after 2m 6s');
+  });
+});
+
+describe('renderResolvedReply and renderFiringReply', () => {
+  it('replies with a short resolved line and no mentions', () => {
+    const n = loadWebhook('alertmanager-resolved.json');
+    const { warn, calls } = recorder();
+    const body = renderResolvedReply({ notification: n, startedAt: n.alerts[0]!.startsAt, resolvedAt: n.alerts[0]!.endsAt! }, warn);
+    expect(body).toEqual({ content: '✅ Resolved: HostHighCpuLoad ×2 after 2m 6s', allowed_mentions: { parse: [], replied_user: false } });
+    expect(calls).toEqual([]);
+  });
+
+  it('names newly firing alerts by where they fire', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    const body = renderFiringReply(n.alerts, () => {});
+    expect(body.content).toBe('🔥 Now firing: HostHighCpuLoad on db-host:9100, HostHighCpuLoad on node-exporter:9100');
+    expect(body.allowed_mentions).toEqual({ parse: [], replied_user: false });
+  });
+
+  it('cannot ping @everyone through an alertname', () => {
+    const n = loadWebhook('alertmanager-resolved.json');
+    n.commonLabels.alertname = '@everyone *boom*';
+    const body = renderResolvedReply({ notification: n, startedAt: n.alerts[0]!.startsAt, resolvedAt: n.alerts[0]!.endsAt! }, () => {});
+    expect(body.content).toBe('✅ Resolved: @everyone \\*boom\\* ×2 after 2m 6s');
+    expect(body.allowed_mentions!.parse).toEqual([]);
+  });
+});
+
+describe('renderAlertMessage: Grafana fixtures', () => {
+  it('names distinct alerts, shows Grafana values, runbook and per-alert silence links', () => {
+    const n = loadWebhook('grafana-firing.json');
+    const { body, embed, calls } = render(n, {});
+    expect(embed.title).toBe('🔥 FIRING: High memory usage, High CPU usage ×2');
+    expect(embed.color).toBe(COLORS.unknown);
+    expect(embed.description).toBe('**This alert was triggered for zone us-1**\nThe system has high memory usage\n\nStarted <t:1634025063:R>');
+    expect(field(embed, '1. High memory usage, zone=us-1')).toBe(
+      'Values: B = 44.2, C = 1\n[Silence](https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matchers=alertname%3DT2%2Cteam%3Dblue%2Czone%3Dus-1)',
+    );
+    expect(field(embed, '2. High CPU usage, zone=eu-1')).toMatch(/^This alert was triggered for zone eu-1\nValues: B = 44.2, C = 1\n\[Silence\]/);
+    expect(field(embed, 'Links')).toBe('[Source](https://play.grafana.org/alerting/1afz29v7z/edit) · [Runbook](https://myrunbook.com/runbook/1234)');
+    expect(embed.footer!.text).toBe('Grafana → My Super Webhook');
+    expect(validate(body)).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it('renders the default payload: no timestamp for the unset 0001 date, extra annotations shown', () => {
+    const n = loadWebhook('grafana-firing-default-payload.json');
+    const { body, embed } = render(n, {});
+    expect(embed.title).toBe('🔥 FIRING: alert1');
+    expect(embed.timestamp).toBeUndefined();
+    expect(embed.description).toBeUndefined();
+    expect(embed.fields).toEqual([
+      { name: 'Labels', value: '**lbl1**: val1' },
+      {
+        name: 'Links',
+        value:
+          '[Source](http://localhost/test?orgId=1) · [Silence](http://localhost/alerting/silence/new?alertmanager=grafana&matcher=alertname%3Dalert1&matcher=lbl1%3Dval1&orgId=1)',
+      },
+      { name: 'Annotations', value: '**ann1**: annv1' },
+    ]);
+    expect(validate(body)).toEqual([]);
+  });
+
+  it('resolves relative Grafana links against grafanaUrl', () => {
+    const n = loadWebhook('grafana-firing-default-payload.json');
+    n.alerts[0]!.dashboardURL = '/d/abc';
+    n.alerts[0]!.panelURL = '/d/abc?viewPanel=2';
+    const { embed } = render(n, {}, { grafanaUrl: 'https://grafana.example' });
+    expect(field(embed, 'Links')).toContain('[Dashboard](https://grafana.example/d/abc) · [Panel](https://grafana.example/d/abc?viewPanel=2)');
+  });
+});
+
+describe('renderAlertMessage: colour by status and severity', () => {
+  it.each([
+    ['critical', 'firing', COLORS.critical],
+    ['warning', 'firing', COLORS.warning],
+    ['info', 'firing', COLORS.info],
+    ['P1', 'firing', COLORS.critical],
+    ['whatever', 'firing', COLORS.unknown],
+    ['critical', 'resolved', COLORS.resolved],
+  ] as const)('severity %s while %s', (severity, state, colour) => {
+    const n = loadWebhook('alertmanager-firing.json');
+    n.commonLabels.severity = severity;
+    expect(render(n, {}, { state }).embed.color).toBe(colour);
+  });
+});
+
+describe('renderAlertMessage: enrichment edge cases', () => {
+  it('says when logs and the expression found nothing', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    const a = n.alerts[0]!;
+    const { embed } = render(n, {
+      [a.fingerprint]: enrichment(a, NOW, { expression: { expr: a.expr!, series: [] }, logs: { query: '{}', count: 0, capped: false, lines: [] } }),
+    });
+    expect(field(embed, /^1\. /)).toBe('Expression: no data in the window\nLogs: no matching lines');
+    expect(embed.footer!.text).toBe('Alertmanager → discord-bot');
+  });
+
+  it('marks alerts without enrichment and counts capped logs with a plus', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    const a = n.alerts[0]!;
+    const { embed } = render(n, {
+      [a.fingerprint]: enrichment(a, NOW, { logs: { query: '{}', count: 100, capped: true, lines: [logLine('2026-11-21T08:51:30Z', 'x')] } }),
+    });
+    expect(field(embed, /^1\. /)).toContain('Logs: 100+ matching lines, newest first');
+    expect(field(embed, /^2\. /)).toBe('Host high CPU load (instance node-exporter:9100)\nNot enriched');
+  });
+
+  it('labels each series by what sets it apart and counts the ones not shown', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    const a = n.alerts[0]!;
+    const series = ['a', 'b', 'c', 'd', 'e'].map((mode, i) => ({
+      labels: { instance: 'db-host:9100', mode },
+      peak: 1536 * (i + 1),
+      peakAt: new Date('2026-11-21T08:52:00Z'),
+      latest: 1024,
+      latestAt: NOW,
+      points: 10,
+    }));
+    const { embed } = render(n, { [a.fingerprint]: enrichment(a, NOW, { expression: { expr: 'node_memory_Active_bytes', series } }) });
+    expect(field(embed, /^1\. /)).toBe(
+      [
+        'a: peak 1.5 KiB (at <t:1795251120:t>) → now 1 KiB',
+        'b: peak 3 KiB (at <t:1795251120:t>) → now 1 KiB',
+        'c: peak 4.5 KiB (at <t:1795251120:t>) → now 1 KiB',
+        '+2 more series',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a log line from closing the code block and strips control characters', () => {
+    expect(cleanLogLine('a ```js\nb\tc\u0007')).toBe('a ˋˋˋjs ⏎ b c');
+    const n = loadWebhook('alertmanager-firing.json');
+    const a = n.alerts[0]!;
+    const lines = [logLine('2026-11-21T08:51:30Z', '```'), logLine('2026-11-21T08:51:29Z', 'end ``````')];
+    const { embed } = render(n, { [a.fingerprint]: enrichment(a, NOW, { logs: { query: '{}', count: 2, capped: false, lines } }) });
+    expect(field(embed, /^1\. /).match(/```/g)).toHaveLength(2);
+  });
+
+  it('escapes markdown in label values and names', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    n.commonLabels.team = 'a*b_c`d|e~f>g';
+    n.alerts[0]!.labels.instance = '**bold**';
+    const { embed } = render(n, {});
+    expect(field(embed, 'Common labels')).toContain('**team**: a\\*b\\_c\\`d\\|e\\~f\\>g');
+    expect(embed.fields!.some((f) => f.name === '1. instance=\\*\\*bold\\*\\*')).toBe(true);
+  });
+
+  it('marks an alert that already resolved inside a firing group', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    n.alerts[1]!.status = 'resolved';
+    const { embed } = render(n, {});
+    expect(embed.fields!.map((f) => f.name)).toContain('✅ 2. instance=node-exporter:9100');
+  });
+
+  it('cuts a long emoji alertname in the title without splitting an emoji, keeping the count', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    n.commonLabels.alertname = '👨‍👩‍👧'.repeat(100);
+    const { body, embed } = render(n, {});
+    expectWithinLimits(body);
+    expect(embed.title).toMatch(/^🔥 FIRING: (?:👨‍👩‍👧)+… ×2$/u);
+    expect(codePointLength(embed.title!)).toBeLessThanOrEqual(256);
+  });
+
+  it('drops links that are not http(s) and has no title link then', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    for (const a of n.alerts) a.generatorURL = 'javascript:alert(1)';
+    n.externalURL = 'file:///etc/passwd';
+    const { embed } = render(n, {});
+    expect(embed.url).toBeUndefined();
+    expect(embed.fields!.some((f) => f.name === 'Links')).toBe(false);
+  });
+});
+
+describe('renderAlertMessage: never shows secrets', () => {
+  const n = loadWebhook('grafana-firing-default-payload.json');
+  const a = n.alerts[0]!;
+  a.generatorURL = 'https://admin:hunter2@grafana.example/alerting/abc/view?orgId=1';
+  a.silenceURL = 'https://admin:hunter2@grafana.example/alerting/silence/new?auth_token=tok-999';
+  a.annotations = {
+    summary: 'Webhook failing, see https://bob:s3cr3t-pass@grafana.example/d/1',
+    runbook_url: 'https://wiki:pw-in-url@wiki.example/runbook',
+    token: 'abc123secret',
+    db_password: 'pw-annotation',
+    slack_webhook: 'https://hooks.slack.com/services/T000/B000/XXXX',
+    __alertImageToken__: 'image-token-value',
+    owner: 'team-db',
+  };
+  const { body, embed } = render(n, {
+    [a.fingerprint]: enrichment(a, NOW, {
+      target: { health: 'down', lastError: 'Get "https://scraper:scrape-pass@exporter:9100/metrics": 401' },
+      logs: { query: '{}', count: 1, capped: false, lines: [logLine('2026-11-21T08:51:30Z', 'login failed password=hunter3 Authorization: Bearer eyJabc.def')] },
+      failures: [{ backend: 'loki', what: 'logs', message: 'HTTP 401 for https://u:loki-pass@loki:3100' }],
+    }),
+  });
+  const text = JSON.stringify(body);
+
+  it.each(['hunter2', 'hunter3', 's3cr3t-pass', 'pw-in-url', 'abc123secret', 'pw-annotation', 'hooks.slack.com', 'image-token-value', 'tok-999', 'scrape-pass', 'loki-pass', 'eyJabc'])(
+    'does not contain %s',
+    (secret) => {
+      expect(text).not.toContain(secret);
+    },
+  );
+
+  it('still shows the harmless parts', () => {
+    expect(embed.url).toBe('https://grafana.example/alerting/abc/view?orgId=1');
+    expect(field(embed, 'Annotations')).toBe('**owner**: team-db');
+    expect(field(embed, 'Links')).toContain('[Runbook](https://wiki.example/runbook)');
+    expect(field(embed, 'Links')).toContain('[Silence](https://grafana.example/alerting/silence/new)');
+    expect(embed.description).toBe('**Webhook failing, see https://grafana.example/d/1**');
+    expect(field(embed, 'Findings')).toContain('password=[redacted]');
+  });
+});
+
+describe('renderAlertMessage: oversized input stays within every limit', () => {
+  /** 200 alerts, 1000 labels, 10 000-character annotations, 50 log lines of 10 kB, emoji everywhere. */
+  function huge(): { n: Notification; enrichments: Record<string, AlertEnrichment> } {
+    const n = loadWebhook('alertmanager-firing.json');
+    const template = n.alerts[0]!;
+    const emojiText = (len: number) => `${'🔥x'.repeat(len / 3)}👨‍👩‍👧`;
+    const manyLabels = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`label_${i}`, `value ${i} ${'v'.repeat(50)}`]));
+    n.commonLabels = { alertname: 'HostHighCpuLoad', severity: 'critical', ...manyLabels };
+    n.commonAnnotations = { summary: emojiText(10_000), description: emojiText(10_000), note: 'n'.repeat(10_000) };
+    n.truncatedAlerts = 7;
+    n.alerts = Array.from({ length: 200 }, (_, i) => ({
+      ...template,
+      fingerprint: `fp${i}`,
+      labels: { ...n.commonLabels, instance: `host-${i}-${'h'.repeat(300)}:9100` },
+      annotations: { summary: `Alert ${i} ${emojiText(10_000)}`, runbook_url: `https://wiki.example/${'r'.repeat(1500)}` },
+      generatorURL: `${template.generatorURL!}&pad=${'p'.repeat(600)}`,
+    }));
+    const enrichments: Record<string, AlertEnrichment> = {};
+    for (const a of n.alerts.slice(0, 25)) {
+      enrichments[a.fingerprint] = enrichment(a, NOW, {
+        expression: {
+          expr: a.expr!,
+          series: Array.from({ length: 10 }, (_, k) => ({
+            labels: { instance: `${'i'.repeat(500)}${k}` },
+            atStart: 90,
+            peak: 99,
+            peakAt: NOW,
+            latest: 95,
+            latestAt: NOW,
+            points: 10,
+          })),
+        },
+        target: { health: 'down', lastError: emojiText(10_000), lastScrape: NOW, lastScrapeDurationSeconds: 1.5 },
+        logs: {
+          query: '{}',
+          count: 5000,
+          capped: true,
+          lines: Array.from({ length: 50 }, (_, k) => logLine('2026-11-21T08:51:30Z', `${k} ${'``` '.repeat(10)}${emojiText(10_000)}`)),
+        },
+        failures: Array.from({ length: 5 }, () => ({ backend: 'prometheus' as const, what: 'expression', message: emojiText(10_000) })),
+      });
+    }
+    return { n, enrichments };
+  }
+
+  it.each([5, 25])('holds every limit with maxAlerts %i and warns about what it cut', (maxAlerts) => {
+    const { n, enrichments } = huge();
+    const { body, embed, calls } = render(n, enrichments, { maxAlerts });
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.some((c) => c.details.part === 'summary')).toBe(true);
+    // A 1500-character runbook link cannot fit in a field: it is left out whole, not cut.
+    expect(calls).toContainEqual({ msg: 'alert link omitted to fit the message', details: { part: 'links', link: 'Runbook' } });
+    expect(embed.title).toBe('🔥 FIRING: HostHighCpuLoad ×207');
+    expect(embed.color).toBe(COLORS.critical);
+    // The important parts survive: the links, the count of hidden alerts and closed code blocks.
+    expect(field(embed, 'Links')).toMatch(/^\[Source\]\(http:\/\/localhost:9090\/graph\?/);
+    const detailed = embed.fields!.filter((f) => /^\d+\. /.test(f.name));
+    expect(detailed.length).toBeGreaterThan(0);
+    expect(field(embed, `+${207 - detailed.length} more alerts`)).toContain('(7 not sent by Alertmanager)');
+    for (const f of detailed) expect((f.value.match(/```/g) ?? []).length % 2).toBe(0);
+  });
+
+  it('trims each log line to about 200 characters behind a UTC time', () => {
+    const { n, enrichments } = huge();
+    n.alerts = n.alerts.slice(0, 1);
+    n.commonAnnotations = {};
+    n.alerts[0]!.annotations = {};
+    n.commonLabels = { alertname: 'X' };
+    n.alerts[0]!.labels = { alertname: 'X' };
+    const e = enrichments[n.alerts[0]!.fingerprint]!;
+    delete e.expression;
+    delete e.target;
+    e.failures = [];
+    const { body, embed } = render(n, { [n.alerts[0]!.fingerprint]: e });
+    expectWithinLimits(body);
+    const block = field(embed, 'Findings').split('```\n')[1]!;
+    const lines = block.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) {
+      expect(l.startsWith('08:51:30 ')).toBe(true);
+      expect(codePointLength(l)).toBeLessThanOrEqual(9 + 200);
+    }
+  });
+});
