@@ -12,6 +12,8 @@ export interface Alert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   startsAt: Date;
+  /** True when the sender gave no start (Go's zero time) and the time of receipt stands in. */
+  startsAtUnknown?: boolean;
   /** Undefined while firing (the senders use 0001-01-01 for "no end"). */
   endsAt?: Date;
   generatorURL?: string;

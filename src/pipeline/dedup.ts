@@ -31,10 +31,16 @@ function statesOf(n: Notification): Record<string, IncidentAlertState> {
     out[a.fingerprint] = {
       status: a.status,
       startsAt: a.startsAt.toISOString(),
+      ...(a.startsAtUnknown ? { startsAtUnknown: true } : {}),
       ...(a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
     };
   }
   return out;
+}
+
+/** Whether the alert started again since `before` (a made-up start time never counts as a new start). */
+function restarted(before: IncidentAlertState, now: IncidentAlertState): boolean {
+  return !now.startsAtUnknown && !before.startsAtUnknown && before.startsAt !== now.startsAt;
 }
 
 function latestEnd(states: Record<string, IncidentAlertState>, now: Date): Date {
@@ -67,12 +73,12 @@ export function decide(latest: Incident | undefined, n: Notification, now: Date)
   const newlyFiring = Object.entries(incoming)
     .filter(([fp, s]) => {
       const before = open.alerts[fp];
-      return s.status === 'firing' && (before === undefined || before.status === 'resolved' || before.startsAt !== s.startsAt);
+      return s.status === 'firing' && (before === undefined || before.status === 'resolved' || restarted(before, s));
     })
     .map(([fp]) => fp);
   const changed = Object.entries(incoming).some(([fp, s]) => {
     const before = open.alerts[fp];
-    return before === undefined || before.status !== s.status || before.startsAt !== s.startsAt;
+    return before === undefined || before.status !== s.status || restarted(before, s);
   });
   if (!changed) return { action: 'skip', reason: 'no-change' };
 

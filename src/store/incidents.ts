@@ -31,6 +31,8 @@ CREATE TABLE incident_alerts (
 export interface IncidentAlertState {
   status: AlertStatus;
   startsAt: string;
+  /** The sender gave no start time; `startsAt` is when Vigil heard of the alert. */
+  startsAtUnknown?: boolean;
   endsAt?: string;
 }
 

@@ -32,7 +32,8 @@ export interface StoredNotification {
  */
 export function dedupKey(n: Notification): string {
   const alerts = n.alerts
-    .map((a) => [a.fingerprint, a.status, a.startsAt.toISOString(), a.endsAt?.toISOString() ?? ''].join('|'))
+    // A start the receiver made up (from the time of receipt) differs on every resend: leave it out.
+    .map((a) => [a.fingerprint, a.status, a.startsAtUnknown ? '' : a.startsAt.toISOString(), a.endsAt?.toISOString() ?? ''].join('|'))
     .sort();
   return createHash('sha256')
     .update(JSON.stringify([n.source, n.receiver, n.groupKey, alerts]))

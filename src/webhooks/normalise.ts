@@ -70,6 +70,7 @@ function commonAlert(a: CommonAlert, source: AlertSource, now: Date): Alert {
     annotations: a.annotations,
     // Grafana's test notification carries the zero time; the receipt time is the best start we have.
     startsAt: isZeroTime(a.startsAt) ? new Date(now.getTime()) : a.startsAt,
+    ...(isZeroTime(a.startsAt) ? { startsAtUnknown: true } : {}),
     ...(endsAt ? { endsAt } : {}),
     ...optional('generatorURL', a.generatorURL),
     source,

@@ -58,3 +58,12 @@ describe('decide', () => {
     expect(withoutEnd.action === 'resolve' && withoutEnd.resolvedAt).toEqual(NOW);
   });
 });
+
+describe('decide with a start time the sender did not give', () => {
+  it('treats a resend with a different stand-in start as no change', () => {
+    const open = incident('firing', { a: 'firing' });
+    open.alerts['a'] = { status: 'firing', startsAt: START, startsAtUnknown: true };
+    const resend = notification([alert('a', 'firing', { startsAt: new Date('2026-11-21T08:59:00Z'), startsAtUnknown: true })]);
+    expect(decide(open, resend, NOW)).toEqual({ action: 'skip', reason: 'no-change' });
+  });
+});
