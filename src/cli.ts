@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatDuration } from './config/duration.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+
+const USAGE = `Usage: vigil <command> [--config FILE]
+
+Commands:
+  serve          run the bot: webhook intake, enrichment, Discord delivery
+  check-config   validate the config file and print a summary (exit 1 on errors)
+
+The config file comes from --config FILE or the VIGIL_CONFIG environment variable.`;
+
+/** One-screen summary of a valid config, with no secret in it. */
+export function summarise(config: Config): string {
+  const set = (v: unknown) => (v ? 'set' : 'not set');
+  return [
+    `server:       ${config.server.host}:${config.server.port} (body limit ${config.server.bodyLimit} bytes)`,
+    `webhook:      token ${set(config.webhook.token)}, HMAC ${set(config.webhook.hmacSecret)}${config.webhook.insecure ? ', INSECURE (no auth required)' : ''}`,
+    `prometheus:   ${config.prometheus.url}`,
+    `loki:         ${config.loki.url}`,
+    `alertmanager: ${config.alertmanager?.url ?? 'not configured'}`,
+    `grafana:      ${config.grafana?.url ?? 'not configured'}`,
+    `discord:      application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
+    `storage:      ${config.storage.path}`,
+    `enrichment:   lookback ${formatDuration(config.enrichment.lookback)}, log window ±${formatDuration(config.enrichment.logWindow)}, timeout ${formatDuration(config.enrichment.timeout)}`,
+  ].join('\n');
+}
+
+/** Runs the CLI; returns the exit code (serve never returns until stopped). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command] = parsed.positionals;
+  if (parsed.values.help || !command) {
+    console.log(USAGE);
+    return parsed.values.help ? 0 : 2;
+  }
+  if (command !== 'serve' && command !== 'check-config') {
+    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const path = parsed.values.config ?? env.VIGIL_CONFIG;
+  if (!path) {
+    console.error('no config file: pass --config FILE or set VIGIL_CONFIG');
+    return 2;
+  }
+  const loaded = loadConfig(path, env);
+  if (!loaded.ok) {
+    console.error(`${path}: ${loaded.errors.length} error(s)`);
+    for (const e of loaded.errors) console.error(`  ${e}`);
+    return 1;
+  }
+  if (command === 'check-config') {
+    console.log(`${path}: OK\n${summarise(loaded.config)}`);
+    return 0;
+  }
+  // Imported here so check-config stays light and cannot fail on the runtime's dependencies.
+  const { startVigil } = await import('./main.js');
+  const vigil = await startVigil(loaded.config);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      vigil.logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await vigil.stop();
+  return 0;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,285 @@
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Notification } from '../model.js';
+import type { LokiClient } from '../queries/loki.js';
+import type { PrometheusClient } from '../queries/prometheus.js';
+import { renderAlertMessage, renderFiringReply, renderResolvedReply } from '../render/alert.js';
+import type { Database } from '../store/db.js';
+import { createIncident, getIncident, latestIncident, updateIncident, type Incident } from '../store/incidents.js';
+import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
+import { enqueue, type OutboxKind } from '../store/outbox.js';
+import { decide, type Decision } from './dedup.js';
+import { enrichNotification } from './enrich.js';
+import type { EnrichedNotification } from './types.js';
+
+/** What the stages need from the outside world. */
+export interface PipelineDeps {
+  db: Database;
+  prometheus: PrometheusClient;
+  loki: LokiClient;
+  config: Pick<Config, 'enrichment' | 'discord' | 'grafana'>;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** One delivery the outbox stage will enqueue. */
+interface PlannedDelivery {
+  kind: OutboxKind;
+  body: RESTPostAPIChannelMessageJSONBody;
+}
+
+/** The state one notification carries through the stages. */
+export interface PipelineContext {
+  stored: StoredNotification;
+  notification: Notification;
+  now: Date;
+  latest?: Incident;
+  decision?: Decision;
+  enriched?: EnrichedNotification;
+  deliveries: PlannedDelivery[];
+}
+
+/** A stage does one job; returning 'stop' ends the pipeline for this notification (recorded as done). */
+export interface Stage {
+  name: string;
+  run(ctx: PipelineContext, deps: PipelineDeps): Promise<void | 'stop'> | void | 'stop';
+}
+
+/** Reads the group's latest incident and decides; an unchanged resend stops here. */
+const dedupStage: Stage = {
+  name: 'dedup',
+  run(ctx, { db }) {
+    const n = ctx.notification;
+    ctx.latest = latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey });
+    ctx.decision = decide(ctx.latest, n, ctx.now);
+    return ctx.decision.action === 'skip' ? 'stop' : undefined;
+  },
+};
+
+/** Queries Prometheus and Loki around the incident; failures become notes, never errors. */
+const enrichStage: Stage = {
+  name: 'enrich',
+  async run(ctx, deps) {
+    ctx.enriched = await enrichNotification(ctx.notification, {
+      prometheus: deps.prometheus,
+      loki: deps.loki,
+      config: deps.config.enrichment,
+      now: ctx.now,
+    });
+  },
+};
+
+/** Turns the decision and the findings into Discord message bodies. */
+const renderStage: Stage = {
+  name: 'render',
+  run(ctx, { logger, config }) {
+    const decision = ctx.decision!;
+    const warn = (msg: string, details: Record<string, unknown>) =>
+      logger.warn({ notificationId: ctx.stored.id, ...details }, msg);
+    const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
+    const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
+    const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification);
+    const body = renderAlertMessage(
+      {
+        enriched: ctx.enriched!,
+        state: resolved ? 'resolved' : 'firing',
+        incidentStartedAt: startedAt,
+        ...(resolvedAt ? { resolvedAt } : {}),
+        ...(config.grafana?.url ? { grafanaUrl: config.grafana.url } : {}),
+        now: ctx.now,
+      },
+      warn,
+    );
+    switch (decision.action) {
+      case 'open':
+        ctx.deliveries.push({ kind: 'create', body });
+        break;
+      case 'update':
+        ctx.deliveries.push({ kind: 'edit', body });
+        if (decision.newlyFiring.length > 0) {
+          const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
+          ctx.deliveries.push({ kind: 'reply', body: renderFiringReply(alerts, warn) });
+        }
+        break;
+      case 'resolve':
+        ctx.deliveries.push({ kind: 'edit', body });
+        ctx.deliveries.push({
+          kind: 'reply',
+          body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
+        });
+        break;
+      case 'skip':
+        break;
+    }
+  },
+};
+
+/** Records the incident change and the deliveries in one transaction, and closes the notification. */
+const outboxStage: Stage = {
+  name: 'outbox',
+  run(ctx, { db, config }) {
+    const decision = ctx.decision!;
+    const channelId = config.discord.alertChannelId;
+    db.transaction(() => {
+      let incidentId: number;
+      let createId: number | undefined;
+      if (decision.action === 'open') {
+        incidentId = createIncident(
+          db,
+          {
+            source: ctx.notification.source,
+            receiver: ctx.notification.receiver,
+            groupKey: ctx.notification.groupKey,
+            status: decision.resolvedAt ? 'resolved' : 'firing',
+            alerts: decision.alerts,
+            startedAt: earliestStart(ctx.notification),
+            ...(decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
+          },
+          ctx.now,
+        );
+      } else if (decision.action === 'update' || decision.action === 'resolve') {
+        incidentId = decision.incidentId;
+        createId = getIncident(db, incidentId)?.createOutboxId;
+      } else {
+        return;
+      }
+      for (const d of ctx.deliveries) {
+        const id = enqueue(
+          db,
+          {
+            orderKey: `incident:${incidentId}`,
+            kind: d.kind,
+            channelId,
+            body: d.body,
+            ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
+          },
+          ctx.now.getTime(),
+        );
+        if (d.kind === 'create') createId = id;
+      }
+      updateIncident(
+        db,
+        incidentId,
+        {
+          status: decision.action === 'update' ? 'firing' : decision.action === 'resolve' || decision.resolvedAt ? 'resolved' : 'firing',
+          alerts: decision.alerts,
+          ...(decision.action !== 'update' && decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
+          ...(createId !== undefined ? { createOutboxId: createId } : {}),
+        },
+        ctx.now,
+      );
+      finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);
+    }).immediate();
+  },
+};
+
+/** The pipeline, in order. */
+export const STAGES: readonly Stage[] = [dedupStage, enrichStage, renderStage, outboxStage];
+
+function earliestStart(n: Notification): Date {
+  let min = Infinity;
+  for (const a of n.alerts) min = Math.min(min, a.startsAt.getTime());
+  return new Date(Number.isFinite(min) ? min : Date.now());
+}
+
+/** Runs one stored notification through every stage. */
+export async function processNotification(
+  stored: StoredNotification,
+  deps: PipelineDeps,
+  stages: readonly Stage[] = STAGES,
+): Promise<Decision | undefined> {
+  const ctx: PipelineContext = { stored, notification: stored.notification, now: deps.now(), deliveries: [] };
+  for (const stage of stages) {
+    const outcome = await stage.run(ctx, deps);
+    if (outcome === 'stop') break;
+  }
+  if (ctx.decision?.action === 'skip') {
+    finishNotification(deps.db, stored.id, { status: 'done', decision: ctx.decision.reason }, ctx.now);
+  }
+  deps.logger.info(
+    {
+      notificationId: stored.id,
+      source: stored.notification.source,
+      alerts: stored.notification.alerts.length,
+      decision: ctx.decision?.reason,
+      deliveries: ctx.deliveries.map((d) => d.kind),
+      partial: Object.values(ctx.enriched?.enrichments ?? {}).some((e) => e.failures.length > 0),
+    },
+    'notification processed',
+  );
+  return ctx.decision;
+}
+
+/** Attempts at one notification before it is set aside as failed (a bug, not an outage). */
+const MAX_PROCESS_ATTEMPTS = 5;
+
+/** Works through pending notifications one at a time, oldest first; survives restarts via the store. */
+export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => void; idleMs?: number }) {
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> | undefined;
+  const attempts = new Map<number, number>();
+
+  async function runOnce(): Promise<number> {
+    let processed = 0;
+    for (;;) {
+      const stored = nextPendingNotification(deps.db);
+      if (!stored) return processed;
+      try {
+        await processNotification(stored, deps);
+        attempts.delete(stored.id);
+        deps.onDelivered?.();
+      } catch (err) {
+        const n = (attempts.get(stored.id) ?? 0) + 1;
+        attempts.set(stored.id, n);
+        deps.logger.error({ notificationId: stored.id, attempt: n, err }, 'pipeline failed on a notification');
+        if (n < MAX_PROCESS_ATTEMPTS) return processed;
+        finishNotification(
+          deps.db,
+          stored.id,
+          { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) },
+          deps.now(),
+        );
+        attempts.delete(stored.id);
+      }
+      processed++;
+    }
+  }
+
+  function schedule(delay: number) {
+    if (!running) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+  }
+
+  function tick() {
+    if (!running || current) return;
+    current = runOnce()
+      .then(() => undefined)
+      .finally(() => {
+        current = undefined;
+        schedule(deps.idleMs ?? 1000);
+      });
+  }
+
+  return {
+    /** Starts the loop; pending notifications from before a restart are picked up at once. */
+    start() {
+      running = true;
+      schedule(0);
+    },
+    /** Processes now instead of at the next poll (called after a webhook is stored). */
+    wake() {
+      if (running && !current) schedule(0);
+    },
+    /** Processes everything pending once (tests). */
+    runOnce,
+    /** Stops after the notification in progress. */
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await current;
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/ports.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const WEBHOOK_TOKEN = 'cli-test-webhook-token-abcdef012345';
+const HMAC_SECRET = 'cli-test-hmac-secret-abcdef0123456';
+const DISCORD_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.CliTst.cli-test-discord-token-0000000';
+const SECRETS = [WEBHOOK_TOKEN, HMAC_SECRET, DISCORD_TOKEN];
+/** The secrets reach the config through the environment, as in production. */
+const SECRET_ENV = { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_HMAC_SECRET: HMAC_SECRET, T_DISCORD_TOKEN: DISCORD_TOKEN };
+
+let dir: string;
+let closedUrl: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  closedUrl = `http://127.0.0.1:${await freePort()}`;
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A complete config; `webhook` replaces the webhook section. */
+function configText(opts: { port?: number; webhook?: string; name?: string } = {}): string {
+  return `server: { host: 127.0.0.1, port: ${opts.port ?? 8080} }
+webhook: ${opts.webhook ?? '{ token: ${T_WEBHOOK_TOKEN}, hmacSecret: ${T_HMAC_SECRET} }'}
+prometheus: { url: ${closedUrl} }
+loki: { url: ${closedUrl} }
+discord:
+  token: \${T_DISCORD_TOKEN}
+  applicationId: "123456789012345678"
+  alertChannelId: "223456789012345678"
+  apiBaseUrl: ${closedUrl}/api
+storage: { path: ${join(dir, `${opts.name ?? 'vigil'}.db`)} }
+enrichment: { timeout: 1s }
+delivery: { pollInterval: 100ms }
+`;
+}
+
+function writeConfig(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node --import tsx src/cli.ts ...args` from the repo root with only the given environment extras. */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawnCli(args, env);
+  return child.done;
+}
+
+function spawnCli(args: string[], env: Record<string, string>) {
+  const baseEnv = { ...process.env, ...env };
+  if (!('VIGIL_CONFIG' in env)) delete baseEnv['VIGIL_CONFIG'];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: baseEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<Run>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vigil ${args.join(' ')} did not exit:\n${stdout}\n${stderr}`));
+    }, 15_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done, output: () => stdout + stderr };
+}
+
+function expectNoSecret(run: Run): void {
+  for (const secret of SECRETS) {
+    expect(run.stdout).not.toContain(secret);
+    expect(run.stderr).not.toContain(secret);
+  }
+}
+
+describe.concurrent('vigil check-config', () => {
+  it('exits 0 and prints the summary without any secret value', async () => {
+    const path = writeConfig('valid.yaml', configText());
+    const run = await runCli(['check-config', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${path}: OK`);
+    expect(run.stdout).toContain('server:       127.0.0.1:8080');
+    expect(run.stdout).toContain('webhook:      token set, HMAC set');
+    expect(run.stdout).toContain(`prometheus:   ${closedUrl}`);
+    expect(run.stdout).toContain('token set');
+    expect(run.stdout).toContain('enrichment:   lookback 30m');
+    expectNoSecret(run);
+  });
+
+  it('reads the config file named by VIGIL_CONFIG when --config is absent', async () => {
+    const path = writeConfig('from-env.yaml', configText());
+    const run = await runCli(['check-config'], { ...SECRET_ENV, VIGIL_CONFIG: path });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${path}: OK`);
+  });
+
+  it('exits 1 and prints every error with its key path, without the secrets in the file', async () => {
+    const path = writeConfig(
+      'invalid.yaml',
+      `server: { port: 70000 }
+webhook: { token: short, hmacSecret: \${T_HMAC_SECRET} }
+prometheus: { url: "ftp://prometheus:9090" }
+discord:
+  token: \${T_DISCORD_TOKEN}
+  applicationId: 123456789012345678
+  alertChannelId: "not-a-snowflake"
+enrichment: { lookback: soon }
+`,
+    );
+    const run = await runCli(['check-config', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const expected = [
+      'server.port: ',
+      'webhook.token: expected a token of at least 16 characters',
+      'prometheus.url: expected an http(s) URL',
+      'loki: required',
+      'discord.applicationId: expected a snowflake string: quote the id',
+      'discord.alertChannelId: expected a snowflake string (17-20 digits)',
+      'enrichment.lookback: expected a duration like 30s, 5m or 1h, got "soon"',
+    ];
+    for (const line of expected) expect(run.stderr).toContain(line);
+    expect(run.stderr).toContain(`${path}: ${expected.length} error(s)`);
+    expectNoSecret(run);
+  });
+
+  it('exits 1 naming the file when it cannot be read', async () => {
+    const path = join(dir, 'missing.yaml');
+    const run = await runCli(['check-config', '--config', path]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot read config file ${path}: ENOENT`);
+  });
+
+  it('exits 2 with a clear message without --config and without VIGIL_CONFIG', async () => {
+    const run = await runCli(['check-config']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no config file: pass --config FILE or set VIGIL_CONFIG');
+  });
+});
+
+describe.concurrent('vigil usage', () => {
+  it.each([
+    ['an unknown command', ['frobnicate'], 2, 'unknown command "frobnicate"'],
+    ['no command', [], 2, 'Usage: vigil <command>'],
+    ['an unknown option', ['check-config', '--nope'], 2, "Unknown option '--nope'"],
+  ])('exits 2 with usage for %s', async (_name, args, code, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(code);
+    const output = run.stdout + run.stderr;
+    expect(output).toContain(message);
+    expect(output).toContain('Usage: vigil <command> [--config FILE]');
+    expect(output).toContain('check-config');
+  });
+
+  it('prints usage and exits 0 for --help', async () => {
+    const run = await runCli(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: vigil <command> [--config FILE]');
+  });
+});
+
+describe('vigil serve', () => {
+  it('refuses to start without webhook.token and without webhook.insecure', async () => {
+    const port = await freePort();
+    const path = writeConfig('no-token.yaml', configText({ port, webhook: '{}', name: 'no-token' }));
+    const run = await runCli(['serve', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('webhook.token: required');
+    // It never got as far as listening.
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+
+  it('exits 1 with the reason when the port is already taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = blocker.address() as AddressInfo;
+      const path = writeConfig('taken.yaml', configText({ port, name: 'taken' }));
+      const run = await runCli(['serve', '--config', path], SECRET_ENV);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('answers GET /healthz and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const path = writeConfig('serve.yaml', configText({ port, name: 'serve' }));
+    const proc = spawnCli(['serve', '--config', path], SECRET_ENV);
+    const health = await waitForHealth(`http://127.0.0.1:${port}/healthz`, proc);
+    expect(health).toEqual({ status: 'ok', pendingNotifications: 0, pendingDeliveries: 0 });
+
+    proc.child.kill('SIGTERM');
+    const run = await proc.done;
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('"msg":"vigil stopped"');
+    expectNoSecret(run);
+  });
+});
+
+/** Polls /healthz until it answers 200 (returning its JSON), failing early if the process exits. */
+async function waitForHealth(url: string, proc: ReturnType<typeof spawnCli>): Promise<unknown> {
+  let exited = false;
+  void proc.done.then(() => (exited = true));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (exited) throw new Error(`vigil serve exited before answering:\n${proc.output()}`);
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return await res.json();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`vigil serve did not answer /healthz:\n${proc.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,275 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatValue, inferUnit } from '../../src/render/format.js';
+import { startDiscordDouble, DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
+import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
+import { startAlertmanager, startNodeExporter, startPrometheus, type AlertmanagerHandle, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
+import { eventually, sleep, startBot, type BotProcess, type BotSettings } from './bot.js';
+
+const CHANNEL = '223456789012345678';
+const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789abcdef';
+const FIXTURES = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
+const LOKI_RECORDED = new URL('../../../shared/fixtures/loki/query_range-streams-all-forward.json', import.meta.url);
+
+/** A pass-through proxy to the real Prometheus that can be told to answer late (a slow Prometheus). */
+async function startDelayProxy(target: string): Promise<{ url: string; delayMs: number; close(): Promise<void> }> {
+  const state = { delayMs: 0 };
+  const upstream = new URL(target);
+  const server: Server = createServer((req, res) => {
+    setTimeout(() => {
+      const fwd = httpRequest(
+        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      fwd.on('error', () => res.destroy());
+      req.pipe(fwd);
+    }, state.delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const handle = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(v: number) {
+      state.delayMs = v;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+  return handle;
+}
+
+function embedText(m: APIMessage): string {
+  return JSON.stringify(m.embeds ?? []);
+}
+function firstEmbed(m: APIMessage): APIEmbed {
+  return m.embeds?.[0] ?? {};
+}
+function messagesAbout(double: DiscordDouble, alertname: string): APIMessage[] {
+  return [...double.messages.values()].filter((m) => firstEmbed(m).title?.includes(alertname));
+}
+
+/** An Alertmanager webhook body from the real fixture, re-labelled for one test. */
+function alertmanagerBody(alertname: string, extraLabels: Record<string, string> = {}): string {
+  const body = JSON.parse(readFileSync(new URL('alertmanager-firing.json', FIXTURES), 'utf8')) as {
+    alerts: Array<{ labels: Record<string, string>; fingerprint: string; startsAt: string }>;
+    groupKey: string;
+    groupLabels: Record<string, string>;
+    commonLabels: Record<string, string>;
+  };
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+  body.alerts = body.alerts.slice(0, 1).map((a) => ({
+    ...a,
+    labels: { ...a.labels, alertname, ...extraLabels },
+    fingerprint: `${alertname}`.slice(0, 16),
+    startsAt,
+  }));
+  body.groupKey = `{}:{alertname="${alertname}"}`;
+  body.groupLabels = { alertname };
+  body.commonLabels = { ...body.commonLabels, alertname };
+  return JSON.stringify(body);
+}
+
+async function postWebhook(bot: BotProcess, body: string): Promise<number> {
+  const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    body,
+  });
+  await res.text();
+  return res.status;
+}
+
+describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanager; Loki and Discord doubles)', () => {
+  let dir: string;
+  let nodeExporter: NodeExporterHandle;
+  let prometheus: PrometheusHandle;
+  let proxy: Awaited<ReturnType<typeof startDelayProxy>>;
+  let loki: LokiDoubleHandle;
+  let discord: DiscordDouble;
+  let alertmanager: AlertmanagerHandle;
+  let bot: BotProcess;
+  let settings: BotSettings;
+  let nodeInstance: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+    nodeExporter = await startNodeExporter();
+    nodeInstance = `127.0.0.1:${nodeExporter.port}`;
+    prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [nodeInstance] }] });
+    proxy = await startDelayProxy(prometheus.url);
+    loki = await startLokiDouble();
+    discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [CHANNEL] });
+    settings = {
+      dir,
+      prometheusUrl: proxy.url,
+      lokiUrl: loki.url,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      discordToken: DOUBLE_TOKEN,
+      webhookToken: WEBHOOK_TOKEN,
+      channelId: CHANNEL,
+      enrichmentTimeout: '2s',
+    };
+    bot = await startBot(settings);
+    alertmanager = await startAlertmanager({ webhookUrl: `${bot.url}/webhooks/alertmanager`, bearerToken: WEBHOOK_TOKEN });
+    await prometheus.waitFor(`node_memory_MemTotal_bytes{instance="${nodeInstance}"}`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await bot?.kill('SIGTERM');
+    await alertmanager?.stop();
+    await proxy?.close();
+    await prometheus?.stop();
+    await nodeExporter?.stop();
+    await loki?.stop();
+    await discord?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const labels = () => ({
+    alertname: 'HostMemoryTotal',
+    job: 'node',
+    instance: nodeInstance,
+    severity: 'critical',
+    container: 'api',
+  });
+  const generatorURL = () => `${prometheus.url}/graph?g0.expr=${encodeURIComponent('node_memory_MemTotal_bytes')}&g0.tab=1`;
+
+  it('posts an alert sent by a real Alertmanager, with numbers from Prometheus and lines from Loki', async () => {
+    await alertmanager.postAlerts([
+      { labels: labels(), annotations: { summary: 'Memory total check on the test host' }, generatorURL: generatorURL() },
+    ]);
+    const message = await eventually('the alert message', () => messagesAbout(discord, 'HostMemoryTotal')[0]);
+    const text = embedText(message);
+
+    // The number the bot shows is the one Prometheus holds for that series.
+    const direct = await prometheus.query(`node_memory_MemTotal_bytes{instance="${nodeInstance}"}`);
+    const value = Number((direct.result[0] as { value: [number, string] }).value[1]);
+    expect(text).toContain(formatValue(value, inferUnit('node_memory_MemTotal_bytes')));
+
+    // A recorded error line of the `api` container, as the Loki double served it.
+    const recorded = JSON.parse(readFileSync(LOKI_RECORDED, 'utf8')) as {
+      response: { json: { data: { result: Array<{ stream: Record<string, string>; values: [string, string][] }> } } };
+    };
+    const apiErrors = recorded.response.json.data.result
+      .filter((s) => s.stream.container_name === 'api')
+      .flatMap((s) => s.values.map((v) => v[1]))
+      .filter((line) => /error|exception/i.test(line));
+    expect(apiErrors.some((line) => text.includes(line.slice(30, 80)))).toBe(true);
+
+    expect(firstEmbed(message).title).toMatch(/FIRING/);
+    expect(text).not.toContain('unavailable');
+    expect(loki.requests.some((r) => r.path === '/loki/api/v1/query_range' && r.query.query?.includes('container_name="api"'))).toBe(true);
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('edits that same message when Alertmanager sends the resolution, and replies to it', async () => {
+    const [original] = messagesAbout(discord, 'HostMemoryTotal');
+    expect(original).toBeDefined();
+    await alertmanager.postAlerts([{ labels: labels(), generatorURL: generatorURL(), endsAt: new Date().toISOString() }]);
+    const edited = await eventually('the resolved edit', () => {
+      const m = discord.messages.get(original!.id);
+      return m && firstEmbed(m).title?.includes('RESOLVED') ? m : undefined;
+    });
+    expect(edited.id).toBe(original!.id);
+    expect(
+      discord.requests.some((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${CHANNEL}/messages/${original!.id}` && r.status === 200),
+    ).toBe(true);
+    const reply = await eventually('the resolved reply', () =>
+      [...discord.messages.values()].find((m) => m.message_reference?.message_id === original!.id),
+    );
+    expect(reply.content).toMatch(/Resolved/i);
+    expect(messagesAbout(discord, 'HostMemoryTotal')).toHaveLength(1);
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('delivers exactly once through a 429 with retry_after and a run of 500s', async () => {
+    discord.failNext([
+      { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.3, global: false }, headers: { 'retry-after': '1', 'x-ratelimit-scope': 'user' } },
+      { status: 500, body: { message: '500: Internal Server Error', code: 0 } },
+      { status: 500, body: { message: '500: Internal Server Error', code: 0 } },
+      { status: 502, body: { message: 'Bad Gateway', code: 0 } },
+    ]);
+    const before = discord.requests.length;
+    expect(await postWebhook(bot, alertmanagerBody('FlakyDiscord'))).toBe(202);
+    await eventually('the message after the failures', () => messagesAbout(discord, 'FlakyDiscord')[0]);
+    await sleep(1500);
+    expect(messagesAbout(discord, 'FlakyDiscord')).toHaveLength(1);
+    const statuses = discord.requests.slice(before).filter((r) => r.method === 'POST').map((r) => r.status);
+    expect(statuses).toEqual(expect.arrayContaining([429, 500, 500, 502, 200]));
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('acknowledges a duplicate delivery and posts it once', async () => {
+    const body = alertmanagerBody('DuplicateDelivery');
+    const [a, b] = await Promise.all([postWebhook(bot, body), postWebhook(bot, body)]);
+    expect([a, b]).toEqual([202, 202]);
+    await eventually('the message', () => messagesAbout(discord, 'DuplicateDelivery')[0]);
+    await sleep(1000);
+    expect(messagesAbout(discord, 'DuplicateDelivery')).toHaveLength(1);
+  });
+
+  it('delivers after a SIGKILL that came between the 202 and the delivery', async () => {
+    // Discord fails, so the delivery is surely still pending when the bot dies.
+    discord.failNext([{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }]);
+    const attemptsBefore = discord.requests.length;
+    expect(await postWebhook(bot, alertmanagerBody('SurvivesKill'))).toBe(202);
+    await eventually('a failed delivery attempt', () => (discord.requests.length > attemptsBefore ? true : undefined));
+    await bot.kill('SIGKILL');
+    expect(messagesAbout(discord, 'SurvivesKill')).toHaveLength(0);
+
+    bot = await startBot(settings, bot.port);
+    await eventually('the message after the restart', () => messagesAbout(discord, 'SurvivesKill')[0], 30_000);
+
+    // Killed right after the 202, before the pipeline had time to run at all.
+    expect(await postWebhook(bot, alertmanagerBody('KilledAtOnce'))).toBe(202);
+    await bot.kill('SIGKILL');
+    bot = await startBot(settings, bot.port);
+    await eventually('the message stored before the kill', () => messagesAbout(discord, 'KilledAtOnce')[0], 30_000);
+    await sleep(1000);
+    expect(messagesAbout(discord, 'SurvivesKill')).toHaveLength(1);
+    expect(messagesAbout(discord, 'KilledAtOnce')).toHaveLength(1);
+  }, 90_000);
+
+  it('still posts the alert when Loki is down, saying the logs are unavailable', async () => {
+    await loki.setMode('down');
+    try {
+      expect(await postWebhook(bot, alertmanagerBody('LokiIsDown', { container: 'api' }))).toBe(202);
+      const m = await eventually('the message without logs', () => messagesAbout(discord, 'LokiIsDown')[0]);
+      expect(embedText(m)).toMatch(/logs unavailable/i);
+      expect(embedText(m)).toMatch(/partially enriched/i);
+    } finally {
+      await loki.setMode('normal');
+    }
+  });
+
+  it('still posts the alert when Prometheus is slower than the enrichment timeout', async () => {
+    proxy.delayMs = 5000;
+    try {
+      const body = alertmanagerBody('PrometheusIsSlow', { instance: nodeInstance, job: 'node' });
+      expect(await postWebhook(bot, body)).toBe(202);
+      const m = await eventually('the message without metrics', () => messagesAbout(discord, 'PrometheusIsSlow')[0]);
+      expect(embedText(m)).toMatch(/unavailable: Prometheus timed out after 2s/);
+      expect(embedText(m)).toMatch(/partially enriched/i);
+    } finally {
+      proxy.delayMs = 0;
+    }
+  });
+
+  it('never writes the Discord or webhook token to its logs', () => {
+    expect(bot.output()).not.toContain(DOUBLE_TOKEN);
+    expect(bot.output()).not.toContain(WEBHOOK_TOKEN);
+  });
+});

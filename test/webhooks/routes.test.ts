@@ -1,0 +1,434 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIMessage } from 'discord-api-types/v10';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
+import { pendingCount } from '../../src/store/outbox.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import { freePort } from '../support/ports.js';
+import { fixtureBytes, fixtureJson, FIXTURE_NAMES } from './fixtures.js';
+
+const TOKEN = 'routes-test-webhook-token-0123456789';
+const WRONG_TOKEN = 'wrong-webhook-token-presented-9876543210';
+const BODY_LIMIT = 4096;
+const CHANNEL = '223456789012345678';
+const PIPELINE_CHANNEL = '323456789012345678';
+const JSON_TYPE = 'application/json';
+
+const bearer = (t: string) => `Bearer ${t}`;
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+let discord: DiscordDouble;
+let closedUrl: string;
+
+beforeAll(async () => {
+  discord = await startDiscordDouble();
+  // A port nobody listens on: enrichment fails fast and the alert goes out without findings.
+  closedUrl = `http://127.0.0.1:${await freePort()}`;
+});
+
+afterAll(async () => {
+  await discord?.stop();
+});
+
+/** A Vigil config for the tests, validated by the real loader. */
+function testConfig(dir: string, channelId = CHANNEL): Config {
+  const loaded = parseConfig(
+    `server: { host: 127.0.0.1, port: 0, bodyLimit: ${BODY_LIMIT} }
+webhook: { token: \${T_WEBHOOK_TOKEN} }
+prometheus: { url: ${closedUrl} }
+loki: { url: ${closedUrl} }
+discord:
+  token: \${T_DISCORD_TOKEN}
+  applicationId: "123456789012345678"
+  alertChannelId: "${channelId}"
+  apiBaseUrl: ${discord.apiBaseUrl}
+storage: { path: ${join(dir, 'vigil.db')} }
+enrichment: { timeout: 1s }
+delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }
+log: { level: debug }
+`,
+    { T_WEBHOOK_TOKEN: TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
+  );
+  if (!loaded.ok) throw new Error(`test config is invalid:\n${loaded.errors.join('\n')}`);
+  return loaded.config;
+}
+
+interface Running {
+  vigil: Vigil;
+  url: string;
+  logLines: string[];
+  dir: string;
+}
+
+/** Starts Vigil in-process with a fresh database and a logger writing to memory. */
+async function startTestVigil(channelId?: string): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-routes-'));
+  const config = testConfig(dir, channelId);
+  const logLines: string[] = [];
+  const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logLines.push(s) });
+  const vigil = await startVigil(config, { logger });
+  return { vigil, url: `http://127.0.0.1:${vigil.port}`, logLines, dir };
+}
+
+async function stopTestVigil(r: Running | undefined): Promise<void> {
+  if (!r) return;
+  await r.vigil.stop();
+  rmSync(r.dir, { recursive: true, force: true });
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+/** POSTs a body with the right token unless told otherwise. */
+async function post(
+  url: string,
+  body: string | Buffer,
+  opts: { authorization?: string | null; contentType?: string | null } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  const authorization = opts.authorization === undefined ? bearer(TOKEN) : opts.authorization;
+  if (authorization !== null) headers['authorization'] = authorization;
+  const contentType = opts.contentType === undefined ? JSON_TYPE : opts.contentType;
+  if (contentType !== null) headers['content-type'] = contentType;
+  const res = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  return answer(res);
+}
+
+async function answer(res: Response): Promise<Answer> {
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // left empty: the assertions on `json` then fail with the text in view
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+function notificationRows(vigil: Vigil): Array<{ id: number; source: string; group_key: string }> {
+  return vigil.db.prepare('SELECT id, source, group_key FROM notifications ORDER BY id').all() as Array<{
+    id: number;
+    source: string;
+    group_key: string;
+  }>;
+}
+
+const sourceOf = (name: string) => (name.startsWith('grafana') ? 'grafana' : 'alertmanager');
+
+describe('webhook routes over HTTP', () => {
+  let r: Running;
+
+  beforeEach(async () => {
+    r = await startTestVigil();
+  });
+
+  afterEach(async () => {
+    await stopTestVigil(r);
+  });
+
+  it('listens on the port the kernel bound for server.port 0', async () => {
+    expect(r.vigil.port).toBeGreaterThan(0);
+    const res = await fetch(`${r.url}/healthz`);
+    expect(res.status).toBe(200);
+  });
+
+  const accepted = FIXTURE_NAMES.flatMap((name) => [
+    [name, `/webhooks/${sourceOf(name)}`] as const,
+    [name, '/webhooks'] as const,
+  ]);
+
+  it.each(accepted)('stores %s posted to %s as one notification row', async (name, path) => {
+    const res = await post(`${r.url}${path}`, fixtureBytes(name));
+    expect(res.status).toBe(202);
+    expect(res.json).toEqual({
+      status: 'accepted',
+      id: expect.any(Number),
+      duplicate: false,
+      alerts: fixtureJson(name).alerts.length,
+    });
+    const rows = notificationRows(r.vigil);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: res.json['id'], source: sourceOf(name) });
+  });
+
+  it.each(accepted)('acknowledges a resend of %s to %s as a duplicate and keeps one row', async (name, path) => {
+    const first = await post(`${r.url}${path}`, fixtureBytes(name));
+    const again = await post(`${r.url}${path}`, fixtureBytes(name));
+    expect(again.status).toBe(202);
+    expect(again.json).toEqual({ status: 'accepted', id: first.json['id'], duplicate: true, alerts: first.json['alerts'] });
+    expect(notificationRows(r.vigil)).toHaveLength(1);
+  });
+
+  // The zero startsAt becomes the time of receipt, which must not make each resend look new.
+  it('acknowledges a resend of a Grafana body whose startsAt is the zero time as a duplicate', async () => {
+    const body = fixtureBytes('grafana-firing-default-payload.json');
+    const first = await post(`${r.url}/webhooks/grafana`, body);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await post(`${r.url}/webhooks/grafana`, body);
+    expect(again.json).toMatchObject({ id: first.json['id'], duplicate: true });
+    expect(notificationRows(r.vigil)).toHaveLength(1);
+  });
+
+  it.each([
+    ['Bearer token', bearer(TOKEN), 'bearer'],
+    ['Basic with the token as password', basic('grafana', TOKEN), 'basic'],
+    ['Basic with any user name', basic('someone-else', TOKEN), 'basic'],
+    ['Basic with an empty user name', basic('', TOKEN), 'basic'],
+  ])('accepts %s', async (_name, authorization, method) => {
+    const res = await post(`${r.url}/webhooks/grafana`, fixtureBytes('grafana-firing.json'), { authorization });
+    expect(res.status).toBe(202);
+    expect(notificationRows(r.vigil)).toHaveLength(1);
+    const stored = r.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'webhook stored');
+    expect(stored).toMatchObject({ auth: method });
+  });
+
+  it.each([
+    ['no Authorization header', null, 'missing credentials'],
+    ['a wrong Bearer token', bearer(WRONG_TOKEN), 'invalid bearer token'],
+    ['an empty Bearer token', 'Bearer', 'invalid bearer token'],
+    ['Basic with a wrong password', basic('grafana', WRONG_TOKEN), 'invalid basic credentials'],
+    ['Basic with the token as the user name', basic(TOKEN, 'nope'), 'invalid basic credentials'],
+    ['Basic that is not base64', 'Basic !!!', 'malformed basic credentials'],
+    ['an unsupported scheme carrying the token', `Token ${TOKEN}`, 'unsupported authorization scheme (expected Bearer or Basic)'],
+  ])('answers 401 to %s and stores nothing', async (_name, authorization, reason) => {
+    const res = await post(`${r.url}/webhooks/grafana`, fixtureBytes('grafana-firing.json'), { authorization });
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({ error: reason });
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="vigil"');
+    expect(res.text).not.toContain(TOKEN);
+    expect(res.text).not.toContain(WRONG_TOKEN);
+    expect(notificationRows(r.vigil)).toHaveLength(0);
+  });
+
+  it.each([
+    ['text/plain', 'text/plain', 'unsupported Content-Type "text/plain": expected Content-Type application/json'],
+    ['text/plain with a charset', 'text/plain; charset=utf-8', 'unsupported Content-Type "text/plain": expected Content-Type application/json'],
+    ['no Content-Type', null, 'missing Content-Type: expected Content-Type application/json'],
+  ])('answers 415 to %s and stores nothing', async (_name, contentType, error) => {
+    const res = await post(`${r.url}/webhooks/grafana`, fixtureBytes('grafana-firing.json'), { contentType });
+    expect(res.status).toBe(415);
+    expect(res.json).toEqual({ error });
+    expect(notificationRows(r.vigil)).toHaveLength(0);
+  });
+
+  /** A real Grafana body that would be accepted, padded past the body limit with an ignored key. */
+  function oversizedGrafanaBody(): Buffer {
+    const body = fixtureJson('grafana-firing.json');
+    body['padding'] = 'x'.repeat(BODY_LIMIT);
+    return Buffer.from(JSON.stringify(body));
+  }
+
+  it('answers 413 to a body whose Content-Length is over server.bodyLimit and stores nothing', async () => {
+    const res = await post(`${r.url}/webhooks/grafana`, oversizedGrafanaBody());
+    expect(res.status).toBe(413);
+    expect(res.json).toEqual({ error: `body over the ${BODY_LIMIT}-byte limit` });
+    expect(notificationRows(r.vigil)).toHaveLength(0);
+  });
+
+  it('answers 413 to a chunked body without Content-Length that streams past server.bodyLimit and stores nothing', async () => {
+    const bytes = oversizedGrafanaBody();
+    const chunks = [bytes.subarray(0, 2000), bytes.subarray(2000, 4000), bytes.subarray(4000)];
+    const res = await postChunked(`${r.url}/webhooks/grafana`, chunks);
+    expect(res.sentChunked).toBe(true);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toEqual({ error: `body over the ${BODY_LIMIT}-byte limit` });
+    expect(notificationRows(r.vigil)).toHaveLength(0);
+  });
+
+  it('accepts a chunked body without Content-Length under server.bodyLimit', async () => {
+    const bytes = fixtureBytes('alertmanager-firing.json');
+    const res = await postChunked(`${r.url}/webhooks/alertmanager`, [bytes.subarray(0, 500), bytes.subarray(500)]);
+    expect(res.sentChunked).toBe(true);
+    expect(res.status).toBe(202);
+    expect(notificationRows(r.vigil)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'a trailing comma',
+      '{"version":"1",}',
+      'invalid JSON at line 1, column 16 (position 15): expected a property name in double quotes, got "}"',
+    ],
+    [
+      'a missing comma on the third line',
+      '{\n  "version": "1"\n  "status": "firing"\n}',
+      `invalid JSON at line 3, column 3 (position 21): expected ',' or '}' after a property value, got "\\""`,
+    ],
+    ['a body cut short', '{"version":"1","alerts":[', 'invalid JSON at line 1, column 26 (position 25): expected a JSON value, got end of input'],
+  ])('answers 400 to JSON with %s, giving the position, and stores nothing', async (_name, body, error) => {
+    const res = await post(`${r.url}/webhooks`, body);
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error });
+    expect(notificationRows(r.vigil)).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'an alert status outside the schema',
+      '/webhooks/alertmanager',
+      (() => {
+        const b = fixtureJson('alertmanager-firing.json');
+        b.alerts[0]!['status'] = 'pending';
+        return b;
+      })(),
+      'alerts.0.status: expected "firing" or "resolved"',
+    ],
+    [
+      'a Grafana value that is not a number',
+      '/webhooks',
+      (() => {
+        const b = fixtureJson('grafana-firing.json');
+        b.alerts[1]!['values'] = { B: 'high' };
+        return b;
+      })(),
+      'alerts.1.values.B: expected a number, got a string',
+    ],
+    [
+      'an Alertmanager body on the Grafana route',
+      '/webhooks/grafana',
+      fixtureJson('alertmanager-firing.json'),
+      'version: expected "1" (a Grafana webhook body), got "4" (an Alertmanager body: send it to /webhooks/alertmanager)',
+    ],
+    [
+      'a Grafana body on the Alertmanager route',
+      '/webhooks/alertmanager',
+      fixtureJson('grafana-firing.json'),
+      'version: expected "4" (an Alertmanager webhook body), got "1" (a Grafana body: send it to /webhooks/grafana)',
+    ],
+    [
+      'an unknown version on the generic route',
+      '/webhooks',
+      { ...fixtureJson('grafana-firing.json'), version: '3' },
+      'version: expected "1" (Grafana) or "4" (Alertmanager), got "3"',
+    ],
+    ['a JSON array', '/webhooks', [], '(root): expected a JSON object, got an array'],
+  ])('answers 422 to %s, naming the path, and stores nothing', async (_name, path, body, error) => {
+    const res = await post(`${r.url}${path}`, JSON.stringify(body));
+    expect(res.status).toBe(422);
+    expect(res.json).toEqual({ error });
+    expect(notificationRows(r.vigil)).toHaveLength(0);
+  });
+
+  it.each([
+    ['POST', '/webhooks/unknown'],
+    ['POST', '/webhooks/grafana/extra'],
+    ['GET', '/'],
+  ])('answers 404 to %s %s', async (method, path) => {
+    const res = await answer(await fetch(`${r.url}${path}`, { method }));
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual({ error: `no route for ${path}` });
+  });
+
+  it.each([
+    ['GET', '/webhooks/grafana', 'POST'],
+    ['GET', '/webhooks/alertmanager', 'POST'],
+    ['GET', '/webhooks', 'POST'],
+    ['POST', '/healthz', 'GET'],
+  ])('answers 405 to %s %s with Allow: %s', async (method, path, allow) => {
+    const res = await answer(await fetch(`${r.url}${path}`, { method, headers: { authorization: bearer(TOKEN) } }));
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(res.json).toEqual({ error: `${method} is not allowed on ${path}` });
+  });
+
+  it('answers GET /healthz with the pending counts as numbers', async () => {
+    const empty = await answer(await fetch(`${r.url}/healthz`));
+    expect(empty.status).toBe(200);
+    expect(empty.json).toEqual({ status: 'ok', pendingNotifications: 0, pendingDeliveries: 0 });
+
+    await post(`${r.url}/webhooks/alertmanager`, fixtureBytes('alertmanager-firing.json'));
+    const after = await answer(await fetch(`${r.url}/healthz`));
+    expect(after.status).toBe(200);
+    expect(after.json).toEqual({ status: 'ok', pendingNotifications: expect.any(Number), pendingDeliveries: expect.any(Number) });
+  });
+
+  it('never logs a webhook token, whether the presented one was wrong or right', async () => {
+    const grafana = fixtureBytes('grafana-firing.json');
+    const attempts = [bearer(WRONG_TOKEN), basic('grafana', WRONG_TOKEN), `Token ${TOKEN}`, bearer(TOKEN), basic('grafana', TOKEN)];
+    for (const authorization of attempts) await post(`${r.url}/webhooks/grafana`, grafana, { authorization });
+    await post(`${r.url}/webhooks/nowhere`, grafana, { authorization: bearer(TOKEN) });
+
+    const log = r.logLines.join('');
+    // The log did record these requests, so the absence checks below look at real lines.
+    expect(log).toContain('webhook refused');
+    expect(log).toContain('webhook stored');
+    expect(log).toContain('webhook duplicate acknowledged');
+    for (const secret of [TOKEN, WRONG_TOKEN, DOUBLE_TOKEN, ...attempts.map((a) => a.split(' ')[1]!)]) {
+      expect(log).not.toContain(secret);
+    }
+  });
+});
+
+describe('webhook to Discord', () => {
+  let r: Running | undefined;
+
+  afterEach(async () => {
+    await stopTestVigil(r);
+    r = undefined;
+  });
+
+  it('delivers a Grafana fixture, sent twice, as one valid message in the alert channel', async () => {
+    r = await startTestVigil(PIPELINE_CHANNEL);
+    const inChannel = (): APIMessage[] => [...discord.messages.values()].filter((m) => m.channel_id === PIPELINE_CHANNEL);
+    const body = fixtureBytes('grafana-firing.json');
+    expect((await post(`${r.url}/webhooks/grafana`, body)).status).toBe(202);
+    expect((await post(`${r.url}/webhooks/grafana`, body)).json).toMatchObject({ duplicate: true });
+
+    const vigil = r.vigil;
+    await eventually('the notification to be processed and its delivery sent', () => {
+      const pending = vigil.db.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'pending'`).get() as { n: number };
+      return pending.n === 0 && pendingCount(vigil.db) === 0 && inChannel().length > 0 ? true : undefined;
+    });
+    const messages = inChannel();
+    expect(messages).toHaveLength(1);
+    expect(JSON.stringify(messages[0]!.embeds)).toContain('High memory usage');
+    expect(discord.invalid).toEqual([]);
+  });
+});
+
+/** Polls until `check` returns a value, or throws after `timeoutMs`. */
+async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Sends a body in chunks with no Content-Length (Transfer-Encoding: chunked), the right token and JSON type. */
+function postChunked(url: string, chunks: Buffer[]): Promise<{ status: number; body: string; sentChunked: boolean }> {
+  return new Promise((resolve, reject) => {
+    let sentChunked = false;
+    const headers = { 'content-type': JSON_TYPE, authorization: bearer(TOKEN) };
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, sentChunked }));
+    });
+    // The server may answer 413 and close while chunks are still going out; only the answer matters.
+    req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
+    let i = 0;
+    const next = () => {
+      if (i === chunks.length) {
+        req.end();
+        return;
+      }
+      req.write(chunks[i++]!, () => setImmediate(next));
+      if (i === 1) sentChunked = req.chunkedEncoding && req.getHeader('content-length') === undefined;
+    };
+    next();
+  });
+}
