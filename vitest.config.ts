@@ -8,5 +8,8 @@ export default defineConfig({
     // e2e suites start real Prometheus/Alertmanager processes; keep files from fighting over CPU.
     fileParallelism: true,
     maxWorkers: 2,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest/results.json' },
   },
 });

@@ -192,7 +192,9 @@ function description(ctx: Ctx): string {
     const end = input.resolvedAt ?? latestEnd(n) ?? input.now;
     when.push(`Resolved after ${formatDuration(Math.max(0, end.getTime() - input.incidentStartedAt.getTime()))}`);
   } else if (isRealDate(input.incidentStartedAt)) {
-    when.push(`Started ${discordTimestamp(input.incidentStartedAt, 'R')}`);
+    // Without a start from the sender, the time Vigil heard of the alert is all there is: say so.
+    const verb = n.alerts.length > 0 && n.alerts.every((a) => a.startsAtUnknown) ? 'Received' : 'Started';
+    when.push(`${verb} ${discordTimestamp(input.incidentStartedAt, 'R')}`);
   }
   const window = queryWindow(input.enriched);
   if (window && isRealDate(window.start) && isRealDate(window.end)) when.push(`Window: ${discordTimestamp(window.start, 't')} – ${discordTimestamp(window.end, 't')}`);

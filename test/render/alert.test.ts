@@ -217,12 +217,12 @@ describe('renderAlertMessage: Grafana fixtures', () => {
     expect(calls).toEqual([]);
   });
 
-  it('renders the default payload: no timestamp for the unset 0001 date, extra annotations shown', () => {
+  it('renders the default payload: its 0001 start shows as the time of receipt, extra annotations shown', () => {
     const n = loadWebhook('grafana-firing-default-payload.json');
     const { body, embed } = render(n, {});
     expect(embed.title).toBe('🔥 FIRING: alert1');
-    expect(embed.timestamp).toBeUndefined();
-    expect(embed.description).toBeUndefined();
+    expect(embed.timestamp).toBe('2026-11-21T09:00:00.000Z');
+    expect(embed.description).toBe('Received <t:1795251600:R>');
     expect(embed.fields).toEqual([
       { name: 'Labels', value: '**lbl1**: val1' },
       {
@@ -381,7 +381,7 @@ describe('renderAlertMessage: never shows secrets', () => {
     expect(field(embed, 'Annotations')).toBe('**owner**: team-db');
     expect(field(embed, 'Links')).toContain('[Runbook](https://wiki.example/runbook)');
     expect(field(embed, 'Links')).toContain('[Silence](https://grafana.example/alerting/silence/new)');
-    expect(embed.description).toBe('**Webhook failing, see https://grafana.example/d/1**');
+    expect(embed.description).toMatch(/^\*\*Webhook failing, see https:\/\/grafana\.example\/d\/1\*\*\n\nReceived <t:\d+:R>/);
     expect(field(embed, 'Findings')).toContain('password=[redacted]');
   });
 });

@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { expect } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
+import { parseWebhook } from '../../src/webhooks/intake.js';
 import type { AlertEnrichment, IncidentWindow } from '../../src/pipeline/types.js';
 import {
   EMBED_AUTHOR_NAME,
@@ -25,82 +26,13 @@ import { codePointLength, totalLength, type MessageBody } from '../../src/render
 /** The shared fixtures directory, found from the repo root at run time. */
 export const WEBHOOKS_DIR = fileURLToPath(new URL('../../../shared/fixtures/webhooks/', import.meta.url));
 
-interface RawAlert {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-  endsAt: string;
-  generatorURL?: string;
-  fingerprint: string;
-  silenceURL?: string;
-  dashboardURL?: string;
-  panelURL?: string;
-  values?: Record<string, number> | null;
-}
-
-interface RawWebhook {
-  receiver: string;
-  status: 'firing' | 'resolved';
-  alerts: RawAlert[];
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  commonAnnotations: Record<string, string>;
-  externalURL?: string;
-  groupKey: string;
-  truncatedAlerts?: number;
-  orgId?: number;
-}
-
-function optionalDate(text: string): Date | undefined {
-  return text.startsWith('0001-') ? undefined : new Date(text);
-}
-
-function exprOf(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return new URL(url).searchParams.get('g0.expr') ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads ../shared/fixtures/webhooks/<name> and maps it to a Notification. */
+/** Reads ../shared/fixtures/webhooks/<name> and normalises it with the real intake code. */
 export function loadWebhook(name: string): Notification {
-  const raw = JSON.parse(readFileSync(`${WEBHOOKS_DIR}${name}`, 'utf8')) as RawWebhook;
-  const source = 'orgId' in raw ? 'grafana' : 'alertmanager';
-  const alerts: Alert[] = raw.alerts.map((a) => {
-    const alert: Alert = {
-      fingerprint: a.fingerprint,
-      status: a.status,
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: new Date(a.startsAt),
-      source,
-    };
-    const endsAt = optionalDate(a.endsAt);
-    if (endsAt) alert.endsAt = endsAt;
-    if (a.generatorURL) alert.generatorURL = a.generatorURL;
-    const expr = exprOf(a.generatorURL);
-    if (expr) alert.expr = expr;
-    if (a.values) alert.values = a.values;
-    if (a.silenceURL) alert.silenceURL = a.silenceURL;
-    if (a.dashboardURL) alert.dashboardURL = a.dashboardURL;
-    if (a.panelURL) alert.panelURL = a.panelURL;
-    return alert;
-  });
-  return {
-    source,
-    receiver: raw.receiver,
-    status: raw.status,
-    groupKey: raw.groupKey,
-    groupLabels: raw.groupLabels,
-    commonLabels: raw.commonLabels,
-    commonAnnotations: raw.commonAnnotations,
-    ...(raw.externalURL ? { externalURL: raw.externalURL } : {}),
-    truncatedAlerts: raw.truncatedAlerts ?? 0,
-    alerts,
-  };
+  // The zero-time start of Grafana's default payload becomes this fixed "time of receipt".
+  const receivedAt = new Date('2026-11-21T09:00:00Z');
+  const parsed = parseWebhook('any', 'application/json', readFileSync(`${WEBHOOKS_DIR}${name}`), receivedAt);
+  if (!parsed.ok) throw new Error(`fixture ${name} does not parse: ${parsed.error}`);
+  return parsed.notification;
 }
 
 /** A window around `startsAt`: 30m lookback for metrics, ±5m for logs, ending at `end`. */
