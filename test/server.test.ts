@@ -1,6 +1,7 @@
-import { request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
+import { postChunked } from './support/chunked.js';
 import { createHttpServer, listen, type Route, type RouteRequest } from '../src/server.js';
 
 const LIMIT = 2048;
@@ -62,31 +63,6 @@ async function start() {
   return { server, port, url: `http://127.0.0.1:${port}`, seen, log };
 }
 
-/** Sends a body in several chunks with no Content-Length (Transfer-Encoding: chunked). */
-function postChunked(url: string, chunks: Buffer[]): Promise<{ status: number; body: string; chunked: boolean }> {
-  return new Promise((resolve, reject) => {
-    let chunked = false;
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, chunked }));
-    });
-    // The server may answer 413 and close while chunks are still going out; only the answer matters.
-    req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
-    let i = 0;
-    const next = () => {
-      if (i === chunks.length) {
-        req.end();
-        return;
-      }
-      req.write(chunks[i++]!, () => setImmediate(next));
-      // The first write fixes the framing: chunked, since no Content-Length was set.
-      if (i === 1) chunked = req.chunkedEncoding && req.getHeader('content-length') === undefined;
-    };
-    next();
-  });
-}
 
 describe('listen', () => {
   it('resolves with the port the kernel bound when asked for port 0', async () => {

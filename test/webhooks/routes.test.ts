@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
@@ -10,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { pendingCount } from '../../src/store/outbox.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import { postChunked } from '../support/chunked.js';
 import { freePort } from '../support/ports.js';
 import { fixtureBytes, fixtureJson, FIXTURE_NAMES } from './fixtures.js';
 
@@ -21,6 +21,7 @@ const PIPELINE_CHANNEL = '323456789012345678';
 const JSON_TYPE = 'application/json';
 
 const bearer = (t: string) => `Bearer ${t}`;
+const AUTHED_JSON = { 'content-type': JSON_TYPE, authorization: bearer(TOKEN) };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 let discord: DiscordDouble;
@@ -238,8 +239,8 @@ describe('webhook routes over HTTP', () => {
   it('answers 413 to a chunked body without Content-Length that streams past server.bodyLimit and stores nothing', async () => {
     const bytes = oversizedGrafanaBody();
     const chunks = [bytes.subarray(0, 2000), bytes.subarray(2000, 4000), bytes.subarray(4000)];
-    const res = await postChunked(`${r.url}/webhooks/grafana`, chunks);
-    expect(res.sentChunked).toBe(true);
+    const res = await postChunked(`${r.url}/webhooks/grafana`, chunks, AUTHED_JSON);
+    expect(res.chunked).toBe(true);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual({ error: `body over the ${BODY_LIMIT}-byte limit` });
     expect(notificationRows(r.vigil)).toHaveLength(0);
@@ -247,8 +248,8 @@ describe('webhook routes over HTTP', () => {
 
   it('accepts a chunked body without Content-Length under server.bodyLimit', async () => {
     const bytes = fixtureBytes('alertmanager-firing.json');
-    const res = await postChunked(`${r.url}/webhooks/alertmanager`, [bytes.subarray(0, 500), bytes.subarray(500)]);
-    expect(res.sentChunked).toBe(true);
+    const res = await postChunked(`${r.url}/webhooks/alertmanager`, [bytes.subarray(0, 500), bytes.subarray(500)], AUTHED_JSON);
+    expect(res.chunked).toBe(true);
     expect(res.status).toBe(202);
     expect(notificationRows(r.vigil)).toHaveLength(1);
   });
@@ -407,28 +408,3 @@ async function eventually<T>(what: string, check: () => T | undefined, timeoutMs
   }
 }
 
-/** Sends a body in chunks with no Content-Length (Transfer-Encoding: chunked), the right token and JSON type. */
-function postChunked(url: string, chunks: Buffer[]): Promise<{ status: number; body: string; sentChunked: boolean }> {
-  return new Promise((resolve, reject) => {
-    let sentChunked = false;
-    const headers = { 'content-type': JSON_TYPE, authorization: bearer(TOKEN) };
-    const req = request(url, { method: 'POST', headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, sentChunked }));
-    });
-    // The server may answer 413 and close while chunks are still going out; only the answer matters.
-    req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
-    let i = 0;
-    const next = () => {
-      if (i === chunks.length) {
-        req.end();
-        return;
-      }
-      req.write(chunks[i++]!, () => setImmediate(next));
-      if (i === 1) sentChunked = req.chunkedEncoding && req.getHeader('content-length') === undefined;
-    };
-    next();
-  });
-}
