@@ -195,6 +195,41 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     expect(discord.invalid).toEqual([]);
   });
 
+  it('edits the message of a Grafana alert group when Grafana sends its resolution', async () => {
+    const firing = JSON.parse(readFileSync(new URL('grafana-firing.json', FIXTURES), 'utf8')) as {
+      status: string; state: string; title: string; groupKey: string;
+      alerts: Array<{ status: string; endsAt: string; startsAt: string; labels: Record<string, string> }>;
+    };
+    firing.groupKey = '{}:{team="e2e-grafana"}';
+    for (const a of firing.alerts) a.startsAt = new Date(Date.now() - 120_000).toISOString();
+    const post = (body: unknown) =>
+      fetch(`${bot.url}/webhooks/grafana`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body: JSON.stringify(body),
+      }).then((r) => r.status);
+    expect(await post(firing)).toBe(202);
+    const original = await eventually('the Grafana message', () => messagesAbout(discord, 'High memory usage')[0]);
+    expect(firstEmbed(original).title).toMatch(/FIRING/);
+
+    // A resolved Grafana body, as SOURCES.md describes it: status resolved, state ok, a real endsAt.
+    const resolved = {
+      ...firing,
+      status: 'resolved',
+      state: 'ok',
+      title: firing.title.replace('[FIRING:2]', '[RESOLVED]'),
+      alerts: firing.alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date().toISOString() })),
+    };
+    expect(await post(resolved)).toBe(202);
+    const edited = await eventually('the resolved Grafana edit', () => {
+      const m = discord.messages.get(original.id);
+      return m && firstEmbed(m).title?.includes('RESOLVED') ? m : undefined;
+    });
+    expect(embedText(edited)).toMatch(/Resolved after 2m/);
+    expect(messagesAbout(discord, 'High memory usage')).toHaveLength(1);
+    expect(discord.invalid).toEqual([]);
+  });
+
   it('delivers exactly once through a 429 with retry_after and a run of 500s', async () => {
     discord.failNext([
       { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.3, global: false }, headers: { 'retry-after': '1', 'x-ratelimit-scope': 'user' } },
