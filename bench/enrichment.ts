@@ -1,0 +1,112 @@
+import { configSchema } from '../src/config/schema.js';
+import { enrichAlert } from '../src/pipeline/enrich.js';
+import type { Alert, AlertEnrichment } from '../src/pipeline/types.js';
+import { createLokiClient } from '../src/queries/loki.js';
+import { createPrometheusClient } from '../src/queries/prometheus.js';
+import { parseWebhook } from '../src/webhooks/intake.js';
+import type { LokiDoubleHandle } from '../test/support/loki-double.js';
+import { benchAlertmanagerBody } from './alerts.js';
+import { elapsedMs, summarize, type Summary } from './stats.js';
+
+/** What the enrichment benchmark queries. */
+export interface EnrichmentOptions {
+  prometheusUrl: string;
+  loki: LokiDoubleHandle;
+  /** Measured runs per case (after a few warm-up runs). */
+  runs: number;
+  /** enrichment.timeout, e.g. '1s'. */
+  timeout: string;
+}
+
+/** Wall time of enrichAlert in one backend situation. */
+export interface EnrichmentCase {
+  name: string;
+  wall: Summary;
+  /** What the runs returned, e.g. "expression, target, logs" or "… + Loki failure". */
+  outcome: string;
+}
+
+const WARMUP_RUNS = 3;
+/** How late the slow Loki answers: far past the timeout, so only the timeout can end the wait. */
+const SLOW_LOKI_DELAY_MS = 10_000;
+
+interface Scenario {
+  name: string;
+  /** Puts the Loki double in the situation. */
+  setUp(loki: LokiDoubleHandle): Promise<void>;
+  /** The Loki failure the scenario must produce, if any (checked on every run). */
+  lokiFailure?: RegExp;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'all backends healthy', setUp: (loki) => loki.setMode('normal') },
+  { name: 'Loki down (connection refused)', setUp: (loki) => loki.setMode('down'), lokiFailure: /unreachable/ },
+  {
+    name: 'Loki slower than the timeout',
+    setUp: (loki) => loki.setMode('slow', SLOW_LOKI_DELAY_MS),
+    lokiFailure: /timed out|timeout/i,
+  },
+];
+
+/** Runs enrichAlert `runs` times per scenario, one run at a time, and summarises the wall times. */
+export async function runEnrichment(opts: EnrichmentOptions): Promise<EnrichmentCase[]> {
+  const config = configSchema.shape.enrichment.parse({ lookback: '10m', logWindow: '5m', timeout: opts.timeout });
+  const deps = {
+    prometheus: createPrometheusClient({ url: opts.prometheusUrl, timeoutMs: config.timeout }),
+    loki: createLokiClient({ url: opts.loki.url, timeoutMs: config.timeout }),
+    config,
+  };
+  const cases: EnrichmentCase[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      await scenario.setUp(opts.loki);
+      const times: number[] = [];
+      let last: AlertEnrichment | undefined;
+      for (let i = 0; i < WARMUP_RUNS + opts.runs; i += 1) {
+        const now = new Date();
+        const start = process.hrtime.bigint();
+        const result = await enrichAlert(benchAlert(now), { ...deps, now });
+        const wall = elapsedMs(start);
+        checkOutcome(scenario, result);
+        if (i >= WARMUP_RUNS) times.push(wall);
+        last = result;
+      }
+      cases.push({ name: scenario.name, wall: summarize(times), outcome: describe(last!) });
+    }
+  } finally {
+    await opts.loki.setMode('normal');
+  }
+  return cases;
+}
+
+/** The benchmark alert, normalised by the real intake code from the fixture-derived body. */
+function benchAlert(now: Date): Alert {
+  const parsed = parseWebhook('alertmanager', 'application/json', Buffer.from(benchAlertmanagerBody('BenchEnrich', 0)), now);
+  if (!parsed.ok) throw new Error(`benchmark webhook body rejected: ${parsed.error}`);
+  return parsed.notification.alerts[0]!;
+}
+
+/** Fails the benchmark when a run did not exercise what the scenario claims to measure. */
+function checkOutcome(scenario: Scenario, r: AlertEnrichment): void {
+  const lokiFailures = r.failures.filter((f) => f.backend === 'loki');
+  const otherFailures = r.failures.filter((f) => f.backend !== 'loki');
+  const problems: string[] = [];
+  if (!r.expression || !r.target) problems.push('no Prometheus findings');
+  if (otherFailures.length) problems.push(`Prometheus failed: ${otherFailures.map((f) => f.message).join('; ')}`);
+  if (!scenario.lokiFailure && (!r.logs || r.logs.count === 0)) problems.push(`no log lines (${lokiFailures.map((f) => f.message).join('; ')})`);
+  if (scenario.lokiFailure && !lokiFailures.some((f) => scenario.lokiFailure!.test(f.message))) {
+    problems.push(`expected a Loki failure matching ${scenario.lokiFailure}, got ${JSON.stringify(r.failures)}`);
+  }
+  if (problems.length) throw new Error(`enrichment "${scenario.name}": ${problems.join('; ')}`);
+}
+
+/** "expression (1 series), target up, 12 log lines" or "…, Loki: <message>". */
+function describe(r: AlertEnrichment): string {
+  const parts = [
+    r.expression ? `expression (${r.expression.series.length} series)` : undefined,
+    r.target ? `target ${r.target.health ?? 'found'}` : undefined,
+    r.logs ? `${r.logs.count} log lines` : undefined,
+    ...r.failures.map((f) => `${f.backend === 'loki' ? 'Loki' : 'Prometheus'}: ${f.message}`),
+  ];
+  return parts.filter(Boolean).join(', ');
+}

@@ -1,0 +1,71 @@
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { startDiscordDouble, DOUBLE_TOKEN } from '../test/support/discord-double.js';
+import { startLokiDouble } from '../test/support/loki-double.js';
+import { startNodeExporter, startPrometheus } from '../test/support/procs.js';
+import { cleanUp, defer } from './cleanup.js';
+import { runEnrichment } from './enrichment.js';
+import { machineFacts } from './proc.js';
+import { renderReport } from './report.js';
+import { runWebhookLoad } from './webhook-load.js';
+
+// `npm run bench`: measures Vigil on this machine and writes BENCHMARKS.md. Exits non-zero only
+// when a benchmark cannot run (a component fails, a message never arrives), never on slow numbers.
+
+const REPORT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const CHANNEL = '223456789012345678';
+const LOAD = { rate: 50, durationS: 20, deliveryDeadlineMs: 90_000 };
+const ENRICHMENT = { runs: 50, timeout: '1s' };
+
+function step(text: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  step('starting node_exporter, Prometheus, the Loki and Discord doubles');
+  const nodeExporter = await startNodeExporter();
+  defer(() => nodeExporter.stop());
+  const prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [`127.0.0.1:${nodeExporter.port}`] }] });
+  defer(() => prometheus.stop());
+  const loki = await startLokiDouble();
+  defer(() => loki.stop());
+  const discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [CHANNEL] });
+  defer(() => discord.stop());
+  // The CPU expression uses rate(...[5m]): it needs two scrapes of node_exporter.
+  await prometheus.waitFor('rate(node_cpu_seconds_total{job="node",mode="idle"}[5m])');
+
+  step(`webhook load: ${LOAD.rate} req/s for ${LOAD.durationS} s`);
+  const load = await runWebhookLoad({ ...LOAD, prometheusUrl: prometheus.url, lokiUrl: loki.url, discord, channelId: CHANNEL });
+  step(`enrichment: ${ENRICHMENT.runs} runs × 3 cases`);
+  const cases = await runEnrichment({ ...ENRICHMENT, prometheusUrl: prometheus.url, loki });
+
+  const report = renderReport({
+    date: new Date(started),
+    machine: machineFacts(),
+    load: { opts: LOAD, result: load },
+    enrichment: { ...ENRICHMENT, cases },
+    totalS: (Date.now() - started) / 1000,
+  });
+  await writeFile(REPORT, report);
+  console.log(`\n${report}`);
+  step(`wrote ${REPORT}`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}, cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+  code = 1;
+} finally {
+  await cleanUp();
+}
+process.exit(code);
