@@ -22,7 +22,7 @@ export interface Vigil {
 
 /** Secrets from the config that must never reach a log line. */
 export function configSecrets(config: Config): string[] {
-  return [config.discord.token, config.webhook.token, config.webhook.hmacSecret].filter(
+  return [config.discord.token, config.webhook.token, config.webhook.hmacSecret, config.grafana?.token].filter(
     (s): s is string => typeof s === 'string' && s.length > 0,
   );
 }

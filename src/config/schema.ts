@@ -78,12 +78,40 @@ const webhookSchema = z
   })
   .prefault({});
 
-const discordSchema = z.object({
-  token: z.string({ error: 'expected the bot token' }).min(20, 'expected the bot token'),
-  applicationId: snowflake,
-  alertChannelId: snowflake,
-  apiBaseUrl: baseUrl.default('https://discord.com/api'),
-});
+const discordSchema = z
+  .object({
+    token: z.string({ error: 'expected the bot token' }).min(20, 'expected the bot token'),
+    applicationId: snowflake,
+    alertChannelId: snowflake,
+    apiBaseUrl: baseUrl.default('https://discord.com/api'),
+    /** gateway: a websocket connection out (works behind NAT); http: Discord POSTs to /interactions. */
+    mode: z.enum(['gateway', 'http'], { error: 'expected gateway or http' }).default('gateway'),
+    /** The application's public key (hex), to verify interaction signatures in http mode. */
+    publicKey: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'expected the application public key: 64 hex characters')
+      .optional(),
+    /** Guild that register-commands targets by default (instant), instead of global commands. */
+    guildId: snowflake.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.mode === 'http' && !d.publicKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['publicKey'],
+        message: 'required when discord.mode is http: the application public key from the Developer Portal (General Information)',
+      });
+    }
+  });
+
+/** Role allow lists per command name (or "buttons"); a command not listed is open to everyone. */
+const commandsSchema = z
+  .object({
+    /** Default of the `ephemeral` option for commands whose replies may hold sensitive data (logs, queries). */
+    ephemeral: bool.default(true),
+    permissions: z.record(z.string().regex(/^[a-z_-]{1,32}$/, 'expected a command name'), z.array(snowflake)).default({}),
+  })
+  .prefault({});
 
 const enrichmentSchema = z
   .object({
@@ -117,8 +145,15 @@ export const configSchema = z
     prometheus: z.object({ url: baseUrl }),
     loki: z.object({ url: baseUrl }),
     alertmanager: z.object({ url: baseUrl }).optional(),
-    grafana: z.object({ url: baseUrl }).optional(),
+    grafana: z
+      .object({
+        url: baseUrl,
+        /** Service account token: enables silences through Grafana's built-in Alertmanager when no alertmanager.url is set. */
+        token: z.string().min(8, 'expected a Grafana service account token').optional(),
+      })
+      .optional(),
     discord: discordSchema,
+    commands: commandsSchema,
     storage: z.object({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
     enrichment: enrichmentSchema,
     delivery: deliverySchema,

@@ -33,6 +33,7 @@ function statesOf(n: Notification): Record<string, IncidentAlertState> {
       startsAt: a.startsAt.toISOString(),
       ...(a.startsAtUnknown ? { startsAtUnknown: true } : {}),
       ...(a.endsAt ? { endsAt: a.endsAt.toISOString() } : {}),
+      labels: a.labels,
     };
   }
   return out;

@@ -34,6 +34,8 @@ export interface IncidentAlertState {
   /** The sender gave no start time; `startsAt` is when Vigil heard of the alert. */
   startsAtUnknown?: boolean;
   endsAt?: string;
+  /** The alert's labels: what buttons (silence, logs) act on. */
+  labels?: Record<string, string>;
 }
 
 /** One incident as stored. */

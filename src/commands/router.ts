@@ -1,0 +1,169 @@
+import { scrubSecrets } from '../log.js';
+import type {
+  AutocompleteContext,
+  ButtonHandler,
+  Command,
+  CommandContext,
+  CommandDeps,
+  ComponentContext,
+  InteractionUser,
+  ReplyPayload,
+} from './types.js';
+import { OptionError } from './types.js';
+
+/** Custom ids of Vigil's buttons: `vigil:<action>:<ref>`, well under Discord's 100 characters. */
+export const CUSTOM_ID_PREFIX = 'vigil';
+
+/** Builds a button custom id; `ref` is a short store reference (an incident id), never a label set. */
+export function customId(action: string, ref: string | number): string {
+  return `${CUSTOM_ID_PREFIX}:${action}:${ref}`;
+}
+
+/** Splits a custom id into action and reference; undefined for ids that are not Vigil's. */
+export function parseCustomId(id: string): { action: string; ref: string } | undefined {
+  const m = /^vigil:([a-z0-9_-]{1,32}):([A-Za-z0-9_-]{1,64})$/.exec(id);
+  return m ? { action: m[1]!, ref: m[2]! } : undefined;
+}
+
+/** If a handler has not answered by then, the router defers so Discord's 3 s deadline is never missed. */
+const DEFER_GRACE_MS = 1500;
+/** Autocomplete must answer within Discord's 3 s; past this, it answers with no choices. */
+const AUTOCOMPLETE_BUDGET_MS = 2500;
+
+/** Whether `user` may use `key` (a command name or "buttons"): no allow list means everyone. */
+export function isAllowed(user: InteractionUser, key: string, permissions: Record<string, string[]>): boolean {
+  const allowed = permissions[key];
+  if (!allowed || allowed.length === 0) return true;
+  return user.roles.some((r) => allowed.includes(r));
+}
+
+/** The ephemeral flag a reply gets unless the handler says otherwise. */
+export function defaultEphemeral(command: Command, options: CommandContext['options'], configDefault: boolean): boolean {
+  const asked = options['ephemeral'];
+  if (typeof asked === 'boolean') return asked;
+  return command.sensitive ? configDefault : false;
+}
+
+/** A short, secret-free text for an unexpected error. */
+function describe(err: unknown, secrets: string[]): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return scrubSecrets(text, secrets).slice(0, 300);
+}
+
+/** Wraps a context so defer is idempotent, replies default to `ephemeral`, and a late handler is deferred in time. */
+function guarded(ctx: CommandContext, ephemeral: boolean) {
+  let deferred = false;
+  let answered = false;
+  const wrapped: CommandContext = {
+    ...ctx,
+    async defer(opts) {
+      if (deferred || answered) return;
+      deferred = true;
+      await ctx.defer(opts ?? { ephemeral });
+    },
+    async reply(payload: ReplyPayload, opts) {
+      answered = true;
+      await ctx.reply(payload, { ephemeral: opts?.ephemeral ?? ephemeral });
+    },
+    followUp: (payload, opts) => ctx.followUp(payload, { ephemeral: opts?.ephemeral ?? ephemeral }),
+  };
+  const timer = setTimeout(() => {
+    if (!answered) wrapped.defer({ ephemeral }).catch(() => undefined);
+  }, DEFER_GRACE_MS);
+  return { ctx: wrapped, done: () => clearTimeout(timer) };
+}
+
+/** Dispatches interactions to the static command and button lists; one router serves both transports. */
+export function createRouter(commands: readonly Command[], buttons: readonly ButtonHandler[], deps: CommandDeps) {
+  const byName = new Map(commands.map((c) => [c.data.name, c]));
+  const byAction = new Map(buttons.map((b) => [b.action, b]));
+  const secrets = [deps.config.discord.token, deps.config.webhook.token, deps.config.grafana?.token].filter(
+    (s): s is string => !!s,
+  );
+  const { permissions, ephemeral: ephemeralDefault } = deps.config.commands;
+
+  return {
+    /** Runs a slash command: permission check, default ephemeral, deferral, errors as ephemeral replies. */
+    async handleCommand(raw: CommandContext): Promise<void> {
+      const command = byName.get(raw.commandName);
+      const log = deps.logger.child({ command: raw.commandName, subcommand: raw.subcommand, userId: raw.user.id });
+      if (!command) {
+        log.warn('unknown command');
+        await raw.reply({ content: `Unknown command \`/${raw.commandName}\`. Run \`vigil register-commands\` again?` }, { ephemeral: true });
+        return;
+      }
+      if (!isAllowed(raw.user, raw.commandName, permissions)) {
+        log.warn('command refused: missing role');
+        await raw.reply({ content: `⛔ You are not allowed to use \`/${raw.commandName}\`: it needs one of the roles set in \`commands.permissions\`.` }, { ephemeral: true });
+        return;
+      }
+      const ephemeral = defaultEphemeral(command, raw.options, ephemeralDefault);
+      const { ctx, done } = guarded(raw, ephemeral);
+      try {
+        await command.execute(ctx, deps);
+        log.info('command answered');
+      } catch (err) {
+        if (err instanceof OptionError) {
+          log.info({ option: err.option }, 'command option rejected');
+          await ctx.reply({ content: `⚠️ ${err.message}` }, { ephemeral: true });
+        } else {
+          log.error({ err }, 'command failed');
+          await ctx.reply({ content: `❌ /${raw.commandName} failed: ${describe(err, secrets)}` }, { ephemeral: true });
+        }
+      } finally {
+        done();
+      }
+    },
+
+    /** Answers an autocomplete request within Discord's deadline, with no choices on error or timeout. */
+    async handleAutocomplete(ctx: AutocompleteContext): Promise<void> {
+      const command = byName.get(ctx.commandName);
+      let responded = false;
+      const respond: AutocompleteContext['respond'] = async (choices) => {
+        if (responded) return;
+        responded = true;
+        await ctx.respond(choices.slice(0, 25));
+      };
+      if (!command?.autocomplete) return respond([]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          command.autocomplete({ ...ctx, respond }, deps),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, AUTOCOMPLETE_BUDGET_MS))),
+        ]);
+      } catch (err) {
+        deps.logger.warn({ err, command: ctx.commandName, option: ctx.focused.name }, 'autocomplete failed');
+      } finally {
+        clearTimeout(timer);
+      }
+      await respond([]);
+    },
+
+    /** Runs a button press on one of Vigil's messages. */
+    async handleComponent(ctx: ComponentContext): Promise<void> {
+      const parsed = parseCustomId(ctx.customId);
+      const handler = parsed && byAction.get(parsed.action);
+      const log = deps.logger.child({ button: parsed?.action, userId: ctx.user.id, messageId: ctx.message.id });
+      if (!parsed || !handler) {
+        log.warn({ customId: ctx.customId.slice(0, 100) }, 'unknown button');
+        await ctx.reply({ content: 'This button is not handled by this Vigil (an old message?).' }, { ephemeral: true });
+        return;
+      }
+      if (!isAllowed(ctx.user, 'buttons', permissions) || !isAllowed(ctx.user, parsed.action, permissions)) {
+        log.warn('button refused: missing role');
+        await ctx.reply({ content: '⛔ You are not allowed to use this button: it needs one of the roles set in `commands.permissions`.' }, { ephemeral: true });
+        return;
+      }
+      try {
+        await handler.execute(ctx, parsed.ref, deps);
+        log.info('button handled');
+      } catch (err) {
+        log.error({ err }, 'button failed');
+        await ctx.followUp({ content: `❌ ${describe(err, secrets)}` }, { ephemeral: true }).catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** The router's interface, as transports see it. */
+export type Router = ReturnType<typeof createRouter>;

@@ -1,0 +1,116 @@
+import type {
+  APIActionRowComponent,
+  APIComponentInMessageActionRow,
+  APIEmbed,
+  APIApplicationCommandOptionChoice,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord-api-types/v10';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { LokiClient } from '../queries/loki.js';
+import type { PrometheusClient } from '../queries/prometheus.js';
+import type { Database } from '../store/db.js';
+
+/** What a command answers with: the parts of a Discord message a reply, an edit or a follow-up share. */
+export interface ReplyPayload {
+  content?: string;
+  embeds?: APIEmbed[];
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+}
+
+/** Who invoked an interaction. */
+export interface InteractionUser {
+  id: string;
+  username: string;
+  /** Role ids of the member in the guild (empty in DMs). */
+  roles: string[];
+}
+
+/** An option value as Discord sends it (strings, integers, numbers, booleans). */
+export type OptionValue = string | number | boolean;
+
+/**
+ * The transport-neutral view of a slash command invocation: the gateway client and the HTTP
+ * interactions endpoint both build one, so every handler serves both.
+ */
+export interface CommandContext {
+  commandName: string;
+  /** The subcommand (`/silence create` -> "create"), if any. */
+  subcommand?: string;
+  /** Option values by name (of the subcommand, when there is one). */
+  options: Record<string, OptionValue>;
+  user: InteractionUser;
+  guildId?: string;
+  channelId?: string;
+  /** Acknowledges at once (Discord's 3 s deadline); the answer follows with `reply`. */
+  defer(opts: { ephemeral: boolean }): Promise<void>;
+  /** Answers: the initial response, or the edit of the deferred one. */
+  reply(payload: ReplyPayload, opts?: { ephemeral?: boolean }): Promise<void>;
+  /** Sends another message after the first answer (the interaction token lives 15 minutes). */
+  followUp(payload: ReplyPayload, opts?: { ephemeral?: boolean }): Promise<void>;
+}
+
+/** An autocomplete request for one focused option. */
+export interface AutocompleteContext {
+  commandName: string;
+  subcommand?: string;
+  focused: { name: string; value: string };
+  options: Record<string, OptionValue>;
+  user: InteractionUser;
+  /** At most 25 choices (Discord's limit). */
+  respond(choices: APIApplicationCommandOptionChoice<string>[]): Promise<void>;
+}
+
+/** A button press on one of Vigil's messages. */
+export interface ComponentContext {
+  customId: string;
+  user: InteractionUser;
+  /** The message the button is on, as Discord sent it with the interaction. */
+  message: { id: string; channelId: string; embeds: APIEmbed[] };
+  /** Acknowledges at once; the message may be edited later with `updateMessage`. */
+  deferUpdate(): Promise<void>;
+  /** Edits the message the button is on (after deferUpdate, or as the initial response). */
+  updateMessage(payload: ReplyPayload): Promise<void>;
+  /** Answers with a new message (ephemeral by default: only the presser sees it). */
+  reply(payload: ReplyPayload, opts?: { ephemeral?: boolean }): Promise<void>;
+  followUp(payload: ReplyPayload, opts?: { ephemeral?: boolean }): Promise<void>;
+}
+
+/** What handlers may use: the same clients the pipeline uses. */
+export interface CommandDeps {
+  config: Config;
+  prometheus: PrometheusClient;
+  loki: LokiClient;
+  db: Database;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** A slash command: its registration data and its handler, as in discord.js's own template. */
+export interface Command {
+  data: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  /**
+   * Whether the reply may hold sensitive data (log lines, query results): its `ephemeral` option
+   * then defaults to `commands.ephemeral` from config instead of false.
+   */
+  sensitive?: boolean;
+  execute(ctx: CommandContext, deps: CommandDeps): Promise<void>;
+  autocomplete?(ctx: AutocompleteContext, deps: CommandDeps): Promise<void>;
+}
+
+/** A button handler, keyed by the action part of the custom id (`vigil:<action>:<ref>`). */
+export interface ButtonHandler {
+  action: string;
+  execute(ctx: ComponentContext, ref: string, deps: CommandDeps): Promise<void>;
+}
+
+/** An option value that failed validation; the router answers it ephemerally, naming the option. */
+export class OptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'OptionError';
+  }
+}
