@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { createRouter, customId, defaultEphemeral, isAllowed, parseCustomId } from '../../src/commands/router.js';
+import { OptionError, type ButtonHandler, type Command, type CommandDeps } from '../../src/commands/types.js';
+import { recordingAutocomplete, recordingCommand, recordingComponent, testUser } from '../support/contexts.js';
+
+const ROLE = '555555555555555555';
+
+function config(extra = ''): Config {
+  const r = parseConfig(
+    `webhook: { token: router-test-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: http://127.0.0.1:9 }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }
+${extra}`,
+    {},
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.config;
+}
+
+function deps(cfg: Config): CommandDeps {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+  return { config: cfg, logger, now: () => new Date(), db: undefined as never, prometheus: undefined as never, loki: undefined as never };
+}
+
+const echo: Command = {
+  data: { name: 'echo', description: 'echo' },
+  async execute(ctx) {
+    if (ctx.options['text'] === 'bad') throw new OptionError('text', 'expected something else');
+    if (ctx.options['text'] === 'boom') throw new Error('backend said discord-token-abcdefghijklmnop is wrong');
+    if (ctx.options['text'] === 'slow') await new Promise((r) => setTimeout(r, 1800));
+    await ctx.reply({ content: `echo ${String(ctx.options['text'])}` });
+  },
+};
+const secret: Command = { ...echo, data: { name: 'secret', description: 'sensitive' }, sensitive: true };
+const press: ButtonHandler = {
+  action: 'press',
+  async execute(ctx, ref) {
+    await ctx.reply({ content: `pressed ${ref}` });
+  },
+};
+
+describe('custom ids', () => {
+  it('round-trips an action and an incident reference within Discord\'s 100 characters', () => {
+    const id = customId('silence1h', 123456789);
+    expect(id.length).toBeLessThanOrEqual(100);
+    expect(parseCustomId(id)).toEqual({ action: 'silence1h', ref: '123456789' });
+  });
+  it.each(['other:thing:1', 'vigil:press', 'vigil:Press:1', 'vigil:press:{"a":1}', ''])('ignores %j', (id) => {
+    expect(parseCustomId(id)).toBeUndefined();
+  });
+});
+
+describe('permissions and defaults', () => {
+  it.each([
+    [[], {}, true],
+    [[], { echo: [ROLE] }, false],
+    [[ROLE], { echo: [ROLE] }, true],
+    [['999999999999999999'], { echo: [ROLE] }, false],
+    [[], { other: [ROLE] }, true],
+  ])('roles %j with permissions %j -> allowed %s', (roles, permissions, allowed) => {
+    expect(isAllowed(testUser(roles), 'echo', permissions)).toBe(allowed);
+  });
+
+  it.each([
+    [echo, {}, true, false],
+    [secret, {}, true, true],
+    [secret, {}, false, false],
+    [secret, { ephemeral: false }, true, false],
+    [echo, { ephemeral: true }, false, true],
+  ])('ephemeral default (%#)', (command, options, configDefault, expected) => {
+    expect(defaultEphemeral(command, options, configDefault)).toBe(expected);
+  });
+});
+
+describe('createRouter', () => {
+  it('runs the command and answers with the default ephemeral flag', async () => {
+    const router = createRouter([echo, secret], [], deps(config()));
+    const ctx = recordingCommand('secret', { text: 'hi' });
+    await router.handleCommand(ctx);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: 'echo hi' }, ephemeral: true }]);
+  });
+
+  it('refuses a user without an allowed role, ephemerally', async () => {
+    const router = createRouter([echo], [], deps(config(`commands: { permissions: { echo: ["${ROLE}"] } }`)));
+    const ctx = recordingCommand('echo', { text: 'hi' });
+    await router.handleCommand(ctx);
+    expect(ctx.calls).toHaveLength(1);
+    expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true, payload: { content: expect.stringMatching(/not allowed to use `\/echo`/) } });
+  });
+
+  it('answers an invalid option ephemerally, naming the option', async () => {
+    const router = createRouter([echo], [], deps(config()));
+    const ctx = recordingCommand('echo', { text: 'bad' });
+    await router.handleCommand(ctx);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: '⚠️ text: expected something else' }, ephemeral: true }]);
+  });
+
+  it('reports an unexpected error without the secrets it held', async () => {
+    const router = createRouter([echo], [], deps(config()));
+    const ctx = recordingCommand('echo', { text: 'boom' });
+    await router.handleCommand(ctx);
+    const content = ctx.lastReply()?.content ?? '';
+    expect(content).toMatch(/^❌ \/echo failed: backend said \[redacted\] is wrong/);
+    expect(content).not.toContain('discord-token-abcdefghijklmnop');
+  });
+
+  it('defers a handler that has not answered in time, before Discord\'s 3 s deadline', async () => {
+    const router = createRouter([echo], [], deps(config()));
+    const ctx = recordingCommand('echo', { text: 'slow' });
+    await router.handleCommand(ctx);
+    expect(ctx.calls.map((c) => c.kind)).toEqual(['defer', 'reply']);
+  });
+
+  it('answers autocomplete with no choices when the command has none', async () => {
+    const router = createRouter([echo], [], deps(config()));
+    const ctx = recordingAutocomplete('echo', { name: 'text', value: 'a' });
+    await router.handleAutocomplete(ctx);
+    expect(ctx.calls).toEqual([{ kind: 'respond', choices: [] }]);
+  });
+
+  it('dispatches a button by its action and refuses unknown or forbidden ones', async () => {
+    const router = createRouter([], [press], deps(config(`commands: { permissions: { buttons: ["${ROLE}"] } }`)));
+    const allowed = recordingComponent(customId('press', 7), { user: testUser([ROLE]) });
+    await router.handleComponent(allowed);
+    expect(allowed.calls).toEqual([{ kind: 'reply', payload: { content: 'pressed 7' } }]);
+    const forbidden = recordingComponent(customId('press', 7));
+    await router.handleComponent(forbidden);
+    expect(forbidden.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true, payload: { content: expect.stringMatching(/not allowed/) } });
+    const unknown = recordingComponent('vigil:nope:1', { user: testUser([ROLE]) });
+    await router.handleComponent(unknown);
+    expect(unknown.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
+  });
+});
