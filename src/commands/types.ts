@@ -65,6 +65,7 @@ export interface AutocompleteContext {
 export interface ComponentContext {
   customId: string;
   user: InteractionUser;
+  guildId?: string;
   /** The message the button is on, as Discord sent it with the interaction. */
   message: { id: string; channelId: string; embeds: APIEmbed[] };
   /** Acknowledges at once; the message may be edited later with `updateMessage`. */

@@ -5,6 +5,8 @@ import type { Notification } from '../model.js';
 import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
 import { renderAlertMessage, renderFiringReply, renderResolvedReply } from '../render/alert.js';
+import { alertButtons, type AlertButtonState } from '../render/buttons.js';
+import { getAck } from '../store/acks.js';
 import type { Database } from '../store/db.js';
 import { createIncident, getIncident, latestIncident, updateIncident, type Incident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
@@ -27,6 +29,8 @@ export interface PipelineDeps {
 interface PlannedDelivery {
   kind: OutboxKind;
   body: RESTPostAPIChannelMessageJSONBody;
+  /** The alert message itself (not a reply): it gets the buttons row for this state. */
+  buttons?: AlertButtonState;
 }
 
 /** The state one notification carries through the stages. */
@@ -73,13 +77,15 @@ const enrichStage: Stage = {
 /** Turns the decision and the findings into Discord message bodies. */
 const renderStage: Stage = {
   name: 'render',
-  run(ctx, { logger, config }) {
+  run(ctx, { db, logger, config }) {
     const decision = ctx.decision!;
     const warn = (msg: string, details: Record<string, unknown>) =>
       logger.warn({ notificationId: ctx.stored.id, ...details }, msg);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
     const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification);
+    // An edit re-renders the whole message: without the stored ack it would erase "Acknowledged by".
+    const ack = decision.action === 'update' || decision.action === 'resolve' ? getAck(db, decision.incidentId) : undefined;
     const body = renderAlertMessage(
       {
         enriched: ctx.enriched!,
@@ -87,23 +93,25 @@ const renderStage: Stage = {
         incidentStartedAt: startedAt,
         ...(resolvedAt ? { resolvedAt } : {}),
         ...(config.grafana?.url ? { grafanaUrl: config.grafana.url } : {}),
+        ...(ack ? { acknowledged: { userId: ack.userId, at: ack.at } } : {}),
         now: ctx.now,
       },
       warn,
     );
+    const buttons: AlertButtonState = resolved ? 'resolved' : 'firing';
     switch (decision.action) {
       case 'open':
-        ctx.deliveries.push({ kind: 'create', body });
+        ctx.deliveries.push({ kind: 'create', body, buttons });
         break;
       case 'update':
-        ctx.deliveries.push({ kind: 'edit', body });
+        ctx.deliveries.push({ kind: 'edit', body, buttons });
         if (decision.newlyFiring.length > 0) {
           const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
           ctx.deliveries.push({ kind: 'reply', body: renderFiringReply(alerts, warn) });
         }
         break;
       case 'resolve':
-        ctx.deliveries.push({ kind: 'edit', body });
+        ctx.deliveries.push({ kind: 'edit', body, buttons });
         ctx.deliveries.push({
           kind: 'reply',
           body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
@@ -151,7 +159,8 @@ const outboxStage: Stage = {
             orderKey: `incident:${incidentId}`,
             kind: d.kind,
             channelId,
-            body: d.body,
+            // Only here is the incident id known (a new incident is created above): the buttons carry it.
+            body: d.buttons ? { ...d.body, components: alertButtons(incidentId, d.buttons) } : d.body,
             ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
           },
           ctx.now.getTime(),

@@ -25,6 +25,8 @@ export interface Backend {
   /** Base URL, possibly with a path prefix and `user:pass@` (sent as basic auth, never shown). */
   url: string;
   timeoutMs: number;
+  /** Sent as `Authorization: Bearer …` unless the URL carries basic auth; never shown. */
+  bearerToken?: string;
 }
 
 /** Per-call options: a tighter timeout and/or the caller's own abort signal. */
@@ -56,7 +58,23 @@ export async function getJson<S extends z.ZodType>(
   schema: S,
   opts: CallOptions = {},
 ): Promise<z.output<S>> {
-  const { status, text } = await getRaw(backend, path, params, opts);
+  return parseJson(backend, await getRaw(backend, path, params, opts), schema);
+}
+
+/** Sends a POST/DELETE (with `body` as JSON when given) and validates the JSON answer with `schema`; throws QueryError. */
+export async function sendJson<S extends z.ZodType>(
+  backend: Backend,
+  method: SendMethod,
+  path: string,
+  body: unknown,
+  schema: S,
+  opts: CallOptions = {},
+): Promise<z.output<S>> {
+  return parseJson(backend, await sendRaw(backend, method, path, body, opts), schema);
+}
+
+/** Checks the status, parses and validates a raw answer. */
+function parseJson<S extends z.ZodType>(backend: Backend, { status, text }: RawResponse, schema: S): z.output<S> {
   if (status < 200 || status > 299) throw httpError(backend.name, status, text);
   let json: unknown;
   try {
@@ -71,24 +89,57 @@ export async function getJson<S extends z.ZodType>(
   return parsed.data;
 }
 
+/** Throws a QueryError carrying the server's text unless the answer is 2xx. */
+export function expectOk(backend: Backend, res: RawResponse): RawResponse {
+  if (res.status < 200 || res.status > 299) throw httpError(backend.name, res.status, res.text);
+  return res;
+}
+
+/** Methods that change state. */
+export type SendMethod = 'POST' | 'DELETE';
+
 /** GETs `path` and returns status and body text for any HTTP status; throws QueryError on timeout or network failure. */
-export async function getRaw(backend: Backend, path: string, params: QueryParams, opts: CallOptions = {}): Promise<RawResponse> {
+export function getRaw(backend: Backend, path: string, params: QueryParams, opts: CallOptions = {}): Promise<RawResponse> {
+  return call(backend, 'GET', path, params, undefined, opts);
+}
+
+/** Sends a POST/DELETE (JSON `body` when defined) and returns status and text for any HTTP status; throws QueryError on timeout or network failure. */
+export function sendRaw(backend: Backend, method: SendMethod, path: string, body: unknown, opts: CallOptions = {}): Promise<RawResponse> {
+  return call(backend, method, path, {}, body, opts);
+}
+
+async function call(
+  backend: Backend,
+  method: 'GET' | SendMethod,
+  path: string,
+  params: QueryParams,
+  body: unknown,
+  opts: CallOptions,
+): Promise<RawResponse> {
   const { url, authorization, secrets } = buildUrl(backend.url, path, params);
+  if (backend.bearerToken) secrets.push(backend.bearerToken);
+  const auth = authorization ?? (backend.bearerToken ? `Bearer ${backend.bearerToken}` : undefined);
   const timeoutMs = Math.min(backend.timeoutMs, opts.timeoutMs ?? Infinity);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
-  const headers = { accept: 'application/json', ...(authorization ? { authorization } : {}) };
+  const json = body === undefined ? undefined : JSON.stringify(body);
+  const headers = {
+    accept: 'application/json',
+    ...(auth ? { authorization: auth } : {}),
+    ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await request(url, { method: 'GET', headers, signal });
+      const res = await request(url, { method, headers, signal, ...(json !== undefined ? { body: json } : {}) });
       const text = await readBody(res.body, backend.name);
       return { status: res.statusCode, text };
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (timeout.aborted) throw new QueryError('timeout', `${backend.name} timed out after ${formatDuration(timeoutMs)}`);
       if (opts.signal?.aborted) throw new QueryError('network', `${backend.name} request cancelled`);
-      // A pooled keep-alive connection the server has since closed (a restart): GET is safe to send again, once.
-      if (attempt === 1 && isStaleConnection(err)) continue;
+      // A pooled keep-alive connection the server has since closed (a restart): GET and DELETE are
+      // idempotent and safe to send again, once; a POST might have been applied.
+      if (attempt === 1 && method !== 'POST' && isStaleConnection(err)) continue;
       throw new QueryError('network', `${backend.name} unreachable: ${scrubSecrets(networkReason(err), secrets)}`);
     }
   }
@@ -134,7 +185,9 @@ export function serverErrorText(body: string): string {
   let text = trimmed;
   try {
     const json: unknown = JSON.parse(trimmed);
-    if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string') {
+    // Alertmanager's v2 API answers a 400 with a bare JSON string.
+    if (typeof json === 'string') text = json;
+    else if (json && typeof json === 'object' && 'error' in json && typeof json.error === 'string') {
       const type = 'errorType' in json && typeof json.errorType === 'string' && json.errorType ? `${json.errorType}: ` : '';
       text = type + json.error;
     } else if (json && typeof json === 'object' && 'message' in json && typeof json.message === 'string') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { getJson, getRaw, QueryError, serverErrorText, type Backend, type CallOptions } from './http.js';
+import { LABEL_NAME } from './promql.js';
 
 /** One sample: when and what. Values are numbers, including NaN and ±Infinity. */
 export interface Point {
@@ -53,6 +54,23 @@ export interface Readiness {
   message: string;
 }
 
+/** Which series and time range a label values lookup covers (Prometheus' default: every series, all time). */
+export interface LabelValuesOptions {
+  /** Series selectors (`match[]`): only values of these series. */
+  match?: readonly string[];
+  start?: Date;
+  end?: Date;
+}
+
+/** One alert of an alerting rule, as /api/v1/alerts describes it. */
+export interface RuleAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'firing' | 'pending' | 'inactive';
+  /** When the alert became pending; undefined when Prometheus gives none. */
+  activeAt?: Date;
+}
+
 /** A Prometheus HTTP API client. Every call throws QueryError on failure. */
 export interface PrometheusClient {
   /** Instant query at `time` (default: the server's now). */
@@ -63,6 +81,10 @@ export interface PrometheusClient {
   targets(state?: 'active' | 'dropped' | 'any', opts?: CallOptions): Promise<Targets>;
   /** GET /-/ready; never throws. */
   ready(opts?: CallOptions): Promise<Readiness>;
+  /** Alerts of the alerting rules (GET /api/v1/alerts), pending and firing. */
+  alerts(opts?: CallOptions): Promise<RuleAlert[]>;
+  /** Values of one label (GET /api/v1/label/<name>/values); throws on an invalid label name. */
+  labelValues(name: string, opts?: LabelValuesOptions, callOpts?: CallOptions): Promise<string[]>;
 }
 
 /** Parses Prometheus' sample value strings: "1.5", "NaN", "+Inf", "-Inf". */
@@ -166,6 +188,24 @@ const targetsSchema = z.object({
     .transform((v) => v ?? []),
 });
 
+const ruleAlertsSchema = z.object({
+  alerts: z
+    .array(
+      z.object({
+        labels: labelsSchema,
+        annotations: labelsSchema.default({}),
+        state: z.enum(['firing', 'pending', 'inactive']),
+        activeAt: z.string().optional(),
+      }),
+    )
+    .transform((alerts) =>
+      alerts.map(({ activeAt, ...a }): RuleAlert => {
+        const at = activeAt === undefined ? NaN : Date.parse(activeAt);
+        return Number.isNaN(at) || NEVER_SCRAPED.test(activeAt ?? '') ? a : { ...a, activeAt: new Date(at) };
+      }),
+    ),
+});
+
 /** Creates a Prometheus client; `url` may carry a path prefix and basic auth credentials. */
 export function createPrometheusClient(opts: { url: string; timeoutMs: number }): PrometheusClient {
   const backend: Backend = { name: 'Prometheus', url: opts.url, timeoutMs: opts.timeoutMs };
@@ -186,6 +226,19 @@ export function createPrometheusClient(opts: { url: string; timeoutMs: number })
       return { active: res.data.activeTargets, dropped: res.data.droppedTargets };
     },
     ready: (callOpts) => readiness(backend, '/-/ready', callOpts),
+    async alerts(callOpts) {
+      return (await getJson(backend, '/api/v1/alerts', {}, envelope(ruleAlertsSchema), callOpts)).data.alerts;
+    },
+    async labelValues(name, o = {}, callOpts) {
+      if (!LABEL_NAME.test(name)) throw new Error(`invalid label name "${name}": expected [a-zA-Z_][a-zA-Z0-9_]*`);
+      const params = {
+        'match[]': o.match?.length ? o.match : undefined,
+        start: o.start ? unixSeconds(o.start) : undefined,
+        end: o.end ? unixSeconds(o.end) : undefined,
+      };
+      const schema = envelope(z.array(z.string()).nullish().transform((v) => v ?? []));
+      return (await getJson(backend, `/api/v1/label/${name}/values`, params, schema, callOpts)).data;
+    },
   };
 }
 

@@ -18,7 +18,7 @@ import {
   significant,
   type Unit,
 } from './format.js';
-import { EMBED_FIELDS, EMBED_FIELD_VALUE, EMBED_TITLE, EMBED_TOTAL } from './limits.js';
+import { EMBED_DESCRIPTION, EMBED_FIELDS, EMBED_FIELD_VALUE, EMBED_TITLE, EMBED_TOTAL } from './limits.js';
 import { codePointLength, fitMessage, totalLength, truncate, truncateCodeBlock, type Warn } from './truncate.js';
 
 /** Embed colours by status and severity. */
@@ -42,6 +42,14 @@ export interface AlertMessageInput {
   now: Date;
   /** Alerts that get a detail field each (config enrichment.maxAlerts); the rest are counted. Default 5. */
   maxAlerts?: number;
+  /** Who acknowledged the incident (the Acknowledge button), shown at the top of the description. */
+  acknowledged?: Acknowledgement;
+}
+
+/** An acknowledgement as the message shows it. */
+export interface Acknowledgement {
+  userId: string;
+  at: Date;
 }
 
 /** What `renderResolvedReply` needs. */
@@ -198,7 +206,33 @@ function description(ctx: Ctx): string {
   }
   const window = queryWindow(input.enriched);
   if (window && isRealDate(window.start) && isRealDate(window.end)) when.push(`Window: ${discordTimestamp(window.start, 't')} – ${discordTimestamp(window.end, 't')}`);
-  return [text.join('\n'), when.join('\n')].filter(Boolean).join('\n\n');
+  const ack = input.acknowledged ? ackLine(input.acknowledged) : '';
+  return [ack, text.join('\n'), when.join('\n')].filter(Boolean).join('\n\n');
+}
+
+const ACK_PREFIX = '👀 Acknowledged by ';
+
+/** "👀 Acknowledged by <@id> <t:…:R>": a mention in an embed names the user without pinging anyone. */
+export function ackLine(ack: Acknowledgement): string {
+  // Snowflakes only: anything else in the id could break out of the mention markup.
+  const who = /^\d{1,20}$/.test(ack.userId) ? `<@${ack.userId}>` : 'someone';
+  return `${ACK_PREFIX}${who} ${discordTimestamp(ack.at, 'R')}`;
+}
+
+/**
+ * The embeds of an alert message as Discord holds them, with the acknowledgement line put at the
+ * top of the first embed's description (replacing an earlier one), within every Discord limit.
+ */
+export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledgement, warn: Warn): APIEmbed[] {
+  if (!embeds.length) return [];
+  const [first, ...rest] = structuredClone([...embeds]);
+  const line = ackLine(ack);
+  const previous = (first!.description ?? '').split('\n\n').filter((part) => !part.startsWith(ACK_PREFIX)).join('\n\n');
+  // The body is cut, never the acknowledgement: it is what the edit is for.
+  const room = EMBED_DESCRIPTION - codePointLength(line) - 2;
+  const body = previous ? truncate(previous, room, () => warn('alert text shortened to fit the message', { part: 'acknowledgement' })) : '';
+  first!.description = body ? `${line}\n\n${body}` : line;
+  return fitMessage({ embeds: [first!, ...rest] }, warn).embeds;
 }
 
 function latestEnd(n: Notification): Date | undefined {

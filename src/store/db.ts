@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ACKS_SQL } from './acks.js';
 import { INCIDENTS_SQL } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
 import { OUTBOX_MIGRATION } from './outbox.js';
@@ -22,6 +23,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 1, sql: OUTBOX_MIGRATION },
   { version: 2, sql: NOTIFICATIONS_SQL },
   { version: 3, sql: INCIDENTS_SQL },
+  { version: 4, sql: ACKS_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

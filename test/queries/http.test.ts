@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildUrl, getJson, getRaw, QueryError, serverErrorText, type Backend } from '../../src/queries/http.js';
+import { buildUrl, expectOk, getJson, getRaw, QueryError, sendJson, sendRaw, serverErrorText, type Backend } from '../../src/queries/http.js';
 import { freePort } from '../support/ports.js';
 
 /** Starts a throwaway HTTP server on 127.0.0.1 and returns its base URL. */
@@ -195,6 +195,7 @@ describe('serverErrorText', () => {
     ['{"status":"error","errorType":"timeout","error":"query timed out"}', 'timeout: query timed out'],
     ['{"status":"error","error":"no type"}', 'no type'],
     ['{"message":"too many requests"}', 'too many requests'],
+    ['"silence not found"\n', 'silence not found'],
     ['line one\n  line two\n', 'line one line two'],
     ['<!doctype html><p>proxy</p>', ''],
     ['   ', ''],
@@ -206,5 +207,77 @@ describe('serverErrorText', () => {
     const text = serverErrorText('x'.repeat(5_000));
     expect(text.length).toBe(300);
     expect(text.endsWith('…')).toBe(true);
+  });
+});
+
+describe('sendJson / sendRaw', () => {
+  /** Records each request (method, path, headers, body) and answers by path. */
+  async function echoServer() {
+    const got: Array<{ method: string; path: string; headers: IncomingMessage['headers']; body: string }> = [];
+    const { url, server: s } = await serve((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const path = new URL(req.url ?? '/', 'http://x').pathname;
+        got.push({ method: req.method ?? '', path, headers: req.headers, body });
+        if (path.endsWith('/created')) res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'abc' }));
+        else if (path === '/bad') res.writeHead(400, { 'content-type': 'application/json' }).end('"silence invalid: end time must not be before start time"\n');
+        else if (path === '/gone') req.socket.destroy();
+        else res.writeHead(200).end();
+      });
+    });
+    return { url, got, close: () => (s.closeAllConnections(), s.close()) };
+  }
+
+  it('POSTs the body as JSON with a bearer token and validates the answer', async () => {
+    const srv = await echoServer();
+    try {
+      const b = backend({ url: `${srv.url}/am`, bearerToken: 'glsa_secret_token_1234' });
+      const res = await sendJson(b, 'POST', '/created', { matchers: [{ name: 'a', value: '"b"' }] }, z.object({ id: z.string() }));
+      expect(res).toEqual({ id: 'abc' });
+      expect(srv.got[0]).toMatchObject({ method: 'POST', path: '/am/created', body: '{"matchers":[{"name":"a","value":"\\"b\\""}]}' });
+      expect(srv.got[0]!.headers['content-type']).toBe('application/json');
+      expect(srv.got[0]!.headers.authorization).toBe('Bearer glsa_secret_token_1234');
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('prefers basic auth from the URL over a bearer token', async () => {
+    const srv = await echoServer();
+    try {
+      const b = backend({ url: srv.url.replace('http://', 'http://u:p@'), bearerToken: 'glsa_secret_token_1234' });
+      await sendRaw(b, 'DELETE', '/x', undefined);
+      expect(srv.got[0]!.headers.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+      expect(srv.got[0]!.headers['content-type']).toBeUndefined();
+    } finally {
+      srv.close();
+    }
+  });
+
+  it("surfaces Alertmanager's bare JSON string error text", async () => {
+    const srv = await echoServer();
+    try {
+      const b = backend({ name: 'Alertmanager', url: srv.url });
+      const err = await failure(sendJson(b, 'POST', '/bad', {}, z.object({})));
+      expect(err).toMatchObject({ kind: 'http', status: 400, message: 'Alertmanager HTTP 400: silence invalid: end time must not be before start time' });
+      const raw = await sendRaw(b, 'POST', '/bad', {});
+      expect(() => expectOk(b, raw)).toThrow('Alertmanager HTTP 400: silence invalid');
+      expect(expectOk(b, await sendRaw(b, 'DELETE', '/ok', undefined)).status).toBe(200);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('never sends a POST twice when the connection drops (it may have been applied)', async () => {
+    const srv = await echoServer();
+    try {
+      const err = await failure(sendRaw(backend({ url: srv.url, bearerToken: 'glsa_secret_token_1234' }), 'POST', '/gone', {}));
+      expect(err.kind).toBe('network');
+      expect(err.message).not.toContain('glsa_secret');
+      expect(srv.got.filter((g) => g.path === '/gone')).toHaveLength(1);
+    } finally {
+      srv.close();
+    }
   });
 });

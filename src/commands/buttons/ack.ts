@@ -1,0 +1,46 @@
+import { discordTimestamp, escapeMarkdown } from '../../render/format.js';
+import { alertButtons } from '../../render/buttons.js';
+import { withAcknowledgement } from '../../render/alert.js';
+import { acknowledge } from '../../store/acks.js';
+import { getIncident } from '../../store/incidents.js';
+import type { ButtonHandler } from '../types.js';
+
+/**
+ * The Acknowledge button: records who took the incident and when (the first press wins) and
+ * shows it on the alert message for everyone; a later press only tells the presser who has it.
+ */
+export const ackButton = {
+  action: 'ack',
+  async execute(ctx, ref, deps) {
+    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    if (!incident) {
+      await ctx.reply({ content: 'This alert is no longer in Vigil\'s store: it cannot be acknowledged.' }, { ephemeral: true });
+      return;
+    }
+    if (incident.status === 'resolved') {
+      await ctx.reply({ content: '✅ This alert is already resolved: nothing to acknowledge.' }, { ephemeral: true });
+      return;
+    }
+    const outcome = acknowledge(deps.db, incident.id, { userId: ctx.user.id, username: ctx.user.username, at: deps.now() });
+    const { ack } = outcome;
+    if (!outcome.recorded) {
+      // A name, not a mention: a reply's mentions could ping.
+      const who = ack.userId === ctx.user.id ? 'you' : `**${escapeMarkdown(ack.username)}**`;
+      await ctx.reply({ content: `👀 Already acknowledged by ${who} ${discordTimestamp(ack.at, 'R')}.` }, { ephemeral: true });
+      return;
+    }
+    deps.logger.info({ incidentId: incident.id, userId: ack.userId }, 'incident acknowledged');
+    const components = alertButtons(incident.id, incident.status);
+    if (!ctx.message.embeds.length) {
+      // Without the embeds the transport gave, an edit would blank the alert: say it beside it instead.
+      await ctx.updateMessage({ components });
+      await ctx.followUp({ content: `👀 Acknowledged by **${escapeMarkdown(ack.username)}** ${discordTimestamp(ack.at, 'R')}` }, { ephemeral: false });
+      return;
+    }
+    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
+    await ctx.updateMessage({
+      embeds: withAcknowledgement(ctx.message.embeds, { userId: ack.userId, at: ack.at }, warn),
+      components,
+    });
+  },
+} satisfies ButtonHandler;

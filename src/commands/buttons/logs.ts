@@ -1,0 +1,71 @@
+import { logSelectorForAlert } from '../../queries/promql.js';
+import { getIncident, type Incident } from '../../store/incidents.js';
+import { answerLogs, withLineFilters } from '../logs.js';
+import type { ButtonHandler } from '../types.js';
+
+/** Distinct selectors queried for one alert group (one query each). */
+const MAX_SELECTORS = 5;
+/** Distinct lines shown, as /logs shows by default. */
+const LIMIT = 20;
+
+/** The incident's log window: its earliest start minus `logWindowMs`, to its resolution (or now). */
+export function incidentLogWindow(incident: Incident, logWindowMs: number, now: Date): { start: Date; end: Date } {
+  const states = Object.values(incident.alerts);
+  const starts = states.map((s) => Date.parse(s.startsAt)).filter(Number.isFinite);
+  const startedAt = Math.min(starts.length ? Math.min(...starts) : incident.startedAt.getTime(), now.getTime());
+  const ends = states.map((s) => (s.endsAt ? Date.parse(s.endsAt) : NaN)).filter(Number.isFinite);
+  const resolvedAt = incident.resolvedAt?.getTime() ?? (ends.length ? Math.max(...ends) : undefined);
+  const end = incident.status === 'resolved' && resolvedAt !== undefined ? Math.min(Math.max(resolvedAt, startedAt), now.getTime()) : now.getTime();
+  return { start: new Date(startedAt - logWindowMs), end: new Date(end) };
+}
+
+/** The distinct Loki selectors of an incident's alerts, through the label map (at most five). */
+export function incidentSelectors(incident: Incident, labelMap: Readonly<Record<string, string>>): string[] {
+  const selectors = Object.values(incident.alerts)
+    .map((s) => (s.labels ? logSelectorForAlert(s.labels, labelMap) : undefined))
+    .filter((s): s is string => s !== undefined);
+  return [...new Set(selectors)].slice(0, MAX_SELECTORS);
+}
+
+/** The alert names of an incident, for the answer's title. */
+function alertNames(incident: Incident): string {
+  const names = new Set(Object.values(incident.alerts).map((s) => s.labels?.alertname).filter((n): n is string => !!n));
+  return names.size ? [...names].join(', ') : `incident ${incident.id}`;
+}
+
+/**
+ * The Logs button: the error-like lines of the alert's own streams (its labels through
+ * enrichment.logLabelMap) over the incident window, answered only to the presser (logs may be
+ * sensitive).
+ */
+export const logsButton = {
+  action: 'logs',
+  async execute(ctx, ref, deps) {
+    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    if (!incident) {
+      await ctx.reply({ content: 'This alert is no longer in Vigil\'s store: its logs cannot be looked up from here. Try `/logs`.' }, { ephemeral: true });
+      return;
+    }
+    const { logFilter, logLabelMap, logWindow } = deps.config.enrichment;
+    const selectors = incidentSelectors(incident, logLabelMap);
+    if (!selectors.length) {
+      const known = Object.keys(logLabelMap).slice(0, 3).join(', ');
+      await ctx.reply({ content: `No label of this alert selects its logs (${known}…, see enrichment.logLabelMap). Try \`/logs\`.` }, { ephemeral: true });
+      return;
+    }
+    // Loki may take a while: acknowledge now, answer with an ephemeral follow-up.
+    await ctx.deferUpdate();
+    const answer = await answerLogs(
+      {
+        queries: selectors.map((s) => withLineFilters(s, { errorLike: true }, logFilter)),
+        window: incidentLogWindow(incident, logWindow, deps.now()),
+        relative: false,
+        limit: LIMIT,
+        filter: 'error-like lines',
+        scope: alertNames(incident),
+      },
+      deps,
+    );
+    await ctx.followUp(answer, { ephemeral: true });
+  },
+} satisfies ButtonHandler;

@@ -1,0 +1,98 @@
+import { alertmanagerFromConfig } from '../../queries/alertmanager.js';
+import { checkMatchers, MatcherSyntaxError, type SilenceMatcher } from '../../queries/matchers.js';
+import { escapeRegex, LABEL_NAME } from '../../queries/promql.js';
+import { ALERT_ACTIONS } from '../../render/buttons.js';
+import { renderButtonSilenced, renderSilencedNotice } from '../../render/silences.js';
+import { getIncident, type Incident } from '../../store/incidents.js';
+import { createdBy, NO_ALERTMANAGER, silencePageUrl } from '../silence.js';
+import type { ButtonHandler, ComponentContext } from '../types.js';
+
+/** How long the button silences for. */
+export const BUTTON_SILENCE_MS = 3_600_000;
+/** Labels naming where an alert fires, most telling first: the one listed when alerts share only their name. */
+const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service', 'job'];
+
+const eq = (name: string, value: string): SilenceMatcher => ({ name, value, isRegex: false, isEqual: true });
+/** A regex matching exactly these values (Alertmanager anchors it). */
+const oneOf = (name: string, values: readonly string[]): SilenceMatcher => ({
+  name,
+  value: [...new Set(values)].sort().map(escapeRegex).join('|'),
+  isRegex: true,
+  isEqual: true,
+});
+
+/**
+ * The matchers that silence exactly an incident's alerts (its firing ones; all of them if none is
+ * still firing):
+ * - one alert: every label, as equality matchers;
+ * - several: the labels they all share, as equality matchers; alertname when not shared becomes
+ *   `alertname=~"A|B"` (exact names); and when they share nothing but their name (and severity), the first
+ *   instance-like label they all carry (instance, pod, container, name, host, service, job)
+ *   becomes `instance=~"a|b|c"` with exactly their values, so other instances of the same alert
+ *   keep notifying. Without such a label, the shared labels alone are used.
+ * Labels whose names Alertmanager cannot match are left out. Undefined when no labels are stored.
+ */
+export function incidentMatchers(incident: Pick<Incident, 'alerts'>): SilenceMatcher[] | undefined {
+  const all = Object.values(incident.alerts).filter((a) => a.labels && Object.keys(a.labels).length > 0);
+  const firing = all.filter((a) => a.status === 'firing');
+  const labelSets = (firing.length ? firing : all).map((a) => a.labels!);
+  if (labelSets.length === 0) return undefined;
+  const first = labelSets[0]!;
+  const shared = Object.keys(first).filter((k) => LABEL_NAME.test(k) && labelSets.every((l) => l[k] === first[k]));
+  const matchers = shared.map((k) => eq(k, first[k]!));
+  if (labelSets.length > 1) {
+    if (!shared.includes('alertname') && labelSets.every((l) => l.alertname)) matchers.push(oneOf('alertname', labelSets.map((l) => l.alertname!)));
+    if (shared.every((k) => k === 'alertname' || k === 'severity')) {
+      const where = WHERE_LABELS.find((k) => labelSets.every((l) => l[k]));
+      if (where) matchers.push(oneOf(where, labelSets.map((l) => l[where]!)));
+    }
+  }
+  return matchers.sort((a, b) => (a.name === 'alertname' ? -1 : b.name === 'alertname' ? 1 : a.name.localeCompare(b.name)));
+}
+
+/** A link to the alert message (when the guild is known), else its ids, for the silence's comment. */
+export function messageReference(ctx: ComponentContext): string {
+  const { guildId } = ctx;
+  const { id, channelId } = ctx.message;
+  return guildId ? `https://discord.com/channels/${guildId}/${channelId}/${id}` : `Discord message ${id} in channel ${channelId}`;
+}
+
+/**
+ * The **Silence 1h** button: silences the incident's alerts for an hour in Alertmanager (or Grafana's
+ * built-in one), created by the presser, the comment linking the alert message. The presser gets the
+ * id and end privately; the channel gets a one-line note so the team knows.
+ */
+export const silenceButton = {
+  action: ALERT_ACTIONS.silence,
+  async execute(ctx, ref, deps) {
+    const am = alertmanagerFromConfig(deps.config, deps.config.enrichment.timeout);
+    if (!am) {
+      await ctx.reply({ content: NO_ALERTMANAGER }, { ephemeral: true });
+      return;
+    }
+    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    const matchers = incident && incidentMatchers(incident);
+    if (!incident || !matchers) {
+      const why = incident ? 'has no labels stored' : "is no longer in Vigil's store";
+      await ctx.reply({ content: `⚠️ This alert ${why}, so it cannot be silenced from here: use \`/silence create\`.` }, { ephemeral: true });
+      return;
+    }
+    try {
+      checkMatchers(matchers);
+    } catch (err) {
+      if (!(err instanceof MatcherSyntaxError)) throw err;
+      await ctx.reply({ content: `⚠️ Not silenced, the alert's labels are too broad: ${err.message}. Use \`/silence create\`.` }, { ephemeral: true });
+      return;
+    }
+    // Alertmanager may be slow: acknowledge now, answer with follow-ups.
+    await ctx.deferUpdate();
+    const startsAt = deps.now();
+    const endsAt = new Date(startsAt.getTime() + BUTTON_SILENCE_MS);
+    const comment = `Silenced from Vigil's alert message: ${messageReference(ctx)}`;
+    const id = await am.createSilence({ matchers, startsAt, endsAt, createdBy: createdBy(ctx.user), comment });
+    deps.logger.info({ incidentId: incident.id, silenceId: id, matchers: matchers.length }, 'incident silenced from button');
+    const url = silencePageUrl(deps.config, id);
+    await ctx.followUp(renderButtonSilenced({ id, matchers, endsAt, ...(url ? { url } : {}) }), { ephemeral: true });
+    await ctx.followUp(renderSilencedNotice(ctx.user.username, id, endsAt), { ephemeral: false });
+  },
+} satisfies ButtonHandler;

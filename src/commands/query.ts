@@ -1,0 +1,82 @@
+import { ApplicationCommandOptionType } from 'discord-api-types/v10';
+import { parseDuration } from '../config/duration.js';
+import { QueryError } from '../queries/http.js';
+import { stepFor } from '../queries/window.js';
+import { inferUnit } from '../render/format.js';
+import { renderInstant, renderQueryError, renderRange } from '../render/query.js';
+import { fitMessage } from '../render/truncate.js';
+import { defaultEphemeral } from './router.js';
+import { OptionError, type Command, type ReplyPayload } from './types.js';
+
+/** Longest PromQL accepted. */
+export const MAX_PROMQL_LENGTH = 2000;
+const MIN_RANGE_MS = 60_000;
+const MAX_RANGE_MS = 7 * 86_400_000;
+const RANGE_HINT = 'expected a duration like 1h, from 1m to 7d';
+
+/** The validated options of /query: the expression and, for a range query, its length in ms. */
+export function queryRequest(options: Record<string, unknown>): { expr: string; rangeMs?: number } {
+  const raw = options['promql'];
+  if (typeof raw !== 'string' || !raw.trim()) throw new OptionError('promql', 'expected a PromQL expression');
+  if (raw.length > MAX_PROMQL_LENGTH) throw new OptionError('promql', `expected at most ${MAX_PROMQL_LENGTH} characters, got ${raw.length}`);
+  const expr = raw.trim();
+  const range = options['range'];
+  if (range === undefined) return { expr };
+  const ms = typeof range === 'string' ? parseDuration(range) : undefined;
+  if (ms === undefined || ms < MIN_RANGE_MS || ms > MAX_RANGE_MS) throw new OptionError('range', RANGE_HINT);
+  return { expr, rangeMs: ms };
+}
+
+/** `/query promql:<expr> [range]`: an ad-hoc PromQL query, instant as a table or a range as min/max/last per series. */
+export const query = {
+  data: {
+    name: 'query',
+    description: 'Run a PromQL query: an instant table, or min/max/last per series over a range',
+    options: [
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'promql',
+        description: 'PromQL expression',
+        required: true,
+        min_length: 1,
+        max_length: MAX_PROMQL_LENGTH,
+      },
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'range',
+        description: 'Query the last 1m..7d (e.g. 1h) instead of now',
+        required: false,
+        max_length: 20,
+      },
+      {
+        type: ApplicationCommandOptionType.Boolean,
+        name: 'ephemeral',
+        description: 'Only you see the answer (default from config)',
+        required: false,
+      },
+    ],
+  },
+  sensitive: true,
+  async execute(ctx, deps) {
+    const req = queryRequest(ctx.options);
+    await ctx.defer({ ephemeral: defaultEphemeral(query, ctx.options, deps.config.commands.ephemeral) });
+    const unit = inferUnit(req.expr);
+    const now = deps.now();
+    let payload: ReplyPayload;
+    try {
+      if (req.rangeMs === undefined) {
+        payload = { content: renderInstant(req.expr, await deps.prometheus.query(req.expr, now), unit) };
+      } else {
+        const start = new Date(now.getTime() - req.rangeMs);
+        const step = stepFor(start, now);
+        const series = await deps.prometheus.queryRange(req.expr, start, now, step);
+        payload = { content: renderRange(req.expr, series, req.rangeMs, step, unit) };
+      }
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      payload = { content: renderQueryError(err.message) };
+    }
+    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
+    await ctx.reply(fitMessage(payload, warn));
+  },
+} satisfies Command;

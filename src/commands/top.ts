@@ -1,0 +1,115 @@
+import { ApplicationCommandOptionType } from 'discord-api-types/v10';
+import type { InstantSample, QueryResult } from '../queries/prometheus.js';
+import { escapeRegex, selector, stripPort, type MatcherSpec } from '../queries/promql.js';
+import { joinUsage, renderNoContainers, renderTop, type TopRequest, type TopResource } from '../render/top.js';
+import { fitMessage } from '../render/truncate.js';
+import { labelValueChoices } from './autocomplete.js';
+import { defaultEphemeral } from './router.js';
+import { OptionError, type Command } from './types.js';
+
+/** cAdvisor's CPU counter (seconds of CPU time per container). */
+export const CADVISOR_CPU = 'container_cpu_usage_seconds_total';
+/** cAdvisor's memory gauge: what the kernel would not reclaim, what OOM kills go by. */
+export const CADVISOR_MEMORY = 'container_memory_working_set_bytes';
+
+const DEFAULT_LIMIT = 10;
+const MAX_LIMIT = 25;
+const MAX_HOST_LENGTH = 100;
+
+/** The validated options of /top. */
+export function topRequest(options: Record<string, unknown>): TopRequest {
+  const resource = options['resource'] ?? 'cpu';
+  if (resource !== 'cpu' && resource !== 'memory') throw new OptionError('resource', 'expected cpu or memory');
+  const limit = options['limit'] ?? DEFAULT_LIMIT;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new OptionError('limit', `expected an integer from 1 to ${MAX_LIMIT}`);
+  }
+  const host = options['host'];
+  if (host === undefined) return { resource, limit };
+  if (typeof host !== 'string' || !host.trim() || host.length > MAX_HOST_LENGTH) {
+    throw new OptionError('host', `expected a host name of 1 to ${MAX_HOST_LENGTH} characters`);
+  }
+  return { resource, limit, host: host.trim() };
+}
+
+/**
+ * Matchers for named containers, on one host when given. cAdvisor series carry the scrape
+ * target as `instance` ("node-1:8080"): the host matches it literally, with or without a port.
+ */
+export function containerMatchers(host?: string): MatcherSpec[] {
+  const named: MatcherSpec = { name: 'name', op: '!=', value: '' };
+  return host === undefined ? [named] : [named, { name: 'instance', op: '=~', value: `${escapeRegex(host)}(:\\d+)?` }];
+}
+
+/** The PromQL of /top: the chosen resource's top `limit` containers, and the other resource for the same containers. */
+export function topQueries(req: TopRequest): { cpu: string; memory: string; hosts: string } {
+  const m = containerMatchers(req.host);
+  const cpu = `sum by (name, instance) (rate(${selector(m, CADVISOR_CPU)}[5m])) * 100`;
+  const memory = `sum by (name, instance) (${selector(m, CADVISOR_MEMORY)})`;
+  const top = `topk(${req.limit}, ${req.resource === 'cpu' ? cpu : memory})`;
+  const beside = (expr: string) => `${expr} and on (name, instance) ${top}`;
+  return {
+    cpu: req.resource === 'cpu' ? top : beside(cpu),
+    memory: req.resource === 'memory' ? top : beside(memory),
+    hosts: `count by (instance) (${selector(containerMatchers(), CADVISOR_CPU)})`,
+  };
+}
+
+function vector(result: QueryResult): InstantSample[] {
+  return result.resultType === 'vector' ? result.result : [];
+}
+
+/** `/top [resource] [limit] [host]`: the busiest containers by CPU or memory, from cAdvisor metrics. */
+export const top = {
+  data: {
+    name: 'top',
+    description: 'Top containers by CPU or memory (cAdvisor metrics)',
+    options: [
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'resource',
+        description: 'Rank by CPU (default) or memory',
+        required: false,
+        choices: [
+          { name: 'cpu', value: 'cpu' },
+          { name: 'memory', value: 'memory' },
+        ],
+      },
+      {
+        type: ApplicationCommandOptionType.Integer,
+        name: 'limit',
+        description: `How many containers (1-${MAX_LIMIT}, default ${DEFAULT_LIMIT})`,
+        required: false,
+        min_value: 1,
+        max_value: MAX_LIMIT,
+      },
+      {
+        type: ApplicationCommandOptionType.String,
+        name: 'host',
+        description: 'Only containers on this host (cAdvisor instance)',
+        required: false,
+        autocomplete: true,
+        max_length: MAX_HOST_LENGTH,
+      },
+    ],
+  },
+  async execute(ctx, deps) {
+    const req = topRequest(ctx.options);
+    await ctx.defer({ ephemeral: defaultEphemeral(top, ctx.options, deps.config.commands.ephemeral) });
+    const q = topQueries(req);
+    const now = deps.now();
+    const [cpu, memory] = await Promise.all([deps.prometheus.query(q.cpu, now), deps.prometheus.query(q.memory, now)]);
+    const rows = joinUsage(vector(cpu), vector(memory));
+    if (rows.length === 0) {
+      const hosts = vector(await deps.prometheus.query(q.hosts, now)).map((s) => stripPort(s.labels['instance'] ?? ''));
+      await ctx.reply({ content: renderNoContainers(req, [...new Set(hosts)].sort()) });
+      return;
+    }
+    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
+    await ctx.reply(fitMessage({ content: renderTop(rows, req) }, warn));
+  },
+  async autocomplete(ctx, deps) {
+    const choices = await labelValueChoices('prometheus', 'instance', ctx.focused.value, deps, { match: [CADVISOR_CPU], map: stripPort });
+    await ctx.respond(choices);
+  },
+} satisfies Command;

@@ -1,0 +1,228 @@
+import { LABEL_NAME, type MatchOp } from './promql.js';
+
+/** One matcher of an Alertmanager v2 silence. */
+export interface SilenceMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  /** False for the negative operators `!=` and `!~`. */
+  isEqual: boolean;
+}
+
+/** A matchers text that could not be used; `position` (1-based) points at the problem when there is one. */
+export class MatcherSyntaxError extends Error {
+  override readonly name = 'MatcherSyntaxError';
+
+  constructor(
+    message: string,
+    readonly position?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Longest matchers text accepted (Discord's option is capped at the same length). */
+export const MATCHERS_MAX_LENGTH = 1000;
+/** Most matchers a user may type (an alert's own label set, from the button, may have more). */
+export const MATCHERS_MAX_COUNT = 20;
+
+/** Opening quote -> the quotes that may close it. Phone keyboards turn `"` into “ or ”. */
+const CLOSERS: Record<string, string> = { '"': '"', '“': '”“"', '”': '”“"' };
+/** Characters that end an unquoted value. */
+const UNQUOTED_END = /[\s,{}"“”]/;
+/** Characters that end a label name (so `my-label` is reported whole). */
+const NAME_END = /[\s,{}"“”=!~]/;
+
+/** The operator a matcher stands for. */
+export function operatorOf(m: Pick<SilenceMatcher, 'isRegex' | 'isEqual'>): MatchOp {
+  return m.isRegex ? (m.isEqual ? '=~' : '!~') : m.isEqual ? '=' : '!=';
+}
+
+/**
+ * Parses a user's matchers text — `alertname="X",job=~"y.*",env!="dev"`, with or without braces,
+ * spaces allowed, values quoted (escapes `\"`, `\\`, `\n` as Alertmanager reads them) or bare — into
+ * Alertmanager v2 matchers. Throws MatcherSyntaxError naming the problem and where it is; also
+ * refuses an empty list, a regex that matches every value, and a list that would match (nearly)
+ * every alert.
+ */
+export function parseMatchers(text: string): SilenceMatcher[] {
+  if (text.length > MATCHERS_MAX_LENGTH) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_LENGTH} characters, got ${text.length}`);
+  const matchers = new Scanner(text).parse();
+  if (matchers.length > MATCHERS_MAX_COUNT) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_COUNT} matchers, got ${matchers.length}`);
+  checkMatchers(matchers.map((m) => m.matcher), matchers.map((m) => m.position));
+  return matchers.map((m) => m.matcher);
+}
+
+/** Refuses matcher lists that silence more than anyone means to (checked for parsed and built lists alike). */
+export function checkMatchers(matchers: readonly SilenceMatcher[], positions: readonly number[] = []): void {
+  if (matchers.length === 0) throw new MatcherSyntaxError('expected at least one matcher, like alertname="HighCPU"');
+  matchers.forEach((m, i) => {
+    const at = positions[i] === undefined ? '' : ` (at position ${positions[i]})`;
+    if (!LABEL_NAME.test(m.name)) throw new MatcherSyntaxError(invalidName(m.name) + at, positions[i]);
+    if (m.isRegex && m.isEqual && matchesEverything(m.value)) {
+      throw new MatcherSyntaxError(`${formatMatcher(m)}${at} matches every value: name what to silence instead`, positions[i]);
+    }
+  });
+  if (!matchers.some(isSelective)) {
+    throw new MatcherSyntaxError('these matchers would silence (nearly) every alert: add one that names something, like alertname="HighCPU"');
+  }
+}
+
+/** A matcher that only some alerts pass: positive, and neither empty-matching nor an anything-goes regex. */
+function isSelective(m: SilenceMatcher): boolean {
+  if (!m.isEqual) return false;
+  if (!m.isRegex) return m.value !== '';
+  const re = compileRe2(m.value);
+  // A regex JavaScript cannot read is left to Alertmanager (RE2), which rejects invalid ones itself.
+  if (!re) return true;
+  return !re.test('') && !PROBES.every((p) => re.test(p));
+}
+
+/** Sample label values: a regex matching all of them (and the empty value) matches everything. */
+const PROBES = ['a', 'Z', '0', '_', '-', ' ', 'vigil', 'HighCPU', 'node-1:9100', 'prod', 'ä', 'x'.repeat(80)];
+
+/** True when the regex (anchored, as Alertmanager anchors it) matches every probe value and the empty value. */
+export function matchesEverything(regex: string): boolean {
+  const re = compileRe2(regex);
+  return re !== undefined && re.test('') && PROBES.every((p) => re.test(p));
+}
+
+/** Compiles an RE2 regex as JavaScript, anchored; undefined when the syntax is not shared. */
+function compileRe2(regex: string): RegExp | undefined {
+  const flags = /^\(\?([is]+)\)/.exec(regex);
+  const body = flags ? regex.slice(flags[0].length) : regex;
+  try {
+    return new RegExp(`^(?:${body})$`, flags?.[1] ? [...new Set(flags[1])].join('') : '');
+  } catch {
+    return undefined;
+  }
+}
+
+function invalidName(name: string): string {
+  return `invalid label name "${name}": expected letters, digits and _, not starting with a digit`;
+}
+
+/** Escapes a value the way Alertmanager (and amtool) read it back: backslash, double quote, newline. */
+export function escapeMatcherValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+}
+
+/** One matcher as text: `name="value"`, `name=~"regex"`, `name!="value"`, `name!~"regex"`. */
+export function formatMatcher(m: SilenceMatcher): string {
+  return `${m.name}${operatorOf(m)}"${escapeMatcherValue(m.value)}"`;
+}
+
+/** A matcher list as text that `parseMatchers` reads back to the same list: `{a="x", b=~"y"}`. */
+export function formatMatchers(matchers: readonly SilenceMatcher[]): string {
+  return `{${matchers.map(formatMatcher).join(', ')}}`;
+}
+
+/** Reads matchers left to right; positions in errors are 1-based code units. */
+class Scanner {
+  private i = 0;
+
+  constructor(private readonly text: string) {}
+
+  parse(): Array<{ matcher: SilenceMatcher; position: number }> {
+    const out: Array<{ matcher: SilenceMatcher; position: number }> = [];
+    this.skipSpace();
+    const braced = this.peek() === '{';
+    if (braced) this.i++;
+    for (;;) {
+      this.skipSpace();
+      if (this.atEnd() || (braced && this.peek() === '}')) break;
+      const position = this.i + 1;
+      out.push({ matcher: this.matcher(), position });
+      this.skipSpace();
+      if (this.peek() === ',') {
+        this.i++;
+        continue;
+      }
+      if (this.atEnd() || (braced && this.peek() === '}')) break;
+      if (this.peek() === '}') throw this.error('unexpected } without an opening {');
+      throw this.error('expected , between matchers');
+    }
+    if (braced) {
+      if (this.peek() !== '}') throw this.error('expected } to close the {');
+      this.i++;
+      this.skipSpace();
+      if (!this.atEnd()) throw this.error('unexpected text after }');
+    }
+    return out;
+  }
+
+  private matcher(): SilenceMatcher {
+    const name = this.name();
+    this.skipSpace();
+    const op = this.operator(name);
+    this.skipSpace();
+    const value = this.value(name, op);
+    return { name, value, isRegex: op === '=~' || op === '!~', isEqual: op === '=' || op === '=~' };
+  }
+
+  private name(): string {
+    const start = this.i;
+    while (!this.atEnd() && !NAME_END.test(this.peek())) this.i++;
+    const name = this.text.slice(start, this.i);
+    if (name === '') throw this.error('expected name="value"', start);
+    if (!LABEL_NAME.test(name)) throw new MatcherSyntaxError(`${invalidName(name)} (at position ${start + 1})`, start + 1);
+    return name;
+  }
+
+  private operator(name: string): MatchOp {
+    for (const op of ['=~', '!=', '!~', '='] as const) {
+      if (this.text.startsWith(op, this.i)) {
+        this.i += op.length;
+        return op;
+      }
+    }
+    throw this.error(`expected =, !=, =~ or !~ after "${name}"`);
+  }
+
+  private value(name: string, op: MatchOp): string {
+    const open = this.peek();
+    const closers = CLOSERS[open];
+    if (closers) return this.quoted(closers);
+    const start = this.i;
+    while (!this.atEnd() && !UNQUOTED_END.test(this.peek())) this.i++;
+    if (this.i === start) throw this.error(`expected a value after ${name}${op}, like ${name}${op}"value"`);
+    return this.text.slice(start, this.i);
+  }
+
+  /** A quoted value, unescaped as Alertmanager does: `\n`, `\"`, `\\`; any other `\x` stays as written. */
+  private quoted(closers: string): string {
+    const start = this.i;
+    this.i++;
+    let value = '';
+    while (!this.atEnd()) {
+      const c = this.text[this.i]!;
+      if (c === '\\' && this.i + 1 < this.text.length) {
+        const next = this.text[this.i + 1]!;
+        value += next === 'n' ? '\n' : next === '\\' || next in CLOSERS ? next : `\\${next}`;
+        this.i += 2;
+        continue;
+      }
+      this.i++;
+      if (closers.includes(c)) return value;
+      value += c;
+    }
+    throw new MatcherSyntaxError(`unterminated value: the quote at position ${start + 1} is never closed`, start + 1);
+  }
+
+  private skipSpace(): void {
+    while (!this.atEnd() && /\s/.test(this.peek())) this.i++;
+  }
+
+  private peek(): string {
+    return this.text.charAt(this.i);
+  }
+
+  private atEnd(): boolean {
+    return this.i >= this.text.length;
+  }
+
+  private error(what: string, at = this.i): MatcherSyntaxError {
+    const where = at >= this.text.length ? 'at the end' : `at position ${at + 1}`;
+    return new MatcherSyntaxError(`${what} ${where}`, at + 1);
+  }
+}

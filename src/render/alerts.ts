@@ -1,0 +1,156 @@
+import type { APIEmbed } from 'discord-api-types/v10';
+import { formatDuration } from '../config/duration.js';
+import { COLORS } from './alert.js';
+import { escapeMarkdown, isRealDate } from './format.js';
+import { EMBED_DESCRIPTION } from './limits.js';
+import { codePointLength, truncate } from './truncate.js';
+
+/** One firing alert, from Alertmanager or Prometheus. */
+export interface FiringAlert {
+  labels: Record<string, string>;
+  /** When it started firing (Prometheus: when it became pending); undefined when unknown. */
+  startsAt?: Date;
+}
+
+/** What `/alerts` shows. */
+export interface AlertsOverview {
+  firing: FiringAlert[];
+  /** Alerts held back by a silence (Alertmanager only). */
+  silenced: number;
+  /** Alerts held back by an inhibition rule (Alertmanager only). */
+  inhibited: number;
+  /** Alerts waiting out their `for` (Prometheus only). */
+  pending: number;
+  /** Where the alerts came from: "Alertmanager", "Grafana Alertmanager" or "Prometheus". */
+  source: string;
+  now: Date;
+}
+
+/** Severity classes, in the order they are shown. */
+export type Severity = 'critical' | 'warning' | 'info' | 'other';
+
+/** Alerts of one name, as `/alerts` lists them. */
+export interface AlertGroup {
+  name: string;
+  severity: Severity;
+  alerts: FiringAlert[];
+  /** Start of the oldest alert, when any start is known. */
+  oldest?: Date;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2, other: 3 };
+const SEVERITY_EMOJI: Record<Severity, string> = { critical: '🔴', warning: '🟠', info: '🔵', other: '⚪' };
+const SEVERITY_COLOR: Record<Severity, number> = { critical: COLORS.critical, warning: COLORS.warning, info: COLORS.info, other: COLORS.unknown };
+// The same spellings the alert renderer (render/alert.ts) understands.
+const SEVERITY_WORDS: Record<string, Severity> = {
+  critical: 'critical', crit: 'critical', error: 'critical', page: 'critical', high: 'critical', fatal: 'critical', emergency: 'critical', p1: 'critical',
+  warning: 'warning', warn: 'warning', medium: 'warning', p2: 'warning', p3: 'warning',
+  info: 'info', informational: 'info', notice: 'info', low: 'info', none: 'info', p4: 'info', p5: 'info',
+};
+/** Labels naming where an alert fires, most telling first. */
+const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service', 'job'];
+/** Instances listed per group before "+N more". */
+const INSTANCES_SHOWN = 3;
+const INSTANCE_MAX = 40;
+const NAME_MAX = 80;
+/** Room kept for the "…and N more groups" line. */
+const MORE_RESERVE = 80;
+
+/** The severity class of a label set's `severity` label. */
+export function severityOf(labels: Record<string, string>): Severity {
+  return SEVERITY_WORDS[(labels.severity ?? '').trim().toLowerCase()] ?? 'other';
+}
+
+/** Groups alerts by alertname; most severe first, then the largest, then by name. */
+export function groupAlerts(alerts: readonly FiringAlert[]): AlertGroup[] {
+  const byName = new Map<string, FiringAlert[]>();
+  for (const a of alerts) {
+    const name = a.labels.alertname ?? '(no alertname)';
+    byName.set(name, [...(byName.get(name) ?? []), a]);
+  }
+  const groups = [...byName].map(([name, list]): AlertGroup => {
+    const severity = list.map((a) => severityOf(a.labels)).sort((x, y) => SEVERITY_RANK[x] - SEVERITY_RANK[y])[0]!;
+    const starts = list.map((a) => a.startsAt).filter(isRealDate).map((d) => d.getTime());
+    const sorted = [...list].sort((x, y) => (x.startsAt?.getTime() ?? Infinity) - (y.startsAt?.getTime() ?? Infinity));
+    return { name, severity, alerts: sorted, ...(starts.length ? { oldest: new Date(Math.min(...starts)) } : {}) };
+  });
+  return groups.sort(
+    (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.alerts.length - a.alerts.length || a.name.localeCompare(b.name),
+  );
+}
+
+/**
+ * What tells one alert of a group from the others: its instance-like label, else the labels that
+ * differ within the group (all but alertname and severity for a lone alert); '' when nothing does.
+ */
+export function instanceOf(alert: FiringAlert, group: readonly FiringAlert[]): string {
+  for (const key of WHERE_LABELS) {
+    const value = alert.labels[key];
+    if (value) return value;
+  }
+  return Object.entries(alert.labels)
+    .filter(([k, v]) => k !== 'alertname' && k !== 'severity' && (group.length === 1 || group.some((o) => o.labels[k] !== v)))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Inline code that no label value can break out of (backticks cannot be escaped inside a code span). */
+export function inlineCode(text: string, max: number): string {
+  return `\`${truncate(text.replace(/`/g, 'ˋ').replace(/[\r\n]+/g, ' '), max)}\``;
+}
+
+/** One or two lines for one group: severity, name, count, age; then a few instances, when they differ. */
+function groupLines(group: AlertGroup, now: Date): string {
+  const count = group.alerts.length > 1 ? ` ×${group.alerts.length}` : '';
+  const age = group.oldest ? ` · for ${formatDuration(Math.max(0, now.getTime() - group.oldest.getTime()))}` : '';
+  const head = `${SEVERITY_EMOJI[group.severity]} **${escapeMarkdown(truncate(group.name, NAME_MAX))}**${count}${age}`;
+  const instances = [...new Set(group.alerts.map((a) => instanceOf(a, group.alerts)))].filter(Boolean);
+  if (instances.length === 0) return head;
+  const shown = instances.slice(0, INSTANCES_SHOWN).map((i) => inlineCode(i, INSTANCE_MAX));
+  const more = instances.length > INSTANCES_SHOWN ? ` +${instances.length - INSTANCES_SHOWN} more` : '';
+  return `${head}\n└ ${shown.join(' ')}${more}`;
+}
+
+/** What is held back: "🔕 2 silenced · 1 inhibited · ⏳ 1 pending" ('' when nothing is). */
+function heldText(o: AlertsOverview): string {
+  return [
+    o.silenced ? `🔕 ${o.silenced} silenced` : '',
+    o.inhibited ? `${o.inhibited} inhibited` : '',
+    o.pending ? `⏳ ${o.pending} pending` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/**
+ * Renders `/alerts`: one embed, groups ordered by severity then size, each with its emoji, name,
+ * count, oldest age and a few instances; "✅ Nothing is firing." when nothing is.
+ */
+export function renderAlerts(o: AlertsOverview): { content?: string; embeds?: APIEmbed[] } {
+  if (o.firing.length === 0) {
+    const held = heldText(o);
+    return { content: `✅ Nothing is firing.${held ? ` (${held})` : ''}` };
+  }
+  const groups = groupAlerts(o.firing);
+  const lines: string[] = [];
+  let used = 0;
+  let shownGroups = 0;
+  for (const g of groups) {
+    const text = groupLines(g, o.now);
+    if (used + codePointLength(text) + 1 > EMBED_DESCRIPTION - MORE_RESERVE) break;
+    lines.push(text);
+    used += codePointLength(text) + 1;
+    shownGroups++;
+  }
+  const hidden = groups.slice(shownGroups);
+  if (hidden.length) {
+    const alerts = hidden.reduce((n, g) => n + g.alerts.length, 0);
+    lines.push(`…and ${hidden.length} more group${hidden.length === 1 ? '' : 's'} (${alerts} alert${alerts === 1 ? '' : 's'})`);
+  }
+  const n = o.firing.length;
+  const title = `🔥 ${n} alert${n === 1 ? '' : 's'} firing${groups.length > 1 ? ` in ${groups.length} groups` : ''}`;
+  return {
+    embeds: [{ title, description: lines.join('\n'), color: SEVERITY_COLOR[groups[0]!.severity], footer: { text: [o.source, heldText(o)].filter(Boolean).join(' · ') } }],
+  };
+}

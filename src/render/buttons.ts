@@ -1,0 +1,35 @@
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
+  type APIComponentInMessageActionRow,
+} from 'discord-api-types/v10';
+import { customId } from '../commands/router.js';
+
+/** Button actions on alert messages (the `<action>` of `vigil:<action>:<incidentId>`). */
+export const ALERT_ACTIONS = { silence: 'silence1h', ack: 'ack', logs: 'logs' } as const;
+
+/** The state an alert message shows; it decides which buttons still make sense. */
+export type AlertButtonState = 'firing' | 'resolved';
+
+function button(action: string, incidentId: number, label: string, emoji: string, style: ButtonStyle.Primary | ButtonStyle.Secondary): APIButtonComponentWithCustomId {
+  return { type: ComponentType.Button, style, label, emoji: { name: emoji }, custom_id: customId(action, incidentId) };
+}
+
+/**
+ * The action row of an alert message. Firing: Silence 1h, Acknowledge, Logs. Resolved: Logs only
+ * (silencing or acknowledging an alert that is over does nothing, but its logs still explain it).
+ */
+export function alertButtons(incidentId: number, state: AlertButtonState): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  const logs = button(ALERT_ACTIONS.logs, incidentId, 'Logs', '📜', ButtonStyle.Secondary);
+  const components =
+    state === 'firing'
+      ? [
+          button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary),
+          button(ALERT_ACTIONS.ack, incidentId, 'Acknowledge', '👀', ButtonStyle.Primary),
+          logs,
+        ]
+      : [logs];
+  return [{ type: ComponentType.ActionRow, components }];
+}

@@ -1,0 +1,265 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIEmbed } from 'discord-api-types/v10';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ackButton } from '../../src/commands/buttons/ack.js';
+import { incidentLogWindow, logsButton } from '../../src/commands/buttons/logs.js';
+import { createRouter, customId } from '../../src/commands/router.js';
+import type { CommandDeps, ReplyPayload } from '../../src/commands/types.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { createLokiClient, toNanos } from '../../src/queries/loki.js';
+import { ackLine, renderAlertMessage } from '../../src/render/alert.js';
+import { alertButtons } from '../../src/render/buttons.js';
+import { getAck } from '../../src/store/acks.js';
+import { openDatabase, type Database } from '../../src/store/db.js';
+import { createIncident, type IncidentAlertState } from '../../src/store/incidents.js';
+import { enrichment, loadWebhook, recorder } from '../render/helpers.js';
+import { recordingComponent, testUser, type RecordedCall } from '../support/contexts.js';
+import { specSchemaErrors } from '../support/discord-double.js';
+import { loadLokiFixture, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
+
+const ROLE = '555555555555555555';
+const ALICE = testUser([ROLE], '111111111111111111');
+const BOB = { ...testUser([ROLE], '222222222222222222'), username: 'bob' };
+const ERROR_FILTER = '(?i)(error|exception|fatal|panic|critical|fail)';
+
+function config(lokiUrl: string, extra = ''): Config {
+  const r = parseConfig(
+    `webhook: { token: buttons-test-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: ${lokiUrl} }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }
+${extra}`,
+    {},
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.config;
+}
+
+/** The recorded lines of a container that match the error-like filter, newest first. */
+function recordedErrors(container: string): string[] {
+  const json = loadLokiFixture('query_range-streams-all-forward.json').response.json as {
+    data: { result: Array<{ stream: Record<string, string>; values: [string, string][] }> };
+  };
+  return json.data.result
+    .filter((s) => s.stream.container_name === container)
+    .flatMap((s) => s.values)
+    .filter(([, line]) => /error|exception|fatal|panic|critical|fail/i.test(line))
+    .sort(([a], [b]) => (BigInt(a) > BigInt(b) ? -1 : 1))
+    .map(([, line]) => line);
+}
+
+/** The embeds of the real Alertmanager fixture as Vigil posted them. */
+function postedEmbeds(now: Date): APIEmbed[] {
+  const n = loadWebhook('alertmanager-firing.json');
+  const enrichments = Object.fromEntries(n.alerts.map((a) => [a.fingerprint, enrichment(a, now)]));
+  return renderAlertMessage({ enriched: { notification: n, enrichments }, state: 'firing', incidentStartedAt: n.alerts[0]!.startsAt, now }, recorder().warn).embeds!;
+}
+
+let loki: LokiDoubleHandle;
+let dir: string;
+let db: Database;
+let deps: CommandDeps;
+let now: Date;
+
+beforeAll(async () => {
+  loki = await startLokiDouble();
+});
+afterAll(async () => {
+  await loki?.stop();
+});
+beforeEach(async () => {
+  await loki.setMode('normal');
+  loki.requests.length = 0;
+  dir = mkdtempSync(join(tmpdir(), 'vigil-buttons-'));
+  db = openDatabase(join(dir, 'vigil.db'));
+  now = new Date();
+  deps = {
+    config: config(loki.url),
+    loki: createLokiClient({ url: loki.url, timeoutMs: 2000 }),
+    logger: createLogger({ level: 'silent' }),
+    now: () => now,
+    db,
+    prometheus: undefined as never,
+  };
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function alertState(labels: Record<string, string>, startsAt: Date, over: Partial<IncidentAlertState> = {}): IncidentAlertState {
+  return { status: 'firing', startsAt: startsAt.toISOString(), labels, ...over };
+}
+
+function incident(alerts: Record<string, IncidentAlertState>, over: { status?: 'firing' | 'resolved'; resolvedAt?: Date } = {}): number {
+  const starts = Object.values(alerts).map((a) => Date.parse(a.startsAt));
+  return createIncident(
+    db,
+    {
+      source: 'alertmanager', receiver: 'vigil', groupKey: '{}:{alertname="ApiErrors"}', status: over.status ?? 'firing', alerts,
+      startedAt: new Date(Math.min(...starts)), ...(over.resolvedAt ? { resolvedAt: over.resolvedAt } : {}),
+    },
+    now,
+  );
+}
+
+const apiAlert = () => ({ fp1: alertState({ alertname: 'ApiErrors', container: 'api', instance: 'app-1:8080', job: 'api' }, new Date(now.getTime() - 60_000)) });
+
+async function press(action: string, ref: string | number, opts: { user?: typeof ALICE; embeds?: APIEmbed[] } = {}) {
+  const ctx = recordingComponent(customId(action, ref), { user: opts.user ?? ALICE, embeds: opts.embeds ?? postedEmbeds(now) });
+  await createRouter([], [ackButton, logsButton], deps).handleComponent(ctx);
+  return ctx;
+}
+
+function payloadOf(call: RecordedCall | undefined): ReplyPayload {
+  if (!call || !('payload' in call)) throw new Error(`expected a call with a payload, got ${JSON.stringify(call)}`);
+  return call.payload;
+}
+
+describe('the Acknowledge button', () => {
+  it('records who and when, and edits the message for everyone: ack line on top, buttons kept', async () => {
+    const id = incident(apiAlert());
+    const embeds = postedEmbeds(now);
+    const ctx = await press('ack', id, { embeds });
+    expect(ctx.calls).toHaveLength(1);
+    expect(ctx.calls[0]!.kind).toBe('updateMessage');
+    const payload = payloadOf(ctx.calls[0]);
+    const line = ackLine({ userId: ALICE.id, at: now });
+    expect(payload.embeds![0]!.description).toBe(`${line}\n\n${embeds[0]!.description}`);
+    expect(payload.embeds![0]!.title).toBe(embeds[0]!.title);
+    expect(payload.embeds![0]!.fields).toEqual(embeds[0]!.fields);
+    expect(payload.components).toEqual(alertButtons(id, 'firing'));
+    expect(getAck(db, id)).toMatchObject({ userId: ALICE.id, username: ALICE.username, at: now });
+    expect(specSchemaErrors('MessageEditRequestPartial', payload)).toEqual([]);
+  });
+
+  it('keeps the first acknowledgement and tells a later presser who has it, only them', async () => {
+    const id = incident(apiAlert());
+    await press('ack', id);
+    const second = await press('ack', id, { user: BOB });
+    expect(second.calls).toHaveLength(1);
+    expect(second.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
+    expect(payloadOf(second.calls[0]).content).toBe(`👀 Already acknowledged by **${ALICE.username}** <t:${Math.floor(now.getTime() / 1000)}:R>.`);
+    expect(getAck(db, id)?.userId).toBe(ALICE.id);
+  });
+
+  it('tells the first presser they already have it', async () => {
+    const id = incident(apiAlert());
+    await press('ack', id);
+    const again = await press('ack', id);
+    expect(payloadOf(again.calls[0]).content).toMatch(/^👀 Already acknowledged by you /);
+  });
+
+  it('does not acknowledge a resolved incident', async () => {
+    const id = incident(apiAlert(), { status: 'resolved', resolvedAt: now });
+    const ctx = await press('ack', id);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/already resolved/) }, ephemeral: true }]);
+    expect(getAck(db, id)).toBeUndefined();
+  });
+
+  it('answers ephemerally for an incident the store does not hold', async () => {
+    const ctx = await press('ack', 999);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/no longer in Vigil's store/) }, ephemeral: true }]);
+  });
+
+  it('keeps a message whose embeds the transport did not give, and says it beside it', async () => {
+    const id = incident(apiAlert());
+    const ctx = await press('ack', id, { embeds: [] });
+    expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage', 'followUp']);
+    expect(payloadOf(ctx.calls[0])).toEqual({ components: alertButtons(id, 'firing') });
+    expect(payloadOf(ctx.calls[1]).content).toMatch(/^👀 Acknowledged by \*\*oncall\*\* <t:\d+:R>$/);
+  });
+
+  it('is refused to a user without the role the config asks for "ack"', async () => {
+    deps = { ...deps, config: config(loki.url, `commands: { permissions: { ack: ["${ROLE}"] } }`) };
+    const id = incident(apiAlert());
+    const ctx = await press('ack', id, { user: testUser([]) });
+    expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
+    expect(payloadOf(ctx.calls[0]).content).toMatch(/not allowed/);
+    expect(getAck(db, id)).toBeUndefined();
+  });
+});
+
+describe('the Logs button', () => {
+  it("answers only the presser with the alert's own error-like lines over the incident window", async () => {
+    const alerts = apiAlert();
+    const id = incident(alerts);
+    const ctx = await press('logs', id);
+    expect(ctx.calls.map((c) => c.kind)).toEqual(['deferUpdate', 'followUp']);
+    expect(ctx.calls[1]).toMatchObject({ ephemeral: true });
+    const embed = payloadOf(ctx.calls[1]).embeds![0]!;
+    const lines = embed.description!.split('\n\n')[1]!.split('\n').map((l) => /`([^`]*)`$/.exec(l)?.[1]);
+    expect(lines).toEqual(recordedErrors('api'));
+    expect(embed.title).toBe('📜 Logs · ApiErrors');
+    const [q, ...more] = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').map((r) => r.query);
+    expect(more).toEqual([]);
+    expect(q!.query).toBe(`{container_name="api"} |~ "${ERROR_FILTER}"`);
+    expect(q!.direction).toBe('backward');
+    expect(q!.start).toBe(toNanos(new Date(Date.parse(alerts.fp1.startsAt) - 5 * 60_000)));
+    expect(q!.end).toBe(toNanos(now));
+  });
+
+  it('ends the window at the resolution of a resolved incident', async () => {
+    const startsAt = new Date(now.getTime() - 20 * 60_000);
+    const endsAt = new Date(now.getTime() - 10 * 60_000);
+    const id = incident(
+      { fp1: alertState({ alertname: 'ApiErrors', container: 'api' }, startsAt, { status: 'resolved', endsAt: endsAt.toISOString() }) },
+      { status: 'resolved', resolvedAt: endsAt },
+    );
+    await press('logs', id);
+    const q = loki.requests.find((r) => r.path === '/loki/api/v1/query_range')!.query;
+    expect([q.start, q.end]).toEqual([toNanos(new Date(startsAt.getTime() - 5 * 60_000)), toNanos(endsAt)]);
+  });
+
+  it('queries each distinct selector of an alert group once and merges the lines newest first', async () => {
+    const start = new Date(now.getTime() - 60_000);
+    const id = incident({
+      a: alertState({ alertname: 'Errors', container: 'api' }, start),
+      b: alertState({ alertname: 'Errors', container: 'mysql' }, start),
+      c: alertState({ alertname: 'Errors', container: 'api', instance: 'other:1' }, start),
+    });
+    const ctx = await press('logs', id);
+    const queries = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').map((r) => r.query.query).sort();
+    expect(queries).toEqual([`{container_name="api"} |~ "${ERROR_FILTER}"`, `{container_name="mysql"} |~ "${ERROR_FILTER}"`]);
+    const body = payloadOf(ctx.calls[1]).embeds![0]!.description!.split('\n\n')[1]!.split('\n');
+    expect(body[0]).toContain('**mysql**');
+    expect(body).toHaveLength(recordedErrors('api').length + recordedErrors('mysql').length);
+  });
+
+  it("shows Loki's error when Loki is down", async () => {
+    await loki.setMode('down');
+    const ctx = await press('logs', incident(apiAlert()));
+    expect(ctx.calls[1]).toMatchObject({ kind: 'followUp', ephemeral: true });
+    expect(payloadOf(ctx.calls[1]).embeds![0]!.description).toMatch(/Loki could not answer: Loki unreachable/);
+  });
+
+  it('says why when no alert label selects logs, without asking Loki', async () => {
+    const id = incident({ fp1: alertState({ alertname: 'Lonely', severity: 'page' }, now) });
+    const ctx = await press('logs', id);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/^No label of this alert selects its logs/) }, ephemeral: true }]);
+    expect(loki.requests).toEqual([]);
+  });
+
+  it('answers ephemerally for an incident the store does not hold', async () => {
+    const ctx = await press('logs', 4242);
+    expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
+    expect(loki.requests).toEqual([]);
+  });
+});
+
+describe('incidentLogWindow', () => {
+  const base = { id: 1, source: 'alertmanager' as const, receiver: 'r', groupKey: 'g', startedAt: new Date('2026-11-21T09:00:00Z') };
+  const NOW = new Date('2026-11-21T10:00:00Z');
+  it.each([
+    ['a firing incident: from the earliest start minus logWindow to now', { status: 'firing' as const, alerts: { a: { status: 'firing' as const, startsAt: '2026-11-21T09:10:00Z' }, b: { status: 'firing' as const, startsAt: '2026-11-21T09:05:00Z' } } }, ['2026-11-21T09:00:00.000Z', '2026-11-21T10:00:00.000Z']],
+    ['a resolved incident: to its resolution', { status: 'resolved' as const, resolvedAt: new Date('2026-11-21T09:30:00Z'), alerts: { a: { status: 'resolved' as const, startsAt: '2026-11-21T09:10:00Z', endsAt: '2026-11-21T09:30:00Z' } } }, ['2026-11-21T09:05:00.000Z', '2026-11-21T09:30:00.000Z']],
+    ['a start in the future: anchored at now', { status: 'firing' as const, alerts: { a: { status: 'firing' as const, startsAt: '2026-11-21T11:00:00Z' } } }, ['2026-11-21T09:55:00.000Z', '2026-11-21T10:00:00.000Z']],
+  ])('%s', (_name, over, [start, end]) => {
+    const w = incidentLogWindow({ ...base, ...over }, 5 * 60_000, NOW);
+    expect([w.start.toISOString(), w.end.toISOString()]).toEqual([start, end]);
+  });
+});
