@@ -5,7 +5,20 @@ import {
   type APIButtonComponentWithCustomId,
   type APIComponentInMessageActionRow,
 } from 'discord-api-types/v10';
-import { customId } from '../commands/router.js';
+
+/** Custom ids of Vigil's buttons: `vigil:<action>:<ref>`, well under Discord's 100 characters. */
+export const CUSTOM_ID_PREFIX = 'vigil';
+
+/** Builds a button custom id; `ref` is a short store reference (an incident id), never a label set. */
+export function customId(action: string, ref: string | number): string {
+  return `${CUSTOM_ID_PREFIX}:${action}:${ref}`;
+}
+
+/** Splits a custom id into action and reference; undefined for ids that are not Vigil's. */
+export function parseCustomId(id: string): { action: string; ref: string } | undefined {
+  const m = /^vigil:([a-z0-9_-]{1,32}):([A-Za-z0-9_-]{1,64})$/.exec(id);
+  return m ? { action: m[1]!, ref: m[2]! } : undefined;
+}
 
 /** Button actions on alert messages (the `<action>` of `vigil:<action>:<incidentId>`). */
 export const ALERT_ACTIONS = { silence: 'silence1h', ack: 'ack', logs: 'logs' } as const;
