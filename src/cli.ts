@@ -9,8 +9,10 @@ import type { Config } from './config/schema.js';
 const USAGE = `Usage: vigil <command> [--config FILE]
 
 Commands:
-  serve          run the bot: webhook intake, enrichment, Discord delivery
-  check-config   validate the config file and print a summary (exit 1 on errors)
+  serve              run the bot: webhook intake, enrichment, Discord delivery, slash commands
+  check-config       validate the config file and print a summary (exit 1 on errors)
+  register-commands  register the slash commands with Discord (bulk overwrite);
+                     --guild ID (or discord.guildId) registers them in one guild, instantly
 
 The config file comes from --config FILE or the VIGIL_CONFIG environment variable.`;
 
@@ -37,7 +39,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        guild: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${USAGE}`);
@@ -48,7 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(USAGE);
     return parsed.values.help ? 0 : 2;
   }
-  if (command !== 'serve' && command !== 'check-config') {
+  if (command !== 'serve' && command !== 'check-config' && command !== 'register-commands') {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -67,6 +73,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(`${path}: OK\n${summarise(loaded.config)}`);
     return 0;
   }
+  if (command === 'register-commands') return registerCommandsCommand(loaded.config, parsed.values.guild);
   // Imported here so check-config stays light and cannot fail on the runtime's dependencies.
   const { startVigil } = await import('./main.js');
   const vigil = await startVigil(loaded.config);
@@ -80,6 +87,35 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   });
   await vigil.stop();
   return 0;
+}
+
+/** `vigil register-commands`: PUTs COMMANDS to Discord and prints the names it now holds. */
+async function registerCommandsCommand(config: Config, guildOption: string | undefined): Promise<number> {
+  if (guildOption !== undefined && !/^\d{17,20}$/.test(guildOption)) {
+    console.error(`--guild: expected a guild id (a snowflake of 17-20 digits), got "${guildOption}"`);
+    return 2;
+  }
+  const guildId = guildOption ?? config.discord.guildId;
+  // Imported here so check-config stays light.
+  const [{ COMMANDS }, { createRest }, { registerCommands }, { scrubSecrets }, { configSecrets }] = await Promise.all([
+    import('./commands/index.js'),
+    import('./discord/rest.js'),
+    import('./discord/register.js'),
+    import('./log.js'),
+    import('./main.js'),
+  ]);
+  const where = guildId ? `in guild ${guildId}` : 'globally (may take up to an hour to show everywhere)';
+  try {
+    const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl });
+    const done = await registerCommands(rest, { applicationId: config.discord.applicationId, guildId, commands: COMMANDS });
+    const list = done.names.length ? done.names.map((n) => `/${n}`).join(', ') : '(none: every command was removed)';
+    console.log(`registered ${done.names.length} command(s) ${where}: ${list}`);
+    return 0;
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    console.error(`register-commands failed ${where}: ${scrubSecrets(text, configSecrets(config))}`);
+    return 1;
+  }
 }
 
 function isEntryPoint(): boolean {

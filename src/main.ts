@@ -1,7 +1,13 @@
 import type { Server } from 'node:http';
+import { BUTTONS, COMMANDS } from './commands/index.js';
+import { createRouter } from './commands/router.js';
+import type { ButtonHandler, Command } from './commands/types.js';
 import type { Config } from './config/schema.js';
 import { createDrainer } from './discord/drain.js';
+import { createGateway, type Gateway } from './discord/gateway.js';
+import { interactionsRoute } from './discord/interactions.js';
 import { createRest } from './discord/rest.js';
+import { createVerifier } from './discord/verify.js';
 import { createLogger, type Logger } from './log.js';
 import { createPipelineWorker } from './pipeline/index.js';
 import { createLokiClient } from './queries/loki.js';
@@ -12,12 +18,22 @@ import { pendingNotificationCount } from './store/notifications.js';
 import { pendingCount } from './store/outbox.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
-/** A running Vigil: the HTTP server, the pipeline worker and the outbox drainer. */
+/** A running Vigil: the HTTP server, the pipeline worker, the outbox drainer and the interaction transport. */
 export interface Vigil {
   port: number;
   db: Database;
   logger: Logger;
+  /** The gateway connection (discord.mode gateway), connecting in the background. */
+  gateway?: Gateway;
   stop(): Promise<void>;
+}
+
+/** Options of startVigil; the command lists default to the static COMMANDS and BUTTONS. */
+export interface StartOptions {
+  logger?: Logger;
+  now?: () => Date;
+  commands?: readonly Command[];
+  buttons?: readonly ButtonHandler[];
 }
 
 /** Secrets from the config that must never reach a log line. */
@@ -28,7 +44,7 @@ export function configSecrets(config: Config): string[] {
 }
 
 /** Wires everything together and starts serving. */
-export async function startVigil(config: Config, opts: { logger?: Logger; now?: () => Date } = {}): Promise<Vigil> {
+export async function startVigil(config: Config, opts: StartOptions = {}): Promise<Vigil> {
   const logger = opts.logger ?? createLogger({ level: config.log.level, secrets: configSecrets(config) });
   const now = opts.now ?? (() => new Date());
   if (!config.webhook.token && config.webhook.insecure) {
@@ -68,16 +84,38 @@ export async function startVigil(config: Config, opts: { logger?: Logger; now?: 
       body: { status: 'ok', pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) },
     }),
   };
+  const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now });
+  const interactionRoutes: Route[] =
+    config.discord.mode === 'http' && config.discord.publicKey
+      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, () => now().getTime()), router, rest, logger })]
+      : [];
   const server: Server = createHttpServer({
-    routes: [health, ...webhookRoutes({ db, config: config.webhook, logger, now, onStored: () => worker.wake() })],
+    routes: [
+      health,
+      ...webhookRoutes({ db, config: config.webhook, logger, now, onStored: () => worker.wake() }),
+      ...interactionRoutes,
+    ],
     bodyLimit: config.server.bodyLimit,
     logger,
   });
   const port = await listen(server, config.server.host, config.server.port);
   worker.start();
   drainer.start();
+  // Gateway mode: connects in the background; an unreachable Discord never stops webhook intake.
+  const gateway =
+    config.discord.mode === 'gateway'
+      ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
+      : undefined;
+  gateway?.start();
   logger.info(
-    { host: config.server.host, port, pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) },
+    {
+      host: config.server.host,
+      port,
+      interactions: config.discord.mode,
+      commands: (opts.commands ?? COMMANDS).length,
+      pendingNotifications: pendingNotificationCount(db),
+      pendingDeliveries: pendingCount(db),
+    },
     'vigil serving',
   );
 
@@ -86,9 +124,11 @@ export async function startVigil(config: Config, opts: { logger?: Logger; now?: 
     port,
     db,
     logger,
+    ...(gateway ? { gateway } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
+      await gateway?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

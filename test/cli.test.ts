@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/commands/index.js';
+import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
 import { freePort } from './support/ports.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -27,8 +29,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A complete config; `webhook` replaces the webhook section. */
-function configText(opts: { port?: number; webhook?: string; name?: string } = {}): string {
+/** A complete config; `webhook` replaces the webhook section, `apiBaseUrl` and `discordExtra` shape the discord one. */
+function configText(opts: { port?: number; webhook?: string; name?: string; apiBaseUrl?: string; discordExtra?: string } = {}): string {
   return `server: { host: 127.0.0.1, port: ${opts.port ?? 8080} }
 webhook: ${opts.webhook ?? '{ token: ${T_WEBHOOK_TOKEN}, hmacSecret: ${T_HMAC_SECRET} }'}
 prometheus: { url: ${closedUrl} }
@@ -37,7 +39,8 @@ discord:
   token: \${T_DISCORD_TOKEN}
   applicationId: "123456789012345678"
   alertChannelId: "223456789012345678"
-  apiBaseUrl: ${closedUrl}/api
+  apiBaseUrl: ${opts.apiBaseUrl ?? `${closedUrl}/api`}
+${opts.discordExtra ?? ''}
 storage: { path: ${join(dir, `${opts.name ?? 'vigil'}.db`)} }
 enrichment: { timeout: 1s }
 delivery: { pollInterval: 100ms }
@@ -219,6 +222,74 @@ describe('vigil serve', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('"msg":"vigil stopped"');
     expectNoSecret(run);
+  });
+});
+
+describe('vigil register-commands', () => {
+  let discord: DiscordDouble;
+  const names = COMMANDS.map((c) => `/${c.data.name}`).join(', ');
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble({ token: DISCORD_TOKEN, applicationId: '123456789012345678' });
+  });
+
+  afterAll(async () => {
+    await discord?.stop();
+  });
+
+  const puts = () => discord.requests.filter((r) => r.method === 'PUT');
+
+  it('bulk-overwrites the global commands with COMMANDS, prints their names and exits 0', async () => {
+    const before = puts().length;
+    const path = writeConfig('register.yaml', configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register' }));
+    const run = await runCli(['register-commands', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`registered ${COMMANDS.length} command(s) globally`);
+    expect(run.stdout).toContain(names);
+    const put = puts().slice(before);
+    expect(put.map((r) => r.path)).toEqual(['/api/v10/applications/123456789012345678/commands']);
+    expect((put[0]!.body as Array<{ name: string }>).map((c) => c.name)).toEqual(COMMANDS.map((c) => c.data.name));
+    expect(discord.invalid).toEqual([]);
+    expectNoSecret(run);
+  });
+
+  it.each([
+    ['--guild', ['--guild', '323456789012345678'], '', '323456789012345678'],
+    ['discord.guildId from the config', [], '  guildId: "423456789012345678"', '423456789012345678'],
+  ])('registers in one guild with %s', async (_name, extraArgs, discordExtra, guildId) => {
+    const before = puts().length;
+    const path = writeConfig(`register-guild-${guildId}.yaml`, configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register-guild', discordExtra }));
+    const run = await runCli(['register-commands', '--config', path, ...extraArgs], SECRET_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`in guild ${guildId}: ${names}`);
+    expect(puts().slice(before).map((r) => r.path)).toEqual([`/api/v10/applications/123456789012345678/guilds/${guildId}/commands`]);
+    expect(discord.commands.guilds.get(guildId)?.map((c) => c.name)).toEqual(COMMANDS.map((c) => c.data.name));
+  });
+
+  it('exits 1 with Discord\'s refusal and no token when the token is wrong', async () => {
+    const path = writeConfig('register-wrong.yaml', configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register-wrong' }));
+    const wrongToken = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.Wrong1.cli-test-wrong-token-000000000';
+    const run = await runCli(['register-commands', '--config', path], { ...SECRET_ENV, T_DISCORD_TOKEN: wrongToken });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('register-commands failed globally');
+    expect(run.stderr).toContain('401: Unauthorized');
+    expect(run.stdout + run.stderr).not.toContain(wrongToken);
+    expectNoSecret(run);
+  });
+
+  it('exits 1 naming the failure when Discord cannot be reached', async () => {
+    const path = writeConfig('register-down.yaml', configText({ name: 'register-down' }));
+    const run = await runCli(['register-commands', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('register-commands failed');
+    expectNoSecret(run);
+  });
+
+  it('exits 2 on a guild id that is not a snowflake', async () => {
+    const path = writeConfig('register-bad-guild.yaml', configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register-bad' }));
+    const run = await runCli(['register-commands', '--config', path, '--guild', 'my-guild'], SECRET_ENV);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--guild: expected a guild id (a snowflake of 17-20 digits), got "my-guild"');
   });
 });
 

@@ -109,7 +109,7 @@ const commandsSchema = z
   .object({
     /** Default of the `ephemeral` option for commands whose replies may hold sensitive data (logs, queries). */
     ephemeral: bool.default(true),
-    permissions: z.record(z.string().regex(/^[a-z_-]{1,32}$/, 'expected a command name'), z.array(snowflake)).default({}),
+    permissions: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/, 'expected a command name or button action'), z.array(snowflake)).default({}),
   })
   .prefault({});
 

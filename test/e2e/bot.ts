@@ -16,6 +16,12 @@ export interface BotSettings {
   webhookToken: string;
   channelId: string;
   enrichmentTimeout?: string;
+  /** Interactions transport; default http (no gateway double needed). */
+  discordMode?: 'http' | 'gateway';
+  /** The application public key (hex) the bot verifies interactions with. */
+  publicKeyHex?: string;
+  /** Extra top-level YAML appended to the config (alertmanager, commands, …). */
+  extraYaml?: string;
 }
 
 /** A bot process started from src/cli.ts exactly as a user would (`vigil serve --config FILE`). */
@@ -42,10 +48,13 @@ discord:
   applicationId: "123456789012345678"
   alertChannelId: "${s.channelId}"
   apiBaseUrl: ${s.discordApiBaseUrl}
+  mode: ${s.discordMode ?? 'http'}
+  publicKey: "${s.publicKeyHex ?? `${'0'.repeat(63)}1`}"
 storage: { path: ${join(s.dir, 'vigil.db')} }
 enrichment: { lookback: 10m, logWindow: 5m, timeout: ${s.enrichmentTimeout ?? '2s'} }
 delivery: { minBackoff: 100ms, maxBackoff: 1s, pollInterval: 100ms }
 log: { level: debug }
+${s.extraYaml ?? ''}
 `,
   );
   return path;

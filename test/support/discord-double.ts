@@ -8,13 +8,18 @@
  * Body, 401, 404, 405) and recorded in `invalid`, so a test can assert the bot only sent valid
  * requests. Where the spec (a preview) and Discord's docs disagree, the docs win; each such rule
  * is marked "docs:" below.
+ *
+ * Interactions: a test registers each interaction it delivers (over the gateway double, or over
+ * HTTP to the bot's /interactions with the answer passed back here), and the double then plays
+ * Discord's side of the exchange: one callback per interaction within 3 s, edits of @original and
+ * follow-ups through the interaction webhook for 15 minutes, and a record of what the user saw.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
-import type { APIEmbed, APIMessage, APIUser } from 'discord-api-types/v10';
+import type { APIApplicationCommand, APIEmbed, APIInteraction, APIMessage, APIUser } from 'discord-api-types/v10';
 
 /** One request the double received. */
 export interface RecordedRequest {
@@ -39,6 +44,55 @@ export interface InvalidRequest {
   method: string;
   path: string;
   errors: string[];
+}
+
+/** A message an interaction produced, as the user saw it. */
+export interface SeenMessage {
+  id: string;
+  content: string;
+  embeds: APIEmbed[];
+  components: unknown[];
+  /** Only the invoking user saw it (flags 64). */
+  ephemeral: boolean;
+  /** The "thinking…" state of a deferred reply not edited yet. */
+  loading: boolean;
+  edits: number;
+}
+
+/** One interaction and Discord's side of its exchange. */
+export interface InteractionRecord {
+  id: string;
+  token: string;
+  applicationId: string;
+  /** Interaction type (2 command, 3 component, 4 autocomplete). */
+  type: number;
+  channelId: string;
+  /** The message a component sits on. */
+  componentMessageId?: string;
+  delivery: 'gateway' | 'http';
+  receivedAt: number;
+  /** The callback (initial response) Discord got, once. */
+  callback?: { type: number; data?: Record<string, unknown>; at: number };
+  /** The reply message (callback 4 or 5), edited through @original. */
+  original?: SeenMessage;
+  followUps: SeenMessage[];
+  /** Autocomplete choices (callback 8). */
+  choices?: Array<{ name: string; value: string | number }>;
+  /** Settles when an HTTP-delivered interaction's answer has been handed to the double. */
+  acknowledged: Promise<void>;
+}
+
+/** An HTTP-delivered interaction: the test passes the bot's HTTP answer back with `answer`. */
+export interface HttpDelivery {
+  record: InteractionRecord;
+  /** Hands over the HTTP response; errors (spec, docs, deadline) are also recorded in `invalid`. */
+  answer(status: number, body: unknown): string[];
+}
+
+/** Commands registered through the bulk overwrite endpoints. */
+export interface RegisteredCommands {
+  global?: APIApplicationCommand[];
+  guilds: Map<string, APIApplicationCommand[]>;
 }
 
 /** An answer queued with failNext, used instead of the normal one. */
@@ -66,6 +120,15 @@ export interface DiscordDouble {
   invalid: InvalidRequest[];
   /** The bot user the double answers as the author of created messages. */
   botUser: APIUser;
+  /** Interactions by id, with what the user saw. */
+  interactions: Map<string, InteractionRecord>;
+  /** Registers an interaction delivered over the gateway: its callback comes through REST. */
+  registerInteraction(payload: APIInteraction): InteractionRecord;
+  /** Registers an interaction about to be POSTed to the bot; webhook calls wait for its answer. */
+  beginHttpInteraction(payload: APIInteraction): HttpDelivery;
+  commands: RegisteredCommands;
+  /** The URL GET /gateway/bot answers (the gateway double's). */
+  setGatewayUrl(url: string): void;
   stop(): Promise<void>;
 }
 
@@ -75,6 +138,10 @@ export interface DiscordDoubleOptions {
   token?: string;
   /** When set, other channel ids are answered 404 Unknown Channel. */
   channels?: string[];
+  /** When set, command registration for other application ids is answered 404 Unknown Application. */
+  applicationId?: string;
+  /** What GET /gateway/bot answers (see setGatewayUrl). */
+  gatewayUrl?: string;
 }
 
 /** Token the double expects when none is given: shaped like a real one, valid nowhere. */
@@ -91,10 +158,26 @@ const MAX_CONTENT = 2000;
 /** docs: title, description, field.name, field.value, footer.text and author.name of all embeds together. */
 const MAX_EMBED_TOTAL = 6000;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
+/** docs: an interaction must be answered within 3 seconds. */
+const CALLBACK_DEADLINE_MS = 3000;
+/** docs: interaction tokens are valid for 15 minutes. */
+const TOKEN_LIFETIME_MS = 15 * 60_000;
+/** How long a webhook call waits for an HTTP-delivered interaction's answer to reach the double. */
+const ACK_WAIT_MS = 5000;
+/** Operations whose body is a message (docs rules apply). */
+const MESSAGE_OPERATIONS = new Set([
+  'create_message',
+  'update_message',
+  'execute_webhook',
+  'update_original_webhook_message',
+  'update_webhook_message',
+]);
+const CALLBACK_POINTER = ['paths', '/interactions/{interaction_id}/{interaction_token}/callback', 'post', 'requestBody', 'content', 'application/json', 'schema'];
 
 /** Starts the double on a free loopback port. */
 export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promise<DiscordDouble> {
-  const state = new DoubleState(opts.token ?? DOUBLE_TOKEN, opts.channels);
+  const state = new DoubleState(opts.token ?? DOUBLE_TOKEN, opts.channels, opts.applicationId);
+  if (opts.gatewayUrl) state.gatewayUrl = opts.gatewayUrl;
   const server = createServer((req, res) => {
     state.handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { message: `double crashed: ${String(err)}`, code: 0 });
@@ -111,6 +194,11 @@ export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promi
     messages: state.messages,
     invalid: state.invalid,
     botUser: state.botUser,
+    interactions: state.interactions,
+    registerInteraction: (payload) => state.registerInteraction(payload, 'gateway'),
+    beginHttpInteraction: (payload) => state.beginHttpInteraction(payload),
+    commands: state.commands,
+    setGatewayUrl: (url) => (state.gatewayUrl = url),
     failNext: (responses) => state.scripted.push(...responses),
     stop: () =>
       new Promise<void>((resolve) => {
@@ -330,6 +418,22 @@ function docRuleErrors(body: Body): FieldError[] {
   return errors;
 }
 
+/** Operations whose body is a list of application commands. */
+const COMMAND_LIST_OPERATIONS = new Set(['bulk_set_application_commands', 'bulk_set_guild_application_commands']);
+
+/**
+ * The body as the spec's schema should see it. docs: default_member_permissions is a permission
+ * bit set "represented as a string" (the spec types it as an integer); a digit string is checked
+ * as the number it spells, anything else stays as sent and fails.
+ */
+function specView(operationId: string, value: unknown): unknown {
+  if (!COMMAND_LIST_OPERATIONS.has(operationId) || !Array.isArray(value)) return value;
+  return value.map((c: unknown) => {
+    const perms = (c as Body | null)?.default_member_permissions;
+    return typeof perms === 'string' && /^\d{1,17}$/.test(perms) ? { ...(c as Body), default_member_permissions: Number(perms) } : c;
+  });
+}
+
 /** docs: a message needs at least one of content, embeds, sticker_ids, components, files or poll. */
 function isEmptyMessage(body: Body): boolean {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : typeof v === 'string' ? v.length > 0 : v != null);
@@ -348,9 +452,15 @@ class DoubleState {
   private readonly nonces = new Map<string, { id: string; at: number }>();
   private seq = 0n;
 
+  readonly interactions = new Map<string, InteractionRecord>();
+  readonly commands: RegisteredCommands = { guilds: new Map() };
+  gatewayUrl: string | undefined;
+  private readonly settled = new Map<string, () => void>();
+
   constructor(
     private readonly token: string,
     private readonly channels: string[] | undefined,
+    private readonly applicationId: string | undefined,
   ) {
     const user: APIUser = { id: this.snowflake(), username: 'vigil-double', discriminator: '0', global_name: null, avatar: null, bot: true };
     // The spec's UserResponse also requires these; discord-api-types types flags as an enum.
@@ -386,7 +496,7 @@ class DoubleState {
       await this.answerScripted(scripted, res, record);
       return;
     }
-    const answer = this.route(checked, record.body as Body | undefined, url);
+    const answer = await this.route(checked, record.body as Body | undefined, url);
     if (scripted) {
       // A 2xx without a body of its own is the real answer, just late (delayMs) or lost (dropConnection).
       await this.answerScripted(scripted, res, record, scripted.status < 300 ? answer.body : undefined);
@@ -417,7 +527,8 @@ class DoubleState {
     if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
       return { status: 404, body: NOT_FOUND, errors: [`path must start with ${API_PREFIX}/`] };
     }
-    const path = url.pathname.slice(API_PREFIX.length);
+    // discord.js percent-encodes the "@" of @original; Discord decodes it like any URL.
+    const path = url.pathname.slice(API_PREFIX.length).replace(/%40/gi, '@');
     const found = matchRoute(routes, path);
     if (!found) return { status: 404, body: NOT_FOUND, errors: [`no path in the spec matches ${path}`] };
     const m = method.toLowerCase() as (typeof METHODS)[number];
@@ -428,7 +539,10 @@ class DoubleState {
     record.operationId = op.operationId;
     const matched: Matched = { route: found.route, op, method: m, params: found.params };
 
-    if (op.security?.some((s) => 'BotToken' in s) && headers.authorization !== `Bot ${this.token}`) {
+    // `{}` among the security alternatives (interaction and webhook-token endpoints): no header is fine, a wrong one is not.
+    const botAuth = op.security?.some((s) => 'BotToken' in s) ?? false;
+    const anonymous = op.security?.some((s) => Object.keys(s).length === 0) ?? false;
+    if (botAuth && (headers.authorization !== undefined || !anonymous) && headers.authorization !== `Bot ${this.token}`) {
       const why = headers.authorization === undefined ? 'Authorization header missing' : 'Authorization is not "Bot <configured token>"';
       return { status: 401, body: { message: '401: Unauthorized', code: 0 }, errors: [why] };
     }
@@ -449,11 +563,11 @@ class DoubleState {
     }
     const schemaPointer = ['paths', found.route.template, m, 'requestBody', 'content', 'application/json', 'schema'];
     const validate = validator(schemaPointer);
-    if (!validate(body.value)) return invalidFormBody(fromAjv(validate.errors), 'body');
-    if (op.operationId === 'create_message' || op.operationId === 'update_message') {
+    if (!validate(specView(op.operationId, body.value))) return invalidFormBody(fromAjv(validate.errors), 'body');
+    if (MESSAGE_OPERATIONS.has(op.operationId)) {
       const docErrors = docRuleErrors(body.value as Body);
       if (docErrors.length) return invalidFormBody(docErrors, 'body (docs)');
-      if (op.operationId === 'create_message' && isEmptyMessage(body.value as Body)) {
+      if ((op.operationId === 'create_message' || op.operationId === 'execute_webhook') && isEmptyMessage(body.value as Body)) {
         return { status: 400, body: { code: 50006, message: 'Cannot send an empty message' }, errors: ['body: empty message'] };
       }
     }
@@ -494,8 +608,10 @@ class DoubleState {
   }
 
   /** The double's behaviour for the operations it implements. */
-  private route(matched: Matched, body: Body | undefined, url: URL): { status: number; body: unknown } {
+  private async route(matched: Matched, body: Body | undefined, url: URL): Promise<{ status: number; body: unknown }> {
     const { channel_id: channelId, message_id: messageId } = matched.params;
+    const interactionOp = await this.interactionRoute(matched, body, url);
+    if (interactionOp) return interactionOp;
     if (channelId && this.channels && !this.channels.includes(channelId)) {
       return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
     }
@@ -516,6 +632,221 @@ class DoubleState {
         });
         return { status: 404, body: NOT_FOUND };
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Interactions, their webhook, command registration, the gateway URL
+
+  registerInteraction(payload: APIInteraction, delivery: 'gateway' | 'http'): InteractionRecord {
+    const p = payload as APIInteraction & { channel_id?: string; channel?: { id: string }; message?: APIMessage };
+    let settle: () => void = () => undefined;
+    const acknowledged = delivery === 'http' ? new Promise<void>((resolve) => (settle = resolve)) : Promise.resolve();
+    const record: InteractionRecord = {
+      id: p.id,
+      token: p.token,
+      applicationId: p.application_id,
+      type: p.type,
+      channelId: p.channel?.id ?? p.channel_id ?? '0',
+      ...(p.message ? { componentMessageId: p.message.id } : {}),
+      delivery,
+      receivedAt: Date.now(),
+      followUps: [],
+      acknowledged,
+    };
+    // The message a button sits on exists in Discord: edits through @original land on it.
+    if (p.message && !this.messages.has(p.message.id)) this.messages.set(p.message.id, p.message);
+    this.interactions.set(record.id, record);
+    this.settled.set(record.id, settle);
+    return record;
+  }
+
+  beginHttpInteraction(payload: APIInteraction): HttpDelivery {
+    const record = this.registerInteraction(payload, 'http');
+    return {
+      record,
+      answer: (status, body) => {
+        const errors = status === 200 ? this.applyCallback(record, body as Body) : [`the bot answered HTTP ${status}`];
+        if (errors.length) this.invalid.push({ method: 'POST', path: '/interactions (HTTP answer)', errors });
+        this.settled.get(record.id)?.();
+        return errors;
+      },
+    };
+  }
+
+  /** Discord's handling of an interaction callback: at most one, within 3 s, of a type that fits. */
+  private applyCallback(record: InteractionRecord, body: Body): string[] {
+    if (record.callback) return ['Interaction has already been acknowledged (40060)'];
+    if (Date.now() - record.receivedAt > CALLBACK_DEADLINE_MS) return [`answered after Discord's ${CALLBACK_DEADLINE_MS} ms deadline: Unknown interaction (10062)`];
+    const validate = loadSpec().validator(CALLBACK_POINTER);
+    if (!validate(body)) return fromAjv(validate.errors).map((e) => `callback.${e.path.join('.')}: ${e.code} ${e.message}`);
+    const type = body.type as number;
+    const allowed: Record<number, number[]> = { 1: [1], 2: [4, 5, 9], 3: [4, 5, 6, 7, 9], 4: [8], 5: [4, 5, 6, 7] };
+    if (!(allowed[record.type] ?? []).includes(type)) return [`callback type ${type} does not answer an interaction of type ${record.type}`];
+    const data = (body.data ?? undefined) as Body | undefined;
+    if (data && (type === 4 || type === 7)) {
+      const docErrors = docRuleErrors(data).map((e) => `callback.data.${e.path.join('.')}: ${e.code} ${e.message}`);
+      if (docErrors.length) return docErrors;
+    }
+    if (type === 4 && isEmptyMessage(data ?? {})) return ['callback.data: Cannot send an empty message (50006)'];
+    record.callback = { type, ...(data ? { data } : {}), at: Date.now() };
+    const ephemeral = ((data?.flags as number | undefined) ?? 0) & 64 ? true : false;
+    if (type === 4) record.original = this.seen(data ?? {}, ephemeral, false);
+    if (type === 5) record.original = this.seen({}, ephemeral, true);
+    if (type === 7 && record.componentMessageId) this.editStored(record.componentMessageId, data ?? {});
+    if (type === 8) record.choices = ((data?.choices ?? []) as InteractionRecord['choices']) ?? [];
+    return [];
+  }
+
+  private seen(body: Body, ephemeral: boolean, loading: boolean): SeenMessage {
+    return {
+      id: this.snowflake(),
+      content: typeof body.content === 'string' ? body.content : '',
+      embeds: embedsOf(body).map(toEmbedResponse),
+      components: Array.isArray(body.components) ? body.components : [],
+      ephemeral,
+      loading,
+      edits: 0,
+    };
+  }
+
+  private editSeen(m: SeenMessage, body: Body): void {
+    if ('content' in body) m.content = typeof body.content === 'string' ? body.content : '';
+    if ('embeds' in body) m.embeds = embedsOf(body).map(toEmbedResponse);
+    if ('components' in body) m.components = Array.isArray(body.components) ? body.components : [];
+    m.loading = false;
+    m.edits += 1;
+  }
+
+  private editStored(messageId: string, body: Body): StoredMessage | undefined {
+    const message = this.messages.get(messageId);
+    if (!message) return undefined;
+    const updated = { ...message, edited_timestamp: new Date().toISOString() } as StoredMessage & Record<string, unknown>;
+    if ('content' in body) updated.content = typeof body.content === 'string' ? body.content : '';
+    if ('embeds' in body) updated.embeds = embedsOf(body).map(toEmbedResponse);
+    if ('components' in body) updated.components = (Array.isArray(body.components) ? body.components : []) as StoredMessage['components'];
+    this.messages.set(messageId, updated);
+    return updated;
+  }
+
+  /** A SeenMessage as the message object the webhook endpoints answer with. */
+  private asMessage(record: InteractionRecord, m: SeenMessage): StoredMessage {
+    return {
+      id: m.id,
+      channel_id: record.channelId,
+      type: 20,
+      content: m.content,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: m.embeds,
+      timestamp: new Date(record.receivedAt).toISOString(),
+      edited_timestamp: m.edits ? new Date().toISOString() : null,
+      flags: (m.ephemeral ? 64 : 0) | (m.loading ? 128 : 0),
+      components: m.components as StoredMessage['components'],
+      author: this.botUser,
+      pinned: false,
+      mention_everyone: false,
+      tts: false,
+      webhook_id: record.applicationId,
+      application_id: record.applicationId,
+    } as StoredMessage;
+  }
+
+  /** The interaction a webhook path names, once its callback is in; or Discord's error. */
+  private async webhookInteraction(params: Record<string, string>): Promise<InteractionRecord | { status: number; body: unknown }> {
+    const record = [...this.interactions.values()].find((r) => r.token === params.webhook_token && r.applicationId === params.webhook_id);
+    if (!record) return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
+    await Promise.race([record.acknowledged, new Promise((r) => setTimeout(r, ACK_WAIT_MS))]);
+    if (Date.now() - record.receivedAt > TOKEN_LIFETIME_MS) return { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } };
+    if (!record.callback) return { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
+    return record;
+  }
+
+  private async interactionRoute(matched: Matched, body: Body | undefined, url: URL): Promise<{ status: number; body: unknown } | undefined> {
+    const op = matched.op.operationId;
+    const p = matched.params;
+    const reject = (errors: string[], answer: { status: number; body: unknown }) => {
+      this.invalid.push({ method: matched.method.toUpperCase(), path: matched.route.template, errors });
+      return answer;
+    };
+    switch (op) {
+      case 'create_interaction_response': {
+        const record = this.interactions.get(p.interaction_id!);
+        if (!record || record.token !== p.interaction_token) {
+          return reject(['no such interaction id/token'], { status: 404, body: { message: 'Unknown interaction', code: 10062 } });
+        }
+        if (record.delivery === 'http') {
+          return reject(['callback over REST for an interaction delivered over HTTP (answer in the HTTP response)'], { status: 400, body: { message: 'Interaction has already been acknowledged.', code: 40060 } });
+        }
+        const errors = this.applyCallback(record, body ?? {});
+        if (errors.length) return reject(errors, { status: 400, body: { message: errors[0], code: 50035 } });
+        if (url.searchParams.get('with_response') !== 'true') return { status: 204, body: undefined };
+        const response: Record<string, unknown> = { interaction: { id: record.id, type: record.type } };
+        if (record.original) response.resource = { type: record.callback!.type, message: this.asMessage(record, record.original) };
+        return { status: 200, body: response };
+      }
+      case 'update_original_webhook_message':
+      case 'get_original_webhook_message': {
+        const found = await this.webhookInteraction(p);
+        if ('status' in found) return reject(['webhook call for an unknown or unacknowledged interaction'], found);
+        const edit = op === 'update_original_webhook_message';
+        if (found.original) {
+          if (edit) this.editSeen(found.original, body ?? {});
+          return { status: 200, body: this.asMessage(found, found.original) };
+        }
+        // After a deferred update (6) or an update (7), @original is the message the button is on.
+        const onMessage = found.componentMessageId && (edit ? this.editStored(found.componentMessageId, body ?? {}) : this.messages.get(found.componentMessageId));
+        if (onMessage) return { status: 200, body: onMessage };
+        return reject(['@original does not exist for this interaction'], { status: 404, body: { message: 'Unknown Message', code: 10008 } });
+      }
+      case 'execute_webhook': {
+        const found = await this.webhookInteraction(p);
+        if ('status' in found) return reject(['follow-up for an unknown or unacknowledged interaction'], found);
+        const m = this.seen(body ?? {}, (((body?.flags as number | undefined) ?? 0) & 64) !== 0, false);
+        found.followUps.push(m);
+        return url.searchParams.get('wait') === 'true' ? { status: 200, body: this.asMessage(found, m) } : { status: 204, body: undefined };
+      }
+      case 'update_webhook_message':
+      case 'get_webhook_message': {
+        const found = await this.webhookInteraction(p);
+        if ('status' in found) return reject(['webhook call for an unknown or unacknowledged interaction'], found);
+        const m = [found.original, ...found.followUps].find((x) => x?.id === p.message_id);
+        if (!m) return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
+        if (op === 'update_webhook_message') this.editSeen(m, body ?? {});
+        return { status: 200, body: this.asMessage(found, m) };
+      }
+      case 'bulk_set_application_commands':
+      case 'bulk_set_guild_application_commands': {
+        if (this.applicationId && p.application_id !== this.applicationId) {
+          return reject([`application id ${p.application_id} is not the bot's`], { status: 404, body: { message: 'Unknown Application', code: 10002 } });
+        }
+        const list = ((body as unknown as Body[] | null) ?? []).map((c) => this.commandResponse(p.application_id!, c, p.guild_id));
+        if (p.guild_id) this.commands.guilds.set(p.guild_id, list);
+        else this.commands.global = list;
+        return { status: 200, body: list };
+      }
+      case 'get_bot_gateway':
+        if (!this.gatewayUrl) return reject(['GET /gateway/bot, but the test started no gateway double (setGatewayUrl)'], { status: 404, body: NOT_FOUND });
+        return { status: 200, body: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } } };
+      default:
+        return undefined;
+    }
+  }
+
+  private commandResponse(applicationId: string, c: Body, guildId: string | undefined): APIApplicationCommand {
+    return {
+      id: this.snowflake(),
+      application_id: applicationId,
+      version: this.snowflake(),
+      type: (c.type as number | undefined) ?? 1,
+      name: c.name as string,
+      description: (c.description as string | undefined) ?? '',
+      default_member_permissions: (c.default_member_permissions as string | null | undefined) ?? null,
+      ...(guildId ? { guild_id: guildId } : {}),
+      ...(Array.isArray(c.options) ? { options: c.options } : {}),
+      ...(c.contexts !== undefined ? { contexts: c.contexts } : {}),
+      nsfw: c.nsfw === true,
+    } as APIApplicationCommand;
   }
 
   private createMessage(channelId: string, body: Body): { status: number; body: unknown } {
@@ -616,6 +947,12 @@ function defaultBody(status: number): unknown {
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  // A 204 (No Content) carries neither a body nor a content type, as Discord sends it.
+  if (body === undefined && status === 204) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(text);

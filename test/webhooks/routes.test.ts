@@ -49,6 +49,9 @@ discord:
   applicationId: "123456789012345678"
   alertChannelId: "${channelId}"
   apiBaseUrl: ${discord.apiBaseUrl}
+  # http mode: these tests run no gateway double, and the interactions route stays out of their way.
+  mode: http
+  publicKey: "${'0'.repeat(63)}1"
 storage: { path: ${join(dir, 'vigil.db')} }
 enrichment: { timeout: 1s }
 delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }

@@ -1,0 +1,452 @@
+import type { REST } from 'discord.js';
+import {
+  ApplicationCommandOptionType,
+  InteractionResponseType,
+  MessageFlags,
+  Routes,
+  type APIApplicationCommandOptionChoice,
+  type APIEmbed,
+  type APIInteractionResponse,
+  type APIInteractionResponseCallbackData,
+} from 'discord-api-types/v10';
+import { z } from 'zod';
+import type { Router } from '../commands/router.js';
+import type {
+  AutocompleteContext,
+  CommandContext,
+  ComponentContext,
+  InteractionUser,
+  OptionValue,
+  ReplyPayload,
+} from '../commands/types.js';
+import type { Logger } from '../log.js';
+import type { Route } from '../server.js';
+import { editMessage } from './rest.js';
+import type { Verifier } from './verify.js';
+
+// ---------------------------------------------------------------------------------------------
+// Transport-neutral part: both the gateway client and the HTTP endpoint answer through this.
+
+/** The part of the router a transport calls. */
+export type InteractionRouter = Pick<Router, 'handleCommand' | 'handleAutocomplete' | 'handleComponent'>;
+
+/** The first answer to an interaction (Discord's interaction callback types Vigil uses). */
+export type InitialResponse =
+  | { type: InteractionResponseType.DeferredChannelMessageWithSource; ephemeral: boolean }
+  | { type: InteractionResponseType.ChannelMessageWithSource; payload: ReplyPayload; ephemeral: boolean }
+  | { type: InteractionResponseType.DeferredMessageUpdate }
+  | { type: InteractionResponseType.UpdateMessage; payload: ReplyPayload }
+  | { type: InteractionResponseType.ApplicationCommandAutocompleteResult; choices: APIApplicationCommandOptionChoice[] };
+
+/** What a transport must be able to do; the session decides which call an answer becomes. */
+export interface Responder {
+  /** The interaction callback (once, within Discord's 3 s). */
+  initial(response: InitialResponse): Promise<void>;
+  /** Edits `@original`: the deferred reply, or the component's message after a deferred update. */
+  editOriginal(payload: ReplyPayload): Promise<void>;
+  /** A follow-up message through the interaction webhook. */
+  followUp(payload: ReplyPayload, ephemeral: boolean): Promise<void>;
+  /** Edits a message the bot posted, through the channel endpoint (bot token). */
+  editChannelMessage(channelId: string, messageId: string, payload: ReplyPayload): Promise<void>;
+}
+
+/** An option as Discord nests it (APIApplicationCommandInteractionDataOption and discord.js's CommandInteractionOption both fit). */
+export interface RawOption {
+  name: string;
+  type: number;
+  value?: unknown;
+  focused?: boolean;
+  options?: readonly RawOption[];
+}
+
+/** Flattened options: the subcommand's name and its option values by name, plus the focused one. */
+export interface FlatOptions {
+  subcommand?: string;
+  options: Record<string, OptionValue>;
+  focused?: { name: string; value: string };
+}
+
+/**
+ * Flattens Discord's option tree: a SUB_COMMAND (inside a SUB_COMMAND_GROUP or not) gives the
+ * subcommand name and its own options; the focused option (autocomplete) is reported apart.
+ */
+export function flattenOptions(options: readonly RawOption[] | undefined): FlatOptions {
+  const out: FlatOptions = { options: {} };
+  const walk = (list: readonly RawOption[] | undefined) => {
+    for (const o of list ?? []) {
+      if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) {
+        if (o.type === ApplicationCommandOptionType.Subcommand) out.subcommand = o.name;
+        walk(o.options);
+        continue;
+      }
+      if (o.focused) out.focused = { name: o.name, value: o.value === undefined ? '' : String(o.value) };
+      if (typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean') {
+        out.options[o.name] = o.value;
+      }
+    }
+  };
+  walk(options);
+  return out;
+}
+
+/** The message body Vigil sends: no mention in a reply ever pings anyone (query output may hold "@everyone"). */
+export function messageBody(payload: ReplyPayload, flags?: number): APIInteractionResponseCallbackData {
+  const body: APIInteractionResponseCallbackData = { allowed_mentions: { parse: [] } };
+  if (payload.content !== undefined) body.content = payload.content;
+  if (payload.embeds !== undefined) body.embeds = payload.embeds;
+  if (payload.components !== undefined) body.components = payload.components;
+  if (flags !== undefined) body.flags = flags;
+  return body;
+}
+
+/** The interaction callback body for an initial response, as Discord expects it. */
+export function callbackBody(r: InitialResponse): APIInteractionResponse {
+  switch (r.type) {
+    case InteractionResponseType.DeferredChannelMessageWithSource:
+      return { type: r.type, data: r.ephemeral ? { flags: MessageFlags.Ephemeral } : {} };
+    case InteractionResponseType.ChannelMessageWithSource:
+      return { type: r.type, data: messageBody(r.payload, r.ephemeral ? MessageFlags.Ephemeral : undefined) };
+    case InteractionResponseType.DeferredMessageUpdate:
+      return { type: r.type };
+    case InteractionResponseType.UpdateMessage:
+      return { type: r.type, data: messageBody(r.payload) };
+    case InteractionResponseType.ApplicationCommandAutocompleteResult:
+      return { type: r.type, data: { choices: r.choices } };
+  }
+}
+
+/** Where an interaction's answer stands. */
+type State = 'pending' | 'deferredReply' | 'replied' | 'deferredUpdate' | 'updated' | 'responded';
+
+/**
+ * One interaction's answers, in order: the first becomes the callback, the later ones edits and
+ * follow-ups. Calls are serialised so a deferral in flight is never overtaken by its edit.
+ */
+class Session {
+  state: State = 'pending';
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly responder: Responder) {}
+
+  /** Runs `op` after every earlier call has settled. */
+  run<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async initial(response: InitialResponse, next: State): Promise<void> {
+    this.state = next;
+    await this.responder.initial(response);
+  }
+
+  /** Answers with a message: the callback, the edit of a deferred reply, or a follow-up. */
+  async answer(payload: ReplyPayload, ephemeral: boolean): Promise<void> {
+    if (this.state === 'pending') {
+      return this.initial({ type: InteractionResponseType.ChannelMessageWithSource, payload, ephemeral }, 'replied');
+    }
+    if (this.state === 'deferredReply') {
+      this.state = 'replied';
+      return this.responder.editOriginal(payload);
+    }
+    return this.responder.followUp(payload, ephemeral);
+  }
+}
+
+/** The fields of a slash command invocation, without the answering methods. */
+export type CommandBase = Omit<CommandContext, 'defer' | 'reply' | 'followUp'>;
+/** The fields of an autocomplete request, without `respond`. */
+export type AutocompleteBase = Omit<AutocompleteContext, 'respond'>;
+/** The fields of a button press, without the answering methods. */
+export type ComponentBase = Pick<ComponentContext, 'customId' | 'user' | 'message'>;
+
+/** An interaction as both transports hand it over. */
+export type Incoming =
+  | { kind: 'command'; base: CommandBase }
+  | { kind: 'autocomplete'; base: AutocompleteBase }
+  | { kind: 'component'; base: ComponentBase };
+
+function commandContext(base: CommandBase, s: Session): CommandContext {
+  return {
+    ...base,
+    defer: ({ ephemeral }) =>
+      s.run(async () => {
+        if (s.state === 'pending') await s.initial({ type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral }, 'deferredReply');
+      }),
+    reply: (payload, opts) => s.run(() => s.answer(payload, opts?.ephemeral ?? false)),
+    followUp: (payload, opts) => s.run(() => s.answer(payload, opts?.ephemeral ?? false)),
+  };
+}
+
+function autocompleteContext(base: AutocompleteBase, s: Session): AutocompleteContext {
+  return {
+    ...base,
+    respond: (choices) =>
+      s.run(async () => {
+        if (s.state === 'pending') {
+          await s.initial({ type: InteractionResponseType.ApplicationCommandAutocompleteResult, choices: choices.slice(0, 25) }, 'responded');
+        }
+      }),
+  };
+}
+
+function componentContext(base: ComponentBase, s: Session): ComponentContext {
+  return {
+    ...base,
+    deferUpdate: () =>
+      s.run(async () => {
+        if (s.state === 'pending') await s.initial({ type: InteractionResponseType.DeferredMessageUpdate }, 'deferredUpdate');
+      }),
+    updateMessage: (payload) =>
+      s.run(async () => {
+        if (s.state === 'pending') return s.initial({ type: InteractionResponseType.UpdateMessage, payload }, 'updated');
+        if (s.state === 'deferredUpdate' || s.state === 'updated') {
+          s.state = 'updated';
+          return s.responder.editOriginal(payload);
+        }
+        // After a reply, @original is that reply: the button's message is edited as the bot's own message.
+        return s.responder.editChannelMessage(base.message.channelId, base.message.id, payload);
+      }),
+    reply: (payload, opts) => s.run(() => s.answer(payload, opts?.ephemeral ?? true)),
+    followUp: (payload, opts) => s.run(() => s.answer(payload, opts?.ephemeral ?? true)),
+  };
+}
+
+/** The answer given when nothing else was: a deferral at the backstop, or a note when the handler ended silently. */
+function fallback(kind: Incoming['kind'], handlerDone: boolean): InitialResponse {
+  if (kind === 'autocomplete') return { type: InteractionResponseType.ApplicationCommandAutocompleteResult, choices: [] };
+  if (kind === 'component') return { type: InteractionResponseType.DeferredMessageUpdate };
+  return handlerDone
+    ? { type: InteractionResponseType.ChannelMessageWithSource, payload: { content: 'Vigil had no answer for this command.' }, ephemeral: true }
+    : // Ephemeral: the reply is not known yet and may hold sensitive data.
+      { type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral: true };
+}
+
+function nextState(r: InitialResponse): State {
+  switch (r.type) {
+    case InteractionResponseType.DeferredChannelMessageWithSource:
+      return 'deferredReply';
+    case InteractionResponseType.ChannelMessageWithSource:
+      return 'replied';
+    case InteractionResponseType.DeferredMessageUpdate:
+      return 'deferredUpdate';
+    case InteractionResponseType.UpdateMessage:
+      return 'updated';
+    case InteractionResponseType.ApplicationCommandAutocompleteResult:
+      return 'responded';
+  }
+}
+
+/** Default backstop: Discord drops an interaction not answered within 3 s. */
+export const BACKSTOP_MS = 2500;
+
+/**
+ * Hands an interaction to the router with contexts over `responder`. If nothing answered after
+ * `backstopMs`, it defers (the router defers earlier; this holds even when a handler blocks it);
+ * if the handler ends without any answer, a short note (or an empty acknowledgement) goes out.
+ */
+export async function dispatchInteraction(
+  router: InteractionRouter,
+  incoming: Incoming,
+  responder: Responder,
+  opts: { logger: Logger; backstopMs?: number },
+): Promise<void> {
+  const session = new Session(responder);
+  const answerIfPending = (handlerDone: boolean) =>
+    session.run(async () => {
+      if (session.state !== 'pending') return;
+      const r = fallback(incoming.kind, handlerDone);
+      await session.initial(r, nextState(r));
+    });
+  const timer = setTimeout(() => {
+    answerIfPending(false).catch((err: unknown) => opts.logger.warn({ err }, 'backstop deferral failed'));
+  }, opts.backstopMs ?? BACKSTOP_MS);
+  try {
+    if (incoming.kind === 'command') await router.handleCommand(commandContext(incoming.base, session));
+    else if (incoming.kind === 'autocomplete') await router.handleAutocomplete(autocompleteContext(incoming.base, session));
+    else await router.handleComponent(componentContext(incoming.base, session));
+  } catch (err) {
+    opts.logger.error({ err, kind: incoming.kind }, 'interaction handling failed');
+  } finally {
+    clearTimeout(timer);
+  }
+  await answerIfPending(true).catch((err: unknown) => opts.logger.warn({ err }, 'final acknowledgement failed'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP transport: Discord POSTs interactions to /interactions; the first answer is the HTTP response.
+
+const snowflake = z.string().regex(/^\d{1,20}$/, 'expected a snowflake string');
+const userSchema = z.object({ id: snowflake, username: z.string() });
+const optionSchema: z.ZodType<RawOption> = z.lazy(() =>
+  z.object({
+    name: z.string().min(1),
+    type: z.number().int(),
+    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    focused: z.boolean().optional(),
+    options: z.array(optionSchema).optional(),
+  }),
+);
+const commandData = z.object({ name: z.string().min(1), options: z.array(optionSchema).optional() });
+const base = z.object({
+  id: snowflake,
+  application_id: snowflake,
+  token: z.string().min(1).max(1000),
+  guild_id: snowflake.optional(),
+  channel_id: snowflake.optional(),
+  channel: z.object({ id: snowflake }).optional(),
+  member: z.object({ user: userSchema, roles: z.array(snowflake) }).optional(),
+  user: userSchema.optional(),
+});
+
+/** The parts of an interaction payload Vigil reads, by interaction type. */
+export const interactionSchema = z.discriminatedUnion('type', [
+  base.extend({ type: z.literal(1) }),
+  base.extend({ type: z.literal(2), data: commandData }),
+  base.extend({
+    type: z.literal(3),
+    data: z.object({ custom_id: z.string().min(1).max(100), component_type: z.number().int() }),
+    message: z.object({ id: snowflake, channel_id: snowflake, embeds: z.array(z.record(z.string(), z.unknown())).default([]) }),
+  }),
+  base.extend({ type: z.literal(4), data: commandData }),
+]);
+
+/** A validated interaction payload. */
+export type InteractionPayload = z.output<typeof interactionSchema>;
+
+/** Why a payload is refused, field by field. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** The invoking user: `member.user` in a guild, `user` in a DM; roles only in a guild. */
+function interactionUser(p: InteractionPayload): InteractionUser | undefined {
+  const u = p.member?.user ?? p.user;
+  return u && { id: u.id, username: u.username, roles: p.member?.roles ?? [] };
+}
+
+/** Builds the transport-neutral view of a validated (non-PING) payload. */
+export function incomingFromPayload(p: InteractionPayload, user: InteractionUser): Incoming | undefined {
+  const where = { ...(p.guild_id ? { guildId: p.guild_id } : {}), ...((p.channel_id ?? p.channel?.id) ? { channelId: p.channel_id ?? p.channel?.id } : {}) };
+  switch (p.type) {
+    case 2: {
+      const flat = flattenOptions(p.data.options);
+      return { kind: 'command', base: { commandName: p.data.name, ...(flat.subcommand ? { subcommand: flat.subcommand } : {}), options: flat.options, user, ...where } };
+    }
+    case 4: {
+      const flat = flattenOptions(p.data.options);
+      return {
+        kind: 'autocomplete',
+        base: {
+          commandName: p.data.name,
+          ...(flat.subcommand ? { subcommand: flat.subcommand } : {}),
+          focused: flat.focused ?? { name: '', value: '' },
+          options: flat.options,
+          user,
+        },
+      };
+    }
+    case 3:
+      return {
+        kind: 'component',
+        base: { customId: p.data.custom_id, user, message: { id: p.message.id, channelId: p.message.channel_id, embeds: p.message.embeds as APIEmbed[] } },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Answers through the pending HTTP response first, then through the interaction webhook. */
+function httpResponder(opts: {
+  rest: REST;
+  applicationId: string;
+  token: string;
+  resolveInitial: (body: APIInteractionResponse) => void;
+  /** Settles once the HTTP response is on its way: webhook calls before that would reach an unacknowledged token. */
+  sent: Promise<void>;
+}): Responder {
+  const { rest, applicationId, token } = opts;
+  return {
+    async initial(r) {
+      opts.resolveInitial(callbackBody(r));
+      await opts.sent;
+    },
+    async editOriginal(payload) {
+      await opts.sent;
+      await rest.patch(Routes.webhookMessage(applicationId, token, '@original'), { body: messageBody(payload), auth: false });
+    },
+    async followUp(payload, ephemeral) {
+      await opts.sent;
+      await rest.post(Routes.webhook(applicationId, token), {
+        body: messageBody(payload, ephemeral ? MessageFlags.Ephemeral : undefined),
+        query: new URLSearchParams({ wait: 'true' }),
+        auth: false,
+      });
+    },
+    async editChannelMessage(channelId, messageId, payload) {
+      await editMessage(rest, channelId, messageId, messageBody(payload));
+    },
+  };
+}
+
+/** What the /interactions route needs. */
+export interface InteractionsRouteDeps {
+  verify: Verifier;
+  router: InteractionRouter;
+  /** discord.js REST (bot token) for edits and follow-ups after the first answer. */
+  rest: REST;
+  logger: Logger;
+  backstopMs?: number;
+}
+
+/**
+ * `POST /interactions` (Discord's "Interactions Endpoint URL"): verifies the Ed25519 signature,
+ * validates the payload, answers PING with PONG and hands everything else to the router; the
+ * first answer goes back as the HTTP response body.
+ */
+export function interactionsRoute(deps: InteractionsRouteDeps): Route {
+  const { logger } = deps;
+  return {
+    method: 'POST',
+    path: '/interactions',
+    readBody: true,
+    async handle(req) {
+      const verified = deps.verify(req.headers, req.body);
+      if (!verified.ok) {
+        logger.warn({ reason: verified.reason }, 'interaction refused: bad signature');
+        return { status: 401, body: { error: verified.reason } };
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(req.body.toString('utf8'));
+      } catch {
+        return { status: 400, body: { error: 'body is not JSON' } };
+      }
+      const parsed = interactionSchema.safeParse(json);
+      if (!parsed.success) return { status: 422, body: { error: `not a supported interaction: ${describeIssues(parsed.error)}` } };
+      const payload = parsed.data;
+      if (payload.type === 1) return { status: 200, body: { type: InteractionResponseType.Pong } };
+      const user = interactionUser(payload);
+      if (!user) return { status: 422, body: { error: 'member.user or user: required' } };
+      const incoming = incomingFromPayload(payload, user);
+      if (!incoming) return { status: 422, body: { error: `interaction type ${payload.type} is not supported` } };
+
+      let resolveInitial!: (body: APIInteractionResponse) => void;
+      const initial = new Promise<APIInteractionResponse>((resolve) => (resolveInitial = resolve));
+      let markSent!: () => void;
+      const sent = new Promise<void>((resolve) => (markSent = resolve));
+      const responder = httpResponder({ rest: deps.rest, applicationId: payload.application_id, token: payload.token, resolveInitial, sent });
+      void dispatchInteraction(deps.router, incoming, responder, {
+        logger: logger.child({ interactionId: payload.id }),
+        ...(deps.backstopMs !== undefined ? { backstopMs: deps.backstopMs } : {}),
+      });
+      const body = await initial;
+      // The server writes the response right after this handler returns; webhook calls wait for that.
+      setImmediate(markSent);
+      return { status: 200, body };
+    },
+  };
+}

@@ -1,0 +1,244 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayIntentBits } from 'discord.js';
+import { ApplicationCommandOptionType, type APIMessage } from 'discord-api-types/v10';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { customId } from '../../src/commands/router.js';
+import type { ButtonHandler, Command } from '../../src/commands/types.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createClient } from '../../src/discord/gateway.js';
+import { createLogger } from '../../src/log.js';
+import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import { startGatewayDouble, type GatewayDouble } from '../support/gateway-double.js';
+import {
+  autocompleteInteraction,
+  buttonInteraction,
+  commandInteraction,
+  snowflake,
+  TEST_APPLICATION_ID,
+  TEST_CHANNEL_ID,
+} from '../support/interactions.js';
+import { freePort } from '../support/ports.js';
+
+const WEBHOOK_TOKEN = 'gateway-test-webhook-token-01234567';
+
+const COMMANDS: Command[] = [
+  {
+    data: { name: 'echo', description: 'Echoes a text', options: [{ type: ApplicationCommandOptionType.String, name: 'text', description: 'What to echo' }] },
+    async execute(ctx) {
+      await ctx.reply({ content: `echo: ${String(ctx.options.text)} (roles ${ctx.user.roles.join(',') || 'none'})` });
+    },
+  },
+  {
+    data: { name: 'slow', description: 'Defers, then answers' },
+    async execute(ctx) {
+      await ctx.defer({ ephemeral: true });
+      await sleep(100);
+      await ctx.reply({ embeds: [{ title: 'Slow answer', description: 'took 100 ms' }] });
+      await ctx.followUp({ content: 'and a follow-up' });
+    },
+  },
+  {
+    data: {
+      name: 'pick',
+      description: 'Autocomplete',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'Job', autocomplete: true }],
+    },
+    async execute(ctx) {
+      await ctx.reply({ content: `picked ${String(ctx.options.job)}` });
+    },
+    async autocomplete(ctx) {
+      await ctx.respond(['node', 'loki'].filter((j) => j.startsWith(ctx.focused.value)).map((j) => ({ name: j, value: j })));
+    },
+  },
+];
+
+const BUTTONS: ButtonHandler[] = [
+  {
+    action: 'ack',
+    async execute(ctx, ref) {
+      await ctx.deferUpdate();
+      await ctx.updateMessage({ content: `Acknowledged ${ref} by ${ctx.user.username}` });
+    },
+  },
+];
+
+function gatewayConfig(dir: string, apiBaseUrl: string, closedUrl: string): Config {
+  const loaded = parseConfig(
+    `server: { host: 127.0.0.1, port: 0 }
+webhook: { token: \${T_WEBHOOK_TOKEN} }
+prometheus: { url: ${closedUrl} }
+loki: { url: ${closedUrl} }
+discord:
+  token: \${T_DISCORD_TOKEN}
+  applicationId: "${TEST_APPLICATION_ID}"
+  alertChannelId: "${TEST_CHANNEL_ID}"
+  apiBaseUrl: ${apiBaseUrl}
+storage: { path: ${join(dir, 'vigil.db')} }
+log: { level: debug }
+`,
+    { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
+  );
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  return loaded.config;
+}
+
+async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('gateway client settings', () => {
+  it('asks for the Guilds intent only and keeps no message, member or user cache', async () => {
+    const client = createClient('http://127.0.0.1:9/api');
+    try {
+      expect(client.options.intents.bitfield).toBe(GatewayIntentBits.Guilds);
+      expect(client.options.rest?.api).toBe('http://127.0.0.1:9/api');
+      const users = client.users.cache;
+      // _add is how discord.js caches a user it met in a payload.
+      (client.users as unknown as { _add(data: unknown): unknown })._add({ id: '123456789012345670', username: 'x', discriminator: '0', global_name: null, avatar: null });
+      expect(users.size).toBe(0);
+    } finally {
+      await client.destroy();
+    }
+  });
+});
+
+describe('gateway transport (discord.mode gateway)', () => {
+  let discord: DiscordDouble;
+  let gateway: GatewayDouble;
+  let vigil: Vigil;
+  let dir: string;
+  let logs: string[];
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble();
+    gateway = await startGatewayDouble({ token: DOUBLE_TOKEN, user: discord.botUser, applicationId: TEST_APPLICATION_ID, heartbeatIntervalMs: 300 });
+    discord.setGatewayUrl(gateway.url);
+    dir = mkdtempSync(join(tmpdir(), 'vigil-gateway-'));
+    const config = gatewayConfig(dir, discord.apiBaseUrl, `http://127.0.0.1:${await freePort()}`);
+    logs = [];
+    const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logs.push(s) });
+    vigil = await startVigil(config, { logger, commands: COMMANDS, buttons: BUTTONS });
+    await vigil.gateway!.ready();
+  });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    await gateway?.stop();
+    await discord?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(discord.invalid).toEqual([]);
+    expect(gateway.errors).toEqual([]);
+  });
+
+  it('finds the gateway through GET /gateway/bot and identifies with the token and the Guilds intent only', () => {
+    expect(discord.requests.filter((r) => r.operationId === 'get_bot_gateway').map((r) => r.status)).toEqual([200]);
+    expect(gateway.connections[0]?.get('v')).toBe('10');
+    expect(gateway.connections[0]?.get('encoding')).toBe('json');
+    expect(gateway.identifies).toHaveLength(1);
+    expect(gateway.identifies[0]).toMatchObject({ token: DOUBLE_TOKEN, intents: GatewayIntentBits.Guilds });
+    expect(logs.some((l) => l.includes('"msg":"gateway ready"'))).toBe(true);
+    expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);
+  });
+
+  it('keeps the connection alive with heartbeats the gateway acknowledges', async () => {
+    await eventually('two heartbeats', () => (gateway.heartbeats >= 2 ? true : undefined));
+    expect(vigil.gateway!.client.ws.ping).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers a command from INTERACTION_CREATE with an interaction callback through REST', async () => {
+    const payload = commandInteraction('echo', { text: 'over the gateway' }, { invoker: { roles: ['444444444444444444'] } });
+    const record = discord.registerInteraction(payload);
+    expect(gateway.sendInteraction(payload)).toBe(1);
+    await eventually('the callback', () => record.callback);
+    expect(record.callback).toMatchObject({ type: 4 });
+    expect(record.original).toMatchObject({ content: 'echo: over the gateway (roles 444444444444444444)', ephemeral: false });
+    const call = discord.requests.find((r) => r.operationId === 'create_interaction_response' && r.path.includes(payload.id));
+    expect(call).toMatchObject({ method: 'POST', status: 204 });
+    expect(call?.headers.authorization).toBeUndefined();
+  });
+
+  it('defers a slow command, then edits @original and follows up through the webhook', async () => {
+    const payload = commandInteraction('slow');
+    const record = discord.registerInteraction(payload);
+    gateway.sendInteraction(payload);
+    await eventually('the follow-up', () => record.followUps[0]);
+    expect(record.callback).toMatchObject({ type: 5, data: { flags: 64 } });
+    expect(record.original).toMatchObject({ ephemeral: true, loading: false, embeds: [{ title: 'Slow answer' }] });
+    // /slow is not marked sensitive: its follow-up is public unless asked otherwise.
+    expect(record.followUps[0]).toMatchObject({ content: 'and a follow-up', ephemeral: false });
+  });
+
+  it('answers autocomplete with choices', async () => {
+    const payload = autocompleteInteraction('pick', 'job', { job: 'lo' });
+    const record = discord.registerInteraction(payload);
+    gateway.sendInteraction(payload);
+    await eventually('the choices', () => record.choices);
+    expect(record.choices).toEqual([{ name: 'loki', value: 'loki' }]);
+  });
+
+  it('defers a button press as an update and edits the message it is on', async () => {
+    const message = {
+      id: snowflake(),
+      channel_id: TEST_CHANNEL_ID,
+      type: 0,
+      content: 'HighCPU firing',
+      embeds: [],
+      components: [],
+      author: discord.botUser,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      pinned: false,
+    } as APIMessage;
+    const payload = buttonInteraction(customId('ack', 9), message, { invoker: { username: 'cy' } });
+    const record = discord.registerInteraction(payload);
+    gateway.sendInteraction(payload);
+    await eventually('the edit', () => (discord.messages.get(message.id)?.content.startsWith('Acknowledged') ? true : undefined));
+    expect(record.callback).toMatchObject({ type: 6 });
+    expect(discord.messages.get(message.id)?.content).toBe('Acknowledged 9 by cy');
+  });
+});
+
+describe('gateway unreachable', () => {
+  it('still serves webhooks, logs the failure without the token, and stops cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-gateway-down-'));
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const config = gatewayConfig(dir, `${closed}/api`, closed);
+    const logs: string[] = [];
+    const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logs.push(s) });
+    const vigil = await startVigil(config, { logger, commands: COMMANDS });
+    try {
+      const health = await fetch(`http://127.0.0.1:${vigil.port}/healthz`);
+      expect(health.status).toBe(200);
+      await eventually('the login failure', () => logs.find((l) => l.includes('gateway login failed')));
+      const alert = await fetch(`http://127.0.0.1:${vigil.port}/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body: readFileSync(new URL('../../../shared/fixtures/webhooks/alertmanager-firing.json', import.meta.url)),
+      });
+      expect(alert.status).toBe(202);
+      expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);
+    } finally {
+      await vigil.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,515 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationCommandOptionType, type APIMessage } from 'discord-api-types/v10';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ButtonHandler, Command } from '../../src/commands/types.js';
+import { OptionError } from '../../src/commands/types.js';
+import { customId } from '../../src/commands/router.js';
+import { parseConfig } from '../../src/config/load.js';
+import { flattenOptions, interactionsRoute, type InteractionRouter } from '../../src/discord/interactions.js';
+import { createRest } from '../../src/discord/rest.js';
+import { createVerifier, MAX_SIGNATURE_AGE_MS, publicKeyFromHex } from '../../src/discord/verify.js';
+import { createLogger } from '../../src/log.js';
+import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
+import { createHttpServer, listen } from '../../src/server.js';
+import { DOUBLE_TOKEN, specSchemaErrors, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import {
+  autocompleteInteraction,
+  buttonInteraction,
+  commandInteraction,
+  generateTestKeys,
+  pingInteraction,
+  postInteraction,
+  sendInteraction,
+  signatureHeaders,
+  snowflake,
+  TEST_CHANNEL_ID,
+  type TestKeys,
+} from '../support/interactions.js';
+import { freePort } from '../support/ports.js';
+
+const WEBHOOK_TOKEN = 'interactions-test-webhook-token-0123';
+const ONCALL_ROLE = '333333333333333333';
+
+// ---------------------------------------------------------------------------------------------
+// verify.ts
+
+describe('Discord signature verification', () => {
+  const keys = generateTestKeys();
+  const other = generateTestKeys();
+  const now = 1_750_000_000_000;
+  const verify = createVerifier(keys.publicKeyHex, () => now);
+  const body = Buffer.from('{"type":1}');
+  const nowSec = Math.floor(now / 1000);
+  const signed = (b: string, k: TestKeys = keys, ts = nowSec) => signatureHeaders(b, k, ts);
+
+  it.each([
+    ['a correct signature', signed('{"type":1}'), body, { ok: true }],
+    ['a signature made four minutes ago', signed('{"type":1}', keys, nowSec - 240), body, { ok: true }],
+    ['a tampered body', signed('{"type":1}'), Buffer.from('{"type":2}'), { ok: false, reason: 'invalid request signature' }],
+    ['a signature by another key', signed('{"type":1}', other), body, { ok: false, reason: 'invalid request signature' }],
+    ['a timestamp changed after signing', { ...signed('{"type":1}'), 'x-signature-timestamp': String(nowSec - 1) }, body, { ok: false, reason: 'invalid request signature' }],
+    ['a timestamp over five minutes old', signed('{"type":1}', keys, nowSec - MAX_SIGNATURE_AGE_MS / 1000 - 1), body, { ok: false, reason: 'timestamp too old' }],
+    ['a timestamp over five minutes ahead', signed('{"type":1}', keys, nowSec + MAX_SIGNATURE_AGE_MS / 1000 + 1), body, { ok: false, reason: 'timestamp in the future' }],
+    ['no signature header', { 'x-signature-timestamp': String(nowSec) }, body, { ok: false, reason: 'missing X-Signature-Ed25519 header' }],
+    ['no timestamp header', { 'x-signature-ed25519': 'ab'.repeat(64) }, body, { ok: false, reason: 'missing X-Signature-Timestamp header' }],
+    ['a signature that is not hex', { ...signed('{"type":1}'), 'x-signature-ed25519': 'zz'.repeat(64) }, body, { ok: false, reason: 'malformed signature: expected 128 hex characters' }],
+    ['a timestamp that is not a number', { ...signed('{"type":1}'), 'x-signature-timestamp': 'yesterday' }, body, { ok: false, reason: 'malformed timestamp: expected unix seconds' }],
+  ])('judges %s', (_name, headers, raw, expected) => {
+    expect(verify(headers, raw)).toEqual(expected);
+  });
+
+  it.each(['', 'abc', 'g'.repeat(64), 'a'.repeat(66)])('refuses the public key %j', (hex) => {
+    expect(() => publicKeyFromHex(hex)).toThrow('expected an Ed25519 public key of 64 hex characters');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+describe('flattenOptions', () => {
+  const S = ApplicationCommandOptionType;
+  it.each([
+    ['no options', undefined, { options: {} }],
+    ['top-level values of every kind', [
+      { name: 'promql', type: S.String, value: 'up' },
+      { name: 'limit', type: S.Integer, value: 5 },
+      { name: 'ephemeral', type: S.Boolean, value: false },
+    ], { options: { promql: 'up', limit: 5, ephemeral: false } }],
+    ['a subcommand with its options', [
+      { name: 'create', type: S.Subcommand, options: [{ name: 'duration', type: S.String, value: '1h' }] },
+    ], { subcommand: 'create', options: { duration: '1h' } }],
+    ['a subcommand inside a group', [
+      { name: 'admin', type: S.SubcommandGroup, options: [{ name: 'list', type: S.Subcommand, options: [] }] },
+    ], { subcommand: 'list', options: {} }],
+    ['the focused option while typing', [
+      { name: 'job', type: S.String, value: 'no', focused: true },
+      { name: 'limit', type: S.Integer, value: 3 },
+    ], { options: { job: 'no', limit: 3 }, focused: { name: 'job', value: 'no' } }],
+  ])('flattens %s', (_name, tree, expected) => {
+    expect(flattenOptions(tree)).toEqual(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP transport through a running Vigil
+
+/** What the test commands saw, to prove a refused request reached no handler. */
+const executed: string[] = [];
+
+const COMMANDS: Command[] = [
+  {
+    data: { name: 'echo', description: 'Echoes a text', options: [{ type: ApplicationCommandOptionType.String, name: 'text', description: 'What to echo' }] },
+    async execute(ctx) {
+      executed.push(`echo:${String(ctx.options.text)}`);
+      await ctx.reply({ content: `echo: ${String(ctx.options.text)} (from ${ctx.user.username})` });
+    },
+  },
+  {
+    data: { name: 'slow', description: 'Defers, then answers and follows up' },
+    sensitive: true,
+    async execute(ctx) {
+      await ctx.defer({ ephemeral: true });
+      await sleep(150);
+      await ctx.reply({ embeds: [{ title: 'Slow answer', description: 'took 150 ms' }] });
+      await ctx.followUp({ content: 'one more thing' }, { ephemeral: true });
+    },
+  },
+  {
+    data: { name: 'lazy', description: 'Answers after the router deferred for it' },
+    async execute(ctx) {
+      await sleep(1800);
+      await ctx.reply({ content: 'late but here' });
+    },
+  },
+  {
+    data: { name: 'strict', description: 'Rejects its option' },
+    async execute() {
+      throw new OptionError('limit', 'expected an integer from 1 to 25');
+    },
+  },
+  {
+    data: { name: 'guarded', description: 'Needs the on-call role' },
+    async execute(ctx) {
+      executed.push('guarded');
+      await ctx.reply({ content: 'secret stuff' });
+    },
+  },
+  {
+    data: {
+      name: 'pick',
+      description: 'Subcommands and autocomplete',
+      options: [
+        {
+          type: ApplicationCommandOptionType.Subcommand,
+          name: 'job',
+          description: 'Pick a job',
+          options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'Job', autocomplete: true }],
+        },
+      ],
+    },
+    async execute(ctx) {
+      await ctx.reply({ content: `picked ${ctx.subcommand}: ${String(ctx.options.job)}` });
+    },
+    async autocomplete(ctx) {
+      const jobs = ['node', 'prometheus', 'alertmanager', 'loki'];
+      await ctx.respond(jobs.filter((j) => j.startsWith(ctx.focused.value)).map((j) => ({ name: j, value: j })));
+    },
+  },
+];
+
+const BUTTONS: ButtonHandler[] = [
+  {
+    action: 'ack',
+    async execute(ctx, ref) {
+      await ctx.deferUpdate();
+      await ctx.updateMessage({ content: `Acknowledged incident ${ref} by ${ctx.user.username}` });
+      await ctx.followUp({ content: 'You acknowledged it.' });
+    },
+  },
+  {
+    action: 'note',
+    async execute(ctx, ref) {
+      await ctx.reply({ content: 'noted' });
+      // After a reply, @original is that reply: the button's message is edited as the bot's own.
+      await ctx.updateMessage({ content: `noted ${ref}` });
+    },
+  },
+  {
+    action: 'flip',
+    async execute(ctx, ref) {
+      await ctx.updateMessage({ content: `flipped ${ref}` });
+    },
+  },
+];
+
+interface Running {
+  vigil: Vigil;
+  url: string;
+  dir: string;
+  logs: string[];
+}
+
+async function startHttpVigil(discord: DiscordDouble, keys: TestKeys, closedUrl: string): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-interactions-'));
+  const loaded = parseConfig(
+    `server: { host: 127.0.0.1, port: 0 }
+webhook: { token: \${T_WEBHOOK_TOKEN} }
+prometheus: { url: ${closedUrl} }
+loki: { url: ${closedUrl} }
+discord:
+  token: \${T_DISCORD_TOKEN}
+  applicationId: "123456789012345678"
+  alertChannelId: "${TEST_CHANNEL_ID}"
+  apiBaseUrl: ${discord.apiBaseUrl}
+  mode: http
+  publicKey: "${keys.publicKeyHex}"
+commands:
+  ephemeral: true
+  permissions: { guarded: ["${ONCALL_ROLE}"] }
+storage: { path: ${join(dir, 'vigil.db')} }
+log: { level: debug }
+`,
+    { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
+  );
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug', secrets: configSecrets(loaded.config) }, { write: (s: string) => void logs.push(s) });
+  const vigil = await startVigil(loaded.config, { logger, commands: COMMANDS, buttons: BUTTONS });
+  return { vigil, url: `http://127.0.0.1:${vigil.port}`, dir, logs };
+}
+
+/** Polls until `check` returns a value. */
+async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** A message the bot posted in the alert channel, with a button row. */
+function alertMessage(): APIMessage {
+  return {
+    id: snowflake(),
+    channel_id: TEST_CHANNEL_ID,
+    type: 0,
+    content: '',
+    embeds: [{ title: '🔥 HighCPU on node-1', description: 'cpu 97 %' }],
+    components: [],
+    author: { id: '923456789012345678', username: 'vigil', discriminator: '0', global_name: null, avatar: null, bot: true },
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    pinned: false,
+  } as APIMessage;
+}
+
+describe('HTTP interactions endpoint (POST /interactions)', () => {
+  let discord: DiscordDouble;
+  let keys: TestKeys;
+  let bot: Running;
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble();
+    keys = generateTestKeys();
+    bot = await startHttpVigil(discord, keys, `http://127.0.0.1:${await freePort()}`);
+  });
+
+  afterAll(async () => {
+    await bot?.vigil.stop();
+    if (bot) rmSync(bot.dir, { recursive: true, force: true });
+    await discord?.stop();
+  });
+
+  afterEach(() => {
+    // Every request the bot made to Discord was valid against the spec and the docs.
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('answers a signed PING with PONG', async () => {
+    const body = JSON.stringify(pingInteraction());
+    const res = await postInteraction(bot.url, body, signatureHeaders(body, keys));
+    expect(res).toEqual({ status: 200, body: { type: 1 } });
+  });
+
+  it.each([
+    ['a tampered body', (b: string) => ({ body: b.replace('hello', 'HELLO'), headers: signatureHeaders(b, keys) }), 'invalid request signature'],
+    ['a signature by another key', (b: string) => ({ body: b, headers: signatureHeaders(b, generateTestKeys()) }), 'invalid request signature'],
+    ['a six-minute-old signature', (b: string) => ({ body: b, headers: signatureHeaders(b, keys, Math.floor(Date.now() / 1000) - 360) }), 'timestamp too old'],
+    ['no signature headers', (b: string) => ({ body: b, headers: {} }), 'missing X-Signature-Ed25519 header'],
+    ['no timestamp header', (b: string) => ({ body: b, headers: { 'x-signature-ed25519': signatureHeaders(b, keys)['x-signature-ed25519']! } }), 'missing X-Signature-Timestamp header'],
+  ])('refuses %s with 401 and runs nothing', async (_name, build, reason) => {
+    const before = executed.length;
+    const payload = commandInteraction('echo', { text: 'hello' });
+    const { body, headers } = build(JSON.stringify(payload));
+    const res = await postInteraction(bot.url, body, headers);
+    expect(res).toEqual({ status: 401, body: { error: reason } });
+    await sleep(50);
+    expect(executed.length).toBe(before);
+  });
+
+  it.each([
+    ['a body that is not JSON', 'not json {', 400, 'body is not JSON'],
+    ['JSON that is no interaction', JSON.stringify({ hello: 'world' }), 422, 'not a supported interaction'],
+    ['a command without its data', JSON.stringify({ ...pingInteraction(), type: 2 }), 422, 'data'],
+  ])('answers %s (signed) with %i', async (_name, body, status, message) => {
+    const res = await postInteraction(bot.url, body, signatureHeaders(body, keys));
+    expect(res.status).toBe(status);
+    expect(JSON.stringify(res.body)).toContain(message);
+  });
+
+  it('answers a quick command in the HTTP response body with the user from member.user', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('echo', { text: 'hello' }, { invoker: { username: 'ana' } }), { keys, discord });
+    expect(sent.status).toBe(200);
+    expect(sent.errors).toEqual([]);
+    expect(sent.body).toEqual({ type: 4, data: { content: 'echo: hello (from ana)', allowed_mentions: { parse: [] } } });
+    expect(sent.record.original).toMatchObject({ content: 'echo: hello (from ana)', ephemeral: false });
+    // Nothing went through REST: the answer was the HTTP response.
+    expect(discord.requests.filter((r) => r.path.includes(sent.record.token))).toEqual([]);
+  });
+
+  it('defers a slow command in the HTTP response, then edits @original and follows up through the webhook', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('slow'), { keys, discord });
+    expect(sent.body).toEqual({ type: 5, data: { flags: 64 } });
+    expect(sent.errors).toEqual([]);
+    const followUp = await eventually('the follow-up', () => sent.record.followUps[0]);
+    expect(followUp).toMatchObject({ content: 'one more thing', ephemeral: true });
+    expect(sent.record.original).toMatchObject({ loading: false, ephemeral: true, embeds: [{ title: 'Slow answer', description: 'took 150 ms' }] });
+    const calls = discord.requests.filter((r) => r.path.includes(sent.record.token));
+    expect(calls.map((r) => [r.method, r.operationId, r.status])).toEqual([
+      ['PATCH', 'update_original_webhook_message', 200],
+      ['POST', 'execute_webhook', 200],
+    ]);
+    // Webhook calls carry no bot token: the interaction token is the credential.
+    expect(calls.every((r) => r.headers.authorization === undefined)).toBe(true);
+  });
+
+  it('is deferred by the router when a handler takes longer than 1.5 s, then edited', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('lazy'), { keys, discord });
+    expect(sent.body).toMatchObject({ type: 5 });
+    expect(sent.errors).toEqual([]);
+    await eventually('the edit', () => (sent.record.original?.loading === false ? true : undefined));
+    expect(sent.record.original?.content).toBe('late but here');
+  });
+
+  it('answers an option error ephemerally, naming the option', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('strict', { limit: 99 }), { keys, discord });
+    expect(sent.body).toEqual({ type: 4, data: { content: '⚠️ limit: expected an integer from 1 to 25', flags: 64, allowed_mentions: { parse: [] } } });
+    expect(sent.record.original?.ephemeral).toBe(true);
+  });
+
+  it.each([
+    ['refuses a member without the role, ephemerally', [], '⛔ You are not allowed to use `/guarded`', true],
+    ['serves a member with the role', [ONCALL_ROLE], 'secret stuff', false],
+  ])('%s', async (_name, roles, content, ephemeral) => {
+    const sent = await sendInteraction(bot.url, commandInteraction('guarded', {}, { invoker: { roles } }), { keys, discord });
+    expect(sent.record.original?.content).toContain(content);
+    expect(sent.record.original?.ephemeral).toBe(ephemeral);
+  });
+
+  it('passes the subcommand and its options to the handler', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('pick', { job: 'node' }, { subcommand: 'job' }), { keys, discord });
+    expect(sent.record.original?.content).toBe('picked job: node');
+  });
+
+  it('answers autocomplete with the choices for the focused option', async () => {
+    const sent = await sendInteraction(bot.url, autocompleteInteraction('pick', 'job', { job: 'pro' }, { subcommand: 'job' }), { keys, discord });
+    expect(sent.body).toEqual({ type: 8, data: { choices: [{ name: 'prometheus', value: 'prometheus' }] } });
+    expect(sent.errors).toEqual([]);
+  });
+
+  it('defers a button press as an update, edits the message it is on, then follows up ephemerally', async () => {
+    const message = alertMessage();
+    const sent = await sendInteraction(bot.url, buttonInteraction(customId('ack', 42), message, { invoker: { username: 'bo' } }), { keys, discord });
+    expect(sent.body).toEqual({ type: 6 });
+    const followUp = await eventually('the follow-up', () => sent.record.followUps[0]);
+    expect(followUp).toMatchObject({ content: 'You acknowledged it.', ephemeral: true });
+    expect(discord.messages.get(message.id)?.content).toBe('Acknowledged incident 42 by bo');
+  });
+
+  it('updates the message in the HTTP response when a button answers at once', async () => {
+    const message = alertMessage();
+    const sent = await sendInteraction(bot.url, buttonInteraction(customId('flip', 7), message), { keys, discord });
+    expect(sent.body).toEqual({ type: 7, data: { content: 'flipped 7', allowed_mentions: { parse: [] } } });
+    expect(discord.messages.get(message.id)?.content).toBe('flipped 7');
+  });
+
+  it('edits the button\'s message through the channel endpoint after replying to the press', async () => {
+    const message = alertMessage();
+    const sent = await sendInteraction(bot.url, buttonInteraction(customId('note', 3), message), { keys, discord });
+    expect(sent.body).toEqual({ type: 4, data: { content: 'noted', flags: 64, allowed_mentions: { parse: [] } } });
+    await eventually('the message edit', () => (discord.messages.get(message.id)?.content === 'noted 3' ? true : undefined));
+    const edit = discord.requests.find((r) => r.operationId === 'update_message' && r.path.endsWith(`/messages/${message.id}`));
+    expect(edit?.headers.authorization).toBe(`Bot ${DOUBLE_TOKEN}`);
+  });
+
+  it('answers a button that is not Vigil\'s ephemerally', async () => {
+    const sent = await sendInteraction(bot.url, buttonInteraction('someone-else:thing', alertMessage()), { keys, discord });
+    expect(sent.body).toMatchObject({ type: 4, data: { flags: 64 } });
+  });
+
+  it('sends initial answers that are valid interaction callbacks by the spec', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('echo', { text: 'spec' }), { keys, discord });
+    expect(specSchemaErrors('CreateMessageInteractionCallbackRequest', sent.body)).toEqual([]);
+  });
+});
+
+describe('HTTP interactions backstop', () => {
+  let discord: DiscordDouble;
+  let server: Server;
+  let url: string;
+  const keys = generateTestKeys();
+  let release!: () => void;
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble();
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    // A router whose handler answers nothing until released: only the transport's backstop can keep the 3 s deadline.
+    const router: InteractionRouter = {
+      async handleCommand(ctx) {
+        await blocked;
+        await ctx.reply({ content: 'finally' });
+      },
+      async handleAutocomplete() {},
+      async handleComponent() {},
+    };
+    const logger = createLogger({ level: 'silent' });
+    const route = interactionsRoute({
+      verify: createVerifier(keys.publicKeyHex),
+      router,
+      rest: createRest({ token: DOUBLE_TOKEN, apiBaseUrl: discord.apiBaseUrl }),
+      logger,
+      backstopMs: 100,
+    });
+    server = createHttpServer({ routes: [route], bodyLimit: 65536, logger });
+    url = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}`;
+  });
+
+  afterAll(async () => {
+    release?.();
+    await new Promise((r) => server?.close(r));
+    await discord?.stop();
+  });
+
+  it('defers ephemerally when nothing answered in time, and the late reply edits @original', async () => {
+    const sent = await sendInteraction(url, commandInteraction('anything'), { keys, discord });
+    expect(sent.body).toEqual({ type: 5, data: { flags: 64 } });
+    release();
+    await eventually('the edit', () => (sent.record.original?.loading === false ? true : undefined));
+    expect(sent.record.original).toMatchObject({ content: 'finally', ephemeral: true });
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('answers autocomplete with no choices when the handler says nothing', async () => {
+    const sent = await sendInteraction(url, autocompleteInteraction('anything', 'job', { job: '' }), { keys, discord });
+    expect(sent.body).toEqual({ type: 8, data: { choices: [] } });
+  });
+
+  it('acknowledges a button press the handler ignored', async () => {
+    const sent = await sendInteraction(url, buttonInteraction('vigil:x:1', alertMessage()), { keys, discord });
+    expect(sent.body).toEqual({ type: 6 });
+  });
+});
+
+describe('the Discord double plays Discord\'s side of an interaction', () => {
+  let discord: DiscordDouble;
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble();
+  });
+
+  afterAll(async () => {
+    await discord?.stop();
+  });
+
+  const callback = (id: string, token: string, body: unknown) =>
+    fetch(`${discord.apiBaseUrl}/v10/interactions/${id}/${token}/callback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const webhook = (token: string, body: unknown) =>
+    fetch(`${discord.apiBaseUrl}/v10/webhooks/${'123456789012345678'}/${token}?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it.each([
+    ['a second callback', [{ type: 4, data: { content: 'one' } }, { type: 4, data: { content: 'two' } }], [204, 400]],
+    ['an autocomplete result for a command', [{ type: 8, data: { choices: [] } }], [400]],
+    ['an empty message', [{ type: 4, data: { content: '' } }], [400]],
+  ])('refuses %s and records it as invalid', async (_name, bodies, statuses) => {
+    const payload = commandInteraction('echo');
+    discord.registerInteraction(payload);
+    const got: number[] = [];
+    for (const b of bodies) got.push((await callback(payload.id, payload.token, b)).status);
+    expect(got).toEqual(statuses);
+    expect(discord.invalid.at(-1)?.path).toBe('/interactions/{interaction_id}/{interaction_token}/callback');
+  });
+
+  it('refuses a follow-up before the interaction was acknowledged, then takes it after', async () => {
+    const payload = commandInteraction('echo');
+    discord.registerInteraction(payload);
+    expect((await webhook(payload.token, { content: 'too early' })).status).toBe(404);
+    expect((await callback(payload.id, payload.token, { type: 5, data: { flags: 64 } })).status).toBe(204);
+    const res = await webhook(payload.token, { content: 'now', flags: 64 });
+    expect(res.status).toBe(200);
+    expect(specSchemaErrors('MessageResponse', await res.json())).toEqual([]);
+    expect(discord.interactions.get(payload.id)?.followUps).toMatchObject([{ content: 'now', ephemeral: true }]);
+  });
+
+  it('refuses a webhook call with a wrong bot token even though none is needed', async () => {
+    const payload = commandInteraction('echo');
+    discord.registerInteraction(payload);
+    await callback(payload.id, payload.token, { type: 5 });
+    const res = await fetch(`${discord.apiBaseUrl}/v10/webhooks/123456789012345678/${payload.token}/messages/@original`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: 'Bot not-the-token' },
+      body: JSON.stringify({ content: 'x' }),
+    });
+    expect(res.status).toBe(401);
+  });
+});
