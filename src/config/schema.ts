@@ -137,6 +137,60 @@ const deliverySchema = z
   })
   .prefault({});
 
+/** A cron schedule (node-cron syntax, 5 or 6 fields) in a time zone. */
+const cronField = z
+  .string({ error: 'expected a cron expression like "0 9 * * *"' })
+  .regex(/^\S+(\s+\S+){4,5}$/, 'expected a cron expression with 5 or 6 fields, like "0 9 * * *"');
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone like Europe/Berlin or UTC' },
+);
+
+/** Watches the monitoring stack itself; on by default. */
+const watchdogSchema = z
+  .object({
+    enabled: bool.default(true),
+    interval: duration(5000, 3_600_000).prefault('1m'),
+    failuresBeforeAlert: int(1, 100).default(3),
+    /** Where outage alerts go; default discord.alertChannelId. */
+    channelId: snowflake.optional(),
+    /** Dead man's switch: an always-firing alert that must keep arriving. */
+    heartbeat: z
+      .object({
+        alertname: z.string().min(1).default('Watchdog'),
+        maxSilence: duration(10_000).prefault('10m'),
+      })
+      .optional(),
+  })
+  .prefault({});
+
+/** The daily digest post. */
+const digestSchema = z.object({
+  enabled: bool.default(true),
+  schedule: cronField.default('0 9 * * *'),
+  timezone: timeZone.default('UTC'),
+  /** Default discord.alertChannelId. */
+  channelId: snowflake.optional(),
+});
+
+/** Scheduled Prometheus TSDB snapshots (needs --web.enable-admin-api). */
+const snapshotsSchema = z.object({
+  enabled: bool.default(true),
+  schedule: cronField.default('0 3 * * *'),
+  timezone: timeZone.default('UTC'),
+  /** Snapshots kept; older ones are deleted. */
+  retain: int(1, 365).default(7),
+  /** Prometheus' data directory as Vigil sees it (a shared volume), where snapshots/ lives: needed to prune. */
+  dataDir: z.string().min(1).optional(),
+});
+
 /** The whole configuration file. */
 export const configSchema = z
   .object({
@@ -157,6 +211,9 @@ export const configSchema = z
     storage: z.object({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
     enrichment: enrichmentSchema,
     delivery: deliverySchema,
+    watchdog: watchdogSchema,
+    digest: digestSchema.optional(),
+    snapshots: snapshotsSchema.optional(),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .prefault({}),
