@@ -1,13 +1,10 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { health } from '../../src/commands/health.js';
 import { createRouter } from '../../src/commands/router.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
-import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
-import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
-import { openDatabase } from '../../src/store/db.js';
 import { startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
 import { recordingAutocomplete, recordingCommand } from '../support/contexts.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
@@ -52,24 +49,15 @@ describe('/health against real Prometheus, node_exporter, Alertmanager, a closed
   });
 
   function deps(over: { prometheusUrl?: string; lokiUrl?: string; grafana?: boolean; timeout?: string } = {}): CommandDeps {
-    const config = configSchema.parse({
-      webhook: { insecure: true },
-      prometheus: { url: over.prometheusUrl ?? prom.url },
-      loki: { url: over.lokiUrl ?? loki.url },
-      alertmanager: { url: am.url },
-      ...(over.grafana === false ? {} : { grafana: { url: `http://127.0.0.1:${grafanaPort}` } }),
-      discord: { token: 'discord-token-abcdefghijklmnop', applicationId: '123456789012345678', alertChannelId: '223456789012345678' },
-      enrichment: { timeout: over.timeout ?? '3s' },
-    });
-    const timeoutMs = config.enrichment.timeout;
-    return {
-      config,
-      prometheus: createPrometheusClient({ url: config.prometheus.url, timeoutMs }),
-      loki: createLokiClient({ url: config.loki.url, timeoutMs }),
-      db: openDatabase(':memory:'),
-      logger: createLogger({ level: 'silent' }),
-      now: () => new Date(),
-    };
+    return testCommandDeps(
+      testConfig({
+        prometheus: { url: over.prometheusUrl ?? prom.url },
+        loki: { url: over.lokiUrl ?? loki.url },
+        alertmanager: { url: am.url },
+        ...(over.grafana === false ? {} : { grafana: { url: `http://127.0.0.1:${grafanaPort}` } }),
+        enrichment: { timeout: over.timeout ?? '3s' },
+      }),
+    );
   }
 
   async function run(options: Record<string, string> = {}, d = deps()) {

@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, queryRequest } from '../../src/commands/query.js';
 import { createRouter } from '../../src/commands/router.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
-import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
-import { createLokiClient } from '../../src/queries/loki.js';
-import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { formatValue } from '../../src/render/format.js';
-import { openDatabase } from '../../src/store/db.js';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { recordingCommand } from '../support/contexts.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
 
@@ -32,21 +28,7 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
   });
 
   function deps(ephemeralDefault = true): CommandDeps {
-    const config = configSchema.parse({
-      webhook: { insecure: true },
-      prometheus: { url: prom.url },
-      loki: { url: 'http://127.0.0.1:9' },
-      discord: { token: 'discord-token-abcdefghijklmnop', applicationId: '123456789012345678', alertChannelId: '223456789012345678' },
-      commands: { ephemeral: ephemeralDefault },
-    });
-    return {
-      config,
-      prometheus: createPrometheusClient({ url: config.prometheus.url, timeoutMs: 5_000 }),
-      loki: createLokiClient({ url: config.loki.url, timeoutMs: 5_000 }),
-      db: openDatabase(':memory:'),
-      logger: createLogger({ level: 'silent' }),
-      now: () => new Date(),
-    };
+    return testCommandDeps(testConfig({ prometheus: { url: prom.url }, commands: { ephemeral: ephemeralDefault } }), { timeoutMs: 5_000 });
   }
 
   async function run(options: Record<string, string | boolean>, d = deps()) {

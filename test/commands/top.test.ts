@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { stringify } from 'yaml';
 import { top, topQueries } from '../../src/commands/top.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
-import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
-import { createLokiClient } from '../../src/queries/loki.js';
-import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { NO_CADVISOR_METRICS } from '../../src/render/top.js';
-import { openDatabase } from '../../src/store/db.js';
 import { startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
 import { recordingAutocomplete, recordingCommand } from '../support/contexts.js';
 import { freePort } from '../support/ports.js';
@@ -66,20 +62,7 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
   });
 
   function deps(prometheusUrl = prom.url): CommandDeps {
-    const config = configSchema.parse({
-      webhook: { insecure: true },
-      prometheus: { url: prometheusUrl },
-      loki: { url: `http://127.0.0.1:9` },
-      discord: { token: 'discord-token-abcdefghijklmnop', applicationId: '123456789012345678', alertChannelId: '223456789012345678' },
-    });
-    return {
-      config,
-      prometheus: createPrometheusClient({ url: config.prometheus.url, timeoutMs: 5_000 }),
-      loki: createLokiClient({ url: config.loki.url, timeoutMs: 5_000 }),
-      db: openDatabase(':memory:'),
-      logger: createLogger({ level: 'silent' }),
-      now: () => new Date(),
-    };
+    return testCommandDeps(testConfig({ prometheus: { url: prometheusUrl } }), { timeoutMs: 5_000 });
   }
 
   async function run(options: Record<string, string | number>, d = deps()) {

@@ -1,0 +1,34 @@
+import type { CommandDeps } from '../../src/commands/types.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { createLokiClient } from '../../src/queries/loki.js';
+import { createPrometheusClient } from '../../src/queries/prometheus.js';
+import type { Database } from '../../src/store/db.js';
+import { openDatabase } from '../../src/store/db.js';
+
+/** Bot token used in test configs; no real Discord ever sees it. */
+export const TEST_DISCORD_TOKEN = 'discord-token-abcdefghijklmnop';
+
+/** A valid config for tests: closed loopback ports for the backends unless `sections` says otherwise. */
+export function testConfig(sections: Record<string, unknown> = {}): Config {
+  return configSchema.parse({
+    webhook: { insecure: true },
+    prometheus: { url: 'http://127.0.0.1:9' },
+    loki: { url: 'http://127.0.0.1:9' },
+    discord: { token: TEST_DISCORD_TOKEN, applicationId: '123456789012345678', alertChannelId: '223456789012345678' },
+    ...sections,
+  });
+}
+
+/** What command handlers get: real clients for the config's backends, an in-memory store unless given, a silent logger. */
+export function testCommandDeps(config: Config, opts: { db?: Database; timeoutMs?: number; now?: () => Date } = {}): CommandDeps {
+  const timeoutMs = opts.timeoutMs ?? config.enrichment.timeout;
+  return {
+    config,
+    prometheus: createPrometheusClient({ url: config.prometheus.url, timeoutMs }),
+    loki: createLokiClient({ url: config.loki.url, timeoutMs }),
+    db: opts.db ?? openDatabase(':memory:'),
+    logger: createLogger({ level: 'silent' }, { write: () => undefined }),
+    now: opts.now ?? (() => new Date()),
+  };
+}
