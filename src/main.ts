@@ -9,13 +9,17 @@ import { interactionsRoute } from './discord/interactions.js';
 import { createRest } from './discord/rest.js';
 import { createVerifier } from './discord/verify.js';
 import { createLogger, type Logger } from './log.js';
+import { createMetrics, metricsRoute, readinessRoute, type Metrics } from './metrics.js';
 import { createPipelineWorker } from './pipeline/index.js';
 import { createLokiClient } from './queries/loki.js';
 import { createPrometheusClient } from './queries/prometheus.js';
+import { scheduledJobs } from './schedule/index.js';
+import { createScheduler, type Scheduler } from './schedule/scheduler.js';
 import { createHttpServer, listen, type Route } from './server.js';
 import { openDatabase, type Database } from './store/db.js';
 import { pendingNotificationCount } from './store/notifications.js';
 import { pendingCount } from './store/outbox.js';
+import { createWatchdog, type Watchdog } from './watchdog/index.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 /** A running Vigil: the HTTP server, the pipeline worker, the outbox drainer and the interaction transport. */
@@ -25,6 +29,12 @@ export interface Vigil {
   logger: Logger;
   /** The gateway connection (discord.mode gateway), connecting in the background. */
   gateway?: Gateway;
+  /** This instance's metrics registry (served on GET /metrics). */
+  metrics: Metrics;
+  /** The stack watchdog (watchdog.enabled); `check()` runs a round at once. */
+  watchdog?: Watchdog;
+  /** The scheduled jobs (digest, snapshots); `runNow(name)` runs one at once. */
+  scheduler: Scheduler;
   stop(): Promise<void>;
 }
 
@@ -52,9 +62,10 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   }
 
   const db = openDatabase(config.storage.path);
+  const metrics = createMetrics({ db, now: () => now().getTime() });
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout });
-  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl });
+  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics });
 
   const drainer = createDrainer({
     db,
@@ -65,6 +76,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     maxBackoffMs: config.delivery.maxBackoff,
     pollIntervalMs: config.delivery.pollInterval,
     secrets: configSecrets(config),
+    metrics,
   });
   const worker = createPipelineWorker({
     db,
@@ -73,8 +85,21 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     config,
     logger,
     now,
+    metrics,
     onDelivered: () => drainer.wake(),
   });
+
+  const scheduler = createScheduler({
+    jobs: scheduledJobs(config, { db, logger, clock: now, onEnqueued: () => drainer.wake() }),
+    db,
+    logger,
+    clock: now,
+    metrics,
+  });
+
+  const watchdog = config.watchdog.enabled
+    ? createWatchdog({ db, config, logger, now, metrics, onStored: () => worker.wake() })
+    : undefined;
 
   const health: Route = {
     method: 'GET',
@@ -84,7 +109,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       body: { status: 'ok', pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) },
     }),
   };
-  const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now });
+  const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics });
   const interactionRoutes: Route[] =
     config.discord.mode === 'http' && config.discord.publicKey
       ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, () => now().getTime()), router, rest, logger })]
@@ -92,7 +117,17 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const server: Server = createHttpServer({
     routes: [
       health,
-      ...webhookRoutes({ db, config: config.webhook, logger, now, onStored: () => worker.wake() }),
+      readinessRoute({ db, now: () => now().getTime() }),
+      metricsRoute(metrics),
+      ...webhookRoutes({
+        db,
+        config: config.webhook,
+        logger,
+        now,
+        onStored: () => worker.wake(),
+        metrics,
+        ...(watchdog?.intercept ? { intercept: watchdog.intercept } : {}),
+      }),
       ...interactionRoutes,
     ],
     bodyLimit: config.server.bodyLimit,
@@ -100,7 +135,9 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   });
   const port = await listen(server, config.server.host, config.server.port);
   worker.start();
+  watchdog?.start();
   drainer.start();
+  scheduler.start();
   // Gateway mode: connects in the background; an unreachable Discord never stops webhook intake.
   const gateway =
     config.discord.mode === 'gateway'
@@ -124,11 +161,16 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     port,
     db,
     logger,
+    metrics,
     ...(gateway ? { gateway } : {}),
+    ...(watchdog ? { watchdog } : {}),
+    scheduler,
     async stop() {
       if (stopped) return;
       stopped = true;
       await gateway?.stop();
+      await watchdog?.stop();
+      await scheduler.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -1,5 +1,5 @@
-/** Where a notification came from. */
-export type AlertSource = 'grafana' | 'alertmanager';
+/** Where a notification came from; `vigil` for Vigil's own alerts (the watchdog). */
+export type AlertSource = 'grafana' | 'alertmanager' | 'vigil';
 
 /** Firing or resolved, as both Grafana and Alertmanager say it. */
 export type AlertStatus = 'firing' | 'resolved';
@@ -40,4 +40,6 @@ export interface Notification {
   externalURL?: string;
   truncatedAlerts: number;
   alerts: Alert[];
+  /** Discord channel to post to instead of discord.alertChannelId (Vigil's own alerts: watchdog.channelId). */
+  channelId?: string;
 }

@@ -1,4 +1,5 @@
 import { scrubSecrets } from '../log.js';
+import type { CommandOutcome, Metrics } from '../metrics.js';
 import type {
   AutocompleteContext,
   ButtonHandler,
@@ -63,9 +64,18 @@ function guarded(ctx: CommandContext, ephemeral: boolean) {
 }
 
 /** Dispatches interactions to the static command and button lists; one router serves both transports. */
-export function createRouter(commands: readonly Command[], buttons: readonly ButtonHandler[], deps: CommandDeps) {
+export function createRouter(
+  commands: readonly Command[],
+  buttons: readonly ButtonHandler[],
+  deps: CommandDeps & { metrics?: Pick<Metrics, 'commands'> },
+) {
   const byName = new Map(commands.map((c) => [c.data.name, c]));
   const byAction = new Map(buttons.map((b) => [b.action, b]));
+  // Names outside the static lists are counted as "unknown": a label value per stale name would grow without bound.
+  const count = (command: string, outcome: CommandOutcome, by = 1) => deps.metrics?.commands.inc({ command, outcome }, by);
+  // Known names start at 0, so the first invocation shows in rate() and increase().
+  for (const name of byName.keys()) count(name, 'answered', 0);
+  for (const action of byAction.keys()) count(`button:${action}`, 'answered', 0);
   const secrets = [deps.config.discord.token, deps.config.webhook.token, deps.config.grafana?.token].filter(
     (s): s is string => !!s,
   );
@@ -77,11 +87,13 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
       const command = byName.get(raw.commandName);
       const log = deps.logger.child({ command: raw.commandName, subcommand: raw.subcommand, userId: raw.user.id });
       if (!command) {
+        count('unknown', 'unknown');
         log.warn('unknown command');
         await raw.reply({ content: `Unknown command \`/${raw.commandName}\`. Run \`vigil register-commands\` again?` }, { ephemeral: true });
         return;
       }
       if (!isAllowed(raw.user, raw.commandName, permissions)) {
+        count(raw.commandName, 'refused');
         log.warn('command refused: missing role');
         await raw.reply({ content: `⛔ You are not allowed to use \`/${raw.commandName}\`: it needs one of the roles set in \`commands.permissions\`.` }, { ephemeral: true });
         return;
@@ -90,12 +102,15 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
       const { ctx, done } = guarded(raw, ephemeral);
       try {
         await command.execute(ctx, deps);
+        count(raw.commandName, 'answered');
         log.info('command answered');
       } catch (err) {
         if (err instanceof OptionError) {
+          count(raw.commandName, 'option_error');
           log.info({ option: err.option }, 'command option rejected');
           await ctx.reply({ content: `⚠️ ${err.message}` }, { ephemeral: true });
         } else {
+          count(raw.commandName, 'failed');
           log.error({ err }, 'command failed');
           await ctx.reply({ content: `❌ /${raw.commandName} failed: ${describe(err, secrets)}` }, { ephemeral: true });
         }
@@ -134,19 +149,23 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
       const handler = parsed && byAction.get(parsed.action);
       const log = deps.logger.child({ button: parsed?.action, userId: ctx.user.id, messageId: ctx.message.id });
       if (!parsed || !handler) {
+        count('button:unknown', 'unknown');
         log.warn({ customId: ctx.customId.slice(0, 100) }, 'unknown button');
         await ctx.reply({ content: 'This button is not handled by this Vigil (an old message?).' }, { ephemeral: true });
         return;
       }
       if (!isAllowed(ctx.user, 'buttons', permissions) || !isAllowed(ctx.user, parsed.action, permissions)) {
+        count(`button:${parsed.action}`, 'refused');
         log.warn('button refused: missing role');
         await ctx.reply({ content: '⛔ You are not allowed to use this button: it needs one of the roles set in `commands.permissions`.' }, { ephemeral: true });
         return;
       }
       try {
         await handler.execute(ctx, parsed.ref, deps);
+        count(`button:${parsed.action}`, 'answered');
         log.info('button handled');
       } catch (err) {
+        count(`button:${parsed.action}`, 'failed');
         log.error({ err }, 'button failed');
         await ctx.followUp({ content: `❌ ${describe(err, secrets)}` }, { ephemeral: true }).catch(() => undefined);
       }

@@ -1,3 +1,4 @@
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -140,7 +141,8 @@ const deliverySchema = z
 /** A cron schedule (node-cron syntax, 5 or 6 fields) in a time zone. */
 const cronField = z
   .string({ error: 'expected a cron expression like "0 9 * * *"' })
-  .regex(/^\S+(\s+\S+){4,5}$/, 'expected a cron expression with 5 or 6 fields, like "0 9 * * *"');
+  .regex(/^\S+(\s+\S+){4,5}$/, 'expected a cron expression with 5 or 6 fields, like "0 9 * * *"')
+  .refine((expr) => validateCron(expr), { message: 'expected a valid cron expression (a field is out of range), like "0 9 * * *"' });
 const timeZone = z.string().refine(
   (tz) => {
     try {

@@ -1,6 +1,7 @@
 import type { REST } from 'discord.js';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
 import { get, markFailed, markRetry, markSent, nextDue, redactTokens, type OutboxRow } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
@@ -21,6 +22,8 @@ export interface DrainerOptions {
   batchSize?: number;
   /** Source of jitter, 0 <= x < 1. */
   random?: () => number;
+  /** Counts delivery attempts by outcome and reason when given. */
+  metrics?: Pick<Metrics, 'deliveries'>;
 }
 
 /** The outbox delivery loop. */
@@ -61,16 +64,17 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   /** One attempt at one item; false when it only has to wait (nothing counted). */
   async function deliver(row: OutboxRow): Promise<boolean> {
     const attempt = row.attempts + 1;
-    const fields = { outboxId: row.id, kind: row.kind, attempt };
+    const log = logger.child({ ...deliveryIds(row), kind: row.kind, attempt });
     try {
       const plan = planFor(row);
       if (plan.action === 'wait') return false;
-      if (plan.action === 'post' && plan.note) logger.warn(fields, plan.note);
-      const messageId = await execute(row, plan, fields);
-      markSent(db, row.id, messageId);
-      logger.info({ ...fields, messageId }, 'outbox item delivered');
+      if (plan.action === 'post' && plan.note) log.warn(plan.note);
+      const sent = await execute(row, plan, log);
+      markSent(db, row.id, sent.id);
+      opts.metrics?.deliveries.inc({ outcome: 'sent', reason: sent.reposted ? 'reposted' : 'ok' });
+      log.info({ messageId: sent.id }, 'outbox item delivered');
     } catch (err) {
-      recordFailure(row, attempt, err);
+      recordFailure(row, err, log);
     }
     return true;
   }
@@ -95,29 +99,38 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     };
   }
 
-  /** Runs the plan; an edit whose message was deleted in Discord is posted anew instead. */
-  async function execute(row: OutboxRow, plan: Exclude<Plan, { action: 'wait' }>, fields: object): Promise<string> {
-    if (plan.action === 'post') return (await postMessage(opts.rest, plan.channelId, plan.body, nonceFor(row))).id;
+  /**
+   * Runs the plan; an edit whose message was deleted in Discord is posted anew instead.
+   * `reposted`: an edit or reply went out as a new message (its target failed or is gone).
+   */
+  async function execute(row: OutboxRow, plan: Exclude<Plan, { action: 'wait' }>, log: Logger): Promise<{ id: string; reposted: boolean }> {
+    if (plan.action === 'post') {
+      const posted = await postMessage(opts.rest, plan.channelId, plan.body, nonceFor(row));
+      return { id: posted.id, reposted: plan.note !== undefined };
+    }
     try {
-      return (await editMessage(opts.rest, plan.channelId, plan.messageId, plan.body)).id;
+      return { id: (await editMessage(opts.rest, plan.channelId, plan.messageId, plan.body)).id, reposted: false };
     } catch (err) {
       if ((err as { code?: unknown }).code !== UNKNOWN_MESSAGE) throw err;
-      logger.warn({ ...fields, status: 404 }, 'message to edit no longer exists; posting the edit as a new message');
-      return (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row))).id;
+      log.warn({ status: 404 }, 'message to edit no longer exists; posting the edit as a new message');
+      return { id: (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row))).id, reposted: true };
     }
   }
 
-  function recordFailure(row: OutboxRow, attempt: number, err: unknown): void {
+  function recordFailure(row: OutboxRow, err: unknown, log: Logger): void {
+    const attempt = row.attempts + 1;
     const c = classifyDeliveryError(err);
     const error = clean(`${c.reason}: ${c.message}`);
-    const fields = { outboxId: row.id, kind: row.kind, attempt, reason: c.reason, status: c.status, error };
+    const fields = { reason: c.reason, status: c.status, error };
     if (c.retryable) {
       const delay = c.retryAfterMs !== undefined ? Math.max(1, c.retryAfterMs) : backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs, random);
       markRetry(db, row.id, error, now() + delay);
-      logger.warn({ ...fields, retryInMs: delay }, 'delivery failed; will retry');
+      opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
+      log.warn({ ...fields, retryInMs: delay }, 'delivery failed; will retry');
     } else {
       markFailed(db, row.id, error);
-      logger.error(fields, 'delivery failed; giving up');
+      opts.metrics?.deliveries.inc({ outcome: 'failed', reason: c.reason });
+      log.error(fields, 'delivery failed; giving up');
     }
   }
 
@@ -191,6 +204,12 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       else wokenEarly = true;
     },
   };
+}
+
+/** The ids a delivery's log lines carry: the outbox item's, and its incident's (order key `incident:<id>`). */
+export function deliveryIds(row: Pick<OutboxRow, 'id' | 'orderKey'>): { outboxId: number; incidentId?: number; orderKey?: string } {
+  const incident = /^incident:(\d+)$/.exec(row.orderKey);
+  return incident ? { outboxId: row.id, incidentId: Number(incident[1]) } : { outboxId: row.id, orderKey: row.orderKey };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type RESTPatchAPIChannelMessageJSONBody,
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
+import type { Metrics } from '../metrics.js';
 
 /** How the Discord REST client is set up. */
 export interface RestConfig {
@@ -19,6 +20,8 @@ export interface RestConfig {
    * thrown as a RateLimitError so the outbox stores the wait and the drainer stays stoppable.
    */
   maxRateLimitWaitMs?: number;
+  /** Counts Discord's 429 answers when given. */
+  metrics?: Pick<Metrics, 'discordRateLimits'>;
 }
 
 /** Longest nonce Discord accepts. */
@@ -36,7 +39,7 @@ const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'comp
 /** Creates the discord.js REST client for API v10. */
 export function createRest(cfg: RestConfig): REST {
   const maxWait = cfg.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
-  return new REST({
+  const rest = new REST({
     api: cfg.apiBaseUrl,
     version: '10',
     timeout: cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -47,6 +50,15 @@ export function createRest(cfg: RestConfig): REST {
     // 429s stay REST's job (bucket bookkeeping, waiting); only long waits come back to us.
     rejectOnRateLimit: (data: RateLimitData) => data.retryAfter > maxWait,
   }).setToken(cfg.token);
+  const metrics = cfg.metrics;
+  // Every 429 Discord answers, waited out or handed back to the outbox. Not the 'rateLimited'
+  // event: REST emits it only for waits it predicts from bucket headers, never for a 429 itself.
+  if (metrics) {
+    rest.on('response', (_request, response) => {
+      if (response.status === 429) metrics.discordRateLimits.inc();
+    });
+  }
+  return rest;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
+import type { Metrics } from '../metrics.js';
 import { errorLogs, targetUp } from '../queries/catalog.js';
 import { QueryError } from '../queries/http.js';
 import { newestFirst, type LokiClient } from '../queries/loki.js';
@@ -25,6 +26,8 @@ export interface EnrichDeps {
   loki: Pick<LokiClient, 'queryRange'>;
   config: Config['enrichment'];
   now: Date;
+  /** Times every query by backend when given. */
+  metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
 }
 
 /** Lines asked from Loki per alert; `count` is capped here. */
@@ -71,12 +74,16 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
 /**
  * Enriches up to config.maxAlerts alerts of a notification (firing ones first, then in the
  * sender's order), all in parallel; /api/v1/targets is fetched once for the whole group.
+ * Vigil's own notifications (source `vigil`) are not enriched.
  */
 export async function enrichNotification(notification: Notification, deps: EnrichDeps): Promise<EnrichedNotification> {
+  // Vigil's own alerts (the watchdog) carry nothing to query, and the backend they report may be the one that is down.
+  if (notification.source === 'vigil') return { notification, enrichments: {} };
   const chosen = [...notification.alerts]
     .sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'))
     .slice(0, deps.config.maxAlerts);
-  const shared: EnrichDeps = { ...deps, prometheus: sharingTargets(deps.prometheus) };
+  const timed = timedClients(deps);
+  const shared: EnrichDeps = { ...deps, ...timed, prometheus: sharingTargets(timed.prometheus) };
   const results = await Promise.all(chosen.map((alert) => enrichAlert(alert, shared)));
   return { notification, enrichments: Object.fromEntries(results.map((r) => [r.fingerprint, r])) };
 }
@@ -209,6 +216,23 @@ function noSelectorMessage(labelMap: Readonly<Record<string, string>>): string {
   const names = Object.keys(labelMap);
   const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? '…' : '');
   return `no label to select logs by (${shown})`;
+}
+
+/** The clients with each call's wall time observed by backend (calls that fail or time out too). */
+function timedClients(deps: EnrichDeps): Pick<EnrichDeps, 'prometheus' | 'loki'> {
+  const histogram = deps.metrics?.enrichmentQueryDuration;
+  if (!histogram) return { prometheus: deps.prometheus, loki: deps.loki };
+  const time = <T>(backend: BackendId, call: () => Promise<T>): Promise<T> => {
+    const end = histogram.startTimer({ backend });
+    return call().finally(() => end());
+  };
+  return {
+    prometheus: {
+      queryRange: (...args) => time('prometheus', () => deps.prometheus.queryRange(...args)),
+      targets: (...args) => time('prometheus', () => deps.prometheus.targets(...args)),
+    },
+    loki: { queryRange: (...args) => time('loki', () => deps.loki.queryRange(...args)) },
+  };
 }
 
 /** /api/v1/targets once per notification: every alert of a group asks for the same list. */

@@ -1,6 +1,7 @@
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Notification } from '../model.js';
 import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
@@ -21,8 +22,11 @@ export interface PipelineDeps {
   prometheus: PrometheusClient;
   loki: LokiClient;
   config: Pick<Config, 'enrichment' | 'discord' | 'grafana'>;
+  /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
   now: () => Date;
+  /** Times enrichment queries when given. */
+  metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
 }
 
 /** One delivery the outbox stage will enqueue. */
@@ -40,6 +44,8 @@ export interface PipelineContext {
   now: Date;
   latest?: Incident;
   decision?: Decision;
+  /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
+  incidentId?: number;
   enriched?: EnrichedNotification;
   deliveries: PlannedDelivery[];
 }
@@ -57,6 +63,9 @@ const dedupStage: Stage = {
     const n = ctx.notification;
     ctx.latest = latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey });
     ctx.decision = decide(ctx.latest, n, ctx.now);
+    if (ctx.decision.action === 'update' || ctx.decision.action === 'resolve') ctx.incidentId = ctx.decision.incidentId;
+    // A skipped resend belongs to the incident it repeats.
+    if (ctx.decision.action === 'skip' && ctx.latest) ctx.incidentId = ctx.latest.id;
     return ctx.decision.action === 'skip' ? 'stop' : undefined;
   },
 };
@@ -70,6 +79,7 @@ const enrichStage: Stage = {
       loki: deps.loki,
       config: deps.config.enrichment,
       now: ctx.now,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
   },
 };
@@ -79,8 +89,7 @@ const renderStage: Stage = {
   name: 'render',
   run(ctx, { db, logger, config }) {
     const decision = ctx.decision!;
-    const warn = (msg: string, details: Record<string, unknown>) =>
-      logger.warn({ notificationId: ctx.stored.id, ...details }, msg);
+    const warn = (msg: string, details: Record<string, unknown>) => logger.warn(details, msg);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
     const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification);
@@ -128,7 +137,8 @@ const outboxStage: Stage = {
   name: 'outbox',
   run(ctx, { db, config }) {
     const decision = ctx.decision!;
-    const channelId = config.discord.alertChannelId;
+    // Vigil's own alerts may go elsewhere (watchdog.channelId); everything else to the alert channel.
+    const channelId = ctx.notification.channelId ?? config.discord.alertChannelId;
     db.transaction(() => {
       let incidentId: number;
       let createId: number | undefined;
@@ -152,6 +162,7 @@ const outboxStage: Stage = {
       } else {
         return;
       }
+      ctx.incidentId = incidentId;
       for (const d of ctx.deliveries) {
         const id = enqueue(
           db,
@@ -160,7 +171,7 @@ const outboxStage: Stage = {
             kind: d.kind,
             channelId,
             // Only here is the incident id known (a new incident is created above): the buttons carry it.
-            body: d.buttons ? { ...d.body, components: alertButtons(incidentId, d.buttons) } : d.body,
+            body: d.buttons ? { ...d.body, components: alertButtons(incidentId, d.buttons, ctx.notification.source) } : d.body,
             ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
           },
           ctx.now.getTime(),
@@ -199,16 +210,21 @@ export async function processNotification(
   stages: readonly Stage[] = STAGES,
 ): Promise<Decision | undefined> {
   const ctx: PipelineContext = { stored, notification: stored.notification, now: deps.now(), deliveries: [] };
+  const base = deps.logger.child({ notificationId: stored.id });
+  let logger = base;
   for (const stage of stages) {
-    const outcome = await stage.run(ctx, deps);
+    const started = performance.now();
+    const outcome = await stage.run(ctx, { ...deps, logger });
+    // From the moment the incident is known, every line carries its id too.
+    if (ctx.incidentId !== undefined && logger === base) logger = base.child({ incidentId: ctx.incidentId });
+    logger.debug({ stage: stage.name, ms: Math.round((performance.now() - started) * 10) / 10, stopped: outcome === 'stop' }, 'pipeline stage done');
     if (outcome === 'stop') break;
   }
   if (ctx.decision?.action === 'skip') {
     finishNotification(deps.db, stored.id, { status: 'done', decision: ctx.decision.reason }, ctx.now);
   }
-  deps.logger.info(
+  logger.info(
     {
-      notificationId: stored.id,
       source: stored.notification.source,
       alerts: stored.notification.alerts.length,
       decision: ctx.decision?.reason,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getJson, getRaw, QueryError, serverErrorText, type Backend, type CallOptions } from './http.js';
+import { getJson, getRaw, QueryError, sendJson, serverErrorText, type Backend, type CallOptions } from './http.js';
 import { LABEL_NAME } from './promql.js';
 
 /** One sample: when and what. Values are numbers, including NaN and ±Infinity. */
@@ -85,6 +85,11 @@ export interface PrometheusClient {
   alerts(opts?: CallOptions): Promise<RuleAlert[]>;
   /** Values of one label (GET /api/v1/label/<name>/values); throws on an invalid label name. */
   labelValues(name: string, opts?: LabelValuesOptions, callOpts?: CallOptions): Promise<string[]>;
+  /**
+   * Creates a TSDB snapshot (POST /api/v1/admin/tsdb/snapshot; needs --web.enable-admin-api) and
+   * returns its name, the directory under `<data dir>/snapshots/`. Prometheus has no API to delete one.
+   */
+  snapshot(callOpts?: CallOptions): Promise<string>;
 }
 
 /** Parses Prometheus' sample value strings: "1.5", "NaN", "+Inf", "-Inf". */
@@ -238,6 +243,10 @@ export function createPrometheusClient(opts: { url: string; timeoutMs: number })
       };
       const schema = envelope(z.array(z.string()).nullish().transform((v) => v ?? []));
       return (await getJson(backend, `/api/v1/label/${name}/values`, params, schema, callOpts)).data;
+    },
+    async snapshot(callOpts) {
+      const schema = envelope(z.object({ name: z.string().min(1) }));
+      return (await sendJson(backend, 'POST', '/api/v1/admin/tsdb/snapshot', undefined, schema, callOpts)).data.name;
     },
   };
 }

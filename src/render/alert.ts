@@ -260,9 +260,12 @@ function isPartial(e: EnrichedNotification): boolean {
   return Object.values(e.enrichments).some((x) => x.failures.length > 0);
 }
 
+/** Senders as the footer names them; `vigil` is Vigil's own watchdog. */
+const SOURCE_NAMES: Record<Notification['source'], string> = { grafana: 'Grafana', alertmanager: 'Alertmanager', vigil: 'Vigil' };
+
 /** "Alertmanager → discord-bot", plus a partial-enrichment note. Footers show no markdown. */
 function footer(ctx: Ctx): string {
-  const source = ctx.n.source === 'grafana' ? 'Grafana' : 'Alertmanager';
+  const source = SOURCE_NAMES[ctx.n.source];
   const receiver = truncate(scrubText(oneLine(ctx.n.receiver)), RECEIVER_MAX);
   return `${source} → ${receiver}${isPartial(ctx.input.enriched) ? ' · ⚠️ partially enriched' : ''}`;
 }
@@ -399,7 +402,7 @@ function moreField(ctx: Ctx, hidden: Alert[]): APIEmbedField | undefined {
   const { n } = ctx;
   const count = hidden.length + n.truncatedAlerts;
   if (!count) return undefined;
-  const sender = n.source === 'grafana' ? 'Grafana' : 'Alertmanager';
+  const sender = SOURCE_NAMES[n.source];
   const note = n.truncatedAlerts ? `(${n.truncatedAlerts} not sent by ${sender}) ` : '';
   const parts = hidden.map((a) => show(oneLine(distinguishing(n, a) || a.fingerprint), LABEL_VALUE_MAX));
   const value = (note + truncate(parts.join(', '), MORE_MAX)).trim();

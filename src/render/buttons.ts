@@ -5,6 +5,7 @@ import {
   type APIButtonComponentWithCustomId,
   type APIComponentInMessageActionRow,
 } from 'discord-api-types/v10';
+import type { AlertSource } from '../model.js';
 
 /** Custom ids of Vigil's buttons: `vigil:<action>:<ref>`, well under Discord's 100 characters. */
 export const CUSTOM_ID_PREFIX = 'vigil';
@@ -34,15 +35,16 @@ function button(action: string, incidentId: number, label: string, emoji: string
  * The action row of an alert message. Firing: Silence 1h, Acknowledge, Logs. Resolved: Logs only
  * (silencing or acknowledging an alert that is over does nothing, but its logs still explain it).
  */
-export function alertButtons(incidentId: number, state: AlertButtonState): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+export function alertButtons(
+  incidentId: number,
+  state: AlertButtonState,
+  source: AlertSource = 'alertmanager',
+): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  const ack = button(ALERT_ACTIONS.ack, incidentId, 'Acknowledge', '👀', ButtonStyle.Primary);
+  // Vigil's own watchdog alerts: no Alertmanager silence reaches them and they have no logs to show.
+  if (source === 'vigil') return state === 'firing' ? [{ type: ComponentType.ActionRow, components: [ack] }] : [];
   const logs = button(ALERT_ACTIONS.logs, incidentId, 'Logs', '📜', ButtonStyle.Secondary);
   const components =
-    state === 'firing'
-      ? [
-          button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary),
-          button(ALERT_ACTIONS.ack, incidentId, 'Acknowledge', '👀', ButtonStyle.Primary),
-          logs,
-        ]
-      : [logs];
+    state === 'firing' ? [button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary), ack, logs] : [logs];
   return [{ type: ComponentType.ActionRow, components }];
 }

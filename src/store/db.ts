@@ -5,6 +5,8 @@ import { ACKS_SQL } from './acks.js';
 import { INCIDENTS_SQL } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
 import { OUTBOX_MIGRATION } from './outbox.js';
+import { HEARTBEATS_SQL } from '../watchdog/heartbeat.js';
+import { SCHEDULE_SQL } from '../schedule/store.js';
 
 /** An open better-sqlite3 connection. */
 export type Database = BetterSqlite3.Database;
@@ -24,6 +26,8 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, sql: NOTIFICATIONS_SQL },
   { version: 3, sql: INCIDENTS_SQL },
   { version: 4, sql: ACKS_SQL },
+  { version: 5, sql: HEARTBEATS_SQL },
+  { version: 6, sql: SCHEDULE_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

@@ -140,6 +140,30 @@ export function pendingCount(db: Database): number {
   return (stmt(db, `SELECT count(*) AS n FROM outbox WHERE status = 'pending'`).get() as { n: number }).n;
 }
 
+/** Creation time (epoch ms) of the oldest item still waiting for delivery; undefined when none waits. */
+export function oldestPendingCreatedAt(db: Database): number | undefined {
+  const row = stmt(db, `SELECT min(created_at) AS at FROM outbox WHERE status = 'pending'`).get() as { at: number | null };
+  return row.at ?? undefined;
+}
+
+/** Thrown inside the probe's transaction only to roll it back. */
+const PROBE_ROLLBACK = new Error('outbox probe rollback');
+
+/**
+ * Proves the outbox accepts an item: enqueues one under the write lock, in a transaction that is
+ * always rolled back (nothing stays, no id is used up for good). Throws whatever SQLite threw.
+ */
+export function probeEnqueue(db: Database): void {
+  try {
+    db.transaction(() => {
+      enqueue(db, { orderKey: 'readiness-probe', kind: 'create', channelId: '00000000000000000', body: {} }, 0);
+      throw PROBE_ROLLBACK;
+    }).immediate();
+  } catch (err) {
+    if (err !== PROBE_ROLLBACK) throw err;
+  }
+}
+
 /**
  * Removes anything shaped like a credential from a text: `Bot <token>` / `Bearer <token>`
  * values and Discord bot tokens (three dot-separated base64url parts).

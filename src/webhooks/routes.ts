@@ -1,5 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { Metrics, WebhookOutcome } from '../metrics.js';
+import type { Notification } from '../model.js';
 import type { Route, RouteRequest, RouteResponse } from '../server.js';
 import type { Database } from '../store/db.js';
 import { insertNotification } from '../store/notifications.js';
@@ -14,29 +16,53 @@ export interface WebhookRouteDeps {
   now: () => Date;
   /** Called after a new notification is stored, so the pipeline picks it up at once. */
   onStored: () => void;
+  /** Counts webhooks by source and outcome when given. */
+  metrics?: Pick<Metrics, 'webhooksReceived'>;
+  /** Takes alerts out before storage (the watchdog's heartbeats): what is left to store, and how many were dropped why. */
+  intercept?: (n: Notification, receivedAt: Date) => { keep?: Notification; dropped: number; reason?: string };
 }
 
 /** Authenticates, parses and durably stores one webhook; 202 only after the commit. */
 function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps): RouteResponse {
   const now = deps.now();
+  // Before the body is parsed, /webhooks (either source) does not know which sender it is.
+  const routeSource = route === 'any' ? 'unknown' : route;
+  const count = (source: string, outcome: WebhookOutcome) => deps.metrics?.webhooksReceived.inc({ source, outcome });
   const auth = checkWebhookAuth({ headers: req.headers, rawBody: req.body, now }, deps.config);
   if (!auth.ok) {
+    count(routeSource, 'unauthorized');
     deps.logger.warn({ path: req.path, reason: auth.reason }, 'webhook refused');
     return { status: 401, body: { error: auth.reason }, headers: { 'www-authenticate': 'Bearer realm="vigil"' } };
   }
   const parsed = parseWebhook(route, req.headers['content-type'], req.body, now);
   if (!parsed.ok) {
+    count(routeSource, 'invalid');
     deps.logger.warn({ path: req.path, status: parsed.status, error: parsed.error }, 'webhook rejected');
     return { status: parsed.status, body: { error: parsed.error } };
   }
-  const n = parsed.notification;
-  const stored = insertNotification(deps.db, n, now);
+  // The dead man's switch takes its heartbeats out here: stored, one would be posted on every resend.
+  const taken = deps.intercept?.(parsed.notification, now);
+  const dropped = taken?.dropped ? { dropped: { reason: taken.reason ?? 'intercepted', alerts: taken.dropped } } : {};
+  if (taken && !taken.keep) {
+    count(parsed.notification.source, 'accepted');
+    deps.logger.info({ source: parsed.notification.source, ...dropped }, 'webhook accepted, nothing left to store');
+    return { status: 202, body: { status: 'accepted', alerts: 0, ...dropped } };
+  }
+  const n = taken?.keep ?? parsed.notification;
+  let stored: ReturnType<typeof insertNotification>;
+  try {
+    stored = insertNotification(deps.db, n, now);
+  } catch (err) {
+    count(n.source, 'error');
+    throw err;
+  }
+  count(n.source, stored.duplicate ? 'duplicate' : 'accepted');
   deps.logger.info(
     { notificationId: stored.id, source: n.source, status: n.status, alerts: n.alerts.length, duplicate: stored.duplicate, auth: auth.method },
     stored.duplicate ? 'webhook duplicate acknowledged' : 'webhook stored',
   );
   if (!stored.duplicate) deps.onStored();
-  return { status: 202, body: { status: 'accepted', id: stored.id, duplicate: stored.duplicate, alerts: n.alerts.length } };
+  return { status: 202, body: { status: 'accepted', id: stored.id, duplicate: stored.duplicate, alerts: n.alerts.length, ...dropped } };
 }
 
 /** `POST /webhooks/grafana`, `POST /webhooks/alertmanager` and `POST /webhooks` (either, by version). */

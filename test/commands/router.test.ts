@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
+import { createMetrics } from '../../src/metrics.js';
 import { createRouter, customId, defaultEphemeral, isAllowed, parseCustomId } from '../../src/commands/router.js';
 import { OptionError, type ButtonHandler, type Command, type CommandDeps } from '../../src/commands/types.js';
 import { recordingAutocomplete, recordingCommand, recordingComponent, testUser } from '../support/contexts.js';
@@ -134,5 +135,46 @@ describe('createRouter', () => {
     const unknown = recordingComponent('vigil:nope:1', { user: testUser([ROLE]) });
     await router.handleComponent(unknown);
     expect(unknown.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
+  });
+});
+
+describe('command metrics', () => {
+  /** The vigil_commands_total value for one label set. */
+  async function counted(metrics: ReturnType<typeof createMetrics>, command: string, outcome: string): Promise<number | undefined> {
+    const metric = await metrics.commands.get();
+    return metric.values.find((v) => v.labels.command === command && v.labels.outcome === outcome)?.value;
+  }
+
+  it.each([
+    ['a command that answers', 'echo', { text: 'hi' }, '', 'answered'],
+    ['an invalid option', 'echo', { text: 'bad' }, '', 'option_error'],
+    ['a handler error', 'echo', { text: 'boom' }, '', 'failed'],
+    ['a user without the role', 'echo', { text: 'hi' }, `commands: { permissions: { echo: ["${ROLE}"] } }`, 'refused'],
+  ])('counts %s under its name as %s', async (_what, name, options, extra, outcome) => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const router = createRouter([echo], [], { ...deps(config(extra)), metrics });
+    expect(await counted(metrics, name, 'answered')).toBe(0);
+    await router.handleCommand(recordingCommand(name, options));
+    expect(await counted(metrics, name, outcome)).toBe(1);
+    if (outcome !== 'answered') expect(await counted(metrics, name, 'answered')).toBe(0);
+  });
+
+  it('counts a stale command name as "unknown" rather than under its own name', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const router = createRouter([echo], [], { ...deps(config()), metrics });
+    await router.handleCommand(recordingCommand('gone', {}));
+    expect(await counted(metrics, 'unknown', 'unknown')).toBe(1);
+    expect(await counted(metrics, 'gone', 'unknown')).toBeUndefined();
+  });
+
+  it('counts button presses as button:<action>', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const router = createRouter([], [press], { ...deps(config(`commands: { permissions: { buttons: ["${ROLE}"] } }`)), metrics });
+    await router.handleComponent(recordingComponent(customId('press', 7), { user: testUser([ROLE]) }));
+    await router.handleComponent(recordingComponent(customId('press', 7)));
+    await router.handleComponent(recordingComponent('vigil:nope:1', { user: testUser([ROLE]) }));
+    expect(await counted(metrics, 'button:press', 'answered')).toBe(1);
+    expect(await counted(metrics, 'button:press', 'refused')).toBe(1);
+    expect(await counted(metrics, 'button:unknown', 'unknown')).toBe(1);
   });
 });

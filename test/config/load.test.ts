@@ -130,3 +130,21 @@ describe('durations', () => {
     [90_061_000, '1d 1h'],
   ])('formats %d ms as %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });
+
+describe('schedules', () => {
+  it.each([
+    ['0 25 * * *', 'digest.schedule: expected a valid cron expression'],
+    ['every day', 'digest.schedule: expected a cron expression with 5 or 6 fields'],
+  ])('refuses the cron expression %j', (expr, expected) => {
+    expect(errorsOf(`${VALID}\ndigest: { schedule: "${expr}" }\n`).join('\n')).toContain(expected);
+  });
+
+  it('refuses an unknown time zone', () => {
+    expect(errorsOf(`${VALID}\ndigest: { timezone: Mars/Olympus }\n`).join('\n')).toContain('digest.timezone: expected an IANA time zone');
+  });
+
+  it('accepts a schedule in a time zone', () => {
+    const r = parseConfig(`${VALID}\ndigest: { schedule: "0 9 * * 1-5", timezone: Europe/Berlin }\n`, ENV);
+    expect(r.ok && r.config.digest).toMatchObject({ schedule: '0 9 * * 1-5', timezone: 'Europe/Berlin', enabled: true });
+  });
+});

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, createDrainer, nonceFor, type Drainer } from '../../src/discord/drain.js';
 import { createRest, postMessage } from '../../src/discord/rest.js';
 import { createLogger } from '../../src/log.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { enqueue, get, markFailed, pendingCount, type NewOutboxItem } from '../../src/store/outbox.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble, type ScriptedResponse } from '../support/discord-double.js';
@@ -18,7 +19,7 @@ let logLines: string[];
 let rest: REST;
 let drainer: Drainer;
 
-function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number } = {}): Drainer {
+function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number; metrics?: Metrics } = {}): Drainer {
   const logger = createLogger({ level: 'debug', secrets: [DOUBLE_TOKEN] }, { write: (line: string) => void logLines.push(line) });
   return createDrainer({
     db,
@@ -30,6 +31,7 @@ function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number } = {}): 
     pollIntervalMs: overrides.pollIntervalMs ?? 60_000,
     secrets: [DOUBLE_TOKEN],
     random: () => 0.5,
+    ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
   });
 }
 
@@ -337,5 +339,75 @@ describe('backoffDelay', () => {
     { attempt: 30, random: 0.999, expected: 59_970 },
   ])('attempt $attempt with random $random waits $expected ms (min 1s, max 60s)', ({ attempt, random, expected }) => {
     expect(backoffDelay(attempt, 1000, 60_000, () => random)).toBe(expected);
+  });
+});
+
+describe('delivery metrics and log ids', () => {
+  let metrics: Metrics;
+
+  beforeEach(() => {
+    metrics = createMetrics({ defaultMetrics: false });
+    rest = createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, timeoutMs: 2000, metrics });
+    drainer = makeDrainer({ metrics });
+  });
+
+  /** Non-zero vigil_deliveries_total values as "outcome/reason" -> count. */
+  async function deliveries(): Promise<Record<string, number>> {
+    const { values } = await metrics.deliveries.get();
+    return Object.fromEntries(values.filter((v) => v.value > 0).map((v) => [`${v.labels.outcome}/${v.labels.reason}`, v.value]));
+  }
+  const rateLimits = async () => (await metrics.discordRateLimits.get()).values[0]?.value;
+
+  it('counts a retried server error and the delivery that follows', async () => {
+    double.failNext([{ status: 500 }]);
+    add('create', { content: 'x' });
+    await drainUntilSettled();
+    expect(await deliveries()).toEqual({ 'retry/server': 1, 'sent/ok': 1 });
+  });
+
+  it('counts an item given up on under its reason', async () => {
+    double.failNext([{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }]);
+    add('create', { content: 'x' });
+    await drainUntilSettled(3);
+    expect(await deliveries()).toEqual({ 'failed/auth': 1 });
+  });
+
+  it('counts an edit posted anew because its message was deleted as reposted', async () => {
+    const create = add('create', { content: 'firing' });
+    await drainer.drainOnce();
+    double.messages.delete(get(db, create)!.messageId!);
+    add('edit', { content: 'resolved' }, create);
+    await drainer.drainOnce();
+    expect(await deliveries()).toEqual({ 'sent/ok': 1, 'sent/reposted': 1 });
+  });
+
+  it('counts a 429 that REST waits out', async () => {
+    double.failNext([{ status: 429, headers: { 'retry-after': '0.1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.1', 'x-ratelimit-scope': 'user' } }]);
+    add('create', { content: 'x' });
+    await drainer.drainOnce();
+    expect(await rateLimits()).toBe(1);
+    expect(await deliveries()).toEqual({ 'sent/ok': 1 });
+  });
+
+  it('counts a 429 too long to wait out, which goes back to the outbox (REST emits no rateLimited event for it)', async () => {
+    rest = createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, maxRateLimitWaitMs: 500, metrics });
+    drainer = makeDrainer({ metrics });
+    const events: unknown[] = [];
+    rest.on('rateLimited', (data) => events.push(data));
+    double.failNext([{ status: 429, body: { message: 'You are being rate limited.', retry_after: 42, global: false }, headers: { 'retry-after': '42' } }]);
+    add('create', { content: 'x' });
+    await drainer.drainOnce();
+    expect(await rateLimits()).toBe(1);
+    expect(events).toEqual([]);
+    expect(await deliveries()).toEqual({ 'retry/rateLimited': 1 });
+  });
+
+  it('puts the incident id from the order key on every line of a delivery', async () => {
+    double.failNext([{ status: 500 }]);
+    const id = enqueue(db, { orderKey: 'incident:42', kind: 'create', channelId: CHANNEL, body: { content: 'x' } }, clock);
+    await drainUntilSettled();
+    const lines = logs().filter((l) => l.outboxId === id);
+    expect(lines.map((l) => l.msg)).toEqual(['delivery failed; will retry', 'outbox item delivered']);
+    expect(lines.every((l) => l.incidentId === 42)).toBe(true);
   });
 });

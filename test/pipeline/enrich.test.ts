@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { Alert, Notification } from '../../src/model.js';
 import {
   enrichAlert,
@@ -361,6 +362,28 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
       expect(e.failures).toEqual([]);
       expect(e.target?.health).toBe('up');
     }
+  });
+
+  it('times every enrichment query by backend, the shared targets list once', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const now = new Date(Date.now() - 3_000);
+    const notification: Notification = {
+      source: 'alertmanager',
+      receiver: 'vigil',
+      status: 'firing',
+      groupKey: '{}:{alertname="HighCPU"}',
+      groupLabels: { alertname: 'HighCPU' },
+      commonLabels: { alertname: 'HighCPU' },
+      commonAnnotations: {},
+      truncatedAlerts: 0,
+      alerts: [cpuAlert(now, { fingerprint: 'firing-1' }), cpuAlert(now, { fingerprint: 'firing-2' })],
+    };
+    await enrichNotification(notification, { ...deps({ now }), metrics });
+    const { values } = await metrics.enrichmentQueryDuration.get();
+    const count = (backend: string) => values.find((v) => v.metricName?.endsWith('_count') && v.labels.backend === backend)?.value;
+    // Per alert: its expression and its `up` history; /api/v1/targets once for the group.
+    expect(count('prometheus')).toBe(5);
+    expect(count('loki')).toBe(2);
   });
 });
 

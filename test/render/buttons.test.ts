@@ -111,3 +111,12 @@ describe('the acknowledgement on an alert message', () => {
     expect(withAcknowledgement([], ACK, recorder().warn)).toEqual([]);
   });
 });
+
+describe('alertButtons for Vigil watchdog alerts', () => {
+  it('offers only Acknowledge while firing, and nothing once resolved', () => {
+    const firing = alertButtons(9, 'firing', 'vigil');
+    expect(firing).toHaveLength(1);
+    expect(firing[0]!.components.map((c) => ('custom_id' in c ? c.custom_id : ''))).toEqual(['vigil:ack:9']);
+    expect(alertButtons(9, 'resolved', 'vigil')).toEqual([]);
+  });
+});

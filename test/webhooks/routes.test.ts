@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -370,6 +371,55 @@ describe('webhook routes over HTTP', () => {
     for (const secret of [TOKEN, WRONG_TOKEN, DOUBLE_TOKEN, ...attempts.map((a) => a.split(' ')[1]!)]) {
       expect(log).not.toContain(secret);
     }
+  });
+});
+
+describe('webhook metrics', () => {
+  let r: Running | undefined;
+
+  afterEach(async () => {
+    await stopTestVigil(r);
+    r = undefined;
+  });
+
+  /** Non-zero vigil_webhooks_received_total values as "source/outcome" -> count. */
+  async function counted(vigil: Vigil): Promise<Record<string, number>> {
+    const { values } = await vigil.metrics.webhooksReceived.get();
+    return Object.fromEntries(values.filter((v) => v.value > 0).map((v) => [`${v.labels.source}/${v.labels.outcome}`, v.value]));
+  }
+
+  it.each([
+    ['an accepted Grafana webhook', '/webhooks/grafana', 'grafana-firing.json', bearer(TOKEN), 1, { 'grafana/accepted': 1 }],
+    ['a resend, as a duplicate', '/webhooks/alertmanager', 'alertmanager-firing.json', bearer(TOKEN), 2, { 'alertmanager/accepted': 1, 'alertmanager/duplicate': 1 }],
+    ['a body on /webhooks under the source it turns out to be', '/webhooks', 'alertmanager-firing.json', bearer(TOKEN), 1, { 'alertmanager/accepted': 1 }],
+    ['a wrong token on a source route', '/webhooks/grafana', 'grafana-firing.json', bearer(WRONG_TOKEN), 1, { 'grafana/unauthorized': 1 }],
+    ['a wrong token on /webhooks as unknown', '/webhooks', 'grafana-firing.json', bearer(WRONG_TOKEN), 1, { 'unknown/unauthorized': 1 }],
+  ])('counts %s', async (_name, path, fixture, authorization, times, expected) => {
+    r = await startTestVigil();
+    for (let i = 0; i < times; i++) await post(`${r.url}${path}`, fixtureBytes(fixture), { authorization });
+    expect(await counted(r.vigil)).toEqual(expected);
+  });
+
+  it('counts a body that fails validation as invalid', async () => {
+    r = await startTestVigil();
+    const res = await post(`${r.url}/webhooks/alertmanager`, '{"version":"4","alerts":"none"}');
+    expect(res.status).toBe(422);
+    expect(await counted(r.vigil)).toEqual({ 'alertmanager/invalid': 1 });
+  });
+
+  it('counts a webhook the store could not take as error', async () => {
+    r = await startTestVigil();
+    // A second connection holds the write lock longer than the store's busy timeout is set to wait here.
+    r.vigil.db.pragma('busy_timeout = 50');
+    const other = new BetterSqlite3(join(r.dir, 'vigil.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      expect((await post(`${r.url}/webhooks/grafana`, fixtureBytes('grafana-firing.json'))).status).toBe(500);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(await counted(r.vigil)).toEqual({ 'grafana/error': 1 });
   });
 });
 

@@ -1,0 +1,213 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Route } from './server.js';
+import type { Database } from './store/db.js';
+import { oldestPendingCreatedAt, pendingCount, probeEnqueue } from './store/outbox.js';
+
+/** How a webhook request ended (`vigil_webhooks_received_total{outcome}`). */
+export type WebhookOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'invalid' | 'error';
+/** How one delivery attempt ended (`vigil_deliveries_total{outcome}`). */
+export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
+/** How a slash command or button press ended (`vigil_commands_total{outcome}`). */
+export type CommandOutcome = 'answered' | 'option_error' | 'failed' | 'refused' | 'unknown';
+
+/** Webhook sources as counted: the route's source, or `unknown` on /webhooks before the body says which. */
+export const WEBHOOK_SOURCES = ['grafana', 'alertmanager', 'unknown'] as const;
+const WEBHOOK_OUTCOMES: readonly WebhookOutcome[] = ['accepted', 'duplicate', 'unauthorized', 'invalid', 'error'];
+/** Failure reasons of classifyDeliveryError (src/discord/classify.ts), pre-set to 0 with the outcomes. */
+const DELIVERY_FAILURE_REASONS = ['rateLimited', 'auth', 'client', 'server', 'timeout', 'network'] as const;
+/** Seconds; enrichment.timeout defaults to 5 s and is capped at 120 s. */
+const QUERY_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
+
+/** Vigil's own metrics, on a registry of their own (never prom-client's global one). */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Webhook requests by source and outcome. */
+  readonly webhooksReceived: Counter<'source' | 'outcome'>;
+  /** Outbox delivery attempts by outcome (sent, retry, failed) and reason. */
+  readonly deliveries: Counter<'outcome' | 'reason'>;
+  /** Enrichment queries' wall time by backend (prometheus, loki). */
+  readonly enrichmentQueryDuration: Histogram<'backend'>;
+  /** Slash commands and button presses by name and outcome. */
+  readonly commands: Counter<'command' | 'outcome'>;
+  /** 429 answers from Discord's REST API. */
+  readonly discordRateLimits: Counter;
+  /** 1 when the watchdog last found a component up, 0 when down. */
+  readonly watchdogComponentUp: Gauge<'component'>;
+  /** Scheduled job runs by job and outcome. */
+  readonly scheduledJobRuns: Counter<'job' | 'outcome'>;
+}
+
+/** What createMetrics reads at scrape time. */
+export interface MetricsOptions {
+  /** The store whose outbox depth and oldest age are reported; without it those two gauges are absent. */
+  db?: Database;
+  /** Epoch ms; default Date.now. */
+  now?: () => number;
+  /** prom-client's Node runtime metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Creates a registry with Vigil's metrics (label sets known in advance start at 0) and Node's runtime metrics. */
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const metrics: Metrics = {
+    registry,
+    webhooksReceived: new Counter({
+      name: 'vigil_webhooks_received_total',
+      help: 'Webhook requests by source (grafana, alertmanager, unknown) and outcome (accepted, duplicate, unauthorized, invalid, error).',
+      labelNames: ['source', 'outcome'],
+      registers,
+    }),
+    deliveries: new Counter({
+      name: 'vigil_deliveries_total',
+      help: 'Outbox delivery attempts by outcome (sent, retry, failed) and reason (ok, reposted, or the failure class).',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    }),
+    enrichmentQueryDuration: new Histogram({
+      name: 'vigil_enrichment_query_duration_seconds',
+      help: 'Wall time of enrichment queries by backend (prometheus, loki), failed and timed-out ones included.',
+      labelNames: ['backend'],
+      buckets: QUERY_DURATION_BUCKETS,
+      registers,
+    }),
+    commands: new Counter({
+      name: 'vigil_commands_total',
+      help: 'Slash commands and button presses (command="button:<action>") by outcome (answered, option_error, failed, refused, unknown).',
+      labelNames: ['command', 'outcome'],
+      registers,
+    }),
+    discordRateLimits: new Counter({
+      name: 'vigil_discord_rate_limits_total',
+      help: '429 (rate limited) answers from the Discord REST API.',
+      registers,
+    }),
+    watchdogComponentUp: new Gauge({
+      name: 'vigil_watchdog_component_up',
+      help: 'Whether the watchdog last found a monitoring component up (1) or down (0).',
+      labelNames: ['component'],
+      registers,
+    }),
+    scheduledJobRuns: new Counter({
+      name: 'vigil_scheduled_job_runs_total',
+      help: 'Scheduled job runs by job and outcome.',
+      labelNames: ['job', 'outcome'],
+      registers,
+    }),
+  };
+  presetZeros(metrics);
+  if (opts.db) registerOutboxGauges(registry, opts.db, opts.now ?? Date.now);
+  return metrics;
+}
+
+/** Known label sets start at 0, so rate() and increase() see the first event rather than a new series. */
+function presetZeros(m: Metrics): void {
+  for (const source of WEBHOOK_SOURCES) for (const outcome of WEBHOOK_OUTCOMES) m.webhooksReceived.inc({ source, outcome }, 0);
+  m.deliveries.inc({ outcome: 'sent', reason: 'ok' }, 0);
+  m.deliveries.inc({ outcome: 'sent', reason: 'reposted' }, 0);
+  for (const reason of DELIVERY_FAILURE_REASONS) {
+    m.deliveries.inc({ outcome: 'retry', reason }, 0);
+    m.deliveries.inc({ outcome: 'failed', reason }, 0);
+  }
+}
+
+/** Outbox depth and oldest age, read from the store on every scrape; NaN when the store cannot be read. */
+function registerOutboxGauges(registry: Registry, db: Database, now: () => number): void {
+  new Gauge({
+    name: 'vigil_outbox_depth',
+    help: 'Outbox items waiting for delivery (due or backing off).',
+    registers: [registry],
+    collect() {
+      this.set(readStore(db, () => pendingCount(db)));
+    },
+  });
+  new Gauge({
+    name: 'vigil_outbox_oldest_age_seconds',
+    help: 'Age of the oldest outbox item waiting for delivery; 0 when none waits.',
+    registers: [registry],
+    collect() {
+      this.set(readStore(db, () => outboxOldestAgeSeconds(db, now())));
+    },
+  });
+}
+
+/** Seconds since the oldest pending outbox item was enqueued; 0 when none is pending. */
+export function outboxOldestAgeSeconds(db: Database, nowMs: number): number {
+  const oldest = oldestPendingCreatedAt(db);
+  return oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000);
+}
+
+/** A store reading for a gauge; a closed or broken store must not fail the whole scrape. */
+function readStore(db: Database, read: () => number): number {
+  if (!db.open) return Number.NaN;
+  try {
+    return read();
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** `GET /metrics`: the registry in Prometheus' text format. */
+export function metricsRoute(metrics: Pick<Metrics, 'registry'>): Route {
+  return {
+    method: 'GET',
+    path: '/metrics',
+    handle: async () => ({
+      status: 200,
+      body: await metrics.registry.metrics(),
+      headers: { 'content-type': metrics.registry.contentType },
+    }),
+  };
+}
+
+/** Whether the store takes writes, and SQLite's own words when it does not. */
+export type StoreCheck = { ok: true } | { ok: false; reason: string };
+
+/** How long the readiness probe waits for the write lock before calling the store not writable. */
+export const READY_LOCK_WAIT_MS = 250;
+
+/**
+ * Proves the store takes writes: an outbox item is enqueued under the write lock in a transaction
+ * that is always rolled back. Catches a closed connection, a read-only database and a lock held
+ * elsewhere (waiting at most `lockWaitMs`, not the store's usual busy timeout).
+ */
+export function checkStoreWritable(db: Database, lockWaitMs = READY_LOCK_WAIT_MS): StoreCheck {
+  if (!db.open) return { ok: false, reason: 'store not writable: the database connection is closed' };
+  const previous = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${Math.max(0, Math.round(lockWaitMs))}`);
+  try {
+    probeEnqueue(db);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `store not writable: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    db.pragma(`busy_timeout = ${previous}`);
+  }
+}
+
+/**
+ * `GET /readyz`: 200 when the store takes writes, 503 with `{ status, reason }` otherwise. Discord
+ * is not probed: while it is unreachable the outbox still accepts and holds every message, which
+ * is what "Discord reachable or the outbox accepting" asks.
+ */
+export function readinessRoute(deps: { db: Database; now?: () => number; lockWaitMs?: number }): Route {
+  const now = deps.now ?? Date.now;
+  return {
+    method: 'GET',
+    path: '/readyz',
+    handle: () => {
+      const store = checkStoreWritable(deps.db, deps.lockWaitMs);
+      if (!store.ok) return { status: 503, body: { status: 'not ready', reason: store.reason } };
+      return {
+        status: 200,
+        body: {
+          status: 'ready',
+          store: 'writable',
+          outbox: { pending: pendingCount(deps.db), oldestAgeSeconds: outboxOldestAgeSeconds(deps.db, now()) },
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import type { Database } from 'better-sqlite3';
+import type { IncidentAlertState } from './incidents.js';
+
+// Read-only figures over the store for the daily digest: what fired and resolved in a window,
+// the noisiest rules, mean time to acknowledge and to resolve, and how intake and delivery went.
+
+/** A time window [from, to], both ends included. */
+export interface Window {
+  from: Date;
+  to: Date;
+}
+
+/** One rule and how many of its alerts fired in the window. */
+export interface RuleCount {
+  alertname: string;
+  count: number;
+}
+
+/** A mean duration over some incidents. */
+export interface MeanDuration {
+  /** Incidents the mean is over. */
+  count: number;
+  /** Undefined when count is 0. */
+  meanMs?: number;
+}
+
+/** What happened to alerts and incidents in a window. */
+export interface IncidentStats {
+  /** Alerts (fingerprint + start) that started firing in the window. */
+  alertsFired: number;
+  /** Alerts that ended in the window. */
+  alertsResolved: number;
+  /** Alerts firing now, in incidents still open. */
+  alertsFiring: number;
+  /** Incidents opened in the window. */
+  incidentsOpened: number;
+  /** Incidents open now. */
+  incidentsOpen: number;
+  /** Rules by alerts fired in the window, most first (ties by name), at most `limit`. */
+  noisiest: RuleCount[];
+  /** Incidents acknowledged in the window: ack time minus incident start. */
+  timeToAck: MeanDuration;
+  /** Incidents resolved in the window: resolution minus incident start. */
+  timeToResolve: MeanDuration;
+}
+
+/** Webhooks taken in and Discord messages delivered in a window. */
+export interface DeliveryStats {
+  webhooksReceived: number;
+  /** Outbox items created in the window, by where they stand now. */
+  sent: number;
+  failed: number;
+  pending: number;
+}
+
+interface IncidentRow {
+  status: 'firing' | 'resolved';
+  alerts: string;
+  started_at: number;
+  resolved_at: number | null;
+  created_at: number;
+  acked_at: number | null;
+}
+
+const inWindow = (ms: number, w: Window) => ms >= w.from.getTime() && ms <= w.to.getTime();
+
+function mean(durations: readonly number[]): MeanDuration {
+  if (durations.length === 0) return { count: 0 };
+  // A start reported after the ack or the end (sender clock skew) counts as zero, not negative.
+  const total = durations.reduce((sum, d) => sum + Math.max(0, d), 0);
+  return { count: durations.length, meanMs: total / durations.length };
+}
+
+function alertname(state: IncidentAlertState): string {
+  return state.labels?.['alertname'] ?? '(no alertname)';
+}
+
+/** Incident and alert figures for `w`; `limit` caps the noisiest rules list. */
+export function incidentStats(db: Database, w: Window, limit = 5): IncidentStats {
+  // Any incident the window saw changed has updated_at in it; open ones count towards "firing now".
+  const rows = db
+    .prepare(
+      `SELECT i.status, i.alerts, i.started_at, i.resolved_at, i.created_at, a.acked_at
+         FROM incidents i LEFT JOIN incident_acks a ON a.incident_id = i.id
+        WHERE i.updated_at >= ? OR i.status = 'firing' OR a.acked_at >= ?`,
+    )
+    .all(w.from.getTime(), w.from.getTime()) as IncidentRow[];
+  const stats: IncidentStats = {
+    alertsFired: 0,
+    alertsResolved: 0,
+    alertsFiring: 0,
+    incidentsOpened: 0,
+    incidentsOpen: 0,
+    noisiest: [],
+    timeToAck: { count: 0 },
+    timeToResolve: { count: 0 },
+  };
+  const byRule = new Map<string, number>();
+  const ackTimes: number[] = [];
+  const resolveTimes: number[] = [];
+  for (const row of rows) {
+    const alerts = Object.values(JSON.parse(row.alerts) as Record<string, IncidentAlertState>);
+    if (inWindow(row.created_at, w)) stats.incidentsOpened++;
+    if (row.status === 'firing') stats.incidentsOpen++;
+    for (const a of alerts) {
+      if (inWindow(Date.parse(a.startsAt), w)) {
+        stats.alertsFired++;
+        byRule.set(alertname(a), (byRule.get(alertname(a)) ?? 0) + 1);
+      }
+      if (a.status === 'resolved' && a.endsAt && inWindow(Date.parse(a.endsAt), w)) stats.alertsResolved++;
+      if (row.status === 'firing' && a.status === 'firing') stats.alertsFiring++;
+    }
+    if (row.acked_at !== null && inWindow(row.acked_at, w)) ackTimes.push(row.acked_at - row.started_at);
+    if (row.resolved_at !== null && inWindow(row.resolved_at, w)) resolveTimes.push(row.resolved_at - row.started_at);
+  }
+  stats.noisiest = [...byRule]
+    .map(([name, count]) => ({ alertname: name, count }))
+    .sort((a, b) => b.count - a.count || a.alertname.localeCompare(b.alertname))
+    .slice(0, limit);
+  stats.timeToAck = mean(ackTimes);
+  stats.timeToResolve = mean(resolveTimes);
+  return stats;
+}
+
+/** Webhook intake and Discord delivery figures for `w`. */
+export function deliveryStats(db: Database, w: Window): DeliveryStats {
+  const [from, to] = [w.from.getTime(), w.to.getTime()];
+  const received = db.prepare(`SELECT count(*) AS n FROM notifications WHERE received_at >= ? AND received_at <= ?`).get(from, to) as {
+    n: number;
+  };
+  const byStatus = db
+    .prepare(`SELECT status, count(*) AS n FROM outbox WHERE created_at >= ? AND created_at <= ? GROUP BY status`)
+    .all(from, to) as Array<{ status: 'pending' | 'sent' | 'failed'; n: number }>;
+  const n = (status: string) => byStatus.find((r) => r.status === status)?.n ?? 0;
+  return { webhooksReceived: received.n, sent: n('sent'), failed: n('failed'), pending: n('pending') };
+}

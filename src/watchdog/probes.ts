@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
+import { createAlertmanagerClient } from '../queries/alertmanager.js';
+import { getJson, QueryError, type Backend } from '../queries/http.js';
+import { createLokiClient } from '../queries/loki.js';
+import { createPrometheusClient, envelope, labelsSchema, readiness, type PrometheusClient, type Readiness } from '../queries/prometheus.js';
+import type { CheckResult, ComponentId } from './state.js';
+
+/** One check the watchdog runs every interval. */
+export interface Probe {
+  component: ComponentId;
+  /** Checked only when this component's own check passed this round; otherwise `unknown`. */
+  dependsOn?: ComponentId;
+  run(now: Date): Promise<CheckResult>;
+}
+
+/** One active scrape target, as far as "is Prometheus scraping" needs it. */
+export interface TargetScrape {
+  job: string;
+  instance: string;
+  health: string;
+  lastScrape?: Date;
+  /** The target's scrape interval; Prometheus' default (1m) when it does not say. */
+  intervalMs: number;
+  lastError?: string;
+}
+
+/** A target counts as scraped when its last successful scrape is younger than this many intervals. */
+export const STALE_INTERVALS = 3;
+/** Prometheus' default scrape interval, for targets whose interval the API does not give. */
+const DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
+/** Targets named in a "not scraping" error. */
+const TARGETS_NAMED = 3;
+const ERROR_MAX = 120;
+
+/** A readiness answer as a check result. */
+export function fromReadiness(r: Readiness): CheckResult {
+  return r.ready ? { status: 'ok' } : { status: 'fail', error: r.message };
+}
+
+/**
+ * Whether Prometheus is scraping: at least one active target is up with a last scrape younger than
+ * STALE_INTERVALS of its interval, measured on Prometheus' own clock (a skewed Vigil clock cannot
+ * raise a false alarm). No active target at all is a failure too.
+ */
+export function evaluateScraping(targets: readonly TargetScrape[], prometheusNow: Date): CheckResult {
+  if (targets.length === 0) return { status: 'fail', error: 'Prometheus has no active scrape targets' };
+  const fresh = (t: TargetScrape) =>
+    t.health === 'up' && t.lastScrape !== undefined && prometheusNow.getTime() - t.lastScrape.getTime() <= STALE_INTERVALS * t.intervalMs;
+  if (targets.some(fresh)) return { status: 'ok' };
+  const named = targets.slice(0, TARGETS_NAMED).map((t) => `${t.job}/${t.instance} ${describeTarget(t, prometheusNow)}`);
+  const more = targets.length > TARGETS_NAMED ? `; +${targets.length - TARGETS_NAMED} more` : '';
+  const count = targets.length === 1 ? 'the only target' : `none of ${targets.length} targets`;
+  return { status: 'fail', error: `Prometheus is not scraping: ${count} scraped successfully: ${named.join('; ')}${more}` };
+}
+
+function describeTarget(t: TargetScrape, now: Date): string {
+  if (t.health === 'down') return `down${t.lastError ? ` (${t.lastError.slice(0, ERROR_MAX)})` : ''}`;
+  if (!t.lastScrape) return 'never scraped';
+  return `last scraped ${formatDuration(now.getTime() - t.lastScrape.getTime())} ago`;
+}
+
+/**
+ * The dead man's switch: ok while the last heartbeat (or, before the first one, Vigil's start) is
+ * at most `maxSilenceMs` old.
+ */
+export function evaluateHeartbeat(input: {
+  alertname: string;
+  lastSeen?: Date;
+  startedAt: Date;
+  now: Date;
+  maxSilenceMs: number;
+}): CheckResult {
+  const reference = input.lastSeen ?? input.startedAt;
+  const silence = input.now.getTime() - reference.getTime();
+  if (silence <= input.maxSilenceMs) return { status: 'ok' };
+  const error = input.lastSeen
+    ? `no ${input.alertname} heartbeat for ${formatDuration(silence)}`
+    : `no ${input.alertname} heartbeat since Vigil started ${formatDuration(silence)} ago`;
+  return { status: 'fail', error };
+}
+
+const NEVER = /^0001-01-01T/;
+
+const scrapeTargetsSchema = envelope(
+  z.object({
+    activeTargets: z
+      .array(
+        z.object({
+          labels: labelsSchema,
+          health: z.string(),
+          lastError: z.string().default(''),
+          lastScrape: z.string().optional(),
+          scrapeInterval: z.string().optional(),
+        }),
+      )
+      .nullish()
+      .transform((v) => v ?? []),
+  }),
+);
+
+/** Active targets with their scrape intervals (GET /api/v1/targets?state=active). */
+export async function fetchTargetScrapes(backend: Backend, timeoutMs: number): Promise<TargetScrape[]> {
+  const res = await getJson(backend, '/api/v1/targets', { state: 'active' }, scrapeTargetsSchema, { timeoutMs });
+  return res.data.activeTargets.map((t) => {
+    const at = t.lastScrape && !NEVER.test(t.lastScrape) ? Date.parse(t.lastScrape) : NaN;
+    return {
+      job: t.labels.job ?? '?',
+      instance: t.labels.instance ?? '?',
+      health: t.health,
+      ...(Number.isNaN(at) ? {} : { lastScrape: new Date(at) }),
+      intervalMs: (t.scrapeInterval && parseDuration(t.scrapeInterval)) || DEFAULT_SCRAPE_INTERVAL_MS,
+      ...(t.lastError ? { lastError: t.lastError } : {}),
+    };
+  });
+}
+
+/** Prometheus' own clock (`time()`); Vigil's when the answer is not a scalar. */
+async function prometheusTime(client: Pick<PrometheusClient, 'query'>, timeoutMs: number, fallback: Date): Promise<Date> {
+  const res = await client.query('time()', undefined, { timeoutMs });
+  return res.resultType === 'scalar' && Number.isFinite(res.result.value) ? new Date(res.result.value * 1000) : fallback;
+}
+
+/** How long one check may take: half the interval, between 1 s and 10 s. */
+export function probeTimeoutMs(intervalMs: number): number {
+  return Math.min(10_000, Math.max(1000, Math.floor(intervalMs / 2)));
+}
+
+/** The readiness and scraping probes for every configured backend (the heartbeat is the watchdog's own). */
+export function configProbes(config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'grafana' | 'alertmanager'>): Probe[] {
+  const timeoutMs = probeTimeoutMs(config.watchdog.interval);
+  const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs });
+  const loki = createLokiClient({ url: config.loki.url, timeoutMs });
+  const probes: Probe[] = [
+    { component: 'prometheus', run: async () => fromReadiness(await prometheus.ready({ timeoutMs })) },
+    {
+      component: 'prometheus-targets',
+      dependsOn: 'prometheus',
+      run: (now) => scrapingProbe(prometheus, { name: 'Prometheus', url: config.prometheus.url, timeoutMs }, now),
+    },
+    { component: 'loki', run: async () => fromReadiness(await loki.ready({ timeoutMs })) },
+  ];
+  const grafana = config.grafana;
+  if (grafana) {
+    const backend: Backend = { name: 'Grafana', url: grafana.url, timeoutMs };
+    probes.push({ component: 'grafana', run: async () => fromReadiness(await readiness(backend, '/api/health', { timeoutMs })) });
+  }
+  if (config.alertmanager) {
+    const am = createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs });
+    probes.push({ component: 'alertmanager', run: async () => fromReadiness(await am.ready({ timeoutMs })) });
+  }
+  return probes;
+}
+
+async function scrapingProbe(client: Pick<PrometheusClient, 'query'>, backend: Backend, now: Date): Promise<CheckResult> {
+  try {
+    const [targets, at] = await Promise.all([
+      fetchTargetScrapes(backend, backend.timeoutMs),
+      prometheusTime(client, backend.timeoutMs, now),
+    ]);
+    return evaluateScraping(targets, at);
+  } catch (err) {
+    if (err instanceof QueryError) return { status: 'fail', error: err.message };
+    throw err;
+  }
+}

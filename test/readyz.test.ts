@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config/load.js';
+import { createLogger } from '../src/log.js';
+import { startVigil, type Vigil } from '../src/main.js';
+import { checkStoreWritable } from '../src/metrics.js';
+import { openDatabase, type Database } from '../src/store/db.js';
+import { enqueue, pendingCount } from '../src/store/outbox.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { freePort } from './support/ports.js';
+
+const CHANNEL = '223456789012345678';
+
+describe('checkStoreWritable', () => {
+  let dir: string;
+  let db: Database;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-readyz-'));
+    db = openDatabase(join(dir, 'vigil.db'));
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds a working store writable and leaves no trace of its probe', () => {
+    const before = enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} });
+    expect(checkStoreWritable(db)).toEqual({ ok: true });
+    expect(pendingCount(db)).toBe(1);
+    // The probe's insert was rolled back: the next id follows the last real one.
+    expect(enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} })).toBe(before + 1);
+  });
+
+  it('restores the store\'s own busy timeout after probing with a short one', () => {
+    checkStoreWritable(db);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+
+  it('reports a store another process holds the write lock on, after a bounded wait', () => {
+    const other = new BetterSqlite3(join(dir, 'vigil.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      expect(checkStoreWritable(db, 50)).toEqual({ ok: false, reason: 'store not writable: database is locked' });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(checkStoreWritable(db)).toEqual({ ok: true });
+  });
+
+  it('reports a read-only database', () => {
+    const readOnly = new BetterSqlite3(join(dir, 'vigil.db'), { readonly: true });
+    try {
+      expect(checkStoreWritable(readOnly)).toEqual({ ok: false, reason: 'store not writable: attempt to write a readonly database' });
+    } finally {
+      readOnly.close();
+    }
+  });
+
+  it('reports a closed connection', () => {
+    db.close();
+    expect(checkStoreWritable(db)).toEqual({ ok: false, reason: 'store not writable: the database connection is closed' });
+  });
+});
+
+describe('GET /readyz and GET /healthz of a running bot', () => {
+  let dir: string;
+  let discord: DiscordDouble;
+  let vigil: Vigil;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-readyz-bot-'));
+    discord = await startDiscordDouble();
+    const closedUrl = `http://127.0.0.1:${await freePort()}`;
+    const loaded = parseConfig(
+      `server: { host: 127.0.0.1, port: 0 }
+webhook: { token: \${T_WEBHOOK_TOKEN} }
+prometheus: { url: ${closedUrl} }
+loki: { url: ${closedUrl} }
+discord:
+  token: \${T_DISCORD_TOKEN}
+  applicationId: "123456789012345678"
+  alertChannelId: "${CHANNEL}"
+  apiBaseUrl: ${discord.apiBaseUrl}
+  mode: http
+  publicKey: "${'0'.repeat(63)}1"
+storage: { path: ${join(dir, 'vigil.db')} }
+watchdog: { enabled: false }
+`,
+      { T_WEBHOOK_TOKEN: 'readyz-test-webhook-token-0123456789', T_DISCORD_TOKEN: DOUBLE_TOKEN },
+    );
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    vigil = await startVigil(loaded.config, { logger: createLogger({ level: 'silent' }) });
+    url = `http://127.0.0.1:${vigil.port}`;
+  });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    await discord?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${url}${path}`);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('is ready while the store takes writes, with the outbox state', async () => {
+    expect(await get('/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', store: 'writable', outbox: { pending: 0, oldestAgeSeconds: 0 } },
+    });
+  });
+
+  it('answers 503 with the reason while another process holds the database\'s write lock, and recovers', async () => {
+    // What a backup or a `sqlite3` shell in a write transaction does to the bot's store.
+    const other = new BetterSqlite3(join(dir, 'vigil.db'));
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      expect(await get('/readyz')).toEqual({ status: 503, body: { status: 'not ready', reason: 'store not writable: database is locked' } });
+      // Alive all the same: /healthz says the process runs, not that it can take work.
+      expect((await get('/healthz')).status).toBe(200);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect((await get('/readyz')).status).toBe(200);
+  });
+});

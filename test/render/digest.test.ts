@@ -1,0 +1,201 @@
+import type { APIEmbed } from 'discord-api-types/v10';
+import { describe, expect, it } from 'vitest';
+import { renderDigest, type DigestInput, type HostHeadroom } from '../../src/render/digest.js';
+import { EMBED_FIELD_VALUE, EMBED_TOTAL } from '../../src/render/limits.js';
+import { codePointLength, totalLength } from '../../src/render/truncate.js';
+
+const NOW = new Date('2026-11-21T08:00:00Z');
+const GiB = 1024 ** 3;
+const RED = 0xe74c3c;
+const AMBER = 0xf1c40f;
+const GREEN = 0x2ecc71;
+
+function input(over: Partial<DigestInput> = {}): DigestInput {
+  return {
+    now: NOW,
+    from: new Date(NOW.getTime() - 86_400_000),
+    timezone: 'Europe/Berlin',
+    incidents: {
+      alertsFired: 7,
+      alertsResolved: 5,
+      alertsFiring: 2,
+      incidentsOpened: 4,
+      incidentsOpen: 1,
+      noisiest: [
+        { alertname: 'HostHighCpuLoad', count: 4 },
+        { alertname: 'Disk_Full*', count: 2 },
+      ],
+      timeToAck: { count: 2, meanMs: 250_000 },
+      timeToResolve: { count: 3, meanMs: 3_720_000 },
+    },
+    deliveries: { webhooksReceived: 14, sent: 20, failed: 1, pending: 0 },
+    targets: {
+      ok: true,
+      value: [
+        { job: 'api', instance: '10.0.0.2:8080', downNow: false, availability: 0.979 },
+        { job: 'node', instance: '127.0.0.1:9', downNow: true, availability: 0 },
+      ],
+    },
+    headroom: {
+      ok: true,
+      value: [
+        { instance: 'web-1:9100', disk: { mountpoint: '/', freeRatio: 0.6, freeBytes: 60 * GiB }, memory: { freeRatio: 0.5, freeBytes: 4 * GiB } },
+        { instance: 'db-1:9100', disk: { mountpoint: '/var/lib/postgresql', freeRatio: 0.08, freeBytes: 8 * GiB }, memory: { freeRatio: 0.41, freeBytes: 3.2 * GiB } },
+      ],
+    },
+    snapshots: {
+      last: { at: new Date('2026-11-21T02:00:00Z'), ok: true, snapshot: '20261121T020000Z-2be650b6d019eb54', kept: 7, pruned: 1 },
+      succeeded: 1,
+      failed: 0,
+      pruning: true,
+      retain: 7,
+    },
+    ...over,
+  };
+}
+
+const warnings: Array<Record<string, unknown>> = [];
+const warn = (_msg: string, details: Record<string, unknown>) => void warnings.push(details);
+
+function embedOf(i: DigestInput): APIEmbed {
+  const body = renderDigest(i, warn);
+  expect(body.embeds).toHaveLength(1);
+  return body.embeds[0]!;
+}
+
+const field = (e: APIEmbed, prefix: string) => e.fields?.find((f) => f.name.includes(prefix))?.value;
+
+describe('renderDigest', () => {
+  it('leads with the counts and mean times, titled with the date in the digest time zone', () => {
+    const e = embedOf(input());
+    expect(e.title).toBe('📊 Daily digest · Sat 21 Nov');
+    expect(e.description).toContain(`since <t:${(NOW.getTime() - 86_400_000) / 1000}:f>`);
+    expect(e.description).toContain('🔥 **7** alerts fired · ✅ **5** resolved · 4 new incidents');
+    expect(e.description).toContain('🔴 **2** still firing in 1 open incident');
+    expect(e.description).toContain('Acknowledged in **4m 10s** on average (2 incidents)');
+    expect(e.description).toContain('Resolved in **1h 2m** on average (3 incidents)');
+    expect(e.timestamp).toBe(NOW.toISOString());
+  });
+
+  it('dates the title in the configured zone (late evening UTC is the next day in Berlin)', () => {
+    expect(embedOf(input({ now: new Date('2026-11-21T23:30:00Z') })).title).toBe('📊 Daily digest · Sun 22 Nov');
+    expect(embedOf(input({ now: new Date('2026-11-21T23:30:00Z'), timezone: 'UTC' })).title).toBe('📊 Daily digest · Sat 21 Nov');
+  });
+
+  it('ranks the noisiest rules with markdown escaped', () => {
+    expect(field(embedOf(input()), 'Noisiest')).toBe('1. **HostHighCpuLoad** · 4 alerts\n2. **Disk\\_Full\\*** · 2 alerts');
+  });
+
+  it('lists targets down now before recovered ones, with how much of the day they were up', () => {
+    expect(field(embedOf(input()), 'Targets down')).toBe(
+      '🔴 **node** `127.0.0.1:9` · down now · 0% up\n🟠 **api** `10.0.0.2:8080` · recovered · 97.9% up',
+    );
+  });
+
+  it('shows each host tightest first, free share and size with units, naming the fullest mount', () => {
+    const lines = field(embedOf(input()), 'Free now')!.split('\n');
+    expect(lines).toEqual([
+      '🔴 `db-1:9100` 💽 8.0% (8 GiB on `/var/lib/postgresql`) · 🧠 41.0% (3.2 GiB)',
+      '🟢 `web-1:9100` 💽 60.0% (60 GiB on `/`) · 🧠 50.0% (4 GiB)',
+    ]);
+  });
+
+  it('reports the last snapshot, what was kept and pruned, and delivery counts in the footer', () => {
+    const e = embedOf(input());
+    expect(field(e, 'snapshots')).toBe(`✅ \`20261121T020000Z-2be650b6d019eb54\` <t:${Date.parse('2026-11-21T02:00:00Z') / 1000}:R> · 7 kept, 1 pruned`);
+    expect(e.footer?.text).toBe('📨 14 webhooks in · 📤 20 messages sent, 1 failed');
+  });
+
+  it.each([
+    ['a target down now', input({ headroom: { ok: true, value: [] } }), RED],
+    ['alerts fired but everything recovered', input({ targets: { ok: true, value: [] }, headroom: { ok: true, value: [] } }), AMBER],
+    [
+      'a calm day',
+      input({
+        incidents: { ...input().incidents, alertsFired: 0, alertsResolved: 0, alertsFiring: 0, incidentsOpen: 0, noisiest: [] },
+        targets: { ok: true, value: [] },
+        headroom: { ok: true, value: [{ instance: 'h:9100', memory: { freeRatio: 0.5, freeBytes: GiB } }] },
+      }),
+      GREEN,
+    ],
+  ])('is coloured for %s', (_name, i, color) => {
+    expect(embedOf(i).color).toBe(color);
+  });
+
+  it('says a calm day plainly: nothing firing, no acks, every target up, no noisiest list', () => {
+    const e = embedOf(
+      input({
+        incidents: {
+          alertsFired: 0,
+          alertsResolved: 0,
+          alertsFiring: 0,
+          incidentsOpened: 0,
+          incidentsOpen: 0,
+          noisiest: [],
+          timeToAck: { count: 0 },
+          timeToResolve: { count: 0 },
+        },
+        targets: { ok: true, value: [] },
+      }),
+    );
+    expect(e.description).toContain('✅ Nothing firing now');
+    expect(e.description).toContain('⏱️ No incident acknowledged');
+    expect(e.description).toContain('🩹 No incident resolved');
+    expect(field(e, 'Noisiest')).toBeUndefined();
+    expect(field(e, 'Targets down')).toBe('✅ Every target stayed up');
+  });
+
+  it("shows Prometheus' own error where its data is missing, without any credential", () => {
+    const error = 'Prometheus unreachable: connect ECONNREFUSED http://admin:hunter2@prom:9090';
+    const e = embedOf(input({ targets: { ok: false, error }, headroom: { ok: false, error } }));
+    expect(field(e, 'Targets down')).toContain('⚠️ Prometheus could not say: Prometheus unreachable: connect ECONNREFUSED');
+    expect(JSON.stringify(e)).not.toContain('hunter2');
+  });
+
+  it('reports failed snapshots and that pruning is off', () => {
+    const e = embedOf(
+      input({
+        snapshots: {
+          last: { at: new Date('2026-11-21T02:00:00Z'), ok: false, error: 'Prometheus HTTP 503: unavailable: admin APIs disabled' },
+          succeeded: 0,
+          failed: 1,
+          pruning: false,
+          retain: 7,
+        },
+      }),
+    );
+    const value = field(e, 'snapshots')!;
+    expect(value).toContain('❌ Last run failed');
+    expect(value).toContain('admin APIs disabled');
+    expect(value).toContain('❌ 1 failed run in 24h · 0 succeeded');
+    expect(value).toContain('Pruning off: set snapshots.dataDir to keep the last 7');
+    expect(e.color).toBe(RED);
+  });
+
+  it('leaves the snapshot section out when snapshots are not configured', () => {
+    const { snapshots: _unused, ...rest } = input();
+    expect(field(embedOf(rest), 'snapshots')).toBeUndefined();
+  });
+
+  it('stays within Discord limits with hundreds of targets and hosts, saying how many more there are', () => {
+    warnings.length = 0;
+    const long = 'x'.repeat(300);
+    const hosts: HostHeadroom[] = Array.from({ length: 200 }, (_, n) => ({
+      instance: `${long}-${n}:9100`,
+      disk: { mountpoint: `/${long}`, freeRatio: n / 200, freeBytes: n * GiB },
+      memory: { freeRatio: 0.5, freeBytes: GiB },
+    }));
+    const e = embedOf(
+      input({
+        targets: { ok: true, value: Array.from({ length: 150 }, (_, n) => ({ job: long, instance: `${long}${n}`, downNow: n % 2 === 0, availability: 0.5 })) },
+        headroom: { ok: true, value: hosts },
+        incidents: { ...input().incidents, noisiest: Array.from({ length: 5 }, (_, n) => ({ alertname: `${long}${n}`, count: 5 - n })) },
+      }),
+    );
+    expect(totalLength([e])).toBeLessThanOrEqual(EMBED_TOTAL);
+    for (const f of e.fields ?? []) expect(codePointLength(f.value)).toBeLessThanOrEqual(EMBED_FIELD_VALUE);
+    expect(field(e, 'Targets down')).toMatch(/\n\+14\d more targets$/);
+    expect(field(e, 'Free now')).toMatch(/\n\+19\d more hosts, all with more room$/);
+    expect(warnings).toEqual([]);
+  });
+});
