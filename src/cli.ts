@@ -13,6 +13,8 @@ Commands:
   check-config       validate the config file and print a summary (exit 1 on errors)
   register-commands  register the slash commands with Discord (bulk overwrite);
                      --guild ID (or discord.guildId) registers them in one guild, instantly
+  test-alert         send a test alert to the running bot's webhook (--resolve resolves it;
+                     --url URL when the bot is not on this machine's server.port)
 
 The config file comes from --config FILE or the VIGIL_CONFIG environment variable.`;
 
@@ -42,6 +44,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options: {
         config: { type: 'string', short: 'c' },
         guild: { type: 'string' },
+        resolve: { type: 'boolean' },
+        url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -54,7 +58,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(USAGE);
     return parsed.values.help ? 0 : 2;
   }
-  if (command !== 'serve' && command !== 'check-config' && command !== 'register-commands') {
+  if (!['serve', 'check-config', 'register-commands', 'test-alert'].includes(command)) {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -74,6 +78,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 0;
   }
   if (command === 'register-commands') return registerCommandsCommand(loaded.config, parsed.values.guild);
+  if (command === 'test-alert') return testAlertCommand(loaded.config, parsed.values.resolve ?? false, parsed.values.url);
   // Imported here so check-config stays light and cannot fail on the runtime's dependencies.
   const { startVigil } = await import('./main.js');
   const vigil = await startVigil(loaded.config);
@@ -114,6 +119,26 @@ async function registerCommandsCommand(config: Config, guildOption: string | und
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     console.error(`register-commands failed ${where}: ${scrubSecrets(text, configSecrets(config))}`);
+    return 1;
+  }
+}
+
+/** `vigil test-alert`: posts a test alert (or its resolution) to the running bot. */
+async function testAlertCommand(config: Config, resolved: boolean, url: string | undefined): Promise<number> {
+  const { sendTestAlert, localWebhookUrl } = await import('./testalert.js');
+  const target = url ?? localWebhookUrl(config);
+  try {
+    const res = await sendTestAlert(config, { resolved, ...(url ? { url } : {}) });
+    if (res.status === 202) {
+      console.log(`test alert ${resolved ? 'resolution ' : ''}accepted by ${target}: watch the alert channel`);
+      return 0;
+    }
+    console.error(`test alert refused by ${target}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+    return 1;
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    const text = err instanceof Error ? err.message : String(err);
+    console.error(`test alert could not reach ${target}: ${cause ?? text} (is \`vigil serve\` running?)`);
     return 1;
   }
 }

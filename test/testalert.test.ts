@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli.js';
+import { parseConfig } from '../src/config/load.js';
+import { createLogger } from '../src/log.js';
+import { startVigil, type Vigil } from '../src/main.js';
+import { localWebhookUrl, TEST_ALERTNAME } from '../src/testalert.js';
+import { startDiscordDouble, DOUBLE_TOKEN, type DiscordDouble } from './support/discord-double.js';
+import { freePort } from './support/ports.js';
+import { testConfig } from './support/deps.js';
+
+const CHANNEL = '223456789012345678';
+
+describe('vigil test-alert', () => {
+  let dir: string;
+  let discord: DiscordDouble;
+  let vigil: Vigil;
+  let configPath: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-testalert-'));
+    discord = await startDiscordDouble({ token: DOUBLE_TOKEN });
+    const port = await freePort();
+    const yaml = `server: { host: 127.0.0.1, port: ${port} }
+webhook: { token: test-alert-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: http://127.0.0.1:9 }
+discord:
+  token: ${DOUBLE_TOKEN}
+  applicationId: "123456789012345678"
+  alertChannelId: "${CHANNEL}"
+  apiBaseUrl: ${discord.apiBaseUrl}
+  mode: http
+  publicKey: "${'ab'.repeat(32)}"
+storage: { path: ${join(dir, 'vigil.db')} }
+enrichment: { timeout: 500ms }
+delivery: { minBackoff: 100ms, maxBackoff: 1s, pollInterval: 100ms }
+`;
+    configPath = join(dir, 'vigil.yaml');
+    writeFileSync(configPath, yaml);
+    const loaded = parseConfig(yaml, {});
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    vigil = await startVigil(loaded.config, { logger: createLogger({ level: 'silent' }) });
+  });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    await discord?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(...args: string[]) {
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const code = await main(['test-alert', '--config', configPath, ...args]);
+      return { code, out: out.mock.calls.flat().join('\n'), err: err.mock.calls.flat().join('\n') };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  }
+
+  async function message(predicate: (title: string) => boolean) {
+    for (let i = 0; i < 100; i++) {
+      const m = [...discord.messages.values()].find((x) => predicate(x.embeds?.[0]?.title ?? ''));
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no such message at the Discord double');
+  }
+
+  it('posts a firing test alert that reaches the alert channel, then resolves the same message', async () => {
+    const fired = await run();
+    expect(fired).toMatchObject({ code: 0 });
+    expect(fired.out).toMatch(/accepted by http:\/\/127\.0\.0\.1:\d+\/webhooks\/alertmanager/);
+    const firing = await message((t) => t.includes(TEST_ALERTNAME) && t.includes('FIRING'));
+    expect(firing.channel_id).toBe(CHANNEL);
+
+    expect((await run('--resolve')).code).toBe(0);
+    const resolved = await message((t) => t.includes(TEST_ALERTNAME) && t.includes('RESOLVED'));
+    expect(resolved.id).toBe(firing.id);
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('says clearly when no bot listens there', async () => {
+    const port = await freePort();
+    const r = await run('--url', `http://127.0.0.1:${port}/webhooks/alertmanager`);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/could not reach .* ECONNREFUSED .*is `vigil serve` running\?/);
+  });
+
+  it.each([
+    ['0.0.0.0', 'http://127.0.0.1:8080/webhooks/alertmanager'],
+    ['10.1.2.3', 'http://10.1.2.3:8080/webhooks/alertmanager'],
+    ['::', 'http://127.0.0.1:8080/webhooks/alertmanager'],
+  ])('reaches a bot bound to %s at %s', (host, url) => {
+    expect(localWebhookUrl(testConfig({ server: { host, port: 8080 } }))).toBe(url);
+  });
+});
