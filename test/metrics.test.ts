@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register as globalRegistry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../src/main.js';
 import { createMetrics, metricsRoute, outboxOldestAgeSeconds } from '../src/metrics.js';
 import { openDatabase, type Database } from '../src/store/db.js';
 import { enqueue, markSent } from '../src/store/outbox.js';
-import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { botConfig, FAST_DELIVERY } from './support/bot-config.js';
+import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
 import { commandInteraction, generateTestKeys, sendInteraction, TEST_CHANNEL_ID, type TestKeys } from './support/interactions.js';
 import { freePort } from './support/ports.js';
 import { startPrometheus, type PrometheusHandle } from './support/procs.js';
@@ -165,29 +165,17 @@ describe('GET /metrics scraped by the real Prometheus', () => {
     keys = generateTestKeys();
     // Nobody listens there: enrichment fails fast (and is still timed), as in an outage.
     const closedUrl = `http://127.0.0.1:${await freePort()}`;
-    const loaded = parseConfig(
-      `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${closedUrl} }
-loki: { url: ${closedUrl} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${TEST_CHANNEL_ID}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${keys.publicKeyHex}"
-storage: { path: ${join(dir, 'vigil.db')} }
-enrichment: { timeout: 1s }
-delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }
-watchdog: { enabled: false }
-log: { level: debug }
-`,
-      { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
-    );
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const logger = createLogger({ level: 'debug', secrets: configSecrets(loaded.config) }, { write: (s: string) => void logLines.push(s) });
-    vigil = await startVigil(loaded.config, { logger });
+    const config = botConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      prometheusUrl: closedUrl,
+      lokiUrl: closedUrl,
+      publicKeyHex: keys.publicKeyHex,
+      webhookToken: WEBHOOK_TOKEN,
+      sections: { enrichment: { timeout: '1s' }, delivery: FAST_DELIVERY, watchdog: { enabled: false }, log: { level: 'debug' } },
+    });
+    const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logLines.push(s) });
+    vigil = await startVigil(config, { logger });
     url = `http://127.0.0.1:${vigil.port}`;
     prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'vigil', targets: [`127.0.0.1:${vigil.port}`] }], scrapeInterval: '1s' });
     await prometheus.waitFor('up{job="vigil"} == 1', 20_000);

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { startVigil, type Vigil } from '../src/main.js';
 import { checkStoreWritable } from '../src/metrics.js';
 import { openDatabase, type Database } from '../src/store/db.js';
 import { enqueue, pendingCount } from '../src/store/outbox.js';
-import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { botConfig } from './support/bot-config.js';
+import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
 import { freePort } from './support/ports.js';
 
 const CHANNEL = '223456789012345678';
@@ -77,25 +77,16 @@ describe('GET /readyz and GET /healthz of a running bot', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-readyz-bot-'));
     discord = await startDiscordDouble();
     const closedUrl = `http://127.0.0.1:${await freePort()}`;
-    const loaded = parseConfig(
-      `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${closedUrl} }
-loki: { url: ${closedUrl} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${CHANNEL}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${'0'.repeat(63)}1"
-storage: { path: ${join(dir, 'vigil.db')} }
-watchdog: { enabled: false }
-`,
-      { T_WEBHOOK_TOKEN: 'readyz-test-webhook-token-0123456789', T_DISCORD_TOKEN: DOUBLE_TOKEN },
-    );
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    vigil = await startVigil(loaded.config, { logger: createLogger({ level: 'silent' }) });
+    const config = botConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      channelId: CHANNEL,
+      prometheusUrl: closedUrl,
+      lokiUrl: closedUrl,
+      webhookToken: 'readyz-test-webhook-token-0123456789',
+      sections: { watchdog: { enabled: false } },
+    });
+    vigil = await startVigil(config, { logger: createLogger({ level: 'silent' }) });
     url = `http://127.0.0.1:${vigil.port}`;
   });
 

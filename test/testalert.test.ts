@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
-import { parseConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { startVigil, type Vigil } from '../src/main.js';
 import { localWebhookUrl, TEST_ALERTNAME } from '../src/testalert.js';
+import { readBotConfig, writeBotConfig, type BotConfigFile } from './support/bot-config.js';
 import { startDiscordDouble, DOUBLE_TOKEN, type DiscordDouble } from './support/discord-double.js';
 import { freePort } from './support/ports.js';
 import { testConfig } from './support/deps.js';
@@ -17,32 +17,21 @@ describe('vigil test-alert', () => {
   let dir: string;
   let discord: DiscordDouble;
   let vigil: Vigil;
-  let configPath: string;
+  let file: BotConfigFile;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-testalert-'));
     discord = await startDiscordDouble({ token: DOUBLE_TOKEN });
-    const port = await freePort();
-    const yaml = `server: { host: 127.0.0.1, port: ${port} }
-webhook: { token: test-alert-token-0123456789 }
-prometheus: { url: http://127.0.0.1:9 }
-loki: { url: http://127.0.0.1:9 }
-discord:
-  token: ${DOUBLE_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${CHANNEL}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${'ab'.repeat(32)}"
-storage: { path: ${join(dir, 'vigil.db')} }
-enrichment: { timeout: 500ms }
-delivery: { minBackoff: 100ms, maxBackoff: 1s, pollInterval: 100ms }
-`;
-    configPath = join(dir, 'vigil.yaml');
-    writeFileSync(configPath, yaml);
-    const loaded = parseConfig(yaml, {});
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    vigil = await startVigil(loaded.config, { logger: createLogger({ level: 'silent' }) });
+    file = writeBotConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      channelId: CHANNEL,
+      port: await freePort(),
+      publicKeyHex: 'ab'.repeat(32),
+      webhookToken: 'test-alert-token-0123456789',
+      sections: { enrichment: { timeout: '500ms' }, delivery: { minBackoff: '100ms', maxBackoff: '1s', pollInterval: '100ms' } },
+    });
+    vigil = await startVigil(readBotConfig(file), { logger: createLogger({ level: 'silent' }) });
   });
 
   afterAll(async () => {
@@ -55,7 +44,7 @@ delivery: { minBackoff: 100ms, maxBackoff: 1s, pollInterval: 100ms }
     const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const err = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
-      const code = await main(['test-alert', '--config', configPath, ...args]);
+      const code = await main(['test-alert', '--config', file.path, ...args], { ...process.env, ...file.env });
       return { code, out: out.mock.calls.flat().join('\n'), err: err.mock.calls.flat().join('\n') };
     } finally {
       out.mockRestore();

@@ -7,11 +7,11 @@ import { ApplicationCommandOptionType, type APIMessage } from 'discord-api-types
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { customId } from '../../src/commands/router.js';
 import type { ButtonHandler, Command } from '../../src/commands/types.js';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createClient } from '../../src/discord/gateway.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
+import { botConfig } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { startGatewayDouble, type GatewayDouble } from '../support/gateway-double.js';
 import {
@@ -68,23 +68,15 @@ const BUTTONS: ButtonHandler[] = [
 ];
 
 function gatewayConfig(dir: string, apiBaseUrl: string, closedUrl: string): Config {
-  const loaded = parseConfig(
-    `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${closedUrl} }
-loki: { url: ${closedUrl} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "${TEST_APPLICATION_ID}"
-  alertChannelId: "${TEST_CHANNEL_ID}"
-  apiBaseUrl: ${apiBaseUrl}
-storage: { path: ${join(dir, 'vigil.db')} }
-log: { level: debug }
-`,
-    { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
-  );
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  return loaded.config;
+  return botConfig({
+    dir,
+    discordApiBaseUrl: apiBaseUrl,
+    prometheusUrl: closedUrl,
+    lokiUrl: closedUrl,
+    webhookToken: WEBHOOK_TOKEN,
+    mode: 'gateway',
+    sections: { log: { level: 'debug' } },
+  });
 }
 
 async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {

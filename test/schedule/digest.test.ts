@@ -3,8 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import type { InstantSample } from '../../src/queries/prometheus.js';
@@ -12,6 +10,7 @@ import { DIGEST_QUERIES, downTargets, hostHeadroom } from '../../src/schedule/di
 import { acknowledge } from '../../src/store/acks.js';
 import { pendingNotificationCount } from '../../src/store/notifications.js';
 import { pendingCount } from '../../src/store/outbox.js';
+import { botConfig, FAST_DELIVERY } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
@@ -81,31 +80,22 @@ describe('daily digest against real webhook deliveries and a real Prometheus', (
       ],
     });
     discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [CHANNEL] });
-    const closed = `http://127.0.0.1:${await freePort()}`;
-    const loaded = parseConfig(
-      `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${prometheus.url} }
-loki: { url: ${closed} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${CHANNEL}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${'0'.repeat(63)}1"
-storage: { path: ${join(dir, 'vigil.db')} }
-enrichment: { timeout: 1s }
-delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }
-watchdog: { enabled: false }
-digest: { schedule: "0 9 * * *", timezone: Europe/Berlin }
-snapshots: { retain: 2, dataDir: ${join(prometheus.dir, 'data')} }
-log: { level: debug }
-`,
-      { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
-    );
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const config: Config = loaded.config;
+    const config = botConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      channelId: CHANNEL,
+      prometheusUrl: prometheus.url,
+      lokiUrl: `http://127.0.0.1:${await freePort()}`,
+      webhookToken: WEBHOOK_TOKEN,
+      sections: {
+        enrichment: { timeout: '1s' },
+        delivery: FAST_DELIVERY,
+        watchdog: { enabled: false },
+        digest: { schedule: '0 9 * * *', timezone: 'Europe/Berlin' },
+        snapshots: { retain: 2, dataDir: join(prometheus.dir, 'data') },
+        log: { level: 'debug' },
+      },
+    });
     const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logLines.push(s) });
     vigil = await startVigil(config, { logger });
     await prometheus.waitFor(`up{job="ghost"} == 0`);

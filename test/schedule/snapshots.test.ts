@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { pruneSnapshots, SNAPSHOT_JOB, snapshotsToPrune } from '../../src/schedule/snapshots.js';
 import { runsSince } from '../../src/schedule/store.js';
+import { botConfig, FAST_DELIVERY, type ConfigSections } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
@@ -63,33 +63,20 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
   });
 
   /** Starts Vigil in-process with snapshots configured as given. */
-  async function start(prometheusUrl: string, snapshots: string): Promise<{ vigil: Vigil; logs: string[] }> {
+  async function start(prometheusUrl: string, snapshots: ConfigSections['snapshots']): Promise<{ vigil: Vigil; logs: string[] }> {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-snapshots-'));
-    const closed = `http://127.0.0.1:${await freePort()}`;
-    const loaded = parseConfig(
-      `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${prometheusUrl} }
-loki: { url: ${closed} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${CHANNEL}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${'0'.repeat(63)}1"
-storage: { path: ${join(dir, 'vigil.db')} }
-delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }
-watchdog: { enabled: false }
-digest: { timezone: UTC }
-snapshots: ${snapshots}
-`,
-      { T_WEBHOOK_TOKEN: 'snapshot-test-webhook-token-0123456789', T_DISCORD_TOKEN: DOUBLE_TOKEN },
-    );
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    const config = botConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      channelId: CHANNEL,
+      prometheusUrl,
+      lokiUrl: `http://127.0.0.1:${await freePort()}`,
+      webhookToken: 'snapshot-test-webhook-token-0123456789',
+      sections: { delivery: FAST_DELIVERY, watchdog: { enabled: false }, digest: { timezone: 'UTC' }, snapshots },
+    });
     const logs: string[] = [];
-    const logger = createLogger({ level: 'debug', secrets: configSecrets(loaded.config) }, { write: (s: string) => void logs.push(s) });
-    const vigil = await startVigil(loaded.config, { logger });
+    const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logs.push(s) });
+    const vigil = await startVigil(config, { logger });
     running.push({ vigil, dir });
     return { vigil, logs };
   }
@@ -105,7 +92,7 @@ snapshots: ${snapshots}
       rmSync(snapshotsDir(), { recursive: true, force: true });
       // Something that is not a snapshot, which pruning must leave alone.
       mkdirSync(join(snapshotsDir(), 'keep-me'), { recursive: true });
-      const { vigil } = await start(prometheus.url, `{ retain: 2, dataDir: ${join(prometheus.dir, 'data')} }`);
+      const { vigil } = await start(prometheus.url, { retain: 2, dataDir: join(prometheus.dir, 'data') });
       for (let i = 0; i < 3; i++) expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
 
       const [first, second, third] = names(vigil);
@@ -124,7 +111,7 @@ snapshots: ${snapshots}
     'prunes nothing without snapshots.dataDir (Prometheus has no API to delete a snapshot)',
     async () => {
       rmSync(snapshotsDir(), { recursive: true, force: true });
-      const { vigil } = await start(prometheus.url, '{ retain: 1 }');
+      const { vigil } = await start(prometheus.url, { retain: 1 });
       expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
       expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
       expect(onDisk()).toEqual(names(vigil).sort());
@@ -137,7 +124,7 @@ snapshots: ${snapshots}
     "announces a failure in the alert channel with Prometheus' error, logs it, and counts it in the digest",
     async () => {
       const down = `http://127.0.0.1:${await freePort()}`;
-      const { vigil, logs } = await start(down, '{ retain: 2 }');
+      const { vigil, logs } = await start(down, { retain: 2 });
       expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('error');
 
       const failure = await eventually(() =>

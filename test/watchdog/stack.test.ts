@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { lastHeartbeat } from '../../src/watchdog/heartbeat.js';
 import { fixtureJson } from '../webhooks/fixtures.js';
-import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import { botConfig, FAST_DELIVERY, type ConfigSections } from '../support/bot-config.js';
+import { startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import {
   PROMETHEUS_BIN,
@@ -33,7 +33,7 @@ const WEBHOOK_TOKEN = 'watchdog-test-webhook-token-0123456789';
 const ALERT_CHANNEL = '223456789012345678';
 const WATCHDOG_CHANNEL = '423456789012345678';
 const FAILURES = 3;
-const HEARTBEAT_YAML = '  heartbeat: { alertname: Watchdog, maxSilence: 10s }';
+const HEARTBEAT = { heartbeat: { alertname: 'Watchdog', maxSilence: '10s' } };
 
 let discord: DiscordDouble;
 let loki: LokiDoubleHandle;
@@ -53,38 +53,26 @@ afterAll(async () => {
 });
 
 /** A Vigil config through the real loader; the interval is long so only explicit checks run. */
-function testConfig(dir: string, prometheusUrl: string, watchdogYaml: string): Config {
-  const loaded = parseConfig(
-    `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${prometheusUrl} }
-loki: { url: ${loki.url} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${ALERT_CHANNEL}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${'0'.repeat(63)}1"
-storage: { path: ${join(dir, 'vigil.db')} }
-enrichment: { timeout: 1s }
-delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }
-watchdog:
-  interval: 1h
-  failuresBeforeAlert: ${FAILURES}
-  channelId: "${WATCHDOG_CHANNEL}"
-${watchdogYaml}
-`,
-    { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
-  );
-  if (!loaded.ok) throw new Error(`test config is invalid:\n${loaded.errors.join('\n')}`);
-  return loaded.config;
+function testConfig(dir: string, prometheusUrl: string, watchdog: ConfigSections['watchdog']): Config {
+  return botConfig({
+    dir,
+    discordApiBaseUrl: discord.apiBaseUrl,
+    channelId: ALERT_CHANNEL,
+    prometheusUrl,
+    lokiUrl: loki.url,
+    webhookToken: WEBHOOK_TOKEN,
+    sections: {
+      enrichment: { timeout: '1s' },
+      delivery: FAST_DELIVERY,
+      watchdog: { interval: '1h', failuresBeforeAlert: FAILURES, channelId: WATCHDOG_CHANNEL, ...watchdog },
+    },
+  });
 }
 
 /** Starts Vigil in-process with a fresh store; stopped after the file. */
-async function startTestVigil(prometheusUrl: string, watchdogYaml = '', now?: () => Date): Promise<Vigil> {
+async function startTestVigil(prometheusUrl: string, watchdog: ConfigSections['watchdog'] = {}, now?: () => Date): Promise<Vigil> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-watchdog-'));
-  const config = testConfig(dir, prometheusUrl, watchdogYaml);
+  const config = testConfig(dir, prometheusUrl, watchdog);
   const logger = createLogger({ level: 'silent', secrets: configSecrets(config) });
   const vigil = await startVigil(config, { logger, ...(now ? { now } : {}) });
   cleanups.push(async () => {
@@ -158,7 +146,7 @@ describe('the dead man’s switch against the real Alertmanager', () => {
   it('keeps quiet while Alertmanager repeats the Watchdog alert, fires when Alertmanager stops, resolves when heartbeats resume', async () => {
     let offsetMs = 0;
     const now = () => new Date(Date.now() + offsetMs);
-    const vigil = await startTestVigil(prometheus.url, HEARTBEAT_YAML, now);
+    const vigil = await startTestVigil(prometheus.url, HEARTBEAT, now);
     const watchdog = vigil.watchdog!;
     const webhookUrl = `http://127.0.0.1:${vigil.port}/webhooks/alertmanager`;
 
@@ -211,7 +199,7 @@ describe('the dead man’s switch against the real Alertmanager', () => {
   }, 60_000);
 
   it('drops heartbeat alerts at intake with a named reason, from Grafana as from Alertmanager, and keeps the rest of a group', async () => {
-    const vigil = await startTestVigil(prometheus.url, HEARTBEAT_YAML);
+    const vigil = await startTestVigil(prometheus.url, HEARTBEAT);
     const url = `http://127.0.0.1:${vigil.port}`;
 
     const grafana = fixtureJson('grafana-firing.json');

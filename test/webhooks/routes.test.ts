@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { pendingCount } from '../../src/store/outbox.js';
+import { botConfig, FAST_DELIVERY } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { postChunked } from '../support/chunked.js';
 import { freePort } from '../support/ports.js';
@@ -40,28 +40,17 @@ afterAll(async () => {
 
 /** A Vigil config for the tests, validated by the real loader. */
 function testConfig(dir: string, channelId = CHANNEL): Config {
-  const loaded = parseConfig(
-    `server: { host: 127.0.0.1, port: 0, bodyLimit: ${BODY_LIMIT} }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${closedUrl} }
-loki: { url: ${closedUrl} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${channelId}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  # http mode: these tests run no gateway double, and the interactions route stays out of their way.
-  mode: http
-  publicKey: "${'0'.repeat(63)}1"
-storage: { path: ${join(dir, 'vigil.db')} }
-enrichment: { timeout: 1s }
-delivery: { minBackoff: 50ms, maxBackoff: 1s, pollInterval: 50ms }
-log: { level: debug }
-`,
-    { T_WEBHOOK_TOKEN: TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
-  );
-  if (!loaded.ok) throw new Error(`test config is invalid:\n${loaded.errors.join('\n')}`);
-  return loaded.config;
+  return botConfig({
+    dir,
+    discordApiBaseUrl: discord.apiBaseUrl,
+    channelId,
+    prometheusUrl: closedUrl,
+    lokiUrl: closedUrl,
+    webhookToken: TOKEN,
+    // http mode: these tests run no gateway double, and the interactions route stays out of their way.
+    mode: 'http',
+    sections: { server: { bodyLimit: BODY_LIMIT }, enrichment: { timeout: '1s' }, delivery: FAST_DELIVERY, log: { level: 'debug' } },
+  });
 }
 
 interface Running {
