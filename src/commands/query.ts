@@ -2,6 +2,7 @@ import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { parseDuration } from '../config/duration.js';
 import { QueryError } from '../queries/http.js';
 import { stepFor } from '../queries/window.js';
+import { boundedChart, chartLines, withCommandChart } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { renderInstant, renderQueryError, renderRange } from '../render/query.js';
 import { fitMessage } from '../render/truncate.js';
@@ -27,7 +28,10 @@ export function queryRequest(options: Record<string, unknown>): { expr: string; 
   return { expr, rangeMs: ms };
 }
 
-/** `/query promql:<expr> [range]`: an ad-hoc PromQL query, instant as a table or a range as min/max/last per series. */
+/**
+ * `/query promql:<expr> [range]`: an ad-hoc PromQL query, instant as a table or a range as
+ * min/max/last per series with a chart of the top five series.
+ */
 export const query = {
   data: {
     name: 'query',
@@ -71,12 +75,19 @@ export const query = {
         const step = stepFor(start, now);
         const series = await deps.prometheus.queryRange(req.expr, start, now, step);
         payload = { content: renderRange(req.expr, series, req.rangeMs, step, unit) };
+        const lines = chartLines(series);
+        if (deps.config.charts.enabled && lines.length) {
+          payload = withCommandChart(payload, await boundedChart({ kind: 'time', title: req.expr, lines, unit, start, end: now }, deps.config.charts));
+        }
       }
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
       payload = { content: renderQueryError(err.message) };
     }
     const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
-    await ctx.reply(fitMessage(payload, warn));
+    // fitMessage copies with structuredClone, which would turn the chart's Buffer into a plain Uint8Array.
+    const { files, ...text } = payload;
+    await ctx.reply({ ...fitMessage(text, warn), ...(files ? { files } : {}) });
   },
 } satisfies Command;
+

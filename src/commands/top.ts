@@ -1,7 +1,8 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import type { InstantSample, QueryResult } from '../queries/prometheus.js';
 import { escapeRegex, selector, stripPort, type MatcherSpec } from '../queries/promql.js';
-import { joinUsage, renderNoContainers, renderTop, type TopRequest, type TopResource } from '../render/top.js';
+import { boundedChart, withCommandChart, type BarChartSpec } from '../render/chart.js';
+import { joinUsage, rankUsage, renderNoContainers, renderTop, type ContainerUsage, type TopRequest, type TopResource } from '../render/top.js';
 import { fitMessage } from '../render/truncate.js';
 import { labelValueChoices } from './autocomplete.js';
 import { defaultEphemeral } from './router.js';
@@ -55,6 +56,18 @@ export function topQueries(req: TopRequest): { cpu: string; memory: string; host
   };
 }
 
+/** The /top bar chart: the ranked containers by the chosen resource (host named when several hosts are listed). */
+export function topChartSpec(rows: readonly ContainerUsage[], req: TopRequest): BarChartSpec {
+  const ranked = rankUsage(rows, req.resource, req.limit);
+  const withHost = new Set(ranked.map((r) => r.instance)).size > 1;
+  const value = (r: ContainerUsage) => (req.resource === 'cpu' ? r.cpuPercent : r.memoryBytes);
+  const bars = ranked
+    .filter((r) => value(r) !== undefined && Number.isFinite(value(r)))
+    .map((r) => ({ label: withHost ? `${r.name} @ ${stripPort(r.instance)}` : r.name, value: value(r)! }));
+  const by = req.resource === 'cpu' ? 'CPU (% of one core)' : 'memory (working set)';
+  return { kind: 'bar', title: `Top ${bars.length} container${bars.length === 1 ? '' : 's'} by ${by}`, bars, unit: req.resource === 'cpu' ? 'percent' : 'bytes' };
+}
+
 function vector(result: QueryResult): InstantSample[] {
   return result.resultType === 'vector' ? result.result : [];
 }
@@ -106,7 +119,9 @@ export const top = {
       return;
     }
     const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
-    await ctx.reply(fitMessage({ content: renderTop(rows, req) }, warn));
+    const text = fitMessage({ content: renderTop(rows, req) }, warn);
+    const spec = topChartSpec(rows, req);
+    await ctx.reply(deps.config.charts.enabled && spec.bars.length ? withCommandChart(text, await boundedChart(spec, deps.config.charts)) : text);
   },
   async autocomplete(ctx, deps) {
     const choices = await labelValueChoices('prometheus', 'instance', ctx.focused.value, deps, { match: [CADVISOR_CPU], map: stripPort });

@@ -11,11 +11,19 @@ import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
 import type { Database } from '../store/db.js';
 
+/** A file sent with a reply (a chart); the transports upload it as multipart. */
+export interface ReplyFile {
+  name: string;
+  data: Buffer;
+}
+
 /** What a command answers with: the parts of a Discord message a reply, an edit or a follow-up share. */
 export interface ReplyPayload {
   content?: string;
   embeds?: APIEmbed[];
   components?: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  /** Uploaded with the message (shown under it); an edit replaces the message's files with these. */
+  files?: ReplyFile[];
 }
 
 /** Who invoked an interaction. */

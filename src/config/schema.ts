@@ -36,6 +36,11 @@ const baseUrl = z
   .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
   .transform((u) => u.replace(/\/+$/, ''));
 
+/** A Grafana uid (datasource, dashboard): letters, digits, - and _, at most 40. */
+const grafanaUid = z
+  .string({ error: 'expected a Grafana uid' })
+  .regex(/^[A-Za-z0-9_-]{1,40}$/, 'expected a Grafana uid: 1 to 40 letters, digits, - or _');
+
 /** YAML or ${ENV} interpolation can give "true"/"8080" as strings. */
 const bool = z.preprocess(
   (v) => (v === 'true' ? true : v === 'false' ? false : v),
@@ -129,6 +134,18 @@ const enrichmentSchema = z
   })
   .prefault({});
 
+/** PNG charts on alert messages, /query ranges and /top. */
+const chartsSchema = z
+  .object({
+    enabled: bool.default(true),
+    /** Wall time a chart may take (its query and rendering); over it the message goes out without it and says so. */
+    budget: duration(50, 60_000).prefault('2s'),
+    /** Image size in pixels. */
+    width: int(320, 2000).default(800),
+    height: int(200, 2000).default(400),
+  })
+  .prefault({});
+
 const deliverySchema = z
   .object({
     minBackoff: duration(10).prefault('1s'),
@@ -206,12 +223,17 @@ export const configSchema = z
         url: baseUrl,
         /** Service account token: enables silences through Grafana's built-in Alertmanager when no alertmanager.url is set. */
         token: z.string().min(8, 'expected a Grafana service account token').optional(),
+        /** Datasource uid the Explore links open for PromQL; unset means 'prometheus', as the bundled stack provisions it. */
+        prometheusUid: grafanaUid.optional(),
+        /** Datasource uid the Explore links open for LogQL; unset means 'loki'. */
+        lokiUid: grafanaUid.optional(),
       })
       .optional(),
     discord: discordSchema,
     commands: commandsSchema,
     storage: z.object({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
     enrichment: enrichmentSchema,
+    charts: chartsSchema,
     delivery: deliverySchema,
     watchdog: watchdogSchema,
     digest: digestSchema.optional(),

@@ -104,16 +104,18 @@ export function createDrainer(opts: DrainerOptions): Drainer {
    * `reposted`: an edit or reply went out as a new message (its target failed or is gone).
    */
   async function execute(row: OutboxRow, plan: Exclude<Plan, { action: 'wait' }>, log: Logger): Promise<{ id: string; reposted: boolean }> {
+    // The stored file (the alert's chart) goes with whichever request the item becomes.
+    const files = row.file ? [row.file] : undefined;
     if (plan.action === 'post') {
-      const posted = await postMessage(opts.rest, plan.channelId, plan.body, nonceFor(row));
+      const posted = await postMessage(opts.rest, plan.channelId, plan.body, nonceFor(row), files);
       return { id: posted.id, reposted: plan.note !== undefined };
     }
     try {
-      return { id: (await editMessage(opts.rest, plan.channelId, plan.messageId, plan.body)).id, reposted: false };
+      return { id: (await editMessage(opts.rest, plan.channelId, plan.messageId, plan.body, files)).id, reposted: false };
     } catch (err) {
       if ((err as { code?: unknown }).code !== UNKNOWN_MESSAGE) throw err;
       log.warn({ status: 404 }, 'message to edit no longer exists; posting the edit as a new message');
-      return { id: (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row))).id, reposted: true };
+      return { id: (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row), files)).id, reposted: true };
     }
   }
 

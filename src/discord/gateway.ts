@@ -17,7 +17,7 @@ import { InteractionResponseType } from 'discord-api-types/v10';
 import type { InteractionUser, ReplyPayload } from '../commands/types.js';
 import { scrubSecrets, type Logger } from '../log.js';
 import { dispatchInteraction, flattenOptions, messageBody, type Incoming, type InteractionRouter, type Responder } from './interactions.js';
-import { editMessage } from './rest.js';
+import { editMessage, fetchRequest } from './rest.js';
 
 /** Settings of the gateway connection. */
 export interface GatewayOptions {
@@ -74,17 +74,19 @@ const ZERO_CACHES = [
 export function createClient(apiBaseUrl: string): Client {
   return new Client({
     intents: [GatewayIntentBits.Guilds],
-    rest: { api: apiBaseUrl },
+    // fetch: multipart uploads (charts) fail through discord.js's default request; see fetchRequest.
+    rest: { api: apiBaseUrl, makeRequest: fetchRequest },
     makeCache: Options.cacheWithLimits(Object.fromEntries(ZERO_CACHES.map((name) => [name, 0]))),
   });
 }
 
-/** discord.js message options for a payload (reply, edit, update); mentions never ping. */
+/** discord.js message options for a payload (reply, edit, update); mentions never ping; files go as multipart. */
 function editOptions(payload: ReplyPayload) {
   return {
     ...(payload.content !== undefined ? { content: payload.content } : {}),
     ...(payload.embeds !== undefined ? { embeds: payload.embeds } : {}),
     ...(payload.components !== undefined ? { components: payload.components } : {}),
+    ...(payload.files?.length ? { files: payload.files.map((f) => ({ attachment: f.data, name: f.name })) } : {}),
     allowedMentions: { parse: [] as [] },
   } satisfies InteractionEditReplyOptions & InteractionUpdateOptions;
 }
@@ -134,7 +136,7 @@ function gatewayResponder(interaction: Answerable): Responder {
       await repliable().followUp(replyOptions(payload, ephemeral));
     },
     async editChannelMessage(channelId, messageId, payload) {
-      await editMessage(interaction.client.rest, channelId, messageId, messageBody(payload));
+      await editMessage(interaction.client.rest, channelId, messageId, messageBody(payload), payload.files);
     },
   };
 }

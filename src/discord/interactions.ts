@@ -21,7 +21,7 @@ import type {
 } from '../commands/types.js';
 import type { Logger } from '../log.js';
 import type { Route } from '../server.js';
-import { editMessage } from './rest.js';
+import { editMessage, rawFiles } from './rest.js';
 import type { Verifier } from './verify.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -89,12 +89,16 @@ export function flattenOptions(options: readonly RawOption[] | undefined): FlatO
   return out;
 }
 
-/** The message body Vigil sends: no mention in a reply ever pings anyone (query output may hold "@everyone"). */
+/**
+ * The message body Vigil sends: no mention in a reply ever pings anyone (query output may hold
+ * "@everyone"). Files are listed as attachments 0..n-1, the placeholders of their `files[n]` parts.
+ */
 export function messageBody(payload: ReplyPayload, flags?: number): APIInteractionResponseCallbackData {
   const body: APIInteractionResponseCallbackData = { allowed_mentions: { parse: [] } };
   if (payload.content !== undefined) body.content = payload.content;
   if (payload.embeds !== undefined) body.embeds = payload.embeds;
   if (payload.components !== undefined) body.components = payload.components;
+  if (payload.files?.length) body.attachments = payload.files.map((f, i) => ({ id: String(i), filename: f.name }));
   if (flags !== undefined) body.flags = flags;
   return body;
 }
@@ -369,14 +373,28 @@ function httpResponder(opts: {
   sent: Promise<void>;
 }): Responder {
   const { rest, applicationId, token } = opts;
-  return {
+  const responder: Responder = {
     async initial(r) {
-      opts.resolveInitial(callbackBody(r));
+      // Files cannot ride in the JSON HTTP response: acknowledge now, then upload them with the edit of @original.
+      const withFiles = (r.type === InteractionResponseType.ChannelMessageWithSource || r.type === InteractionResponseType.UpdateMessage) && !!r.payload.files?.length;
+      if (!withFiles) {
+        opts.resolveInitial(callbackBody(r));
+        await opts.sent;
+        return;
+      }
+      opts.resolveInitial(
+        callbackBody(
+          r.type === InteractionResponseType.ChannelMessageWithSource
+            ? { type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral: r.ephemeral }
+            : { type: InteractionResponseType.DeferredMessageUpdate },
+        ),
+      );
       await opts.sent;
+      await responder.editOriginal(r.payload);
     },
     async editOriginal(payload) {
       await opts.sent;
-      await rest.patch(Routes.webhookMessage(applicationId, token, '@original'), { body: messageBody(payload), auth: false });
+      await rest.patch(Routes.webhookMessage(applicationId, token, '@original'), { body: messageBody(payload), auth: false, ...rawFiles(payload.files) });
     },
     async followUp(payload, ephemeral) {
       await opts.sent;
@@ -384,12 +402,14 @@ function httpResponder(opts: {
         body: messageBody(payload, ephemeral ? MessageFlags.Ephemeral : undefined),
         query: new URLSearchParams({ wait: 'true' }),
         auth: false,
+        ...rawFiles(payload.files),
       });
     },
     async editChannelMessage(channelId, messageId, payload) {
-      await editMessage(rest, channelId, messageId, messageBody(payload));
+      await editMessage(rest, channelId, messageId, messageBody(payload), payload.files);
     },
   };
+  return responder;
 }
 
 /** What the /interactions route needs. */

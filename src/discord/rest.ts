@@ -1,4 +1,4 @@
-import { REST, type RateLimitData } from 'discord.js';
+import { REST, type RateLimitData, type RESTOptions } from 'discord.js';
 import {
   MessageFlags,
   Routes,
@@ -7,6 +7,12 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
 import type { Metrics } from '../metrics.js';
+
+/** A file uploaded with a message (multipart/form-data, as `files[n]`). */
+export interface MessageFile {
+  name: string;
+  data: Buffer | Uint8Array;
+}
 
 /** How the Discord REST client is set up. */
 export interface RestConfig {
@@ -36,6 +42,15 @@ const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 10_000;
  */
 const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'components', 'attachments'] as const;
 
+/**
+ * How discord.js REST sends a request: the runtime's fetch. Its default, the `request` of its own
+ * undici 6, runs on whichever undici dispatcher is global, which is the project's undici 7 once
+ * src/queries loads it first (as `vigil serve` does); undici 7 cannot read the FormData of a
+ * multipart body ("action is not a function"), so every message with a file would fail. fetch
+ * encodes the FormData itself and hands the dispatcher a plain stream.
+ */
+export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init as RequestInit);
+
 /** Creates the discord.js REST client for API v10. */
 export function createRest(cfg: RestConfig): REST {
   const maxWait = cfg.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
@@ -49,6 +64,7 @@ export function createRest(cfg: RestConfig): REST {
     retries: 0,
     // 429s stay REST's job (bucket bookkeeping, waiting); only long waits come back to us.
     rejectOnRateLimit: (data: RateLimitData) => data.retryAfter > maxWait,
+    makeRequest: fetchRequest,
   }).setToken(cfg.token);
   const metrics = cfg.metrics;
   // Every 429 Discord answers, waited out or handed back to the outbox. Not the 'rateLimited'
@@ -64,34 +80,48 @@ export function createRest(cfg: RestConfig): REST {
 /**
  * Posts a message. With `enforce_nonce`, Discord answers a repeat of the same nonce (same author,
  * within a few minutes) with the message already created: a retry after a lost response cannot
- * post twice.
+ * post twice. With `files`, the request is multipart: the body goes as `payload_json`, file n as
+ * `files[n]` (the body's `attachments` should list each as `{ id: "n", filename }`).
  */
 export async function postMessage(
   rest: REST,
   channelId: string,
   body: RESTPostAPIChannelMessageJSONBody,
   nonce: string,
+  files?: readonly MessageFile[],
 ): Promise<{ id: string }> {
   if (nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH) {
     throw new RangeError(`nonce must be 1-${MAX_NONCE_LENGTH} characters, got ${nonce.length}`);
   }
   const message = (await rest.post(Routes.channelMessages(channelId), {
     body: { ...body, nonce, enforce_nonce: true },
+    ...rawFiles(files),
   })) as APIMessage;
   return { id: messageId(message) };
 }
 
-/** Replaces the content of a message the bot posted; fields PATCH does not take are dropped. */
+/**
+ * Replaces the content of a message the bot posted; fields PATCH does not take are dropped.
+ * Discord keeps only the attachments the body's `attachments` lists: `[]` removes them all, and
+ * new `files` must be listed there by their placeholder id to stay.
+ */
 export async function editMessage(
   rest: REST,
   channelId: string,
   messageIdToEdit: string,
   body: RESTPostAPIChannelMessageJSONBody | RESTPatchAPIChannelMessageJSONBody,
+  files?: readonly MessageFile[],
 ): Promise<{ id: string }> {
   const message = (await rest.patch(Routes.channelMessage(channelId, messageIdToEdit), {
     body: toEditBody(body),
+    ...rawFiles(files),
   })) as APIMessage;
   return { id: messageId(message) };
+}
+
+/** discord.js REST's `files` option (it then sends multipart with `payload_json`), or nothing. */
+export function rawFiles(files: readonly MessageFile[] | undefined): { files?: { name: string; data: Buffer | Uint8Array }[] } {
+  return files?.length ? { files: files.map((f) => ({ name: f.name, data: f.data })) } : {};
 }
 
 /** Keeps only what an edit may carry: no nonce, message_reference, tts, stickers or poll. */

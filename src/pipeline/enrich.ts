@@ -1,39 +1,52 @@
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { Metrics } from '../metrics.js';
-import { errorLogs, targetUp } from '../queries/catalog.js';
+import { checkLogQuery, errorLogs, fillLabels, logVolumeByLevel, SteeringError, targetUp } from '../queries/catalog.js';
 import { QueryError } from '../queries/http.js';
-import { newestFirst, type LokiClient } from '../queries/loki.js';
-import type { PrometheusClient, RangeSeries, ScrapeTarget } from '../queries/prometheus.js';
+import { newestFirst, type LokiClient, type LokiInstantResult } from '../queries/loki.js';
+import type { InstantSample, PrometheusClient, RangeSeries, ScrapeTarget } from '../queries/prometheus.js';
 import { logSelectorForAlert, splitThreshold } from '../queries/promql.js';
 import { incidentWindow } from '../queries/window.js';
+import { isGrafanaUid } from '../render/explore.js';
+import { containerOf } from '../render/logs.js';
+import { groupPatterns } from '../render/patterns.js';
+import { hostOf, LOG_BASELINE_SECONDS, queryContainerContext, queryHostContext, summarizeLogVolume } from './context.js';
 import type {
   Alert,
   AlertEnrichment,
+  ContainerContextFinding,
   EnrichedNotification,
   EnrichmentFailure,
+  ExploreTarget,
   ExpressionFinding,
+  HostContextFinding,
   IncidentWindow,
   LogFinding,
+  LogPatternFinding,
+  LogVolumeFinding,
   Notification,
   SeriesSummary,
   TargetFinding,
 } from './types.js';
+import { STEERING } from './types.js';
 
 /** What the enrichment stage needs: the two query clients, its config section, and the clock. */
 export interface EnrichDeps {
-  prometheus: Pick<PrometheusClient, 'queryRange' | 'targets'>;
-  loki: Pick<LokiClient, 'queryRange'>;
+  prometheus: Pick<PrometheusClient, 'queryRange' | 'targets' | 'query'>;
+  loki: Pick<LokiClient, 'queryRange' | 'query'>;
   config: Config['enrichment'];
   now: Date;
   /** Times every query by backend when given. */
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
 }
 
-/** Lines asked from Loki per alert; `count` is capped here. */
-export const LOG_QUERY_LIMIT = 100;
+/** Lines asked from Loki per alert (grouped into patterns); `count` is capped here. */
+export const LOG_QUERY_LIMIT = 500;
 /** Series shown per expression. */
 export const MAX_SERIES = 5;
+/** Log patterns kept per alert. */
+export const MAX_PATTERNS = 10;
+
 /** Slack past the clients' own timeout before the stage gives up on a call that ignores it. */
 const GUARD_GRACE_MS = 250;
 
@@ -49,26 +62,121 @@ const NOTHING: Outcome<never> = { failures: [] };
 type BackendId = EnrichmentFailure['backend'];
 
 /**
- * Enriches one alert: its expression, its target's health and its error logs over the incident
- * window, queried in parallel, each bounded by config.timeout. Never throws: whatever fails or is
- * too slow becomes an EnrichmentFailure next to the findings that did arrive.
+ * Enriches one alert, all queries in parallel and each bounded by config.timeout: its expression
+ * (and the rule's extra `vigil_promql`), its target's health, its error logs grouped by pattern,
+ * the log volume by level against the hour before, the host's CPU/memory/disk/load at its start
+ * against an hour earlier, and the host's busiest, restarted and OOM-killed containers. Never
+ * throws: whatever fails or is too slow becomes an EnrichmentFailure next to the findings that did
+ * arrive. A context query failing the same way as a main one adds no second note.
  */
 export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<AlertEnrichment> {
   const { config, now } = deps;
   const window = incidentWindow(alert, { lookbackMs: config.lookback, logWindowMs: config.logWindow }, now);
-  const [expression, target, logs] = await Promise.all([
-    alert.expr ? expressionOutcome(alert, alert.expr, window, deps) : NOTHING,
+  const logs = logPlan(alert, config);
+  const extra = extraPlan(alert);
+  const dashboard = dashboardPlan(alert);
+  const host = hostOf(alert.labels);
+  const [expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
+    alert.expr ? expressionOutcome(alert, alert.expr, window, deps, 'expression') : NOTHING,
+    extra.expr ? expressionOutcome(alert, extra.expr, window, deps, 'extra expression') : NOTHING,
     alert.labels.job || alert.labels.instance ? targetOutcome(alert, window, deps) : NOTHING,
-    logsOutcome(alert, window, deps),
+    logs.plan ? logsOutcome(logs.plan, window, deps) : NOTHING,
+    logs.plan ? volumeOutcome(logs.plan, window, deps) : NOTHING,
+    alert.labels.instance ? hostOutcome(alert.labels.instance, alert.startsAt, deps) : NOTHING,
+    host ? containerOutcome(host, window, deps) : NOTHING,
   ]);
+  const main = [...expression.failures, ...target.failures, ...logs.failures, ...extra.failures, ...dashboard.failures, ...logFindings.failures];
+  const secondary = [...extraExpression.failures, ...volume.failures, ...hostContext.failures, ...containerContext.failures];
+  const exploreLinks = exploreTargets(alert, window, logs.plan, extra.expr);
   return {
     fingerprint: alert.fingerprint,
     window,
     ...(expression.value ? { expression: expression.value } : {}),
+    ...(extraExpression.value ? { extraExpression: extraExpression.value } : {}),
     ...(target.value ? { target: target.value } : {}),
-    ...(logs.value ? { logs: logs.value } : {}),
-    failures: [...expression.failures, ...target.failures, ...logs.failures],
+    ...(logFindings.value ? { logs: logFindings.value.logs } : {}),
+    ...(logFindings.value?.patterns ? { logPatterns: logFindings.value.patterns } : {}),
+    ...(volume.value ? { logVolume: volume.value } : {}),
+    ...(hostContext.value ? { hostContext: hostContext.value } : {}),
+    ...(containerContext.value ? { containerContext: containerContext.value } : {}),
+    ...(exploreLinks.length ? { exploreLinks } : {}),
+    ...(dashboard.uid ? { dashboardUid: dashboard.uid } : {}),
+    failures: withoutRepeats(main, secondary),
   };
+}
+
+/** The main failures, then the other ones that say something new (not the same backend and message). */
+function withoutRepeats(main: readonly EnrichmentFailure[], secondary: readonly EnrichmentFailure[]): EnrichmentFailure[] {
+  const out = [...main];
+  for (const f of secondary) if (!out.some((o) => o.backend === f.backend && o.message === f.message)) out.push(f);
+  return out;
+}
+
+/** Where an alert's logs come from: the LogQL for error-like lines and the source of the volume counts. */
+export interface LogPlan {
+  /** The error-like lines query. */
+  query: string;
+  /** What the volume by level counts over: the selector, or the rule author's whole log query. */
+  volumeSource: string;
+  /** From the `vigil_logql` annotation rather than derived from the labels. */
+  custom: boolean;
+}
+
+/**
+ * The log queries of an alert. A valid `vigil_logql` wins: a bare selector gets the error filter,
+ * a query with its own pipeline is used as it is. An invalid one is ignored with a note saying
+ * why, and the selector derived from the labels is used instead.
+ */
+export function logPlan(alert: Pick<Alert, 'labels' | 'annotations'>, config: Config['enrichment']): { plan?: LogPlan; failures: EnrichmentFailure[] } {
+  const failures: EnrichmentFailure[] = [];
+  const custom = alert.annotations[STEERING.logql]?.trim();
+  if (custom) {
+    try {
+      const filled = fillLabels(custom, alert.labels);
+      const { selectorOnly } = checkLogQuery(filled);
+      const query = selectorOnly ? errorLogs(filled, config.logFilter) : filled;
+      return { plan: { query, volumeSource: filled, custom: true }, failures };
+    } catch (err) {
+      if (!(err instanceof SteeringError)) throw err;
+      failures.push({ backend: 'loki', what: STEERING.logql, message: `ignored: ${err.message}` });
+    }
+  }
+  const selector = logSelectorForAlert(alert.labels, config.logLabelMap);
+  if (!selector) return { failures: [...failures, { backend: 'loki', what: 'logs', message: noSelectorMessage(config.logLabelMap) }] };
+  return { plan: { query: errorLogs(selector, config.logFilter), volumeSource: selector, custom: false }, failures };
+}
+
+/** The rule's extra PromQL with `${label}` placeholders filled, or a note saying why it is ignored. */
+export function extraPlan(alert: Pick<Alert, 'labels' | 'annotations'>): { expr?: string; failures: EnrichmentFailure[] } {
+  const raw = alert.annotations[STEERING.promql]?.trim();
+  if (!raw) return { failures: [] };
+  try {
+    if (raw.length > 2000) throw new SteeringError(`expected PromQL of at most 2000 characters, got ${raw.length}`);
+    return { expr: fillLabels(raw, alert.labels), failures: [] };
+  } catch (err) {
+    if (!(err instanceof SteeringError)) throw err;
+    return { failures: [{ backend: 'prometheus', what: STEERING.promql, message: `ignored: ${err.message}` }] };
+  }
+}
+
+/** The dashboard uid of `vigil_dashboard` when Grafana would accept it. */
+function dashboardPlan(alert: Pick<Alert, 'annotations'>): { uid?: string; failures: EnrichmentFailure[] } {
+  const uid = alert.annotations[STEERING.dashboard]?.trim();
+  if (!uid) return { failures: [] };
+  if (isGrafanaUid(uid)) return { uid, failures: [] };
+  return {
+    failures: [{ backend: 'grafana', what: STEERING.dashboard, message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)' }],
+  };
+}
+
+/** The queries worth opening in Grafana Explore, as they were sent, with their windows. */
+function exploreTargets(alert: Alert, window: IncidentWindow, logs: LogPlan | undefined, extra: string | undefined): ExploreTarget[] {
+  const metrics = { start: window.start, end: window.end };
+  const out: ExploreTarget[] = [];
+  if (alert.expr) out.push({ label: 'Metrics', datasource: 'prometheus', expr: splitThreshold(alert.expr).expr, ...metrics });
+  if (logs) out.push({ label: 'Logs', datasource: 'loki', expr: logs.query, start: window.logStart, end: window.logEnd });
+  if (extra) out.push({ label: 'Extra', datasource: 'prometheus', expr: splitThreshold(extra).expr, ...metrics });
+  return out;
 }
 
 /**
@@ -93,9 +201,10 @@ async function expressionOutcome(
   rawExpr: string,
   window: IncidentWindow,
   deps: EnrichDeps,
+  what: string,
 ): Promise<Outcome<ExpressionFinding>> {
   const { expr, threshold } = splitThreshold(rawExpr);
-  const ran = await attempt('prometheus', 'expression', deps.config.timeout, (timeoutMs) =>
+  const ran = await attempt('prometheus', what, deps.config.timeout, (timeoutMs) =>
     deps.prometheus.queryRange(expr, window.start, window.end, window.stepSeconds, { timeoutMs }),
   );
   if (!ran.ok) return { failures: [ran.failure] };
@@ -190,14 +299,15 @@ function scrapeStatus(t: ScrapeTarget | undefined): Partial<TargetFinding> {
   };
 }
 
-async function logsOutcome(alert: Alert, window: IncidentWindow, deps: EnrichDeps): Promise<Outcome<LogFinding>> {
+async function logsOutcome(
+  plan: LogPlan,
+  window: IncidentWindow,
+  deps: EnrichDeps,
+): Promise<Outcome<{ logs: LogFinding; patterns?: LogPatternFinding }>> {
   const { config } = deps;
-  const logSelector = logSelectorForAlert(alert.labels, config.logLabelMap);
-  if (!logSelector) return { failures: [{ backend: 'loki', what: 'logs', message: noSelectorMessage(config.logLabelMap) }] };
-  const query = errorLogs(logSelector, config.logFilter);
   const ran = await attempt('loki', 'logs', config.timeout, (timeoutMs) =>
     deps.loki.queryRange(
-      query,
+      plan.query,
       { start: window.logStart, end: window.logEnd, limit: LOG_QUERY_LIMIT, direction: 'backward' },
       { timeoutMs },
     ),
@@ -207,8 +317,52 @@ async function logsOutcome(alert: Alert, window: IncidentWindow, deps: EnrichDep
     return { failures: [{ backend: 'loki', what: 'logs', message: `Loki answered a log query with ${ran.value.resultType}` }] };
   }
   const entries = newestFirst(ran.value.result);
+  const capped = entries.length >= LOG_QUERY_LIMIT;
   const lines = entries.slice(0, config.logLines).map((e) => ({ at: e.at, line: e.line, labels: e.labels }));
-  return { value: { query, count: entries.length, capped: entries.length >= LOG_QUERY_LIMIT, lines }, failures: [] };
+  const logs: LogFinding = { query: plan.query, count: entries.length, capped, lines };
+  if (!entries.length) return { value: { logs }, failures: [] };
+  const grouped = groupPatterns(entries.map((e) => ({ at: e.at, line: e.line, ...sourceOf(e.labels) })));
+  const patterns: LogPatternFinding = { patterns: grouped.slice(0, MAX_PATTERNS), distinct: grouped.length, lines: entries.length, capped };
+  return { value: { logs, patterns }, failures: [] };
+}
+
+function sourceOf(labels: Readonly<Record<string, string>>): { source?: string } {
+  const container = containerOf(labels);
+  return container ? { source: container } : {};
+}
+
+/** Lines per level in the log window (at its end) and in the hour before it (at its start). */
+async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: EnrichDeps): Promise<Outcome<LogVolumeFinding>> {
+  const windowSeconds = Math.max(1, Math.round((window.logEnd.getTime() - window.logStart.getTime()) / 1000));
+  const query = logVolumeByLevel(plan.volumeSource, windowSeconds);
+  const baseline = logVolumeByLevel(plan.volumeSource, LOG_BASELINE_SECONDS);
+  const ask = (logql: string, time: Date) =>
+    attempt('loki', 'log volume', deps.config.timeout, (timeoutMs) => deps.loki.query(logql, { time }, { timeoutMs }));
+  const [now, before] = await Promise.all([ask(query, window.logEnd), ask(baseline, window.logStart)]);
+  if (!now.ok || !before.ok) return { failures: [now, before].flatMap((r) => (r.ok ? [] : [r.failure])) };
+  return { value: summarizeLogVolume(query, vectorOf(now.value), vectorOf(before.value), windowSeconds), failures: [] };
+}
+
+function vectorOf(result: LokiInstantResult): InstantSample[] {
+  return result.resultType === 'vector' ? result.result : [];
+}
+
+/** The host context at the alert's start (or now, when the start lies ahead of our clock). */
+async function hostOutcome(instance: string, startsAt: Date, deps: EnrichDeps): Promise<Outcome<HostContextFinding>> {
+  const at = new Date(Math.min(startsAt.getTime(), deps.now.getTime()));
+  const ran = await attempt('prometheus', 'host context', deps.config.timeout, (timeoutMs) =>
+    queryHostContext(deps.prometheus, instance, at, { timeoutMs }),
+  );
+  if (!ran.ok) return { failures: [ran.failure] };
+  return ran.value ? { value: ran.value, failures: [] } : NOTHING;
+}
+
+async function containerOutcome(host: string, window: IncidentWindow, deps: EnrichDeps): Promise<Outcome<ContainerContextFinding>> {
+  const ran = await attempt('prometheus', 'container context', deps.config.timeout, (timeoutMs) =>
+    queryContainerContext(deps.prometheus, host, window, { timeoutMs }),
+  );
+  if (!ran.ok) return { failures: [ran.failure] };
+  return ran.value ? { value: ran.value, failures: [] } : NOTHING;
 }
 
 /** "no label to select logs by (container, name, container_name…)": the first alert labels the map knows. */
@@ -229,9 +383,13 @@ function timedClients(deps: EnrichDeps): Pick<EnrichDeps, 'prometheus' | 'loki'>
   return {
     prometheus: {
       queryRange: (...args) => time('prometheus', () => deps.prometheus.queryRange(...args)),
+      query: (...args) => time('prometheus', () => deps.prometheus.query(...args)),
       targets: (...args) => time('prometheus', () => deps.prometheus.targets(...args)),
     },
-    loki: { queryRange: (...args) => time('loki', () => deps.loki.queryRange(...args)) },
+    loki: {
+      queryRange: (...args) => time('loki', () => deps.loki.queryRange(...args)),
+      query: (...args) => time('loki', () => deps.loki.query(...args)),
+    },
   };
 }
 
@@ -240,6 +398,7 @@ function sharingTargets(client: EnrichDeps['prometheus']): EnrichDeps['prometheu
   const cache = new Map<string, ReturnType<PrometheusClient['targets']>>();
   return {
     queryRange: (...args) => client.queryRange(...args),
+    query: (...args) => client.query(...args),
     targets(state = 'active', opts) {
       let pending = cache.get(state);
       if (!pending) {
@@ -280,7 +439,7 @@ async function attempt<T>(
 }
 
 function backendName(backend: BackendId): string {
-  return backend === 'loki' ? 'Loki' : 'Prometheus';
+  return backend === 'loki' ? 'Loki' : backend === 'grafana' ? 'Grafana' : 'Prometheus';
 }
 
 function failureMessage(err: unknown): string {

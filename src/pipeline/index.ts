@@ -7,11 +7,13 @@ import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
 import { renderAlertMessage, renderFiringReply, renderResolvedReply } from '../render/alert.js';
 import { alertButtons, type AlertButtonState } from '../render/buttons.js';
+import { datasourcesOf } from '../render/explore.js';
 import { getAck } from '../store/acks.js';
 import type { Database } from '../store/db.js';
 import { createIncident, getIncident, latestIncident, updateIncident, type Incident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
-import { enqueue, type OutboxKind } from '../store/outbox.js';
+import { enqueue, type OutboxFile, type OutboxKind } from '../store/outbox.js';
+import { attachChart, chartSummary, startChart, type ChartOutcome, type ChartRenderer } from './chart.js';
 import { decide, type Decision } from './dedup.js';
 import { enrichNotification } from './enrich.js';
 import type { EnrichedNotification } from './types.js';
@@ -21,12 +23,14 @@ export interface PipelineDeps {
   db: Database;
   prometheus: PrometheusClient;
   loki: LokiClient;
-  config: Pick<Config, 'enrichment' | 'discord' | 'grafana'>;
+  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts'>;
   /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
   now: () => Date;
   /** Times enrichment queries when given. */
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
+  /** Draws alert charts instead of ECharts + resvg (tests: a slow renderer). */
+  chartRenderer?: ChartRenderer;
 }
 
 /** One delivery the outbox stage will enqueue. */
@@ -35,6 +39,8 @@ interface PlannedDelivery {
   body: RESTPostAPIChannelMessageJSONBody;
   /** The alert message itself (not a reply): it gets the buttons row for this state. */
   buttons?: AlertButtonState;
+  /** Uploaded with the message (the chart). */
+  file?: OutboxFile;
 }
 
 /** The state one notification carries through the stages. */
@@ -47,6 +53,10 @@ export interface PipelineContext {
   /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
   incidentId?: number;
   enriched?: EnrichedNotification;
+  /** The alert chart, started with the enrichment so both run at once. */
+  chart?: Promise<ChartOutcome>;
+  /** What became of the chart, once the render stage attached it (for the summary line). */
+  chartOutcome?: ChartOutcome;
   deliveries: PlannedDelivery[];
 }
 
@@ -70,10 +80,11 @@ const dedupStage: Stage = {
   },
 };
 
-/** Queries Prometheus and Loki around the incident; failures become notes, never errors. */
+/** Queries Prometheus and Loki around the incident (the chart too, at the same time); failures become notes, never errors. */
 const enrichStage: Stage = {
   name: 'enrich',
   async run(ctx, deps) {
+    startChart(ctx, deps);
     ctx.enriched = await enrichNotification(ctx.notification, {
       prometheus: deps.prometheus,
       loki: deps.loki,
@@ -84,10 +95,10 @@ const enrichStage: Stage = {
   },
 };
 
-/** Turns the decision and the findings into Discord message bodies. */
+/** Turns the decision and the findings into Discord message bodies, the chart on the alert message. */
 const renderStage: Stage = {
   name: 'render',
-  run(ctx, { db, logger, config }) {
+  async run(ctx, { db, logger, config }) {
     const decision = ctx.decision!;
     const warn = (msg: string, details: Record<string, unknown>) => logger.warn(details, msg);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
@@ -102,6 +113,7 @@ const renderStage: Stage = {
         incidentStartedAt: startedAt,
         ...(resolvedAt ? { resolvedAt } : {}),
         ...(config.grafana?.url ? { grafanaUrl: config.grafana.url } : {}),
+        datasources: datasourcesOf(config.grafana),
         ...(ack ? { acknowledged: { userId: ack.userId, at: ack.at } } : {}),
         now: ctx.now,
       },
@@ -129,6 +141,7 @@ const renderStage: Stage = {
       case 'skip':
         break;
     }
+    await attachChart(ctx, logger);
   },
 };
 
@@ -173,6 +186,7 @@ const outboxStage: Stage = {
             // Only here is the incident id known (a new incident is created above): the buttons carry it.
             body: d.buttons ? { ...d.body, components: alertButtons(incidentId, d.buttons, ctx.notification.source) } : d.body,
             ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
+            ...(d.file ? { file: d.file } : {}),
           },
           ctx.now.getTime(),
         );
@@ -230,6 +244,7 @@ export async function processNotification(
       decision: ctx.decision?.reason,
       deliveries: ctx.deliveries.map((d) => d.kind),
       partial: Object.values(ctx.enriched?.enrichments ?? {}).some((e) => e.failures.length > 0),
+      ...(ctx.chartOutcome ? { chart: chartSummary(ctx.chartOutcome) } : {}),
     },
     'notification processed',
   );

@@ -14,13 +14,23 @@ export interface IncidentWindow {
 
 /** Why a piece of enrichment is missing: shown to the user as "<what> unavailable: <message>". */
 export interface EnrichmentFailure {
-  /** Which backend failed. */
-  backend: 'prometheus' | 'loki';
-  /** What could not be fetched, e.g. "logs", "expression", "target health". */
+  /** Which backend failed (grafana: a rule annotation naming a Grafana object Vigil cannot use). */
+  backend: 'prometheus' | 'loki' | 'grafana';
+  /** What could not be fetched, e.g. "logs", "expression", "target health", "host context", "vigil_logql". */
   what: string;
   /** Short cause without secrets, e.g. "Loki timed out after 5s", "HTTP 400: parse error ...". */
   message: string;
 }
+
+/** The annotations a rule author steers enrichment with. */
+export const STEERING = {
+  /** Extra PromQL to query over the window (and chart). */
+  promql: 'vigil_promql',
+  /** The LogQL selector or log query to use instead of the one derived from the labels. */
+  logql: 'vigil_logql',
+  /** A Grafana dashboard uid to link. */
+  dashboard: 'vigil_dashboard',
+} as const;
 
 /** One series of the alert's expression over the window. */
 export interface SeriesSummary {
@@ -79,13 +89,128 @@ export interface LogFinding {
   lines: LogLine[];
 }
 
+/** One host measure at the alert's start and one hour earlier (node_exporter). */
+export interface HostMeasure {
+  /** cpu: busy %, memory: used %, disk: used % of the fullest filesystem, load: load1 per core. */
+  kind: 'cpu' | 'memory' | 'disk' | 'load';
+  /** At startsAt; undefined when there was no data. */
+  now?: number;
+  /** One hour before startsAt; undefined when there was no data. */
+  before?: number;
+  /** The fullest filesystem's mount point at startsAt (disk only). */
+  mountpoint?: string;
+}
+
+/** The host behind the alert's `instance`, when it is a node_exporter target. */
+export interface HostContextFinding {
+  /** The node_exporter instance the measures come from (same host as the alert's instance). */
+  instance: string;
+  /** When "now" is: the alert's startsAt (or now when that lies in the future). */
+  at: Date;
+  /** In the order cpu, memory, disk, load; only the measures with data. */
+  measures: HostMeasure[];
+}
+
+/** One container and its usage over the window. */
+export interface ContainerUsageRow {
+  name: string;
+  value: number;
+}
+
+/** A container restart or OOM kill in the window (cAdvisor). */
+export interface ContainerEvent {
+  name: string;
+  kind: 'restart' | 'oom';
+  /** How many times, at least 1. */
+  count: number;
+}
+
+/** The busiest containers on the alert's host during the window, and their restarts and OOM kills. */
+export interface ContainerContextFinding {
+  /** The host the containers run on (the alert's instance without its port). */
+  host: string;
+  /** Average CPU over the window in % of one core, highest first. */
+  cpu: ContainerUsageRow[];
+  /** Peak working set over the window in bytes, highest first. */
+  memory: ContainerUsageRow[];
+  /** Restarts and OOM kills, most first. */
+  events: ContainerEvent[];
+}
+
+/** Log lines of the same shape (numbers, ids, times… masked), with a count and the newest example. */
+export interface LogPattern {
+  /** The line with its variable parts replaced by placeholders (<num>, <uuid>, <ts>, <hex>, <ip>, <str>, <id>). */
+  pattern: string;
+  count: number;
+  /** The newest line of this shape, secrets masked. */
+  example: string;
+  exampleAt: Date;
+  firstAt: Date;
+  /** The container all its lines came from, when they share one. */
+  source?: string;
+}
+
+/** The error-like log lines grouped by pattern. */
+export interface LogPatternFinding {
+  /** Most frequent first (ties: newest first), at most a handful. */
+  patterns: LogPattern[];
+  /** How many distinct patterns there were in all. */
+  distinct: number;
+  /** How many lines were grouped. */
+  lines: number;
+  /** Loki stopped at the query limit: counts are "at least". */
+  capped: boolean;
+}
+
+/** Log lines of one level in the window and in the hour before it. */
+export interface LogLevelVolume {
+  /** The `level` label; empty when the lines carry none. */
+  level: string;
+  /** Lines in the log window. */
+  count: number;
+  /** Lines in the hour before the log window. */
+  before: number;
+  /** Rate in the window over the rate in the hour before; undefined when there were none before. */
+  ratio?: number;
+}
+
+/** How much was logged by level around the incident, compared with the hour before. */
+export interface LogVolumeFinding {
+  /** The LogQL sent for the window (the same with [3600s] at the window's start gives the baseline). */
+  query: string;
+  windowSeconds: number;
+  baselineSeconds: number;
+  /** Most severe level first. */
+  levels: LogLevelVolume[];
+}
+
+/** A query Vigil ran and the window it ran over, for a Grafana Explore link. */
+export interface ExploreTarget {
+  /** What the link opens, shown as its text ("Metrics", "Logs", "Extra"). */
+  label: string;
+  datasource: 'prometheus' | 'loki';
+  expr: string;
+  start: Date;
+  end: Date;
+}
+
 /** Everything the enrichment stage found for one alert. */
 export interface AlertEnrichment {
   fingerprint: string;
   window: IncidentWindow;
   expression?: ExpressionFinding;
+  /** The rule author's extra PromQL (annotation `vigil_promql`) over the same window. */
+  extraExpression?: ExpressionFinding;
   target?: TargetFinding;
   logs?: LogFinding;
+  hostContext?: HostContextFinding;
+  containerContext?: ContainerContextFinding;
+  logPatterns?: LogPatternFinding;
+  logVolume?: LogVolumeFinding;
+  /** The queries above as they were sent, with their windows, for Explore links. */
+  exploreLinks?: ExploreTarget[];
+  /** A Grafana dashboard uid to link (annotation `vigil_dashboard`), validated. */
+  dashboardUid?: string;
   failures: EnrichmentFailure[];
 }
 

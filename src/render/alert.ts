@@ -1,7 +1,22 @@
 import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { Alert, Notification } from '../model.js';
-import type { AlertEnrichment, EnrichedNotification, ExpressionFinding, LogFinding, SeriesSummary, TargetFinding } from '../pipeline/types.js';
+import {
+  STEERING,
+  type AlertEnrichment,
+  type ContainerContextFinding,
+  type EnrichedNotification,
+  type ExpressionFinding,
+  type HostContextFinding,
+  type HostMeasure,
+  type LogFinding,
+  type LogLevelVolume,
+  type LogPatternFinding,
+  type LogVolumeFinding,
+  type SeriesSummary,
+  type TargetFinding,
+} from '../pipeline/types.js';
+import { dashboardUrl, DEFAULT_DATASOURCES, fitExploreLinks, type ExploreDatasources } from './explore.js';
 import {
   discordTimestamp,
   escapeMarkdown,
@@ -14,10 +29,10 @@ import {
   isSecretKey,
   markdownLink,
   safeUrl,
-  scrubText,
   significant,
   type Unit,
 } from './format.js';
+import { maskSecrets } from './mask.js';
 import { EMBED_DESCRIPTION, EMBED_FIELDS, EMBED_FIELD_VALUE, EMBED_TITLE, EMBED_TOTAL } from './limits.js';
 import { codePointLength, fitMessage, totalLength, truncate, truncateCodeBlock, type Warn } from './truncate.js';
 
@@ -44,6 +59,8 @@ export interface AlertMessageInput {
   maxAlerts?: number;
   /** Who acknowledged the incident (the Acknowledge button), shown at the top of the description. */
   acknowledged?: Acknowledgement;
+  /** Datasource uids of the Grafana Explore links (config grafana.prometheusUid/lokiUid); the provisioned ones by default. */
+  datasources?: ExploreDatasources;
 }
 
 /** An acknowledgement as the message shows it. */
@@ -72,6 +89,20 @@ const LOG_LINE_MAX = 200;
 const ERROR_MAX = 200;
 const RECEIVER_MAX = 100;
 const SERIES_SHOWN = 3;
+/** Series of the rule's extra expression shown per alert. */
+const EXTRA_SERIES_SHOWN = 2;
+/** Context fields (host, containers) stay short. */
+const CONTEXT_FIELD_MAX = 400;
+const MOUNTPOINT_MAX = 40;
+const CONTAINER_NAME_MAX = 30;
+const EVENTS_SHOWN = 4;
+const LEVEL_MAX = 20;
+const LEVELS_SHOWN = 4;
+/** A rate within this factor of the usual one is "about the usual rate". */
+const RATE_CHANGE = 1.5;
+const PATTERNS_SHOWN = 5;
+const PATTERN_MAX = 110;
+const EXAMPLE_MAX = 150;
 /** An alert's own summary inside its field. */
 const ALERT_SUMMARY_MAX = 150;
 /** The labels telling series apart, before their values. */
@@ -89,7 +120,7 @@ const TOTAL_SLACK = 16;
 /** Labels shown first, in this order; the rest follow alphabetically. */
 const LABEL_PRIORITY = ['severity', 'instance', 'job', 'namespace', 'pod', 'container', 'name', 'service', 'cluster', 'host', 'team', 'env'];
 /** Annotations rendered elsewhere (description, links, unit inference). */
-const ANNOTATIONS_SHOWN_ELSEWHERE = new Set(['summary', 'description', 'runbook_url', 'runbook', 'unit']);
+const ANNOTATIONS_SHOWN_ELSEWHERE = new Set<string>(['summary', 'description', 'runbook_url', 'runbook', 'unit', ...Object.values(STEERING)]);
 
 const SEVERITY: Record<string, keyof typeof COLORS> = {
   critical: 'critical', crit: 'critical', error: 'critical', page: 'critical', high: 'critical', fatal: 'critical', emergency: 'critical', p1: 'critical',
@@ -174,7 +205,7 @@ function color(n: Notification, state: AlertMessageInput['state']): number {
 
 /** A label value or annotation as shown: secrets scrubbed, markdown escaped, cut to `max`. */
 function show(text: string, max: number, onCut?: () => void): string {
-  return truncate(escapeMarkdown(scrubText(text)), max, onCut);
+  return truncate(escapeMarkdown(maskSecrets(text)), max, onCut);
 }
 
 function oneLine(text: string): string {
@@ -266,33 +297,55 @@ const SOURCE_NAMES: Record<Notification['source'], string> = { grafana: 'Grafana
 /** "Alertmanager → discord-bot", plus a partial-enrichment note. Footers show no markdown. */
 function footer(ctx: Ctx): string {
   const source = SOURCE_NAMES[ctx.n.source];
-  const receiver = truncate(scrubText(oneLine(ctx.n.receiver)), RECEIVER_MAX);
+  const receiver = truncate(maskSecrets(oneLine(ctx.n.receiver)), RECEIVER_MAX);
   return `${source} → ${receiver}${isPartial(ctx.input.enriched) ? ' · ⚠️ partially enriched' : ''}`;
 }
 
-/** All fields: labels, one per shown alert, "+N more alerts", links, other annotations. */
+/** The context fields of a message (CONTEXT_DROP_ORDER says which go first when room is short). */
+interface ContextFields {
+  containers?: APIEmbedField;
+  host?: APIEmbedField;
+  logs?: APIEmbedField;
+  explore?: APIEmbedField;
+}
+
+/** Which context field is given up first when the alerts' details would not fit. */
+const CONTEXT_DROP_ORDER: readonly (keyof ContextFields)[] = ['explore', 'host', 'logs', 'containers'];
+
+/**
+ * All fields: labels, one per shown alert, "+N more alerts", the context of the first alert that
+ * has it (containers, host, logs), links, Explore links, other annotations.
+ */
 function fields(ctx: Ctx, embed: APIEmbed): APIEmbedField[] {
   const { n } = ctx;
   const labels = labelsField(ctx);
   const links = linksField(ctx);
   const notes = annotationsField(ctx);
-  const fixed = [labels, links, notes].filter((f): f is APIEmbedField => !!f).length;
+  const context = contextFields(ctx);
+  const contextList = () => [context.containers, context.host, context.logs, context.explore];
+  const fixedCount = () => [labels, links, notes, ...contextList()].filter((f): f is APIEmbedField => !!f).length;
   const maxAlerts = Math.max(0, ctx.input.maxAlerts ?? DEFAULT_MAX_ALERTS);
   const single = n.alerts.length === 1;
   // A lone alert without findings needs no field of its own: the labels field already names it.
   let shown = single ? (hasDetails(ctx, n.alerts[0]) ? 1 : 0) : Math.min(maxAlerts, n.alerts.length);
-  if (shown + fixed + 1 > EMBED_FIELDS) shown = EMBED_FIELDS - fixed - 1;
+  if (shown + fixedCount() + 1 > EMBED_FIELDS) shown = EMBED_FIELDS - fixedCount() - 1;
   const allNames = n.alerts.slice(0, shown).map((a, i) => alertFieldName(ctx, a, i));
-  let more: APIEmbedField | undefined;
-  let remaining = 0;
-  // Fewer detailed alerts beat many unreadable ones: each keeps at least MIN_ALERT_VALUE characters.
-  for (; ; shown--) {
-    more = moreField(ctx, single ? [] : n.alerts.slice(shown));
-    const budgetFields = [labels, more, links, notes].filter((f): f is APIEmbedField => !!f);
-    const nameFields = allNames.slice(0, shown).map((name) => ({ name, value: '' }));
-    remaining = EMBED_TOTAL - TOTAL_SLACK - totalLength([{ ...embed, fields: [...budgetFields, ...nameFields] }]);
-    if (shown <= 1 || remaining >= shown * MIN_ALERT_VALUE) break;
+  const room = (count: number) => {
+    const more = moreField(ctx, single ? [] : n.alerts.slice(count));
+    const budgetFields = [labels, more, ...contextList(), links, notes].filter((f): f is APIEmbedField => !!f);
+    const nameFields = allNames.slice(0, count).map((name) => ({ name, value: '' }));
+    return { more, remaining: EMBED_TOTAL - TOTAL_SLACK - totalLength([{ ...embed, fields: [...budgetFields, ...nameFields] }]) };
+  };
+  // The alerts' own findings come before their context: context fields go while even one alert would not fit.
+  for (const key of CONTEXT_DROP_ORDER) {
+    if (!shown || room(1).remaining >= MIN_ALERT_VALUE) break;
+    if (!context[key]) continue;
+    delete context[key];
+    ctx.warn('alert context omitted to fit the message', { part: key });
   }
+  let { more, remaining } = room(shown);
+  // Fewer detailed alerts beat many unreadable ones: each keeps at least MIN_ALERT_VALUE characters.
+  while (shown > 1 && remaining < shown * MIN_ALERT_VALUE) ({ more, remaining } = room(--shown));
   if (shown < allNames.length) ctx.warn('alert details omitted to fit the message', { part: 'alerts', omitted: allNames.length - shown });
   const names = allNames.slice(0, shown);
   const perAlert = names.map((name, i) => {
@@ -301,7 +354,9 @@ function fields(ctx: Ctx, embed: APIEmbed): APIEmbedField[] {
     remaining -= codePointLength(value);
     return { name, value };
   });
-  return [labels, ...perAlert, more, links, notes].filter((f): f is APIEmbedField => !!f);
+  return [labels, ...perAlert, more, context.containers, context.host, context.logs, links, context.explore, notes].filter(
+    (f): f is APIEmbedField => !!f,
+  );
 }
 
 function hasDetails(ctx: Ctx, alert: Alert | undefined): boolean {
@@ -369,6 +424,7 @@ function linksField(ctx: Ctx): APIEmbedField | undefined {
     ['Runbook', safeUrl(runbook)],
     ['Silence', safeUrl(silence, base)],
     ['Dashboard', safeUrl(first?.dashboardURL, base)],
+    [first?.dashboardURL ? 'Rule dashboard' : 'Dashboard', steeredDashboard(ctx)],
     ['Panel', safeUrl(first?.panelURL, base)],
   ];
   const links: string[] = [];
@@ -422,7 +478,7 @@ function alertFieldName(ctx: Ctx, a: Alert, i: number): string {
   const mark = a.status === 'resolved' && input.state === 'firing' ? '✅ ' : '';
   if (n.alerts.length === 1) return `${mark}Findings`;
   const what = distinguishing(n, a) || a.labels.instance || a.fingerprint;
-  return truncate(`${mark}${i + 1}. ${escapeMarkdown(scrubText(oneLine(what)))}`, ALERT_NAME_MAX);
+  return truncate(`${mark}${i + 1}. ${escapeMarkdown(maskSecrets(oneLine(what)))}`, ALERT_NAME_MAX);
 }
 
 /** One alert's findings within `budget`: summary, expression, target, failures, then logs. */
@@ -437,10 +493,12 @@ function alertFieldValue(ctx: Ctx, a: Alert, budget: number): string {
   const unit = inferUnit(e?.expression?.expr || a.expr || '', a.annotations);
   if (e?.expression) lines.push(...expressionLines(e.expression, unit, input.state));
   else if (a.values && Object.keys(a.values).length) lines.push(valuesLine(a.values));
+  if (e?.extraExpression) lines.push(...extraLines(e.extraExpression, input.state));
   const target = e?.target && targetLine(e.target, input.now);
   if (target) lines.push(target);
   for (const f of e?.failures ?? []) lines.push(`⚠️ ${show(oneLine(f.what), 40)} unavailable: ${show(oneLine(f.message), ERROR_MAX)}`);
-  const logs = e?.logs ? logsText(e.logs) : undefined;
+  // Grouped lines are shown in the Logs field; the raw newest lines only without patterns.
+  const logs = e?.logs ? (e.logPatterns ? { summary: patternSummary(e.logs, e.logPatterns) } : logsText(e.logs)) : undefined;
   if (logs) lines.push(logs.summary);
   if (n.alerts.length > 1 && input.state === 'firing') {
     const silence = safeUrl(a.silenceURL, input.grafanaUrl);
@@ -546,10 +604,185 @@ function logsText(logs: LogFinding): { summary: string; block?: string } {
  * (replaced with a lookalike) so a line cannot close the block.
  */
 export function cleanLogLine(line: string): string {
-  return scrubText(line)
+  return maskSecrets(line)
     .replace(/\r?\n|\r/g, ' ⏎ ')
     .replace(/\t/g, ' ')
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .replace(/`{3,}/g, (m) => 'ˋ'.repeat(m.length))
     .trim();
+}
+
+/** "Extra: start … → peak … → now …" for the rule's `vigil_promql`, at most two series. */
+function extraLines(finding: ExpressionFinding, state: AlertMessageInput['state']): string[] {
+  if (!finding.series.length) return ['Extra: no data in the window'];
+  const unit = inferUnit(finding.expr);
+  const differing = differingKeys(finding.series);
+  const shown = finding.series.slice(0, EXTRA_SERIES_SHOWN).map((s) => {
+    const name = finding.series.length > 1 && differing.length ? ` ${show(oneLine(seriesName(s, differing)), SERIES_NAME_MAX)}` : '';
+    return `Extra${name}: ${seriesLine(s, unit, state)}`;
+  });
+  const hidden = finding.series.length - shown.length;
+  return hidden > 0 ? [...shown, `+${hidden} more extra series`] : shown;
+}
+
+/** "Logs: 57 matching lines in 4 patterns": the patterns themselves are in the Logs field. */
+function patternSummary(logs: LogFinding, patterns: LogPatternFinding): string {
+  const count = `${logs.count}${logs.capped ? '+' : ''}`;
+  return `Logs: ${count} matching line${logs.count === 1 ? '' : 's'} in ${patterns.distinct} pattern${patterns.distinct === 1 ? '' : 's'}`;
+}
+
+/** The link of the rule's `vigil_dashboard`, over the first alert's window. */
+function steeredDashboard(ctx: Ctx): string | undefined {
+  const base = ctx.input.grafanaUrl;
+  if (!base) return undefined;
+  const e = ctx.n.alerts.map((a) => ctx.input.enriched.enrichments[a.fingerprint]).find((x) => x?.dashboardUid);
+  const url = e?.dashboardUid ? dashboardUrl(base, e.dashboardUid, e.window) : undefined;
+  return safeUrl(url);
+}
+
+/** The first shown alert (in the group's order) whose enrichment has `key`, with that finding. */
+function firstWith<K extends keyof AlertEnrichment>(ctx: Ctx, key: K): { alert: Alert; value: NonNullable<AlertEnrichment[K]> } | undefined {
+  for (const alert of ctx.n.alerts) {
+    const value = ctx.input.enriched.enrichments[alert.fingerprint]?.[key];
+    if (value !== undefined && value !== null) return { alert, value: value as NonNullable<AlertEnrichment[K]> };
+  }
+  return undefined;
+}
+
+/** " · <what sets the alert apart>" in a group of several alerts, so a context field says whose it is. */
+function whose(ctx: Ctx, alert: Alert): string {
+  if (ctx.n.alerts.length === 1) return '';
+  const what = distinguishing(ctx.n, alert);
+  return what ? ` · ${escapeMarkdown(maskSecrets(oneLine(what)))}` : '';
+}
+
+/** The containers, host, logs and Explore fields, each from the first alert that has the finding. */
+function contextFields(ctx: Ctx): ContextFields {
+  const out: ContextFields = {};
+  const containers = firstWith(ctx, 'containerContext');
+  if (containers) out.containers = containersField(containers.value);
+  const host = firstWith(ctx, 'hostContext');
+  if (host) out.host = hostField(host.value);
+  const patterns = firstWith(ctx, 'logPatterns');
+  const volume = firstWith(ctx, 'logVolume');
+  const logsOf = patterns?.alert ?? volume?.alert;
+  if (logsOf) {
+    const e = ctx.input.enriched.enrichments[logsOf.fingerprint]!;
+    const field = logsField(ctx, e.logVolume, e.logPatterns, whose(ctx, logsOf));
+    if (field) out.logs = field;
+  }
+  const explore = firstWith(ctx, 'exploreLinks');
+  if (explore && ctx.input.grafanaUrl) {
+    const fitted = fitExploreLinks(ctx.input.grafanaUrl, explore.value, ctx.input.datasources ?? DEFAULT_DATASOURCES, EMBED_FIELD_VALUE);
+    for (const link of fitted.links.filter((l) => !l.withQuery)) ctx.warn('explore link without its query to fit the message', { part: 'explore', link: link.label });
+    for (const label of fitted.omitted) ctx.warn('alert link omitted to fit the message', { part: 'explore', link: label });
+    if (fitted.text) out.explore = { name: `🔎 Explore${whose(ctx, explore.alert)}`, value: fitted.text };
+  }
+  return out;
+}
+
+const HOST_MEASURE_NAMES: Record<HostMeasure['kind'], string> = { cpu: 'CPU', memory: 'Memory', disk: 'Disk', load: 'Load' };
+
+/** A host measure's value: "93.1%", or "1.9 per core" for load. */
+function measureValue(m: HostMeasure, value: number): string {
+  return m.kind === 'load' ? `${formatNumber(value)} per core` : formatValue(value, 'percent');
+}
+
+/** Past these, a value is shown bold: busy, full, or more runnable work than cores. */
+function isHigh(m: HostMeasure, value: number): boolean {
+  return m.kind === 'load' ? value >= 1 : value >= 90;
+}
+
+/** "CPU **93.1%** (was 12.0% 1h before)". */
+function measureLine(m: HostMeasure): string {
+  const name = m.kind === 'disk' && m.mountpoint ? `Disk ${show(oneLine(m.mountpoint), MOUNTPOINT_MAX)}` : HOST_MEASURE_NAMES[m.kind];
+  const now = m.now === undefined ? 'no data' : isHigh(m, m.now) ? `**${measureValue(m, m.now)}**` : measureValue(m, m.now);
+  const before = m.before === undefined ? 'no data 1h before' : `was ${measureValue(m, m.before)} 1h before`;
+  return `${name} ${now} (${before})`;
+}
+
+/** "🖥️ Host app-1:9100 at start": CPU, memory, fullest disk and load at the alert's start vs an hour earlier. */
+function hostField(h: HostContextFinding): APIEmbedField {
+  return {
+    name: truncate(`🖥️ Host ${escapeMarkdown(maskSecrets(oneLine(h.instance)))} at start`, ALERT_NAME_MAX),
+    value: truncate(h.measures.map(measureLine).join('\n'), CONTEXT_FIELD_MAX),
+  };
+}
+
+const EVENT_TEXT: Record<'restart' | 'oom', string> = { restart: '🔁 **{name}** restarted {n}×', oom: '💥 **{name}** OOM-killed {n}×' };
+
+function containerName(name: string): string {
+  return show(oneLine(name), CONTAINER_NAME_MAX);
+}
+
+/** "📦 Containers on app-1": restarts and OOM kills first, then the top CPU and memory users. */
+function containersField(c: ContainerContextFinding): APIEmbedField {
+  const lines: string[] = [];
+  if (c.events.length) {
+    const shown = c.events.slice(0, EVENTS_SHOWN).map((ev) => EVENT_TEXT[ev.kind].replace('{name}', containerName(ev.name)).replace('{n}', String(ev.count)));
+    const hidden = c.events.length - shown.length;
+    lines.push(shown.join(' · ') + (hidden > 0 ? ` · +${hidden} more` : ''));
+  }
+  if (c.cpu.length) lines.push(`CPU avg: ${c.cpu.map((r) => `${containerName(r.name)} ${formatValue(r.value, 'percent')}`).join(' · ')}`);
+  if (c.memory.length) lines.push(`Memory peak: ${c.memory.map((r) => `${containerName(r.name)} ${formatValue(r.value, 'bytes')}`).join(' · ')}`);
+  return {
+    name: truncate(`📦 Containers on ${escapeMarkdown(maskSecrets(oneLine(c.host)))}`, ALERT_NAME_MAX),
+    value: truncate(lines.join('\n'), CONTEXT_FIELD_MAX),
+  };
+}
+
+/** "38×", "2.5×", "0.25×". */
+function formatRatio(ratio: number): string {
+  if (ratio >= 10) return `${Math.round(ratio)}×`;
+  if (ratio >= 1) return `${ratio.toFixed(1).replace(/\.0$/, '')}×`;
+  return `${significant(Number(ratio.toPrecision(2)))}×`;
+}
+
+/** "**error** 57 lines in 5m, 38× the usual rate". */
+function volumeLine(v: LogLevelVolume, windowText: string): string {
+  const level = v.level ? show(oneLine(v.level), LEVEL_MAX) : 'unlabelled';
+  const lines = `${formatNumber(v.count)} line${v.count === 1 ? '' : 's'} in ${windowText}`;
+  if (v.ratio === undefined) return `**${level}** ${lines}, none in the hour before`;
+  const rate = v.ratio >= 1 / RATE_CHANGE && v.ratio <= RATE_CHANGE ? 'about the usual rate' : `${formatRatio(v.ratio)} the usual rate`;
+  return v.ratio > RATE_CHANGE ? `**${level}** ${lines}, ${rate}` : `${level} ${lines}, ${rate}`;
+}
+
+/** The log window as people say it: whole minutes from a minute up. */
+function windowText(seconds: number): string {
+  return formatDuration((seconds >= 60 ? Math.round(seconds / 60) * 60 : seconds) * 1000);
+}
+
+/** One pattern in the code block: "×38 <pattern>" then the newest example, or the line alone when it is the only one. */
+function patternLines(p: LogPatternFinding['patterns'][number], withSource: boolean): string[] {
+  const source = withSource && p.source ? `${cleanLogLine(p.source)}: ` : '';
+  const time = isRealDate(p.exampleAt) ? formatClockUtc(p.exampleAt) : '--:--:--';
+  const example = truncate(cleanLogLine(p.example), EXAMPLE_MAX);
+  if (p.count === 1) return [`×1 ${source}${time} ${example}`];
+  return [`×${p.count} ${source}${truncate(cleanLogLine(p.pattern), PATTERN_MAX)}`, `   ${time} ${example}`];
+}
+
+/**
+ * "📜 Logs": the volume by level against the usual rate, then the top patterns with counts and
+ * one example each in a code block, whole patterns while they fit, "+N more patterns" after.
+ */
+function logsField(ctx: Ctx, volume: LogVolumeFinding | undefined, patterns: LogPatternFinding | undefined, suffix: string): APIEmbedField | undefined {
+  const head = volume ? volume.levels.slice(0, LEVELS_SHOWN).map((v) => volumeLine(v, windowText(volume.windowSeconds))) : [];
+  const text = head.join('\n');
+  const candidates = (patterns?.patterns ?? []).slice(0, PATTERNS_SHOWN);
+  const withSource = new Set(candidates.map((p) => p.source ?? '')).size > 1;
+  const distinct = patterns?.distinct ?? 0;
+  const block = (lines: readonly string[]) => (lines.length ? `\`\`\`\n${lines.join('\n')}\n\`\`\`` : '');
+  const room = EMBED_FIELD_VALUE - codePointLength(text) - 1 - codePointLength(`\n+${distinct} more patterns`);
+  let lines: string[] = [];
+  let shown = 0;
+  for (const p of candidates) {
+    const next = [...lines, ...patternLines(p, withSource)];
+    if (codePointLength(block(next)) > room) break;
+    lines = next;
+    shown++;
+  }
+  if (shown < candidates.length) ctx.warn('log patterns omitted to fit the message', { part: 'logs', omitted: candidates.length - shown });
+  const hidden = distinct - shown;
+  const value = [text, block(lines), hidden > 0 ? `+${hidden} more pattern${hidden === 1 ? '' : 's'}` : ''].filter(Boolean).join('\n');
+  return value ? { name: `📜 Logs${suffix}`, value: truncate(value, EMBED_FIELD_VALUE) } : undefined;
 }

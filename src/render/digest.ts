@@ -2,7 +2,8 @@ import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { DeliveryStats, IncidentStats, MeanDuration } from '../store/stats.js';
 import { inlineCode } from './alerts.js';
-import { discordTimestamp, escapeMarkdown, formatValue, scrubText } from './format.js';
+import { discordTimestamp, escapeMarkdown, formatValue } from './format.js';
+import { maskSecrets } from './mask.js';
 import { EMBED_FIELD_VALUE } from './limits.js';
 import { codePointLength, fitMessage, truncate, type Warn } from './truncate.js';
 
@@ -69,7 +70,7 @@ const ERROR_MAX = 300;
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const percent = (ratio: number) => formatValue(ratio * 100, 'percent');
 const bytes = (n: number) => formatValue(n, 'bytes');
-const safeError = (text: string) => escapeMarkdown(truncate(scrubText(text.replace(/\s+/g, ' ')), ERROR_MAX));
+const safeError = (text: string) => escapeMarkdown(truncate(maskSecrets(text.replace(/\s+/g, ' ')), ERROR_MAX));
 
 /** "Sat 21 Nov" in the digest's time zone. */
 function dayTitle(now: Date, timeZone: string): string {

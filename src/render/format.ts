@@ -280,19 +280,3 @@ export function safeUrl(raw: string | undefined, base?: string): string | undefi
 export function markdownLink(label: string, url: string): string {
   return `[${label}](${url.replace(/\(/g, '%28').replace(/\)/g, '%29')})`;
 }
-
-/**
- * Removes secrets from free text (annotations, log lines, errors): `user:pass@` in any URL,
- * Bearer/Basic credentials, `password=...`-style pairs, and Discord/Slack webhook paths.
- */
-export function scrubText(text: string): string {
-  return text
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1')
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 [redacted]')
-    .replace(
-      /\b([\w.-]*(?:password|passwd|pwd|token|secret|api[_-]?key|access[_-]?key|authorization)[\w.-]*)(["']?\s*[:=]\s*["']?)(?!\[redacted\])[^\s"'&,;]+/gi,
-      '$1$2[redacted]',
-    )
-    .replace(/(\/api\/webhooks\/\d+\/)[\w-]+/gi, '$1[redacted]')
-    .replace(/(hooks\.slack\.com\/services\/)[\w/]+/gi, '$1[redacted]');
-}

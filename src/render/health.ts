@@ -1,6 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { ScrapeTarget } from '../queries/prometheus.js';
-import { escapeMarkdown, formatAgo, formatValue, scrubText } from './format.js';
+import { escapeMarkdown, formatAgo, formatValue } from './format.js';
+import { maskSecrets } from './mask.js';
 import { cellText } from './table.js';
 import { truncate } from './truncate.js';
 
@@ -94,7 +95,7 @@ export function summarizeTargets(targets: readonly ScrapeTarget[], job?: string)
 
 /** Text safe to show: secrets scrubbed, markdown escaped, one line, cut. */
 function safe(text: string, max = MAX_ERROR_CHARS): string {
-  return escapeMarkdown(truncate(scrubText(text).replace(/\s+/g, ' ').trim(), max));
+  return escapeMarkdown(truncate(maskSecrets(text).replace(/\s+/g, ' ').trim(), max));
 }
 
 /** Inline code that cannot be closed early by the value. */

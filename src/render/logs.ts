@@ -2,7 +2,8 @@ import type { APIEmbed } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { LabelledLogEntry } from '../queries/loki.js';
 import { cleanLogLine } from './alert.js';
-import { discordTimestamp, escapeMarkdown, isRealDate, scrubText } from './format.js';
+import { discordTimestamp, escapeMarkdown, isRealDate } from './format.js';
+import { maskSecrets } from './mask.js';
 import { EMBED_DESCRIPTION, EMBED_TITLE } from './limits.js';
 import { codePointLength, fitMessage, truncate, type Warn } from './truncate.js';
 
@@ -110,7 +111,7 @@ function entryLine(c: CollapsedLine, input: LogsMessageInput, lineMax: number): 
 
 function titleOf(container: string | undefined, scope: string): string {
   const what = container ?? scope;
-  return truncate(`📜 Logs · ${escapeMarkdown(scrubText(what).replace(/\s+/g, ' '))}`, Math.min(EMBED_TITLE, SCOPE_MAX));
+  return truncate(`📜 Logs · ${escapeMarkdown(maskSecrets(what).replace(/\s+/g, ' '))}`, Math.min(EMBED_TITLE, SCOPE_MAX));
 }
 
 /** "Error-like lines · last 15m · newest first", or the incident window as times. */
@@ -182,7 +183,7 @@ export function renderLogsError(input: LogsErrorInput, warn: Warn): LogsMessage 
   const embed: APIEmbed = {
     title: titleOf(input.container, input.scope),
     color: ERROR_COLOR,
-    description: `❌ Loki could not answer: ${escapeMarkdown(truncate(scrubText(input.message), ERROR_MAX))}`,
+    description: `❌ Loki could not answer: ${escapeMarkdown(truncate(maskSecrets(input.message), ERROR_MAX))}`,
     footer: { text: truncate(input.query, QUERY_MAX) },
   };
   return fitMessage({ embeds: [embed] }, warn);

@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { InstantSample, QueryResult, RangeSeries } from '../queries/prometheus.js';
-import { escapeMarkdown, formatValue, scrubText, type Unit } from './format.js';
+import { escapeMarkdown, formatValue, type Unit } from './format.js';
+import { maskSecrets } from './mask.js';
 import { cellText, codeBlock, renderTable } from './table.js';
 import { truncate } from './truncate.js';
 
@@ -146,5 +147,5 @@ export function renderRange(expr: string, series: readonly RangeSeries[], rangeM
 export function renderQueryError(message: string): string {
   const own = /^Prometheus HTTP \d+: (.+)$/s.exec(message);
   const text = own ? `Prometheus: ${own[1]}` : message;
-  return `❌ ${escapeMarkdown(truncate(scrubText(text), 1000))}`;
+  return `❌ ${escapeMarkdown(truncate(maskSecrets(text), 1000))}`;
 }

@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
-import { scrubText } from '../render/format.js';
+import { maskSecrets } from '../render/mask.js';
 import type { Database } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { localDate } from './cron.js';
@@ -91,13 +91,13 @@ export interface PlainMessage {
 
 /** The message announcing a failed snapshot, with Prometheus' own error. */
 export function snapshotFailureMessage(error: string): PlainMessage {
-  return { content: `⚠️ Prometheus snapshot failed: ${scrubText(error)}`, allowed_mentions: { parse: [] } };
+  return { content: `⚠️ Prometheus snapshot failed: ${maskSecrets(error)}`, allowed_mentions: { parse: [] } };
 }
 
 /** The message announcing that old snapshots could not be deleted. */
 export function pruneFailureMessage(snapshot: string, error: string): PlainMessage {
   return {
-    content: `⚠️ Pruning Prometheus snapshots failed: ${scrubText(error)} (snapshot ${snapshot} was created)`,
+    content: `⚠️ Pruning Prometheus snapshots failed: ${maskSecrets(error)} (snapshot ${snapshot} was created)`,
     allowed_mentions: { parse: [] },
   };
 }

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
 import { INCIDENTS_SQL } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
-import { OUTBOX_MIGRATION } from './outbox.js';
+import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from '../watchdog/heartbeat.js';
 import { SCHEDULE_SQL } from '../schedule/store.js';
 
@@ -28,6 +28,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, sql: ACKS_SQL },
   { version: 5, sql: HEARTBEATS_SQL },
   { version: 6, sql: SCHEDULE_SQL },
+  { version: 7, sql: OUTBOX_FILE_MIGRATION },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

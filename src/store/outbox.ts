@@ -6,6 +6,12 @@ export type OutboxKind = 'create' | 'edit' | 'reply';
 /** Where an outbox item stands. */
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
+/** A file sent with a message (multipart), e.g. the alert's chart.png. */
+export interface OutboxFile {
+  name: string;
+  data: Buffer;
+}
+
 /** A message waiting for (or done with) delivery. */
 export interface OutboxRow {
   id: number;
@@ -27,6 +33,8 @@ export interface OutboxRow {
   messageId: string | null;
   createdAt: number;
   updatedAt: number;
+  /** The file to upload with the message; absent when there is none, or once sent (the bytes are dropped then). */
+  file?: OutboxFile;
 }
 
 /** What a caller puts in the outbox. */
@@ -36,6 +44,8 @@ export interface NewOutboxItem {
   channelId: string;
   body: object;
   targetId?: number;
+  /** Stored with the row, so a restart still delivers it. */
+  file?: OutboxFile;
 }
 
 /** Schema of the outbox table (migration 1 in db.ts). */
@@ -61,6 +71,12 @@ CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE status = 'pend
 CREATE INDEX outbox_pending_key ON outbox (order_key, id) WHERE status = 'pending';
 `;
 
+/** The file columns (migration 7 in db.ts): its name, and its bytes until the item is sent. */
+export const OUTBOX_FILE_MIGRATION = `
+ALTER TABLE outbox ADD COLUMN file_name TEXT NULL CHECK (file_name IS NULL OR length(file_name) BETWEEN 1 AND 1024);
+ALTER TABLE outbox ADD COLUMN file_data BLOB NULL;
+`;
+
 interface DbRow {
   id: number;
   order_key: string;
@@ -75,6 +91,8 @@ interface DbRow {
   message_id: string | null;
   created_at: number;
   updated_at: number;
+  file_name: string | null;
+  file_data: Buffer | null;
 }
 
 const MAX_ERROR_LENGTH = 1000;
@@ -84,9 +102,20 @@ export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.no
   checkNewItem(db, item);
   const result = stmt(
     db,
-    `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(item.orderKey, item.kind, item.channelId, JSON.stringify(item.body), item.targetId ?? null, now, now, now);
+    `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at, file_name, file_data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    item.orderKey,
+    item.kind,
+    item.channelId,
+    JSON.stringify(item.body),
+    item.targetId ?? null,
+    now,
+    now,
+    now,
+    item.file?.name ?? null,
+    item.file?.data ?? null,
+  );
   return Number(result.lastInsertRowid);
 }
 
@@ -111,9 +140,9 @@ export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
   return rows.map(toRow);
 }
 
-/** Records a successful delivery and the Discord message id it produced (or edited). */
+/** Records a successful delivery and the Discord message id it produced (or edited); the file's bytes are dropped (Discord has them). */
 export function markSent(db: Database, id: number, messageId: string): void {
-  updatePending(db, id, `status = 'sent', message_id = ?, attempts = attempts + 1`, [messageId]);
+  updatePending(db, id, `status = 'sent', message_id = ?, attempts = attempts + 1, file_data = NULL`, [messageId]);
 }
 
 /** Records a failed attempt that will be tried again at `nextAttemptAt` (epoch ms). */
@@ -193,6 +222,9 @@ function updatePending(db: Database, id: number, set: string, params: unknown[])
 
 function checkNewItem(db: Database, item: NewOutboxItem): void {
   if (!item.orderKey) throw new Error('outbox item: orderKey is required');
+  if (item.file && (!item.file.name || item.file.name.length > 1024 || /[\\/]/.test(item.file.name))) {
+    throw new Error(`outbox item: file.name must be a plain file name of 1-1024 characters, got "${item.file.name.slice(0, 100)}"`);
+  }
   if (!/^\d{17,20}$/.test(item.channelId)) {
     throw new Error(`outbox item: channelId must be a snowflake string, got "${item.channelId}"`);
   }
@@ -211,6 +243,7 @@ function checkNewItem(db: Database, item: NewOutboxItem): void {
 }
 
 function toRow(r: DbRow): OutboxRow {
+  const file = r.file_name !== null && r.file_data !== null ? { file: { name: r.file_name, data: r.file_data } } : {};
   return {
     id: r.id,
     orderKey: r.order_key,
@@ -225,6 +258,7 @@ function toRow(r: DbRow): OutboxRow {
     messageId: r.message_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    ...file,
   };
 }
 

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, queryRequest } from '../../src/commands/query.js';
 import { createRouter } from '../../src/commands/router.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
+import { PNG } from 'pngjs';
+import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { formatValue } from '../../src/render/format.js';
 import { testCommandDeps, testConfig } from '../support/deps.js';
 import { recordingCommand } from '../support/contexts.js';
@@ -84,6 +86,35 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
     expect(tableRows(content)).toHaveLength(11);
     expect(content.split('\n').at(-1)).toBe(`-# +${total - 10} more series`);
     expect(tableRows(content)[1]![1]).toMatch(/cores?$/);
+  });
+
+  it('attaches a chart of a range as chart.png: one line per series in its own colour on the dark background', { timeout: 40_000 }, async () => {
+    // A quarter of the minute in data, so each line runs well past its legend swatch.
+    await prom.waitFor('count_over_time(node_memory_MemFree_bytes[1m]) >= 15', 30_000);
+    const { ctx } = await run({ promql: '{__name__=~"node_memory_(MemTotal|MemAvailable|MemFree)_bytes"}', range: '1m' });
+    const files = ctx.lastReply()!.files!;
+    expect(files.map((f) => f.name)).toEqual(['chart.png']);
+    const img = PNG.sync.read(files[0]!.data);
+    expect([img.width, img.height]).toEqual([800, 400]);
+    const count = (hex: string) => {
+      const n = Number.parseInt(hex.slice(1), 16);
+      let c = 0;
+      for (let i = 0; i < img.data.length; i += 4) {
+        if (Math.abs(img.data[i]! - ((n >> 16) & 255)) + Math.abs(img.data[i + 1]! - ((n >> 8) & 255)) + Math.abs(img.data[i + 2]! - (n & 255)) <= 30) c++;
+      }
+      return c;
+    };
+    // Three lines across the plot (a legend swatch alone is ~130 pixels); nothing in a fourth colour.
+    for (const color of CHART_COLORS.series.slice(0, 3)) expect(count(color)).toBeGreaterThan(400);
+    expect(count(CHART_COLORS.series[3])).toBe(0);
+    expect(count(CHART_COLORS.background)).toBeGreaterThan(800 * 400 * 0.3);
+  });
+
+  it('attaches no chart to an instant query, an empty range, or when charts are disabled', async () => {
+    expect((await run({ promql: 'up' })).ctx.lastReply()!.files).toBeUndefined();
+    expect((await run({ promql: 'up{job="nothing-here"}', range: '5m' })).ctx.lastReply()!.files).toBeUndefined();
+    const off = testCommandDeps(testConfig({ prometheus: { url: prom.url }, charts: { enabled: false } }), { timeoutMs: 5_000 });
+    expect((await run({ promql: 'up', range: '5m' }, off)).ctx.lastReply()!.files).toBeUndefined();
   });
 
   it.each([

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCommandDeps, testConfig } from '../support/deps.js';
 import { stringify } from 'yaml';
-import { top, topQueries } from '../../src/commands/top.js';
+import { PNG } from 'pngjs';
+import { top, topChartSpec, topQueries } from '../../src/commands/top.js';
+import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
 import { NO_CADVISOR_METRICS } from '../../src/render/top.js';
 import { startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
@@ -123,6 +125,34 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
     expect((await run({ host: 'node-.' })).content).toMatch(/^⚠️ No container on host `node-\.`/);
   });
 
+  it('attaches a bar chart as chart.png: one bar per container, as long as its CPU share', async () => {
+    const { ctx } = await run({ host: 'node-a' });
+    const files = ctx.lastReply()!.files!;
+    expect(files.map((f) => f.name)).toEqual(['chart.png']);
+    const img = PNG.sync.read(files[0]!.data);
+    expect([img.width, img.height]).toEqual([800, 400]);
+    // Bar colour pixels per image row; consecutive rows with a bar form one band per container.
+    const n = Number.parseInt(CHART_COLORS.series[0].slice(1), 16);
+    const widths = Array.from({ length: img.height }, (_, y) => {
+      let w = 0;
+      for (let x = 0; x < img.width; x++) {
+        const i = (y * img.width + x) * 4;
+        if (Math.abs(img.data[i]! - ((n >> 16) & 255)) + Math.abs(img.data[i + 1]! - ((n >> 8) & 255)) + Math.abs(img.data[i + 2]! - (n & 255)) <= 30) w++;
+      }
+      return w;
+    });
+    const bands: number[] = [];
+    widths.forEach((w, y) => {
+      if (w < 3) return;
+      if (y > 0 && widths[y - 1]! >= 3) bands[bands.length - 1] = Math.max(bands.at(-1)!, w);
+      else bands.push(w);
+    });
+    expect(bands).toHaveLength(3); // api 50%, db 25%, nginx 5% of one core
+    expect(bands[1]! / bands[0]!).toBeGreaterThan(0.35);
+    expect(bands[1]! / bands[0]!).toBeLessThan(0.65);
+    expect(bands[2]! / bands[0]!).toBeLessThan(0.2);
+  });
+
   it('says clearly when Prometheus has no cAdvisor metrics at all', async () => {
     expect((await run({}, deps(empty.url))).content).toBe(`⚠️ ${NO_CADVISOR_METRICS}`);
   });
@@ -151,6 +181,31 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
     const ctx = recordingAutocomplete('top', { name: 'host', value: 'node' });
     await top.autocomplete(ctx, deps());
     expect(ctx.calls).toEqual([{ kind: 'respond', choices: ['node-a', 'node-b'].map((v) => ({ name: v, value: v })) }]);
+  });
+});
+
+describe('topChartSpec', () => {
+  const rows = [
+    { name: 'db', instance: 'node-a:8080', cpuPercent: 25, memoryBytes: 1.5 * 1024 * MiB },
+    { name: 'api', instance: 'node-a:8080', cpuPercent: 50, memoryBytes: 512 * MiB },
+    { name: 'worker', instance: 'node-b:8080', memoryBytes: 256 * MiB },
+  ];
+
+  it('ranks bars by the chosen resource, names the host when several are listed, and skips missing values', () => {
+    expect(topChartSpec(rows, { resource: 'cpu', limit: 10 })).toEqual({
+      kind: 'bar',
+      title: 'Top 2 containers by CPU (% of one core)',
+      bars: [
+        { label: 'api @ node-a', value: 50 },
+        { label: 'db @ node-a', value: 25 },
+      ],
+      unit: 'percent',
+    });
+  });
+
+  it('charts memory in bytes, one host without its name', () => {
+    const spec = topChartSpec(rows.slice(0, 2), { resource: 'memory', limit: 1 });
+    expect(spec).toMatchObject({ title: 'Top 1 container by memory (working set)', bars: [{ label: 'db', value: 1.5 * 1024 * MiB }], unit: 'bytes' });
   });
 });
 

@@ -80,6 +80,32 @@ describe('drainer delivering to the Discord double', () => {
     expect(double.invalid).toEqual([]);
   });
 
+  it('uploads an item\'s stored file with its create and its edit, and drops the bytes once sent', async () => {
+    const body = { embeds: [{ title: 'CPU high', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
+    const create = enqueue(db, { orderKey: 'incident-1', kind: 'create', channelId: CHANNEL, body, file: { name: 'chart.png', data: Buffer.from('firing chart') } }, clock);
+    const edit = enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('resolved chart') } }, clock);
+    expect(await drainer.drainOnce()).toBe(2);
+    const message = double.messages.get(get(db, create)!.messageId!)!;
+    expect(message.attachments).toHaveLength(1);
+    expect(double.attachmentData.get(message.attachments[0]!.id)!.toString()).toBe('resolved chart');
+    expect(double.requests.map((r) => r.files?.map((f) => f.data.toString()))).toEqual([['firing chart'], ['resolved chart']]);
+    expect(get(db, create)!.file).toBeUndefined();
+    expect(get(db, edit)!.file).toBeUndefined();
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('posts an edit with its file as a new message when its create failed for good', async () => {
+    const create = add('create', { content: 'never delivered' });
+    markFailed(db, create, 'gave up');
+    const body = { embeds: [{ title: 'Resolved', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
+    const edit = enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('chart') } }, clock);
+    await drainer.drainOnce();
+    const message = double.messages.get(get(db, edit)!.messageId!)!;
+    expect(message.attachments).toMatchObject([{ filename: 'chart.png' }]);
+    expect(message.embeds[0]!.image!.url).toBe(message.attachments[0]!.url);
+    expect(double.invalid).toEqual([]);
+  });
+
   it('replies to the target message without failing if it was deleted', async () => {
     const create = add('create', { content: 'firing' });
     const reply = add('reply', { content: 'still firing after 1h' }, create);

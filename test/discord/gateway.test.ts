@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayIntentBits } from 'discord.js';
 import { ApplicationCommandOptionType, type APIMessage } from 'discord-api-types/v10';
+import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { customId } from '../../src/commands/router.js';
 import type { ButtonHandler, Command } from '../../src/commands/types.js';
@@ -26,7 +27,23 @@ import { freePort } from '../support/ports.js';
 
 const WEBHOOK_TOKEN = 'gateway-test-webhook-token-01234567';
 
+/** A small real PNG, as a chart would be. */
+const PICTURE = PNG.sync.write(Object.assign(new PNG({ width: 4, height: 3 }), { data: Buffer.alloc(4 * 3 * 4, 0x80) }));
+
 const COMMANDS: Command[] = [
+  {
+    data: { name: 'picture', description: 'Answers at once with a file' },
+    async execute(ctx) {
+      await ctx.reply({ content: 'a chart', files: [{ name: 'chart.png', data: PICTURE }] });
+    },
+  },
+  {
+    data: { name: 'later', description: 'Defers, then answers with a file' },
+    async execute(ctx) {
+      await ctx.defer({ ephemeral: false });
+      await ctx.reply({ content: 'a later chart', files: [{ name: 'chart.png', data: PICTURE }] });
+    },
+  },
   {
     data: { name: 'echo', description: 'Echoes a text', options: [{ type: ApplicationCommandOptionType.String, name: 'text', description: 'What to echo' }] },
     async execute(ctx) {
@@ -172,6 +189,21 @@ describe('gateway transport (discord.mode gateway)', () => {
     expect(record.original).toMatchObject({ ephemeral: true, loading: false, embeds: [{ title: 'Slow answer' }] });
     // /slow is not marked sensitive: its follow-up is public unless asked otherwise.
     expect(record.followUps[0]).toMatchObject({ content: 'and a follow-up', ephemeral: false });
+  });
+
+  it.each([
+    ['in the interaction callback', 'picture', 'create_interaction_response'],
+    ['with the edit of @original after a deferral', 'later', 'update_original_webhook_message'],
+  ])('uploads a reply\'s file %s as multipart', async (_how, name, operationId) => {
+    const payload = commandInteraction(name);
+    const record = discord.registerInteraction(payload);
+    gateway.sendInteraction(payload);
+    const original = await eventually('the answer with its file', () => (record.original?.attachments.length ? record.original : undefined));
+    expect(original.attachments).toMatchObject([{ filename: 'chart.png', content_type: 'image/png', width: 4, height: 3 }]);
+    expect(discord.attachmentData.get(original.attachments[0]!.id)!.equals(PICTURE)).toBe(true);
+    const call = discord.requests.find((r) => r.operationId === operationId && (r.path.includes(payload.id) || r.path.includes(payload.token)));
+    expect(call?.files?.map((f) => f.field)).toEqual(['files[0]']);
+    expect(discord.invalid).toEqual([]);
   });
 
   it('answers autocomplete with choices', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationCommandOptionType, type APIMessage } from 'discord-api-types/v10';
+import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ButtonHandler, Command } from '../../src/commands/types.js';
 import { OptionError } from '../../src/commands/types.js';
@@ -100,7 +101,17 @@ describe('flattenOptions', () => {
 /** What the test commands saw, to prove a refused request reached no handler. */
 const executed: string[] = [];
 
+/** A small real PNG, as a chart would be. */
+const PICTURE = PNG.sync.write(Object.assign(new PNG({ width: 4, height: 3 }), { data: Buffer.alloc(4 * 3 * 4, 0x80) }));
+
 const COMMANDS: Command[] = [
+  {
+    data: { name: 'picture', description: 'Answers at once with a file, then follows up with another' },
+    async execute(ctx) {
+      await ctx.reply({ content: 'a chart', files: [{ name: 'chart.png', data: PICTURE }] });
+      await ctx.followUp({ content: 'another', files: [{ name: 'chart.png', data: PICTURE }] });
+    },
+  },
   {
     data: { name: 'echo', description: 'Echoes a text', options: [{ type: ApplicationCommandOptionType.String, name: 'text', description: 'What to echo' }] },
     async execute(ctx) {
@@ -332,6 +343,24 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
     ]);
     // Webhook calls carry no bot token: the interaction token is the credential.
     expect(calls.every((r) => r.headers.authorization === undefined)).toBe(true);
+  });
+
+  it('answers with a file by deferring in the HTTP response, then uploading it with the edit of @original', async () => {
+    const sent = await sendInteraction(bot.url, commandInteraction('picture'), { keys, discord });
+    // Files cannot go in the JSON HTTP response.
+    expect(sent.body).toEqual({ type: 5, data: {} });
+    expect(sent.errors).toEqual([]);
+    const followUp = await eventually('the follow-up', () => sent.record.followUps[0]);
+    for (const m of [sent.record.original!, followUp]) {
+      expect(m.attachments).toMatchObject([{ filename: 'chart.png', content_type: 'image/png', width: 4, height: 3 }]);
+      expect(discord.attachmentData.get(m.attachments[0]!.id)!.equals(PICTURE)).toBe(true);
+    }
+    expect(sent.record.original).toMatchObject({ content: 'a chart', loading: false });
+    const calls = discord.requests.filter((r) => r.path.includes(sent.record.token));
+    expect(calls.map((r) => [r.operationId, r.files?.map((f) => f.field), (r.body as { attachments?: unknown }).attachments])).toEqual([
+      ['update_original_webhook_message', ['files[0]'], [{ id: '0', filename: 'chart.png' }]],
+      ['execute_webhook', ['files[0]'], [{ id: '0', filename: 'chart.png' }]],
+    ]);
   });
 
   it('is deferred by the router when a handler takes longer than 1.5 s, then edited', async () => {

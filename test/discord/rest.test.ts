@@ -1,5 +1,6 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRest, editMessage, postMessage, toEditBody } from '../../src/discord/rest.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
@@ -103,6 +104,42 @@ describe('editMessage', () => {
     const err = await failure(editMessage(rest(), CHANNEL, '999999999999999999', { content: 'x' }));
     expect(err).toBeInstanceOf(DiscordAPIError);
     expect(err).toMatchObject({ status: 404, code: 10008 });
+  });
+});
+
+describe('files (multipart with payload_json)', () => {
+  const png = (shade: number) => PNG.sync.write(Object.assign(new PNG({ width: 2, height: 2 }), { data: Buffer.alloc(16, shade) }));
+  const chart = (shade: number) => [{ name: 'chart.png', data: png(shade) }];
+  const withImage = { embeds: [{ title: 'CPU', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
+
+  it('posts a file as files[0] beside payload_json; the embed shows it through attachment://', async () => {
+    const { id } = await postMessage(rest(), CHANNEL, withImage, 'vigil-1-abc', chart(1));
+    const [req] = double.requests;
+    expect(req!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(req!.files).toMatchObject([{ field: 'files[0]', filename: 'chart.png', contentType: 'image/png' }]);
+    expect(req!.body).toMatchObject({ ...withImage, nonce: 'vigil-1-abc', enforce_nonce: true });
+    const message = double.messages.get(id)!;
+    expect(message.attachments).toMatchObject([{ filename: 'chart.png', width: 2, height: 2 }]);
+    expect(message.embeds[0]!.image!.url).toBe(message.attachments[0]!.url);
+    expect(double.attachmentData.get(message.attachments[0]!.id)!.equals(png(1))).toBe(true);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('replaces the file on an edit that lists only the new one, and removes it with attachments: []', async () => {
+    const client = rest();
+    const { id } = await postMessage(client, CHANNEL, withImage, 'vigil-1-abc', chart(1));
+    const first = double.messages.get(id)!.attachments[0]!;
+    await editMessage(client, CHANNEL, id, withImage, chart(2));
+    const replaced = double.messages.get(id)!.attachments;
+    expect(replaced).toHaveLength(1);
+    expect(replaced[0]!.id).not.toBe(first.id);
+    expect(double.attachmentData.get(replaced[0]!.id)!.equals(png(2))).toBe(true);
+    expect(double.messages.get(id)!.embeds[0]!.image!.url).toBe(replaced[0]!.url);
+
+    await editMessage(client, CHANNEL, id, { embeds: [{ title: 'CPU' }], attachments: [] });
+    expect(double.messages.get(id)!.attachments).toEqual([]);
+    expect(double.requests.at(-1)!.headers['content-type']).toBe('application/json');
+    expect(double.invalid).toEqual([]);
   });
 });
 

@@ -5,14 +5,16 @@ import type { Alert, Notification } from '../../src/model.js';
 import {
   enrichAlert,
   enrichNotification,
+  extraPlan,
   findTarget,
+  logPlan,
   LOG_QUERY_LIMIT,
   pickSeries,
   summarizeSeries,
   upHistory,
   type EnrichDeps,
 } from '../../src/pipeline/enrich.js';
-import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
+import { createLokiClient, toNanos, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient, type PrometheusClient, type RangeSeries, type ScrapeTarget } from '../../src/queries/prometheus.js';
 import { loadLokiFixture, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
@@ -324,10 +326,149 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     expect(e.target?.health).toBe('up');
   });
 
+  /** The recorded lines of the double, with their stream labels, as `{line, labels}`. */
+  function recordedLines(): Array<{ line: string; labels: Record<string, string> }> {
+    const json = loadLokiFixture('query_range-streams-all-forward.json').response.json as {
+      data: { result: Array<{ stream: Record<string, string>; values: [string, string][] }> };
+    };
+    return json.data.result.flatMap((s) => s.values.map(([, line]) => ({ line, labels: s.stream })));
+  }
+
+  it('adds the host context, the log patterns, the log volume against the hour before and the Explore targets', async () => {
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now), d);
+    expect(e.failures).toEqual([]);
+
+    // Host: the real node_exporter behind app-1; this Prometheus is seconds old, so nothing an hour before.
+    expect(e.hostContext?.instance).toBe(INSTANCE);
+    expect(e.hostContext?.measures.map((m) => m.kind)).toEqual(expect.arrayContaining(['cpu', 'memory', 'load']));
+    for (const m of e.hostContext!.measures) {
+      expect(m.now).toBeGreaterThanOrEqual(0);
+      expect(m.before).toBeUndefined();
+    }
+    // No cAdvisor in this Prometheus: no container context, and no note about it either.
+    expect(e.containerContext).toBeUndefined();
+
+    // Patterns: the recorded app-1 error lines are two failed requests (threads 3 and 7) and one pool timeout.
+    const appErrors = recordedLines().filter((l) => l.labels.host === 'app-1' && /error|exception|fatal|panic|critical|fail/i.test(l.line));
+    expect(e.logPatterns).toMatchObject({ distinct: 2, lines: appErrors.length, capped: false });
+    expect(e.logPatterns?.patterns.map((p) => [p.count, p.source])).toEqual([
+      [2, 'api'],
+      [1, 'api'],
+    ]);
+    expect(e.logPatterns?.patterns[0]!.example).toBe(appErrors.find((l) => l.line.includes('exec-7'))!.line);
+    expect(e.logPatterns?.patterns[1]!.example).toBe(appErrors.find((l) => l.line.includes('HikariPool-1'))!.line);
+
+    // Volume: every app-1 line by level, now and (the double serves the same lines again) in the hour before.
+    const windowSeconds = Math.round((e.window.logEnd.getTime() - e.window.logStart.getTime()) / 1000);
+    const app1 = recordedLines().filter((l) => l.labels.host === 'app-1');
+    const count = (level: string) => app1.filter((l) => l.labels.level === level).length;
+    expect(e.logVolume).toEqual({
+      query: `sum by (level) (count_over_time({host="app-1"}[${windowSeconds}s]))`,
+      windowSeconds,
+      baselineSeconds: 3600,
+      levels: ['error', 'info'].map((level) => ({
+        level,
+        count: count(level),
+        before: count(level),
+        ratio: expect.closeTo(3600 / windowSeconds, 9),
+      })),
+    });
+    const instant = loki.requests.filter((r) => r.path === '/loki/api/v1/query').slice(-2);
+    expect(instant.map((r) => [r.query.query, r.query.time]).sort()).toEqual(
+      [
+        [`sum by (level) (count_over_time({host="app-1"}[${windowSeconds}s]))`, toNanos(e.window.logEnd)],
+        ['sum by (level) (count_over_time({host="app-1"}[3600s]))', toNanos(e.window.logStart)],
+      ].sort(),
+    );
+
+    // Explore: the exact queries sent, with the windows they ran over.
+    expect(e.exploreLinks).toEqual([
+      { label: 'Metrics', datasource: 'prometheus', expr: CPU_METRIC, start: e.window.start, end: e.window.end },
+      { label: 'Logs', datasource: 'loki', expr: e.logs!.query, start: e.window.logStart, end: e.window.logEnd },
+    ]);
+  });
+
+  it('uses the rule’s vigil_logql selector, its labels filled in escaped, with the error filter', async () => {
+    const d = deps();
+    const alert = cpuAlert(d.now, {
+      labels: { alertname: 'HighCPU', instance: INSTANCE, job: 'node', service: 'api' },
+      annotations: { vigil_logql: '{container_name="${service}"}' },
+    });
+    const e = await enrichAlert(alert, d);
+    expect(e.failures).toEqual([]);
+    expect(e.logs?.query).toBe('{container_name="api"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"');
+    expect(e.logs?.lines.every((l) => l.labels.container_name === 'api')).toBe(true);
+    expect(e.logVolume?.query).toMatch(/^sum by \(level\) \(count_over_time\(\{container_name="api"\}\[\d+s\]\)\)$/);
+  });
+
+  it('uses a vigil_logql query with its own pipeline as it is', async () => {
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_logql: '{host="app-1"} |= "HikariPool"' } }), d);
+    expect(e.logs?.query).toBe('{host="app-1"} |= "HikariPool"');
+    expect(e.logs?.count).toBe(1);
+    expect(e.logs?.lines[0]!.line).toContain('HikariPool-1 - Connection is not available');
+  });
+
+  it('cannot be steered out of its selector by a label value', async () => {
+    const d = deps();
+    const alert = cpuAlert(d.now, {
+      labels: { alertname: 'HighCPU', instance: INSTANCE, job: 'node', service: 'nope"} or {host=~".+' },
+      annotations: { vigil_logql: '{container_name="${service}"}' },
+    });
+    const e = await enrichAlert(alert, d);
+    expect(e.failures).toEqual([]);
+    expect(e.logs?.query).toBe('{container_name="nope\\"} or {host=~\\".+"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"');
+    // One matcher with an odd value: Loki accepts it and finds nothing, rather than every host's lines.
+    expect(e.logs?.count).toBe(0);
+  });
+
+  it('ignores an invalid vigil_logql with a note, and falls back to the labels', async () => {
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_logql: 'rate({host="app-1"}[5m])' } }), d);
+    expect(e.failures).toEqual([
+      { backend: 'loki', what: 'vigil_logql', message: 'ignored: expected a LogQL log query starting with a stream selector like {app="api"}' },
+    ]);
+    expect(e.logs?.query).toBe('{host="app-1"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"');
+  });
+
+  it('queries the rule’s vigil_promql over the same window as an extra expression', async () => {
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_promql: 'node_memory_MemTotal_bytes{instance="${instance}"} > 0' } }), d);
+    expect(e.failures).toEqual([]);
+    const expr = `node_memory_MemTotal_bytes{instance="${INSTANCE}"}`;
+    expect(e.extraExpression?.expr).toBe(expr);
+    expect(e.extraExpression?.threshold).toEqual({ op: '>', value: 0 });
+    const direct = await directRange(expr, e.window.start, e.window.end, e.window.stepSeconds);
+    expect(e.extraExpression?.series[0]!.latest).toBe(Number(direct[0]!.values.at(-1)![1]));
+    expect(e.exploreLinks?.at(-1)).toEqual({ label: 'Extra', datasource: 'prometheus', expr, start: e.window.start, end: e.window.end });
+  });
+
+  it('passes on Prometheus’ words about a broken vigil_promql and keeps the rest', async () => {
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_promql: 'sum(rate(x[5m])' } }), d);
+    expect(e.failures).toHaveLength(1);
+    expect(e.failures[0]).toMatchObject({ backend: 'prometheus', what: 'extra expression' });
+    expect(e.failures[0]!.message).toMatch(/^Prometheus HTTP 400: bad_data: .*parse error/);
+    expect(e.expression?.series).toHaveLength(1);
+  });
+
+  it('keeps a valid vigil_dashboard uid and says why an invalid one is ignored', async () => {
+    const d = deps();
+    const ok = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_dashboard: 'rYdddlPWk' } }), d);
+    expect(ok.dashboardUid).toBe('rYdddlPWk');
+    const bad = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_dashboard: '../admin/users' } }), d);
+    expect(bad.dashboardUid).toBeUndefined();
+    expect(bad.failures).toEqual([
+      { backend: 'grafana', what: 'vigil_dashboard', message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)' },
+    ]);
+  });
+
   it('enriches at most maxAlerts alerts, firing first, asking for the targets once', async () => {
     let targetCalls = 0;
     const counting: EnrichDeps['prometheus'] = {
       queryRange: (...args) => prometheus.queryRange(...args),
+      query: (...args) => prometheus.query(...args),
       targets: (...args) => {
         targetCalls++;
         return prometheus.targets(...args);
@@ -381,9 +522,10 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     await enrichNotification(notification, { ...deps({ now }), metrics });
     const { values } = await metrics.enrichmentQueryDuration.get();
     const count = (backend: string) => values.find((v) => v.metricName?.endsWith('_count') && v.labels.backend === backend)?.value;
-    // Per alert: its expression and its `up` history; /api/v1/targets once for the group.
-    expect(count('prometheus')).toBe(5);
-    expect(count('loki')).toBe(2);
+    // Per alert: its expression, its `up` history, its host context and its container context;
+    // /api/v1/targets once for the group. Loki: the error lines and the volume now and an hour before.
+    expect(count('prometheus')).toBe(9);
+    expect(count('loki')).toBe(6);
   });
 });
 
@@ -391,8 +533,8 @@ describe('enrichment with a client that ignores its timeout', () => {
   it('still gives up after config.timeout', async () => {
     const never = new Promise<never>(() => {});
     const deps: EnrichDeps = {
-      prometheus: { queryRange: () => never, targets: () => never },
-      loki: { queryRange: () => never },
+      prometheus: { queryRange: () => never, query: () => never, targets: () => never },
+      loki: { queryRange: () => never, query: () => never },
       config: enrichmentConfig({ timeout: '200ms' }),
       now: new Date(),
     };
@@ -414,3 +556,37 @@ describe('enrichment with a client that ignores its timeout', () => {
     ]);
   });
 });
+
+describe('logPlan and extraPlan', () => {
+  const config = enrichmentConfig();
+  const FILTER = ' |~ "(?i)(error|exception|fatal|panic|critical|fail)"';
+  const labels = { instance: 'app-1:9100', container: 'api', pod: 'api-7d9f"x' };
+
+  it.each([
+    ['no annotation: the selector from the labels', {}, { query: `{container_name="api"}${FILTER}`, volumeSource: '{container_name="api"}', custom: false }, []],
+    ['a bare selector: the error filter added', { vigil_logql: '{app="orders", env="prod"}' }, { query: `{app="orders", env="prod"}${FILTER}`, volumeSource: '{app="orders", env="prod"}', custom: true }, []],
+    ['a query with a pipeline: as it is', { vigil_logql: '{app="orders"} | json | level="error"' }, { query: '{app="orders"} | json | level="error"', volumeSource: '{app="orders"} | json | level="error"', custom: true }, []],
+    ['a placeholder: filled escaped', { vigil_logql: '{pod="${pod}"}' }, { query: `{pod="api-7d9f\\"x"}${FILTER}`, volumeSource: '{pod="api-7d9f\\"x"}', custom: true }, []],
+    [
+      'a missing label: ignored with a note',
+      { vigil_logql: '{pod="${namespace}"}' },
+      { query: `{container_name="api"}${FILTER}`, volumeSource: '{container_name="api"}', custom: false },
+      [{ backend: 'loki', what: 'vigil_logql', message: 'ignored: the alert has no label "namespace" for ${namespace}' }],
+    ],
+  ])('%s', (_name, annotations, plan, failures) => {
+    expect(logPlan({ labels, annotations }, config)).toEqual({ plan, failures });
+  });
+
+  it.each([
+    ['no annotation', {}, { failures: [] }],
+    ['a query with placeholders', { vigil_promql: 'up{instance="${instance}"}' }, { expr: 'up{instance="app-1:9100"}', failures: [] }],
+    [
+      'a placeholder outside a string',
+      { vigil_promql: 'up{instance=${instance}}' },
+      { failures: [{ backend: 'prometheus', what: 'vigil_promql', message: 'ignored: expected ${label} placeholders only inside quoted strings' }] },
+    ],
+  ])('extra PromQL: %s', (_name, annotations, want) => {
+    expect(extraPlan({ labels, annotations })).toEqual(want);
+  });
+});
+

@@ -143,3 +143,26 @@ describe('buttons on alert messages', () => {
     expect(create!.body.components).toEqual(alertButtons(incidentId(), 'resolved'));
   });
 });
+
+describe('Explore links in alert messages', () => {
+  it('use the datasource uids from grafana config', async () => {
+    const r = parseConfig(
+      `webhook: { token: pipeline-test-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: ${loki.url} }
+grafana: { url: https://grafana.example, prometheusUid: prom-main, lokiUid: logs-main }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }
+enrichment: { timeout: 1s }`,
+      {},
+    );
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    deps = { ...deps, config: r.config };
+    await process(loadWebhook('alertmanager-firing.json'));
+    const text = JSON.stringify(outbox()[0]!.body);
+    const links = [...text.matchAll(/https:\/\/grafana\.example\/explore\?[^)\s"\\]+/g)].map((m) => new URL(m[0]));
+    expect(links.length).toBeGreaterThan(0);
+    const uids = links.flatMap((u) => Object.values(JSON.parse(u.searchParams.get('panes') ?? '{}') as Record<string, { datasource?: string }>).map((p) => p.datasource));
+    expect(uids).toContain('logs-main');
+    expect(uids.every((uid) => uid === 'prom-main' || uid === 'logs-main')).toBe(true);
+  });
+});

@@ -472,3 +472,276 @@ describe('renderAlertMessage: oversized input stays within every limit', () => {
     }
   });
 });
+
+describe('renderAlertMessage: host, container and log context, Explore links', () => {
+  const at = (t: string) => new Date(`2026-11-21T${t}Z`);
+
+  /** One alert of the Alertmanager fixture with every kind of finding. */
+  function rich(over: Partial<AlertEnrichment> = {}) {
+    const n = loadWebhook('alertmanager-firing.json');
+    n.alerts = n.alerts.slice(0, 1);
+    const a = n.alerts[0]!;
+    const e = enrichment(a, NOW, {
+      expression: {
+        expr: '100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
+        series: [{ labels: { instance: 'db-host:9100' }, atStart: 93.1, peak: 97.3, peakAt: at('08:52:00'), latest: 95, latestAt: NOW, points: 120 }],
+      },
+      extraExpression: {
+        expr: 'sum(rate(http_requests_total{code=~"5.."}[5m]))',
+        series: [{ labels: {}, atStart: 0.5, peak: 12.4, peakAt: at('08:52:30'), latest: 11, latestAt: NOW, points: 120 }],
+      },
+      target: { job: 'node', instance: 'db-host:9100', upRatio: 1, upNow: 1, health: 'up' },
+      logs: { query: '{host="db-host"} |~ "(?i)(error)"', count: 39, capped: false, lines: [logLine('2026-11-21T08:51:30Z', 'x')] },
+      logPatterns: {
+        patterns: [
+          {
+            pattern: '<ts> ERROR <num> --- [nio-<num>-exec-<num>] c.e.api.OrderController : Request failed',
+            count: 38,
+            example: '2026-11-21 08:51:30.456 ERROR 1 --- [nio-8080-exec-7] c.e.api.OrderController : Request failed',
+            exampleAt: at('08:51:30'),
+            firstAt: at('08:46:00'),
+            source: 'api',
+          },
+          { pattern: 'HikariPool-<num> - Connection is not available', count: 1, example: 'HikariPool-1 - Connection is not available', exampleAt: at('08:51:00'), firstAt: at('08:51:00'), source: 'api' },
+        ],
+        distinct: 2,
+        lines: 39,
+        capped: false,
+      },
+      logVolume: {
+        query: 'sum by (level) (count_over_time({host="db-host"}[600s]))',
+        windowSeconds: 600,
+        baselineSeconds: 3600,
+        levels: [
+          { level: 'error', count: 57, before: 9, ratio: 38 },
+          { level: 'warn', count: 12, before: 0 },
+          { level: 'info', count: 300, before: 1800, ratio: 1 },
+        ],
+      },
+      hostContext: {
+        instance: 'db-host:9100',
+        at: a.startsAt,
+        measures: [
+          { kind: 'cpu', now: 93.1, before: 12 },
+          { kind: 'memory', now: 71.24, before: 70.8 },
+          { kind: 'disk', now: 88, before: 80.1, mountpoint: '/' },
+          { kind: 'load', now: 1.9, before: 0.2 },
+        ],
+      },
+      containerContext: {
+        host: 'db-host',
+        cpu: [
+          { name: 'api', value: 50 },
+          { name: 'db', value: 25 },
+        ],
+        memory: [
+          { name: 'db', value: 1536 * 1024 * 1024 },
+          { name: 'api', value: 512 * 1024 * 1024 },
+        ],
+        events: [
+          { name: 'api', kind: 'restart', count: 2 },
+          { name: 'db', kind: 'oom', count: 1 },
+        ],
+      },
+      exploreLinks: [
+        { label: 'Metrics', datasource: 'prometheus', expr: '100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)', start: at('08:21:25'), end: NOW },
+        { label: 'Logs', datasource: 'loki', expr: '{host="db-host"} |~ "(?i)(error)"', start: at('08:46:25'), end: at('08:55:00') },
+      ],
+      ...over,
+    });
+    return { n, a, enrichments: { [a.fingerprint]: e } };
+  }
+
+  it('orders the fields by importance: findings, containers, host, logs, links, Explore', () => {
+    const { n, enrichments } = rich();
+    const { body, embed, calls } = render(n, enrichments, { grafanaUrl: 'https://grafana.example' });
+    expect(embed.fields!.map((f) => f.name)).toEqual([
+      'Labels',
+      'Findings',
+      '📦 Containers on db-host',
+      '🖥️ Host db-host:9100 at start',
+      '📜 Logs',
+      'Links',
+      '🔎 Explore',
+    ]);
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it('shows the extra expression and how the logs were grouped among the findings', () => {
+    const { n, enrichments } = rich();
+    expect(field(render(n, enrichments).embed, 'Findings')).toBe(
+      [
+        'start 93.1% → peak 97.3% (at <t:1795251120:t>) → now 95.0%',
+        'Extra: start 0.5 req/s → peak 12.4 req/s (at <t:1795251150:t>) → now 11 req/s',
+        'Target: up 100% of window',
+        'Logs: 39 matching lines in 2 patterns',
+      ].join('\n'),
+    );
+  });
+
+  it('compares the host at the start with an hour before, high values in bold', () => {
+    const { n, enrichments } = rich();
+    expect(field(render(n, enrichments).embed, '🖥️ Host db-host:9100 at start')).toBe(
+      [
+        'CPU **93.1%** (was 12.0% 1h before)',
+        'Memory 71.2% (was 70.8% 1h before)',
+        'Disk / 88.0% (was 80.1% 1h before)',
+        'Load **1.9 per core** (was 0.2 per core 1h before)',
+      ].join('\n'),
+    );
+  });
+
+  it('says when the hour before has no data', () => {
+    const { n, enrichments } = rich();
+    const e = Object.values(enrichments)[0]!;
+    e.hostContext = { instance: 'db-host:9100', at: NOW, measures: [{ kind: 'cpu', now: 3 }, { kind: 'memory', before: 40 }] };
+    expect(field(render(n, enrichments).embed, /^🖥️ Host/)).toBe('CPU 3.0% (no data 1h before)\nMemory no data (was 40.0% 1h before)');
+  });
+
+  it('puts container restarts and OOM kills before the busiest containers', () => {
+    const { n, enrichments } = rich();
+    expect(field(render(n, enrichments).embed, '📦 Containers on db-host')).toBe(
+      ['🔁 **api** restarted 2× · 💥 **db** OOM-killed 1×', 'CPU avg: api 50.0% · db 25.0%', 'Memory peak: db 1.5 GiB · api 512 MiB'].join('\n'),
+    );
+  });
+
+  it('shows the log volume against the usual rate, then the top patterns with counts and one example each', () => {
+    const { n, enrichments } = rich();
+    expect(field(render(n, enrichments).embed, '📜 Logs')).toBe(
+      [
+        '**error** 57 lines in 10m, 38× the usual rate',
+        '**warn** 12 lines in 10m, none in the hour before',
+        'info 300 lines in 10m, about the usual rate',
+        '```',
+        '×38 <ts> ERROR <num> --- [nio-<num>-exec-<num>] c.e.api.OrderController : Request failed',
+        '   08:51:30 2026-11-21 08:51:30.456 ERROR 1 --- [nio-8080-exec-7] c.e.api.OrderController : Request failed',
+        '×1 08:51:00 HikariPool-1 - Connection is not available',
+        '```',
+      ].join('\n'),
+    );
+  });
+
+  it('names each pattern’s container when the lines come from several', () => {
+    const { n, enrichments } = rich();
+    const e = Object.values(enrichments)[0]!;
+    e.logPatterns!.patterns[1]!.source = 'worker';
+    const logs = field(render(n, enrichments).embed, '📜 Logs');
+    expect(logs).toContain('×38 api: <ts> ERROR');
+    expect(logs).toContain('×1 worker: 08:51:00 HikariPool-1');
+  });
+
+  it('masks secrets in patterns and examples, and keeps them from closing the code block', () => {
+    const { n, enrichments } = rich();
+    const e = Object.values(enrichments)[0]!;
+    e.logPatterns = {
+      patterns: [{ pattern: 'login failed password=hunter2 ```', count: 2, example: 'login failed password=hunter2 Authorization: Bearer a8f5f167f44f4964e6c998dee827110c ```', exampleAt: NOW, firstAt: NOW }],
+      distinct: 1,
+      lines: 2,
+      capped: false,
+    };
+    const logs = field(render(n, enrichments).embed, '📜 Logs');
+    expect(logs).not.toContain('hunter2');
+    expect(logs).not.toContain('a8f5f167f44f4964e6c998dee827110c');
+    expect(logs).toContain('password=[redacted]');
+    expect(logs.match(/```/g)).toHaveLength(2);
+  });
+
+  it('links Grafana Explore with the exact queries, the window and the configured datasource uids', () => {
+    const { n, enrichments } = rich();
+    const { embed } = render(n, enrichments, { grafanaUrl: 'https://grafana.example', datasources: { prometheusUid: 'prom-main', lokiUid: 'loki-main' } });
+    const explore = field(embed, '🔎 Explore');
+    const urls = [...explore.matchAll(/\]\((https:[^)]+)\)/g)].map((m) => new URL(m[1]!));
+    expect(urls).toHaveLength(2);
+    const panes = urls.map((u) => JSON.parse(u.searchParams.get('panes')!) as Record<string, { datasource: string; queries: Array<{ expr: string }>; range: { from: string } }>);
+    expect(panes.map((p) => p.vgl!.datasource)).toEqual(['prom-main', 'loki-main']);
+    expect(panes.map((p) => p.vgl!.queries[0]!.expr)).toEqual(Object.values(enrichments)[0]!.exploreLinks!.map((t) => t.expr));
+    expect(panes[1]!.vgl!.range.from).toBe(String(at('08:46:25').getTime()));
+  });
+
+  it('has no Explore links without a Grafana URL', () => {
+    const { n, enrichments } = rich();
+    expect(render(n, enrichments).embed.fields!.some((f) => f.name.includes('Explore'))).toBe(false);
+  });
+
+  it('links the rule’s vigil_dashboard over the window and hides the steering annotations', () => {
+    const { n, a, enrichments } = rich({ dashboardUid: 'node-exporter-full' });
+    a.annotations = { ...a.annotations, vigil_dashboard: 'node-exporter-full', vigil_promql: 'up', vigil_logql: '{job="x"}', owner: 'team-db' };
+    const { embed } = render(n, enrichments, { grafanaUrl: 'https://grafana.example' });
+    const e = Object.values(enrichments)[0]!;
+    expect(field(embed, 'Links')).toContain(
+      `[Dashboard](https://grafana.example/d/node-exporter-full?from=${e.window.start.getTime()}&to=${e.window.end.getTime()}&orgId=1)`,
+    );
+    expect(field(embed, 'Annotations')).toBe('**owner**: team-db');
+  });
+
+  it('tells whose context it is in a group of several alerts', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    const [first, second] = n.alerts as [Alert, Alert];
+    const { enrichments: one } = rich();
+    const context = Object.values(one)[0]!;
+    const enrichments = {
+      [first.fingerprint]: enrichment(first, NOW),
+      [second.fingerprint]: { ...context, fingerprint: second.fingerprint },
+    };
+    const names = render(n, enrichments).embed.fields!.map((f) => f.name);
+    expect(names).toContain('📜 Logs · instance=node-exporter:9100');
+    expect(names).toContain('🖥️ Host db-host:9100 at start');
+  });
+
+  it('keeps the raw newest lines in the findings when the logs were not grouped', () => {
+    const { n, enrichments } = rich();
+    const e = Object.values(enrichments)[0]!;
+    delete e.logPatterns;
+    delete e.logVolume;
+    const { embed } = render(n, enrichments);
+    expect(field(embed, 'Findings')).toContain('Logs: 39 matching lines, newest first\n```\n08:51:30 x\n```');
+    expect(embed.fields!.some((f) => f.name === '📜 Logs')).toBe(false);
+  });
+
+  it('holds every limit with huge context, giving context fields up before the alerts’ own findings', () => {
+    const emoji = (len: number) => `${'🔥x'.repeat(len / 3)}👨‍👩‍👧`;
+    const n = loadWebhook('alertmanager-firing.json');
+    n.commonAnnotations = {
+      summary: 's'.repeat(10_000),
+      description: 'd'.repeat(10_000),
+      ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`note${i}`, 'n'.repeat(200)])),
+    };
+    n.commonLabels = { ...n.commonLabels, ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 'v'.repeat(90)])) };
+    const template = n.alerts[1]!;
+    n.alerts.push(...Array.from({ length: 20 }, (_, i) => ({ ...template, fingerprint: `more${i}`, labels: { ...template.labels, instance: `host-${i}-${'h'.repeat(40)}` } })));
+    for (const a of n.alerts) a.generatorURL = `${a.generatorURL!}&pad=${'p'.repeat(700)}`;
+    const enrichments: Record<string, AlertEnrichment> = {};
+    for (const a of n.alerts) {
+      enrichments[a.fingerprint] = enrichment(a, NOW, {
+        expression: { expr: 'up', series: [{ labels: {}, peak: 1, peakAt: NOW, latest: 1, latestAt: NOW, points: 1 }] },
+        hostContext: { instance: emoji(3000), at: NOW, measures: [{ kind: 'disk', now: 99, before: 1, mountpoint: emoji(3000) }] },
+        containerContext: {
+          host: emoji(3000),
+          cpu: Array.from({ length: 3 }, (_, i) => ({ name: `${i}${emoji(500)}`, value: 1 })),
+          memory: Array.from({ length: 3 }, (_, i) => ({ name: `${i}${emoji(500)}`, value: 1 })),
+          events: Array.from({ length: 20 }, (_, i) => ({ name: `${i}${emoji(500)}`, kind: 'oom' as const, count: 3 })),
+        },
+        logPatterns: {
+          patterns: Array.from({ length: 10 }, (_, i) => ({ pattern: `${i} ${'``` '.repeat(5)}${'p'.repeat(10_000)}`, count: 100 - i, example: 'e'.repeat(10_000), exampleAt: NOW, firstAt: NOW })),
+          distinct: 400,
+          lines: 5000,
+          capped: true,
+        },
+        logVolume: { query: 'q', windowSeconds: 600, baselineSeconds: 3600, levels: Array.from({ length: 10 }, (_, i) => ({ level: emoji(500), count: i + 1, before: 1, ratio: 40 })) },
+        exploreLinks: Array.from({ length: 5 }, (_, i) => ({ label: `L${i}`, datasource: 'prometheus' as const, expr: 'x'.repeat(3000), start: NOW, end: NOW })),
+      });
+    }
+    const { body, embed, calls } = render(n, enrichments, { grafanaUrl: 'https://grafana.example', maxAlerts: 1 });
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    // The Explore links go first: they matter least once the message is this full.
+    expect(calls).toContainEqual({ msg: 'alert context omitted to fit the message', details: { part: 'explore' } });
+    const detailed = embed.fields!.filter((f) => /^\d+\. /.test(f.name));
+    expect(detailed).toHaveLength(1);
+    expect(codePointLength(detailed[0]!.value)).toBeGreaterThan(0);
+    expect(embed.fields!.some((f) => f.name.startsWith('📜 Logs'))).toBe(true);
+    for (const f of embed.fields!) expect((f.value.match(/```/g) ?? []).length % 2).toBe(0);
+  });
+});

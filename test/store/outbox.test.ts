@@ -55,6 +55,20 @@ describe('enqueue and get', () => {
     });
   });
 
+  it('stores a file with the item, and drops its bytes once the item is sent', () => {
+    const data = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+    const id = enqueue(db, { orderKey: 'inc-1', kind: 'create', channelId: CHANNEL, body: { content: 'x' }, file: { name: 'chart.png', data } }, T0);
+    expect(get(db, id)!.file).toEqual({ name: 'chart.png', data });
+    expect(nextDue(db, T0, 10)[0]!.file).toEqual({ name: 'chart.png', data });
+    markSent(db, id, '123456789012345678');
+    expect(get(db, id)!.file).toBeUndefined();
+    expect(db.prepare('SELECT file_name, file_data FROM outbox WHERE id = ?').get(id)).toEqual({ file_name: 'chart.png', file_data: null });
+  });
+
+  it.each(['', '../chart.png', 'a/b.png', 'x'.repeat(1025)])('refuses the file name %j', (name) => {
+    expect(() => enqueue(db, { orderKey: 'inc-1', kind: 'create', channelId: CHANNEL, body: {}, file: { name, data: Buffer.from('x') } }, T0)).toThrow(/file.name/);
+  });
+
   it('returns undefined for an unknown id', () => {
     expect(get(db, 999)).toBeUndefined();
   });

@@ -276,3 +276,56 @@ describe('Discord double: scripted answers', () => {
     }
   });
 });
+
+describe('Discord double: files (multipart/form-data)', () => {
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000030000000200000000', 'hex');
+
+  function form(payload: unknown, files: Array<[string, string]> = [['files[0]', 'chart.png']]): FormData {
+    const f = new FormData();
+    f.append('payload_json', JSON.stringify(payload));
+    for (const [field, name] of files) f.append(field, new Blob([png], { type: 'image/png' }), name);
+    return f;
+  }
+
+  it('stores an uploaded file as an attachment and resolves attachment:// in the embed to its URL', async () => {
+    const res = await post(undefined, { rawBody: form({ embeds: [{ image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] }) });
+    expect(res.status).toBe(200);
+    expect(res.body.attachments).toMatchObject([{ filename: 'chart.png', size: png.length, content_type: 'image/png', width: 3, height: 2 }]);
+    expect(res.body.embeds[0].image.url).toBe(res.body.attachments[0].url);
+    expect(specSchemaErrors('MessageResponse', res.body)).toEqual([]);
+    expect(double.attachmentData.get(res.body.attachments[0].id)).toEqual(png);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('refuses an attachments entry that names no uploaded file, as Invalid Form Body', async () => {
+    const res = await post(undefined, { rawBody: form({ content: 'x', attachments: [{ id: '1', filename: 'chart.png' }] }) });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.attachments['0'].id._errors[0].code).toBe('ATTACHMENT_NOT_FOUND');
+    expect(double.invalid).toHaveLength(1);
+  });
+
+  it('records an embed image that names a file the message does not have', async () => {
+    const res = await post({ embeds: [{ image: { url: 'attachment://chart.png' } }] });
+    expect(res.status).toBe(200);
+    expect(double.invalid).toEqual([{ method: '-', path: 'embeds.0.image.url', errors: ['attachment://chart.png names no attachment of the message'] }]);
+  });
+
+  it.each([
+    ['a field that is neither payload_json nor files[n]', [['image', 'chart.png']] as Array<[string, string]>],
+    ['two parts named files[0]', [['files[0]', 'a.png'], ['files[0]', 'b.png']] as Array<[string, string]>],
+  ])('refuses a multipart body with %s', async (_name, files) => {
+    const res = await post(undefined, { rawBody: form({ content: 'x' }, files) });
+    expect(res.status).toBe(400);
+    expect(double.invalid).toHaveLength(1);
+  });
+
+  it('keeps the attachments an edit lists by id, and drops the others', async () => {
+    const created = await post(undefined, { rawBody: form({ content: 'x' }, [['files[0]', 'a.png'], ['files[1]', 'b.png']]) });
+    const [a, b] = created.body.attachments;
+    const edited = await call('PATCH', `/v10/channels/${CHANNEL}/messages/${created.body.id}`, { body: { attachments: [{ id: b.id }] } });
+    expect(edited.status).toBe(200);
+    expect(edited.body.attachments.map((x: { id: string }) => x.id)).toEqual([b.id]);
+    expect(a.id).not.toBe(b.id);
+    expect(double.invalid).toEqual([]);
+  });
+});

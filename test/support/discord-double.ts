@@ -19,7 +19,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
-import type { APIApplicationCommand, APIEmbed, APIInteraction, APIMessage, APIUser } from 'discord-api-types/v10';
+import type { APIApplicationCommand, APIAttachment, APIEmbed, APIInteraction, APIMessage, APIUser } from 'discord-api-types/v10';
 
 /** One request the double received. */
 export interface RecordedRequest {
@@ -32,8 +32,21 @@ export interface RecordedRequest {
   body: unknown;
   /** The spec's operationId, when the path and method matched one. */
   operationId?: string;
+  /** The `files[n]` parts of a multipart body. */
+  files?: UploadedFile[];
   /** Status the double answered with (0 while in progress or when the connection was dropped). */
   status: number;
+}
+
+/** One `files[n]` part of a multipart request. */
+export interface UploadedFile {
+  /** The form field, `files[n]`. */
+  field: string;
+  /** n: the placeholder id `attachments` refers to it by. */
+  index: number;
+  filename: string;
+  contentType: string;
+  data: Buffer;
 }
 
 /** A message as the double stores it: Discord's message object. */
@@ -52,6 +65,7 @@ export interface SeenMessage {
   content: string;
   embeds: APIEmbed[];
   components: unknown[];
+  attachments: APIAttachment[];
   /** Only the invoking user saw it (flags 64). */
   ephemeral: boolean;
   /** The "thinking…" state of a deferred reply not edited yet. */
@@ -117,6 +131,8 @@ export interface DiscordDouble {
   messages: Map<string, StoredMessage>;
   /** Queues answers for the next requests that pass validation, in order. */
   failNext(responses: ScriptedResponse[]): void;
+  /** The bytes of every attachment stored, by attachment id (message.attachments[i].id). */
+  attachmentData: Map<string, Buffer>;
   invalid: InvalidRequest[];
   /** The bot user the double answers as the author of created messages. */
   botUser: APIUser;
@@ -160,6 +176,10 @@ const MAX_EMBED_TOTAL = 6000;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 /** docs: an interaction must be answered within 3 seconds. */
 const CALLBACK_DEADLINE_MS = 3000;
+/** docs: the upload limit of a message without boosts (10 MiB, all files together). */
+const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+/** docs: each file parameter is named `files[n]`. */
+const FILE_FIELD = /^files\[(\d+)\]$/;
 /** docs: interaction tokens are valid for 15 minutes. */
 const TOKEN_LIFETIME_MS = 15 * 60_000;
 /** How long a webhook call waits for an HTTP-delivered interaction's answer to reach the double. */
@@ -200,6 +220,7 @@ export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promi
     commands: state.commands,
     setGatewayUrl: (url) => (state.gatewayUrl = url),
     failNext: (responses) => state.scripted.push(...responses),
+    attachmentData: state.attachmentData,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -448,6 +469,7 @@ class DoubleState {
   readonly messages = new Map<string, StoredMessage>();
   readonly invalid: InvalidRequest[] = [];
   readonly scripted: ScriptedResponse[] = [];
+  readonly attachmentData = new Map<string, Buffer>();
   readonly botUser: APIUser;
   private readonly nonces = new Map<string, { id: string; at: number }>();
   private seq = 0n;
@@ -556,6 +578,14 @@ class DoubleState {
       return { status: 400, body: { code: 50109, message: 'The request body contains invalid JSON.' }, errors: [body.error] };
     }
     record.body = body.value;
+    if (body.files.length) {
+      record.files = body.files;
+      if (body.value && typeof body.value === 'object') uploads.set(body.value, body.files);
+      const total = body.files.reduce((n, f) => n + f.data.length, 0);
+      if (total > MAX_UPLOAD_BYTES) {
+        return { status: 413, body: { message: 'Request entity too large', code: 40005 }, errors: [`files: ${total} bytes, over the ${MAX_UPLOAD_BYTES} byte upload limit`] };
+      }
+    }
     if (!op.requestBody) return matched;
     if (body.value === undefined) {
       if (!op.requestBody.required) return matched;
@@ -675,6 +705,7 @@ class DoubleState {
 
   /** Discord's handling of an interaction callback: at most one, within 3 s, of a type that fits. */
   private applyCallback(record: InteractionRecord, body: Body): string[] {
+    const files = uploads.get(body) ?? [];
     if (record.callback) return ['Interaction has already been acknowledged (40060)'];
     if (Date.now() - record.receivedAt > CALLBACK_DEADLINE_MS) return [`answered after Discord's ${CALLBACK_DEADLINE_MS} ms deadline: Unknown interaction (10062)`];
     const validate = loadSpec().validator(CALLBACK_POINTER);
@@ -688,44 +719,123 @@ class DoubleState {
       if (docErrors.length) return docErrors;
     }
     if (type === 4 && isEmptyMessage(data ?? {})) return ['callback.data: Cannot send an empty message (50006)'];
+    const unknown = data ? this.unknownAttachments(data, files, []) : [];
+    if (unknown.length) return unknown.map((e) => `callback.data.${e.path.join('.')}: ${e.code} ${e.message}`);
     record.callback = { type, ...(data ? { data } : {}), at: Date.now() };
     const ephemeral = ((data?.flags as number | undefined) ?? 0) & 64 ? true : false;
-    if (type === 4) record.original = this.seen(data ?? {}, ephemeral, false);
+    if (type === 4) record.original = this.seen(data ?? {}, ephemeral, false, files);
     if (type === 5) record.original = this.seen({}, ephemeral, true);
-    if (type === 7 && record.componentMessageId) this.editStored(record.componentMessageId, data ?? {});
+    if (type === 7 && record.componentMessageId) this.editStored(record.componentMessageId, data ?? {}, files);
     if (type === 8) record.choices = ((data?.choices ?? []) as InteractionRecord['choices']) ?? [];
     return [];
   }
 
-  private seen(body: Body, ephemeral: boolean, loading: boolean): SeenMessage {
+  private seen(body: Body, ephemeral: boolean, loading: boolean, files: UploadedFile[] = []): SeenMessage {
+    const attachments = this.attachmentsAfter(body, files, []);
     return {
       id: this.snowflake(),
       content: typeof body.content === 'string' ? body.content : '',
-      embeds: embedsOf(body).map(toEmbedResponse),
+      embeds: this.embedsWith(body, attachments),
       components: Array.isArray(body.components) ? body.components : [],
+      attachments,
       ephemeral,
       loading,
       edits: 0,
     };
   }
 
-  private editSeen(m: SeenMessage, body: Body): void {
+  private editSeen(m: SeenMessage, body: Body, files: UploadedFile[] = []): void {
     if ('content' in body) m.content = typeof body.content === 'string' ? body.content : '';
-    if ('embeds' in body) m.embeds = embedsOf(body).map(toEmbedResponse);
+    m.attachments = this.attachmentsAfter(body, files, m.attachments);
+    if ('embeds' in body) m.embeds = this.embedsWith(body, m.attachments);
     if ('components' in body) m.components = Array.isArray(body.components) ? body.components : [];
     m.loading = false;
     m.edits += 1;
   }
 
-  private editStored(messageId: string, body: Body): StoredMessage | undefined {
+  private editStored(messageId: string, body: Body, files: UploadedFile[] = []): StoredMessage | undefined {
     const message = this.messages.get(messageId);
     if (!message) return undefined;
     const updated = { ...message, edited_timestamp: new Date().toISOString() } as StoredMessage & Record<string, unknown>;
     if ('content' in body) updated.content = typeof body.content === 'string' ? body.content : '';
-    if ('embeds' in body) updated.embeds = embedsOf(body).map(toEmbedResponse);
+    updated.attachments = this.attachmentsAfter(body, files, message.attachments);
+    if ('embeds' in body) updated.embeds = this.embedsWith(body, updated.attachments);
     if ('components' in body) updated.components = (Array.isArray(body.components) ? body.components : []) as StoredMessage['components'];
     this.messages.set(messageId, updated);
     return updated;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Attachments (docs: Reference, Uploading Files / Editing Message Attachments)
+
+  /** `attachments` entries that name neither a `files[n]` of the request nor an attachment the message has. */
+  private unknownAttachments(body: Body, files: readonly UploadedFile[], existing: readonly APIAttachment[]): FieldError[] {
+    if (!Array.isArray(body.attachments)) return [];
+    return (body.attachments as Array<{ id?: unknown }>).flatMap((a, i) => {
+      const id = String(a?.id);
+      const known = files.some((f) => String(f.index) === id) || existing.some((e) => e.id === id);
+      return known ? [] : [{ path: ['attachments', i, 'id'], code: 'ATTACHMENT_NOT_FOUND', message: `Unknown attachment ${id}: no files[${id}] part and no such attachment on the message` }];
+    });
+  }
+
+  /**
+   * The message's attachments after a create or edit: with an `attachments` list, exactly the
+   * existing ones it names plus the new files whose placeholder it names (docs: on PATCH, files
+   * not listed are removed); without one, the existing ones plus every new file.
+   */
+  private attachmentsAfter(body: Body, files: readonly UploadedFile[], existing: readonly APIAttachment[]): APIAttachment[] {
+    const listed = Array.isArray(body.attachments) ? (body.attachments as Array<{ id?: unknown; filename?: unknown; description?: unknown }>) : undefined;
+    if (!listed) return [...existing, ...files.map((f) => this.storeAttachment(f, undefined, undefined))];
+    const out: APIAttachment[] = [];
+    for (const item of listed) {
+      const id = String(item?.id);
+      const kept = existing.find((e) => e.id === id);
+      const file = files.find((f) => String(f.index) === id);
+      const description = typeof item.description === 'string' ? item.description : undefined;
+      if (kept) out.push(description === undefined ? kept : { ...kept, description });
+      else if (file) out.push(this.storeAttachment(file, typeof item.filename === 'string' ? item.filename : undefined, description));
+    }
+    return out;
+  }
+
+  private storeAttachment(file: UploadedFile, filename: string | undefined, description: string | undefined): APIAttachment {
+    const id = this.snowflake();
+    const name = filename ?? file.filename;
+    const url = `https://cdn.discordapp.invalid/attachments/0/${id}/${encodeURIComponent(name)}`;
+    this.attachmentData.set(id, file.data);
+    const png = pngSize(file.data);
+    return {
+      id,
+      filename: name,
+      size: file.data.length,
+      url,
+      proxy_url: url.replace('cdn.', 'media.'),
+      content_type: file.contentType,
+      ...(png ? { width: png.width, height: png.height } : {}),
+      ...(description !== undefined ? { description } : {}),
+    } as APIAttachment;
+  }
+
+  /**
+   * The embeds as Discord echoes them, an `attachment://name` image or thumbnail resolved to that
+   * attachment's URL. docs: the name must be a file uploaded with the message; one that is not is
+   * recorded in `invalid` (Discord shows no image then).
+   */
+  private embedsWith(body: Body, attachments: readonly APIAttachment[]): APIEmbed[] {
+    return embedsOf(body).map((embed, i) => {
+      const out = toEmbedResponse(embed);
+      for (const key of ['image', 'thumbnail'] as const) {
+        const url = out[key]?.url;
+        if (!url?.startsWith('attachment://')) continue;
+        const found = attachments.find((a) => a.filename === url.slice('attachment://'.length));
+        if (found) {
+          out[key] = { ...out[key], url: found.url, proxy_url: found.proxy_url, ...(found.width ? { width: found.width, height: found.height! } : {}) };
+        } else {
+          this.invalid.push({ method: '-', path: `embeds.${i}.${key}.url`, errors: [`${url} names no attachment of the message`] });
+        }
+      }
+      return out;
+    });
   }
 
   /** A SeenMessage as the message object the webhook endpoints answer with. */
@@ -737,7 +847,7 @@ class DoubleState {
       content: m.content,
       mentions: [],
       mention_roles: [],
-      attachments: [],
+      attachments: m.attachments,
       embeds: m.embeds,
       timestamp: new Date(record.receivedAt).toISOString(),
       edited_timestamp: m.edits ? new Date().toISOString() : null,
@@ -790,19 +900,26 @@ class DoubleState {
         const found = await this.webhookInteraction(p);
         if ('status' in found) return reject(['webhook call for an unknown or unacknowledged interaction'], found);
         const edit = op === 'update_original_webhook_message';
+        const files = (body && uploads.get(body)) ?? [];
+        const existing = found.original?.attachments ?? (found.componentMessageId ? this.messages.get(found.componentMessageId)?.attachments : undefined) ?? [];
+        const unknown = edit && body ? this.unknownAttachments(body, files, existing) : [];
+        if (unknown.length) return reject(unknown.map((e) => `body.${e.path.join('.')}: ${e.message}`), invalidFormBodyAnswer(unknown));
         if (found.original) {
-          if (edit) this.editSeen(found.original, body ?? {});
+          if (edit) this.editSeen(found.original, body ?? {}, files);
           return { status: 200, body: this.asMessage(found, found.original) };
         }
         // After a deferred update (6) or an update (7), @original is the message the button is on.
-        const onMessage = found.componentMessageId && (edit ? this.editStored(found.componentMessageId, body ?? {}) : this.messages.get(found.componentMessageId));
+        const onMessage = found.componentMessageId && (edit ? this.editStored(found.componentMessageId, body ?? {}, files) : this.messages.get(found.componentMessageId));
         if (onMessage) return { status: 200, body: onMessage };
         return reject(['@original does not exist for this interaction'], { status: 404, body: { message: 'Unknown Message', code: 10008 } });
       }
       case 'execute_webhook': {
         const found = await this.webhookInteraction(p);
         if ('status' in found) return reject(['follow-up for an unknown or unacknowledged interaction'], found);
-        const m = this.seen(body ?? {}, (((body?.flags as number | undefined) ?? 0) & 64) !== 0, false);
+        const files = (body && uploads.get(body)) ?? [];
+        const unknown = body ? this.unknownAttachments(body, files, []) : [];
+        if (unknown.length) return reject(unknown.map((e) => `body.${e.path.join('.')}: ${e.message}`), invalidFormBodyAnswer(unknown));
+        const m = this.seen(body ?? {}, (((body?.flags as number | undefined) ?? 0) & 64) !== 0, false, files);
         found.followUps.push(m);
         return url.searchParams.get('wait') === 'true' ? { status: 200, body: this.asMessage(found, m) } : { status: 204, body: undefined };
       }
@@ -812,7 +929,7 @@ class DoubleState {
         if ('status' in found) return reject(['webhook call for an unknown or unacknowledged interaction'], found);
         const m = [found.original, ...found.followUps].find((x) => x?.id === p.message_id);
         if (!m) return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
-        if (op === 'update_webhook_message') this.editSeen(m, body ?? {});
+        if (op === 'update_webhook_message') this.editSeen(m, body ?? {}, (body && uploads.get(body)) ?? []);
         return { status: 200, body: this.asMessage(found, m) };
       }
       case 'bulk_set_application_commands':
@@ -862,6 +979,10 @@ class DoubleState {
     if (ref && !referenced && ref.fail_if_not_exists !== false) {
       return invalidFormBodyAnswer([{ path: ['message_reference'], code: 'REPLIES_UNKNOWN_MESSAGE', message: 'Unknown message' }]);
     }
+    const files = uploads.get(body) ?? [];
+    const unknown = this.unknownAttachments(body, files, []);
+    if (unknown.length) return this.rejectBody('POST', '/channels/{channel_id}/messages', unknown);
+    const attachments = this.attachmentsAfter(body, files, []);
     const message = {
       id: this.snowflake(),
       channel_id: channelId,
@@ -869,8 +990,8 @@ class DoubleState {
       content: typeof body.content === 'string' ? body.content : '',
       mentions: [],
       mention_roles: [],
-      attachments: [],
-      embeds: embedsOf(body).map(toEmbedResponse),
+      attachments,
+      embeds: this.embedsWith(body, attachments),
       timestamp: new Date().toISOString(),
       edited_timestamp: null,
       flags: typeof body.flags === 'number' ? body.flags : 0,
@@ -893,13 +1014,24 @@ class DoubleState {
   private updateMessage(channelId: string, messageId: string, body: Body): { status: number; body: unknown } {
     const message = this.messages.get(messageId);
     if (!message || message.channel_id !== channelId) return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
+    const files = uploads.get(body) ?? [];
+    const unknown = this.unknownAttachments(body, files, message.attachments);
+    if (unknown.length) return this.rejectBody('PATCH', '/channels/{channel_id}/messages/{message_id}', unknown);
     const updated = { ...message, edited_timestamp: new Date().toISOString() } as StoredMessage & Record<string, unknown>;
     if ('content' in body) updated.content = typeof body.content === 'string' ? body.content : '';
-    if ('embeds' in body) updated.embeds = embedsOf(body).map(toEmbedResponse);
+    updated.attachments = this.attachmentsAfter(body, files, message.attachments);
+    if ('embeds' in body) updated.embeds = this.embedsWith(body, updated.attachments);
     if (typeof body.flags === 'number') updated.flags = body.flags;
     if ('components' in body) updated.components = (Array.isArray(body.components) ? body.components : []) as StoredMessage['components'];
     this.messages.set(messageId, updated);
     return { status: 200, body: updated };
+  }
+
+  /** A 400 Invalid Form Body for a body the handler found wrong, recorded in `invalid`. */
+  private rejectBody(method: string, path: string, errors: FieldError[]): { status: number; body: unknown } {
+    const r = invalidFormBody(errors, 'body');
+    this.invalid.push({ method, path, errors: r.errors });
+    return { status: r.status, body: r.body };
   }
 
   private getMessage(channelId: string, messageId: string): { status: number; body: unknown } {
@@ -964,19 +1096,41 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The JSON body, or a multipart body's payload_json part. */
-async function parseBody(contentType: string | undefined, raw: Buffer): Promise<{ value: unknown } | { error: string }> {
-  if (raw.length === 0) return { value: undefined };
+/** The files of a multipart body, by the body object parsed from its payload_json. */
+const uploads = new WeakMap<object, UploadedFile[]>();
+
+/**
+ * The JSON body, or a multipart body's payload_json part and its `files[n]` parts. docs: every
+ * file part is named `files[n]` (unique) and carries a filename; Vigil sends no other fields.
+ */
+async function parseBody(contentType: string | undefined, raw: Buffer): Promise<{ value: unknown; files: UploadedFile[] } | { error: string }> {
+  if (raw.length === 0) return { value: undefined, files: [] };
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   try {
-    if (type === 'application/json') return { value: JSON.parse(raw.toString('utf8')) };
+    if (type === 'application/json') return { value: JSON.parse(raw.toString('utf8')), files: [] };
     if (type === 'multipart/form-data') {
       const form = await new Response(raw, { headers: { 'content-type': contentType! } }).formData();
+      const files: UploadedFile[] = [];
+      for (const [field, part] of form.entries()) {
+        if (field === 'payload_json') continue;
+        const index = FILE_FIELD.exec(field);
+        if (!index) return { error: `multipart field "${field}" is neither payload_json nor files[n]` };
+        if (typeof part === 'string' || !part.name) return { error: `multipart field ${field} has no filename in its Content-Disposition` };
+        files.push({ field, index: Number(index[1]), filename: part.name, contentType: part.type || 'application/octet-stream', data: Buffer.from(await part.arrayBuffer()) });
+      }
+      if (new Set(files.map((f) => f.index)).size !== files.length) return { error: 'multipart file fields are not uniquely named files[n]' };
       const payload = form.get('payload_json');
-      return { value: typeof payload === 'string' ? JSON.parse(payload) : undefined };
+      return { value: typeof payload === 'string' ? JSON.parse(payload) : undefined, files };
     }
   } catch (err) {
     return { error: `body is not valid ${type}: ${(err as Error).message}` };
   }
   return { error: `unsupported content-type "${contentType ?? ''}"` };
+}
+
+/** Width and height from a PNG's IHDR chunk, when the bytes are a PNG. */
+function pngSize(data: Buffer): { width: number; height: number } | undefined {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (data.length < 24 || !data.subarray(0, 8).equals(signature)) return undefined;
+  return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
 }
