@@ -1,6 +1,7 @@
 import { configSchema } from '../src/config/schema.js';
-import { enrichAlert } from '../src/pipeline/enrich.js';
-import type { Alert, AlertEnrichment } from '../src/pipeline/types.js';
+import { chartNotification } from '../src/pipeline/chart.js';
+import { enrichAlert, enrichNotification } from '../src/pipeline/enrich.js';
+import type { Alert, AlertEnrichment, Notification } from '../src/pipeline/types.js';
 import { createLokiClient } from '../src/queries/loki.js';
 import { createPrometheusClient } from '../src/queries/prometheus.js';
 import { parseWebhook } from '../src/webhooks/intake.js';
@@ -109,4 +110,101 @@ function describe(r: AlertEnrichment): string {
     ...r.failures.map((f) => `${f.backend === 'loki' ? 'Loki' : 'Prometheus'}: ${f.message}`),
   ];
   return parts.filter(Boolean).join(', ');
+}
+
+/** What one alert's enrichment with its chart took, run by run. */
+export interface EnrichmentWithChart {
+  runs: number;
+  /** enrichNotification then chartNotification, as the pipeline runs them. */
+  total: Summary;
+  /** The slowest single query of the same run. */
+  slowest: Summary;
+  /** Rendering the chart alone (chartNotification on the enrichment's series). */
+  render: Summary;
+  /** total / slowest, run by run. */
+  ratio: Summary;
+  /** Queries each run made, e.g. 9. */
+  queries: number;
+  /** One run's expression range queries (must be 1: the chart reuses the enrichment's series). */
+  expressionQueries: number;
+  /** Size of the PNG of the last run. */
+  pngBytes: number;
+}
+
+/** A query client whose every call's wall time (ms) is pushed to `times`, failed calls too. */
+function timed<T extends object>(client: T, times: number[]): T {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const start = process.hrtime.bigint();
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).finally(() => times.push(elapsedMs(start)));
+      };
+    },
+  });
+}
+
+/**
+ * Runs the pipeline's enrichment and alert chart `runs` times, one run at a time, against healthy
+ * backends: the whole wall time against its slowest single query, and the chart rendering alone.
+ */
+export async function runEnrichmentWithChart(opts: EnrichmentOptions): Promise<EnrichmentWithChart> {
+  const config = configSchema.shape.enrichment.parse({ lookback: '10m', logWindow: '5m', timeout: opts.timeout });
+  const charts = configSchema.shape.charts.parse({});
+  const prometheus = createPrometheusClient({ url: opts.prometheusUrl, timeoutMs: config.timeout });
+  const loki = createLokiClient({ url: opts.loki.url, timeoutMs: config.timeout });
+  await opts.loki.setMode('normal');
+  const totals: number[] = [];
+  const slowest: number[] = [];
+  const renders: number[] = [];
+  const ratios: number[] = [];
+  let queries = 0;
+  let expressionQueries = 0;
+  let pngBytes = 0;
+  for (let i = 0; i < WARMUP_RUNS + opts.runs; i += 1) {
+    const now = new Date();
+    const notification = benchNotification(now);
+    const times: number[] = [];
+    const ranges: string[] = [];
+    const prom = timed(prometheus, times);
+    const countingProm: typeof prom = { ...prom, queryRange: (expr, ...rest) => (ranges.push(expr), prom.queryRange(expr, ...rest)) };
+    const start = process.hrtime.bigint();
+    const enriched = await enrichNotification(notification, { prometheus: countingProm, loki: timed(loki, times), config, now });
+    const renderStart = process.hrtime.bigint();
+    const chart = await chartNotification(enriched, { config: { charts } });
+    const total = elapsedMs(start);
+    const render = elapsedMs(renderStart);
+    if (chart.status !== 'rendered') throw new Error(`enrichment with chart: no chart (${JSON.stringify(chart)})`);
+    const failures = Object.values(enriched.enrichments).flatMap((e) => e.failures);
+    if (failures.length) throw new Error(`enrichment with chart: failures ${JSON.stringify(failures)}`);
+    const expr = enriched.enrichments[notification.alerts[0]!.fingerprint]?.expression?.expr;
+    expressionQueries = ranges.filter((q) => q === expr).length;
+    if (expressionQueries !== 1) throw new Error(`enrichment with chart: the expression was queried ${expressionQueries} times`);
+    if (i < WARMUP_RUNS) continue;
+    const worst = Math.max(...times);
+    totals.push(total);
+    slowest.push(worst);
+    renders.push(render);
+    ratios.push(total / worst);
+    queries = times.length;
+    pngBytes = chart.file.data.length;
+  }
+  return {
+    runs: opts.runs,
+    total: summarize(totals),
+    slowest: summarize(slowest),
+    render: summarize(renders),
+    ratio: summarize(ratios),
+    queries,
+    expressionQueries,
+    pngBytes,
+  };
+}
+
+/** The benchmark notification, normalised by the real intake code. */
+function benchNotification(now: Date): Notification {
+  const parsed = parseWebhook('alertmanager', 'application/json', Buffer.from(benchAlertmanagerBody('BenchChart', 0)), now);
+  if (!parsed.ok) throw new Error(`benchmark webhook body rejected: ${parsed.error}`);
+  return parsed.notification;
 }

@@ -4,7 +4,7 @@ import { startDiscordDouble, DOUBLE_TOKEN } from '../test/support/discord-double
 import { startLokiDouble } from '../test/support/loki-double.js';
 import { startNodeExporter, startPrometheus } from '../test/support/procs.js';
 import { cleanUp, defer } from './cleanup.js';
-import { runEnrichment } from './enrichment.js';
+import { runEnrichment, runEnrichmentWithChart } from './enrichment.js';
 import { machineFacts } from './proc.js';
 import { renderReport } from './report.js';
 import { runWebhookLoad } from './webhook-load.js';
@@ -16,6 +16,7 @@ const REPORT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 const CHANNEL = '223456789012345678';
 const LOAD = { rate: 50, durationS: 20, deliveryDeadlineMs: 90_000 };
 const ENRICHMENT = { runs: 50, timeout: '1s' };
+const WITH_CHART = { runs: 50, timeout: '1s' };
 
 function step(text: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
@@ -39,12 +40,15 @@ async function main(): Promise<void> {
   const load = await runWebhookLoad({ ...LOAD, prometheusUrl: prometheus.url, lokiUrl: loki.url, discord, channelId: CHANNEL });
   step(`enrichment: ${ENRICHMENT.runs} runs × 3 cases`);
   const cases = await runEnrichment({ ...ENRICHMENT, prometheusUrl: prometheus.url, loki });
+  step(`enrichment with the chart: ${WITH_CHART.runs} runs`);
+  const withChart = await runEnrichmentWithChart({ ...WITH_CHART, prometheusUrl: prometheus.url, loki });
 
   const report = renderReport({
     date: new Date(started),
     machine: machineFacts(),
     load: { opts: LOAD, result: load },
     enrichment: { ...ENRICHMENT, cases },
+    withChart: { ...WITH_CHART, result: withChart },
     totalS: (Date.now() - started) / 1000,
   });
   await writeFile(REPORT, report);

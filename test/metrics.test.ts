@@ -172,7 +172,8 @@ describe('GET /metrics scraped by the real Prometheus', () => {
       lokiUrl: closedUrl,
       publicKeyHex: keys.publicKeyHex,
       webhookToken: WEBHOOK_TOKEN,
-      sections: { enrichment: { timeout: '1s' }, delivery: FAST_DELIVERY, watchdog: { enabled: false }, log: { level: 'debug' } },
+      // No incident threads: the delivery counts below are those of the alert messages alone.
+      sections: { discord: { threads: false }, enrichment: { timeout: '1s' }, delivery: FAST_DELIVERY, watchdog: { enabled: false }, log: { level: 'debug' } },
     });
     const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logLines.push(s) });
     vigil = await startVigil(config, { logger });

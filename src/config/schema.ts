@@ -99,6 +99,11 @@ const discordSchema = z
       .optional(),
     /** Guild that register-commands targets by default (instant), instead of global commands. */
     guildId: snowflake.optional(),
+    /**
+     * One thread per incident, started on the alert message: details, acks, silences and the
+     * resolve note go there (needs Create Public Threads and Send Messages in Threads); false: replies in the channel.
+     */
+    threads: bool.default(true),
   })
   .superRefine((d, ctx) => {
     if (d.mode === 'http' && !d.publicKey) {
@@ -138,7 +143,7 @@ const enrichmentSchema = z
 const chartsSchema = z
   .object({
     enabled: bool.default(true),
-    /** Wall time a chart may take (its query and rendering); over it the message goes out without it and says so. */
+    /** Wall time the rendering of a chart may take (its series come with the enrichment); over it the message goes out without it and says so. */
     budget: duration(50, 60_000).prefault('2s'),
     /** Image size in pixels. */
     width: int(320, 2000).default(800),

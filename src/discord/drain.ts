@@ -3,9 +3,9 @@ import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
-import { get, markFailed, markRetry, markSent, nextDue, redactTokens, type OutboxRow } from '../store/outbox.js';
+import { get, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
-import { editMessage, postMessage } from './rest.js';
+import { archiveThread, editMessage, postMessage, startThread, THREAD_ALREADY_EXISTS, type ThreadStart } from './rest.js';
 
 /** What the drainer needs. */
 export interface DrainerOptions {
@@ -41,8 +41,12 @@ export interface Drainer {
 /** What one attempt does with Discord. */
 type Plan =
   | { action: 'wait' }
+  /** Nothing to do in Discord (a thread item whose message or thread is missing): recorded as failed with the reason. */
+  | { action: 'skip'; reason: string }
   | { action: 'post'; channelId: string; body: RESTPostAPIChannelMessageJSONBody; note?: string }
-  | { action: 'edit'; channelId: string; messageId: string; body: RESTPostAPIChannelMessageJSONBody };
+  | { action: 'edit'; channelId: string; messageId: string; body: RESTPostAPIChannelMessageJSONBody }
+  | { action: 'thread'; channelId: string; messageId: string; start: ThreadStart }
+  | { action: 'archive'; threadId: string };
 
 const DEFAULT_BATCH = 20;
 const UNKNOWN_MESSAGE = 10008;
@@ -66,8 +70,13 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     const attempt = row.attempts + 1;
     const log = logger.child({ ...deliveryIds(row), kind: row.kind, attempt });
     try {
-      const plan = planFor(row);
+      const plan = planFor(row, log);
       if (plan.action === 'wait') return false;
+      if (plan.action === 'skip') {
+        markFailed(db, row.id, plan.reason);
+        log.warn({ reason: plan.reason }, 'outbox item skipped');
+        return true;
+      }
       if (plan.action === 'post' && plan.note) log.warn(plan.note);
       const sent = await execute(row, plan, log);
       markSent(db, row.id, sent.id);
@@ -80,7 +89,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   }
 
   /** Decides the request for an item from its kind and the state of its target. */
-  function planFor(row: OutboxRow): Plan {
+  function planFor(row: OutboxRow, log: Logger): Plan {
     const body = row.body as RESTPostAPIChannelMessageJSONBody;
     if (row.kind === 'create') return { action: 'post', channelId: row.channelId, body };
     const target = row.targetId === null ? undefined : get(db, row.targetId);
@@ -88,6 +97,19 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     // nextDue already holds these back; a pending target has no message id yet.
     if (target.status === 'pending') return { action: 'wait' };
     const { message_reference: _dropped, ...unreferenced } = body;
+    if (row.kind === 'thread') {
+      if (target.status === 'failed' || !target.messageId) return { action: 'skip', reason: `alert message (outbox item ${target.id}) was not delivered: no message to start a thread on` };
+      return { action: 'thread', channelId: target.channelId, messageId: target.messageId, start: row.body as unknown as ThreadStart };
+    }
+    if (row.kind === 'thread-post' || row.kind === 'thread-archive') {
+      const thread = threadOf(db, target.id);
+      if (thread?.status === 'pending') return { action: 'wait' };
+      const threadId = thread?.status === 'sent' ? thread.messageId : null;
+      if (row.kind === 'thread-archive') return threadId ? { action: 'archive', threadId } : { action: 'skip', reason: 'the incident has no thread to archive' };
+      if (threadId) return { action: 'post', channelId: threadId, body: unreferenced };
+      // Never lose the note (the resolve note above all): without a thread it is a reply in the channel.
+      if (thread) log.warn({ threadOutboxId: thread.id }, 'the incident thread could not be started; replying in the channel instead');
+    }
     if (target.status === 'failed' || !target.messageId) {
       return { action: 'post', channelId: row.channelId, body: unreferenced, note: `target ${target.id} failed; posting the ${row.kind} as a new message` };
     }
@@ -103,7 +125,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
    * Runs the plan; an edit whose message was deleted in Discord is posted anew instead.
    * `reposted`: an edit or reply went out as a new message (its target failed or is gone).
    */
-  async function execute(row: OutboxRow, plan: Exclude<Plan, { action: 'wait' }>, log: Logger): Promise<{ id: string; reposted: boolean }> {
+  async function execute(row: OutboxRow, plan: Exclude<Plan, { action: 'wait' | 'skip' }>, log: Logger): Promise<{ id: string; reposted: boolean }> {
+    if (plan.action === 'thread') return { id: await threadOn(plan, log), reposted: false };
+    if (plan.action === 'archive') return { id: (await archiveThread(opts.rest, plan.threadId)).id, reposted: false };
     // The stored file (the alert's chart) goes with whichever request the item becomes.
     const files = row.file ? [row.file] : undefined;
     if (plan.action === 'post') {
@@ -116,6 +140,17 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if ((err as { code?: unknown }).code !== UNKNOWN_MESSAGE) throw err;
       log.warn({ status: 404 }, 'message to edit no longer exists; posting the edit as a new message');
       return { id: (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row), files)).id, reposted: true };
+    }
+  }
+
+  /** Starts the thread; one already there (a retry after a lost response) is the thread wanted: same id as the message. */
+  async function threadOn(plan: Extract<Plan, { action: 'thread' }>, log: Logger): Promise<string> {
+    try {
+      return (await startThread(opts.rest, plan.channelId, plan.messageId, plan.start)).id;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== THREAD_ALREADY_EXISTS) throw err;
+      log.info({ threadId: plan.messageId }, 'the alert message already has a thread; using it');
+      return plan.messageId;
     }
   }
 

@@ -3,6 +3,7 @@ import {
   MessageFlags,
   Routes,
   type APIMessage,
+  type APIThreadChannel,
   type RESTPatchAPIChannelMessageJSONBody,
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
@@ -117,6 +118,36 @@ export async function editMessage(
     ...rawFiles(files),
   })) as APIMessage;
   return { id: messageId(message) };
+}
+
+/** What a thread start asks for: its name (1-100 characters) and when it archives itself (minutes). */
+export interface ThreadStart {
+  name: string;
+  auto_archive_duration?: 60 | 1440 | 4320 | 10080;
+}
+
+/** Discord's code for "a thread has already been created for this message". */
+export const THREAD_ALREADY_EXISTS = 160004;
+
+/**
+ * Starts a public thread on a message (Start Thread from Message). The thread's id is the message's
+ * id; a repeat after a lost response is answered 160004 by Discord, which callers treat as done.
+ */
+export async function startThread(rest: REST, channelId: string, messageIdToThread: string, start: ThreadStart): Promise<{ id: string }> {
+  const name = start.name.trim();
+  if (name.length === 0 || [...name].length > 100) throw new RangeError(`thread name must be 1-100 characters, got ${[...name].length}`);
+  const thread = (await rest.post(Routes.threads(channelId, messageIdToThread), {
+    body: { name, ...(start.auto_archive_duration ? { auto_archive_duration: start.auto_archive_duration } : {}) },
+  })) as APIThreadChannel;
+  if (typeof thread?.id !== 'string') throw new Error('Discord answered without a thread id');
+  return { id: thread.id };
+}
+
+/** Archives a thread (PATCH /channels/{thread_id} with archived: true); a later post unarchives it. */
+export async function archiveThread(rest: REST, threadId: string): Promise<{ id: string }> {
+  const thread = (await rest.patch(Routes.channel(threadId), { body: { archived: true } })) as APIThreadChannel;
+  if (typeof thread?.id !== 'string') throw new Error('Discord answered without a thread id');
+  return { id: thread.id };
 }
 
 /** discord.js REST's `files` option (it then sends multipart with `payload_json`), or nothing. */

@@ -2,26 +2,26 @@ import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-ty
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { Alert, Notification } from '../model.js';
-import { QueryError } from '../queries/http.js';
-import type { PrometheusClient, RangeSeries } from '../queries/prometheus.js';
+import type { RangeSeries } from '../queries/prometheus.js';
 import { splitThreshold } from '../queries/promql.js';
-import { incidentWindow } from '../queries/window.js';
 import { CHART_FILE, chartLines, renderChart, topByPeak, withinBudget, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { EMBED_FOOTER_TEXT } from '../render/limits.js';
 import { fitMessage, truncate, type Warn } from '../render/truncate.js';
 import type { OutboxFile } from '../store/outbox.js';
 import type { Logger } from '../log.js';
+import { extraPlan } from './enrich.js';
 import type { PipelineContext, PipelineDeps } from './index.js';
+import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding } from './types.js';
+
+export { chartEnd } from './enrich.js';
 
 /** Renders a chart to PNG; the default is ECharts + resvg (tests inject a slow one). */
 export type ChartRenderer = (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>;
 
-/** What the chart of a notification needs. */
+/** What the chart of a notification needs (its series come from the enrichment, which already queried them). */
 export interface ChartDeps {
-  prometheus: Pick<PrometheusClient, 'queryRange'>;
-  config: { charts: Config['charts']; enrichment: Pick<Config['enrichment'], 'lookback' | 'logWindow'> };
-  now: Date;
+  config: { charts: Config['charts'] };
   render?: ChartRenderer;
 }
 
@@ -45,10 +45,10 @@ const REASON_MAX = 100;
 /**
  * The alert whose expression the message charts: the first firing alert with one (then the first
  * resolved one). The expression is the sender's (`g0.expr` of the generatorURL) or, when there is
- * none (Grafana), the rule's `vigil_promql` annotation.
+ * none (Grafana), the rule's `vigil_promql` annotation with its labels filled in, as enriched.
  */
 export function chartSubject(n: Notification): ChartSubject | undefined {
-  const exprOf = (a: Alert) => a.expr ?? a.annotations['vigil_promql']?.trim() ?? undefined;
+  const exprOf = (a: Alert) => a.expr ?? extraPlan(a).expr;
   const ordered = [...n.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'));
   const alert = ordered.find((a) => !!exprOf(a));
   if (!alert) return undefined;
@@ -82,52 +82,57 @@ export function alertChartSpec(subject: ChartSubject, series: readonly RangeSeri
 }
 
 /**
- * The chart of a notification's alert message, bounded by charts.budget (the range query over the
- * enrichment's own window, then the rendering). Never throws: whatever goes wrong becomes a
- * skipped outcome with a short reason the message shows.
+ * The chart of a notification's alert message, drawn from the series the enrichment already
+ * fetched (the chart starts once that query is back, and charts.budget bounds the rendering).
+ * Never throws: whatever goes wrong becomes a skipped outcome with a short reason the message shows.
  */
-export async function chartNotification(n: Notification, deps: ChartDeps): Promise<ChartOutcome> {
-  const { charts, enrichment } = deps.config;
+export async function chartNotification(enriched: EnrichedNotification, deps: ChartDeps): Promise<ChartOutcome> {
+  const { charts } = deps.config;
+  const n = enriched.notification;
   // Vigil's own alerts carry nothing to chart, and the backend they report may be the one that is down.
   if (!charts.enabled || n.source === 'vigil') return { status: 'none' };
   const subject = chartSubject(n);
   if (!subject) return { status: 'none' };
-  const incident = incidentWindow(subject.alert, { lookbackMs: enrichment.lookback, logWindowMs: enrichment.logWindow }, deps.now);
-  const window = { start: incident.start, end: chartEnd(incident, subject.alert, deps.now) };
-  const { expr } = splitThreshold(subject.expr);
+  const data = chartData(subject, enriched);
+  if ('reason' in data) return { status: 'skipped', reason: data.reason };
+  const spec = alertChartSpec(subject, data.series, data.window);
+  if (spec.lines.length === 0) return { status: 'skipped', reason: 'no data in the window' };
   const render = deps.render ?? renderChart;
-  const outcome = await withinBudget(charts.budget, async (signal) => {
-    const series = await deps.prometheus.queryRange(expr, window.start, window.end, incident.stepSeconds, { timeoutMs: charts.budget, signal });
-    const spec = alertChartSpec(subject, series, window);
-    if (spec.lines.length === 0) return undefined;
-    return render(spec, { width: charts.width, height: charts.height }, signal);
-  });
-  if (outcome.ok) {
-    return outcome.value
-      ? { status: 'rendered', file: { name: CHART_FILE, data: outcome.value }, expr }
-      : { status: 'skipped', reason: 'no data in the window' };
-  }
+  const outcome = await withinBudget(charts.budget, (signal) => render(spec, { width: charts.width, height: charts.height }, signal));
+  if (outcome.ok) return { status: 'rendered', file: { name: CHART_FILE, data: outcome.value }, expr: splitThreshold(subject.expr).expr };
   if (outcome.overBudget) return { status: 'skipped', reason: `took over ${formatDuration(charts.budget)}` };
-  return { status: 'skipped', reason: failureReason(outcome.error) };
+  return { status: 'skipped', reason: 'rendering failed' };
 }
 
-/** Share of the window a resolved chart goes on past endsAt, so the recovery shows beside the marker. */
-const RESOLVED_TAIL = 0.15;
+/** Which enrichment finding holds a subject's expression: the alert's own, or the extra `vigil_promql` one. */
+function findingOf(e: AlertEnrichment | undefined, alert: Alert): ExpressionFinding | undefined {
+  return alert.expr ? e?.expression : e?.extraExpression;
+}
 
 /**
- * Where the chart ends: the enrichment window's end, and for a resolved alert a little past it
- * (up to 15% of the window, never past now), so the resolve marker is not the chart's edge.
+ * The series and window of a subject's chart, from the enrichment of each alert sharing its
+ * expression (a series two alerts share counts once); or why there are none: the query's own
+ * failure ("Prometheus timed out after 5s"), or that the alert was not enriched.
  */
-export function chartEnd(window: { start: Date; end: Date }, alert: Pick<Alert, 'status' | 'endsAt'>, now: Date): Date {
-  if (alert.status !== 'resolved' || !alert.endsAt) return window.end;
-  const tail = Math.min(now.getTime() - window.end.getTime(), (window.end.getTime() - window.start.getTime()) * RESOLVED_TAIL);
-  return new Date(window.end.getTime() + Math.max(0, tail));
-}
-
-/** A short cause for the footer: the query's own message ("Prometheus timed out after 2s"), or that rendering failed. */
-function failureReason(err: unknown): string {
-  if (err instanceof QueryError) return truncate(err.message.replace(/\s+/g, ' '), REASON_MAX);
-  return 'rendering failed';
+export function chartData(
+  subject: ChartSubject,
+  enriched: EnrichedNotification,
+): { series: RangeSeries[]; window: { start: Date; end: Date } } | { reason: string } {
+  const own = enriched.enrichments[subject.alert.fingerprint];
+  const finding = findingOf(own, subject.alert);
+  if (!own || !finding?.chart) {
+    const whats = subject.alert.expr ? ['expression'] : ['extra expression', STEERING.promql];
+    const failure = own?.failures.find((f) => whats.includes(f.what));
+    return { reason: failure ? truncate(failure.message.replace(/\s+/g, ' '), REASON_MAX) : 'alert not enriched' };
+  }
+  const byLabels = new Map<string, RangeSeries>();
+  for (const a of subject.alerts) {
+    for (const s of findingOf(enriched.enrichments[a.fingerprint], a)?.chart?.series ?? []) {
+      const key = JSON.stringify(Object.entries(s.labels).sort(([x], [y]) => (x < y ? -1 : 1)));
+      if (!byLabels.has(key)) byLabels.set(key, s);
+    }
+  }
+  return { series: [...byLabels.values()], window: { start: own.window.start, end: finding.chart.end } };
 }
 
 /** The note a message carries when its chart is missing. */
@@ -167,26 +172,15 @@ export function withChart(
 }
 
 /**
- * Starts the alert chart (its query and rendering) without waiting, so it runs while the
- * enrichment queries do; `attachChart` waits for it.
+ * Draws the chart from the series the enrichment already fetched (within its budget) and puts it
+ * on the alert message's create or edit; the outcome is kept on the context for the summary line.
  */
-export function startChart(ctx: PipelineContext, deps: PipelineDeps): void {
-  if (!deps.config.charts.enabled) return;
-  ctx.chart = chartNotification(ctx.notification, {
-    prometheus: deps.prometheus,
+export async function attachChart(ctx: PipelineContext, deps: Pick<PipelineDeps, 'config' | 'chartRenderer'>, logger: Logger): Promise<void> {
+  if (!deps.config.charts.enabled || !ctx.enriched) return;
+  const outcome = await chartNotification(ctx.enriched, {
     config: deps.config,
-    now: ctx.now,
     ...(deps.chartRenderer ? { render: deps.chartRenderer } : {}),
   });
-}
-
-/**
- * Waits for the chart (within its budget) and puts it on the alert message's create or edit; the
- * outcome is kept on the context for the pipeline's summary log line.
- */
-export async function attachChart(ctx: PipelineContext, logger: Logger): Promise<void> {
-  if (!ctx.chart) return;
-  const outcome = await ctx.chart;
   ctx.chartOutcome = outcome;
   const warn: Warn = (msg, details) => logger.warn(details, msg);
   ctx.deliveries = ctx.deliveries.map((d) => attachTo(d, outcome, warn));
@@ -201,7 +195,7 @@ type Delivery = PipelineContext['deliveries'][number];
 
 /** Only the alert message itself (the create or edit carrying the buttons) shows the chart; replies do not. */
 function attachTo(d: Delivery, outcome: ChartOutcome, warn: Warn): Delivery {
-  if (!d.buttons || d.kind === 'reply') return d;
+  if (!d.buttons || (d.kind !== 'create' && d.kind !== 'edit')) return d;
   const { body, file } = withChart(d.body, outcome, d.kind, warn);
   return { ...d, body, ...(file ? { file } : {}) };
 }

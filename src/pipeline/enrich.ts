@@ -204,12 +204,39 @@ async function expressionOutcome(
   what: string,
 ): Promise<Outcome<ExpressionFinding>> {
   const { expr, threshold } = splitThreshold(rawExpr);
+  // One query serves both the summary and the chart: it runs on to the chart's end (past endsAt for a resolved alert).
+  const end = chartEnd(window, alert, deps.now);
   const ran = await attempt('prometheus', what, deps.config.timeout, (timeoutMs) =>
-    deps.prometheus.queryRange(expr, window.start, window.end, window.stepSeconds, { timeoutMs }),
+    deps.prometheus.queryRange(expr, window.start, end, window.stepSeconds, { timeoutMs }),
   );
   if (!ran.ok) return { failures: [ran.failure] };
-  const series = pickSeries(ran.value, alert.labels).map((s) => summarizeSeries(s, alert.startsAt));
-  return { value: { expr, series, ...(threshold ? { threshold } : {}) }, failures: [] };
+  const picked = pickSeries(ran.value, alert.labels);
+  const series = picked
+    .map((s) => pointsUntil(s, window.end))
+    .filter((s) => s.points.length > 0)
+    .map((s) => summarizeSeries(s, alert.startsAt));
+  return { value: { expr, series, ...(threshold ? { threshold } : {}), chart: { end, series: picked } }, failures: [] };
+}
+
+/** The series with only its points at or before `end`. */
+function pointsUntil(series: RangeSeries, end: Date): RangeSeries {
+  const last = series.points.at(-1);
+  if (!last || last.at.getTime() <= end.getTime()) return series;
+  return { labels: series.labels, points: series.points.filter((p) => p.at.getTime() <= end.getTime()) };
+}
+
+/** Share of the window a resolved chart goes on past endsAt, so the recovery shows beside the marker. */
+const RESOLVED_TAIL = 0.15;
+
+/**
+ * Where an expression's query (and so its chart) ends: the window's end, and for a resolved alert
+ * a little past it (up to 15% of the window, never past now), so the resolve marker is not the
+ * chart's edge. The summary still stops at the window's end.
+ */
+export function chartEnd(window: { start: Date; end: Date }, alert: Pick<Alert, 'status' | 'endsAt'>, now: Date): Date {
+  if (alert.status !== 'resolved' || !alert.endsAt) return window.end;
+  const tail = Math.min(now.getTime() - window.end.getTime(), (window.end.getTime() - window.start.getTime()) * RESOLVED_TAIL);
+  return new Date(window.end.getTime() + Math.max(0, tail));
 }
 
 /** The series whose every label (but `__name__`) equals the alert's; if none, the highest peaks. */

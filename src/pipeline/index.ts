@@ -8,12 +8,13 @@ import type { PrometheusClient } from '../queries/prometheus.js';
 import { renderAlertMessage, renderFiringReply, renderResolvedReply } from '../render/alert.js';
 import { alertButtons, type AlertButtonState } from '../render/buttons.js';
 import { datasourcesOf } from '../render/explore.js';
+import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import type { Database } from '../store/db.js';
 import { createIncident, getIncident, latestIncident, updateIncident, type Incident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, type OutboxFile, type OutboxKind } from '../store/outbox.js';
-import { attachChart, chartSummary, startChart, type ChartOutcome, type ChartRenderer } from './chart.js';
+import { attachChart, chartSummary, type ChartOutcome, type ChartRenderer } from './chart.js';
 import { decide, type Decision } from './dedup.js';
 import { enrichNotification } from './enrich.js';
 import type { EnrichedNotification } from './types.js';
@@ -36,7 +37,8 @@ export interface PipelineDeps {
 /** One delivery the outbox stage will enqueue. */
 interface PlannedDelivery {
   kind: OutboxKind;
-  body: RESTPostAPIChannelMessageJSONBody;
+  /** A message body; for a thread start its name and archive duration, for an archive `{ archived: true }`. */
+  body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>;
   /** The alert message itself (not a reply): it gets the buttons row for this state. */
   buttons?: AlertButtonState;
   /** Uploaded with the message (the chart). */
@@ -53,8 +55,6 @@ export interface PipelineContext {
   /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
   incidentId?: number;
   enriched?: EnrichedNotification;
-  /** The alert chart, started with the enrichment so both run at once. */
-  chart?: Promise<ChartOutcome>;
   /** What became of the chart, once the render stage attached it (for the summary line). */
   chartOutcome?: ChartOutcome;
   deliveries: PlannedDelivery[];
@@ -80,11 +80,10 @@ const dedupStage: Stage = {
   },
 };
 
-/** Queries Prometheus and Loki around the incident (the chart too, at the same time); failures become notes, never errors. */
+/** Queries Prometheus and Loki around the incident, in parallel; failures become notes, never errors. */
 const enrichStage: Stage = {
   name: 'enrich',
   async run(ctx, deps) {
-    startChart(ctx, deps);
     ctx.enriched = await enrichNotification(ctx.notification, {
       prometheus: deps.prometheus,
       loki: deps.loki,
@@ -98,7 +97,8 @@ const enrichStage: Stage = {
 /** Turns the decision and the findings into Discord message bodies, the chart on the alert message. */
 const renderStage: Stage = {
   name: 'render',
-  async run(ctx, { db, logger, config }) {
+  async run(ctx, deps) {
+    const { db, logger, config } = deps;
     const decision = ctx.decision!;
     const warn = (msg: string, details: Record<string, unknown>) => logger.warn(details, msg);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
@@ -120,28 +120,40 @@ const renderStage: Stage = {
       warn,
     );
     const buttons: AlertButtonState = resolved ? 'resolved' : 'firing';
+    // With threads, notes about the incident go into its thread; the channel keeps one message per incident.
+    const threads = config.discord.threads;
+    const note = threads ? 'thread-post' : 'reply';
     switch (decision.action) {
       case 'open':
         ctx.deliveries.push({ kind: 'create', body, buttons });
+        if (threads && !resolved) {
+          ctx.deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
+          const details = renderThreadDetails(
+            { enriched: ctx.enriched!, datasources: datasourcesOf(config.grafana), ...(config.grafana?.url ? { grafanaUrl: config.grafana.url } : {}) },
+            warn,
+          );
+          ctx.deliveries.push({ kind: 'thread-post', body: details });
+        }
         break;
       case 'update':
         ctx.deliveries.push({ kind: 'edit', body, buttons });
         if (decision.newlyFiring.length > 0) {
           const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
-          ctx.deliveries.push({ kind: 'reply', body: renderFiringReply(alerts, warn) });
+          ctx.deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
         }
         break;
       case 'resolve':
         ctx.deliveries.push({ kind: 'edit', body, buttons });
         ctx.deliveries.push({
-          kind: 'reply',
+          kind: note,
           body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
         });
+        if (threads) ctx.deliveries.push({ kind: 'thread-archive', body: { archived: true } });
         break;
       case 'skip':
         break;
     }
-    await attachChart(ctx, logger);
+    await attachChart(ctx, deps, logger);
   },
 };
 

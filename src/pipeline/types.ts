@@ -1,4 +1,5 @@
 import type { Alert, Notification } from '../model.js';
+import type { RangeSeries } from '../queries/prometheus.js';
 
 /** The time range the enrichment queries look at. */
 export interface IncidentWindow {
@@ -52,6 +53,12 @@ export interface ExpressionFinding {
   series: SeriesSummary[];
   /** The alert's own trailing comparison (`> 90`), stripped from `expr` so the values show the metric itself. */
   threshold?: { op: '==' | '!=' | '>' | '<' | '>=' | '<='; value: number };
+  /**
+   * What the chart draws, from the same query: the picked series (at most 5) with their points
+   * (~250 each), over window.start..end (a resolved alert's runs a little past endsAt). In memory
+   * only, between enrichment and rendering: never stored, logged or sent.
+   */
+  chart?: { end: Date; series: RangeSeries[] };
 }
 
 /** Target health for the alert's job/instance. */

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
 import { INCIDENTS_SQL } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
-import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION } from './outbox.js';
+import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from '../watchdog/heartbeat.js';
 import { SCHEDULE_SQL } from '../schedule/store.js';
 
@@ -15,6 +15,11 @@ export type Database = BetterSqlite3.Database;
 export interface Migration {
   version: number;
   sql: string;
+  /**
+   * Runs with foreign keys off (SQLite's way to rebuild a referenced table: a DROP would otherwise
+   * delete through the references); every reference is checked before the step commits.
+   */
+  rebuildsTable?: boolean;
 }
 
 /**
@@ -29,6 +34,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 5, sql: HEARTBEATS_SQL },
   { version: 6, sql: SCHEDULE_SQL },
   { version: 7, sql: OUTBOX_FILE_MIGRATION },
+  { version: 8, sql: OUTBOX_THREAD_MIGRATION, rebuildsTable: true },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */
@@ -57,11 +63,28 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   }
   for (const m of migrations) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      // user_version takes no bound parameters; the value is a checked integer.
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // foreign_keys cannot change inside a transaction: it is switched around it.
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.rebuildsTable) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.rebuildsTable) checkForeignKeys(db, m.version);
+        // user_version takes no bound parameters; the value is a checked integer.
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (m.rebuildsTable) db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    }
+  }
+}
+
+/** Throws (rolling the migration back) when a row references one that is not there. */
+function checkForeignKeys(db: Database, version: number): void {
+  const broken = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+  if (broken.length) {
+    const first = broken[0]!;
+    throw new Error(`migration ${version} left ${broken.length} broken reference(s), e.g. ${first.table} row ${first.rowid} -> ${first.parent}`);
   }
 }
 

@@ -1,7 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 
-/** What an outbox item does in Discord. */
-export type OutboxKind = 'create' | 'edit' | 'reply';
+/**
+ * What an outbox item does in Discord: post the alert message (create), edit it, reply to it, start
+ * a thread on it (thread; the thread's id is the message's), post into that thread (thread-post; a
+ * reply in the channel when there is no thread), or archive the thread (thread-archive).
+ */
+export type OutboxKind = 'create' | 'edit' | 'reply' | 'thread' | 'thread-post' | 'thread-archive';
 
 /** Where an outbox item stands. */
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
@@ -21,7 +25,7 @@ export interface OutboxRow {
   channelId: string;
   /** The Discord message body (JSON). */
   body: Record<string, unknown>;
-  /** For edit/reply: the create item whose message this edits or replies to. */
+  /** For every kind but create: the create item whose message this edits, replies to or threads on. */
   targetId: number | null;
   status: OutboxStatus;
   /** Delivery attempts made so far, the successful one included. */
@@ -75,6 +79,42 @@ CREATE INDEX outbox_pending_key ON outbox (order_key, id) WHERE status = 'pendin
 export const OUTBOX_FILE_MIGRATION = `
 ALTER TABLE outbox ADD COLUMN file_name TEXT NULL CHECK (file_name IS NULL OR length(file_name) BETWEEN 1 AND 1024);
 ALTER TABLE outbox ADD COLUMN file_data BLOB NULL;
+`;
+
+/**
+ * Widens the kind CHECK for the thread kinds (migration 8 in db.ts, run with foreign keys off).
+ * SQLite cannot alter a CHECK, so the table is copied into a new one with the same columns, ids
+ * included, and renamed; the references to it (target_id, incidents.create_outbox_id) name
+ * "outbox" and hold again once the copy has the name (db.ts checks them before committing).
+ */
+export const OUTBOX_THREAD_MIGRATION = `
+CREATE TABLE outbox_v8 (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_key       TEXT    NOT NULL CHECK (length(order_key) > 0),
+  kind            TEXT    NOT NULL CHECK (kind IN ('create', 'edit', 'reply', 'thread', 'thread-post', 'thread-archive')),
+  channel_id      TEXT    NOT NULL,
+  body            TEXT    NOT NULL CHECK (json_valid(body)),
+  target_id       INTEGER NULL REFERENCES outbox(id),
+  status          TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT    NULL,
+  message_id      TEXT    NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  file_name       TEXT    NULL CHECK (file_name IS NULL OR length(file_name) BETWEEN 1 AND 1024),
+  file_data       BLOB    NULL,
+  CHECK ((kind = 'create') = (target_id IS NULL))
+);
+INSERT INTO outbox_v8 (id, order_key, kind, channel_id, body, target_id, status, attempts, next_attempt_at, last_error, message_id, created_at, updated_at, file_name, file_data)
+  SELECT id, order_key, kind, channel_id, body, target_id, status, attempts, next_attempt_at, last_error, message_id, created_at, updated_at, file_name, file_data FROM outbox;
+-- AUTOINCREMENT's high-water mark: ids of deleted items are still never reused.
+DELETE FROM sqlite_sequence WHERE name = 'outbox_v8';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v8', seq FROM sqlite_sequence WHERE name = 'outbox';
+DROP TABLE outbox;
+ALTER TABLE outbox_v8 RENAME TO outbox;
+CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_pending_key ON outbox (order_key, id) WHERE status = 'pending';
 `;
 
 interface DbRow {
@@ -138,6 +178,23 @@ export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
       LIMIT ?`,
   ).all(now, limit) as DbRow[];
   return rows.map(toRow);
+}
+
+/**
+ * Announces something in an incident's thread (a thread-post on its alert message, in the same
+ * order as the incident's other deliveries); the drainer posts it as a reply in the channel when
+ * the incident has no thread. Returns the id, or undefined when the create item is unknown.
+ */
+export function enqueueThreadPost(db: Database, incidentId: number, createId: number, body: object, now: number = Date.now()): number | undefined {
+  const create = get(db, createId);
+  if (!create || create.kind !== 'create') return undefined;
+  return enqueue(db, { orderKey: `incident:${incidentId}`, kind: 'thread-post', channelId: create.channelId, body, targetId: createId }, now);
+}
+
+/** The latest thread start for a create item (the incident's thread), if one was enqueued. */
+export function threadOf(db: Database, createId: number): OutboxRow | undefined {
+  const row = stmt(db, `SELECT * FROM outbox WHERE target_id = ? AND kind = 'thread' ORDER BY id DESC LIMIT 1`).get(createId) as DbRow | undefined;
+  return row && toRow(row);
 }
 
 /** Records a successful delivery and the Discord message id it produced (or edited); the file's bytes are dropped (Discord has them). */

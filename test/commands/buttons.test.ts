@@ -16,6 +16,7 @@ import { alertButtons } from '../../src/render/buttons.js';
 import { getAck } from '../../src/store/acks.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { createIncident, type IncidentAlertState } from '../../src/store/incidents.js';
+import { enqueue, get } from '../../src/store/outbox.js';
 import { enrichment, loadWebhook, recorder } from '../render/helpers.js';
 import { recordingComponent, testUser, type RecordedCall } from '../support/contexts.js';
 import { specSchemaErrors } from '../support/discord-double.js';
@@ -172,6 +173,25 @@ describe('the Acknowledge button', () => {
     expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage', 'followUp']);
     expect(payloadOf(ctx.calls[0])).toEqual({ components: alertButtons(id, 'firing') });
     expect(payloadOf(ctx.calls[1]).content).toMatch(/^👀 Acknowledged by \*\*oncall\*\* <t:\d+:R>$/);
+  });
+
+  it.each([
+    { threads: true, posts: ['thread-post'] },
+    { threads: false, posts: [] },
+  ])('announces the acknowledgement in the incident thread through the outbox (threads: $threads)', async ({ threads, posts }) => {
+    const base = config(loki.url);
+    deps = { ...deps, config: { ...base, discord: { ...base.discord, threads } } };
+    const id = incident(apiAlert());
+    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    const ctx = await press('ack', id);
+    expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage']);
+    const rows = db.prepare(`SELECT id FROM outbox WHERE kind != 'create'`).pluck().all() as number[];
+    expect(rows.map((r) => get(db, r)!.kind)).toEqual(posts);
+    if (threads) {
+      expect(get(db, rows[0]!)).toMatchObject({ targetId: create, orderKey: `incident:${id}`, channelId: '223456789012345678', status: 'pending' });
+      expect(get(db, rows[0]!)!.body).toEqual({ content: `👀 Acknowledged by **${ALICE.username}** <t:${Math.floor(now.getTime() / 1000)}:R>`, allowed_mentions: { parse: [] } });
+    }
   });
 
   it('is refused to a user without the role the config asks for "ack"', async () => {

@@ -437,3 +437,86 @@ describe('delivery metrics and log ids', () => {
     expect(lines.every((l) => l.incidentId === 42)).toBe(true);
   });
 });
+
+describe('incident threads through the drainer', () => {
+  const THREAD = { name: 'CPU high on node-1', auto_archive_duration: 1440 };
+
+  it('starts a thread on the alert message, posts into it and archives it, every request valid', async () => {
+    const create = add('create', { embeds: [{ title: 'CPU high on node-1' }] });
+    const thread = add('thread', THREAD, create);
+    const post = add('thread-post', { content: '🔎 details' }, create);
+    const note = add('thread-post', { content: '✅ Resolved: CPU high after 5m', allowed_mentions: { parse: [], replied_user: false } }, create);
+    const archive = add('thread-archive', { archived: true }, create);
+
+    expect(await drainer.drainOnce()).toBe(5);
+
+    const messageId = get(db, create)!.messageId!;
+    expect(get(db, thread)).toMatchObject({ status: 'sent', messageId });
+    expect(double.requests.map((r) => `${r.method} ${r.operationId} ${r.status}`)).toEqual([
+      'POST create_message 200',
+      'POST create_thread_from_message 201',
+      'POST create_message 200',
+      'POST create_message 200',
+      'PATCH update_channel 200',
+    ]);
+    expect(double.requests[1]!.path).toBe(`/api/v10/channels/${CHANNEL}/messages/${messageId}/threads`);
+    expect(double.requests[1]!.body).toEqual(THREAD);
+    expect(double.requests[4]!.path).toBe(`/api/v10/channels/${messageId}`);
+    expect(double.requests[4]!.body).toEqual({ archived: true });
+    const inThread = [post, note].map((id) => double.messages.get(get(db, id)!.messageId!)!);
+    expect(inThread.map((m) => [m.channel_id, m.content, m.message_reference])).toEqual([
+      [messageId, '🔎 details', undefined],
+      [messageId, '✅ Resolved: CPU high after 5m', undefined],
+    ]);
+    expect(double.threads.get(messageId)).toMatchObject({ parent_id: CHANNEL, name: THREAD.name, message_count: 2, thread_metadata: { archived: true } });
+    expect(get(db, archive)).toMatchObject({ status: 'sent', messageId });
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('takes the thread already on the message (a retry after a lost response, 160004) as started', async () => {
+    const create = add('create', { content: 'firing' });
+    const thread = add('thread', THREAD, create);
+    double.failNext([{ status: 200, afterHandling: true }, { status: 500, afterHandling: true }]);
+    await drainUntilSettled();
+    const messageId = get(db, create)!.messageId!;
+    expect(double.requests.map((r) => `${r.operationId} ${r.status}`)).toEqual([
+      'create_message 200',
+      'create_thread_from_message 500',
+      'create_thread_from_message 400',
+    ]);
+    expect(double.requests[2]!.body).toEqual(THREAD);
+    expect(get(db, thread)).toMatchObject({ status: 'sent', messageId, attempts: 2 });
+    expect(double.threads.size).toBe(1);
+  });
+
+  it.each([
+    { why: 'missing permissions (50013)', status: 403, code: 50013 },
+    { why: 'no access (50001)', status: 403, code: 50001 },
+  ])('replies in the channel when the thread cannot be started: $why', async ({ status, code }) => {
+    const create = add('create', { content: 'firing' });
+    const thread = add('thread', THREAD, create);
+    const note = add('thread-post', { content: '✅ Resolved after 5m' }, create);
+    const archive = add('thread-archive', { archived: true }, create);
+    double.failNext([{ status: 200, afterHandling: true }, { status, body: { message: 'Missing Permissions', code } }]);
+    await drainUntilSettled();
+    const messageId = get(db, create)!.messageId!;
+    expect(get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(new RegExp(`code ${code}`)) });
+    const reply = double.messages.get(get(db, note)!.messageId!)!;
+    expect(reply).toMatchObject({ channel_id: CHANNEL, content: '✅ Resolved after 5m', message_reference: { message_id: messageId } });
+    expect(get(db, archive)).toMatchObject({ status: 'failed', lastError: 'the incident has no thread to archive' });
+    expect(double.requests.filter((r) => r.operationId === 'update_channel')).toEqual([]);
+    expect(logs().some((l) => l.msg === 'the incident thread could not be started; replying in the channel instead' && l.outboxId === note)).toBe(true);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it('skips a thread start whose alert message was never delivered, and posts its notes as new messages', async () => {
+    const create = add('create', { content: 'never delivered' });
+    markFailed(db, create, 'gave up');
+    const thread = add('thread', THREAD, create);
+    const note = add('thread-post', { content: '✅ Resolved after 5m' }, create);
+    await drainer.drainOnce();
+    expect(get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/no message to start a thread on/) });
+    expect(double.messages.get(get(db, note)!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: '✅ Resolved after 5m' });
+    expect(double.requests.map((r) => r.operationId)).toEqual(['create_message']);
+  });
+});

@@ -57,8 +57,9 @@ function embedText(m: APIMessage): string {
 function firstEmbed(m: APIMessage): APIEmbed {
   return m.embeds?.[0] ?? {};
 }
+/** The alert messages in the alert channel (posts in an incident's thread are not counted). */
 function messagesAbout(double: DiscordDouble, alertname: string): APIMessage[] {
-  return [...double.messages.values()].filter((m) => firstEmbed(m).title?.includes(alertname));
+  return [...double.messages.values()].filter((m) => m.channel_id === CHANNEL && firstEmbed(m).title?.includes(alertname));
 }
 
 /** An Alertmanager webhook body from the real fixture, re-labelled for one test. */
@@ -175,7 +176,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     expect(discord.invalid).toEqual([]);
   });
 
-  it('edits that same message when Alertmanager sends the resolution, and replies to it', async () => {
+  it('edits that same message when Alertmanager sends the resolution, and says so in its thread, then archives it', async () => {
     const [original] = messagesAbout(discord, 'HostMemoryTotal');
     expect(original).toBeDefined();
     await alertmanager.postAlerts([{ labels: labels(), generatorURL: generatorURL(), endsAt: new Date().toISOString() }]);
@@ -187,10 +188,13 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     expect(
       discord.requests.some((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${CHANNEL}/messages/${original!.id}` && r.status === 200),
     ).toBe(true);
-    const reply = await eventually('the resolved reply', () =>
-      [...discord.messages.values()].find((m) => m.message_reference?.message_id === original!.id),
+    // The thread started on the alert message has the message's id; the resolve note goes there.
+    const reply = await eventually('the resolve note in the thread', () =>
+      [...discord.messages.values()].find((m) => m.channel_id === original!.id && /Resolved/i.test(m.content)),
     );
     expect(reply.content).toMatch(/Resolved/i);
+    expect(discord.threads.get(original!.id)).toMatchObject({ parent_id: CHANNEL, name: 'HostMemoryTotal on ' + nodeInstance });
+    await eventually('the archived thread', () => (discord.threads.get(original!.id)?.thread_metadata?.archived ? true : undefined));
     expect(messagesAbout(discord, 'HostMemoryTotal')).toHaveLength(1);
     expect(discord.invalid).toEqual([]);
   });

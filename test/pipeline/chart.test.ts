@@ -24,6 +24,7 @@ import {
   alertChartSpec,
   chartEnd,
   chartNotification,
+  chartData,
   chartSubject,
   seriesForAlerts,
   skippedNote,
@@ -31,9 +32,11 @@ import {
   type ChartOutcome,
   type ChartRenderer,
 } from '../../src/pipeline/chart.js';
+import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
+import type { AlertEnrichment, EnrichedNotification, ExpressionFinding } from '../../src/pipeline/types.js';
 import { createLokiClient } from '../../src/queries/loki.js';
-import { createPrometheusClient, type RangeSeries } from '../../src/queries/prometheus.js';
+import { createPrometheusClient, type PrometheusClient, type RangeSeries } from '../../src/queries/prometheus.js';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { insertNotification, nextPendingNotification } from '../../src/store/notifications.js';
@@ -115,6 +118,56 @@ describe('which series a chart draws', () => {
   it('draws the five highest series when none is an alert\'s own', () => {
     const all = [3, 1, 4, 1.5, 5, 9, 2].map((peak, i) => series({ pod: `p${i}` }, [0, peak]));
     expect(seriesForAlerts(all, [alert()]).map((s) => s.labels.pod)).toEqual(['p5', 'p4', 'p2', 'p0', 'p6']);
+  });
+});
+
+describe('the series a chart takes from the enrichment', () => {
+  const window = { start: new Date(T0.getTime() - 30 * 60_000), end: T0, stepSeconds: 15, logStart: T0, logEnd: T0 };
+  const chartEndAt = new Date(T0.getTime() + 60_000);
+
+  function enrichment(a: Alert, findings: Partial<AlertEnrichment>): AlertEnrichment {
+    return { fingerprint: a.fingerprint, window, failures: [], ...findings };
+  }
+  function finding(expr: string, drawn: RangeSeries[]): ExpressionFinding {
+    return { expr, series: [], chart: { end: chartEndAt, series: drawn } };
+  }
+  function enriched(n: Notification, list: AlertEnrichment[]): EnrichedNotification {
+    return { notification: n, enrichments: Object.fromEntries(list.map((e) => [e.fingerprint, e])) };
+  }
+
+  it('joins the series of the alerts sharing the expression, a shared one once, over the window to the chart end', () => {
+    const a = alert({ expr: 'node_load1 > 4' });
+    const b = alert({ fingerprint: 'fp-2', expr: 'node_load1 > 4', labels: { alertname: 'HostHighCpuLoad', instance: 'db-2:9100', job: 'node' } });
+    const db1 = series({ instance: 'db-1:9100', job: 'node' }, [5, 6]);
+    const db2 = series({ job: 'node', instance: 'db-2:9100' }, [7, 8]);
+    const n = group([a, b]);
+    const data = chartData(chartSubject(n)!, enriched(n, [
+      enrichment(a, { expression: finding('node_load1', [db1, db2]) }),
+      enrichment(b, { expression: finding('node_load1', [{ labels: { instance: 'db-2:9100', job: 'node' }, points: db2.points }]) }),
+    ]));
+    expect(data).toEqual({ series: [db1, db2], window: { start: window.start, end: chartEndAt } });
+  });
+
+  it('draws a Grafana alert\'s vigil_promql from the extra expression, its labels filled in as enriched', () => {
+    const a = alert({ annotations: { vigil_promql: 'node_load1{instance="${instance}"}' } });
+    const drawn = series({ instance: 'db-1:9100' }, [1, 2]);
+    const n = group([a], 'grafana');
+    const subject = chartSubject(n)!;
+    expect(subject.expr).toBe('node_load1{instance="db-1:9100"}');
+    expect(chartData(subject, enriched(n, [enrichment(a, { extraExpression: finding(subject.expr, [drawn]) })]))).toMatchObject({ series: [drawn] });
+  });
+
+  it.each([
+    {
+      name: 'the expression query\'s own failure',
+      findings: { failures: [{ backend: 'prometheus' as const, what: 'expression', message: 'Prometheus timed out after 5s' }] },
+      reason: 'Prometheus timed out after 5s',
+    },
+    { name: 'that the alert was not enriched', findings: undefined, reason: 'alert not enriched' },
+  ])('says why there is nothing to draw: $name', ({ findings, reason }) => {
+    const a = alert({ expr: 'node_load1 > 4' });
+    const n = group([a]);
+    expect(chartData(chartSubject(n)!, enriched(n, findings ? [enrichment(a, findings)] : []))).toEqual({ reason });
   });
 });
 
@@ -284,6 +337,10 @@ ${charts}`,
     };
   }
 
+  function enrichDeps(cfg: Config, client: PrometheusClient): EnrichDeps {
+    return { prometheus: client, loki: createLokiClient({ url: loki.url, timeoutMs: 5000 }), config: cfg.enrichment, now: new Date() };
+  }
+
   /** The fixture's alert, re-labelled for this node_exporter and given `expr` (as Alertmanager's generatorURL carries it). */
   function cpuAlert(alertname: string, expr: string, over: Partial<Alert> = {}): Notification {
     const n = loadWebhook('alertmanager-firing.json');
@@ -310,7 +367,8 @@ ${charts}`,
   }
 
   function messageAbout(alertname: string): APIMessage {
-    const found = [...discord.messages.values()].filter((m) => m.embeds[0]?.title?.includes(alertname));
+    // The alert message itself, in the alert channel (not a post in the incident's thread).
+    const found = [...discord.messages.values()].filter((m) => m.channel_id === CHANNEL && m.embeds[0]?.title?.includes(alertname));
     expect(found).toHaveLength(1);
     return found[0]!;
   }
@@ -406,18 +464,36 @@ ${charts}`,
   });
 
   it('says why when Prometheus refuses the expression', async () => {
-    const outcome = await chartNotification(cpuAlert('BadExpr', 'rate(node_load1[5m] > 1'), {
-      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 }),
-      config: config(),
-      now: new Date(),
-    });
+    const cfg = config();
+    const n = cpuAlert('BadExpr', 'rate(node_load1[5m] > 1');
+    const enriched = await enrichNotification(n, enrichDeps(cfg, createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 })));
+    const outcome = await chartNotification(enriched, { config: cfg });
     expect(outcome).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^Prometheus HTTP 400: bad_data/) });
   });
 
   it('draws no chart for Vigil\'s own alerts or with charts disabled', async () => {
-    const d = { prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 }), now: new Date() };
     const n = cpuAlert('Off', `node_load1{instance="${instance}"}`);
-    expect(await chartNotification(n, { ...d, config: config('charts: { enabled: false }') })).toEqual({ status: 'none' });
-    expect(await chartNotification({ ...n, source: 'vigil' }, { ...d, config: config() })).toEqual({ status: 'none' });
+    const enriched = await enrichNotification(n, enrichDeps(config(), createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 })));
+    expect(enriched.enrichments['Off-1']?.expression?.chart?.series).toHaveLength(1); // there was something to draw
+    expect(await chartNotification(enriched, { config: config('charts: { enabled: false }') })).toEqual({ status: 'none' });
+    expect(await chartNotification({ ...enriched, notification: { ...n, source: 'vigil' } }, { config: config() })).toEqual({ status: 'none' });
+  });
+
+  it('queries the alert\'s expression once for both the message and its chart', async () => {
+    const expr = `node_load1{instance="${instance}"}`;
+    const real = createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 });
+    const ranges: string[] = [];
+    const counting: PrometheusClient = {
+      ...real,
+      queryRange: (query, ...rest) => {
+        ranges.push(query);
+        return real.queryRange(query, ...rest);
+      },
+    };
+    await deliver(cpuAlert('OneQuery', `${expr} > 0`), { ...deps(config()), prometheus: counting });
+    const m = messageAbout('OneQuery');
+    expect(PNG.sync.read(chartOf(m)).width).toBe(800); // the chart was drawn
+    expect(ranges.filter((q) => q === expr)).toHaveLength(1);
+    expect(ranges.length).toBeGreaterThan(1); // the other range queries (target health) still ran
   });
 });

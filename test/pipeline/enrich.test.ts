@@ -3,6 +3,7 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Alert, Notification } from '../../src/model.js';
 import {
+  chartEnd,
   enrichAlert,
   enrichNotification,
   extraPlan,
@@ -238,6 +239,35 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
       capped: false,
       lines: wanted.slice(0, 5).map((l) => ({ at: new Date(Number(l.ns / 1_000_000n)), line: l.line, labels: l.labels })),
     });
+  });
+
+  it('keeps the points it fetched for the chart, in memory, from the same query as the summary', async () => {
+    const d = deps();
+    const e = await enrichAlert(cpuAlert(d.now), d);
+    const direct = await directRange(CPU_METRIC, e.window.start, e.window.end, e.window.stepSeconds);
+    expect(e.expression?.chart?.end).toEqual(e.window.end);
+    expect(e.expression?.chart?.series).toEqual([
+      { labels: { instance: INSTANCE }, points: direct[0]!.values.map(([t, v]) => ({ at: new Date(t * 1000), value: Number(v) })) },
+    ]);
+    expect(e.expression?.series[0]!.points).toBe(direct[0]!.values.length);
+  });
+
+  it('runs a resolved alert’s query on past endsAt for the chart, and still summarises up to endsAt', async () => {
+    const d = deps();
+    // Resolved 2s before "now": the chart's tail (up to now) holds samples, and so does the window (beforeAll waited for them).
+    const endsAt = new Date(d.now.getTime() - 2_000);
+    const alert = cpuAlert(d.now, { status: 'resolved', startsAt: new Date(endsAt.getTime() - 2_000), endsAt });
+    const e = await enrichAlert(alert, d);
+    const end = chartEnd(e.window, alert, d.now);
+    expect(e.window.end).toEqual(endsAt);
+    expect(end.getTime()).toBeGreaterThan(endsAt.getTime());
+    expect(e.expression?.chart?.end).toEqual(end);
+    expect(e.failures).toEqual([]);
+    const drawn = e.expression!.chart!.series[0]!.points;
+    expect(drawn.at(-1)!.at.getTime()).toBeGreaterThan(endsAt.getTime());
+    const summary = e.expression!.series[0]!;
+    expect(summary.latestAt.getTime()).toBeLessThanOrEqual(endsAt.getTime());
+    expect(summary.points).toBe(drawn.filter((p) => p.at.getTime() <= endsAt.getTime()).length);
   });
 
   it('reports Loki being down as a logs failure and keeps the rest', async () => {

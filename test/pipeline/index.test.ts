@@ -17,7 +17,11 @@ import { openDatabase, type Database } from '../../src/store/db.js';
 import { latestIncident } from '../../src/store/incidents.js';
 import { insertNotification, nextPendingNotification } from '../../src/store/notifications.js';
 import type { OutboxRow } from '../../src/store/outbox.js';
+import { createDrainer, type Drainer } from '../../src/discord/drain.js';
+import { createRest } from '../../src/discord/rest.js';
+import { pendingCount } from '../../src/store/outbox.js';
 import { loadWebhook, messageValidator } from '../render/helpers.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');
@@ -91,7 +95,8 @@ describe('buttons on alert messages', () => {
   it('gives a created alert message the three buttons, naming the incident it created', async () => {
     await process(loadWebhook('alertmanager-firing.json'));
     const [create, ...others] = outbox();
-    expect(others).toEqual([]);
+    // The incident's thread and its details post carry no buttons.
+    expect(others.map((r) => [r.kind, r.body.components])).toEqual([['thread', undefined], ['thread-post', undefined]]);
     expect(create!.kind).toBe('create');
     const id = incidentId();
     expect(create!.body.components).toEqual(alertButtons(id, 'firing'));
@@ -116,14 +121,15 @@ describe('buttons on alert messages', () => {
     expect(validate(edit.body)).toEqual([]);
   });
 
-  it('leaves only Logs on the resolved edit, keeps the acknowledgement, and puts no buttons on replies', async () => {
+  it('leaves only Logs on the resolved edit, keeps the acknowledgement, and puts no buttons on the resolve note', async () => {
     await process(loadWebhook('alertmanager-firing.json'));
     const id = incidentId();
     acknowledge(db, id, { userId: ALICE, username: 'alice', at: new Date('2026-11-21T08:56:00Z') });
     await process(loadWebhook('alertmanager-resolved.json'));
     const rows = outbox();
     const edit = rows.find((r) => r.kind === 'edit')!;
-    const reply = rows.find((r) => r.kind === 'reply')!;
+    const reply = rows.filter((r) => r.kind === 'thread-post').at(-1)!;
+    expect(reply.body.content).toMatch(/^✅ Resolved/);
     expect(edit.body.embeds![0]!.title).toMatch(/RESOLVED/);
     expect(edit.body.components).toEqual(alertButtons(id, 'resolved'));
     expect(edit.body.embeds![0]!.description).toContain(`Acknowledged by <@${ALICE}>`);
@@ -164,5 +170,80 @@ enrichment: { timeout: 1s }`,
     const uids = links.flatMap((u) => Object.values(JSON.parse(u.searchParams.get('panes') ?? '{}') as Record<string, { datasource?: string }>).map((p) => p.datasource));
     expect(uids).toContain('logs-main');
     expect(uids.every((uid) => uid === 'prom-main' || uid === 'logs-main')).toBe(true);
+  });
+});
+
+describe('one thread per incident, through the drainer to the Discord double', () => {
+  const CHANNEL = '223456789012345678';
+  let discord: DiscordDouble;
+  let drainer: Drainer;
+
+  beforeEach(async () => {
+    discord = await startDiscordDouble({ channels: [CHANNEL] });
+    const rest = createRest({ token: DOUBLE_TOKEN, apiBaseUrl: discord.apiBaseUrl, timeoutMs: 2000 });
+    drainer = createDrainer({ db, rest, logger: createLogger({ level: 'silent' }), minBackoffMs: 10, maxBackoffMs: 100, pollIntervalMs: 60_000 });
+  });
+  afterEach(async () => {
+    await drainer.stop();
+    await discord.stop();
+  });
+
+  function withThreads(enabled: boolean): void {
+    deps = { ...deps, config: { ...deps.config, discord: { ...deps.config.discord, threads: enabled } } };
+  }
+
+  async function deliver(n: Notification): Promise<void> {
+    await process(n);
+    await drainer.drainOnce();
+    expect(pendingCount(db)).toBe(0);
+  }
+
+  const inChannel = () => [...discord.messages.values()].filter((m) => m.channel_id === CHANNEL);
+  const inThread = (id: string) => [...discord.messages.values()].filter((m) => m.channel_id === id);
+  const operations = () => discord.requests.map((r) => r.operationId);
+
+  it('starts a thread on the alert message with the details, posts the resolve note there and archives it', async () => {
+    await deliver(loadWebhook('alertmanager-firing.json'));
+    const [alert, ...others] = inChannel();
+    expect(others).toEqual([]);
+    const thread = discord.threads.get(alert!.id)!;
+    expect(thread).toMatchObject({ parent_id: CHANNEL, name: 'HostHighCpuLoad', thread_metadata: { archived: false, auto_archive_duration: 1440 } });
+    const [details] = inThread(alert!.id);
+    const fired = loadWebhook('alertmanager-firing.json').alerts;
+    expect(details!.embeds.map((e) => e.title)).toEqual(fired.map((a) => `🔎 HostHighCpuLoad on ${a.labels.instance}`));
+    // Prometheus is down here (port 9): the details say so rather than staying silent.
+    expect(JSON.stringify(details!.embeds)).toMatch(/unavailable/);
+    expect(operations()).toEqual(['create_message', 'create_thread_from_message', 'create_message']);
+
+    await deliver(loadWebhook('alertmanager-resolved.json'));
+    expect(inChannel().map((m) => m.id)).toEqual([alert!.id]);
+    expect(discord.messages.get(alert!.id)!.embeds[0]!.title).toMatch(/RESOLVED/);
+    const note = inThread(alert!.id).at(-1)!;
+    expect(note.content).toMatch(/^✅ Resolved: HostHighCpuLoad ×2 after /);
+    expect(discord.threads.get(alert!.id)!.thread_metadata).toMatchObject({ archived: true });
+    expect(operations().slice(3)).toEqual(['update_message', 'create_message', 'update_channel']);
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('posts "Now firing" into the thread when a new alert joins the incident', async () => {
+    const full = loadWebhook('alertmanager-firing.json');
+    await deliver({ ...full, alerts: full.alerts.slice(0, 1) });
+    const [alert] = inChannel();
+    await deliver(full);
+    expect(inChannel()).toHaveLength(1);
+    expect(inThread(alert!.id).at(-1)!.content).toMatch(/^🔥 Now firing: HostHighCpuLoad/);
+    expect(discord.invalid).toEqual([]);
+  });
+
+  it('with discord.threads false, starts no thread and replies to the alert message in the channel', async () => {
+    withThreads(false);
+    await deliver(loadWebhook('alertmanager-firing.json'));
+    await deliver(loadWebhook('alertmanager-resolved.json'));
+    const [alert, reply, ...others] = inChannel();
+    expect(others).toEqual([]);
+    expect(reply).toMatchObject({ content: expect.stringMatching(/^✅ Resolved/), message_reference: { message_id: alert!.id } });
+    expect(discord.threads.size).toBe(0);
+    expect(operations()).toEqual(['create_message', 'update_message', 'create_message']);
+    expect(discord.invalid).toEqual([]);
   });
 });

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, openDatabase, userVersion, type Database } from '../../src/store/db.js';
-import { enqueue, get } from '../../src/store/outbox.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { createIncident, getIncident } from '../../src/store/incidents.js';
+import { enqueue, get, markFailed, markSent } from '../../src/store/outbox.js';
 
 const CHANNEL = '123456789012345678';
 
@@ -101,5 +103,56 @@ describe('migrate', () => {
     const db = openAt(':memory:');
     const list = versions.map((version) => ({ version, sql: 'SELECT 1' }));
     expect(() => migrate(db, list)).toThrow(/expected/);
+  });
+});
+
+describe('migration 8: the thread kinds', () => {
+  const version = MIGRATIONS.findIndex((m) => m.sql.includes('outbox_v8')) + 1;
+
+  /** A database at the version before, with rows in every state, a file, a reply and an incident pointing at its create. */
+  function seededBeforeThreads(path: string): { db: Database; rows: unknown[]; incidentId: number } {
+    const db = new BetterSqlite3(path);
+    open.push(db);
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, version - 1));
+    const create = enqueue(db, { orderKey: 'incident:1', kind: 'create', channelId: CHANNEL, body: { content: 'firing' }, file: { name: 'chart.png', data: Buffer.from([1, 2, 3]) } }, 1000);
+    const reply = enqueue(db, { orderKey: 'incident:1', kind: 'reply', channelId: CHANNEL, body: { content: 'resolved' }, targetId: create }, 1001);
+    const edit = enqueue(db, { orderKey: 'incident:1', kind: 'edit', channelId: CHANNEL, body: { content: 'edited' }, targetId: create }, 1002);
+    markSent(db, create, '223456789012345678');
+    markFailed(db, reply, 'client: 400');
+    // A deleted last row: its id must still never be reused.
+    const gone = enqueue(db, { orderKey: 'other', kind: 'create', channelId: CHANNEL, body: {} }, 1003);
+    db.prepare('DELETE FROM outbox WHERE id = ?').run(gone);
+    const incidentId = createIncident(db, { source: 'alertmanager', receiver: 'r', groupKey: 'g', status: 'firing', alerts: {}, startedAt: new Date(1000), createOutboxId: create }, new Date(1000));
+    const rows = db.prepare('SELECT * FROM outbox ORDER BY id').all();
+    expect(rows.map((r) => (r as { id: number }).id)).toEqual([create, reply, edit]);
+    return { db, rows, incidentId };
+  }
+
+  it('keeps every row, column for column, and the references to them', () => {
+    const path = join(dir, 'vigil.db');
+    const { db, rows, incidentId } = seededBeforeThreads(path);
+    db.close();
+    const migrated = openAt(path);
+    expect(userVersion(migrated)).toBe(MIGRATIONS.length);
+    expect(migrated.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(rows);
+    expect(getIncident(migrated, incidentId)?.createOutboxId).toBe(1);
+    expect(migrated.pragma('foreign_key_check')).toEqual([]);
+    expect(migrated.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(migrated.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'outbox' AND type = 'index' ORDER BY name`).pluck().all()).toEqual([
+      'outbox_pending_due',
+      'outbox_pending_key',
+    ]);
+  });
+
+  it('accepts the thread kinds afterwards, still refuses unknown kinds and keeps ids unique past deleted ones', () => {
+    const path = join(dir, 'vigil.db');
+    seededBeforeThreads(path).db.close();
+    const db = openAt(path);
+    const ids = (['thread', 'thread-post', 'thread-archive'] as const).map((kind) => enqueue(db, { orderKey: 'incident:1', kind, channelId: CHANNEL, body: {}, targetId: 1 }));
+    expect(ids).toEqual([5, 6, 7]);
+    expect(ids.map((id) => get(db, id)?.kind)).toEqual(['thread', 'thread-post', 'thread-archive']);
+    expect(() => db.prepare(`INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at) VALUES ('k', 'nope', '1', '{}', 1, 0, 0, 0)`).run()).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare(`INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at) VALUES ('k', 'thread', '1', '{}', 999, 0, 0, 0)`).run()).toThrow(/FOREIGN KEY/);
   });
 });

@@ -19,7 +19,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
-import type { APIApplicationCommand, APIAttachment, APIEmbed, APIInteraction, APIMessage, APIUser } from 'discord-api-types/v10';
+import type { APIApplicationCommand, APIAttachment, APIEmbed, APIInteraction, APIMessage, APIThreadChannel, APIUser } from 'discord-api-types/v10';
 
 /** One request the double received. */
 export interface RecordedRequest {
@@ -123,12 +123,17 @@ export interface ScriptedResponse {
   delayMs?: number;
 }
 
+/** A public thread started on a message: Discord's thread channel object (type 11, id = the message's id). */
+export type StoredThread = APIThreadChannel;
+
 /** The running double. */
 export interface DiscordDouble {
   /** Base URL without the version, as discord.js REST's `api` option wants it. */
   apiBaseUrl: string;
   requests: RecordedRequest[];
   messages: Map<string, StoredMessage>;
+  /** Threads started from messages, by thread id (= the message's id); their messages are in `messages` with channel_id = the thread id. */
+  threads: Map<string, StoredThread>;
   /** Queues answers for the next requests that pass validation, in order. */
   failNext(responses: ScriptedResponse[]): void;
   /** The bytes of every attachment stored, by attachment id (message.attachments[i].id). */
@@ -212,6 +217,7 @@ export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promi
     apiBaseUrl: `http://127.0.0.1:${port}/api`,
     requests: state.requests,
     messages: state.messages,
+    threads: state.threads,
     invalid: state.invalid,
     botUser: state.botUser,
     interactions: state.interactions,
@@ -467,6 +473,7 @@ function isEmptyMessage(body: Body): boolean {
 class DoubleState {
   readonly requests: RecordedRequest[] = [];
   readonly messages = new Map<string, StoredMessage>();
+  readonly threads = new Map<string, StoredThread>();
   readonly invalid: InvalidRequest[] = [];
   readonly scripted: ScriptedResponse[] = [];
   readonly attachmentData = new Map<string, Buffer>();
@@ -642,7 +649,7 @@ class DoubleState {
     const { channel_id: channelId, message_id: messageId } = matched.params;
     const interactionOp = await this.interactionRoute(matched, body, url);
     if (interactionOp) return interactionOp;
-    if (channelId && this.channels && !this.channels.includes(channelId)) {
+    if (channelId && this.channels && !this.channels.includes(channelId) && !this.threads.has(channelId)) {
       return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
     }
     switch (matched.op.operationId) {
@@ -654,6 +661,14 @@ class DoubleState {
         return this.getMessage(channelId!, messageId!);
       case 'list_messages':
         return this.listMessages(channelId!, url);
+      case 'create_thread_from_message':
+        return this.createThread(channelId!, messageId!, body ?? {});
+      case 'update_channel':
+        return this.updateThread(channelId!, body ?? {});
+      case 'get_channel': {
+        const thread = this.threads.get(channelId!);
+        return thread ? { status: 200, body: thread } : { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+      }
       default:
         this.invalid.push({
           method: matched.method.toUpperCase(),
@@ -966,6 +981,73 @@ class DoubleState {
     } as APIApplicationCommand;
   }
 
+  /**
+   * docs (Start Thread from Message): a public thread whose id is the message's; one per message
+   * (400 code 160004 for a second one); the message must exist in that channel.
+   */
+  private createThread(channelId: string, messageId: string, body: Body): { status: number; body: unknown } {
+    const message = this.messages.get(messageId);
+    if (!message || message.channel_id !== channelId) return { status: 404, body: { message: 'Unknown Message', code: 10008 } };
+    if (this.threads.has(messageId)) return { status: 400, body: { message: 'A thread has already been created for this message', code: 160004 } };
+    const now = new Date().toISOString();
+    const thread = {
+      id: messageId,
+      type: 11,
+      guild_id: '100000000000000001',
+      parent_id: channelId,
+      owner_id: this.botUser.id,
+      name: body.name as string,
+      flags: 0,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      total_message_sent: 0,
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: (body.auto_archive_duration as number | null | undefined) ?? 4320,
+        archive_timestamp: now,
+        locked: false,
+        create_timestamp: now,
+      },
+    } as unknown as StoredThread;
+    this.threads.set(messageId, thread);
+    return { status: 201, body: thread };
+  }
+
+  /** PATCH /channels/{id} for a thread: name, archived, locked, auto_archive_duration; other channels are not the double's. */
+  private updateThread(channelId: string, body: Body): { status: number; body: unknown } {
+    const thread = this.threads.get(channelId);
+    if (!thread) return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+    const meta = { ...thread.thread_metadata! };
+    if (typeof body.archived === 'boolean' && body.archived !== meta.archived) {
+      meta.archived = body.archived;
+      meta.archive_timestamp = new Date().toISOString();
+    }
+    if (typeof body.locked === 'boolean') meta.locked = body.locked;
+    if (typeof body.auto_archive_duration === 'number') meta.auto_archive_duration = body.auto_archive_duration as typeof meta.auto_archive_duration;
+    const updated = { ...thread, ...(typeof body.name === 'string' ? { name: body.name } : {}), thread_metadata: meta } as StoredThread;
+    this.threads.set(channelId, updated);
+    return { status: 200, body: updated };
+  }
+
+  /** A message into a thread: docs: a locked archived thread refuses it; an archived one that is not locked is unarchived by it. */
+  private intoThread(threadId: string, messageId: string): { status: number; body: unknown } | undefined {
+    const thread = this.threads.get(threadId);
+    if (!thread) return undefined;
+    const meta = thread.thread_metadata!;
+    if (meta.archived && meta.locked) return { status: 400, body: { message: 'Thread is locked', code: 50083 } };
+    const count = (thread.message_count ?? 0) + 1;
+    this.threads.set(threadId, {
+      ...thread,
+      last_message_id: messageId,
+      message_count: count,
+      total_message_sent: count,
+      thread_metadata: { ...meta, archived: false },
+    } as StoredThread);
+    return undefined;
+  }
+
   private createMessage(channelId: string, body: Body): { status: number; body: unknown } {
     const nonce = body.nonce as string | number | null | undefined;
     const nonceKey = nonce == null ? undefined : String(nonce);
@@ -983,8 +1065,11 @@ class DoubleState {
     const unknown = this.unknownAttachments(body, files, []);
     if (unknown.length) return this.rejectBody('POST', '/channels/{channel_id}/messages', unknown);
     const attachments = this.attachmentsAfter(body, files, []);
+    const id = this.snowflake();
+    const refused = this.intoThread(channelId, id);
+    if (refused) return refused;
     const message = {
-      id: this.snowflake(),
+      id,
       channel_id: channelId,
       type: referenced ? 19 : 0,
       content: typeof body.content === 'string' ? body.content : '',

@@ -265,10 +265,11 @@ describe('the watchdog against the real Prometheus', () => {
     });
     expect(edited.embeds[0]!.title).toBe('✅ RESOLVED: PrometheusDown');
     expect(edited.embeds[0]!.description).toMatch(/Resolved after \d+m?s/);
-    const reply = await eventually('the resolved reply', () =>
-      messagesIn(WATCHDOG_CHANNEL).find((m) => m.message_reference?.message_id === firing.id),
+    // The resolve note goes to the incident's thread, whose id is the alert message's.
+    const note = await eventually('the resolve note in the incident thread', () =>
+      [...discord.messages.values()].find((m) => m.channel_id === firing.id && m.content.startsWith('✅ Resolved')),
     );
-    expect(reply.content).toMatch(/^✅ Resolved: PrometheusDown after \d+m?s$/);
+    expect(note.content).toMatch(/^✅ Resolved: PrometheusDown after \d+m?s$/);
     expect(alertMessages(WATCHDOG_CHANNEL, 'PrometheusDown')).toHaveLength(1);
     expect(discord.invalid).toEqual([]);
   }, 60_000);

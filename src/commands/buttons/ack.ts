@@ -3,6 +3,7 @@ import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
 import { acknowledge } from '../../store/acks.js';
 import { getIncident } from '../../store/incidents.js';
+import { enqueueThreadPost } from '../../store/outbox.js';
 import type { ButtonHandler } from '../types.js';
 
 /**
@@ -31,10 +32,16 @@ export const ackButton = {
     }
     deps.logger.info({ incidentId: incident.id, userId: ack.userId }, 'incident acknowledged');
     const components = alertButtons(incident.id, incident.status);
+    const note = { content: `👀 Acknowledged by **${escapeMarkdown(ack.username)}** ${discordTimestamp(ack.at, 'R')}`, allowed_mentions: { parse: [] } };
+    // Announced in the incident's thread through the outbox: durable, in order with the incident's other posts.
+    const announced =
+      deps.config.discord.threads && incident.createOutboxId !== undefined
+        ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, deps.now().getTime()) !== undefined
+        : false;
     if (!ctx.message.embeds.length) {
       // Without the embeds the transport gave, an edit would blank the alert: say it beside it instead.
       await ctx.updateMessage({ components });
-      await ctx.followUp({ content: `👀 Acknowledged by **${escapeMarkdown(ack.username)}** ${discordTimestamp(ack.at, 'R')}` }, { ephemeral: false });
+      if (!announced) await ctx.followUp({ content: note.content }, { ephemeral: false });
       return;
     }
     const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);

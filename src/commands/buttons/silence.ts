@@ -4,6 +4,7 @@ import { escapeRegex, LABEL_NAME } from '../../queries/promql.js';
 import { ALERT_ACTIONS } from '../../render/buttons.js';
 import { renderButtonSilenced, renderSilencedNotice } from '../../render/silences.js';
 import { getIncident, type Incident } from '../../store/incidents.js';
+import { enqueueThreadPost } from '../../store/outbox.js';
 import { createdBy, NO_ALERTMANAGER, silencePageUrl } from '../silence.js';
 import type { ButtonHandler, ComponentContext } from '../types.js';
 
@@ -60,7 +61,7 @@ export function messageReference(ctx: ComponentContext): string {
 /**
  * The **Silence 1h** button: silences the incident's alerts for an hour in Alertmanager (or Grafana's
  * built-in one), created by the presser, the comment linking the alert message. The presser gets the
- * id and end privately; the channel gets a one-line note so the team knows.
+ * id and end privately; the team gets a one-line note, in the incident's thread (or the channel without one).
  */
 export const silenceButton = {
   action: ALERT_ACTIONS.silence,
@@ -93,6 +94,12 @@ export const silenceButton = {
     deps.logger.info({ incidentId: incident.id, silenceId: id, matchers: matchers.length }, 'incident silenced from button');
     const url = silencePageUrl(deps.config, id);
     await ctx.followUp(renderButtonSilenced({ id, matchers, endsAt, ...(url ? { url } : {}) }), { ephemeral: true });
-    await ctx.followUp(renderSilencedNotice(ctx.user.username, id, endsAt), { ephemeral: false });
+    const notice = renderSilencedNotice(ctx.user.username, id, endsAt);
+    // With threads the team reads it in the incident's thread (durably, through the outbox); else beside the alert.
+    const announced =
+      deps.config.discord.threads && incident.createOutboxId !== undefined
+        ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, { ...notice, allowed_mentions: { parse: [] } }, deps.now().getTime()) !== undefined
+        : false;
+    if (!announced) await ctx.followUp(notice, { ephemeral: false });
   },
 } satisfies ButtonHandler;

@@ -1,0 +1,149 @@
+import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { Alert, Notification } from '../model.js';
+import type {
+  AlertEnrichment,
+  ContainerContextFinding,
+  EnrichedNotification,
+  ExpressionFinding,
+  HostContextFinding,
+  LogFinding,
+  LogPatternFinding,
+  LogVolumeFinding,
+} from '../pipeline/types.js';
+import { cleanLogLine } from './alert.js';
+import { fitExploreLinks, type ExploreDatasources } from './explore.js';
+import { escapeMarkdown, formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate } from './format.js';
+import { EMBED_FIELD_VALUE, MESSAGE_EMBEDS } from './limits.js';
+import { fitMessage, truncate, truncateCodeBlock, type Warn } from './truncate.js';
+
+/** What the detailed thread post is made from: the same enrichment the alert message shows. */
+export interface ThreadDetailsInput {
+  enriched: EnrichedNotification;
+  /** Grafana base URL: Explore links are added when set. */
+  grafanaUrl?: string;
+  datasources: ExploreDatasources;
+}
+
+/** Longest thread name Discord accepts. */
+export const THREAD_NAME_MAX = 100;
+/** Alerts detailed in the thread (one embed each); the rest are counted in the last one's footer. */
+const DETAILED_ALERTS = 5;
+const PATTERN_MAX = 160;
+const LOG_LINE_MAX = 200;
+/** Labels naming where an alert fires, most telling first. */
+const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service', 'job'];
+
+/** The thread's name: the group's alert name and where it fires, on one line, at most 100 characters. */
+export function renderThreadName(n: Notification): string {
+  const names = [...new Set(n.alerts.map((a) => a.labels.alertname).filter((x): x is string => !!x))];
+  const name = n.commonLabels.alertname || n.groupLabels.alertname || names.join(', ') || 'Alert';
+  // The job alone ("on node") says little: a name carries a place only when the alerts share one.
+  const where = WHERE_LABELS.filter((k) => k !== 'job').map((k) => n.commonLabels[k]).find(Boolean);
+  const text = `${name}${where ? ` on ${where}` : ''}`.replace(/\s+/g, ' ').trim();
+  return truncate(text || 'Alert', THREAD_NAME_MAX);
+}
+
+/**
+ * The detailed enrichment for the incident thread: per alert, every series of its expression,
+ * host and container context, log volume, all log patterns and the log lines, and the Explore
+ * links. Pure; within Discord's limits; pings nobody.
+ */
+export function renderThreadDetails(input: ThreadDetailsInput, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const { notification, enrichments } = input.enriched;
+  const detailed = notification.alerts.filter((a) => enrichments[a.fingerprint]).slice(0, Math.min(DETAILED_ALERTS, MESSAGE_EMBEDS));
+  const embeds = detailed.map((a) => alertEmbed(a, enrichments[a.fingerprint]!, input));
+  const left = notification.alerts.length + notification.truncatedAlerts - detailed.length;
+  if (embeds.length === 0) return fitMessage({ content: '🔎 No details: the alerts were not enriched.', allowed_mentions: { parse: [] } }, warn);
+  if (left > 0) embeds.at(-1)!.footer = { text: `${left} more alert${left === 1 ? '' : 's'} without details here` };
+  return fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn);
+}
+
+function alertEmbed(alert: Alert, e: AlertEnrichment, input: ThreadDetailsInput): APIEmbed {
+  const where = WHERE_LABELS.map((k) => alert.labels[k]).find(Boolean);
+  const fields: APIEmbedField[] = [];
+  const add = (name: string, value: string | undefined) => value && fields.push({ name, value: fieldValue(value) });
+  if (e.expression) add('Expression', expressionText(e.expression, alert.annotations));
+  if (e.extraExpression) add('Extra (vigil_promql)', expressionText(e.extraExpression, alert.annotations));
+  if (e.hostContext) add(`Host ${e.hostContext.instance}`, hostText(e.hostContext));
+  if (e.containerContext) add(`Containers on ${e.containerContext.host}`, containerText(e.containerContext));
+  if (e.logVolume) add('Log volume', volumeText(e.logVolume));
+  if (e.logPatterns) add(patternsTitle(e.logPatterns), patternsText(e.logPatterns));
+  if (e.logs) add(`Log lines (${e.logs.count}${e.logs.capped ? '+' : ''})`, logLinesText(e.logs));
+  if (input.grafanaUrl && e.exploreLinks?.length) {
+    add('Explore', fitExploreLinks(input.grafanaUrl, e.exploreLinks, input.datasources, EMBED_FIELD_VALUE).text);
+  }
+  const failures = e.failures.map((f) => `⚠️ ${escapeMarkdown(f.what)} unavailable: ${escapeMarkdown(f.message)}`);
+  return {
+    title: `🔎 ${alert.labels.alertname || 'Alert'}${where ? ` on ${where}` : ''}`.slice(0, 256),
+    ...(failures.length ? { description: failures.join('\n') } : {}),
+    ...(fields.length ? { fields } : {}),
+  };
+}
+
+/** A field value within 1024: a trailing code block is cut inside its fences. */
+function fieldValue(text: string): string {
+  return text.endsWith('```') ? truncateCodeBlock(text, EMBED_FIELD_VALUE) : truncate(text, EMBED_FIELD_VALUE);
+}
+
+function expressionText(f: ExpressionFinding, annotations: Record<string, string>): string {
+  const unit = inferUnit(f.expr, annotations);
+  const threshold = f.threshold ? ` (threshold ${f.threshold.op} ${formatNumber(f.threshold.value)})` : '';
+  const head = `\`${truncate(f.expr.replace(/`/g, 'ˋ').replace(/\s+/g, ' '), 300)}\`${threshold}`;
+  if (!f.series.length) return `${head}\nno data in the window`;
+  const keys = differing(f.series.map((s) => s.labels));
+  const lines = f.series.map((s) => {
+    const name = keys.length ? keys.map((k) => s.labels[k] ?? '').join(', ') : 'value';
+    const start = s.atStart !== undefined ? `start ${formatValue(s.atStart, unit)} → ` : '';
+    const peakAt = isRealDate(s.peakAt) ? ` at ${formatClockUtc(s.peakAt)}` : '';
+    return `• ${escapeMarkdown(name)}: ${start}peak ${formatValue(s.peak, unit)}${peakAt} → now ${formatValue(s.latest, unit)}`;
+  });
+  return [head, ...lines].join('\n');
+}
+
+/** Label names whose values differ between series (what tells them apart). */
+function differing(labelSets: Record<string, string>[]): string[] {
+  const keys = new Set(labelSets.flatMap((l) => Object.keys(l)));
+  return [...keys].filter((k) => new Set(labelSets.map((l) => l[k])).size > 1).sort();
+}
+
+function hostText(h: HostContextFinding): string {
+  return h.measures
+    .map((m) => {
+      const fmt = (v: number | undefined) => (v === undefined ? 'n/a' : m.kind === 'load' ? `${formatNumber(v)}/core` : formatValue(v, 'percent'));
+      const what = m.kind === 'disk' && m.mountpoint ? `disk ${escapeMarkdown(m.mountpoint)}` : m.kind;
+      return `• ${what}: ${fmt(m.now)} (1h before ${fmt(m.before)})`;
+    })
+    .join('\n') || 'no data';
+}
+
+function containerText(c: ContainerContextFinding): string {
+  const lines: string[] = [];
+  if (c.cpu.length) lines.push(`CPU: ${c.cpu.map((r) => `${escapeMarkdown(r.name)} ${formatValue(r.value, 'percent')}`).join(', ')}`);
+  if (c.memory.length) lines.push(`Memory: ${c.memory.map((r) => `${escapeMarkdown(r.name)} ${formatValue(r.value, 'bytes')}`).join(', ')}`);
+  for (const ev of c.events) lines.push(`⚠️ ${escapeMarkdown(ev.name)}: ${ev.kind === 'oom' ? 'OOM killed' : 'restarted'} ×${ev.count}`);
+  return lines.join('\n') || 'no containers found';
+}
+
+function volumeText(v: LogVolumeFinding): string {
+  return v.levels
+    .map((l) => {
+      const ratio = l.ratio !== undefined ? ` (${formatNumber(l.ratio)}x the usual rate)` : l.before === 0 && l.count > 0 ? ' (none the hour before)' : '';
+      return `• ${escapeMarkdown(l.level || 'no level')}: ${l.count} lines${ratio}`;
+    })
+    .join('\n') || 'no lines';
+}
+
+function patternsTitle(p: LogPatternFinding): string {
+  return `Log patterns (${p.distinct} distinct in ${p.lines}${p.capped ? '+' : ''} lines)`;
+}
+
+function patternsText(p: LogPatternFinding): string {
+  const lines = p.patterns.map((x) => `×${x.count} ${truncate(cleanLogLine(x.pattern), PATTERN_MAX)}\n  e.g. ${truncate(cleanLogLine(x.example), PATTERN_MAX)}`);
+  return lines.length ? `\`\`\`\n${lines.join('\n')}\n\`\`\`` : 'no patterns';
+}
+
+function logLinesText(logs: LogFinding): string {
+  if (!logs.lines.length) return 'no matching lines';
+  const body = logs.lines.map((l) => `${isRealDate(l.at) ? formatClockUtc(l.at) : '--:--:--'} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);
+  return `\`\`\`\n${body.join('\n')}\n\`\`\``;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DATASOURCES } from '../../src/render/explore.js';
+import { renderThreadDetails, renderThreadName, THREAD_NAME_MAX } from '../../src/render/thread.js';
+import { enrichment, limitViolations, loadWebhook, recorder } from './helpers.js';
+
+const NOW = new Date('2026-11-21T09:00:00Z');
+
+describe('renderThreadName', () => {
+  it.each([
+    { what: 'the group alertname and a shared instance', common: { alertname: 'DiskFull', instance: 'db-1:9100' }, want: 'DiskFull on db-1:9100' },
+    { what: 'only the name when the alerts share no place but their job', common: { alertname: 'HostHighCpuLoad', job: 'node' }, want: 'HostHighCpuLoad' },
+    { what: 'one line when a label holds a newline', common: { alertname: 'Bad\nName' }, want: 'Bad Name' },
+  ] as { what: string; common: Record<string, string>; want: string }[])('names the thread with $what', ({ common, want }) => {
+    const n = loadWebhook('alertmanager-firing.json');
+    expect(renderThreadName({ ...n, commonLabels: common, groupLabels: {} })).toBe(want);
+  });
+
+  it('stays within the 100 characters Discord allows', () => {
+    const n = loadWebhook('alertmanager-firing.json');
+    const name = renderThreadName({ ...n, commonLabels: { alertname: 'X'.repeat(300) }, groupLabels: {} });
+    expect([...name]).toHaveLength(THREAD_NAME_MAX);
+  });
+});
+
+describe('renderThreadDetails', () => {
+  const n = loadWebhook('alertmanager-firing.json');
+  const [a] = n.alerts;
+  const series = Array.from({ length: 8 }, (_, i) => ({
+    labels: { instance: `host-${i}:9100` },
+    atStart: 10 + i,
+    peak: 90 + i,
+    peakAt: new Date('2026-11-21T08:55:00Z'),
+    latest: 50 + i,
+    latestAt: NOW,
+    points: 60,
+  }));
+  const full = enrichment(a!, NOW, {
+    expression: { expr: '100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])) * 100', series, threshold: { op: '>', value: 80 } },
+    logPatterns: {
+      patterns: [
+        { pattern: 'timeout after <num>ms calling <ip>', count: 42, example: 'timeout after 3000ms calling 10.0.0.7', exampleAt: NOW, firstAt: NOW },
+        { pattern: 'user <id> login failed', count: 3, example: 'user 1234 login failed', exampleAt: NOW, firstAt: NOW },
+      ],
+      distinct: 2,
+      lines: 45,
+      capped: false,
+    },
+    logs: { query: '{container_name="api"}', count: 1, capped: false, lines: [{ at: NOW, line: 'GET /x?password=hunter2 failed', labels: {} }] },
+    exploreLinks: [{ label: 'Metrics', datasource: 'prometheus', expr: 'up', start: new Date(NOW.getTime() - 600_000), end: NOW }],
+    failures: [{ backend: 'loki', what: 'log volume', message: 'Loki timed out after 5s' }],
+  });
+  const body = renderThreadDetails(
+    { enriched: { notification: n, enrichments: { [a!.fingerprint]: full } }, grafanaUrl: 'https://grafana.example', datasources: DEFAULT_DATASOURCES },
+    recorder().warn,
+  );
+  const text = JSON.stringify(body.embeds);
+
+  it('lists every series of the expression, not only the top few, with units and the threshold', () => {
+    for (let i = 0; i < 8; i++) expect(text).toContain(`host-${i}:9100: start ${10 + i}.0% → peak ${90 + i}.0% at 08:55:00 → now ${50 + i}.0%`);
+    expect(text).toContain('threshold > 80');
+  });
+
+  it('gives every log pattern with its count and an example, and the lines with secrets masked', () => {
+    expect(text).toContain('×42 timeout after <num>ms calling <ip>');
+    expect(text).toContain('e.g. user 1234 login failed');
+    expect(text).not.toContain('hunter2');
+  });
+
+  it('links the queries in Grafana Explore and says what is unavailable', () => {
+    expect(text).toMatch(/\[Metrics\]\(https:\/\/grafana\.example\/explore\?/);
+    expect(body.embeds![0]!.description).toBe('⚠️ log volume unavailable: Loki timed out after 5s');
+  });
+
+  it('details each enriched alert in its own embed, counts the rest, stays within limits and pings nobody', () => {
+    expect(body.embeds).toHaveLength(1);
+    expect(body.embeds![0]!.footer?.text).toBe('1 more alert without details here');
+    expect(limitViolations(body)).toEqual([]);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+  });
+});
