@@ -148,3 +148,16 @@ describe('schedules', () => {
     expect(r.ok && r.config.digest).toMatchObject({ schedule: '0 9 * * 1-5', timezone: 'Europe/Berlin', enabled: true });
   });
 });
+
+describe('vigil.example.yaml', () => {
+  it('is a valid config once the four variables the README names are set', () => {
+    const path = new URL('../../vigil.example.yaml', import.meta.url).pathname;
+    const r = loadConfig(path, {
+      VIGIL_WEBHOOK_TOKEN: 'change-me-to-a-long-secret',
+      DISCORD_TOKEN: 'bot-token-abcdefghijklmnopqrstuvwxyz',
+      DISCORD_APPLICATION_ID: '123456789012345678',
+      DISCORD_ALERT_CHANNEL_ID: '223456789012345678',
+    });
+    expect(r.ok ? r.config.discord.alertChannelId : r.errors).toBe('223456789012345678');
+  });
+});
