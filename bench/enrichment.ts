@@ -1,10 +1,13 @@
+import { createServer, Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { configSchema } from '../src/config/schema.js';
-import { chartNotification } from '../src/pipeline/chart.js';
+import { chartNotification, earlyChartData, type ChartRenderer } from '../src/pipeline/chart.js';
 import { enrichAlert, enrichNotification } from '../src/pipeline/enrich.js';
 import type { Alert, AlertEnrichment, Notification } from '../src/pipeline/types.js';
 import { createLokiClient } from '../src/queries/loki.js';
 import { createPrometheusClient } from '../src/queries/prometheus.js';
 import { parseWebhook } from '../src/webhooks/intake.js';
+import { renderChart } from '../src/render/chart.js';
 import type { LokiDoubleHandle } from '../test/support/loki-double.js';
 import { benchAlertmanagerBody } from './alerts.js';
 import { elapsedMs, summarize, type Summary } from './stats.js';
@@ -115,14 +118,18 @@ function describe(r: AlertEnrichment): string {
 /** What one alert's enrichment with its chart took, run by run. */
 export interface EnrichmentWithChart {
   runs: number;
-  /** enrichNotification then chartNotification, as the pipeline runs them. */
+  /** Latency the proxy added to every Prometheus and Loki request (0: straight to the loopback backends). */
+  delayMs: number;
+  /** enrichNotification with chartNotification started once the expression is back, as the pipeline runs them. */
   total: Summary;
   /** The slowest single query of the same run. */
   slowest: Summary;
-  /** Rendering the chart alone (chartNotification on the enrichment's series). */
+  /** Rendering the chart alone (the renderer's wall time). */
   render: Summary;
   /** total / slowest, run by run. */
   ratio: Summary;
+  /** Runs whose chart rendering started before the last query was back. */
+  overlapped: number;
   /** Queries each run made, e.g. 9. */
   queries: number;
   /** One run's expression range queries (must be 1: the chart reuses the enrichment's series). */
@@ -131,34 +138,87 @@ export interface EnrichmentWithChart {
   pngBytes: number;
 }
 
-/** A query client whose every call's wall time (ms) is pushed to `times`, failed calls too. */
-function timed<T extends object>(client: T, times: number[]): T {
+/** A query client whose every call's wall time (ms) is pushed to `times` and end (hrtime) to `ends`, failed calls too. */
+function timed<T extends object>(client: T, times: number[], ends: bigint[]): T {
   return new Proxy(client, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const start = process.hrtime.bigint();
-        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).finally(() => times.push(elapsedMs(start)));
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).finally(() => {
+          times.push(elapsedMs(start));
+          ends.push(process.hrtime.bigint());
+        });
       };
     },
   });
 }
 
+/** An HTTP proxy on 127.0.0.1 holding every request `delayMs` before forwarding it (a backend on another host). */
+export interface DelayingProxy {
+  url: string;
+  close(): void;
+}
+
+/** Starts a proxy in front of `target` that adds a fixed latency per request. */
+export async function startDelayingProxy(target: string, delayMs: number): Promise<DelayingProxy> {
+  const to = new URL(target);
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((req, res) => {
+    const body: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => body.push(chunk));
+    req.on('end', () => {
+      setTimeout(() => {
+        const headers = { ...req.headers, host: to.host };
+        const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers, agent }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end());
+        upstream.end(Buffer.concat(body));
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${to.pathname.replace(/\/$/, '')}`,
+    close() {
+      server.closeAllConnections();
+      server.close();
+      agent.destroy();
+    },
+  };
+}
+
 /**
  * Runs the pipeline's enrichment and alert chart `runs` times, one run at a time, against healthy
- * backends: the whole wall time against its slowest single query, and the chart rendering alone.
+ * backends (behind a proxy adding `delayMs` per request when given): the chart starts as soon as
+ * the expression is back, as in the pipeline; the whole wall time against its slowest single
+ * query, and the chart rendering alone.
  */
-export async function runEnrichmentWithChart(opts: EnrichmentOptions): Promise<EnrichmentWithChart> {
+export async function runEnrichmentWithChart(opts: EnrichmentOptions & { delayMs?: number }): Promise<EnrichmentWithChart> {
+  const delayMs = opts.delayMs ?? 0;
+  const proxies = delayMs > 0 ? await Promise.all([startDelayingProxy(opts.prometheusUrl, delayMs), startDelayingProxy(opts.loki.url, delayMs)]) : [];
+  try {
+    return await measureWithChart(opts, delayMs, proxies[0]?.url ?? opts.prometheusUrl, proxies[1]?.url ?? opts.loki.url);
+  } finally {
+    for (const p of proxies) p.close();
+  }
+}
+
+async function measureWithChart(opts: EnrichmentOptions, delayMs: number, prometheusUrl: string, lokiUrl: string): Promise<EnrichmentWithChart> {
   const config = configSchema.shape.enrichment.parse({ lookback: '10m', logWindow: '5m', timeout: opts.timeout });
   const charts = configSchema.shape.charts.parse({});
-  const prometheus = createPrometheusClient({ url: opts.prometheusUrl, timeoutMs: config.timeout });
-  const loki = createLokiClient({ url: opts.loki.url, timeoutMs: config.timeout });
+  const prometheus = createPrometheusClient({ url: prometheusUrl, timeoutMs: config.timeout });
+  const loki = createLokiClient({ url: lokiUrl, timeoutMs: config.timeout });
   await opts.loki.setMode('normal');
   const totals: number[] = [];
   const slowest: number[] = [];
   const renders: number[] = [];
   const ratios: number[] = [];
+  let overlapped = 0;
   let queries = 0;
   let expressionQueries = 0;
   let pngBytes = 0;
@@ -166,15 +226,22 @@ export async function runEnrichmentWithChart(opts: EnrichmentOptions): Promise<E
     const now = new Date();
     const notification = benchNotification(now);
     const times: number[] = [];
+    const ends: bigint[] = [];
     const ranges: string[] = [];
-    const prom = timed(prometheus, times);
+    let renderStart = 0n;
+    let render = 0;
+    const renderer: ChartRenderer = (spec, size, signal) => {
+      renderStart = process.hrtime.bigint();
+      return renderChart(spec, size, signal).finally(() => (render = elapsedMs(renderStart)));
+    };
+    const prom = timed(prometheus, times, ends);
     const countingProm: typeof prom = { ...prom, queryRange: (expr, ...rest) => (ranges.push(expr), prom.queryRange(expr, ...rest)) };
     const start = process.hrtime.bigint();
-    const enriched = await enrichNotification(notification, { prometheus: countingProm, loki: timed(loki, times), config, now });
-    const renderStart = process.hrtime.bigint();
-    const chart = await chartNotification(enriched, { config: { charts } });
+    // As the pipeline's enrich stage: the chart starts once the expression is back; both are awaited.
+    const early = earlyChartData(notification);
+    const enrichment = enrichNotification(notification, { prometheus: countingProm, loki: timed(loki, times, ends), config, now, onExpression: early.onExpression });
+    const [enriched, chart] = await Promise.all([enrichment, chartNotification(early.ready(enrichment), { config: { charts }, render: renderer })]);
     const total = elapsedMs(start);
-    const render = elapsedMs(renderStart);
     if (chart.status !== 'rendered') throw new Error(`enrichment with chart: no chart (${JSON.stringify(chart)})`);
     const failures = Object.values(enriched.enrichments).flatMap((e) => e.failures);
     if (failures.length) throw new Error(`enrichment with chart: failures ${JSON.stringify(failures)}`);
@@ -187,15 +254,18 @@ export async function runEnrichmentWithChart(opts: EnrichmentOptions): Promise<E
     slowest.push(worst);
     renders.push(render);
     ratios.push(total / worst);
+    if (ends.some((e) => e > renderStart)) overlapped += 1;
     queries = times.length;
     pngBytes = chart.file.data.length;
   }
   return {
     runs: opts.runs,
+    delayMs,
     total: summarize(totals),
     slowest: summarize(slowest),
     render: summarize(renders),
     ratio: summarize(ratios),
+    overlapped,
     queries,
     expressionQueries,
     pngBytes,

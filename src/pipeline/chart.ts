@@ -10,7 +10,7 @@ import { EMBED_FOOTER_TEXT } from '../render/limits.js';
 import { fitMessage, truncate, type Warn } from '../render/truncate.js';
 import type { OutboxFile } from '../store/outbox.js';
 import type { Logger } from '../log.js';
-import { extraPlan } from './enrich.js';
+import { extraPlan, type ChartedExpression } from './enrich.js';
 import type { PipelineContext, PipelineDeps } from './index.js';
 import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding } from './types.js';
 
@@ -81,13 +81,52 @@ export function alertChartSpec(subject: ChartSubject, series: readonly RangeSeri
   };
 }
 
+/** Gathers a chart's series while the enrichment runs (see {@link earlyChartData}). */
+export interface EarlyChartData {
+  /** Goes into the enrichment's deps (EnrichDeps.onExpression). */
+  onExpression: (early: ChartedExpression) => void;
+  /** The chart's data as soon as it is back, or the whole enrichment when that ends first. */
+  ready: (whole: Promise<EnrichedNotification>) => Promise<EnrichedNotification>;
+}
+
 /**
- * The chart of a notification's alert message, drawn from the series the enrichment already
- * fetched (the chart starts once that query is back, and charts.budget bounds the rendering).
- * Never throws: whatever goes wrong becomes a skipped outcome with a short reason the message shows.
+ * Lets a chart start before the rest of the enrichment is back: once the charted expression of
+ * every alert sharing the chart subject's expression has arrived, `ready` resolves with an
+ * EnrichedNotification holding just those; when the whole enrichment ends first (an alert past
+ * maxAlerts, nothing to chart), with the whole enrichment.
  */
-export async function chartNotification(enriched: EnrichedNotification, deps: ChartDeps): Promise<ChartOutcome> {
+export function earlyChartData(n: Notification): EarlyChartData {
+  const wanted = new Set(chartSubject(n)?.alerts.map((a) => a.fingerprint) ?? []);
+  const got: Record<string, AlertEnrichment> = {};
+  let resolve: (e: EnrichedNotification) => void = () => undefined;
+  const early = new Promise<EnrichedNotification>((r) => (resolve = r));
+  return {
+    onExpression(e) {
+      if (!wanted.has(e.fingerprint)) return;
+      got[e.fingerprint] = e;
+      if ([...wanted].every((f) => got[f])) resolve({ notification: n, enrichments: { ...got } });
+    },
+    ready: (whole) => Promise.race([early, whole]),
+  };
+}
+
+/**
+ * The chart of a notification's alert message, drawn from the series the enrichment fetched: given
+ * a promise (from {@link earlyChartData}), it starts as soon as the charted query is back, while the
+ * other queries still run; charts.budget bounds the rendering. Never throws: whatever goes wrong
+ * becomes a skipped outcome with a short reason the message shows.
+ */
+export async function chartNotification(
+  input: EnrichedNotification | Promise<EnrichedNotification>,
+  deps: ChartDeps,
+): Promise<ChartOutcome> {
   const { charts } = deps.config;
+  let enriched: EnrichedNotification;
+  try {
+    enriched = await input;
+  } catch {
+    return { status: 'skipped', reason: 'alert not enriched' };
+  }
   const n = enriched.notification;
   // Vigil's own alerts carry nothing to chart, and the backend they report may be the one that is down.
   if (!charts.enabled || n.source === 'vigil') return { status: 'none' };
@@ -171,16 +210,19 @@ export function withChart(
   return { body: { ...body, ...attachments } };
 }
 
+/** The chart deps of the pipeline's. */
+export function pipelineChartDeps(deps: Pick<PipelineDeps, 'config' | 'chartRenderer'>): ChartDeps {
+  return { config: deps.config, ...(deps.chartRenderer ? { render: deps.chartRenderer } : {}) };
+}
+
 /**
- * Draws the chart from the series the enrichment already fetched (within its budget) and puts it
- * on the alert message's create or edit; the outcome is kept on the context for the summary line.
+ * Awaits the chart the enrich stage started (ctx.chart; drawn from the enrichment when none was
+ * started) and puts it on the alert message's create or edit; the outcome is kept on the context
+ * for the summary line.
  */
 export async function attachChart(ctx: PipelineContext, deps: Pick<PipelineDeps, 'config' | 'chartRenderer'>, logger: Logger): Promise<void> {
   if (!deps.config.charts.enabled || !ctx.enriched) return;
-  const outcome = await chartNotification(ctx.enriched, {
-    config: deps.config,
-    ...(deps.chartRenderer ? { render: deps.chartRenderer } : {}),
-  });
+  const outcome = await (ctx.chart ?? chartNotification(ctx.enriched, pipelineChartDeps(deps)));
   ctx.chartOutcome = outcome;
   const warn: Warn = (msg, details) => logger.warn(details, msg);
   ctx.deliveries = ctx.deliveries.map((d) => attachTo(d, outcome, warn));

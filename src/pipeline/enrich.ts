@@ -38,7 +38,16 @@ export interface EnrichDeps {
   now: Date;
   /** Times every query by backend when given. */
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
+  /** Called per alert as soon as its chartable expression is back: see {@link ChartedExpression}. */
+  onExpression?: (early: ChartedExpression) => void;
 }
+
+/**
+ * What a chart needs of one alert, handed over before the alert's other queries are back: the
+ * finding of the expression a chart draws (its own, else the rule's extra `vigil_promql`), or its
+ * failure, with the window. An AlertEnrichment holding only that.
+ */
+export type ChartedExpression = Pick<AlertEnrichment, 'fingerprint' | 'window' | 'expression' | 'extraExpression' | 'failures'>;
 
 /** Lines asked from Loki per alert (grouped into patterns); `count` is capped here. */
 export const LOG_QUERY_LIMIT = 500;
@@ -76,9 +85,13 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
   const extra = extraPlan(alert);
   const dashboard = dashboardPlan(alert);
   const host = hostOf(alert.labels);
+  const expressionP = alert.expr ? expressionOutcome(alert, alert.expr, window, deps, 'expression') : Promise.resolve(NOTHING);
+  const extraP = extra.expr ? expressionOutcome(alert, extra.expr, window, deps, 'extra expression') : Promise.resolve(NOTHING);
+  // A query that throws rejects the enrichment below as well: the early hand-over adds no second report.
+  if (deps.onExpression) handOver(alert, window, alert.expr ? expressionP : extraP, extra.failures, deps.onExpression).catch(() => undefined);
   const [expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
-    alert.expr ? expressionOutcome(alert, alert.expr, window, deps, 'expression') : NOTHING,
-    extra.expr ? expressionOutcome(alert, extra.expr, window, deps, 'extra expression') : NOTHING,
+    expressionP,
+    extraP,
     alert.labels.job || alert.labels.instance ? targetOutcome(alert, window, deps) : NOTHING,
     logs.plan ? logsOutcome(logs.plan, window, deps) : NOTHING,
     logs.plan ? volumeOutcome(logs.plan, window, deps) : NOTHING,
@@ -103,6 +116,19 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
     ...(dashboard.uid ? { dashboardUid: dashboard.uid } : {}),
     failures: withoutRepeats(main, secondary),
   };
+}
+
+/** Passes the charted expression's outcome to `onExpression` once its query is back (same rule as chartSubject: own expr, else extra). */
+async function handOver(
+  alert: Alert,
+  window: IncidentWindow,
+  outcome: Promise<Outcome<ExpressionFinding>>,
+  steering: readonly EnrichmentFailure[],
+  onExpression: (early: ChartedExpression) => void,
+): Promise<void> {
+  const { value, failures } = await outcome;
+  const finding = value ? (alert.expr ? { expression: value } : { extraExpression: value }) : {};
+  onExpression({ fingerprint: alert.fingerprint, window, ...finding, failures: [...steering, ...failures] });
 }
 
 /** The main failures, then the other ones that say something new (not the same backend and message). */

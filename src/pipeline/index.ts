@@ -14,7 +14,7 @@ import type { Database } from '../store/db.js';
 import { createIncident, getIncident, latestIncident, updateIncident, type Incident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, type OutboxFile, type OutboxKind } from '../store/outbox.js';
-import { attachChart, chartSummary, type ChartOutcome, type ChartRenderer } from './chart.js';
+import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineChartDeps, type ChartOutcome, type ChartRenderer } from './chart.js';
 import { decide, type Decision } from './dedup.js';
 import { enrichNotification } from './enrich.js';
 import type { EnrichedNotification } from './types.js';
@@ -55,6 +55,8 @@ export interface PipelineContext {
   /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
   incidentId?: number;
   enriched?: EnrichedNotification;
+  /** The chart, started by the enrich stage once its series are back, awaited by the render stage. */
+  chart?: Promise<ChartOutcome>;
   /** What became of the chart, once the render stage attached it (for the summary line). */
   chartOutcome?: ChartOutcome;
   deliveries: PlannedDelivery[];
@@ -80,17 +82,24 @@ const dedupStage: Stage = {
   },
 };
 
-/** Queries Prometheus and Loki around the incident, in parallel; failures become notes, never errors. */
+/**
+ * Queries Prometheus and Loki around the incident, in parallel; failures become notes, never
+ * errors. The alert chart starts as soon as its expression is back, alongside the other queries.
+ */
 const enrichStage: Stage = {
   name: 'enrich',
   async run(ctx, deps) {
-    ctx.enriched = await enrichNotification(ctx.notification, {
+    const early = deps.config.charts.enabled ? earlyChartData(ctx.notification) : undefined;
+    const enrichment = enrichNotification(ctx.notification, {
       prometheus: deps.prometheus,
       loki: deps.loki,
       config: deps.config.enrichment,
       now: ctx.now,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(early ? { onExpression: early.onExpression } : {}),
     });
+    if (early) ctx.chart = chartNotification(early.ready(enrichment), pipelineChartDeps(deps));
+    ctx.enriched = await enrichment;
   },
 };
 

@@ -26,6 +26,7 @@ import {
   chartNotification,
   chartData,
   chartSubject,
+  earlyChartData,
   seriesForAlerts,
   skippedNote,
   withChart,
@@ -35,8 +36,9 @@ import {
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
 import type { AlertEnrichment, EnrichedNotification, ExpressionFinding } from '../../src/pipeline/types.js';
-import { createLokiClient } from '../../src/queries/loki.js';
+import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient, type PrometheusClient, type RangeSeries } from '../../src/queries/prometheus.js';
+import { renderChart } from '../../src/render/chart.js';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { insertNotification, nextPendingNotification } from '../../src/store/notifications.js';
@@ -168,6 +170,40 @@ describe('the series a chart takes from the enrichment', () => {
     const a = alert({ expr: 'node_load1 > 4' });
     const n = group([a]);
     expect(chartData(chartSubject(n)!, enriched(n, findings ? [enrichment(a, findings)] : []))).toEqual({ reason });
+  });
+});
+
+describe('the chart data handed over before the enrichment ends', () => {
+  const window = { start: new Date(T0.getTime() - 30 * 60_000), end: T0, stepSeconds: 15, logStart: T0, logEnd: T0 };
+  const finding: ExpressionFinding = { expr: 'node_load1', series: [], chart: { end: T0, series: [series({ instance: 'db-1:9100' }, [1, 2])] } };
+  const a = alert({ expr: 'node_load1 > 4' });
+  const b = alert({ fingerprint: 'fp-2', expr: 'node_load1 > 4', labels: { alertname: 'HostHighCpuLoad', instance: 'db-2:9100', job: 'node' } });
+  const other = alert({ fingerprint: 'fp-3', expr: 'up == 0' });
+  const never = new Promise<EnrichedNotification>(() => undefined);
+  const pending = Symbol('pending');
+  const settled = (p: Promise<EnrichedNotification>) => Promise.race([p, new Promise<typeof pending>((r) => setTimeout(() => r(pending), 20))]);
+
+  it('is ready once every alert sharing the charted expression has its expression back, other alerts not awaited', async () => {
+    const early = earlyChartData(group([a, b, other]));
+    const ready = early.ready(never);
+    early.onExpression({ fingerprint: 'fp-1', window, expression: finding, failures: [] });
+    early.onExpression({ fingerprint: 'fp-3', window, failures: [] });
+    expect(await settled(ready)).toBe(pending); // fp-2 shares the expression: its series are drawn too
+    early.onExpression({ fingerprint: 'fp-2', window, failures: [] });
+    const got = await ready;
+    expect(Object.keys(got.enrichments).sort()).toEqual(['fp-1', 'fp-2']);
+    expect(got.enrichments['fp-1']!.expression).toBe(finding);
+  });
+
+  it('falls back to the whole enrichment when the charted alert is never handed over (past maxAlerts)', async () => {
+    const n = group([a]);
+    const whole: EnrichedNotification = { notification: n, enrichments: {} };
+    expect(await earlyChartData(n).ready(Promise.resolve(whole))).toBe(whole);
+  });
+
+  it('turns a failed enrichment into a skipped chart instead of an error', async () => {
+    const outcome = await chartNotification(Promise.reject(new Error('boom')), { config: { charts: { enabled: true, budget: 2000, width: 800, height: 400 } } });
+    expect(outcome).toEqual({ status: 'skipped', reason: 'alert not enriched' });
   });
 });
 
@@ -477,6 +513,31 @@ ${charts}`,
     expect(enriched.enrichments['Off-1']?.expression?.chart?.series).toHaveLength(1); // there was something to draw
     expect(await chartNotification(enriched, { config: config('charts: { enabled: false }') })).toEqual({ status: 'none' });
     expect(await chartNotification({ ...enriched, notification: { ...n, source: 'vigil' } }, { config: config() })).toEqual({ status: 'none' });
+  });
+
+  it('starts rendering the chart once the expression is back, before a slow Loki has answered', async () => {
+    const events: string[] = [];
+    const realLoki = createLokiClient({ url: loki.url, timeoutMs: 5000 });
+    const noting: LokiClient = {
+      ...realLoki,
+      queryRange: (...args) => realLoki.queryRange(...args).finally(() => events.push('loki answered')),
+      query: (...args) => realLoki.query(...args).finally(() => events.push('loki answered')),
+    };
+    const render: ChartRenderer = (spec, size, signal) => {
+      events.push('render started');
+      return renderChart(spec, size, signal);
+    };
+    await loki.setMode('slow', 500);
+    try {
+      const n = cpuAlert('Overlap', `node_load1{instance="${instance}"} > 0`);
+      n.alerts[0]!.labels.container = 'api'; // a log selector, so Loki is asked
+      await deliver(n, { ...deps(config(), render), loki: noting });
+    } finally {
+      await loki.setMode('normal');
+    }
+    expect(events.filter((e) => e === 'loki answered').length).toBeGreaterThan(0);
+    expect(events[0]).toBe('render started');
+    expect(PNG.sync.read(chartOf(messageAbout('Overlap'))).width).toBe(800); // awaited by the render stage and delivered
   });
 
   it('queries the alert\'s expression once for both the message and its chart', async () => {
