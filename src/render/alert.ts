@@ -122,7 +122,8 @@ const LABEL_PRIORITY = ['severity', 'instance', 'job', 'namespace', 'pod', 'cont
 /** Annotations rendered elsewhere (description, links, unit inference). */
 const ANNOTATIONS_SHOWN_ELSEWHERE = new Set<string>(['summary', 'description', 'runbook_url', 'runbook', 'unit', ...Object.values(STEERING)]);
 
-const SEVERITY: Record<string, keyof typeof COLORS> = {
+/** The spellings of a `severity` label each class stands for. */
+const SEVERITY: Record<string, 'critical' | 'warning' | 'info'> = {
   critical: 'critical', crit: 'critical', error: 'critical', page: 'critical', high: 'critical', fatal: 'critical', emergency: 'critical', p1: 'critical',
   warning: 'warning', warn: 'warning', medium: 'warning', p2: 'warning', p3: 'warning',
   info: 'info', informational: 'info', notice: 'info', low: 'info', none: 'info', p4: 'info', p5: 'info',
@@ -194,9 +195,13 @@ function alertNames(n: Notification): string {
   return names.length ? names.join(', ') : 'Alert';
 }
 
+/** The severity class of a `severity` label value ("crit", "P1", "warn"...), undefined when unknown. */
+export function severityClass(raw: string | undefined): 'critical' | 'warning' | 'info' | undefined {
+  return SEVERITY[(raw ?? '').trim().toLowerCase()];
+}
+
 function severityOf(n: Notification): keyof typeof COLORS {
-  const raw = n.commonLabels.severity ?? n.alerts[0]?.labels.severity ?? '';
-  return SEVERITY[raw.trim().toLowerCase()] ?? 'unknown';
+  return severityClass(n.commonLabels.severity ?? n.alerts[0]?.labels.severity) ?? 'unknown';
 }
 
 function color(n: Notification, state: AlertMessageInput['state']): number {

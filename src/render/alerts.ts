@@ -1,6 +1,6 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
-import { COLORS } from './alert.js';
+import { COLORS, severityClass } from './alert.js';
 import { escapeMarkdown, isRealDate } from './format.js';
 import { EMBED_DESCRIPTION } from './limits.js';
 import { codePointLength, truncate } from './truncate.js';
@@ -41,12 +41,6 @@ export interface AlertGroup {
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2, other: 3 };
 const SEVERITY_EMOJI: Record<Severity, string> = { critical: '🔴', warning: '🟠', info: '🔵', other: '⚪' };
 const SEVERITY_COLOR: Record<Severity, number> = { critical: COLORS.critical, warning: COLORS.warning, info: COLORS.info, other: COLORS.unknown };
-// The same spellings the alert renderer (render/alert.ts) understands.
-const SEVERITY_WORDS: Record<string, Severity> = {
-  critical: 'critical', crit: 'critical', error: 'critical', page: 'critical', high: 'critical', fatal: 'critical', emergency: 'critical', p1: 'critical',
-  warning: 'warning', warn: 'warning', medium: 'warning', p2: 'warning', p3: 'warning',
-  info: 'info', informational: 'info', notice: 'info', low: 'info', none: 'info', p4: 'info', p5: 'info',
-};
 /** Labels naming where an alert fires, most telling first. */
 const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service', 'job'];
 /** Instances listed per group before "+N more". */
@@ -58,7 +52,7 @@ const MORE_RESERVE = 80;
 
 /** The severity class of a label set's `severity` label. */
 export function severityOf(labels: Record<string, string>): Severity {
-  return SEVERITY_WORDS[(labels.severity ?? '').trim().toLowerCase()] ?? 'other';
+  return severityClass(labels.severity) ?? 'other';
 }
 
 /** Groups alerts by alertname; most severe first, then the largest, then by name. */
