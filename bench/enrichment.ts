@@ -1,5 +1,3 @@
-import { createServer, Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { configSchema } from '../src/config/schema.js';
 import { chartNotification, earlyChartData, type ChartRenderer } from '../src/pipeline/chart.js';
 import { enrichAlert, enrichNotification } from '../src/pipeline/enrich.js';
@@ -8,6 +6,7 @@ import { createLokiClient } from '../src/queries/loki.js';
 import { createPrometheusClient } from '../src/queries/prometheus.js';
 import { parseWebhook } from '../src/webhooks/intake.js';
 import { renderChart } from '../src/render/chart.js';
+import { startDelayProxy } from '../test/support/delay-proxy.js';
 import type { LokiDoubleHandle } from '../test/support/loki-double.js';
 import { benchAlertmanagerBody } from './alerts.js';
 import { elapsedMs, summarize, type Summary } from './stats.js';
@@ -155,42 +154,6 @@ function timed<T extends object>(client: T, times: number[], ends: bigint[]): T 
   });
 }
 
-/** An HTTP proxy on 127.0.0.1 holding every request `delayMs` before forwarding it (a backend on another host). */
-export interface DelayingProxy {
-  url: string;
-  close(): void;
-}
-
-/** Starts a proxy in front of `target` that adds a fixed latency per request. */
-export async function startDelayingProxy(target: string, delayMs: number): Promise<DelayingProxy> {
-  const to = new URL(target);
-  const agent = new Agent({ keepAlive: true });
-  const server = createServer((req, res) => {
-    const body: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => body.push(chunk));
-    req.on('end', () => {
-      setTimeout(() => {
-        const headers = { ...req.headers, host: to.host };
-        const upstream = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers, agent }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        upstream.on('error', () => res.headersSent ? res.destroy() : res.writeHead(502).end());
-        upstream.end(Buffer.concat(body));
-      }, delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${to.pathname.replace(/\/$/, '')}`,
-    close() {
-      server.closeAllConnections();
-      server.close();
-      agent.destroy();
-    },
-  };
-}
 
 /**
  * Runs the pipeline's enrichment and alert chart `runs` times, one run at a time, against healthy
@@ -200,11 +163,11 @@ export async function startDelayingProxy(target: string, delayMs: number): Promi
  */
 export async function runEnrichmentWithChart(opts: EnrichmentOptions & { delayMs?: number }): Promise<EnrichmentWithChart> {
   const delayMs = opts.delayMs ?? 0;
-  const proxies = delayMs > 0 ? await Promise.all([startDelayingProxy(opts.prometheusUrl, delayMs), startDelayingProxy(opts.loki.url, delayMs)]) : [];
+  const proxies = delayMs > 0 ? await Promise.all([startDelayProxy(opts.prometheusUrl, delayMs), startDelayProxy(opts.loki.url, delayMs)]) : [];
   try {
     return await measureWithChart(opts, delayMs, proxies[0]?.url ?? opts.prometheusUrl, proxies[1]?.url ?? opts.loki.url);
   } finally {
-    for (const p of proxies) p.close();
+    await Promise.all(proxies.map((p) => p.close()));
   }
 }
 

@@ -1,11 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIEmbed, APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatValue, inferUnit } from '../../src/render/format.js';
+import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { startDiscordDouble, DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { startAlertmanager, startNodeExporter, startPrometheus, type AlertmanagerHandle, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
@@ -15,41 +14,6 @@ const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789abcdef';
 const FIXTURES = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
 const LOKI_RECORDED = new URL('../../../shared/fixtures/loki/query_range-streams-all-forward.json', import.meta.url);
-
-/** A pass-through proxy to the real Prometheus that can be told to answer late (a slow Prometheus). */
-async function startDelayProxy(target: string): Promise<{ url: string; delayMs: number; close(): Promise<void> }> {
-  const state = { delayMs: 0 };
-  const upstream = new URL(target);
-  const server: Server = createServer((req, res) => {
-    setTimeout(() => {
-      const fwd = httpRequest(
-        { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      fwd.on('error', () => res.destroy());
-      req.pipe(fwd);
-    }, state.delayMs);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const handle = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get delayMs() {
-      return state.delayMs;
-    },
-    set delayMs(v: number) {
-      state.delayMs = v;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-  return handle;
-}
 
 function embedText(m: APIMessage): string {
   return JSON.stringify(m.embeds ?? []);
@@ -97,7 +61,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
   let dir: string;
   let nodeExporter: NodeExporterHandle;
   let prometheus: PrometheusHandle;
-  let proxy: Awaited<ReturnType<typeof startDelayProxy>>;
+  let proxy: DelayProxy;
   let loki: LokiDoubleHandle;
   let discord: DiscordDouble;
   let alertmanager: AlertmanagerHandle;
