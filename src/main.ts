@@ -11,6 +11,8 @@ import { createVerifier } from './discord/verify.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, metricsRoute, readinessRoute, type Metrics } from './metrics.js';
 import { createPipelineWorker } from './pipeline/index.js';
+import { ChartWorkers } from './render/chart-workers.js';
+import type { ChartRenderer } from './pipeline/chart.js';
 import { createLokiClient } from './queries/loki.js';
 import { createPrometheusClient } from './queries/prometheus.js';
 import { scheduledJobs } from './schedule/index.js';
@@ -78,6 +80,9 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     secrets: configSecrets(config),
     metrics,
   });
+  // This bot's own chart thread: stop() terminates it, whatever other bots in the process do.
+  const charts = new ChartWorkers();
+  const chartRenderer: ChartRenderer = (spec, size, signal) => charts.render(spec, size, signal);
   const worker = createPipelineWorker({
     db,
     prometheus,
@@ -86,6 +91,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     logger,
     now,
     metrics,
+    chartRenderer,
     onDelivered: () => drainer.wake(),
   });
 
@@ -109,7 +115,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       body: { status: 'ok', pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) },
     }),
   };
-  const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics });
+  const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics, chartRenderer });
   const interactionRoutes: Route[] =
     config.discord.mode === 'http' && config.discord.publicKey
       ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, () => now().getTime()), router, rest, logger })]
@@ -134,6 +140,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     logger,
   });
   const port = await listen(server, config.server.host, config.server.port);
+  // The chart thread loads ECharts and resvg now, not on the first alert.
+  if (config.charts.enabled) charts.warm();
   worker.start();
   watchdog?.start();
   drainer.start();
@@ -175,6 +183,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       server.closeAllConnections();
       await closed;
       await worker.stop();
+      await charts.close();
       await drainer.stop();
       db.close();
       logger.info('vigil stopped');

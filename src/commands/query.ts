@@ -77,7 +77,7 @@ export const query = {
         payload = { content: renderRange(req.expr, series, req.rangeMs, step, unit) };
         const lines = chartLines(series);
         if (deps.config.charts.enabled && lines.length) {
-          payload = withCommandChart(payload, await boundedChart({ kind: 'time', title: req.expr, lines, unit, start, end: now }, deps.config.charts));
+          payload = withCommandChart(payload, await boundedChart({ kind: 'time', title: req.expr, lines, unit, start, end: now }, deps.config.charts, deps.chartRenderer));
         }
       }
     } catch (err) {

@@ -121,7 +121,7 @@ export const top = {
     const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
     const text = fitMessage({ content: renderTop(rows, req) }, warn);
     const spec = topChartSpec(rows, req);
-    await ctx.reply(deps.config.charts.enabled && spec.bars.length ? withCommandChart(text, await boundedChart(spec, deps.config.charts)) : text);
+    await ctx.reply(deps.config.charts.enabled && spec.bars.length ? withCommandChart(text, await boundedChart(spec, deps.config.charts, deps.chartRenderer)) : text);
   },
   async autocomplete(ctx, deps) {
     const choices = await labelValueChoices('prometheus', 'instance', ctx.focused.value, deps, { match: [CADVISOR_CPU], map: stripPort });

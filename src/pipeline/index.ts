@@ -30,7 +30,7 @@ export interface PipelineDeps {
   now: () => Date;
   /** Times enrichment queries when given. */
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
-  /** Draws alert charts instead of ECharts + resvg (tests: a slow renderer). */
+  /** Draws alert charts: the bot's own chart workers, or a slow renderer in tests; renderChart's shared workers when absent. */
   chartRenderer?: ChartRenderer;
 }
 

@@ -7,6 +7,7 @@ import { CHART_COLORS, CHART_FONT_FAMILY, chartFontFiles, chartScale, measureCss
 import { formatValue, type Unit } from './format.js';
 import { compactLabels, splitLabels } from './query.js';
 import { truncate } from './truncate.js';
+import { sharedChartWorkers } from './chart-workers.js';
 
 /** The file name a chart travels under; an embed shows it with `attachment://chart.png`. */
 export const CHART_FILE = 'chart.png';
@@ -125,10 +126,19 @@ export function chartSvg(
   try {
     chart.setOption(option);
     const pixels = locate.map((p) => chart.convertToPixel({ gridIndex: 0 }, [p[0], p[1]]) as unknown as [number, number]);
-    return { svg: expandFontShorthand(chart.renderToSVGString()), size: actual, pixels };
+    return { svg: dropClipPaths(expandFontShorthand(chart.renderToSVGString())), size: actual, pixels };
   } finally {
     chart.dispose();
   }
+}
+
+/**
+ * Removes the clip paths ECharts puts around each line series (even with `clip: false`). Every
+ * point drawn is inside the axes (x filtered to the window, y scaled to the data), so they cut
+ * nothing; yet resvg rasterises a full-size mask for each one, over half of its rendering time.
+ */
+export function dropClipPaths(svg: string): string {
+  return svg.replace(/ clip-path="url\(#[^")]+\)"/g, '').replace(/<clipPath\b[^>]*>[\s\S]*?<\/clipPath>\n?/g, '');
 }
 
 /**
@@ -143,31 +153,43 @@ export function expandFontShorthand(svg: string): string {
   );
 }
 
-/** Rasterises an SVG to PNG off the main thread (resvg); `signal` abandons it. */
-export async function svgToPng(svg: string, signal?: AbortSignal): Promise<Buffer> {
+/** resvg's options: DejaVu Sans from its .ttf files, the system's fonts only when those are missing. */
+function resvgOptions(): import('@resvg/resvg-js').ResvgRenderOptions {
   const fontFiles = chartFontFiles();
-  const image = await resvg().renderAsync(
-    svg,
-    {
-      fitTo: { mode: 'original' },
-      font: {
-        // Without a font file resvg draws no text; the system's fonts are the last resort.
-        loadSystemFonts: fontFiles.length === 0,
-        fontFiles,
-        defaultFontFamily: CHART_FONT_FAMILY,
-        sansSerifFamily: CHART_FONT_FAMILY,
-      },
+  return {
+    fitTo: { mode: 'original' },
+    font: {
+      // Without a font file resvg draws no text; the system's fonts are the last resort.
+      loadSystemFonts: fontFiles.length === 0,
+      fontFiles,
+      defaultFontFamily: CHART_FONT_FAMILY,
+      sansSerifFamily: CHART_FONT_FAMILY,
     },
-    signal ?? null,
-  );
+  };
+}
+
+/** Rasterises an SVG to PNG on libuv's thread pool (resvg); `signal` abandons it. */
+export async function svgToPng(svg: string, signal?: AbortSignal): Promise<Buffer> {
+  const image = await resvg().renderAsync(svg, resvgOptions(), signal ?? null);
   return image.asPng();
 }
 
-/** Renders a chart to PNG bytes. */
-export async function renderChart(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
+/** Renders a chart to PNG bytes synchronously: what a chart worker thread runs. */
+export function renderChartSync(spec: ChartSpec, size: ChartSize): Buffer {
+  const { svg } = chartSvg(spec, size);
+  return new (resvg().Resvg)(svg, resvgOptions()).render().asPng();
+}
+
+/** Renders a chart to PNG bytes in this thread (the ECharts step blocks the event loop for a few ms). */
+export async function renderChartHere(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
   const { svg } = chartSvg(spec, size);
   signal?.throwIfAborted();
   return svgToPng(svg, signal);
+}
+
+/** Renders a chart to PNG bytes on a worker thread, keeping the event loop free; `signal` abandons it. */
+export function renderChart(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
+  return sharedChartWorkers().render(spec, size, signal);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,6 +206,12 @@ function echarts(): typeof import('echarts') {
     echartsLib.setPlatformAPI({ measureText: (text: string, font?: string) => ({ width: measureCssFont(text, font) }) });
   }
   return echartsLib;
+}
+
+/** Loads ECharts and resvg now rather than on the first chart. */
+export function loadChartLibraries(): void {
+  echarts();
+  resvg();
 }
 
 function resvg(): typeof import('@resvg/resvg-js') {
@@ -293,7 +321,8 @@ function timeOption(spec: TimeChartSpec, size: ChartSize): EChartsOption {
   const lines = spec.lines.map((l, i): LineSeriesOption => ({
     type: 'line',
     name: l.name,
-    data: l.points.map((p) => [p.at.getTime(), plotValue(p.value)]),
+    // Only the window's points: the SVG goes without clip paths (see dropClipPaths).
+    data: l.points.filter((p) => p.at.getTime() >= start && p.at.getTime() <= end).map((p) => [p.at.getTime(), plotValue(p.value)]),
     showSymbol: l.points.length < 3,
     symbolSize: s.line * 2,
     lineStyle: { width: s.line, color: CHART_COLORS.series[i % CHART_COLORS.series.length] },

@@ -22,6 +22,10 @@ export interface BotSettings {
   publicKeyHex?: string;
   /** Extra top-level YAML appended to the config (alertmanager, commands, …). */
   extraYaml?: string;
+  /** NODE_OPTIONS for the bot process (the benchmark uses the compose file's). */
+  nodeOptions?: string;
+  /** Run the compiled dist/cli.js (build it first) instead of src/cli.ts through tsx, as the Docker image does. */
+  compiled?: boolean;
 }
 
 /** A bot process started from src/cli.ts exactly as a user would (`vigil serve --config FILE`). */
@@ -64,9 +68,15 @@ ${s.extraYaml ?? ''}
 export async function startBot(s: BotSettings, port?: number): Promise<BotProcess> {
   const p = port ?? (await freePort());
   const config = writeBotConfig(s, p);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), 'serve', '--config', config], {
+  const entry = s.compiled ? [join(REPO_ROOT, 'dist/cli.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts')];
+  const child = spawn(process.execPath, [...entry, 'serve', '--config', config], {
     cwd: REPO_ROOT,
-    env: { ...process.env, TEST_WEBHOOK_TOKEN: s.webhookToken, TEST_DISCORD_TOKEN: s.discordToken },
+    env: {
+      ...process.env,
+      TEST_WEBHOOK_TOKEN: s.webhookToken,
+      TEST_DISCORD_TOKEN: s.discordToken,
+      ...(s.nodeOptions !== undefined ? { NODE_OPTIONS: s.nodeOptions } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -17,6 +17,7 @@ import {
   chartLines,
   chartOption,
   chartSvg,
+  dropClipPaths,
   expandFontShorthand,
   legendNames,
   renderChart,
@@ -210,6 +211,11 @@ describe('chart helpers', () => {
     expect(thresholdText({ op: '<', value: 0.25 }, 'ratio')).toBe('< 25%');
   });
 
+  it('removes clip-path references and clipPath definitions, and nothing else', () => {
+    const svg = '<svg><g clip-path="url(#zr0-c1)">\n<path d="M1 2L3 4"></path>\n</g>\n<defs>\n<clipPath id="zr0-c1">\n<path d="M0 0l9 0Z"></path>\n</clipPath>\n</defs></svg>';
+    expect(dropClipPaths(svg)).toBe('<svg><g>\n<path d="M1 2L3 4"></path>\n</g>\n<defs>\n</defs></svg>');
+  });
+
   it('turns the font shorthand ECharts writes into longhands resvg reads', () => {
     const svg = '<text style="font: normal bold 22px DejaVu Sans" x="1">08:30</text>';
     expect(expandFontShorthand(svg)).toBe('<text style="font-style:normal;font-weight:bold;font-size:22px;font-family:DejaVu Sans" x="1">08:30</text>');
@@ -227,6 +233,20 @@ describe('chart helpers', () => {
     expect(JSON.stringify(markers.markLine!.data)).toContain('"formatter":"> 80%"');
     expect(markers.markLine!.data).toHaveLength(3);
     expect(JSON.stringify(markers.markArea!.data)).toContain('firing → resolved');
+  });
+
+  it('plots only the points inside the window, and writes an SVG without clip paths (they cost resvg a mask each)', () => {
+    const spec = alertSpec();
+    const line = spec.lines[0]!;
+    const outside = [{ at: new Date(T0 - STEP), value: 500 }, ...line.points, { at: new Date(T0 + 161 * STEP), value: -500 }];
+    const widened: TimeChartSpec = { ...spec, lines: [{ ...line, points: outside }, ...spec.lines.slice(1)] };
+    const { option } = chartOption(widened, SIZE);
+    const data = (option.series as Array<{ data: [number, number | null][] }>)[0]!.data;
+    expect(data).toHaveLength(line.points.length);
+    expect(data.map(([t]) => t)).toEqual(line.points.map((p) => p.at.getTime()));
+    const { svg } = chartSvg(widened, SIZE);
+    expect(svg).toContain('<path d="M'); // the lines are there
+    expect(svg).not.toMatch(/clip-?path/i);
   });
 
   it('makes a bar chart taller than the default size when there are more bars than fit', () => {

@@ -1,0 +1,232 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ChartSize, ChartSpec } from './chart.js';
+
+/** What the main thread sends a chart worker. */
+export interface ChartJob {
+  id: number;
+  spec: ChartSpec;
+  size: ChartSize;
+}
+
+/** What a chart worker posts: `ready` once its modules are loaded, then per job the PNG bytes or what went wrong. */
+export type ChartAnswer = { ready: true } | { id: number; png: Uint8Array } | { id: number; error: string };
+
+/** Counters of a pool, for tests and the benchmark. */
+export interface ChartWorkerStats {
+  /** Worker threads started (a terminated one is replaced by a new start). */
+  started: number;
+  /** Workers terminated because a render was abandoned (over budget) or the worker failed. */
+  terminated: number;
+  /** Charts rendered on a worker. */
+  rendered: number;
+  /** Charts rendered in the calling thread because no worker could start. */
+  inProcess: number;
+}
+
+interface Pending {
+  job: ChartJob;
+  resolve: (png: Buffer) => void;
+  reject: (error: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Set once the worker loaded its modules: one that dies before that cannot start at all. */
+  ready: boolean;
+  running?: Pending;
+}
+
+/** The worker's entry file next to this module: .js in dist, .ts under tsx and vitest. */
+function defaultEntry(): URL {
+  return new URL(import.meta.url.endsWith('.ts') ? './chart-worker.ts' : './chart-worker.js', import.meta.url);
+}
+
+/**
+ * A worker's heap bounds. A chart holds at most 5 series of about 250 points (the enrichment's
+ * step maths), a few MiB of heap; 64 MiB leaves room for 5 series of 11,000 points at 2000×2000,
+ * Prometheus' own limit. A heavier chart fails alone ("rendering failed") instead of growing the
+ * bot: V8 sizes a heap by the machine's memory, not the container's limit.
+ */
+export const CHART_WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } as const;
+
+/** Starts a worker on `entry`; a .ts entry (tsx, vitest) first registers tsx's loader in the worker. */
+function spawn(entry: URL): Worker {
+  const resourceLimits = { ...CHART_WORKER_LIMITS };
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { resourceLimits });
+  // `execArgv: ['--import', 'tsx']` does not reach a worker's own entry module on Node 20: register in the worker.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(code, { eval: true, resourceLimits });
+}
+
+/**
+ * Renders charts on worker threads (ECharts SVG and resvg PNG both run there), so a chart never
+ * holds up the event loop while the other enrichment answers arrive. Jobs queue when every worker
+ * is busy; abandoning a running job (its signal aborts: over the chart budget) terminates its
+ * worker, so a runaway render stops using CPU, and the next job starts a fresh one. When no worker
+ * can start at all, charts are rendered in the calling thread instead.
+ */
+export class ChartWorkers {
+  private readonly slots: (Slot | undefined)[];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private unavailable = false;
+  readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0 };
+
+  constructor(
+    readonly size = 1,
+    private readonly entry: URL = defaultEntry(),
+  ) {
+    this.slots = Array.from({ length: Math.max(1, size) }, () => undefined);
+  }
+
+  /** The chart as PNG bytes; rejects with the signal's reason when it aborts first. */
+  render(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.unavailable) return this.renderHere(spec, size, signal);
+    return new Promise<Buffer>((resolve, reject) => {
+      const pending: Pending = { job: { id: this.nextId++, spec, size }, resolve, reject, ...(signal ? { signal } : {}) };
+      if (signal) {
+        pending.onAbort = () => this.abandon(pending, signal.reason);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.queue.push(pending);
+      this.pump();
+    });
+  }
+
+  /** Starts the workers now, so the first chart does not wait for a thread to load ECharts and resvg. */
+  warm(): void {
+    if (this.unavailable) return;
+    for (let i = 0; i < this.slots.length; i++) if (!this.slots[i]) this.start(i);
+  }
+
+  /** Terminates every worker; queued and running jobs are rejected. */
+  async close(): Promise<void> {
+    const error = new Error('chart workers closed');
+    for (const p of this.queue.splice(0)) this.settle(p, () => p.reject(error));
+    await Promise.all(
+      this.slots.map(async (slot, i) => {
+        if (!slot) return;
+        this.slots[i] = undefined;
+        if (slot.running) this.settle(slot.running, () => slot.running!.reject(error));
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private async renderHere(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
+    const { renderChartHere } = await import('./chart.js');
+    this.stats.inProcess++;
+    return renderChartHere(spec, size, signal);
+  }
+
+  /** Hands queued jobs to idle workers, starting workers as needed. */
+  private pump(): void {
+    for (let i = 0; i < this.slots.length && this.queue.length > 0; i++) {
+      const slot = this.slots[i] ?? this.start(i);
+      if (!slot || slot.running) continue;
+      const pending = this.queue.shift()!;
+      slot.running = pending;
+      slot.worker.ref();
+      slot.worker.postMessage(pending.job);
+    }
+  }
+
+  private start(i: number): Slot | undefined {
+    let worker: Worker;
+    try {
+      worker = spawn(this.entry);
+    } catch {
+      this.giveUp();
+      return undefined;
+    }
+    const slot: Slot = { worker, ready: false };
+    this.slots[i] = slot;
+    this.stats.started++;
+    worker.on('message', (answer: ChartAnswer) => this.answer(slot, answer));
+    worker.on('error', (error) => this.failed(slot, error));
+    worker.on('exit', (code) => this.failed(slot, new Error(`chart worker exited with code ${code}`)));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
+    return slot;
+  }
+
+  private answer(slot: Slot, answer: ChartAnswer): void {
+    if (!this.slots.includes(slot)) return; // terminated after its job was abandoned
+    if ('ready' in answer) {
+      slot.ready = true;
+      return;
+    }
+    const pending = slot.running;
+    slot.running = undefined;
+    slot.worker.unref();
+    if (pending && pending.job.id === answer.id) {
+      if ('png' in answer) {
+        this.stats.rendered++;
+        const png = Buffer.from(answer.png.buffer, answer.png.byteOffset, answer.png.byteLength);
+        this.settle(pending, () => pending.resolve(png));
+      } else {
+        this.settle(pending, () => pending.reject(new Error(answer.error)));
+      }
+    }
+    this.pump();
+  }
+
+  /** A worker errored or exited: its job fails and the slot frees up; one that died before it was ready means none can start. */
+  private failed(slot: Slot, error: Error): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return; // already replaced (terminated on purpose)
+    this.slots[i] = undefined;
+    this.stats.terminated++;
+    const pending = slot.running;
+    slot.running = undefined;
+    void slot.worker.terminate();
+    if (!slot.ready) {
+      // It could not even load its module: render here from now on, this job included.
+      this.giveUp();
+      if (pending) this.settle(pending, () => this.renderHere(pending.job.spec, pending.job.size, pending.signal).then(pending.resolve, pending.reject));
+      return;
+    }
+    if (pending) this.settle(pending, () => pending.reject(error));
+    this.pump();
+  }
+
+  /** No worker can start: every queued job renders in the calling thread. */
+  private giveUp(): void {
+    this.unavailable = true;
+    for (const p of this.queue.splice(0)) this.settle(p, () => this.renderHere(p.job.spec, p.job.size, p.signal).then(p.resolve, p.reject));
+  }
+
+  /** The job's signal aborted: drop it from the queue, or terminate the worker running it. */
+  private abandon(pending: Pending, reason: unknown): void {
+    const queued = this.queue.indexOf(pending);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const i = this.slots.findIndex((s) => s?.running === pending);
+    if (i >= 0) {
+      const slot = this.slots[i]!;
+      this.slots[i] = undefined;
+      slot.running = undefined;
+      this.stats.terminated++;
+      void slot.worker.terminate();
+    }
+    this.settle(pending, () => pending.reject(reason));
+    this.pump();
+  }
+
+  private settle(pending: Pending, then: () => void): void {
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+    then();
+  }
+}
+
+let shared: ChartWorkers | undefined;
+
+/** The process's chart workers (one thread, started on the first chart; idle, it never keeps the process alive). */
+export function sharedChartWorkers(): ChartWorkers {
+  return (shared ??= new ChartWorkers());
+}
