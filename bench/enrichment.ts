@@ -117,14 +117,16 @@ function describe(r: AlertEnrichment): string {
 /** What one alert's enrichment with its chart took, run by run. */
 export interface EnrichmentWithChart {
   runs: number;
-  /** Latency the proxy added to every Prometheus and Loki request (0: straight to the loopback backends). */
-  delayMs: number;
+  /** Latency a proxy added to every Prometheus and every Loki request (0: straight to the loopback backend). */
+  delays: Delays;
   /** enrichNotification with chartNotification started once the expression is back, as the pipeline runs them. */
   total: Summary;
   /** The slowest single query of the same run. */
   slowest: Summary;
   /** Rendering the chart alone (the renderer's wall time). */
   render: Summary;
+  /** From the start of the run until the rendering started (the alert's expression was back). */
+  renderStart: Summary;
   /** total / slowest, run by run. */
   ratio: Summary;
   /** Runs whose chart rendering started before the last query was back. */
@@ -157,21 +159,28 @@ function timed<T extends object>(client: T, times: number[], ends: bigint[]): T 
 
 /**
  * Runs the pipeline's enrichment and alert chart `runs` times, one run at a time, against healthy
- * backends (behind a proxy adding `delayMs` per request when given): the chart starts as soon as
+ * backends (behind proxies adding `delays` per request when given): the chart starts as soon as
  * the expression is back, as in the pipeline; the whole wall time against its slowest single
  * query, and the chart rendering alone.
  */
-export async function runEnrichmentWithChart(opts: EnrichmentOptions & { delayMs?: number }): Promise<EnrichmentWithChart> {
-  const delayMs = opts.delayMs ?? 0;
-  const proxies = delayMs > 0 ? await Promise.all([startDelayProxy(opts.prometheusUrl, delayMs), startDelayProxy(opts.loki.url, delayMs)]) : [];
+export async function runEnrichmentWithChart(opts: EnrichmentOptions & { delays?: Delays }): Promise<EnrichmentWithChart> {
+  const delays = opts.delays ?? { prometheus: 0, loki: 0 };
+  const via = async (url: string, ms: number) => (ms > 0 ? startDelayProxy(url, ms) : undefined);
+  const proxies = await Promise.all([via(opts.prometheusUrl, delays.prometheus), via(opts.loki.url, delays.loki)]);
   try {
-    return await measureWithChart(opts, delayMs, proxies[0]?.url ?? opts.prometheusUrl, proxies[1]?.url ?? opts.loki.url);
+    return await measureWithChart(opts, delays, proxies[0]?.url ?? opts.prometheusUrl, proxies[1]?.url ?? opts.loki.url);
   } finally {
-    await Promise.all(proxies.map((p) => p.close()));
+    await Promise.all(proxies.map((p) => p?.close()));
   }
 }
 
-async function measureWithChart(opts: EnrichmentOptions, delayMs: number, prometheusUrl: string, lokiUrl: string): Promise<EnrichmentWithChart> {
+/** Latency added per request to each backend, ms. */
+export interface Delays {
+  prometheus: number;
+  loki: number;
+}
+
+async function measureWithChart(opts: EnrichmentOptions, delays: Delays, prometheusUrl: string, lokiUrl: string): Promise<EnrichmentWithChart> {
   const config = configSchema.shape.enrichment.parse({ lookback: '10m', logWindow: '5m', timeout: opts.timeout });
   const charts = configSchema.shape.charts.parse({});
   const prometheus = createPrometheusClient({ url: prometheusUrl, timeoutMs: config.timeout });
@@ -180,6 +189,7 @@ async function measureWithChart(opts: EnrichmentOptions, delayMs: number, promet
   const totals: number[] = [];
   const slowest: number[] = [];
   const renders: number[] = [];
+  const renderStarts: number[] = [];
   const ratios: number[] = [];
   let overlapped = 0;
   let queries = 0;
@@ -216,6 +226,7 @@ async function measureWithChart(opts: EnrichmentOptions, delayMs: number, promet
     totals.push(total);
     slowest.push(worst);
     renders.push(render);
+    renderStarts.push(Number(renderStart - start) / 1e6);
     ratios.push(total / worst);
     if (ends.some((e) => e > renderStart)) overlapped += 1;
     queries = times.length;
@@ -223,10 +234,11 @@ async function measureWithChart(opts: EnrichmentOptions, delayMs: number, promet
   }
   return {
     runs: opts.runs,
-    delayMs,
+    delays,
     total: summarize(totals),
     slowest: summarize(slowest),
     render: summarize(renders),
+    renderStart: summarize(renderStarts),
     ratio: summarize(ratios),
     overlapped,
     queries,

@@ -9,7 +9,7 @@ export interface ReportInput {
   load: { opts: Pick<WebhookLoadOptions, 'rate' | 'durationS'>; result: WebhookLoadResult };
   enrichment: { runs: number; timeout: string; cases: EnrichmentCase[] };
   /** The same measurement straight to the loopback backends, then behind the delaying proxy. */
-  withChart: { timeout: string; loopback: EnrichmentWithChart; delayed: EnrichmentWithChart };
+  withChart: { timeout: string; setups: { name: string; result: EnrichmentWithChart }[] };
   totalS: number;
 }
 
@@ -28,8 +28,10 @@ export function renderReport(r: ReportInput): string {
     ...r.machine.map((m) => `- ${m}`),
     '- Everything on 127.0.0.1. Real Prometheus scraping a real node_exporter every 1 s; Loki and Discord are the',
     '  contract doubles from test/support (the Discord double validates every request against Discord\'s OpenAPI spec).',
-    '- The bot runs as its own process (`vigil serve` through tsx, started by test/e2e/bot.ts `startBot`, log level debug,',
-    '  SQLite in a temp dir on disk). The load generator, the Loki double and the Discord double share the benchmark',
+    '- The bot runs as its own process (`node dist/cli.js serve`, built by `npm run build` as in the Docker image, started by',
+    '  test/e2e/bot.ts `startBot`, log level debug,',
+    `  SQLite in a temp dir on disk), with the NODE_OPTIONS the compose file gives it (\`${r.load.result.nodeOptions}\`); its charts`,
+    '  render on its chart worker thread (heap capped at 64 + 8 MiB, `CHART_WORKER_LIMITS`). The load generator, the Loki double and the Discord double share the benchmark',
     '  process, so on 2 cores they compete with the bot and Prometheus for CPU.',
     '',
     loadSection(r.load.opts, r.load.result),
@@ -105,39 +107,45 @@ function enrichmentSection(e: ReportInput['enrichment']): string {
 const ratio = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : 'n/a');
 
 function withChartSection(w: ReportInput['withChart']): string {
-  const { loopback: l, delayed: d } = w;
   const row = (name: string, s: Summary, fmt: (v: number) => string = ms) => [name, String(s.n), fmt(s.p50), fmt(s.p95), fmt(s.max)];
   const rows = (r: EnrichmentWithChart, where: string) => [
     row(`total: enrichment + chart (${where})`, r.total),
     row(`slowest single query of the run (${where})`, r.slowest),
+    row(`rendering started, after (${where})`, r.renderStart),
     row(`chart rendering alone (${where})`, r.render),
-    row(`ratio total / slowest query, per run (${where})`, r.ratio, ratio),
+    row(`**ratio total / slowest query**, per run (${where})`, r.ratio, ratio),
   ];
-  const delayed = `+${d.delayMs} ms per request`;
+  const first = w.setups[0]!.result;
+  const by = (name: string) => w.setups.find((s) => s.name === name)?.result;
+  const loop = by('loopback');
+  const remote = by('+50 ms per request');
+  const slowLoki = w.setups.find((s) => s.result.delays.loki > s.result.delays.prometheus);
   return [
     '## 3. Enrichment with the chart vs the slowest query',
     '',
     'What the pipeline does for one firing alert: `enrichNotification` (every query in parallel, each bounded by',
     `enrichment.timeout ${w.timeout}) and \`chartNotification\` drawing the alert chart (ECharts SVG + resvg PNG, 800×400) from the`,
-    'series the enrichment fetched: the chart starts as soon as the alert\'s expression query is back (`earlyChartData`, as the',
-    'enrich stage does) and renders while the other queries are still out.',
+    "series the enrichment fetched: the chart starts as soon as the alert's expression query is back (`earlyChartData`, as the",
+    'enrich stage does) and renders on the chart worker thread (`renderChart`, src/render/chart-workers.ts) while the other',
+    'queries are still out, so answers arriving meanwhile are read at once.',
     'Same alert as section 2, all backends healthy; ' +
-      `${l.runs} measured runs per setup, one at a time, after 3 warm-up runs. Each query is timed by a wrapper around the clients`,
-    `(${l.queries} queries per run); every run checks that the chart was rendered and that the alert's expression was queried exactly once.`,
-    `Two setups: **loopback** (Prometheus and the Loki double answered directly on 127.0.0.1) and **${delayed}** (both behind a small`,
-    `proxy on 127.0.0.1 that holds every request ${d.delayMs} ms before forwarding it, like backends on another host).`,
+      `${first.runs} measured runs per setup, one at a time, after 3 warm-up runs. Each query is timed by a wrapper around the clients`,
+    `(${first.queries} queries per run); every run checks that the chart was rendered and that the alert's expression was queried exactly once.`,
+    'Setups: Prometheus and the Loki double answered directly on 127.0.0.1 (**loopback**), or each behind a small proxy on',
+    '127.0.0.1 that holds every request the given time before forwarding it (a backend on another host; Loki slower than',
+    'Prometheus, as log queries that scan chunks over the window usually are).',
     '',
-    table(['', 'runs', 'p50', 'p95', 'max'], [...rows(l, 'loopback'), ...rows(d, delayed)]),
+    table(['', 'runs', 'p50', 'p95', 'max'], w.setups.flatMap((s) => rows(s.result, s.name))),
     '',
-    `Runs whose rendering started before the last query was back: ${l.overlapped}/${l.runs} (loopback), ${d.overlapped}/${d.runs} (${delayed}); ` +
-      'in the others the expression\'s answer was the last one.',
+    'Runs whose rendering started before the last query was back: ' +
+      w.setups.map((s) => `${s.result.overlapped}/${s.result.runs} (${s.name})`).join(', ') +
+      "; in the others the expression's answer was the last one.",
     '',
-    `Reading: on loopback every query answers in milliseconds (slowest ${ms(l.slowest.p50)} p50), so the chart (${ms(l.render.p50)} p50, ` +
-      `a ${(l.pngBytes / 1024).toFixed(0)} KiB PNG) is most of the total ${ms(l.total.p50)} p50, a ratio of ${ratio(l.ratio.p50)} p50. ` +
-      `With ${d.delayMs} ms per request the slowest query takes ${ms(d.slowest.p50)} p50 and the chart renders while the slower queries ` +
-      `are out: the total is ${ms(d.total.p50)} p50 / ${ms(d.total.p95)} p95, a ratio of ${ratio(d.ratio.p50)} p50 / ${ratio(d.ratio.p95)} p95 ` +
-      `to the slowest query (rendering after all queries would add its ${ms(d.render.p50)} p50 on top). ` +
-      'Rendering is synchronous CPU work on the event loop (ECharts, resvg): answers arriving meanwhile wait for it, so the ' +
-      '"slowest single query" here includes part of the rendering (compare the enrichment alone in section 2).',
+    'Reading: the total is the later of the slowest query and "expression back + rendering", so the ratio is 1 when a',
+    "query other than the chart's own is the slowest by more than the rendering time, and 1 + rendering / slowest query",
+    "when the chart's own query is (about) the slowest." +
+      (loop ? ` On loopback every query answers in milliseconds (slowest ${ms(loop.slowest.p50)} p50), so the chart (${ms(loop.render.p50)} p50, a ${(loop.pngBytes / 1024).toFixed(0)} KiB PNG) is most of the total ${ms(loop.total.p50)} p50: ${ratio(loop.ratio.p50)}.` : '') +
+      (remote ? ` With every backend ${remote.delays.prometheus} ms away, the expression is back at ${ms(remote.renderStart.p50)} p50, about when the slowest query (${ms(remote.slowest.p50)} p50) is, and the rendering (${ms(remote.render.p50)} p50) follows: ${ratio(remote.ratio.p50)} p50 / ${ratio(remote.ratio.p95)} p95.` : '') +
+      (slowLoki ? ` With Loki ${slowLoki.result.delays.loki} ms away, the chart is drawn while Loki answers: the total ${ms(slowLoki.result.total.p50)} p50 is the slowest query's ${ms(slowLoki.result.slowest.p50)}, ${ratio(slowLoki.result.ratio.p50)} p50 / ${ratio(slowLoki.result.ratio.p95)} p95.` : ''),
   ].join('\n');
 }

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIMessage } from 'discord-api-types/v10';
 import { Agent, request } from 'undici';
+import { parse } from 'yaml';
 import { startBot, type BotProcess } from '../test/e2e/bot.js';
 import { DOUBLE_TOKEN, type DiscordDouble } from '../test/support/discord-double.js';
 import { benchAlertmanagerBody } from './alerts.js';
@@ -49,13 +52,24 @@ export interface WebhookLoadResult {
   after: Memory;
   /** CPU seconds the bot used from the first request until the last message arrived. */
   botCpuS: number;
+  /** NODE_OPTIONS the bot ran with (the compose file's). */
+  nodeOptions: string;
 }
 
+const COMPOSE = fileURLToPath(new URL('../deploy/compose/compose.yaml', import.meta.url));
 const PREFIX = 'BenchAck';
 const WARMUP_PREFIX = 'BenchWarmUp';
 /** Notifications sent (at the benchmark rate) and delivered before the measured run. */
 export const WARMUP_REQUESTS = 50;
 const WEBHOOK_TOKEN = 'bench-webhook-token-0123456789abcdef';
+
+/** The NODE_OPTIONS the compose stack gives the bot (its V8 heap ceiling), so memory is measured as deployed. */
+export function composeNodeOptions(): string {
+  const compose = parse(readFileSync(COMPOSE, 'utf8')) as { services: { vigil: { environment: Record<string, string> } } };
+  const options = compose.services.vigil.environment['NODE_OPTIONS'];
+  if (!options) throw new Error(`${COMPOSE} sets no NODE_OPTIONS for vigil`);
+  return options;
+}
 
 /** Starts `vigil serve` as its own process, loads it with webhooks, and waits for every message. */
 export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookLoadResult> {
@@ -71,6 +85,8 @@ export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookL
       discordToken: DOUBLE_TOKEN,
       webhookToken: WEBHOOK_TOKEN,
       channelId: opts.channelId,
+      nodeOptions: composeNodeOptions(),
+      compiled: true,
     });
     stop = defer(() => stopBot(bot));
     return await measure(bot, opts);
@@ -115,6 +131,7 @@ async function measure(bot: BotProcess, opts: WebhookLoadOptions): Promise<Webho
     idle,
     after,
     botCpuS,
+    nodeOptions: composeNodeOptions(),
   };
 }
 
