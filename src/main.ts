@@ -3,7 +3,7 @@ import { BUTTONS, COMMANDS } from './commands/index.js';
 import { createRouter } from './commands/router.js';
 import type { ButtonHandler, Command } from './commands/types.js';
 import type { Config } from './config/schema.js';
-import { createDrainer } from './discord/drain.js';
+import { createDrainer, DEFAULT_AUTH_HOLD_MS } from './discord/drain.js';
 import { createGateway, type Gateway } from './discord/gateway.js';
 import { interactionsRoute } from './discord/interactions.js';
 import { createRest } from './discord/rest.js';
@@ -79,6 +79,9 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     pollIntervalMs: config.delivery.pollInterval,
     secrets: configSecrets(config),
     metrics,
+    token: config.discord.token,
+    // After a 401 everything waits: a minute, or less when the backoff cap is lower.
+    authHoldMs: Math.min(config.delivery.maxBackoff, DEFAULT_AUTH_HOLD_MS),
   });
   // This bot's own chart thread: stop() terminates it, whatever other bots in the process do.
   const charts = new ChartWorkers();

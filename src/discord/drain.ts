@@ -24,7 +24,17 @@ export interface DrainerOptions {
   random?: () => number;
   /** Counts delivery attempts by outcome and reason when given. */
   metrics?: Pick<Metrics, 'deliveries'>;
+  /**
+   * The bot token, set on `rest` again before retrying after Discord rejected it: discord.js
+   * drops its token on a 401, so without it every later request fails at once.
+   */
+  token?: string;
+  /** How long every delivery waits after a 401 before the next try (default 60 s). */
+  authHoldMs?: number;
 }
+
+/** How long deliveries wait after Discord rejected the token, unless configured. */
+export const DEFAULT_AUTH_HOLD_MS = 60_000;
 
 /** The outbox delivery loop. */
 export interface Drainer {
@@ -62,6 +72,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   let chain: Promise<unknown> = Promise.resolve();
   let wakeSleeper: (() => void) | undefined;
   let wokenEarly = false;
+  /** Set while Discord rejects the token (401): until then nothing is sent, and nothing is given up on. */
+  let heldUntil: number | undefined;
+  const authHoldMs = opts.authHoldMs ?? DEFAULT_AUTH_HOLD_MS;
 
   const clean = (text: string) => redactTokens(scrubSecrets(text, secrets));
 
@@ -159,6 +172,16 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     const c = classifyDeliveryError(err);
     const error = clean(`${c.reason}: ${c.message}`);
     const fields = { reason: c.reason, status: c.status, error };
+    if (c.reason === 'auth' && c.status !== 403) {
+      // A rejected token (401) fails every delivery alike: hold them all, pending, rather than give
+      // up on each alert; a token fixed and a restart (or a transient 401 passing) delivers them.
+      const first = heldUntil === undefined;
+      heldUntil = now() + authHoldMs;
+      markRetry(db, row.id, error, heldUntil);
+      opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
+      if (first) log.error({ ...fields, retryInMs: authHoldMs }, 'Discord rejected the bot token: every delivery is held, none given up; check discord.token');
+      return;
+    }
     if (c.retryable) {
       const delay = c.retryAfterMs !== undefined ? Math.max(1, c.retryAfterMs) : backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs, random);
       markRetry(db, row.id, error, now() + delay);
@@ -173,13 +196,19 @@ export function createDrainer(opts: DrainerOptions): Drainer {
 
   /** One pass: every due item once, re-querying so an item unblocked by a delivery goes too. */
   async function pass(): Promise<number> {
+    if (heldUntil !== undefined) {
+      if (now() < heldUntil) return 0;
+      // Try again with the token discord.js dropped; a new 401 holds everything once more.
+      if (opts.token) opts.rest.setToken(opts.token);
+      heldUntil = undefined;
+    }
     let attempted = 0;
     const seen = new Set<number>();
-    while (!stopping) {
+    while (!stopping && heldUntil === undefined) {
       const due = nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH).filter((r) => !seen.has(r.id));
       if (due.length === 0) break;
       for (const row of due) {
-        if (stopping) break;
+        if (stopping || heldUntil !== undefined) break;
         seen.add(row.id);
         if (await deliver(row)) attempted++;
       }

@@ -271,6 +271,33 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     }
   });
 
+  it('holds the alert while Discord refuses the bot token, and delivers it after a restart with the right one', async () => {
+    const wrongToken = 'MTk4NzY1NDMyMTk4NzY1NDMy.GwRong.a-token-that-discord-does-not-know';
+    await bot.kill('SIGTERM');
+    bot = await startBot({ ...settings, discordToken: wrongToken }, bot.port);
+    const before = discord.requests.length;
+    const invalidBefore = discord.invalid.length;
+    expect(await postWebhook(bot, alertmanagerBody('WrongBotToken'))).toBe(202);
+    // Refused, then tried again after the hold (delivery.maxBackoff 1s here) and refused again.
+    await eventually('two refused attempts', () => (discord.requests.slice(before).filter((r) => r.status === 401).length >= 2 ? true : undefined), 15_000);
+    const health = (await (await fetch(`${bot.url}/healthz`)).json()) as { pendingDeliveries: number };
+    expect(health.pendingDeliveries).toBeGreaterThanOrEqual(1);
+    expect(messagesAbout(discord, 'WrongBotToken')).toHaveLength(0);
+    const wrongBotOutput = bot.output();
+    expect(wrongBotOutput).toMatch(/Discord rejected the bot token/);
+    expect(wrongBotOutput).not.toContain(wrongToken);
+
+    await bot.kill('SIGTERM');
+    bot = await startBot(settings, bot.port);
+    await eventually('the held message', () => messagesAbout(discord, 'WrongBotToken')[0], 30_000);
+    await sleep(1000);
+    expect(messagesAbout(discord, 'WrongBotToken')).toHaveLength(1);
+    // The double lists the refused requests as invalid for their Authorization, and nothing else.
+    const refused = discord.invalid.slice(invalidBefore);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused.flatMap((r) => r.errors)).toEqual(refused.map(() => 'Authorization is not "Bot <configured token>"'));
+  }, 90_000);
+
   it('never writes the Discord or webhook token to its logs', () => {
     expect(bot.output()).not.toContain(DOUBLE_TOKEN);
     expect(bot.output()).not.toContain(WEBHOOK_TOKEN);
