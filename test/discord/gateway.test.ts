@@ -24,6 +24,7 @@ import {
   TEST_CHANNEL_ID,
 } from '../support/interactions.js';
 import { freePort } from '../support/ports.js';
+import { eventually } from '../support/eventually.js';
 
 const WEBHOOK_TOKEN = 'gateway-test-webhook-token-01234567';
 
@@ -94,16 +95,6 @@ function gatewayConfig(dir: string, apiBaseUrl: string, closedUrl: string): Conf
     mode: 'gateway',
     sections: { log: { level: 'debug' } },
   });
-}
-
-async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 describe('gateway client settings', () => {

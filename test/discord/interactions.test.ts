@@ -31,6 +31,7 @@ import {
   type TestKeys,
 } from '../support/interactions.js';
 import { freePort } from '../support/ports.js';
+import { eventually } from '../support/eventually.js';
 
 const WEBHOOK_TOKEN = 'interactions-test-webhook-token-0123';
 const ONCALL_ROLE = '333333333333333333';
@@ -231,17 +232,6 @@ log: { level: debug }
   const logger = createLogger({ level: 'debug', secrets: configSecrets(loaded.config) }, { write: (s: string) => void logs.push(s) });
   const vigil = await startVigil(loaded.config, { logger, commands: COMMANDS, buttons: BUTTONS });
   return { vigil, url: `http://127.0.0.1:${vigil.port}`, dir, logs };
-}
-
-/** Polls until `check` returns a value. */
-async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** A message the bot posted in the alert channel, with a button row. */

@@ -14,6 +14,7 @@ import { botConfig, FAST_DELIVERY } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
+import { eventually } from '../support/eventually.js';
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'digest-test-webhook-token-0123456789';
@@ -22,17 +23,6 @@ const MIN = 60_000;
 
 type Fixture = Record<string, unknown> & { alerts: Array<Record<string, unknown> & { labels: Record<string, string> }> };
 const fixture = (name: string): Fixture => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Fixture;
-
-/** Polls until `check` gives a value. */
-async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('hostHeadroom and downTargets (joining Prometheus series)', () => {
   const s = (labels: Record<string, string>, value: number): InstantSample => ({ labels, value, at: new Date(0) });

@@ -11,6 +11,7 @@ import { botConfig, FAST_DELIVERY, type ConfigSections } from '../support/bot-co
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
+import { eventually } from '../support/eventually.js';
 
 const CHANNEL = '223456789012345678';
 
@@ -127,7 +128,7 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
       const { vigil, logs } = await start(down, { retain: 2 });
       expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('error');
 
-      const failure = await eventually(() =>
+      const failure = await eventually('the snapshot failure message', () =>
         [...discord.messages.values()].find((m: APIMessage) => m.content.startsWith('⚠️ Prometheus snapshot failed:')),
       );
       expect(failure.channel_id).toBe(CHANNEL);
@@ -137,7 +138,7 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
       expect(counted?.value).toBe(1);
 
       expect(await vigil.scheduler.runNow('digest')).toBe('ok');
-      const digest = await eventually(() =>
+      const digest = await eventually('the digest message', () =>
         [...discord.messages.values()].find((m: APIMessage) => m.embeds?.[0]?.title?.startsWith('📊 Daily digest')),
       );
       const value = digest.embeds[0]!.fields?.find((f) => f.name.includes('snapshots'))?.value ?? '';
@@ -150,12 +151,3 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
   );
 });
 
-async function eventually<T>(check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -28,6 +28,7 @@ import {
   type NodeExporterHandle,
   type PrometheusHandle,
 } from '../support/procs.js';
+import { eventually } from '../support/eventually.js';
 
 const WEBHOOK_TOKEN = 'watchdog-test-webhook-token-0123456789';
 const ALERT_CHANNEL = '223456789012345678';
@@ -80,17 +81,6 @@ async function startTestVigil(prometheusUrl: string, watchdog: ConfigSections['w
     rmSync(dir, { recursive: true, force: true });
   });
   return vigil;
-}
-
-/** Polls until `check` gives a value. */
-async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Messages the double holds in a channel, oldest first. */

@@ -13,6 +13,7 @@ import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support
 import { postChunked } from '../support/chunked.js';
 import { freePort } from '../support/ports.js';
 import { fixtureBytes, fixtureJson, FIXTURE_NAMES } from './fixtures.js';
+import { eventually } from '../support/eventually.js';
 
 const TOKEN = 'routes-test-webhook-token-0123456789';
 const WRONG_TOKEN = 'wrong-webhook-token-presented-9876543210';
@@ -438,15 +439,4 @@ describe('webhook to Discord', () => {
     expect(discord.invalid).toEqual([]);
   });
 });
-
-/** Polls until `check` returns a value, or throws after `timeoutMs`. */
-async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
