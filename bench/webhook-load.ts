@@ -64,7 +64,7 @@ export const WARMUP_REQUESTS = 50;
 const WEBHOOK_TOKEN = 'bench-webhook-token-0123456789abcdef';
 
 /** The NODE_OPTIONS the compose stack gives the bot (its V8 heap ceiling), so memory is measured as deployed. */
-export function composeNodeOptions(): string {
+function composeNodeOptions(): string {
   const compose = parse(readFileSync(COMPOSE, 'utf8')) as { services: { vigil: { environment: Record<string, string> } } };
   const options = compose.services.vigil.environment['NODE_OPTIONS'];
   if (!options) throw new Error(`${COMPOSE} sets no NODE_OPTIONS for vigil`);
@@ -76,6 +76,7 @@ export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookL
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
   const removeDir = defer(() => rm(dir, { recursive: true, force: true }));
   let stop = async () => {};
+  const nodeOptions = composeNodeOptions();
   try {
     const bot = await startBot({
       dir,
@@ -85,18 +86,18 @@ export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookL
       discordToken: DOUBLE_TOKEN,
       webhookToken: WEBHOOK_TOKEN,
       channelId: opts.channelId,
-      nodeOptions: composeNodeOptions(),
+      nodeOptions,
       compiled: true,
     });
     stop = defer(() => stopBot(bot));
-    return await measure(bot, opts);
+    return { ...(await measure(bot, opts)), nodeOptions };
   } finally {
     await stop();
     await removeDir();
   }
 }
 
-async function measure(bot: BotProcess, opts: WebhookLoadOptions): Promise<WebhookLoadResult> {
+async function measure(bot: BotProcess, opts: WebhookLoadOptions): Promise<Omit<WebhookLoadResult, 'nodeOptions'>> {
   const pid = bot.child.pid!;
   const url = `${bot.url}/webhooks/alertmanager`;
   await sleep(1_000); // let start-up work (first outbox poll) settle
@@ -131,7 +132,6 @@ async function measure(bot: BotProcess, opts: WebhookLoadOptions): Promise<Webho
     idle,
     after,
     botCpuS,
-    nodeOptions: composeNodeOptions(),
   };
 }
 

@@ -51,7 +51,7 @@ function defaultEntry(): URL {
  * Prometheus' own limit. A heavier chart fails alone ("rendering failed") instead of growing the
  * bot: V8 sizes a heap by the machine's memory, not the container's limit.
  */
-export const CHART_WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } as const;
+const CHART_WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } as const;
 
 /** Starts a worker on `entry`; a .ts entry (tsx, vitest) first registers tsx's loader in the worker. */
 function spawn(entry: URL): Worker {
@@ -64,30 +64,25 @@ function spawn(entry: URL): Worker {
 }
 
 /**
- * Renders charts on worker threads (ECharts SVG and resvg PNG both run there), so a chart never
- * holds up the event loop while the other enrichment answers arrive. Jobs queue when every worker
- * is busy; abandoning a running job (its signal aborts: over the chart budget) terminates its
- * worker, so a runaway render stops using CPU, and the next job starts a fresh one. When no worker
- * can start at all, charts are rendered in the calling thread instead.
+ * Renders charts on a worker thread (ECharts SVG and resvg PNG both run there), so a chart never
+ * holds up the event loop while the other enrichment answers arrive. Jobs queue while it is busy;
+ * abandoning the running job (its signal aborts: over the chart budget) terminates the worker, so a
+ * runaway render stops using CPU, and the next job starts a fresh one. When no worker can start at
+ * all, charts are rendered in the calling thread instead.
  */
 export class ChartWorkers {
-  private readonly slots: (Slot | undefined)[];
+  private slot: Slot | undefined;
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private unavailable = false;
   readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0 };
 
-  constructor(
-    readonly size = 1,
-    private readonly entry: URL = defaultEntry(),
-  ) {
-    this.slots = Array.from({ length: Math.max(1, size) }, () => undefined);
-  }
+  constructor(private readonly entry: URL = defaultEntry()) {}
 
   /** The chart as PNG bytes; rejects with the signal's reason when it aborts first. */
   render(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.unavailable) return this.renderHere(spec, size, signal);
+    if (this.unavailable) return this.renderHere(spec, size);
     return new Promise<Buffer>((resolve, reject) => {
       const pending: Pending = { job: { id: this.nextId++, spec, size }, resolve, reject, ...(signal ? { signal } : {}) };
       if (signal) {
@@ -99,45 +94,39 @@ export class ChartWorkers {
     });
   }
 
-  /** Starts the workers now, so the first chart does not wait for a thread to load ECharts and resvg. */
+  /** Starts the worker now, so the first chart does not wait for a thread to load ECharts and resvg. */
   warm(): void {
-    if (this.unavailable) return;
-    for (let i = 0; i < this.slots.length; i++) if (!this.slots[i]) this.start(i);
+    if (!this.unavailable && !this.slot) this.start();
   }
 
-  /** Terminates every worker; queued and running jobs are rejected. */
+  /** Terminates the worker; queued and running jobs are rejected. */
   async close(): Promise<void> {
     const error = new Error('chart workers closed');
-    for (const p of this.queue.splice(0)) this.settle(p, () => p.reject(error));
-    await Promise.all(
-      this.slots.map(async (slot, i) => {
-        if (!slot) return;
-        this.slots[i] = undefined;
-        if (slot.running) this.settle(slot.running, () => slot.running!.reject(error));
-        await slot.worker.terminate();
-      }),
-    );
+    const slot = this.slot;
+    this.slot = undefined;
+    for (const p of [...(slot?.running ? [slot.running] : []), ...this.queue.splice(0)]) this.settle(p, () => p.reject(error));
+    await slot?.worker.terminate();
   }
 
-  private async renderHere(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
-    const { renderChartHere } = await import('./chart.js');
+  /** The fallback when no worker can start: the same rendering, in this thread. */
+  private async renderHere(spec: ChartSpec, size: ChartSize): Promise<Buffer> {
+    const { renderChartSync } = await import('./chart.js');
     this.stats.inProcess++;
-    return renderChartHere(spec, size, signal);
+    return renderChartSync(spec, size);
   }
 
-  /** Hands queued jobs to idle workers, starting workers as needed. */
+  /** Hands the next queued job to the worker when it is idle, starting it as needed. */
   private pump(): void {
-    for (let i = 0; i < this.slots.length && this.queue.length > 0; i++) {
-      const slot = this.slots[i] ?? this.start(i);
-      if (!slot || slot.running) continue;
-      const pending = this.queue.shift()!;
-      slot.running = pending;
-      slot.worker.ref();
-      slot.worker.postMessage(pending.job);
-    }
+    if (this.queue.length === 0) return;
+    const slot = this.slot ?? this.start();
+    if (!slot || slot.running) return;
+    const pending = this.queue.shift()!;
+    slot.running = pending;
+    slot.worker.ref();
+    slot.worker.postMessage(pending.job);
   }
 
-  private start(i: number): Slot | undefined {
+  private start(): Slot | undefined {
     let worker: Worker;
     try {
       worker = spawn(this.entry);
@@ -146,7 +135,7 @@ export class ChartWorkers {
       return undefined;
     }
     const slot: Slot = { worker, ready: false };
-    this.slots[i] = slot;
+    this.slot = slot;
     this.stats.started++;
     worker.on('message', (answer: ChartAnswer) => this.answer(slot, answer));
     worker.on('error', (error) => this.failed(slot, error));
@@ -157,7 +146,7 @@ export class ChartWorkers {
   }
 
   private answer(slot: Slot, answer: ChartAnswer): void {
-    if (!this.slots.includes(slot)) return; // terminated after its job was abandoned
+    if (slot !== this.slot) return; // terminated after its job was abandoned
     if ('ready' in answer) {
       slot.ready = true;
       return;
@@ -177,19 +166,14 @@ export class ChartWorkers {
     this.pump();
   }
 
-  /** A worker errored or exited: its job fails and the slot frees up; one that died before it was ready means none can start. */
+  /** The worker errored or exited: its job fails; one that died before it was ready means none can start. */
   private failed(slot: Slot, error: Error): void {
-    const i = this.slots.indexOf(slot);
-    if (i < 0) return; // already replaced (terminated on purpose)
-    this.slots[i] = undefined;
-    this.stats.terminated++;
-    const pending = slot.running;
-    slot.running = undefined;
-    void slot.worker.terminate();
+    if (slot !== this.slot) return; // already replaced (terminated on purpose)
+    const pending = this.drop(slot);
     if (!slot.ready) {
       // It could not even load its module: render here from now on, this job included.
+      if (pending) this.queue.unshift(pending);
       this.giveUp();
-      if (pending) this.settle(pending, () => this.renderHere(pending.job.spec, pending.job.size, pending.signal).then(pending.resolve, pending.reject));
       return;
     }
     if (pending) this.settle(pending, () => pending.reject(error));
@@ -199,23 +183,26 @@ export class ChartWorkers {
   /** No worker can start: every queued job renders in the calling thread. */
   private giveUp(): void {
     this.unavailable = true;
-    for (const p of this.queue.splice(0)) this.settle(p, () => this.renderHere(p.job.spec, p.job.size, p.signal).then(p.resolve, p.reject));
+    for (const p of this.queue.splice(0)) this.settle(p, () => this.renderHere(p.job.spec, p.job.size).then(p.resolve, p.reject));
   }
 
   /** The job's signal aborted: drop it from the queue, or terminate the worker running it. */
   private abandon(pending: Pending, reason: unknown): void {
     const queued = this.queue.indexOf(pending);
     if (queued >= 0) this.queue.splice(queued, 1);
-    const i = this.slots.findIndex((s) => s?.running === pending);
-    if (i >= 0) {
-      const slot = this.slots[i]!;
-      this.slots[i] = undefined;
-      slot.running = undefined;
-      this.stats.terminated++;
-      void slot.worker.terminate();
-    }
+    if (this.slot?.running === pending) this.drop(this.slot);
     this.settle(pending, () => pending.reject(reason));
     this.pump();
+  }
+
+  /** Terminates the worker and forgets it; returns the job it was running. */
+  private drop(slot: Slot): Pending | undefined {
+    this.slot = undefined;
+    this.stats.terminated++;
+    const pending = slot.running;
+    slot.running = undefined;
+    void slot.worker.terminate();
+    return pending;
   }
 
   private settle(pending: Pending, then: () => void): void {
@@ -226,7 +213,7 @@ export class ChartWorkers {
 
 let shared: ChartWorkers | undefined;
 
-/** The process's chart workers (one thread, started on the first chart; idle, it never keeps the process alive). */
+/** The process's chart worker (started on the first chart; idle, it never keeps the process alive). */
 export function sharedChartWorkers(): ChartWorkers {
   return (shared ??= new ChartWorkers());
 }

@@ -168,23 +168,10 @@ function resvgOptions(): import('@resvg/resvg-js').ResvgRenderOptions {
   };
 }
 
-/** Rasterises an SVG to PNG on libuv's thread pool (resvg); `signal` abandons it. */
-export async function svgToPng(svg: string, signal?: AbortSignal): Promise<Buffer> {
-  const image = await resvg().renderAsync(svg, resvgOptions(), signal ?? null);
-  return image.asPng();
-}
-
-/** Renders a chart to PNG bytes synchronously: what a chart worker thread runs. */
+/** Renders a chart to PNG bytes synchronously: what the chart worker thread runs. */
 export function renderChartSync(spec: ChartSpec, size: ChartSize): Buffer {
   const { svg } = chartSvg(spec, size);
   return new (resvg().Resvg)(svg, resvgOptions()).render().asPng();
-}
-
-/** Renders a chart to PNG bytes in this thread (the ECharts step blocks the event loop for a few ms). */
-export async function renderChartHere(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
-  const { svg } = chartSvg(spec, size);
-  signal?.throwIfAborted();
-  return svgToPng(svg, signal);
 }
 
 /** Renders a chart to PNG bytes on a worker thread, keeping the event loop free; `signal` abandons it. */

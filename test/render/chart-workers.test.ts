@@ -3,7 +3,7 @@
 // job, and when no worker can start charts still render here.
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderChartHere, type BarChartSpec, type ChartSize, type ChartSpec, type TimeChartSpec } from '../../src/render/chart.js';
+import { renderChartSync, type BarChartSpec, type ChartSize, type ChartSpec, type TimeChartSpec } from '../../src/render/chart.js';
 import { ChartWorkers } from '../../src/render/chart-workers.js';
 
 const SIZE: ChartSize = { width: 800, height: 400 };
@@ -57,7 +57,7 @@ describe('chart workers', () => {
   ])('renders %s on a worker thread to the same pixels as rendering in this thread', async (_name, spec) => {
     const workers = pool();
     const png = await workers.render(spec, SIZE);
-    const here = await renderChartHere(spec, SIZE);
+    const here = renderChartSync(spec, SIZE);
     const [a, b] = [decode(png), decode(here)];
     expect([a.width, a.height]).toEqual([800, spec.kind === 'time' ? 400 : b.height]);
     expect(a.data.equals(b.data)).toBe(true);
@@ -65,7 +65,7 @@ describe('chart workers', () => {
   });
 
   it('queues jobs while its one worker is busy and renders them all on that worker', async () => {
-    const workers = pool(1);
+    const workers = pool();
     const pngs = await Promise.all(['first', 'second', 'third'].map((t) => workers.render(timeSpec(t), SIZE)));
     for (const png of pngs) expect(decode(png).width).toBe(800);
     expect(new Set(pngs.map((p) => p.toString('base64'))).size).toBe(3); // three titles, three images
@@ -73,7 +73,7 @@ describe('chart workers', () => {
   });
 
   it('terminates the worker of an abandoned job, rejects it with the abort reason, and starts a new worker for the next', async () => {
-    const workers = pool(1);
+    const workers = pool();
     const controller = new AbortController();
     const abandoned = workers.render(timeSpec(), SIZE, controller.signal);
     // The worker is still loading ECharts and resvg: the job is running, not done.
@@ -86,7 +86,7 @@ describe('chart workers', () => {
   });
 
   it('drops a queued job whose signal aborts without touching the running one', async () => {
-    const workers = pool(1);
+    const workers = pool();
     const controller = new AbortController();
     const running = workers.render(timeSpec(), SIZE);
     const queued = workers.render(barSpec, SIZE, controller.signal);
@@ -103,14 +103,14 @@ describe('chart workers', () => {
   });
 
   it('fails only the job the renderer throws on, with its message, and keeps the worker for the next', async () => {
-    const workers = pool(1);
+    const workers = pool();
     await expect(workers.render(broken, SIZE)).rejects.toThrow(/Cannot read properties of undefined/);
     expect(decode(await workers.render(barSpec, SIZE)).width).toBe(800);
     expect(workers.stats).toMatchObject({ started: 1, terminated: 0, rendered: 1 });
   });
 
   it('fails the job of a worker that dies while rendering, and starts a new worker for the next', async () => {
-    const workers = pool(1, new URL('./fixtures/crashing-chart-worker.mjs', import.meta.url));
+    const workers = pool(new URL('./fixtures/crashing-chart-worker.mjs', import.meta.url));
     await expect(workers.render(timeSpec(), SIZE)).rejects.toThrow('chart worker exited with code 3');
     await expect(workers.render(barSpec, SIZE)).rejects.toThrow('chart worker exited with code 3');
     // It was ready before dying: a failed render, not a worker that cannot start (no fallback here).
@@ -118,7 +118,7 @@ describe('chart workers', () => {
   });
 
   it('starts its worker when warmed, before the first chart', async () => {
-    const workers = pool(1);
+    const workers = pool();
     workers.warm();
     expect(workers.stats.started).toBe(1);
     expect(decode(await workers.render(barSpec, SIZE)).width).toBe(800);
@@ -126,7 +126,7 @@ describe('chart workers', () => {
   });
 
   it('renders in this thread when no worker can load its module', async () => {
-    const workers = pool(1, new URL('./no-such-chart-worker.js', import.meta.url));
+    const workers = pool(new URL('./no-such-chart-worker.js', import.meta.url));
     const [a, b] = await Promise.all([workers.render(timeSpec(), SIZE), workers.render(barSpec, SIZE)]);
     expect(decode(a).width).toBe(800);
     expect(decode(b).width).toBe(800);
@@ -137,7 +137,7 @@ describe('chart workers', () => {
   });
 
   it('rejects the queued and running jobs when closed', async () => {
-    const workers = pool(1);
+    const workers = pool();
     const jobs = [workers.render(timeSpec(), SIZE), workers.render(barSpec, SIZE)].map((j) =>
       j.then(
         () => 'rendered',
