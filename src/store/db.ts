@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
-import { INCIDENTS_SQL } from './incidents.js';
+import { INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from '../watchdog/heartbeat.js';
@@ -35,6 +35,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 6, sql: SCHEDULE_SQL },
   { version: 7, sql: OUTBOX_FILE_MIGRATION },
   { version: 8, sql: OUTBOX_THREAD_MIGRATION, rebuildsTable: true },
+  { version: 9, sql: INCIDENT_ALERTS_DROP },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

@@ -2,8 +2,8 @@ import type { Database } from 'better-sqlite3';
 import type { AlertSource, AlertStatus } from '../model.js';
 
 /**
- * Incidents (one per alert group episode, one Discord message each) and the
- * fingerprint -> incident map that finds the message a resolved alert must edit.
+ * Incidents: one per alert group episode, one Discord message each; a resolution finds its
+ * incident by group (latestIncident).
  */
 export const INCIDENTS_SQL = `
 CREATE TABLE incidents (
@@ -20,12 +20,16 @@ CREATE TABLE incidents (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX incidents_group ON incidents (source, receiver, group_key, status);
+-- Written but never read; dropped by migration 9 (INCIDENT_ALERTS_DROP).
 CREATE TABLE incident_alerts (
   fingerprint TEXT NOT NULL,
   incident_id INTEGER NOT NULL REFERENCES incidents(id),
   PRIMARY KEY (fingerprint, incident_id)
 );
 `;
+
+/** Migration 9: drops incident_alerts, a fingerprint -> incident map no query ever read. */
+export const INCIDENT_ALERTS_DROP = `DROP TABLE incident_alerts;`;
 
 /** What the store remembers of one alert of an incident. */
 export interface IncidentAlertState {
@@ -115,9 +119,7 @@ export function createIncident(db: Database, inc: Omit<Incident, 'id'>, now: Dat
       now.getTime(),
       now.getTime(),
     );
-  const id = Number(result.lastInsertRowid);
-  mapFingerprints(db, id, Object.keys(inc.alerts));
-  return id;
+  return Number(result.lastInsertRowid);
 }
 
 /** Updates an incident's state, alerts and message link. */
@@ -138,24 +140,4 @@ export function updateIncident(
     now.getTime(),
     id,
   );
-  mapFingerprints(db, id, Object.keys(change.alerts));
-}
-
-function mapFingerprints(db: Database, incidentId: number, fingerprints: string[]): void {
-  const stmt = db.prepare(`INSERT OR IGNORE INTO incident_alerts (fingerprint, incident_id) VALUES (?, ?)`);
-  for (const fp of fingerprints) stmt.run(fp, incidentId);
-}
-
-/** The Discord message id last posted for an alert fingerprint, once delivered. */
-export function messageIdForFingerprint(db: Database, fingerprint: string): string | undefined {
-  const row = db
-    .prepare(
-      `SELECT o.message_id AS messageId FROM incident_alerts ia
-       JOIN incidents i ON i.id = ia.incident_id
-       JOIN outbox o ON o.id = i.create_outbox_id
-       WHERE ia.fingerprint = ? AND o.message_id IS NOT NULL
-       ORDER BY i.id DESC LIMIT 1`,
-    )
-    .get(fingerprint) as { messageId: string } | undefined;
-  return row?.messageId;
 }

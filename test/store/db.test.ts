@@ -47,6 +47,9 @@ describe('openDatabase', () => {
     expect(userVersion(db)).toBe(MIGRATIONS.length);
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
     expect(tables).toContain('outbox');
+    expect(tables).toContain('incidents');
+    // Migration 9 dropped the fingerprint map nothing read.
+    expect(tables).not.toContain('incident_alerts');
   });
 
   it('keeps schema and rows when the same file is opened again (migrations are idempotent)', () => {
