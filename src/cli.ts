@@ -107,7 +107,7 @@ async function registerCommandsCommand(config: Config, guildOption: string | und
     import('./discord/rest.js'),
     import('./discord/register.js'),
     import('./log.js'),
-    import('./main.js'),
+    import('./config/secrets.js'),
   ]);
   const where = guildId ? `in guild ${guildId}` : 'globally (may take up to an hour to show everywhere)';
   try {

@@ -3,7 +3,8 @@ import { BUTTONS, COMMANDS } from './commands/index.js';
 import { createRouter } from './commands/router.js';
 import type { ButtonHandler, Command } from './commands/types.js';
 import type { Config } from './config/schema.js';
-import { createDrainer, DEFAULT_AUTH_HOLD_MS } from './discord/drain.js';
+import { configSecrets } from './config/secrets.js';
+import { createDrainer } from './discord/drain.js';
 import { createGateway, type Gateway } from './discord/gateway.js';
 import { interactionsRoute } from './discord/interactions.js';
 import { createRest } from './discord/rest.js';
@@ -48,23 +49,20 @@ export interface StartOptions {
   buttons?: readonly ButtonHandler[];
 }
 
-/** Secrets from the config that must never reach a log line. */
-export function configSecrets(config: Config): string[] {
-  return [config.discord.token, config.webhook.token, config.webhook.hmacSecret, config.grafana?.token].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
-}
+export { configSecrets } from './config/secrets.js';
 
 /** Wires everything together and starts serving. */
 export async function startVigil(config: Config, opts: StartOptions = {}): Promise<Vigil> {
-  const logger = opts.logger ?? createLogger({ level: config.log.level, secrets: configSecrets(config) });
+  const secrets = configSecrets(config);
+  const logger = opts.logger ?? createLogger({ level: config.log.level, secrets });
   const now = opts.now ?? (() => new Date());
+  const nowMs = () => now().getTime();
   if (!config.webhook.token && config.webhook.insecure) {
     logger.warn('webhook.insecure is set: webhooks are accepted without authentication');
   }
 
   const db = openDatabase(config.storage.path);
-  const metrics = createMetrics({ db, now: () => now().getTime() });
+  const metrics = createMetrics({ db, now: nowMs });
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout });
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics });
@@ -73,15 +71,12 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     db,
     rest,
     logger,
-    now: () => now().getTime(),
+    now: nowMs,
     minBackoffMs: config.delivery.minBackoff,
     maxBackoffMs: config.delivery.maxBackoff,
     pollIntervalMs: config.delivery.pollInterval,
-    secrets: configSecrets(config),
+    secrets,
     metrics,
-    token: config.discord.token,
-    // After a 401 everything waits: a minute, or less when the backoff cap is lower.
-    authHoldMs: Math.min(config.delivery.maxBackoff, DEFAULT_AUTH_HOLD_MS),
   });
   // This bot's own chart thread: stop() terminates it, whatever other bots in the process do.
   const charts = new ChartWorkers();
@@ -121,12 +116,12 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics, chartRenderer });
   const interactionRoutes: Route[] =
     config.discord.mode === 'http' && config.discord.publicKey
-      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, () => now().getTime()), router, rest, logger })]
+      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, nowMs), router, rest, logger })]
       : [];
   const server: Server = createHttpServer({
     routes: [
       health,
-      readinessRoute({ db, now: () => now().getTime() }),
+      readinessRoute({ db, now: nowMs }),
       metricsRoute(metrics),
       ...webhookRoutes({
         db,

@@ -13,6 +13,8 @@ export interface DeliveryErrorClass {
   status?: number;
   /** How long Discord asked us to wait, in ms, when it said so (429). */
   retryAfterMs?: number;
+  /** Discord refuses the bot token (401): every delivery would fail alike, so all of them wait. */
+  holdAll?: boolean;
   /** Short description without request bodies or headers. */
   message: string;
 }
@@ -58,7 +60,9 @@ function byStatus(status: number, text: string, retryAfterMs?: number): Delivery
   if (status === 429) {
     return { retryable: true, reason: 'rateLimited', status, message, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
-  if (status === 401 || status === 403) return { retryable: false, reason: 'auth', status, message };
+  if (status === 401) return { retryable: true, reason: 'auth', status, message, holdAll: true };
+  // A missing permission is about one channel or action: that delivery alone gives up.
+  if (status === 403) return { retryable: false, reason: 'auth', status, message };
   if (status >= 400 && status < 500) return { retryable: false, reason: 'client', status, message };
   // 5xx, or a status REST should never throw for: Discord misbehaving, worth another try.
   return { retryable: true, reason: 'server', status, message };
@@ -69,7 +73,7 @@ function byCause(err: unknown): DeliveryErrorClass {
   const message = errorMessage(err);
   // After a 401, REST drops its token and throws this for every later request.
   if (/Expected token to be set for this request/.test(message)) {
-    return { retryable: false, reason: 'auth', message };
+    return { retryable: true, reason: 'auth', message, holdAll: true };
   }
   for (const e of causeChain(err)) {
     if (e.name === 'AbortError' || e.name === 'TimeoutError' || (e.code !== undefined && TIMEOUT_CODES.has(e.code))) {

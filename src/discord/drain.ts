@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
 import { get, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
-import { archiveThread, editMessage, postMessage, startThread, THREAD_ALREADY_EXISTS, type ThreadStart } from './rest.js';
+import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type ThreadStart } from './rest.js';
 
 /** What the drainer needs. */
 export interface DrainerOptions {
@@ -24,17 +24,10 @@ export interface DrainerOptions {
   random?: () => number;
   /** Counts delivery attempts by outcome and reason when given. */
   metrics?: Pick<Metrics, 'deliveries'>;
-  /**
-   * The bot token, set on `rest` again before retrying after Discord rejected it: discord.js
-   * drops its token on a 401, so without it every later request fails at once.
-   */
-  token?: string;
-  /** How long every delivery waits after a 401 before the next try (default 60 s). */
-  authHoldMs?: number;
 }
 
-/** How long deliveries wait after Discord rejected the token, unless configured. */
-export const DEFAULT_AUTH_HOLD_MS = 60_000;
+/** The longest deliveries wait after Discord refused the bot token before trying it again. */
+const AUTH_HOLD_MAX_MS = 60_000;
 
 /** The outbox delivery loop. */
 export interface Drainer {
@@ -72,9 +65,11 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   let chain: Promise<unknown> = Promise.resolve();
   let wakeSleeper: (() => void) | undefined;
   let wokenEarly = false;
-  /** Set while Discord rejects the token (401): until then nothing is sent, and nothing is given up on. */
+  /** Set while Discord refuses the token (401): until then nothing is sent, and nothing is given up on. */
   let heldUntil: number | undefined;
-  const authHoldMs = opts.authHoldMs ?? DEFAULT_AUTH_HOLD_MS;
+  /** Whether the last answer about the token was a refusal: the error is logged once per outage. */
+  let tokenRefused = false;
+  const authHoldMs = Math.min(opts.maxBackoffMs, AUTH_HOLD_MAX_MS);
 
   const clean = (text: string) => redactTokens(scrubSecrets(text, secrets));
 
@@ -93,6 +88,10 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if (plan.action === 'post' && plan.note) log.warn(plan.note);
       const sent = await execute(row, plan, log);
       markSent(db, row.id, sent.id);
+      if (tokenRefused) {
+        tokenRefused = false;
+        log.info('Discord accepts the bot token again: held deliveries go out');
+      }
       opts.metrics?.deliveries.inc({ outcome: 'sent', reason: sent.reposted ? 'reposted' : 'ok' });
       log.info({ messageId: sent.id }, 'outbox item delivered');
     } catch (err) {
@@ -172,14 +171,14 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     const c = classifyDeliveryError(err);
     const error = clean(`${c.reason}: ${c.message}`);
     const fields = { reason: c.reason, status: c.status, error };
-    if (c.reason === 'auth' && c.status !== 403) {
-      // A rejected token (401) fails every delivery alike: hold them all, pending, rather than give
-      // up on each alert; a token fixed and a restart (or a transient 401 passing) delivers them.
-      const first = heldUntil === undefined;
+    if (c.holdAll) {
+      // A refused token fails every delivery alike: hold them all, pending, rather than give up on
+      // each alert; a token fixed and a restart (or a transient 401 passing) delivers them.
       heldUntil = now() + authHoldMs;
       markRetry(db, row.id, error, heldUntil);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
-      if (first) log.error({ ...fields, retryInMs: authHoldMs }, 'Discord rejected the bot token: every delivery is held, none given up; check discord.token');
+      if (!tokenRefused) log.error({ ...fields, retryInMs: authHoldMs }, 'Discord rejected the bot token: every delivery is held, none given up; check discord.token');
+      tokenRefused = true;
       return;
     }
     if (c.retryable) {
@@ -199,7 +198,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     if (heldUntil !== undefined) {
       if (now() < heldUntil) return 0;
       // Try again with the token discord.js dropped; a new 401 holds everything once more.
-      if (opts.token) opts.rest.setToken(opts.token);
+      restoreToken(opts.rest);
       heldUntil = undefined;
     }
     let attempted = 0;

@@ -52,6 +52,18 @@ const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'comp
  */
 export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init as RequestInit);
 
+/** The token each client was created with: discord.js forgets it after a 401 (see restoreToken). */
+const tokens = new WeakMap<REST, string>();
+
+/**
+ * Gives a client made by createRest its token back: discord.js REST drops it on any 401, after
+ * which every request fails locally ("Expected token to be set") until it is set again.
+ */
+export function restoreToken(rest: REST): void {
+  const token = tokens.get(rest);
+  if (token) rest.setToken(token);
+}
+
 /** Creates the discord.js REST client for API v10. */
 export function createRest(cfg: RestConfig): REST {
   const maxWait = cfg.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
@@ -67,6 +79,7 @@ export function createRest(cfg: RestConfig): REST {
     rejectOnRateLimit: (data: RateLimitData) => data.retryAfter > maxWait,
     makeRequest: fetchRequest,
   }).setToken(cfg.token);
+  tokens.set(rest, cfg.token);
   const metrics = cfg.metrics;
   // Every 429 Discord answers, waited out or handed back to the outbox. Not the 'rateLimited'
   // event: REST emits it only for waits it predicts from bucket headers, never for a 429 itself.

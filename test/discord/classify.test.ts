@@ -13,20 +13,21 @@ function apiError(status: number, code: number, message: string, extra: object =
 
 describe('classifyDeliveryError for answers from Discord', () => {
   it.each([
-    { status: 400, code: 50035, retryable: false, reason: 'client' },
-    { status: 401, code: 0, retryable: false, reason: 'auth' },
-    { status: 403, code: 50013, retryable: false, reason: 'auth' },
-    { status: 404, code: 10003, retryable: false, reason: 'client' },
-    { status: 405, code: 0, retryable: false, reason: 'client' },
-    { status: 413, code: 40005, retryable: false, reason: 'client' },
-    { status: 429, code: 0, retryable: true, reason: 'rateLimited' },
-    { status: 500, code: 0, retryable: true, reason: 'server' },
-    { status: 502, code: 0, retryable: true, reason: 'server' },
-    { status: 503, code: 0, retryable: true, reason: 'server' },
-    { status: 504, code: 0, retryable: true, reason: 'server' },
-  ])('DiscordAPIError $status is $reason (retryable: $retryable)', ({ status, code, retryable, reason }) => {
+    { status: 400, code: 50035, retryable: false, reason: 'client', holdAll: false },
+    { status: 401, code: 0, retryable: true, reason: 'auth', holdAll: true },
+    { status: 403, code: 50013, retryable: false, reason: 'auth', holdAll: false },
+    { status: 404, code: 10003, retryable: false, reason: 'client', holdAll: false },
+    { status: 405, code: 0, retryable: false, reason: 'client', holdAll: false },
+    { status: 413, code: 40005, retryable: false, reason: 'client', holdAll: false },
+    { status: 429, code: 0, retryable: true, reason: 'rateLimited', holdAll: false },
+    { status: 500, code: 0, retryable: true, reason: 'server', holdAll: false },
+    { status: 502, code: 0, retryable: true, reason: 'server', holdAll: false },
+    { status: 503, code: 0, retryable: true, reason: 'server', holdAll: false },
+    { status: 504, code: 0, retryable: true, reason: 'server', holdAll: false },
+  ])('DiscordAPIError $status is $reason (retryable: $retryable, holds every delivery: $holdAll)', ({ status, code, retryable, reason, holdAll }) => {
     const c = classifyDeliveryError(apiError(status, code, 'Some Discord error'));
     expect(c).toMatchObject({ retryable, reason, status });
+    expect(c.holdAll ?? false).toBe(holdAll);
     expect(c.message).toContain(String(status));
   });
 
@@ -117,12 +118,12 @@ describe('classifyDeliveryError for failures before an answer', () => {
     expect(classifyDeliveryError(err)).toMatchObject({ retryable: true, reason: 'network' });
   });
 
-  it('the error REST throws once a 401 has cleared its token is a permanent auth failure', async () => {
+  it('the error REST throws once a 401 has cleared its token holds every delivery, like the 401 itself', async () => {
     const err = await new REST().get('/gateway').then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(classifyDeliveryError(err)).toMatchObject({ retryable: false, reason: 'auth' });
+    expect(classifyDeliveryError(err)).toMatchObject({ retryable: true, reason: 'auth', holdAll: true });
   });
 
   it('accepts things that are not errors', () => {
