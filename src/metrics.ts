@@ -1,20 +1,17 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DELIVERY_ERROR_REASONS } from './discord/classify.js';
 import type { Route } from './server.js';
 import type { Database } from './store/db.js';
 import { oldestPendingCreatedAt, pendingCount, probeEnqueue } from './store/outbox.js';
 
+const WEBHOOK_OUTCOMES = ['accepted', 'duplicate', 'unauthorized', 'invalid', 'error'] as const;
 /** How a webhook request ended (`vigil_webhooks_received_total{outcome}`). */
-export type WebhookOutcome = 'accepted' | 'duplicate' | 'unauthorized' | 'invalid' | 'error';
-/** How one delivery attempt ended (`vigil_deliveries_total{outcome}`). */
-export type DeliveryOutcome = 'sent' | 'retry' | 'failed';
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 /** How a slash command or button press ended (`vigil_commands_total{outcome}`). */
 export type CommandOutcome = 'answered' | 'option_error' | 'failed' | 'refused' | 'unknown';
 
 /** Webhook sources as counted: the route's source, or `unknown` on /webhooks before the body says which. */
 export const WEBHOOK_SOURCES = ['grafana', 'alertmanager', 'unknown'] as const;
-const WEBHOOK_OUTCOMES: readonly WebhookOutcome[] = ['accepted', 'duplicate', 'unauthorized', 'invalid', 'error'];
-/** Failure reasons of classifyDeliveryError (src/discord/classify.ts), pre-set to 0 with the outcomes. */
-const DELIVERY_FAILURE_REASONS = ['rateLimited', 'auth', 'client', 'server', 'timeout', 'network'] as const;
 /** Seconds; enrichment.timeout defaults to 5 s and is capped at 120 s. */
 const QUERY_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120];
 
@@ -107,7 +104,7 @@ function presetZeros(m: Metrics): void {
   for (const source of WEBHOOK_SOURCES) for (const outcome of WEBHOOK_OUTCOMES) m.webhooksReceived.inc({ source, outcome }, 0);
   m.deliveries.inc({ outcome: 'sent', reason: 'ok' }, 0);
   m.deliveries.inc({ outcome: 'sent', reason: 'reposted' }, 0);
-  for (const reason of DELIVERY_FAILURE_REASONS) {
+  for (const reason of DELIVERY_ERROR_REASONS) {
     m.deliveries.inc({ outcome: 'retry', reason }, 0);
     m.deliveries.inc({ outcome: 'failed', reason }, 0);
   }

@@ -66,7 +66,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Formats zod issues as `key.path: what was expected`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return `${formatPath(issue.path)}: unknown key(s) ${issue.keys.join(', ')}`;
@@ -95,7 +95,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   if (!parsed.success) {
     // A key whose variable is unset already has the one error that matters.
     const unset = new Set(errors.map((e) => e.slice(0, e.indexOf(': '))));
-    errors.push(...formatIssues(parsed.error.issues).filter((e) => !unset.has(e.slice(0, e.indexOf(': ')))));
+    errors.push(...formatIssues(parsed.error.issues.filter((issue) => !unset.has(formatPath(issue.path)))));
   }
   if (errors.length > 0) return { ok: false, errors: [...new Set(errors)] };
   return { ok: true, config: parsed.data! };

@@ -1,6 +1,6 @@
 import type { Notification } from '../model.js';
 import { normaliseAlertmanager, normaliseGrafana } from './normalise.js';
-import { alertmanagerBodySchema, grafanaBodySchema, validateBody } from './schemas.js';
+import { alertmanagerBodySchema, describeValue, grafanaBodySchema, validateBody } from './schemas.js';
 
 /** Which webhook endpoint received the body: `/webhooks/grafana`, `/webhooks/alertmanager` or `/webhooks`. */
 export type WebhookRoute = 'grafana' | 'alertmanager' | 'any';
@@ -24,7 +24,7 @@ export function parseWebhook(route: WebhookRoute, contentType: string | undefine
   const json = parseJson(rawBody);
   if (!json.ok) return { ok: false, status: 400, error: json.error };
   if (!isPlainObject(json.value)) {
-    return { ok: false, status: 422, error: `(root): expected a JSON object, got ${describeJson(json.value)}` };
+    return { ok: false, status: 422, error: `(root): expected a JSON object, got ${describeValue(json.value)}` };
   }
   const source = sourceFor(route, json.value['version']);
   if (!source.ok) return { ok: false, status: 422, error: source.error };
@@ -271,10 +271,4 @@ function sourceFor(route: WebhookRoute, version: unknown): Parsed<Source> {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describeJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

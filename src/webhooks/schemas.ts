@@ -171,7 +171,7 @@ export function validateBody<S extends z.ZodType>(schema: S, data: unknown): Val
 }
 
 /** Joins the first few issues as `path: message`; the rest are counted. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   const shown = issues.slice(0, MAX_REPORTED_ISSUES).map((iss) => `${formatPath(iss.path)}: ${iss.message}`);
   const more = issues.length - shown.length;
   return shown.join('; ') + (more > 0 ? ` (and ${more} more)` : '');
@@ -185,14 +185,15 @@ function formatPath(path: readonly PropertyKey[]): string {
 function typeMessage(iss: z.core.$ZodRawIssue): string | undefined {
   if (iss.code !== 'invalid_type') return undefined;
   const expected = article(String(iss.expected));
-  return iss.input === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${describe(iss.input)}`;
+  return iss.input === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${describeValue(iss.input)}`;
 }
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-function describe(value: unknown): string {
+/** What a value is, for error messages: "null", "an array", "an object", "a number". */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return article(typeof value);
