@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { EMBED_URL } from './limits.js';
+import { maskSecrets } from './mask.js';
 
 /**
  * How a sample value is shown.
@@ -249,6 +250,11 @@ export function isRealDate(date: Date | undefined): date is Date {
  */
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\*_`~|><[\]]/g, '\\$&').replace(/^(\s*)#/gm, '$1\\#');
+}
+
+/** Text from a label, finding or error, safe to show in a message: one line, secrets masked, markdown escaped. */
+export function safeText(text: string): string {
+  return escapeMarkdown(maskSecrets(text.replace(/\s*[\r\n]+\s*/g, ' ')));
 }
 
 /** Keys whose values must never be shown: tokens, passwords, secrets, webhook URLs, credentials. */

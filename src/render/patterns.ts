@@ -111,7 +111,10 @@ function templateJson(line: string): string | undefined {
  * keys and level-like values; its messages are templated like text.
  */
 export function templateOf(line: string): string {
-  const masked = maskSecrets(line);
+  return templateOfMasked(maskSecrets(line));
+}
+
+function templateOfMasked(masked: string): string {
   return templateJson(masked) ?? templateText(masked);
 }
 
@@ -123,17 +126,19 @@ export function templateOf(line: string): string {
 export function groupPatterns(lines: readonly PatternInput[]): LogPattern[] {
   const groups = new Map<string, LogPattern & { sources: Set<string> }>();
   for (const l of lines) {
-    const pattern = templateOf(l.line);
+    // Masked once: the pattern and the example are both made from it.
+    const masked = maskSecrets(l.line);
+    const pattern = templateOfMasked(masked);
     const seen = groups.get(pattern);
     if (!seen) {
-      groups.set(pattern, { pattern, count: 1, example: maskSecrets(l.line), exampleAt: l.at, firstAt: l.at, sources: new Set([l.source ?? '']) });
+      groups.set(pattern, { pattern, count: 1, example: masked, exampleAt: l.at, firstAt: l.at, sources: new Set([l.source ?? '']) });
       continue;
     }
     seen.count++;
     seen.sources.add(l.source ?? '');
     if (l.at > seen.exampleAt) {
       seen.exampleAt = l.at;
-      seen.example = maskSecrets(l.line);
+      seen.example = masked;
     }
     if (l.at < seen.firstAt) seen.firstAt = l.at;
   }

@@ -12,8 +12,10 @@ import type {
 } from '../pipeline/types.js';
 import { cleanLogLine } from './alert.js';
 import { fitExploreLinks, type ExploreDatasources } from './explore.js';
-import { escapeMarkdown, formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate } from './format.js';
-import { EMBED_FIELD_VALUE, MESSAGE_EMBEDS } from './limits.js';
+import { formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate, safeText } from './format.js';
+import { EMBED_FIELD_VALUE, EMBED_TITLE, MESSAGE_EMBEDS } from './limits.js';
+import { maskSecrets } from './mask.js';
+import { splitLabels } from './query.js';
 import { fitMessage, truncate, truncateCodeBlock, type Warn } from './truncate.js';
 
 /** What the detailed thread post is made from: the same enrichment the alert message shows. */
@@ -39,7 +41,7 @@ export function renderThreadName(n: Notification): string {
   const name = n.commonLabels.alertname || n.groupLabels.alertname || names.join(', ') || 'Alert';
   // The job alone ("on node") says little: a name carries a place only when the alerts share one.
   const where = WHERE_LABELS.filter((k) => k !== 'job').map((k) => n.commonLabels[k]).find(Boolean);
-  const text = `${name}${where ? ` on ${where}` : ''}`.replace(/\s+/g, ' ').trim();
+  const text = maskSecrets(`${name}${where ? ` on ${where}` : ''}`).replace(/\s+/g, ' ').trim();
   return truncate(text || 'Alert', THREAD_NAME_MAX);
 }
 
@@ -64,17 +66,17 @@ function alertEmbed(alert: Alert, e: AlertEnrichment, input: ThreadDetailsInput)
   const add = (name: string, value: string | undefined) => value && fields.push({ name, value: fieldValue(value) });
   if (e.expression) add('Expression', expressionText(e.expression, alert.annotations));
   if (e.extraExpression) add('Extra (vigil_promql)', expressionText(e.extraExpression, alert.annotations));
-  if (e.hostContext) add(`Host ${e.hostContext.instance}`, hostText(e.hostContext));
-  if (e.containerContext) add(`Containers on ${e.containerContext.host}`, containerText(e.containerContext));
+  if (e.hostContext) add(`Host ${safeText(e.hostContext.instance)}`, hostText(e.hostContext));
+  if (e.containerContext) add(`Containers on ${safeText(e.containerContext.host)}`, containerText(e.containerContext));
   if (e.logVolume) add('Log volume', volumeText(e.logVolume));
   if (e.logPatterns) add(patternsTitle(e.logPatterns), patternsText(e.logPatterns));
   if (e.logs) add(`Log lines (${e.logs.count}${e.logs.capped ? '+' : ''})`, logLinesText(e.logs));
   if (input.grafanaUrl && e.exploreLinks?.length) {
     add('Explore', fitExploreLinks(input.grafanaUrl, e.exploreLinks, input.datasources, EMBED_FIELD_VALUE).text);
   }
-  const failures = e.failures.map((f) => `⚠️ ${escapeMarkdown(f.what)} unavailable: ${escapeMarkdown(f.message)}`);
+  const failures = e.failures.map((f) => `⚠️ ${safeText(f.what)} unavailable: ${safeText(f.message)}`);
   return {
-    title: `🔎 ${alert.labels.alertname || 'Alert'}${where ? ` on ${where}` : ''}`.slice(0, 256),
+    title: truncate(`🔎 ${safeText(alert.labels.alertname || 'Alert')}${where ? ` on ${safeText(where)}` : ''}`, EMBED_TITLE),
     ...(failures.length ? { description: failures.join('\n') } : {}),
     ...(fields.length ? { fields } : {}),
   };
@@ -90,27 +92,21 @@ function expressionText(f: ExpressionFinding, annotations: Record<string, string
   const threshold = f.threshold ? ` (threshold ${f.threshold.op} ${formatNumber(f.threshold.value)})` : '';
   const head = `\`${truncate(f.expr.replace(/`/g, 'ˋ').replace(/\s+/g, ' '), 300)}\`${threshold}`;
   if (!f.series.length) return `${head}\nno data in the window`;
-  const keys = differing(f.series.map((s) => s.labels));
+  const keys = splitLabels(f.series.map((s) => s.labels)).distinguishing;
   const lines = f.series.map((s) => {
     const name = keys.length ? keys.map((k) => s.labels[k] ?? '').join(', ') : 'value';
     const start = s.atStart !== undefined ? `start ${formatValue(s.atStart, unit)} → ` : '';
     const peakAt = isRealDate(s.peakAt) ? ` at ${formatClockUtc(s.peakAt)}` : '';
-    return `• ${escapeMarkdown(name)}: ${start}peak ${formatValue(s.peak, unit)}${peakAt} → now ${formatValue(s.latest, unit)}`;
+    return `• ${safeText(name)}: ${start}peak ${formatValue(s.peak, unit)}${peakAt} → now ${formatValue(s.latest, unit)}`;
   });
   return [head, ...lines].join('\n');
-}
-
-/** Label names whose values differ between series (what tells them apart). */
-function differing(labelSets: Record<string, string>[]): string[] {
-  const keys = new Set(labelSets.flatMap((l) => Object.keys(l)));
-  return [...keys].filter((k) => new Set(labelSets.map((l) => l[k])).size > 1).sort();
 }
 
 function hostText(h: HostContextFinding): string {
   return h.measures
     .map((m) => {
       const fmt = (v: number | undefined) => (v === undefined ? 'n/a' : m.kind === 'load' ? `${formatNumber(v)}/core` : formatValue(v, 'percent'));
-      const what = m.kind === 'disk' && m.mountpoint ? `disk ${escapeMarkdown(m.mountpoint)}` : m.kind;
+      const what = m.kind === 'disk' && m.mountpoint ? `disk ${safeText(m.mountpoint)}` : m.kind;
       return `• ${what}: ${fmt(m.now)} (1h before ${fmt(m.before)})`;
     })
     .join('\n') || 'no data';
@@ -118,9 +114,9 @@ function hostText(h: HostContextFinding): string {
 
 function containerText(c: ContainerContextFinding): string {
   const lines: string[] = [];
-  if (c.cpu.length) lines.push(`CPU: ${c.cpu.map((r) => `${escapeMarkdown(r.name)} ${formatValue(r.value, 'percent')}`).join(', ')}`);
-  if (c.memory.length) lines.push(`Memory: ${c.memory.map((r) => `${escapeMarkdown(r.name)} ${formatValue(r.value, 'bytes')}`).join(', ')}`);
-  for (const ev of c.events) lines.push(`⚠️ ${escapeMarkdown(ev.name)}: ${ev.kind === 'oom' ? 'OOM killed' : 'restarted'} ×${ev.count}`);
+  if (c.cpu.length) lines.push(`CPU: ${c.cpu.map((r) => `${safeText(r.name)} ${formatValue(r.value, 'percent')}`).join(', ')}`);
+  if (c.memory.length) lines.push(`Memory: ${c.memory.map((r) => `${safeText(r.name)} ${formatValue(r.value, 'bytes')}`).join(', ')}`);
+  for (const ev of c.events) lines.push(`⚠️ ${safeText(ev.name)}: ${ev.kind === 'oom' ? 'OOM killed' : 'restarted'} ×${ev.count}`);
   return lines.join('\n') || 'no containers found';
 }
 
@@ -128,7 +124,7 @@ function volumeText(v: LogVolumeFinding): string {
   return v.levels
     .map((l) => {
       const ratio = l.ratio !== undefined ? ` (${formatNumber(l.ratio)}x the usual rate)` : l.before === 0 && l.count > 0 ? ' (none the hour before)' : '';
-      return `• ${escapeMarkdown(l.level || 'no level')}: ${l.count} lines${ratio}`;
+      return `• ${safeText(l.level || 'no level')}: ${l.count} lines${ratio}`;
     })
     .join('\n') || 'no lines';
 }

@@ -1,9 +1,7 @@
-// Test-only helpers for the renderer tests: a minimal mapping of the real webhook fixtures to the
-// Notification model (the real normaliser lives in src/webhooks/), and synthetic enrichments.
+// Test-only helpers for the renderer tests: the real webhook fixtures through the real intake
+// (parseWebhook), synthetic enrichments, and checks against Discord's limits and OpenAPI spec.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { expect } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
 import { parseWebhook } from '../../src/webhooks/intake.js';
@@ -22,6 +20,7 @@ import {
   MESSAGE_EMBEDS,
 } from '../../src/render/limits.js';
 import { codePointLength, totalLength, type MessageBody } from '../../src/render/truncate.js';
+import { specSchemaErrors } from '../support/discord-double.js';
 
 /** The shared fixtures directory, found from the repo root at run time. */
 export const WEBHOOKS_DIR = fileURLToPath(new URL('../../../shared/fixtures/webhooks/', import.meta.url));
@@ -119,20 +118,8 @@ export function recorder(): { warn: (msg: string, details: Record<string, unknow
 
 /**
  * A validator for Discord's create-message body from Discord's own OpenAPI spec
- * (../shared/discord/openapi.json); ajv counts string lengths in code points, as Discord does.
- * The spec allows 4000 characters of content where the docs say 2000: the docs win (limits.ts).
+ * (../shared/discord/openapi.json), the Discord double's, compiled once for the whole run.
  */
 export function messageValidator(): (body: unknown) => string[] {
-  const spec = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/discord/openapi.json', import.meta.url)), 'utf8')) as {
-    components: unknown;
-  };
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  // ajv-formats is CommonJS: under NodeNext its default import is the module object.
-  const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as FormatsPlugin;
-  addFormats(ajv);
-  ajv.addFormat('snowflake', /^\d+$/);
-  ajv.addFormat('nonce', true);
-  ajv.addSchema({ $id: 'discord', components: spec.components });
-  const validate = ajv.getSchema('discord#/components/schemas/MessageCreateRequest')!;
-  return (body) => (validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`));
+  return (body) => specSchemaErrors('MessageCreateRequest', body);
 }

@@ -77,4 +77,31 @@ describe('renderThreadDetails', () => {
     expect(limitViolations(body)).toEqual([]);
     expect(body.allowed_mentions).toEqual({ parse: [] });
   });
+
+  it('masks secrets and escapes markdown in every finding and failure it shows, not only in log lines', () => {
+    const leaky = enrichment(a!, NOW, {
+      expression: { expr: 'up', series: [{ ...series[0]!, labels: { instance: 'https://u:loki-pass@db-1:9100' } }, series[1]!] },
+      hostContext: { instance: 'db-1:9100?token=abcd1234efgh5678', at: NOW, measures: [{ kind: 'disk', now: 91, before: 80, mountpoint: '/mnt/password=hunter2' }] },
+      containerContext: { host: 'db-1', cpu: [{ name: 'api_password=hunter2', value: 50 }], memory: [], events: [{ name: '*bold*', kind: 'oom', count: 1 }] },
+      logVolume: { query: '{x="y"}', windowSeconds: 600, baselineSeconds: 3600, levels: [{ level: 'secret=s3cr3tvalue', count: 3, before: 1, ratio: 3 }] },
+      failures: [{ backend: 'loki', what: 'logs', message: 'HTTP 401 for https://u:loki-pass@loki:3100 password=hunter2' }],
+    });
+    const leakyBody = renderThreadDetails(
+      { enriched: { notification: n, enrichments: { [a!.fingerprint]: leaky } }, datasources: DEFAULT_DATASOURCES },
+      recorder().warn,
+    );
+    const shown = JSON.stringify(leakyBody.embeds);
+    for (const secret of ['loki-pass', 'hunter2', 'abcd1234efgh5678', 's3cr3tvalue']) expect(shown).not.toContain(secret);
+    expect(shown).toContain('\\\\*bold\\\\*'); // markdown escaped (JSON doubles the backslash)
+    expect(limitViolations(leakyBody)).toEqual([]);
+  });
+
+  it('cuts a long title at 256 characters without splitting a character', () => {
+    const long = { ...n, alerts: [{ ...a!, labels: { ...a!.labels, alertname: '😀'.repeat(300) } }] };
+    const body2 = renderThreadDetails({ enriched: { notification: long, enrichments: { [a!.fingerprint]: full } }, datasources: DEFAULT_DATASOURCES }, recorder().warn);
+    const title = body2.embeds![0]!.title!;
+    expect([...title]).toHaveLength(256);
+    expect(title.endsWith('…')).toBe(true);
+    expect(title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/); // no half of an emoji
+  });
 });
