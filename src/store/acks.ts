@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { stmt } from './statements.js';
 
 /**
  * Acknowledgements of incidents (the Acknowledge button): one row per incident, the first press
@@ -37,12 +38,11 @@ function fromRow(row: AckRow): Ack {
 
 /** Records an acknowledgement unless the incident has one already (the first one is kept). */
 export function acknowledge(db: Database, incidentId: number, by: { userId: string; username: string; at: Date }): AckOutcome {
-  const result = db
-    .prepare(
-      `INSERT INTO incident_acks (incident_id, user_id, username, acked_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (incident_id) DO NOTHING`,
-    )
-    .run(incidentId, by.userId, by.username, by.at.getTime());
+  const result = stmt(
+    db,
+    `INSERT INTO incident_acks (incident_id, user_id, username, acked_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (incident_id) DO NOTHING`,
+  ).run(incidentId, by.userId, by.username, by.at.getTime());
   const ack = getAck(db, incidentId);
   // Unreachable unless the row vanished between the two statements (nothing deletes acks).
   if (!ack) throw new Error(`acknowledgement of incident ${incidentId} was not stored`);
@@ -51,6 +51,6 @@ export function acknowledge(db: Database, incidentId: number, by: { userId: stri
 
 /** The acknowledgement of an incident, if any. */
 export function getAck(db: Database, incidentId: number): Ack | undefined {
-  const row = db.prepare(`SELECT * FROM incident_acks WHERE incident_id = ?`).get(incidentId) as AckRow | undefined;
+  const row = stmt(db, `SELECT * FROM incident_acks WHERE incident_id = ?`).get(incidentId) as AckRow | undefined;
   return row ? fromRow(row) : undefined;
 }

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { AlertSource, AlertStatus } from '../model.js';
+import { stmt } from './statements.js';
 
 /**
  * Incidents: one per alert group episode, one Discord message each; a resolution finds its
@@ -86,39 +87,37 @@ export function latestIncident(
   db: Database,
   key: { source: AlertSource; receiver: string; groupKey: string },
 ): Incident | undefined {
-  const row = db
-    .prepare(
-      `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? ORDER BY id DESC LIMIT 1`,
-    )
-    .get(key.source, key.receiver, key.groupKey) as IncidentRow | undefined;
+  const row = stmt(
+    db,
+    `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? ORDER BY id DESC LIMIT 1`,
+  ).get(key.source, key.receiver, key.groupKey) as IncidentRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 /** Reads one incident by id. */
 export function getIncident(db: Database, id: number): Incident | undefined {
-  const row = db.prepare(`SELECT * FROM incidents WHERE id = ?`).get(id) as IncidentRow | undefined;
+  const row = stmt(db, `SELECT * FROM incidents WHERE id = ?`).get(id) as IncidentRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 /** Creates an incident and maps its alerts' fingerprints to it. */
 export function createIncident(db: Database, inc: Omit<Incident, 'id'>, now: Date): number {
-  const result = db
-    .prepare(
-      `INSERT INTO incidents (source, receiver, group_key, status, alerts, started_at, resolved_at, create_outbox_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      inc.source,
-      inc.receiver,
-      inc.groupKey,
-      inc.status,
-      JSON.stringify(inc.alerts),
-      inc.startedAt.getTime(),
-      inc.resolvedAt?.getTime() ?? null,
-      inc.createOutboxId ?? null,
-      now.getTime(),
-      now.getTime(),
-    );
+  const result = stmt(
+    db,
+    `INSERT INTO incidents (source, receiver, group_key, status, alerts, started_at, resolved_at, create_outbox_id, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    inc.source,
+    inc.receiver,
+    inc.groupKey,
+    inc.status,
+    JSON.stringify(inc.alerts),
+    inc.startedAt.getTime(),
+    inc.resolvedAt?.getTime() ?? null,
+    inc.createOutboxId ?? null,
+    now.getTime(),
+    now.getTime(),
+  );
   return Number(result.lastInsertRowid);
 }
 
@@ -129,7 +128,8 @@ export function updateIncident(
   change: Pick<Incident, 'status' | 'alerts'> & { resolvedAt?: Date; createOutboxId?: number },
   now: Date,
 ): void {
-  db.prepare(
+  stmt(
+    db,
     `UPDATE incidents SET status = ?, alerts = ?, resolved_at = ?, create_outbox_id = COALESCE(?, create_outbox_id), updated_at = ?
      WHERE id = ?`,
   ).run(

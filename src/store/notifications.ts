@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Alert, Notification } from '../model.js';
+import { stmt } from './statements.js';
 
 /** Table of received webhook notifications: the durable intake queue the pipeline works through. */
 export const NOTIFICATIONS_SQL = `
@@ -65,22 +66,19 @@ export function insertNotification(
   receivedAt: Date,
 ): { id: number; duplicate: boolean } {
   const key = dedupKey(n);
-  const result = db
-    .prepare(
-      `INSERT INTO notifications (dedup_key, source, group_key, body, received_at)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
-    )
-    .run(key, n.source, n.groupKey, serialiseNotification(n), receivedAt.getTime());
+  const result = stmt(
+    db,
+    `INSERT INTO notifications (dedup_key, source, group_key, body, received_at)
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+  ).run(key, n.source, n.groupKey, serialiseNotification(n), receivedAt.getTime());
   if (result.changes === 1) return { id: Number(result.lastInsertRowid), duplicate: false };
-  const row = db.prepare('SELECT id FROM notifications WHERE dedup_key = ?').get(key) as { id: number };
+  const row = stmt(db, 'SELECT id FROM notifications WHERE dedup_key = ?').get(key) as { id: number };
   return { id: row.id, duplicate: true };
 }
 
 /** The oldest notification the pipeline has not finished with. */
 export function nextPendingNotification(db: Database): StoredNotification | undefined {
-  const row = db
-    .prepare(`SELECT id, body, received_at FROM notifications WHERE status = 'pending' ORDER BY id LIMIT 1`)
-    .get() as { id: number; body: string; received_at: number } | undefined;
+  const row = stmt(db, `SELECT id, body, received_at FROM notifications WHERE status = 'pending' ORDER BY id LIMIT 1`).get() as { id: number; body: string; received_at: number } | undefined;
   if (!row) return undefined;
   return { id: row.id, receivedAt: new Date(row.received_at), notification: deserialiseNotification(row.body) };
 }
@@ -92,7 +90,7 @@ export function finishNotification(
   outcome: { status: 'done' | 'failed'; decision: string; error?: string },
   now: Date,
 ): void {
-  db.prepare(`UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`).run(
+  stmt(db, `UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`).run(
     outcome.status,
     outcome.decision,
     outcome.error ?? null,
@@ -103,5 +101,5 @@ export function finishNotification(
 
 /** Number of notifications still waiting for the pipeline. */
 export function pendingNotificationCount(db: Database): number {
-  return (db.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'pending'`).get() as { n: number }).n;
+  return (stmt(db, `SELECT count(*) AS n FROM notifications WHERE status = 'pending'`).get() as { n: number }).n;
 }

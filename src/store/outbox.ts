@@ -1,4 +1,5 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { stmt } from './statements.js';
 
 /**
  * What an outbox item does in Discord: post the alert message (create), edit it, reply to it, start
@@ -317,15 +318,4 @@ function toRow(r: DbRow): OutboxRow {
     updatedAt: r.updated_at,
     ...file,
   };
-}
-
-const statements = new WeakMap<Database, Map<string, Statement>>();
-
-/** A prepared statement, cached per connection. */
-function stmt(db: Database, sql: string): Statement {
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
-  let s = cache.get(sql);
-  if (!s) cache.set(sql, (s = db.prepare(sql)));
-  return s;
 }
