@@ -1,10 +1,9 @@
 import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { Alert, Notification } from '../model.js';
 import type { RangeSeries } from '../queries/prometheus.js';
 import { splitThreshold } from '../queries/promql.js';
-import { CHART_FILE, chartLines, renderChart, topByPeak, withinBudget, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
+import { boundedChart, CHART_FILE, chartLines, topByPeak, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { EMBED_FOOTER_TEXT } from '../render/limits.js';
 import { fitMessage, truncate, type Warn } from '../render/truncate.js';
@@ -83,6 +82,8 @@ export function alertChartSpec(subject: ChartSubject, series: readonly RangeSeri
 
 /** Gathers a chart's series while the enrichment runs (see {@link earlyChartData}). */
 export interface EarlyChartData {
+  /** What the notification charts (chartSubject), found once for the early data and the chart. */
+  subject: ChartSubject | undefined;
   /** Goes into the enrichment's deps (EnrichDeps.onExpression). */
   onExpression: (early: ChartedExpression) => void;
   /** The chart's data as soon as it is back, or the whole enrichment when that ends first. */
@@ -96,11 +97,13 @@ export interface EarlyChartData {
  * maxAlerts, nothing to chart), with the whole enrichment.
  */
 export function earlyChartData(n: Notification): EarlyChartData {
-  const wanted = new Set(chartSubject(n)?.alerts.map((a) => a.fingerprint) ?? []);
+  const subject = chartSubject(n);
+  const wanted = new Set(subject?.alerts.map((a) => a.fingerprint) ?? []);
   const got: Record<string, AlertEnrichment> = {};
   let resolve: (e: EnrichedNotification) => void = () => undefined;
   const early = new Promise<EnrichedNotification>((r) => (resolve = r));
   return {
+    subject,
     onExpression(e) {
       if (!wanted.has(e.fingerprint)) return;
       got[e.fingerprint] = e;
@@ -113,12 +116,13 @@ export function earlyChartData(n: Notification): EarlyChartData {
 /**
  * The chart of a notification's alert message, drawn from the series the enrichment fetched: given
  * a promise (from {@link earlyChartData}), it starts as soon as the charted query is back, while the
- * other queries still run; charts.budget bounds the rendering. Never throws: whatever goes wrong
- * becomes a skipped outcome with a short reason the message shows.
+ * other queries still run, and reuses that one's subject; charts.budget bounds the rendering. Never
+ * throws: whatever goes wrong becomes a skipped outcome with a short reason the message shows.
  */
 export async function chartNotification(
   input: EnrichedNotification | Promise<EnrichedNotification>,
   deps: ChartDeps,
+  early?: Pick<EarlyChartData, 'subject'>,
 ): Promise<ChartOutcome> {
   const { charts } = deps.config;
   let enriched: EnrichedNotification;
@@ -130,17 +134,15 @@ export async function chartNotification(
   const n = enriched.notification;
   // Vigil's own alerts carry nothing to chart, and the backend they report may be the one that is down.
   if (!charts.enabled || n.source === 'vigil') return { status: 'none' };
-  const subject = chartSubject(n);
+  const subject = early ? early.subject : chartSubject(n);
   if (!subject) return { status: 'none' };
   const data = chartData(subject, enriched);
   if ('reason' in data) return { status: 'skipped', reason: data.reason };
   const spec = alertChartSpec(subject, data.series, data.window);
   if (spec.lines.length === 0) return { status: 'skipped', reason: 'no data in the window' };
-  const render = deps.render ?? renderChart;
-  const outcome = await withinBudget(charts.budget, (signal) => render(spec, { width: charts.width, height: charts.height }, signal));
-  if (outcome.ok) return { status: 'rendered', file: { name: CHART_FILE, data: outcome.value }, expr: splitThreshold(subject.expr).expr };
-  if (outcome.overBudget) return { status: 'skipped', reason: `took over ${formatDuration(charts.budget)}` };
-  return { status: 'skipped', reason: 'rendering failed' };
+  const chart = await boundedChart(spec, charts, deps.render);
+  if ('png' in chart) return { status: 'rendered', file: { name: CHART_FILE, data: chart.png }, expr: splitThreshold(subject.expr).expr };
+  return { status: 'skipped', reason: chart.skipped };
 }
 
 /** Which enrichment finding holds a subject's expression: the alert's own, or the extra `vigil_promql` one. */
@@ -216,13 +218,12 @@ export function pipelineChartDeps(deps: Pick<PipelineDeps, 'config' | 'chartRend
 }
 
 /**
- * Awaits the chart the enrich stage started (ctx.chart; drawn from the enrichment when none was
- * started) and puts it on the alert message's create or edit; the outcome is kept on the context
- * for the summary line.
+ * Awaits the chart the enrich stage started (ctx.chart, there whenever charts are enabled) and puts
+ * it on the alert message's create or edit; the outcome is kept on the context for the summary line.
  */
-export async function attachChart(ctx: PipelineContext, deps: Pick<PipelineDeps, 'config' | 'chartRenderer'>, logger: Logger): Promise<void> {
-  if (!deps.config.charts.enabled || !ctx.enriched) return;
-  const outcome = await (ctx.chart ?? chartNotification(ctx.enriched, pipelineChartDeps(deps)));
+export async function attachChart(ctx: PipelineContext, deps: Pick<PipelineDeps, 'config'>, logger: Logger): Promise<void> {
+  if (!deps.config.charts.enabled || !ctx.chart) return;
+  const outcome = await ctx.chart;
   ctx.chartOutcome = outcome;
   const warn: Warn = (msg, details) => logger.warn(details, msg);
   ctx.deliveries = ctx.deliveries.map((d) => attachTo(d, outcome, warn));

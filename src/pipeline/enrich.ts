@@ -207,7 +207,7 @@ function exploreTargets(alert: Alert, window: IncidentWindow, logs: LogPlan | un
 
 /**
  * Enriches up to config.maxAlerts alerts of a notification (firing ones first, then in the
- * sender's order), all in parallel; /api/v1/targets is fetched once for the whole group.
+ * sender's order), all in parallel; a query several alerts ask (same arguments) runs once for the whole group.
  * Vigil's own notifications (source `vigil`) are not enriched.
  */
 export async function enrichNotification(notification: Notification, deps: EnrichDeps): Promise<EnrichedNotification> {
@@ -216,8 +216,8 @@ export async function enrichNotification(notification: Notification, deps: Enric
   const chosen = [...notification.alerts]
     .sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'))
     .slice(0, deps.config.maxAlerts);
-  const timed = timedClients(deps);
-  const shared: EnrichDeps = { ...deps, ...timed, prometheus: sharingTargets(timed.prometheus) };
+  // Shared outside the timing: a call several alerts share is timed once.
+  const shared: EnrichDeps = { ...deps, ...sharingCalls(timedClients(deps)) };
   const results = await Promise.all(chosen.map((alert) => enrichAlert(alert, shared)));
   return { notification, enrichments: Object.fromEntries(results.map((r) => [r.fingerprint, r])) };
 }
@@ -446,20 +446,38 @@ function timedClients(deps: EnrichDeps): Pick<EnrichDeps, 'prometheus' | 'loki'>
   };
 }
 
-/** /api/v1/targets once per notification: every alert of a group asks for the same list. */
-function sharingTargets(client: EnrichDeps['prometheus']): EnrichDeps['prometheus'] {
-  const cache = new Map<string, ReturnType<PrometheusClient['targets']>>();
+/**
+ * The clients with each distinct call made once per notification: alerts of one rule ask for the same
+ * expression, target list, host and logs over the same window. A call is known by its arguments
+ * before the call options (every caller passes the same config.timeout); a failure is shared too.
+ */
+function sharingCalls(clients: Pick<EnrichDeps, 'prometheus' | 'loki'>): Pick<EnrichDeps, 'prometheus' | 'loki'> {
+  const { prometheus, loki } = clients;
   return {
-    queryRange: (...args) => client.queryRange(...args),
-    query: (...args) => client.query(...args),
-    targets(state = 'active', opts) {
-      let pending = cache.get(state);
-      if (!pending) {
-        pending = client.targets(state, opts);
-        cache.set(state, pending);
-      }
-      return pending;
+    prometheus: {
+      queryRange: once(prometheus.queryRange.bind(prometheus), 4),
+      query: once(prometheus.query.bind(prometheus), 2),
+      targets: once(prometheus.targets.bind(prometheus), 1),
     },
+    loki: {
+      queryRange: once(loki.queryRange.bind(loki), 2),
+      query: once(loki.query.bind(loki), 2),
+    },
+  };
+}
+
+/** `call` made once per distinct value of its first `optionsAt` arguments (the call options are left out of the key). */
+function once<A extends unknown[], R>(call: (...args: A) => Promise<R>, optionsAt: number): (...args: A) => Promise<R> {
+  const calls = new Map<string, Promise<R>>();
+  return (...args) => {
+    // Dates become ISO strings; a missing argument and an undefined one are the same call.
+    const key = JSON.stringify(Array.from({ length: optionsAt }, (_, i) => args[i] ?? null));
+    let pending = calls.get(key);
+    if (!pending) {
+      pending = call(...args);
+      calls.set(key, pending);
+    }
+    return pending;
   };
 }
 

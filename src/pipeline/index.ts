@@ -98,7 +98,7 @@ const enrichStage: Stage = {
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(early ? { onExpression: early.onExpression } : {}),
     });
-    if (early) ctx.chart = chartNotification(early.ready(enrichment), pipelineChartDeps(deps));
+    if (early) ctx.chart = chartNotification(early.ready(enrichment), pipelineChartDeps(deps), early);
     ctx.enriched = await enrichment;
   },
 };
@@ -112,7 +112,7 @@ const renderStage: Stage = {
     const warn = (msg: string, details: Record<string, unknown>) => logger.warn(details, msg);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
-    const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification);
+    const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification, ctx.now);
     // An edit re-renders the whole message: without the stored ack it would erase "Acknowledged by".
     const ack = decision.action === 'update' || decision.action === 'resolve' ? getAck(db, decision.incidentId) : undefined;
     const body = renderAlertMessage(
@@ -185,7 +185,7 @@ const outboxStage: Stage = {
             groupKey: ctx.notification.groupKey,
             status: decision.resolvedAt ? 'resolved' : 'firing',
             alerts: decision.alerts,
-            startedAt: earliestStart(ctx.notification),
+            startedAt: earliestStart(ctx.notification, ctx.now),
             ...(decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
           },
           ctx.now,
@@ -232,22 +232,19 @@ const outboxStage: Stage = {
 /** The pipeline, in order. */
 export const STAGES: readonly Stage[] = [dedupStage, enrichStage, renderStage, outboxStage];
 
-function earliestStart(n: Notification): Date {
+/** The earliest startsAt of the notification's alerts; `now` when it has none. */
+function earliestStart(n: Notification, now: Date): Date {
   let min = Infinity;
   for (const a of n.alerts) min = Math.min(min, a.startsAt.getTime());
-  return new Date(Number.isFinite(min) ? min : Date.now());
+  return new Date(Number.isFinite(min) ? min : now.getTime());
 }
 
 /** Runs one stored notification through every stage. */
-export async function processNotification(
-  stored: StoredNotification,
-  deps: PipelineDeps,
-  stages: readonly Stage[] = STAGES,
-): Promise<Decision | undefined> {
+export async function processNotification(stored: StoredNotification, deps: PipelineDeps): Promise<Decision | undefined> {
   const ctx: PipelineContext = { stored, notification: stored.notification, now: deps.now(), deliveries: [] };
   const base = deps.logger.child({ notificationId: stored.id });
   let logger = base;
-  for (const stage of stages) {
+  for (const stage of STAGES) {
     const started = performance.now();
     const outcome = await stage.run(ctx, { ...deps, logger });
     // From the moment the incident is known, every line carries its id too.

@@ -1,7 +1,7 @@
-import { escapeLabelValue, escapeRegex, LABEL_NAME, lineFilter, quote, selector, type MatcherSpec } from './promql.js';
+import { endOfString, escapeLabelValue, escapeRegex, LABEL_NAME, lineFilter, quote, selector, type MatcherSpec } from './promql.js';
 
-/** Filesystems that are not disks (node_exporter reports them all). */
-const PSEUDO_FS = 'tmpfs|devtmpfs|overlay|squashfs|ramfs|nsfs|autofs';
+/** Filesystems that are not disks (memory, container layers, images, kernel views), as an fstype regex: never a "fullest disk". */
+export const PSEUDO_FS = 'tmpfs|devtmpfs|overlay|squashfs|ramfs|nsfs|autofs|proc|sysfs|iso9660';
 
 /** Equality matchers for the label values that are set. */
 function present(labels: Record<string, string | undefined>): MatcherSpec[] {
@@ -27,24 +27,6 @@ export function errorLogs(logSelector: string, filter: string): string {
 /** Log lines per level over the last `rangeSeconds`: `sum by (level) (count_over_time({..}[300s]))`. */
 export function logVolumeByLevel(logSelector: string, rangeSeconds: number): string {
   return `sum by (level) (count_over_time(${logSelector}${range(rangeSeconds)}))`;
-}
-
-/** Busy CPU in percent per instance (node_exporter), averaged over all cores. */
-export function cpuBusyPercent(instance?: string, rangeSeconds = 300): string {
-  const idle = selector([{ name: 'mode', value: 'idle' }, ...present({ instance })], 'node_cpu_seconds_total');
-  return `100 * (1 - avg by (instance) (rate(${idle}${range(rangeSeconds)})))`;
-}
-
-/** Used memory in percent per instance (node_exporter): 1 - MemAvailable / MemTotal. */
-export function memoryUsedPercent(instance?: string): string {
-  const m = present({ instance });
-  return `100 * (1 - ${selector(m, 'node_memory_MemAvailable_bytes')} / ${selector(m, 'node_memory_MemTotal_bytes')})`;
-}
-
-/** Used space in percent per filesystem (node_exporter), pseudo filesystems left out. */
-export function filesystemUsedPercent(instance?: string): string {
-  const m: MatcherSpec[] = [{ name: 'fstype', op: '!~', value: PSEUDO_FS }, ...present({ instance })];
-  return `100 * (1 - ${selector(m, 'node_filesystem_avail_bytes')} / ${selector(m, 'node_filesystem_size_bytes')})`;
 }
 
 /** Every measure of the host context query, as its `measure` label names it. */
@@ -146,7 +128,7 @@ function checkPipeline(pipeline: string): void {
   for (let i = 0; i < pipeline.length; i++) {
     const c = pipeline[i]!;
     if (c === '"' || c === '`') {
-      const end = closingQuote(pipeline, i);
+      const end = endOfString(pipeline, i);
       if (end < 0) throw new SteeringError('expected every string in the query to be closed');
       i = end;
     } else if (c === '(') depth++;
@@ -155,16 +137,6 @@ function checkPipeline(pipeline: string): void {
     else if (c === '{' || c === '}') throw new SteeringError('expected a single stream selector at the start');
   }
   if (depth !== 0) throw new SteeringError('expected balanced parentheses');
-}
-
-function closingQuote(text: string, start: number): number {
-  const q = text[start];
-  for (let i = start + 1; i < text.length; i++) {
-    if (q === '"' && text[i] === '\\') i++;
-    else if (q === '"' && text[i] === '\n') return -1;
-    else if (text[i] === q) return i;
-  }
-  return -1;
 }
 
 /** Where a placeholder stands: in which kind of string, and whether that string is a regex. */
@@ -181,7 +153,7 @@ export function fillLabels(query: string, labels: Readonly<Record<string, string
   for (let i = 0; i < query.length; i++) {
     const c = query[i]!;
     if (c === '"' || c === '`' || c === "'") {
-      const end = closingQuote(query, i);
+      const end = endOfString(query, i);
       if (end < 0) throw new SteeringError('expected every string in the query to be closed');
       const ctx: StringContext = { quote: c, regex: /(?:=~|!~|\|~)\s*$/.test(query.slice(0, i)) };
       out += c + fillString(query.slice(i + 1, end), ctx, labels) + c;

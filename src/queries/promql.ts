@@ -153,7 +153,9 @@ function lastTopLevelComparison(expr: string): { at: number; op: ComparisonOp } 
   for (let i = 0; i < expr.length; i++) {
     const c = expr[i]!;
     if (c === '"' || c === "'" || c === '`') {
-      i = endOfString(expr, i);
+      const end = endOfString(expr, i);
+      // An unclosed string runs to the end: nothing after its quote is an operator.
+      i = end < 0 ? expr.length : end;
     } else if (c === '#') {
       const nl = expr.indexOf('\n', i);
       i = nl < 0 ? expr.length : nl;
@@ -178,12 +180,16 @@ function lastTopLevelComparison(expr: string): { at: number; op: ComparisonOp } 
   return found;
 }
 
-/** Index of the closing quote of the string opening at `start` (backslash escapes, except in raw strings). */
-function endOfString(expr: string, start: number): number {
-  const q = expr[start];
-  for (let i = start + 1; i < expr.length; i++) {
-    if (expr[i] === '\\' && q !== '`') i++;
-    else if (expr[i] === q) return i;
+/** Index of the quote closing the string opening at `start` ("…" and '…' take backslash escapes and end unclosed at a line break, as in the Go lexers; `…` neither); -1 when never closed. */
+export function endOfString(text: string, start: number): number {
+  const q = text[start];
+  const raw = q === '`';
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === q) return i;
+    if (raw) continue;
+    if (c === '\n') return -1;
+    if (c === '\\') i++;
   }
-  return expr.length;
+  return -1;
 }

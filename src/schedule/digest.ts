@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { PSEUDO_FS } from '../queries/catalog.js';
 import type { InstantSample, PrometheusClient, QueryResult } from '../queries/prometheus.js';
 import { renderDigest, type DigestInput, type DownTarget, type HostHeadroom, type Section, type SnapshotSummary } from '../render/digest.js';
 import type { Database } from '../store/db.js';
@@ -15,16 +16,13 @@ export const DIGEST_JOB = 'digest';
 /** The window a digest covers, back from when it runs. */
 export const DIGEST_WINDOW_MS = 86_400_000;
 
-/** Filesystems that are not disks (memory, images, kernel views): never the "fullest disk". */
-const NOT_DISKS = 'tmpfs|ramfs|devtmpfs|squashfs|nsfs|autofs|proc|sysfs|iso9660';
-
 /** The PromQL the digest asks. */
 export const DIGEST_QUERIES = {
   /** Targets down at any point of the last 24h, with the share of scrapes that succeeded. */
   downInWindow: 'avg_over_time(up[24h]) and (min_over_time(up[24h]) == 0)',
   downNow: 'up == 0',
-  diskAvail: `node_filesystem_avail_bytes{fstype!~"${NOT_DISKS}"}`,
-  diskSize: `node_filesystem_size_bytes{fstype!~"${NOT_DISKS}"}`,
+  diskAvail: `node_filesystem_avail_bytes{fstype!~"${PSEUDO_FS}"}`,
+  diskSize: `node_filesystem_size_bytes{fstype!~"${PSEUDO_FS}"}`,
   memAvail: 'node_memory_MemAvailable_bytes',
   memTotal: 'node_memory_MemTotal_bytes',
 } as const;

@@ -12,6 +12,7 @@ import {
   summarizeHostContext,
   summarizeLogVolume,
 } from '../../src/pipeline/context.js';
+import { PSEUDO_FS } from '../../src/queries/catalog.js';
 import { createPrometheusClient, type InstantSample, type PrometheusClient, type RangeSeries } from '../../src/queries/prometheus.js';
 import { DEFAULT_CONTAINERS, startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
@@ -224,7 +225,7 @@ describe('context queries against real Prometheus, node_exporter and cAdvisor-sh
     const [memory] = await instant(`100 * (1 - node_memory_MemAvailable_bytes${I} / node_memory_MemTotal_bytes${I})`, at);
     const [load] = await instant(`node_load1${I} / scalar(count(${idle}))`, at);
     const disks = await instant(
-      `100 * (1 - node_filesystem_avail_bytes{fstype!~"tmpfs|devtmpfs|overlay|squashfs|ramfs|nsfs|autofs",instance="app-1:9100"} / node_filesystem_size_bytes{fstype!~"tmpfs|devtmpfs|overlay|squashfs|ramfs|nsfs|autofs",instance="app-1:9100"})`,
+      `100 * (1 - node_filesystem_avail_bytes{fstype!~"${PSEUDO_FS}",instance="app-1:9100"} / node_filesystem_size_bytes{fstype!~"${PSEUDO_FS}",instance="app-1:9100"})`,
       at,
     );
     const fullest = disks.sort((a, b) => b.value - a.value)[0];

@@ -103,6 +103,8 @@ function enrichmentConfig(over: Record<string, unknown> = {}): Config['enrichmen
 
 const CPU_METRIC = '100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])) * 100)';
 const CPU_ALERT_EXPR = `${CPU_METRIC} > 90`;
+/** The default error filter the enrichment appends to a bare selector. */
+const FILTER = ' |~ "(?i)(error|exception|fatal|panic|critical|fail)"';
 /** What the scraped node_exporter is called: Prometheus labels it like a real host, so its logs can be found. */
 const INSTANCE = 'app-1:9100';
 
@@ -419,17 +421,23 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     ]);
   });
 
-  it('uses the rule’s vigil_logql selector, its labels filled in escaped, with the error filter', async () => {
+  it.each([
+    ['a plain value', 'api', '{container_name="api"}', true],
+    // One matcher with an odd value: Loki accepts it and finds nothing, rather than every host's lines.
+    ['a value that tries to leave the selector', 'nope"} or {host=~".+', '{container_name="nope\\"} or {host=~\\".+"}', false],
+  ])('fills the rule’s vigil_logql selector with %s, escaped, and adds the error filter', async (_name, value, selector, found) => {
     const d = deps();
     const alert = cpuAlert(d.now, {
-      labels: { alertname: 'HighCPU', instance: INSTANCE, job: 'node', service: 'api' },
+      labels: { alertname: 'HighCPU', instance: INSTANCE, job: 'node', service: value },
       annotations: { vigil_logql: '{container_name="${service}"}' },
     });
     const e = await enrichAlert(alert, d);
     expect(e.failures).toEqual([]);
-    expect(e.logs?.query).toBe('{container_name="api"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"');
-    expect(e.logs?.lines.every((l) => l.labels.container_name === 'api')).toBe(true);
-    expect(e.logVolume?.query).toMatch(/^sum by \(level\) \(count_over_time\(\{container_name="api"\}\[\d+s\]\)\)$/);
+    expect(e.logs?.query).toBe(selector + FILTER);
+    const windowSeconds = Math.round((e.window.logEnd.getTime() - e.window.logStart.getTime()) / 1000);
+    expect(e.logVolume?.query).toBe(`sum by (level) (count_over_time(${selector}[${windowSeconds}s]))`);
+    expect(e.logs?.lines.every((l) => l.labels.container_name === value)).toBe(true);
+    expect(e.logs!.count > 0).toBe(found);
   });
 
   it('uses a vigil_logql query with its own pipeline as it is', async () => {
@@ -438,19 +446,6 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     expect(e.logs?.query).toBe('{host="app-1"} |= "HikariPool"');
     expect(e.logs?.count).toBe(1);
     expect(e.logs?.lines[0]!.line).toContain('HikariPool-1 - Connection is not available');
-  });
-
-  it('cannot be steered out of its selector by a label value', async () => {
-    const d = deps();
-    const alert = cpuAlert(d.now, {
-      labels: { alertname: 'HighCPU', instance: INSTANCE, job: 'node', service: 'nope"} or {host=~".+' },
-      annotations: { vigil_logql: '{container_name="${service}"}' },
-    });
-    const e = await enrichAlert(alert, d);
-    expect(e.failures).toEqual([]);
-    expect(e.logs?.query).toBe('{container_name="nope\\"} or {host=~\\".+"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"');
-    // One matcher with an odd value: Loki accepts it and finds nothing, rather than every host's lines.
-    expect(e.logs?.count).toBe(0);
   });
 
   it('ignores an invalid vigil_logql with a note, and falls back to the labels', async () => {
@@ -535,10 +530,9 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     }
   });
 
-  it('times every enrichment query by backend, the shared targets list once', async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
-    const now = new Date(Date.now() - 3_000);
-    const notification: Notification = {
+  /** A notification of the HighCPU rule holding `alerts`. */
+  function cpuGroup(alerts: Alert[]): Notification {
+    return {
       source: 'alertmanager',
       receiver: 'vigil',
       status: 'firing',
@@ -547,15 +541,69 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
       commonLabels: { alertname: 'HighCPU' },
       commonAnnotations: {},
       truncatedAlerts: 0,
-      alerts: [cpuAlert(now, { fingerprint: 'firing-1' }), cpuAlert(now, { fingerprint: 'firing-2' })],
+      alerts,
     };
-    await enrichNotification(notification, { ...deps({ now }), metrics });
+  }
+
+  it('times every enrichment query by backend, a query the alerts share once', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const now = new Date(Date.now() - 3_000);
+    const notification = cpuGroup([cpuAlert(now, { fingerprint: 'firing-1' }), cpuAlert(now, { fingerprint: 'firing-2' })]);
+    const out = await enrichNotification(notification, { ...deps({ now }), metrics });
     const { values } = await metrics.enrichmentQueryDuration.get();
     const count = (backend: string) => values.find((v) => v.metricName?.endsWith('_count') && v.labels.backend === backend)?.value;
-    // Per alert: its expression, its `up` history, its host context and its container context;
-    // /api/v1/targets once for the group. Loki: the error lines and the volume now and an hour before.
-    expect(count('prometheus')).toBe(9);
-    expect(count('loki')).toBe(6);
+    // Two alerts of one rule and host ask the same: its expression, its `up` history, /api/v1/targets,
+    // its host context and its container context once; Loki the error lines and the volume now and an hour before.
+    expect(count('prometheus')).toBe(5);
+    expect(count('loki')).toBe(3);
+    const [first, second] = [out.enrichments['firing-1']!, out.enrichments['firing-2']!];
+    expect(first.failures).toEqual([]);
+    expect(first.expression?.series.map((s) => s.labels)).toEqual([{ instance: INSTANCE }]);
+    expect(first.target?.health).toBe('up');
+    expect(first.logs?.count).toBeGreaterThan(0);
+    expect(first.hostContext?.instance).toBe(INSTANCE);
+    expect(second).toEqual({ ...first, fingerprint: 'firing-2' });
+  });
+
+  it('shares only the queries two alerts ask alike, and answers each alert for itself', async () => {
+    const calls: string[] = [];
+    const counting: Pick<EnrichDeps, 'prometheus' | 'loki'> = {
+      prometheus: {
+        queryRange: (...args) => (calls.push(`prometheus range ${args[0]}`), prometheus.queryRange(...args)),
+        query: (...args) => (calls.push(`prometheus instant ${args[0]}`), prometheus.query(...args)),
+        targets: (...args) => (calls.push('prometheus targets'), prometheus.targets(...args)),
+      },
+      loki: {
+        queryRange: (...args) => (calls.push(`loki range ${args[0]}`), lokiClient.queryRange(...args)),
+        query: (...args) => (calls.push(`loki instant ${args[0]}`), lokiClient.query(...args)),
+      },
+    };
+    const now = new Date(Date.now() - 3_000);
+    const other = 'app-9:9100';
+    const alerts = [
+      cpuAlert(now, { fingerprint: 'app-1' }),
+      cpuAlert(now, { fingerprint: 'app-9', labels: { alertname: 'HighCPU', job: 'node', instance: other, severity: 'page' } }),
+    ];
+    const out = await enrichNotification(cpuGroup(alerts), { ...deps({ now }), ...counting });
+    // The expression and the targets list once; `up`, host and container context, logs and volume per host.
+    expect(calls.filter((c) => c.startsWith(`prometheus range ${CPU_METRIC}`))).toHaveLength(1);
+    expect(calls.filter((c) => c === 'prometheus targets')).toHaveLength(1);
+    expect(calls.filter((c) => c.startsWith('prometheus'))).toHaveLength(8);
+    expect(calls.filter((c) => c.startsWith('loki'))).toHaveLength(6);
+    expect(new Set(calls).size).toBe(calls.length);
+
+    const [own, away] = [out.enrichments['app-1']!, out.enrichments['app-9']!];
+    expect(own.failures).toEqual([]);
+    expect(away.failures).toEqual([]);
+    // The shared expression: app-9 has no series of its own, so both show app-1's.
+    expect(away.expression).toEqual(own.expression);
+    expect(own.target).toMatchObject({ instance: INSTANCE, health: 'up', upNow: 1 });
+    expect(away.target).toEqual({ job: 'node', instance: other });
+    expect(own.hostContext?.instance).toBe(INSTANCE);
+    expect(away.hostContext).toBeUndefined();
+    expect(own.logs).toMatchObject({ query: `{host="app-1"}${FILTER}` });
+    expect(own.logs!.count).toBeGreaterThan(0);
+    expect(away.logs).toEqual({ query: `{host="app-9"}${FILTER}`, count: 0, capped: false, lines: [] });
   });
 });
 
@@ -589,7 +637,6 @@ describe('enrichment with a client that ignores its timeout', () => {
 
 describe('logPlan and extraPlan', () => {
   const config = enrichmentConfig();
-  const FILTER = ' |~ "(?i)(error|exception|fatal|panic|critical|fail)"';
   const labels = { instance: 'app-1:9100', container: 'api', pod: 'api-7d9f"x' };
 
   it.each([

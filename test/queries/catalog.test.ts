@@ -8,18 +8,18 @@ import { stringify } from 'yaml';
 import {
   checkLogQuery,
   containerContextQuery,
-  cpuBusyPercent,
   errorLogs,
-  filesystemUsedPercent,
   fillLabels,
   hostContextQuery,
   logVolumeByLevel,
-  memoryUsedPercent,
   SteeringError,
   targetUp,
 } from '../../src/queries/catalog.js';
 
 const run = promisify(execFile);
+
+/** A '…' string holding an escaped quote, then a placeholder in a later '…' string. */
+const ESCAPED_QUOTE_THEN_PLACEHOLDER = `label_replace(up, "a", '\\'', "", "") and on() up{y='\${instance}'}`;
 
 describe('catalog queries', () => {
   it.each([
@@ -46,26 +46,14 @@ describe('catalog queries', () => {
     expect(() => logVolumeByLevel('{job="docker"}', seconds)).toThrow(/whole seconds/);
   });
 
-  it('scopes node queries to an instance when given', () => {
-    expect(cpuBusyPercent('h:9100', 60)).toBe(
-      '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle",instance="h:9100"}[60s])))',
-    );
-    expect(memoryUsedPercent()).toBe('100 * (1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)');
-    expect(filesystemUsedPercent('h:9100')).toContain('node_filesystem_avail_bytes{fstype!~"tmpfs|');
-  });
-
   it('writes PromQL the real parser accepts (promtool check rules)', async () => {
     const exprs = [
       targetUp(),
       targetUp('node', 'a"b\\c\n:9100'),
-      cpuBusyPercent(),
-      cpuBusyPercent('h:9100', 120),
-      memoryUsedPercent('h:9100'),
-      filesystemUsedPercent(),
-      filesystemUsedPercent('h:9100'),
       hostContextQuery([{ name: 'instance', op: '=~', value: 'app-1(:\\d+)?' }]),
       containerContextQuery([{ name: 'name', op: '!=', value: '' }], { cpu: 'container_cpu_usage_seconds_total', memory: 'container_memory_working_set_bytes' }, 1800),
       fillLabels('rate(http_requests_total{instance="${instance}",path=~"${path}.*"}[5m])', { instance: 'a"b\\', path: '/api/v1+' }),
+      fillLabels(ESCAPED_QUOTE_THEN_PLACEHOLDER, { instance: "it's" }),
     ];
     const dir = await mkdtemp(join(tmpdir(), 'vigil-catalog-'));
     try {
@@ -131,7 +119,7 @@ describe('checkLogQuery', () => {
 });
 
 describe('fillLabels', () => {
-  const labels = { instance: 'app-1:9100', job: 'node', evil: '"} or vector(1) #', dots: 'a.b*c', tick: 'x`y', quote: "it's" };
+  const labels = { instance: 'app-1:9100', job: 'node', evil: '"} or vector(1) #', dots: 'a.b*c', tick: 'x`y', quote: "it's", v: '1) or vector(1' };
 
   it.each([
     ['{host="${instance}"}', '{host="app-1:9100"}'],
@@ -143,6 +131,9 @@ describe('fillLabels', () => {
     ["up{instance='${quote}'}", "up{instance='it\\'s'}"],
     ['up{job="literal $ sign and ${job}"}', 'up{job="literal $ sign and node"}'],
     ['sum(rate(x[5m]))', 'sum(rate(x[5m]))'],
+    // An escaped quote does not end a '…' string: the placeholder after it is in the last string.
+    [ESCAPED_QUOTE_THEN_PLACEHOLDER, `label_replace(up, "a", '\\'', "", "") and on() up{y='app-1:9100'}`],
+    ["up{y='${quote}', z=\"\\\"'\"}", "up{y='it\\'s', z=\"\\\"'\"}"],
   ])('fills %s as %s', (query, want) => {
     expect(fillLabels(query, labels)).toBe(want);
   });
@@ -158,7 +149,12 @@ describe('fillLabels', () => {
     ['up{instance="${not a name}"}', /expected a label name/],
     ['up{instance=`${tick}`}', /backtick/],
     ['up{instance="${instance}}', /closed/],
-  ])('refuses %s', (query, message) => {
+    // '\'' is one string holding a quote: the placeholder between two of them stands outside any string.
+    ["'\\'' + ${v} + '\\''", /only inside quoted strings/],
+    // A quote in a comment opens no string that runs over the line break to a placeholder.
+    ["up # it's\n or vector(${v}) # '", /closed/],
+  ])('refuses %j', (query, message) => {
+    expect(() => fillLabels(query, labels)).toThrow(SteeringError);
     expect(() => fillLabels(query, labels)).toThrow(message);
   });
 });

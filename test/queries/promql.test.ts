@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOG_LABEL_MAP } from '../../src/config/schema.js';
 import { createPrometheusClient, type InstantSample, type PrometheusClient } from '../../src/queries/prometheus.js';
 import {
+  endOfString,
   escapeLabelValue,
   escapeRegex,
   lineFilter,
@@ -156,6 +157,26 @@ describe('logSelectorForAlert', () => {
   });
 });
 
+describe('endOfString', () => {
+  it.each([
+    ['"abc" x', 4],
+    [`'abc' x`, 4],
+    ['`abc` x', 4],
+    ['"a\\"b" x', 5],
+    [`'a\\'b' x`, 5],
+    [`'\\'' x`, 3],
+    ['`a\\` x', 3],
+    ['"a\\\\" x', 4],
+    ['"abc', -1],
+    [`'a\\'`, -1],
+    ['"a\nb"', -1],
+    [`'a\nb'`, -1],
+    ['`a\nb`', 4],
+  ])('finds the end of %j at %d', (text, end) => {
+    expect(endOfString(text, 0)).toBe(end);
+  });
+});
+
 describe('splitThreshold', () => {
   it.each([
     ['up == 0', 'up', '==', 0],
@@ -175,6 +196,7 @@ describe('splitThreshold', () => {
     ['x{a="b > 3"} < 10', 'x{a="b > 3"}', '<', 10],
     ['a > b > 3', 'a > b', '>', 3],
     ['x > 5 # page when above five', 'x', '>', 5],
+    [`label_replace(x, "a", '\\' > 1', "", "") > 2`, `label_replace(x, "a", '\\' > 1', "", "")`, '>', 2],
   ])('strips %j to %j (%s %d)', (expr, stripped, op, value) => {
     expect(splitThreshold(expr)).toEqual({ expr: stripped, threshold: { op, value } });
   });
