@@ -1,5 +1,5 @@
-import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { cronProblem, timeZoneProblem } from '../schedule/cron.js';
 import { parseDuration } from './duration.js';
 
 const SNOWFLAKE = /^\d{17,20}$/;
@@ -161,21 +161,14 @@ const deliverySchema = z
   .prefault({});
 
 /** A cron schedule (node-cron syntax, 5 or 6 fields) in a time zone. */
-const cronField = z
-  .string({ error: 'expected a cron expression like "0 9 * * *"' })
-  .regex(/^\S+(\s+\S+){4,5}$/, 'expected a cron expression with 5 or 6 fields, like "0 9 * * *"')
-  .refine((expr) => validateCron(expr), { message: 'expected a valid cron expression (a field is out of range), like "0 9 * * *"' });
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an IANA time zone like Europe/Berlin or UTC' },
-);
+const cronField = z.string({ error: 'expected a cron expression like "0 9 * * *"' }).superRefine((expr, ctx) => {
+  const problem = cronProblem(expr);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; expected e.g. "0 9 * * *"` });
+});
+const timeZone = z.string().superRefine((tz, ctx) => {
+  const problem = timeZoneProblem(tz);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** Watches the monitoring stack itself; on by default. */
 const watchdogSchema = z

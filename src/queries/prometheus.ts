@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../config/duration.js';
 import { getJson, getRaw, QueryError, sendJson, serverErrorText, type Backend, type CallOptions } from './http.js';
 import { LABEL_NAME } from './promql.js';
 
@@ -40,6 +41,8 @@ export interface ScrapeTarget {
   /** Undefined before the first scrape. */
   lastScrape?: Date;
   lastScrapeDurationSeconds?: number;
+  /** The target's scrape interval in ms; undefined when Prometheus does not give it. */
+  scrapeIntervalMs?: number;
 }
 
 /** Active and dropped targets. */
@@ -169,6 +172,7 @@ const targetSchema = z
     lastError: z.string().default(''),
     lastScrape: z.string().optional(),
     lastScrapeDuration: z.number().optional(),
+    scrapeInterval: z.string().optional().transform((v) => (v ? parseDuration(v) : undefined)),
   })
   .transform(
     (t): ScrapeTarget => ({
@@ -182,6 +186,7 @@ const targetSchema = z
         ? { lastScrape: new Date(t.lastScrape) }
         : {}),
       ...(t.lastScrapeDuration !== undefined ? { lastScrapeDurationSeconds: t.lastScrapeDuration } : {}),
+      ...(t.scrapeInterval ? { scrapeIntervalMs: t.scrapeInterval } : {}),
     }),
   );
 

@@ -104,6 +104,16 @@ export function cronProblem(expression: string): string | undefined {
   }
 }
 
+/** Why a time zone is unusable, or undefined when Intl knows it. */
+export function timeZoneProblem(timeZone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+    return undefined;
+  } catch {
+    return `unknown time zone "${timeZone}": expected an IANA time zone like Europe/Berlin or UTC`;
+  }
+}
+
 function lastDayOfMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

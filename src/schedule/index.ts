@@ -7,9 +7,9 @@ import type { JobSpec } from './scheduler.js';
 import { runSnapshot, SNAPSHOT_JOB } from './snapshots.js';
 
 /** How long a digest query may take: 24h range functions over every target cost more than enrichment's. */
-export const DIGEST_QUERY_TIMEOUT_MS = 60_000;
+const DIGEST_QUERY_TIMEOUT_MS = 60_000;
 /** How long Prometheus may take to write a snapshot of its whole TSDB. */
-export const SNAPSHOT_TIMEOUT_MS = 15 * 60_000;
+const SNAPSHOT_TIMEOUT_MS = 15 * 60_000;
 
 /** What the scheduled jobs share with the rest of Vigil. */
 export interface ScheduledJobDeps {

@@ -2,8 +2,8 @@ import { createTask } from 'node-cron';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
-import { cronProblem, previousSlot } from './cron.js';
-import { decideAtStart, decideAtTick, type ScheduleSpec } from './due.js';
+import { cronProblem, previousSlot, timeZoneProblem } from './cron.js';
+import { decideAtStart, decideAtTick } from './due.js';
 import { claimSlot, finishRun, getJobState, releaseSlot, setBaseline, startRun, type RunReason } from './store.js';
 
 /** What a job run gets. */
@@ -61,7 +61,7 @@ export interface Scheduler {
 }
 
 /** The default trigger: a node-cron task in the job's time zone. */
-export const nodeCronTrigger: TriggerFactory = (spec, onTick, logger) => {
+const nodeCronTrigger: TriggerFactory = (spec, onTick, logger) => {
   const log = logger.child({ job: spec.name, component: 'node-cron' });
   const task = createTask(spec.schedule, (ctx) => onTick(ctx.date), {
     name: `vigil-${spec.name}`,
@@ -79,13 +79,8 @@ export const nodeCronTrigger: TriggerFactory = (spec, onTick, logger) => {
 
 /** Throws naming the job and the problem when a job's schedule or zone is unusable. */
 function checkJob(job: JobSpec): void {
-  const problem = cronProblem(job.schedule);
+  const problem = cronProblem(job.schedule) ?? timeZoneProblem(job.timezone);
   if (problem) throw new Error(`scheduled job ${job.name}: ${problem}`);
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: job.timezone });
-  } catch {
-    throw new Error(`scheduled job ${job.name}: unknown time zone "${job.timezone}"`);
-  }
 }
 
 /** Creates a scheduler over node-cron; the decisions are in due.ts, the clock is injectable. */
@@ -153,11 +148,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     return reason === 'already-ran' ? 'skipped-already-ran' : 'not-due';
   }
 
-  /** Claims `slot` and runs the job for it; undefined when the slot was taken meanwhile. */
-  function runSlot(job: JobSpec, slot: number, reason: RunReason): Promise<RunOutcome> | undefined {
-    const spec: ScheduleSpec = job;
-    const before = getJobState(db, job.name)?.lastSlot;
-    const runId = claimSlot(db, job.name, spec, slot, reason, clock());
+  /**
+   * Claims `slot` and runs the job for it; undefined when the slot was taken meanwhile. `before` is
+   * the job's last slot as the caller read it: what a run cut short by shutdown gives the claim back to.
+   */
+  function runSlot(job: JobSpec, slot: number, before: number | undefined, reason: RunReason): Promise<RunOutcome> | undefined {
+    const runId = claimSlot(db, job.name, job, slot, reason, clock());
     if (runId === undefined) return undefined;
     const release = before === undefined ? undefined : () => releaseSlot(db, job.name, slot, before, clock());
     return track(job.name, () => execute(job, runId, new Date(slot), reason, release));
@@ -165,7 +161,8 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   function catchUpAtStart(job: JobSpec): void {
     const now = clock();
-    const decision = decideAtStart(getJobState(db, job.name), job, previousSlot(job.schedule, job.timezone, now), now);
+    const state = getJobState(db, job.name);
+    const decision = decideAtStart(state, job, previousSlot(job.schedule, job.timezone, now), now);
     if (decision.action === 'baseline') {
       setBaseline(db, job.name, job, decision.slot, now);
       logger.info({ job: job.name, reason: decision.reason, schedule: job.schedule, timezone: job.timezone }, 'scheduled job armed');
@@ -174,7 +171,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         { job: job.name, missedSince: new Date(decision.missedSince).toISOString(), slot: new Date(decision.slot).toISOString() },
         'scheduled run missed while Vigil was down: running it once now',
       );
-      runSlot(job, decision.slot, 'catch-up');
+      runSlot(job, decision.slot, state?.lastSlot, 'catch-up');
     }
   }
 
@@ -185,9 +182,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     // that fires a little early still lands on its own slot.
     const at = new Date(Math.max(clock().getTime(), scheduledAt?.getTime() ?? 0));
     const slot = previousSlot(job.schedule, job.timezone, at);
-    const decision = decideAtTick(getJobState(db, name), job, slot, running.has(name));
+    const state = getJobState(db, name);
+    const decision = decideAtTick(state, job, slot, running.has(name));
     if (decision.action === 'skip') return skipped(job, decision.reason, slot);
-    return (await runSlot(job, decision.slot, 'scheduled')) ?? skipped(job, 'already-ran');
+    return (await runSlot(job, decision.slot, state?.lastSlot, 'scheduled')) ?? skipped(job, 'already-ran');
   }
 
   async function idle(): Promise<void> {

@@ -12,7 +12,7 @@ import type { JobContext } from './scheduler.js';
 export const SNAPSHOT_JOB = 'snapshots';
 
 /** How Prometheus names a snapshot directory: `<UTC YYYYMMDDTHHMMSSZ>-<random hex>`. */
-export const SNAPSHOT_NAME = /^\d{8}T\d{6}Z-[0-9a-f]+$/;
+const SNAPSHOT_NAME = /^\d{8}T\d{6}Z-[0-9a-f]+$/;
 
 /** What a snapshot run reports (stored with the run, shown in the digest). */
 export interface SnapshotDetail {
@@ -59,7 +59,7 @@ export function snapshotsToPrune(dirs: readonly SnapshotDir[], retain: number): 
 }
 
 /** Lists the snapshot directories under `<dataDir>/snapshots`, with a precise error when it is missing. */
-export async function listSnapshots(dataDir: string): Promise<SnapshotDir[]> {
+async function listSnapshots(dataDir: string): Promise<SnapshotDir[]> {
   const dir = join(dataDir, 'snapshots');
   let entries;
   try {
@@ -84,18 +84,18 @@ export async function pruneSnapshots(dataDir: string, retain: number): Promise<{
 }
 
 /** A plain message: content only, no mentions. */
-export interface PlainMessage {
+interface PlainMessage {
   content: string;
   allowed_mentions: { parse: [] };
 }
 
 /** The message announcing a failed snapshot, with Prometheus' own error. */
-export function snapshotFailureMessage(error: string): PlainMessage {
+function snapshotFailureMessage(error: string): PlainMessage {
   return { content: `⚠️ Prometheus snapshot failed: ${maskSecrets(error)}`, allowed_mentions: { parse: [] } };
 }
 
 /** The message announcing that old snapshots could not be deleted. */
-export function pruneFailureMessage(snapshot: string, error: string): PlainMessage {
+function pruneFailureMessage(snapshot: string, error: string): PlainMessage {
   return {
     content: `⚠️ Pruning Prometheus snapshots failed: ${maskSecrets(error)} (snapshot ${snapshot} was created)`,
     allowed_mentions: { parse: [] },

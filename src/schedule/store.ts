@@ -69,7 +69,7 @@ function fromRow(r: RunRow): RunRecord {
 }
 
 /** Run history older than this is deleted when a run is recorded. */
-export const RUN_HISTORY_MS = 30 * 86_400_000;
+const RUN_HISTORY_MS = 30 * 86_400_000;
 
 /** A job's persisted state, if it was ever seen. */
 export function getJobState(db: Database, job: string): JobState | undefined {

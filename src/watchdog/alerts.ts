@@ -32,11 +32,9 @@ export function outageAnnotations(
   opts: { intervalMs: number; heartbeat?: { alertname: string; maxSilenceMs: number } },
 ): Record<string, string> {
   const base = COMPONENT_ALERTS[component].summary;
-  if (component === 'heartbeat') {
-    const hb = opts.heartbeat;
-    const expected = hb
-      ? `The always-firing ${hb.alertname} alert (from Alertmanager or Grafana) must arrive at least every ${formatDuration(hb.maxSilenceMs)}: alerts may not be reaching anyone.`
-      : 'The always-firing heartbeat alert stopped arriving: alerts may not be reaching anyone.';
+  const hb = opts.heartbeat;
+  if (component === 'heartbeat' && hb) {
+    const expected = `The always-firing ${hb.alertname} alert (from Alertmanager or Grafana) must arrive at least every ${formatDuration(hb.maxSilenceMs)}: alerts may not be reaching anyone.`;
     return { summary: `${base}: ${outage.error}`, description: expected };
   }
   const checks = `${outage.failures} failed check${outage.failures === 1 ? '' : 's'} in a row (every ${formatDuration(opts.intervalMs)})`;

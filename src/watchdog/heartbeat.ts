@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Alert, AlertSource, Notification } from '../model.js';
+import type { Intercepted } from '../webhooks/routes.js';
 
 /** When each heartbeat alertname last arrived firing (migration 5 in src/store/db.ts). */
 export const HEARTBEATS_SQL = `
@@ -52,13 +53,6 @@ export function splitHeartbeats(n: Notification, alertname: string): HeartbeatSp
   const alerts = n.alerts.filter((a) => a.labels.alertname !== alertname);
   if (alerts.length === 0) return { heartbeats };
   return { heartbeats, rest: { ...n, alerts, status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved' } };
-}
-
-/** What the webhook intake keeps of a notification, and how many alerts it dropped for which reason. */
-export interface Intercepted {
-  keep?: Notification;
-  dropped: number;
-  reason?: string;
 }
 
 /** Why heartbeat alerts never reach the pipeline: one would be posted on every resend. */

@@ -5,8 +5,9 @@ import type { Notification } from '../model.js';
 import type { Database } from '../store/db.js';
 import { latestIncident } from '../store/incidents.js';
 import { insertNotification } from '../store/notifications.js';
+import type { Intercepted } from '../webhooks/routes.js';
 import { COMPONENT_ALERTS, outageAnnotations, outageNotification, WATCHDOG_RECEIVER, watchdogFingerprint, watchdogGroupKey } from './alerts.js';
-import { heartbeatInterceptor, lastHeartbeat, type Intercepted } from './heartbeat.js';
+import { heartbeatInterceptor, lastHeartbeat } from './heartbeat.js';
 import { configProbes, evaluateHeartbeat, type Probe } from './probes.js';
 import { OK, step, type CheckResult, type ComponentId, type ComponentState, type WatchdogEvent } from './state.js';
 
@@ -58,17 +59,24 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
   if (heartbeat) {
     probes.push({
       component: 'heartbeat',
+      // One missed deadline is already maxSilence without a heartbeat: no streak to wait for.
+      threshold: 1,
       run: async (now) =>
         evaluateHeartbeat({
           alertname: heartbeat.alertname,
-          ...(lastSeenOf(db, heartbeat.alertname) ?? {}),
+          lastSeen: lastHeartbeat(db, heartbeat.alertname)?.lastSeen,
           startedAt,
           now,
           maxSilenceMs: heartbeat.maxSilence,
         }),
     });
   }
-  const states = new Map<ComponentId, ComponentState>(probes.map((p) => [p.component, restoredState(db, p.component, wd.failuresBeforeAlert)]));
+  const annotationOptions = {
+    intervalMs: wd.interval,
+    heartbeat: heartbeat && { alertname: heartbeat.alertname, maxSilenceMs: heartbeat.maxSilence },
+  };
+  const thresholdOf = (p: Probe) => p.threshold ?? wd.failuresBeforeAlert;
+  const states = new Map<ComponentId, ComponentState>(probes.map((p) => [p.component, restoredState(db, p.component, thresholdOf(p))]));
   const raised = new Map<ComponentId, Record<string, string>>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
@@ -93,8 +101,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
     for (const p of probes) {
       const result = results[p.component]!;
       const before = states.get(p.component) ?? OK;
-      const threshold = p.component === 'heartbeat' ? 1 : wd.failuresBeforeAlert;
-      const next = step(before, result, threshold, now);
+      const next = step(before, result, thresholdOf(p), now);
       states.set(p.component, next.state);
       if (result.status !== 'unknown') deps.metrics?.watchdogComponentUp.set({ component: p.component }, result.status === 'ok' ? 1 : 0);
       if (next.event) events.push({ component: p.component, event: next.event });
@@ -110,10 +117,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
     for (const { component, event } of events) {
       const annotations =
         event.kind === 'down'
-          ? outageAnnotations(component, event, {
-              intervalMs: wd.interval,
-              ...(heartbeat ? { heartbeat: { alertname: heartbeat.alertname, maxSilenceMs: heartbeat.maxSilence } } : {}),
-            })
+          ? outageAnnotations(component, event, annotationOptions)
           : (raised.get(component) ?? { summary: COMPONENT_ALERTS[component].summary, description: 'Raised before Vigil restarted.' });
       if (event.kind === 'down') raised.set(component, annotations);
       else raised.delete(component);
@@ -181,11 +185,6 @@ async function safeRun(p: Probe, at: Date): Promise<CheckResult> {
   } catch (err) {
     return { status: 'fail', error: `unexpected error: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}` };
   }
-}
-
-function lastSeenOf(db: Database, alertname: string): { lastSeen: Date } | undefined {
-  const hb = lastHeartbeat(db, alertname);
-  return hb ? { lastSeen: hb.lastSeen } : undefined;
 }
 
 /**

@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import { formatDuration, parseDuration } from '../config/duration.js';
+import { formatDuration } from '../config/duration.js';
 import { createAlertmanagerClient } from '../queries/alertmanager.js';
-import { getJson, QueryError, type Backend } from '../queries/http.js';
+import { QueryError, type Backend } from '../queries/http.js';
 import { createLokiClient } from '../queries/loki.js';
-import { createPrometheusClient, envelope, labelsSchema, readiness, type PrometheusClient, type Readiness } from '../queries/prometheus.js';
+import { createPrometheusClient, readiness, type PrometheusClient, type Readiness, type ScrapeTarget } from '../queries/prometheus.js';
 import type { CheckResult, ComponentId } from './state.js';
 
 /** One check the watchdog runs every interval. */
@@ -12,6 +11,8 @@ export interface Probe {
   component: ComponentId;
   /** Checked only when this component's own check passed this round; otherwise `unknown`. */
   dependsOn?: ComponentId;
+  /** Failed checks in a row that raise an outage; default watchdog.failuresBeforeAlert. */
+  threshold?: number;
   run(now: Date): Promise<CheckResult>;
 }
 
@@ -27,7 +28,7 @@ export interface TargetScrape {
 }
 
 /** A target counts as scraped when its last successful scrape is younger than this many intervals. */
-export const STALE_INTERVALS = 3;
+const STALE_INTERVALS = 3;
 /** Prometheus' default scrape interval, for targets whose interval the API does not give. */
 const DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
 /** Targets named in a "not scraping" error. */
@@ -35,7 +36,7 @@ const TARGETS_NAMED = 3;
 const ERROR_MAX = 120;
 
 /** A readiness answer as a check result. */
-export function fromReadiness(r: Readiness): CheckResult {
+function fromReadiness(r: Readiness): CheckResult {
   return r.ready ? { status: 'ok' } : { status: 'fail', error: r.message };
 }
 
@@ -81,39 +82,16 @@ export function evaluateHeartbeat(input: {
   return { status: 'fail', error };
 }
 
-const NEVER = /^0001-01-01T/;
-
-const scrapeTargetsSchema = envelope(
-  z.object({
-    activeTargets: z
-      .array(
-        z.object({
-          labels: labelsSchema,
-          health: z.string(),
-          lastError: z.string().default(''),
-          lastScrape: z.string().optional(),
-          scrapeInterval: z.string().optional(),
-        }),
-      )
-      .nullish()
-      .transform((v) => v ?? []),
-  }),
-);
-
-/** Active targets with their scrape intervals (GET /api/v1/targets?state=active). */
-export async function fetchTargetScrapes(backend: Backend, timeoutMs: number): Promise<TargetScrape[]> {
-  const res = await getJson(backend, '/api/v1/targets', { state: 'active' }, scrapeTargetsSchema, { timeoutMs });
-  return res.data.activeTargets.map((t) => {
-    const at = t.lastScrape && !NEVER.test(t.lastScrape) ? Date.parse(t.lastScrape) : NaN;
-    return {
-      job: t.labels.job ?? '?',
-      instance: t.labels.instance ?? '?',
-      health: t.health,
-      ...(Number.isNaN(at) ? {} : { lastScrape: new Date(at) }),
-      intervalMs: (t.scrapeInterval && parseDuration(t.scrapeInterval)) || DEFAULT_SCRAPE_INTERVAL_MS,
-      ...(t.lastError ? { lastError: t.lastError } : {}),
-    };
-  });
+/** What the scraping check reads of one target. */
+function targetScrape(t: ScrapeTarget): TargetScrape {
+  return {
+    job: t.labels.job ?? '?',
+    instance: t.labels.instance ?? '?',
+    health: t.health,
+    lastScrape: t.lastScrape,
+    intervalMs: t.scrapeIntervalMs ?? DEFAULT_SCRAPE_INTERVAL_MS,
+    lastError: t.lastError,
+  };
 }
 
 /** Prometheus' own clock (`time()`); Vigil's when the answer is not a scalar. */
@@ -134,11 +112,7 @@ export function configProbes(config: Pick<Config, 'watchdog' | 'prometheus' | 'l
   const loki = createLokiClient({ url: config.loki.url, timeoutMs });
   const probes: Probe[] = [
     { component: 'prometheus', run: async () => fromReadiness(await prometheus.ready({ timeoutMs })) },
-    {
-      component: 'prometheus-targets',
-      dependsOn: 'prometheus',
-      run: (now) => scrapingProbe(prometheus, { name: 'Prometheus', url: config.prometheus.url, timeoutMs }, now),
-    },
+    { component: 'prometheus-targets', dependsOn: 'prometheus', run: (now) => scrapingProbe(prometheus, timeoutMs, now) },
     { component: 'loki', run: async () => fromReadiness(await loki.ready({ timeoutMs })) },
   ];
   const grafana = config.grafana;
@@ -153,13 +127,10 @@ export function configProbes(config: Pick<Config, 'watchdog' | 'prometheus' | 'l
   return probes;
 }
 
-async function scrapingProbe(client: Pick<PrometheusClient, 'query'>, backend: Backend, now: Date): Promise<CheckResult> {
+async function scrapingProbe(client: Pick<PrometheusClient, 'query' | 'targets'>, timeoutMs: number, now: Date): Promise<CheckResult> {
   try {
-    const [targets, at] = await Promise.all([
-      fetchTargetScrapes(backend, backend.timeoutMs),
-      prometheusTime(client, backend.timeoutMs, now),
-    ]);
-    return evaluateScraping(targets, at);
+    const [targets, at] = await Promise.all([client.targets('active', { timeoutMs }), prometheusTime(client, timeoutMs, now)]);
+    return evaluateScraping(targets.active.map(targetScrape), at);
   } catch (err) {
     if (err instanceof QueryError) return { status: 'fail', error: err.message };
     throw err;

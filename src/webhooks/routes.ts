@@ -8,6 +8,13 @@ import { insertNotification } from '../store/notifications.js';
 import { checkWebhookAuth } from './auth.js';
 import { parseWebhook, type WebhookRoute } from './intake.js';
 
+/** What an intake hook keeps of a notification (nothing: undefined), and how many alerts it dropped for which reason. */
+export interface Intercepted {
+  keep?: Notification;
+  dropped: number;
+  reason?: string;
+}
+
 /** What the webhook routes need. */
 export interface WebhookRouteDeps {
   db: Database;
@@ -19,7 +26,7 @@ export interface WebhookRouteDeps {
   /** Counts webhooks by source and outcome when given. */
   metrics?: Pick<Metrics, 'webhooksReceived'>;
   /** Takes alerts out before storage (the watchdog's heartbeats): what is left to store, and how many were dropped why. */
-  intercept?: (n: Notification, receivedAt: Date) => { keep?: Notification; dropped: number; reason?: string };
+  intercept?: (n: Notification, receivedAt: Date) => Intercepted;
 }
 
 /** Authenticates, parses and durably stores one webhook; 202 only after the commit. */

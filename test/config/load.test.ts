@@ -133,14 +133,18 @@ describe('durations', () => {
 
 describe('schedules', () => {
   it.each([
-    ['0 25 * * *', 'digest.schedule: expected a valid cron expression'],
-    ['every day', 'digest.schedule: expected a cron expression with 5 or 6 fields'],
-  ])('refuses the cron expression %j', (expr, expected) => {
-    expect(errorsOf(`${VALID}\ndigest: { schedule: "${expr}" }\n`).join('\n')).toContain(expected);
+    ['0 25 * * *', 'digest.schedule: invalid cron expression "0 25 * * *": 25 is a invalid expression for hour'],
+    ['every day', 'digest.schedule: invalid cron expression "every day": expected 5 or 6 fields'],
+  ])('refuses the cron expression %j with node-cron\'s reason, once', (expr, expected) => {
+    const errors = errorsOf(`${VALID}\ndigest: { schedule: "${expr}" }\n`);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(expected);
   });
 
   it('refuses an unknown time zone', () => {
-    expect(errorsOf(`${VALID}\ndigest: { timezone: Mars/Olympus }\n`).join('\n')).toContain('digest.timezone: expected an IANA time zone');
+    expect(errorsOf(`${VALID}\ndigest: { timezone: Mars/Olympus }\n`)).toEqual([
+      'digest.timezone: unknown time zone "Mars/Olympus": expected an IANA time zone like Europe/Berlin or UTC',
+    ]);
   });
 
   it('accepts a schedule in a time zone', () => {

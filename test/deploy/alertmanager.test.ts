@@ -4,16 +4,15 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import { checkWebhookAuth } from '../../src/webhooks/auth.js';
 import { parseWebhook } from '../../src/webhooks/intake.js';
+import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
 import { ALERTMANAGER_BIN } from '../support/procs.js';
+import { COMPOSE_DIR, EXAMPLE_ENV, filledEnv, loadCompose, loadStackConfig, mountTarget, readText, serviceEnvironment, services, yamlFile, type Dict } from './stack.js';
 
 // deploy/compose/alertmanager (--profile alertmanager): amtool's check, then the service exactly as
 // compose starts it — its entrypoint script run by /bin/sh with the token in the environment,
@@ -22,11 +21,10 @@ import { ALERTMANAGER_BIN } from '../support/procs.js';
 // reaches the Vigil stand-in must pass Vigil's own webhook authentication and parser.
 
 const execFileAsync = promisify(execFile);
-const COMPOSE_DIR = fileURLToPath(new URL('../../deploy/compose/', import.meta.url));
 const CONFIG_FILE = join(COMPOSE_DIR, 'alertmanager', 'alertmanager.yml');
 const TOKEN = 'alertmanager-test-webhook-token-0123456789';
-
-type Dict = Record<string, unknown>;
+/** The .env of these tests: the webhook token is TOKEN. */
+const DOT_ENV = filledEnv({ VIGIL_WEBHOOK_TOKEN: TOKEN });
 
 interface WebhookConfig {
   url: string;
@@ -39,12 +37,11 @@ interface Route extends Dict {
   routes?: Route[];
 }
 
-const shipped = parse(readFileSync(CONFIG_FILE, 'utf8')) as { route: Route; receivers: { name: string; webhook_configs?: WebhookConfig[] }[] };
-const compose = parse(readFileSync(join(COMPOSE_DIR, 'compose.yaml'), 'utf8')) as { services: Record<string, Dict> };
-const service = compose.services.alertmanager!;
+const shipped = yamlFile('alertmanager/alertmanager.yml') as unknown as { route: Route; receivers: { name: string; webhook_configs?: WebhookConfig[] }[] };
+const service = services(loadCompose('compose.yaml', DOT_ENV).doc).alertmanager!;
 const vigilWebhook = shipped.receivers.find((r) => r.name === 'vigil')!.webhook_configs![0]!;
 /** The `sh -c` script of the entrypoint, after compose's interpolation (`$$` is a literal `$`). */
-const entrypointScript = (service.entrypoint as string[])[2]!.replaceAll('$$', '$');
+const entrypointScript = (service.entrypoint as string[])[2]!;
 
 /** Replaces `from` with `to` in `text`, failing when `from` is not there (the script changed shape). */
 function swap(text: string, from: string, to: string): string {
@@ -67,7 +64,7 @@ describe('alertmanager.yml', () => {
     expect(vigilWebhook.url).toBe('http://vigil:8080/webhooks/alertmanager');
     expect(vigilWebhook.send_resolved).toBe(true);
     expect(vigilWebhook.http_config.authorization.type).toBe('Bearer');
-    expect(readFileSync(CONFIG_FILE, 'utf8')).not.toMatch(/\bcredentials:/);
+    expect(readText('alertmanager/alertmanager.yml')).not.toMatch(/\bcredentials:/);
   });
 
   it('groups like the Grafana policy: by alertname and instance', () => {
@@ -76,13 +73,14 @@ describe('alertmanager.yml', () => {
   });
 
   it('is mounted where the entrypoint reads it, and the token file lands on the tmpfs the config names', () => {
-    const mount = (service.volumes as string[]).find((v) => v.startsWith('./alertmanager/alertmanager.yml:'))!;
-    const target = mount.split(':')[1]!;
+    const target = mountTarget(service, './alertmanager/alertmanager.yml');
+    expect(target).toBeDefined();
     expect(entrypointScript).toContain(`--config.file=${target}`);
     const tokenFile = vigilWebhook.http_config.authorization.credentials_file;
     expect(service.tmpfs as string[]).toContain(dirname(tokenFile));
     expect(entrypointScript).toContain(`"$VIGIL_WEBHOOK_TOKEN" > ${tokenFile}`);
-    expect((service.environment as Dict).VIGIL_WEBHOOK_TOKEN).toMatch(/^\$\{VIGIL_WEBHOOK_TOKEN:\?/);
+    expect(serviceEnvironment('alertmanager', DOT_ENV).VIGIL_WEBHOOK_TOKEN).toBe(TOKEN);
+    expect(() => serviceEnvironment('alertmanager', EXAMPLE_ENV)).toThrow(/refuse to start alertmanager: VIGIL_WEBHOOK_TOKEN/);
   });
 });
 
@@ -116,15 +114,14 @@ describe('the compose service, run for real', () => {
     return stringify(config);
   }
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode}): ${stderr}`);
-      const value = await probe();
-      if (value !== undefined) return value;
-      await sleep(100);
-    }
-    throw new Error(`timed out waiting for ${what}; alertmanager stderr: ${stderr.slice(-2000)}`);
+  /** Fails at once when Alertmanager has exited: nothing it should do can happen any more. */
+  function assertRunning(): void {
+    if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode})`);
+  }
+
+  /** Rethrows a failed wait with what Alertmanager said last. */
+  function withStderr(err: unknown): never {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; alertmanager stderr: ${stderr.slice(-2000)}`, { cause: err });
   }
 
   beforeAll(async () => {
@@ -153,7 +150,8 @@ describe('the compose service, run for real', () => {
     script = `${script} --web.listen-address=127.0.0.1:${port}`;
     child = spawn('/bin/sh', ['-c', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VIGIL_WEBHOOK_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-8000)));
-    await waitFor('/-/ready', async () => {
+    await eventually('/-/ready', async () => {
+      assertRunning();
       try {
         const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
         await res.arrayBuffer();
@@ -161,7 +159,7 @@ describe('the compose service, run for real', () => {
       } catch {
         return undefined;
       }
-    });
+    }).catch(withStderr);
   });
 
   afterAll(async () => {
@@ -189,17 +187,13 @@ describe('the compose service, run for real', () => {
       ]),
     });
     expect(res.status).toBe(200);
-    const delivery = await waitFor('a webhook at the Vigil stand-in', () => received[0]);
+    const delivery = await eventually('a webhook at the Vigil stand-in', () => {
+      assertRunning();
+      return received[0];
+    }).catch(withStderr);
     expect(delivery.path).toBe('/webhooks/alertmanager');
 
-    const loaded = parseConfig(readFileSync(join(COMPOSE_DIR, 'vigil.yaml'), 'utf8'), {
-      VIGIL_WEBHOOK_TOKEN: TOKEN,
-      DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.Gtest0.alertmanager-test-bot-token',
-      DISCORD_APPLICATION_ID: '123456789012345678',
-      DISCORD_ALERT_CHANNEL_ID: '223456789012345678',
-    });
-    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-    const auth = checkWebhookAuth({ headers: delivery.headers, rawBody: delivery.body, now: new Date() }, loaded.config.webhook);
+    const auth = checkWebhookAuth({ headers: delivery.headers, rawBody: delivery.body, now: new Date() }, loadStackConfig(DOT_ENV).webhook);
     expect(auth).toEqual({ ok: true, method: 'bearer' });
 
     const intake = parseWebhook('alertmanager', delivery.headers['content-type'], delivery.body, new Date());

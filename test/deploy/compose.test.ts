@@ -1,110 +1,34 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  COMPOSE_DIR,
+  ENV_EXAMPLE_ENTRIES,
+  EXAMPLE_ENV,
+  filledEnv,
+  loadCompose,
+  readText,
+  REPO_ROOT,
+  REQUIRED_FILLS,
+  services,
+  splitVolume,
+  yamlFile,
+  type Dict,
+} from './stack.js';
 
 // The stack in deploy/compose, checked the way a reviewer would without a Docker engine: the
 // Compose spec schema, the files each service mounts, the variables each file uses, the pinned
 // images, the one published port, and the commands the healthchecks run (run here for real
 // where the tool exists on this machine: bash's /dev/tcp, node's fetch).
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const COMPOSE_DIR = join(REPO_ROOT, 'deploy', 'compose');
-
-/** Variables .env.example leaves empty because the user must choose them, with a value of the right shape. */
-const REQUIRED_FILLS: Record<string, string> = {
-  DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.Gtest0.compose-test-bot-token-000000',
-  DISCORD_APPLICATION_ID: '123456789012345678',
-  DISCORD_ALERT_CHANNEL_ID: '223456789012345678',
-  VIGIL_WEBHOOK_TOKEN: 'compose-test-webhook-token-0123456789abcdef',
-  GF_ADMIN_PASSWORD: 'compose-test-grafana-password',
-  AGENT_BIND_ADDRESS: '192.0.2.10',
-  LOKI_PUSH_URL: 'https://logs.example.org/loki/api/v1/push',
-};
-
 /** Secrets that must never ship with a value: compose must refuse to start without them. */
 const SECRETS = ['DISCORD_TOKEN', 'VIGIL_WEBHOOK_TOKEN', 'GF_ADMIN_PASSWORD'];
-
-type Dict = Record<string, unknown>;
-
-interface EnvEntry {
-  name: string;
-  value: string;
-  /** Comment lines directly above the assignment. */
-  comment: string[];
-}
-
-/** Parses a dotenv file: `NAME=value` lines, each with the comment block right above it. */
-function parseEnvFile(text: string): EnvEntry[] {
-  const entries: EnvEntry[] = [];
-  let comment: string[] = [];
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '') comment = [];
-    else if (trimmed.startsWith('#')) comment.push(trimmed.replace(/^#\s?/, ''));
-    else {
-      const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
-      if (!match) throw new Error(`.env.example: not a NAME=value line: ${trimmed}`);
-      entries.push({ name: match[1]!, value: match[2]!, comment });
-      comment = [];
-    }
-  }
-  return entries;
-}
-
-/** One `${...}` (or `$NAME`) reference found while interpolating. */
-interface VarRef {
-  name: string;
-  /** `:-`, `-`, `:?`, `?`, `:+`, `+`, or '' for a plain reference. */
-  modifier: string;
-}
-
-const COMPOSE_VAR_RE = /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-/** Compose's interpolation of one string: `$$` is `$`; defaults, required (`?`) and alternates (`+`). */
-function interpolateCompose(text: string, env: Record<string, string>, refs: VarRef[], errors: string[]): string {
-  return text.replace(COMPOSE_VAR_RE, (_m, dollar: string | undefined, name: string | undefined, mod: string | undefined, arg: string | undefined, bare: string | undefined) => {
-    if (dollar) return '$';
-    const key = (name ?? bare)!;
-    const modifier = mod ?? '';
-    refs.push({ name: key, modifier });
-    const value = env[key];
-    const set = value !== undefined;
-    const nonEmpty = set && value !== '';
-    switch (modifier) {
-      case ':-':
-        return nonEmpty ? value : (arg ?? '');
-      case '-':
-        return set ? value : (arg ?? '');
-      case ':?':
-      case '?':
-        if (modifier === ':?' ? !nonEmpty : !set) errors.push(`${key}: ${arg ?? 'required'}`);
-        return value ?? '';
-      case ':+':
-        return nonEmpty ? (arg ?? '') : '';
-      case '+':
-        return set ? (arg ?? '') : '';
-      default:
-        return value ?? '';
-    }
-  });
-}
-
-/** Interpolates every string value of a parsed compose document (keys are not interpolated). */
-function interpolateTree(node: unknown, env: Record<string, string>, refs: VarRef[], errors: string[]): unknown {
-  if (typeof node === 'string') return interpolateCompose(node, env, refs, errors);
-  if (Array.isArray(node)) return node.map((v) => interpolateTree(v, env, refs, errors));
-  if (node && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateTree(v, env, refs, errors)]));
-  }
-  return node;
-}
 
 /** Every `${NAME...}` in the string values of a parsed YAML tree, as Vigil's loader reads them. */
 function vigilVarNames(node: unknown, out = new Set<string>()): Set<string> {
@@ -112,28 +36,6 @@ function vigilVarNames(node: unknown, out = new Set<string>()): Set<string> {
   else if (Array.isArray(node)) node.forEach((v) => vigilVarNames(v, out));
   else if (node && typeof node === 'object') Object.values(node).forEach((v) => vigilVarNames(v, out));
   return out;
-}
-
-function readText(rel: string): string {
-  return readFileSync(join(COMPOSE_DIR, rel), 'utf8');
-}
-
-/** A compose file as compose sees it: parsed, then interpolated with .env.example plus the required fills. */
-function loadCompose(rel: string, env: Record<string, string>): { doc: Dict; refs: VarRef[]; errors: string[] } {
-  const refs: VarRef[] = [];
-  const errors: string[] = [];
-  const doc = interpolateTree(parse(readText(rel)), env, refs, errors) as Dict;
-  return { doc, refs, errors };
-}
-
-function services(doc: Dict): Record<string, Dict> {
-  return doc.services as Record<string, Dict>;
-}
-
-/** A short-syntax volume `source:target[:mode]` split in three. */
-function splitVolume(spec: string): { source: string; target: string; mode: string } {
-  const [source = '', target = '', mode = ''] = spec.split(':');
-  return { source, target, mode };
 }
 
 // Compose's own formats (the schema names them; Compose's Go loader implements them).
@@ -166,12 +68,11 @@ function composeValidator(): (doc: unknown) => ErrorObject[] {
   return (doc) => (validate(doc) ? [] : [...(validate.errors ?? [])]);
 }
 
-const envEntries = parseEnvFile(readText('.env.example'));
-const exampleEnv: Record<string, string> = Object.fromEntries(envEntries.map((e) => [e.name, e.value]));
-const filledEnv: Record<string, string> = { ...exampleEnv, ...REQUIRED_FILLS };
-const stack = loadCompose('compose.yaml', filledEnv);
-const agent = loadCompose('agent.yaml', filledEnv);
-const vigilYaml = parse(readText('vigil.yaml')) as unknown;
+const envEntries = ENV_EXAMPLE_ENTRIES;
+const exampleEnv = EXAMPLE_ENV;
+const stack = loadCompose('compose.yaml', filledEnv());
+const agent = loadCompose('agent.yaml', filledEnv());
+const vigilYaml = yamlFile('vigil.yaml');
 
 describe('.env.example', () => {
   it('documents every variable with a comment right above it', () => {
@@ -661,6 +562,5 @@ describe('Alloy log pipeline', () => {
     const mount = (services(stack.doc).alloy!.volumes as string[]).map(splitVolume).find((v) => v.target === '/var/log/apps');
     expect(mount).toEqual({ source: '/var/log/apps', target: '/var/log/apps', mode: 'ro' });
     expect(config).toContain('"__path__" = "/var/log/apps/**/*.log"');
-    expect(statSync(join(COMPOSE_DIR, 'alloy', 'config.alloy')).isFile()).toBe(true);
   });
 });

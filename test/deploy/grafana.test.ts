@@ -3,12 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { createHttpServer, listen } from '../../src/server.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { webhookRoutes } from '../../src/webhooks/routes.js';
+import { fixtureBytes } from '../webhooks/fixtures.js';
+import { EXAMPLE_ENV, filledEnv, loadStackConfig, mountTarget, serviceEnvironment, services, yamlFile } from './stack.js';
 
 /*
  * The Grafana provisioning in deploy/compose/grafana is consistent with itself and with the rest
@@ -23,7 +23,6 @@ import { webhookRoutes } from '../../src/webhooks/routes.js';
 const COMPOSE_DIR = new URL('../../deploy/compose/', import.meta.url);
 const GRAFANA_DIR = new URL('grafana/', COMPOSE_DIR);
 const DASHBOARD_DIR = new URL('dashboards/', GRAFANA_DIR);
-const WEBHOOK_FIXTURE = new URL('../../../shared/fixtures/webhooks/grafana-firing.json', import.meta.url);
 
 function readYaml<T>(url: URL): T {
   return parse(readFileSync(url, 'utf8')) as T;
@@ -94,15 +93,6 @@ interface Policy {
   routes?: Policy[];
 }
 
-interface ComposeService {
-  environment?: Record<string, string> | string[];
-  volumes?: Array<string | { source?: string; target?: string }>;
-}
-
-interface Compose {
-  services: Record<string, ComposeService>;
-}
-
 const datasourcesFile = readYaml<{ apiVersion: number; datasources: ProvisionedDatasource[] }>(
   new URL('provisioning/datasources/datasources.yaml', GRAFANA_DIR),
 );
@@ -114,7 +104,7 @@ const contactPointsFile = readYaml<{ apiVersion: number; contactPoints: ContactP
   new URL('provisioning/alerting/contact-points.yaml', GRAFANA_DIR),
 );
 const policiesFile = readYaml<{ apiVersion: number; policies: Policy[] }>(new URL('provisioning/alerting/policies.yaml', GRAFANA_DIR));
-const compose = readYaml<Compose>(new URL('compose.yaml', COMPOSE_DIR));
+const composeServices = services(yamlFile('compose.yaml'));
 
 const dashboardFiles = readdirSync(DASHBOARD_DIR)
   .filter((f) => f.endsWith('.json'))
@@ -158,34 +148,6 @@ function isPromDuration(text: string | undefined): boolean {
 }
 
 /**
- * Compose's interpolation of one value: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error},
- * ${VAR?error}, $VAR and $$. A required variable that is unset throws, as compose refuses to start.
- */
-function composeInterpolate(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)/g, (whole, name?: string, op?: string, arg?: string, bare?: string) => {
-    if (whole === '$$') return '$';
-    const key = (name ?? bare) as string;
-    const value = env[key];
-    const empty = value === undefined || (op?.startsWith(':') === true && value === '');
-    if (op?.endsWith('?') && empty) throw new Error(`compose: ${key} is required: ${arg}`);
-    if (op?.endsWith('-') && empty) return arg ?? '';
-    return value ?? '';
-  });
-}
-
-/** The environment compose gives a service's container, from its `environment` entries and the .env values. */
-function serviceEnvironment(service: string, dotEnv: Record<string, string>): Record<string, string> {
-  const raw = compose.services[service]?.environment ?? {};
-  const entries: Array<[string, string]> = Array.isArray(raw)
-    ? raw.map((e) => {
-        const eq = e.indexOf('=');
-        return eq < 0 ? [e, dotEnv[e] ?? ''] : [e.slice(0, eq), e.slice(eq + 1)];
-      })
-    : Object.entries(raw).map(([k, v]) => [k, String(v ?? '')]);
-  return Object.fromEntries(entries.map(([k, v]) => [k, composeInterpolate(v, dotEnv)]));
-}
-
-/**
  * Grafana's expansion of provisioning values (pkg/services/provisioning/values): the text is split
  * on `$$` (a literal `$`), then os.ExpandEnv replaces ${VAR} and $VAR, unset ones with ''.
  */
@@ -196,47 +158,9 @@ function grafanaExpand(text: string, env: Record<string, string>): string {
     .join('$');
 }
 
-/** KEY=VALUE lines of .env.example. */
-function dotEnvExample(): Record<string, string> {
-  const text = readFileSync(new URL('.env.example', COMPOSE_DIR), 'utf8');
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1] as string, m[2] as string]),
-  );
-}
-
-/** A filled-in .env: the example's defaults plus test values for the secrets it leaves empty. */
+/** A filled-in .env whose webhook token is `token`. */
 function testDotEnv(token: string): Record<string, string> {
-  return {
-    ...dotEnvExample(),
-    DISCORD_TOKEN: `test.${randomBytes(30).toString('hex')}`,
-    DISCORD_APPLICATION_ID: '123456789012345678',
-    DISCORD_ALERT_CHANNEL_ID: '223456789012345678',
-    VIGIL_WEBHOOK_TOKEN: token,
-    GF_ADMIN_PASSWORD: randomBytes(18).toString('base64'),
-  };
-}
-
-/** Container path a compose service mounts a folder of deploy/compose at (short or long volume syntax). */
-function mountTarget(service: string, source: string): string | undefined {
-  const normalise = (p: string) => p.replace(/^\.\//, '').replace(/\/$/, '');
-  for (const v of compose.services[service]?.volumes ?? []) {
-    const [src, dst] = typeof v === 'string' ? v.split(':') : [v.source, v.target];
-    if (src !== undefined && normalise(src) === normalise(source)) return dst;
-  }
-  return undefined;
-}
-
-const VIGIL_YAML = new URL('vigil.yaml', COMPOSE_DIR);
-
-/** deploy/compose/vigil.yaml, loaded as the bot loads it, with the environment compose gives the `vigil` service. */
-function loadStackConfig(dotEnv: Record<string, string>): Config {
-  const result = parseConfig(readFileSync(VIGIL_YAML, 'utf8'), serviceEnvironment('vigil', dotEnv));
-  if (!result.ok) throw new Error(`deploy/compose/vigil.yaml does not load: ${result.errors.join('; ')}`);
-  return result.config;
+  return filledEnv({ VIGIL_WEBHOOK_TOKEN: token });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -257,7 +181,7 @@ describe('datasources.yaml', () => {
     const url = new URL(ds?.url ?? '');
     expect(url.hostname).toBe(service);
     expect(url.port).toBe(port);
-    expect(Object.keys(compose.services)).toContain(service);
+    expect(Object.keys(composeServices)).toContain(service);
     expect(ds?.access).toBe('proxy');
   });
 
@@ -279,11 +203,11 @@ describe('dashboards.yaml', () => {
     expect(providersFile.providers).toHaveLength(1);
     const provider = providersFile.providers[0]!;
     expect(provider.type).toBe('file');
-    expect(mountTarget('grafana', './grafana/dashboards')).toBe(provider.options.path);
+    expect(mountTarget(composeServices.grafana!, './grafana/dashboards')).toBe(provider.options.path);
   });
 
   it('sits where Grafana reads provisioning files: compose mounts ./grafana/provisioning at /etc/grafana/provisioning', () => {
-    expect(mountTarget('grafana', './grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    expect(mountTarget(composeServices.grafana!, './grafana/provisioning')).toBe('/etc/grafana/provisioning');
   });
 });
 
@@ -523,14 +447,14 @@ describe('contact point and notification policy', () => {
     const url = new URL(receiver?.settings.url ?? '');
     expect(url.protocol).toBe('http:');
     expect(url.hostname).toBe('vigil');
-    expect(Object.keys(compose.services)).toContain('vigil');
+    expect(Object.keys(composeServices)).toContain('vigil');
     expect(Number(url.port)).toBe(loadStackConfig(testDotEnv('t'.repeat(32))).server.port);
     expect(url.pathname).toBe('/webhooks/grafana');
   });
 
   it('VIGIL_WEBHOOK_TOKEN is what the bot reads as webhook.token, what compose gives Grafana, and what .env.example lists', () => {
-    expect(readYaml<{ webhook?: { token?: string } }>(VIGIL_YAML).webhook?.token).toBe('${VIGIL_WEBHOOK_TOKEN}');
-    expect(Object.keys(dotEnvExample())).toContain('VIGIL_WEBHOOK_TOKEN');
+    expect((yamlFile('vigil.yaml') as { webhook?: { token?: string } }).webhook?.token).toBe('${VIGIL_WEBHOOK_TOKEN}');
+    expect(Object.keys(EXAMPLE_ENV)).toContain('VIGIL_WEBHOOK_TOKEN');
     const token = randomBytes(24).toString('hex');
     const dotEnv = testDotEnv(token);
     expect(serviceEnvironment('grafana', dotEnv).VIGIL_WEBHOOK_TOKEN).toBe(token);
@@ -579,7 +503,7 @@ describe('contact point and notification policy', () => {
       fetch(`${base}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: auth },
-        body: readFileSync(WEBHOOK_FIXTURE),
+        body: fixtureBytes('grafana-firing.json'),
       });
 
     it('is accepted by the bot configured from deploy/compose/vigil.yaml', async () => {

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -9,6 +8,7 @@ import { createMetrics, metricsRoute, type Metrics } from '../../src/metrics.js'
 import { createHttpServer, listen } from '../../src/server.js';
 import { openDatabase } from '../../src/store/db.js';
 import { DEFAULT_CONTAINERS, startCadvisor, type CadvisorHandle, type FakeContainer } from '../support/cadvisor.js';
+import { eventually } from '../support/eventually.js';
 import { loadLokiFixture, parseLogQL, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
 import {
@@ -452,14 +452,6 @@ async function lokiGet(path: string, params: Record<string, string>): Promise<{ 
   return { status: res.status, body: await res.text() };
 }
 
-async function waitUntil(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 beforeAll(async () => {
   nodeExporter = await startNodeExporter();
   cadvisor = await startCadvisor({ containers: CONTAINERS });
@@ -479,7 +471,7 @@ beforeAll(async () => {
   await prometheus.waitFor('up{job="dead"} == 0', 20_000);
   // rate() and changes() need samples: the exporter's clock has to catch up (6 scrapes) and `api`
   // has to have restarted API_RESTARTS times.
-  await waitUntil('the cAdvisor exporter to serve 5 minutes of history', () => cadvisor?.caughtUp() === true);
+  await eventually('the cAdvisor exporter to serve 5 minutes of history', () => (cadvisor?.caughtUp() ? true : undefined));
   await prometheus.waitFor(`changes(container_start_time_seconds{name="api"}[15m]) >= ${API_RESTARTS}`, 20_000);
   await prometheus.waitFor('rate(container_cpu_usage_seconds_total{name="worker"}[5m]) > 0.89', 20_000);
   await prometheus.waitFor('rate(node_cpu_seconds_total{mode="idle"}[5m])', 20_000);

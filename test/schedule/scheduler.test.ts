@@ -275,11 +275,14 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
     expect(h.runs.map((r) => r.reason)).toEqual(['manual', 'scheduled']);
   });
 
-  it('refuses a job whose schedule node-cron rejects, naming the job', () => {
+  it.each([
+    ['a schedule node-cron rejects', { schedule: '0 25 * * *', timezone: 'UTC' }, 'scheduled job digest: invalid cron expression "0 25 * * *"'],
+    ['an unknown time zone', { schedule: '0 9 * * *', timezone: 'Mars/Olympus' }, 'scheduled job digest: unknown time zone "Mars/Olympus"'],
+  ])('refuses a job with %s, naming the job', (_name, spec, expected) => {
     const db = openDatabase(':memory:');
     dbs.push(db);
-    const job: JobSpec = { name: 'digest', schedule: '0 25 * * *', timezone: 'UTC', run: async () => undefined };
-    expect(() => createScheduler({ jobs: [job], db, logger: createLogger({ level: 'silent' }) })).toThrow(/scheduled job digest: invalid cron expression/);
+    const job: JobSpec = { name: 'digest', ...spec, run: async () => undefined };
+    expect(() => createScheduler({ jobs: [job], db, logger: createLogger({ level: 'silent' }) })).toThrow(expected);
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateHeartbeat, evaluateScraping, configProbes, probeTimeoutMs, type Probe, type TargetScrape } from '../../src/watchdog/probes.js';
 import type { CheckResult } from '../../src/watchdog/state.js';
+import { eventually } from '../support/eventually.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
@@ -114,11 +115,15 @@ describe('configProbes against the real Prometheus', () => {
   it('reports scraping as failed once the only target, the real node_exporter, is gone', async () => {
     await nodeExporter.stop();
     const targets = probes(scraping.url).get('prometheus-targets')!;
-    let result: CheckResult = { status: 'ok' };
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline && result.status === 'ok'; ) {
-      result = await targets.run(new Date());
-      if (result.status === 'ok') await new Promise((r) => setTimeout(r, 200));
-    }
+    const result = await eventually(
+      'the scraping check to fail',
+      async () => {
+        const r = await targets.run(new Date());
+        return r.status === 'ok' ? undefined : r;
+      },
+      15_000,
+      200,
+    );
     expect(result.status === 'fail' && result.error).toMatch(/^Prometheus is not scraping: the only target scraped successfully: node\/127\.0\.0\.1:\d+ down \(.*connection refused\)$/);
   });
 });
