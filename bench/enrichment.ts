@@ -1,7 +1,7 @@
 import { configSchema } from '../src/config/schema.js';
 import { chartNotification, earlyChartData, type ChartRenderer } from '../src/pipeline/chart.js';
 import { enrichAlert, enrichNotification } from '../src/pipeline/enrich.js';
-import type { Alert, AlertEnrichment, Notification } from '../src/pipeline/types.js';
+import type { AlertEnrichment, Notification } from '../src/pipeline/types.js';
 import { createLokiClient } from '../src/queries/loki.js';
 import { createPrometheusClient } from '../src/queries/prometheus.js';
 import { parseWebhook } from '../src/webhooks/intake.js';
@@ -68,7 +68,7 @@ export async function runEnrichment(opts: EnrichmentOptions): Promise<Enrichment
       for (let i = 0; i < WARMUP_RUNS + opts.runs; i += 1) {
         const now = new Date();
         const start = process.hrtime.bigint();
-        const result = await enrichAlert(benchAlert(now), { ...deps, now });
+        const result = await enrichAlert(benchNotification('BenchEnrich', now).alerts[0]!, { ...deps, now });
         const wall = elapsedMs(start);
         checkOutcome(scenario, result);
         if (i >= WARMUP_RUNS) times.push(wall);
@@ -80,13 +80,6 @@ export async function runEnrichment(opts: EnrichmentOptions): Promise<Enrichment
     await opts.loki.setMode('normal');
   }
   return cases;
-}
-
-/** The benchmark alert, normalised by the real intake code from the fixture-derived body. */
-function benchAlert(now: Date): Alert {
-  const parsed = parseWebhook('alertmanager', 'application/json', Buffer.from(benchAlertmanagerBody('BenchEnrich', 0)), now);
-  if (!parsed.ok) throw new Error(`benchmark webhook body rejected: ${parsed.error}`);
-  return parsed.notification.alerts[0]!;
 }
 
 /** Fails the benchmark when a run did not exercise what the scenario claims to measure. */
@@ -197,7 +190,7 @@ async function measureWithChart(opts: EnrichmentOptions, delays: Delays, prometh
   let pngBytes = 0;
   for (let i = 0; i < WARMUP_RUNS + opts.runs; i += 1) {
     const now = new Date();
-    const notification = benchNotification(now);
+    const notification = benchNotification('BenchChart', now);
     const times: number[] = [];
     const ends: bigint[] = [];
     const ranges: string[] = [];
@@ -247,9 +240,9 @@ async function measureWithChart(opts: EnrichmentOptions, delays: Delays, prometh
   };
 }
 
-/** The benchmark notification, normalised by the real intake code. */
-function benchNotification(now: Date): Notification {
-  const parsed = parseWebhook('alertmanager', 'application/json', Buffer.from(benchAlertmanagerBody('BenchChart', 0)), now);
+/** The benchmark notification for `alertname`, normalised by the real intake code from the fixture-derived body. */
+function benchNotification(alertname: string, now: Date): Notification {
+  const parsed = parseWebhook('alertmanager', 'application/json', Buffer.from(benchAlertmanagerBody(alertname, 0)), now);
   if (!parsed.ok) throw new Error(`benchmark webhook body rejected: ${parsed.error}`);
   return parsed.notification;
 }

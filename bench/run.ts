@@ -2,9 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { startDiscordDouble, DOUBLE_TOKEN } from '../test/support/discord-double.js';
-import { startLokiDouble } from '../test/support/loki-double.js';
-import { startNodeExporter, startPrometheus } from '../test/support/procs.js';
+import { startE2eStack } from '../test/e2e/bot.js';
 import { cleanUp, defer } from './cleanup.js';
 import { runEnrichment, runEnrichmentWithChart } from './enrichment.js';
 import { machineFacts } from './proc.js';
@@ -37,14 +35,9 @@ function step(text: string): void {
 async function main(): Promise<void> {
   const started = Date.now();
   step('starting node_exporter, Prometheus, the Loki and Discord doubles');
-  const nodeExporter = await startNodeExporter();
-  defer(() => nodeExporter.stop());
-  const prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [`127.0.0.1:${nodeExporter.port}`] }] });
-  defer(() => prometheus.stop());
-  const loki = await startLokiDouble();
-  defer(() => loki.stop());
-  const discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [CHANNEL] });
-  defer(() => discord.stop());
+  const stack = await startE2eStack({ channels: [CHANNEL] });
+  defer(() => stack.stop());
+  const { prometheus, loki, discord } = stack;
   // The CPU expression uses rate(...[5m]): it needs two scrapes of node_exporter.
   await prometheus.waitFor('rate(node_cpu_seconds_total{job="node",mode="idle"}[5m])');
 

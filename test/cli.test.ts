@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/commands/index.js';
 import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { eventually } from './support/eventually.js';
 import { freePort } from './support/ports.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -297,16 +298,12 @@ describe('vigil register-commands', () => {
 async function waitForHealth(url: string, proc: ReturnType<typeof spawnCli>): Promise<unknown> {
   let exited = false;
   void proc.done.then(() => (exited = true));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  const health = async (): Promise<unknown> => {
     if (exited) throw new Error(`vigil serve exited before answering:\n${proc.output()}`);
-    try {
-      const res = await fetch(url);
-      if (res.status === 200) return await res.json();
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`vigil serve did not answer /healthz:\n${proc.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    const res = await fetch(url).catch(() => undefined); // not listening yet
+    return res?.status === 200 ? ((await res.json()) as unknown) : undefined;
+  };
+  return eventually('vigil serve to answer /healthz', health, 10_000, 100).catch((err: Error) => {
+    throw exited ? err : new Error(`${err.message}:\n${proc.output()}`);
+  });
 }

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../src/store/db.js';
 import { enqueue, markSent } from '../src/store/outbox.js';
 import { botConfig, FAST_DELIVERY } from './support/bot-config.js';
 import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { eventually } from './support/eventually.js';
 import { commandInteraction, generateTestKeys, sendInteraction, TEST_CHANNEL_ID, type TestKeys } from './support/interactions.js';
 import { freePort } from './support/ports.js';
 import { startPrometheus, type PrometheusHandle } from './support/procs.js';
@@ -198,14 +199,11 @@ describe('GET /metrics scraped by the real Prometheus', () => {
 
   /** Polls Prometheus until the query's value is `want` (scrapes come every second). */
   async function untilValue(query: string, want: number, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let last: number | undefined;
-    while (Date.now() < deadline) {
-      last = await promValue(query);
-      if (last === want) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${query}: expected ${want} within ${timeoutMs} ms, last seen ${last}`);
+    const reached = async () => ((last = await promValue(query)) === want ? true : undefined);
+    await eventually(`${query} to be ${want}`, reached, timeoutMs, 200).catch((err: Error) => {
+      throw new Error(`${err.message}, last seen ${last}`);
+    });
   }
 
   async function postWebhook(body: string): Promise<{ status: number; id: number }> {

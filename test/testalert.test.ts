@@ -8,6 +8,7 @@ import { startVigil, type Vigil } from '../src/main.js';
 import { localWebhookUrl, TEST_ALERTNAME } from '../src/testalert.js';
 import { readBotConfig, writeBotConfig, type BotConfigFile } from './support/bot-config.js';
 import { startDiscordDouble, DOUBLE_TOKEN, type DiscordDouble } from './support/discord-double.js';
+import { eventually } from './support/eventually.js';
 import { freePort } from './support/ports.js';
 import { testConfig } from './support/deps.js';
 
@@ -52,13 +53,8 @@ describe('vigil test-alert', () => {
     }
   }
 
-  async function message(predicate: (title: string) => boolean) {
-    for (let i = 0; i < 100; i++) {
-      const m = [...discord.messages.values()].find((x) => predicate(x.embeds?.[0]?.title ?? ''));
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('no such message at the Discord double');
+  function message(predicate: (title: string) => boolean) {
+    return eventually('the message at the Discord double', () => [...discord.messages.values()].find((x) => predicate(x.embeds?.[0]?.title ?? '')), 10_000, 100);
   }
 
   it('posts a firing test alert that reaches the alert channel, then resolves the same message', async () => {

@@ -1,13 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from '../support/eventually.js';
+import { deepMerge, writeBotConfig, type ConfigSections } from '../support/bot-config.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import { eventually } from '../support/eventually.js';
+import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
+import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle, type ScrapeJob } from '../support/procs.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Settings of a bot under test; written to a YAML config in `dir`. */
+/** Settings of a bot under test; written to a YAML config in `dir` by test/support/bot-config.ts. */
 export interface BotSettings {
   dir: string;
   prometheusUrl: string;
@@ -21,8 +24,8 @@ export interface BotSettings {
   discordMode?: 'http' | 'gateway';
   /** The application public key (hex) the bot verifies interactions with. */
   publicKeyHex?: string;
-  /** Extra top-level YAML appended to the config (alertmanager, commands, …). */
-  extraYaml?: string;
+  /** Further config sections (alertmanager, commands, charts, …), deep-merged over the e2e defaults. */
+  sections?: ConfigSections;
   /** NODE_OPTIONS for the bot process (the benchmark uses the compose file's). */
   nodeOptions?: string;
   /** Run the compiled dist/cli.js (build it first) instead of src/cli.ts through tsx, as the Docker image does. */
@@ -39,43 +42,37 @@ export interface BotProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Writes the config file for the bot and returns its path. */
-export function writeBotConfig(s: BotSettings, port: number): string {
-  const path = join(s.dir, 'vigil.yaml');
-  writeFileSync(
-    path,
-    `server: { host: 127.0.0.1, port: ${port} }
-webhook: { token: \${TEST_WEBHOOK_TOKEN} }
-prometheus: { url: ${s.prometheusUrl} }
-loki: { url: ${s.lokiUrl} }
-discord:
-  token: \${TEST_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${s.channelId}"
-  apiBaseUrl: ${s.discordApiBaseUrl}
-  mode: ${s.discordMode ?? 'http'}
-  publicKey: "${s.publicKeyHex ?? `${'0'.repeat(63)}1`}"
-storage: { path: ${join(s.dir, 'vigil.db')} }
-enrichment: { lookback: 10m, logWindow: 5m, timeout: ${s.enrichmentTimeout ?? '2s'} }
-delivery: { minBackoff: 100ms, maxBackoff: 1s, pollInterval: 100ms }
-log: { level: debug }
-${s.extraYaml ?? ''}
-`,
-  );
-  return path;
+/** Fast outbox retries and debug logs, so a delivery, a retry or a log line shows within a test. */
+function e2eSections(s: BotSettings): ConfigSections {
+  return {
+    enrichment: { lookback: '10m', logWindow: '5m', timeout: s.enrichmentTimeout ?? '2s' },
+    delivery: { minBackoff: '100ms', maxBackoff: '1s', pollInterval: '100ms' },
+    log: { level: 'debug' },
+  };
 }
 
 /** Starts `vigil serve` in a child process and waits for /healthz to answer 200. */
 export async function startBot(s: BotSettings, port?: number): Promise<BotProcess> {
   const p = port ?? (await freePort());
-  const config = writeBotConfig(s, p);
+  const config = writeBotConfig({
+    dir: s.dir,
+    port: p,
+    prometheusUrl: s.prometheusUrl,
+    lokiUrl: s.lokiUrl,
+    discordApiBaseUrl: s.discordApiBaseUrl,
+    channelId: s.channelId,
+    mode: s.discordMode,
+    publicKeyHex: s.publicKeyHex,
+    webhookToken: s.webhookToken,
+    discordToken: s.discordToken,
+    sections: deepMerge(e2eSections(s), s.sections ?? {}),
+  });
   const entry = s.compiled ? [join(REPO_ROOT, 'dist/cli.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts')];
-  const child = spawn(process.execPath, [...entry, 'serve', '--config', config], {
+  const child = spawn(process.execPath, [...entry, 'serve', '--config', config.path], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      TEST_WEBHOOK_TOKEN: s.webhookToken,
-      TEST_DISCORD_TOKEN: s.discordToken,
+      ...config.env,
       ...(s.nodeOptions !== undefined ? { NODE_OPTIONS: s.nodeOptions } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,21 +81,16 @@ export async function startBot(s: BotSettings, port?: number): Promise<BotProces
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
+  const healthy = async (): Promise<true | undefined> => {
     if (child.exitCode !== null) throw new Error(`bot exited with ${child.exitCode}:\n${out}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`bot did not become healthy:\n${out}`);
-    }
-    await sleep(100);
-  }
+    const res = await fetch(`${url}/healthz`).catch(() => undefined); // not listening yet
+    return res?.status === 200 ? true : undefined;
+  };
+  await eventually('the bot to become healthy', healthy, 30_000, 100).catch((err: Error) => {
+    if (child.exitCode !== null) throw err;
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}:\n${out}`);
+  });
   return {
     url,
     port: p,
@@ -111,6 +103,54 @@ export async function startBot(s: BotSettings, port?: number): Promise<BotProces
         child.kill(signal);
       }),
   };
+}
+
+/** What a bot under test runs against: a real node_exporter scraped by a real Prometheus, and the Loki and Discord doubles. */
+export interface E2eStack {
+  nodeExporter: NodeExporterHandle;
+  /** node_exporter's `instance` label in Prometheus, `127.0.0.1:<port>` (job `node`). */
+  nodeInstance: string;
+  prometheus: PrometheusHandle;
+  loki: LokiDoubleHandle;
+  discord: DiscordDouble;
+  /** Stops all four, the last started first; a failing stop does not keep the others from running. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startE2eStack}. */
+export interface E2eStackOptions {
+  /** Channels the Discord double knows (the alert channel). */
+  channels: string[];
+  /** The application id the Discord double serves interactions for. */
+  applicationId?: string;
+  /** Scrape jobs beside `node` (the node_exporter). */
+  scrapeJobs?: ScrapeJob[];
+}
+
+/** Starts the stack; when a component fails to start, the ones already running are stopped before the error is thrown. */
+export async function startE2eStack(opts: E2eStackOptions): Promise<E2eStack> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    const results = [];
+    for (const s of stops.splice(0).reverse()) results.push(await s().then(() => undefined, (err: unknown) => err));
+    const failed = results.find((err) => err !== undefined);
+    if (failed !== undefined) throw failed;
+  };
+  try {
+    const nodeExporter = await startNodeExporter();
+    stops.push(() => nodeExporter.stop());
+    const nodeInstance = `127.0.0.1:${nodeExporter.port}`;
+    const prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [nodeInstance] }, ...(opts.scrapeJobs ?? [])] });
+    stops.push(() => prometheus.stop());
+    const loki = await startLokiDouble();
+    stops.push(() => loki.stop());
+    const discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: opts.channels, applicationId: opts.applicationId });
+    stops.push(() => discord.stop());
+    return { nodeExporter, nodeInstance, prometheus, loki, discord, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 export { eventually, sleep } from '../support/eventually.js';

@@ -9,10 +9,9 @@ import type { APIMessage } from 'discord-api-types/v10';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
-import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
-import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
-import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
-import { eventually, startBot, type BotProcess } from './bot.js';
+import { DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
+import type { PrometheusHandle } from '../support/procs.js';
+import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-chart-webhook-token-0123456789';
@@ -30,39 +29,32 @@ function countColor(png: Buffer, hex: string, tolerance = 30): number {
 
 describe('alert chart end to end (bot process, real Prometheus and node_exporter, Discord double)', () => {
   let dir: string;
-  let nodeExporter: NodeExporterHandle;
+  let stack: E2eStack;
   let prometheus: PrometheusHandle;
-  let loki: LokiDoubleHandle;
   let discord: DiscordDouble;
   let bot: BotProcess;
   let instance: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-chart-'));
-    nodeExporter = await startNodeExporter();
-    instance = `127.0.0.1:${nodeExporter.port}`;
-    prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [instance] }] });
-    loki = await startLokiDouble();
-    discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [CHANNEL] });
+    stack = await startE2eStack({ channels: [CHANNEL] });
+    ({ prometheus, discord, nodeInstance: instance } = stack);
     bot = await startBot({
       dir,
       prometheusUrl: prometheus.url,
-      lokiUrl: loki.url,
+      lokiUrl: stack.loki.url,
       discordApiBaseUrl: discord.apiBaseUrl,
       discordToken: DOUBLE_TOKEN,
       webhookToken: WEBHOOK_TOKEN,
       channelId: CHANNEL,
-      extraYaml: 'charts: { budget: 10s }',
+      sections: { charts: { budget: '10s' } },
     });
     await prometheus.waitFor(`count_over_time(node_memory_MemAvailable_bytes{instance="${instance}"}[1m]) >= 3`, 30_000);
   }, 90_000);
 
   afterAll(async () => {
     await bot?.kill('SIGTERM');
-    await prometheus?.stop();
-    await nodeExporter?.stop();
-    await loki?.stop();
-    await discord?.stop();
+    await stack?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,13 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIInteraction, APIMessage } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { COMMANDS, BUTTONS } from '../../src/commands/index.js';
-import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble, type InteractionRecord, type SeenMessage } from '../support/discord-double.js';
+import { startCadvisor, type CadvisorHandle, type FakeContainer } from '../support/cadvisor.js';
+import { DOUBLE_TOKEN, type DiscordDouble, type InteractionRecord, type SeenMessage } from '../support/discord-double.js';
 import {
   buttonInteraction,
   commandInteraction,
@@ -19,21 +17,14 @@ import {
   type Invoker,
   type TestKeys,
 } from '../support/interactions.js';
-import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
+import type { LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
-import {
-  startAlertmanager,
-  startNodeExporter,
-  startPrometheus,
-  type AlertmanagerHandle,
-  type NodeExporterHandle,
-  type PrometheusHandle,
-} from '../support/procs.js';
-import { eventually, startBot, type BotProcess } from './bot.js';
+import { startAlertmanager, type AlertmanagerHandle, type PrometheusHandle } from '../support/procs.js';
+import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
 
 /*
  * Every slash command and button through the HTTP transport of a real `vigil serve`, against real
- * Prometheus (scraping node_exporter, a cAdvisor-shaped exporter served here, and a closed port),
+ * Prometheus (scraping node_exporter, test/support/cadvisor.ts's cAdvisor-shaped exporter, and a closed port),
  * a real Alertmanager, the Loki double and the Discord double (every request checked against
  * Discord's OpenAPI spec).
  */
@@ -44,56 +35,14 @@ const ONCALL: Invoker = { username: 'ana', userId: '666666666666666666', roles: 
 const GUEST: Invoker = { username: 'guest', userId: '777777777777777777', roles: [] };
 const FIXTURES = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
 
+const MiB = 2 ** 20;
 /** Containers of the cAdvisor-shaped exporter: CPU in cores (a counter grows at this rate), memory in bytes. */
-const CONTAINERS = [
-  { name: 'worker', cores: 1.2, memory: 256 * 2 ** 20 },
-  { name: 'api', cores: 0.5, memory: 512 * 2 ** 20 },
-  { name: 'db', cores: 0.25, memory: 2 * 2 ** 30 },
-  { name: 'cache', cores: 0.05, memory: 64 * 2 ** 20 },
+const CONTAINERS: FakeContainer[] = [
+  { name: 'worker', image: 'example/worker:1', cores: 1.2, memoryBytes: 256 * MiB },
+  { name: 'api', image: 'example/api:1', cores: 0.5, memoryBytes: 512 * MiB },
+  { name: 'db', image: 'example/db:1', cores: 0.25, memoryBytes: 2048 * MiB },
+  { name: 'cache', image: 'example/cache:1', cores: 0.05, memoryBytes: 64 * MiB },
 ];
-
-/** Spacing of the CPU samples' own timestamps. */
-const CADVISOR_STEP_MS = 15_000;
-/** How far back the CPU counters' history starts: more than /top's 5m rate window. */
-const CADVISOR_HISTORY_MS = 330_000;
-
-/**
- * Serves cAdvisor's two series for CONTAINERS. The CPU counters carry their own timestamps, one
- * every 15 s starting 5½ minutes ago and advancing one step per scrape until they reach the
- * present (then one per 15 s of real time), each counter growing at its container's rate: after
- * a couple of seconds of fast scrapes Prometheus holds a full 5m window of known counters, so
- * rate()[5m] is exactly the container's cores.
- */
-async function startCadvisor(): Promise<{ host: string; close(): Promise<void> }> {
-  const base = Date.now() - CADVISOR_HISTORY_MS;
-  let step = 0;
-  const server: Server = createServer((_req, res) => {
-    if (base + (step + 1) * CADVISOR_STEP_MS <= Date.now()) step += 1;
-    const ts = base + step * CADVISOR_STEP_MS;
-    const seconds = (ts - base) / 1000;
-    const lines = [
-      '# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.',
-      '# TYPE container_cpu_usage_seconds_total counter',
-      ...CONTAINERS.map((c) => `container_cpu_usage_seconds_total{cpu="total",id="/docker/${c.name}",image="example/${c.name}:1",name="${c.name}"} ${1000 + c.cores * seconds} ${ts}`),
-      // cAdvisor's root cgroup has no name: /top must leave it out.
-      `container_cpu_usage_seconds_total{cpu="total",id="/",image="",name=""} ${5000 + 3 * seconds} ${ts}`,
-      '# HELP container_memory_working_set_bytes Current working set in bytes.',
-      '# TYPE container_memory_working_set_bytes gauge',
-      ...CONTAINERS.map((c) => `container_memory_working_set_bytes{id="/docker/${c.name}",image="example/${c.name}:1",name="${c.name}"} ${c.memory}`),
-    ];
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(`${lines.join('\n')}\n`);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** Everything a user saw from an interaction: the reply and the follow-ups, as text. */
 function seen(record: InteractionRecord): SeenMessage[] {
@@ -123,8 +72,9 @@ interface AmSilence {
 describe('slash commands and buttons end to end (HTTP interactions)', () => {
   let dir: string;
   let keys: TestKeys;
-  let nodeExporter: NodeExporterHandle;
-  let cadvisor: Awaited<ReturnType<typeof startCadvisor>>;
+  let stack: E2eStack;
+  let nodeInstance: string;
+  let cadvisor: CadvisorHandle;
   let prometheus: PrometheusHandle;
   let alertmanager: AlertmanagerHandle;
   let loki: LokiDoubleHandle;
@@ -141,22 +91,18 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-commands-'));
     keys = generateTestKeys();
     closedPort = await freePort();
-    nodeExporter = await startNodeExporter();
-    cadvisor = await startCadvisor();
-    prometheus = await startPrometheus({
-      configYaml: stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        scrape_configs: [
-          { job_name: 'node', static_configs: [{ targets: [`127.0.0.1:${nodeExporter.port}`] }] },
-          // Fast scrapes so the timestamped counter history fills the 5m window in about two seconds.
-          { job_name: 'cadvisor', scrape_interval: '100ms', scrape_timeout: '100ms', static_configs: [{ targets: [cadvisor.host] }] },
-          // Nothing listens there: a target that is really down, with Prometheus' own lastError.
-          { job_name: 'broken', static_configs: [{ targets: [`127.0.0.1:${closedPort}`] }] },
-        ],
-      }),
+    cadvisor = await startCadvisor({ containers: CONTAINERS });
+    stack = await startE2eStack({
+      channels: [TEST_CHANNEL_ID],
+      applicationId: TEST_APPLICATION_ID,
+      scrapeJobs: [
+        // Fast scrapes: the exporter's timestamped history (one 60 s step per scrape) fills the 5m window in under a second.
+        { job: 'cadvisor', targets: [cadvisor.target], scrapeInterval: '100ms', scrapeTimeout: '100ms' },
+        // Nothing listens there: a target that is really down, with Prometheus' own lastError.
+        { job: 'broken', targets: [`127.0.0.1:${closedPort}`] },
+      ],
     });
-    loki = await startLokiDouble();
-    discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [TEST_CHANNEL_ID], applicationId: TEST_APPLICATION_ID });
+    ({ prometheus, loki, discord, nodeInstance } = stack);
     const botPort = await freePort();
     alertmanager = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${botPort}/webhooks/alertmanager`, bearerToken: WEBHOOK_TOKEN });
     bot = await startBot(
@@ -170,10 +116,7 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
         channelId: TEST_CHANNEL_ID,
         discordMode: 'http',
         publicKeyHex: keys.publicKeyHex,
-        extraYaml: `alertmanager: { url: ${alertmanager.url} }
-commands:
-  ephemeral: true
-  permissions: { silence: ["${ONCALL_ROLE}"] }`,
+        sections: { alertmanager: { url: alertmanager.url }, commands: { ephemeral: true, permissions: { silence: [ONCALL_ROLE] } } },
       },
       botPort,
     );
@@ -187,11 +130,8 @@ commands:
   afterAll(async () => {
     await bot?.kill('SIGTERM');
     await alertmanager?.stop();
-    await prometheus?.stop();
-    await nodeExporter?.stop();
-    await cadvisor?.close();
-    await loki?.stop();
-    await discord?.stop();
+    await stack?.stop();
+    await cadvisor?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -288,10 +228,10 @@ commands:
   // /query
 
   it('/query shows an instant vector as a table with units, ephemeral by default (sensitive)', async () => {
-    const d = await command('query', { promql: `node_memory_MemTotal_bytes{instance="127.0.0.1:${nodeExporter.port}"}` });
+    const d = await command('query', { promql: `node_memory_MemTotal_bytes{instance="${nodeInstance}"}` });
     const answer = await answered(d);
     expect(answer.ephemeral).toBe(true);
-    expect(answer.content).toMatch(/\d+(\.\d+)? GiB|MiB/);
+    expect(answer.content).toMatch(/\d+(\.\d+)? (GiB|MiB)/);
   });
 
   it('/query range:10m summarises each series with min/max/last', async () => {

@@ -107,12 +107,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** `over` merged into `base` key by key, recursing into objects; an undefined value leaves the base's. */
-function deepMerge(base: Record<string, unknown>, over: object): Record<string, unknown> {
-  const out = { ...base };
+export function deepMerge<T extends object>(base: T, over: object): T {
+  const out = { ...base } as Record<string, unknown>;
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
     const current = out[key];
     out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
   }
-  return out;
+  return out as T;
 }

@@ -302,10 +302,32 @@ describe('Loki double: errors, instant queries and discovery', () => {
     expect(reply).toEqual({ status: 400, contentType: 'application/json; charset=UTF-8', text: message });
   });
 
-  it('answers valid LogQL it does not implement with a loud 501', async () => {
-    const reply = await get(loki, '/loki/api/v1/query_range', { query: '{job="docker"} | json' });
+  it.each([
+    ['{job="docker"} | json', 'pipeline stage | json'],
+    ['{job="docker"} |> "<_> error"', 'pattern line filter |>'],
+    ['{job="docker"} !> "<_> error"', 'pattern line filter !>'],
+    ['{job="docker"} |= ip("1.2.3.4")', 'ip() line filter'],
+    ['{job="docker"} != ip("10.0.0.0/8")', 'ip() line filter'],
+    ['count_over_time({job="docker"}[5m] offset 1m)', 'offset'],
+    ['sum by (container_name) (rate({job="docker"} |= "error" [5m] offset 1h))', 'offset'],
+    ['count_over_time({job="docker"}[5m]) > 1', 'binary operator >'],
+    ['sum(count_over_time({job="docker"}[5m]) > 1)', 'binary operator >'],
+    ['(rate({job="docker"}[1m]) * 60)', 'binary operator *'],
+    ['sum(rate({job="docker"}[1m]) or rate({job="docker"}[5m]))', 'binary operator or'],
+    ['avg_over_time({job="docker"} | unwrap bytes [5m])', 'function avg_over_time'],
+  ])('answers the valid LogQL %s it does not implement with a loud 501 naming %s', async (query, what) => {
+    const reply = await get(loki, '/loki/api/v1/query_range', { query });
     expect(reply.status).toBe(501);
-    expect(reply.text).toContain('unsupported LogQL');
+    expect(reply.text).toContain(`unsupported LogQL (${what})`);
+  });
+
+  it('still answers an offset outside a range with Loki\'s parse error', async () => {
+    const reply = await get(loki, '/loki/api/v1/query_range', { query: 'rate({job="docker"}[1m]) offset 5m' });
+    expect(reply).toEqual({
+      status: 400,
+      contentType: 'application/json; charset=UTF-8',
+      text: 'parse error at line 1, col 26: syntax error: unexpected IDENTIFIER',
+    });
   });
 
   it('rejects a log selector on the instant endpoint like Loki 3 by default', async () => {
@@ -432,9 +454,13 @@ describe('Loki double: failure modes', () => {
   });
 
   it('holds answers back in mode slow and still delivers them', async () => {
-    const loki = await startLokiDouble({ mode: 'slow', delayMs: 50 });
+    const delayMs = 300;
+    const loki = await startLokiDouble({ mode: 'slow', delayMs });
     try {
+      const started = performance.now();
       const reply = await get(loki, '/loki/api/v1/query_range', { query: '{container_name="nginx"}' });
+      // A millisecond of slack: the timer and performance.now() round differently.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(delayMs - 1);
       expect(reply.status).toBe(200);
       expect((JSON.parse(reply.text) as SuccessBody<StreamsBody>).data.result).toHaveLength(1);
     } finally {

@@ -18,8 +18,8 @@ import { freePort } from './ports.js';
  * sum / count / min / max / avg with by/without. Metric results are computed from the same data set
  * (which reproduces the recorded matrix and vector fixtures) instead of replaying the fixtures; start
  * and end are aligned down to the step as the recording shows. Anything else that is valid LogQL
- * (`| json`, binary operators, other functions) answers 501 with a text saying the double lacks it,
- * so a test fails loudly rather than silently getting wrong data.
+ * (`| json`, pattern and ip() line filters, offset, binary operators, other functions) answers 501
+ * with a text saying the double lacks it, so a test fails loudly rather than silently getting wrong data.
  */
 
 /** Directory of the recorded Loki fixtures (../shared/fixtures/loki from the repo root). */
@@ -201,6 +201,8 @@ type TokType =
   | '!~'
   | '|='
   | '|~'
+  | '|>'
+  | '!>'
   | '|'
   | 'OP'
   | 'RANGE'
@@ -225,6 +227,8 @@ const PUNCT: Array<[string, TokType]> = [
   ['=~', '=~'],
   ['|=', '|='],
   ['|~', '|~'],
+  ['|>', '|>'],
+  ['!>', '!>'],
   ['==', 'OP'],
   ['>=', 'OP'],
   ['<=', 'OP'],
@@ -492,7 +496,7 @@ const OTHER_LOKI_FNS = new Set<string>([
   'label_replace',
   'approx_topk',
 ]);
-const BINARY_WORDS = new Set<string>(['and', 'or', 'unless', 'offset', 'bool']);
+const BINARY_WORDS = new Set<string>(['and', 'or', 'unless', 'bool']);
 
 /** Name yacc prints for a token in "unexpected X". */
 function tokenName(tok: Token): string {
@@ -513,12 +517,17 @@ class Parser {
 
   parseQuery(): LogQLExpr {
     const expr = this.expr();
+    this.refuseBinary();
+    if (this.peek().type !== 'EOF') this.fail();
+    return expr;
+  }
+
+  /** Throws the 501 for a binary operator (arithmetic, comparison, and/or/unless) at the next token. */
+  private refuseBinary(): void {
     const tok = this.peek();
     if (tok.type === 'OP' || (tok.type === 'IDENTIFIER' && BINARY_WORDS.has(tok.text.toLowerCase()))) {
       throw unsupported(`binary operator ${tok.text}`);
     }
-    if (tok.type !== 'EOF') this.fail();
-    return expr;
   }
 
   private peek(k = 0): Token {
@@ -560,7 +569,14 @@ class Parser {
     return next.type === '(' || (AGG_OPS.has(name) && next.type === 'IDENTIFIER' && /^(by|without)$/i.test(next.text));
   }
 
+  /** A metric expression; a binary operator after it (at any depth) is valid LogQL the double lacks. */
   private metricExpr(): MetricExpr {
+    const expr = this.metricOperand();
+    this.refuseBinary();
+    return expr;
+  }
+
+  private metricOperand(): MetricExpr {
     const tok = this.peek();
     if (tok.type === '(') {
       this.take();
@@ -583,6 +599,7 @@ class Parser {
     this.expect('(');
     const log = this.logExpr();
     const range = this.expect('RANGE');
+    if (this.peek().type === 'IDENTIFIER' && this.peek().text.toLowerCase() === 'offset') throw unsupported('offset');
     // Loki also accepts the legacy form with line filters after the range.
     log.filters.push(...this.lineFilters());
     this.expect(')');
@@ -656,8 +673,10 @@ class Parser {
     for (;;) {
       const tok = this.peek();
       if (tok.type === '|') throw unsupported(`pipeline stage | ${this.peek(1).text}`);
+      if (tok.type === '|>' || tok.type === '!>') throw unsupported(`pattern line filter ${tok.text}`);
       if (!['|=', '!=', '|~', '!~'].includes(tok.type)) return filters;
       this.take();
+      if (this.peek().type === 'IDENTIFIER' && this.peek().text === 'ip' && this.peek(1).type === '(') throw unsupported('ip() line filter');
       const value = this.expect('STRING', ['STRING', 'ip']);
       const op = tok.type as FilterOp;
       const filter: LineFilter = { op, value: value.value };

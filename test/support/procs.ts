@@ -38,6 +38,10 @@ export interface ScrapeJob {
   /** `host:port`, or a full `http://host:port/path` URL (its scheme and path are then used). */
   targets: string[];
   metricsPath?: string;
+  /** This job's scrape_interval (e.g. '100ms'), default the global one. */
+  scrapeInterval?: string;
+  /** This job's scrape_timeout, at most its interval; default Prometheus' (10s, capped at the interval). */
+  scrapeTimeout?: string;
 }
 
 /** Options of {@link startPrometheus}. */
@@ -317,6 +321,8 @@ function scrapeJobConfig(job: ScrapeJob): Record<string, unknown> {
   const metricsPath = job.metricsPath ?? first?.path;
   return {
     job_name: job.job,
+    ...(job.scrapeInterval !== undefined ? { scrape_interval: job.scrapeInterval } : {}),
+    ...(job.scrapeTimeout !== undefined ? { scrape_timeout: job.scrapeTimeout } : {}),
     ...(first?.scheme !== undefined ? { scheme: first.scheme } : {}),
     ...(metricsPath !== undefined ? { metrics_path: metricsPath } : {}),
     static_configs: [{ targets: parsed.map((t) => t.host) }],
