@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { formatDuration } from './config/duration.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { SNOWFLAKE } from './model.js';
 
 const USAGE = `Usage: vigil <command> [--config FILE]
 
@@ -96,7 +97,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
 /** `vigil register-commands`: PUTs COMMANDS to Discord and prints the names it now holds. */
 async function registerCommandsCommand(config: Config, guildOption: string | undefined): Promise<number> {
-  if (guildOption !== undefined && !/^\d{17,20}$/.test(guildOption)) {
+  if (guildOption !== undefined && !SNOWFLAKE.test(guildOption)) {
     console.error(`--guild: expected a guild id (a snowflake of 17-20 digits), got "${guildOption}"`);
     return 2;
   }

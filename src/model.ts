@@ -43,3 +43,6 @@ export interface Notification {
   /** Discord channel to post to instead of discord.alertChannelId (Vigil's own alerts: watchdog.channelId). */
   channelId?: string;
 }
+
+/** A Discord id (snowflake): 17 to 20 digits. */
+export const SNOWFLAKE = /^\d{17,20}$/;

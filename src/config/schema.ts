@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { cronProblem, timeZoneProblem } from '../schedule/cron.js';
+import { SNOWFLAKE } from '../model.js';
 import { parseDuration } from './duration.js';
-
-const SNOWFLAKE = /^\d{17,20}$/;
 
 /** A Discord snowflake id, as a string (numbers lose precision past 2^53). */
 const snowflake = z

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { SNOWFLAKE } from '../model.js';
 import { stmt } from './statements.js';
 
 /**
@@ -283,7 +284,7 @@ function checkNewItem(db: Database, item: NewOutboxItem): void {
   if (item.file && (!item.file.name || item.file.name.length > 1024 || /[\\/]/.test(item.file.name))) {
     throw new Error(`outbox item: file.name must be a plain file name of 1-1024 characters, got "${item.file.name.slice(0, 100)}"`);
   }
-  if (!/^\d{17,20}$/.test(item.channelId)) {
+  if (!SNOWFLAKE.test(item.channelId)) {
     throw new Error(`outbox item: channelId must be a snowflake string, got "${item.channelId}"`);
   }
   if (item.kind === 'create') {
