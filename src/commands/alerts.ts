@@ -1,7 +1,7 @@
 import { alertmanagerFromConfig, type AlertmanagerAlert, type AlertmanagerClient } from '../queries/alertmanager.js';
 import type { PrometheusClient, RuleAlert } from '../queries/prometheus.js';
 import { renderAlerts, type AlertsOverview } from '../render/alerts.js';
-import { fitMessage } from '../render/truncate.js';
+import { fitMessage, warnTo } from '../render/truncate.js';
 import type { Command, CommandDeps } from './types.js';
 
 /** Splits Alertmanager's alerts into firing ones and counts of those held back by silences or inhibitions. */
@@ -20,7 +20,7 @@ export function overviewFromAlertmanager(alerts: readonly AlertmanagerAlert[], s
 }
 
 /** Prometheus' rule alerts: the firing ones, and how many are still pending. */
-export function overviewFromPrometheus(alerts: readonly RuleAlert[], now: Date): AlertsOverview {
+function overviewFromPrometheus(alerts: readonly RuleAlert[], now: Date): AlertsOverview {
   return {
     firing: alerts
       .filter((a) => a.state === 'firing')
@@ -48,7 +48,6 @@ export const alertsCommand = {
   async execute(ctx, deps: CommandDeps) {
     const timeoutMs = deps.config.enrichment.timeout;
     const overview = await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs);
-    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
-    await ctx.reply(fitMessage(renderAlerts(overview), warn));
+    await ctx.reply(fitMessage(renderAlerts(overview), warnTo(deps.logger)));
   },
 } satisfies Command;

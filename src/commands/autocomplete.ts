@@ -2,20 +2,20 @@ import type { APIApplicationCommandOptionChoice } from 'discord-api-types/v10';
 import type { CommandDeps } from './types.js';
 
 /** Where label values come from. */
-export type LabelSource = 'prometheus' | 'loki';
+type LabelSource = 'prometheus' | 'loki';
 
 /** Options of {@link labelValueChoices}. */
-export interface LabelChoiceOptions {
+interface LabelChoiceOptions {
   /** Prometheus only: series selectors the values must come from (`match[]`). */
   match?: readonly string[];
   /** Turns a raw value into the offered one (e.g. stripPort for `instance`); duplicates are merged. */
   map?: (value: string) => string;
 }
 
-/** Discord shows at most 25 choices. */
+/** Discord shows at most 25 choices: the router cuts every autocomplete answer to this. */
 export const MAX_CHOICES = 25;
 /** A choice's name and value are at most 100 characters. */
-export const MAX_CHOICE_LENGTH = 100;
+const MAX_CHOICE_LENGTH = 100;
 /** How long fetched label values are reused: typing fires a request per keystroke. */
 export const CHOICE_CACHE_TTL_MS = 30_000;
 /** Cached lookups per client; the oldest goes first. */
@@ -61,21 +61,21 @@ function fetchValues(source: LabelSource, label: string, opts: LabelChoiceOption
 }
 
 /**
- * Orders and cuts values for what the user typed (case-insensitive): prefix matches first, then
- * substring matches, each alphabetical; values longer than Discord allows are left out (a cut
- * value would not match anything).
+ * Orders values for what the user typed (case-insensitive): prefix matches first, then substring
+ * matches, each alphabetical; values longer than Discord allows are left out (a cut value would not
+ * match anything). The router keeps the first MAX_CHOICES.
  */
 export function filterChoices(values: readonly string[], typed: string): APIApplicationCommandOptionChoice<string>[] {
   const needle = typed.trim().toLowerCase();
   const usable = [...new Set(values)].filter((v) => v.length > 0 && v.length <= MAX_CHOICE_LENGTH).sort();
   const prefix = usable.filter((v) => v.toLowerCase().startsWith(needle));
   const inside = usable.filter((v) => !v.toLowerCase().startsWith(needle) && v.toLowerCase().includes(needle));
-  return [...prefix, ...inside].slice(0, MAX_CHOICES).map((v) => ({ name: v, value: v }));
+  return [...prefix, ...inside].map((v) => ({ name: v, value: v }));
 }
 
 /**
  * Autocomplete choices from a label's values in Prometheus or Loki, filtered by what the user has
- * typed: at most 25, each at most 100 characters, cached 30 s per source, label and match. Never
+ * typed: each at most 100 characters, cached 30 s per source, label and match. Never
  * throws: a failed or slow lookup gives no choices.
  */
 export async function labelValueChoices(

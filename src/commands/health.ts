@@ -1,17 +1,16 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
-import { QueryError } from '../queries/http.js';
+import { createAlertmanagerClient } from '../queries/alertmanager.js';
 import { readiness, type Readiness } from '../queries/prometheus.js';
 import { renderHealth, summarizeTargets, type BackendCheck, type HealthReport } from '../render/health.js';
-import { fitMessage } from '../render/truncate.js';
+import { fitMessage, warnTo } from '../render/truncate.js';
 import { labelValueChoices } from './autocomplete.js';
-import { defaultEphemeral } from './router.js';
 import { OptionError, type Command, type CommandDeps } from './types.js';
 
 /** Longest job name accepted (Discord's choice values are at most 100 characters). */
 const MAX_JOB_LENGTH = 100;
 
 /** The `job` option: trimmed, or undefined when not given. */
-export function jobOption(options: Record<string, unknown>): string | undefined {
+function jobOption(options: Record<string, unknown>): string | undefined {
   const raw = options['job'];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !raw.trim() || raw.length > MAX_JOB_LENGTH) {
@@ -39,8 +38,8 @@ function backendChecks(deps: CommandDeps, timeoutMs: number): Promise<BackendChe
     check('Loki', () => deps.loki.ready(call)),
   ];
   if (config.alertmanager) {
-    const backend = { name: 'Alertmanager', url: config.alertmanager.url, timeoutMs };
-    checks.push(check(backend.name, () => readiness(backend, '/-/ready', call)));
+    const am = createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs });
+    checks.push(check(am.name, () => am.ready(call)));
   }
   if (config.grafana) {
     const backend = { name: 'Grafana', url: config.grafana.url, timeoutMs };
@@ -50,12 +49,12 @@ function backendChecks(deps: CommandDeps, timeoutMs: number): Promise<BackendChe
 }
 
 /** Target health and backend readiness, every check in parallel and bounded by enrichment.timeout. */
-export async function collectHealth(deps: CommandDeps, job?: string): Promise<HealthReport> {
+async function collectHealth(deps: CommandDeps, job?: string): Promise<HealthReport> {
   const timeoutMs = deps.config.enrichment.timeout;
   const [targets, backends] = await Promise.all([
     deps.prometheus.targets('active', { timeoutMs }).then(
       (t) => ({ ok: true as const, active: t.active }),
-      (err: unknown) => ({ ok: false as const, error: err instanceof QueryError || err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }),
     ),
     backendChecks(deps, timeoutMs),
   ]);
@@ -83,10 +82,9 @@ export const health = {
   async execute(ctx, deps) {
     const job = jobOption(ctx.options);
     // Several backends answer in turn: acknowledge before the first call.
-    await ctx.defer({ ephemeral: defaultEphemeral(health, ctx.options, deps.config.commands.ephemeral) });
+    await ctx.defer();
     const report = await collectHealth(deps, job);
-    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
-    await ctx.reply(fitMessage({ embeds: [renderHealth(report, deps.now())] }, warn));
+    await ctx.reply(fitMessage({ embeds: [renderHealth(report, deps.now())] }, warnTo(deps.logger)));
   },
   async autocomplete(ctx, deps) {
     await ctx.respond(await labelValueChoices('prometheus', 'job', ctx.focused.value, deps, { match: ['up'] }));

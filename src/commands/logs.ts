@@ -4,15 +4,15 @@ import { QueryError } from '../queries/http.js';
 import { newestFirst, type LabelledLogEntry, type LogStream } from '../queries/loki.js';
 import { lineFilter, quote, selector, type MatcherSpec } from '../queries/promql.js';
 import { renderLogsError, renderLogsMessage, type LogsMessage } from '../render/logs.js';
+import { warnTo } from '../render/truncate.js';
 import { labelValueChoices } from './autocomplete.js';
-import { defaultEphemeral } from './router.js';
 import { OptionError, type Command, type CommandDeps, type OptionValue } from './types.js';
 
 /** Levels the `level` option accepts, as the log agent labels them. */
-export const LOG_LEVELS = ['critical', 'fatal', 'error', 'warn', 'info', 'debug'] as const;
+const LOG_LEVELS = ['critical', 'fatal', 'error', 'warn', 'info', 'debug'] as const;
 
 /** Loki label holding the container name (what the compose stack's log agent sets). */
-export const CONTAINER_LABEL = 'container_name';
+const CONTAINER_LABEL = 'container_name';
 const LEVEL_LABEL = 'level';
 const DEFAULT_SINCE_MS = 15 * 60_000;
 const MIN_SINCE_MS = 60_000;
@@ -26,7 +26,7 @@ const FETCH_PER_LINE = 10;
 const MAX_FETCH = 1000;
 
 /** The validated options of a /logs request. */
-export interface LogsOptions {
+interface LogsOptions {
   container?: string;
   level?: (typeof LOG_LEVELS)[number];
   contains?: string;
@@ -107,7 +107,7 @@ export function withLineFilters(streamSelector: string, f: { contains?: string; 
 }
 
 /** Log lines fetched for one answer, newest first. */
-export interface FetchedLogs {
+interface FetchedLogs {
   entries: LabelledLogEntry[];
   /** Loki stopped at the line limit of one of the queries. */
   capped: boolean;
@@ -122,7 +122,7 @@ export function fetchLimit(limit: number): number {
  * Runs log queries over one window (backward, so the newest lines come first) and merges their
  * streams; a stream two queries both return is kept once. Throws QueryError as the client does.
  */
-export async function fetchLogs(
+async function fetchLogs(
   deps: Pick<CommandDeps, 'loki'>,
   queries: readonly string[],
   window: { start: Date; end: Date },
@@ -148,7 +148,7 @@ export async function fetchLogs(
 }
 
 /** One log answer to render: what to ask Loki and how to title it. */
-export interface LogsAnswerRequest {
+interface LogsAnswerRequest {
   queries: readonly string[];
   window: { start: Date; end: Date };
   relative: boolean;
@@ -160,7 +160,7 @@ export interface LogsAnswerRequest {
 
 /** Queries Loki and renders the answer; a Loki failure becomes an answer with Loki's own words. */
 export async function answerLogs(req: LogsAnswerRequest, deps: Pick<CommandDeps, 'loki' | 'logger'>): Promise<LogsMessage> {
-  const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
+  const warn = warnTo(deps.logger);
   const query = req.queries.join('\n');
   const named = { ...(req.container !== undefined ? { container: req.container } : {}), scope: req.scope };
   try {
@@ -235,7 +235,7 @@ export const logs = {
   sensitive: true,
   async execute(ctx, deps) {
     const o = parseLogsOptions(ctx.options);
-    await ctx.defer({ ephemeral: defaultEphemeral(logs, ctx.options, deps.config.commands.ephemeral) });
+    await ctx.defer();
     const end = deps.now();
     const answer = await answerLogs(
       {

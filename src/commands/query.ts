@@ -2,15 +2,14 @@ import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { parseDuration } from '../config/duration.js';
 import { QueryError } from '../queries/http.js';
 import { stepFor } from '../queries/window.js';
-import { boundedChart, chartLines, withCommandChart } from '../render/chart.js';
+import { chartLines, commandChart, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { renderInstant, renderQueryError, renderRange } from '../render/query.js';
-import { fitMessage } from '../render/truncate.js';
-import { defaultEphemeral } from './router.js';
+import { fitMessage, warnTo } from '../render/truncate.js';
 import { OptionError, type Command, type ReplyPayload } from './types.js';
 
 /** Longest PromQL accepted. */
-export const MAX_PROMQL_LENGTH = 2000;
+const MAX_PROMQL_LENGTH = 2000;
 const MIN_RANGE_MS = 60_000;
 const MAX_RANGE_MS = 7 * 86_400_000;
 const RANGE_HINT = 'expected a duration like 1h, from 1m to 7d';
@@ -63,7 +62,7 @@ export const query = {
   sensitive: true,
   async execute(ctx, deps) {
     const req = queryRequest(ctx.options);
-    await ctx.defer({ ephemeral: defaultEphemeral(query, ctx.options, deps.config.commands.ephemeral) });
+    await ctx.defer();
     const unit = inferUnit(req.expr);
     const now = deps.now();
     let payload: ReplyPayload;
@@ -74,20 +73,17 @@ export const query = {
         const start = new Date(now.getTime() - req.rangeMs);
         const step = stepFor(start, now);
         const series = await deps.prometheus.queryRange(req.expr, start, now, step);
-        payload = { content: renderRange(req.expr, series, req.rangeMs, step, unit) };
         const lines = chartLines(series);
-        if (deps.config.charts.enabled && lines.length) {
-          payload = withCommandChart(payload, await boundedChart({ kind: 'time', title: req.expr, lines, unit, start, end: now }, deps.config.charts, deps.chartRenderer));
-        }
+        const spec: TimeChartSpec | undefined = lines.length ? { kind: 'time', title: req.expr, lines, unit, start, end: now } : undefined;
+        payload = await commandChart({ content: renderRange(req.expr, series, req.rangeMs, step, unit) }, spec, deps.config.charts, deps.chartRenderer);
       }
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
       payload = { content: renderQueryError(err.message) };
     }
-    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
     // fitMessage copies with structuredClone, which would turn the chart's Buffer into a plain Uint8Array.
     const { files, ...text } = payload;
-    await ctx.reply({ ...fitMessage(text, warn), ...(files ? { files } : {}) });
+    await ctx.reply({ ...fitMessage(text, warnTo(deps.logger)), ...(files ? { files } : {}) });
   },
 } satisfies Command;
 

@@ -11,9 +11,11 @@ import type {
   ReplyPayload,
 } from './types.js';
 import { OptionError } from './types.js';
+import { MAX_CHOICES } from './autocomplete.js';
 
-export { CUSTOM_ID_PREFIX, customId, parseCustomId } from '../render/buttons.js';
+export { customId, parseCustomId } from '../render/buttons.js';
 import { parseCustomId } from '../render/buttons.js';
+import { configSecrets } from '../config/secrets.js';
 
 /** If a handler has not answered by then, the router defers so Discord's 3 s deadline is never missed. */
 const DEFER_GRACE_MS = 1500;
@@ -76,9 +78,7 @@ export function createRouter(
   // Known names start at 0, so the first invocation shows in rate() and increase().
   for (const name of byName.keys()) count(name, 'answered', 0);
   for (const action of byAction.keys()) count(`button:${action}`, 'answered', 0);
-  const secrets = [deps.config.discord.token, deps.config.webhook.token, deps.config.grafana?.token].filter(
-    (s): s is string => !!s,
-  );
+  const secrets = configSecrets(deps.config);
   const { permissions, ephemeral: ephemeralDefault } = deps.config.commands;
 
   return {
@@ -126,7 +126,7 @@ export function createRouter(
       const respond: AutocompleteContext['respond'] = async (choices) => {
         if (responded) return;
         responded = true;
-        await ctx.respond(choices.slice(0, 25));
+        await ctx.respond(choices.slice(0, MAX_CHOICES));
       };
       if (!command?.autocomplete) return respond([]);
       let timer: NodeJS.Timeout | undefined;

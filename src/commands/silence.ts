@@ -5,15 +5,15 @@ import { alertmanagerFromConfig, type AlertmanagerClient, type Silence } from '.
 import { MATCHERS_MAX_LENGTH, MatcherSyntaxError, parseMatchers, type SilenceMatcher } from '../queries/matchers.js';
 import { safeUrl } from '../render/format.js';
 import { renderSilenceCreated, renderSilenceExpired, renderSilenceList } from '../render/silences.js';
-import { fitMessage } from '../render/truncate.js';
+import { fitMessage, warnTo } from '../render/truncate.js';
 import { OptionError, type Command, type CommandContext, type CommandDeps, type InteractionUser } from './types.js';
 
 /** Shortest silence `/silence create` accepts: 1m. */
-export const SILENCE_MIN_MS = 60_000;
+const SILENCE_MIN_MS = 60_000;
 /** Longest silence `/silence create` accepts: 30d. */
-export const SILENCE_MAX_MS = 30 * 86_400_000;
+const SILENCE_MAX_MS = 30 * 86_400_000;
 /** Longest comment (Discord's option is capped at the same length). */
-export const COMMENT_MAX_LENGTH = 500;
+const COMMENT_MAX_LENGTH = 500;
 /** A full silence id: Alertmanager and Grafana both use UUIDs. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The short id `/silence list` shows in bold (the first block), also accepted. */
@@ -29,7 +29,7 @@ export function createdBy(user: InteractionUser): string {
 }
 
 /** The `matchers` option, parsed; a syntax error names the option and the position. */
-export function matchersOption(options: CommandContext['options']): SilenceMatcher[] {
+function matchersOption(options: CommandContext['options']): SilenceMatcher[] {
   const raw = options['matchers'];
   if (typeof raw !== 'string') throw new OptionError('matchers', 'required: label matchers like alertname="HighCPU",job="node"');
   try {
@@ -41,7 +41,7 @@ export function matchersOption(options: CommandContext['options']): SilenceMatch
 }
 
 /** The `duration` option in milliseconds: a Prometheus duration from 1m to 30d. */
-export function durationOption(options: CommandContext['options']): number {
+function durationOption(options: CommandContext['options']): number {
   const raw = options['duration'];
   const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
   if (ms === undefined || ms < SILENCE_MIN_MS || ms > SILENCE_MAX_MS) {
@@ -52,7 +52,7 @@ export function durationOption(options: CommandContext['options']): number {
 }
 
 /** The `comment` option, or "via Vigil by <user>". */
-export function commentOption(options: CommandContext['options'], user: InteractionUser): string {
+function commentOption(options: CommandContext['options'], user: InteractionUser): string {
   const raw = options['comment'];
   if (raw === undefined || (typeof raw === 'string' && !raw.trim())) return `via Vigil by ${user.username}`;
   if (typeof raw !== 'string' || raw.length > COMMENT_MAX_LENGTH) {
@@ -62,7 +62,7 @@ export function commentOption(options: CommandContext['options'], user: Interact
 }
 
 /** The `id` option: a full silence id (UUID) or its first block of 8 hex digits. */
-export function idOption(options: CommandContext['options']): string {
+function idOption(options: CommandContext['options']): string {
   const raw = options['id'];
   const id = typeof raw === 'string' ? raw.trim() : '';
   if (!UUID.test(id) && !SHORT_ID.test(id)) {
@@ -78,7 +78,7 @@ export function silencePageUrl(config: Pick<Config, 'alertmanager'>, id?: string
 }
 
 /** Finds the silence an id (full, or the short first block) names among the listed ones. */
-export function findSilence(silences: readonly Silence[], id: string): Silence[] {
+function findSilence(silences: readonly Silence[], id: string): Silence[] {
   return silences.filter((s) => (id.length === 8 ? s.id.toLowerCase().startsWith(`${id}-`) : s.id.toLowerCase() === id));
 }
 
@@ -97,8 +97,7 @@ async function create(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerCl
 async function list(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {
   const silences = await am.silences();
   const url = silencePageUrl(deps.config);
-  const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
-  await ctx.reply(fitMessage(renderSilenceList({ silences, source: am.name, ...(url ? { url } : {}) }), warn));
+  await ctx.reply(fitMessage(renderSilenceList({ silences, source: am.name, ...(url ? { url } : {}) }), warnTo(deps.logger)));
 }
 
 async function expire(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {

@@ -1,11 +1,10 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import type { InstantSample, QueryResult } from '../queries/prometheus.js';
 import { escapeRegex, selector, stripPort, type MatcherSpec } from '../queries/promql.js';
-import { boundedChart, withCommandChart, type BarChartSpec } from '../render/chart.js';
-import { joinUsage, rankUsage, renderNoContainers, renderTop, type ContainerUsage, type TopRequest, type TopResource } from '../render/top.js';
-import { fitMessage } from '../render/truncate.js';
+import { commandChart, type BarChartSpec } from '../render/chart.js';
+import { joinUsage, rankUsage, renderNoContainers, renderTop, type ContainerUsage, type TopRequest } from '../render/top.js';
+import { fitMessage, warnTo } from '../render/truncate.js';
 import { labelValueChoices } from './autocomplete.js';
-import { defaultEphemeral } from './router.js';
 import { OptionError, type Command } from './types.js';
 
 /** cAdvisor's CPU counter (seconds of CPU time per container). */
@@ -18,7 +17,7 @@ const MAX_LIMIT = 25;
 const MAX_HOST_LENGTH = 100;
 
 /** The validated options of /top. */
-export function topRequest(options: Record<string, unknown>): TopRequest {
+function topRequest(options: Record<string, unknown>): TopRequest {
   const resource = options['resource'] ?? 'cpu';
   if (resource !== 'cpu' && resource !== 'memory') throw new OptionError('resource', 'expected cpu or memory');
   const limit = options['limit'] ?? DEFAULT_LIMIT;
@@ -108,7 +107,7 @@ export const top = {
   },
   async execute(ctx, deps) {
     const req = topRequest(ctx.options);
-    await ctx.defer({ ephemeral: defaultEphemeral(top, ctx.options, deps.config.commands.ephemeral) });
+    await ctx.defer();
     const q = topQueries(req);
     const now = deps.now();
     const [cpu, memory] = await Promise.all([deps.prometheus.query(q.cpu, now), deps.prometheus.query(q.memory, now)]);
@@ -118,10 +117,9 @@ export const top = {
       await ctx.reply({ content: renderNoContainers(req, [...new Set(hosts)].sort()) });
       return;
     }
-    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
-    const text = fitMessage({ content: renderTop(rows, req) }, warn);
+    const text = fitMessage({ content: renderTop(rows, req) }, warnTo(deps.logger));
     const spec = topChartSpec(rows, req);
-    await ctx.reply(deps.config.charts.enabled && spec.bars.length ? withCommandChart(text, await boundedChart(spec, deps.config.charts, deps.chartRenderer)) : text);
+    await ctx.reply(await commandChart(text, spec.bars.length ? spec : undefined, deps.config.charts, deps.chartRenderer));
   },
   async autocomplete(ctx, deps) {
     const choices = await labelValueChoices('prometheus', 'instance', ctx.focused.value, deps, { match: [CADVISOR_CPU], map: stripPort });

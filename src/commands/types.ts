@@ -13,7 +13,7 @@ import type { PrometheusClient } from '../queries/prometheus.js';
 import type { Database } from '../store/db.js';
 
 /** A file sent with a reply (a chart); the transports upload it as multipart. */
-export interface ReplyFile {
+interface ReplyFile {
   name: string;
   data: Buffer;
 }
@@ -51,8 +51,8 @@ export interface CommandContext {
   user: InteractionUser;
   guildId?: string;
   channelId?: string;
-  /** Acknowledges at once (Discord's 3 s deadline); the answer follows with `reply`. */
-  defer(opts: { ephemeral: boolean }): Promise<void>;
+  /** Acknowledges at once (Discord's 3 s deadline); the answer follows with `reply`. Without opts, the router's default ephemeral flag applies. */
+  defer(opts?: { ephemeral: boolean }): Promise<void>;
   /** Answers: the initial response, or the edit of the deferred one. */
   reply(payload: ReplyPayload, opts?: { ephemeral?: boolean }): Promise<void>;
   /** Sends another message after the first answer (the interaction token lives 15 minutes). */
@@ -66,7 +66,7 @@ export interface AutocompleteContext {
   focused: { name: string; value: string };
   options: Record<string, OptionValue>;
   user: InteractionUser;
-  /** At most 25 choices (Discord's limit). */
+  /** The choices; the router keeps the first 25 (Discord's limit). */
   respond(choices: APIApplicationCommandOptionChoice<string>[]): Promise<void>;
 }
 

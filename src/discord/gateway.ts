@@ -20,7 +20,7 @@ import { dispatchInteraction, flattenOptions, messageBody, type Incoming, type I
 import { editMessage, fetchRequest } from './rest.js';
 
 /** Settings of the gateway connection. */
-export interface GatewayOptions {
+interface GatewayOptions {
   token: string;
   /** Base API URL without the version (config discord.apiBaseUrl); /gateway/bot is asked there. */
   apiBaseUrl: string;
@@ -149,7 +149,7 @@ function interactionUser(interaction: Interaction): InteractionUser {
 }
 
 /** The transport-neutral view of a discord.js interaction, or undefined for kinds Vigil does not handle. */
-export function incomingFromInteraction(interaction: Interaction): Incoming | undefined {
+function incomingFromInteraction(interaction: Interaction): Incoming | undefined {
   const user = interactionUser(interaction);
   if (interaction.isChatInputCommand()) {
     const flat = flattenOptions(interaction.options.data);

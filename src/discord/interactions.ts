@@ -31,7 +31,7 @@ import type { Verifier } from './verify.js';
 export type InteractionRouter = Pick<Router, 'handleCommand' | 'handleAutocomplete' | 'handleComponent'>;
 
 /** The first answer to an interaction (Discord's interaction callback types Vigil uses). */
-export type InitialResponse =
+type InitialResponse =
   | { type: InteractionResponseType.DeferredChannelMessageWithSource; ephemeral: boolean }
   | { type: InteractionResponseType.ChannelMessageWithSource; payload: ReplyPayload; ephemeral: boolean }
   | { type: InteractionResponseType.DeferredMessageUpdate }
@@ -51,7 +51,7 @@ export interface Responder {
 }
 
 /** An option as Discord nests it (APIApplicationCommandInteractionDataOption and discord.js's CommandInteractionOption both fit). */
-export interface RawOption {
+interface RawOption {
   name: string;
   type: number;
   value?: unknown;
@@ -60,7 +60,7 @@ export interface RawOption {
 }
 
 /** Flattened options: the subcommand's name and its option values by name, plus the focused one. */
-export interface FlatOptions {
+interface FlatOptions {
   subcommand?: string;
   options: Record<string, OptionValue>;
   focused?: { name: string; value: string };
@@ -104,7 +104,7 @@ export function messageBody(payload: ReplyPayload, flags?: number): APIInteracti
 }
 
 /** The interaction callback body for an initial response, as Discord expects it. */
-export function callbackBody(r: InitialResponse): APIInteractionResponse {
+function callbackBody(r: InitialResponse): APIInteractionResponse {
   switch (r.type) {
     case InteractionResponseType.DeferredChannelMessageWithSource:
       return { type: r.type, data: r.ephemeral ? { flags: MessageFlags.Ephemeral } : {} };
@@ -139,15 +139,16 @@ class Session {
     return next;
   }
 
-  async initial(response: InitialResponse, next: State): Promise<void> {
-    this.state = next;
+  /** Sends the interaction callback; the state follows from its type. */
+  async initial(response: InitialResponse): Promise<void> {
+    this.state = nextState(response);
     await this.responder.initial(response);
   }
 
   /** Answers with a message: the callback, the edit of a deferred reply, or a follow-up. */
   async answer(payload: ReplyPayload, ephemeral: boolean): Promise<void> {
     if (this.state === 'pending') {
-      return this.initial({ type: InteractionResponseType.ChannelMessageWithSource, payload, ephemeral }, 'replied');
+      return this.initial({ type: InteractionResponseType.ChannelMessageWithSource, payload, ephemeral });
     }
     if (this.state === 'deferredReply') {
       this.state = 'replied';
@@ -158,11 +159,11 @@ class Session {
 }
 
 /** The fields of a slash command invocation, without the answering methods. */
-export type CommandBase = Omit<CommandContext, 'defer' | 'reply' | 'followUp'>;
+type CommandBase = Omit<CommandContext, 'defer' | 'reply' | 'followUp'>;
 /** The fields of an autocomplete request, without `respond`. */
-export type AutocompleteBase = Omit<AutocompleteContext, 'respond'>;
+type AutocompleteBase = Omit<AutocompleteContext, 'respond'>;
 /** The fields of a button press, without the answering methods. */
-export type ComponentBase = Pick<ComponentContext, 'customId' | 'user' | 'message'>;
+type ComponentBase = Pick<ComponentContext, 'customId' | 'user' | 'message'>;
 
 /** An interaction as both transports hand it over. */
 export type Incoming =
@@ -173,9 +174,10 @@ export type Incoming =
 function commandContext(base: CommandBase, s: Session): CommandContext {
   return {
     ...base,
-    defer: ({ ephemeral }) =>
+    defer: (opts) =>
       s.run(async () => {
-        if (s.state === 'pending') await s.initial({ type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral }, 'deferredReply');
+        // Without the router's flag the reply is not known yet: private, as the backstop's deferral.
+        if (s.state === 'pending') await s.initial({ type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral: opts?.ephemeral ?? true });
       }),
     reply: (payload, opts) => s.run(() => s.answer(payload, opts?.ephemeral ?? false)),
     followUp: (payload, opts) => s.run(() => s.answer(payload, opts?.ephemeral ?? false)),
@@ -188,7 +190,7 @@ function autocompleteContext(base: AutocompleteBase, s: Session): AutocompleteCo
     respond: (choices) =>
       s.run(async () => {
         if (s.state === 'pending') {
-          await s.initial({ type: InteractionResponseType.ApplicationCommandAutocompleteResult, choices: choices.slice(0, 25) }, 'responded');
+          await s.initial({ type: InteractionResponseType.ApplicationCommandAutocompleteResult, choices });
         }
       }),
   };
@@ -199,11 +201,11 @@ function componentContext(base: ComponentBase, s: Session): ComponentContext {
     ...base,
     deferUpdate: () =>
       s.run(async () => {
-        if (s.state === 'pending') await s.initial({ type: InteractionResponseType.DeferredMessageUpdate }, 'deferredUpdate');
+        if (s.state === 'pending') await s.initial({ type: InteractionResponseType.DeferredMessageUpdate });
       }),
     updateMessage: (payload) =>
       s.run(async () => {
-        if (s.state === 'pending') return s.initial({ type: InteractionResponseType.UpdateMessage, payload }, 'updated');
+        if (s.state === 'pending') return s.initial({ type: InteractionResponseType.UpdateMessage, payload });
         if (s.state === 'deferredUpdate' || s.state === 'updated') {
           s.state = 'updated';
           return s.responder.editOriginal(payload);
@@ -242,7 +244,7 @@ function nextState(r: InitialResponse): State {
 }
 
 /** Default backstop: Discord drops an interaction not answered within 3 s. */
-export const BACKSTOP_MS = 2500;
+const BACKSTOP_MS = 2500;
 
 /**
  * Hands an interaction to the router with contexts over `responder`. If nothing answered after
@@ -259,8 +261,7 @@ export async function dispatchInteraction(
   const answerIfPending = (handlerDone: boolean) =>
     session.run(async () => {
       if (session.state !== 'pending') return;
-      const r = fallback(incoming.kind, handlerDone);
-      await session.initial(r, nextState(r));
+      await session.initial(fallback(incoming.kind, handlerDone));
     });
   const timer = setTimeout(() => {
     answerIfPending(false).catch((err: unknown) => opts.logger.warn({ err }, 'backstop deferral failed'));
@@ -304,7 +305,7 @@ const base = z.object({
 });
 
 /** The parts of an interaction payload Vigil reads, by interaction type. */
-export const interactionSchema = z.discriminatedUnion('type', [
+const interactionSchema = z.discriminatedUnion('type', [
   base.extend({ type: z.literal(1) }),
   base.extend({ type: z.literal(2), data: commandData }),
   base.extend({
@@ -316,7 +317,7 @@ export const interactionSchema = z.discriminatedUnion('type', [
 ]);
 
 /** A validated interaction payload. */
-export type InteractionPayload = z.output<typeof interactionSchema>;
+type InteractionPayload = z.output<typeof interactionSchema>;
 
 /** Why a payload is refused, field by field. */
 function describeIssues(error: z.ZodError): string {
@@ -333,7 +334,7 @@ function interactionUser(p: InteractionPayload): InteractionUser | undefined {
 }
 
 /** Builds the transport-neutral view of a validated (non-PING) payload. */
-export function incomingFromPayload(p: InteractionPayload, user: InteractionUser): Incoming | undefined {
+function incomingFromPayload(p: InteractionPayload, user: InteractionUser): Incoming | undefined {
   const where = { ...(p.guild_id ? { guildId: p.guild_id } : {}), ...((p.channel_id ?? p.channel?.id) ? { channelId: p.channel_id ?? p.channel?.id } : {}) };
   switch (p.type) {
     case 2: {
@@ -413,7 +414,7 @@ function httpResponder(opts: {
 }
 
 /** What the /interactions route needs. */
-export interface InteractionsRouteDeps {
+interface InteractionsRouteDeps {
   verify: Verifier;
   router: InteractionRouter;
   /** discord.js REST (bot token) for edits and follow-ups after the first answer. */

@@ -6,7 +6,7 @@ import { splitThreshold } from '../queries/promql.js';
 import { boundedChart, CHART_FILE, chartLines, topByPeak, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { EMBED_FOOTER_TEXT } from '../render/limits.js';
-import { fitMessage, truncate, type Warn } from '../render/truncate.js';
+import { fitMessage, truncate, warnTo, type Warn } from '../render/truncate.js';
 import type { OutboxFile } from '../store/outbox.js';
 import type { Logger } from '../log.js';
 import { extraPlan, type ChartedExpression } from './enrich.js';
@@ -225,7 +225,7 @@ export async function attachChart(ctx: PipelineContext, deps: Pick<PipelineDeps,
   if (!deps.config.charts.enabled || !ctx.chart) return;
   const outcome = await ctx.chart;
   ctx.chartOutcome = outcome;
-  const warn: Warn = (msg, details) => logger.warn(details, msg);
+  const warn = warnTo(logger);
   ctx.deliveries = ctx.deliveries.map((d) => attachTo(d, outcome, warn));
 }
 

@@ -18,6 +18,7 @@ import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineC
 import { decide, type Decision } from './dedup.js';
 import { enrichNotification } from './enrich.js';
 import type { EnrichedNotification } from './types.js';
+import { warnTo } from '../render/truncate.js';
 
 /** What the stages need from the outside world. */
 export interface PipelineDeps {
@@ -109,7 +110,7 @@ const renderStage: Stage = {
   async run(ctx, deps) {
     const { db, logger, config } = deps;
     const decision = ctx.decision!;
-    const warn = (msg: string, details: Record<string, unknown>) => logger.warn(details, msg);
+    const warn = warnTo(logger);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
     const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification, ctx.now);

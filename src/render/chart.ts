@@ -540,3 +540,14 @@ export function withCommandChart<T extends { content?: string; files?: { name: s
   if ('png' in chart) return { ...payload, files: [...(payload.files ?? []), { name: CHART_FILE, data: chart.png }] };
   return { ...payload, content: `${payload.content ?? ''}\n-# chart skipped: ${chart.skipped}` };
 }
+
+/** A command's reply with its chart (as withCommandChart adds it), or unchanged when charts are off or there is no spec (no data). */
+export async function commandChart<T extends { content?: string; files?: { name: string; data: Buffer }[] }>(
+  payload: T,
+  spec: ChartSpec | undefined,
+  charts: { enabled: boolean; budget: number; width: number; height: number },
+  render?: (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>,
+): Promise<T> {
+  if (!charts.enabled || !spec) return payload;
+  return withCommandChart(payload, await boundedChart(spec, charts, render));
+}

@@ -25,6 +25,11 @@ export interface CutInfo {
 /** Receives one call per cut the renderer or `fitMessage` made; the caller logs it. */
 export type Warn = (msg: string, details: Record<string, unknown>) => void;
 
+/** A Warn that logs each cut at warn level on `logger` (pino's argument order: details, then message). */
+export function warnTo(logger: { warn(details: Record<string, unknown>, msg: string): void }): Warn {
+  return (msg, details) => logger.warn(details, msg);
+}
+
 /** The mark that ends a cut text. */
 export const ELLIPSIS = '…';
 

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { PSEUDO_FS } from '../queries/catalog.js';
 import type { InstantSample, PrometheusClient, QueryResult } from '../queries/prometheus.js';
 import { renderDigest, type DigestInput, type DownTarget, type HostHeadroom, type Section, type SnapshotSummary } from '../render/digest.js';
+import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { deliveryStats, incidentStats, type Window } from '../store/stats.js';
@@ -176,7 +177,7 @@ export async function runDigest(deps: DigestJobDeps, ctx: JobContext): Promise<R
   // Shutting down mid-collection: post nothing, so the next start can post the whole digest.
   ctx.signal.throwIfAborted();
   const log = deps.logger.child({ job: DIGEST_JOB });
-  const body = renderDigest(input, (msg, details) => log.warn(details, msg));
+  const body = renderDigest(input, warnTo(log));
   const date = localDate(now, deps.timezone);
   const outboxId = enqueue(deps.db, { orderKey: `digest:${date}`, kind: 'create', channelId: deps.channelId, body }, now.getTime());
   deps.onEnqueued?.();

@@ -2,41 +2,19 @@ import type { APIEmbed } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsCommand, overviewFromAlertmanager } from '../../src/commands/alerts.js';
 import type { CommandDeps } from '../../src/commands/types.js';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
 import { createAlertmanagerClient } from '../../src/queries/alertmanager.js';
-import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { messageValidator } from '../render/helpers.js';
 import { recordingCommand } from '../support/contexts.js';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { specSchemaErrors } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
 import { startAlertmanager, startPrometheus, type AlertmanagerHandle, type PrometheusHandle } from '../support/procs.js';
 
 const HOUR = 3_600_000;
 
-function config(promUrl: string, amUrl?: string): Config {
-  const r = parseConfig(
-    `webhook: { token: alerts-test-token-0123456789 }
-prometheus: { url: ${promUrl} }
-loki: { url: http://127.0.0.1:9 }
-${amUrl ? `alertmanager: { url: ${amUrl} }` : ''}
-discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }`,
-    {},
-  );
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
-}
-
-function deps(cfg: Config): CommandDeps {
-  return {
-    config: cfg,
-    prometheus: createPrometheusClient({ url: cfg.prometheus.url, timeoutMs: 5_000 }),
-    loki: undefined as never,
-    db: undefined as never,
-    logger: createLogger({ level: 'silent' }, { write: () => undefined }),
-    now: () => new Date(),
-  };
+/** Handler deps for a Prometheus and, when given, an Alertmanager. */
+function deps(promUrl: string, amUrl?: string): CommandDeps {
+  return testCommandDeps(testConfig({ prometheus: { url: promUrl }, ...(amUrl ? { alertmanager: { url: amUrl } } : {}) }), { timeoutMs: 5_000 });
 }
 
 /** Runs /alerts and returns its single reply, checked against Discord's message schema. */
@@ -85,7 +63,7 @@ describe('/alerts from the real Alertmanager', () => {
   });
 
   it('lists firing alerts grouped by name, most severe and largest first, and counts the silenced one', async () => {
-    const reply = await runAlerts(deps(config('http://127.0.0.1:9', am.url)));
+    const reply = await runAlerts(deps('http://127.0.0.1:9', am.url));
     const embed = reply.embeds![0] as APIEmbed;
     expect(embed.title).toBe('🔥 7 alerts firing in 4 groups');
     const lines = embed.description!.split('\n');
@@ -102,7 +80,7 @@ describe('/alerts from the real Alertmanager', () => {
   it('says nothing is firing when Alertmanager has no alerts', async () => {
     const empty = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${await freePort()}/hook` });
     try {
-      const reply = await runAlerts(deps(config('http://127.0.0.1:9', empty.url)));
+      const reply = await runAlerts(deps('http://127.0.0.1:9', empty.url));
       expect(reply).toEqual({ content: '✅ Nothing is firing.' });
     } finally {
       await empty.stop();
@@ -126,7 +104,7 @@ describe('/alerts from the real Alertmanager', () => {
   });
 
   it('reports an unreachable Alertmanager with its own error', async () => {
-    const d = deps(config('http://127.0.0.1:9', `http://127.0.0.1:${await freePort()}`));
+    const d = deps('http://127.0.0.1:9', `http://127.0.0.1:${await freePort()}`);
     await expect(alertsCommand.execute(recordingCommand('alerts'), d)).rejects.toThrow(/^Alertmanager unreachable: .*ECONNREFUSED/);
   });
 });
@@ -160,7 +138,7 @@ describe('/alerts from Prometheus when no Alertmanager is configured', () => {
   });
 
   it("lists Prometheus' firing alerts and counts the pending ones", async () => {
-    const reply = await runAlerts(deps(config(prom.url)));
+    const reply = await runAlerts(deps(prom.url));
     const embed = reply.embeds![0] as APIEmbed;
     expect(embed.title).toBe('🔥 1 alert firing');
     expect(embed.description).toMatch(/^🟠 \*\*AlwaysFiring\*\* · for \d+s\n└ `app-1:8080`$/);

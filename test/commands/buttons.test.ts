@@ -7,10 +7,8 @@ import { ackButton } from '../../src/commands/buttons/ack.js';
 import { incidentLogWindow, logsButton } from '../../src/commands/buttons/logs.js';
 import { createRouter, customId } from '../../src/commands/router.js';
 import type { CommandDeps, ReplyPayload } from '../../src/commands/types.js';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
-import { createLokiClient, toNanos } from '../../src/queries/loki.js';
+import { toNanos } from '../../src/queries/loki.js';
 import { ackLine, renderAlertMessage } from '../../src/render/alert.js';
 import { alertButtons } from '../../src/render/buttons.js';
 import { getAck } from '../../src/store/acks.js';
@@ -19,6 +17,7 @@ import { createIncident, type IncidentAlertState } from '../../src/store/inciden
 import { enqueue, get } from '../../src/store/outbox.js';
 import { enrichment, loadWebhook, recorder } from '../render/helpers.js';
 import { recordingComponent, testUser, type RecordedCall } from '../support/contexts.js';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { specSchemaErrors } from '../support/discord-double.js';
 import { loadLokiFixture, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 
@@ -27,17 +26,8 @@ const ALICE = testUser([ROLE], '111111111111111111');
 const BOB = { ...testUser([ROLE], '222222222222222222'), username: 'bob' };
 const ERROR_FILTER = '(?i)(error|exception|fatal|panic|critical|fail)';
 
-function config(lokiUrl: string, extra = ''): Config {
-  const r = parseConfig(
-    `webhook: { token: buttons-test-token-0123456789 }
-prometheus: { url: http://127.0.0.1:9 }
-loki: { url: ${lokiUrl} }
-discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }
-${extra}`,
-    {},
-  );
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
+function config(lokiUrl: string, sections: Record<string, unknown> = {}): Config {
+  return testConfig({ loki: { url: lokiUrl }, ...sections });
 }
 
 /** The recorded lines of a container that match the error-like filter, newest first. */
@@ -78,14 +68,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-buttons-'));
   db = openDatabase(join(dir, 'vigil.db'));
   now = new Date();
-  deps = {
-    config: config(loki.url),
-    loki: createLokiClient({ url: loki.url, timeoutMs: 2000 }),
-    logger: createLogger({ level: 'silent' }),
-    now: () => now,
-    db,
-    prometheus: undefined as never,
-  };
+  deps = testCommandDeps(config(loki.url), { db, timeoutMs: 2000, now: () => now });
 });
 afterEach(() => {
   db.close();
@@ -195,7 +178,7 @@ describe('the Acknowledge button', () => {
   });
 
   it('is refused to a user without the role the config asks for "ack"', async () => {
-    deps = { ...deps, config: config(loki.url, `commands: { permissions: { ack: ["${ROLE}"] } }`) };
+    deps = { ...deps, config: config(loki.url, { commands: { permissions: { ack: [ROLE] } } }) };
     const id = incident(apiAlert());
     const ctx = await press('ack', id, { user: testUser([]) });
     expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });

@@ -60,9 +60,10 @@ describe('/health against real Prometheus, node_exporter, Alertmanager, a closed
     );
   }
 
+  /** Runs /health through the router, as a transport would (it sets the defer's ephemeral default). */
   async function run(options: Record<string, string> = {}, d = deps()) {
     const ctx = recordingCommand('health', options);
-    await health.execute(ctx, d);
+    await createRouter([health], [], d).handleCommand(ctx);
     const embed = ctx.lastReply()?.embeds?.[0] as APIEmbed;
     return { ctx, embed, lines: embed.description!.split('\n') };
   }

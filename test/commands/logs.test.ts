@@ -3,28 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildLogsQuery, fetchLimit, logs, parseLogsOptions } from '../../src/commands/logs.js';
 import { createRouter } from '../../src/commands/router.js';
 import { OptionError, type CommandDeps, type OptionValue } from '../../src/commands/types.js';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
-import { createLokiClient } from '../../src/queries/loki.js';
 import { messageValidator } from '../render/helpers.js';
 import { recordingAutocomplete, recordingCommand } from '../support/contexts.js';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { specSchemaErrors } from '../support/discord-double.js';
 import { loadLokiFixture, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 
 const ERROR_FILTER = '(?i)(error|exception|fatal|panic|critical|fail)';
-
-function config(lokiUrl: string): Config {
-  const r = parseConfig(
-    `webhook: { token: logs-test-token-0123456789 }
-prometheus: { url: http://127.0.0.1:9 }
-loki: { url: ${lokiUrl} }
-discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }`,
-    {},
-  );
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
-}
 
 /** The recorded lines, by container, oldest first (as the fixture holds them). */
 function recorded(): Array<{ container: string; level: string; line: string }> {
@@ -38,7 +23,6 @@ function recorded(): Array<{ container: string; level: string; line: string }> {
 
 let loki: LokiDoubleHandle;
 let deps: CommandDeps;
-let logLines: string[];
 
 beforeAll(async () => {
   loki = await startLokiDouble();
@@ -49,15 +33,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await loki.setMode('normal');
   loki.requests.length = 0;
-  logLines = [];
-  deps = {
-    config: config(loki.url),
-    loki: createLokiClient({ url: loki.url, timeoutMs: 2000 }),
-    logger: createLogger({ level: 'debug' }, { write: (l: string) => void logLines.push(l) }),
-    now: () => new Date(),
-    db: undefined as never,
-    prometheus: undefined as never,
-  };
+  deps = testCommandDeps(testConfig({ loki: { url: loki.url } }), { timeoutMs: 2000 });
 });
 
 /** Runs /logs through the router, as a transport would. */

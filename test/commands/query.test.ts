@@ -33,9 +33,10 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
     return testCommandDeps(testConfig({ prometheus: { url: prom.url }, commands: { ephemeral: ephemeralDefault } }), { timeoutMs: 5_000 });
   }
 
+  /** Runs /query through the router, as a transport would (it sets the defer's ephemeral default). */
   async function run(options: Record<string, string | boolean>, d = deps()) {
     const ctx = recordingCommand('query', options);
-    await query.execute(ctx, d);
+    await createRouter([query], [], d).handleCommand(ctx);
     return { ctx, content: ctx.lastReply()!.content! };
   }
 

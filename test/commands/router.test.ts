@@ -1,32 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
+import { MAX_CHOICES } from '../../src/commands/autocomplete.js';
 import { createRouter, customId, defaultEphemeral, isAllowed, parseCustomId } from '../../src/commands/router.js';
 import { OptionError, type ButtonHandler, type Command, type CommandDeps } from '../../src/commands/types.js';
 import { recordingAutocomplete, recordingCommand, recordingComponent, testUser } from '../support/contexts.js';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 
 const ROLE = '555555555555555555';
 
-function config(extra = ''): Config {
-  const r = parseConfig(
-    `webhook: { token: router-test-token-0123456789 }
-prometheus: { url: http://127.0.0.1:9 }
-loki: { url: http://127.0.0.1:9 }
-discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }
-${extra}`,
-    {},
-  );
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
+/** Handler deps over a test config with these sections. */
+function deps(sections: Record<string, unknown> = {}): CommandDeps {
+  return testCommandDeps(testConfig(sections));
 }
 
-function deps(cfg: Config): CommandDeps {
-  const lines: string[] = [];
-  const logger = createLogger({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
-  return { config: cfg, logger, now: () => new Date(), db: undefined as never, prometheus: undefined as never, loki: undefined as never };
-}
+/** Only members with ROLE may use `key`. */
+const onlyRole = (key: string) => ({ commands: { permissions: { [key]: [ROLE] } } });
 
 const echo: Command = {
   data: { name: 'echo', description: 'echo' },
@@ -80,14 +68,14 @@ describe('permissions and defaults', () => {
 
 describe('createRouter', () => {
   it('runs the command and answers with the default ephemeral flag', async () => {
-    const router = createRouter([echo, secret], [], deps(config()));
+    const router = createRouter([echo, secret], [], deps());
     const ctx = recordingCommand('secret', { text: 'hi' });
     await router.handleCommand(ctx);
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: 'echo hi' }, ephemeral: true }]);
   });
 
   it('refuses a user without an allowed role, ephemerally', async () => {
-    const router = createRouter([echo], [], deps(config(`commands: { permissions: { echo: ["${ROLE}"] } }`)));
+    const router = createRouter([echo], [], deps(onlyRole('echo')));
     const ctx = recordingCommand('echo', { text: 'hi' });
     await router.handleCommand(ctx);
     expect(ctx.calls).toHaveLength(1);
@@ -95,14 +83,14 @@ describe('createRouter', () => {
   });
 
   it('answers an invalid option ephemerally, naming the option', async () => {
-    const router = createRouter([echo], [], deps(config()));
+    const router = createRouter([echo], [], deps());
     const ctx = recordingCommand('echo', { text: 'bad' });
     await router.handleCommand(ctx);
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: '⚠️ text: expected something else' }, ephemeral: true }]);
   });
 
   it('reports an unexpected error without the secrets it held', async () => {
-    const router = createRouter([echo], [], deps(config()));
+    const router = createRouter([echo], [], deps());
     const ctx = recordingCommand('echo', { text: 'boom' });
     await router.handleCommand(ctx);
     const content = ctx.lastReply()?.content ?? '';
@@ -111,21 +99,35 @@ describe('createRouter', () => {
   });
 
   it('defers a handler that has not answered in time, before Discord\'s 3 s deadline', async () => {
-    const router = createRouter([echo], [], deps(config()));
+    const router = createRouter([echo], [], deps());
     const ctx = recordingCommand('echo', { text: 'slow' });
     await router.handleCommand(ctx);
     expect(ctx.calls.map((c) => c.kind)).toEqual(['defer', 'reply']);
   });
 
   it('answers autocomplete with no choices when the command has none', async () => {
-    const router = createRouter([echo], [], deps(config()));
+    const router = createRouter([echo], [], deps());
     const ctx = recordingAutocomplete('echo', { name: 'text', value: 'a' });
     await router.handleAutocomplete(ctx);
     expect(ctx.calls).toEqual([{ kind: 'respond', choices: [] }]);
   });
 
+  it('passes on at most 25 autocomplete choices (Discord\'s limit), the first ones', async () => {
+    const values = Array.from({ length: 40 }, (_, i) => `v${String(i).padStart(2, '0')}`);
+    const many: Command = {
+      ...echo,
+      async autocomplete(ctx) {
+        await ctx.respond(values.map((v) => ({ name: v, value: v })));
+      },
+    };
+    const ctx = recordingAutocomplete('echo', { name: 'text', value: 'v' });
+    await createRouter([many], [], deps()).handleAutocomplete(ctx);
+    expect(MAX_CHOICES).toBe(25);
+    expect(ctx.calls).toEqual([{ kind: 'respond', choices: values.slice(0, 25).map((v) => ({ name: v, value: v })) }]);
+  });
+
   it('dispatches a button by its action and refuses unknown or forbidden ones', async () => {
-    const router = createRouter([], [press], deps(config(`commands: { permissions: { buttons: ["${ROLE}"] } }`)));
+    const router = createRouter([], [press], deps(onlyRole('buttons')));
     const allowed = recordingComponent(customId('press', 7), { user: testUser([ROLE]) });
     await router.handleComponent(allowed);
     expect(allowed.calls).toEqual([{ kind: 'reply', payload: { content: 'pressed 7' } }]);
@@ -146,13 +148,13 @@ describe('command metrics', () => {
   }
 
   it.each([
-    ['a command that answers', 'echo', { text: 'hi' }, '', 'answered'],
-    ['an invalid option', 'echo', { text: 'bad' }, '', 'option_error'],
-    ['a handler error', 'echo', { text: 'boom' }, '', 'failed'],
-    ['a user without the role', 'echo', { text: 'hi' }, `commands: { permissions: { echo: ["${ROLE}"] } }`, 'refused'],
-  ])('counts %s under its name as %s', async (_what, name, options, extra, outcome) => {
+    ['a command that answers', 'echo', { text: 'hi' }, {}, 'answered'],
+    ['an invalid option', 'echo', { text: 'bad' }, {}, 'option_error'],
+    ['a handler error', 'echo', { text: 'boom' }, {}, 'failed'],
+    ['a user without the role', 'echo', { text: 'hi' }, onlyRole('echo'), 'refused'],
+  ])('counts %s under its name as %s', async (_what, name, options, sections, outcome) => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const router = createRouter([echo], [], { ...deps(config(extra)), metrics });
+    const router = createRouter([echo], [], { ...deps(sections), metrics });
     expect(await counted(metrics, name, 'answered')).toBe(0);
     await router.handleCommand(recordingCommand(name, options));
     expect(await counted(metrics, name, outcome)).toBe(1);
@@ -161,7 +163,7 @@ describe('command metrics', () => {
 
   it('counts a stale command name as "unknown" rather than under its own name', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const router = createRouter([echo], [], { ...deps(config()), metrics });
+    const router = createRouter([echo], [], { ...deps(), metrics });
     await router.handleCommand(recordingCommand('gone', {}));
     expect(await counted(metrics, 'unknown', 'unknown')).toBe(1);
     expect(await counted(metrics, 'gone', 'unknown')).toBeUndefined();
@@ -169,7 +171,7 @@ describe('command metrics', () => {
 
   it('counts button presses as button:<action>', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const router = createRouter([], [press], { ...deps(config(`commands: { permissions: { buttons: ["${ROLE}"] } }`)), metrics });
+    const router = createRouter([], [press], { ...deps(onlyRole('buttons')), metrics });
     await router.handleComponent(recordingComponent(customId('press', 7), { user: testUser([ROLE]) }));
     await router.handleComponent(recordingComponent(customId('press', 7)));
     await router.handleComponent(recordingComponent('vigil:nope:1', { user: testUser([ROLE]) }));

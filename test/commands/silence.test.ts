@@ -3,15 +3,13 @@ import { incidentMatchers, messageReference, silenceButton } from '../../src/com
 import { createRouter, customId } from '../../src/commands/router.js';
 import { NO_ALERTMANAGER, silenceCommand } from '../../src/commands/silence.js';
 import { OptionError, type CommandDeps, type OptionValue } from '../../src/commands/types.js';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log.js';
 import { createAlertmanagerClient, type AlertmanagerClient, type Silence } from '../../src/queries/alertmanager.js';
 import type { SilenceMatcher } from '../../src/queries/matchers.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { createIncident, type IncidentAlertState } from '../../src/store/incidents.js';
 import { messageValidator } from '../render/helpers.js';
 import { recordingCommand, recordingComponent, testUser, type RecordedCall } from '../support/contexts.js';
+import { testCommandDeps, testConfig } from '../support/deps.js';
 import { specSchemaErrors } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
 import { startAlertmanager, type AlertmanagerHandle } from '../support/procs.js';
@@ -20,28 +18,9 @@ const HOUR = 3_600_000;
 const USER = testUser();
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
-function config(amUrl?: string): Config {
-  const r = parseConfig(
-    `webhook: { token: silence-test-token-0123456789 }
-prometheus: { url: http://127.0.0.1:9 }
-loki: { url: http://127.0.0.1:9 }
-${amUrl ? `alertmanager: { url: ${amUrl} }` : ''}
-discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "223456789012345678" }`,
-    {},
-  );
-  if (!r.ok) throw new Error(r.errors.join('\n'));
-  return r.config;
-}
-
-function deps(cfg: Config, db?: Database): CommandDeps {
-  return {
-    config: cfg,
-    prometheus: undefined as never,
-    loki: undefined as never,
-    db: db ?? (undefined as never),
-    logger: createLogger({ level: 'silent' }, { write: () => undefined }),
-    now: () => new Date(),
-  };
+/** Handler deps with an Alertmanager when given, over `db` when given. */
+function deps(amUrl?: string, db?: Database): CommandDeps {
+  return testCommandDeps(testConfig(amUrl ? { alertmanager: { url: amUrl } } : {}), db ? { db } : {});
 }
 
 const eq = (name: string, value: string): SilenceMatcher => ({ name, value, isRegex: false, isEqual: true });
@@ -79,7 +58,7 @@ describe('/silence against the real Alertmanager', () => {
   beforeAll(async () => {
     am = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${await freePort()}/hook` });
     client = createAlertmanagerClient({ url: am.url, timeoutMs: 5_000 });
-    d = deps(config(am.url));
+    d = deps(am.url);
   }, 30_000);
 
   afterAll(async () => {
@@ -227,7 +206,7 @@ describe('/silence without an Alertmanager', () => {
     ['list', {}],
     ['expire', { id: '0b6d4c1e-9f3a-4d2b-8e6c-1a905d2b7e6c' }],
   ])('%s says how to configure one, privately', async (sub, options) => {
-    const ctx = await silence(deps(config()), sub, options);
+    const ctx = await silence(deps(), sub, options);
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: NO_ALERTMANAGER }, ephemeral: true }]);
   });
 });
@@ -294,11 +273,11 @@ describe('Silence 1h button against the real Alertmanager', () => {
       },
       now,
     );
-    d = deps(config(am.url), db);
+    d = deps(am.url, db);
   }, 30_000);
 
   beforeEach(() => {
-    d = deps(config(am.url), db);
+    d = deps(am.url, db);
   });
 
   afterAll(async () => {
@@ -354,7 +333,7 @@ describe('Silence 1h button against the real Alertmanager', () => {
 
   it('says how to configure an Alertmanager when none is', async () => {
     const ctx = recordingComponent(customId('silence1h', incidentId));
-    await silenceButton.execute(ctx, String(incidentId), deps(config(), db));
+    await silenceButton.execute(ctx, String(incidentId), deps(undefined, db));
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: NO_ALERTMANAGER }, ephemeral: true }]);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCommandDeps, testConfig } from '../support/deps.js';
 import { stringify } from 'yaml';
 import { PNG } from 'pngjs';
+import { createRouter } from '../../src/commands/router.js';
 import { top, topChartSpec, topQueries } from '../../src/commands/top.js';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
@@ -67,9 +68,10 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
     return testCommandDeps(testConfig({ prometheus: { url: prometheusUrl } }), { timeoutMs: 5_000 });
   }
 
+  /** Runs /top through the router, as a transport would (it sets the defer's ephemeral default). */
   async function run(options: Record<string, string | number>, d = deps()) {
     const ctx = recordingCommand('top', options);
-    await top.execute(ctx, d);
+    await createRouter([top], [], d).handleCommand(ctx);
     return { ctx, content: ctx.lastReply()!.content! };
   }
 
@@ -159,7 +161,9 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
 
   it('surfaces a Prometheus failure to the router (which answers it ephemerally)', async () => {
     const gone = `http://127.0.0.1:${await freePort()}`;
-    await expect(run({}, deps(gone))).rejects.toThrow(/^Prometheus unreachable: /);
+    await expect(top.execute(recordingCommand('top', {}), deps(gone))).rejects.toThrow(/^Prometheus unreachable: /);
+    const { ctx } = await run({}, deps(gone));
+    expect(ctx.calls.at(-1)).toMatchObject({ kind: 'reply', ephemeral: true, payload: { content: expect.stringMatching(/^❌ \/top failed: Prometheus unreachable: /) } });
   });
 
   it.each([

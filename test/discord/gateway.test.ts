@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayIntentBits } from 'discord.js';
-import { ApplicationCommandOptionType, type APIMessage } from 'discord-api-types/v10';
+import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { customId } from '../../src/commands/router.js';
@@ -15,14 +15,7 @@ import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { botConfig } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { startGatewayDouble, type GatewayDouble } from '../support/gateway-double.js';
-import {
-  autocompleteInteraction,
-  buttonInteraction,
-  commandInteraction,
-  snowflake,
-  TEST_APPLICATION_ID,
-  TEST_CHANNEL_ID,
-} from '../support/interactions.js';
+import { autocompleteInteraction, botMessage, buttonInteraction, commandInteraction, TEST_APPLICATION_ID } from '../support/interactions.js';
 import { freePort } from '../support/ports.js';
 import { eventually } from '../support/eventually.js';
 
@@ -206,23 +199,7 @@ describe('gateway transport (discord.mode gateway)', () => {
   });
 
   it('defers a button press as an update and edits the message it is on', async () => {
-    const message = {
-      id: snowflake(),
-      channel_id: TEST_CHANNEL_ID,
-      type: 0,
-      content: 'HighCPU firing',
-      embeds: [],
-      components: [],
-      author: discord.botUser,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: [],
-      pinned: false,
-    } as APIMessage;
+    const message = botMessage(discord.botUser, { content: 'HighCPU firing' });
     const payload = buttonInteraction(customId('ack', 9), message, { invoker: { username: 'cy' } });
     const record = discord.registerInteraction(payload);
     gateway.sendInteraction(payload);

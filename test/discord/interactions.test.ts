@@ -9,16 +9,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ButtonHandler, Command } from '../../src/commands/types.js';
 import { OptionError } from '../../src/commands/types.js';
 import { customId } from '../../src/commands/router.js';
-import { parseConfig } from '../../src/config/load.js';
 import { flattenOptions, interactionsRoute, type InteractionRouter } from '../../src/discord/interactions.js';
 import { createRest } from '../../src/discord/rest.js';
 import { createVerifier, MAX_SIGNATURE_AGE_MS, publicKeyFromHex } from '../../src/discord/verify.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { createHttpServer, listen } from '../../src/server.js';
+import { botConfig } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, specSchemaErrors, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import {
   autocompleteInteraction,
+  botMessage,
   buttonInteraction,
   commandInteraction,
   generateTestKeys,
@@ -26,8 +27,6 @@ import {
   postInteraction,
   sendInteraction,
   signatureHeaders,
-  snowflake,
-  TEST_CHANNEL_ID,
   type TestKeys,
 } from '../support/interactions.js';
 import { freePort } from '../support/ports.js';
@@ -207,52 +206,25 @@ interface Running {
 
 async function startHttpVigil(discord: DiscordDouble, keys: TestKeys, closedUrl: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-interactions-'));
-  const loaded = parseConfig(
-    `server: { host: 127.0.0.1, port: 0 }
-webhook: { token: \${T_WEBHOOK_TOKEN} }
-prometheus: { url: ${closedUrl} }
-loki: { url: ${closedUrl} }
-discord:
-  token: \${T_DISCORD_TOKEN}
-  applicationId: "123456789012345678"
-  alertChannelId: "${TEST_CHANNEL_ID}"
-  apiBaseUrl: ${discord.apiBaseUrl}
-  mode: http
-  publicKey: "${keys.publicKeyHex}"
-commands:
-  ephemeral: true
-  permissions: { guarded: ["${ONCALL_ROLE}"] }
-storage: { path: ${join(dir, 'vigil.db')} }
-log: { level: debug }
-`,
-    { T_WEBHOOK_TOKEN: WEBHOOK_TOKEN, T_DISCORD_TOKEN: DOUBLE_TOKEN },
-  );
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const config = botConfig({
+    dir,
+    discordApiBaseUrl: discord.apiBaseUrl,
+    prometheusUrl: closedUrl,
+    lokiUrl: closedUrl,
+    webhookToken: WEBHOOK_TOKEN,
+    mode: 'http',
+    publicKeyHex: keys.publicKeyHex,
+    sections: { commands: { ephemeral: true, permissions: { guarded: [ONCALL_ROLE] } }, log: { level: 'debug' } },
+  });
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', secrets: configSecrets(loaded.config) }, { write: (s: string) => void logs.push(s) });
-  const vigil = await startVigil(loaded.config, { logger, commands: COMMANDS, buttons: BUTTONS });
+  const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logs.push(s) });
+  const vigil = await startVigil(config, { logger, commands: COMMANDS, buttons: BUTTONS });
   return { vigil, url: `http://127.0.0.1:${vigil.port}`, dir, logs };
 }
 
-/** A message the bot posted in the alert channel, with a button row. */
-function alertMessage(): APIMessage {
-  return {
-    id: snowflake(),
-    channel_id: TEST_CHANNEL_ID,
-    type: 0,
-    content: '',
-    embeds: [{ title: '🔥 HighCPU on node-1', description: 'cpu 97 %' }],
-    components: [],
-    author: { id: '923456789012345678', username: 'vigil', discriminator: '0', global_name: null, avatar: null, bot: true },
-    timestamp: new Date().toISOString(),
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: [],
-    mention_roles: [],
-    attachments: [],
-    pinned: false,
-  } as APIMessage;
+/** An alert message the bot (as the Discord double knows it) posted in the alert channel. */
+function alertMessage(discord: DiscordDouble): APIMessage {
+  return botMessage(discord.botUser, { embeds: [{ title: '🔥 HighCPU on node-1', description: 'cpu 97 %' }] });
 }
 
 describe('HTTP interactions endpoint (POST /interactions)', () => {
@@ -388,7 +360,7 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
   });
 
   it('defers a button press as an update, edits the message it is on, then follows up ephemerally', async () => {
-    const message = alertMessage();
+    const message = alertMessage(discord);
     const sent = await sendInteraction(bot.url, buttonInteraction(customId('ack', 42), message, { invoker: { username: 'bo' } }), { keys, discord });
     expect(sent.body).toEqual({ type: 6 });
     const followUp = await eventually('the follow-up', () => sent.record.followUps[0]);
@@ -397,14 +369,14 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
   });
 
   it('updates the message in the HTTP response when a button answers at once', async () => {
-    const message = alertMessage();
+    const message = alertMessage(discord);
     const sent = await sendInteraction(bot.url, buttonInteraction(customId('flip', 7), message), { keys, discord });
     expect(sent.body).toEqual({ type: 7, data: { content: 'flipped 7', allowed_mentions: { parse: [] } } });
     expect(discord.messages.get(message.id)?.content).toBe('flipped 7');
   });
 
   it('edits the button\'s message through the channel endpoint after replying to the press', async () => {
-    const message = alertMessage();
+    const message = alertMessage(discord);
     const sent = await sendInteraction(bot.url, buttonInteraction(customId('note', 3), message), { keys, discord });
     expect(sent.body).toEqual({ type: 4, data: { content: 'noted', flags: 64, allowed_mentions: { parse: [] } } });
     await eventually('the message edit', () => (discord.messages.get(message.id)?.content === 'noted 3' ? true : undefined));
@@ -413,7 +385,7 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
   });
 
   it('answers a button that is not Vigil\'s ephemerally', async () => {
-    const sent = await sendInteraction(bot.url, buttonInteraction('someone-else:thing', alertMessage()), { keys, discord });
+    const sent = await sendInteraction(bot.url, buttonInteraction('someone-else:thing', alertMessage(discord)), { keys, discord });
     expect(sent.body).toMatchObject({ type: 4, data: { flags: 64 } });
   });
 
@@ -475,60 +447,7 @@ describe('HTTP interactions backstop', () => {
   });
 
   it('acknowledges a button press the handler ignored', async () => {
-    const sent = await sendInteraction(url, buttonInteraction('vigil:x:1', alertMessage()), { keys, discord });
+    const sent = await sendInteraction(url, buttonInteraction('vigil:x:1', alertMessage(discord)), { keys, discord });
     expect(sent.body).toEqual({ type: 6 });
-  });
-});
-
-describe('the Discord double plays Discord\'s side of an interaction', () => {
-  let discord: DiscordDouble;
-
-  beforeAll(async () => {
-    discord = await startDiscordDouble();
-  });
-
-  afterAll(async () => {
-    await discord?.stop();
-  });
-
-  const callback = (id: string, token: string, body: unknown) =>
-    fetch(`${discord.apiBaseUrl}/v10/interactions/${id}/${token}/callback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const webhook = (token: string, body: unknown) =>
-    fetch(`${discord.apiBaseUrl}/v10/webhooks/${'123456789012345678'}/${token}?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
-  it.each([
-    ['a second callback', [{ type: 4, data: { content: 'one' } }, { type: 4, data: { content: 'two' } }], [204, 400]],
-    ['an autocomplete result for a command', [{ type: 8, data: { choices: [] } }], [400]],
-    ['an empty message', [{ type: 4, data: { content: '' } }], [400]],
-  ])('refuses %s and records it as invalid', async (_name, bodies, statuses) => {
-    const payload = commandInteraction('echo');
-    discord.registerInteraction(payload);
-    const got: number[] = [];
-    for (const b of bodies) got.push((await callback(payload.id, payload.token, b)).status);
-    expect(got).toEqual(statuses);
-    expect(discord.invalid.at(-1)?.path).toBe('/interactions/{interaction_id}/{interaction_token}/callback');
-  });
-
-  it('refuses a follow-up before the interaction was acknowledged, then takes it after', async () => {
-    const payload = commandInteraction('echo');
-    discord.registerInteraction(payload);
-    expect((await webhook(payload.token, { content: 'too early' })).status).toBe(404);
-    expect((await callback(payload.id, payload.token, { type: 5, data: { flags: 64 } })).status).toBe(204);
-    const res = await webhook(payload.token, { content: 'now', flags: 64 });
-    expect(res.status).toBe(200);
-    expect(specSchemaErrors('MessageResponse', await res.json())).toEqual([]);
-    expect(discord.interactions.get(payload.id)?.followUps).toMatchObject([{ content: 'now', ephemeral: true }]);
-  });
-
-  it('refuses a webhook call with a wrong bot token even though none is needed', async () => {
-    const payload = commandInteraction('echo');
-    discord.registerInteraction(payload);
-    await callback(payload.id, payload.token, { type: 5 });
-    const res = await fetch(`${discord.apiBaseUrl}/v10/webhooks/123456789012345678/${payload.token}/messages/@original`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json', authorization: 'Bot not-the-token' },
-      body: JSON.stringify({ content: 'x' }),
-    });
-    expect(res.status).toBe(401);
   });
 });

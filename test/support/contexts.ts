@@ -10,7 +10,7 @@ import type {
 
 /** One call a handler made on its context. */
 export type RecordedCall =
-  | { kind: 'defer'; ephemeral: boolean }
+  | { kind: 'defer'; ephemeral?: boolean }
   | { kind: 'reply' | 'followUp' | 'updateMessage'; payload: ReplyPayload; ephemeral?: boolean }
   | { kind: 'deferUpdate' }
   | { kind: 'respond'; choices: Array<{ name: string; value: string }> };
@@ -36,7 +36,8 @@ export function recordingCommand(
     channelId: '333333333333333333',
     calls,
     async defer(o) {
-      calls.push({ kind: 'defer', ephemeral: o.ephemeral });
+      // Without opts the router's default would apply; a handler run without the router records none.
+      calls.push({ kind: 'defer', ...(o ? { ephemeral: o.ephemeral } : {}) });
     },
     async reply(payload, o) {
       calls.push({ kind: 'reply', payload, ...(o?.ephemeral !== undefined ? { ephemeral: o.ephemeral } : {}) });

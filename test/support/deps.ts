@@ -5,6 +5,7 @@ import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import type { Database } from '../../src/store/db.js';
 import { openDatabase } from '../../src/store/db.js';
+import { TEST_APPLICATION_ID, TEST_CHANNEL_ID } from './interactions.js';
 
 /** Bot token used in test configs; no real Discord ever sees it. */
 export const TEST_DISCORD_TOKEN = 'discord-token-abcdefghijklmnop';
@@ -15,7 +16,7 @@ export function testConfig(sections: Record<string, unknown> = {}): Config {
     webhook: { insecure: true },
     prometheus: { url: 'http://127.0.0.1:9' },
     loki: { url: 'http://127.0.0.1:9' },
-    discord: { token: TEST_DISCORD_TOKEN, applicationId: '123456789012345678', alertChannelId: '223456789012345678' },
+    discord: { token: TEST_DISCORD_TOKEN, applicationId: TEST_APPLICATION_ID, alertChannelId: TEST_CHANNEL_ID },
     ...sections,
   });
 }

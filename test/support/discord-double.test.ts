@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DOUBLE_TOKEN, specSchemaErrors, startDiscordDouble, type DiscordDouble } from './discord-double.js';
+import { commandInteraction, TEST_APPLICATION_ID } from './interactions.js';
 
 const CHANNEL = '123456789012345678';
 const OTHER_CHANNEL = '223456789012345678';
@@ -327,5 +328,48 @@ describe('Discord double: files (multipart/form-data)', () => {
     expect(edited.body.attachments.map((x: { id: string }) => x.id)).toEqual([b.id]);
     expect(a.id).not.toBe(b.id);
     expect(double.invalid).toEqual([]);
+  });
+});
+
+describe('Discord double: plays Discord\'s side of an interaction', () => {
+  const callback = (id: string, token: string, body: unknown) =>
+    fetch(`${double.apiBaseUrl}/v10/interactions/${id}/${token}/callback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const webhook = (token: string, body: unknown) =>
+    fetch(`${double.apiBaseUrl}/v10/webhooks/${TEST_APPLICATION_ID}/${token}?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it.each([
+    ['a second callback', [{ type: 4, data: { content: 'one' } }, { type: 4, data: { content: 'two' } }], [204, 400]],
+    ['an autocomplete result for a command', [{ type: 8, data: { choices: [] } }], [400]],
+    ['an empty message', [{ type: 4, data: { content: '' } }], [400]],
+  ])('refuses %s and records it as invalid', async (_name, bodies, statuses) => {
+    const payload = commandInteraction('echo');
+    double.registerInteraction(payload);
+    const got: number[] = [];
+    for (const b of bodies) got.push((await callback(payload.id, payload.token, b)).status);
+    expect(got).toEqual(statuses);
+    expect(double.invalid.at(-1)?.path).toBe('/interactions/{interaction_id}/{interaction_token}/callback');
+  });
+
+  it('refuses a follow-up before the interaction was acknowledged, then takes it after', async () => {
+    const payload = commandInteraction('echo');
+    double.registerInteraction(payload);
+    expect((await webhook(payload.token, { content: 'too early' })).status).toBe(404);
+    expect((await callback(payload.id, payload.token, { type: 5, data: { flags: 64 } })).status).toBe(204);
+    const res = await webhook(payload.token, { content: 'now', flags: 64 });
+    expect(res.status).toBe(200);
+    expect(specSchemaErrors('MessageResponse', await res.json())).toEqual([]);
+    expect(double.interactions.get(payload.id)?.followUps).toMatchObject([{ content: 'now', ephemeral: true }]);
+  });
+
+  it('refuses a webhook call with a wrong bot token even though none is needed', async () => {
+    const payload = commandInteraction('echo');
+    double.registerInteraction(payload);
+    await callback(payload.id, payload.token, { type: 5 });
+    const res = await fetch(`${double.apiBaseUrl}/v10/webhooks/${TEST_APPLICATION_ID}/${payload.token}/messages/@original`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: 'Bot not-the-token' },
+      body: JSON.stringify({ content: 'x' }),
+    });
+    expect(res.status).toBe(401);
   });
 });

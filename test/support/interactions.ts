@@ -18,6 +18,7 @@ import {
   type APIMessage,
   type APIMessageComponentButtonInteraction,
   type APIPingInteraction,
+  type APIUser,
 } from 'discord-api-types/v10';
 import type { OptionValue } from '../../src/commands/types.js';
 import type { DiscordDouble, InteractionRecord } from './discord-double.js';
@@ -149,6 +150,28 @@ export function autocompleteInteraction(
     type: InteractionType.ApplicationCommandAutocomplete,
     data: { id: snowflake(), name, type: ApplicationCommandType.ChatInput, options: optionTree(options, opts.subcommand, focused), guild_id: TEST_GUILD_ID },
   } as APIApplicationCommandAutocompleteInteraction;
+}
+
+/** A message `author` posted just now in the test channel (no content, embeds or components unless `over` sets them), for button presses. */
+export function botMessage(author: APIUser, over: Partial<APIMessage> = {}): APIMessage {
+  return {
+    id: snowflake(),
+    channel_id: TEST_CHANNEL_ID,
+    type: 0,
+    content: '',
+    embeds: [],
+    components: [],
+    author,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    pinned: false,
+    ...over,
+  } as APIMessage;
 }
 
 /** A press of the button `customId` on `message` (a message the bot posted). */

@@ -1,6 +1,7 @@
 import { discordTimestamp, escapeMarkdown } from '../../render/format.js';
 import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
+import { warnTo } from '../../render/truncate.js';
 import { acknowledge } from '../../store/acks.js';
 import { getIncident } from '../../store/incidents.js';
 import { enqueueThreadPost } from '../../store/outbox.js';
@@ -44,9 +45,8 @@ export const ackButton = {
       if (!announced) await ctx.followUp({ content: note.content }, { ephemeral: false });
       return;
     }
-    const warn = (msg: string, details: Record<string, unknown>) => deps.logger.warn(details, msg);
     await ctx.updateMessage({
-      embeds: withAcknowledgement(ctx.message.embeds, { userId: ack.userId, at: ack.at }, warn),
+      embeds: withAcknowledgement(ctx.message.embeds, { userId: ack.userId, at: ack.at }, warnTo(deps.logger)),
       components,
     });
   },

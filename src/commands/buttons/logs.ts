@@ -20,7 +20,7 @@ export function incidentLogWindow(incident: Incident, logWindowMs: number, now: 
 }
 
 /** The distinct Loki selectors of an incident's alerts, through the label map (at most five). */
-export function incidentSelectors(incident: Incident, labelMap: Readonly<Record<string, string>>): string[] {
+function incidentSelectors(incident: Incident, labelMap: Readonly<Record<string, string>>): string[] {
   const selectors = Object.values(incident.alerts)
     .map((s) => (s.labels ? logSelectorForAlert(s.labels, labelMap) : undefined))
     .filter((s): s is string => s !== undefined);

@@ -9,7 +9,7 @@ import { createdBy, NO_ALERTMANAGER, silencePageUrl } from '../silence.js';
 import type { ButtonHandler, ComponentContext } from '../types.js';
 
 /** How long the button silences for. */
-export const BUTTON_SILENCE_MS = 3_600_000;
+const BUTTON_SILENCE_MS = 3_600_000;
 /** Labels naming where an alert fires, most telling first: the one listed when alerts share only their name. */
 const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service', 'job'];
 
