@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The real Alertmanager webhook body the benchmark bodies are derived from (loaded at run time). */
-const FIXTURE = readFileSync(new URL('../../shared/fixtures/webhooks/alertmanager-firing.json', import.meta.url), 'utf8');
+const FIXTURE = readFileSync(new URL('../test/fixtures/webhooks/alertmanager-firing.json', import.meta.url), 'utf8');
 
 interface AlertmanagerBody {
   alerts: Array<{ labels: Record<string, string>; fingerprint: string; startsAt: string }>;

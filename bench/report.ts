@@ -50,7 +50,7 @@ function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): s
     '## 1. Webhook intake under steady load',
     '',
     `POST /webhooks/alertmanager at ${opts.rate} req/s for ${opts.durationS} s, open loop (sent on schedule whatever the answers),`,
-    'undici keep-alive agent, bearer token. Each body is ../shared/fixtures/webhooks/alertmanager-firing.json with its own',
+    'undici keep-alive agent, bearer token. Each body is ../test/fixtures/webhooks/alertmanager-firing.json with its own',
     'alertname, group and fingerprint, so every request is a new notification that is enriched (real Prometheus,',
     `Loki double) and posted to the Discord double. ${WARMUP_REQUESTS} warm-up notifications at the same rate go first and are`,
     'not counted. Ack latency = request sent until the 202 body is read; the pipeline and end-to-end rows come from',

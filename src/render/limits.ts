@@ -28,7 +28,7 @@ export const EMBED_AUTHOR_NAME = 256;
  */
 export const EMBED_TOTAL = 6000;
 
-/** Embed URL (title link): 2048 characters, per `RichEmbed.url.maxLength` in Discord's OpenAPI spec (../shared/discord/openapi.json). */
+/** Embed URL (title link): 2048 characters, per `RichEmbed.url.maxLength` in Discord's OpenAPI spec (test/fixtures/discord/openapi.json). */
 export const EMBED_URL = 2048;
 
 /** Message content: 2000 characters. https://discord.com/developers/docs/resources/message#create-message */

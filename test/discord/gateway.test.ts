@@ -224,7 +224,7 @@ describe('gateway unreachable', () => {
       const alert = await fetch(`http://127.0.0.1:${vigil.port}/webhooks/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-        body: readFileSync(new URL('../../../shared/fixtures/webhooks/alertmanager-firing.json', import.meta.url)),
+        body: readFileSync(new URL('../fixtures/webhooks/alertmanager-firing.json', import.meta.url)),
       });
       expect(alert.status).toBe(202);
       expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);

@@ -15,7 +15,7 @@ import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } f
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-chart-webhook-token-0123456789';
-const FIXTURE = new URL('../../../shared/fixtures/webhooks/alertmanager-firing.json', import.meta.url);
+const FIXTURE = new URL('../fixtures/webhooks/alertmanager-firing.json', import.meta.url);
 
 function countColor(png: Buffer, hex: string, tolerance = 30): number {
   const img = PNG.sync.read(png);

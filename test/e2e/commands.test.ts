@@ -33,7 +33,7 @@ const WEBHOOK_TOKEN = 'e2e-commands-webhook-token-0123456789';
 const ONCALL_ROLE = '555555555555555555';
 const ONCALL: Invoker = { username: 'ana', userId: '666666666666666666', roles: [ONCALL_ROLE] };
 const GUEST: Invoker = { username: 'guest', userId: '777777777777777777', roles: [] };
-const FIXTURES = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
+const FIXTURES = new URL('../fixtures/webhooks/', import.meta.url);
 
 const MiB = 2 ** 20;
 /** Containers of the cAdvisor-shaped exporter: CPU in cores (a counter grows at this rate), memory in bytes. */

@@ -12,8 +12,8 @@ import { eventually, sleep, startBot, startE2eStack, type BotProcess, type BotSe
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789abcdef';
-const FIXTURES = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
-const LOKI_RECORDED = new URL('../../../shared/fixtures/loki/query_range-streams-all-forward.json', import.meta.url);
+const FIXTURES = new URL('../fixtures/webhooks/', import.meta.url);
+const LOKI_RECORDED = new URL('../fixtures/loki/query_range-streams-all-forward.json', import.meta.url);
 
 function embedText(m: APIMessage): string {
   return JSON.stringify(m.embeds ?? []);

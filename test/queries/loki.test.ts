@@ -6,8 +6,8 @@ import { QueryError } from '../../src/queries/http.js';
 import { createLokiClient, fromNanos, newestFirst, toNanos, type LokiClient } from '../../src/queries/loki.js';
 import { freePort } from '../support/ports.js';
 
-/** Real Loki 2.8 responses, one request/response pair per file (../shared/fixtures/loki/SOURCES.md). */
-const FIXTURE_DIR = new URL('../../../shared/fixtures/loki/', import.meta.url);
+/** Real Loki 2.8 responses, one request/response pair per file (../fixtures/loki/SOURCES.md). */
+const FIXTURE_DIR = new URL('../fixtures/loki/', import.meta.url);
 
 interface Fixture {
   file: string;

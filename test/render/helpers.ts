@@ -22,10 +22,10 @@ import {
 import { codePointLength, totalLength, type MessageBody } from '../../src/render/truncate.js';
 import { specSchemaErrors } from '../support/discord-double.js';
 
-/** The shared fixtures directory, found from the repo root at run time. */
-export const WEBHOOKS_DIR = fileURLToPath(new URL('../../../shared/fixtures/webhooks/', import.meta.url));
+/** The webhook fixtures directory (test/fixtures/webhooks). */
+export const WEBHOOKS_DIR = fileURLToPath(new URL('../fixtures/webhooks/', import.meta.url));
 
-/** Reads ../shared/fixtures/webhooks/<name> and normalises it with the real intake code. */
+/** Reads test/fixtures/webhooks/<name> and normalises it with the real intake code. */
 export function loadWebhook(name: string): Notification {
   // The zero-time start of Grafana's default payload becomes this fixed "time of receipt".
   const receivedAt = new Date('2026-11-21T09:00:00Z');
@@ -118,7 +118,7 @@ export function recorder(): { warn: (msg: string, details: Record<string, unknow
 
 /**
  * A validator for Discord's create-message body from Discord's own OpenAPI spec
- * (../shared/discord/openapi.json), the Discord double's, compiled once for the whole run.
+ * (test/fixtures/discord/openapi.json), the Discord double's, compiled once for the whole run.
  */
 export function messageValidator(): (body: unknown) => string[] {
   return (body) => specSchemaErrors('MessageCreateRequest', body);

@@ -7,7 +7,7 @@ interface SchemaProp {
   maxLength?: number;
   maxItems?: number;
 }
-const spec = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/discord/openapi.json', import.meta.url)), 'utf8')) as {
+const spec = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/discord/openapi.json', import.meta.url)), 'utf8')) as {
   components: { schemas: Record<string, { properties: Record<string, SchemaProp> }> };
 };
 const prop = (schema: string, name: string): SchemaProp => spec.components.schemas[schema]!.properties[name]!;

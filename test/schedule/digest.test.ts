@@ -18,7 +18,7 @@ import { eventually } from '../support/eventually.js';
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'digest-test-webhook-token-0123456789';
-const FIXTURES = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
+const FIXTURES = new URL('../fixtures/webhooks/', import.meta.url);
 const MIN = 60_000;
 
 type Fixture = Record<string, unknown> & { alerts: Array<Record<string, unknown> & { labels: Record<string, string> }> };

@@ -1,8 +1,8 @@
 /**
  * Contract double of Discord's HTTP API (v10), on node:http at 127.0.0.1.
  *
- * Every request is checked against Discord's own OpenAPI 3.1 description in ../shared (loaded at
- * run time, never copied): path template and method, path parameters, the `Authorization: Bot`
+ * Every request is checked against Discord's own OpenAPI 3.1 description in test/fixtures/discord (loaded at
+ * run time): path template and method, path parameters, the `Authorization: Bot`
  * header, and the JSON body (or a multipart body's `payload_json` part) against the operation's
  * requestBody schema. A request that fails is answered the way Discord would (400 Invalid Form
  * Body, 401, 404, 405) and recorded in `invalid`, so a test can assert the bot only sent valid
@@ -170,7 +170,7 @@ export const DOUBLE_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GdOubL.e-vigil-test-double
 
 const API_PREFIX = '/api/v10';
 const SPEC_ID = 'https://vigil.invalid/discord-openapi.json';
-const SPEC_URL = new URL('../../../shared/discord/openapi.json', import.meta.url);
+const SPEC_URL = new URL('../fixtures/discord/openapi.json', import.meta.url);
 const DISCORD_EPOCH = 1_420_070_400_000n;
 /** docs: "checked for uniqueness in the past few minutes". */
 const NONCE_WINDOW_MS = 5 * 60_000;

@@ -5,7 +5,7 @@ import { freePort } from './ports.js';
 
 /*
  * Contract double of Loki's HTTP API, built from the responses a real Loki 2.8 gave
- * (../shared/fixtures/loki, loaded at runtime, never copied).
+ * (test/fixtures/loki, see its SOURCES.md).
  *
  * Data set: every line of every stream in query_range-streams-all-forward.json. By default it is
  * rebased per request so the newest recorded line sits 30 s before the request's `end` (or `time`);
@@ -22,8 +22,8 @@ import { freePort } from './ports.js';
  * with a text saying the double lacks it, so a test fails loudly rather than silently getting wrong data.
  */
 
-/** Directory of the recorded Loki fixtures (../shared/fixtures/loki from the repo root). */
-export const LOKI_FIXTURE_DIR = new URL('../../../shared/fixtures/loki/', import.meta.url);
+/** Directory of the recorded Loki fixtures (test/fixtures/loki). */
+export const LOKI_FIXTURE_DIR = new URL('../fixtures/loki/', import.meta.url);
 
 /** One recorded request/response pair. */
 export interface LokiFixture {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 
-/** The shared webhook fixtures directory (../shared from the repo root), read at runtime, never copied. */
-export const FIXTURES_DIR = new URL('../../../shared/fixtures/webhooks/', import.meta.url);
+/** The webhook fixtures directory (test/fixtures/webhooks, see its SOURCES.md). */
+export const FIXTURES_DIR = new URL('../fixtures/webhooks/', import.meta.url);
 
-/** The names of the real webhook bodies captured in ../shared/fixtures/webhooks. */
+/** The names of the real webhook bodies captured in test/fixtures/webhooks. */
 export const FIXTURE_NAMES = [
   'grafana-firing.json',
   'grafana-firing-default-payload.json',

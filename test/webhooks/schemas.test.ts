@@ -16,7 +16,7 @@ const schemaFor = (name: string) => (name.startsWith('grafana') ? grafanaBodySch
 describe('webhook body schemas', () => {
   const fixtures = readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.json'));
 
-  it('finds the shared fixtures on disk', () => {
+  it('finds the webhook fixtures in test/fixtures', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(4);
   });
 

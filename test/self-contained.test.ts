@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/** Every file below `dir`, as paths relative to it. */
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path).map((p) => join(name, p)) : [name];
+  });
+}
+
+describe('the suite stands on its own', () => {
+  it.each(['src', 'test', 'bench'])('no file under %s/ reads from ../shared', (dir) => {
+    const offenders = walk(join(ROOT, dir))
+      .filter((p) => /\.(ts|js|json|ya?ml|sh)$/.test(p))
+      .filter((p) => /(\.\.\/)+shared\//.test(readFileSync(join(ROOT, dir, p), 'utf8')))
+      .map((p) => join(dir, p));
+    expect(offenders).toEqual([]);
+  });
+
+  it('names every fixture file in the SOURCES.md of its folder', () => {
+    const files = walk(FIXTURES).filter((p) => !p.endsWith('SOURCES.md') && !p.endsWith('LICENSE'));
+    expect(files.length).toBeGreaterThan(10);
+    const unlisted = files.filter((p) => {
+      const folder = join(FIXTURES, p, '..');
+      const sources = readFileSync(join(folder, 'SOURCES.md'), 'utf8');
+      return !sources.includes(relative(folder, join(FIXTURES, p)));
+    });
+    expect(unlisted).toEqual([]);
+  });
+
+  it('gives every fixture folder a licence in its SOURCES.md', () => {
+    const folders = readdirSync(FIXTURES).filter((n) => statSync(join(FIXTURES, n)).isDirectory());
+    expect(folders.sort()).toEqual(['discord', 'loki', 'webhooks']);
+    for (const folder of folders) expect(readFileSync(join(FIXTURES, folder, 'SOURCES.md'), 'utf8'), folder).toMatch(/licen[cs]e/i);
+  });
+});
