@@ -17,7 +17,11 @@ import { freePort } from './ports.js';
  * count_over_time / rate / bytes_over_time / bytes_rate over a range, optionally wrapped in
  * sum / count / min / max / avg with by/without. Metric results are computed from the same data set
  * (which reproduces the recorded matrix and vector fixtures) instead of replaying the fixtures; start
- * and end are aligned down to the step as the recording shows. Anything else that is valid LogQL
+ * and end are aligned down to the step as the recording shows.
+ *
+ * With `data: 'pushed'` the double starts empty and serves what `POST /loki/api/v1/push` (JSON body,
+ * as Loki's push API takes it) brought, at the pushed timestamps, so one test can run against it or a
+ * real Loki alike (test/support/loki.ts). Anything else that is valid LogQL
  * (`| json`, pattern and ip() line filters, offset, binary operators, other functions) answers 501
  * with a text saying the double lacks it, so a test fails loudly rather than silently getting wrong data.
  */
@@ -55,6 +59,11 @@ export interface LokiDoubleOptions {
   instantLogQueries?: 'loki2' | 'loki3';
   /** Shift the data set so its newest line is 30 s before the request's end (default true). */
   rebase?: boolean;
+  /**
+   * What the double serves: the recorded data set (default), or only what tests push through
+   * `POST /loki/api/v1/push` ('pushed', never rebased), as a real Loki would.
+   */
+  data?: 'recorded' | 'pushed';
 }
 
 /** One request the double received. */
@@ -1017,11 +1026,14 @@ function success(data: unknown): Answer {
 
 class LokiApi {
   private readonly recorded = loadRecorded();
+  /** Streams pushed through the push API, by label set; served instead of the recording in 'pushed' mode. */
+  private readonly pushed = new Map<string, Stream>();
 
-  constructor(private readonly opts: Required<Pick<LokiDoubleOptions, 'instantLogQueries' | 'rebase'>>) {}
+  constructor(private readonly opts: Required<Pick<LokiDoubleOptions, 'instantLogQueries' | 'rebase' | 'data'>>) {}
 
-  /** The data set rebased so its newest line sits 30 s before anchorNs. */
+  /** The data set rebased so its newest line sits 30 s before anchorNs (or what was pushed). */
   private data(anchorNs: bigint): Stream[] {
+    if (this.opts.data === 'pushed') return [...this.pushed.values()];
     if (!this.opts.rebase) return this.recorded.streams;
     return shifted(this.recorded.streams, anchorNs - REBASE_GAP_NS - this.recorded.newestNs);
   }
@@ -1097,6 +1109,25 @@ class LokiApi {
     return success(streams.map((s) => Object.fromEntries(Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)))));
   }
 
+  /** POST /loki/api/v1/push with a JSON body: adds the lines to their streams, answers 204 as Loki does. */
+  push(body: string): Answer {
+    let streams: Array<{ stream: Labels; values: Array<[string, string]> }>;
+    try {
+      streams = (JSON.parse(body) as { streams: typeof streams }).streams;
+      if (!Array.isArray(streams)) throw new Error('no streams');
+    } catch (err) {
+      return text(400, `loki double: expected a JSON push body {"streams":[...]}: ${(err as Error).message}`);
+    }
+    for (const s of streams) {
+      const key = labelsString(s.stream);
+      const stream = this.pushed.get(key) ?? { labels: { ...s.stream }, key, entries: [] };
+      this.pushed.set(key, stream);
+      for (const [ns, line] of s.values) stream.entries.push({ ns: BigInt(ns), line });
+      stream.entries.sort((a, b) => cmpBig(a.ns, b.ns));
+    }
+    return { status: 204, contentType: 'text/plain; charset=utf-8', body: '' };
+  }
+
   /** Answers one request, turning LokiHttpErrors into their plain-text answers. */
   answer(path: string, q: URLSearchParams): Answer {
     try {
@@ -1122,9 +1153,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Query parameters of a GET, plus the form body of a POST (Loki accepts both). */
-async function requestParams(req: IncomingMessage, url: URL): Promise<URLSearchParams> {
+function requestParams(req: IncomingMessage, url: URL, body: string): URLSearchParams {
   const params = new URLSearchParams(url.searchParams);
-  const body = await readBody(req);
   if (req.method === 'POST' && (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
     for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
   }
@@ -1154,7 +1184,7 @@ class LokiDouble {
   constructor(opts: LokiDoubleOptions) {
     this.mode = opts.mode ?? 'normal';
     this.delayMs = opts.delayMs ?? 10_000;
-    this.api = new LokiApi({ instantLogQueries: opts.instantLogQueries ?? 'loki3', rebase: opts.rebase ?? true });
+    this.api = new LokiApi({ instantLogQueries: opts.instantLogQueries ?? 'loki3', rebase: opts.rebase ?? true, data: opts.data ?? 'recorded' });
     this.server = createServer((req, res) => void this.onRequest(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -1217,9 +1247,13 @@ class LokiDouble {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const params = await requestParams(req, url).catch(() => new URLSearchParams());
+    const body = await readBody(req).catch(() => '');
+    const params = requestParams(req, url, body);
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(params) });
-    const answer = this.answerFor(req.method ?? 'GET', url.pathname, params);
+    const answer =
+      req.method === 'POST' && url.pathname === '/loki/api/v1/push' && this.mode !== 'error'
+        ? this.api.push(body)
+        : this.answerFor(req.method ?? 'GET', url.pathname, params);
     if (this.mode === 'slow') {
       const timer = setTimeout(() => {
         this.timers.delete(timer);

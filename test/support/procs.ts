@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { freePort } from './ports.js';
 
 // Harness that runs the real Debian Prometheus components on 127.0.0.1 for integration tests.
@@ -178,6 +178,8 @@ interface LaunchSpec {
   dir: string;
   args(port: number): string[];
   readyPath: string;
+  /** How long readiness may take, default READY_DEADLINE_MS. */
+  readyDeadlineMs?: number;
 }
 
 /** Spawns the binary on a fresh port and waits for readiness, retrying when the port was taken meanwhile. */
@@ -188,7 +190,7 @@ async function launch(spec: LaunchSpec): Promise<Running> {
     const port = await freePort();
     const running = spawnChild(spec, port);
     try {
-      await waitReady(spec.name, running, `${running.url}${spec.readyPath}`);
+      await waitReady(spec.name, running, `${running.url}${spec.readyPath}`, spec.readyDeadlineMs);
       return running;
     } catch (err) {
       await terminate(running.child, running.exited);
@@ -224,8 +226,8 @@ function spawnChild(spec: LaunchSpec, port: number): Running {
 }
 
 /** Polls the readiness URL until it answers 200, the process dies, or the deadline passes. */
-async function waitReady(name: string, running: Running, readyUrl: string): Promise<void> {
-  const deadline = Date.now() + READY_DEADLINE_MS;
+async function waitReady(name: string, running: Running, readyUrl: string, deadlineMs = READY_DEADLINE_MS): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
   let lastStatus = 'no answer';
   while (Date.now() < deadline) {
     if (!isRunning(running.child) || running.child.pid === undefined) {
@@ -245,7 +247,7 @@ async function waitReady(name: string, running: Running, readyUrl: string): Prom
     await sleep(READY_POLL_MS);
   }
   throw new Error(
-    `${name} not ready at ${readyUrl} within ${READY_DEADLINE_MS} ms (last: ${lastStatus}); stderr tail:\n${running.stderr}`,
+    `${name} not ready at ${readyUrl} within ${deadlineMs} ms (last: ${lastStatus}); stderr tail:\n${running.stderr}`,
   );
 }
 
@@ -483,5 +485,114 @@ export async function startAlertmanager(opts: AlertmanagerOptions): Promise<Aler
     configFile: join(dir, 'alertmanager.yml'),
     stop: stopper(running, dir),
     postAlerts: (alerts) => postAlertsTo(running.url, alerts),
+  };
+}
+
+/** The compose stack's own Loki config, which the test Loki runs with (paths and ports moved). */
+export const STACK_LOKI_CONFIG = new URL('../../deploy/compose/loki/loki.yaml', import.meta.url);
+
+/**
+ * A real Loki single binary: `LOKI_BIN` when set (it must then be executable: a wrong path fails
+ * loudly rather than quietly testing the double), else `loki` on PATH; undefined when neither.
+ */
+export function lokiBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = env.LOKI_BIN?.trim();
+  if (given) {
+    accessSync(given, constants.X_OK);
+    return given;
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'loki');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this PATH entry
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A Loki config for a temp dir: every path under the container's `/loki` moved below `dir`, the
+ * rest of the YAML unchanged. Throws when the result still names `/loki` (a new path the stack added).
+ */
+export function lokiConfigForDir(yamlText: string, dir: string): string {
+  const move = (value: unknown): unknown => {
+    if (typeof value === 'string') return value === '/loki' || value.startsWith('/loki/') ? dir + value.slice('/loki'.length) : value;
+    if (Array.isArray(value)) return value.map(move);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, move(v)]));
+    return value;
+  };
+  const text = stringify(move(parse(yamlText)));
+  if (/(^|[\s"'])\/loki(\/|$|\s)/m.test(text)) throw new Error(`a path under /loki was left in the Loki config:\n${text}`);
+  return text;
+}
+
+/** One stream for Loki's push API: its labels and `[ns timestamp, line]` values. */
+export interface PushStream {
+  stream: Record<string, string>;
+  values: Array<[string, string]>;
+}
+
+/** Handle on a running Loki. */
+export interface LokiHandle {
+  url: string;
+  port: number;
+  /** Temp dir holding loki.yaml and Loki's data. */
+  dir: string;
+  configFile: string;
+  /** Sends streams through POST /loki/api/v1/push; throws with Loki's answer unless 204. */
+  push(streams: PushStream[]): Promise<void>;
+  /** Kills the process (SIGTERM, SIGKILL after 3 s) and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Pushes streams to a Loki (or the double) at baseUrl, the way a log agent does. */
+export async function pushToLoki(baseUrl: string, streams: PushStream[]): Promise<void> {
+  const res = await fetch(`${baseUrl}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ streams }),
+  });
+  const body = await res.text();
+  if (res.status !== 204) throw new Error(`Loki refused the push: HTTP ${res.status} ${body.trim()}`);
+}
+
+/**
+ * Starts a real Loki single binary (see {@link lokiBinary}) on 127.0.0.1 with the stack's own
+ * loki.yaml (or `configYaml`), its data in a temp dir; ready when /ready answers 200, about 10 s
+ * on: the query frontend waits for the scheduler ring. The ingester's 15 s warm-up is cut to 1 s.
+ * (A shorter `-frontend.scheduler-dns-lookup-period` makes /ready say ready while queries hang.)
+ */
+export async function startLoki(opts: { binary?: string; configYaml?: string } = {}): Promise<LokiHandle> {
+  const binary = opts.binary ?? lokiBinary();
+  if (!binary) throw new Error('no Loki binary: set LOKI_BIN or put loki on PATH');
+  const grpcPort = await freePort();
+  const prepare = async (dir: string): Promise<void> => {
+    await writeFile(join(dir, 'loki.yaml'), lokiConfigForDir(opts.configYaml ?? readFileSync(STACK_LOKI_CONFIG, 'utf8'), dir));
+  };
+  const { running, dir } = await launchInTempDir('vigil-loki-', prepare, {
+    name: 'loki',
+    binary,
+    readyPath: '/ready',
+    readyDeadlineMs: 60_000,
+    args: (port, d) => [
+      `-config.file=${join(d, 'loki.yaml')}`,
+      '-server.http-listen-address=127.0.0.1',
+      `-server.http-listen-port=${port}`,
+      '-server.grpc-listen-address=127.0.0.1',
+      `-server.grpc-listen-port=${grpcPort}`,
+      '-ingester.min-ready-duration=1s',
+      '-ingester.final-sleep=0s',
+    ],
+  });
+  return {
+    url: running.url,
+    port: running.port,
+    dir,
+    configFile: join(dir, 'loki.yaml'),
+    push: (streams) => pushToLoki(running.url, streams),
+    stop: stopper(running, dir),
   };
 }
