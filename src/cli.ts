@@ -6,6 +6,7 @@ import { formatDuration } from './config/duration.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { SNOWFLAKE } from './model.js';
+import { unreachableLinkBase } from './render/links.js';
 
 const USAGE = `Usage: vigil <command> [--config FILE]
 
@@ -19,16 +20,46 @@ Commands:
 
 The config file comes from --config FILE or the VIGIL_CONFIG environment variable.`;
 
+/** "http://grafana:3000 (links: https://grafana.example.org)": the API address and, when other, the one links use. */
+function withLinks(b: { url: string; publicUrl?: string | undefined }): string {
+  return b.publicUrl && b.publicUrl !== b.url ? `${b.url} (links: ${b.publicUrl})` : b.url;
+}
+
+/** How Grafana alert rules are read, or why they are not. */
+function ruleLookupText(g: NonNullable<Config['grafana']>): string {
+  if (g.token) return 'with a service account token';
+  if (g.user !== undefined) return `as user ${g.user}`;
+  return 'off (set grafana.token, or grafana.user and grafana.password)';
+}
+
+/**
+ * Warnings about a valid config: link bases a phone cannot open. Grafana's base is in every alert
+ * message; Prometheus' and Alertmanager's only where their publicUrl is set (the bundled stack
+ * publishes neither, and their own pages reach Discord only through the senders' links).
+ */
+export function configWarnings(config: Config): string[] {
+  const bases: Array<[string, string | undefined]> = [
+    ['grafana', config.grafana ? (config.grafana.publicUrl ?? config.grafana.url) : undefined],
+    ['prometheus', config.prometheus.publicUrl],
+    ['alertmanager', config.alertmanager?.publicUrl],
+  ];
+  return bases.flatMap(([name, base]) => {
+    if (!base) return [];
+    const why = unreachableLinkBase(base);
+    return why ? [`warning: ${name} links: ${why}; set ${name}.publicUrl to the address people open`] : [];
+  });
+}
+
 /** One-screen summary of a valid config, with no secret in it. */
 export function summarise(config: Config): string {
   const set = (v: unknown) => (v ? 'set' : 'not set');
   return [
     `server:       ${config.server.host}:${config.server.port} (body limit ${config.server.bodyLimit} bytes)`,
     `webhook:      token ${set(config.webhook.token)}, HMAC ${set(config.webhook.hmacSecret)}${config.webhook.insecure ? ', INSECURE (no auth required)' : ''}`,
-    `prometheus:   ${config.prometheus.url}`,
+    `prometheus:   ${withLinks(config.prometheus)}`,
     `loki:         ${config.loki.url}`,
-    `alertmanager: ${config.alertmanager?.url ?? 'not configured'}`,
-    `grafana:      ${config.grafana?.url ?? 'not configured'}`,
+    `alertmanager: ${config.alertmanager ? withLinks(config.alertmanager) : 'not configured'}`,
+    `grafana:      ${config.grafana ? `${withLinks(config.grafana)}, rule lookup ${ruleLookupText(config.grafana)}` : 'not configured'}`,
     `discord:      application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
     `storage:      ${config.storage.path}`,
     `enrichment:   lookback ${formatDuration(config.enrichment.lookback)}, log window ±${formatDuration(config.enrichment.logWindow)}, timeout ${formatDuration(config.enrichment.timeout)}`,
@@ -76,6 +107,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   if (command === 'check-config') {
     console.log(`${path}: OK\n${summarise(loaded.config)}`);
+    for (const w of configWarnings(loaded.config)) console.log(w);
     return 0;
   }
   if (command === 'register-commands') return registerCommandsCommand(loaded.config, parsed.values.guild);

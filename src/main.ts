@@ -14,6 +14,7 @@ import { createMetrics, metricsRoute, readinessRoute, type Metrics } from './met
 import { createPipelineWorker } from './pipeline/index.js';
 import { ChartWorkers } from './render/chart-workers.js';
 import type { ChartRenderer } from './pipeline/chart.js';
+import { ruleLookupFromConfig } from './queries/grafana.js';
 import { createLokiClient } from './queries/loki.js';
 import { createPrometheusClient } from './queries/prometheus.js';
 import { scheduledJobs } from './schedule/index.js';
@@ -65,6 +66,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const metrics = createMetrics({ db, now: nowMs });
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout });
+  const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics });
 
   const drainer = createDrainer({
@@ -90,6 +92,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     now,
     metrics,
     chartRenderer,
+    ...(rules ? { rules } : {}),
     onDelivered: () => drainer.wake(),
   });
 

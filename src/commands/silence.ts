@@ -71,10 +71,11 @@ function idOption(options: CommandContext['options']): string {
   return id.toLowerCase();
 }
 
-/** The silence's page in Alertmanager's own UI, only when alertmanager.url is configured (its externalURL may differ). */
+/** The silence's page in Alertmanager's own UI (at alertmanager.publicUrl, else url), only when alertmanager.url is configured. */
 export function silencePageUrl(config: Pick<Config, 'alertmanager'>, id?: string): string | undefined {
   if (!config.alertmanager) return undefined;
-  return safeUrl(`${config.alertmanager.url}/#/silences${id ? `/${encodeURIComponent(id)}` : ''}`);
+  const base = config.alertmanager.publicUrl ?? config.alertmanager.url;
+  return safeUrl(`${base}/#/silences${id ? `/${encodeURIComponent(id)}` : ''}`);
 }
 
 /** Finds the silence an id (full, or the short first block) names among the listed ones. */

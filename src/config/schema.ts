@@ -212,18 +212,30 @@ export const configSchema = z
   .object({
     server: serverSchema,
     webhook: webhookSchema,
-    prometheus: z.object({ url: baseUrl }),
+    /** publicUrl: the address people open, for links shown in Discord; url is for API calls only. */
+    prometheus: z.object({ url: baseUrl, publicUrl: baseUrl.optional() }),
     loki: z.object({ url: baseUrl }),
-    alertmanager: z.object({ url: baseUrl }).optional(),
+    alertmanager: z.object({ url: baseUrl, publicUrl: baseUrl.optional() }).optional(),
     grafana: z
       .object({
         url: baseUrl,
-        /** Service account token: enables silences through Grafana's built-in Alertmanager when no alertmanager.url is set. */
+        /** The address people open Grafana at: every link shown in Discord; url is for API calls only. */
+        publicUrl: baseUrl.optional(),
+        /** Service account token: rule lookups, and silences through Grafana's built-in Alertmanager when no alertmanager.url is set. */
         token: z.string().min(8, 'expected a Grafana service account token').optional(),
-        /** Datasource uid the Explore links open for PromQL; unset means 'prometheus', as the bundled stack provisions it. */
+        /** Basic auth for rule lookups instead of a token (the bundled stack's admin user). */
+        user: z.string().min(1, 'expected a Grafana user name').optional(),
+        password: z.string().min(1, 'expected a Grafana password').optional(),
+        /** Datasource uid of Prometheus in Grafana (Explore links, rule queries); unset means 'prometheus', as the bundled stack provisions it. */
         prometheusUid: grafanaUid.optional(),
-        /** Datasource uid the Explore links open for LogQL; unset means 'loki'. */
+        /** Datasource uid of Loki in Grafana (Explore links, rule queries); unset means 'loki'. */
         lokiUid: grafanaUid.optional(),
+        /** How long a looked-up alert rule is reused before it is read again. */
+        ruleCacheTtl: duration(1000, 86_400_000).prefault('5m'),
+      })
+      .refine((g) => (g.user === undefined) === (g.password === undefined), {
+        message: 'expected grafana.user and grafana.password together (basic auth), or neither',
+        path: ['password'],
       })
       .optional(),
     discord: discordSchema,

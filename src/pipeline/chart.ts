@@ -2,6 +2,7 @@ import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-ty
 import type { Config } from '../config/schema.js';
 import type { Alert, Notification } from '../model.js';
 import type { RangeSeries } from '../queries/prometheus.js';
+import { ruleUidFromGeneratorURL } from '../queries/grafana.js';
 import { splitThreshold } from '../queries/promql.js';
 import { boundedChart, CHART_FILE, chartLines, topByPeak, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
@@ -44,15 +45,25 @@ const REASON_MAX = 100;
 /**
  * The alert whose expression the message charts: the first firing alert with one (then the first
  * resolved one). The expression is the sender's (`g0.expr` of the generatorURL) or, when there is
- * none (Grafana), the rule's `vigil_promql` annotation with its labels filled in, as enriched.
+ * none (Grafana), the query of the alert's Grafana rule once enriched, else the rule's
+ * `vigil_promql` annotation with its labels filled in.
  */
-export function chartSubject(n: Notification): ChartSubject | undefined {
-  const exprOf = (a: Alert) => a.expr ?? extraPlan(a).expr;
+export function chartSubject(n: Notification, enriched?: EnrichedNotification): ChartSubject | undefined {
+  const ruleExpr = (a: Alert) => {
+    const found = enriched?.enrichments[a.fingerprint]?.expression;
+    return found ? withThreshold(found) : undefined;
+  };
+  const exprOf = (a: Alert) => a.expr ?? ruleExpr(a) ?? extraPlan(a).expr;
   const ordered = [...n.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'));
   const alert = ordered.find((a) => !!exprOf(a));
   if (!alert) return undefined;
   const expr = exprOf(alert)!;
   return { alert, expr, alerts: n.alerts.filter((a) => exprOf(a) === expr) };
+}
+
+/** An expression finding's query with its threshold comparison again (`expr > 70`), as a sender would write it. */
+function withThreshold(f: ExpressionFinding): string {
+  return f.threshold ? `${f.expr} ${f.threshold.op} ${f.threshold.value}` : f.expr;
 }
 
 /** The series of the group's alerts (every label but `__name__` equal); when none matches, all. At most 5, highest peak first. */
@@ -97,7 +108,8 @@ export interface EarlyChartData {
  * maxAlerts, nothing to chart), with the whole enrichment.
  */
 export function earlyChartData(n: Notification): EarlyChartData {
-  const subject = chartSubject(n);
+  // A Grafana alert's rule may give it an expression: its subject waits for the enrichment.
+  const subject = n.alerts.some((a) => !a.expr && ruleUidFromGeneratorURL(a.generatorURL)) ? undefined : chartSubject(n);
   const wanted = new Set(subject?.alerts.map((a) => a.fingerprint) ?? []);
   const got: Record<string, AlertEnrichment> = {};
   let resolve: (e: EnrichedNotification) => void = () => undefined;
@@ -134,8 +146,13 @@ export async function chartNotification(
   const n = enriched.notification;
   // Vigil's own alerts carry nothing to chart, and the backend they report may be the one that is down.
   if (!charts.enabled || n.source === 'vigil') return { status: 'none' };
-  const subject = early ? early.subject : chartSubject(n);
-  if (!subject) return { status: 'none' };
+  // A Grafana rule's query is known only once enriched: without an early subject, look again.
+  const subject = early?.subject ?? chartSubject(n, enriched);
+  if (!subject) {
+    // A Grafana alert whose rule could not be read: say why it has no chart.
+    const lookup = Object.values(enriched.enrichments).flatMap((e) => e.failures).find((f) => f.what === 'rule lookup');
+    return lookup ? { status: 'skipped', reason: truncate(`rule not read: ${lookup.message.replace(/\s+/g, ' ')}`, REASON_MAX) } : { status: 'none' };
+  }
   const data = chartData(subject, enriched);
   if ('reason' in data) return { status: 'skipped', reason: data.reason };
   const spec = alertChartSpec(subject, data.series, data.window);
@@ -145,9 +162,9 @@ export async function chartNotification(
   return { status: 'skipped', reason: chart.skipped };
 }
 
-/** Which enrichment finding holds a subject's expression: the alert's own, or the extra `vigil_promql` one. */
+/** Which enrichment finding holds a subject's expression: the alert's own (or its Grafana rule's), else the extra `vigil_promql` one. */
 function findingOf(e: AlertEnrichment | undefined, alert: Alert): ExpressionFinding | undefined {
-  return alert.expr ? e?.expression : e?.extraExpression;
+  return alert.expr || e?.expression ? e?.expression : e?.extraExpression;
 }
 
 /**
@@ -162,7 +179,7 @@ export function chartData(
   const own = enriched.enrichments[subject.alert.fingerprint];
   const finding = findingOf(own, subject.alert);
   if (!own || !finding?.chart) {
-    const whats = subject.alert.expr ? ['expression'] : ['extra expression', STEERING.promql];
+    const whats = subject.alert.expr || own?.expression ? ['expression'] : ['extra expression', STEERING.promql];
     const failure = own?.failures.find((f) => whats.includes(f.what));
     return { reason: failure ? truncate(failure.message.replace(/\s+/g, ' '), REASON_MAX) : 'alert not enriched' };
   }

@@ -5,7 +5,8 @@ import { checkLogQuery, errorLogs, fillLabels, logVolumeByLevel, SteeringError, 
 import { QueryError } from '../queries/http.js';
 import { newestFirst, type LokiClient, type LokiInstantResult } from '../queries/loki.js';
 import type { InstantSample, PrometheusClient, RangeSeries, ScrapeTarget } from '../queries/prometheus.js';
-import { logSelectorForAlert, splitThreshold } from '../queries/promql.js';
+import { ruleUidFromGeneratorURL, thresholdText, type RuleLookup, type RulePlan } from '../queries/grafana.js';
+import { logSelectorForAlert, splitThreshold, type SplitThreshold } from '../queries/promql.js';
 import { incidentWindow } from '../queries/window.js';
 import { isGrafanaUid } from '../render/explore.js';
 import { containerOf } from '../render/logs.js';
@@ -38,6 +39,8 @@ export interface EnrichDeps {
   now: Date;
   /** Times every query by backend when given. */
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
+  /** Reads a Grafana alert's own rule (its queries and threshold); Grafana alerts go without it when absent. */
+  rules?: RuleLookup;
   /** Called per alert as soon as its chartable expression is back: see {@link ChartedExpression}. */
   onExpression?: (early: ChartedExpression) => void;
 }
@@ -85,11 +88,23 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
   const extra = extraPlan(alert);
   const dashboard = dashboardPlan(alert);
   const host = hostOf(alert.labels);
-  const expressionP = alert.expr ? expressionOutcome(alert, alert.expr, window, deps, 'expression') : Promise.resolve(NOTHING);
-  const extraP = extra.expr ? expressionOutcome(alert, extra.expr, window, deps, 'extra expression') : Promise.resolve(NOTHING);
+  const started = performance.now();
+  const rule = ruleOutcome(alert, deps);
+  // The sender's expression, else the one of the Grafana rule (looked up first, within the same timeout).
+  const source: Promise<ExpressionSource | undefined> = alert.expr
+    ? Promise.resolve({ ...splitThreshold(alert.expr), backend: 'prometheus' })
+    : rule.then((r) => (r.value ? ruleSource(r.value) : undefined));
+  const expressionP = source.then((src) =>
+    src ? expressionOutcome(alert, src, window, deps, 'expression', remaining(config.timeout, started)) : NOTHING,
+  );
+  const extraP = extra.expr
+    ? expressionOutcome(alert, { ...splitThreshold(extra.expr), backend: 'prometheus' }, window, deps, 'extra expression', config.timeout)
+    : Promise.resolve(NOTHING);
   // A query that throws rejects the enrichment below as well: the early hand-over adds no second report.
-  if (deps.onExpression) handOver(alert, window, alert.expr ? expressionP : extraP, extra.failures, deps.onExpression).catch(() => undefined);
-  const [expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
+  if (deps.onExpression) handOver(alert, window, source, expressionP, extraP, extra.failures, deps.onExpression).catch(() => undefined);
+  const [ruleFound, expressionSource, expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
+    rule,
+    source,
     expressionP,
     extraP,
     alert.labels.job || alert.labels.instance ? targetOutcome(alert, window, deps) : NOTHING,
@@ -98,12 +113,21 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
     alert.labels.instance ? hostOutcome(alert.labels.instance, alert.startsAt, deps) : NOTHING,
     host ? containerOutcome(host, window, deps) : NOTHING,
   ]);
-  const main = [...expression.failures, ...target.failures, ...logs.failures, ...extra.failures, ...dashboard.failures, ...logFindings.failures];
+  const main = [
+    ...ruleFound.failures,
+    ...expression.failures,
+    ...target.failures,
+    ...logs.failures,
+    ...extra.failures,
+    ...dashboard.failures,
+    ...logFindings.failures,
+  ];
   const secondary = [...extraExpression.failures, ...volume.failures, ...hostContext.failures, ...containerContext.failures];
-  const exploreLinks = exploreTargets(alert, window, logs.plan, extra.expr);
+  const exploreLinks = exploreTargets(expressionSource, window, logs.plan, extra.expr);
   return {
     fingerprint: alert.fingerprint,
     window,
+    ...(ruleFound.value ? { rule: ruleDetails(ruleFound.value, alert) } : {}),
     ...(expression.value ? { expression: expression.value } : {}),
     ...(extraExpression.value ? { extraExpression: extraExpression.value } : {}),
     ...(target.value ? { target: target.value } : {}),
@@ -122,13 +146,58 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
 async function handOver(
   alert: Alert,
   window: IncidentWindow,
-  outcome: Promise<Outcome<ExpressionFinding>>,
+  source: Promise<ExpressionSource | undefined>,
+  expression: Promise<Outcome<ExpressionFinding>>,
+  extra: Promise<Outcome<ExpressionFinding>>,
   steering: readonly EnrichmentFailure[],
   onExpression: (early: ChartedExpression) => void,
 ): Promise<void> {
-  const { value, failures } = await outcome;
-  const finding = value ? (alert.expr ? { expression: value } : { extraExpression: value }) : {};
+  const own = (await source) !== undefined;
+  const { value, failures } = await (own ? expression : extra);
+  const finding = value ? (own ? { expression: value } : { extraExpression: value }) : {};
   onExpression({ fingerprint: alert.fingerprint, window, ...finding, failures: [...steering, ...failures] });
+}
+
+/** An expression to query and chart: its text, the threshold it is compared with, and where it runs. */
+interface ExpressionSource extends SplitThreshold {
+  backend: 'prometheus' | 'loki';
+}
+
+/** What is left of the timeout since `startedAt` (performance.now()), at least a tenth of it. */
+function remaining(timeoutMs: number, startedAt: number): number {
+  return Math.max(Math.round(timeoutMs / 10), Math.round(timeoutMs - (performance.now() - startedAt)));
+}
+
+/** The Grafana rule of a Grafana alert without an expression of its own, looked up within the timeout. */
+async function ruleOutcome(alert: Alert, deps: EnrichDeps): Promise<Outcome<RulePlan>> {
+  if (alert.source !== 'grafana' || alert.expr || !deps.rules) return NOTHING;
+  const uid = ruleUidFromGeneratorURL(alert.generatorURL);
+  if (!uid) return NOTHING;
+  const rules = deps.rules;
+  const ran = await attempt('grafana', 'rule lookup', deps.config.timeout, (timeoutMs) => rules(uid, { timeoutMs }));
+  return ran.ok ? { value: ran.value, failures: [] } : { failures: [ran.failure] };
+}
+
+/** The metric query a rule's condition reads, with its single-bound threshold; a log query is not charted. */
+function ruleSource(plan: RulePlan): ExpressionSource | undefined {
+  if (!plan.main || plan.main.logQuery) return undefined;
+  const threshold = plan.threshold && 'op' in plan.threshold ? { threshold: plan.threshold } : {};
+  return { expr: plan.main.expr, backend: plan.main.backend, ...threshold };
+}
+
+/** The rule facts shown in the thread: its condition in words, pending period, folder and group. */
+function ruleDetails(plan: RulePlan, alert: Alert): NonNullable<AlertEnrichment['rule']> {
+  const folder = alert.labels.grafana_folder;
+  return {
+    uid: plan.uid,
+    title: plan.title,
+    condition: plan.condition,
+    ...(plan.threshold ? { threshold: thresholdText(plan.threshold) } : {}),
+    ...(plan.for ? { for: plan.for } : {}),
+    ...(folder ? { folder } : {}),
+    ...(plan.group ? { group: plan.group } : {}),
+    notQueried: plan.notQueried.map((q) => `${q.refId} (datasource ${q.datasourceUid})`),
+  };
 }
 
 /** The main failures, then the other ones that say something new (not the same backend and message). */
@@ -196,10 +265,10 @@ function dashboardPlan(alert: Pick<Alert, 'annotations'>): { uid?: string; failu
 }
 
 /** The queries worth opening in Grafana Explore, as they were sent, with their windows. */
-function exploreTargets(alert: Alert, window: IncidentWindow, logs: LogPlan | undefined, extra: string | undefined): ExploreTarget[] {
+function exploreTargets(source: ExpressionSource | undefined, window: IncidentWindow, logs: LogPlan | undefined, extra: string | undefined): ExploreTarget[] {
   const metrics = { start: window.start, end: window.end };
   const out: ExploreTarget[] = [];
-  if (alert.expr) out.push({ label: 'Metrics', datasource: 'prometheus', expr: splitThreshold(alert.expr).expr, ...metrics });
+  if (source) out.push({ label: 'Metrics', datasource: source.backend, expr: source.expr, ...metrics });
   if (logs) out.push({ label: 'Logs', datasource: 'loki', expr: logs.query, start: window.logStart, end: window.logEnd });
   if (extra) out.push({ label: 'Extra', datasource: 'prometheus', expr: splitThreshold(extra).expr, ...metrics });
   return out;
@@ -224,16 +293,18 @@ export async function enrichNotification(notification: Notification, deps: Enric
 
 async function expressionOutcome(
   alert: Alert,
-  rawExpr: string,
+  { expr, threshold, backend }: ExpressionSource,
   window: IncidentWindow,
   deps: EnrichDeps,
   what: string,
+  timeout: number,
 ): Promise<Outcome<ExpressionFinding>> {
-  const { expr, threshold } = splitThreshold(rawExpr);
   // One query serves both the summary and the chart: it runs on to the chart's end (past endsAt for a resolved alert).
   const end = chartEnd(window, alert, deps.now);
-  const ran = await attempt('prometheus', what, deps.config.timeout, (timeoutMs) =>
-    deps.prometheus.queryRange(expr, window.start, end, window.stepSeconds, { timeoutMs }),
+  const ran = await attempt(backend, what, timeout, (timeoutMs) =>
+    backend === 'prometheus'
+      ? deps.prometheus.queryRange(expr, window.start, end, window.stepSeconds, { timeoutMs })
+      : lokiMatrix(deps.loki, expr, window.start, end, window.stepSeconds, timeoutMs),
   );
   if (!ran.ok) return { failures: [ran.failure] };
   const picked = pickSeries(ran.value, alert.labels);
@@ -242,6 +313,13 @@ async function expressionOutcome(
     .filter((s) => s.points.length > 0)
     .map((s) => summarizeSeries(s, alert.startsAt));
   return { value: { expr, series, ...(threshold ? { threshold } : {}), chart: { end, series: picked } }, failures: [] };
+}
+
+/** A LogQL metric query over a range, as Prometheus-shaped series; a log query answer is an error. */
+async function lokiMatrix(loki: EnrichDeps['loki'], expr: string, start: Date, end: Date, stepSeconds: number, timeoutMs: number): Promise<RangeSeries[]> {
+  const res = await loki.queryRange(expr, { start, end, step: stepSeconds }, { timeoutMs });
+  if (res.resultType !== 'matrix') throw new QueryError('invalid-response', `Loki answered a metric query with ${res.resultType}`);
+  return res.result;
 }
 
 /** The series with only its points at or before `end`. */

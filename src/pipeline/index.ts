@@ -16,8 +16,10 @@ import { finishNotification, nextPendingNotification, type StoredNotification } 
 import { enqueue, type OutboxFile, type OutboxKind } from '../store/outbox.js';
 import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineChartDeps, type ChartOutcome, type ChartRenderer } from './chart.js';
 import { decide, type Decision } from './dedup.js';
+import type { RuleLookup } from '../queries/grafana.js';
 import { enrichNotification } from './enrich.js';
 import type { EnrichedNotification } from './types.js';
+import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
 
 /** What the stages need from the outside world. */
@@ -25,7 +27,7 @@ export interface PipelineDeps {
   db: Database;
   prometheus: PrometheusClient;
   loki: LokiClient;
-  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts'>;
+  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager'>;
   /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
   now: () => Date;
@@ -33,6 +35,8 @@ export interface PipelineDeps {
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
   /** Draws alert charts: the bot's own chart workers, or a slow renderer in tests; renderChart's shared workers when absent. */
   chartRenderer?: ChartRenderer;
+  /** Reads Grafana alert rules (grafana.url with credentials); Grafana alerts go without their rule when absent. */
+  rules?: RuleLookup;
 }
 
 /** One delivery the outbox stage will enqueue. */
@@ -97,6 +101,7 @@ const enrichStage: Stage = {
       config: deps.config.enrichment,
       now: ctx.now,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.rules ? { rules: deps.rules } : {}),
       ...(early ? { onExpression: early.onExpression } : {}),
     });
     if (early) ctx.chart = chartNotification(early.ready(enrichment), pipelineChartDeps(deps), early);
@@ -116,13 +121,16 @@ const renderStage: Stage = {
     const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification, ctx.now);
     // An edit re-renders the whole message: without the stored ack it would erase "Acknowledged by".
     const ack = decision.action === 'update' || decision.action === 'resolve' ? getAck(db, decision.incidentId) : undefined;
+    // Links shown in Discord point at the addresses people open (publicUrl), never the API ones.
+    const enriched = { ...ctx.enriched!, notification: publicNotification(ctx.enriched!.notification, linkRewrites(config)) };
+    const grafanaUrl = config.grafana ? { grafanaUrl: config.grafana.publicUrl ?? config.grafana.url } : {};
     const body = renderAlertMessage(
       {
-        enriched: ctx.enriched!,
+        enriched,
         state: resolved ? 'resolved' : 'firing',
         incidentStartedAt: startedAt,
         ...(resolvedAt ? { resolvedAt } : {}),
-        ...(config.grafana?.url ? { grafanaUrl: config.grafana.url } : {}),
+        ...grafanaUrl,
         datasources: datasourcesOf(config.grafana),
         ...(ack ? { acknowledged: { userId: ack.userId, at: ack.at } } : {}),
         now: ctx.now,
@@ -139,7 +147,7 @@ const renderStage: Stage = {
         if (threads && !resolved) {
           ctx.deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
           const details = renderThreadDetails(
-            { enriched: ctx.enriched!, datasources: datasourcesOf(config.grafana), ...(config.grafana?.url ? { grafanaUrl: config.grafana.url } : {}) },
+            { enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl },
             warn,
           );
           ctx.deliveries.push({ kind: 'thread-post', body: details });

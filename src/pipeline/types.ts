@@ -201,10 +201,28 @@ export interface ExploreTarget {
   end: Date;
 }
 
+/** A Grafana alert rule in plain words, for the thread's details. */
+export interface RuleFinding {
+  uid: string;
+  title: string;
+  /** The condition: "A (last) > 70". */
+  condition: string;
+  /** The threshold alone: "> 70", "outside 10..20". */
+  threshold?: string;
+  /** Pending period before firing ("5m"). */
+  for?: string;
+  folder?: string;
+  group?: string;
+  /** Data queries on datasources Vigil does not query: "A (datasource mysql)". */
+  notQueried: string[];
+}
+
 /** Everything the enrichment stage found for one alert. */
 export interface AlertEnrichment {
   fingerprint: string;
   window: IncidentWindow;
+  /** The Grafana alert rule behind a Grafana alert, as read from Grafana. */
+  rule?: RuleFinding;
   expression?: ExpressionFinding;
   /** The rule author's extra PromQL (annotation `vigil_promql`) over the same window. */
   extraExpression?: ExpressionFinding;

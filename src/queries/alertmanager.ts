@@ -190,7 +190,7 @@ export function createAlertmanagerClient(opts: AlertmanagerClientOptions): Alert
  * Alertmanager when `grafana.url` and `grafana.token` are both set, else undefined.
  */
 export function alertmanagerFromConfig(
-  config: Pick<Config, 'alertmanager' | 'grafana'>,
+  config: Pick<Config, 'alertmanager'> & { grafana?: Pick<NonNullable<Config['grafana']>, 'url' | 'token'> | undefined },
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): AlertmanagerClient | undefined {
   if (config.alertmanager) return createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs });

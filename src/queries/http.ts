@@ -27,6 +27,8 @@ export interface Backend {
   timeoutMs: number;
   /** Sent as `Authorization: Bearer …` unless the URL carries basic auth; never shown. */
   bearerToken?: string;
+  /** Sent as basic auth when neither the URL's credentials nor a bearer token are given; never shown. */
+  basicAuth?: { user: string; password: string };
 }
 
 /** Per-call options: a tighter timeout and/or the caller's own abort signal. */
@@ -118,7 +120,9 @@ async function call(
 ): Promise<RawResponse> {
   const { url, authorization, secrets } = buildUrl(backend.url, path, params);
   if (backend.bearerToken) secrets.push(backend.bearerToken);
-  const auth = authorization ?? (backend.bearerToken ? `Bearer ${backend.bearerToken}` : undefined);
+  if (backend.basicAuth) secrets.push(backend.basicAuth.password);
+  const basic = backend.basicAuth ? `Basic ${Buffer.from(`${backend.basicAuth.user}:${backend.basicAuth.password}`).toString('base64')}` : undefined;
+  const auth = authorization ?? (backend.bearerToken ? `Bearer ${backend.bearerToken}` : basic);
   const timeoutMs = Math.min(backend.timeoutMs, opts.timeoutMs ?? Infinity);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;

@@ -9,6 +9,7 @@ import type {
   LogFinding,
   LogPatternFinding,
   LogVolumeFinding,
+  RuleFinding,
 } from '../pipeline/types.js';
 import { cleanLogLine } from './alert.js';
 import { fitExploreLinks, type ExploreDatasources } from './explore.js';
@@ -64,6 +65,7 @@ function alertEmbed(alert: Alert, e: AlertEnrichment, input: ThreadDetailsInput)
   const where = WHERE_LABELS.map((k) => alert.labels[k]).find(Boolean);
   const fields: APIEmbedField[] = [];
   const add = (name: string, value: string | undefined) => value && fields.push({ name, value: fieldValue(value) });
+  if (e.rule) add('Grafana rule', ruleText(e.rule));
   if (e.expression) add('Expression', expressionText(e.expression, alert.annotations));
   if (e.extraExpression) add('Extra (vigil_promql)', expressionText(e.extraExpression, alert.annotations));
   if (e.hostContext) add(`Host ${safeText(e.hostContext.instance)}`, hostText(e.hostContext));
@@ -100,6 +102,14 @@ function expressionText(f: ExpressionFinding, annotations: Record<string, string
     return `• ${safeText(name)}: ${start}peak ${formatValue(s.peak, unit)}${peakAt} → now ${formatValue(s.latest, unit)}`;
   });
   return [head, ...lines].join('\n');
+}
+
+/** "Fires when A (last) > 70 for 5m · folder Vigil alerts · group hosts", and what was not queried. */
+function ruleText(r: RuleFinding): string {
+  const head = `${safeText(r.title)}: fires when ${safeText(r.condition)}${r.for ? ` for ${safeText(r.for)}` : ''}`;
+  const where = [r.folder ? `folder ${safeText(r.folder)}` : '', r.group ? `group ${safeText(r.group)}` : ''].filter(Boolean).join(' · ');
+  const skipped = r.notQueried.length ? `not queried: ${r.notQueried.map(safeText).join(', ')}` : '';
+  return [head, where, skipped].filter(Boolean).join('\n');
 }
 
 function hostText(h: HostContextFinding): string {

@@ -106,7 +106,9 @@ export function probeTimeoutMs(intervalMs: number): number {
 }
 
 /** The readiness and scraping probes for every configured backend (the heartbeat is the watchdog's own). */
-export function configProbes(config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'grafana' | 'alertmanager'>): Probe[] {
+export function configProbes(
+  config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'alertmanager'> & { grafana?: Pick<NonNullable<Config['grafana']>, 'url'> | undefined },
+): Probe[] {
   const timeoutMs = probeTimeoutMs(config.watchdog.interval);
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs });

@@ -37,6 +37,7 @@ describe('parseConfig', () => {
     expect(r.config.discord.token).toBe(ENV.DISCORD_TOKEN);
     expect(r.config.enrichment).toMatchObject({ lookback: 1_800_000, logWindow: 300_000, timeout: 5000 });
     expect(r.config.alertmanager?.url).toBe('http://alertmanager:9093');
+    expect(r.config.grafana).toEqual({ url: 'http://localhost:3000', ruleCacheTtl: 300_000 });
   });
 
   it('fills defaults for every optional section', () => {
@@ -62,6 +63,8 @@ describe('parseConfig', () => {
     ['a URL without scheme', VALID.replace('http://loki:3100', 'loki:3100'), 'loki.url: expected an http(s) URL'],
     ['a port out of range', VALID.replace('port: 8080', 'port: 70000'), 'server.port:'],
     ['a missing prometheus section', VALID.replace(/^prometheus:.*$/m, ''), 'prometheus: required'],
+    ['a Grafana user without a password', VALID.replace('{ url: http://localhost:3000 }', '{ url: http://localhost:3000, user: admin }'), 'grafana.password: expected grafana.user and grafana.password together (basic auth), or neither'],
+    ['a Grafana rule cache TTL under a second', VALID.replace('{ url: http://localhost:3000 }', '{ url: http://localhost:3000, ruleCacheTtl: 10ms }'), 'grafana.ruleCacheTtl:'],
   ])('reports %s with its key path', (_name, text, expected) => {
     expect(errorsOf(text).join('\n')).toContain(expected);
   });

@@ -57,8 +57,19 @@ describe('vigil check-config on deploy/compose/vigil.yaml', () => {
     expect(run.stdout).toContain(`${VIGIL_YAML_REL}: OK`);
     expect(run.stdout).toMatch(/prometheus:\s+http:\/\/prometheus:9090/);
     expect(run.stdout).toMatch(/loki:\s+http:\/\/loki:3100/);
+    // Grafana's rules are read with the stack's admin login, and links use the address people open.
+    expect(run.stdout).toMatch(/grafana:\s+http:\/\/grafana:3000 \(links: http:\/\/localhost:3000\), rule lookup as user admin/);
+    expect(run.stdout).not.toContain('warning:');
     // The summary says a secret is set, never what it is.
-    for (const secret of [REQUIRED_FILLS.DISCORD_TOKEN!, REQUIRED_FILLS.VIGIL_WEBHOOK_TOKEN!]) expect(run.stdout).not.toContain(secret);
+    for (const secret of [REQUIRED_FILLS.DISCORD_TOKEN!, REQUIRED_FILLS.VIGIL_WEBHOOK_TOKEN!, REQUIRED_FILLS.GF_ADMIN_PASSWORD!]) expect(run.stdout).not.toContain(secret);
+  });
+
+  it('warns when Grafana links would use a compose host name a phone cannot open', async () => {
+    const run = await checkConfig({ ...serviceEnvironment('vigil', dotEnv), GRAFANA_PUBLIC_URL: 'http://grafana:3000' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'warning: grafana links: http://grafana:3000 is a bare host name (a compose service?) that a phone cannot open; set grafana.publicUrl to the address people open',
+    );
   });
 
   it('fails, naming the key and the variable, when .env lacks the bot token', async () => {
