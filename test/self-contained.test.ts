@@ -36,7 +36,7 @@ describe('the suite stands on its own', () => {
 
   it('gives every fixture folder a licence in its SOURCES.md', () => {
     const folders = readdirSync(FIXTURES).filter((n) => statSync(join(FIXTURES, n)).isDirectory());
-    expect(folders.sort()).toEqual(['discord', 'loki', 'webhooks']);
+    expect(folders.sort()).toEqual(['discord', 'grafana', 'loki', 'webhooks']);
     for (const folder of folders) expect(readFileSync(join(FIXTURES, folder, 'SOURCES.md'), 'utf8'), folder).toMatch(/licen[cs]e/i);
   });
 });

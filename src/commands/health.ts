@@ -1,5 +1,6 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { createAlertmanagerClient } from '../queries/alertmanager.js';
+import { ruleAccess } from '../queries/grafana.js';
 import { readiness, type Readiness } from '../queries/prometheus.js';
 import { renderHealth, summarizeTargets, type BackendCheck, type HealthReport } from '../render/health.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
@@ -44,6 +45,8 @@ function backendChecks(deps: CommandDeps, timeoutMs: number): Promise<BackendChe
   if (config.grafana) {
     const backend = { name: 'Grafana', url: config.grafana.url, timeoutMs };
     checks.push(check(backend.name, () => readiness(backend, '/api/health', call)));
+    const grafana = config.grafana;
+    checks.push(check('Grafana rules', () => ruleAccess(grafana, timeoutMs)));
   }
   return Promise.all(checks);
 }

@@ -84,7 +84,7 @@ type BackendId = EnrichmentFailure['backend'];
 export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<AlertEnrichment> {
   const { config, now } = deps;
   const window = incidentWindow(alert, { lookbackMs: config.lookback, logWindowMs: config.logWindow }, now);
-  const logs = logPlan(alert, config);
+  const ownLogs = logPlan(alert, config);
   const extra = extraPlan(alert);
   const dashboard = dashboardPlan(alert);
   const host = hostOf(alert.labels);
@@ -102,14 +102,23 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
     : Promise.resolve(NOTHING);
   // A query that throws rejects the enrichment below as well: the early hand-over adds no second report.
   if (deps.onExpression) handOver(alert, window, source, expressionP, extraP, extra.failures, deps.onExpression).catch(() => undefined);
-  const [ruleFound, expressionSource, expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
+  // A Grafana rule's own LogQL log query, when it has one, says which lines to read.
+  // Queries that waited for the rule get what is left of the timeout.
+  const logsP = rule.then((r) => ({
+    ...((alert.annotations[STEERING.logql] ? undefined : ruleLogPlan(r.value, config)) ?? ownLogs),
+    timeout: r.value || r.failures.length ? remaining(config.timeout, started) : config.timeout,
+  }));
+  const logFindingsP = logsP.then((l) => (l.plan ? logsOutcome(l.plan, window, deps, l.timeout) : NOTHING));
+  const volumeP = logsP.then((l) => (l.plan ? volumeOutcome(l.plan, window, deps, l.timeout) : NOTHING));
+  const [ruleFound, expressionSource, logs, expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
     rule,
     source,
+    logsP,
     expressionP,
     extraP,
     alert.labels.job || alert.labels.instance ? targetOutcome(alert, window, deps) : NOTHING,
-    logs.plan ? logsOutcome(logs.plan, window, deps) : NOTHING,
-    logs.plan ? volumeOutcome(logs.plan, window, deps) : NOTHING,
+    logFindingsP,
+    volumeP,
     alert.labels.instance ? hostOutcome(alert.labels.instance, alert.startsAt, deps) : NOTHING,
     host ? containerOutcome(host, window, deps) : NOTHING,
   ]);
@@ -176,6 +185,22 @@ async function ruleOutcome(alert: Alert, deps: EnrichDeps): Promise<Outcome<Rule
   const rules = deps.rules;
   const ran = await attempt('grafana', 'rule lookup', deps.config.timeout, (timeoutMs) => rules(uid, { timeoutMs }));
   return ran.ok ? { value: ran.value, failures: [] } : { failures: [ran.failure] };
+}
+
+/**
+ * The log plan of a Grafana rule's first LogQL log query, as a `vigil_logql` would give it (a bare
+ * selector gets the error filter); undefined when the rule has none, or one Vigil would not run.
+ */
+function ruleLogPlan(plan: RulePlan | undefined, config: EnrichDeps['config']): { plan: LogPlan; failures: EnrichmentFailure[] } | undefined {
+  const query = plan?.queries.find((q) => q.logQuery)?.expr;
+  if (!query) return undefined;
+  try {
+    const { selectorOnly } = checkLogQuery(query);
+    return { plan: { query: selectorOnly ? errorLogs(query, config.logFilter) : query, volumeSource: query, custom: true }, failures: [] };
+  } catch (err) {
+    if (!(err instanceof SteeringError)) throw err;
+    return undefined;
+  }
 }
 
 /** The metric query a rule's condition reads, with its single-bound threshold; a log query is not charted. */
@@ -434,9 +459,10 @@ async function logsOutcome(
   plan: LogPlan,
   window: IncidentWindow,
   deps: EnrichDeps,
+  timeout: number,
 ): Promise<Outcome<{ logs: LogFinding; patterns?: LogPatternFinding }>> {
   const { config } = deps;
-  const ran = await attempt('loki', 'logs', config.timeout, (timeoutMs) =>
+  const ran = await attempt('loki', 'logs', timeout, (timeoutMs) =>
     deps.loki.queryRange(
       plan.query,
       { start: window.logStart, end: window.logEnd, limit: LOG_QUERY_LIMIT, direction: 'backward' },
@@ -463,12 +489,12 @@ function sourceOf(labels: Readonly<Record<string, string>>): { source?: string }
 }
 
 /** Lines per level in the log window (at its end) and in the hour before it (at its start). */
-async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: EnrichDeps): Promise<Outcome<LogVolumeFinding>> {
+async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: EnrichDeps, timeout: number): Promise<Outcome<LogVolumeFinding>> {
   const windowSeconds = Math.max(1, Math.round((window.logEnd.getTime() - window.logStart.getTime()) / 1000));
   const query = logVolumeByLevel(plan.volumeSource, windowSeconds);
   const baseline = logVolumeByLevel(plan.volumeSource, LOG_BASELINE_SECONDS);
   const ask = (logql: string, time: Date) =>
-    attempt('loki', 'log volume', deps.config.timeout, (timeoutMs) => deps.loki.query(logql, { time }, { timeoutMs }));
+    attempt('loki', 'log volume', timeout, (timeoutMs) => deps.loki.query(logql, { time }, { timeoutMs }));
   const [now, before] = await Promise.all([ask(query, window.logEnd), ask(baseline, window.logStart)]);
   if (!now.ok || !before.ok) return { failures: [now, before].flatMap((r) => (r.ok ? [] : [r.failure])) };
   return { value: summarizeLogVolume(query, vectorOf(now.value), vectorOf(before.value), windowSeconds), failures: [] };

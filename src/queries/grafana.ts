@@ -62,6 +62,8 @@ export type ProvisionedRule = z.output<typeof provisionedRuleSchema>;
 export interface GrafanaClient {
   /** GET /api/v1/provisioning/alert-rules/{uid}; throws QueryError (404 when there is no such rule). */
   alertRule(uid: string, callOpts?: CallOptions): Promise<ProvisionedRule>;
+  /** GET /api/v1/provisioning/alert-rules: every rule the credentials may read; throws QueryError. */
+  alertRules(callOpts?: CallOptions): Promise<ProvisionedRule[]>;
 }
 
 /** How Vigil signs in to Grafana: a service account token, or a user and password. */
@@ -81,6 +83,9 @@ export function createGrafanaClient(opts: { url: string; timeoutMs: number; auth
     async alertRule(uid, callOpts) {
       if (!UID.test(uid)) throw new RangeError(`expected a Grafana rule uid, got ${JSON.stringify(uid.slice(0, 50))}`);
       return getJson(backend, `/api/v1/provisioning/alert-rules/${uid}`, {}, provisionedRuleSchema, callOpts);
+    },
+    async alertRules(callOpts) {
+      return getJson(backend, '/api/v1/provisioning/alert-rules', {}, z.array(provisionedRuleSchema), callOpts);
     },
   };
 }
@@ -283,21 +288,49 @@ export function createRuleLookup(opts: RuleLookupOptions): RuleLookup {
 /** Grafana's datasource uids of Prometheus and Loki as the bundled stack provisions them. */
 export const DEFAULT_DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki' } as const;
 
+/** A config's `grafana` section, as far as rule lookups read it. */
+type GrafanaSection = {
+  url: string;
+  token?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+  prometheusUid?: string | undefined;
+  lokiUid?: string | undefined;
+  ruleCacheTtl: number;
+};
+
+/** The credentials of a `grafana` section: its token, else its user and password, else none. */
+function authOf(grafana: GrafanaSection): GrafanaAuth | undefined {
+  if (grafana.token) return { token: grafana.token };
+  if (grafana.user !== undefined && grafana.password !== undefined) return { user: grafana.user, password: grafana.password };
+  return undefined;
+}
+
+/**
+ * Whether Grafana's alert rules can be read with the config's credentials, in words for /health:
+ * "12 alert rules readable", or why not ("Grafana HTTP 401: Unauthorized", no credentials). Never throws.
+ */
+export async function ruleAccess(grafana: GrafanaSection, timeoutMs: number): Promise<{ ready: boolean; message: string }> {
+  const auth = authOf(grafana);
+  if (!auth) return { ready: false, message: 'not read: set grafana.token, or grafana.user and grafana.password' };
+  try {
+    const rules = await createGrafanaClient({ url: grafana.url, timeoutMs, auth }).alertRules({ timeoutMs });
+    return { ready: true, message: `${rules.length} alert rule${rules.length === 1 ? '' : 's'} readable` };
+  } catch (err) {
+    return { ready: false, message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /**
  * The rule lookup of a config's `grafana` section: with a token or a user and password (the
  * provisioning API wants one of them), else undefined (Grafana alerts go without their rule).
  */
 export function ruleLookupFromConfig(
-  grafana: { url: string; token?: string | undefined; user?: string | undefined; password?: string | undefined; prometheusUid?: string | undefined; lokiUid?: string | undefined; ruleCacheTtl: number } | undefined,
+  grafana: GrafanaSection | undefined,
   timeoutMs: number,
 ): RuleLookup | undefined {
-  if (!grafana) return undefined;
-  const auth: GrafanaAuth | undefined = grafana.token
-    ? { token: grafana.token }
-    : grafana.user !== undefined && grafana.password !== undefined
-      ? { user: grafana.user, password: grafana.password }
-      : undefined;
-  if (!auth) return undefined;
+  const auth = grafana && authOf(grafana);
+  if (!grafana || !auth) return undefined;
   return createRuleLookup({
     client: createGrafanaClient({ url: grafana.url, timeoutMs, auth }),
     uids: { prometheus: grafana.prometheusUid ?? DEFAULT_DATASOURCE_UIDS.prometheus, loki: grafana.lokiUid ?? DEFAULT_DATASOURCE_UIDS.loki },

@@ -8,7 +8,10 @@ import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
 import { recordingAutocomplete, recordingCommand } from '../support/contexts.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
+import { startGrafanaDouble } from '../support/grafana-double.js';
 import { freePort } from '../support/ports.js';
+
+const GRAFANA_TOKEN = 'glsa_health_test_token_0123456789';
 import {
   startAlertmanager,
   startNodeExporter,
@@ -73,7 +76,7 @@ describe('/health against real Prometheus, node_exporter, Alertmanager, a closed
     expect(ctx.calls[0]).toEqual({ kind: 'defer', ephemeral: false });
     const dead = (await createPrometheusClient({ url: prom.url, timeoutMs: 5_000 }).targets()).active.find((t) => t.labels['job'] === 'dead')!;
     expect(dead.lastError).toContain('connection refused');
-    expect(embed.title).toBe('Health: 1 target down, 1 backend not ready');
+    expect(embed.title).toBe('Health: 1 target down, 2 backends not ready');
     expect(embed.color).toBe(0xe74c3c);
     const at = lines.indexOf('❌ **dead** 0/1 up');
     expect(at).toBeGreaterThanOrEqual(0);
@@ -86,7 +89,24 @@ describe('/health against real Prometheus, node_exporter, Alertmanager, a closed
   it('checks Prometheus, Loki, Alertmanager and Grafana, the one that is not ready first', async () => {
     const { lines } = await run();
     expect(lines[0]).toMatch(/^❌ Grafana unreachable: .*ECONNREFUSED/);
+    expect(lines[1]).toBe('❌ Grafana rules: not read: set grafana.token, or grafana.user and grafana.password');
     expect(lines.at(-1)).toBe('✅ Prometheus · Loki · Alertmanager ready');
+  });
+
+  it.each([
+    ['can be read', { token: GRAFANA_TOKEN }, '✅ Prometheus · Loki · Alertmanager · Grafana · Grafana rules ready'],
+    ['are refused', { user: 'admin', password: 'wrong-password' }, '❌ Grafana rules: Grafana HTTP 401: Unauthorized'],
+  ])('says whether Grafana alert rules %s with the configured credentials', async (_what, creds, line) => {
+    const grafana = await startGrafanaDouble({ token: GRAFANA_TOKEN });
+    try {
+      const d = testCommandDeps(
+        testConfig({ prometheus: { url: prom.url }, loki: { url: loki.url }, alertmanager: { url: am.url }, grafana: { url: grafana.url, ...creds } }),
+      );
+      const { lines } = await run({ job: 'node' }, d);
+      expect(lines).toContain(line);
+    } finally {
+      await grafana.stop();
+    }
   });
 
   it('is green for a job whose targets are all up, with the configured backends ready', async () => {

@@ -223,6 +223,30 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
     ]);
   }, 60_000);
 
+  it('still posts a Grafana alert when Grafana fails, the footer saying why it has no chart', async () => {
+    grafana.setMode('error');
+    try {
+      const body = JSON.parse(await webhook('vigil-host-cpu-high', 'GrafanaIsFailing', 99)) as { alerts: Array<Record<string, unknown>> };
+      // A rule not read before: nothing cached to fall back on.
+      body.alerts[0]!.generatorURL = `${grafana.url}/alerting/grafana/vigil-not-cached/view?orgId=1`;
+      const res = await fetch(`${bot.url}/webhooks/grafana`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(202);
+      const message = await eventually('the alert without its rule', () =>
+        [...discord.messages.values()].find((m: APIMessage) => m.channel_id === CHANNEL && m.embeds[0]?.title?.includes('GrafanaIsFailing')),
+      );
+      expect(JSON.stringify(message.embeds)).toContain('chart skipped: rule not read: Grafana HTTP 500: internal server error');
+      expect(message.attachments).toEqual([]);
+      // The rest of the enrichment went on: the host's own context from the real node_exporter.
+      expect(JSON.stringify(message.embeds)).toContain('Target: up');
+    } finally {
+      grafana.setMode('normal');
+    }
+  }, 60_000);
+
   it('sent only requests Discord accepts, and no token in its logs', () => {
     expect(discord.invalid).toEqual([]);
     expect(bot.output()).not.toContain(GRAFANA_TOKEN);

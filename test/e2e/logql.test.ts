@@ -62,12 +62,14 @@ const LINES: Line[] = [
   { container: 'checkout', level: 'error', at: ago(2), line: 'ERROR c.e.OrderController : after the window' },
   // gateway: logfmt lines, for a rule's own parser pipeline.
   ...spread(4, 14, 6, (i) => `level=error status=${i % 2 ? 502 : 404} path=/pay msg="upstream answered"`, 'gateway', 'error'),
-  // The container with an injection attempt for a name, and a line holding a LogQL-looking text.
-  { container: EVIL_CONTAINER, level: 'error', at: ago(8), line: `ERROR literal ${EVIL_TEXT} here` },
-  { container: EVIL_CONTAINER, level: 'error', at: ago(7), line: 'ERROR plain line of the evil container' },
-  { container: 'checkout-worker', level: 'warn', at: ago(9), line: 'WARN queue slow' },
+  // The container with an injection attempt for a name, and a line holding a LogQL-looking text
+  // (at times no other line has: lines of one nanosecond have no defined order).
+  { container: EVIL_CONTAINER, level: 'error', at: ago(8.2), line: `ERROR literal ${EVIL_TEXT} here` },
+  { container: EVIL_CONTAINER, level: 'error', at: ago(7.3), line: 'ERROR plain line of the evil container' },
+  { container: 'checkout-worker', level: 'warn', at: ago(9.4), line: 'WARN queue slow' },
 ];
 
+/** Every pushed line at its own time: no two lines share a timestamp (checked below). */
 function pushed(): PushStream[] {
   const byStream = new Map<string, Line[]>();
   for (const l of LINES) byStream.set(`${l.container}\u0000${l.level}`, [...(byStream.get(`${l.container}\u0000${l.level}`) ?? []), l]);
@@ -87,6 +89,7 @@ let db: Database;
 let deps: CommandDeps;
 
 beforeAll(async () => {
+  expect(new Set(LINES.map((l) => l.at.getTime())).size).toBe(LINES.length);
   loki = await startLokiBackend();
   await loki.push(pushed());
   dir = mkdtempSync(join(tmpdir(), 'vigil-logql-'));

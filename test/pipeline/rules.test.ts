@@ -149,6 +149,47 @@ describe("a Grafana alert enriched from its own rule", () => {
     expect(chart.status === 'skipped' && chart.reason).toMatch(/^rule not read: Grafana/);
   });
 
+  it("reads the lines of a rule's own LogQL log query, and charts its metric query", async () => {
+    const custom = await startGrafanaDouble({
+      token: TOKEN,
+      rulesYaml: `
+groups:
+  - name: apps
+    folder: Apps
+    rules:
+      - uid: api-db-errors
+        title: ApiDbErrors
+        condition: C
+        data:
+          - { refId: A, datasourceUid: loki, model: { expr: '{container_name="api"} |= "JDBC"' } }
+          - { refId: B, datasourceUid: prometheus, model: { expr: 'up{job="api"}' } }
+          - { refId: C, datasourceUid: __expr__, model: { type: threshold, expression: B, conditions: [{ evaluator: { type: lt, params: [1] } }] } }
+`,
+    });
+    try {
+      const d = deps();
+      const lookup = createRuleLookup({
+        client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }),
+        uids: { prometheus: 'prometheus', loki: 'loki' },
+        ttlMs: 60_000,
+      });
+      const alert = grafanaAlert('api-db-errors', { labels: { alertname: 'ApiDbErrors', container: 'nginx' } });
+      const { enrichments } = await enrichNotification(notificationOf([alert]), { ...d, rules: lookup });
+      const e = enrichments[alert.fingerprint]!;
+      expect(e.failures).toEqual([]);
+      expect(e.logs?.query).toBe('{container_name="api"} |= "JDBC"');
+      expect(e.logs?.lines.length).toBeGreaterThan(0);
+      expect(e.logs?.lines.every((l) => l.line.includes('JDBC'))).toBe(true);
+      expect(e.expression).toMatchObject({ expr: 'up{job="api"}', threshold: { op: '<', value: 1 } });
+      expect(e.exploreLinks?.map((l) => [l.label, l.datasource, l.expr])).toEqual([
+        ['Metrics', 'prometheus', 'up{job="api"}'],
+        ['Logs', 'loki', '{container_name="api"} |= "JDBC"'],
+      ]);
+    } finally {
+      await custom.stop();
+    }
+  });
+
   it('leaves an alert with an expression of its own, and one without a rule page, alone', async () => {
     const d = deps();
     await enrichNotification(

@@ -123,6 +123,9 @@ describe('createRuleLookup', () => {
   function counting(fail = false): GrafanaClient & { calls: number } {
     const client = {
       calls: 0,
+      async alertRules() {
+        throw new Error('not used');
+      },
       async alertRule(uid: string) {
         client.calls += 1;
         await new Promise((r) => setTimeout(r, 5));

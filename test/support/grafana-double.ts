@@ -6,7 +6,8 @@ import { freePort } from './ports.js';
 
 /*
  * Contract double of Grafana's alerting provisioning API, the part Vigil reads:
- * `GET /api/v1/provisioning/alert-rules/{uid}` answering a `ProvisionedAlertRule`.
+ * `GET /api/v1/provisioning/alert-rules/{uid}` answering a `ProvisionedAlertRule`, and
+ * `GET /api/v1/provisioning/alert-rules` answering every rule (`ProvisionedAlertRules`).
  *
  * Where the shape comes from (Grafana 12): the `ProvisionedAlertRule` and `AlertQuery` types in
  * grafana/grafana `pkg/services/ngalert/api/tooling/definitions/provisioning_alert_rules.go`
@@ -167,7 +168,10 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions = {}): Promi
       timers.add(timer);
     };
     if (mode === 'error') return reply(500, { message: 'internal server error' });
+    // Grafana's health endpoint needs no credentials.
+    if (path === '/api/health') return reply(200, { commit: 'double', database: 'ok', version: '12.4.2' });
     if (!auth.ok) return reply(401, { message: 'Unauthorized' });
+    if (path === '/api/v1/provisioning/alert-rules') return reply(200, [...rules.values()]);
     const m = /^\/api\/v1\/provisioning\/alert-rules\/([^/]+)$/.exec(path);
     if (!m) return reply(404, { message: 'Not found' });
     if (req.method !== 'GET') return reply(405, { message: 'Method Not Allowed' });
