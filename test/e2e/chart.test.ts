@@ -9,6 +9,7 @@ import type { APIMessage } from 'discord-api-types/v10';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
+import { countColor } from '../support/png.js';
 import { DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
 import type { PrometheusHandle } from '../support/procs.js';
 import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
@@ -16,16 +17,6 @@ import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } f
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-chart-webhook-token-0123456789';
 const FIXTURE = new URL('../fixtures/webhooks/alertmanager-firing.json', import.meta.url);
-
-function countColor(png: Buffer, hex: string, tolerance = 30): number {
-  const img = PNG.sync.read(png);
-  const n = Number.parseInt(hex.slice(1), 16);
-  let count = 0;
-  for (let i = 0; i < img.data.length; i += 4) {
-    if (Math.abs(img.data[i]! - ((n >> 16) & 255)) + Math.abs(img.data[i + 1]! - ((n >> 8) & 255)) + Math.abs(img.data[i + 2]! - (n & 255)) <= tolerance) count++;
-  }
-  return count;
-}
 
 describe('alert chart end to end (bot process, real Prometheus and node_exporter, Discord double)', () => {
   let dir: string;

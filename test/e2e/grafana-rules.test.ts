@@ -14,10 +14,10 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIMessage } from 'discord-api-types/v10';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
+import { countColor } from '../support/png.js';
 import { DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
 import { startGrafanaDouble, type GrafanaDoubleHandle } from '../support/grafana-double.js';
 import { LOKI_BIN, spreadLines, startLokiBackend, streamOf, type LokiBackend } from '../support/loki.js';
@@ -32,16 +32,6 @@ const FIXTURE = new URL('../fixtures/webhooks/grafana-firing.json', import.meta.
 const EXAMPLE_PNG = fileURLToPath(new URL('../../docs/grafana-alert-example.png', import.meta.url));
 /** Where people open Grafana: every link in Discord must use it, never the API address. */
 const PUBLIC_GRAFANA = 'https://grafana.example.org';
-
-function countColor(png: Buffer, hex: string, tolerance = 30): number {
-  const img = PNG.sync.read(png);
-  const n = Number.parseInt(hex.slice(1), 16);
-  let count = 0;
-  for (let i = 0; i < img.data.length; i += 4) {
-    if (Math.abs(img.data[i]! - ((n >> 16) & 255)) + Math.abs(img.data[i + 1]! - ((n >> 8) & 255)) + Math.abs(img.data[i + 2]! - (n & 255)) <= tolerance) count++;
-  }
-  return count;
-}
 
 /** cAdvisor's OOM and start-time series of one container, which the cAdvisor-shaped exporter lacks. */
 async function startContainerEvents(): Promise<{ target: string; stop(): Promise<void> }> {

@@ -44,6 +44,7 @@ import { openDatabase, type Database } from '../../src/store/db.js';
 import { insertNotification, nextPendingNotification } from '../../src/store/notifications.js';
 import { get, pendingCount } from '../../src/store/outbox.js';
 import { loadWebhook } from '../render/helpers.js';
+import { countColor } from '../support/png.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
@@ -275,18 +276,6 @@ describe('the chart on the message body', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Real Prometheus, the pipeline, the outbox, the drainer and the Discord double
-
-/** How many pixels of the image have this colour (±tolerance, summed over the channels). */
-function countColor(png: Buffer, hex: string, tolerance = 30): number {
-  const img = PNG.sync.read(png);
-  const n = Number.parseInt(hex.slice(1), 16);
-  const want = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-  let count = 0;
-  for (let i = 0; i < img.data.length; i += 4) {
-    if (Math.abs(img.data[i]! - want[0]!) + Math.abs(img.data[i + 1]! - want[1]!) + Math.abs(img.data[i + 2]! - want[2]!) <= tolerance) count++;
-  }
-  return count;
-}
 
 /** Keeps every core busy for `ms` (a real CPU spike for node_exporter to see). */
 async function burnCpu(ms: number): Promise<void> {
