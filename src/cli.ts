@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatDuration } from './config/duration.js';
@@ -18,7 +18,50 @@ Commands:
   test-alert         send a test alert to the running bot's webhook (--resolve resolves it;
                      --url URL when the bot is not on this machine's server.port)
 
-The config file comes from --config FILE or the VIGIL_CONFIG environment variable.`;
+Options: --config FILE (or VIGIL_CONFIG), --help, --version.
+"vigil <command> --help" says more about one command.`;
+
+/** What `vigil <command> --help` prints, and the options each command takes. */
+const COMMAND_HELP: Record<string, { options: string[]; text: string }> = {
+  serve: {
+    options: ['config'],
+    text: `Usage: vigil serve --config FILE
+
+Runs the bot: takes Grafana and Alertmanager webhooks on server.port, enriches each alert from
+Prometheus, Loki and Grafana, posts it to Discord and answers the slash commands. Stops on
+SIGTERM or SIGINT; alerts not yet delivered are kept and sent after the next start.`,
+  },
+  'check-config': {
+    options: ['config'],
+    text: `Usage: vigil check-config --config FILE
+
+Validates the config file (with \${VAR} taken from the environment) and prints a summary without
+secrets, then any warnings. Exit 0 when valid; 1 with every error, each naming its key.`,
+  },
+  'register-commands': {
+    options: ['config', 'guild'],
+    text: `Usage: vigil register-commands --config FILE [--guild ID]
+
+Registers Vigil's slash commands with Discord (bulk overwrite). --guild ID (or discord.guildId)
+registers them in one guild, where they appear at once; without it they are global.`,
+  },
+  'test-alert': {
+    options: ['config', 'resolve', 'url'],
+    text: `Usage: vigil test-alert --config FILE [--resolve] [--url URL]
+
+Sends a firing test alert to the running bot's own webhook, as Alertmanager would; run it again
+with --resolve to resolve it. --url URL when the bot does not listen on this machine's server.port.`,
+  },
+};
+
+/** The version in package.json, next to src/ and dist/ alike. */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** "http://grafana:3000 (links: https://grafana.example.org)": the API address and, when other, the one links use. */
 function withLinks(b: { url: string; publicUrl?: string | undefined }): string {
@@ -60,9 +103,13 @@ export function summarise(config: Config): string {
     `loki:         ${config.loki.url}`,
     `alertmanager: ${config.alertmanager ? withLinks(config.alertmanager) : 'not configured'}`,
     `grafana:      ${config.grafana ? `${withLinks(config.grafana)}, rule lookup ${ruleLookupText(config.grafana)}` : 'not configured'}`,
-    `discord:      application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
+    `discord:      ${config.discord.mode} mode, application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
     `storage:      ${config.storage.path}`,
     `enrichment:   lookback ${formatDuration(config.enrichment.lookback)}, log window ±${formatDuration(config.enrichment.logWindow)}, timeout ${formatDuration(config.enrichment.timeout)}`,
+    `charts:       ${config.charts.enabled ? `${config.charts.width}×${config.charts.height}, budget ${formatDuration(config.charts.budget)}` : 'off'}`,
+    `watchdog:     ${config.watchdog.enabled ? `every ${formatDuration(config.watchdog.interval)}, alert after ${config.watchdog.failuresBeforeAlert} failures${config.watchdog.channelId ? ` in channel ${config.watchdog.channelId}` : ''}${config.watchdog.heartbeat ? `, heartbeat ${config.watchdog.heartbeat.alertname} within ${formatDuration(config.watchdog.heartbeat.maxSilence)}` : ''}` : 'off'}`,
+    `digest:       ${config.digest?.enabled ? `"${config.digest.schedule}" ${config.digest.timezone}` : 'off'}`,
+    `snapshots:    ${config.snapshots?.enabled ? `"${config.snapshots.schedule}" ${config.snapshots.timezone}, keep ${config.snapshots.retain}${config.snapshots.dataDir ? `, prune in ${config.snapshots.dataDir}` : ''}` : 'off'}`,
   ].join('\n');
 }
 
@@ -79,19 +126,36 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         resolve: { type: 'boolean' },
         url: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
     });
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    // Node's own words ("Unknown option '--x'. To specify a positional argument…") said in ours.
+    const option = /option '([^']+)'/.exec((err as Error).message)?.[1];
+    console.error(`${option ? `unknown option ${option}` : 'could not read the command line'}\n\n${USAGE}`);
     return 2;
   }
+  if (parsed.values.version) {
+    console.log(`vigil ${version()}`);
+    return 0;
+  }
   const [command] = parsed.positionals;
-  if (parsed.values.help || !command) {
+  if (!command) {
     console.log(USAGE);
     return parsed.values.help ? 0 : 2;
   }
-  if (!['serve', 'check-config', 'register-commands', 'test-alert'].includes(command)) {
+  const help = COMMAND_HELP[command];
+  if (!help) {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(help.text);
+    return 0;
+  }
+  const misplaced = (['guild', 'resolve', 'url'] as const).filter((o) => parsed.values[o] !== undefined && !help.options.includes(o));
+  if (misplaced.length) {
+    console.error(`${misplaced.map((o) => `--${o}`).join(', ')}: not an option of ${command}\n\n${help.text}`);
     return 2;
   }
   const path = parsed.values.config ?? env.VIGIL_CONFIG;

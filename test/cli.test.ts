@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,7 +168,7 @@ describe.concurrent('vigil usage', () => {
   it.each([
     ['an unknown command', ['frobnicate'], 2, 'unknown command "frobnicate"'],
     ['no command', [], 2, 'Usage: vigil <command>'],
-    ['an unknown option', ['check-config', '--nope'], 2, "Unknown option '--nope'"],
+    ['an unknown option', ['check-config', '--nope'], 2, 'unknown option --nope'],
   ])('exits 2 with usage for %s', async (_name, args, code, message) => {
     const run = await runCli(args);
     expect(run.code).toBe(code);
@@ -182,6 +182,35 @@ describe.concurrent('vigil usage', () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Usage: vigil <command> [--config FILE]');
+  });
+
+  it('says an unknown option in its own words, not Node\'s', async () => {
+    const run = await runCli(['--nope']);
+    expect(run.stderr).not.toMatch(/To specify a positional argument|ERR_PARSE_ARGS/);
+  });
+
+  it.each(['--version', '-V'])('prints the version from package.json for %s', async (flag) => {
+    const run = await runCli([flag]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(`vigil ${(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
+  });
+
+  it.each([
+    ['serve', 'Usage: vigil serve --config FILE'],
+    ['check-config', 'Usage: vigil check-config --config FILE'],
+    ['register-commands', 'Usage: vigil register-commands --config FILE [--guild ID]'],
+    ['test-alert', 'Usage: vigil test-alert --config FILE [--resolve] [--url URL]'],
+  ])('explains %s with `vigil %s --help`, needing no config', async (command, usage) => {
+    const run = await runCli([command, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.startsWith(usage)).toBe(true);
+  });
+
+  it('refuses an option the command does not take, and says which command takes what', async () => {
+    const run = await runCli(['check-config', '--guild', '123456789012345678', '--config', 'x.yaml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--guild: not an option of check-config');
+    expect(run.stderr).toContain('Usage: vigil check-config --config FILE');
   });
 });
 

@@ -65,16 +65,104 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(root)' : path.map(String).join('.');
 }
 
-/** Formats zod issues as `key.path: what was expected`. */
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return `${formatPath(issue.path)}: unknown key(s) ${issue.keys.join(', ')}`;
+/** The schema inside optional/default/prefault/preprocess wrappers. */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; out?: z.core.$ZodType };
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.out && def.in) s = (def.out._zod.def as { type: string }).type === 'transform' ? def.in : def.out;
+    else break;
+  }
+  return s;
+}
+
+/** The keys the config schema knows at `path` (an object's), or none. */
+export function knownKeys(path: readonly PropertyKey[], schema: z.core.$ZodType = configSchema): string[] {
+  let s = unwrap(schema);
+  for (const key of path) {
+    const def = s._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType };
+    const next = def.type === 'object' ? def.shape?.[String(key)] : def.type === 'record' ? def.valueType : undefined;
+    if (!next) return [];
+    s = unwrap(next);
+  }
+  const def = s._zod.def as { type: string; shape?: Record<string, z.core.$ZodType> };
+  return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+/** Edit distance with adjacent transpositions (`prot` is one edit from `port`). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
-    if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
-      return `${formatPath(issue.path)}: required, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}`;
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known key a typo most likely meant: at most 2 edits (1 for short keys), case ignored. */
+export function closestKey(typo: string, known: readonly string[]): string | undefined {
+  const scored = known
+    .map((k) => ({ k, d: editDistance(typo.toLowerCase(), k.toLowerCase()) }))
+    .filter(({ k, d }) => d <= (Math.min(typo.length, k.length) <= 4 ? 1 : 2))
+    .sort((a, b) => a.d - b.d);
+  return scored[0]?.k;
+}
+
+/** What zod's type names mean in a YAML file. */
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a mapping (key: value lines)',
+  record: 'a mapping of names to values',
+  array: 'a list',
+  string: 'a text',
+  number: 'a number',
+  boolean: 'true or false',
+  null: 'nothing',
+  undefined: 'nothing',
+};
+
+/** How zod's own messages start: our schema's messages never do. */
+const LIBRARY_TEXT = /^(Invalid|Too (small|big)|Unrecognized)/;
+
+/** Formats zod issues as `key.path: what was expected`, in our words, never the library's. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    const at = formatPath(issue.path);
+    const ours = !LIBRARY_TEXT.test(issue.message);
+    if (ours && issue.code !== 'unrecognized_keys') return [`${at}: ${issue.message}`];
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        const known = knownKeys(issue.path);
+        return issue.keys.map((key) => {
+          const guess = closestKey(key, known);
+          const full = (k: string) => [...issue.path.map(String), k].join('.');
+          return `${full(key)}: unknown key${guess ? ` (did you mean ${full(guess)}?)` : known.length ? `; known keys here: ${known.join(', ')}` : ''}`;
+        });
+      }
+      case 'invalid_type': {
+        const received = /received (\w+)$/.exec(issue.message)?.[1];
+        const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
+        if (received === 'undefined') return [`${at}: required, expected ${expected}`];
+        return [`${at}: expected ${expected}${received ? `, got ${TYPE_WORDS[received] ?? received}` : ''}`];
+      }
+      case 'invalid_value':
+        return [`${at}: expected one of ${issue.values.map((v) => String(v)).join(', ')}`];
+      case 'too_small':
+        if (issue.origin === 'string') return [`${at}: expected at least ${String(issue.minimum)} character${issue.minimum === 1 ? '' : 's'}`];
+        if (issue.origin === 'array') return [`${at}: expected at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`];
+        break;
+      case 'too_big':
+        if (issue.origin === 'string') return [`${at}: expected at most ${String(issue.maximum)} characters`];
+        if (issue.origin === 'array') return [`${at}: expected at most ${String(issue.maximum)} items`];
+        break;
+      default:
+        break;
     }
-    return `${formatPath(issue.path)}: ${issue.message}`;
+    // A library message left over still gets a plain sentence of ours.
+    return [`${at}: not a valid value here`];
   });
 }
 

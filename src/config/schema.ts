@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronProblem, timeZoneProblem } from '../schedule/cron.js';
 import { SNOWFLAKE } from '../model.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 
 /** A Discord snowflake id, as a string (numbers lose precision past 2^53). */
 const snowflake = z
@@ -24,7 +24,7 @@ const duration = (min = 1, max = 365 * 86_400_000) =>
       return z.NEVER;
     }
     if (ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration between ${min}ms and ${max}ms, got "${text}"` });
+      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got "${text}"` });
       return z.NEVER;
     }
     return ms;
@@ -45,11 +45,35 @@ const bool = z.preprocess(
   (v) => (v === 'true' ? true : v === 'false' ? false : v),
   z.boolean({ error: 'expected true or false' }),
 );
-const int = (min: number, max: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-    z.number({ error: 'expected a number' }).int('expected an integer').min(min).max(max),
+/** A whole number in min..max; every error says the range. */
+const int = (min: number, max: number) => {
+  const range = `expected a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v),
+    z
+      .number({ error: (iss) => (iss.input === undefined ? `required: ${range}` : `${range}, got ${JSON.stringify(iss.input)}`) })
+      .int({ error: (iss) => `${range}, got ${String(iss.input)}` })
+      .min(min, { error: (iss) => `${range}, got ${String(iss.input)}` })
+      .max(max, { error: (iss) => `${range}, got ${String(iss.input)}` }),
   );
+};
+
+/**
+ * A regular expression as Loki and Prometheus take it (RE2; leading flag groups such as `(?i)`),
+ * checked at load: JavaScript's syntax is close enough to catch what RE2 would refuse to compile.
+ */
+const regex = z.string({ error: 'expected a regular expression' }).superRefine((text, ctx) => {
+  const body = text.replace(/^\(\?[imsU]+\)/, '');
+  try {
+    new RegExp(body, 'u');
+  } catch (err) {
+    const why = (err as Error).message.replace(/^.*: /, '').toLowerCase();
+    ctx.addIssue({ code: 'custom', message: `expected a regular expression, got ${JSON.stringify(text)}: ${why}` });
+  }
+});
+
+/** Placeholder secrets from the README and the examples: never a real token. */
+const PLACEHOLDERS = /^(change-?me|your-|x{3,}|<)/i;
 
 /** Which alert label feeds which Loki stream label when building a log selector. */
 export const DEFAULT_LOG_LABEL_MAP: Record<string, string> = {
@@ -63,7 +87,7 @@ export const DEFAULT_LOG_LABEL_MAP: Record<string, string> = {
 };
 
 const serverSchema = z
-  .object({
+  .strictObject({
     host: z.string().min(1).default('0.0.0.0'),
     port: int(0, 65535).default(8080),
     bodyLimit: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
@@ -71,8 +95,12 @@ const serverSchema = z
   .prefault({});
 
 const webhookSchema = z
-  .object({
-    token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
+  .strictObject({
+    token: z
+      .string()
+      .min(16, 'expected a token of at least 16 characters')
+      .refine((t) => !PLACEHOLDERS.test(t), 'expected a secret of your own, not the placeholder from the docs: generate one with openssl rand -hex 32')
+      .optional(),
     insecure: bool.default(false),
     hmacSecret: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
     hmacHeader: z.string().min(1).default('X-Grafana-Alerting-Signature'),
@@ -84,7 +112,7 @@ const webhookSchema = z
   .prefault({});
 
 const discordSchema = z
-  .object({
+  .strictObject({
     token: z.string({ error: 'expected the bot token' }).min(20, 'expected the bot token'),
     applicationId: snowflake,
     alertChannelId: snowflake,
@@ -116,7 +144,7 @@ const discordSchema = z
 
 /** Role allow lists per command name (or "buttons"); a command not listed is open to everyone. */
 const commandsSchema = z
-  .object({
+  .strictObject({
     /** Default of the `ephemeral` option for commands whose replies may hold sensitive data (logs, queries). */
     ephemeral: bool.default(true),
     permissions: z.record(z.string().regex(/^[a-z0-9_-]{1,32}$/, 'expected a command name or button action'), z.array(snowflake)).default({}),
@@ -124,14 +152,14 @@ const commandsSchema = z
   .prefault({});
 
 const enrichmentSchema = z
-  .object({
+  .strictObject({
     lookback: duration().prefault('30m'),
     logWindow: duration().prefault('5m'),
     timeout: duration(100, 120_000).prefault('5s'),
     /** Most recent log lines shown in an alert. */
     logLines: int(0, 20).default(5),
     /** LogQL regex line filter for error-like lines. */
-    logFilter: z.string().min(1).default('(?i)(error|exception|fatal|panic|critical|fail)'),
+    logFilter: regex.default('(?i)(error|exception|fatal|panic|critical|fail)'),
     logLabelMap: z.record(z.string(), z.string().regex(/^[a-zA-Z_]\w*$/, 'expected a Loki label name')).default(DEFAULT_LOG_LABEL_MAP),
     /** Alerts of one group that get their own queries; the rest are listed without enrichment. */
     maxAlerts: int(1, 25).default(5),
@@ -140,7 +168,7 @@ const enrichmentSchema = z
 
 /** PNG charts on alert messages, /query ranges and /top. */
 const chartsSchema = z
-  .object({
+  .strictObject({
     enabled: bool.default(true),
     /** Wall time the rendering of a chart may take (its series come with the enrichment); over it the message goes out without it and says so. */
     budget: duration(50, 60_000).prefault('2s'),
@@ -151,11 +179,20 @@ const chartsSchema = z
   .prefault({});
 
 const deliverySchema = z
-  .object({
+  .strictObject({
     minBackoff: duration(10).prefault('1s'),
     maxBackoff: duration(1000).prefault('5m'),
     /** How often the outbox is polled when idle. */
     pollInterval: duration(10, 60_000).prefault('1s'),
+  })
+  .superRefine((d, ctx) => {
+    if (d.minBackoff > d.maxBackoff) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minBackoff'],
+        message: `expected at most delivery.maxBackoff (${formatDuration(d.maxBackoff)}), got ${formatDuration(d.minBackoff)}`,
+      });
+    }
   })
   .prefault({});
 
@@ -171,7 +208,7 @@ const timeZone = z.string().superRefine((tz, ctx) => {
 
 /** Watches the monitoring stack itself; on by default. */
 const watchdogSchema = z
-  .object({
+  .strictObject({
     enabled: bool.default(true),
     interval: duration(5000, 3_600_000).prefault('1m'),
     failuresBeforeAlert: int(1, 100).default(3),
@@ -179,7 +216,7 @@ const watchdogSchema = z
     channelId: snowflake.optional(),
     /** Dead man's switch: an always-firing alert that must keep arriving. */
     heartbeat: z
-      .object({
+      .strictObject({
         alertname: z.string().min(1).default('Watchdog'),
         maxSilence: duration(10_000).prefault('10m'),
       })
@@ -188,7 +225,7 @@ const watchdogSchema = z
   .prefault({});
 
 /** The daily digest post. */
-const digestSchema = z.object({
+const digestSchema = z.strictObject({
   enabled: bool.default(true),
   schedule: cronField.default('0 9 * * *'),
   timezone: timeZone.default('UTC'),
@@ -197,7 +234,7 @@ const digestSchema = z.object({
 });
 
 /** Scheduled Prometheus TSDB snapshots (needs --web.enable-admin-api). */
-const snapshotsSchema = z.object({
+const snapshotsSchema = z.strictObject({
   enabled: bool.default(true),
   schedule: cronField.default('0 3 * * *'),
   timezone: timeZone.default('UTC'),
@@ -209,15 +246,15 @@ const snapshotsSchema = z.object({
 
 /** The whole configuration file. */
 export const configSchema = z
-  .object({
+  .strictObject({
     server: serverSchema,
     webhook: webhookSchema,
     /** publicUrl: the address people open, for links shown in Discord; url is for API calls only. */
-    prometheus: z.object({ url: baseUrl, publicUrl: baseUrl.optional() }),
-    loki: z.object({ url: baseUrl }),
-    alertmanager: z.object({ url: baseUrl, publicUrl: baseUrl.optional() }).optional(),
+    prometheus: z.strictObject({ url: baseUrl, publicUrl: baseUrl.optional() }),
+    loki: z.strictObject({ url: baseUrl }),
+    alertmanager: z.strictObject({ url: baseUrl, publicUrl: baseUrl.optional() }).optional(),
     grafana: z
-      .object({
+      .strictObject({
         url: baseUrl,
         /** The address people open Grafana at: every link shown in Discord; url is for API calls only. */
         publicUrl: baseUrl.optional(),
@@ -240,7 +277,7 @@ export const configSchema = z
       .optional(),
     discord: discordSchema,
     commands: commandsSchema,
-    storage: z.object({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
+    storage: z.strictObject({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
     enrichment: enrichmentSchema,
     charts: chartsSchema,
     delivery: deliverySchema,
@@ -248,7 +285,7 @@ export const configSchema = z
     digest: digestSchema.optional(),
     snapshots: snapshotsSchema.optional(),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .prefault({}),
   })
   .superRefine((cfg, ctx) => {

@@ -69,6 +69,41 @@ describe('parseConfig', () => {
     expect(errorsOf(text).join('\n')).toContain(expected);
   });
 
+  it.each([
+    ['a typo in a section', 'server:     { host: 0.0.0.0, prot: 8080 }', 'server.prot: unknown key (did you mean server.port?)'],
+    ['a typo in a nested key', 'discord:\n  treads: false', 'discord.treads: unknown key (did you mean discord.threads?)'],
+    ['a typo in a top-level section', 'enrichmnet: { timeout: 5s }', 'enrichmnet: unknown key (did you mean enrichment?)'],
+    ['another top-level typo', 'wachdog: { enabled: true }', 'wachdog: unknown key (did you mean watchdog?)'],
+    ['a typo in log', 'log: { levle: debug }', 'log.levle: unknown key (did you mean log.level?)'],
+    ['a key of another section', 'charts: { timezone: UTC }', 'charts.timezone: unknown key; known keys here: enabled, budget, width, height'],
+    ['an unknown top-level key', 'colour: red', 'colour: unknown key; known keys here: server, webhook, prometheus'],
+    ['a number below its range', 'enrichment: { logLines: -1 }', 'enrichment.logLines: expected a whole number from 0 to 20, got -1'],
+    ['a number above its range', 'charts: { width: 10000 }', 'charts.width: expected a whole number from 320 to 2000, got 10000'],
+    ['a number that is text', 'charts: { height: tall }', 'charts.height: expected a whole number from 200 to 2000, got "tall"'],
+    ['a fraction', 'enrichment: { maxAlerts: 2.5 }', 'enrichment.maxAlerts: expected a whole number from 1 to 25, got 2.5'],
+    ['a duration out of range, in durations', 'enrichment: { timeout: 10ms }', 'enrichment.timeout: expected a duration between 100ms and 2m, got "10ms"'],
+    ['a regex that does not compile', 'enrichment: { logFilter: "(unclosed" }', 'enrichment.logFilter: expected a regular expression, got "(unclosed": unterminated group'],
+    ['backoffs the wrong way round', 'delivery: { minBackoff: 10m, maxBackoff: 1s }', 'delivery.minBackoff: expected at most delivery.maxBackoff (1s), got 10m'],
+    ['a heartbeat window under its floor, in durations', 'watchdog: { heartbeat: { maxSilence: 1s } }', 'watchdog.heartbeat.maxSilence: expected a duration between 10s and 365d, got "1s"'],
+    ['a mapping given as text', 'enrichment: { logLabelMap: container }', 'enrichment.logLabelMap: expected a mapping of names to values, got a text'],
+    ['a section given as a list', 'charts: [1, 2]', 'charts: expected a mapping (key: value lines), got a list'],
+    ['a level that does not exist', 'log: { level: loud }', 'log.level: expected one of fatal, error, warn, info, debug, trace'],
+    ['an empty host', 'server:     { host: "" }', 'server.host: expected at least 1 character'],
+  ])('reports %s in our words, with the full key path', (_what, line, expected) => {
+    const key = line.slice(0, line.indexOf(':'));
+    // Replace the section when the valid example has it, else add it.
+    const text = new RegExp(`^${key}:.*$`, 'm').test(VALID) ? VALID.replace(new RegExp(`^${key}:.*$`, 'm'), line) : `${VALID}${line}\n`;
+    const errors = errorsOf(text);
+    expect(errors.some((e) => e.startsWith(expected))).toBe(true);
+    expect(errors.join('\n')).not.toMatch(/Invalid input|Too small|Too big|Unrecognized key|received/);
+  });
+
+  it("refuses the docs' placeholder as the webhook token", () => {
+    expect(errorsOf(VALID, { ...ENV, VIGIL_WEBHOOK_TOKEN: 'change-me-to-a-long-secret' })).toContain(
+      'webhook.token: expected a secret of your own, not the placeholder from the docs: generate one with openssl rand -hex 32',
+    );
+  });
+
   it('names the unset environment variable and its key, once', () => {
     const errors = errorsOf(VALID, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN });
     expect(errors).toEqual(['discord.token: environment variable DISCORD_TOKEN is not set']);
@@ -160,7 +195,7 @@ describe('vigil.example.yaml', () => {
   it('is a valid config once the four variables the README names are set', () => {
     const path = new URL('../../vigil.example.yaml', import.meta.url).pathname;
     const r = loadConfig(path, {
-      VIGIL_WEBHOOK_TOKEN: 'change-me-to-a-long-secret',
+      VIGIL_WEBHOOK_TOKEN: 'e3b0c44298fc1c149afbf4c8996fb924',
       DISCORD_TOKEN: 'bot-token-abcdefghijklmnopqrstuvwxyz',
       DISCORD_APPLICATION_ID: '123456789012345678',
       DISCORD_ALERT_CHANNEL_ID: '223456789012345678',
