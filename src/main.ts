@@ -121,10 +121,17 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     config.discord.mode === 'http' && config.discord.publicKey
       ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, nowMs), router, rest, logger })]
       : [];
+  // Created once the server listens; readiness asks it whether it is connected.
+  let gatewayRef: Gateway | undefined;
   const server: Server = createHttpServer({
     routes: [
       health,
-      readinessRoute({ db, now: nowMs }),
+      readinessRoute({
+        db,
+        now: nowMs,
+        holds: () => drainer.holds(),
+        ...(config.discord.mode === 'gateway' ? { gateway: () => gatewayRef?.notConnected() ?? 'gateway not started yet' } : {}),
+      }),
       metricsRoute(metrics),
       ...webhookRoutes({
         db,
@@ -152,6 +159,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     config.discord.mode === 'gateway'
       ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
       : undefined;
+  gatewayRef = gateway;
   gateway?.start();
   logger.info(
     {

@@ -184,12 +184,34 @@ export function checkStoreWritable(db: Database, lockWaitMs = READY_LOCK_WAIT_MS
   }
 }
 
+/** What the outbox holds back because Discord refuses something (the drainer's `holds()`). */
+interface HeldDeliveries {
+  token: boolean;
+  channels: ReadonlyArray<{ channelId: string; message: string }>;
+}
+
+/** Why deliveries are held, in one line; undefined when none is. */
+function heldReason(h: HeldDeliveries): string | undefined {
+  if (h.token) return 'deliveries held: Discord rejects the bot token (discord.token)';
+  if (h.channels.length) return `deliveries held: Discord refuses ${h.channels.map((c) => `channel ${c.channelId} (${c.message})`).join(', ')}`;
+  return undefined;
+}
+
 /**
- * `GET /readyz`: 200 when the store takes writes, 503 with `{ status, reason }` otherwise. Discord
- * is not probed: while it is unreachable the outbox still accepts and holds every message, which
- * is what "Discord reachable or the outbox accepting" asks.
+ * `GET /readyz`: 200 when the store takes writes and Discord takes what Vigil sends; 503 with
+ * `{ status, reason }` while the store cannot commit, deliveries are held (a rejected token, a
+ * channel the bot may not use) or the gateway is not connected. Discord merely unreachable is not
+ * a reason: the outbox accepts and holds every message meanwhile.
  */
-export function readinessRoute(deps: { db: Database; now?: () => number; lockWaitMs?: number }): Route {
+export function readinessRoute(deps: {
+  db: Database;
+  now?: () => number;
+  lockWaitMs?: number;
+  /** The drainer's holds. */
+  holds?: () => HeldDeliveries;
+  /** Why the gateway is not connected (gateway mode), undefined while it is. */
+  gateway?: () => string | undefined;
+}): Route {
   const now = deps.now ?? Date.now;
   return {
     method: 'GET',
@@ -197,6 +219,10 @@ export function readinessRoute(deps: { db: Database; now?: () => number; lockWai
     handle: () => {
       const store = checkStoreWritable(deps.db, deps.lockWaitMs);
       if (!store.ok) return { status: 503, body: { status: 'not ready', reason: store.reason } };
+      const held = deps.holds ? heldReason(deps.holds()) : undefined;
+      const gateway = deps.gateway?.();
+      const reason = held ?? gateway;
+      if (reason) return { status: 503, body: { status: 'not ready', reason } };
       return {
         status: 200,
         body: {

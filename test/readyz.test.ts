@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../src/store/db.js';
 import { enqueue, pendingCount } from '../src/store/outbox.js';
 import { botConfig } from './support/bot-config.js';
 import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { eventually } from './support/eventually.js';
 import { freePort } from './support/ports.js';
 
 const CHANNEL = '223456789012345678';
@@ -121,5 +122,58 @@ describe('GET /readyz and GET /healthz of a running bot', () => {
       other.close();
     }
     expect((await get('/readyz')).status).toBe(200);
+  });
+
+  it('answers 503 naming the channel while Discord refuses it, and 200 once the held alert is delivered', async () => {
+    discord.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
+    const res = await fetch(`${url}/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer readyz-test-webhook-token-0123456789' },
+      body: readFileSync(new URL('fixtures/webhooks/alertmanager-firing.json', import.meta.url)),
+    });
+    expect(res.status).toBe(202);
+    const held = await eventually('readiness saying the channel is refused', async () => {
+      const r = await get('/readyz');
+      return r.status === 503 ? r : undefined;
+    });
+    expect(held.body).toEqual({ status: 'not ready', reason: `deliveries held: Discord refuses channel ${CHANNEL} (403 Missing Access (code 50001))` });
+    expect((await get('/healthz')).status).toBe(200);
+    // The refusal passes (the double answers normally again): the alert goes out once, readiness returns.
+    await eventually('the held alert delivered', () => [...discord.messages.values()].find((m) => m.channel_id === CHANNEL));
+    await eventually('ready again', async () => ((await get('/readyz')).status === 200 ? true : undefined));
+    expect([...discord.messages.values()].filter((m) => m.channel_id === CHANNEL)).toHaveLength(1);
+  });
+});
+
+describe('GET /readyz of a bot in gateway mode that cannot log in', () => {
+  it('answers 503 with the gateway\'s reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-readyz-gw-'));
+    const discord = await startDiscordDouble();
+    const closedUrl = `http://127.0.0.1:${await freePort()}`;
+    const config = botConfig({
+      dir,
+      // Discord refuses this token: the gateway never connects.
+      discordApiBaseUrl: discord.apiBaseUrl,
+      discordToken: 'MTk4NzY1NDMyMTk4NzY1NDMy.GwRong.a-token-that-discord-does-not-know',
+      channelId: CHANNEL,
+      prometheusUrl: closedUrl,
+      lokiUrl: closedUrl,
+      webhookToken: 'readyz-test-webhook-token-0123456789',
+      mode: 'gateway',
+      sections: { watchdog: { enabled: false } },
+    });
+    const vigil = await startVigil(config, { logger: createLogger({ level: 'silent' }) });
+    try {
+      const r = await eventually('a login failure', async () => {
+        const res = await fetch(`http://127.0.0.1:${vigil.port}/readyz`);
+        const body = (await res.json()) as { reason?: string };
+        return res.status === 503 && body.reason?.startsWith('gateway login failed') ? body : undefined;
+      });
+      expect(r.reason).not.toContain('GwRong');
+    } finally {
+      await vigil.stop();
+      await discord.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 
 /** Every reason classifyDeliveryError gives (metrics pre-set each to 0). */
-export const DELIVERY_ERROR_REASONS = ['rateLimited', 'auth', 'client', 'server', 'timeout', 'network'] as const;
+export const DELIVERY_ERROR_REASONS = ['rateLimited', 'auth', 'channel', 'client', 'server', 'timeout', 'network'] as const;
 /** Why a delivery failed, in the terms the outbox acts on. */
 export type DeliveryErrorReason = (typeof DELIVERY_ERROR_REASONS)[number];
 
@@ -17,6 +17,13 @@ export interface DeliveryErrorClass {
   retryAfterMs?: number;
   /** Discord refuses the bot token (401): every delivery would fail alike, so all of them wait. */
   holdAll?: boolean;
+  /**
+   * Discord refuses the bot in this channel (403 Missing Access or Missing Permissions, 404 Unknown
+   * Channel): every delivery to it would fail alike until someone fixes it, so they wait.
+   */
+  holdChannel?: boolean;
+  /** What a person does about it, for the log line: which permission or setting to fix. */
+  fix?: string;
   /** Short description without request bodies or headers. */
   message: string;
 }
@@ -50,21 +57,32 @@ export function classifyDeliveryError(err: unknown): DeliveryErrorClass {
     return { retryable: true, reason: 'rateLimited', status: 429, retryAfterMs: err.retryAfter, message: rateLimitMessage(err) };
   }
   if (err instanceof DiscordAPIError) {
-    return byStatus(err.status, `${withStatus(err.status, err.message)} (code ${err.code})`, retryAfterFromBody(err.rawError));
+    const code = typeof err.code === 'number' ? err.code : undefined;
+    return byStatus(err.status, `${withStatus(err.status, err.message)} (code ${err.code})`, retryAfterFromBody(err.rawError), code);
   }
   if (err instanceof HTTPError) return byStatus(err.status, withStatus(err.status, err.message));
   return byCause(err);
 }
 
-function byStatus(status: number, text: string, retryAfterMs?: number): DeliveryErrorClass {
+/** Discord's JSON error codes of a channel the bot may not use, and what fixes each. */
+const CHANNEL_REFUSALS: Record<number, string> = {
+  50001: 'give the bot View Channel and Send Messages in that channel (channel settings > Permissions)',
+  50013: 'give the bot Send Messages, Embed Links, Attach Files, Create Public Threads and Send Messages in Threads in that channel',
+  10003: 'check discord.alertChannelId (and watchdog/digest channelId): the channel does not exist, or the bot is not in its server',
+};
+
+function byStatus(status: number, text: string, retryAfterMs?: number, code?: number): DeliveryErrorClass {
   // DiscordAPIError puts one line per invalid field after the summary; keep them, on one line.
   const message = text.replace(/\s*\n\s*/g, '; ');
   if (status === 429) {
     return { retryable: true, reason: 'rateLimited', status, message, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
   if (status === 401) return { retryable: true, reason: 'auth', status, message, holdAll: true };
-  // A missing permission is about one channel or action: that delivery alone gives up.
-  if (status === 403) return { retryable: false, reason: 'auth', status, message };
+  // A missing permission or channel: nothing is given up, the channel's deliveries wait for a fix.
+  if (status === 403 || (status === 404 && code === 10003)) {
+    const fix = (code !== undefined ? CHANNEL_REFUSALS[code] : undefined) ?? CHANNEL_REFUSALS[50013]!;
+    return { retryable: true, reason: 'channel', status, message, holdChannel: true, fix };
+  }
   if (status >= 400 && status < 500) return { retryable: false, reason: 'client', status, message };
   // 5xx, or a status REST should never throw for: Discord misbehaving, worth another try.
   return { retryable: true, reason: 'server', status, message };
@@ -121,11 +139,20 @@ function withStatus(status: number, message: string): string {
   return message.startsWith(String(status)) ? message : `${status} ${message}`;
 }
 
+/**
+ * The error and its causes in one line: "fetch failed: connect ECONNREFUSED 162.159.135.232:443",
+ * so a log line names the host and the cause (refused, timed out, TLS), not only "fetch failed".
+ */
 function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const base = err.message || err.name;
-    return typeof code === 'string' && !base.includes(code) ? `${code}: ${base}` : base;
+  if (!(err instanceof Error)) return String(err);
+  const parts: string[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; depth < 5 && cur instanceof Error; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    const base = cur.message || cur.name;
+    const text = typeof code === 'string' && !base.includes(code) ? `${code}: ${base}` : base;
+    if (!parts.some((p) => p.includes(text))) parts.push(text);
+    cur = cur.cause;
   }
-  return String(err);
+  return parts.join(': ');
 }

@@ -39,6 +39,23 @@ export interface Drainer {
   drainOnce(): Promise<number>;
   /** Makes a sleeping loop drain now (call after enqueueing). */
   wake(): void;
+  /** What Discord refuses now, holding deliveries: the bot token, and channels with Discord's words. */
+  holds(): DeliveryHolds;
+}
+
+/** Deliveries waiting for a person to fix something in Discord. */
+export interface DeliveryHolds {
+  /** Discord refuses the bot token: every delivery waits. */
+  token: boolean;
+  /** Channels whose deliveries wait, each with Discord's answer. */
+  channels: Array<{ channelId: string; message: string }>;
+}
+
+/** A channel Discord refuses the bot in, and when its deliveries are tried again. */
+interface ChannelHold {
+  until: number;
+  attempt: number;
+  message: string;
 }
 
 /** What one attempt does with Discord. */
@@ -69,6 +86,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   let heldUntil: number | undefined;
   /** Whether the last answer about the token was a refusal: the error is logged once per outage. */
   let tokenRefused = false;
+  /** Channels Discord refuses the bot in (403, 404 Unknown Channel): their deliveries wait, in order. */
+  const channelHolds = new Map<string, ChannelHold>();
   const authHoldMs = Math.min(opts.maxBackoffMs, AUTH_HOLD_MAX_MS);
 
   const clean = (text: string) => redactTokens(scrubSecrets(text, secrets));
@@ -91,6 +110,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if (tokenRefused) {
         tokenRefused = false;
         log.info('Discord accepts the bot token again: held deliveries go out');
+      }
+      if (channelHolds.delete(row.channelId)) {
+        log.info({ channelId: row.channelId }, `Discord accepts deliveries to channel ${row.channelId} again: held deliveries go out in order`);
       }
       opts.metrics?.deliveries.inc({ outcome: 'sent', reason: sent.reposted ? 'reposted' : 'ok' });
       log.info({ messageId: sent.id }, 'outbox item delivered');
@@ -181,7 +203,26 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       tokenRefused = true;
       return;
     }
-    if (c.retryable) {
+    // A thread the bot may not start, post in or archive is not worth holding the channel for: that
+    // item gives up, and the incident's notes go to the channel as replies (planFor).
+    if (c.holdChannel && !row.kind.startsWith('thread')) {
+      // Every delivery to this channel would be refused alike: all of them wait (in order), with
+      // backoff, until someone fixes the permission or the channel; none is given up.
+      const hold = channelHolds.get(row.channelId);
+      const tries = (hold?.attempt ?? 0) + 1;
+      const delay = backoffDelay(tries, opts.minBackoffMs, opts.maxBackoffMs, random);
+      channelHolds.set(row.channelId, { until: now() + delay, attempt: tries, message: clean(c.message) });
+      markRetry(db, row.id, error, now() + delay);
+      opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
+      if (!hold) {
+        log.error(
+          { ...fields, channelId: row.channelId, retryInMs: delay },
+          `Discord refuses deliveries to channel ${row.channelId}: every one is held, none given up; to fix: ${c.fix ?? 'check the bot\'s permissions there'}`,
+        );
+      }
+      return;
+    }
+    if (c.retryable && !c.holdChannel) {
       const delay = c.retryAfterMs !== undefined ? Math.max(1, c.retryAfterMs) : backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs, random);
       markRetry(db, row.id, error, now() + delay);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
@@ -209,6 +250,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       for (const row of due) {
         if (stopping || heldUntil !== undefined) break;
         seen.add(row.id);
+        // A refused channel's deliveries wait for its next try, the oldest first.
+        const hold = channelHolds.get(row.channelId);
+        if (hold && now() < hold.until) continue;
         if (await deliver(row)) attempted++;
       }
     }
@@ -267,6 +311,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     wake() {
       if (wakeSleeper) wakeSleeper();
       else wokenEarly = true;
+    },
+    holds() {
+      return { token: tokenRefused, channels: [...channelHolds].map(([channelId, h]) => ({ channelId, message: h.message })) };
     },
   };
 }

@@ -39,6 +39,8 @@ export interface Gateway {
   start(): void;
   /** Resolves once the client is ready (for tests and logs). */
   ready(): Promise<void>;
+  /** Why the gateway is not connected now ("login failed: …"); undefined while it is. */
+  notConnected(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -204,7 +206,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let markReady!: () => void;
   const readyPromise = new Promise<void>((resolve) => (markReady = resolve));
 
+  /** Why the last login failed, until one succeeds. */
+  let loginFailure: string | undefined;
+
   client.once(Events.ClientReady, (c) => {
+    loginFailure = undefined;
     logger.info({ user: c.user.username, applicationId: c.application.id }, 'gateway ready');
     markReady();
   });
@@ -229,6 +235,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       if (stopped) return;
       const wait = Math.min(maxMs, minMs * 2 ** attempt);
       const reason = scrubSecrets(err instanceof Error ? err.message : String(err), secrets);
+      loginFailure = reason;
       logger.warn({ reason, retryInMs: wait }, 'gateway login failed; webhooks keep being served, retrying');
       retryTimer = setTimeout(() => void login(attempt + 1), wait);
     }
@@ -240,6 +247,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       void login(0);
     },
     ready: () => readyPromise,
+    notConnected: () => (client.isReady() ? undefined : loginFailure ? `gateway login failed: ${loginFailure}` : 'gateway not connected yet'),
     async stop() {
       stopped = true;
       clearTimeout(retryTimer);

@@ -338,7 +338,7 @@ describe('healthcheck commands', () => {
 
     beforeAll(async () => {
       server = createServer((req, res) => {
-        res.writeHead(req.url === '/-/ready' || req.url === '/healthz' ? status : 404, { 'content-type': 'text/plain' });
+        res.writeHead(['/-/ready', '/healthz', '/readyz'].includes(req.url ?? '') ? status : 404, { 'content-type': 'text/plain' });
         res.end('ok\n');
       });
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -406,7 +406,7 @@ describe('Dockerfile', () => {
     expect(finalStage.some((l) => l.startsWith('COPY') && !l.includes('--from=build'))).toBe(false);
   });
 
-  it('checks /healthz with the same node command as compose.yaml', () => {
+  it('checks /readyz with the same node command as compose.yaml', () => {
     const line = finalStage.find((l) => l.startsWith('HEALTHCHECK'))!;
     const argv = JSON.parse(line.slice(line.indexOf('CMD') + 3).trim()) as string[];
     const composeTest = (services(stack.doc).vigil!.healthcheck as Dict).test as string[];

@@ -107,7 +107,7 @@ describe('vigil.yaml in the stack', () => {
   it('listens on the port the healthcheck, Grafana and Alertmanager use', () => {
     const port = config.server.port;
     const healthcheck = ((vigilService.healthcheck as Dict).test as string[]).join(' ');
-    expect(healthcheck).toContain(`http://127.0.0.1:${port}/healthz`);
+    expect(healthcheck).toContain(`http://127.0.0.1:${port}/readyz`);
     const contact = readText('grafana/provisioning/alerting/contact-points.yaml');
     expect(contact).toContain(`http://vigil:${port}/webhooks/grafana`);
     const alertmanager = readText('alertmanager/alertmanager.yml');

@@ -13,21 +13,25 @@ function apiError(status: number, code: number, message: string, extra: object =
 
 describe('classifyDeliveryError for answers from Discord', () => {
   it.each([
-    { status: 400, code: 50035, retryable: false, reason: 'client', holdAll: false },
-    { status: 401, code: 0, retryable: true, reason: 'auth', holdAll: true },
-    { status: 403, code: 50013, retryable: false, reason: 'auth', holdAll: false },
-    { status: 404, code: 10003, retryable: false, reason: 'client', holdAll: false },
-    { status: 405, code: 0, retryable: false, reason: 'client', holdAll: false },
-    { status: 413, code: 40005, retryable: false, reason: 'client', holdAll: false },
-    { status: 429, code: 0, retryable: true, reason: 'rateLimited', holdAll: false },
-    { status: 500, code: 0, retryable: true, reason: 'server', holdAll: false },
-    { status: 502, code: 0, retryable: true, reason: 'server', holdAll: false },
-    { status: 503, code: 0, retryable: true, reason: 'server', holdAll: false },
-    { status: 504, code: 0, retryable: true, reason: 'server', holdAll: false },
-  ])('DiscordAPIError $status is $reason (retryable: $retryable, holds every delivery: $holdAll)', ({ status, code, retryable, reason, holdAll }) => {
+    { status: 400, code: 50035, retryable: false, reason: 'client', holdAll: false, holdChannel: false },
+    { status: 401, code: 0, retryable: true, reason: 'auth', holdAll: true, holdChannel: false },
+    { status: 403, code: 50013, retryable: true, reason: 'channel', holdAll: false, holdChannel: true },
+    { status: 403, code: 50001, retryable: true, reason: 'channel', holdAll: false, holdChannel: true },
+    { status: 404, code: 10003, retryable: true, reason: 'channel', holdAll: false, holdChannel: true },
+    { status: 404, code: 10015, retryable: false, reason: 'client', holdAll: false, holdChannel: false },
+    { status: 405, code: 0, retryable: false, reason: 'client', holdAll: false, holdChannel: false },
+    { status: 413, code: 40005, retryable: false, reason: 'client', holdAll: false, holdChannel: false },
+    { status: 429, code: 0, retryable: true, reason: 'rateLimited', holdAll: false, holdChannel: false },
+    { status: 500, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
+    { status: 502, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
+    { status: 503, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
+    { status: 504, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
+  ])('DiscordAPIError $status ($code) is $reason (retryable: $retryable, holds every delivery: $holdAll, holds its channel: $holdChannel)', ({ status, code, retryable, reason, holdAll, holdChannel }) => {
     const c = classifyDeliveryError(apiError(status, code, 'Some Discord error'));
     expect(c).toMatchObject({ retryable, reason, status });
     expect(c.holdAll ?? false).toBe(holdAll);
+    expect(c.holdChannel ?? false).toBe(holdChannel);
+    expect(c.fix !== undefined).toBe(holdChannel);
     expect(c.message).toContain(String(status));
   });
 
@@ -107,6 +111,15 @@ describe('classifyDeliveryError for failures before an answer', () => {
     );
     expect(classifyDeliveryError(err)).toMatchObject({ retryable: true, reason: 'network' });
     expect(classifyDeliveryError(err).message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('names the host and the cause of a failed fetch, not only "fetch failed"', async () => {
+    const port = await freePort();
+    const err = await fetch(`http://127.0.0.1:${port}/api/v10/channels/1/messages`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(classifyDeliveryError(err).message).toMatch(new RegExp(`^fetch failed: .*ECONNREFUSED.*127\\.0\\.0\\.1:${port}`));
   });
 
   it.each([

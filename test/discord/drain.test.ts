@@ -173,7 +173,6 @@ describe('drainer delivering to the Discord double', () => {
 
   it.each([
     { name: 'an invalid body (400)', body: { embeds: [{ title: 'x'.repeat(300) }] }, script: [], reason: 'client', status: 400, error: /BASE_TYPE_MAX_LENGTH/ },
-    { name: 'missing permissions (403)', body: { content: 'x' }, script: [{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }], reason: 'auth', status: 403, error: /Missing Permissions/ },
   ])('marks $name as failed with its reason and never retries it', async ({ body, script, reason, status, error }) => {
     double.failNext(script);
     const id = add('create', body);
@@ -185,6 +184,53 @@ describe('drainer delivering to the Discord double', () => {
     expect(row.lastError).toMatch(error);
     expect(double.requests).toHaveLength(1);
     expect(logs().find((l) => l.level === 50)).toMatchObject({ outboxId: id, kind: 'create', attempt: 1, reason, status });
+  });
+
+  it.each([
+    { name: 'Missing Permissions (403, 50013)', status: 403, code: 50013, message: 'Missing Permissions', fix: /Send Messages, Embed Links, Attach Files/ },
+    { name: 'Missing Access (403, 50001)', status: 403, code: 50001, message: 'Missing Access', fix: /View Channel and Send Messages/ },
+    { name: 'Unknown Channel (404, 10003)', status: 404, code: 10003, message: 'Unknown Channel', fix: /check discord.alertChannelId/ },
+  ])('holds every delivery to a channel Discord refuses with $name, logs it once, and delivers them in order once fixed', async ({ status, code, message, fix }) => {
+    const refusal: ScriptedResponse = { status, body: { message, code } };
+    double.failNext([refusal, refusal]);
+    const first = add('create', { content: 'first alert' }, undefined, 'incident-1');
+    const second = add('create', { content: 'second alert' }, undefined, 'incident-2');
+
+    await drainer.drainOnce();
+    // One request: the second alert waits behind the refused first instead of meeting the same refusal.
+    expect(double.requests).toHaveLength(1);
+    expect(get(db, first)).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(get(db, first)!.lastError).toMatch(new RegExp(`^channel: ${status}.*${message}`));
+    expect(get(db, second)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(drainer.holds()).toEqual({ token: false, channels: [{ channelId: CHANNEL, message: expect.stringContaining(message) }] });
+
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect(double.requests).toHaveLength(2);
+    const errors = logs().filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ channelId: CHANNEL, reason: 'channel', status });
+    expect(String(errors[0]!.msg)).toMatch(new RegExp(`^Discord refuses deliveries to channel ${CHANNEL}: every one is held, none given up; to fix: `));
+    expect(String(errors[0]!.msg)).toMatch(fix);
+    expect(logLines.join('\n')).not.toMatch(/giving up/);
+
+    // Fixed: both go out, oldest first, each once.
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect(get(db, first)).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(get(db, second)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect([...double.messages.values()].map((m) => m.content)).toEqual(['first alert', 'second alert']);
+    expect(drainer.holds()).toEqual({ token: false, channels: [] });
+    expect(logs().some((l) => l.level === 30 && /accepts deliveries to channel .* again/.test(String(l.msg)))).toBe(true);
+  });
+
+  it('holds only the refused channel: another channel\'s alerts still go out', async () => {
+    double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
+    const refused = add('create', { content: 'to the refused channel' });
+    const other = enqueue(db, { orderKey: 'incident-9', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
+    await drainer.drainOnce();
+    expect(get(db, refused)!.status).toBe('pending');
+    expect(get(db, other)!.status).toBe('sent');
   });
 
   it('posts the edit as a new message when its create failed for good', async () => {
@@ -290,11 +336,12 @@ describe('secrets', () => {
     await drainer.drainOnce();
 
     const row = get(db, id)!;
-    expect(row.status).toBe('failed');
+    expect(row.status).toBe('pending');
     expect(row.lastError).toContain('Missing Access');
     expect(row.lastError).not.toContain(DOUBLE_TOKEN);
     const failure = logs().find((l) => l.level === 50);
-    expect(failure).toMatchObject({ outboxId: id, kind: 'create', attempt: 1, reason: 'auth', status: 403 });
+    expect(failure).toMatchObject({ outboxId: id, kind: 'create', attempt: 1, reason: 'channel', status: 403 });
+    expect(JSON.stringify(drainer.holds())).not.toContain(DOUBLE_TOKEN);
     expect(logLines.join('\n')).not.toContain(DOUBLE_TOKEN);
   });
 
@@ -429,10 +476,16 @@ describe('delivery metrics and log ids', () => {
   });
 
   it('counts an item given up on under its reason', async () => {
+    add('create', { embeds: [{ title: 'x'.repeat(300) }] });
+    await drainUntilSettled(3);
+    expect(await deliveries()).toEqual({ 'failed/client': 1 });
+  });
+
+  it('counts a delivery held for a refused channel as a retry, and its delivery once fixed', async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }]);
     add('create', { content: 'x' });
     await drainUntilSettled(3);
-    expect(await deliveries()).toEqual({ 'failed/auth': 1 });
+    expect(await deliveries()).toEqual({ 'retry/channel': 1, 'sent/ok': 1 });
   });
 
   it('counts an edit posted anew because its message was deleted as reposted', async () => {
