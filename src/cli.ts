@@ -32,11 +32,14 @@ Prometheus, Loki and Grafana, posts it to Discord and answers the slash commands
 SIGTERM or SIGINT; alerts not yet delivered are kept and sent after the next start.`,
   },
   'check-config': {
-    options: ['config'],
-    text: `Usage: vigil check-config --config FILE
+    options: ['config', 'online'],
+    text: `Usage: vigil check-config --config FILE [--online]
 
 Validates the config file (with \${VAR} taken from the environment) and prints a summary without
-secrets, then any warnings. Exit 0 when valid; 1 with every error, each naming its key.`,
+secrets, then any warnings. Exit 0 when valid; 1 with every error, each naming its key.
+--online also reaches every backend (Prometheus, Loki, Alertmanager, Grafana and its alert rules)
+and Discord (the token, and each channel: visible, and the bot may send messages, embed links,
+attach files, create threads), saying what is missing; exit 1 when something is.`,
   },
   'register-commands': {
     options: ['config', 'guild'],
@@ -125,6 +128,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         guild: { type: 'string' },
         resolve: { type: 'boolean' },
         url: { type: 'string' },
+        online: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -153,7 +157,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(help.text);
     return 0;
   }
-  const misplaced = (['guild', 'resolve', 'url'] as const).filter((o) => parsed.values[o] !== undefined && !help.options.includes(o));
+  const misplaced = (['guild', 'resolve', 'url', 'online'] as const).filter((o) => parsed.values[o] !== undefined && !help.options.includes(o));
   if (misplaced.length) {
     console.error(`${misplaced.map((o) => `--${o}`).join(', ')}: not an option of ${command}\n\n${help.text}`);
     return 2;
@@ -172,7 +176,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (command === 'check-config') {
     console.log(`${path}: OK\n${summarise(loaded.config)}`);
     for (const w of configWarnings(loaded.config)) console.log(w);
-    return 0;
+    return parsed.values.online ? onlineChecks(loaded.config) : 0;
   }
   if (command === 'register-commands') return registerCommandsCommand(loaded.config, parsed.values.guild);
   if (command === 'test-alert') return testAlertCommand(loaded.config, parsed.values.resolve ?? false, parsed.values.url);
@@ -189,6 +193,52 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   });
   await vigil.stop();
   return 0;
+}
+
+/** `check-config --online`: every backend and Discord, one line each; 1 when any check fails. */
+async function onlineChecks(config: Config): Promise<number> {
+  // Imported here so a plain check-config stays light.
+  const [{ createPrometheusClient }, { createLokiClient }, { createAlertmanagerClient }, { readiness }, { ruleAccess }, { createRest }, { checkDiscord }, { scrubSecrets }, { configSecrets }] =
+    await Promise.all([
+      import('./queries/prometheus.js'),
+      import('./queries/loki.js'),
+      import('./queries/alertmanager.js'),
+      import('./queries/prometheus.js'),
+      import('./queries/grafana.js'),
+      import('./discord/rest.js'),
+      import('./discord/check.js'),
+      import('./log.js'),
+      import('./config/secrets.js'),
+    ]);
+  const timeoutMs = config.enrichment.timeout;
+  const ready = async (what: string, r: Promise<{ ready: boolean; message: string }>) => {
+    const { ready: ok, message } = await r;
+    return { ok, what, detail: message };
+  };
+  const backends = [
+    ready(`Prometheus ${config.prometheus.url}`, createPrometheusClient({ url: config.prometheus.url, timeoutMs }).ready()),
+    ready(`Loki ${config.loki.url}`, createLokiClient({ url: config.loki.url, timeoutMs }).ready()),
+    ...(config.alertmanager ? [ready(`Alertmanager ${config.alertmanager.url}`, createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs }).ready())] : []),
+    ...(config.grafana
+      ? [
+          ready(`Grafana ${config.grafana.url}`, readiness({ name: 'Grafana', url: config.grafana.url, timeoutMs }, '/api/health', { timeoutMs })),
+          ready('Grafana alert rules', ruleAccess(config.grafana, timeoutMs)),
+        ]
+      : []),
+  ];
+  const channels = [
+    { name: 'alert channel', id: config.discord.alertChannelId },
+    ...(config.watchdog.enabled && config.watchdog.channelId ? [{ name: 'watchdog channel', id: config.watchdog.channelId }] : []),
+    ...(config.digest?.enabled && config.digest.channelId ? [{ name: 'digest channel', id: config.digest.channelId }] : []),
+  ].filter((c, i, all) => all.findIndex((o) => o.id === c.id) === i);
+  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, timeoutMs });
+  const results = [...(await Promise.all(backends)), ...(await checkDiscord(rest, channels, config.discord.threads))];
+  const secrets = configSecrets(config);
+  console.log('online:');
+  for (const r of results) console.log(`  ${r.ok ? '✅' : '❌'} ${r.what}: ${scrubSecrets(r.detail, secrets)}`);
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(failed ? `${failed} check(s) failed` : 'every check passed');
+  return failed ? 1 : 0;
 }
 
 /** `vigil register-commands`: PUTs COMMANDS to Discord and prints the names it now holds. */

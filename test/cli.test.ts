@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/commands/index.js';
 import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
+import { startLokiDouble } from './support/loki-double.js';
 import { eventually } from './support/eventually.js';
 import { freePort } from './support/ports.js';
 
@@ -336,3 +337,60 @@ async function waitForHealth(url: string, proc: ReturnType<typeof spawnCli>): Pr
     throw exited ? err : new Error(`${err.message}:\n${proc.output()}`);
   });
 }
+
+describe('vigil check-config --online', () => {
+  const GUILD = '100000000000000001';
+  const BOT = '200000000000000002';
+  const ROLE = '300000000000000003';
+  const CHANNEL_ID = '223456789012345678';
+  /** View Channel, Send Messages, Embed Links, Attach Files, Read Message History, Create Public Threads, Send Messages in Threads. */
+  const NEEDED = ((1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n) | (1n << 16n) | (1n << 35n) | (1n << 38n)).toString();
+  let discord: DiscordDouble;
+  let loki: Awaited<ReturnType<typeof startLokiDouble>>;
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble({
+      token: DISCORD_TOKEN,
+      channels: [CHANNEL_ID],
+      guild: {
+        id: GUILD,
+        botUserId: BOT,
+        roles: [{ id: GUILD, permissions: '0' }, { id: ROLE, permissions: NEEDED }],
+        botRoles: [ROLE],
+        // The channel denies the bot's role Attach Files: charts could not be sent there.
+        overwrites: { [CHANNEL_ID]: [{ id: ROLE, type: 0, allow: '0', deny: (1n << 15n).toString() }] },
+      },
+    });
+    loki = await startLokiDouble();
+  });
+  afterAll(async () => {
+    await discord?.stop();
+    await loki?.stop();
+  });
+
+  it('reaches every backend and Discord, says what is missing, and exits 1', async () => {
+    const text = configText({ apiBaseUrl: discord.apiBaseUrl, name: 'online' }).replace(`loki: { url: ${closedUrl} }`, `loki: { url: ${loki.url} }`);
+    const run = await runCli(['check-config', '--online', '--config', writeConfig('online.yaml', text)], SECRET_ENV);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContain('online:');
+    expect(lines.find((l) => l.includes(`Prometheus ${closedUrl}`))).toMatch(/^ {2}❌ Prometheus .*: Prometheus unreachable: .*ECONNREFUSED/);
+    expect(lines.find((l) => l.includes('Loki'))).toMatch(/^ {2}✅ Loki /);
+    expect(lines).toContain(`  ✅ Discord token: valid, bot vigil (${BOT})`);
+    expect(lines).toContain(
+      `  ❌ alert channel ${CHANNEL_ID}: #alerts-5678: the bot lacks Attach Files: allow them for the bot (or its role) in the channel's permissions`,
+    );
+    expect(lines).toContain('2 check(s) failed');
+    expect(discord.invalid).toEqual([]);
+    expectNoSecret(run);
+  });
+
+  it('says the token is refused, without the token', async () => {
+    const text = configText({ apiBaseUrl: discord.apiBaseUrl, name: 'online-bad' });
+    const wrong = 'MTk4NzY1NDMyMTk4NzY1NDMy.GwRong.a-token-that-discord-does-not-know';
+    const run = await runCli(['check-config', '--online', '--config', writeConfig('online-bad.yaml', text)], { ...SECRET_ENV, T_DISCORD_TOKEN: wrong });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/ {2}❌ Discord token: 401.*: check discord.token/);
+    expect(run.stdout + run.stderr).not.toContain(wrong);
+  });
+});

@@ -163,6 +163,21 @@ export interface DiscordDoubleOptions {
   applicationId?: string;
   /** What GET /gateway/bot answers (see setGatewayUrl). */
   gatewayUrl?: string;
+  /**
+   * The server the `channels` belong to, for what `vigil check-config --online` reads: the bot
+   * user (GET /users/@me), each channel as a guild text channel with its permission overwrites
+   * (GET /channels/{id}), the bot's member roles and the guild's roles with their permissions.
+   */
+  guild?: DoubleGuild;
+}
+
+/** A guild of the double: roles (the @everyone role's id is the guild's), the bot's roles, channel overwrites. */
+export interface DoubleGuild {
+  id: string;
+  botUserId: string;
+  roles: Array<{ id: string; permissions: string }>;
+  botRoles: string[];
+  overwrites?: Record<string, Array<{ id: string; type: 0 | 1; allow: string; deny: string }>>;
 }
 
 /** Token the double expects when none is given: shaped like a real one, valid nowhere. */
@@ -203,6 +218,7 @@ const CALLBACK_POINTER = ['paths', '/interactions/{interaction_id}/{interaction_
 export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promise<DiscordDouble> {
   const state = new DoubleState(opts.token ?? DOUBLE_TOKEN, opts.channels, opts.applicationId);
   if (opts.gatewayUrl) state.gatewayUrl = opts.gatewayUrl;
+  if (opts.guild) state.guild = opts.guild;
   const server = createServer((req, res) => {
     state.handle(req, res).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
@@ -487,6 +503,7 @@ class DoubleState {
   readonly interactions = new Map<string, InteractionRecord>();
   readonly commands: RegisteredCommands = { guilds: new Map() };
   gatewayUrl: string | undefined;
+  guild: DoubleGuild | undefined;
   private readonly settled = new Map<string, () => void>();
 
   constructor(
@@ -670,16 +687,46 @@ class DoubleState {
         return this.updateThread(channelId!, body ?? {});
       case 'get_channel': {
         const thread = this.threads.get(channelId!);
-        return thread ? { status: 200, body: thread } : { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+        if (thread) return { status: 200, body: thread };
+        if (this.guild && this.channels?.includes(channelId!)) return { status: 200, body: this.textChannel(channelId!, this.guild) };
+        return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+      }
+      case 'get_my_user':
+        if (!this.guild) break;
+        return { status: 200, body: { id: this.guild.botUserId, username: 'vigil', discriminator: '0', global_name: null, avatar: null, bot: true } };
+      case 'get_guild_member': {
+        const g = this.guild;
+        if (!g || matched.params.guild_id !== g.id) return { status: 404, body: { message: 'Unknown Guild', code: 10004 } };
+        if (matched.params.user_id !== g.botUserId) return { status: 404, body: { message: 'Unknown Member', code: 10007 } };
+        const user = { id: g.botUserId, username: 'vigil', discriminator: '0', global_name: null, avatar: null, bot: true };
+        return { status: 200, body: { user, roles: g.botRoles, joined_at: '2026-01-01T00:00:00.000000+00:00', deaf: false, mute: false, flags: 0 } };
+      }
+      case 'list_guild_roles': {
+        const g = this.guild;
+        if (!g || matched.params.guild_id !== g.id) return { status: 404, body: { message: 'Unknown Guild', code: 10004 } };
+        const roles = g.roles.map((r, i) => ({
+          id: r.id, name: r.id === g.id ? '@everyone' : `role-${i}`, color: 0, hoist: false, position: i,
+          permissions: r.permissions, managed: false, mentionable: false, flags: 0,
+        }));
+        return { status: 200, body: roles };
       }
       default:
-        this.invalid.push({
-          method: matched.method.toUpperCase(),
-          path: matched.route.template,
-          errors: [`${matched.op.operationId} is valid but not implemented by the double`],
-        });
-        return { status: 404, body: NOT_FOUND };
+        break;
     }
+    this.invalid.push({
+      method: matched.method.toUpperCase(),
+      path: matched.route.template,
+      errors: [`${matched.op.operationId} is valid but not implemented by the double${this.guild ? '' : ' (without a guild)'}`],
+    });
+    return { status: 404, body: NOT_FOUND };
+  }
+
+  /** docs (Channel object): a guild text channel (type 0) with its permission overwrites. */
+  private textChannel(id: string, g: DoubleGuild): Record<string, unknown> {
+    return {
+      id, type: 0, guild_id: g.id, name: `alerts-${id.slice(-4)}`, position: 0, parent_id: null, nsfw: false,
+      permission_overwrites: g.overwrites?.[id] ?? [], topic: null, last_message_id: null, rate_limit_per_user: 0, flags: 0,
+    };
   }
 
   // -------------------------------------------------------------------------------------------

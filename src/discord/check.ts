@@ -1,0 +1,126 @@
+import { Routes, type REST } from 'discord.js';
+import type { APIChannel, APIGuildMember, APIRole, APIUser } from 'discord-api-types/v10';
+import { classifyDeliveryError } from './classify.js';
+
+/** One line of `vigil check-config --online`: what was checked, whether it is fine, in words. */
+export interface OnlineCheck {
+  ok: boolean;
+  what: string;
+  detail: string;
+}
+
+/** The permissions Vigil needs in an alert channel, by Discord's bit (docs: Permissions, Bitwise Permission Flags). */
+export const CHANNEL_PERMISSIONS = {
+  'View Channel': 1n << 10n,
+  'Send Messages': 1n << 11n,
+  'Embed Links': 1n << 14n,
+  'Attach Files': 1n << 15n,
+  'Read Message History': 1n << 16n,
+} as const;
+
+/** What a thread per incident needs as well (discord.threads). */
+export const THREAD_PERMISSIONS = {
+  'Create Public Threads': 1n << 35n,
+  'Send Messages in Threads': 1n << 38n,
+} as const;
+
+const ADMINISTRATOR = 1n << 3n;
+const ALL = (1n << 64n) - 1n;
+
+/** A permission overwrite of a channel: a role's (type 0) or a member's (type 1). */
+interface Overwrite {
+  id: string;
+  type: number;
+  allow: string;
+  deny: string;
+}
+
+/**
+ * A member's permissions in a channel, as Discord computes them (docs: Permissions, "Permission
+ * Overwrites"): the @everyone role's permissions and every role's of the member; all of them for
+ * an administrator; then the @everyone overwrite, the member's roles' overwrites together, and the
+ * member's own overwrite, each denying first, then allowing.
+ */
+export function channelPermissions(opts: {
+  guildId: string;
+  userId: string;
+  memberRoles: readonly string[];
+  roles: ReadonlyArray<{ id: string; permissions: string }>;
+  overwrites: readonly Overwrite[];
+}): bigint {
+  const roleBits = new Map(opts.roles.map((r) => [r.id, BigInt(r.permissions)]));
+  let perms = roleBits.get(opts.guildId) ?? 0n;
+  for (const id of opts.memberRoles) perms |= roleBits.get(id) ?? 0n;
+  if (perms & ADMINISTRATOR) return ALL;
+  const apply = (o: { allow: bigint; deny: bigint }) => {
+    perms &= ~o.deny;
+    perms |= o.allow;
+  };
+  const bits = (o: Overwrite) => ({ allow: BigInt(o.allow), deny: BigInt(o.deny) });
+  const everyone = opts.overwrites.find((o) => o.type === 0 && o.id === opts.guildId);
+  if (everyone) apply(bits(everyone));
+  const roles = opts.overwrites.filter((o) => o.type === 0 && opts.memberRoles.includes(o.id)).map(bits);
+  apply({ allow: roles.reduce((a, o) => a | o.allow, 0n), deny: roles.reduce((d, o) => d | o.deny, 0n) });
+  const member = opts.overwrites.find((o) => o.type === 1 && o.id === opts.userId);
+  if (member) apply(bits(member));
+  return perms;
+}
+
+/** The names of the permissions `wanted` that `perms` lacks. */
+export function missingPermissions(perms: bigint, wanted: Record<string, bigint>): string[] {
+  return Object.entries(wanted)
+    .filter(([, bit]) => (perms & bit) === 0n)
+    .map(([name]) => name);
+}
+
+/** Why a Discord call failed, in one line (Discord's own words and code). */
+function failure(err: unknown): string {
+  return classifyDeliveryError(err).message;
+}
+
+/**
+ * Checks with Discord that the bot token is valid and that the bot may post alerts in each channel:
+ * sees it, may send, embed, attach (and start threads when `threads`). Never throws.
+ */
+export async function checkDiscord(rest: REST, channels: ReadonlyArray<{ name: string; id: string }>, threads: boolean): Promise<OnlineCheck[]> {
+  let me: APIUser;
+  try {
+    me = (await rest.get(Routes.user('@me'))) as APIUser;
+  } catch (err) {
+    return [{ ok: false, what: 'Discord token', detail: `${failure(err)}: check discord.token (Developer Portal > Bot > Reset Token)` }];
+  }
+  const out: OnlineCheck[] = [{ ok: true, what: 'Discord token', detail: `valid, bot ${me.username} (${me.id})` }];
+  const wanted: Record<string, bigint> = { ...CHANNEL_PERMISSIONS, ...(threads ? THREAD_PERMISSIONS : {}) };
+  const guilds = new Map<string, Promise<{ member: APIGuildMember; roles: APIRole[] }>>();
+  for (const { name, id } of channels) {
+    const what = `${name} ${id}`;
+    try {
+      const channel = (await rest.get(Routes.channel(id))) as APIChannel & { guild_id?: string; permission_overwrites?: Overwrite[] };
+      if (!channel.guild_id) {
+        out.push({ ok: false, what, detail: 'not a server channel: alerts need a text channel of a server' });
+        continue;
+      }
+      const guildId = channel.guild_id;
+      let guild = guilds.get(guildId);
+      if (!guild) {
+        guild = Promise.all([rest.get(Routes.guildMember(guildId, me.id)), rest.get(Routes.guildRoles(guildId))]).then(([member, roles]) => ({
+          member: member as APIGuildMember,
+          roles: roles as APIRole[],
+        }));
+        guilds.set(guildId, guild);
+      }
+      const { member, roles } = await guild;
+      const perms = channelPermissions({ guildId, userId: me.id, memberRoles: member.roles, roles, overwrites: channel.permission_overwrites ?? [] });
+      const missing = missingPermissions(perms, wanted);
+      const label = 'name' in channel && channel.name ? `#${channel.name}` : 'the channel';
+      out.push(
+        missing.length
+          ? { ok: false, what, detail: `${label}: the bot lacks ${missing.join(', ')}: allow them for the bot (or its role) in the channel's permissions` }
+          : { ok: true, what, detail: `${label}: the bot may ${Object.keys(wanted).map((p) => p.toLowerCase()).join(', ')}` },
+      );
+    } catch (err) {
+      out.push({ ok: false, what, detail: `${failure(err)}: the bot cannot see this channel; check the id, and that the bot is in its server` });
+    }
+  }
+  return out;
+}
