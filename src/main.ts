@@ -130,7 +130,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         db,
         now: nowMs,
         holds: () => drainer.holds(),
-        ...(config.discord.mode === 'gateway' ? { gateway: () => gatewayRef?.notConnected() ?? 'gateway not started yet' } : {}),
+        ...(config.discord.mode === 'gateway' ? { gateway: () => (gatewayRef ? gatewayRef.notConnected() : 'gateway not started yet') } : {}),
       }),
       metricsRoute(metrics),
       ...webhookRoutes({

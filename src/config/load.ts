@@ -148,6 +148,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
         if (received === 'undefined') return [`${at}: required, expected ${expected}`];
         return [`${at}: expected ${expected}${received ? `, got ${TYPE_WORDS[received] ?? received}` : ''}`];
       }
+      case 'invalid_key': {
+        // A record key the schema refused: its own message says what a key must be.
+        const inner = issue.issues[0];
+        const key = [...issue.path.map(String), String(inner?.input ?? '')].filter(Boolean).join('.');
+        return [`${key || at}: ${inner && !LIBRARY_TEXT.test(inner.message) ? inner.message : 'not a valid key here'}`];
+      }
       case 'invalid_value':
         return [`${at}: expected one of ${issue.values.map((v) => String(v)).join(', ')}`];
       case 'too_small':

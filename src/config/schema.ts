@@ -59,17 +59,55 @@ const int = (min: number, max: number) => {
 };
 
 /**
- * A regular expression as Loki and Prometheus take it (RE2; leading flag groups such as `(?i)`),
- * checked at load: JavaScript's syntax is close enough to catch what RE2 would refuse to compile.
+ * What RE2 (Loki's and Prometheus' regex engine) would refuse in `text`: unbalanced groups or
+ * classes, a dangling escape, and what RE2 lacks (lookaround, backreferences); undefined when
+ * none of that is there. RE2-only syntax (`[[:alpha:]]`, `\pL`, `(?P<n>…)`, `\Q…\E`) passes.
  */
-const regex = z.string({ error: 'expected a regular expression' }).superRefine((text, ctx) => {
-  const body = text.replace(/^\(\?[imsU]+\)/, '');
-  try {
-    new RegExp(body, 'u');
-  } catch (err) {
-    const why = (err as Error).message.replace(/^.*: /, '').toLowerCase();
-    ctx.addIssue({ code: 'custom', message: `expected a regular expression, got ${JSON.stringify(text)}: ${why}` });
+export function re2Problem(text: string): string | undefined {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\') {
+      const next = text[i + 1];
+      if (next === undefined) return 'trailing backslash';
+      if (!inClass && /[1-9]/.test(next)) return 'backreferences are not supported';
+      if (next === 'Q') {
+        const end = text.indexOf('\\E', i + 2);
+        i = end < 0 ? text.length : end + 1;
+        continue;
+      }
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === '[' && text[i + 1] === ':') {
+        const end = text.indexOf(':]', i + 2);
+        if (end > 0) i = end + 1;
+      } else if (ch === ']') inClass = false;
+      continue;
+    }
+    if (ch === '[') {
+      inClass = true;
+      // A `]` right after `[` or `[^` is a literal.
+      if (text[i + 1] === ']') i++;
+      else if (text[i + 1] === '^' && text[i + 2] === ']') i += 2;
+    } else if (ch === '(') {
+      if (/^\(\?(=|!|<=|<!)/.test(text.slice(i))) return 'lookaround is not supported';
+      depth++;
+    } else if (ch === ')') {
+      if (--depth < 0) return 'unmatched )';
+    }
   }
+  if (inClass) return 'missing closing ]';
+  if (depth > 0) return 'missing closing )';
+  return undefined;
+}
+
+/** A regular expression as Loki and Prometheus take it (RE2), checked at load. */
+const regex = z.string({ error: 'expected a regular expression' }).superRefine((text, ctx) => {
+  const problem = re2Problem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: `expected a regular expression, got ${JSON.stringify(text)}: ${problem}` });
 });
 
 /** Placeholder secrets from the README and the examples: never a real token. */

@@ -78,11 +78,11 @@ function byStatus(status: number, text: string, retryAfterMs?: number, code?: nu
     return { retryable: true, reason: 'rateLimited', status, message, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
   if (status === 401) return { retryable: true, reason: 'auth', status, message, holdAll: true };
-  // A missing permission or channel: nothing is given up, the channel's deliveries wait for a fix.
-  if (status === 403 || (status === 404 && code === 10003)) {
-    const fix = (code !== undefined ? CHANNEL_REFUSALS[code] : undefined) ?? CHANNEL_REFUSALS[50013]!;
-    return { retryable: true, reason: 'channel', status, message, holdChannel: true, fix };
-  }
+  // A channel closed to the bot, or gone: nothing is given up, the channel's deliveries wait for a fix.
+  const fix = code !== undefined && (status === 403 || status === 404) ? CHANNEL_REFUSALS[code] : undefined;
+  if (fix) return { retryable: true, reason: 'channel', status, message, holdChannel: true, fix };
+  // Another refusal (a 403 about this one request, or from a proxy): that delivery alone gives up.
+  if (status === 403) return { retryable: false, reason: 'auth', status, message };
   if (status >= 400 && status < 500) return { retryable: false, reason: 'client', status, message };
   // 5xx, or a status REST should never throw for: Discord misbehaving, worth another try.
   return { retryable: true, reason: 'server', status, message };

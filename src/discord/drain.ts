@@ -3,7 +3,7 @@ import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
-import { get, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
+import { deferUntil, get, hasPendingFor, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
 import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type ThreadStart } from './rest.js';
 
@@ -63,7 +63,7 @@ type Plan =
   | { action: 'wait' }
   /** Nothing to do in Discord (a thread item whose message or thread is missing): recorded as failed with the reason. */
   | { action: 'skip'; reason: string }
-  | { action: 'post'; channelId: string; body: RESTPostAPIChannelMessageJSONBody; note?: string }
+  | { action: 'post'; channelId: string; body: RESTPostAPIChannelMessageJSONBody; note?: string; inThread?: boolean }
   | { action: 'edit'; channelId: string; messageId: string; body: RESTPostAPIChannelMessageJSONBody }
   | { action: 'thread'; channelId: string; messageId: string; start: ThreadStart }
   | { action: 'archive'; threadId: string };
@@ -88,6 +88,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   let tokenRefused = false;
   /** Channels Discord refuses the bot in (403, 404 Unknown Channel): their deliveries wait, in order. */
   const channelHolds = new Map<string, ChannelHold>();
+  /** Threads Discord refuses posts in (or that are gone): the incident's notes go to the channel instead. */
+  const refusedThreads = new Set<string>();
   const authHoldMs = Math.min(opts.maxBackoffMs, AUTH_HOLD_MAX_MS);
 
   const clean = (text: string) => redactTokens(scrubSecrets(text, secrets));
@@ -96,8 +98,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   async function deliver(row: OutboxRow): Promise<boolean> {
     const attempt = row.attempts + 1;
     const log = logger.child({ ...deliveryIds(row), kind: row.kind, attempt });
+    let plan: Plan | undefined;
     try {
-      const plan = planFor(row, log);
+      plan = planFor(row, log);
       if (plan.action === 'wait') return false;
       if (plan.action === 'skip') {
         markFailed(db, row.id, plan.reason);
@@ -111,13 +114,13 @@ export function createDrainer(opts: DrainerOptions): Drainer {
         tokenRefused = false;
         log.info('Discord accepts the bot token again: held deliveries go out');
       }
-      if (channelHolds.delete(row.channelId)) {
-        log.info({ channelId: row.channelId }, `Discord accepts deliveries to channel ${row.channelId} again: held deliveries go out in order`);
+      if (plan.action === 'post' && channelHolds.delete(plan.channelId)) {
+        log.info({ channelId: plan.channelId }, `Discord accepts deliveries to channel ${plan.channelId} again: held deliveries go out in order`);
       }
       opts.metrics?.deliveries.inc({ outcome: 'sent', reason: sent.reposted ? 'reposted' : 'ok' });
       log.info({ messageId: sent.id }, 'outbox item delivered');
     } catch (err) {
-      recordFailure(row, err, log);
+      recordFailure(row, err, log, plan);
     }
     return true;
   }
@@ -138,9 +141,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     if (row.kind === 'thread-post' || row.kind === 'thread-archive') {
       const thread = threadOf(db, target.id);
       if (thread?.status === 'pending') return { action: 'wait' };
-      const threadId = thread?.status === 'sent' ? thread.messageId : null;
+      const threadId = thread?.status === 'sent' && thread.messageId && !refusedThreads.has(thread.messageId) ? thread.messageId : null;
       if (row.kind === 'thread-archive') return threadId ? { action: 'archive', threadId } : { action: 'skip', reason: 'the incident has no thread to archive' };
-      if (threadId) return { action: 'post', channelId: threadId, body: unreferenced };
+      if (threadId) return { action: 'post', channelId: threadId, body: unreferenced, inThread: true };
       // Never lose the note (the resolve note above all): without a thread it is a reply in the channel.
       if (thread) log.warn({ threadOutboxId: thread.id }, 'the incident thread could not be started; replying in the channel instead');
     }
@@ -171,8 +174,11 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     try {
       return { id: (await editMessage(opts.rest, plan.channelId, plan.messageId, plan.body, files)).id, reposted: false };
     } catch (err) {
-      if ((err as { code?: unknown }).code !== UNKNOWN_MESSAGE) throw err;
-      log.warn({ status: 404 }, 'message to edit no longer exists; posting the edit as a new message');
+      const code = (err as { code?: unknown }).code;
+      // The message is gone, or its channel is gone or closed to the bot (alertChannelId changed):
+      // the edit goes out as a new message where the alerts go now.
+      if (code !== UNKNOWN_MESSAGE && !classifyDeliveryError(err).holdChannel) throw err;
+      log.warn({ code, channelId: plan.channelId }, 'message to edit is gone or out of reach; posting the edit as a new message');
       return { id: (await postMessage(opts.rest, row.channelId, plan.body, nonceFor(row), files)).id, reposted: true };
     }
   }
@@ -188,9 +194,16 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     }
   }
 
-  function recordFailure(row: OutboxRow, err: unknown, log: Logger): void {
+  function recordFailure(row: OutboxRow, err: unknown, log: Logger, plan?: Plan): void {
     const attempt = row.attempts + 1;
     const c = classifyDeliveryError(err);
+    if (c.holdChannel && plan?.action === 'post' && plan.inThread) {
+      // The thread is gone or closed to the bot: this note and the next go to the channel as replies.
+      refusedThreads.add(plan.channelId);
+      markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
+      log.warn({ threadId: plan.channelId, status: c.status }, 'the incident thread refuses posts; the note goes to the channel instead');
+      return;
+    }
     const error = clean(`${c.reason}: ${c.message}`);
     const fields = { reason: c.reason, status: c.status, error };
     if (c.holdAll) {
@@ -210,9 +223,10 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       // backoff, until someone fixes the permission or the channel; none is given up.
       const hold = channelHolds.get(row.channelId);
       const tries = (hold?.attempt ?? 0) + 1;
-      const delay = backoffDelay(tries, opts.minBackoffMs, opts.maxBackoffMs, random);
-      channelHolds.set(row.channelId, { until: now() + delay, attempt: tries, message: clean(c.message) });
-      markRetry(db, row.id, error, now() + delay);
+      const until = now() + backoffDelay(tries, opts.minBackoffMs, opts.maxBackoffMs, random);
+      const delay = until - now();
+      channelHolds.set(row.channelId, { until, attempt: tries, message: clean(c.message) });
+      markRetry(db, row.id, error, until);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
       if (!hold) {
         log.error(
@@ -225,6 +239,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     if (c.retryable && !c.holdChannel) {
       const delay = c.retryAfterMs !== undefined ? Math.max(1, c.retryAfterMs) : backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs, random);
       markRetry(db, row.id, error, now() + delay);
+      // The held channel's oldest item failed otherwise this time: the rest keep waiting behind it.
+      const held = channelHolds.get(row.channelId);
+      if (held) held.until = Math.max(held.until, now() + delay);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
       log.warn({ ...fields, retryInMs: delay }, 'delivery failed; will retry');
     } else {
@@ -250,9 +267,13 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       for (const row of due) {
         if (stopping || heldUntil !== undefined) break;
         seen.add(row.id);
-        // A refused channel's deliveries wait for its next try, the oldest first.
+        // A refused channel's deliveries wait for its next try, the oldest first; pushed back in the
+        // store too, so a batch full of them never hides other channels' items.
         const hold = channelHolds.get(row.channelId);
-        if (hold && now() < hold.until) continue;
+        if (hold && now() < hold.until) {
+          deferUntil(db, row.id, hold.until);
+          continue;
+        }
         if (await deliver(row)) attempted++;
       }
     }
@@ -313,6 +334,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       else wokenEarly = true;
     },
     holds() {
+      // A hold with nothing left to deliver (its items sent or given up on) holds nothing.
+      for (const channelId of channelHolds.keys()) if (!hasPendingFor(db, channelId)) channelHolds.delete(channelId);
       return { token: tokenRefused, channels: [...channelHolds].map(([channelId, h]) => ({ channelId, message: h.message })) };
     },
   };

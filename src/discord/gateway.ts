@@ -208,9 +208,16 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   /** Why the last login failed, until one succeeds. */
   let loginFailure: string | undefined;
+  /** Why the connection is down after it was up (discord.js reconnects by itself meanwhile). */
+  let down: string | undefined = 'gateway not connected yet';
+  client.on(Events.ShardReady, () => (down = undefined));
+  client.on(Events.ShardResume, () => (down = undefined));
+  client.on(Events.ShardReconnecting, () => (down = 'gateway reconnecting'));
+  client.on(Events.ShardDisconnect, (event) => (down = `gateway disconnected (close code ${event.code})`));
 
   client.once(Events.ClientReady, (c) => {
     loginFailure = undefined;
+    down = undefined;
     logger.info({ user: c.user.username, applicationId: c.application.id }, 'gateway ready');
     markReady();
   });
@@ -247,7 +254,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       void login(0);
     },
     ready: () => readyPromise,
-    notConnected: () => (client.isReady() ? undefined : loginFailure ? `gateway login failed: ${loginFailure}` : 'gateway not connected yet'),
+    notConnected: () => (loginFailure ? `gateway login failed: ${loginFailure}` : down),
     async stop() {
       stopped = true;
       clearTimeout(retryTimer);

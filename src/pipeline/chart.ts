@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Alert, Notification } from '../model.js';
 import type { RangeSeries } from '../queries/prometheus.js';
 import { ruleUidFromGeneratorURL } from '../queries/grafana.js';
-import { splitThreshold } from '../queries/promql.js';
+import { splitThreshold, type ComparisonOp } from '../queries/promql.js';
 import { boundedChart, CHART_FILE, chartLines, topByPeak, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { EMBED_FOOTER_TEXT } from '../render/limits.js';
@@ -38,6 +38,8 @@ export interface ChartSubject {
   expr: string;
   /** The group's alerts sharing that expression: their series are the ones drawn. */
   alerts: Alert[];
+  /** A Grafana rule's query and threshold as read from the rule, not parsed back from `expr`. */
+  parsed?: { expr: string; threshold?: { op: ComparisonOp; value: number } };
 }
 
 const REASON_MAX = 100;
@@ -49,16 +51,18 @@ const REASON_MAX = 100;
  * `vigil_promql` annotation with its labels filled in.
  */
 export function chartSubject(n: Notification, enriched?: EnrichedNotification): ChartSubject | undefined {
-  const ruleExpr = (a: Alert) => {
-    const found = enriched?.enrichments[a.fingerprint]?.expression;
-    return found ? withThreshold(found) : undefined;
+  const ruleFinding = (a: Alert) => (a.expr ? undefined : enriched?.enrichments[a.fingerprint]?.expression);
+  const exprOf = (a: Alert) => {
+    const found = ruleFinding(a);
+    return a.expr ?? (found ? withThreshold(found) : undefined) ?? extraPlan(a).expr;
   };
-  const exprOf = (a: Alert) => a.expr ?? ruleExpr(a) ?? extraPlan(a).expr;
   const ordered = [...n.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'));
   const alert = ordered.find((a) => !!exprOf(a));
   if (!alert) return undefined;
   const expr = exprOf(alert)!;
-  return { alert, expr, alerts: n.alerts.filter((a) => exprOf(a) === expr) };
+  const found = ruleFinding(alert);
+  const parsed = found ? { parsed: { expr: found.expr, ...(found.threshold ? { threshold: found.threshold } : {}) } } : {};
+  return { alert, expr, alerts: n.alerts.filter((a) => exprOf(a) === expr), ...parsed };
 }
 
 /** An expression finding's query with its threshold comparison again (`expr > 70`), as a sender would write it. */
@@ -76,7 +80,7 @@ export function seriesForAlerts(series: readonly RangeSeries[], alerts: readonly
 
 /** The time chart of a subject from the series Prometheus returned for its window. */
 export function alertChartSpec(subject: ChartSubject, series: readonly RangeSeries[], window: { start: Date; end: Date }): TimeChartSpec {
-  const { expr, threshold } = splitThreshold(subject.expr);
+  const { expr, threshold } = subject.parsed ?? splitThreshold(subject.expr);
   const a = subject.alert;
   return {
     kind: 'time',
@@ -107,9 +111,10 @@ export interface EarlyChartData {
  * EnrichedNotification holding just those; when the whole enrichment ends first (an alert past
  * maxAlerts, nothing to chart), with the whole enrichment.
  */
-export function earlyChartData(n: Notification): EarlyChartData {
+export function earlyChartData(n: Notification, rulesLookedUp = true): EarlyChartData {
   // A Grafana alert's rule may give it an expression: its subject waits for the enrichment.
-  const subject = n.alerts.some((a) => !a.expr && ruleUidFromGeneratorURL(a.generatorURL)) ? undefined : chartSubject(n);
+  const waitForRule = rulesLookedUp && n.alerts.some((a) => !a.expr && ruleUidFromGeneratorURL(a.generatorURL));
+  const subject = waitForRule ? undefined : chartSubject(n);
   const wanted = new Set(subject?.alerts.map((a) => a.fingerprint) ?? []);
   const got: Record<string, AlertEnrichment> = {};
   let resolve: (e: EnrichedNotification) => void = () => undefined;
@@ -149,16 +154,20 @@ export async function chartNotification(
   // A Grafana rule's query is known only once enriched: without an early subject, look again.
   const subject = early?.subject ?? chartSubject(n, enriched);
   if (!subject) {
-    // A Grafana alert whose rule could not be read: say why it has no chart.
-    const lookup = Object.values(enriched.enrichments).flatMap((e) => e.failures).find((f) => f.what === 'rule lookup');
-    return lookup ? { status: 'skipped', reason: truncate(`rule not read: ${lookup.message.replace(/\s+/g, ' ')}`, REASON_MAX) } : { status: 'none' };
+    // A Grafana alert whose rule could not be read, or whose rule's query failed: say why it has no chart.
+    const enrichments = Object.values(enriched.enrichments);
+    const lookup = enrichments.flatMap((e) => e.failures).find((f) => f.what === 'rule lookup');
+    if (lookup) return { status: 'skipped', reason: truncate(`rule not read: ${lookup.message.replace(/\s+/g, ' ')}`, REASON_MAX) };
+    const query = enrichments.filter((e) => e.rule).flatMap((e) => e.failures).find((f) => f.what === 'expression');
+    if (query) return { status: 'skipped', reason: truncate(query.message.replace(/\s+/g, ' '), REASON_MAX) };
+    return { status: 'none' };
   }
   const data = chartData(subject, enriched);
   if ('reason' in data) return { status: 'skipped', reason: data.reason };
   const spec = alertChartSpec(subject, data.series, data.window);
   if (spec.lines.length === 0) return { status: 'skipped', reason: 'no data in the window' };
   const chart = await boundedChart(spec, charts, deps.render);
-  if ('png' in chart) return { status: 'rendered', file: { name: CHART_FILE, data: chart.png }, expr: splitThreshold(subject.expr).expr };
+  if ('png' in chart) return { status: 'rendered', file: { name: CHART_FILE, data: chart.png }, expr: (subject.parsed ?? splitThreshold(subject.expr)).expr };
   return { status: 'skipped', reason: chart.skipped };
 }
 

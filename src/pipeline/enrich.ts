@@ -5,7 +5,7 @@ import { checkLogQuery, errorLogs, fillLabels, logVolumeByLevel, SteeringError, 
 import { QueryError } from '../queries/http.js';
 import { newestFirst, type LokiClient, type LokiInstantResult } from '../queries/loki.js';
 import type { InstantSample, PrometheusClient, RangeSeries, ScrapeTarget } from '../queries/prometheus.js';
-import { ruleUidFromGeneratorURL, thresholdText, type RuleLookup, type RulePlan } from '../queries/grafana.js';
+import { fillGrafanaMacros, ruleUidFromGeneratorURL, thresholdText, type RuleLookup, type RulePlan } from '../queries/grafana.js';
 import { logSelectorForAlert, splitThreshold, type SplitThreshold } from '../queries/promql.js';
 import { incidentWindow } from '../queries/window.js';
 import { isGrafanaUid } from '../render/explore.js';
@@ -102,14 +102,14 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
     : Promise.resolve(NOTHING);
   // A query that throws rejects the enrichment below as well: the early hand-over adds no second report.
   if (deps.onExpression) handOver(alert, window, source, expressionP, extraP, extra.failures, deps.onExpression).catch(() => undefined);
-  // A Grafana rule's own LogQL log query, when it has one, says which lines to read.
-  // Queries that waited for the rule get what is left of the timeout.
-  const logsP = rule.then((r) => ({
-    ...((alert.annotations[STEERING.logql] ? undefined : ruleLogPlan(r.value, config)) ?? ownLogs),
-    timeout: r.value || r.failures.length ? remaining(config.timeout, started) : config.timeout,
-  }));
-  const logFindingsP = logsP.then((l) => (l.plan ? logsOutcome(l.plan, window, deps, l.timeout) : NOTHING));
-  const volumeP = logsP.then((l) => (l.plan ? volumeOutcome(l.plan, window, deps, l.timeout) : NOTHING));
+  // The alert's own log queries start at once, whatever the rule lookup does. A Grafana rule's own
+  // LogQL log query, when it has one, replaces them once known, within what is left of the timeout.
+  const ownFindings = ownLogs.plan ? logsOutcome(ownLogs.plan, window, deps, config.timeout) : Promise.resolve(NOTHING);
+  const ownVolume = ownLogs.plan ? volumeOutcome(ownLogs.plan, window, deps, config.timeout) : Promise.resolve(NOTHING);
+  const fromRule = rule.then((r) => (alert.annotations[STEERING.logql] ? undefined : ruleLogPlan(r.value, config)));
+  const logsP = fromRule.then((r) => r ?? ownLogs);
+  const logFindingsP = fromRule.then((r) => (r ? logsOutcome(r.plan, window, deps, remaining(config.timeout, started)) : ownFindings));
+  const volumeP = fromRule.then((r) => (r ? volumeOutcome(r.plan, window, deps, remaining(config.timeout, started)) : ownVolume));
   const [ruleFound, expressionSource, logs, expression, extraExpression, target, logFindings, volume, hostContext, containerContext] = await Promise.all([
     rule,
     source,
@@ -170,6 +170,8 @@ async function handOver(
 /** An expression to query and chart: its text, the threshold it is compared with, and where it runs. */
 interface ExpressionSource extends SplitThreshold {
   backend: 'prometheus' | 'loki';
+  /** A Grafana rule's query: its `$__interval`-style macros are filled before it runs. */
+  fromRule?: boolean;
 }
 
 /** What is left of the timeout since `startedAt` (performance.now()), at least a tenth of it. */
@@ -207,7 +209,7 @@ function ruleLogPlan(plan: RulePlan | undefined, config: EnrichDeps['config']): 
 function ruleSource(plan: RulePlan): ExpressionSource | undefined {
   if (!plan.main || plan.main.logQuery) return undefined;
   const threshold = plan.threshold && 'op' in plan.threshold ? { threshold: plan.threshold } : {};
-  return { expr: plan.main.expr, backend: plan.main.backend, ...threshold };
+  return { expr: plan.main.expr, backend: plan.main.backend, fromRule: true, ...threshold };
 }
 
 /** The rule facts shown in the thread: its condition in words, pending period, folder and group. */
@@ -318,7 +320,7 @@ export async function enrichNotification(notification: Notification, deps: Enric
 
 async function expressionOutcome(
   alert: Alert,
-  { expr, threshold, backend }: ExpressionSource,
+  { expr, threshold, backend, fromRule }: ExpressionSource,
   window: IncidentWindow,
   deps: EnrichDeps,
   what: string,
@@ -326,10 +328,11 @@ async function expressionOutcome(
 ): Promise<Outcome<ExpressionFinding>> {
   // One query serves both the summary and the chart: it runs on to the chart's end (past endsAt for a resolved alert).
   const end = chartEnd(window, alert, deps.now);
+  const query = fromRule ? fillGrafanaMacros(expr, window.stepSeconds, (end.getTime() - window.start.getTime()) / 1000) : expr;
   const ran = await attempt(backend, what, timeout, (timeoutMs) =>
     backend === 'prometheus'
-      ? deps.prometheus.queryRange(expr, window.start, end, window.stepSeconds, { timeoutMs })
-      : lokiMatrix(deps.loki, expr, window.start, end, window.stepSeconds, timeoutMs),
+      ? deps.prometheus.queryRange(query, window.start, end, window.stepSeconds, { timeoutMs })
+      : lokiMatrix(deps.loki, query, window.start, end, window.stepSeconds, timeoutMs),
   );
   if (!ran.ok) return { failures: [ran.failure] };
   const picked = pickSeries(ran.value, alert.labels);

@@ -94,7 +94,7 @@ const dedupStage: Stage = {
 const enrichStage: Stage = {
   name: 'enrich',
   async run(ctx, deps) {
-    const early = deps.config.charts.enabled ? earlyChartData(ctx.notification) : undefined;
+    const early = deps.config.charts.enabled ? earlyChartData(ctx.notification, deps.rules !== undefined) : undefined;
     const enrichment = enrichNotification(ctx.notification, {
       prometheus: deps.prometheus,
       loki: deps.loki,

@@ -28,7 +28,8 @@ export function ruleUidFromGeneratorURL(url: string | undefined): string | undef
     return undefined;
   }
   const m = /\/alerting\/grafana\/([^/]+)\/view\/?$/.exec(path) ?? /\/alerting\/([^/]+)\/edit\/?$/.exec(path);
-  const uid = m ? decodeURIComponent(m[1]!) : undefined;
+  // A uid is letters, digits, - and _: nothing to decode, and anything else is no uid.
+  const uid = m?.[1];
   return uid && UID.test(uid) && uid !== 'grafana' ? uid : undefined;
 }
 
@@ -186,6 +187,21 @@ export function thresholdText(t: RuleThreshold): string {
   return `${t.range} ${t.low}..${t.high}${t.inclusive ? ' (bounds included)' : ''}`;
 }
 
+/**
+ * A rule's query with Grafana's interval macros filled for a range query of `stepSeconds` over
+ * `rangeSeconds`, as Grafana fills them: `$__interval` and Loki's `$__auto` are the step,
+ * `$__rate_interval` four steps (at least a minute), `$__range` the whole range (in seconds).
+ */
+export function fillGrafanaMacros(expr: string, stepSeconds: number, rangeSeconds: number): string {
+  const s = (n: number) => `${Math.max(1, Math.round(n))}s`;
+  return expr
+    .replace(/\$__rate_interval\b|\$\{__rate_interval\}/g, s(Math.max(4 * stepSeconds, 60)))
+    .replace(/\$__interval_ms\b|\$\{__interval_ms\}/g, String(Math.max(1, Math.round(stepSeconds * 1000))))
+    .replace(/\$__interval\b|\$\{__interval\}/g, s(stepSeconds))
+    .replace(/\$__auto\b|\$\{__auto\}/g, s(stepSeconds))
+    .replace(/\$__range\b|\$\{__range\}/g, s(rangeSeconds));
+}
+
 /** Longest expression taken from a rule; anything longer is not queried. */
 const MAX_EXPR_LENGTH = 16 * 1024;
 
@@ -210,18 +226,29 @@ export function planFromRule(rule: ProvisionedRule, uids: { prometheus: string; 
   // Follow the condition down through the expression steps to the data query it reads.
   let threshold: RuleThreshold | undefined;
   let reducer: string | undefined;
+  /** A math step Vigil cannot read as a comparison: its text stands for the condition. */
+  let math: string | undefined;
+  /** A math step between the threshold and the query changes the scale: the threshold is not the query's. */
+  let rescaled = false;
   let ref: string | undefined = rule.condition;
   const seen = new Set<string>();
   while (ref && !seen.has(ref)) {
     seen.add(ref);
     const node = byRef.get(ref);
     if (!node || !EXPRESSION_UIDS.has(node.datasourceUid)) break;
-    threshold ??= thresholdOf(node.model);
+    const own = thresholdOf(node.model);
+    if (node.model.type === 'math' && !own) {
+      math ??= typeof node.model.expression === 'string' ? node.model.expression.trim() : undefined;
+      if (threshold) rescaled = true;
+    }
+    threshold ??= own;
     reducer ??= reducerOf(node.model);
     ref = inputsOf(node.model)[0];
   }
   const main = queries.find((q) => q.refId === ref);
-  const condition = [ref ?? rule.condition, reducer ? `(${reducer})` : '', threshold ? thresholdText(threshold) : ''].filter(Boolean).join(' ');
+  const subject = math ? `${ref ?? rule.condition} through ${JSON.stringify(math)}` : (ref ?? rule.condition);
+  const condition = [subject, reducer ? `(${reducer})` : '', threshold ? thresholdText(threshold) : ''].filter(Boolean).join(' ');
+  if (rescaled) threshold = undefined;
   const pending = rule.for && !/^0+[a-z]*$/.test(rule.for) ? rule.for : undefined;
   return {
     uid: rule.uid,

@@ -136,7 +136,8 @@ async function call(
     try {
       const res = await request(url, { method, headers, signal, ...(json !== undefined ? { body: json } : {}) });
       const text = await readBody(res.body, backend.name);
-      return { status: res.statusCode, text };
+      // An error answer may echo what it got (a careless proxy): it never carries our credentials on.
+      return { status: res.statusCode, text: res.statusCode >= 200 && res.statusCode < 300 ? text : scrubSecrets(text, secrets) };
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (timeout.aborted) throw new QueryError('timeout', `${backend.name} timed out after ${formatDuration(timeoutMs)}`);

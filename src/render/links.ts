@@ -12,9 +12,10 @@ export function linkRewrites(config: {
   prometheus: { url: string; publicUrl?: string | undefined };
   alertmanager?: { url: string; publicUrl?: string | undefined } | undefined;
 }): LinkRewrite[] {
-  return [config.grafana, config.prometheus, config.alertmanager].flatMap((b) =>
-    b?.publicUrl && b.publicUrl !== b.url ? [{ from: b.url, to: b.publicUrl }] : [],
-  );
+  // The longest base first: a Prometheus under Grafana's host (http://h:3000/prometheus) is its own.
+  return [config.grafana, config.prometheus, config.alertmanager]
+    .flatMap((b) => (b?.publicUrl && b.publicUrl !== b.url ? [{ from: b.url, to: b.publicUrl }] : []))
+    .sort((a, b) => b.from.length - a.from.length);
 }
 
 /** `url` with an internal base replaced by its public one (the base must end where a path, query or fragment starts). */

@@ -320,3 +320,13 @@ function toRow(r: DbRow): OutboxRow {
     ...file,
   };
 }
+
+/** Moves a pending item's next attempt to `at` without counting an attempt (its channel is held). */
+export function deferUntil(db: Database, id: number, at: number): void {
+  stmt(db, `UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?) WHERE id = ? AND status = 'pending'`).run(at, id);
+}
+
+/** Whether any item for `channelId` still waits for delivery. */
+export function hasPendingFor(db: Database, channelId: string): boolean {
+  return stmt(db, `SELECT 1 FROM outbox WHERE status = 'pending' AND channel_id = ? LIMIT 1`).get(channelId) !== undefined;
+}

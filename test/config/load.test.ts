@@ -82,7 +82,9 @@ describe('parseConfig', () => {
     ['a number that is text', 'charts: { height: tall }', 'charts.height: expected a whole number from 200 to 2000, got "tall"'],
     ['a fraction', 'enrichment: { maxAlerts: 2.5 }', 'enrichment.maxAlerts: expected a whole number from 1 to 25, got 2.5'],
     ['a duration out of range, in durations', 'enrichment: { timeout: 10ms }', 'enrichment.timeout: expected a duration between 100ms and 2m, got "10ms"'],
-    ['a regex that does not compile', 'enrichment: { logFilter: "(unclosed" }', 'enrichment.logFilter: expected a regular expression, got "(unclosed": unterminated group'],
+    ['a regex that does not compile', 'enrichment: { logFilter: "(unclosed" }', 'enrichment.logFilter: expected a regular expression, got "(unclosed": missing closing )'],
+    ['a regex with what RE2 lacks', 'enrichment: { logFilter: "error(?!_count)" }', 'enrichment.logFilter: expected a regular expression, got "error(?!_count)": lookaround is not supported'],
+    ['a command name that cannot be one', 'commands: { permissions: { Silence: ["123456789012345678"] } }', 'commands.permissions.Silence: expected a command name or button action'],
     ['backoffs the wrong way round', 'delivery: { minBackoff: 10m, maxBackoff: 1s }', 'delivery.minBackoff: expected at most delivery.maxBackoff (1s), got 10m'],
     ['a heartbeat window under its floor, in durations', 'watchdog: { heartbeat: { maxSilence: 1s } }', 'watchdog.heartbeat.maxSilence: expected a duration between 10s and 365d, got "1s"'],
     ['a mapping given as text', 'enrichment: { logLabelMap: container }', 'enrichment.logLabelMap: expected a mapping of names to values, got a text'],
@@ -96,6 +98,12 @@ describe('parseConfig', () => {
     const errors = errorsOf(text);
     expect(errors.some((e) => e.startsWith(expected))).toBe(true);
     expect(errors.join('\n')).not.toMatch(/Invalid input|Too small|Too big|Unrecognized key|received/);
+  });
+
+  it.each(['(?i)(error|exception)', '[[:alpha:]]+ failed', '\\pL+', '(?P<code>5\\d\\d)', '\\Qa.b\\E', '[]a]'])('takes the RE2 regex %s as a log filter', (filter) => {
+    const r = parseConfig(`${VALID}enrichment: { logFilter: ${JSON.stringify(filter)} }\n`.replace(/^enrichment:.*\n/m, ''), ENV);
+    const withFilter = parseConfig(VALID.replace(/^enrichment:.*$/m, `enrichment: { logFilter: ${JSON.stringify(filter)} }`), ENV);
+    expect(r.ok && withFilter.ok && withFilter.config.enrichment.logFilter).toBe(filter);
   });
 
   it("refuses the docs' placeholder as the webhook token", () => {

@@ -18,6 +18,8 @@ describe('classifyDeliveryError for answers from Discord', () => {
     { status: 403, code: 50013, retryable: true, reason: 'channel', holdAll: false, holdChannel: true },
     { status: 403, code: 50001, retryable: true, reason: 'channel', holdAll: false, holdChannel: true },
     { status: 404, code: 10003, retryable: true, reason: 'channel', holdAll: false, holdChannel: true },
+    { status: 403, code: 50005, retryable: false, reason: 'auth', holdAll: false, holdChannel: false },
+    { status: 403, code: 0, retryable: false, reason: 'auth', holdAll: false, holdChannel: false },
     { status: 404, code: 10015, retryable: false, reason: 'client', holdAll: false, holdChannel: false },
     { status: 405, code: 0, retryable: false, reason: 'client', holdAll: false, holdChannel: false },
     { status: 413, code: 40005, retryable: false, reason: 'client', holdAll: false, holdChannel: false },

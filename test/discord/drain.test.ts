@@ -224,6 +224,42 @@ describe('drainer delivering to the Discord double', () => {
     expect(logs().some((l) => l.level === 30 && /accepts deliveries to channel .* again/.test(String(l.msg)))).toBe(true);
   });
 
+  it("never lets a full batch of a held channel's items hide another channel's", async () => {
+    double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
+    for (let i = 0; i < 25; i++) add('create', { content: `held ${i}` }, undefined, `incident-${i}`);
+    const other = enqueue(db, { orderKey: 'incident-other', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
+    await drainer.drainOnce();
+    await drainer.drainOnce();
+    expect(get(db, other)!.status).toBe('sent');
+    expect(double.requests.filter((r) => r.path.includes(CHANNEL))).toHaveLength(1);
+  });
+
+  it('posts an edit anew in the alert channel when its message\'s old channel is closed to the bot', async () => {
+    const OLD = '323456789012345678';
+    const create = enqueue(db, { orderKey: 'incident-1', kind: 'create', channelId: OLD, body: { content: 'firing' } }, clock);
+    await drainer.drainOnce();
+    double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
+    // alertChannelId changed since: the resolve edit belongs to the new channel.
+    const edit = enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body: { content: 'resolved' }, targetId: create }, clock);
+    await drainer.drainOnce();
+    expect(get(db, edit)!.status).toBe('sent');
+    expect(double.messages.get(get(db, edit)!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: 'resolved' });
+    expect(drainer.holds().channels).toEqual([]);
+  });
+
+  it("sends an incident's note to the channel when its thread refuses posts", async () => {
+    const create = add('create', { content: 'firing' });
+    add('thread', { name: 'incident', auto_archive_duration: 1440 }, create);
+    await drainer.drainOnce();
+    double.failNext([{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }]);
+    const note = add('thread-post', { content: 'resolved note' }, create);
+    await drainer.drainOnce();
+    await drainer.drainOnce();
+    const row = get(db, note)!;
+    expect(row.status).toBe('sent');
+    expect(double.messages.get(row.messageId!)).toMatchObject({ channel_id: CHANNEL, content: 'resolved note' });
+  });
+
   it('holds only the refused channel: another channel\'s alerts still go out', async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
     const refused = add('create', { content: 'to the refused channel' });

@@ -147,6 +147,13 @@ describe('gateway transport (discord.mode gateway)', () => {
     expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);
   });
 
+  it('is ready once connected: /readyz answers 200 in gateway mode', async () => {
+    expect(vigil.gateway!.notConnected()).toBeUndefined();
+    const res = await fetch(`http://127.0.0.1:${vigil.port}/readyz`);
+    expect(await res.json()).toMatchObject({ status: 'ready' });
+    expect(res.status).toBe(200);
+  });
+
   it('keeps the connection alive with heartbeats the gateway acknowledges', async () => {
     await eventually('two heartbeats', () => (gateway.heartbeats >= 2 ? true : undefined));
     expect(vigil.gateway!.client.ws.ping).toBeGreaterThanOrEqual(0);

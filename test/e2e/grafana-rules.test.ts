@@ -27,7 +27,8 @@ import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } f
 
 const CHANNEL = '223456789012345677';
 const WEBHOOK_TOKEN = 'e2e-grafana-webhook-token-0123456789';
-const GRAFANA_TOKEN = 'glsa_e2e_rules_token_0123456789';
+/** The bundled stack reads rules with Grafana's admin login (basic auth), as this test does. */
+const GRAFANA_PASSWORD = 'e2e-grafana-admin-password-0123';
 const FIXTURE = new URL('../fixtures/webhooks/grafana-firing.json', import.meta.url);
 const EXAMPLE_PNG = fileURLToPath(new URL('../../docs/grafana-alert-example.png', import.meta.url));
 /** Where people open Grafana: every link in Discord must use it, never the API address. */
@@ -85,7 +86,7 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
         spreadLines(40, new Date(now - 8 * 60_000), new Date(now - 10_000), (i) => `ERROR OrderController : request ${i} failed`),
       ),
     ]);
-    grafana = await startGrafanaDouble({ token: GRAFANA_TOKEN });
+    grafana = await startGrafanaDouble({ basic: { user: 'admin', password: GRAFANA_PASSWORD } });
     bot = await startBot({
       dir,
       prometheusUrl: prometheus.url,
@@ -95,7 +96,7 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
       webhookToken: WEBHOOK_TOKEN,
       channelId: CHANNEL,
       enrichmentTimeout: '5s',
-      sections: { grafana: { url: grafana.url, publicUrl: PUBLIC_GRAFANA, token: GRAFANA_TOKEN }, charts: { budget: '10s' } },
+      sections: { grafana: { url: grafana.url, publicUrl: PUBLIC_GRAFANA, user: 'admin', password: GRAFANA_PASSWORD }, charts: { budget: '10s' } },
     });
     await prometheus.waitFor(`count_over_time(node_memory_MemAvailable_bytes{instance="${node}"}[1m]) >= 3`, 30_000);
     await prometheus.waitFor('count_over_time(container_oom_events_total[1m]) >= 3', 30_000);
@@ -209,7 +210,7 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
     // Markdown-escaped, as every text from outside is (`>` would start a quote).
     expect(details.value).toBe(`${title}: fires when A (last) ${threshold.replace(/([<>])/, '\\$1')}${pending}\nfolder Vigil alerts · group ${rule.ruleGroup}`);
     expect(grafana.requests.filter((r) => r.path === `/api/v1/provisioning/alert-rules/${uid}`)).toEqual([
-      { method: 'GET', path: `/api/v1/provisioning/alert-rules/${uid}`, auth: 'bearer' },
+      { method: 'GET', path: `/api/v1/provisioning/alert-rules/${uid}`, auth: 'basic' },
     ]);
   }, 60_000);
 
@@ -239,7 +240,7 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
 
   it('sent only requests Discord accepts, and no token in its logs', () => {
     expect(discord.invalid).toEqual([]);
-    expect(bot.output()).not.toContain(GRAFANA_TOKEN);
+    expect(bot.output()).not.toContain(GRAFANA_PASSWORD);
     expect(bot.output()).not.toContain(DOUBLE_TOKEN);
   });
 });

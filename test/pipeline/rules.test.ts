@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { Alert, Notification } from '../../src/model.js';
-import { chartNotification } from '../../src/pipeline/chart.js';
+import { alertChartSpec, chartNotification, chartSubject } from '../../src/pipeline/chart.js';
+import { QueryError } from '../../src/queries/http.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { createGrafanaClient, createRuleLookup } from '../../src/queries/grafana.js';
 import { createLokiClient } from '../../src/queries/loki.js';
@@ -185,6 +186,49 @@ groups:
         ['Metrics', 'prometheus', 'up{job="api"}'],
         ['Logs', 'loki', '{container_name="api"} |= "JDBC"'],
       ]);
+    } finally {
+      await custom.stop();
+    }
+  });
+
+  it("says why there is no chart when the rule's own query fails", async () => {
+    const failing = recordingPrometheus();
+    failing.queryRange = async () => {
+      throw new QueryError('http', 'Prometheus HTTP 400: parse error', 400);
+    };
+    const d = deps(failing);
+    const alert = grafanaAlert('vigil-host-cpu-high');
+    const { enrichments } = await enrichNotification(notificationOf([alert]), d);
+    const chart = await chartNotification({ notification: notificationOf([alert]), enrichments }, { config: { charts: configSchema.shape.charts.parse({}) } });
+    expect(chart).toEqual({ status: 'skipped', reason: 'Prometheus HTTP 400: parse error' });
+  });
+
+  it("runs the rule's query with Grafana's macros filled, and charts its threshold even when the query ends in 'or vector(0)'", async () => {
+    const custom = await startGrafanaDouble({
+      token: TOKEN,
+      rulesYaml: `
+groups:
+  - name: apps
+    folder: Apps
+    rules:
+      - uid: api-5xx
+        title: Api5xx
+        condition: C
+        data:
+          - { refId: A, datasourceUid: prometheus, model: { expr: 'sum(rate(http_errors_total[$__rate_interval])) or vector(0)' } }
+          - { refId: C, datasourceUid: __expr__, model: { type: threshold, expression: A, conditions: [{ evaluator: { type: gt, params: [5] } }] } }
+`,
+    });
+    try {
+      const d = deps();
+      const rules = createRuleLookup({ client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }), uids: { prometheus: 'prometheus', loki: 'loki' }, ttlMs: 60_000 });
+      const alert = grafanaAlert('api-5xx', { labels: { alertname: 'Api5xx' } });
+      const { enrichments } = await enrichNotification(notificationOf([alert]), { ...d, rules });
+      expect(d.prometheus.asked).toContain('sum(rate(http_errors_total[60s])) or vector(0)');
+      const subject = chartSubject(notificationOf([alert]), { notification: notificationOf([alert]), enrichments })!;
+      const spec = alertChartSpec(subject, enrichments[alert.fingerprint]!.expression!.chart!.series, { start: new Date(NOW.getTime() - 600_000), end: NOW });
+      expect(spec.threshold).toEqual({ op: '>', value: 5 });
+      expect(spec.title).toBe('sum(rate(http_errors_total[$__rate_interval])) or vector(0)');
     } finally {
       await custom.stop();
     }

@@ -3,6 +3,7 @@ import { QueryError } from '../../src/queries/http.js';
 import {
   createGrafanaClient,
   createRuleLookup,
+  fillGrafanaMacros,
   planFromRule,
   provisionedRuleSchema,
   ruleLookupFromConfig,
@@ -25,6 +26,7 @@ describe('ruleUidFromGeneratorURL', () => {
     ['a Prometheus graph link', 'http://prometheus:9090/graph?g0.expr=up&g0.tab=1', undefined],
     ['the rule list', 'http://grafana:3000/alerting/list', undefined],
     ['a uid Grafana cannot have', 'http://g/alerting/grafana/a%20b/view', undefined],
+    ['a broken percent escape (never throws)', 'http://g/alerting/grafana/%E0/view', undefined],
     ['a uid of 41 characters', `http://g/alerting/grafana/${'a'.repeat(41)}/view`, undefined],
     ['nothing', '', undefined],
     ['no URL at all', undefined, undefined],
@@ -79,7 +81,8 @@ describe('planFromRule', () => {
     ['a math comparison with braces', [prom('A', 'up'), expr('C', { type: 'math', expression: '${A} != 0' })], { op: '!=', value: 0 }, 'A != 0'],
     ['a range threshold', [prom('A', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'outside_range', params: [20, 10] } }] })], { range: 'outside', low: 10, high: 20, inclusive: false }, 'A outside 10..20'],
     ['an included range', [prom('A', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'within_range_included', params: [1, 2] } }] })], { range: 'within', low: 1, high: 2, inclusive: true }, 'A within 1..2 (bounds included)'],
-    ['math Vigil cannot read as a threshold', [prom('A', 'up'), expr('C', { type: 'math', expression: '$A > 1 && $A < 5' })], undefined, 'A'],
+    ['math Vigil cannot read as a threshold, in its own words', [prom('A', 'up'), expr('C', { type: 'math', expression: '$A > 1 && $A < 5' })], undefined, 'A through "$A > 1 && $A < 5"'],
+    ['a threshold on rescaled math: not on the query\'s scale, so not drawn', [prom('A', 'up'), expr('B', { type: 'reduce', expression: 'A', reducer: 'last' }), expr('M', { type: 'math', expression: '$B / 1024 / 1024' }), expr('C', { type: 'threshold', expression: 'M', conditions: [{ evaluator: { type: 'lt', params: [500] } }] })], undefined, 'A through "$B / 1024 / 1024" (last) < 500'],
   ])('reads %s', (_what, data, threshold, condition) => {
     const plan = planFromRule(ruleWith(data), UIDS);
     expect(plan.main?.expr).toBe('up');
@@ -116,6 +119,24 @@ describe('planFromRule', () => {
   it('survives a condition cycle', () => {
     const plan = planFromRule(ruleWith([expr('B', { type: 'math', expression: '$C > 1' }), expr('C', { type: 'math', expression: '$B > 2' })]), UIDS);
     expect(plan.main).toBeUndefined();
+  });
+});
+
+describe('fillGrafanaMacros', () => {
+  it.each([
+    ['rate(x[$__rate_interval])', 'rate(x[60s])'],
+    ['rate(x[${__rate_interval}])', 'rate(x[60s])'],
+    ['avg_over_time(x[$__interval])', 'avg_over_time(x[15s])'],
+    ['count_over_time({a="b"}[$__auto])', 'count_over_time({a="b"}[15s])'],
+    ['increase(x[$__range])', 'increase(x[3600s])'],
+    ['x / $__interval_ms', 'x / 15000'],
+    ['rate(x[5m])', 'rate(x[5m])'],
+  ])('fills %s as Grafana would for a 15s step over an hour', (query, want) => {
+    expect(fillGrafanaMacros(query, 15, 3600)).toBe(want);
+  });
+
+  it('gives $__rate_interval four steps when that is more than a minute', () => {
+    expect(fillGrafanaMacros('rate(x[$__rate_interval])', 30, 3600)).toBe('rate(x[120s])');
   });
 });
 
@@ -183,7 +204,7 @@ describe('createRuleLookup', () => {
 describe('the Grafana client against the Grafana double', () => {
   let grafana: GrafanaDoubleHandle;
   beforeAll(async () => {
-    grafana = await startGrafanaDouble({ token: TOKEN, basic: { user: 'admin', password: 'stack-admin-password' } });
+    grafana = await startGrafanaDouble({ token: TOKEN, basic: { user: 'admin', password: 'stack-admin-password' }, echoCredentials: true });
   });
   afterAll(() => grafana?.stop());
 
@@ -198,8 +219,9 @@ describe('the Grafana client against the Grafana double', () => {
   });
 
   it.each([
-    ['a wrong token', { token: 'glsa_wrong_token_0000' }, 'glsa_wrong', /^Grafana HTTP 401: Unauthorized$/],
-    ['a wrong password', { user: 'admin', password: 'not-the-password' }, 'not-the-password', /^Grafana HTTP 401: Unauthorized$/],
+    // The double echoes what it got, as a careless proxy might: the client must scrub it.
+    ['a wrong token', { token: 'glsa_wrong_token_0000' }, 'glsa_wrong', /^Grafana HTTP 401: Unauthorized: /],
+    ['a wrong password', { user: 'admin', password: 'not-the-password' }, 'not-the-password', /^Grafana HTTP 401: Unauthorized: /],
   ] as const)('says Grafana refused %s, never the secret', async (_what, auth, secret, message) => {
     const err = await createGrafanaClient({ url: grafana.url, timeoutMs: 2000, auth }).alertRule('vigil-host-cpu-high').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryError);

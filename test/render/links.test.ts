@@ -9,11 +9,20 @@ const REWRITES = linkRewrites({
 });
 
 describe('links shown in Discord', () => {
-  it('rewrites only the backends whose publicUrl differs from url', () => {
+  it('rewrites only the backends whose publicUrl differs from url, the longest base first', () => {
     expect(REWRITES).toEqual([
-      { from: 'http://grafana:3000', to: 'https://grafana.example.org' },
       { from: 'http://prometheus:9090', to: 'https://ops.example.org/prometheus' },
+      { from: 'http://grafana:3000', to: 'https://grafana.example.org' },
     ]);
+  });
+
+  it('gives a Prometheus under Grafana\'s host its own public base', () => {
+    const rewrites = linkRewrites({
+      grafana: { url: 'http://h:3000', publicUrl: 'https://g.example.org' },
+      prometheus: { url: 'http://h:3000/prometheus', publicUrl: 'https://p.example.org' },
+    });
+    expect(publicLink('http://h:3000/prometheus/graph?g0.expr=up', rewrites)).toBe('https://p.example.org/graph?g0.expr=up');
+    expect(publicLink('http://h:3000/d/abc', rewrites)).toBe('https://g.example.org/d/abc');
   });
 
   it.each([

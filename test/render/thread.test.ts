@@ -96,6 +96,24 @@ describe('renderThreadDetails', () => {
     expect(limitViolations(leakyBody)).toEqual([]);
   });
 
+  it("reads a Grafana alert's rule in words first: condition, pending period, folder, group, queries not run", () => {
+    const withRule = {
+      ...full,
+      rule: {
+        uid: 'r1', title: 'DbSlow', condition: 'A (last) > 0.5', threshold: '> 0.5', for: '5m', folder: 'Team *db*', group: 'db',
+        notQueried: ['B (datasource mysql-prod)'],
+      },
+    };
+    const out = renderThreadDetails({ enriched: { notification: n, enrichments: { [a!.fingerprint]: withRule } }, datasources: DEFAULT_DATASOURCES }, recorder().warn);
+    const fields = out.embeds![0]!.fields!;
+    expect(fields[0]).toEqual({
+      name: 'Grafana rule',
+      value: 'DbSlow: fires when A (last) \\> 0.5 for 5m\nfolder Team \\*db\\* · group db\nnot queried: B (datasource mysql-prod)',
+    });
+    expect(fields[1]!.name).toBe('Expression');
+    expect(limitViolations(out)).toEqual([]);
+  });
+
   it('cuts a long title at 256 characters without splitting a character', () => {
     const long = { ...n, alerts: [{ ...a!, labels: { ...a!.labels, alertname: '😀'.repeat(300) } }] };
     const body2 = renderThreadDetails({ enriched: { notification: long, enrichments: { [a!.fingerprint]: full } }, datasources: DEFAULT_DATASOURCES }, recorder().warn);

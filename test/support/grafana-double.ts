@@ -41,6 +41,8 @@ export interface GrafanaDoubleOptions {
   mode?: GrafanaDoubleMode;
   /** Delay of every answer in 'slow' mode, default 10 s. */
   delayMs?: number;
+  /** Answer a 401 with the credentials it got in the message, as a careless proxy might: for tests that they never reach a log. */
+  echoCredentials?: boolean;
 }
 
 /** One request the double received, without its credentials. */
@@ -120,16 +122,17 @@ export function provisionedRules(yamlText: string, updated = new Date()): Map<st
 }
 
 /** Which credentials a request carries, and whether they are the accepted ones. */
-function authOf(req: IncomingMessage, opts: GrafanaDoubleOptions): { kind: GrafanaRequest['auth']; ok: boolean } {
+function authOf(req: IncomingMessage, opts: GrafanaDoubleOptions): { kind: GrafanaRequest['auth']; ok: boolean; presented: string } {
   const header = req.headers.authorization ?? '';
   const bearer = /^Bearer (.+)$/.exec(header);
-  if (bearer) return { kind: 'bearer', ok: opts.token !== undefined && bearer[1] === opts.token };
+  if (bearer) return { kind: 'bearer', ok: opts.token !== undefined && bearer[1] === opts.token, presented: bearer[1]! };
   const basic = /^Basic (.+)$/.exec(header);
   if (basic) {
     const [user, ...rest] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
-    return { kind: 'basic', ok: opts.basic !== undefined && user === opts.basic.user && rest.join(':') === opts.basic.password };
+    const password = rest.join(':');
+    return { kind: 'basic', ok: opts.basic !== undefined && user === opts.basic.user && password === opts.basic.password, presented: password };
   }
-  return { kind: 'none', ok: false };
+  return { kind: 'none', ok: false, presented: '' };
 }
 
 function send(res: ServerResponse, status: number, body?: unknown): void {
@@ -170,7 +173,7 @@ export async function startGrafanaDouble(opts: GrafanaDoubleOptions = {}): Promi
     if (mode === 'error') return reply(500, { message: 'internal server error' });
     // Grafana's health endpoint needs no credentials.
     if (path === '/api/health') return reply(200, { commit: 'double', database: 'ok', version: '12.4.2' });
-    if (!auth.ok) return reply(401, { message: 'Unauthorized' });
+    if (!auth.ok) return reply(401, { message: opts.echoCredentials ? `Unauthorized: ${auth.presented}` : 'Unauthorized' });
     if (path === '/api/v1/provisioning/alert-rules') return reply(200, [...rules.values()]);
     const m = /^\/api\/v1\/provisioning\/alert-rules\/([^/]+)$/.exec(path);
     if (!m) return reply(404, { message: 'Not found' });
