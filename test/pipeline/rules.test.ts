@@ -4,7 +4,7 @@ import type { Alert, Notification } from '../../src/model.js';
 import { alertChartSpec, chartNotification, chartSubject } from '../../src/pipeline/chart.js';
 import { QueryError } from '../../src/queries/http.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
-import { createGrafanaClient, createRuleLookup } from '../../src/queries/grafana.js';
+import { createGrafanaClient, createRuleLookup, type RuleLookup } from '../../src/queries/grafana.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import type { PrometheusClient, RangeSeries } from '../../src/queries/prometheus.js';
 import { startGrafanaDouble, type GrafanaDoubleHandle } from '../support/grafana-double.js';
@@ -80,6 +80,19 @@ function deps(prometheus = recordingPrometheus(), token = TOKEN): EnrichDeps & {
   };
 }
 
+/** A rule lookup against a Grafana double serving one rule (data in provisioning YAML), for the test `run`. */
+async function withRule(uid: string, title: string, data: string, run: (rules: RuleLookup) => Promise<void>): Promise<void> {
+  const custom = await startGrafanaDouble({
+    token: TOKEN,
+    rulesYaml: `groups:\n  - name: apps\n    folder: Apps\n    rules:\n      - uid: ${uid}\n        title: ${title}\n        condition: C\n        data:\n${data}`,
+  });
+  try {
+    await run(createRuleLookup({ client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }), uids: { prometheus: 'prometheus', loki: 'loki' }, ttlMs: 60_000 }));
+  } finally {
+    await custom.stop();
+  }
+}
+
 describe("a Grafana alert enriched from its own rule", () => {
   it("runs the rule's query, keeps its threshold for the chart and reads the rule in words", async () => {
     const d = deps();
@@ -151,31 +164,14 @@ describe("a Grafana alert enriched from its own rule", () => {
   });
 
   it("reads the lines of a rule's own LogQL log query, and charts its metric query", async () => {
-    const custom = await startGrafanaDouble({
-      token: TOKEN,
-      rulesYaml: `
-groups:
-  - name: apps
-    folder: Apps
-    rules:
-      - uid: api-db-errors
-        title: ApiDbErrors
-        condition: C
-        data:
-          - { refId: A, datasourceUid: loki, model: { expr: '{container_name="api"} |= "JDBC"' } }
-          - { refId: B, datasourceUid: prometheus, model: { expr: 'up{job="api"}' } }
-          - { refId: C, datasourceUid: __expr__, model: { type: threshold, expression: B, conditions: [{ evaluator: { type: lt, params: [1] } }] } }
-`,
-    });
-    try {
-      const d = deps();
-      const lookup = createRuleLookup({
-        client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }),
-        uids: { prometheus: 'prometheus', loki: 'loki' },
-        ttlMs: 60_000,
-      });
+    const data = [
+      `          - { refId: A, datasourceUid: loki, model: { expr: '{container_name="api"} |= "JDBC"' } }`,
+      `          - { refId: B, datasourceUid: prometheus, model: { expr: 'up{job="api"}' } }`,
+      `          - { refId: C, datasourceUid: __expr__, model: { type: threshold, expression: B, conditions: [{ evaluator: { type: lt, params: [1] } }] } }`,
+    ].join('\n');
+    await withRule('api-db-errors', 'ApiDbErrors', data, async (rules) => {
       const alert = grafanaAlert('api-db-errors', { labels: { alertname: 'ApiDbErrors', container: 'nginx' } });
-      const { enrichments } = await enrichNotification(notificationOf([alert]), { ...d, rules: lookup });
+      const { enrichments } = await enrichNotification(notificationOf([alert]), { ...deps(), rules });
       const e = enrichments[alert.fingerprint]!;
       expect(e.failures).toEqual([]);
       expect(e.logs?.query).toBe('{container_name="api"} |= "JDBC"');
@@ -186,9 +182,7 @@ groups:
         ['Metrics', 'prometheus', 'up{job="api"}'],
         ['Logs', 'loki', '{container_name="api"} |= "JDBC"'],
       ]);
-    } finally {
-      await custom.stop();
-    }
+    });
   });
 
   it("says why there is no chart when the rule's own query fails", async () => {
@@ -204,24 +198,12 @@ groups:
   });
 
   it("runs the rule's query with Grafana's macros filled, and charts its threshold even when the query ends in 'or vector(0)'", async () => {
-    const custom = await startGrafanaDouble({
-      token: TOKEN,
-      rulesYaml: `
-groups:
-  - name: apps
-    folder: Apps
-    rules:
-      - uid: api-5xx
-        title: Api5xx
-        condition: C
-        data:
-          - { refId: A, datasourceUid: prometheus, model: { expr: 'sum(rate(http_errors_total[$__rate_interval])) or vector(0)' } }
-          - { refId: C, datasourceUid: __expr__, model: { type: threshold, expression: A, conditions: [{ evaluator: { type: gt, params: [5] } }] } }
-`,
-    });
-    try {
+    const data = [
+      `          - { refId: A, datasourceUid: prometheus, model: { expr: 'sum(rate(http_errors_total[$__rate_interval])) or vector(0)' } }`,
+      `          - { refId: C, datasourceUid: __expr__, model: { type: threshold, expression: A, conditions: [{ evaluator: { type: gt, params: [5] } }] } }`,
+    ].join('\n');
+    await withRule('api-5xx', 'Api5xx', data, async (rules) => {
       const d = deps();
-      const rules = createRuleLookup({ client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }), uids: { prometheus: 'prometheus', loki: 'loki' }, ttlMs: 60_000 });
       const alert = grafanaAlert('api-5xx', { labels: { alertname: 'Api5xx' } });
       const { enrichments } = await enrichNotification(notificationOf([alert]), { ...d, rules });
       expect(d.prometheus.asked).toContain('sum(rate(http_errors_total[60s])) or vector(0)');
@@ -229,9 +211,7 @@ groups:
       const spec = alertChartSpec(subject, enrichments[alert.fingerprint]!.expression!.chart!.series, { start: new Date(NOW.getTime() - 600_000), end: NOW });
       expect(spec.threshold).toEqual({ op: '>', value: 5 });
       expect(spec.title).toBe('sum(rate(http_errors_total[$__rate_interval])) or vector(0)');
-    } finally {
-      await custom.stop();
-    }
+    });
   });
 
   it('leaves an alert with an expression of its own, and one without a rule page, alone', async () => {
