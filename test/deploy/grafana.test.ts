@@ -8,6 +8,7 @@ import { createHttpServer, listen } from '../../src/server.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { webhookRoutes } from '../../src/webhooks/routes.js';
 import { fixtureBytes } from '../webhooks/fixtures.js';
+import type { FileGroup, FileRule, FileRuleData } from '../support/grafana-double.js';
 import { EXAMPLE_ENV, filledEnv, loadStackConfig, mountTarget, serviceEnvironment, services, yamlFile } from './stack.js';
 
 /*
@@ -48,39 +49,9 @@ interface DashboardProvider {
   options: { path: string };
 }
 
-interface RuleData {
-  refId: string;
-  datasourceUid: string;
-  relativeTimeRange?: { from: number; to: number };
-  model: Record<string, unknown> & {
-    refId?: string;
-    datasource?: { type?: string; uid?: string };
-    type?: string;
-    expression?: string;
-    expr?: string;
-    conditions?: Array<{ evaluator?: { type?: string; params?: number[] } }>;
-  };
-}
-
-interface Rule {
-  uid: string;
-  title: string;
-  condition: string;
-  for?: string;
-  noDataState?: string;
-  execErrState?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  data: RuleData[];
-}
-
-interface RuleGroup {
-  orgId?: number;
-  name: string;
-  folder: string;
-  interval: string;
-  rules: Rule[];
-}
+type RuleData = FileRuleData;
+type Rule = FileRule;
+type RuleGroup = FileGroup & { interval: string };
 
 interface ContactPoint {
   name: string;

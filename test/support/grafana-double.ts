@@ -63,7 +63,23 @@ export interface GrafanaDoubleHandle {
   stop(): Promise<void>;
 }
 
-interface FileRule {
+/** One query or expression step of a rule in Grafana's file-provisioning YAML. */
+export interface FileRuleData {
+  refId: string;
+  datasourceUid: string;
+  relativeTimeRange?: { from: number; to: number };
+  model: Record<string, unknown> & {
+    refId?: string;
+    datasource?: { type?: string; uid?: string };
+    type?: string;
+    expression?: string;
+    expr?: string;
+    conditions?: Array<{ evaluator?: { type?: string; params?: number[] } }>;
+  };
+}
+
+/** One alert rule in Grafana's file-provisioning YAML. */
+export interface FileRule {
   uid: string;
   title: string;
   condition: string;
@@ -72,13 +88,15 @@ interface FileRule {
   execErrState?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  data: unknown[];
+  data: FileRuleData[];
 }
 
-interface FileGroup {
+/** One rule group in Grafana's file-provisioning YAML. */
+export interface FileGroup {
   orgId?: number;
   name: string;
   folder: string;
+  interval?: string;
   rules: FileRule[];
 }
 
