@@ -3,7 +3,7 @@ import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
-import { deferUntil, get, hasPendingFor, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
+import { deferUntil, get, hasPendingFor, refusedChannels, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
 import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type ThreadStart } from './rest.js';
 
@@ -88,6 +88,10 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   let tokenRefused = false;
   /** Channels Discord refuses the bot in (403, 404 Unknown Channel): their deliveries wait, in order. */
   const channelHolds = new Map<string, ChannelHold>();
+  // Holds outlive a restart through the stored errors: readiness says so from the start.
+  for (const r of refusedChannels(db)) {
+    channelHolds.set(r.channelId, { until: r.nextAttemptAt, attempt: 1, message: r.lastError.replace(/^channel: /, '') });
+  }
   /** Threads Discord refuses posts in (or that are gone): the incident's notes go to the channel instead. */
   const refusedThreads = new Set<string>();
   const authHoldMs = Math.min(opts.maxBackoffMs, AUTH_HOLD_MAX_MS);

@@ -330,3 +330,13 @@ export function deferUntil(db: Database, id: number, at: number): void {
 export function hasPendingFor(db: Database, channelId: string): boolean {
   return stmt(db, `SELECT 1 FROM outbox WHERE status = 'pending' AND channel_id = ? LIMIT 1`).get(channelId) !== undefined;
 }
+
+/** Channels whose oldest pending item last failed because Discord refused the channel: its error and next try. */
+export function refusedChannels(db: Database): Array<{ channelId: string; lastError: string; nextAttemptAt: number }> {
+  const rows = stmt(
+    db,
+    `SELECT channel_id AS channelId, last_error AS lastError, next_attempt_at AS nextAttemptAt FROM outbox
+      WHERE status = 'pending' AND last_error LIKE 'channel: %' ORDER BY id`,
+  ).all() as Array<{ channelId: string; lastError: string; nextAttemptAt: number }>;
+  return rows.filter((r, i) => rows.findIndex((o) => o.channelId === r.channelId) === i);
+}

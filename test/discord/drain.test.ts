@@ -260,6 +260,19 @@ describe('drainer delivering to the Discord double', () => {
     expect(double.messages.get(row.messageId!)).toMatchObject({ channel_id: CHANNEL, content: 'resolved note' });
   });
 
+  it('still holds a refused channel after a restart, from the stored error, until Discord takes it', async () => {
+    double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
+    const id = add('create', { content: 'held across a restart' });
+    await drainer.drainOnce();
+    await drainer.stop();
+    drainer = makeDrainer();
+    expect(drainer.holds().channels).toEqual([{ channelId: CHANNEL, message: expect.stringContaining('Missing Access') }]);
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect(get(db, id)!.status).toBe('sent');
+    expect(drainer.holds().channels).toEqual([]);
+  });
+
   it('holds only the refused channel: another channel\'s alerts still go out', async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
     const refused = add('create', { content: 'to the refused channel' });
