@@ -83,7 +83,7 @@ function ruleLookupText(g: NonNullable<Config['grafana']>): string {
  * message; Prometheus' and Alertmanager's only where their publicUrl is set (the bundled stack
  * publishes neither, and their own pages reach Discord only through the senders' links).
  */
-export function configWarnings(config: Config): string[] {
+function configWarnings(config: Config): string[] {
   const bases: Array<[string, string | undefined]> = [
     ['grafana', config.grafana ? (config.grafana.publicUrl ?? config.grafana.url) : undefined],
     ['prometheus', config.prometheus.publicUrl],

@@ -78,7 +78,7 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
 }
 
 /** The keys the config schema knows at `path` (an object's), or none. */
-export function knownKeys(path: readonly PropertyKey[], schema: z.core.$ZodType = configSchema): string[] {
+function knownKeys(path: readonly PropertyKey[], schema: z.core.$ZodType = configSchema): string[] {
   let s = unwrap(schema);
   for (const key of path) {
     const def = s._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType };
@@ -104,7 +104,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The known key a typo most likely meant: at most 2 edits (1 for short keys), case ignored. */
-export function closestKey(typo: string, known: readonly string[]): string | undefined {
+function closestKey(typo: string, known: readonly string[]): string | undefined {
   const scored = known
     .map((k) => ({ k, d: editDistance(typo.toLowerCase(), k.toLowerCase()) }))
     .filter(({ k, d }) => d <= (Math.min(typo.length, k.length) <= 4 ? 1 : 2))
@@ -128,7 +128,7 @@ const TYPE_WORDS: Record<string, string> = {
 const LIBRARY_TEXT = /^(Invalid|Too (small|big)|Unrecognized)/;
 
 /** Formats zod issues as `key.path: what was expected`, in our words, never the library's. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.flatMap((issue) => {
     const at = formatPath(issue.path);
     const ours = !LIBRARY_TEXT.test(issue.message);

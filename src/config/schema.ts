@@ -63,7 +63,7 @@ const int = (min: number, max: number) => {
  * classes, a dangling escape, and what RE2 lacks (lookaround, backreferences); undefined when
  * none of that is there. RE2-only syntax (`[[:alpha:]]`, `\pL`, `(?P<n>…)`, `\Q…\E`) passes.
  */
-export function re2Problem(text: string): string | undefined {
+function re2Problem(text: string): string | undefined {
   let depth = 0;
   let inClass = false;
   for (let i = 0; i < text.length; i++) {

@@ -313,7 +313,7 @@ export function createRuleLookup(opts: RuleLookupOptions): RuleLookup {
 }
 
 /** Grafana's datasource uids of Prometheus and Loki as the bundled stack provisions them. */
-export const DEFAULT_DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki' } as const;
+const DEFAULT_DATASOURCE_UIDS = { prometheus: 'prometheus', loki: 'loki' } as const;
 
 /** A config's `grafana` section, as far as rule lookups read it. */
 type GrafanaSection = {

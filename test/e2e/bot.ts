@@ -153,4 +153,15 @@ export async function startE2eStack(opts: E2eStackOptions): Promise<E2eStack> {
   }
 }
 
+/** POSTs a webhook body to the bot as Grafana or Alertmanager would (bearer token); resolves to the status. */
+export async function postWebhook(bot: Pick<BotProcess, 'url'>, sender: 'grafana' | 'alertmanager', token: string, body: string): Promise<number> {
+  const res = await fetch(`${bot.url}/webhooks/${sender}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body,
+  });
+  await res.text();
+  return res.status;
+}
+
 export { eventually, sleep } from '../support/eventually.js';

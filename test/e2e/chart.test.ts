@@ -12,7 +12,7 @@ import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { countColor } from '../support/png.js';
 import { DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
 import type { PrometheusHandle } from '../support/procs.js';
-import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
+import { eventually, postWebhook, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-chart-webhook-token-0123456789';
@@ -78,15 +78,7 @@ describe('alert chart end to end (bot process, real Prometheus and node_exporter
     return JSON.stringify(body);
   }
 
-  async function post(body: string): Promise<number> {
-    const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-      body,
-    });
-    await res.text();
-    return res.status;
-  }
+  const post = (body: string) => postWebhook(bot, 'alertmanager', WEBHOOK_TOKEN, body);
 
   function chartOf(m: APIMessage): Buffer {
     expect(m.attachments).toMatchObject([{ filename: 'chart.png', content_type: 'image/png', width: 800, height: 400 }]);

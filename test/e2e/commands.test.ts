@@ -20,7 +20,7 @@ import {
 import type { LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
 import { startAlertmanager, type AlertmanagerHandle, type PrometheusHandle } from '../support/procs.js';
-import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
+import { eventually, postWebhook, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
 
 /*
  * Every slash command and button through the HTTP transport of a real `vigil serve`, against real
@@ -357,12 +357,7 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
       body.groupKey = '{}:{alertname="E2EButtons"}';
       body.groupLabels = { alertname: 'E2EButtons' };
       body.commonLabels = labels;
-      const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(202);
+      expect(await postWebhook(bot, 'alertmanager', WEBHOOK_TOKEN, JSON.stringify(body))).toBe(202);
       message = await eventually('the alert message with buttons', () =>
         [...discord.messages.values()].find((m) => JSON.stringify(m.embeds).includes('E2EButtons') && (m.components?.length ?? 0) > 0),
       30_000);

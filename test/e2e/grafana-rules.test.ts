@@ -23,7 +23,7 @@ import { startGrafanaDouble, type GrafanaDoubleHandle } from '../support/grafana
 import { LOKI_BIN, spreadLines, startLokiBackend, streamOf, type LokiBackend } from '../support/loki.js';
 import { freePort } from '../support/ports.js';
 import type { PrometheusHandle } from '../support/procs.js';
-import { eventually, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
+import { eventually, postWebhook, startBot, startE2eStack, type BotProcess, type E2eStack } from './bot.js';
 
 const CHANNEL = '223456789012345677';
 const WEBHOOK_TOKEN = 'e2e-grafana-webhook-token-0123456789';
@@ -176,12 +176,7 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
   });
 
   it.each(RULES.map((r, i) => [...r, i] as const))('%s: charts the rule\'s own query with its threshold %s', async (uid, title, threshold, i) => {
-    const res = await fetch(`${bot.url}/webhooks/grafana`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-      body: await webhook(uid, title, i),
-    });
-    expect(res.status).toBe(202);
+    expect(await postWebhook(bot, 'grafana', WEBHOOK_TOKEN, await webhook(uid, title, i))).toBe(202);
     const message = await eventually(`the ${title} message with its chart`, () =>
       [...discord.messages.values()].find((m: APIMessage) => m.embeds[0]?.title?.includes(title) && m.attachments.length > 0),
     );
@@ -220,12 +215,7 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
       const body = JSON.parse(await webhook('vigil-host-cpu-high', 'GrafanaIsFailing', 99)) as { alerts: Array<Record<string, unknown>> };
       // A rule not read before: nothing cached to fall back on.
       body.alerts[0]!.generatorURL = `${grafana.url}/alerting/grafana/vigil-not-cached/view?orgId=1`;
-      const res = await fetch(`${bot.url}/webhooks/grafana`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(202);
+      expect(await postWebhook(bot, 'grafana', WEBHOOK_TOKEN, JSON.stringify(body))).toBe(202);
       const message = await eventually('the alert without its rule', () =>
         [...discord.messages.values()].find((m: APIMessage) => m.channel_id === CHANNEL && m.embeds[0]?.title?.includes('GrafanaIsFailing')),
       );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { LOKI_BIN, spreadLines, startLokiBackend, streamOf, type LokiBackend } from '../support/loki.js';
-import { eventually, startBot, type BotProcess } from './bot.js';
+import { eventually, postWebhook, startBot, type BotProcess } from './bot.js';
 
 /*
  * One alert through the whole bot with the logs in a real Loki when one is there (see
@@ -77,12 +77,7 @@ describe(`an alert's logs from ${LOKI_BIN ? 'a real Loki' : 'the Loki double'}, 
     body.groupKey = '{}:{alertname="PaymentsFailing"}';
     body.groupLabels = { alertname: 'PaymentsFailing' };
     body.commonLabels = body.alerts[0]!.labels;
-    const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-      body: JSON.stringify(body),
-    });
-    expect(res.status).toBe(202);
+    expect(await postWebhook(bot, 'alertmanager', WEBHOOK_TOKEN, JSON.stringify(body))).toBe(202);
 
     const message = await eventually('the alert message', () =>
       [...discord.messages.values()].find((m: APIMessage) => m.channel_id === CHANNEL && m.embeds?.[0]?.title?.includes('PaymentsFailing')),

@@ -8,7 +8,7 @@ import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { DOUBLE_TOKEN, type DiscordDouble } from '../support/discord-double.js';
 import type { LokiDoubleHandle } from '../support/loki-double.js';
 import { startAlertmanager, type AlertmanagerHandle, type PrometheusHandle } from '../support/procs.js';
-import { eventually, sleep, startBot, startE2eStack, type BotProcess, type BotSettings, type E2eStack } from './bot.js';
+import { eventually, postWebhook, sleep, startBot, startE2eStack, type BotProcess, type BotSettings, type E2eStack } from './bot.js';
 
 const CHANNEL = '223456789012345678';
 const WEBHOOK_TOKEN = 'e2e-webhook-token-0123456789abcdef';
@@ -47,15 +47,7 @@ function alertmanagerBody(alertname: string, extraLabels: Record<string, string>
   return JSON.stringify(body);
 }
 
-async function postWebhook(bot: BotProcess, body: string): Promise<number> {
-  const res = await fetch(`${bot.url}/webhooks/alertmanager`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-    body,
-  });
-  await res.text();
-  return res.status;
-}
+const post = (bot: BotProcess, body: string) => postWebhook(bot, 'alertmanager', WEBHOOK_TOKEN, body);
 
 describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanager; Loki and Discord doubles)', () => {
   let dir: string;
@@ -172,13 +164,8 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     };
     firing.groupKey = '{}:{team="e2e-grafana"}';
     for (const a of firing.alerts) a.startsAt = new Date(Date.now() - 120_000).toISOString();
-    const post = (body: unknown) =>
-      fetch(`${bot.url}/webhooks/grafana`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
-        body: JSON.stringify(body),
-      }).then((r) => r.status);
-    expect(await post(firing)).toBe(202);
+    const postGrafana = (body: unknown) => postWebhook(bot, 'grafana', WEBHOOK_TOKEN, JSON.stringify(body));
+    expect(await postGrafana(firing)).toBe(202);
     const original = await eventually('the Grafana message', () => messagesAbout(discord, 'High memory usage')[0]);
     expect(firstEmbed(original).title).toMatch(/FIRING/);
 
@@ -190,7 +177,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
       title: firing.title.replace('[FIRING:2]', '[RESOLVED]'),
       alerts: firing.alerts.map((a) => ({ ...a, status: 'resolved', endsAt: new Date().toISOString() })),
     };
-    expect(await post(resolved)).toBe(202);
+    expect(await postGrafana(resolved)).toBe(202);
     const edited = await eventually('the resolved Grafana edit', () => {
       const m = discord.messages.get(original.id);
       return m && firstEmbed(m).title?.includes('RESOLVED') ? m : undefined;
@@ -214,7 +201,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
       { status: 502, body: { message: 'Bad Gateway', code: 0 } },
     ]);
     const before = discord.requests.length;
-    expect(await postWebhook(bot, alertmanagerBody('FlakyDiscord'))).toBe(202);
+    expect(await post(bot, alertmanagerBody('FlakyDiscord'))).toBe(202);
     await eventually('the message after the failures', () => messagesAbout(discord, 'FlakyDiscord')[0]);
     await sleep(1500);
     expect(messagesAbout(discord, 'FlakyDiscord')).toHaveLength(1);
@@ -229,7 +216,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
 
   it('acknowledges a duplicate delivery and posts it once', async () => {
     const body = alertmanagerBody('DuplicateDelivery');
-    const [a, b] = await Promise.all([postWebhook(bot, body), postWebhook(bot, body)]);
+    const [a, b] = await Promise.all([post(bot, body), post(bot, body)]);
     expect([a, b]).toEqual([202, 202]);
     await eventually('the message', () => messagesAbout(discord, 'DuplicateDelivery')[0]);
     await sleep(1000);
@@ -240,7 +227,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     // Discord fails, so the delivery is surely still pending when the bot dies.
     discord.failNext([{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }]);
     const attemptsBefore = discord.requests.length;
-    expect(await postWebhook(bot, alertmanagerBody('SurvivesKill'))).toBe(202);
+    expect(await post(bot, alertmanagerBody('SurvivesKill'))).toBe(202);
     await eventually('a failed delivery attempt', () => (discord.requests.length > attemptsBefore ? true : undefined));
     await bot.kill('SIGKILL');
     expect(messagesAbout(discord, 'SurvivesKill')).toHaveLength(0);
@@ -249,7 +236,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     await eventually('the message after the restart', () => messagesAbout(discord, 'SurvivesKill')[0], 30_000);
 
     // Killed right after the 202, before the pipeline had time to run at all.
-    expect(await postWebhook(bot, alertmanagerBody('KilledAtOnce'))).toBe(202);
+    expect(await post(bot, alertmanagerBody('KilledAtOnce'))).toBe(202);
     await bot.kill('SIGKILL');
     bot = await boot(settings);
     await eventually('the message stored before the kill', () => messagesAbout(discord, 'KilledAtOnce')[0], 30_000);
@@ -261,7 +248,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
   it('still posts the alert when Loki is down, saying the logs are unavailable', async () => {
     await loki.setMode('down');
     try {
-      expect(await postWebhook(bot, alertmanagerBody('LokiIsDown', { container: 'api' }))).toBe(202);
+      expect(await post(bot, alertmanagerBody('LokiIsDown', { container: 'api' }))).toBe(202);
       const m = await eventually('the message without logs', () => messagesAbout(discord, 'LokiIsDown')[0]);
       expect(embedText(m)).toMatch(/logs unavailable/i);
       expect(embedText(m)).toMatch(/partially enriched/i);
@@ -274,7 +261,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     proxy.delayMs = 5000;
     try {
       const body = alertmanagerBody('PrometheusIsSlow', { instance: nodeInstance, job: 'node' });
-      expect(await postWebhook(bot, body)).toBe(202);
+      expect(await post(bot, body)).toBe(202);
       const m = await eventually('the message without metrics', () => messagesAbout(discord, 'PrometheusIsSlow')[0]);
       expect(embedText(m)).toMatch(/unavailable: Prometheus timed out after 2s/);
       expect(embedText(m)).toMatch(/partially enriched/i);
@@ -289,7 +276,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
     bot = await boot({ ...settings, discordToken: wrongToken });
     const before = discord.requests.length;
     const invalidBefore = discord.invalid.length;
-    expect(await postWebhook(bot, alertmanagerBody('WrongBotToken'))).toBe(202);
+    expect(await post(bot, alertmanagerBody('WrongBotToken'))).toBe(202);
     // Refused, then tried again after the hold (delivery.maxBackoff 1s here) and refused again.
     await eventually('two refused attempts', () => (discord.requests.slice(before).filter((r) => r.status === 401).length >= 2 ? true : undefined), 15_000);
     const health = (await (await fetch(`${bot.url}/healthz`)).json()) as { pendingDeliveries: number };
