@@ -3,7 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatDuration } from './config/duration.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig, previewConfig, type LoadResult } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { SNOWFLAKE } from './model.js';
 import { unreachableLinkBase } from './render/links.js';
@@ -12,6 +12,7 @@ const USAGE = `Usage: vigil <command> [--config FILE]
 
 Commands:
   serve              run the bot: webhook intake, enrichment, Discord delivery, slash commands
+                     (--preview: no Discord; every message shown at http://127.0.0.1:8080/preview)
   check-config       validate the config file and print a summary (exit 1 on errors)
   register-commands  register the slash commands with Discord (bulk overwrite);
                      --guild ID (or discord.guildId) registers them in one guild, instantly
@@ -24,12 +25,19 @@ Options: --config FILE (or VIGIL_CONFIG), --help, --version.
 /** What `vigil <command> --help` prints, and the options each command takes. */
 const COMMAND_HELP: Record<string, { options: string[]; text: string }> = {
   serve: {
-    options: ['config'],
-    text: `Usage: vigil serve --config FILE
+    options: ['config', 'preview'],
+    text: `Usage: vigil serve --config FILE [--preview]
 
 Runs the bot: takes Grafana and Alertmanager webhooks on server.port, enriches each alert from
 Prometheus, Loki and Grafana, posts it to Discord and answers the slash commands. Stops on
-SIGTERM or SIGINT; alerts not yet delivered are kept and sent after the next start.`,
+SIGTERM or SIGINT; alerts not yet delivered are kept and sent after the next start.
+
+--preview (or discord.mode: preview) needs no Discord token, application or channel: every
+message, edit, thread note and chart is shown at GET /preview instead (basic auth: any user, the
+webhook token as password). Without --config it watches Prometheus at localhost:9090 and Loki at
+localhost:3100 (PROMETHEUS_URL, LOKI_URL), keeps its store in ./data/vigil-preview.db (VIGIL_DB)
+and listens on 127.0.0.1:8080 (VIGIL_HOST, VIGIL_PORT), without a credential unless
+VIGIL_WEBHOOK_TOKEN is set.`,
   },
   'check-config': {
     options: ['config', 'online'],
@@ -53,7 +61,9 @@ registers them in one guild, where they appear at once; without it they are glob
     text: `Usage: vigil test-alert --config FILE [--resolve] [--url URL]
 
 Sends a firing test alert to the running bot's own webhook, as Alertmanager would; run it again
-with --resolve to resolve it. --url URL when the bot does not listen on this machine's server.port.`,
+with --resolve to resolve it. --url URL when the bot does not listen on this machine's server.port.
+Without --config it reaches \`vigil serve --preview\` run without one (127.0.0.1:8080, with
+VIGIL_WEBHOOK_TOKEN when set).`,
   },
 };
 
@@ -129,6 +139,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         resolve: { type: 'boolean' },
         url: { type: 'string' },
         online: { type: 'boolean' },
+        preview: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -157,19 +168,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(help.text);
     return 0;
   }
-  const misplaced = (['guild', 'resolve', 'url', 'online'] as const).filter((o) => parsed.values[o] !== undefined && !help.options.includes(o));
+  const misplaced = (['guild', 'resolve', 'url', 'online', 'preview'] as const).filter((o) => parsed.values[o] !== undefined && !help.options.includes(o));
   if (misplaced.length) {
     console.error(`${misplaced.map((o) => `--${o}`).join(', ')}: not an option of ${command}\n\n${help.text}`);
     return 2;
   }
   const path = parsed.values.config ?? env.VIGIL_CONFIG;
-  if (!path) {
-    console.error('no config file: pass --config FILE or set VIGIL_CONFIG');
+  const preview = parsed.values.preview === true;
+  // Preview and its test alert run without a file: Vigil tried before anything is set up.
+  const fileless = !path && ((command === 'serve' && preview) || command === 'test-alert');
+  if (!path && !fileless) {
+    console.error(`no config file: pass --config FILE or set VIGIL_CONFIG${command === 'serve' ? ' (or try Vigil without Discord: vigil serve --preview)' : ''}`);
     return 2;
   }
-  const loaded = loadConfig(path, env);
+  const loaded: LoadResult = path ? loadConfig(path, env, { preview }) : previewConfig(env);
   if (!loaded.ok) {
-    console.error(`${path}: ${loaded.errors.length} error(s)`);
+    console.error(`${path ?? 'preview settings'}: ${loaded.errors.length} error(s)`);
     for (const e of loaded.errors) console.error(`  ${e}`);
     return 1;
   }
@@ -280,7 +294,8 @@ async function testAlertCommand(config: Config, resolved: boolean, url: string |
   try {
     const res = await sendTestAlert(config, { resolved, ...(url ? { url } : {}) });
     if (res.status === 202) {
-      console.log(`test alert ${resolved ? 'resolution ' : ''}accepted by ${target}: watch the alert channel`);
+      const where = config.discord.mode === 'preview' && !url ? `the preview page, ${target.replace(/\/webhooks\/alertmanager$/, '/preview')}` : 'the alert channel';
+      console.log(`test alert ${resolved ? 'resolution ' : ''}accepted by ${target}: watch ${where}`);
       return 0;
     }
     console.error(`test alert refused by ${target}: HTTP ${res.status} ${res.body.slice(0, 300)}`);

@@ -7,11 +7,13 @@ import { configSecrets } from './config/secrets.js';
 import { createDrainer } from './discord/drain.js';
 import { createGateway, type Gateway } from './discord/gateway.js';
 import { interactionsRoute } from './discord/interactions.js';
-import { createRest } from './discord/rest.js';
+import { createRest, type DiscordRest } from './discord/rest.js';
 import { createVerifier } from './discord/verify.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, metricsRoute, readinessRoute, type Metrics } from './metrics.js';
 import { createPipelineWorker } from './pipeline/index.js';
+import { createPreviewRest } from './preview/rest.js';
+import { previewRoutes } from './preview/routes.js';
 import { ChartWorkers } from './render/chart-workers.js';
 import type { ChartRenderer } from './pipeline/chart.js';
 import { ruleLookupFromConfig } from './queries/grafana.js';
@@ -59,7 +61,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const now = opts.now ?? (() => new Date());
   const nowMs = () => now().getTime();
   if (!config.webhook.token && config.webhook.insecure) {
-    logger.warn('webhook.insecure is set: webhooks are accepted without authentication');
+    logger.warn(`webhook.insecure is set: webhooks${config.discord.mode === 'preview' ? ' and the preview page' : ''} are accepted without authentication`);
   }
 
   const db = openDatabase(config.storage.path);
@@ -67,11 +69,14 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout });
   const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
+  const preview = config.discord.mode === 'preview';
+  // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics });
+  const delivery: DiscordRest = preview ? createPreviewRest({ db, now: nowMs }) : rest;
 
   const drainer = createDrainer({
     db,
-    rest,
+    rest: delivery,
     logger,
     now: nowMs,
     minBackoffMs: config.delivery.minBackoff,
@@ -143,6 +148,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         ...(watchdog?.intercept ? { intercept: watchdog.intercept } : {}),
       }),
       ...interactionRoutes,
+      ...(preview ? previewRoutes({ db, config, now }) : []),
     ],
     bodyLimit: config.server.bodyLimit,
     logger,
@@ -161,6 +167,13 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       : undefined;
   gatewayRef = gateway;
   gateway?.start();
+  if (preview) {
+    const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+    logger.info(
+      { preview: `http://${host.includes(':') ? `[${host}]` : host}:${port}/preview` },
+      `preview mode: nothing goes to Discord; open the preview page${config.webhook.token ? ' (any user name, the webhook token as password)' : ''} and send an alert (npx vigil test-alert)`,
+    );
+  }
   logger.info(
     {
       host: config.server.host,

@@ -6,11 +6,13 @@ import type { Logger } from './log.js';
 export interface RouteRequest {
   method: string;
   path: string;
+  /** The URL's query string, parsed. */
+  query: URLSearchParams;
   headers: IncomingMessage['headers'];
   body: Buffer;
 }
 
-/** What a route handler answers. */
+/** What a route handler answers: a string is sent as text, a Buffer as it is, anything else as JSON; `headers` may set the content type. */
 export interface RouteResponse {
   status: number;
   body?: unknown;
@@ -54,9 +56,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, r: RouteResponse): void {
-  const payload = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  const raw = Buffer.isBuffer(r.body);
+  const payload = r.body === undefined ? '' : typeof r.body === 'string' || raw ? (r.body as string | Buffer) : JSON.stringify(r.body);
   res.writeHead(r.status, {
-    'content-type': typeof r.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-type': raw ? 'application/octet-stream' : typeof r.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
     ...r.headers,
   });
@@ -69,7 +72,10 @@ export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: nu
   return createServer(async (req, res) => {
     const started = process.hrtime.bigint();
     const method = req.method ?? 'GET';
-    const path = (req.url ?? '/').split('?')[0]!;
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt < 0 ? url : url.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
     let response: RouteResponse;
     const candidates = routes.filter((r) => r.path === path);
     const route = candidates.find((r) => r.method === method);
@@ -84,7 +90,7 @@ export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: nu
         };
       } else {
         const body = route.readBody ? await readBody(req, bodyLimit) : Buffer.alloc(0);
-        response = await route.handle({ method, path, headers: req.headers, body });
+        response = await route.handle({ method, path, query, headers: req.headers, body });
       }
     } catch (err) {
       if (err instanceof BodyTooLarge) {

@@ -213,9 +213,53 @@ describe.concurrent('vigil usage', () => {
     expect(run.stderr).toContain('--guild: not an option of check-config');
     expect(run.stderr).toContain('Usage: vigil check-config --config FILE');
   });
+
+  it('takes --preview on serve only', async () => {
+    const run = await runCli(['check-config', '--preview', '--config', 'x.yaml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--preview: not an option of check-config');
+  });
+
+  it('points a serve without a config at preview mode', async () => {
+    const run = await runCli(['serve']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no config file: pass --config FILE or set VIGIL_CONFIG (or try Vigil without Discord: vigil serve --preview)');
+  });
 });
 
 describe('vigil serve', () => {
+  it('runs with --preview and no config, shows what test-alert sent at /preview, and the resolve edits it', async () => {
+    const port = await freePort();
+    // The preview's own variables, no file: as the README's quickstart runs it (one terminal serve, one test-alert).
+    const env = { VIGIL_PORT: String(port), VIGIL_DB: join(dir, 'preview.db'), PROMETHEUS_URL: closedUrl, LOKI_URL: closedUrl, VIGIL_WEBHOOK_TOKEN: WEBHOOK_TOKEN };
+    const proc = spawnCli(['serve', '--preview'], env);
+    try {
+      await waitForHealth(`http://127.0.0.1:${port}/healthz`, proc);
+      const sent = await runCli(['test-alert'], env);
+      expect(sent.code).toBe(0);
+      expect(sent.stdout).toContain(`accepted by http://127.0.0.1:${port}/webhooks/alertmanager: watch the preview page, http://127.0.0.1:${port}/preview`);
+      const auth = { authorization: `Basic ${Buffer.from(`me:${WEBHOOK_TOKEN}`).toString('base64')}` };
+      const page = () => fetch(`http://127.0.0.1:${port}/preview`, { headers: auth }).then((r) => r.text());
+      await eventually('the test alert on the preview page', async () => ((await page()).includes('FIRING: VigilTestAlert') ? true : undefined), 10_000, 100);
+      expect((await runCli(['test-alert', '--resolve'], env)).code).toBe(0);
+      const resolved = await eventually('the resolve on the preview page', async () => {
+        const html = await page();
+        return html.includes('RESOLVED: VigilTestAlert') ? html : undefined;
+      }, 10_000, 100);
+      // One message, edited in place, as in Discord.
+      expect(resolved.match(/class="entry"/g)).toHaveLength(1);
+      expect(resolved).not.toContain('FIRING: VigilTestAlert');
+      expect(resolved).toContain('(edited)');
+      expect((await fetch(`http://127.0.0.1:${port}/preview`)).status).toBe(401);
+    } finally {
+      proc.child.kill('SIGTERM');
+    }
+    const run = await proc.done;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('preview mode: nothing goes to Discord');
+    expectNoSecret(run);
+  });
+
   it('refuses to start without webhook.token and without webhook.insecure', async () => {
     const port = await freePort();
     const path = writeConfig('no-token.yaml', configText({ port, webhook: '{}', name: 'no-token' }));

@@ -113,7 +113,7 @@ describe('createMetrics', () => {
 
   it('answers GET /metrics in the text format with the registry content type', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    const res = await metricsRoute(metrics).handle({ method: 'GET', path: '/metrics', headers: {}, body: Buffer.alloc(0) });
+    const res = await metricsRoute(metrics).handle({ method: 'GET', path: '/metrics', query: new URLSearchParams(), headers: {}, body: Buffer.alloc(0) });
     expect(res.status).toBe(200);
     expect(res.headers?.['content-type']).toBe(metrics.registry.contentType);
     expect(res.headers?.['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);

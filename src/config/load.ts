@@ -172,20 +172,40 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   });
 }
 
+/** How a config is read: `preview` (vigil serve --preview) swaps the file's Discord settings for preview mode. */
+export interface LoadOptions {
+  preview?: boolean;
+}
+
 /** Parses YAML text, interpolates the environment and validates it. */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): LoadResult {
   const { text: protectedText, refs } = protectVariables(text);
   const doc = parseDocument(protectedText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     return { ok: false, errors: doc.errors.slice(0, 3).map((e) => `YAML: ${e.message.split('\n')[0]}`) };
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: ['(root): expected a mapping of configuration keys'] };
   }
+  if (opts.preview) raw = asPreview(raw as Record<string, unknown>);
   const errors: string[] = [];
   const interpolated = interpolateTree(raw, [], refs, env, errors);
-  const parsed = configSchema.safeParse(interpolated);
+  return validate(interpolated, errors);
+}
+
+/**
+ * The file's settings with Discord swapped for preview mode: the bot's token, ids and mode are not
+ * read (their variables need not be set), only `discord.threads`, which shapes what is shown.
+ */
+function asPreview(raw: Record<string, unknown>): Record<string, unknown> {
+  const discord = raw.discord && typeof raw.discord === 'object' ? (raw.discord as Record<string, unknown>) : {};
+  return { ...raw, discord: { mode: 'preview', ...('threads' in discord ? { threads: discord.threads } : {}) } };
+}
+
+/** Validates an interpolated config tree; `errors` already found (unset variables) come first. */
+function validate(tree: unknown, errors: string[] = []): LoadResult {
+  const parsed = configSchema.safeParse(tree);
   if (!parsed.success) {
     // A key whose variable is unset already has the one error that matters.
     const unset = new Set(errors.map((e) => e.slice(0, e.indexOf(': '))));
@@ -195,8 +215,31 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   return { ok: true, config: parsed.data! };
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * The config of `vigil serve --preview` (and `vigil test-alert`) without a config file: Prometheus
+ * and Loki on this machine, no Discord, messages at GET /preview. Without VIGIL_WEBHOOK_TOKEN it
+ * listens on loopback only and takes webhooks and page views without a credential.
+ */
+export function previewConfig(env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const token = env.VIGIL_WEBHOOK_TOKEN || undefined;
+  const host = env.VIGIL_HOST || '127.0.0.1';
+  if (!token && !LOOPBACK.has(host)) {
+    return { ok: false, errors: [`server.host: preview without a config file listens on loopback only unless VIGIL_WEBHOOK_TOKEN is set (got VIGIL_HOST=${host})`] };
+  }
+  return validate({
+    server: { host, port: env.VIGIL_PORT || 8080 },
+    webhook: token ? { token } : { insecure: true },
+    prometheus: { url: env.PROMETHEUS_URL || 'http://localhost:9090' },
+    loki: { url: env.LOKI_URL || 'http://localhost:3100' },
+    discord: { mode: 'preview' },
+    storage: { path: env.VIGIL_DB || './data/vigil-preview.db' },
+  });
+}
+
 /** Reads and validates the config file at `path`. */
-export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): LoadResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -204,5 +247,5 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     return { ok: false, errors: [`cannot read config file ${path}: ${code}`] };
   }
-  return parseConfig(text, env);
+  return parseConfig(text, env, opts);
 }

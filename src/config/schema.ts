@@ -149,14 +149,22 @@ const webhookSchema = z
   })
   .prefault({});
 
+/** The channel preview mode posts to when no discord.alertChannelId is given (preview needs no Discord). */
+export const PREVIEW_CHANNEL_ID = '100000000000000001';
+/** The application id preview mode stands in for. */
+export const PREVIEW_APPLICATION_ID = '100000000000000002';
+
 const discordSchema = z
   .strictObject({
-    token: z.string({ error: 'expected the bot token' }).min(20, 'expected the bot token'),
-    applicationId: snowflake,
-    alertChannelId: snowflake,
+    token: z.string({ error: 'expected the bot token' }).min(20, 'expected the bot token').optional(),
+    applicationId: snowflake.optional(),
+    alertChannelId: snowflake.optional(),
     apiBaseUrl: baseUrl.default('https://discord.com/api'),
-    /** gateway: a websocket connection out (works behind NAT); http: Discord POSTs to /interactions. */
-    mode: z.enum(['gateway', 'http'], { error: 'expected gateway or http' }).default('gateway'),
+    /**
+     * gateway: a websocket connection out (works behind NAT); http: Discord POSTs to /interactions;
+     * preview: no Discord at all, every message shown at GET /preview.
+     */
+    mode: z.enum(['gateway', 'http', 'preview'], { error: 'expected gateway, http or preview' }).default('gateway'),
     /** The application's public key (hex), to verify interaction signatures in http mode. */
     publicKey: z
       .string()
@@ -178,7 +186,24 @@ const discordSchema = z
         message: 'required when discord.mode is http: the application public key from the Developer Portal (General Information)',
       });
     }
-  });
+    if (d.mode === 'preview') return;
+    // Preview mode talks to no Discord; the other modes need the bot's identity and its channel.
+    const missing: Array<[key: string, message: string]> = [
+      ['token', 'required: expected the bot token (Developer Portal > Bot), or discord.mode: preview to try Vigil without Discord'],
+      ['applicationId', 'required: expected a snowflake string (Developer Portal > General Information > Application ID)'],
+      ['alertChannelId', 'required: expected a snowflake string (the channel alerts go to: right-click it > Copy Channel ID)'],
+    ];
+    for (const [key, message] of missing) {
+      if (d[key as 'token' | 'applicationId' | 'alertChannelId'] === undefined) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  })
+  // Downstream code always has an id and a token (empty in preview, where nothing is sent to Discord).
+  .transform((d) => ({
+    ...d,
+    token: d.token ?? '',
+    applicationId: d.applicationId ?? PREVIEW_APPLICATION_ID,
+    alertChannelId: d.alertChannelId ?? PREVIEW_CHANNEL_ID,
+  }));
 
 /** Role allow lists per command name (or "buttons"); a command not listed is open to everyone. */
 const commandsSchema = z

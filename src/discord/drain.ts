@@ -1,16 +1,15 @@
-import type { REST } from 'discord.js';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
 import { deferUntil, get, hasPendingFor, refusedChannels, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
-import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type ThreadStart } from './rest.js';
+import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type DiscordRest, type ThreadStart } from './rest.js';
 
 /** What the drainer needs. */
 export interface DrainerOptions {
   db: Database;
-  rest: REST;
+  rest: DiscordRest;
   logger: Logger;
   now?: () => number;
   minBackoffMs: number;

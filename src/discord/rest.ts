@@ -52,16 +52,19 @@ const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'comp
  */
 export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init as RequestInit);
 
+/** What delivery needs of a REST client: discord.js REST, or preview mode's stand-in (src/preview/rest.ts). */
+export type DiscordRest = Pick<REST, 'post' | 'patch'>;
+
 /** The token each client was created with: discord.js forgets it after a 401 (see restoreToken). */
-const tokens = new WeakMap<REST, string>();
+const tokens = new WeakMap<DiscordRest, string>();
 
 /**
  * Gives a client made by createRest its token back: discord.js REST drops it on any 401, after
  * which every request fails locally ("Expected token to be set") until it is set again.
  */
-export function restoreToken(rest: REST): void {
+export function restoreToken(rest: DiscordRest): void {
   const token = tokens.get(rest);
-  if (token) rest.setToken(token);
+  if (token) (rest as REST).setToken(token);
 }
 
 /** Creates the discord.js REST client for API v10. */
@@ -98,7 +101,7 @@ export function createRest(cfg: RestConfig): REST {
  * `files[n]` (the body's `attachments` should list each as `{ id: "n", filename }`).
  */
 export async function postMessage(
-  rest: REST,
+  rest: DiscordRest,
   channelId: string,
   body: RESTPostAPIChannelMessageJSONBody,
   nonce: string,
@@ -120,7 +123,7 @@ export async function postMessage(
  * new `files` must be listed there by their placeholder id to stay.
  */
 export async function editMessage(
-  rest: REST,
+  rest: DiscordRest,
   channelId: string,
   messageIdToEdit: string,
   body: RESTPostAPIChannelMessageJSONBody | RESTPatchAPIChannelMessageJSONBody,
@@ -146,7 +149,7 @@ export const THREAD_ALREADY_EXISTS = 160004;
  * Starts a public thread on a message (Start Thread from Message). The thread's id is the message's
  * id; a repeat after a lost response is answered 160004 by Discord, which callers treat as done.
  */
-export async function startThread(rest: REST, channelId: string, messageIdToThread: string, start: ThreadStart): Promise<{ id: string }> {
+export async function startThread(rest: DiscordRest, channelId: string, messageIdToThread: string, start: ThreadStart): Promise<{ id: string }> {
   const name = start.name.trim();
   if (name.length === 0 || [...name].length > 100) throw new RangeError(`thread name must be 1-100 characters, got ${[...name].length}`);
   const thread = (await rest.post(Routes.threads(channelId, messageIdToThread), {
@@ -157,7 +160,7 @@ export async function startThread(rest: REST, channelId: string, messageIdToThre
 }
 
 /** Archives a thread (PATCH /channels/{thread_id} with archived: true); a later post unarchives it. */
-export async function archiveThread(rest: REST, threadId: string): Promise<{ id: string }> {
+export async function archiveThread(rest: DiscordRest, threadId: string): Promise<{ id: string }> {
   const thread = (await rest.patch(Routes.channel(threadId), { body: { archived: true } })) as APIThreadChannel;
   if (typeof thread?.id !== 'string') throw new Error('Discord answered without a thread id');
   return { id: thread.id };

@@ -5,6 +5,7 @@ import { ACKS_SQL } from './acks.js';
 import { INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
+import { PREVIEW_SQL } from './preview.js';
 import { HEARTBEATS_SQL } from '../watchdog/heartbeat.js';
 import { SCHEDULE_SQL } from '../schedule/store.js';
 
@@ -36,6 +37,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 7, sql: OUTBOX_FILE_MIGRATION },
   { version: 8, sql: OUTBOX_THREAD_MIGRATION, rebuildsTable: true },
   { version: 9, sql: INCIDENT_ALERTS_DROP },
+  { version: 10, sql: PREVIEW_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

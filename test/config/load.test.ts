@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, formatDuration } from '../../src/config/duration.js';
-import { interpolate, loadConfig, parseConfig } from '../../src/config/load.js';
+import { interpolate, loadConfig, parseConfig, previewConfig } from '../../src/config/load.js';
+import { PREVIEW_CHANNEL_ID } from '../../src/config/schema.js';
 
 const VALID = `
 server:     { host: 0.0.0.0, port: 8080 }
@@ -209,5 +210,52 @@ describe('vigil.example.yaml', () => {
       DISCORD_ALERT_CHANNEL_ID: '223456789012345678',
     });
     expect(r.ok ? r.config.discord.alertChannelId : r.errors).toBe('223456789012345678');
+  });
+});
+
+describe('preview mode', () => {
+  const NO_DISCORD = VALID.replace(/^discord:[\s\S]*?(?=^storage:)/m, 'discord: { mode: preview }\n');
+
+  it('needs no Discord token, application or channel (discord.mode: preview)', () => {
+    const r = parseConfig(NO_DISCORD, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN });
+    expect(r.ok ? r.config.discord : r.errors).toMatchObject({ mode: 'preview', token: '', alertChannelId: PREVIEW_CHANNEL_ID });
+  });
+
+  it.each([
+    ['token', 'discord.token: required: expected the bot token (Developer Portal > Bot), or discord.mode: preview to try Vigil without Discord'],
+    ['applicationId', 'discord.applicationId: required: expected a snowflake string (Developer Portal > General Information > Application ID)'],
+    ['alertChannelId', 'discord.alertChannelId: required: expected a snowflake string (the channel alerts go to: right-click it > Copy Channel ID)'],
+  ])('still requires discord.%s in the other modes, saying where to find it', (key, message) => {
+    expect(errorsOf(VALID.replace(new RegExp(`^  ${key}:.*$`, 'm'), ''))).toEqual([message]);
+  });
+
+  it('swaps the file\'s Discord settings for preview (--preview): their variables need not be set; threads is kept', () => {
+    const r = parseConfig(VALID.replace('apiBaseUrl: https://discord.com/api', 'threads: false'), { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN }, { preview: true });
+    expect(r.ok ? r.config.discord : r.errors).toMatchObject({ mode: 'preview', threads: false, token: '' });
+  });
+
+  it('runs without a file: this machine\'s Prometheus and Loki, loopback, no credential unless VIGIL_WEBHOOK_TOKEN is set', () => {
+    const open = previewConfig({});
+    expect(open.ok && open.config).toMatchObject({
+      server: { host: '127.0.0.1', port: 8080 },
+      webhook: { insecure: true },
+      prometheus: { url: 'http://localhost:9090' },
+      loki: { url: 'http://localhost:3100' },
+      discord: { mode: 'preview' },
+      storage: { path: './data/vigil-preview.db' },
+    });
+    const guarded = previewConfig({ VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN, VIGIL_HOST: '0.0.0.0', PROMETHEUS_URL: 'http://prom:9090' });
+    expect(guarded.ok && guarded.config).toMatchObject({ server: { host: '0.0.0.0' }, webhook: { token: ENV.VIGIL_WEBHOOK_TOKEN, insecure: false }, prometheus: { url: 'http://prom:9090' } });
+  });
+
+  it('refuses to listen beyond loopback without a credential', () => {
+    expect(previewConfig({ VIGIL_HOST: '0.0.0.0' })).toEqual({
+      ok: false,
+      errors: ['server.host: preview without a config file listens on loopback only unless VIGIL_WEBHOOK_TOKEN is set (got VIGIL_HOST=0.0.0.0)'],
+    });
+  });
+
+  it('checks the variables it reads like any config', () => {
+    expect(previewConfig({ VIGIL_PORT: 'eighty' })).toEqual({ ok: false, errors: ['server.port: expected a whole number from 0 to 65535, got "eighty"'] });
   });
 });

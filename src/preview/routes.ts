@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { Route, RouteRequest, RouteResponse } from '../server.js';
+import type { Database } from '../store/db.js';
+import { previewEntries, previewFile, previewRevision } from '../store/preview.js';
+import { checkWebhookAuth } from '../webhooks/auth.js';
+import { pageCsp, renderMessages, renderPage } from './page.js';
+import { PREVIEW_KEEP } from './rest.js';
+
+/** What the preview routes need. */
+export interface PreviewRouteDeps {
+  db: Database;
+  config: Pick<Config, 'webhook' | 'discord'>;
+  now?: () => Date;
+}
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/**
+ * GET /preview (the page), /preview/messages (its list, for the page's own refresh), /preview/state
+ * (the change number) and /preview/file (a message's chart). All behind the webhook credential:
+ * HTTP basic auth with any user and the webhook token as password (a browser asks for it), or a
+ * Bearer token; open only when webhooks are (webhook.insecure without a token).
+ */
+export function previewRoutes(deps: PreviewRouteDeps): Route[] {
+  const { db, config } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const guarded =
+    (handle: (req: RouteRequest) => RouteResponse): Route['handle'] =>
+    (req) => {
+      const auth = checkWebhookAuth({ headers: req.headers, rawBody: Buffer.alloc(0), now: now() }, config.webhook);
+      if (!auth.ok) {
+        return {
+          status: 401,
+          body: { error: `preview: ${auth.reason}; sign in with any user name and the webhook token (webhook.token) as password` },
+          headers: { 'www-authenticate': 'Basic realm="Vigil preview", charset="UTF-8"', ...NO_STORE },
+        };
+      }
+      return handle(req);
+    };
+
+  const pageOptions = (nonce = '') => ({ alertChannelId: config.discord.alertChannelId, revision: previewRevision(db), nonce });
+
+  return [
+    {
+      method: 'GET',
+      path: '/preview',
+      handle: guarded(() => {
+        const nonce = randomBytes(16).toString('base64');
+        return {
+          status: 200,
+          body: renderPage(previewEntries(db, PREVIEW_KEEP), pageOptions(nonce)),
+          headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': pageCsp(nonce), 'x-content-type-options': 'nosniff', ...NO_STORE },
+        };
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/preview/messages',
+      handle: guarded(() => ({
+        status: 200,
+        body: renderMessages(previewEntries(db, PREVIEW_KEEP), pageOptions()),
+        headers: { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', ...NO_STORE },
+      })),
+    },
+    {
+      method: 'GET',
+      path: '/preview/state',
+      handle: guarded(() => ({ status: 200, body: { revision: previewRevision(db) }, headers: NO_STORE })),
+    },
+    {
+      method: 'GET',
+      path: '/preview/file',
+      handle: guarded((req) => {
+        const message = req.query.get('message') ?? '';
+        const name = req.query.get('name') ?? '';
+        const data = /^\d{1,20}$/.test(message) && name ? previewFile(db, message, name) : undefined;
+        if (!data) return { status: 404, body: { error: 'preview: no such file (message and name query parameters)' } };
+        const type = /\.png$/i.test(name) ? 'image/png' : /\.jpe?g$/i.test(name) ? 'image/jpeg' : 'application/octet-stream';
+        return { status: 200, body: data, headers: { 'content-type': type, 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=3600' } };
+      }),
+    },
+  ];
+}
