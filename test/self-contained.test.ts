@@ -15,7 +15,7 @@ function walk(dir: string): string[] {
 }
 
 describe('the suite stands on its own', () => {
-  it.each(['src', 'test', 'bench'])('no file under %s/ reads from the team folder beside the repository (shared/)', (dir) => {
+  it.each(['src', 'test', 'bench', 'scripts'])('no file under %s/ reads from the team folder beside the repository (shared/)', (dir) => {
     const offenders = walk(join(ROOT, dir))
       .filter((p) => /\.(ts|js|json|ya?ml|sh)$/.test(p))
       .filter((p) => /(\.\.\/)+shared\//.test(readFileSync(join(ROOT, dir, p), 'utf8')))

@@ -152,7 +152,7 @@ export function renderMessages(entries: readonly PreviewEntry[], opts: PageOptio
 export function renderPage(entries: readonly PreviewEntry[], opts: PageOptions): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Vigil preview</title>
+<title>Vigil preview</title><link rel="icon" href="data:,">
 <style>${STYLE}</style></head>
 <body><header class="top"><strong>Vigil preview</strong> <span>What Vigil would post to Discord (discord.mode: preview), newest first; updates by itself. Nothing is sent to Discord.</span></header>
 <main id="messages" data-revision="${opts.revision}">${renderMessages(entries, opts)}</main>
@@ -203,7 +203,7 @@ setTimeout(poll, 2000);
 const STYLE = `
 :root { color-scheme: dark; }
 body { margin: 0; background: #313338; color: #dbdee1; font: 16px/1.375 "gg sans", "Noto Sans", "Helvetica Neue", Helvetica, Arial, sans-serif; }
-.top { position: sticky; top: 0; z-index: 1; background: #2b2d31; border-bottom: 1px solid #1e1f22; padding: 10px 16px; font-size: 14px; color: #b5bac1; }
+.top { background: #2b2d31; border-bottom: 1px solid #1e1f22; padding: 10px 16px; font-size: 14px; color: #b5bac1; }
 .top strong { color: #f2f3f5; margin-right: 8px; }
 main { max-width: 860px; padding: 8px 0 40px; }
 .empty { padding: 16px; color: #b5bac1; }
