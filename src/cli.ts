@@ -116,7 +116,9 @@ export function summarise(config: Config): string {
     `loki:         ${config.loki.url}`,
     `alertmanager: ${config.alertmanager ? withLinks(config.alertmanager) : 'not configured'}`,
     `grafana:      ${config.grafana ? `${withLinks(config.grafana)}, rule lookup ${ruleLookupText(config.grafana)}` : 'not configured'}`,
-    `discord:      ${config.discord.mode} mode, application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
+    config.discord.mode === 'preview'
+      ? `discord:      preview mode: nothing is sent to Discord, every message is shown at GET /preview, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}`
+      : `discord:      ${config.discord.mode} mode, application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
     `storage:      ${config.storage.path}`,
     `enrichment:   lookback ${formatDuration(config.enrichment.lookback)}, log window ±${formatDuration(config.enrichment.logWindow)}, timeout ${formatDuration(config.enrichment.timeout)}`,
     `charts:       ${config.charts.enabled ? `${config.charts.width}×${config.charts.height}, budget ${formatDuration(config.charts.budget)}` : 'off'}`,
@@ -192,7 +194,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     for (const w of configWarnings(loaded.config)) console.log(w);
     return parsed.values.online ? onlineChecks(loaded.config) : 0;
   }
-  if (command === 'register-commands') return registerCommandsCommand(loaded.config, parsed.values.guild);
+  if (command === 'register-commands') {
+    if (loaded.config.discord.mode === 'preview') {
+      console.error('register-commands needs Discord: this config is in preview mode (no bot token); set discord.token, discord.applicationId and discord.mode');
+      return 1;
+    }
+    return registerCommandsCommand(loaded.config, parsed.values.guild);
+  }
   if (command === 'test-alert') return testAlertCommand(loaded.config, parsed.values.resolve ?? false, parsed.values.url);
   // Imported here so check-config stays light and cannot fail on the runtime's dependencies.
   const { startVigil } = await import('./main.js');
@@ -249,7 +257,11 @@ async function onlineChecks(config: Config): Promise<number> {
     ...(config.digest?.enabled && config.digest.channelId ? [{ name: 'digest channel', id: config.digest.channelId }] : []),
   ].filter((c, i, all) => all.findIndex((o) => o.id === c.id) === i);
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, timeoutMs });
-  const results = [...(await Promise.all(backends)), ...(await checkDiscord(rest, channels, config.discord.threads))];
+  const discord =
+    config.discord.mode === 'preview'
+      ? [{ ok: true, what: 'Discord', detail: 'not contacted: preview mode shows every message at GET /preview instead' }]
+      : await checkDiscord(rest, channels, config.discord.threads);
+  const results = [...(await Promise.all(backends)), ...discord];
   const secrets = configSecrets(config);
   console.log('online:');
   for (const r of results) console.log(`  ${r.ok ? '✅' : '❌'} ${r.what}: ${scrubSecrets(r.detail, secrets)}`);

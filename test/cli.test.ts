@@ -114,6 +114,22 @@ describe.concurrent('vigil check-config', () => {
     expectNoSecret(run);
   });
 
+  it('says a preview config sends nothing to Discord, and --online does not contact it', async () => {
+    const text = configText({ name: 'preview' }).replace(/^discord:[\s\S]*?(?=^storage:)/m, 'discord: { mode: preview }\n');
+    const path = writeConfig('preview.yaml', text);
+    const run = await runCli(['check-config', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('discord:      preview mode: nothing is sent to Discord, every message is shown at GET /preview, a thread per incident');
+    const online = await runCli(['check-config', '--online', '--config', path], SECRET_ENV);
+    expect(online.stdout).toContain('✅ Discord: not contacted: preview mode shows every message at GET /preview instead');
+    // Prometheus and Loki are still reached (nothing listens at their address here).
+    expect(online.stdout).toMatch(/❌ Prometheus http:\/\/127\.0\.0\.1:\d+: /);
+    expect(online.code).toBe(1);
+    const register = await runCli(['register-commands', '--config', path], SECRET_ENV);
+    expect(register.code).toBe(1);
+    expect(register.stderr).toContain('register-commands needs Discord: this config is in preview mode');
+  });
+
   it('reads the config file named by VIGIL_CONFIG when --config is absent', async () => {
     const path = writeConfig('from-env.yaml', configText());
     const run = await runCli(['check-config'], { ...SECRET_ENV, VIGIL_CONFIG: path });
