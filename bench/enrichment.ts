@@ -1,7 +1,8 @@
 import { configSchema } from '../src/config/schema.js';
-import { chartNotification, earlyChartData, type ChartRenderer } from '../src/pipeline/chart.js';
+import { chartNotification, earlyChartData } from '../src/pipeline/chart.js';
+import type { ChartRenderer } from '../src/render/chart.js';
 import { enrichAlert, enrichNotification } from '../src/pipeline/enrich.js';
-import type { AlertEnrichment, Notification } from '../src/pipeline/types.js';
+import type { AlertEnrichment, Notification } from '../src/findings.js';
 import { createLokiClient } from '../src/queries/loki.js';
 import { createPrometheusClient } from '../src/queries/prometheus.js';
 import { parseWebhook } from '../src/webhooks/intake.js';

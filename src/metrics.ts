@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DELIVERY_ERROR_REASONS } from './discord/classify.js';
+import { DELIVERY_ERROR_REASONS } from './model.js';
 import type { Route } from './server.js';
 import type { Database } from './store/db.js';
 import { oldestPendingCreatedAt, pendingCount, probeEnqueue } from './store/outbox.js';

@@ -46,3 +46,72 @@ export interface Notification {
 
 /** A Discord id (snowflake): 17 to 20 digits. */
 export const SNOWFLAKE = /^\d{17,20}$/;
+
+/** One sample: when and what. Values are numbers, including NaN and ±Infinity. */
+export interface Point {
+  at: Date;
+  value: number;
+}
+
+/** One series of an instant query. */
+export interface InstantSample {
+  labels: Record<string, string>;
+  at: Date;
+  value: number;
+}
+
+/** One series of a range query. */
+export interface RangeSeries {
+  labels: Record<string, string>;
+  points: Point[];
+}
+
+// The daily digest's figures (store/stats computes them, render/digest shows them).
+
+/** One rule and how many of its alerts fired in the window. */
+export interface RuleCount {
+  alertname: string;
+  count: number;
+}
+
+/** A mean duration over some incidents. */
+export interface MeanDuration {
+  /** Incidents the mean is over. */
+  count: number;
+  /** Undefined when count is 0. */
+  meanMs?: number;
+}
+
+/** What happened to alerts and incidents in a window. */
+export interface IncidentStats {
+  /** Alerts (fingerprint + start) that started firing in the window. */
+  alertsFired: number;
+  /** Alerts that ended in the window. */
+  alertsResolved: number;
+  /** Alerts firing now, in incidents still open. */
+  alertsFiring: number;
+  /** Incidents opened in the window. */
+  incidentsOpened: number;
+  /** Incidents open now. */
+  incidentsOpen: number;
+  /** Rules by alerts fired in the window, most first (ties by name), at most `limit`. */
+  noisiest: RuleCount[];
+  /** Incidents acknowledged in the window: ack time minus incident start. */
+  timeToAck: MeanDuration;
+  /** Incidents resolved in the window: resolution minus incident start. */
+  timeToResolve: MeanDuration;
+}
+
+/** Webhooks taken in and Discord messages delivered in a window. */
+export interface DeliveryStats {
+  webhooksReceived: number;
+  /** Outbox items created in the window, by where they stand now. */
+  sent: number;
+  failed: number;
+  pending: number;
+}
+
+/** Every reason classifyDeliveryError gives (discord/classify; metrics pre-set each to 0). */
+export const DELIVERY_ERROR_REASONS = ['rateLimited', 'auth', 'channel', 'client', 'server', 'timeout', 'network'] as const;
+/** Why a delivery failed, in the terms the outbox acts on. */
+export type DeliveryErrorReason = (typeof DELIVERY_ERROR_REASONS)[number];

@@ -1,16 +1,12 @@
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import type { InstantSample, QueryResult } from '../queries/prometheus.js';
-import { escapeRegex, selector, stripPort, type MatcherSpec } from '../queries/promql.js';
+import { stripPort } from '../queries/promql.js';
+import { CADVISOR_CPU, topQueries } from '../queries/catalog.js';
 import { commandChart, type BarChartSpec } from '../render/chart.js';
 import { joinUsage, rankUsage, renderNoContainers, renderTop, type ContainerUsage, type TopRequest } from '../render/top.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
 import { labelValueChoices } from './autocomplete.js';
 import { OptionError, type Command } from './types.js';
-
-/** cAdvisor's CPU counter (seconds of CPU time per container). */
-export const CADVISOR_CPU = 'container_cpu_usage_seconds_total';
-/** cAdvisor's memory gauge: what the kernel would not reclaim, what OOM kills go by. */
-export const CADVISOR_MEMORY = 'container_memory_working_set_bytes';
 
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 25;
@@ -30,29 +26,6 @@ function topRequest(options: Record<string, unknown>): TopRequest {
     throw new OptionError('host', `expected a host name of 1 to ${MAX_HOST_LENGTH} characters`);
   }
   return { resource, limit, host: host.trim() };
-}
-
-/**
- * Matchers for named containers, on one host when given. cAdvisor series carry the scrape
- * target as `instance` ("node-1:8080"): the host matches it literally, with or without a port.
- */
-export function containerMatchers(host?: string): MatcherSpec[] {
-  const named: MatcherSpec = { name: 'name', op: '!=', value: '' };
-  return host === undefined ? [named] : [named, { name: 'instance', op: '=~', value: `${escapeRegex(host)}(:\\d+)?` }];
-}
-
-/** The PromQL of /top: the chosen resource's top `limit` containers, and the other resource for the same containers. */
-export function topQueries(req: TopRequest): { cpu: string; memory: string; hosts: string } {
-  const m = containerMatchers(req.host);
-  const cpu = `sum by (name, instance) (rate(${selector(m, CADVISOR_CPU)}[5m])) * 100`;
-  const memory = `sum by (name, instance) (${selector(m, CADVISOR_MEMORY)})`;
-  const top = `topk(${req.limit}, ${req.resource === 'cpu' ? cpu : memory})`;
-  const beside = (expr: string) => `${expr} and on (name, instance) ${top}`;
-  return {
-    cpu: req.resource === 'cpu' ? top : beside(cpu),
-    memory: req.resource === 'memory' ? top : beside(memory),
-    hosts: `count by (instance) (${selector(containerMatchers(), CADVISOR_CPU)})`,
-  };
 }
 
 /** The /top bar chart: the ranked containers by the chosen resource (host named when several hosts are listed). */

@@ -6,7 +6,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
 import type { Config } from '../config/schema.js';
-import type { ChartSize, ChartSpec } from '../render/chart.js';
+import type { ChartRenderer } from '../render/chart.js';
 import type { Logger } from '../log.js';
 import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
@@ -95,7 +95,7 @@ export interface CommandDeps {
   logger: Logger;
   now: () => Date;
   /** Draws command charts (the bot's own chart workers); renderChart's shared ones when absent. */
-  chartRenderer?: (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>;
+  chartRenderer?: ChartRenderer;
 }
 
 /** A slash command: its registration data and its handler, as in discord.js's own template. */

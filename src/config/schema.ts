@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cronProblem, timeZoneProblem } from '../schedule/cron.js';
+import { cronProblem, timeZoneProblem } from './cron.js';
 import { SNOWFLAKE } from '../model.js';
 import { formatDuration, parseDuration } from './duration.js';
 

@@ -2,10 +2,9 @@
 // and `instanceof` only works against the very same classes.
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 
-/** Every reason classifyDeliveryError gives (metrics pre-set each to 0). */
-export const DELIVERY_ERROR_REASONS = ['rateLimited', 'auth', 'channel', 'client', 'server', 'timeout', 'network'] as const;
-/** Why a delivery failed, in the terms the outbox acts on. */
-export type DeliveryErrorReason = (typeof DELIVERY_ERROR_REASONS)[number];
+import type { DeliveryErrorReason } from '../model.js';
+
+export { DELIVERY_ERROR_REASONS, type DeliveryErrorReason } from '../model.js';
 
 /** A delivery error sorted into retry or give up. */
 export interface DeliveryErrorClass {

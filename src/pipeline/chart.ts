@@ -11,25 +11,17 @@ import { fitMessage, truncate, warnTo, type Warn } from '../render/truncate.js';
 import type { OutboxFile } from '../store/outbox.js';
 import type { Logger } from '../log.js';
 import { extraPlan, type ChartedExpression } from './enrich.js';
-import type { PipelineContext, PipelineDeps } from './index.js';
-import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding } from './types.js';
+import type { ChartRenderer } from '../render/chart.js';
+import type { ChartOutcome, PipelineContext, PipelineDeps } from './stage.js';
+import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding } from '../findings.js';
 
 export { chartEnd } from './enrich.js';
-
-/** Renders a chart to PNG; the default is ECharts + resvg (tests inject a slow one). */
-export type ChartRenderer = (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>;
 
 /** What the chart of a notification needs (its series come from the enrichment, which already queried them). */
 export interface ChartDeps {
   config: { charts: Config['charts'] };
   render?: ChartRenderer;
 }
-
-/** The chart of an alert message: drawn, skipped (with why, for the message), or not applicable. */
-export type ChartOutcome =
-  | { status: 'rendered'; file: OutboxFile; expr: string }
-  | { status: 'skipped'; reason: string }
-  | { status: 'none' };
 
 /** The alert a message charts, and the PromQL to chart. */
 export interface ChartSubject {

@@ -1,4 +1,4 @@
-import { CADVISOR_CPU, CADVISOR_MEMORY, containerMatchers } from '../commands/top.js';
+import { CADVISOR_CPU, CADVISOR_MEMORY, containerMatchers } from '../queries/catalog.js';
 import { containerContextQuery, HOST_MEASURES, hostContextQuery } from '../queries/catalog.js';
 import type { CallOptions } from '../queries/http.js';
 import type { InstantSample, PrometheusClient, QueryResult, RangeSeries } from '../queries/prometheus.js';
@@ -12,7 +12,7 @@ import type {
   IncidentWindow,
   LogLevelVolume,
   LogVolumeFinding,
-} from './types.js';
+} from '../findings.js';
 
 /** Host context compares the alert's start with this long before it. */
 export const HOST_BASELINE_SECONDS = 3600;

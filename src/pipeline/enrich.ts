@@ -28,8 +28,8 @@ import type {
   Notification,
   SeriesSummary,
   TargetFinding,
-} from './types.js';
-import { STEERING } from './types.js';
+} from '../findings.js';
+import { STEERING } from '../findings.js';
 
 /** What the enrichment stage needs: the two query clients, its config section, and the clock. */
 export interface EnrichDeps {

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Route, RouteRequest, RouteResponse } from '../server.js';
 import type { Database } from '../store/db.js';
-import { previewEntries, previewFile, previewRevision } from '../store/preview.js';
+import { PREVIEW_KEEP, previewEntries, previewFile, previewRevision } from '../store/preview.js';
 import { checkWebhookAuth } from '../webhooks/auth.js';
 import { pageCsp, renderMessages, renderPage } from './page.js';
-import { PREVIEW_KEEP } from './rest.js';
 
 /** What the preview routes need. */
 export interface PreviewRouteDeps {

@@ -181,3 +181,31 @@ function fillString(body: string, ctx: StringContext, labels: Readonly<Record<st
     return ctx.quote === "'" ? escaped.replace(/\\"/g, '"').replace(/'/g, "\\'") : escaped;
   });
 }
+
+/** cAdvisor's CPU counter (seconds of CPU time per container). */
+export const CADVISOR_CPU = 'container_cpu_usage_seconds_total';
+/** cAdvisor's memory gauge: what the kernel would not reclaim, what OOM kills go by. */
+export const CADVISOR_MEMORY = 'container_memory_working_set_bytes';
+
+/**
+ * Matchers for named containers, on one host when given. cAdvisor series carry the scrape
+ * target as `instance` ("node-1:8080"): the host matches it literally, with or without a port.
+ */
+export function containerMatchers(host?: string): MatcherSpec[] {
+  const named: MatcherSpec = { name: 'name', op: '!=', value: '' };
+  return host === undefined ? [named] : [named, { name: 'instance', op: '=~', value: `${escapeRegex(host)}(:\\d+)?` }];
+}
+
+/** The PromQL of /top: the chosen resource's top `limit` containers, and the other resource for the same containers. */
+export function topQueries(req: { resource: 'cpu' | 'memory'; limit: number; host?: string | undefined }): { cpu: string; memory: string; hosts: string } {
+  const m = containerMatchers(req.host);
+  const cpu = `sum by (name, instance) (rate(${selector(m, CADVISOR_CPU)}[5m])) * 100`;
+  const memory = `sum by (name, instance) (${selector(m, CADVISOR_MEMORY)})`;
+  const top = `topk(${req.limit}, ${req.resource === 'cpu' ? cpu : memory})`;
+  const beside = (expr: string) => `${expr} and on (name, instance) ${top}`;
+  return {
+    cpu: req.resource === 'cpu' ? top : beside(cpu),
+    memory: req.resource === 'memory' ? top : beside(memory),
+    hosts: `count by (instance) (${selector(containerMatchers(), CADVISOR_CPU)})`,
+  };
+}

@@ -3,24 +3,8 @@ import { parseDuration } from '../config/duration.js';
 import { getJson, getRaw, QueryError, sendJson, serverErrorText, type Backend, type CallOptions } from './http.js';
 import { LABEL_NAME } from './promql.js';
 
-/** One sample: when and what. Values are numbers, including NaN and ±Infinity. */
-export interface Point {
-  at: Date;
-  value: number;
-}
-
-/** One series of an instant query. */
-export interface InstantSample {
-  labels: Record<string, string>;
-  at: Date;
-  value: number;
-}
-
-/** One series of a range query. */
-export interface RangeSeries {
-  labels: Record<string, string>;
-  points: Point[];
-}
+export type { InstantSample, Point, RangeSeries } from '../model.js';
+import type { InstantSample, Point, RangeSeries } from '../model.js';
 
 /** What an instant query returned, by result type. */
 export type QueryResult =

@@ -1,5 +1,5 @@
 import type { Alert } from '../model.js';
-import type { IncidentWindow } from '../pipeline/types.js';
+import type { IncidentWindow } from '../findings.js';
 
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 export const PROMETHEUS_MAX_POINTS = 11_000;

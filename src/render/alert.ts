@@ -15,7 +15,7 @@ import {
   type LogVolumeFinding,
   type SeriesSummary,
   type TargetFinding,
-} from '../pipeline/types.js';
+} from '../findings.js';
 import { dashboardUrl, DEFAULT_DATASOURCES, fitExploreLinks, type ExploreDatasources } from './explore.js';
 import {
   discordTimestamp,

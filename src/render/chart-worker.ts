@@ -1,6 +1,6 @@
 // A chart worker thread: renders each job it is sent (ECharts SVG, resvg PNG) and posts the bytes back.
 import { parentPort } from 'node:worker_threads';
-import { loadChartLibraries, renderChartSync } from './chart.js';
+import { loadChartLibraries, renderChartSync } from './chart-runtime.js';
 import type { ChartAnswer, ChartJob } from './chart-workers.js';
 
 const port = parentPort;

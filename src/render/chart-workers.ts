@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ChartSize, ChartSpec } from './chart.js';
+import type { ChartSize, ChartSpec } from './chart-spec.js';
 
 /** What the main thread sends a chart worker. */
 export interface ChartJob {
@@ -110,7 +110,7 @@ export class ChartWorkers {
 
   /** The fallback when no worker can start: the same rendering, in this thread. */
   private async renderHere(spec: ChartSpec, size: ChartSize): Promise<Buffer> {
-    const { renderChartSync } = await import('./chart.js');
+    const { renderChartSync } = await import('./chart-runtime.js');
     this.stats.inProcess++;
     return renderChartSync(spec, size);
   }

@@ -1,6 +1,6 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
-import type { DeliveryStats, IncidentStats, MeanDuration } from '../store/stats.js';
+import type { DeliveryStats, IncidentStats, MeanDuration } from '../model.js';
 import { inlineCode } from './alerts.js';
 import { discordTimestamp, escapeMarkdown, formatValue } from './format.js';
 import { maskSecrets } from './mask.js';

@@ -1,4 +1,4 @@
-import type { ExploreTarget } from '../pipeline/types.js';
+import type { ExploreTarget } from '../findings.js';
 import { markdownLink } from './format.js';
 import { EMBED_URL } from './limits.js';
 import { codePointLength } from './truncate.js';

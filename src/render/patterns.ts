@@ -1,4 +1,4 @@
-import type { LogPattern } from '../pipeline/types.js';
+import type { LogPattern } from '../findings.js';
 import { maskSecrets } from './mask.js';
 
 /*

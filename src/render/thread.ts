@@ -10,7 +10,7 @@ import type {
   LogPatternFinding,
   LogVolumeFinding,
   RuleFinding,
-} from '../pipeline/types.js';
+} from '../findings.js';
 import { cleanLogLine } from './alert.js';
 import { fitExploreLinks, type ExploreDatasources } from './explore.js';
 import { formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate, safeText } from './format.js';

@@ -93,27 +93,6 @@ export function localDate(at: Date | number, timeZone: string): string {
   return wallKey(at, timeZone).slice(0, 10);
 }
 
-/** Why a cron expression is unusable, or undefined when node-cron accepts it. */
-export function cronProblem(expression: string): string | undefined {
-  if (validate(expression)) return undefined;
-  try {
-    parse(expression);
-    return `invalid cron expression "${expression}"`;
-  } catch (err) {
-    return `invalid cron expression "${expression}": ${err instanceof Error ? err.message : String(err)}`;
-  }
-}
-
-/** Why a time zone is unusable, or undefined when Intl knows it. */
-export function timeZoneProblem(timeZone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-    return undefined;
-  } catch {
-    return `unknown time zone "${timeZone}": expected an IANA time zone like Europe/Berlin or UTC`;
-  }
-}
-
 function lastDayOfMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

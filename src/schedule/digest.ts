@@ -9,7 +9,7 @@ import { deliveryStats, incidentStats, type Window } from '../store/stats.js';
 import { localDate } from './cron.js';
 import type { JobContext } from './scheduler.js';
 import { SNAPSHOT_JOB } from './snapshots.js';
-import { lastFinishedRun, runsSince } from './store.js';
+import { lastFinishedRun, runsSince } from '../store/schedule.js';
 
 /** The job name the digest runs and is recorded under. */
 export const DIGEST_JOB = 'digest';

@@ -1,22 +1,9 @@
+import type { JobState, ScheduleSpec } from '../store/schedule.js';
 import { wallKey } from './cron.js';
 
 // What a scheduled job should do at start and at each tick: pure decisions over the persisted
 // state, the latest scheduled time and whether a run is still going. The clock is the caller's.
 
-/** What the store remembers of a job between restarts. */
-export interface JobState {
-  /** The cron expression and zone the state was recorded under. */
-  schedule: string;
-  timezone: string;
-  /** Epoch ms of the scheduled time a run was last started for (or the baseline set at first start). */
-  lastSlot: number;
-}
-
-/** A job's schedule. */
-export interface ScheduleSpec {
-  schedule: string;
-  timezone: string;
-}
 
 /** What to do when Vigil starts. */
 export type StartDecision =

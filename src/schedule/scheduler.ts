@@ -2,9 +2,10 @@ import { createTask } from 'node-cron';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
-import { cronProblem, previousSlot, timeZoneProblem } from './cron.js';
+import { cronProblem, timeZoneProblem } from '../config/cron.js';
+import { previousSlot } from './cron.js';
 import { decideAtStart, decideAtTick } from './due.js';
-import { claimSlot, finishRun, getJobState, releaseSlot, setBaseline, startRun, type RunReason } from './store.js';
+import { claimSlot, finishRun, getJobState, releaseSlot, setBaseline, startRun, type RunReason } from '../store/schedule.js';
 
 /** What a job run gets. */
 export interface JobContext {

@@ -5,9 +5,9 @@ import { ACKS_SQL } from './acks.js';
 import { INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
+import { HEARTBEATS_SQL } from './heartbeats.js';
 import { PREVIEW_SQL } from './preview.js';
-import { HEARTBEATS_SQL } from '../watchdog/heartbeat.js';
-import { SCHEDULE_SQL } from '../schedule/store.js';
+import { SCHEDULE_SQL } from './schedule.js';
 
 /** An open better-sqlite3 connection. */
 export type Database = BetterSqlite3.Database;

@@ -34,6 +34,9 @@ CREATE TABLE preview_threads (
 );
 `;
 
+/** Channel messages kept for the preview page (with their threads); older ones are dropped. */
+export const PREVIEW_KEEP = 200;
+
 /** A message as preview mode keeps it: the body Vigil sent (attachments resolved to file names). */
 export interface PreviewMessage {
   id: string;

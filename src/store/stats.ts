@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { DeliveryStats, IncidentStats, MeanDuration, RuleCount } from '../model.js';
 import type { IncidentAlertState } from './incidents.js';
 
 // Read-only figures over the store for the daily digest: what fired and resolved in a window,
@@ -10,48 +11,7 @@ export interface Window {
   to: Date;
 }
 
-/** One rule and how many of its alerts fired in the window. */
-export interface RuleCount {
-  alertname: string;
-  count: number;
-}
-
-/** A mean duration over some incidents. */
-export interface MeanDuration {
-  /** Incidents the mean is over. */
-  count: number;
-  /** Undefined when count is 0. */
-  meanMs?: number;
-}
-
-/** What happened to alerts and incidents in a window. */
-export interface IncidentStats {
-  /** Alerts (fingerprint + start) that started firing in the window. */
-  alertsFired: number;
-  /** Alerts that ended in the window. */
-  alertsResolved: number;
-  /** Alerts firing now, in incidents still open. */
-  alertsFiring: number;
-  /** Incidents opened in the window. */
-  incidentsOpened: number;
-  /** Incidents open now. */
-  incidentsOpen: number;
-  /** Rules by alerts fired in the window, most first (ties by name), at most `limit`. */
-  noisiest: RuleCount[];
-  /** Incidents acknowledged in the window: ack time minus incident start. */
-  timeToAck: MeanDuration;
-  /** Incidents resolved in the window: resolution minus incident start. */
-  timeToResolve: MeanDuration;
-}
-
-/** Webhooks taken in and Discord messages delivered in a window. */
-export interface DeliveryStats {
-  webhooksReceived: number;
-  /** Outbox items created in the window, by where they stand now. */
-  sent: number;
-  failed: number;
-  pending: number;
-}
+export type { DeliveryStats, IncidentStats, MeanDuration, RuleCount } from '../model.js';
 
 interface IncidentRow {
   status: 'firing' | 'resolved';

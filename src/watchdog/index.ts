@@ -7,7 +7,8 @@ import { latestIncident } from '../store/incidents.js';
 import { insertNotification } from '../store/notifications.js';
 import type { Intercepted } from '../webhooks/routes.js';
 import { COMPONENT_ALERTS, outageAnnotations, outageNotification, WATCHDOG_RECEIVER, watchdogFingerprint, watchdogGroupKey } from './alerts.js';
-import { heartbeatInterceptor, lastHeartbeat } from './heartbeat.js';
+import { lastHeartbeat } from '../store/heartbeats.js';
+import { heartbeatInterceptor } from './heartbeat.js';
 import { configProbes, evaluateHeartbeat, type Probe } from './probes.js';
 import { OK, step, type CheckResult, type ComponentId, type ComponentState, type WatchdogEvent } from './state.js';
 

@@ -9,7 +9,7 @@ import { createRouter } from '../../src/commands/router.js';
 import type { CommandDeps, OptionValue } from '../../src/commands/types.js';
 import type { Alert, Notification } from '../../src/model.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
-import type { AlertEnrichment } from '../../src/pipeline/types.js';
+import type { AlertEnrichment } from '../../src/findings.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { customId } from '../../src/render/buttons.js';

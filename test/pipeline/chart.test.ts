@@ -30,12 +30,12 @@ import {
   seriesForAlerts,
   skippedNote,
   withChart,
-  type ChartOutcome,
-  type ChartRenderer,
 } from '../../src/pipeline/chart.js';
+import type { ChartOutcome } from '../../src/pipeline/stage.js';
+import type { ChartRenderer } from '../../src/render/chart.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
-import type { AlertEnrichment, EnrichedNotification, ExpressionFinding } from '../../src/pipeline/types.js';
+import type { AlertEnrichment, EnrichedNotification, ExpressionFinding } from '../../src/findings.js';
 import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient, type PrometheusClient, type RangeSeries } from '../../src/queries/prometheus.js';
 import { renderChart } from '../../src/render/chart.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postMessage } from '../../src/discord/rest.js';
-import { createPreviewRest } from '../../src/preview/rest.js';
+import { createPreviewRest } from '../../src/discord/preview.js';
 import { previewRoutes } from '../../src/preview/routes.js';
 import type { Route } from '../../src/server.js';
 import { openDatabase, type Database } from '../../src/store/db.js';

@@ -1,7 +1,7 @@
 import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
-import type { AlertEnrichment, LogLine } from '../../src/pipeline/types.js';
+import type { AlertEnrichment, LogLine } from '../../src/findings.js';
 import {
   cleanLogLine,
   COLORS,

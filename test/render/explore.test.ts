@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExploreTarget } from '../../src/pipeline/types.js';
+import type { ExploreTarget } from '../../src/findings.js';
 import {
   dashboardUrl,
   datasourcesOf,

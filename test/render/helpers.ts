@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
 import { parseWebhook } from '../../src/webhooks/intake.js';
-import type { AlertEnrichment, IncidentWindow } from '../../src/pipeline/types.js';
+import type { AlertEnrichment, IncidentWindow } from '../../src/findings.js';
 import {
   EMBED_AUTHOR_NAME,
   EMBED_DESCRIPTION,

@@ -1,6 +1,7 @@
 import { createTask } from 'node-cron';
 import { describe, expect, it } from 'vitest';
-import { cronProblem, instantsOf, localDate, previousSlot, wallKey, wallTime } from '../../src/schedule/cron.js';
+import { cronProblem } from '../../src/config/cron.js';
+import { instantsOf, localDate, previousSlot, wallKey, wallTime } from '../../src/schedule/cron.js';
 
 const at = (iso: string) => new Date(iso);
 

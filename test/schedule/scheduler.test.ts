@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { decideAtStart, decideAtTick, type JobState } from '../../src/schedule/due.js';
+import { decideAtStart, decideAtTick } from '../../src/schedule/due.js';
 import { createScheduler, type JobContext, type JobSpec, type Scheduler, type TriggerFactory } from '../../src/schedule/scheduler.js';
-import { getJobState, lastFinishedRun, runsSince } from '../../src/schedule/store.js';
+import { getJobState, lastFinishedRun, runsSince, type JobState } from '../../src/store/schedule.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 
 const BERLIN_9 = { schedule: '0 9 * * *', timezone: 'Europe/Berlin' };

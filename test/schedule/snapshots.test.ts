@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { pruneSnapshots, SNAPSHOT_JOB, snapshotsToPrune } from '../../src/schedule/snapshots.js';
-import { runsSince } from '../../src/schedule/store.js';
+import { runsSince } from '../../src/store/schedule.js';
 import { botConfig, FAST_DELIVERY, type ConfigSections } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';

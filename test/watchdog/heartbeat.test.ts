@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
-import { HEARTBEAT_REASON, heartbeatInterceptor, lastHeartbeat, recordHeartbeat, splitHeartbeats } from '../../src/watchdog/heartbeat.js';
+import { lastHeartbeat, recordHeartbeat } from '../../src/store/heartbeats.js';
+import { HEARTBEAT_REASON, heartbeatInterceptor, splitHeartbeats } from '../../src/watchdog/heartbeat.js';
 
 const AT = new Date('2026-03-01T10:00:00Z');
 

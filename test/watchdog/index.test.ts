@@ -5,7 +5,7 @@ import { openDatabase, type Database } from '../../src/store/db.js';
 import { createIncident } from '../../src/store/incidents.js';
 import { deserialiseNotification } from '../../src/store/notifications.js';
 import type { Notification } from '../../src/model.js';
-import { recordHeartbeat } from '../../src/watchdog/heartbeat.js';
+import { recordHeartbeat } from '../../src/store/heartbeats.js';
 import { createWatchdog, type WatchdogDeps } from '../../src/watchdog/index.js';
 import type { Probe } from '../../src/watchdog/probes.js';
 import type { CheckResult, ComponentId } from '../../src/watchdog/state.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
-import { lastHeartbeat } from '../../src/watchdog/heartbeat.js';
+import { lastHeartbeat } from '../../src/store/heartbeats.js';
 import { fixtureJson } from '../webhooks/fixtures.js';
 import { botConfig, FAST_DELIVERY, type ConfigSections } from '../support/bot-config.js';
 import { startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';

@@ -2,7 +2,7 @@ import { DiscordAPIError } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyDeliveryError } from '../../src/discord/classify.js';
 import { archiveThread, editMessage, postMessage, startThread } from '../../src/discord/rest.js';
-import { createPreviewRest } from '../../src/preview/rest.js';
+import { createPreviewRest } from '../../src/discord/preview.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { previewEntries, previewFile, previewMessage, previewRevision } from '../../src/store/preview.js';
 

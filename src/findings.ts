@@ -1,5 +1,8 @@
-import type { Alert, Notification } from '../model.js';
-import type { RangeSeries } from '../queries/prometheus.js';
+/*
+ * What enrichment finds about an alert, shared by the rooms that make it (pipeline/, queries/) and
+ * the ones that show it (render/, commands/).
+ */
+import type { Alert, Notification, RangeSeries } from './model.js';
 
 /** The time range the enrichment queries look at. */
 export interface IncidentWindow {

@@ -7,14 +7,12 @@ import {
   previewByNonce,
   previewMessage,
   previewThread,
+  PREVIEW_KEEP,
   prunePreview,
   setPreviewThreadArchived,
   updatePreviewMessage,
 } from '../store/preview.js';
-import type { DiscordRest } from '../discord/rest.js';
-
-/** Channel messages kept for the preview page (with their threads); older ones are dropped. */
-export const PREVIEW_KEEP = 200;
+import type { DiscordRest } from './rest.js';
 
 /** Discord's epoch (2015-01-01), the base of snowflake timestamps. */
 const DISCORD_EPOCH = 1_420_070_400_000n;

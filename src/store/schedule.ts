@@ -1,5 +1,19 @@
 import type { Database } from 'better-sqlite3';
-import type { JobState, ScheduleSpec } from './due.js';
+
+/** What the store remembers of a job between restarts. */
+export interface JobState {
+  /** The cron expression and zone the state was recorded under. */
+  schedule: string;
+  timezone: string;
+  /** Epoch ms of the scheduled time a run was last started for (or the baseline set at first start). */
+  lastSlot: number;
+}
+
+/** A job's schedule. */
+export interface ScheduleSpec {
+  schedule: string;
+  timezone: string;
+}
 
 /**
  * Scheduled jobs' state (the scheduled time each last ran for, so a restart neither repeats nor

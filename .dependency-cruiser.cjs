@@ -1,0 +1,80 @@
+// The layers of src/ (ARCHITECTURE.md draws them): imports point down only, and nothing imports in
+// a circle. `npm run lint` (part of `npm test`) runs these rules; a violation fails it.
+/** Everything in src/ but the given paths (regex fragments after `^src/`). */
+const srcExcept = (...allowed) => ({ path: '^src/', pathNot: `^src/(${allowed.join('|')})` });
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'an import cycle: split the shared piece out, one way', from: {}, to: { circular: true } },
+    {
+      name: 'model-is-the-floor',
+      severity: 'error',
+      comment: 'model.ts and findings.ts are the shared types: they import nothing of ours above them',
+      from: { path: '^src/(model|findings)\\.ts$' },
+      to: srcExcept('model\\.ts$', 'findings\\.ts$'),
+    },
+    { name: 'config-stands-alone', severity: 'error', comment: 'config/ knows only itself and model.ts', from: { path: '^src/config/' }, to: srcExcept('config/', 'model\\.ts$') },
+    {
+      name: 'log-and-server-are-infrastructure',
+      severity: 'error',
+      comment: 'the logger and the HTTP server know nothing of the bot',
+      from: { path: '^src/(log|server)\\.ts$' },
+      to: srcExcept('log\\.ts$', 'server\\.ts$'),
+    },
+    {
+      name: 'metrics-reads-the-store-only',
+      severity: 'error',
+      comment: 'metrics.ts (registry, /metrics, /readyz) is read by every room: it knows only the store and the server',
+      from: { path: '^src/metrics\\.ts$' },
+      to: srcExcept('metrics\\.ts$', 'store/', 'server\\.ts$', 'model\\.ts$', 'config/'),
+    },
+    {
+      name: 'queries-below-render',
+      severity: 'error',
+      comment: 'queries/ (backend clients, the query catalog) uses only config, model, findings and the logger',
+      from: { path: '^src/queries/' },
+      to: srcExcept('queries/', 'config/', 'model\\.ts$', 'findings\\.ts$', 'log\\.ts$'),
+    },
+    {
+      name: 'render-is-pure',
+      severity: 'error',
+      comment: 'render/ turns data into Discord messages: it reads the data types of queries/, never the store, the pipeline or Discord',
+      from: { path: '^src/render/' },
+      to: srcExcept('render/', 'queries/', 'config/', 'model\\.ts$', 'findings\\.ts$'),
+    },
+    {
+      name: 'store-owns-tables-only',
+      severity: 'error',
+      comment: 'store/ holds every table and migration; it knows only config and the shared types',
+      from: { path: '^src/store/' },
+      to: srcExcept('store/', 'config/', 'model\\.ts$', 'findings\\.ts$'),
+    },
+    {
+      name: 'pipeline-below-the-edges',
+      severity: 'error',
+      comment: 'the pipeline is called by the edges (webhooks, discord, commands, schedule, watchdog, preview), never the reverse',
+      from: { path: '^src/pipeline/' },
+      to: { path: '^src/((commands|discord|webhooks|watchdog|schedule|preview)/|(main|cli)\\.ts$)' },
+    },
+    {
+      name: 'composition-root-on-top',
+      severity: 'error',
+      comment: 'main.ts wires everything; only the CLI starts it',
+      from: { pathNot: '^src/(main|cli)\\.ts$' },
+      to: { path: '^src/(main|cli)\\.ts$' },
+    },
+    {
+      name: 'discord-js-in-discord-only',
+      severity: 'error',
+      comment: 'discord.js (and its REST) is used in src/discord/ alone; elsewhere only discord-api-types',
+      from: { path: '^src/', pathNot: '^src/discord/' },
+      to: { path: 'node_modules/(discord\\.js|@discordjs)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,75 @@
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { Config } from '../config/schema.js';
+import type { EnrichedNotification } from '../findings.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Notification } from '../model.js';
+import type { RuleLookup } from '../queries/grafana.js';
+import type { LokiClient } from '../queries/loki.js';
+import type { PrometheusClient } from '../queries/prometheus.js';
+import type { AlertButtonState } from '../render/buttons.js';
+import type { ChartRenderer } from '../render/chart.js';
+import type { Database } from '../store/db.js';
+import type { Incident } from '../store/incidents.js';
+import type { StoredNotification } from '../store/notifications.js';
+import type { OutboxFile, OutboxKind } from '../store/outbox.js';
+import type { Decision } from './dedup.js';
+
+// The pipeline's vocabulary: what every stage gets (deps), carries (context) and is (Stage).
+
+/** What the stages need from the outside world. */
+export interface PipelineDeps {
+  db: Database;
+  prometheus: PrometheusClient;
+  loki: LokiClient;
+  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager'>;
+  /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
+  logger: Logger;
+  now: () => Date;
+  /** Times enrichment queries when given. */
+  metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
+  /** Draws alert charts: the bot's own chart workers, or a slow renderer in tests; renderChart's shared workers when absent. */
+  chartRenderer?: ChartRenderer;
+  /** Reads Grafana alert rules (grafana.url with credentials); Grafana alerts go without their rule when absent. */
+  rules?: RuleLookup;
+}
+
+/** One delivery the outbox stage will enqueue. */
+export interface PlannedDelivery {
+  kind: OutboxKind;
+  /** A message body; for a thread start its name and archive duration, for an archive `{ archived: true }`. */
+  body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>;
+  /** The alert message itself (not a reply): it gets the buttons row for this state. */
+  buttons?: AlertButtonState;
+  /** Uploaded with the message (the chart). */
+  file?: OutboxFile;
+}
+
+/** The state one notification carries through the stages. */
+export interface PipelineContext {
+  stored: StoredNotification;
+  notification: Notification;
+  now: Date;
+  latest?: Incident;
+  decision?: Decision;
+  /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
+  incidentId?: number;
+  enriched?: EnrichedNotification;
+  /** The chart, started by the enrich stage once its series are back, awaited by the render stage. */
+  chart?: Promise<ChartOutcome>;
+  /** What became of the chart, once the render stage attached it (for the summary line). */
+  chartOutcome?: ChartOutcome;
+  deliveries: PlannedDelivery[];
+}
+
+/** A stage does one job; returning 'stop' ends the pipeline for this notification (recorded as done). */
+export interface Stage {
+  name: string;
+  run(ctx: PipelineContext, deps: PipelineDeps): Promise<void | 'stop'> | void | 'stop';
+}
+
+/** The chart of an alert message: drawn, skipped (with why, for the message), or not applicable. */
+export type ChartOutcome =
+  | { status: 'rendered'; file: OutboxFile; expr: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'none' };
