@@ -40,3 +40,22 @@ describe('the suite stands on its own', () => {
     for (const folder of folders) expect(readFileSync(join(FIXTURES, folder, 'SOURCES.md'), 'utf8'), folder).toMatch(/licen[cs]e/i);
   });
 });
+
+describe('npm run test:unit', () => {
+  /** What starts a process outside this one: the test support's launchers, the browser, child processes. */
+  const STARTS_A_PROCESS = /\b(startPrometheus|startNodeExporter|startAlertmanager|startLoki|startLokiBackend|startE2eStack|startBot|startPreviewScene|launchBrowser|spawnCli|execFile|spawn|execSync|spawnSync)\(/;
+
+  it('leaves out every test that starts a process: those are named *.int.test.ts or live in test/e2e/', () => {
+    const unit = walk(join(ROOT, 'test'))
+      .filter((p) => p.endsWith('.test.ts') && !p.endsWith('.int.test.ts') && !p.startsWith('e2e/'))
+      .filter((p) => p !== 'self-contained.test.ts');
+    expect(unit.length).toBeGreaterThan(40);
+    const offenders = unit.filter((p) => STARTS_A_PROCESS.test(readFileSync(join(ROOT, 'test', p), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('excludes test/e2e/ and *.int.test.ts, and tells the test support it is a unit run (its launchers then refuse)', () => {
+    const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['test:unit'];
+    expect(script).toBe("VIGIL_TEST_UNIT=1 vitest run --exclude 'test/e2e/**' --exclude '**/*.int.test.ts'");
+  });
+});

@@ -18,7 +18,7 @@ import { EXAMPLE_ENV, filledEnv, loadStackConfig, mountTarget, serviceEnvironmen
  * bot's service and port with the credential the bot checks. The last check runs the real chain:
  * a test .env -> compose environment of `grafana` and `vigil` -> Grafana's expansion of the contact
  * point -> the bot's webhook server configured from deploy/compose/vigil.yaml.
- * The queries themselves are run against real backends in promql.test.ts.
+ * The queries themselves are run against real backends in promql.int.test.ts.
  */
 
 const COMPOSE_DIR = new URL('../../deploy/compose/', import.meta.url);

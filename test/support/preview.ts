@@ -13,6 +13,7 @@ export const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 /** Starts headless Debian chromium through playwright-core; fails saying how to install it when it is missing. */
 export async function launchBrowser(): Promise<Browser> {
+  if (process.env.VIGIL_TEST_UNIT === '1') throw new Error('npm run test:unit starts no browser: a test that needs one belongs in test/e2e/');
   if (!existsSync(CHROMIUM_BIN)) {
     throw new Error(`no browser at ${CHROMIUM_BIN}: install Debian's chromium (apt-get install -y chromium), as .ci/run does, or set CHROMIUM_BIN`);
   }

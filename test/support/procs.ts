@@ -202,6 +202,10 @@ async function launch(spec: LaunchSpec): Promise<Running> {
 }
 
 function spawnChild(spec: LaunchSpec, port: number): Running {
+  if (process.env.VIGIL_TEST_UNIT === '1') {
+    // npm run test:unit promises no external binary: a test that needs one is an integration test.
+    throw new Error(`npm run test:unit starts no external binary, and this test starts ${spec.binary}: name its file *.int.test.ts (or move it to test/e2e/)`);
+  }
   const child = spawn(spec.binary, spec.args(port), {
     cwd: spec.dir,
     env: childEnv(),

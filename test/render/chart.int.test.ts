@@ -3,7 +3,7 @@
 //
 // Golden images live in test/render/golden/ and are rendered from FIXED synthetic data, so they are
 // deterministic. After an intended change to the look of a chart, regenerate them with
-//   UPDATE_GOLDEN=1 npx vitest run test/render/chart.test.ts
+//   UPDATE_GOLDEN=1 npx vitest run test/render/chart.int.test.ts
 // and look at the new PNGs before committing them.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

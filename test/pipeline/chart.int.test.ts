@@ -5,7 +5,7 @@
 //
 // docs/alert-example.png (shown in the README) is the resolved chart this test delivers from a real
 // CPU spike; it is rewritten only with UPDATE_GOLDEN=1:
-//   UPDATE_GOLDEN=1 npx vitest run test/pipeline/chart.test.ts
+//   UPDATE_GOLDEN=1 npx vitest run test/pipeline/chart.int.test.ts
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
