@@ -4,7 +4,7 @@ import type { Alert, Notification } from '../model.js';
 import type { RangeSeries } from '../queries/prometheus.js';
 import { ruleUidFromGeneratorURL } from '../queries/grafana.js';
 import { splitThreshold, type ComparisonOp } from '../queries/promql.js';
-import { boundedChart, CHART_FILE, chartLines, topByPeak, type ChartSize, type ChartSpec, type TimeChartSpec } from '../render/chart.js';
+import { boundedChart, CHART_FILE, chartLines, topByPeak, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { EMBED_FOOTER_TEXT } from '../render/limits.js';
 import { fitMessage, truncate, warnTo, type Warn } from '../render/truncate.js';

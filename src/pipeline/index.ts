@@ -1,27 +1,19 @@
-import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
 import type { Notification } from '../model.js';
-import type { LokiClient } from '../queries/loki.js';
-import type { PrometheusClient } from '../queries/prometheus.js';
-import { renderAlertMessage, renderFiringReply, renderResolvedReply } from '../render/alert.js';
+import { renderAlertMessage } from '../render/alert.js';
+import { renderFiringReply, renderResolvedReply } from '../render/replies.js';
 import { alertButtons, type AlertButtonState } from '../render/buttons.js';
 import { datasourcesOf } from '../render/explore.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
-import type { Database } from '../store/db.js';
-import { createIncident, getIncident, latestIncident, updateIncident, type Incident } from '../store/incidents.js';
+import { createIncident, getIncident, latestIncident, updateIncident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
-import { enqueue, type OutboxFile, type OutboxKind } from '../store/outbox.js';
+import { enqueue } from '../store/outbox.js';
 import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
 import type { PipelineContext, PipelineDeps, Stage } from './stage.js';
 
 export type { PipelineContext, PipelineDeps, Stage } from './stage.js';
 import { decide, type Decision } from './dedup.js';
-import type { RuleLookup } from '../queries/grafana.js';
 import { enrichNotification } from './enrich.js';
-import type { EnrichedNotification } from '../findings.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
 

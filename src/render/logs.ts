@@ -1,7 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { LabelledLogEntry } from '../queries/loki.js';
-import { cleanLogLine } from './alert.js';
+import { cleanLogLine } from './finding-text.js';
 import { discordTimestamp, escapeMarkdown, isRealDate } from './format.js';
 import { maskSecrets } from './mask.js';
 import { EMBED_DESCRIPTION, EMBED_TITLE } from './limits.js';

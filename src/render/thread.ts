@@ -11,7 +11,7 @@ import type {
   LogVolumeFinding,
   RuleFinding,
 } from '../findings.js';
-import { cleanLogLine } from './alert.js';
+import { cleanLogLine } from './finding-text.js';
 import { fitExploreLinks, type ExploreDatasources } from './explore.js';
 import { formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate, safeText } from './format.js';
 import { EMBED_FIELD_VALUE, EMBED_TITLE, MESSAGE_EMBEDS } from './limits.js';

@@ -1,4 +1,4 @@
-import { parse, validate, type ParsedFields } from 'node-cron';
+import { parse, type ParsedFields } from 'node-cron';
 
 // Pure cron arithmetic in a time zone: which scheduled time is the latest one at or before a
 // given instant. node-cron only triggers; what is due is decided here with an injected clock.

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { DeliveryStats, IncidentStats, MeanDuration, RuleCount } from '../model.js';
+import type { DeliveryStats, IncidentStats, MeanDuration } from '../model.js';
 import type { IncidentAlertState } from './incidents.js';
 
 // Read-only figures over the store for the daily digest: what fired and resolved in a window,

@@ -8,7 +8,7 @@ import { createHttpServer, listen } from '../../src/server.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { webhookRoutes } from '../../src/webhooks/routes.js';
 import { fixtureBytes } from '../webhooks/fixtures.js';
-import type { FileGroup, FileRule, FileRuleData } from '../support/grafana-double.js';
+import type { FileGroup } from '../support/grafana-double.js';
 import { EXAMPLE_ENV, filledEnv, loadStackConfig, mountTarget, serviceEnvironment, services, yamlFile } from './stack.js';
 
 /*
@@ -49,8 +49,6 @@ interface DashboardProvider {
   options: { path: string };
 }
 
-type RuleData = FileRuleData;
-type Rule = FileRule;
 type RuleGroup = FileGroup & { interval: string };
 
 interface ContactPoint {

@@ -2,12 +2,11 @@ import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-ty
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
 import type { AlertEnrichment, LogLine } from '../../src/findings.js';
+import { cleanLogLine } from '../../src/render/finding-text.js';
+import { renderFiringReply, renderResolvedReply } from '../../src/render/replies.js';
 import {
-  cleanLogLine,
   COLORS,
   renderAlertMessage,
-  renderFiringReply,
-  renderResolvedReply,
   type AlertMessageInput,
 } from '../../src/render/alert.js';
 import { codePointLength } from '../../src/render/truncate.js';

@@ -1,0 +1,34 @@
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { formatDuration } from '../config/duration.js';
+import type { Alert, Notification } from '../model.js';
+import { alertNames, countSuffix } from './alert.js';
+import { LABEL_PRIORITY, oneLine } from './finding-text.js';
+import { escapeMarkdown } from './format.js';
+import { fitMessage, type Warn } from './truncate.js';
+
+// The short replies to an alert message: alerts joining an open incident, and the resolve.
+
+/** What `renderResolvedReply` needs. */
+export interface ResolvedReplyInput {
+  notification: Notification;
+  /** When the incident started. */
+  startedAt: Date;
+  resolvedAt: Date;
+}
+
+/** A short reply to the original alert message ("✅ Resolved: HostHighCpuLoad after 2m 5s"); the caller adds message_reference. */
+export function renderResolvedReply(input: ResolvedReplyInput, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const took = formatDuration(Math.max(0, input.resolvedAt.getTime() - input.startedAt.getTime()));
+  const content = `✅ Resolved: ${escapeMarkdown(oneLine(alertNames(input.notification)))}${countSuffix(input.notification)} after ${took}`;
+  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+}
+
+/** A short reply naming alerts that started firing in an open incident ("🔥 Now firing: HostHighCpuLoad on db-host:9100"). */
+export function renderFiringReply(alerts: readonly Alert[], warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const names = alerts.map((a) => {
+    const where = LABEL_PRIORITY.filter((k) => k !== 'severity' && k !== 'job').map((k) => a.labels[k]).find(Boolean);
+    return escapeMarkdown(oneLine(`${a.labels.alertname || 'Alert'}${where ? ` on ${where}` : ''}`));
+  });
+  const content = `🔥 Now firing: ${names.join(', ') || 'no alerts'}`;
+  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+}
