@@ -10,12 +10,13 @@ import { EMBED_FOOTER_TEXT } from '../render/limits.js';
 import { fitMessage, truncate, warnTo, type Warn } from '../render/truncate.js';
 import type { OutboxFile } from '../store/outbox.js';
 import type { Logger } from '../log.js';
-import { extraPlan, type ChartedExpression } from './enrich.js';
+import type { ChartedExpression } from './enrich.js';
+import { extraPlan } from './plans.js';
 import type { ChartRenderer } from '../render/chart.js';
 import type { ChartOutcome, PipelineContext, PipelineDeps } from './stage.js';
 import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding } from '../findings.js';
 
-export { chartEnd } from './enrich.js';
+export { chartEnd } from './series.js';
 
 /** What the chart of a notification needs (its series come from the enrichment, which already queried them). */
 export interface ChartDeps {

@@ -1,17 +1,17 @@
 import type { Config } from '../config/schema.js';
-import { formatDuration } from '../config/duration.js';
 import type { Metrics } from '../metrics.js';
-import { checkLogQuery, errorLogs, fillLabels, logVolumeByLevel, SteeringError, targetUp } from '../queries/catalog.js';
+import { checkLogQuery, errorLogs, logVolumeByLevel, SteeringError, targetUp } from '../queries/catalog.js';
 import { QueryError } from '../queries/http.js';
-import { newestFirst, type LokiClient, type LokiInstantResult } from '../queries/loki.js';
-import type { InstantSample, PrometheusClient, RangeSeries, ScrapeTarget } from '../queries/prometheus.js';
+import { newestFirst, type LokiClient } from '../queries/loki.js';
+import type { PrometheusClient, RangeSeries } from '../queries/prometheus.js';
 import { fillGrafanaMacros, ruleUidFromGeneratorURL, thresholdText, type RuleLookup, type RulePlan } from '../queries/grafana.js';
-import { logSelectorForAlert, splitThreshold, type SplitThreshold } from '../queries/promql.js';
+import { splitThreshold, type SplitThreshold } from '../queries/promql.js';
 import { incidentWindow } from '../queries/window.js';
-import { isGrafanaUid } from '../render/explore.js';
-import { containerOf } from '../render/logs.js';
 import { groupPatterns } from '../render/patterns.js';
+import { attempt, sharingCalls, timedClients } from '../queries/calls.js';
 import { hostOf, LOG_BASELINE_SECONDS, queryContainerContext, queryHostContext, summarizeLogVolume } from './context.js';
+import { dashboardPlan, extraPlan, logPlan, type LogPlan } from './plans.js';
+import { chartEnd, findTarget, pickSeries, pointsUntil, scrapeStatus, sourceOf, summarizeSeries, upHistory, vectorOf } from './series.js';
 import type {
   Alert,
   AlertEnrichment,
@@ -26,9 +26,7 @@ import type {
   LogPatternFinding,
   LogVolumeFinding,
   Notification,
-  SeriesSummary,
-  TargetFinding,
-} from '../findings.js';
+  TargetFinding } from '../findings.js';
 import { STEERING } from '../findings.js';
 
 /** What the enrichment stage needs: the two query clients, its config section, and the clock. */
@@ -54,13 +52,8 @@ export type ChartedExpression = Pick<AlertEnrichment, 'fingerprint' | 'window' |
 
 /** Lines asked from Loki per alert (grouped into patterns); `count` is capped here. */
 export const LOG_QUERY_LIMIT = 500;
-/** Series shown per expression. */
-export const MAX_SERIES = 5;
 /** Log patterns kept per alert. */
 export const MAX_PATTERNS = 10;
-
-/** Slack past the clients' own timeout before the stage gives up on a call that ignores it. */
-const GUARD_GRACE_MS = 250;
 
 /** A partial result: the finding when there is one, and why parts are missing. */
 interface Outcome<T> {
@@ -70,8 +63,6 @@ interface Outcome<T> {
 
 /** A query that does not apply to the alert (no expr, no job/instance). */
 const NOTHING: Outcome<never> = { failures: [] };
-
-type BackendId = EnrichmentFailure['backend'];
 
 /**
  * Enriches one alert, all queries in parallel and each bounded by config.timeout: its expression
@@ -234,73 +225,6 @@ function withoutRepeats(main: readonly EnrichmentFailure[], secondary: readonly 
   return out;
 }
 
-/** Where an alert's logs come from: the LogQL for error-like lines and the source of the volume counts. */
-export interface LogPlan {
-  /** The error-like lines query. */
-  query: string;
-  /** What the volume by level counts over: the selector, or the rule author's whole log query. */
-  volumeSource: string;
-  /** From the `vigil_logql` annotation rather than derived from the labels. */
-  custom: boolean;
-}
-
-/**
- * The log queries of an alert. A valid `vigil_logql` wins: a bare selector gets the error filter,
- * a query with its own pipeline is used as it is. An invalid one is ignored with a note saying
- * why, and the selector derived from the labels is used instead.
- */
-export function logPlan(alert: Pick<Alert, 'labels' | 'annotations'>, config: Config['enrichment']): { plan?: LogPlan; failures: EnrichmentFailure[] } {
-  const failures: EnrichmentFailure[] = [];
-  const custom = alert.annotations[STEERING.logql]?.trim();
-  if (custom) {
-    try {
-      const filled = fillLabels(custom, alert.labels);
-      const { selectorOnly } = checkLogQuery(filled);
-      const query = selectorOnly ? errorLogs(filled, config.logFilter) : filled;
-      return { plan: { query, volumeSource: filled, custom: true }, failures };
-    } catch (err) {
-      if (!(err instanceof SteeringError)) throw err;
-      failures.push({ backend: 'loki', what: STEERING.logql, message: `ignored: ${err.message}` });
-    }
-  }
-  const selector = logSelectorForAlert(alert.labels, config.logLabelMap);
-  if (!selector) return { failures: [...failures, { backend: 'loki', what: 'logs', message: noSelectorMessage(config.logLabelMap) }] };
-  return { plan: { query: errorLogs(selector, config.logFilter), volumeSource: selector, custom: false }, failures };
-}
-
-/** The rule's extra PromQL with `${label}` placeholders filled, or a note saying why it is ignored. */
-export function extraPlan(alert: Pick<Alert, 'labels' | 'annotations'>): { expr?: string; failures: EnrichmentFailure[] } {
-  const raw = alert.annotations[STEERING.promql]?.trim();
-  if (!raw) return { failures: [] };
-  try {
-    if (raw.length > 2000) throw new SteeringError(`expected PromQL of at most 2000 characters, got ${raw.length}`);
-    return { expr: fillLabels(raw, alert.labels), failures: [] };
-  } catch (err) {
-    if (!(err instanceof SteeringError)) throw err;
-    return { failures: [{ backend: 'prometheus', what: STEERING.promql, message: `ignored: ${err.message}` }] };
-  }
-}
-
-/** The dashboard uid of `vigil_dashboard` when Grafana would accept it. */
-function dashboardPlan(alert: Pick<Alert, 'annotations'>): { uid?: string; failures: EnrichmentFailure[] } {
-  const uid = alert.annotations[STEERING.dashboard]?.trim();
-  if (!uid) return { failures: [] };
-  if (isGrafanaUid(uid)) return { uid, failures: [] };
-  return {
-    failures: [{ backend: 'grafana', what: STEERING.dashboard, message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)' }],
-  };
-}
-
-/** The queries worth opening in Grafana Explore, as they were sent, with their windows. */
-function exploreTargets(source: ExpressionSource | undefined, window: IncidentWindow, logs: LogPlan | undefined, extra: string | undefined): ExploreTarget[] {
-  const metrics = { start: window.start, end: window.end };
-  const out: ExploreTarget[] = [];
-  if (source) out.push({ label: 'Metrics', datasource: source.backend, expr: source.expr, ...metrics });
-  if (logs) out.push({ label: 'Logs', datasource: 'loki', expr: logs.query, start: window.logStart, end: window.logEnd });
-  if (extra) out.push({ label: 'Extra', datasource: 'prometheus', expr: splitThreshold(extra).expr, ...metrics });
-  return out;
-}
-
 /**
  * Enriches up to config.maxAlerts alerts of a notification (firing ones first, then in the
  * sender's order), all in parallel; a query several alerts ask (same arguments) runs once for the whole group.
@@ -313,7 +237,7 @@ export async function enrichNotification(notification: Notification, deps: Enric
     .sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'))
     .slice(0, deps.config.maxAlerts);
   // Shared outside the timing: a call several alerts share is timed once.
-  const shared: EnrichDeps = { ...deps, ...sharingCalls(timedClients(deps)) };
+  const shared: EnrichDeps = { ...deps, ...sharingCalls(timedClients(deps, deps.metrics?.enrichmentQueryDuration)) };
   const results = await Promise.all(chosen.map((alert) => enrichAlert(alert, shared)));
   return { notification, enrichments: Object.fromEntries(results.map((r) => [r.fingerprint, r])) };
 }
@@ -350,66 +274,6 @@ async function lokiMatrix(loki: EnrichDeps['loki'], expr: string, start: Date, e
   return res.result;
 }
 
-/** The series with only its points at or before `end`. */
-function pointsUntil(series: RangeSeries, end: Date): RangeSeries {
-  const last = series.points.at(-1);
-  if (!last || last.at.getTime() <= end.getTime()) return series;
-  return { labels: series.labels, points: series.points.filter((p) => p.at.getTime() <= end.getTime()) };
-}
-
-/** Share of the window a resolved chart goes on past endsAt, so the recovery shows beside the marker. */
-const RESOLVED_TAIL = 0.15;
-
-/**
- * Where an expression's query (and so its chart) ends: the window's end, and for a resolved alert
- * a little past it (up to 15% of the window, never past now), so the resolve marker is not the
- * chart's edge. The summary still stops at the window's end.
- */
-export function chartEnd(window: { start: Date; end: Date }, alert: Pick<Alert, 'status' | 'endsAt'>, now: Date): Date {
-  if (alert.status !== 'resolved' || !alert.endsAt) return window.end;
-  const tail = Math.min(now.getTime() - window.end.getTime(), (window.end.getTime() - window.start.getTime()) * RESOLVED_TAIL);
-  return new Date(window.end.getTime() + Math.max(0, tail));
-}
-
-/** The series whose every label (but `__name__`) equals the alert's; if none, the highest peaks. */
-export function pickSeries(series: readonly RangeSeries[], alertLabels: Readonly<Record<string, string>>): RangeSeries[] {
-  const matching = series.filter((s) =>
-    Object.entries(s.labels).every(([name, value]) => name === '__name__' || alertLabels[name] === value),
-  );
-  const pool = (matching.length ? matching : series).filter((s) => s.points.length > 0);
-  return [...pool].sort((a, b) => byPeakDesc(peakOf(a).value, peakOf(b).value)).slice(0, MAX_SERIES);
-}
-
-/** Start, peak and latest values of one series; `atStart` is the last point at or before startsAt. */
-export function summarizeSeries(series: RangeSeries, startsAt: Date): SeriesSummary {
-  const { points } = series;
-  const last = points[points.length - 1]!;
-  const atStart = points.filter((p) => p.at.getTime() <= startsAt.getTime()).at(-1);
-  const peak = peakOf(series);
-  return {
-    labels: series.labels,
-    ...(atStart ? { atStart: atStart.value } : {}),
-    peak: peak.value,
-    peakAt: peak.at,
-    latest: last.value,
-    latestAt: last.at,
-    points: points.length,
-  };
-}
-
-/** Highest non-NaN point (the first one when all are NaN). */
-function peakOf(series: RangeSeries): { value: number; at: Date } {
-  let best = series.points[0]!;
-  for (const p of series.points) if (!Number.isNaN(p.value) && (Number.isNaN(best.value) || p.value > best.value)) best = p;
-  return { value: best.value, at: best.at };
-}
-
-function byPeakDesc(a: number, b: number): number {
-  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
-  if (Number.isNaN(b)) return -1;
-  return b === a ? 0 : b > a ? 1 : -1;
-}
-
 async function targetOutcome(alert: Alert, window: IncidentWindow, deps: EnrichDeps): Promise<Outcome<TargetFinding>> {
   const { job, instance } = alert.labels;
   const [up, targets] = await Promise.all([
@@ -429,33 +293,6 @@ async function targetOutcome(alert: Alert, window: IncidentWindow, deps: EnrichD
     ...(targets.ok ? scrapeStatus(findTarget(targets.value.active, job, instance)) : {}),
   };
   return { value: finding, failures };
-}
-
-/** Share of `up` samples equal to 1, and the worst latest value across the series. */
-export function upHistory(series: readonly RangeSeries[]): Pick<TargetFinding, 'upRatio' | 'upNow'> {
-  const values = series.flatMap((s) => s.points.map((p) => p.value));
-  if (!values.length) return {};
-  const latest = series.map((s) => s.points[s.points.length - 1]!.value);
-  return { upRatio: values.filter((v) => v === 1).length / values.length, upNow: Math.min(...latest) };
-}
-
-/** The active target with the alert's job and instance; a down one first when several match. */
-export function findTarget(targets: readonly ScrapeTarget[], job?: string, instance?: string): ScrapeTarget | undefined {
-  const matching = targets.filter(
-    (t) => (!job || t.labels.job === job) && (!instance || t.labels.instance === instance),
-  );
-  return matching.find((t) => t.health === 'down') ?? matching[0];
-}
-
-function scrapeStatus(t: ScrapeTarget | undefined): Partial<TargetFinding> {
-  if (!t) return {};
-  return {
-    health: t.health,
-    scrapeUrl: t.scrapeUrl,
-    ...(t.lastError ? { lastError: t.lastError } : {}),
-    ...(t.lastScrape ? { lastScrape: t.lastScrape } : {}),
-    ...(t.lastScrapeDurationSeconds !== undefined ? { lastScrapeDurationSeconds: t.lastScrapeDurationSeconds } : {}),
-  };
 }
 
 async function logsOutcome(
@@ -486,11 +323,6 @@ async function logsOutcome(
   return { value: { logs, patterns }, failures: [] };
 }
 
-function sourceOf(labels: Readonly<Record<string, string>>): { source?: string } {
-  const container = containerOf(labels);
-  return container ? { source: container } : {};
-}
-
 /** Lines per level in the log window (at its end) and in the hour before it (at its start). */
 async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: EnrichDeps, timeout: number): Promise<Outcome<LogVolumeFinding>> {
   const windowSeconds = Math.max(1, Math.round((window.logEnd.getTime() - window.logStart.getTime()) / 1000));
@@ -501,10 +333,6 @@ async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: Enrich
   const [now, before] = await Promise.all([ask(query, window.logEnd), ask(baseline, window.logStart)]);
   if (!now.ok || !before.ok) return { failures: [now, before].flatMap((r) => (r.ok ? [] : [r.failure])) };
   return { value: summarizeLogVolume(query, vectorOf(now.value), vectorOf(before.value), windowSeconds), failures: [] };
-}
-
-function vectorOf(result: LokiInstantResult): InstantSample[] {
-  return result.resultType === 'vector' ? result.result : [];
 }
 
 /** The host context at the alert's start (or now, when the start lies ahead of our clock). */
@@ -525,103 +353,12 @@ async function containerOutcome(host: string, window: IncidentWindow, deps: Enri
   return ran.value ? { value: ran.value, failures: [] } : NOTHING;
 }
 
-/** "no label to select logs by (container, name, container_name…)": the first alert labels the map knows. */
-function noSelectorMessage(labelMap: Readonly<Record<string, string>>): string {
-  const names = Object.keys(labelMap);
-  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? '…' : '');
-  return `no label to select logs by (${shown})`;
-}
-
-/** The clients with each call's wall time observed by backend (calls that fail or time out too). */
-function timedClients(deps: EnrichDeps): Pick<EnrichDeps, 'prometheus' | 'loki'> {
-  const histogram = deps.metrics?.enrichmentQueryDuration;
-  if (!histogram) return { prometheus: deps.prometheus, loki: deps.loki };
-  const time = <T>(backend: BackendId, call: () => Promise<T>): Promise<T> => {
-    const end = histogram.startTimer({ backend });
-    return call().finally(() => end());
-  };
-  return {
-    prometheus: {
-      queryRange: (...args) => time('prometheus', () => deps.prometheus.queryRange(...args)),
-      query: (...args) => time('prometheus', () => deps.prometheus.query(...args)),
-      targets: (...args) => time('prometheus', () => deps.prometheus.targets(...args)),
-    },
-    loki: {
-      queryRange: (...args) => time('loki', () => deps.loki.queryRange(...args)),
-      query: (...args) => time('loki', () => deps.loki.query(...args)),
-    },
-  };
-}
-
-/**
- * The clients with each distinct call made once per notification: alerts of one rule ask for the same
- * expression, target list, host and logs over the same window. A call is known by its arguments
- * before the call options (every caller passes the same config.timeout); a failure is shared too.
- */
-function sharingCalls(clients: Pick<EnrichDeps, 'prometheus' | 'loki'>): Pick<EnrichDeps, 'prometheus' | 'loki'> {
-  const { prometheus, loki } = clients;
-  return {
-    prometheus: {
-      queryRange: once(prometheus.queryRange.bind(prometheus), 4),
-      query: once(prometheus.query.bind(prometheus), 2),
-      targets: once(prometheus.targets.bind(prometheus), 1),
-    },
-    loki: {
-      queryRange: once(loki.queryRange.bind(loki), 2),
-      query: once(loki.query.bind(loki), 2),
-    },
-  };
-}
-
-/** `call` made once per distinct value of its first `optionsAt` arguments (the call options are left out of the key). */
-function once<A extends unknown[], R>(call: (...args: A) => Promise<R>, optionsAt: number): (...args: A) => Promise<R> {
-  const calls = new Map<string, Promise<R>>();
-  return (...args) => {
-    // Dates become ISO strings; a missing argument and an undefined one are the same call.
-    const key = JSON.stringify(Array.from({ length: optionsAt }, (_, i) => args[i] ?? null));
-    let pending = calls.get(key);
-    if (!pending) {
-      pending = call(...args);
-      calls.set(key, pending);
-    }
-    return pending;
-  };
-}
-
-type Attempt<T> = { ok: true; value: T } | { ok: false; failure: EnrichmentFailure };
-
-/**
- * Runs one query, bounded by `timeoutMs` (passed to the client, plus a guard in case a client
- * ignores it), and turns any error into an EnrichmentFailure.
- */
-async function attempt<T>(
-  backend: BackendId,
-  what: string,
-  timeoutMs: number,
-  run: (timeoutMs: number) => Promise<T>,
-): Promise<Attempt<T>> {
-  let timer: NodeJS.Timeout | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new QueryError('timeout', `${backendName(backend)} timed out after ${formatDuration(timeoutMs)}`)),
-      timeoutMs + GUARD_GRACE_MS,
-    );
-  });
-  try {
-    return { ok: true, value: await Promise.race([run(timeoutMs), guard]) };
-  } catch (err) {
-    return { ok: false, failure: { backend, what, message: failureMessage(err) } };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function backendName(backend: BackendId): string {
-  return backend === 'loki' ? 'Loki' : backend === 'grafana' ? 'Grafana' : 'Prometheus';
-}
-
-function failureMessage(err: unknown): string {
-  if (err instanceof QueryError) return err.message;
-  const text = err instanceof Error ? err.message : String(err);
-  return `unexpected error: ${text.slice(0, 200)}`;
+/** The queries worth opening in Grafana Explore, as they were sent, with their windows. */
+function exploreTargets(source: ExpressionSource | undefined, window: IncidentWindow, logs: LogPlan | undefined, extra: string | undefined): ExploreTarget[] {
+  const metrics = { start: window.start, end: window.end };
+  const out: ExploreTarget[] = [];
+  if (source) out.push({ label: 'Metrics', datasource: source.backend, expr: source.expr, ...metrics });
+  if (logs) out.push({ label: 'Logs', datasource: 'loki', expr: logs.query, start: window.logStart, end: window.logEnd });
+  if (extra) out.push({ label: 'Extra', datasource: 'prometheus', expr: splitThreshold(extra).expr, ...metrics });
+  return out;
 }

@@ -2,19 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Alert, Notification } from '../../src/model.js';
-import {
-  chartEnd,
-  enrichAlert,
-  enrichNotification,
-  extraPlan,
-  findTarget,
-  logPlan,
-  LOG_QUERY_LIMIT,
-  pickSeries,
-  summarizeSeries,
-  upHistory,
-  type EnrichDeps,
-} from '../../src/pipeline/enrich.js';
+import { enrichAlert, enrichNotification, LOG_QUERY_LIMIT, type EnrichDeps } from '../../src/pipeline/enrich.js';
+import { extraPlan, logPlan } from '../../src/pipeline/plans.js';
+import { chartEnd, findTarget, pickSeries, summarizeSeries, upHistory } from '../../src/pipeline/series.js';
 import { createLokiClient, toNanos, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient, type PrometheusClient, type RangeSeries, type ScrapeTarget } from '../../src/queries/prometheus.js';
 import { loadLokiFixture, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';

@@ -1,0 +1,117 @@
+import { formatDuration } from '../config/duration.js';
+import type { EnrichmentFailure } from '../findings.js';
+import { QueryError } from './http.js';
+import type { LokiClient } from './loki.js';
+import type { PrometheusClient } from './prometheus.js';
+
+// How enrichment calls the backends: each call timed, each distinct call made once per
+// notification, each bounded by its timeout and turned into a failure rather than thrown.
+
+/** The query calls enrichment makes. */
+export interface QueryClients {
+  prometheus: Pick<PrometheusClient, 'queryRange' | 'targets' | 'query'>;
+  loki: Pick<LokiClient, 'queryRange' | 'query'>;
+}
+
+/** Times a call by backend (prom-client's Histogram.startTimer). */
+export interface CallTimer {
+  startTimer(labels: { backend: string }): () => unknown;
+}
+
+type BackendId = EnrichmentFailure['backend'];
+
+/** Slack past the clients' own timeout before the stage gives up on a call that ignores it. */
+const GUARD_GRACE_MS = 250;
+
+/** The clients with each call's wall time observed by backend (calls that fail or time out too). */
+export function timedClients(deps: QueryClients, histogram?: CallTimer): QueryClients {
+  if (!histogram) return { prometheus: deps.prometheus, loki: deps.loki };
+  const time = <T>(backend: BackendId, call: () => Promise<T>): Promise<T> => {
+    const end = histogram.startTimer({ backend });
+    return call().finally(() => end());
+  };
+  return {
+    prometheus: {
+      queryRange: (...args) => time('prometheus', () => deps.prometheus.queryRange(...args)),
+      query: (...args) => time('prometheus', () => deps.prometheus.query(...args)),
+      targets: (...args) => time('prometheus', () => deps.prometheus.targets(...args)),
+    },
+    loki: {
+      queryRange: (...args) => time('loki', () => deps.loki.queryRange(...args)),
+      query: (...args) => time('loki', () => deps.loki.query(...args)),
+    },
+  };
+}
+
+/**
+ * The clients with each distinct call made once per notification: alerts of one rule ask for the same
+ * expression, target list, host and logs over the same window. A call is known by its arguments
+ * before the call options (every caller passes the same config.timeout); a failure is shared too.
+ */
+export function sharingCalls(clients: QueryClients): QueryClients {
+  const { prometheus, loki } = clients;
+  return {
+    prometheus: {
+      queryRange: once(prometheus.queryRange.bind(prometheus), 4),
+      query: once(prometheus.query.bind(prometheus), 2),
+      targets: once(prometheus.targets.bind(prometheus), 1),
+    },
+    loki: {
+      queryRange: once(loki.queryRange.bind(loki), 2),
+      query: once(loki.query.bind(loki), 2),
+    },
+  };
+}
+
+/** `call` made once per distinct value of its first `optionsAt` arguments (the call options are left out of the key). */
+function once<A extends unknown[], R>(call: (...args: A) => Promise<R>, optionsAt: number): (...args: A) => Promise<R> {
+  const calls = new Map<string, Promise<R>>();
+  return (...args) => {
+    // Dates become ISO strings; a missing argument and an undefined one are the same call.
+    const key = JSON.stringify(Array.from({ length: optionsAt }, (_, i) => args[i] ?? null));
+    let pending = calls.get(key);
+    if (!pending) {
+      pending = call(...args);
+      calls.set(key, pending);
+    }
+    return pending;
+  };
+}
+
+export type Attempt<T> = { ok: true; value: T } | { ok: false; failure: EnrichmentFailure };
+
+/**
+ * Runs one query, bounded by `timeoutMs` (passed to the client, plus a guard in case a client
+ * ignores it), and turns any error into an EnrichmentFailure.
+ */
+export async function attempt<T>(
+  backend: BackendId,
+  what: string,
+  timeoutMs: number,
+  run: (timeoutMs: number) => Promise<T>,
+): Promise<Attempt<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new QueryError('timeout', `${backendName(backend)} timed out after ${formatDuration(timeoutMs)}`)),
+      timeoutMs + GUARD_GRACE_MS,
+    );
+  });
+  try {
+    return { ok: true, value: await Promise.race([run(timeoutMs), guard]) };
+  } catch (err) {
+    return { ok: false, failure: { backend, what, message: failureMessage(err) } };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function backendName(backend: BackendId): string {
+  return backend === 'loki' ? 'Loki' : backend === 'grafana' ? 'Grafana' : 'Prometheus';
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof QueryError) return err.message;
+  const text = err instanceof Error ? err.message : String(err);
+  return `unexpected error: ${text.slice(0, 200)}`;
+}
