@@ -164,7 +164,7 @@ export async function runEnrichmentWithChart(opts: EnrichmentOptions & { delays?
   try {
     return await measureWithChart(opts, delays, proxies[0]?.url ?? opts.prometheusUrl, proxies[1]?.url ?? opts.loki.url);
   } finally {
-    await Promise.all(proxies.map((p) => p?.close()));
+    await Promise.all(proxies.map((p) => (p ? p.close() : Promise.resolve())));
   }
 }
 

@@ -126,8 +126,11 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     config.discord.mode === 'http' && config.discord.publicKey
       ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, nowMs), router, rest, logger })]
       : [];
-  // Created once the server listens; readiness asks it whether it is connected.
-  let gatewayRef: Gateway | undefined;
+  // Gateway mode: connects in the background once started; an unreachable Discord never stops webhook intake.
+  const gateway =
+    config.discord.mode === 'gateway'
+      ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
+      : undefined;
   const server: Server = createHttpServer({
     routes: [
       health,
@@ -135,7 +138,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         db,
         now: nowMs,
         holds: () => drainer.holds(),
-        ...(config.discord.mode === 'gateway' ? { gateway: () => (gatewayRef ? gatewayRef.notConnected() : 'gateway not started yet') } : {}),
+        ...(gateway ? { gateway: () => gateway.notConnected() } : {}),
       }),
       metricsRoute(metrics),
       ...webhookRoutes({
@@ -160,12 +163,6 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   watchdog?.start();
   drainer.start();
   scheduler.start();
-  // Gateway mode: connects in the background; an unreachable Discord never stops webhook intake.
-  const gateway =
-    config.discord.mode === 'gateway'
-      ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
-      : undefined;
-  gatewayRef = gateway;
   gateway?.start();
   if (preview) {
     const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;

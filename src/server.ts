@@ -69,7 +69,10 @@ function send(res: ServerResponse, r: RouteResponse): void {
 /** The bot's HTTP server: a fixed route table, bounded bodies, JSON errors, one log line per request. */
 export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: number; logger: Logger }): Server {
   const { routes, bodyLimit, logger } = opts;
-  return createServer(async (req, res) => {
+  // Each request is handled to the end, its errors answered 500 inside: nothing is left to reject.
+  return createServer((req, res) => void handle(req, res));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -104,7 +107,7 @@ export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: nu
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const level = response.status >= 500 ? 'error' : response.status >= 400 ? 'warn' : 'debug';
     logger[level]({ method, path, status: response.status, ms: Math.round(ms * 10) / 10 }, 'http request');
-  });
+  }
 }
 
 /** Starts listening and resolves with the bound port. */

@@ -391,7 +391,7 @@ async function waitForHealth(url: string, proc: ReturnType<typeof spawnCli>): Pr
   const health = async (): Promise<unknown> => {
     if (exited) throw new Error(`vigil serve exited before answering:\n${proc.output()}`);
     const res = await fetch(url).catch(() => undefined); // not listening yet
-    return res?.status === 200 ? ((await res.json()) as unknown) : undefined;
+    return res?.status === 200 ? ((await res.json())) : undefined;
   };
   return eventually('vigil serve to answer /healthz', health, 10_000, 100).catch((err: Error) => {
     throw exited ? err : new Error(`${err.message}:\n${proc.output()}`);

@@ -36,7 +36,7 @@ const caches = new WeakMap<object, Map<string, CacheEntry>>();
 /** Cached label values: a fresh entry is reused, a failed lookup is forgotten at once. */
 function cachedValues(client: object, key: string, nowMs: number, fetch: () => Promise<string[]>): Promise<string[]> {
   let cache = caches.get(client);
-  if (!cache) caches.set(client, (cache = new Map()));
+  if (!cache) caches.set(client, (cache = new Map<string, CacheEntry>()));
   const hit = cache.get(key);
   if (hit && nowMs - hit.at < CHOICE_CACHE_TTL_MS) return hit.values;
   cache.delete(key);

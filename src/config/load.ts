@@ -151,7 +151,7 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
       case 'invalid_key': {
         // A record key the schema refused: its own message says what a key must be.
         const inner = issue.issues[0];
-        const key = [...issue.path.map(String), String(inner?.input ?? '')].filter(Boolean).join('.');
+        const key = [...issue.path.map(String), typeof inner?.input === 'string' || typeof inner?.input === 'number' ? String(inner.input) : ''].filter(Boolean).join('.');
         return [`${key || at}: ${inner && !LIBRARY_TEXT.test(inner.message) ? inner.message : 'not a valid key here'}`];
       }
       case 'invalid_value':

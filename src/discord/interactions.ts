@@ -5,7 +5,6 @@ import {
   MessageFlags,
   Routes,
   type APIApplicationCommandOptionChoice,
-  type APIEmbed,
   type APIInteractionResponse,
   type APIInteractionResponseCallbackData,
 } from 'discord-api-types/v10';
@@ -74,12 +73,13 @@ export function flattenOptions(options: readonly RawOption[] | undefined): FlatO
   const out: FlatOptions = { options: {} };
   const walk = (list: readonly RawOption[] | undefined) => {
     for (const o of list ?? []) {
-      if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) {
-        if (o.type === ApplicationCommandOptionType.Subcommand) out.subcommand = o.name;
+      const type = o.type as ApplicationCommandOptionType;
+      if (type === ApplicationCommandOptionType.Subcommand || type === ApplicationCommandOptionType.SubcommandGroup) {
+        if (type === ApplicationCommandOptionType.Subcommand) out.subcommand = o.name;
         walk(o.options);
         continue;
       }
-      if (o.focused) out.focused = { name: o.name, value: o.value === undefined ? '' : String(o.value) };
+      if (o.focused) out.focused = { name: o.name, value: typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean' ? String(o.value) : '' };
       if (typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean') {
         out.options[o.name] = o.value;
       }
@@ -357,7 +357,7 @@ function incomingFromPayload(p: InteractionPayload, user: InteractionUser): Inco
     case 3:
       return {
         kind: 'component',
-        base: { customId: p.data.custom_id, user, message: { id: p.message.id, channelId: p.message.channel_id, embeds: p.message.embeds as APIEmbed[] } },
+        base: { customId: p.data.custom_id, user, message: { id: p.message.id, channelId: p.message.channel_id, embeds: p.message.embeds } },
       };
     default:
       return undefined;

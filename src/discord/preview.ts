@@ -63,7 +63,7 @@ export function createPreviewRest(opts: { db: Database; now?: () => number; keep
       const [, channelId, messageId] = thread as unknown as [string, string, string];
       if (!previewMessage(db, messageId)) fail(404, UNKNOWN_MESSAGE, 'Unknown Message', 'POST', route);
       if (previewThread(db, messageId)) fail(400, THREAD_ALREADY_EXISTS, 'A thread has already been created for this message', 'POST', route);
-      insertPreviewThread(db, { id: messageId, channelId, name: String(body.name ?? '') });
+      insertPreviewThread(db, { id: messageId, channelId, name: typeof body.name === 'string' ? body.name : '' });
       return { id: messageId, parent_id: channelId, name: body.name, type: 11 };
     }
     const message = /^\/channels\/(\d+)\/messages$/.exec(route);
@@ -118,12 +118,14 @@ export function createPreviewRest(opts: { db: Database; now?: () => number; keep
 
   /** Runs one request; a change is announced so the page can reload. */
   function apply(run: (route: string, body: Record<string, unknown>, files: readonly SentFile[]) => unknown) {
-    return async (route: RouteLike, options: RequestData = {}) => {
-      const body = (options.body ?? {}) as Record<string, unknown>;
-      const result = run(route, body, (options.files ?? []) as SentFile[]);
-      opts.onChange?.();
-      return result;
-    };
+    // A Promise like REST's: what run throws becomes a rejection, as Discord's refusals do.
+    return (route: RouteLike, options: RequestData = {}): Promise<unknown> =>
+      new Promise((resolve) => {
+        const body = (options.body ?? {}) as Record<string, unknown>;
+        const result = run(route, body, (options.files ?? []) as SentFile[]);
+        opts.onChange?.();
+        resolve(result);
+      });
   }
 
   return { post: apply(post), patch: apply(patch) };

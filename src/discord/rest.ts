@@ -50,7 +50,7 @@ const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'comp
  * multipart body ("action is not a function"), so every message with a file would fail. fetch
  * encodes the FormData itself and hands the dispatcher a plain stream.
  */
-export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init as RequestInit);
+export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init);
 
 /** What delivery needs of a REST client: discord.js REST, or preview mode's stand-in (src/preview/rest.ts). */
 export type DiscordRest = Pick<REST, 'post' | 'patch'>;
@@ -180,7 +180,7 @@ export function toEditBody(
   for (const key of EDITABLE_FIELDS) if (source[key] !== undefined) out[key] = source[key];
   // Docs: only SUPPRESS_EMBEDS can be set or unset on an edit.
   if (typeof out.flags === 'number') out.flags = out.flags & MessageFlags.SuppressEmbeds;
-  return out as RESTPatchAPIChannelMessageJSONBody;
+  return out;
 }
 
 function messageId(message: APIMessage): string {

@@ -53,7 +53,7 @@ function fields(items: Json[]): string {
     .map(
       (row) =>
         `<div class="field-row" style="grid-template-columns:repeat(${row.length},minmax(0,1fr))">${row
-          .map((f) => `<div class="field"><div class="field-name">${inlineMarkdown(String(f.name ?? ''))}</div><div class="field-value">${discordMarkdown(String(f.value ?? ''))}</div></div>`)
+          .map((f) => `<div class="field"><div class="field-name">${inlineMarkdown(str(f.name) ?? '')}</div><div class="field-value">${discordMarkdown(str(f.value) ?? '')}</div></div>`)
           .join('')}</div>`,
     )
     .join('');
@@ -85,7 +85,7 @@ function embed(e: Json, messageId: string): string {
 function button(b: Json): string {
   const style = typeof b.style === 'number' ? b.style : 2;
   const emoji = str((b.emoji as Json | undefined)?.name);
-  const label = `${emoji ? `<span class="emoji">${escapeHtml(emoji)}</span>` : ''}${escapeHtml(String(b.label ?? ''))}${style === 5 ? ' ↗' : ''}`;
+  const label = `${emoji ? `<span class="emoji">${escapeHtml(emoji)}</span>` : ''}${escapeHtml(str(b.label) ?? '')}${style === 5 ? ' ↗' : ''}`;
   // Shown as Discord shows them; pressing one needs Discord (the interaction carries the person who pressed it).
   return `<button type="button" class="button ${BUTTON_CLASS[style] ?? 'secondary'}"${b.disabled === true ? ' disabled' : ''} title="Buttons work in Discord; the preview only shows them">${label}</button>`;
 }

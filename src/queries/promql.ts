@@ -53,14 +53,18 @@ export function matcher(name: string, op: MatchOp, value: string): string {
   return `${name}${op}${quote(value)}`;
 }
 
+/** Whether matchers are given as a list of specs (else as a record of equalities). */
+function isSpecList(m: readonly MatcherSpec[] | Readonly<Record<string, string>>): m is readonly MatcherSpec[] {
+  return Array.isArray(m);
+}
+
 /**
  * Renders a selector: `{a="x",b=~"y"}`, or `metric{...}` / `metric` when a metric name is given.
  * A plain record means equality matchers. Throws when the result would select nothing valid.
  */
 export function selector(matchers: readonly MatcherSpec[] | Readonly<Record<string, string>>, metric = ''): string {
-  const specs: readonly MatcherSpec[] = Array.isArray(matchers)
-    ? matchers
-    : Object.entries(matchers).map(([name, value]) => ({ name, value }));
+  // Array.isArray narrows a readonly array to any[]: the record is the other case, said once.
+  const specs: readonly MatcherSpec[] = isSpecList(matchers) ? matchers : Object.entries(matchers).map(([name, value]) => ({ name, value }));
   if (metric && !METRIC_NAME.test(metric)) throw new Error(`invalid metric name "${metric}"`);
   if (specs.length === 0) {
     if (metric) return metric;

@@ -40,7 +40,7 @@ export function steeredDashboard(ctx: Ctx): string | undefined {
 export function firstWith<K extends keyof AlertEnrichment>(ctx: Ctx, key: K): { alert: Alert; value: NonNullable<AlertEnrichment[K]> } | undefined {
   for (const alert of ctx.n.alerts) {
     const value = ctx.input.enriched.enrichments[alert.fingerprint]?.[key];
-    if (value !== undefined && value !== null) return { alert, value: value as NonNullable<AlertEnrichment[K]> };
+    if (value !== undefined && value !== null) return { alert, value: value };
   }
   return undefined;
 }

@@ -81,7 +81,7 @@ export class ChartWorkers {
 
   /** The chart as PNG bytes; rejects with the signal's reason when it aborts first. */
   render(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
     if (this.unavailable) return this.renderHere(spec, size);
     return new Promise<Buffer>((resolve, reject) => {
       const pending: Pending = { job: { id: this.nextId++, spec, size }, resolve, reject, ...(signal ? { signal } : {}) };
@@ -183,7 +183,7 @@ export class ChartWorkers {
   /** No worker can start: every queued job renders in the calling thread. */
   private giveUp(): void {
     this.unavailable = true;
-    for (const p of this.queue.splice(0)) this.settle(p, () => this.renderHere(p.job.spec, p.job.size).then(p.resolve, p.reject));
+    for (const p of this.queue.splice(0)) this.settle(p, () => void this.renderHere(p.job.spec, p.job.size).then(p.resolve, p.reject));
   }
 
   /** The job's signal aborted: drop it from the queue, or terminate the worker running it. */

@@ -264,7 +264,8 @@ function dropFields(embeds: APIEmbed[], warn: Warn): void {
   let dropped = 0;
   for (let i = embeds.length - 1; i >= 0 && total > EMBED_TOTAL; i--) {
     const fields = embeds[i]!.fields ?? [];
-    const before = (fields.at(-1) as (APIEmbedField & { [DROPPED]?: number }) | undefined)?.[DROPPED] ?? 0;
+    const last: (APIEmbedField & { [DROPPED]?: number }) | undefined = fields.at(-1);
+    const before = last?.[DROPPED] ?? 0;
     if (before) total -= fieldLength(fields.pop()!);
     let count = before;
     while (fields.length > 0 && total + noteLength(count) > EMBED_TOTAL) {

@@ -172,7 +172,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         { job: job.name, missedSince: new Date(decision.missedSince).toISOString(), slot: new Date(decision.slot).toISOString() },
         'scheduled run missed while Vigil was down: running it once now',
       );
-      runSlot(job, decision.slot, state?.lastSlot, 'catch-up');
+      void runSlot(job, decision.slot, state?.lastSlot, 'catch-up');
     }
   }
 

@@ -67,9 +67,9 @@ async function listSnapshots(dataDir: string): Promise<SnapshotDir[]> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new Error(`snapshots.dataDir: ${dir} does not exist; is ${dataDir} Prometheus' --storage.tsdb.path as Vigil sees it?`);
+      throw new Error(`snapshots.dataDir: ${dir} does not exist; is ${dataDir} Prometheus' --storage.tsdb.path as Vigil sees it?`, { cause: err });
     }
-    throw new Error(`snapshots.dataDir: cannot read ${dir}: ${(err as Error).message}`);
+    throw new Error(`snapshots.dataDir: cannot read ${dir}: ${(err as Error).message}`, { cause: err });
   }
   const dirs = entries.filter((e) => e.isDirectory() && SNAPSHOT_NAME.test(e.name));
   return Promise.all(dirs.map(async (e) => ({ name: e.name, mtimeMs: (await stat(join(dir, e.name))).mtimeMs })));

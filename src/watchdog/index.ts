@@ -62,14 +62,14 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
       component: 'heartbeat',
       // One missed deadline is already maxSilence without a heartbeat: no streak to wait for.
       threshold: 1,
-      run: async (now) =>
-        evaluateHeartbeat({
+      run: (now) =>
+        Promise.resolve().then(() => evaluateHeartbeat({
           alertname: heartbeat.alertname,
           lastSeen: lastHeartbeat(db, heartbeat.alertname)?.lastSeen,
           startedAt,
           now,
           maxSilenceMs: heartbeat.maxSilence,
-        }),
+        })),
     });
   }
   const annotationOptions = {

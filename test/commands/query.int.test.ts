@@ -123,7 +123,7 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
     ['range', { range: '5m' }],
   ])('shows a %s query error in Prometheus’ own words', async (kind, extra) => {
     const params: Record<string, string> = kind === 'instant' ? { query: 'sum(up' } : { query: 'sum(up', start: '0', end: '300', step: '15' };
-    const raw = await fetch(`${prom.url}/api/v1/${kind === 'instant' ? 'query' : 'query_range'}?${new URLSearchParams(params)}`);
+    const raw = await fetch(`${prom.url}/api/v1/${kind === 'instant' ? 'query' : 'query_range'}?${new URLSearchParams(params).toString()}`);
     const body = (await raw.json()) as { errorType: string; error: string };
     const { content } = await run({ promql: 'sum(up', ...extra });
     expect(body.error).toContain('parse error');

@@ -139,7 +139,7 @@ describe('Compose spec schema', () => {
   });
 
   it('rejects a misspelled service key, so a passing file is not a schema that accepts anything', () => {
-    const broken = structuredClone(stack.doc) as Dict;
+    const broken = structuredClone<Dict>(stack.doc);
     (services(broken).loki as Dict).helthcheck = { test: ['CMD', 'true'] };
     const errors = validate(broken);
     expect(errors.some((e) => e.keyword === 'additionalProperties' && e.params.additionalProperty === 'helthcheck')).toBe(true);
@@ -168,7 +168,7 @@ describe.each([
         expect(svc.build, `${name} has neither image nor build`).toBeDefined();
         continue;
       }
-      const ref = String(svc.image);
+      const ref = typeof svc.image === 'string' ? svc.image : '';
       const tag = /^[^@]+:([^:/@]+)(@sha256:[0-9a-f]{64})?$/.exec(ref)?.[1];
       expect(tag, `${name}: ${ref} has no tag`).toBeDefined();
       expect(tag, `${name}: ${ref}`).not.toBe('latest');

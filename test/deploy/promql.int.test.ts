@@ -428,7 +428,7 @@ function prom(): PrometheusHandle {
 async function rangeQuery(expr: string): Promise<PromQueryData> {
   const end = Math.floor(Date.now() / 1000);
   const params = new URLSearchParams({ query: expr, start: String(end - 300), end: String(end), step: '15' });
-  const res = await fetch(`${prom().url}/api/v1/query_range?${params}`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${prom().url}/api/v1/query_range?${params.toString()}`, { signal: AbortSignal.timeout(5_000) });
   const body = (await res.json()) as { status: string; data?: PromQueryData; error?: string };
   if (res.status !== 200 || body.status !== 'success' || !body.data) {
     throw new Error(`Prometheus range query ${expr} failed: HTTP ${res.status}: ${body.error ?? ''}`);
@@ -438,7 +438,7 @@ async function rangeQuery(expr: string): Promise<PromQueryData> {
 
 async function seriesLabelValues(selector: string, label: string): Promise<string[]> {
   const params = new URLSearchParams({ 'match[]': selector });
-  const res = await fetch(`${prom().url}/api/v1/series?${params}`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${prom().url}/api/v1/series?${params.toString()}`, { signal: AbortSignal.timeout(5_000) });
   const body = (await res.json()) as { status: string; data?: Array<Record<string, string>>; error?: string };
   if (res.status !== 200 || body.status !== 'success' || !body.data) {
     throw new Error(`Prometheus series ${selector} failed: HTTP ${res.status}: ${body.error ?? ''}`);
@@ -448,7 +448,7 @@ async function seriesLabelValues(selector: string, label: string): Promise<strin
 
 async function lokiGet(path: string, params: Record<string, string>): Promise<{ status: number; body: string }> {
   if (!loki) throw new Error('the Loki double did not start');
-  const res = await fetch(`${loki.url}${path}?${new URLSearchParams(params)}`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`${loki.url}${path}?${new URLSearchParams(params).toString()}`, { signal: AbortSignal.timeout(5_000) });
   return { status: res.status, body: await res.text() };
 }
 

@@ -168,7 +168,7 @@ export function serviceEnvironment(service: string, dotEnv: Readonly<Record<stri
         const eq = e.indexOf('=');
         return eq < 0 ? [e, undefined] : [e.slice(0, eq), e.slice(eq + 1)];
       })
-    : Object.entries(raw).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]);
+    : Object.entries(raw).map(([k, v]) => [k, v === null || v === undefined ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)]);
   const errors: string[] = [];
   const env: Record<string, string> = {};
   for (const [name, value] of entries) {

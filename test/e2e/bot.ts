@@ -78,8 +78,8 @@ export async function startBot(s: BotSettings, port?: number): Promise<BotProces
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${p}`;
   const healthy = async (): Promise<true | undefined> => {
     if (child.exitCode !== null) throw new Error(`bot exited with ${child.exitCode}:\n${out}`);
@@ -134,7 +134,7 @@ export async function startE2eStack(opts: E2eStackOptions): Promise<E2eStack> {
     const results = [];
     for (const s of stops.splice(0).reverse()) results.push(await s().then(() => undefined, (err: unknown) => err));
     const failed = results.find((err) => err !== undefined);
-    if (failed !== undefined) throw failed;
+    if (failed !== undefined) throw failed instanceof Error ? failed : new Error('a component of the stack failed to stop', { cause: failed });
   };
   try {
     const nodeExporter = await startNodeExporter();

@@ -82,7 +82,7 @@ describe(`an alert's logs from ${LOKI_BIN ? 'a real Loki' : 'the Loki double'}, 
     const message = await eventually('the alert message', () =>
       [...discord.messages.values()].find((m: APIMessage) => m.channel_id === CHANNEL && m.embeds?.[0]?.title?.includes('PaymentsFailing')),
     );
-    const logsField = message.embeds![0]!.fields?.find((f) => f.name.startsWith('📜 Logs'));
+    const logsField = message.embeds[0]!.fields?.find((f) => f.name.startsWith('📜 Logs'));
     expect(logsField, JSON.stringify(message.embeds)).toBeDefined();
     // 12 errors in the 10-minute window against 2 in the hour before: 36 times the usual rate.
     expect(logsField!.value).toMatch(/\*\*error\*\* 12 lines in 10m, 36(\.0)?× the usual rate/);

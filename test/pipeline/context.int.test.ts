@@ -208,7 +208,7 @@ describe('context queries against real Prometheus, node_exporter and cAdvisor-sh
   /** An instant query at `at`, straight to Prometheus' HTTP API (not through the client under test). */
   async function instant(expr: string, at: Date): Promise<Array<{ metric: Record<string, string>; value: number }>> {
     const params = new URLSearchParams({ query: expr, time: (at.getTime() / 1000).toFixed(3) });
-    const body = (await (await fetch(`${prom.url}/api/v1/query?${params}`)).json()) as {
+    const body = (await (await fetch(`${prom.url}/api/v1/query?${params.toString()}`)).json()) as {
       data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
     };
     return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));

@@ -152,7 +152,7 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
   /** A range query straight to Prometheus' HTTP API, bypassing the client under test; the raw JSON body. */
   async function directRangeBody(expr: string, start: Date, end: Date, step: number): Promise<unknown> {
     const params = new URLSearchParams({ query: expr, start: String(start.getTime() / 1000), end: String(end.getTime() / 1000), step: String(step) });
-    return (await fetch(`${prom.url}/api/v1/query_range?${params}`)).json();
+    return (await fetch(`${prom.url}/api/v1/query_range?${params.toString()}`)).json();
   }
 
   async function directRange(expr: string, start: Date, end: Date, step: number) {

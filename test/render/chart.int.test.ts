@@ -357,10 +357,10 @@ describe('charts of series the real Prometheus returns', () => {
     const png = await renderChart(bars, SIZE);
     const img = decode(png);
     const { pixels } = chartSvg(bars, SIZE, bars.bars.map((b, i) => [b.value / 2, i] as const));
-    for (const [x, y] of pixels) expect(colorNear(img, x, y, CHART_COLORS.series[0]!, 1)).toBe(true);
+    for (const [x, y] of pixels) expect(colorNear(img, x, y, CHART_COLORS.series[0], 1)).toBe(true);
     // Past the end of the biggest bar there is no bar colour.
     const [[xEnd, yEnd]] = chartSvg(bars, SIZE, [[bars.bars[0]!.value * 1.02, 0]]).pixels as [[number, number]];
-    expect(colorNear(img, xEnd + 3, yEnd, CHART_COLORS.series[0]!, 1)).toBe(false);
+    expect(colorNear(img, xEnd + 3, yEnd, CHART_COLORS.series[0], 1)).toBe(false);
   });
 });
 

@@ -120,7 +120,7 @@ describe('fitMessage', () => {
     );
     expect(out.content).toBe(`${'c'.repeat(1999)}…`);
     expect(out.embeds[0]!.title).toBe(`${'t'.repeat(255)}…`);
-    expect(out.embeds[0]!.fields![0]!.value).toBe(`${'v'.repeat(1023)}…`);
+    expect(out.embeds[0]!.fields[0]!.value).toBe(`${'v'.repeat(1023)}…`);
     expect(calls.map((c) => c.details.part)).toEqual(['content', 'embeds[0].title', 'embeds[0].fields[0].value']);
     expect(calls[0]!.details).toMatchObject({ limit: 'MESSAGE_CONTENT', max: 2000, from: 2500, to: 2000 });
   });
@@ -135,10 +135,10 @@ describe('fitMessage', () => {
     const e = out.embeds[0]!;
     expect(totalLength(out.embeds)).toBeLessThanOrEqual(EMBED_TOTAL);
     expect(e.title).toBe('Title');
-    expect(e.fields![0]).toEqual({ name: 'short', value: 'keep me' });
+    expect(e.fields[0]).toEqual({ name: 'short', value: 'keep me' });
     expect(e.fields).toHaveLength(6);
     // Every long part ends up at the same level: none was cut more than the others.
-    const longLengths = [e.description!, ...e.fields!.slice(1).map((f) => f.value)].map(codePointLength);
+    const longLengths = [e.description, ...e.fields.slice(1).map((f) => f.value)].map(codePointLength);
     expect(new Set(longLengths).size).toBe(1);
     expect(calls.every((c) => c.details.limit === 'EMBED_TOTAL')).toBe(true);
     expect(calls).toHaveLength(6);
@@ -149,7 +149,7 @@ describe('fitMessage', () => {
     const fields = Array.from({ length: 25 }, (_, i) => ({ name: `${i}:${'n'.repeat(250)}`, value: `${i} `.repeat(500) }));
     const { warn, calls } = recorder();
     const out = fitMessage({ embeds: [{ description: 'x'.repeat(4096), fields }] }, warn);
-    const kept = out.embeds[0]!.fields!;
+    const kept = out.embeds[0]!.fields;
     expect(totalLength(out.embeds)).toBeLessThanOrEqual(EMBED_TOTAL);
     const note = kept.at(-1)!;
     const dropped = 25 - (kept.length - 1);
@@ -166,7 +166,7 @@ describe('fitMessage', () => {
     const fields = Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, value: 'v' }));
     const out = fitMessage({ embeds: [{ fields }] }, () => {});
     expect(out.embeds[0]!.fields).toHaveLength(25);
-    expect(out.embeds[0]!.fields![24]).toEqual({ name: '…', value: '+16 more fields not shown (message size limit)' });
+    expect(out.embeds[0]!.fields[24]).toEqual({ name: '…', value: '+16 more fields not shown (message size limit)' });
   });
 
   it('keeps at most 10 embeds and counts the total across all of them', () => {
@@ -194,7 +194,7 @@ describe('fitMessage', () => {
     const value = `Logs: 30\n\`\`\`\n${Array.from({ length: 30 }, (_, i) => `line ${i} ${'z'.repeat(20)}`).join('\n')}\n\`\`\``;
     const fields = Array.from({ length: 8 }, (_, i) => ({ name: `alert ${i}`, value }));
     const out = fitMessage({ embeds: [{ fields }] }, () => {});
-    for (const f of out.embeds[0]!.fields!) {
+    for (const f of out.embeds[0]!.fields) {
       expect(f.value.endsWith('\n```')).toBe(true);
       expect(f.value.match(/```/g)).toHaveLength(2);
     }

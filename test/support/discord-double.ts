@@ -295,7 +295,7 @@ interface Matched {
 interface SpecTools {
   routes: Route[];
   /** Validator for the schema at a JSON pointer inside the spec document. */
-  validator(pointer: string[]): ValidateFunction;
+  validator: (pointer: string[]) => ValidateFunction;
 }
 
 let specTools: SpecTools | undefined;
@@ -314,7 +314,7 @@ function loadSpec(): SpecTools {
   ajv.addFormat('int32', { type: 'number', validate: (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n) => Number.isInteger(n) });
   ajv.addFormat('double', { type: 'number', validate: (n) => Number.isFinite(n) });
-  ajv.addSchema(spec as object, SPEC_ID);
+  ajv.addSchema(spec, SPEC_ID);
   const cache = new Map<string, ValidateFunction>();
   const validator = (pointer: string[]): ValidateFunction => {
     const ref = `${SPEC_ID}#/${pointer.map((p) => encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))).join('/')}`;
@@ -733,7 +733,7 @@ class DoubleState {
   // Interactions, their webhook, command registration, the gateway URL
 
   registerInteraction(payload: APIInteraction, delivery: 'gateway' | 'http'): InteractionRecord {
-    const p = payload as APIInteraction & { channel_id?: string; channel?: { id: string }; message?: APIMessage };
+    const p = payload;
     let settle: () => void = () => undefined;
     const acknowledged = delivery === 'http' ? new Promise<void>((resolve) => (settle = resolve)) : Promise.resolve();
     const record: InteractionRecord = {
@@ -878,7 +878,7 @@ class DoubleState {
       content_type: file.contentType,
       ...(png ? { width: png.width, height: png.height } : {}),
       ...(description !== undefined ? { description } : {}),
-    } as APIAttachment;
+    };
   }
 
   /**
@@ -924,7 +924,7 @@ class DoubleState {
       tts: false,
       webhook_id: record.applicationId,
       application_id: record.applicationId,
-    } as StoredMessage;
+    };
   }
 
   /** The interaction a webhook path names, once its callback is in; or Discord's error. */
@@ -1075,7 +1075,7 @@ class DoubleState {
       meta.archive_timestamp = new Date().toISOString();
     }
     if (typeof body.locked === 'boolean') meta.locked = body.locked;
-    if (typeof body.auto_archive_duration === 'number') meta.auto_archive_duration = body.auto_archive_duration as typeof meta.auto_archive_duration;
+    if (typeof body.auto_archive_duration === 'number') meta.auto_archive_duration = body.auto_archive_duration;
     const updated = { ...thread, ...(typeof body.name === 'string' ? { name: body.name } : {}), thread_metadata: meta } as StoredThread;
     this.threads.set(channelId, updated);
     return { status: 200, body: updated };
@@ -1094,7 +1094,7 @@ class DoubleState {
       message_count: count,
       total_message_sent: count,
       thread_metadata: { ...meta, archived: false },
-    } as StoredThread);
+    });
     return undefined;
   }
 
@@ -1203,7 +1203,7 @@ function invalidFormBodyAnswer(errors: FieldError[]): { status: number; body: un
 /** Discord echoes an embed with type "rich" and without the nulls it was sent. */
 function toEmbedResponse(embed: APIEmbed): APIEmbed {
   const clean = Object.fromEntries(Object.entries(embed).filter(([, v]) => v !== null)) as APIEmbed;
-  return { type: 'rich' as APIEmbed['type'], ...clean } as APIEmbed;
+  return { type: 'rich' as APIEmbed['type'], ...clean };
 }
 
 /** docs: a 429 body is message, retry_after, global (code only "for some limits", though the spec requires it). */

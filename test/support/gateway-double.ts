@@ -81,7 +81,7 @@ export async function startGatewayDouble(opts: GatewayDoubleOptions): Promise<Ga
 
   const onIdentify = (s: Session, d: Record<string, unknown>) => {
     const record: IdentifyRecord = {
-      token: String(d.token ?? ''),
+      token: typeof d.token === 'string' ? d.token : '',
       intents: Number(d.intents),
       properties: (d.properties ?? {}) as Record<string, unknown>,
       ...(Array.isArray(d.shard) ? { shard: d.shard as [number, number] } : {}),
@@ -128,7 +128,7 @@ export async function startGatewayDouble(opts: GatewayDoubleOptions): Promise<Ga
     socket.on('message', (raw) => {
       let msg: { op?: number; d?: unknown };
       try {
-        msg = JSON.parse(raw.toString()) as { op?: number; d?: unknown };
+        msg = JSON.parse((Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(new Uint8Array(raw))).toString('utf8')) as { op?: number; d?: unknown };
       } catch {
         errors.push('payload is not JSON');
         socket.close(4002, 'Error while decoding payload.');

@@ -171,7 +171,7 @@ export function botMessage(author: APIUser, over: Partial<APIMessage> = {}): API
     attachments: [],
     pinned: false,
     ...over,
-  } as APIMessage;
+  };
 }
 
 /** A press of the button `customId` on `message` (a message the bot posted). */

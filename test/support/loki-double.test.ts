@@ -31,7 +31,7 @@ interface StreamsBody {
 }
 
 async function get(double: LokiDoubleHandle, path: string, query: Record<string, string> = {}): Promise<Reply> {
-  const res = await fetch(`${double.url}${path}?${new URLSearchParams(query)}`);
+  const res = await fetch(`${double.url}${path}?${new URLSearchParams(query).toString()}`);
   return { status: res.status, contentType: res.headers.get('content-type'), text: await res.text() };
 }
 

@@ -374,7 +374,7 @@ function safeFileName(name: string): string {
 
 /** Runs one instant query against a Prometheus base URL and returns its data. */
 async function promQuery(baseUrl: string, query: string): Promise<PromQueryData> {
-  const res = await fetch(`${baseUrl}/api/v1/query?${new URLSearchParams({ query })}`, {
+  const res = await fetch(`${baseUrl}/api/v1/query?${new URLSearchParams({ query }).toString()}`, {
     signal: AbortSignal.timeout(5_000),
   });
   const body = (await res.json()) as { status?: string; data?: PromQueryData; error?: string };
