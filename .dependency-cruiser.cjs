@@ -14,7 +14,13 @@ module.exports = {
       from: { path: '^src/(model|findings)\\.ts$' },
       to: srcExcept('model\\.ts$', 'findings\\.ts$'),
     },
-    { name: 'config-stands-alone', severity: 'error', comment: 'config/ knows only itself and model.ts', from: { path: '^src/config/' }, to: srcExcept('config/', 'model\\.ts$') },
+    {
+      name: 'config-stands-alone',
+      severity: 'error',
+      comment: 'config/ knows only itself and model.ts',
+      from: { path: '^src/config/' },
+      to: srcExcept('config/', 'model\\.ts$'),
+    },
     {
       name: 'log-and-server-are-infrastructure',
       severity: 'error',

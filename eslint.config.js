@@ -4,7 +4,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['eslint.config.js', '.dependency-cruiser.cjs', 'dist/', '.build-test/', 'node_modules/', 'coverage/', '.vitest/', 'test/fixtures/', 'test/render/fixtures/'] },
+  {
+    ignores: [
+      'eslint.config.js',
+      '.dependency-cruiser.cjs',
+      'dist/',
+      '.build-test/',
+      'node_modules/',
+      'coverage/',
+      '.vitest/',
+      'test/fixtures/',
+      'test/render/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -13,7 +25,10 @@ export default tseslint.config(
     },
     rules: {
       // `_name` marks what is left out on purpose (a key dropped by destructuring, an unused parameter).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // Vigil strips control characters from what others send (log lines, labels): those regexes mean them.
       'no-control-regex': 'off',
     },

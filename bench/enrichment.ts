@@ -150,7 +150,6 @@ function timed<T extends object>(client: T, times: number[], ends: bigint[]): T 
   });
 }
 
-
 /**
  * Runs the pipeline's enrichment and alert chart `runs` times, one run at a time, against healthy
  * backends (behind proxies adding `delays` per request when given): the chart starts as soon as
@@ -206,7 +205,13 @@ async function measureWithChart(opts: EnrichmentOptions, delays: Delays, prometh
     const start = process.hrtime.bigint();
     // As the pipeline's enrich stage: the chart starts once the expression is back; both are awaited.
     const early = earlyChartData(notification);
-    const enrichment = enrichNotification(notification, { prometheus: countingProm, loki: timed(loki, times, ends), config, now, onExpression: early.onExpression });
+    const enrichment = enrichNotification(notification, {
+      prometheus: countingProm,
+      loki: timed(loki, times, ends),
+      config,
+      now,
+      onExpression: early.onExpression,
+    });
     const [enriched, chart] = await Promise.all([enrichment, chartNotification(early.ready(enrichment), { config: { charts }, render: renderer })]);
     const total = elapsedMs(start);
     if (chart.status !== 'rendered') throw new Error(`enrichment with chart: no chart (${JSON.stringify(chart)})`);

@@ -27,7 +27,7 @@ export function renderReport(r: ReportInput): string {
     '',
     ...r.machine.map((m) => `- ${m}`),
     '- Everything on 127.0.0.1. Real Prometheus scraping a real node_exporter every 1 s; Loki and Discord are the',
-    '  contract doubles from test/support (the Discord double validates every request against Discord\'s OpenAPI spec).',
+    "  contract doubles from test/support (the Discord double validates every request against Discord's OpenAPI spec).",
     '- The bot runs as its own process (`node dist/cli.js serve`, built by `npm run build` as in the Docker image, started by',
     '  test/e2e/bot.ts `startBot`, log level debug,',
     `  SQLite in a temp dir on disk), with the NODE_OPTIONS the compose file gives it (\`${r.load.result.nodeOptions}\`); its charts`,
@@ -44,7 +44,10 @@ export function renderReport(r: ReportInput): string {
 }
 
 function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): string {
-  const errors = Object.entries(l.errors).map(([k, n]) => `${n}× ${k}`).join(', ') || 'none';
+  const errors =
+    Object.entries(l.errors)
+      .map(([k, n]) => `${n}× ${k}`)
+      .join(', ') || 'none';
   const throughput = l.delivered / (l.drainMs / 1000);
   return [
     '## 1. Webhook intake under steady load',
@@ -54,28 +57,34 @@ function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): s
     'alertname, group and fingerprint, so every request is a new notification that is enriched (real Prometheus,',
     `Loki double) and posted to the Discord double. ${WARMUP_REQUESTS} warm-up notifications at the same rate go first and are`,
     'not counted. Ack latency = request sent until the 202 body is read; the pipeline and end-to-end rows come from',
-    'millisecond timestamps (the bot\'s log lines, the messages the double stored). discord.js REST holds every bot to Discord\'s',
+    "millisecond timestamps (the bot's log lines, the messages the double stored). discord.js REST holds every bot to Discord's",
     'global limit of 50 requests/s (`globalRequestsPerSecond`), so at 50 notifications/s delivery runs at that cap.',
     '',
-    table(['', 'n', 'p50', 'p95', 'p99', 'max'], [
-      percentileRow('ack latency (202)', l.ack),
-      percentileRow('in-bot pipeline (stored → processed)', l.pipeline),
-      percentileRow('end to end (sent → message at Discord)', l.endToEnd),
-      percentileRow('load generator send lag', l.sendLag),
-    ]),
+    table(
+      ['', 'n', 'p50', 'p95', 'p99', 'max'],
+      [
+        percentileRow('ack latency (202)', l.ack),
+        percentileRow('in-bot pipeline (stored → processed)', l.pipeline),
+        percentileRow('end to end (sent → message at Discord)', l.endToEnd),
+        percentileRow('load generator send lag', l.sendLag),
+      ],
+    ),
     '',
-    table(['figure', 'value'], [
-      ['requests sent / answered 202', `${l.sent} / ${l.accepted}`],
-      ['errors (non-202, transport)', errors],
-      ['messages delivered to the Discord double', `${l.delivered}`],
-      ['first request → last message', ms(l.drainMs)],
-      ['last request → last message', ms(l.tailMs)],
-      ['end-to-end throughput', `${throughput.toFixed(1)} notifications/s`],
-      ['Discord requests invalid against the spec', `${l.invalidDiscordRequests}`],
-      ['bot CPU during the run', `${l.botCpuS.toFixed(1)} s (${((l.botCpuS / (l.drainMs / 1000)) * 100).toFixed(0)} % of one core)`],
-      ['bot RSS idle → after the run (VmRSS)', `${mib(l.idle.rssKb)} → ${mib(l.after.rssKb)}`],
-      ['bot peak RSS (VmHWM)', mib(l.after.peakKb)],
-    ]),
+    table(
+      ['figure', 'value'],
+      [
+        ['requests sent / answered 202', `${l.sent} / ${l.accepted}`],
+        ['errors (non-202, transport)', errors],
+        ['messages delivered to the Discord double', `${l.delivered}`],
+        ['first request → last message', ms(l.drainMs)],
+        ['last request → last message', ms(l.tailMs)],
+        ['end-to-end throughput', `${throughput.toFixed(1)} notifications/s`],
+        ['Discord requests invalid against the spec', `${l.invalidDiscordRequests}`],
+        ['bot CPU during the run', `${l.botCpuS.toFixed(1)} s (${((l.botCpuS / (l.drainMs / 1000)) * 100).toFixed(0)} % of one core)`],
+        ['bot RSS idle → after the run (VmRSS)', `${mib(l.idle.rssKb)} → ${mib(l.after.rssKb)}`],
+        ['bot peak RSS (VmHWM)', mib(l.after.peakKb)],
+      ],
+    ),
     '',
     `Reading: acks take ${ms(l.ack.p50)} p50 / ${ms(l.ack.p99)} p99 with ${l.sent - l.accepted} errors while the bot enriches ` +
       `(${ms(l.pipeline.p50)} p50 per notification) and delivers ${throughput.toFixed(1)} notifications/s for ${opts.rate}/s offered; ` +
@@ -135,7 +144,10 @@ function withChartSection(w: ReportInput['withChart']): string {
     '127.0.0.1 that holds every request the given time before forwarding it (a backend on another host; Loki slower than',
     'Prometheus, as log queries that scan chunks over the window usually are).',
     '',
-    table(['', 'runs', 'p50', 'p95', 'max'], w.setups.flatMap((s) => rows(s.result, s.name))),
+    table(
+      ['', 'runs', 'p50', 'p95', 'max'],
+      w.setups.flatMap((s) => rows(s.result, s.name)),
+    ),
     '',
     'Runs whose rendering started before the last query was back: ' +
       w.setups.map((s) => `${s.result.overlapped}/${s.result.runs} (${s.name})`).join(', ') +
@@ -144,8 +156,14 @@ function withChartSection(w: ReportInput['withChart']): string {
     'Reading: the total is the later of the slowest query and "expression back + rendering", so the ratio is 1 when a',
     "query other than the chart's own is the slowest by more than the rendering time, and 1 + rendering / slowest query",
     "when the chart's own query is (about) the slowest." +
-      (loop ? ` On loopback every query answers in milliseconds (slowest ${ms(loop.slowest.p50)} p50), so the chart (${ms(loop.render.p50)} p50, a ${(loop.pngBytes / 1024).toFixed(0)} KiB PNG) is most of the total ${ms(loop.total.p50)} p50: ${ratio(loop.ratio.p50)}.` : '') +
-      (remote ? ` With every backend ${remote.delays.prometheus} ms away, the expression is back at ${ms(remote.renderStart.p50)} p50, about when the slowest query (${ms(remote.slowest.p50)} p50) is, and the rendering (${ms(remote.render.p50)} p50) follows: ${ratio(remote.ratio.p50)} p50 / ${ratio(remote.ratio.p95)} p95.` : '') +
-      (slowLoki ? ` With Loki ${slowLoki.result.delays.loki} ms away, the chart is drawn while Loki answers: the total ${ms(slowLoki.result.total.p50)} p50 is the slowest query's ${ms(slowLoki.result.slowest.p50)}, ${ratio(slowLoki.result.ratio.p50)} p50 / ${ratio(slowLoki.result.ratio.p95)} p95.` : ''),
+      (loop
+        ? ` On loopback every query answers in milliseconds (slowest ${ms(loop.slowest.p50)} p50), so the chart (${ms(loop.render.p50)} p50, a ${(loop.pngBytes / 1024).toFixed(0)} KiB PNG) is most of the total ${ms(loop.total.p50)} p50: ${ratio(loop.ratio.p50)}.`
+        : '') +
+      (remote
+        ? ` With every backend ${remote.delays.prometheus} ms away, the expression is back at ${ms(remote.renderStart.p50)} p50, about when the slowest query (${ms(remote.slowest.p50)} p50) is, and the rendering (${ms(remote.render.p50)} p50) follows: ${ratio(remote.ratio.p50)} p50 / ${ratio(remote.ratio.p95)} p95.`
+        : '') +
+      (slowLoki
+        ? ` With Loki ${slowLoki.result.delays.loki} ms away, the chart is drawn while Loki answers: the total ${ms(slowLoki.result.total.p50)} p50 is the slowest query's ${ms(slowLoki.result.slowest.p50)}, ${ratio(slowLoki.result.ratio.p50)} p50 / ${ratio(slowLoki.result.ratio.p95)} p95.`
+        : ''),
   ].join('\n');
 }

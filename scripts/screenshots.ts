@@ -36,13 +36,22 @@ async function main(): Promise<void> {
     };
     if ((await scene.send('firing', alert)) !== 202) throw new Error('the firing webhook was refused');
 
-    const context = await browser.newContext({ httpCredentials: { username: 'docs', password: TOKEN }, viewport: { width: 760, height: 1600 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({
+      httpCredentials: { username: 'docs', password: TOKEN },
+      viewport: { width: 760, height: 1600 },
+      deviceScaleFactor: 1,
+    });
     const page = await context.newPage();
     await page.goto(`${scene.url}/preview`);
     const entry = page.locator('.entry').first();
     await entry.locator('.embed-title', { hasText: 'FIRING' }).waitFor({ timeout: 60_000 });
     await imageDecoded(entry.locator('img.embed-image'));
-    await eventually('the thread with its logs', async () => ((await entry.locator('.thread').textContent())?.includes('upstream timed out') ? true : undefined), 30_000, 500);
+    await eventually(
+      'the thread with its logs',
+      async () => ((await entry.locator('.thread').textContent())?.includes('upstream timed out') ? true : undefined),
+      30_000,
+      500,
+    );
     mkdirSync(OUT, { recursive: true });
     await entry.screenshot({ path: `${OUT}preview-alert.png` });
     console.log(`wrote ${OUT}preview-alert.png`);
@@ -52,7 +61,12 @@ async function main(): Promise<void> {
     await sleep(20_000);
     if ((await scene.send('resolved', alert)) !== 202) throw new Error('the resolved webhook was refused');
     await entry.locator('.embed-title', { hasText: 'RESOLVED' }).waitFor({ timeout: 60_000 });
-    await eventually('the resolve note in the thread', async () => ((await entry.locator('.thread').textContent())?.match(/resolved/i) ? true : undefined), 30_000, 500);
+    await eventually(
+      'the resolve note in the thread',
+      async () => ((await entry.locator('.thread').textContent())?.match(/resolved/i) ? true : undefined),
+      30_000,
+      500,
+    );
     await imageDecoded(entry.locator('img.embed-image')).catch(() => undefined);
     await entry.screenshot({ path: `${OUT}preview-resolved.png` });
     console.log(`wrote ${OUT}preview-resolved.png`);

@@ -180,7 +180,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   // Preview and its test alert run without a file: Vigil tried before anything is set up.
   const fileless = !path && ((command === 'serve' && preview) || command === 'test-alert');
   if (!path && !fileless) {
-    console.error(`no config file: pass --config FILE or set VIGIL_CONFIG${command === 'serve' ? ' (or try Vigil without Discord: vigil serve --preview)' : ''}`);
+    console.error(
+      `no config file: pass --config FILE or set VIGIL_CONFIG${command === 'serve' ? ' (or try Vigil without Discord: vigil serve --preview)' : ''}`,
+    );
     return 2;
   }
   const loaded: LoadResult = path ? loadConfig(path, env, { preview }) : previewConfig(env);
@@ -196,7 +198,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   if (command === 'register-commands') {
     if (loaded.config.discord.mode === 'preview') {
-      console.error('register-commands needs Discord: this config is in preview mode (no bot token); set discord.token, discord.applicationId and discord.mode');
+      console.error(
+        'register-commands needs Discord: this config is in preview mode (no bot token); set discord.token, discord.applicationId and discord.mode',
+      );
       return 1;
     }
     return registerCommandsCommand(loaded.config, parsed.values.guild);
@@ -220,18 +224,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 /** `check-config --online`: every backend and Discord, one line each; 1 when any check fails. */
 async function onlineChecks(config: Config): Promise<number> {
   // Imported here so a plain check-config stays light.
-  const [{ createPrometheusClient }, { createLokiClient }, { createAlertmanagerClient }, { readiness }, { ruleAccess }, { createRest }, { checkDiscord }, { scrubSecrets }, { configSecrets }] =
-    await Promise.all([
-      import('./queries/prometheus.js'),
-      import('./queries/loki.js'),
-      import('./queries/alertmanager.js'),
-      import('./queries/prometheus.js'),
-      import('./queries/grafana.js'),
-      import('./discord/rest.js'),
-      import('./discord/check.js'),
-      import('./log.js'),
-      import('./config/secrets.js'),
-    ]);
+  const [
+    { createPrometheusClient },
+    { createLokiClient },
+    { createAlertmanagerClient },
+    { readiness },
+    { ruleAccess },
+    { createRest },
+    { checkDiscord },
+    { scrubSecrets },
+    { configSecrets },
+  ] = await Promise.all([
+    import('./queries/prometheus.js'),
+    import('./queries/loki.js'),
+    import('./queries/alertmanager.js'),
+    import('./queries/prometheus.js'),
+    import('./queries/grafana.js'),
+    import('./discord/rest.js'),
+    import('./discord/check.js'),
+    import('./log.js'),
+    import('./config/secrets.js'),
+  ]);
   const timeoutMs = config.enrichment.timeout;
   const ready = async (what: string, r: Promise<{ ready: boolean; message: string }>) => {
     const { ready: ok, message } = await r;
@@ -240,14 +253,20 @@ async function onlineChecks(config: Config): Promise<number> {
   const backends = [
     ready(`Prometheus ${config.prometheus.url}`, createPrometheusClient({ url: config.prometheus.url, timeoutMs }).ready()),
     ready(`Loki ${config.loki.url}`, createLokiClient({ url: config.loki.url, timeoutMs }).ready()),
-    ...(config.alertmanager ? [ready(`Alertmanager ${config.alertmanager.url}`, createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs }).ready())] : []),
+    ...(config.alertmanager
+      ? [ready(`Alertmanager ${config.alertmanager.url}`, createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs }).ready())]
+      : []),
     ...(config.grafana
       ? [
           ready(`Grafana ${config.grafana.url}`, readiness({ name: 'Grafana', url: config.grafana.url, timeoutMs }, '/api/health', { timeoutMs })),
           // Without credentials rule lookup is off by choice: said, not failed.
           config.grafana.token || config.grafana.user !== undefined
             ? ready('Grafana alert rules', ruleAccess(config.grafana, timeoutMs))
-            : Promise.resolve({ ok: true, what: 'Grafana alert rules', detail: 'not read (no grafana.token or grafana.user): Grafana alerts go without their rule' }),
+            : Promise.resolve({
+                ok: true,
+                what: 'Grafana alert rules',
+                detail: 'not read (no grafana.token or grafana.user): Grafana alerts go without their rule',
+              }),
         ]
       : []),
   ];
@@ -306,7 +325,8 @@ async function testAlertCommand(config: Config, resolved: boolean, url: string |
   try {
     const res = await sendTestAlert(config, { resolved, ...(url ? { url } : {}) });
     if (res.status === 202) {
-      const where = config.discord.mode === 'preview' && !url ? `the preview page, ${target.replace(/\/webhooks\/alertmanager$/, '/preview')}` : 'the alert channel';
+      const where =
+        config.discord.mode === 'preview' && !url ? `the preview page, ${target.replace(/\/webhooks\/alertmanager$/, '/preview')}` : 'the alert channel';
       console.log(`test alert ${resolved ? 'resolution ' : ''}accepted by ${target}: watch ${where}`);
       return 0;
     }
@@ -332,11 +352,11 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
       process.exitCode = 1;
     },
   );

@@ -22,10 +22,7 @@ export const REDACT_PATHS = [
 ];
 
 /** Creates the process logger: JSON lines, secrets redacted by path and by value. */
-export function createLogger(
-  opts: { level?: string; secrets?: readonly (string | undefined)[] } = {},
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(opts: { level?: string; secrets?: readonly (string | undefined)[] } = {}, destination?: DestinationStream): Logger {
   const secrets = (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 8);
   return pino(
     {
@@ -41,10 +38,7 @@ export function createLogger(
       hooks: secrets.length
         ? {
             logMethod(args, method) {
-              method.apply(
-                this,
-                args.map((a) => (typeof a === 'string' ? scrubSecrets(a, secrets) : a)) as Parameters<typeof method>,
-              );
+              method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a, secrets) : a)) as Parameters<typeof method>);
             },
           }
         : {},

@@ -109,9 +109,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     metrics,
   });
 
-  const watchdog = config.watchdog.enabled
-    ? createWatchdog({ db, config, logger, now, metrics, onStored: () => worker.wake() })
-    : undefined;
+  const watchdog = config.watchdog.enabled ? createWatchdog({ db, config, logger, now, metrics, onStored: () => worker.wake() }) : undefined;
 
   const health: Route = {
     method: 'GET',
@@ -128,9 +126,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       : [];
   // Gateway mode: connects in the background once started; an unreachable Discord never stops webhook intake.
   const gateway =
-    config.discord.mode === 'gateway'
-      ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
-      : undefined;
+    config.discord.mode === 'gateway' ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger }) : undefined;
   const server: Server = createHttpServer({
     routes: [
       health,

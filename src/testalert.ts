@@ -43,10 +43,7 @@ export function localWebhookUrl(config: Config): string {
 }
 
 /** Sends the test alert to a running Vigil with the configured credentials; resolves with the HTTP status and body. */
-export async function sendTestAlert(
-  config: Config,
-  opts: { resolved: boolean; url?: string; now?: Date },
-): Promise<{ status: number; body: string }> {
+export async function sendTestAlert(config: Config, opts: { resolved: boolean; url?: string; now?: Date }): Promise<{ status: number; body: string }> {
   const now = opts.now ?? new Date();
   // A stable start keeps the firing and the resolved notification in one incident (one message).
   const startsAt = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000);

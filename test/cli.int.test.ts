@@ -201,7 +201,7 @@ describe.concurrent('vigil usage', () => {
     expect(run.stdout).toContain('Usage: vigil <command> [--config FILE]');
   });
 
-  it('says an unknown option in its own words, not Node\'s', async () => {
+  it("says an unknown option in its own words, not Node's", async () => {
     const run = await runCli(['--nope']);
     expect(run.stderr).not.toMatch(/To specify a positional argument|ERR_PARSE_ARGS/);
   });
@@ -247,7 +247,13 @@ describe('vigil serve', () => {
   it('runs with --preview and no config, shows what test-alert sent at /preview, and the resolve edits it', async () => {
     const port = await freePort();
     // The preview's own variables, no file: as the README's quickstart runs it (one terminal serve, one test-alert).
-    const env = { VIGIL_PORT: String(port), VIGIL_DB: join(dir, 'preview.db'), PROMETHEUS_URL: closedUrl, LOKI_URL: closedUrl, VIGIL_WEBHOOK_TOKEN: WEBHOOK_TOKEN };
+    const env = {
+      VIGIL_PORT: String(port),
+      VIGIL_DB: join(dir, 'preview.db'),
+      PROMETHEUS_URL: closedUrl,
+      LOKI_URL: closedUrl,
+      VIGIL_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
+    };
     const proc = spawnCli(['serve', '--preview'], env);
     try {
       await waitForHealth(`http://127.0.0.1:${port}/healthz`, proc);
@@ -258,10 +264,15 @@ describe('vigil serve', () => {
       const page = () => fetch(`http://127.0.0.1:${port}/preview`, { headers: auth }).then((r) => r.text());
       await eventually('the test alert on the preview page', async () => ((await page()).includes('FIRING: VigilTestAlert') ? true : undefined), 10_000, 100);
       expect((await runCli(['test-alert', '--resolve'], env)).code).toBe(0);
-      const resolved = await eventually('the resolve on the preview page', async () => {
-        const html = await page();
-        return html.includes('RESOLVED: VigilTestAlert') ? html : undefined;
-      }, 10_000, 100);
+      const resolved = await eventually(
+        'the resolve on the preview page',
+        async () => {
+          const html = await page();
+          return html.includes('RESOLVED: VigilTestAlert') ? html : undefined;
+        },
+        10_000,
+        100,
+      );
       // One message, edited in place, as in Discord.
       expect(resolved.match(/class="entry"/g)).toHaveLength(1);
       expect(resolved).not.toContain('FIRING: VigilTestAlert');
@@ -353,11 +364,15 @@ describe('vigil register-commands', () => {
     const run = await runCli(['register-commands', '--config', path, ...extraArgs], SECRET_ENV);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`in guild ${guildId}: ${names}`);
-    expect(puts().slice(before).map((r) => r.path)).toEqual([`/api/v10/applications/123456789012345678/guilds/${guildId}/commands`]);
+    expect(
+      puts()
+        .slice(before)
+        .map((r) => r.path),
+    ).toEqual([`/api/v10/applications/123456789012345678/guilds/${guildId}/commands`]);
     expect(discord.commands.guilds.get(guildId)?.map((c) => c.name)).toEqual(COMMANDS.map((c) => c.data.name));
   });
 
-  it('exits 1 with Discord\'s refusal and no token when the token is wrong', async () => {
+  it("exits 1 with Discord's refusal and no token when the token is wrong", async () => {
     const path = writeConfig('register-wrong.yaml', configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register-wrong' }));
     const wrongToken = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.Wrong1.cli-test-wrong-token-000000000';
     const run = await runCli(['register-commands', '--config', path], { ...SECRET_ENV, T_DISCORD_TOKEN: wrongToken });
@@ -391,7 +406,7 @@ async function waitForHealth(url: string, proc: ReturnType<typeof spawnCli>): Pr
   const health = async (): Promise<unknown> => {
     if (exited) throw new Error(`vigil serve exited before answering:\n${proc.output()}`);
     const res = await fetch(url).catch(() => undefined); // not listening yet
-    return res?.status === 200 ? ((await res.json())) : undefined;
+    return res?.status === 200 ? await res.json() : undefined;
   };
   return eventually('vigil serve to answer /healthz', health, 10_000, 100).catch((err: Error) => {
     throw exited ? err : new Error(`${err.message}:\n${proc.output()}`);
@@ -415,7 +430,10 @@ describe('vigil check-config --online', () => {
       guild: {
         id: GUILD,
         botUserId: BOT,
-        roles: [{ id: GUILD, permissions: '0' }, { id: ROLE, permissions: NEEDED }],
+        roles: [
+          { id: GUILD, permissions: '0' },
+          { id: ROLE, permissions: NEEDED },
+        ],
         botRoles: [ROLE],
         // The channel denies the bot's role Attach Files: charts could not be sent there.
         overwrites: { [CHANNEL_ID]: [{ id: ROLE, type: 0, allow: '0', deny: (1n << 15n).toString() }] },

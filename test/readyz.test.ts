@@ -36,7 +36,7 @@ describe('checkStoreWritable', () => {
     expect(enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} })).toBe(before + 1);
   });
 
-  it('restores the store\'s own busy timeout after probing with a short one', () => {
+  it("restores the store's own busy timeout after probing with a short one", () => {
     checkStoreWritable(db);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
@@ -109,7 +109,7 @@ describe('GET /readyz and GET /healthz of a running bot', () => {
     });
   });
 
-  it('answers 503 with the reason while another process holds the database\'s write lock, and recovers', async () => {
+  it("answers 503 with the reason while another process holds the database's write lock, and recovers", async () => {
     // What a backup or a `sqlite3` shell in a write transaction does to the bot's store.
     const other = new BetterSqlite3(join(dir, 'vigil.db'));
     other.exec('BEGIN IMMEDIATE');
@@ -146,7 +146,7 @@ describe('GET /readyz and GET /healthz of a running bot', () => {
 });
 
 describe('GET /readyz of a bot in gateway mode that cannot log in', () => {
-  it('answers 503 with the gateway\'s reason', async () => {
+  it("answers 503 with the gateway's reason", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-readyz-gw-'));
     const discord = await startDiscordDouble();
     const closedUrl = `http://127.0.0.1:${await freePort()}`;

@@ -63,7 +63,6 @@ async function start() {
   return { server, port, url: `http://127.0.0.1:${port}`, seen, log };
 }
 
-
 describe('listen', () => {
   it('resolves with the port the kernel bound when asked for port 0', async () => {
     const { server, port, url } = await start();

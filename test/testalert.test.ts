@@ -54,7 +54,12 @@ describe('vigil test-alert', () => {
   }
 
   function message(predicate: (title: string) => boolean) {
-    return eventually('the message at the Discord double', () => [...discord.messages.values()].find((x) => predicate(x.embeds?.[0]?.title ?? '')), 10_000, 100);
+    return eventually(
+      'the message at the Discord double',
+      () => [...discord.messages.values()].find((x) => predicate(x.embeds?.[0]?.title ?? '')),
+      10_000,
+      100,
+    );
   }
 
   it('posts a firing test alert that reaches the alert channel, then resolves the same message', async () => {

@@ -22,9 +22,7 @@ export function overviewFromAlertmanager(alerts: readonly AlertmanagerAlert[], s
 /** Prometheus' rule alerts: the firing ones, and how many are still pending. */
 function overviewFromPrometheus(alerts: readonly RuleAlert[], now: Date): AlertsOverview {
   return {
-    firing: alerts
-      .filter((a) => a.state === 'firing')
-      .map((a) => ({ labels: a.labels, ...(a.activeAt ? { startsAt: a.activeAt } : {}) })),
+    firing: alerts.filter((a) => a.state === 'firing').map((a) => ({ labels: a.labels, ...(a.activeAt ? { startsAt: a.activeAt } : {}) })),
     silenced: 0,
     inhibited: 0,
     pending: alerts.filter((a) => a.state === 'pending').length,

@@ -34,10 +34,7 @@ async function check(name: string, probe: () => Promise<Readiness>): Promise<Bac
 function backendChecks(deps: CommandDeps, timeoutMs: number): Promise<BackendCheck[]> {
   const { config } = deps;
   const call = { timeoutMs };
-  const checks = [
-    check('Prometheus', () => deps.prometheus.ready(call)),
-    check('Loki', () => deps.loki.ready(call)),
-  ];
+  const checks = [check('Prometheus', () => deps.prometheus.ready(call)), check('Loki', () => deps.loki.ready(call))];
   if (config.alertmanager) {
     const am = createAlertmanagerClient({ url: config.alertmanager.url, timeoutMs });
     checks.push(check(am.name, () => am.ready(call)));

@@ -122,12 +122,7 @@ export function fetchLimit(limit: number): number {
  * Runs log queries over one window (backward, so the newest lines come first) and merges their
  * streams; a stream two queries both return is kept once. Throws QueryError as the client does.
  */
-async function fetchLogs(
-  deps: Pick<CommandDeps, 'loki'>,
-  queries: readonly string[],
-  window: { start: Date; end: Date },
-  limit: number,
-): Promise<FetchedLogs> {
+async function fetchLogs(deps: Pick<CommandDeps, 'loki'>, queries: readonly string[], window: { start: Date; end: Date }, limit: number): Promise<FetchedLogs> {
   const perQuery = fetchLimit(limit);
   const results = await Promise.all(
     queries.map((q) => deps.loki.queryRange(q, { start: window.start, end: window.end, limit: perQuery, direction: 'backward' })),
@@ -256,4 +251,3 @@ export const logs = {
     await ctx.respond(choices);
   },
 } satisfies Command;
-

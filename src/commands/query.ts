@@ -86,4 +86,3 @@ export const query = {
     await ctx.reply({ ...fitMessage(text, warnTo(deps.logger)), ...(files ? { files } : {}) });
   },
 } satisfies Command;
-

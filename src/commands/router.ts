@@ -1,15 +1,6 @@
 import { scrubSecrets } from '../log.js';
 import type { CommandOutcome, Metrics } from '../metrics.js';
-import type {
-  AutocompleteContext,
-  ButtonHandler,
-  Command,
-  CommandContext,
-  CommandDeps,
-  ComponentContext,
-  InteractionUser,
-  ReplyPayload,
-} from './types.js';
+import type { AutocompleteContext, ButtonHandler, Command, CommandContext, CommandDeps, ComponentContext, InteractionUser, ReplyPayload } from './types.js';
 import { OptionError } from './types.js';
 import { MAX_CHOICES } from './autocomplete.js';
 
@@ -66,11 +57,7 @@ function guarded(ctx: CommandContext, ephemeral: boolean) {
 }
 
 /** Dispatches interactions to the static command and button lists; one router serves both transports. */
-export function createRouter(
-  commands: readonly Command[],
-  buttons: readonly ButtonHandler[],
-  deps: CommandDeps & { metrics?: Pick<Metrics, 'commands'> },
-) {
+export function createRouter(commands: readonly Command[], buttons: readonly ButtonHandler[], deps: CommandDeps & { metrics?: Pick<Metrics, 'commands'> }) {
   const byName = new Map(commands.map((c) => [c.data.name, c]));
   const byAction = new Map(buttons.map((b) => [b.action, b]));
   // Names outside the static lists are counted as "unknown": a label value per stale name would grow without bound.
@@ -95,7 +82,10 @@ export function createRouter(
       if (!isAllowed(raw.user, raw.commandName, permissions)) {
         count(raw.commandName, 'refused');
         log.warn('command refused: missing role');
-        await raw.reply({ content: `⛔ You are not allowed to use \`/${raw.commandName}\`: it needs one of the roles set in \`commands.permissions\`.` }, { ephemeral: true });
+        await raw.reply(
+          { content: `⛔ You are not allowed to use \`/${raw.commandName}\`: it needs one of the roles set in \`commands.permissions\`.` },
+          { ephemeral: true },
+        );
         return;
       }
       const ephemeral = defaultEphemeral(command, raw.options, ephemeralDefault);
@@ -157,7 +147,10 @@ export function createRouter(
       if (!isAllowed(ctx.user, 'buttons', permissions) || !isAllowed(ctx.user, parsed.action, permissions)) {
         count(`button:${parsed.action}`, 'refused');
         log.warn('button refused: missing role');
-        await ctx.reply({ content: '⛔ You are not allowed to use this button: it needs one of the roles set in `commands.permissions`.' }, { ephemeral: true });
+        await ctx.reply(
+          { content: '⛔ You are not allowed to use this button: it needs one of the roles set in `commands.permissions`.' },
+          { ephemeral: true },
+        );
         return;
       }
       try {

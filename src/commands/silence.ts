@@ -21,7 +21,7 @@ const SHORT_ID = /^[0-9a-f]{8}$/i;
 
 /** Said when neither Alertmanager nor Grafana's built-in one is configured. */
 export const NO_ALERTMANAGER =
-  '🔕 Silences need an Alertmanager: set `alertmanager.url` in the config, or `grafana.url` and `grafana.token` (a service account token) for Grafana\'s built-in Alertmanager.';
+  "🔕 Silences need an Alertmanager: set `alertmanager.url` in the config, or `grafana.url` and `grafana.token` (a service account token) for Grafana's built-in Alertmanager.";
 
 /** Who a silence is created by, as Alertmanager shows it: `username (id)`. */
 export function createdBy(user: InteractionUser): string {
@@ -142,7 +142,13 @@ export const silenceCommand = {
             required: true,
             max_length: MATCHERS_MAX_LENGTH,
           },
-          { type: ApplicationCommandOptionType.String, name: 'duration', description: 'How long, like 30m, 1h or 2h30m (1m to 30d)', required: true, max_length: 20 },
+          {
+            type: ApplicationCommandOptionType.String,
+            name: 'duration',
+            description: 'How long, like 30m, 1h or 2h30m (1m to 30d)',
+            required: true,
+            max_length: 20,
+          },
           { type: ApplicationCommandOptionType.String, name: 'comment', description: 'Why (default: via Vigil by you)', max_length: COMMENT_MAX_LENGTH },
         ],
       },
@@ -152,7 +158,14 @@ export const silenceCommand = {
         name: 'expire',
         description: 'End a silence now',
         options: [
-          { type: ApplicationCommandOptionType.String, name: 'id', description: 'Silence id (full, or its first 8 characters)', required: true, min_length: 8, max_length: 36 },
+          {
+            type: ApplicationCommandOptionType.String,
+            name: 'id',
+            description: 'Silence id (full, or its first 8 characters)',
+            required: true,
+            min_length: 8,
+            max_length: 36,
+          },
         ],
       },
     ],

@@ -37,7 +37,12 @@ export function topChartSpec(rows: readonly ContainerUsage[], req: TopRequest): 
     .filter((r) => value(r) !== undefined && Number.isFinite(value(r)))
     .map((r) => ({ label: withHost ? `${r.name} @ ${stripPort(r.instance)}` : r.name, value: value(r)! }));
   const by = req.resource === 'cpu' ? 'CPU (% of one core)' : 'memory (working set)';
-  return { kind: 'bar', title: `Top ${bars.length} container${bars.length === 1 ? '' : 's'} by ${by}`, bars, unit: req.resource === 'cpu' ? 'percent' : 'bytes' };
+  return {
+    kind: 'bar',
+    title: `Top ${bars.length} container${bars.length === 1 ? '' : 's'} by ${by}`,
+    bars,
+    unit: req.resource === 'cpu' ? 'percent' : 'bytes',
+  };
 }
 
 function vector(result: QueryResult): InstantSample[] {

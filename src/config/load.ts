@@ -10,11 +10,7 @@ const VAR_RE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const PLACEHOLDER_RE = /__VIGIL_ENV_(\d+)__/g;
 
 /** Replaces `${VAR}` and `${VAR:-default}` in one string; `$$` stands for a literal `$`. */
-export function interpolate(
-  text: string,
-  env: NodeJS.ProcessEnv,
-  onMissing: (name: string) => void,
-): string {
+export function interpolate(text: string, env: NodeJS.ProcessEnv, onMissing: (name: string) => void): string {
   return text.replace(VAR_RE, (whole, name: string | undefined, fallback: string | undefined) => {
     if (whole === '$$') return '$';
     const value = env[name!];
@@ -38,25 +34,15 @@ function protectVariables(text: string): { text: string; refs: string[] } {
   return { text: out, refs };
 }
 
-function interpolateTree(
-  node: unknown,
-  path: string[],
-  refs: string[],
-  env: NodeJS.ProcessEnv,
-  errors: string[],
-): unknown {
+function interpolateTree(node: unknown, path: string[], refs: string[], env: NodeJS.ProcessEnv, errors: string[]): unknown {
   if (typeof node === 'string') {
     return node.replace(PLACEHOLDER_RE, (_m, index: string) =>
-      interpolate(refs[Number(index)] ?? '', env, (name) =>
-        errors.push(`${formatPath(path)}: environment variable ${name} is not set`),
-      ),
+      interpolate(refs[Number(index)] ?? '', env, (name) => errors.push(`${formatPath(path)}: environment variable ${name} is not set`)),
     );
   }
   if (Array.isArray(node)) return node.map((v, i) => interpolateTree(v, [...path, String(i)], refs, env, errors));
   if (node && typeof node === 'object') {
-    return Object.fromEntries(
-      Object.entries(node).map(([k, v]) => [k, interpolateTree(v, [...path, k], refs, env, errors)]),
-    );
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateTree(v, [...path, k], refs, env, errors)]));
   }
   return node;
 }
@@ -151,7 +137,9 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
       case 'invalid_key': {
         // A record key the schema refused: its own message says what a key must be.
         const inner = issue.issues[0];
-        const key = [...issue.path.map(String), typeof inner?.input === 'string' || typeof inner?.input === 'number' ? String(inner.input) : ''].filter(Boolean).join('.');
+        const key = [...issue.path.map(String), typeof inner?.input === 'string' || typeof inner?.input === 'number' ? String(inner.input) : '']
+          .filter(Boolean)
+          .join('.');
         return [`${key || at}: ${inner && !LIBRARY_TEXT.test(inner.message) ? inner.message : 'not a valid key here'}`];
       }
       case 'invalid_value':
@@ -226,7 +214,10 @@ export function previewConfig(env: NodeJS.ProcessEnv = process.env): LoadResult 
   const token = env.VIGIL_WEBHOOK_TOKEN || undefined;
   const host = env.VIGIL_HOST || '127.0.0.1';
   if (!token && !LOOPBACK.has(host)) {
-    return { ok: false, errors: [`server.host: preview without a config file listens on loopback only unless VIGIL_WEBHOOK_TOKEN is set (got VIGIL_HOST=${host})`] };
+    return {
+      ok: false,
+      errors: [`server.host: preview without a config file listens on loopback only unless VIGIL_WEBHOOK_TOKEN is set (got VIGIL_HOST=${host})`],
+    };
   }
   return validate({
     server: { host, port: env.VIGIL_PORT || 8080 },

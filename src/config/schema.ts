@@ -31,20 +31,13 @@ const duration = (min = 1, max = 365 * 86_400_000) =>
   });
 
 /** An http(s) base URL; a trailing slash is dropped. */
-const baseUrl = z
-  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-  .transform((u) => u.replace(/\/+$/, ''));
+const baseUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
 /** A Grafana uid (datasource, dashboard): letters, digits, - and _, at most 40. */
-const grafanaUid = z
-  .string({ error: 'expected a Grafana uid' })
-  .regex(/^[A-Za-z0-9_-]{1,40}$/, 'expected a Grafana uid: 1 to 40 letters, digits, - or _');
+const grafanaUid = z.string({ error: 'expected a Grafana uid' }).regex(/^[A-Za-z0-9_-]{1,40}$/, 'expected a Grafana uid: 1 to 40 letters, digits, - or _');
 
 /** YAML or ${ENV} interpolation can give "true"/"8080" as strings. */
-const bool = z.preprocess(
-  (v) => (v === 'true' ? true : v === 'false' ? false : v),
-  z.boolean({ error: 'expected true or false' }),
-);
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
 /** A whole number in min..max; every error says the range. */
 const int = (min: number, max: number) => {
   const range = `expected a whole number from ${min} to ${max}`;
@@ -347,9 +340,7 @@ export const configSchema = z
     watchdog: watchdogSchema,
     digest: digestSchema.optional(),
     snapshots: snapshotsSchema.optional(),
-    log: z
-      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
-      .prefault({}),
+    log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (!cfg.webhook.token && !cfg.webhook.insecure) {

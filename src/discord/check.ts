@@ -116,7 +116,13 @@ export async function checkDiscord(rest: REST, channels: ReadonlyArray<{ name: s
       out.push(
         missing.length
           ? { ok: false, what, detail: `${label}: the bot lacks ${missing.join(', ')}: allow them for the bot (or its role) in the channel's permissions` }
-          : { ok: true, what, detail: `${label}: the bot may ${Object.keys(wanted).map((p) => p.toLowerCase()).join(', ')}` },
+          : {
+              ok: true,
+              what,
+              detail: `${label}: the bot may ${Object.keys(wanted)
+                .map((p) => p.toLowerCase())
+                .join(', ')}`,
+            },
       );
     } catch (err) {
       out.push({ ok: false, what, detail: `${failure(err)}: the bot cannot see this channel; check the id, and that the bot is in its server` });

@@ -2,7 +2,19 @@ import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
-import { deferUntil, get, hasPendingFor, refusedChannels, markFailed, markRetry, markSent, nextDue, redactTokens, threadOf, type OutboxRow } from '../store/outbox.js';
+import {
+  deferUntil,
+  get,
+  hasPendingFor,
+  refusedChannels,
+  markFailed,
+  markRetry,
+  markSent,
+  nextDue,
+  redactTokens,
+  threadOf,
+  type OutboxRow,
+} from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
 import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type DiscordRest, type ThreadStart } from './rest.js';
 
@@ -138,14 +150,16 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     if (target.status === 'pending') return { action: 'wait' };
     const { message_reference: _dropped, ...unreferenced } = body;
     if (row.kind === 'thread') {
-      if (target.status === 'failed' || !target.messageId) return { action: 'skip', reason: `alert message (outbox item ${target.id}) was not delivered: no message to start a thread on` };
+      if (target.status === 'failed' || !target.messageId)
+        return { action: 'skip', reason: `alert message (outbox item ${target.id}) was not delivered: no message to start a thread on` };
       return { action: 'thread', channelId: target.channelId, messageId: target.messageId, start: row.body as unknown as ThreadStart };
     }
     if (row.kind === 'thread-post' || row.kind === 'thread-archive') {
       const thread = threadOf(db, target.id);
       if (thread?.status === 'pending') return { action: 'wait' };
       const threadId = thread?.status === 'sent' && thread.messageId && !refusedThreads.has(thread.messageId) ? thread.messageId : null;
-      if (row.kind === 'thread-archive') return threadId ? { action: 'archive', threadId } : { action: 'skip', reason: 'the incident has no thread to archive' };
+      if (row.kind === 'thread-archive')
+        return threadId ? { action: 'archive', threadId } : { action: 'skip', reason: 'the incident has no thread to archive' };
       if (threadId) return { action: 'post', channelId: threadId, body: unreferenced, inThread: true };
       // Never lose the note (the resolve note above all): without a thread it is a reply in the channel.
       if (thread) log.warn({ threadOutboxId: thread.id }, 'the incident thread could not be started; replying in the channel instead');
@@ -215,7 +229,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       heldUntil = now() + authHoldMs;
       markRetry(db, row.id, error, heldUntil);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
-      if (!tokenRefused) log.error({ ...fields, retryInMs: authHoldMs }, 'Discord rejected the bot token: every delivery is held, none given up; check discord.token');
+      if (!tokenRefused)
+        log.error({ ...fields, retryInMs: authHoldMs }, 'Discord rejected the bot token: every delivery is held, none given up; check discord.token');
       tokenRefused = true;
       return;
     }
@@ -234,7 +249,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if (!hold) {
         log.error(
           { ...fields, channelId: row.channelId, retryInMs: delay },
-          `Discord refuses deliveries to channel ${row.channelId}: every one is held, none given up; to fix: ${c.fix ?? 'check the bot\'s permissions there'}`,
+          `Discord refuses deliveries to channel ${row.channelId}: every one is held, none given up; to fix: ${c.fix ?? "check the bot's permissions there"}`,
         );
       }
       return;

@@ -10,14 +10,7 @@ import {
 } from 'discord-api-types/v10';
 import { z } from 'zod';
 import type { Router } from '../commands/router.js';
-import type {
-  AutocompleteContext,
-  CommandContext,
-  ComponentContext,
-  InteractionUser,
-  OptionValue,
-  ReplyPayload,
-} from '../commands/types.js';
+import type { AutocompleteContext, CommandContext, ComponentContext, InteractionUser, OptionValue, ReplyPayload } from '../commands/types.js';
 import type { Logger } from '../log.js';
 import type { Route } from '../server.js';
 import { editMessage, rawFiles } from './rest.js';
@@ -79,7 +72,11 @@ export function flattenOptions(options: readonly RawOption[] | undefined): FlatO
         walk(o.options);
         continue;
       }
-      if (o.focused) out.focused = { name: o.name, value: typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean' ? String(o.value) : '' };
+      if (o.focused)
+        out.focused = {
+          name: o.name,
+          value: typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean' ? String(o.value) : '',
+        };
       if (typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean') {
         out.options[o.name] = o.value;
       }
@@ -166,10 +163,7 @@ type AutocompleteBase = Omit<AutocompleteContext, 'respond'>;
 type ComponentBase = Pick<ComponentContext, 'customId' | 'user' | 'message'>;
 
 /** An interaction as both transports hand it over. */
-export type Incoming =
-  | { kind: 'command'; base: CommandBase }
-  | { kind: 'autocomplete'; base: AutocompleteBase }
-  | { kind: 'component'; base: ComponentBase };
+export type Incoming = { kind: 'command'; base: CommandBase } | { kind: 'autocomplete'; base: AutocompleteBase } | { kind: 'component'; base: ComponentBase };
 
 function commandContext(base: CommandBase, s: Session): CommandContext {
   return {
@@ -339,7 +333,10 @@ function incomingFromPayload(p: InteractionPayload, user: InteractionUser): Inco
   switch (p.type) {
     case 2: {
       const flat = flattenOptions(p.data.options);
-      return { kind: 'command', base: { commandName: p.data.name, ...(flat.subcommand ? { subcommand: flat.subcommand } : {}), options: flat.options, user, ...where } };
+      return {
+        kind: 'command',
+        base: { commandName: p.data.name, ...(flat.subcommand ? { subcommand: flat.subcommand } : {}), options: flat.options, user, ...where },
+      };
     }
     case 4: {
       const flat = flattenOptions(p.data.options);
@@ -377,7 +374,8 @@ function httpResponder(opts: {
   const responder: Responder = {
     async initial(r) {
       // Files cannot ride in the JSON HTTP response: acknowledge now, then upload them with the edit of @original.
-      const withFiles = (r.type === InteractionResponseType.ChannelMessageWithSource || r.type === InteractionResponseType.UpdateMessage) && !!r.payload.files?.length;
+      const withFiles =
+        (r.type === InteractionResponseType.ChannelMessageWithSource || r.type === InteractionResponseType.UpdateMessage) && !!r.payload.files?.length;
       if (!withFiles) {
         opts.resolveInitial(callbackBody(r));
         await opts.sent;

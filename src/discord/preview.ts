@@ -51,7 +51,10 @@ export function createPreviewRest(opts: { db: Database; now?: () => number; keep
   }
 
   /** `attachments` as the body lists them, each tied to an uploaded file (`files[n]` is attachment id n) or one kept. */
-  function attachmentsOf(body: Record<string, unknown>, files: readonly SentFile[]): { listed?: Attachment[]; uploads: Array<{ filename: string; data: Buffer }> } {
+  function attachmentsOf(
+    body: Record<string, unknown>,
+    files: readonly SentFile[],
+  ): { listed?: Attachment[]; uploads: Array<{ filename: string; data: Buffer }> } {
     const listed = Array.isArray(body.attachments) ? (body.attachments as Attachment[]) : undefined;
     const uploads = files.map((f, i) => ({ filename: listed?.find((a) => a.id === String(i))?.filename ?? f.name, data: Buffer.from(f.data) }));
     return { ...(listed ? { listed } : {}), uploads };
@@ -79,7 +82,12 @@ export function createPreviewRest(opts: { db: Database; now?: () => number; keep
     insertPreviewMessage(db, {
       id,
       channelId,
-      body: { ...kept, attachments: listed?.map((a) => ({ filename: a.filename, ...(a.description ? { description: a.description } : {}) })) ?? uploads.map((u) => ({ filename: u.filename })) },
+      body: {
+        ...kept,
+        attachments:
+          listed?.map((a) => ({ filename: a.filename, ...(a.description ? { description: a.description } : {}) })) ??
+          uploads.map((u) => ({ filename: u.filename })),
+      },
       ...(nonce !== undefined ? { nonce } : {}),
       createdAt: now(),
       files: uploads,
@@ -99,9 +107,7 @@ export function createPreviewRest(opts: { db: Database; now?: () => number; keep
       const { listed, uploads } = attachmentsOf(body, files);
       const had = (current.body.attachments as Attachment[] | undefined) ?? [];
       // Discord keeps only the attachments an edit lists (new uploads by their placeholder id); none listed keeps all.
-      const attachments = listed
-        ? listed.map((a) => ({ filename: a.filename, ...(a.description ? { description: a.description } : {}) }))
-        : had;
+      const attachments = listed ? listed.map((a) => ({ filename: a.filename, ...(a.description ? { description: a.description } : {}) })) : had;
       const keep = listed ? listed.filter((a) => !/^\d+$/.test(a.id) || Number(a.id) >= files.length).map((a) => a.filename) : had.map((a) => a.filename);
       updatePreviewMessage(db, { id: messageId, body: { ...current.body, ...body, attachments }, editedAt: now(), keep, files: uploads });
       return { id: messageId, channel_id: channelId };

@@ -17,9 +17,7 @@ export async function registerCommands(
   rest: REST,
   opts: { applicationId: string; guildId?: string | undefined; commands: readonly Command[] },
 ): Promise<Registration> {
-  const route = opts.guildId
-    ? Routes.applicationGuildCommands(opts.applicationId, opts.guildId)
-    : Routes.applicationCommands(opts.applicationId);
+  const route = opts.guildId ? Routes.applicationGuildCommands(opts.applicationId, opts.guildId) : Routes.applicationCommands(opts.applicationId);
   const result = (await rest.put(route, { body: opts.commands.map((c) => c.data) })) as RESTPutAPIApplicationCommandsResult;
   if (!Array.isArray(result)) throw new Error('Discord answered the bulk overwrite without a command list');
   return { scope: opts.guildId ? { guildId: opts.guildId } : 'global', names: result.map((c) => c.name) };

@@ -172,9 +172,7 @@ export function rawFiles(files: readonly MessageFile[] | undefined): { files?: {
 }
 
 /** Keeps only what an edit may carry: no nonce, message_reference, tts, stickers or poll. */
-export function toEditBody(
-  body: RESTPostAPIChannelMessageJSONBody | RESTPatchAPIChannelMessageJSONBody,
-): RESTPatchAPIChannelMessageJSONBody {
+export function toEditBody(body: RESTPostAPIChannelMessageJSONBody | RESTPatchAPIChannelMessageJSONBody): RESTPatchAPIChannelMessageJSONBody {
   const source = body as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of EDITABLE_FIELDS) if (source[key] !== undefined) out[key] = source[key];

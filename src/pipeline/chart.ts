@@ -65,8 +65,7 @@ function withThreshold(f: ExpressionFinding): string {
 
 /** The series of the group's alerts (every label but `__name__` equal); when none matches, all. At most 5, highest peak first. */
 export function seriesForAlerts(series: readonly RangeSeries[], alerts: readonly Pick<Alert, 'labels'>[]): RangeSeries[] {
-  const matches = (s: RangeSeries) =>
-    alerts.some((a) => Object.entries(s.labels).every(([name, value]) => name === '__name__' || a.labels[name] === value));
+  const matches = (s: RangeSeries) => alerts.some((a) => Object.entries(s.labels).every(([name, value]) => name === '__name__' || a.labels[name] === value));
   const matching = series.filter(matches);
   return topByPeak(matching.length ? matching : series);
 }
@@ -151,7 +150,10 @@ export async function chartNotification(
     const enrichments = Object.values(enriched.enrichments);
     const lookup = enrichments.flatMap((e) => e.failures).find((f) => f.what === 'rule lookup');
     if (lookup) return { status: 'skipped', reason: truncate(`rule not read: ${lookup.message.replace(/\s+/g, ' ')}`, REASON_MAX) };
-    const query = enrichments.filter((e) => e.rule).flatMap((e) => e.failures).find((f) => f.what === 'expression');
+    const query = enrichments
+      .filter((e) => e.rule)
+      .flatMap((e) => e.failures)
+      .find((f) => f.what === 'expression');
     if (query) return { status: 'skipped', reason: truncate(query.message.replace(/\s+/g, ' '), REASON_MAX) };
     return { status: 'none' };
   }

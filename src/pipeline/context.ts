@@ -148,9 +148,25 @@ export function summarizeContainerContext(samples: readonly InstantSample[], hos
 
 /** Levels by severity, most severe first; others follow by count. */
 const LEVEL_RANK: Record<string, number> = {
-  emerg: 0, emergency: 0, panic: 0, fatal: 0, crit: 1, critical: 1, alert: 1,
-  error: 2, err: 2, eror: 2, warn: 3, warning: 3, notice: 4, info: 5, information: 5, informational: 5,
-  debug: 6, dbug: 6, trace: 7,
+  emerg: 0,
+  emergency: 0,
+  panic: 0,
+  fatal: 0,
+  crit: 1,
+  critical: 1,
+  alert: 1,
+  error: 2,
+  err: 2,
+  eror: 2,
+  warn: 3,
+  warning: 3,
+  notice: 4,
+  info: 5,
+  information: 5,
+  informational: 5,
+  debug: 6,
+  dbug: 6,
+  trace: 7,
 };
 
 function rank(level: string): number {

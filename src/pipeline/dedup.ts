@@ -3,13 +3,7 @@ import type { Incident, IncidentAlertState } from '../store/incidents.js';
 
 /** Why the pipeline does what it does with a notification (logged and stored with it). */
 export type DecisionReason =
-  | 'new-incident'
-  | 'resolved-without-firing'
-  | 'alerts-changed'
-  | 'new-alerts-firing'
-  | 'all-resolved'
-  | 'no-change'
-  | 'already-resolved';
+  'new-incident' | 'resolved-without-firing' | 'alerts-changed' | 'new-alerts-firing' | 'all-resolved' | 'no-change' | 'already-resolved';
 
 /** What the pipeline should do with a notification. */
 export type Decision =
@@ -63,9 +57,7 @@ export function decide(latest: Incident | undefined, n: Notification, now: Date)
     const anyFiring = n.alerts.some((a) => a.status === 'firing');
     if (anyFiring) return { action: 'open', reason: 'new-incident', alerts: incoming };
     // A resolved notification for alerts the last incident already closed: a late resend.
-    const alreadyClosed =
-      latest !== undefined &&
-      n.alerts.every((a) => latest.alerts[a.fingerprint]?.status === 'resolved');
+    const alreadyClosed = latest !== undefined && n.alerts.every((a) => latest.alerts[a.fingerprint]?.status === 'resolved');
     if (alreadyClosed) return { action: 'skip', reason: 'already-resolved' };
     return { action: 'open', reason: 'resolved-without-firing', alerts: incoming, resolvedAt: latestEnd(incoming, now) };
   }

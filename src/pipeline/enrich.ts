@@ -26,7 +26,8 @@ import type {
   LogPatternFinding,
   LogVolumeFinding,
   Notification,
-  TargetFinding } from '../findings.js';
+  TargetFinding,
+} from '../findings.js';
 import { STEERING } from '../findings.js';
 
 /** What the enrichment stage needs: the two query clients, its config section, and the clock. */
@@ -85,9 +86,7 @@ export async function enrichAlert(alert: Alert, deps: EnrichDeps): Promise<Alert
   const source: Promise<ExpressionSource | undefined> = alert.expr
     ? Promise.resolve({ ...splitThreshold(alert.expr), backend: 'prometheus' })
     : rule.then((r) => (r.value ? ruleSource(r.value) : undefined));
-  const expressionP = source.then((src) =>
-    src ? expressionOutcome(alert, src, window, deps, 'expression', remaining(config.timeout, started)) : NOTHING,
-  );
+  const expressionP = source.then((src) => (src ? expressionOutcome(alert, src, window, deps, 'expression', remaining(config.timeout, started)) : NOTHING));
   const extraP = extra.expr
     ? expressionOutcome(alert, { ...splitThreshold(extra.expr), backend: 'prometheus' }, window, deps, 'extra expression', config.timeout)
     : Promise.resolve(NOTHING);
@@ -233,9 +232,7 @@ function withoutRepeats(main: readonly EnrichmentFailure[], secondary: readonly 
 export async function enrichNotification(notification: Notification, deps: EnrichDeps): Promise<EnrichedNotification> {
   // Vigil's own alerts (the watchdog) carry nothing to query, and the backend they report may be the one that is down.
   if (notification.source === 'vigil') return { notification, enrichments: {} };
-  const chosen = [...notification.alerts]
-    .sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing'))
-    .slice(0, deps.config.maxAlerts);
+  const chosen = [...notification.alerts].sort((a, b) => Number(a.status !== 'firing') - Number(b.status !== 'firing')).slice(0, deps.config.maxAlerts);
   // Shared outside the timing: a call several alerts share is timed once.
   const shared: EnrichDeps = { ...deps, ...sharingCalls(timedClients(deps, deps.metrics?.enrichmentQueryDuration)) };
   const results = await Promise.all(chosen.map((alert) => enrichAlert(alert, shared)));
@@ -280,9 +277,7 @@ async function targetOutcome(alert: Alert, window: IncidentWindow, deps: EnrichD
     attempt('prometheus', 'target health', deps.config.timeout, (timeoutMs) =>
       deps.prometheus.queryRange(targetUp(job, instance), window.start, window.end, window.stepSeconds, { timeoutMs }),
     ),
-    attempt('prometheus', 'scrape status', deps.config.timeout, (timeoutMs) =>
-      deps.prometheus.targets('active', { timeoutMs }),
-    ),
+    attempt('prometheus', 'scrape status', deps.config.timeout, (timeoutMs) => deps.prometheus.targets('active', { timeoutMs })),
   ]);
   const failures = [up, targets].flatMap((r) => (r.ok ? [] : [r.failure]));
   if (!up.ok && !targets.ok) return { failures };
@@ -303,11 +298,7 @@ async function logsOutcome(
 ): Promise<Outcome<{ logs: LogFinding; patterns?: LogPatternFinding }>> {
   const { config } = deps;
   const ran = await attempt('loki', 'logs', timeout, (timeoutMs) =>
-    deps.loki.queryRange(
-      plan.query,
-      { start: window.logStart, end: window.logEnd, limit: LOG_QUERY_LIMIT, direction: 'backward' },
-      { timeoutMs },
-    ),
+    deps.loki.queryRange(plan.query, { start: window.logStart, end: window.logEnd, limit: LOG_QUERY_LIMIT, direction: 'backward' }, { timeoutMs }),
   );
   if (!ran.ok) return { failures: [ran.failure] };
   if (ran.value.resultType !== 'streams') {
@@ -328,8 +319,7 @@ async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: Enrich
   const windowSeconds = Math.max(1, Math.round((window.logEnd.getTime() - window.logStart.getTime()) / 1000));
   const query = logVolumeByLevel(plan.volumeSource, windowSeconds);
   const baseline = logVolumeByLevel(plan.volumeSource, LOG_BASELINE_SECONDS);
-  const ask = (logql: string, time: Date) =>
-    attempt('loki', 'log volume', timeout, (timeoutMs) => deps.loki.query(logql, { time }, { timeoutMs }));
+  const ask = (logql: string, time: Date) => attempt('loki', 'log volume', timeout, (timeoutMs) => deps.loki.query(logql, { time }, { timeoutMs }));
   const [now, before] = await Promise.all([ask(query, window.logEnd), ask(baseline, window.logStart)]);
   if (!now.ok || !before.ok) return { failures: [now, before].flatMap((r) => (r.ok ? [] : [r.failure])) };
   return { value: summarizeLogVolume(query, vectorOf(now.value), vectorOf(before.value), windowSeconds), failures: [] };
@@ -338,9 +328,7 @@ async function volumeOutcome(plan: LogPlan, window: IncidentWindow, deps: Enrich
 /** The host context at the alert's start (or now, when the start lies ahead of our clock). */
 async function hostOutcome(instance: string, startsAt: Date, deps: EnrichDeps): Promise<Outcome<HostContextFinding>> {
   const at = new Date(Math.min(startsAt.getTime(), deps.now.getTime()));
-  const ran = await attempt('prometheus', 'host context', deps.config.timeout, (timeoutMs) =>
-    queryHostContext(deps.prometheus, instance, at, { timeoutMs }),
-  );
+  const ran = await attempt('prometheus', 'host context', deps.config.timeout, (timeoutMs) => queryHostContext(deps.prometheus, instance, at, { timeoutMs }));
   if (!ran.ok) return { failures: [ran.failure] };
   return ran.value ? { value: ran.value, failures: [] } : NOTHING;
 }

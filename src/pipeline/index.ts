@@ -90,10 +90,7 @@ const renderStage: Stage = {
         ctx.deliveries.push({ kind: 'create', body, buttons });
         if (threads && !resolved) {
           ctx.deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
-          const details = renderThreadDetails(
-            { enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl },
-            warn,
-          );
+          const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
           ctx.deliveries.push({ kind: 'thread-post', body: details });
         }
         break;
@@ -246,12 +243,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
         attempts.set(stored.id, n);
         deps.logger.error({ notificationId: stored.id, attempt: n, err }, 'pipeline failed on a notification');
         if (n < MAX_PROCESS_ATTEMPTS) return processed;
-        finishNotification(
-          deps.db,
-          stored.id,
-          { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) },
-          deps.now(),
-        );
+        finishNotification(deps.db, stored.id, { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) }, deps.now());
         attempts.delete(stored.id);
       }
       processed++;

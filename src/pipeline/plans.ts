@@ -64,7 +64,6 @@ export function dashboardPlan(alert: Pick<Alert, 'annotations'>): { uid?: string
   };
 }
 
-
 /** "no label to select logs by (container, name, container_name…)": the first alert labels the map knows. */
 export function noSelectorMessage(labelMap: Readonly<Record<string, string>>): string {
   const names = Object.keys(labelMap);

@@ -32,9 +32,7 @@ export function chartEnd(window: { start: Date; end: Date }, alert: Pick<Alert, 
 
 /** The series whose every label (but `__name__`) equals the alert's; if none, the highest peaks. */
 export function pickSeries(series: readonly RangeSeries[], alertLabels: Readonly<Record<string, string>>): RangeSeries[] {
-  const matching = series.filter((s) =>
-    Object.entries(s.labels).every(([name, value]) => name === '__name__' || alertLabels[name] === value),
-  );
+  const matching = series.filter((s) => Object.entries(s.labels).every(([name, value]) => name === '__name__' || alertLabels[name] === value));
   const pool = (matching.length ? matching : series).filter((s) => s.points.length > 0);
   return [...pool].sort((a, b) => byPeakDesc(peakOf(a).value, peakOf(b).value)).slice(0, MAX_SERIES);
 }
@@ -79,9 +77,7 @@ export function upHistory(series: readonly RangeSeries[]): Pick<TargetFinding, '
 
 /** The active target with the alert's job and instance; a down one first when several match. */
 export function findTarget(targets: readonly ScrapeTarget[], job?: string, instance?: string): ScrapeTarget | undefined {
-  const matching = targets.filter(
-    (t) => (!job || t.labels.job === job) && (!instance || t.labels.instance === instance),
-  );
+  const matching = targets.filter((t) => (!job || t.labels.job === job) && (!instance || t.labels.instance === instance));
   return matching.find((t) => t.health === 'down') ?? matching[0];
 }
 

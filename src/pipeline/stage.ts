@@ -69,7 +69,4 @@ export interface Stage {
 }
 
 /** The chart of an alert message: drawn, skipped (with why, for the message), or not applicable. */
-export type ChartOutcome =
-  | { status: 'rendered'; file: OutboxFile; expr: string }
-  | { status: 'skipped'; reason: string }
-  | { status: 'none' };
+export type ChartOutcome = { status: 'rendered'; file: OutboxFile; expr: string } | { status: 'skipped'; reason: string } | { status: 'none' };

@@ -35,7 +35,7 @@ export function inlineMarkdown(text: string): string {
   text = text.replace(/\u0000/g, '');
   // Backslash escapes and code spans, left to right: `\`` is a literal backtick, and nothing inside a code span is markup.
   let s = '';
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i]!;
     if (c === '\\' && i + 1 < text.length && ESCAPABLE.test(text[i + 1]!)) {
       s += hold(escapeHtml(text[i + 1]!));
@@ -60,7 +60,9 @@ export function inlineMarkdown(text: string): string {
     i++;
   }
   s = s
-    .replace(/<t:(-?\d{1,13})(?::([tTdDfFR]))?>/g, (_m, unix: string, style: string | undefined) => hold(timestamp(Number(unix), style && STYLES.has(style) ? style : 'f')))
+    .replace(/<t:(-?\d{1,13})(?::([tTdDfFR]))?>/g, (_m, unix: string, style: string | undefined) =>
+      hold(timestamp(Number(unix), style && STYLES.has(style) ? style : 'f')),
+    )
     .replace(/<@&(\d{17,20})>/g, (_m, id: string) => hold(`<span class="mention">@role-${id.slice(-4)}</span>`))
     .replace(/<@!?(\d{17,20})>/g, (_m, id: string) => hold(`<span class="mention">@user-${id.slice(-4)}</span>`))
     .replace(/<#(\d{17,20})>/g, (_m, id: string) => hold(`<span class="mention">#channel-${id.slice(-4)}</span>`))

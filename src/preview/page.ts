@@ -53,7 +53,10 @@ function fields(items: Json[]): string {
     .map(
       (row) =>
         `<div class="field-row" style="grid-template-columns:repeat(${row.length},minmax(0,1fr))">${row
-          .map((f) => `<div class="field"><div class="field-name">${inlineMarkdown(str(f.name) ?? '')}</div><div class="field-value">${discordMarkdown(str(f.value) ?? '')}</div></div>`)
+          .map(
+            (f) =>
+              `<div class="field"><div class="field-name">${inlineMarkdown(str(f.name) ?? '')}</div><div class="field-value">${discordMarkdown(str(f.value) ?? '')}</div></div>`,
+          )
           .join('')}</div>`,
     )
     .join('');
@@ -93,7 +96,13 @@ function button(b: Json): string {
 function components(rows: Json[]): string {
   const html = rows
     .filter((r) => r.type === 1)
-    .map((r) => `<div class="action-row">${list(r.components).filter((c) => c.type === 2).map(button).join('')}</div>`)
+    .map(
+      (r) =>
+        `<div class="action-row">${list(r.components)
+          .filter((c) => c.type === 2)
+          .map(button)
+          .join('')}</div>`,
+    )
     .join('');
   return html ? `<div class="components">${html}</div>` : '';
 }
@@ -128,7 +137,9 @@ function message(m: PreviewMessage, extra: { replyTo?: PreviewMessage; channel?:
   return `<article class="message" id="m${escapeHtml(m.id)}" data-id="${escapeHtml(m.id)}">
 ${extra.replyTo ? `<div class="reply">↪ <span class="reply-name">Vigil</span> ${snippet(extra.replyTo)}</div>` : ''}<div class="avatar">V</div>
 <div class="body"><div class="header"><span class="name">Vigil</span><span class="app">APP</span>${extra.channel ? `<span class="channel">${escapeHtml(extra.channel)}</span>` : ''}<time class="ts when" datetime="${new Date(m.createdAt).toISOString()}" data-style="f">${new Date(m.createdAt).toISOString()}</time>${m.editedAt ? '<span class="edited">(edited)</span>' : ''}</div>
-${content ? `<div class="content">${discordMarkdown(content)}</div>` : ''}${list(m.body.embeds).map((e) => embed(e, m.id)).join('')}${attachments(m)}${components(list(m.body.components))}</div>
+${content ? `<div class="content">${discordMarkdown(content)}</div>` : ''}${list(m.body.embeds)
+    .map((e) => embed(e, m.id))
+    .join('')}${attachments(m)}${components(list(m.body.components))}</div>
 </article>`;
 }
 

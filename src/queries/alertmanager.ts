@@ -104,20 +104,18 @@ const alertSchema = z
     }),
     receivers: z.array(z.object({ name: z.string() })).nullish(),
   })
-  .transform(
-    (a): AlertmanagerAlert => ({
-      fingerprint: a.fingerprint,
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: a.startsAt,
-      ...(a.endsAt ? { endsAt: a.endsAt } : {}),
-      ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
-      state: a.status.state,
-      silencedBy: a.status.silencedBy ?? [],
-      inhibitedBy: a.status.inhibitedBy ?? [],
-      receivers: (a.receivers ?? []).map((r) => r.name),
-    }),
-  );
+  .transform((a): AlertmanagerAlert => ({
+    fingerprint: a.fingerprint,
+    labels: a.labels,
+    annotations: a.annotations,
+    startsAt: a.startsAt,
+    ...(a.endsAt ? { endsAt: a.endsAt } : {}),
+    ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+    state: a.status.state,
+    silencedBy: a.status.silencedBy ?? [],
+    inhibitedBy: a.status.inhibitedBy ?? [],
+    receivers: (a.receivers ?? []).map((r) => r.name),
+  }));
 
 const matcherSchema = z.object({
   name: z.string(),
@@ -138,9 +136,7 @@ const silenceSchema = z
     comment: z.string().default(''),
     status: z.object({ state: z.enum(['active', 'pending', 'expired']) }),
   })
-  .transform(
-    ({ status, updatedAt, ...s }): Silence => ({ ...s, ...(updatedAt ? { updatedAt } : {}), state: status.state }),
-  );
+  .transform(({ status, updatedAt, ...s }): Silence => ({ ...s, ...(updatedAt ? { updatedAt } : {}), state: status.state }));
 
 // Alertmanager answers {silenceID}; Grafana before 10 answered {message, id}.
 const createdSchema = z

@@ -84,12 +84,7 @@ export type Attempt<T> = { ok: true; value: T } | { ok: false; failure: Enrichme
  * Runs one query, bounded by `timeoutMs` (passed to the client, plus a guard in case a client
  * ignores it), and turns any error into an EnrichmentFailure.
  */
-export async function attempt<T>(
-  backend: BackendId,
-  what: string,
-  timeoutMs: number,
-  run: (timeoutMs: number) => Promise<T>,
-): Promise<Attempt<T>> {
+export async function attempt<T>(backend: BackendId, what: string, timeoutMs: number, run: (timeoutMs: number) => Promise<T>): Promise<Attempt<T>> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
     timer = setTimeout(

@@ -65,23 +65,15 @@ export interface ContainerMetrics {
  * by peak working set, bytes), `restarts` (changes of container_start_time_seconds > 0) and `oom`
  * (increase of container_oom_events_total > 0), by container `name`.
  */
-export function containerContextQuery(
-  matchers: readonly MatcherSpec[],
-  metrics: ContainerMetrics,
-  rangeSeconds: number,
-  limit = 3,
-): string {
+export function containerContextQuery(matchers: readonly MatcherSpec[], metrics: ContainerMetrics, rangeSeconds: number, limit = 3): string {
   const r = range(rangeSeconds);
   const cpu = `topk(${limit}, sum by (name) (rate(${selector(matchers, metrics.cpu)}${r}))) * 100`;
   const memory = `topk(${limit}, max by (name) (max_over_time(${selector(matchers, metrics.memory)}${r})))`;
   const restarts = `sum by (name) (changes(${selector(matchers, 'container_start_time_seconds')}${r})) > 0`;
   const oom = `sum by (name) (increase(${selector(matchers, 'container_oom_events_total')}${r})) > 0`;
-  return [
-    tagged(cpu, 'resource', 'cpu'),
-    tagged(memory, 'resource', 'memory'),
-    tagged(restarts, 'resource', 'restarts'),
-    tagged(oom, 'resource', 'oom'),
-  ].join(' or ');
+  return [tagged(cpu, 'resource', 'cpu'), tagged(memory, 'resource', 'memory'), tagged(restarts, 'resource', 'restarts'), tagged(oom, 'resource', 'oom')].join(
+    ' or ',
+  );
 }
 
 /** Why a rule author's query was not used: the message says what was expected. */

@@ -92,9 +92,7 @@ export function createGrafanaClient(opts: { url: string; timeoutMs: number; auth
 }
 
 /** A threshold a rule compares against: one bound (`> 70`), or a range. */
-export type RuleThreshold =
-  | { op: ComparisonOp; value: number }
-  | { range: 'within' | 'outside'; low: number; high: number; inclusive: boolean };
+export type RuleThreshold = { op: ComparisonOp; value: number } | { range: 'within' | 'outside'; low: number; high: number; inclusive: boolean };
 
 /** One data query of a rule on a datasource Vigil knows. */
 export interface RuleQuery {
@@ -352,10 +350,7 @@ export async function ruleAccess(grafana: GrafanaSection, timeoutMs: number): Pr
  * The rule lookup of a config's `grafana` section: with a token or a user and password (the
  * provisioning API wants one of them), else undefined (Grafana alerts go without their rule).
  */
-export function ruleLookupFromConfig(
-  grafana: GrafanaSection | undefined,
-  timeoutMs: number,
-): RuleLookup | undefined {
+export function ruleLookupFromConfig(grafana: GrafanaSection | undefined, timeoutMs: number): RuleLookup | undefined {
   const auth = grafana && authOf(grafana);
   if (!grafana || !auth) return undefined;
   return createRuleLookup({

@@ -110,14 +110,7 @@ export function sendRaw(backend: Backend, method: SendMethod, path: string, body
   return call(backend, method, path, {}, body, opts);
 }
 
-async function call(
-  backend: Backend,
-  method: 'GET' | SendMethod,
-  path: string,
-  params: QueryParams,
-  body: unknown,
-  opts: CallOptions,
-): Promise<RawResponse> {
+async function call(backend: Backend, method: 'GET' | SendMethod, path: string, params: QueryParams, body: unknown, opts: CallOptions): Promise<RawResponse> {
   const { url, authorization, secrets } = buildUrl(backend.url, path, params);
   if (backend.bearerToken) secrets.push(backend.bearerToken);
   if (backend.basicAuth) secrets.push(backend.basicAuth.password);

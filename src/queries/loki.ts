@@ -40,9 +40,7 @@ export type LokiRangeResult = { resultType: 'streams'; result: LogStream[] } | {
 
 /** What an instant query returned. */
 export type LokiInstantResult =
-  | { resultType: 'streams'; result: LogStream[] }
-  | { resultType: 'vector'; result: InstantSample[] }
-  | { resultType: 'scalar'; result: Point };
+  { resultType: 'streams'; result: LogStream[] } | { resultType: 'vector'; result: InstantSample[] } | { resultType: 'scalar'; result: Point };
 
 /** Options of a range query; Loki defaults to limit 100, direction backward. */
 export interface LokiRangeOptions {
@@ -123,7 +121,12 @@ export function createLokiClient(opts: { url: string; timeoutMs: number }): Loki
     start: r.start ? toNanos(r.start) : undefined,
     end: r.end ? toNanos(r.end) : undefined,
   });
-  const strings = envelope(z.array(z.string()).nullish().transform((v) => v ?? []));
+  const strings = envelope(
+    z
+      .array(z.string())
+      .nullish()
+      .transform((v) => v ?? []),
+  );
   return {
     async queryRange(logql, o, callOpts) {
       const params = { query: logql, ...rangeParams(o), limit: o.limit, direction: o.direction, step: o.step };
@@ -143,7 +146,12 @@ export function createLokiClient(opts: { url: string; timeoutMs: number }): Loki
       return (await getJson(backend, `/loki/api/v1/label/${name}/values`, rangeParams(range), strings, callOpts)).data;
     },
     async series(match, range, callOpts) {
-      const schema = envelope(z.array(labelsSchema).nullish().transform((v) => v ?? []));
+      const schema = envelope(
+        z
+          .array(labelsSchema)
+          .nullish()
+          .transform((v) => v ?? []),
+      );
       return (await getJson(backend, '/loki/api/v1/series', { 'match[]': match, ...rangeParams(range) }, schema, callOpts)).data;
     },
     ready: (callOpts) => readiness(backend, '/ready', callOpts),

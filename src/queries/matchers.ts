@@ -49,7 +49,10 @@ export function parseMatchers(text: string): SilenceMatcher[] {
   if (text.length > MATCHERS_MAX_LENGTH) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_LENGTH} characters, got ${text.length}`);
   const matchers = new Scanner(text).parse();
   if (matchers.length > MATCHERS_MAX_COUNT) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_COUNT} matchers, got ${matchers.length}`);
-  checkMatchers(matchers.map((m) => m.matcher), matchers.map((m) => m.position));
+  checkMatchers(
+    matchers.map((m) => m.matcher),
+    matchers.map((m) => m.position),
+  );
   return matchers.map((m) => m.matcher);
 }
 

@@ -117,16 +117,12 @@ export const pointSchema = z.tuple([z.number(), z.string()]).transform(([t, v], 
 /** A vector result (Prometheus and Loki metric queries). */
 export const vectorSchema = z
   .array(z.object({ metric: labelsSchema, value: pointSchema.optional() }))
-  .transform((rows) =>
-    rows.flatMap((r): InstantSample[] => (r.value ? [{ labels: r.metric, at: r.value.at, value: r.value.value }] : [])),
-  );
+  .transform((rows) => rows.flatMap((r): InstantSample[] => (r.value ? [{ labels: r.metric, at: r.value.at, value: r.value.value }] : [])));
 
 /** A matrix result (Prometheus and Loki metric range queries). */
 export const matrixSchema = z
   .array(z.object({ metric: labelsSchema, values: z.array(pointSchema).optional() }))
-  .transform((rows) =>
-    rows.flatMap((r): RangeSeries[] => (r.values?.length ? [{ labels: r.metric, points: r.values }] : [])),
-  );
+  .transform((rows) => rows.flatMap((r): RangeSeries[] => (r.values?.length ? [{ labels: r.metric, points: r.values }] : [])));
 
 const querySchema = z.discriminatedUnion('resultType', [
   z.object({ resultType: z.literal('vector'), result: vectorSchema }),
@@ -156,26 +152,28 @@ const targetSchema = z
     lastError: z.string().default(''),
     lastScrape: z.string().optional(),
     lastScrapeDuration: z.number().optional(),
-    scrapeInterval: z.string().optional().transform((v) => (v ? parseDuration(v) : undefined)),
+    scrapeInterval: z
+      .string()
+      .optional()
+      .transform((v) => (v ? parseDuration(v) : undefined)),
   })
-  .transform(
-    (t): ScrapeTarget => ({
-      labels: t.labels,
-      discoveredLabels: t.discoveredLabels,
-      ...(t.scrapePool !== undefined ? { scrapePool: t.scrapePool } : {}),
-      scrapeUrl: t.scrapeUrl,
-      health: t.health === 'up' || t.health === 'down' ? t.health : 'unknown',
-      ...(t.lastError ? { lastError: t.lastError } : {}),
-      ...(t.lastScrape && !NEVER_SCRAPED.test(t.lastScrape) && !Number.isNaN(Date.parse(t.lastScrape))
-        ? { lastScrape: new Date(t.lastScrape) }
-        : {}),
-      ...(t.lastScrapeDuration !== undefined ? { lastScrapeDurationSeconds: t.lastScrapeDuration } : {}),
-      ...(t.scrapeInterval ? { scrapeIntervalMs: t.scrapeInterval } : {}),
-    }),
-  );
+  .transform((t): ScrapeTarget => ({
+    labels: t.labels,
+    discoveredLabels: t.discoveredLabels,
+    ...(t.scrapePool !== undefined ? { scrapePool: t.scrapePool } : {}),
+    scrapeUrl: t.scrapeUrl,
+    health: t.health === 'up' || t.health === 'down' ? t.health : 'unknown',
+    ...(t.lastError ? { lastError: t.lastError } : {}),
+    ...(t.lastScrape && !NEVER_SCRAPED.test(t.lastScrape) && !Number.isNaN(Date.parse(t.lastScrape)) ? { lastScrape: new Date(t.lastScrape) } : {}),
+    ...(t.lastScrapeDuration !== undefined ? { lastScrapeDurationSeconds: t.lastScrapeDuration } : {}),
+    ...(t.scrapeInterval ? { scrapeIntervalMs: t.scrapeInterval } : {}),
+  }));
 
 const targetsSchema = z.object({
-  activeTargets: z.array(targetSchema).nullish().transform((v) => v ?? []),
+  activeTargets: z
+    .array(targetSchema)
+    .nullish()
+    .transform((v) => v ?? []),
   droppedTargets: z
     .array(z.object({ discoveredLabels: labelsSchema.default({}) }))
     .nullish()
@@ -230,7 +228,12 @@ export function createPrometheusClient(opts: { url: string; timeoutMs: number })
         start: o.start ? unixSeconds(o.start) : undefined,
         end: o.end ? unixSeconds(o.end) : undefined,
       };
-      const schema = envelope(z.array(z.string()).nullish().transform((v) => v ?? []));
+      const schema = envelope(
+        z
+          .array(z.string())
+          .nullish()
+          .transform((v) => v ?? []),
+      );
       return (await getJson(backend, `/api/v1/label/${name}/values`, params, schema, callOpts)).data;
     },
     async snapshot(callOpts) {

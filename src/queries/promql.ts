@@ -99,23 +99,15 @@ const JOB_LABEL = 'job';
  * container would usually match nothing. Undefined when no mapped label has a value (the caller
  * then skips logs and says why).
  */
-export function logSelectorForAlert(
-  labels: Readonly<Record<string, string>>,
-  labelMap: Readonly<Record<string, string>>,
-): string | undefined {
+export function logSelectorForAlert(labels: Readonly<Record<string, string>>, labelMap: Readonly<Record<string, string>>): string | undefined {
   const chosen = new Map<string, string>();
   for (const [alertLabel, lokiLabel] of Object.entries(labelMap)) {
     const raw = labels[alertLabel];
     if (!raw || chosen.has(lokiLabel)) continue;
     chosen.set(lokiLabel, alertLabel === 'instance' && lokiLabel === HOST_LABEL ? stripPort(raw) : raw);
   }
-  const tier = (names: (name: string) => boolean) =>
-    [...chosen].filter(([name]) => names(name)).map(([name, value]) => ({ name, value }));
-  for (const specs of [
-    tier((n) => n !== HOST_LABEL && n !== JOB_LABEL),
-    tier((n) => n === HOST_LABEL),
-    tier((n) => n === JOB_LABEL),
-  ]) {
+  const tier = (names: (name: string) => boolean) => [...chosen].filter(([name]) => names(name)).map(([name, value]) => ({ name, value }));
+  for (const specs of [tier((n) => n !== HOST_LABEL && n !== JOB_LABEL), tier((n) => n === HOST_LABEL), tier((n) => n === JOB_LABEL)]) {
     if (specs.length) return selector(specs);
   }
   return undefined;

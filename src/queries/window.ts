@@ -5,9 +5,7 @@ import type { IncidentWindow } from '../findings.js';
 export const PROMETHEUS_MAX_POINTS = 11_000;
 
 /** Steps a person reads easily (seconds); past the last one, whole days. */
-const NICE_STEPS = [
-  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
-];
+const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
 const DAY = 86_400;
 
 /**

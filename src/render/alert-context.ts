@@ -70,7 +70,8 @@ export function contextFields(ctx: Ctx): ContextFields {
   const explore = firstWith(ctx, 'exploreLinks');
   if (explore && ctx.input.grafanaUrl) {
     const fitted = fitExploreLinks(ctx.input.grafanaUrl, explore.value, ctx.input.datasources ?? DEFAULT_DATASOURCES, EMBED_FIELD_VALUE);
-    for (const link of fitted.links.filter((l) => !l.withQuery)) ctx.warn('explore link without its query to fit the message', { part: 'explore', link: link.label });
+    for (const link of fitted.links.filter((l) => !l.withQuery))
+      ctx.warn('explore link without its query to fit the message', { part: 'explore', link: link.label });
     for (const label of fitted.omitted) ctx.warn('alert link omitted to fit the message', { part: 'explore', link: label });
     if (fitted.text) out.explore = { name: `🔎 Explore${whose(ctx, explore.alert)}`, value: fitted.text };
   }

@@ -1,22 +1,10 @@
 import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { Alert, Notification } from '../model.js';
-import {
-  STEERING,
-  type AlertEnrichment,
-  type EnrichedNotification,
-} from '../findings.js';
+import { STEERING, type AlertEnrichment, type EnrichedNotification } from '../findings.js';
 import { contextFields, CONTEXT_DROP_ORDER, steeredDashboard } from './alert-context.js';
 import type { Acknowledgement, AlertMessageInput, Ctx } from './alert-input.js';
-import {
-  discordTimestamp,
-  escapeMarkdown,
-  inferUnit,
-  isRealDate,
-  isSecretKey,
-  markdownLink,
-  safeUrl,
-} from './format.js';
+import { discordTimestamp, escapeMarkdown, inferUnit, isRealDate, isSecretKey, markdownLink, safeUrl } from './format.js';
 import {
   ALERT_NAME_MAX,
   distinguishing,
@@ -71,9 +59,26 @@ const ANNOTATIONS_SHOWN_ELSEWHERE = new Set<string>(['summary', 'description', '
 
 /** The spellings of a `severity` label each class stands for. */
 const SEVERITY: Record<string, 'critical' | 'warning' | 'info'> = {
-  critical: 'critical', crit: 'critical', error: 'critical', page: 'critical', high: 'critical', fatal: 'critical', emergency: 'critical', p1: 'critical',
-  warning: 'warning', warn: 'warning', medium: 'warning', p2: 'warning', p3: 'warning',
-  info: 'info', informational: 'info', notice: 'info', low: 'info', none: 'info', p4: 'info', p5: 'info',
+  critical: 'critical',
+  crit: 'critical',
+  error: 'critical',
+  page: 'critical',
+  high: 'critical',
+  fatal: 'critical',
+  emergency: 'critical',
+  p1: 'critical',
+  warning: 'warning',
+  warn: 'warning',
+  medium: 'warning',
+  p2: 'warning',
+  p3: 'warning',
+  info: 'info',
+  informational: 'info',
+  notice: 'info',
+  low: 'info',
+  none: 'info',
+  p4: 'info',
+  p5: 'info',
 };
 
 /**
@@ -155,7 +160,8 @@ function description(ctx: Ctx): string {
     when.push(`${verb} ${discordTimestamp(input.incidentStartedAt, 'R')}`);
   }
   const window = queryWindow(input.enriched);
-  if (window && isRealDate(window.start) && isRealDate(window.end)) when.push(`Window: ${discordTimestamp(window.start, 't')} – ${discordTimestamp(window.end, 't')}`);
+  if (window && isRealDate(window.start) && isRealDate(window.end))
+    when.push(`Window: ${discordTimestamp(window.start, 't')} – ${discordTimestamp(window.end, 't')}`);
   const ack = input.acknowledged ? ackLine(input.acknowledged) : '';
   return [ack, text.join('\n'), when.join('\n')].filter(Boolean).join('\n\n');
 }
@@ -177,7 +183,10 @@ export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledg
   if (!embeds.length) return [];
   const [first, ...rest] = structuredClone([...embeds]);
   const line = ackLine(ack);
-  const previous = (first!.description ?? '').split('\n\n').filter((part) => !part.startsWith(ACK_PREFIX)).join('\n\n');
+  const previous = (first!.description ?? '')
+    .split('\n\n')
+    .filter((part) => !part.startsWith(ACK_PREFIX))
+    .join('\n\n');
   // The body is cut, never the acknowledgement: it is what the edit is for.
   const room = EMBED_DESCRIPTION - codePointLength(line) - 2;
   const body = previous ? truncate(previous, room, () => warn('alert text shortened to fit the message', { part: 'acknowledgement' })) : '';
@@ -262,9 +271,7 @@ function fields(ctx: Ctx, embed: APIEmbed): APIEmbedField[] {
     remaining -= codePointLength(value);
     return { name, value };
   });
-  return [labels, ...perAlert, more, context.containers, context.host, context.logs, links, context.explore, notes].filter(
-    (f): f is APIEmbedField => !!f,
-  );
+  return [labels, ...perAlert, more, context.containers, context.host, context.logs, links, context.explore, notes].filter((f): f is APIEmbedField => !!f);
 }
 
 function hasDetails(ctx: Ctx, alert: Alert | undefined): boolean {
@@ -275,7 +282,9 @@ function hasDetails(ctx: Ctx, alert: Alert | undefined): boolean {
 function labelsField(ctx: Ctx): APIEmbedField | undefined {
   const { n } = ctx;
   const labels = n.alerts.length === 1 ? n.alerts[0]!.labels : n.commonLabels;
-  const keys = Object.keys(labels).filter((k) => k !== 'alertname' && labels[k]).sort(byPriority);
+  const keys = Object.keys(labels)
+    .filter((k) => k !== 'alertname' && labels[k])
+    .sort(byPriority);
   if (!keys.length) return undefined;
   const lines = keys.map((k) => `**${show(oneLine(k), LABEL_KEY_MAX)}**: ${show(oneLine(labels[k]!), LABEL_VALUE_MAX)}`);
   return { name: n.alerts.length === 1 ? 'Labels' : 'Common labels', value: fitLines(ctx, lines, LABELS_MAX, 'labels') };
@@ -318,7 +327,7 @@ function linksField(ctx: Ctx): APIEmbedField | undefined {
   const first = n.alerts[0];
   const base = input.grafanaUrl;
   const runbook = n.commonAnnotations.runbook_url || n.commonAnnotations.runbook || first?.annotations.runbook_url || first?.annotations.runbook;
-  const silence = input.state === 'firing' ? (n.alerts.length === 1 ? first?.silenceURL : undefined) ?? alertmanagerSilenceUrl(n) : undefined;
+  const silence = input.state === 'firing' ? ((n.alerts.length === 1 ? first?.silenceURL : undefined) ?? alertmanagerSilenceUrl(n)) : undefined;
   const candidates: [string, string | undefined][] = [
     ['Source', safeUrl(first?.generatorURL, base)],
     ['Runbook', safeUrl(runbook)],

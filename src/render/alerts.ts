@@ -64,13 +64,14 @@ export function groupAlerts(alerts: readonly FiringAlert[]): AlertGroup[] {
   }
   const groups = [...byName].map(([name, list]): AlertGroup => {
     const severity = list.map((a) => severityOf(a.labels)).sort((x, y) => SEVERITY_RANK[x] - SEVERITY_RANK[y])[0]!;
-    const starts = list.map((a) => a.startsAt).filter(isRealDate).map((d) => d.getTime());
+    const starts = list
+      .map((a) => a.startsAt)
+      .filter(isRealDate)
+      .map((d) => d.getTime());
     const sorted = [...list].sort((x, y) => (x.startsAt?.getTime() ?? Infinity) - (y.startsAt?.getTime() ?? Infinity));
     return { name, severity, alerts: sorted, ...(starts.length ? { oldest: new Date(Math.min(...starts)) } : {}) };
   });
-  return groups.sort(
-    (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.alerts.length - a.alerts.length || a.name.localeCompare(b.name),
-  );
+  return groups.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.alerts.length - a.alerts.length || a.name.localeCompare(b.name));
 }
 
 /**
@@ -108,11 +109,7 @@ function groupLines(group: AlertGroup, now: Date): string {
 
 /** What is held back: "🔕 2 silenced · 1 inhibited · ⏳ 1 pending" ('' when nothing is). */
 function heldText(o: AlertsOverview): string {
-  return [
-    o.silenced ? `🔕 ${o.silenced} silenced` : '',
-    o.inhibited ? `${o.inhibited} inhibited` : '',
-    o.pending ? `⏳ ${o.pending} pending` : '',
-  ]
+  return [o.silenced ? `🔕 ${o.silenced} silenced` : '', o.inhibited ? `${o.inhibited} inhibited` : '', o.pending ? `⏳ ${o.pending} pending` : '']
     .filter(Boolean)
     .join(' · ');
 }
@@ -145,6 +142,13 @@ export function renderAlerts(o: AlertsOverview): { content?: string; embeds?: AP
   const n = o.firing.length;
   const title = `🔥 ${n} alert${n === 1 ? '' : 's'} firing${groups.length > 1 ? ` in ${groups.length} groups` : ''}`;
   return {
-    embeds: [{ title, description: lines.join('\n'), color: SEVERITY_COLOR[groups[0]!.severity], footer: { text: [o.source, heldText(o)].filter(Boolean).join(' · ') } }],
+    embeds: [
+      {
+        title,
+        description: lines.join('\n'),
+        color: SEVERITY_COLOR[groups[0]!.severity],
+        footer: { text: [o.source, heldText(o)].filter(Boolean).join(' · ') },
+      },
+    ],
   };
 }

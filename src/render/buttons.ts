@@ -27,7 +27,13 @@ export const ALERT_ACTIONS = { silence: 'silence1h', ack: 'ack', logs: 'logs' } 
 /** The state an alert message shows; it decides which buttons still make sense. */
 export type AlertButtonState = 'firing' | 'resolved';
 
-function button(action: string, incidentId: number, label: string, emoji: string, style: ButtonStyle.Primary | ButtonStyle.Secondary): APIButtonComponentWithCustomId {
+function button(
+  action: string,
+  incidentId: number,
+  label: string,
+  emoji: string,
+  style: ButtonStyle.Primary | ButtonStyle.Secondary,
+): APIButtonComponentWithCustomId {
   return { type: ComponentType.Button, style, label, emoji: { name: emoji }, custom_id: customId(action, incidentId) };
 }
 
@@ -44,7 +50,6 @@ export function alertButtons(
   // Vigil's own watchdog alerts: no Alertmanager silence reaches them and they have no logs to show.
   if (source === 'vigil') return state === 'firing' ? [{ type: ComponentType.ActionRow, components: [ack] }] : [];
   const logs = button(ALERT_ACTIONS.logs, incidentId, 'Logs', '📜', ButtonStyle.Secondary);
-  const components =
-    state === 'firing' ? [button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary), ack, logs] : [logs];
+  const components = state === 'firing' ? [button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary), ack, logs] : [logs];
   return [{ type: ComponentType.ActionRow, components }];
 }

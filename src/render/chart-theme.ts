@@ -78,7 +78,7 @@ const BOLD_ASCII =
 const REGULAR = REGULAR_ASCII.split(' ').map(Number);
 const BOLD = BOLD_ASCII.split(' ').map(Number);
 /** Characters outside ASCII that charts use, and the width assumed for any other. */
-const OTHER: Record<string, number> = { '…': 1000, '→': 838, '·': 318, 'µ': 636, '≥': 838, '≤': 838, '≠': 838 };
+const OTHER: Record<string, number> = { '…': 1000, '→': 838, '·': 318, µ: 636, '≥': 838, '≤': 838, '≠': 838 };
 const DEFAULT_WIDTH = 640;
 
 /**

@@ -58,7 +58,11 @@ function spawn(entry: URL): Worker {
   const resourceLimits = { ...CHART_WORKER_LIMITS };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { resourceLimits });
   // `execArgv: ['--import', 'tsx']` does not reach a worker's own entry module on Node 20: register in the worker.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(code, { eval: true, resourceLimits });
 }

@@ -84,10 +84,7 @@ function meanLine(emoji: string, verb: string, d: MeanDuration): string {
 
 /** The summary: counts, what is firing now, mean times to acknowledge and to resolve. */
 function summary(i: IncidentStats, from: Date): string {
-  const firing =
-    i.alertsFiring > 0
-      ? `🔴 **${i.alertsFiring}** still firing in ${plural(i.incidentsOpen, 'open incident')}`
-      : '✅ Nothing firing now';
+  const firing = i.alertsFiring > 0 ? `🔴 **${i.alertsFiring}** still firing in ${plural(i.incidentsOpen, 'open incident')}` : '✅ Nothing firing now';
   return [
     `Last 24h, since ${discordTimestamp(from, 'f')}`,
     `🔥 **${i.alertsFired}** ${i.alertsFired === 1 ? 'alert' : 'alerts'} fired · ✅ **${i.alertsResolved}** resolved · ${plural(i.incidentsOpened, 'new incident')}`,

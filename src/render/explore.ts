@@ -86,12 +86,7 @@ export function exploreUrl(grafanaUrl: string, target: ExploreTarget, uids: Expl
  * The link for a target within `maxLength` characters: with the exact query when it fits, else
  * the datasource and window only (withQuery false); undefined when not even that fits.
  */
-export function exploreLink(
-  grafanaUrl: string,
-  target: ExploreTarget,
-  uids: ExploreDatasources,
-  maxLength: number = EMBED_URL,
-): ExploreLink | undefined {
+export function exploreLink(grafanaUrl: string, target: ExploreTarget, uids: ExploreDatasources, maxLength: number = EMBED_URL): ExploreLink | undefined {
   const limit = Math.min(maxLength, EMBED_URL);
   for (const withQuery of [true, false]) {
     const url = exploreUrl(grafanaUrl, target, uids, withQuery);
@@ -153,12 +148,7 @@ function better(a: readonly LinkForm[], b: readonly LinkForm[]): boolean {
  * with it opens the datasource and window only (and says "window only"); what still does not fit
  * is left out. Of all the ways that fit, the one that shows the first targets most fully wins.
  */
-export function fitExploreLinks(
-  grafanaUrl: string,
-  targets: readonly ExploreTarget[],
-  uids: ExploreDatasources,
-  budget: number,
-): FittedExploreLinks {
+export function fitExploreLinks(grafanaUrl: string, targets: readonly ExploreTarget[], uids: ExploreDatasources, budget: number): FittedExploreLinks {
   const weighed = targets.slice(0, MAX_TARGETS);
   const forms = weighed.map((t) => ({
     full: exploreLink(grafanaUrl, t, uids),

@@ -12,7 +12,18 @@ import type {
   TargetFinding,
 } from '../findings.js';
 import type { Alert, AlertStatus, Notification } from '../model.js';
-import { discordTimestamp, escapeMarkdown, formatAgo, formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate, significant, type Unit } from './format.js';
+import {
+  discordTimestamp,
+  escapeMarkdown,
+  formatAgo,
+  formatClockUtc,
+  formatNumber,
+  formatValue,
+  inferUnit,
+  isRealDate,
+  significant,
+  type Unit,
+} from './format.js';
 import { maskSecrets } from './mask.js';
 import { truncate } from './truncate.js';
 
@@ -91,7 +102,9 @@ function seriesName(s: SeriesSummary, keys: string[]): string {
 
 /** Grafana's evaluated values when there is no expression finding: "Values: B = 44.2, C = 1". */
 export function valuesLine(values: Record<string, number>): string {
-  return `Values: ${Object.entries(values).map(([k, v]) => `${escapeMarkdown(k)} = ${formatNumber(v)}`).join(', ')}`;
+  return `Values: ${Object.entries(values)
+    .map(([k, v]) => `${escapeMarkdown(k)} = ${formatNumber(v)}`)
+    .join(', ')}`;
 }
 
 /** "Target: up 100% of window" or "🔻 Target DOWN: <lastError>, last scrape 2m ago, took 12ms". */
@@ -110,7 +123,8 @@ export function targetLine(t: TargetFinding, now: Date): string | undefined {
 
 /** "Logs: 12 matching lines, newest first" and a code block of the lines. */
 export function logsText(logs: LogFinding): { summary: string; block?: string } {
-  if (logs.count === 0 || !logs.lines.length) return { summary: logs.count ? `Logs: ${logs.count}${logs.capped ? '+' : ''} matching lines` : 'Logs: no matching lines' };
+  if (logs.count === 0 || !logs.lines.length)
+    return { summary: logs.count ? `Logs: ${logs.count}${logs.capped ? '+' : ''} matching lines` : 'Logs: no matching lines' };
   const count = `${logs.count}${logs.capped ? '+' : ''}`;
   const summary = `Logs: ${count} matching line${logs.count === 1 ? '' : 's'}, newest first`;
   const body = logs.lines.map((l) => `${isRealDate(l.at) ? formatClockUtc(l.at) : '--:--:--'} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);

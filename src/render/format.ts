@@ -11,16 +11,7 @@ import { maskSecrets } from './mask.js';
  * - plain: 3 significant digits with an SI suffix ("1.23M")
  */
 export type Unit =
-  | 'percent'
-  | 'ratio'
-  | 'bytes'
-  | 'bytes_per_second'
-  | 'seconds'
-  | 'cores'
-  | 'seconds_per_second'
-  | 'requests_per_second'
-  | 'per_second'
-  | 'plain';
+  'percent' | 'ratio' | 'bytes' | 'bytes_per_second' | 'seconds' | 'cores' | 'seconds_per_second' | 'requests_per_second' | 'per_second' | 'plain';
 
 /** Values of a `unit` annotation that name a unit (Grafana's unit ids included). */
 const UNIT_ANNOTATIONS: Record<string, Unit> = {
@@ -33,7 +24,7 @@ const UNIT_ANNOTATIONS: Record<string, Unit> = {
   b: 'bytes',
   bps: 'bytes_per_second',
   binbps: 'bytes_per_second',
-  's': 'seconds',
+  s: 'seconds',
   seconds: 'seconds',
   cores: 'cores',
   reqps: 'requests_per_second',

@@ -117,9 +117,7 @@ function titleOf(container: string | undefined, scope: string): string {
 /** "Error-like lines · last 15m · newest first", or the incident window as times. */
 function headline(input: LogsMessageInput): string {
   const { start, end } = input.window;
-  const when = input.relative
-    ? `last ${formatDuration(end.getTime() - start.getTime())}`
-    : `${discordTimestamp(start, 'f')} – ${discordTimestamp(end, 't')}`;
+  const when = input.relative ? `last ${formatDuration(end.getTime() - start.getTime())}` : `${discordTimestamp(start, 'f')} – ${discordTimestamp(end, 't')}`;
   const filter = input.filter.charAt(0).toUpperCase() + input.filter.slice(1);
   return `${escapeMarkdown(filter)} · ${when} · newest first`;
 }

@@ -45,8 +45,26 @@ const KEPT_QUOTED = /^(?:<[a-z]+>|[a-z][a-z0-9+.-]*:\/\/.*|\/.*)$/i;
 
 /** JSON fields whose string values are kept as they are: small enumerations that tell lines apart. */
 const KEPT_JSON_KEYS = new Set([
-  'level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'logger', 'logger_name', 'caller', 'component',
-  'module', 'service', 'app', 'method', 'status', 'event', 'type', 'kind', 'source', 'stream',
+  'level',
+  'lvl',
+  'severity',
+  'loglevel',
+  'log_level',
+  'levelname',
+  'logger',
+  'logger_name',
+  'caller',
+  'component',
+  'module',
+  'service',
+  'app',
+  'method',
+  'status',
+  'event',
+  'type',
+  'kind',
+  'source',
+  'stream',
 ]);
 /** JSON fields holding prose: templated like a text line, never replaced whole. */
 const MESSAGE_JSON_KEYS = new Set(['msg', 'message', 'error', 'err', 'exception', 'reason', 'log', 'description', 'detail']);

@@ -35,9 +35,7 @@ export function splitLabels(sets: readonly Record<string, string>[]): LabelSplit
 
 /** `k=v k=v`, the metric name bare and first; `{}` for an empty set. */
 export function compactLabels(labels: Record<string, string>, names: readonly string[] = Object.keys(labels)): string {
-  const parts = names
-    .filter((n) => labels[n] !== undefined)
-    .map((n) => (n === '__name__' ? labels[n]! : `${n}=${labels[n]}`));
+  const parts = names.filter((n) => labels[n] !== undefined).map((n) => (n === '__name__' ? labels[n]! : `${n}=${labels[n]}`));
   return parts.length ? parts.join(' ') : '{}';
 }
 
@@ -82,7 +80,10 @@ function renderVector(expr: string, samples: readonly InstantSample[], unit: Uni
   const shown = sorted.slice(0, MAX_INSTANT_ROWS);
   const { names, common } = seriesNames(shown.map((s) => s.labels));
   const table = renderTable(
-    [{ header: 'series', shrink: true }, { header: 'value', align: 'right' }],
+    [
+      { header: 'series', shrink: true },
+      { header: 'value', align: 'right' },
+    ],
     shown.map((s, i) => [names[i]!, formatValue(s.value, unit)]),
   );
   return [head, ...commonLine(common, shown.length), codeBlock(table), ...moreLine(sorted.length - shown.length)].join('\n');

@@ -26,7 +26,9 @@ export function renderResolvedReply(input: ResolvedReplyInput, warn: Warn): REST
 /** A short reply naming alerts that started firing in an open incident ("🔥 Now firing: HostHighCpuLoad on db-host:9100"). */
 export function renderFiringReply(alerts: readonly Alert[], warn: Warn): RESTPostAPIChannelMessageJSONBody {
   const names = alerts.map((a) => {
-    const where = LABEL_PRIORITY.filter((k) => k !== 'severity' && k !== 'job').map((k) => a.labels[k]).find(Boolean);
+    const where = LABEL_PRIORITY.filter((k) => k !== 'severity' && k !== 'job')
+      .map((k) => a.labels[k])
+      .find(Boolean);
     return escapeMarkdown(oneLine(`${a.labels.alertname || 'Alert'}${where ? ` on ${where}` : ''}`));
   });
   const content = `🔥 Now firing: ${names.join(', ') || 'no alerts'}`;

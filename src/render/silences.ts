@@ -36,7 +36,10 @@ function silenceLines(s: Silence): string {
     s.state === 'pending'
       ? `⏳ **${shortId(s.id)}** · starts ${discordTimestamp(s.startsAt, 'R')} · ends ${discordTimestamp(s.endsAt, 'R')}`
       : `🔕 **${shortId(s.id)}** · ends ${discordTimestamp(s.endsAt, 'R')}`;
-  const who = [s.createdBy && `by ${escapeMarkdown(truncate(s.createdBy, CREATOR_MAX))}`, s.comment && escapeMarkdown(truncate(s.comment.replace(/\s+/g, ' '), COMMENT_MAX))]
+  const who = [
+    s.createdBy && `by ${escapeMarkdown(truncate(s.createdBy, CREATOR_MAX))}`,
+    s.comment && escapeMarkdown(truncate(s.comment.replace(/\s+/g, ' '), COMMENT_MAX)),
+  ]
     .filter(Boolean)
     .join(' · ');
   return [timing, matchersCode(s.matchers), who, `\`${s.id}\``].filter(Boolean).join('\n');
@@ -106,7 +109,9 @@ export function renderSilenceCreated(input: SilenceCreatedInput): { content: str
 // Names, not mentions, in public answers: a mention would ping (as in the Acknowledge button's notes).
 /** Confirms `/silence expire`. */
 export function renderSilenceExpired(silence: Pick<Silence, 'id' | 'matchers'>, username: string): { content: string } {
-  return { content: `🔔 Silence \`${silence.id}\` expired by **${escapeMarkdown(username)}**: alerts matching ${matchersCode(silence.matchers)} notify again.` };
+  return {
+    content: `🔔 Silence \`${silence.id}\` expired by **${escapeMarkdown(username)}**: alerts matching ${matchersCode(silence.matchers)} notify again.`,
+  };
 }
 
 /** The private answer to the presser of **Silence 1h**: what was silenced, until when, and how to undo it. */

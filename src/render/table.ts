@@ -29,7 +29,10 @@ const GAP = 2;
  * block early), no trailing spaces.
  */
 export function cellText(value: string): string {
-  return value.replace(/[\r\n\t]+/g, ' ').replace(/`/g, "'").trimEnd();
+  return value
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/`/g, "'")
+    .trimEnd();
 }
 
 /**
@@ -69,10 +72,17 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
 export function renderTable(columns: readonly TableColumn[], rows: readonly (readonly string[])[], opts: TableOptions = {}): string {
   const clean = rows.map((r) => columns.map((_, i) => cellText(r[i] ?? '')));
   const headers = columns.map((c) => cellText(c.header));
-  const widths = fitWidths(columns.map((c, i) => ({ ...c, header: headers[i]! })), clean, opts);
+  const widths = fitWidths(
+    columns.map((c, i) => ({ ...c, header: headers[i]! })),
+    clean,
+    opts,
+  );
   const gap = ' '.repeat(opts.gap ?? GAP);
   const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => pad(cell, widths[i]!, columns[i]!.align ?? 'left')).join(gap).trimEnd();
+    cells
+      .map((cell, i) => pad(cell, widths[i]!, columns[i]!.align ?? 'left'))
+      .join(gap)
+      .trimEnd();
   return [line(headers), ...clean.map(line)].join('\n');
 }
 

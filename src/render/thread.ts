@@ -41,8 +41,12 @@ export function renderThreadName(n: Notification): string {
   const names = [...new Set(n.alerts.map((a) => a.labels.alertname).filter((x): x is string => !!x))];
   const name = n.commonLabels.alertname || n.groupLabels.alertname || names.join(', ') || 'Alert';
   // The job alone ("on node") says little: a name carries a place only when the alerts share one.
-  const where = WHERE_LABELS.filter((k) => k !== 'job').map((k) => n.commonLabels[k]).find(Boolean);
-  const text = maskSecrets(`${name}${where ? ` on ${where}` : ''}`).replace(/\s+/g, ' ').trim();
+  const where = WHERE_LABELS.filter((k) => k !== 'job')
+    .map((k) => n.commonLabels[k])
+    .find(Boolean);
+  const text = maskSecrets(`${name}${where ? ` on ${where}` : ''}`)
+    .replace(/\s+/g, ' ')
+    .trim();
   return truncate(text || 'Alert', THREAD_NAME_MAX);
 }
 
@@ -113,13 +117,15 @@ function ruleText(r: RuleFinding): string {
 }
 
 function hostText(h: HostContextFinding): string {
-  return h.measures
-    .map((m) => {
-      const fmt = (v: number | undefined) => (v === undefined ? 'n/a' : m.kind === 'load' ? `${formatNumber(v)}/core` : formatValue(v, 'percent'));
-      const what = m.kind === 'disk' && m.mountpoint ? `disk ${safeText(m.mountpoint)}` : m.kind;
-      return `• ${what}: ${fmt(m.now)} (1h before ${fmt(m.before)})`;
-    })
-    .join('\n') || 'no data';
+  return (
+    h.measures
+      .map((m) => {
+        const fmt = (v: number | undefined) => (v === undefined ? 'n/a' : m.kind === 'load' ? `${formatNumber(v)}/core` : formatValue(v, 'percent'));
+        const what = m.kind === 'disk' && m.mountpoint ? `disk ${safeText(m.mountpoint)}` : m.kind;
+        return `• ${what}: ${fmt(m.now)} (1h before ${fmt(m.before)})`;
+      })
+      .join('\n') || 'no data'
+  );
 }
 
 function containerText(c: ContainerContextFinding): string {
@@ -131,12 +137,14 @@ function containerText(c: ContainerContextFinding): string {
 }
 
 function volumeText(v: LogVolumeFinding): string {
-  return v.levels
-    .map((l) => {
-      const ratio = l.ratio !== undefined ? ` (${formatNumber(l.ratio)}x the usual rate)` : l.before === 0 && l.count > 0 ? ' (none the hour before)' : '';
-      return `• ${safeText(l.level || 'no level')}: ${l.count} lines${ratio}`;
-    })
-    .join('\n') || 'no lines';
+  return (
+    v.levels
+      .map((l) => {
+        const ratio = l.ratio !== undefined ? ` (${formatNumber(l.ratio)}x the usual rate)` : l.before === 0 && l.count > 0 ? ' (none the hour before)' : '';
+        return `• ${safeText(l.level || 'no level')}: ${l.count} lines${ratio}`;
+      })
+      .join('\n') || 'no lines'
+  );
 }
 
 function patternsTitle(p: LogPatternFinding): string {
@@ -144,7 +152,9 @@ function patternsTitle(p: LogPatternFinding): string {
 }
 
 function patternsText(p: LogPatternFinding): string {
-  const lines = p.patterns.map((x) => `×${x.count} ${truncate(cleanLogLine(x.pattern), PATTERN_MAX)}\n  e.g. ${truncate(cleanLogLine(x.example), PATTERN_MAX)}`);
+  const lines = p.patterns.map(
+    (x) => `×${x.count} ${truncate(cleanLogLine(x.pattern), PATTERN_MAX)}\n  e.g. ${truncate(cleanLogLine(x.example), PATTERN_MAX)}`,
+  );
   return lines.length ? `\`\`\`\n${lines.join('\n')}\n\`\`\`` : 'no patterns';
 }
 

@@ -88,8 +88,7 @@ function inlineCode(text: string): string {
 }
 
 /** Said when Prometheus has no cAdvisor series at all. */
-export const NO_CADVISOR_METRICS =
-  'No cAdvisor metrics in Prometheus: is cadvisor scraped? (container_cpu_usage_seconds_total is missing)';
+export const NO_CADVISOR_METRICS = 'No cAdvisor metrics in Prometheus: is cadvisor scraped? (container_cpu_usage_seconds_total is missing)';
 
 /**
  * Why /top has no rows: no cAdvisor metrics at all, no container on the asked host (with the hosts
@@ -98,7 +97,10 @@ export const NO_CADVISOR_METRICS =
 export function renderNoContainers(req: TopRequest, cadvisorHosts: readonly string[]): string {
   if (cadvisorHosts.length === 0) return `⚠️ ${NO_CADVISOR_METRICS}`;
   if (req.host !== undefined) {
-    const known = cadvisorHosts.slice(0, 10).map((h) => inlineCode(h)).join(', ');
+    const known = cadvisorHosts
+      .slice(0, 10)
+      .map((h) => inlineCode(h))
+      .join(', ');
     return `⚠️ No container on host ${inlineCode(req.host)} in the cAdvisor metrics. Hosts: ${known}`;
   }
   const what = req.resource === 'cpu' ? 'a CPU rate over 5m (the counter needs two scrapes)' : 'a memory working set';

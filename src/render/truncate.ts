@@ -145,9 +145,7 @@ function cutAtLine(body: string, room: number): string {
 
 /** Shortens a message part: code-block aware, so a cut value never leaves a fence open. */
 function shorten(text: string, max: number): string {
-  return text.endsWith(FENCE) && text.indexOf(FENCE) < text.length - FENCE.length
-    ? truncateCodeBlock(text, max)
-    : truncate(text, max);
+  return text.endsWith(FENCE) && text.indexOf(FENCE) < text.length - FENCE.length ? truncateCodeBlock(text, max) : truncate(text, max);
 }
 
 /** A message body `fitMessage` can check: create and edit bodies both fit. */
@@ -217,7 +215,13 @@ function fitEmbed(embed: APIEmbed, path: string, cut: Cutter, warn: Warn): void 
   if (!embed.fields) return;
   if (embed.fields.length > EMBED_FIELDS) {
     const dropped = embed.fields.length - (EMBED_FIELDS - 1);
-    warn('embed fields dropped to fit Discord limits', { part: `${path}.fields`, limit: 'EMBED_FIELDS', max: EMBED_FIELDS, from: embed.fields.length, dropped });
+    warn('embed fields dropped to fit Discord limits', {
+      part: `${path}.fields`,
+      limit: 'EMBED_FIELDS',
+      max: EMBED_FIELDS,
+      from: embed.fields.length,
+      dropped,
+    });
     embed.fields = [...embed.fields.slice(0, EMBED_FIELDS - 1), droppedNote(dropped)];
   }
   embed.fields.forEach((field, j) => {
@@ -243,7 +247,10 @@ function droppedNote(count: number): APIEmbedField & { [DROPPED]: number } {
 /** Enforces the 6000 total across all embeds in place. */
 function fitTotal(embeds: APIEmbed[], cut: Cutter, warn: Warn): void {
   if (totalLength(embeds) <= EMBED_TOTAL) return stripMarks(embeds);
-  const level = waterLevel(parts(embeds).map((p) => codePointLength(p.get())), EMBED_TOTAL);
+  const level = waterLevel(
+    parts(embeds).map((p) => codePointLength(p.get())),
+    EMBED_TOTAL,
+  );
   if (level >= PART_FLOOR) {
     capParts(parts(embeds), level, cut);
     return stripMarks(embeds);
@@ -251,7 +258,14 @@ function fitTotal(embeds: APIEmbed[], cut: Cutter, warn: Warn): void {
   capParts(parts(embeds), PART_FLOOR, cut);
   dropFields(embeds, warn);
   if (totalLength(embeds) > EMBED_TOTAL) {
-    capParts(parts(embeds), waterLevel(parts(embeds).map((p) => codePointLength(p.get())), EMBED_TOTAL), cut);
+    capParts(
+      parts(embeds),
+      waterLevel(
+        parts(embeds).map((p) => codePointLength(p.get())),
+        EMBED_TOTAL,
+      ),
+      cut,
+    );
   }
   stripMarks(embeds);
 }

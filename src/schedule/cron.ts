@@ -164,7 +164,9 @@ export function previousSlot(expression: string, timeZone: string, now: Date): D
         for (const second of seconds) {
           const w = { year, month, day, hour, minute, second };
           if (i === 0 && asUtc(w) > asUtc(today) + wentBack) continue;
-          const at = instantsOf(w, timeZone).filter((ms) => ms <= nowMs).at(-1);
+          const at = instantsOf(w, timeZone)
+            .filter((ms) => ms <= nowMs)
+            .at(-1);
           if (at !== undefined) return new Date(at);
         }
       }

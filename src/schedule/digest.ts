@@ -181,7 +181,10 @@ export async function runDigest(deps: DigestJobDeps, ctx: JobContext): Promise<R
   const date = localDate(now, deps.timezone);
   const outboxId = enqueue(deps.db, { orderKey: `digest:${date}`, kind: 'create', channelId: deps.channelId, body }, now.getTime());
   deps.onEnqueued?.();
-  for (const [part, s] of [['targets', input.targets], ['headroom', input.headroom]] as const) {
+  for (const [part, s] of [
+    ['targets', input.targets],
+    ['headroom', input.headroom],
+  ] as const) {
     if (!s.ok) log.warn({ part, error: s.error }, 'digest posted without data Prometheus could not give');
   }
   return { outboxId, date, alertsFired: input.incidents.alertsFired, alertsResolved: input.incidents.alertsResolved };

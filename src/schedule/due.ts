@@ -4,7 +4,6 @@ import { wallKey } from './cron.js';
 // What a scheduled job should do at start and at each tick: pure decisions over the persisted
 // state, the latest scheduled time and whether a run is still going. The clock is the caller's.
 
-
 /** What to do when Vigil starts. */
 export type StartDecision =
   /** Record `slot` as done without running: nothing before it is owed. */
@@ -14,9 +13,7 @@ export type StartDecision =
   | { action: 'none' };
 
 /** What to do when the trigger fires. */
-export type TickDecision =
-  | { action: 'run'; slot: number }
-  | { action: 'skip'; reason: 'overlap' | 'already-ran' | 'not-due' };
+export type TickDecision = { action: 'run'; slot: number } | { action: 'skip'; reason: 'overlap' | 'already-ran' | 'not-due' };
 
 /** Whether `slot` is owed: later than the last one and not the same wall-clock time (a repeated DST hour). */
 function owed(state: JobState, slot: number, timezone: string): boolean {

@@ -131,10 +131,6 @@ export async function runSnapshot(deps: SnapshotJobDeps, ctx: JobContext): Promi
 
 function announce(deps: SnapshotJobDeps, body: PlainMessage): void {
   const now = deps.clock();
-  enqueue(
-    deps.db,
-    { orderKey: `snapshot:${localDate(now, deps.timezone)}`, kind: 'create', channelId: deps.alertChannelId, body },
-    now.getTime(),
-  );
+  enqueue(deps.db, { orderKey: `snapshot:${localDate(now, deps.timezone)}`, kind: 'create', channelId: deps.alertChannelId, body }, now.getTime());
   deps.onEnqueued?.();
 }

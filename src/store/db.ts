@@ -60,9 +60,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   const current = userVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw new Error(
-      `database schema version ${current} is newer than this Vigil knows (${latest}); upgrade Vigil or use another storage.path`,
-    );
+    throw new Error(`database schema version ${current} is newer than this Vigil knows (${latest}); upgrade Vigil or use another storage.path`);
   }
   for (const m of migrations) {
     if (m.version <= current) continue;

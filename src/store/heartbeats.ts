@@ -34,7 +34,6 @@ export function recordHeartbeat(db: Database, alertname: string, source: AlertSo
 /** The last heartbeat of `alertname`, if one ever arrived. */
 export function lastHeartbeat(db: Database, alertname: string): Heartbeat | undefined {
   const row = db.prepare(`SELECT * FROM heartbeats WHERE alertname = ?`).get(alertname) as
-    | { alertname: string; last_seen_at: number; source: AlertSource; received: number }
-    | undefined;
+    { alertname: string; last_seen_at: number; source: AlertSource; received: number } | undefined;
   return row ? { alertname: row.alertname, lastSeen: new Date(row.last_seen_at), source: row.source, received: row.received } : undefined;
 }

@@ -83,14 +83,12 @@ function fromRow(row: IncidentRow): Incident {
 }
 
 /** The most recent incident of a group (open or not). */
-export function latestIncident(
-  db: Database,
-  key: { source: AlertSource; receiver: string; groupKey: string },
-): Incident | undefined {
-  const row = stmt(
-    db,
-    `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? ORDER BY id DESC LIMIT 1`,
-  ).get(key.source, key.receiver, key.groupKey) as IncidentRow | undefined;
+export function latestIncident(db: Database, key: { source: AlertSource; receiver: string; groupKey: string }): Incident | undefined {
+  const row = stmt(db, `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? ORDER BY id DESC LIMIT 1`).get(
+    key.source,
+    key.receiver,
+    key.groupKey,
+  ) as IncidentRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
@@ -132,12 +130,5 @@ export function updateIncident(
     db,
     `UPDATE incidents SET status = ?, alerts = ?, resolved_at = ?, create_outbox_id = COALESCE(?, create_outbox_id), updated_at = ?
      WHERE id = ?`,
-  ).run(
-    change.status,
-    JSON.stringify(change.alerts),
-    change.resolvedAt?.getTime() ?? null,
-    change.createOutboxId ?? null,
-    now.getTime(),
-    id,
-  );
+  ).run(change.status, JSON.stringify(change.alerts), change.resolvedAt?.getTime() ?? null, change.createOutboxId ?? null, now.getTime(), id);
 }

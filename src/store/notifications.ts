@@ -60,11 +60,7 @@ export function deserialiseNotification(text: string): Notification {
 }
 
 /** Stores a notification unless an identical one is already stored; durable once this returns. */
-export function insertNotification(
-  db: Database,
-  n: Notification,
-  receivedAt: Date,
-): { id: number; duplicate: boolean } {
+export function insertNotification(db: Database, n: Notification, receivedAt: Date): { id: number; duplicate: boolean } {
   const key = dedupKey(n);
   const result = stmt(
     db,
@@ -78,18 +74,14 @@ export function insertNotification(
 
 /** The oldest notification the pipeline has not finished with. */
 export function nextPendingNotification(db: Database): StoredNotification | undefined {
-  const row = stmt(db, `SELECT id, body, received_at FROM notifications WHERE status = 'pending' ORDER BY id LIMIT 1`).get() as { id: number; body: string; received_at: number } | undefined;
+  const row = stmt(db, `SELECT id, body, received_at FROM notifications WHERE status = 'pending' ORDER BY id LIMIT 1`).get() as
+    { id: number; body: string; received_at: number } | undefined;
   if (!row) return undefined;
   return { id: row.id, receivedAt: new Date(row.received_at), notification: deserialiseNotification(row.body) };
 }
 
 /** Records the pipeline's outcome for a notification. */
-export function finishNotification(
-  db: Database,
-  id: number,
-  outcome: { status: 'done' | 'failed'; decision: string; error?: string },
-  now: Date,
-): void {
+export function finishNotification(db: Database, id: number, outcome: { status: 'done' | 'failed'; decision: string; error?: string }, now: Date): void {
   stmt(db, `UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`).run(
     outcome.status,
     outcome.decision,

@@ -206,10 +206,7 @@ export function markSent(db: Database, id: number, messageId: string): void {
 
 /** Records a failed attempt that will be tried again at `nextAttemptAt` (epoch ms). */
 export function markRetry(db: Database, id: number, error: string, nextAttemptAt: number): void {
-  updatePending(db, id, `attempts = attempts + 1, last_error = ?, next_attempt_at = ?`, [
-    cleanError(error),
-    nextAttemptAt,
-  ]);
+  updatePending(db, id, `attempts = attempts + 1, last_error = ?, next_attempt_at = ?`, [cleanError(error), nextAttemptAt]);
 }
 
 /** Gives up on an item for good, recording why. */
@@ -268,11 +265,7 @@ function cleanError(text: string): string {
 }
 
 function updatePending(db: Database, id: number, set: string, params: unknown[]): void {
-  const result = stmt(db, `UPDATE outbox SET ${set}, updated_at = ? WHERE id = ? AND status = 'pending'`).run(
-    ...params,
-    Date.now(),
-    id,
-  );
+  const result = stmt(db, `UPDATE outbox SET ${set}, updated_at = ? WHERE id = ? AND status = 'pending'`).run(...params, Date.now(), id);
   if (result.changes === 0) {
     const row = get(db, id);
     throw new Error(row ? `outbox item ${id} is ${row.status}, not pending` : `outbox item ${id} does not exist`);

@@ -79,7 +79,9 @@ const toMessage = (r: MessageRow): PreviewMessage => ({
 
 /** The next change number. */
 function nextRev(db: Database): number {
-  const row = stmt(db, 'SELECT max(r) AS r FROM (SELECT max(rev) AS r FROM preview_messages UNION ALL SELECT max(rev) FROM preview_threads)').get() as { r: number | null };
+  const row = stmt(db, 'SELECT max(r) AS r FROM (SELECT max(rev) AS r FROM preview_messages UNION ALL SELECT max(rev) FROM preview_threads)').get() as {
+    r: number | null;
+  };
   return (row.r ?? 0) + 1;
 }
 
@@ -103,8 +105,7 @@ export function previewMessage(db: Database, id: string): PreviewMessage | undef
 /** The message posted earlier in this channel with this nonce (a retried post), if any. */
 export function previewByNonce(db: Database, channelId: string, nonce: string): PreviewMessage | undefined {
   const row = stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? AND nonce = ?').get(channelId, nonce) as
-    | MessageRow
-    | undefined;
+    MessageRow | undefined;
   return row && toMessage(row);
 }
 
@@ -149,7 +150,8 @@ export function previewFile(db: Database, messageId: string, filename: string): 
 
 /** Whether a thread was started on this message (its id). */
 export function previewThread(db: Database, id: string): { id: string; channelId: string; archived: boolean } | undefined {
-  const row = stmt(db, 'SELECT id, channel_id, archived FROM preview_threads WHERE id = ?').get(id) as { id: string; channel_id: string; archived: number } | undefined;
+  const row = stmt(db, 'SELECT id, channel_id, archived FROM preview_threads WHERE id = ?').get(id) as
+    { id: string; channel_id: string; archived: number } | undefined;
   return row && { id: row.id, channelId: row.channel_id, archived: row.archived === 1 };
 }
 
@@ -181,10 +183,13 @@ export function previewEntries(db: Database, limit: number): PreviewEntry[] {
   ).all(limit) as MessageRow[];
   return rows.map((r) => {
     const entry: PreviewEntry = toMessage(r);
-    const thread = stmt(db, 'SELECT id, name, archived FROM preview_threads WHERE id = ?').get(r.id) as { id: string; name: string; archived: number } | undefined;
+    const thread = stmt(db, 'SELECT id, name, archived FROM preview_threads WHERE id = ?').get(r.id) as
+      { id: string; name: string; archived: number } | undefined;
     if (thread) {
       const messages = (
-        stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? ORDER BY created_at, length(id), id').all(thread.id) as MessageRow[]
+        stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? ORDER BY created_at, length(id), id').all(
+          thread.id,
+        ) as MessageRow[]
       ).map(toMessage);
       entry.thread = { id: thread.id, name: thread.name, archived: thread.archived === 1, messages };
     }

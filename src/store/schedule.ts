@@ -88,8 +88,7 @@ const RUN_HISTORY_MS = 30 * 86_400_000;
 /** A job's persisted state, if it was ever seen. */
 export function getJobState(db: Database, job: string): JobState | undefined {
   const row = db.prepare(`SELECT schedule, timezone, last_slot FROM scheduled_jobs WHERE job = ?`).get(job) as
-    | { schedule: string; timezone: string; last_slot: number }
-    | undefined;
+    { schedule: string; timezone: string; last_slot: number } | undefined;
   return row ? { schedule: row.schedule, timezone: row.timezone, lastSlot: row.last_slot } : undefined;
 }
 
@@ -108,17 +107,19 @@ export function setBaseline(db: Database, job: string, spec: ScheduleSpec, slot:
  * or undefined when the slot was already claimed (the state moved on meanwhile).
  */
 export function claimSlot(db: Database, job: string, spec: ScheduleSpec, slot: number, reason: RunReason, now: Date): number | undefined {
-  return db.transaction((): number | undefined => {
-    const claimed = db
-      .prepare(
-        `INSERT INTO scheduled_jobs (job, schedule, timezone, last_slot, updated_at) VALUES (?, ?, ?, ?, ?)
+  return db
+    .transaction((): number | undefined => {
+      const claimed = db
+        .prepare(
+          `INSERT INTO scheduled_jobs (job, schedule, timezone, last_slot, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (job) DO UPDATE SET last_slot = excluded.last_slot, updated_at = excluded.updated_at
          WHERE scheduled_jobs.last_slot < excluded.last_slot`,
-      )
-      .run(job, spec.schedule, spec.timezone, slot, now.getTime());
-    if (claimed.changes === 0) return undefined;
-    return startRun(db, job, slot, reason, now);
-  }).immediate();
+        )
+        .run(job, spec.schedule, spec.timezone, slot, now.getTime());
+      if (claimed.changes === 0) return undefined;
+      return startRun(db, job, slot, reason, now);
+    })
+    .immediate();
 }
 
 /** Gives a claimed slot back (the run was cut short by shutdown): the next start runs it once. */
@@ -128,9 +129,7 @@ export function releaseSlot(db: Database, job: string, slot: number, previous: n
 
 /** Records a run as started (manual runs claim no slot); returns its id. */
 export function startRun(db: Database, job: string, slot: number | undefined, reason: RunReason, now: Date): number {
-  const result = db
-    .prepare(`INSERT INTO scheduled_runs (job, slot, reason, started_at) VALUES (?, ?, ?, ?)`)
-    .run(job, slot ?? null, reason, now.getTime());
+  const result = db.prepare(`INSERT INTO scheduled_runs (job, slot, reason, started_at) VALUES (?, ?, ?, ?)`).run(job, slot ?? null, reason, now.getTime());
   return Number(result.lastInsertRowid);
 }
 
@@ -155,8 +154,7 @@ export function runsSince(db: Database, job: string, since: Date): RunRecord[] {
 
 /** The last finished run of a job, if any. */
 export function lastFinishedRun(db: Database, job: string): RunRecord | undefined {
-  const row = db
-    .prepare(`SELECT * FROM scheduled_runs WHERE job = ? AND outcome IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1`)
-    .get(job) as RunRow | undefined;
+  const row = db.prepare(`SELECT * FROM scheduled_runs WHERE job = ? AND outcome IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1`).get(job) as
+    RunRow | undefined;
   return row ? fromRow(row) : undefined;
 }

@@ -88,9 +88,10 @@ export function deliveryStats(db: Database, w: Window): DeliveryStats {
   const received = db.prepare(`SELECT count(*) AS n FROM notifications WHERE received_at >= ? AND received_at <= ?`).get(from, to) as {
     n: number;
   };
-  const byStatus = db
-    .prepare(`SELECT status, count(*) AS n FROM outbox WHERE created_at >= ? AND created_at <= ? GROUP BY status`)
-    .all(from, to) as Array<{ status: 'pending' | 'sent' | 'failed'; n: number }>;
+  const byStatus = db.prepare(`SELECT status, count(*) AS n FROM outbox WHERE created_at >= ? AND created_at <= ? GROUP BY status`).all(from, to) as Array<{
+    status: 'pending' | 'sent' | 'failed';
+    n: number;
+  }>;
   const n = (status: string) => byStatus.find((r) => r.status === status)?.n ?? 0;
   return { webhooksReceived: received.n, sent: n('sent'), failed: n('failed'), pending: n('pending') };
 }

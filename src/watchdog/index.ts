@@ -63,13 +63,15 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
       // One missed deadline is already maxSilence without a heartbeat: no streak to wait for.
       threshold: 1,
       run: (now) =>
-        Promise.resolve().then(() => evaluateHeartbeat({
-          alertname: heartbeat.alertname,
-          lastSeen: lastHeartbeat(db, heartbeat.alertname)?.lastSeen,
-          startedAt,
-          now,
-          maxSilenceMs: heartbeat.maxSilence,
-        })),
+        Promise.resolve().then(() =>
+          evaluateHeartbeat({
+            alertname: heartbeat.alertname,
+            lastSeen: lastHeartbeat(db, heartbeat.alertname)?.lastSeen,
+            startedAt,
+            now,
+            maxSilenceMs: heartbeat.maxSilence,
+          }),
+        ),
     });
   }
   const annotationOptions = {
@@ -93,8 +95,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
     await Promise.all(
       dependent.map(async (p) => {
         const base = results[p.dependsOn!];
-        results[p.component] =
-          base?.status === 'ok' ? await safeRun(p, at) : { status: 'unknown', reason: `${p.dependsOn} is not answering` };
+        results[p.component] = base?.status === 'ok' ? await safeRun(p, at) : { status: 'unknown', reason: `${p.dependsOn} is not answering` };
       }),
     );
     const now = deps.now();
@@ -163,10 +164,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
       if (running) return;
       running = true;
       schedule();
-      logger.info(
-        { interval: wd.interval, failuresBeforeAlert: wd.failuresBeforeAlert, components: probes.map((p) => p.component) },
-        'watchdog started',
-      );
+      logger.info({ interval: wd.interval, failuresBeforeAlert: wd.failuresBeforeAlert, components: probes.map((p) => p.component) }, 'watchdog started');
     },
     check,
     state: (component) => states.get(component),

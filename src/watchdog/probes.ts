@@ -66,13 +66,7 @@ function describeTarget(t: TargetScrape, now: Date): string {
  * The dead man's switch: ok while the last heartbeat (or, before the first one, Vigil's start) is
  * at most `maxSilenceMs` old.
  */
-export function evaluateHeartbeat(input: {
-  alertname: string;
-  lastSeen?: Date;
-  startedAt: Date;
-  now: Date;
-  maxSilenceMs: number;
-}): CheckResult {
+export function evaluateHeartbeat(input: { alertname: string; lastSeen?: Date; startedAt: Date; now: Date; maxSilenceMs: number }): CheckResult {
   const reference = input.lastSeen ?? input.startedAt;
   const silence = input.now.getTime() - reference.getTime();
   if (silence <= input.maxSilenceMs) return { status: 'ok' };

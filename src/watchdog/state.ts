@@ -11,9 +11,7 @@ export type ComponentState =
   | { phase: 'down'; since: Date; failures: number; lastError: string };
 
 /** A change the channel is told about: an outage begins (once), or it ends. */
-export type WatchdogEvent =
-  | { kind: 'down'; since: Date; failures: number; error: string }
-  | { kind: 'up'; since: Date; at: Date; lastError: string };
+export type WatchdogEvent = { kind: 'down'; since: Date; failures: number; error: string } | { kind: 'up'; since: Date; at: Date; lastError: string };
 
 /** The state after one check, and the event it causes, if any. */
 export interface Step {

@@ -13,9 +13,7 @@ export interface WebhookAuthInput {
 }
 
 /** Which credential let a webhook in, or why it was refused (short, never containing a credential). */
-export type WebhookAuthResult =
-  | { ok: true; method: 'bearer' | 'basic' | 'hmac' | 'insecure' }
-  | { ok: false; reason: string };
+export type WebhookAuthResult = { ok: true; method: 'bearer' | 'basic' | 'hmac' | 'insecure' } | { ok: false; reason: string };
 
 type WebhookConfig = Config['webhook'];
 type Verdict = WebhookAuthResult;
@@ -68,9 +66,7 @@ function checkBasic(encoded: string, token: string): Verdict {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return { ok: false, reason: 'malformed basic credentials' };
-  return safeEqual(decoded.slice(colon + 1), token)
-    ? { ok: true, method: 'basic' }
-    : { ok: false, reason: 'invalid basic credentials' };
+  return safeEqual(decoded.slice(colon + 1), token) ? { ok: true, method: 'basic' } : { ok: false, reason: 'invalid basic credentials' };
 }
 
 /**
@@ -78,7 +74,10 @@ function checkBasic(encoded: string, token: string): Verdict {
  * timestamp header is configured, the timestamp being unix seconds within `hmacMaxSkew` of now.
  */
 function checkHmac(signature: string, input: WebhookAuthInput, cfg: WebhookConfig, secret: string): Verdict {
-  const presented = signature.trim().toLowerCase().replace(/^sha256=/, '');
+  const presented = signature
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256=/, '');
   const hmac = createHmac('sha256', secret);
   let timestampSeconds: number | undefined;
   if (cfg.hmacTimestampHeader) {

@@ -6,9 +6,7 @@ import { alertmanagerBodySchema, describeValue, grafanaBodySchema, validateBody 
 export type WebhookRoute = 'grafana' | 'alertmanager' | 'any';
 
 /** A parsed notification, or the HTTP status and a precise message to answer with. */
-export type IntakeResult =
-  | { ok: true; notification: Notification }
-  | { ok: false; status: 415 | 400 | 422; error: string };
+export type IntakeResult = { ok: true; notification: Notification } | { ok: false; status: 415 | 400 | 422; error: string };
 
 const GRAFANA_VERSION = '1';
 const ALERTMANAGER_VERSION = '4';
@@ -49,7 +47,10 @@ export function contentTypeError(contentType: string | undefined): string | unde
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9!#$&^_.-]+\+json$/.test(mediaType)) {
     return `unsupported Content-Type ${JSON.stringify(mediaType.slice(0, 100))}: ${expected}`;
   }
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/^"|"$/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/^"|"$/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     return `unsupported charset ${JSON.stringify(charset.slice(0, 40))}: expected utf-8`;
   }

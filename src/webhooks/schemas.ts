@@ -110,14 +110,16 @@ const envelopeFields = {
   commonAnnotations: annotations.optional().transform((m) => m ?? {}),
   externalURL: url.optional(),
   groupKey: shortText,
-  truncatedAlerts: z.number().int('expected an integer').min(0, 'expected 0 or more').optional().transform((n) => n ?? 0),
+  truncatedAlerts: z
+    .number()
+    .int('expected an integer')
+    .min(0, 'expected 0 or more')
+    .optional()
+    .transform((n) => n ?? 0),
 };
 
 const alertList = <T extends z.ZodType>(alert: T) =>
-  z
-    .array(alert)
-    .min(1, 'expected at least 1 alert')
-    .max(MAX_ALERTS, `expected at most ${MAX_ALERTS} alerts`);
+  z.array(alert).min(1, 'expected at least 1 alert').max(MAX_ALERTS, `expected at most ${MAX_ALERTS} alerts`);
 
 /** One alert of a Grafana webhook body (grafana/alerting `templates.ExtendedAlert`). */
 export const grafanaAlertSchema = z.looseObject({

@@ -129,7 +129,13 @@ describe('labelValueChoices against real Prometheus and the Loki double', () => 
     const a = await labelValueChoices('prometheus', 'job', '', { prometheus, loki: lokiClient, now: () => new Date() }, { match: ['up'] });
     const other = await startPrometheus();
     try {
-      const b = await labelValueChoices('prometheus', 'job', '', { ...deps(), prometheus: createPrometheusClient({ url: other.url, timeoutMs: 5_000 }) }, { match: ['up'] });
+      const b = await labelValueChoices(
+        'prometheus',
+        'job',
+        '',
+        { ...deps(), prometheus: createPrometheusClient({ url: other.url, timeoutMs: 5_000 }) },
+        { match: ['up'] },
+      );
       expect(names(a)).toEqual(['node']);
       expect(names(b)).toEqual([]);
     } finally {

@@ -47,7 +47,8 @@ function recordedErrors(container: string): string[] {
 function postedEmbeds(now: Date): APIEmbed[] {
   const n = loadWebhook('alertmanager-firing.json');
   const enrichments = Object.fromEntries(n.alerts.map((a) => [a.fingerprint, enrichment(a, now)]));
-  return renderAlertMessage({ enriched: { notification: n, enrichments }, state: 'firing', incidentStartedAt: n.alerts[0]!.startsAt, now }, recorder().warn).embeds!;
+  return renderAlertMessage({ enriched: { notification: n, enrichments }, state: 'firing', incidentStartedAt: n.alerts[0]!.startsAt, now }, recorder().warn)
+    .embeds!;
 }
 
 let loki: LokiDoubleHandle;
@@ -84,14 +85,21 @@ function incident(alerts: Record<string, IncidentAlertState>, over: { status?: '
   return createIncident(
     db,
     {
-      source: 'alertmanager', receiver: 'vigil', groupKey: '{}:{alertname="ApiErrors"}', status: over.status ?? 'firing', alerts,
-      startedAt: new Date(Math.min(...starts)), ...(over.resolvedAt ? { resolvedAt: over.resolvedAt } : {}),
+      source: 'alertmanager',
+      receiver: 'vigil',
+      groupKey: '{}:{alertname="ApiErrors"}',
+      status: over.status ?? 'firing',
+      alerts,
+      startedAt: new Date(Math.min(...starts)),
+      ...(over.resolvedAt ? { resolvedAt: over.resolvedAt } : {}),
     },
     now,
   );
 }
 
-const apiAlert = () => ({ fp1: alertState({ alertname: 'ApiErrors', container: 'api', instance: 'app-1:8080', job: 'api' }, new Date(now.getTime() - 60_000)) });
+const apiAlert = () => ({
+  fp1: alertState({ alertname: 'ApiErrors', container: 'api', instance: 'app-1:8080', job: 'api' }, new Date(now.getTime() - 60_000)),
+});
 
 async function press(action: string, ref: string | number, opts: { user?: typeof ALICE; embeds?: APIEmbed[] } = {}) {
   const ctx = recordingComponent(customId(action, ref), { user: opts.user ?? ALICE, embeds: opts.embeds ?? postedEmbeds(now) });
@@ -173,7 +181,10 @@ describe('the Acknowledge button', () => {
     expect(rows.map((r) => get(db, r)!.kind)).toEqual(posts);
     if (threads) {
       expect(get(db, rows[0]!)).toMatchObject({ targetId: create, orderKey: `incident:${id}`, channelId: '223456789012345678', status: 'pending' });
-      expect(get(db, rows[0]!)!.body).toEqual({ content: `👀 Acknowledged by **${ALICE.username}** <t:${Math.floor(now.getTime() / 1000)}:R>`, allowed_mentions: { parse: [] } });
+      expect(get(db, rows[0]!)!.body).toEqual({
+        content: `👀 Acknowledged by **${ALICE.username}** <t:${Math.floor(now.getTime() / 1000)}:R>`,
+        allowed_mentions: { parse: [] },
+      });
     }
   });
 
@@ -195,7 +206,10 @@ describe('the Logs button', () => {
     expect(ctx.calls.map((c) => c.kind)).toEqual(['deferUpdate', 'followUp']);
     expect(ctx.calls[1]).toMatchObject({ ephemeral: true });
     const embed = payloadOf(ctx.calls[1]).embeds![0]!;
-    const lines = embed.description!.split('\n\n')[1]!.split('\n').map((l) => /`([^`]*)`$/.exec(l)?.[1]);
+    const lines = embed
+      .description!.split('\n\n')[1]!
+      .split('\n')
+      .map((l) => /`([^`]*)`$/.exec(l)?.[1]);
     expect(lines).toEqual(recordedErrors('api'));
     expect(embed.title).toBe('📜 Logs · ApiErrors');
     const [q, ...more] = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').map((r) => r.query);
@@ -226,7 +240,10 @@ describe('the Logs button', () => {
       c: alertState({ alertname: 'Errors', container: 'api', instance: 'other:1' }, start),
     });
     const ctx = await press('logs', id);
-    const queries = loki.requests.filter((r) => r.path === '/loki/api/v1/query_range').map((r) => r.query.query).sort();
+    const queries = loki.requests
+      .filter((r) => r.path === '/loki/api/v1/query_range')
+      .map((r) => r.query.query)
+      .sort();
     expect(queries).toEqual([`{container_name="api"} |~ "${ERROR_FILTER}"`, `{container_name="mysql"} |~ "${ERROR_FILTER}"`]);
     const body = payloadOf(ctx.calls[1]).embeds![0]!.description!.split('\n\n')[1]!.split('\n');
     expect(body[0]).toContain('**mysql**');
@@ -258,9 +275,28 @@ describe('incidentLogWindow', () => {
   const base = { id: 1, source: 'alertmanager' as const, receiver: 'r', groupKey: 'g', startedAt: new Date('2026-11-21T09:00:00Z') };
   const NOW = new Date('2026-11-21T10:00:00Z');
   it.each([
-    ['a firing incident: from the earliest start minus logWindow to now', { status: 'firing' as const, alerts: { a: { status: 'firing' as const, startsAt: '2026-11-21T09:10:00Z' }, b: { status: 'firing' as const, startsAt: '2026-11-21T09:05:00Z' } } }, ['2026-11-21T09:00:00.000Z', '2026-11-21T10:00:00.000Z']],
-    ['a resolved incident: to its resolution', { status: 'resolved' as const, resolvedAt: new Date('2026-11-21T09:30:00Z'), alerts: { a: { status: 'resolved' as const, startsAt: '2026-11-21T09:10:00Z', endsAt: '2026-11-21T09:30:00Z' } } }, ['2026-11-21T09:05:00.000Z', '2026-11-21T09:30:00.000Z']],
-    ['a start in the future: anchored at now', { status: 'firing' as const, alerts: { a: { status: 'firing' as const, startsAt: '2026-11-21T11:00:00Z' } } }, ['2026-11-21T09:55:00.000Z', '2026-11-21T10:00:00.000Z']],
+    [
+      'a firing incident: from the earliest start minus logWindow to now',
+      {
+        status: 'firing' as const,
+        alerts: { a: { status: 'firing' as const, startsAt: '2026-11-21T09:10:00Z' }, b: { status: 'firing' as const, startsAt: '2026-11-21T09:05:00Z' } },
+      },
+      ['2026-11-21T09:00:00.000Z', '2026-11-21T10:00:00.000Z'],
+    ],
+    [
+      'a resolved incident: to its resolution',
+      {
+        status: 'resolved' as const,
+        resolvedAt: new Date('2026-11-21T09:30:00Z'),
+        alerts: { a: { status: 'resolved' as const, startsAt: '2026-11-21T09:10:00Z', endsAt: '2026-11-21T09:30:00Z' } },
+      },
+      ['2026-11-21T09:05:00.000Z', '2026-11-21T09:30:00.000Z'],
+    ],
+    [
+      'a start in the future: anchored at now',
+      { status: 'firing' as const, alerts: { a: { status: 'firing' as const, startsAt: '2026-11-21T11:00:00Z' } } },
+      ['2026-11-21T09:55:00.000Z', '2026-11-21T10:00:00.000Z'],
+    ],
   ])('%s', (_name, over, [start, end]) => {
     const w = incidentLogWindow({ ...base, ...over }, 5 * 60_000, NOW);
     expect([w.start.toISOString(), w.end.toISOString()]).toEqual([start, end]);

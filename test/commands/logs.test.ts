@@ -63,7 +63,9 @@ describe('/logs against the Loki double', () => {
   it('defers at once, then answers with the error-like lines of every container, newest first', async () => {
     const ctx = await run();
     expect(ctx.calls[0]).toEqual({ kind: 'defer', ephemeral: true });
-    const expected = recorded().filter((r) => /error|exception|fatal|panic|critical|fail/i.test(r.line)).reverse();
+    const expected = recorded()
+      .filter((r) => /error|exception|fatal|panic|critical|fail/i.test(r.line))
+      .reverse();
     const embed = embedOf(ctx);
     expect(shownLines(embed)).toEqual(expected.map((r) => r.line));
     const body = embed.description!.split('\n\n')[1]!.split('\n');
@@ -87,7 +89,9 @@ describe('/logs against the Loki double', () => {
   it('narrows to one container and level without the error filter, and names the container once', async () => {
     const ctx = await run({ container: 'api', level: 'info' });
     const embed = embedOf(ctx);
-    const expected = recorded().filter((r) => r.container === 'api' && r.level === 'info').reverse();
+    const expected = recorded()
+      .filter((r) => r.container === 'api' && r.level === 'info')
+      .reverse();
     expect(shownLines(embed)).toEqual(expected.map((r) => r.line));
     expect(embed.title).toBe('📜 Logs · api');
     expect(embed.description).not.toContain('**api**');
@@ -96,7 +100,9 @@ describe('/logs against the Loki double', () => {
 
   it('keeps lines containing a literal text, the text escaped', async () => {
     const ctx = await run({ contains: 'JDBC Connection' });
-    const expected = recorded().filter((r) => r.line.includes('JDBC Connection')).reverse();
+    const expected = recorded()
+      .filter((r) => r.line.includes('JDBC Connection'))
+      .reverse();
     expect(expected.length).toBeGreaterThan(1);
     expect(shownLines(embedOf(ctx))).toEqual(expected.map((r) => r.line));
     expect(sentQueries()[0]!.query).toBe('{container_name=~".+"} |= "JDBC Connection"');
@@ -184,9 +190,18 @@ describe('/logs options', () => {
 
   it.each([
     [{}, { sinceMs: 15 * 60_000, limit: 20 }],
-    [{ since: '1m', limit: 1 }, { sinceMs: 60_000, limit: 1 }],
-    [{ since: '7d', limit: 50 }, { sinceMs: 7 * 86_400_000, limit: 50 }],
-    [{ level: ' ERROR ', container: ' api ' }, { sinceMs: 15 * 60_000, limit: 20, level: 'error', container: 'api' }],
+    [
+      { since: '1m', limit: 1 },
+      { sinceMs: 60_000, limit: 1 },
+    ],
+    [
+      { since: '7d', limit: 50 },
+      { sinceMs: 7 * 86_400_000, limit: 50 },
+    ],
+    [
+      { level: ' ERROR ', container: ' api ' },
+      { sinceMs: 15 * 60_000, limit: 20, level: 'error', container: 'api' },
+    ],
   ])('accepts %j', (options, expected) => {
     expect(parseLogsOptions(options)).toEqual(expected);
   });

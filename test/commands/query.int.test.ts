@@ -44,7 +44,10 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
     const { ctx, content } = await run({ promql: 'up' });
     expect(ctx.calls[0]).toEqual({ kind: 'defer', ephemeral: true });
     expect(content.split('\n').slice(0, 2)).toEqual(['`up` · instant · 1 series', `-# up instance=127.0.0.1:${node.port} job=node`]);
-    expect(tableRows(content)).toEqual([['series', 'value'], ['up', '1']]);
+    expect(tableRows(content)).toEqual([
+      ['series', 'value'],
+      ['up', '1'],
+    ]);
   });
 
   it('formats values with the unit inferred from the query', async () => {
@@ -58,7 +61,9 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
   it('keeps only the labels that tell series apart, naming the shared ones once', async () => {
     const { content } = await run({ promql: 'count by (mode, job) (node_cpu_seconds_total)' });
     expect(content).toContain('-# all: job=node');
-    const names = tableRows(content).slice(1).map((r) => r[0]);
+    const names = tableRows(content)
+      .slice(1)
+      .map((r) => r[0]);
     expect(names).toContain('mode=idle');
     expect(names.every((n) => n!.startsWith('mode='))).toBe(true);
   });
@@ -169,8 +174,14 @@ describe('/query against a real Prometheus scraping node_exporter', () => {
 describe('queryRequest', () => {
   it.each([
     [{ promql: ' up ' }, { expr: 'up' }],
-    [{ promql: 'up', range: '1m' }, { expr: 'up', rangeMs: 60_000 }],
-    [{ promql: 'up', range: '7d' }, { expr: 'up', rangeMs: 7 * 86_400_000 }],
+    [
+      { promql: 'up', range: '1m' },
+      { expr: 'up', rangeMs: 60_000 },
+    ],
+    [
+      { promql: 'up', range: '7d' },
+      { expr: 'up', rangeMs: 7 * 86_400_000 },
+    ],
     [{ promql: 'x'.repeat(2000) }, { expr: 'x'.repeat(2000) }],
   ])('accepts %j', (options, want) => {
     expect(queryRequest(options)).toEqual(want);

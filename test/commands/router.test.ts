@@ -34,7 +34,7 @@ const press: ButtonHandler = {
 };
 
 describe('custom ids', () => {
-  it('round-trips an action and an incident reference within Discord\'s 100 characters', () => {
+  it("round-trips an action and an incident reference within Discord's 100 characters", () => {
     const id = customId('silence1h', 123456789);
     expect(id.length).toBeLessThanOrEqual(100);
     expect(parseCustomId(id)).toEqual({ action: 'silence1h', ref: '123456789' });
@@ -98,7 +98,7 @@ describe('createRouter', () => {
     expect(content).not.toContain('discord-token-abcdefghijklmnop');
   });
 
-  it('defers a handler that has not answered in time, before Discord\'s 3 s deadline', async () => {
+  it("defers a handler that has not answered in time, before Discord's 3 s deadline", async () => {
     const router = createRouter([echo], [], deps());
     const ctx = recordingCommand('echo', { text: 'slow' });
     await router.handleCommand(ctx);
@@ -112,7 +112,7 @@ describe('createRouter', () => {
     expect(ctx.calls).toEqual([{ kind: 'respond', choices: [] }]);
   });
 
-  it('passes on at most 25 autocomplete choices (Discord\'s limit), the first ones', async () => {
+  it("passes on at most 25 autocomplete choices (Discord's limit), the first ones", async () => {
     const values = Array.from({ length: 40 }, (_, i) => `v${String(i).padStart(2, '0')}`);
     const many: Command = {
       ...echo,

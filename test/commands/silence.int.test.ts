@@ -95,10 +95,7 @@ describe('/silence against the real Alertmanager', () => {
   });
 
   it('create: the silence really silences a matching alert, and only that one', async () => {
-    await am.postAlerts([
-      { labels: { alertname: 'Flappy', instance: 'a:1' } },
-      { labels: { alertname: 'Flappy', instance: 'b:1' } },
-    ]);
+    await am.postAlerts([{ labels: { alertname: 'Flappy', instance: 'a:1' } }, { labels: { alertname: 'Flappy', instance: 'b:1' } }]);
     await silence(d, 'create', { matchers: 'alertname="Flappy",instance="a:1"', duration: '10m' });
     const flappy = (await client.alerts()).filter((a) => a.labels.alertname === 'Flappy');
     expect(Object.fromEntries(flappy.map((a) => [a.labels.instance, a.state]))).toEqual({ 'a:1': 'suppressed', 'b:1': 'active' });
@@ -120,7 +117,13 @@ describe('/silence against the real Alertmanager', () => {
       createdBy: 'bob (2)',
       comment: 'tonight',
     });
-    const expiredId = await client.createSilence({ matchers: [eq('alertname', 'Gone')], startsAt: new Date(now), endsAt: new Date(now + HOUR), createdBy: 'x', comment: '' });
+    const expiredId = await client.createSilence({
+      matchers: [eq('alertname', 'Gone')],
+      startsAt: new Date(now),
+      endsAt: new Date(now + HOUR),
+      createdBy: 'x',
+      comment: '',
+    });
     await client.expireSilence(expiredId);
 
     const ctx = await silence(d, 'list');
@@ -130,9 +133,16 @@ describe('/silence against the real Alertmanager', () => {
     const text = embed.description!;
     const active = await byId(activeId);
     expect(text).toContain(
-      [`🔕 **${activeId.slice(0, 8)}** · ends <t:${Math.floor(active!.endsAt.getTime() / 1000)}:R>`, '`{alertname="ListMe"}`', 'by alice (1) · db failover', `\`${activeId}\``].join('\n'),
+      [
+        `🔕 **${activeId.slice(0, 8)}** · ends <t:${Math.floor(active!.endsAt.getTime() / 1000)}:R>`,
+        '`{alertname="ListMe"}`',
+        'by alice (1) · db failover',
+        `\`${activeId}\``,
+      ].join('\n'),
     );
-    expect(text).toMatch(new RegExp(`⏳ \\*\\*${pendingId.slice(0, 8)}\\*\\* · starts <t:\\d+:R> · ends <t:\\d+:R>\\n\`\\{alertname="Later"\\}\`\\nby bob \\(2\\) · tonight`));
+    expect(text).toMatch(
+      new RegExp(`⏳ \\*\\*${pendingId.slice(0, 8)}\\*\\* · starts <t:\\d+:R> · ends <t:\\d+:R>\\n\`\\{alertname="Later"\\}\`\\nby bob \\(2\\) · tonight`),
+    );
     expect(text.indexOf(activeId)).toBeLessThan(text.indexOf(pendingId));
     expect(text).not.toContain(expiredId);
     expect(embed.title).toMatch(/^🔕 \d+ silences \(\d+ active, 1 pending\)$/);
@@ -144,14 +154,24 @@ describe('/silence against the real Alertmanager', () => {
     ['the full id in capitals', (id: string) => id.toUpperCase()],
   ])('expire by %s: Alertmanager reports the silence expired', async (_name, idFor) => {
     const now = Date.now();
-    const id = await client.createSilence({ matchers: [eq('alertname', 'ExpireMe')], startsAt: new Date(now), endsAt: new Date(now + HOUR), createdBy: 'x', comment: '' });
+    const id = await client.createSilence({
+      matchers: [eq('alertname', 'ExpireMe')],
+      startsAt: new Date(now),
+      endsAt: new Date(now + HOUR),
+      createdBy: 'x',
+      comment: '',
+    });
     const ctx = await silence(d, 'expire', { id: idFor(id) });
     expect((await byId(id))?.state).toBe('expired');
     expect(replyText(ctx.calls)).toBe(`🔔 Silence \`${id}\` expired by **oncall**: alerts matching \`{alertname="ExpireMe"}\` notify again.`);
   });
 
   it.each([
-    ['an id Alertmanager does not know', () => '0b6d4c1e-9f3a-4d2b-8e6c-1a905d2b7e6c', /^⚠️ Silence `0b6d4c1e-9f3a-4d2b-8e6c-1a905d2b7e6c` is not in Alertmanager\./],
+    [
+      'an id Alertmanager does not know',
+      () => '0b6d4c1e-9f3a-4d2b-8e6c-1a905d2b7e6c',
+      /^⚠️ Silence `0b6d4c1e-9f3a-4d2b-8e6c-1a905d2b7e6c` is not in Alertmanager\./,
+    ],
   ])('expire: %s is answered privately', async (_name, id, message) => {
     const ctx = await silence(d, 'expire', { id: id() });
     expect(replyText(ctx.calls)).toMatch(message);
@@ -160,7 +180,13 @@ describe('/silence against the real Alertmanager', () => {
 
   it('expire: an already expired silence is answered privately', async () => {
     const now = Date.now();
-    const id = await client.createSilence({ matchers: [eq('alertname', 'Twice')], startsAt: new Date(now), endsAt: new Date(now + HOUR), createdBy: 'x', comment: '' });
+    const id = await client.createSilence({
+      matchers: [eq('alertname', 'Twice')],
+      startsAt: new Date(now),
+      endsAt: new Date(now + HOUR),
+      createdBy: 'x',
+      comment: '',
+    });
     await client.expireSilence(id);
     const ctx = await silence(d, 'expire', { id });
     expect(replyText(ctx.calls)).toBe(`⚠️ Silence \`${id}\` is already expired. /silence list shows the active ones.`);
@@ -169,10 +195,20 @@ describe('/silence against the real Alertmanager', () => {
   it.each<[string, string, Record<string, OptionValue>, RegExp]>([
     ['bad matchers', 'create', { matchers: 'alertname="X" job="y"', duration: '1h' }, /^matchers: expected , between matchers at position 15$/],
     ['a catch-all regex', 'create', { matchers: 'alertname=~".*"', duration: '1h' }, /^matchers: alertname=~"\.\*" \(at position 1\) matches every value/],
-    ['a bad duration', 'create', { matchers: 'alertname="X"', duration: 'soon' }, /^duration: expected a duration like 30m, 1h or 2h30m, from 1m to 30d, got "soon"$/],
+    [
+      'a bad duration',
+      'create',
+      { matchers: 'alertname="X"', duration: 'soon' },
+      /^duration: expected a duration like 30m, 1h or 2h30m, from 1m to 30d, got "soon"$/,
+    ],
     ['31 days', 'create', { matchers: 'alertname="X"', duration: '31d' }, /^duration: .*from 1m to 30d, got "31d"$/],
     ['30 seconds', 'create', { matchers: 'alertname="X"', duration: '30s' }, /^duration: .*from 1m to 30d/],
-    ['a too long comment', 'create', { matchers: 'alertname="X"', duration: '1h', comment: 'x'.repeat(501) }, /^comment: expected a text of at most 500 characters$/],
+    [
+      'a too long comment',
+      'create',
+      { matchers: 'alertname="X"', duration: '1h', comment: 'x'.repeat(501) },
+      /^comment: expected a text of at most 500 characters$/,
+    ],
     ['a bad id', 'expire', { id: 'abc' }, /^id: expected a silence id like/],
     ['an id with a path', 'expire', { id: '../../-/reload' }, /^id: expected a silence id like/],
   ])('refuses %s with an OptionError naming the option, creating nothing', async (_name, sub, options, message) => {
@@ -212,10 +248,18 @@ describe('/silence without an Alertmanager', () => {
 });
 
 describe('incidentMatchers', () => {
-  const alert = (labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing'): IncidentAlertState => ({ status, startsAt: '2026-11-21T09:00:00Z', labels });
+  const alert = (labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing'): IncidentAlertState => ({
+    status,
+    startsAt: '2026-11-21T09:00:00Z',
+    labels,
+  });
 
   it.each<[string, IncidentAlertState[], SilenceMatcher[] | undefined]>([
-    ['one alert: all its labels', [alert({ job: 'node', alertname: 'HighCPU', instance: 'web-1:9100' })], [eq('alertname', 'HighCPU'), eq('instance', 'web-1:9100'), eq('job', 'node')]],
+    [
+      'one alert: all its labels',
+      [alert({ job: 'node', alertname: 'HighCPU', instance: 'web-1:9100' })],
+      [eq('alertname', 'HighCPU'), eq('instance', 'web-1:9100'), eq('job', 'node')],
+    ],
     [
       'several: the labels they share',
       [alert({ alertname: 'HighCPU', job: 'node', instance: 'web-1:9100' }), alert({ alertname: 'HighCPU', job: 'node', instance: 'web-2:9100' })],
@@ -223,7 +267,10 @@ describe('incidentMatchers', () => {
     ],
     [
       'sharing only their name (and severity): plus exactly their instances',
-      [alert({ alertname: 'Down', severity: 'critical', instance: 'a.example:80', job: 'x' }), alert({ alertname: 'Down', severity: 'critical', instance: 'b.example:80', job: 'y' })],
+      [
+        alert({ alertname: 'Down', severity: 'critical', instance: 'a.example:80', job: 'x' }),
+        alert({ alertname: 'Down', severity: 'critical', instance: 'b.example:80', job: 'y' }),
+      ],
       [eq('alertname', 'Down'), re('instance', 'a\\.example:80|b\\.example:80'), eq('severity', 'critical')],
     ],
     [
@@ -286,7 +333,10 @@ describe('Silence 1h button against the real Alertmanager', () => {
   });
 
   it("silences exactly the incident's alerts for 1h, by the presser, linking the message; tells the presser and the team", async () => {
-    const ctx = { ...recordingComponent(customId('silence1h', incidentId), { messageId: '444444444444444444', channelId: '333333333333333333' }), guildId: '222222222222222222' };
+    const ctx = {
+      ...recordingComponent(customId('silence1h', incidentId), { messageId: '444444444444444444', channelId: '333333333333333333' }),
+      guildId: '222222222222222222',
+    };
     const before = Date.now();
     await silenceButton.execute(ctx, String(incidentId), d);
 
@@ -311,7 +361,9 @@ describe('Silence 1h button against the real Alertmanager', () => {
     expect(privateAnswer!.payload.content).toContain(`ID \`${s.id}\``);
     expect(privateAnswer!.payload.content).toContain(`(<t:${Math.floor(s.endsAt.getTime() / 1000)}:R>)`);
     expect(privateAnswer!.payload.content).toContain(`Undo: \`/silence expire id:${s.id}\``);
-    expect(publicNote!.payload.content).toBe(`🔕 Silenced for 1h by **oncall** (until <t:${Math.floor(s.endsAt.getTime() / 1000)}:t>) · \`${s.id.slice(0, 8)}\``);
+    expect(publicNote!.payload.content).toBe(
+      `🔕 Silenced for 1h by **oncall** (until <t:${Math.floor(s.endsAt.getTime() / 1000)}:t>) · \`${s.id.slice(0, 8)}\``,
+    );
     for (const c of [privateAnswer!, publicNote!]) expect(messageValidator()(c.payload)).toEqual([]);
   });
 

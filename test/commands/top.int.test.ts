@@ -21,7 +21,10 @@ const EVIL_INSTANCE = 'evil"} or vector(1) #';
 function rows(content: string): string[][] {
   const m = /```\n([\s\S]*?)\n```/.exec(content);
   if (!m) throw new Error(`no table in: ${content}`);
-  return m[1]!.split('\n').slice(1).map((l) => l.trim().split(/\s{2,}/));
+  return m[1]!
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s{2,}/));
 }
 
 function percent(cell: string): number {
@@ -52,9 +55,7 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
     const target = (h: CadvisorHandle, instance: string) => ({ targets: [h.target], labels: { instance } });
     const configYaml = stringify({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [
-        { job_name: 'cadvisor', static_configs: [target(nodeA, 'node-a:8080'), target(nodeB, 'node-b:8080'), target(evil, EVIL_INSTANCE)] },
-      ],
+      scrape_configs: [{ job_name: 'cadvisor', static_configs: [target(nodeA, 'node-a:8080'), target(nodeB, 'node-b:8080'), target(evil, EVIL_INSTANCE)] }],
     });
     [prom, empty] = await Promise.all([startPrometheus({ configYaml }), startPrometheus()]);
     // rate(...[5m]) is exact once five minutes of samples are in: all 6 named containers.
@@ -164,7 +165,11 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
     const gone = `http://127.0.0.1:${await freePort()}`;
     await expect(top.execute(recordingCommand('top', {}), deps(gone))).rejects.toThrow(/^Prometheus unreachable: /);
     const { ctx } = await run({}, deps(gone));
-    expect(ctx.calls.at(-1)).toMatchObject({ kind: 'reply', ephemeral: true, payload: { content: expect.stringMatching(/^❌ \/top failed: Prometheus unreachable: /) } });
+    expect(ctx.calls.at(-1)).toMatchObject({
+      kind: 'reply',
+      ephemeral: true,
+      payload: { content: expect.stringMatching(/^❌ \/top failed: Prometheus unreachable: /) },
+    });
   });
 
   it.each([
@@ -219,8 +224,7 @@ describe('topQueries', () => {
     const q = topQueries({ resource: 'memory', limit: 5, host: 'a.b' });
     expect(q.memory).toBe('topk(5, sum by (name, instance) (container_memory_working_set_bytes{name!="",instance=~"a\\\\.b(:\\\\d+)?"}))');
     expect(q.cpu).toBe(
-      'sum by (name, instance) (rate(container_cpu_usage_seconds_total{name!="",instance=~"a\\\\.b(:\\\\d+)?"}[5m])) * 100 and on (name, instance) ' +
-        q.memory,
+      'sum by (name, instance) (rate(container_cpu_usage_seconds_total{name!="",instance=~"a\\\\.b(:\\\\d+)?"}[5m])) * 100 and on (name, instance) ' + q.memory,
     );
   });
 });

@@ -58,14 +58,26 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    ['a snowflake typed as a number', VALID.replace('"223456789012345678"', '223456789012345678'), 'discord.alertChannelId: expected a snowflake string: quote the id'],
+    [
+      'a snowflake typed as a number',
+      VALID.replace('"223456789012345678"', '223456789012345678'),
+      'discord.alertChannelId: expected a snowflake string: quote the id',
+    ],
     ['a short snowflake', VALID.replace('"223456789012345678"', '"12"'), 'discord.alertChannelId: expected a snowflake string'],
     ['a bad duration', VALID.replace('lookback: 30m', 'lookback: 30x'), 'enrichment.lookback: expected a duration like 30s, 5m or 1h, got "30x"'],
     ['a URL without scheme', VALID.replace('http://loki:3100', 'loki:3100'), 'loki.url: expected an http(s) URL'],
     ['a port out of range', VALID.replace('port: 8080', 'port: 70000'), 'server.port:'],
     ['a missing prometheus section', VALID.replace(/^prometheus:.*$/m, ''), 'prometheus: required'],
-    ['a Grafana user without a password', VALID.replace('{ url: http://localhost:3000 }', '{ url: http://localhost:3000, user: admin }'), 'grafana.password: expected grafana.user and grafana.password together (basic auth), or neither'],
-    ['a Grafana rule cache TTL under a second', VALID.replace('{ url: http://localhost:3000 }', '{ url: http://localhost:3000, ruleCacheTtl: 10ms }'), 'grafana.ruleCacheTtl:'],
+    [
+      'a Grafana user without a password',
+      VALID.replace('{ url: http://localhost:3000 }', '{ url: http://localhost:3000, user: admin }'),
+      'grafana.password: expected grafana.user and grafana.password together (basic auth), or neither',
+    ],
+    [
+      'a Grafana rule cache TTL under a second',
+      VALID.replace('{ url: http://localhost:3000 }', '{ url: http://localhost:3000, ruleCacheTtl: 10ms }'),
+      'grafana.ruleCacheTtl:',
+    ],
   ])('reports %s with its key path', (_name, text, expected) => {
     expect(errorsOf(text).join('\n')).toContain(expected);
   });
@@ -83,11 +95,31 @@ describe('parseConfig', () => {
     ['a number that is text', 'charts: { height: tall }', 'charts.height: expected a whole number from 200 to 2000, got "tall"'],
     ['a fraction', 'enrichment: { maxAlerts: 2.5 }', 'enrichment.maxAlerts: expected a whole number from 1 to 25, got 2.5'],
     ['a duration out of range, in durations', 'enrichment: { timeout: 10ms }', 'enrichment.timeout: expected a duration between 100ms and 2m, got "10ms"'],
-    ['a regex that does not compile', 'enrichment: { logFilter: "(unclosed" }', 'enrichment.logFilter: expected a regular expression, got "(unclosed": missing closing )'],
-    ['a regex with what RE2 lacks', 'enrichment: { logFilter: "error(?!_count)" }', 'enrichment.logFilter: expected a regular expression, got "error(?!_count)": lookaround is not supported'],
-    ['a command name that cannot be one', 'commands: { permissions: { Silence: ["123456789012345678"] } }', 'commands.permissions.Silence: expected a command name or button action'],
-    ['backoffs the wrong way round', 'delivery: { minBackoff: 10m, maxBackoff: 1s }', 'delivery.minBackoff: expected at most delivery.maxBackoff (1s), got 10m'],
-    ['a heartbeat window under its floor, in durations', 'watchdog: { heartbeat: { maxSilence: 1s } }', 'watchdog.heartbeat.maxSilence: expected a duration between 10s and 365d, got "1s"'],
+    [
+      'a regex that does not compile',
+      'enrichment: { logFilter: "(unclosed" }',
+      'enrichment.logFilter: expected a regular expression, got "(unclosed": missing closing )',
+    ],
+    [
+      'a regex with what RE2 lacks',
+      'enrichment: { logFilter: "error(?!_count)" }',
+      'enrichment.logFilter: expected a regular expression, got "error(?!_count)": lookaround is not supported',
+    ],
+    [
+      'a command name that cannot be one',
+      'commands: { permissions: { Silence: ["123456789012345678"] } }',
+      'commands.permissions.Silence: expected a command name or button action',
+    ],
+    [
+      'backoffs the wrong way round',
+      'delivery: { minBackoff: 10m, maxBackoff: 1s }',
+      'delivery.minBackoff: expected at most delivery.maxBackoff (1s), got 10m',
+    ],
+    [
+      'a heartbeat window under its floor, in durations',
+      'watchdog: { heartbeat: { maxSilence: 1s } }',
+      'watchdog.heartbeat.maxSilence: expected a duration between 10s and 365d, got "1s"',
+    ],
     ['a mapping given as text', 'enrichment: { logLabelMap: container }', 'enrichment.logLabelMap: expected a mapping of names to values, got a text'],
     ['a section given as a list', 'charts: [1, 2]', 'charts: expected a mapping (key: value lines), got a list'],
     ['a level that does not exist', 'log: { level: loud }', 'log.level: expected one of fatal, error, warn, info, debug, trace'],
@@ -101,11 +133,14 @@ describe('parseConfig', () => {
     expect(errors.join('\n')).not.toMatch(/Invalid input|Too small|Too big|Unrecognized key|received/);
   });
 
-  it.each(['(?i)(error|exception)', '[[:alpha:]]+ failed', '\\pL+', '(?P<code>5\\d\\d)', '\\Qa.b\\E', '[]a]'])('takes the RE2 regex %s as a log filter', (filter) => {
-    const r = parseConfig(`${VALID}enrichment: { logFilter: ${JSON.stringify(filter)} }\n`.replace(/^enrichment:.*\n/m, ''), ENV);
-    const withFilter = parseConfig(VALID.replace(/^enrichment:.*$/m, `enrichment: { logFilter: ${JSON.stringify(filter)} }`), ENV);
-    expect(r.ok && withFilter.ok && withFilter.config.enrichment.logFilter).toBe(filter);
-  });
+  it.each(['(?i)(error|exception)', '[[:alpha:]]+ failed', '\\pL+', '(?P<code>5\\d\\d)', '\\Qa.b\\E', '[]a]'])(
+    'takes the RE2 regex %s as a log filter',
+    (filter) => {
+      const r = parseConfig(`${VALID}enrichment: { logFilter: ${JSON.stringify(filter)} }\n`.replace(/^enrichment:.*\n/m, ''), ENV);
+      const withFilter = parseConfig(VALID.replace(/^enrichment:.*$/m, `enrichment: { logFilter: ${JSON.stringify(filter)} }`), ENV);
+      expect(r.ok && withFilter.ok && withFilter.config.enrichment.logFilter).toBe(filter);
+    },
+  );
 
   it("refuses the docs' placeholder as the webhook token", () => {
     expect(errorsOf(VALID, { ...ENV, VIGIL_WEBHOOK_TOKEN: 'change-me-to-a-long-secret' })).toContain(
@@ -182,7 +217,7 @@ describe('schedules', () => {
   it.each([
     ['0 25 * * *', 'digest.schedule: invalid cron expression "0 25 * * *": 25 is a invalid expression for hour'],
     ['every day', 'digest.schedule: invalid cron expression "every day": expected 5 or 6 fields'],
-  ])('refuses the cron expression %j with node-cron\'s reason, once', (expr, expected) => {
+  ])("refuses the cron expression %j with node-cron's reason, once", (expr, expected) => {
     const errors = errorsOf(`${VALID}\ndigest: { schedule: "${expr}" }\n`);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain(expected);
@@ -229,12 +264,16 @@ describe('preview mode', () => {
     expect(errorsOf(VALID.replace(new RegExp(`^  ${key}:.*$`, 'm'), ''))).toEqual([message]);
   });
 
-  it('swaps the file\'s Discord settings for preview (--preview): their variables need not be set; threads is kept', () => {
-    const r = parseConfig(VALID.replace('apiBaseUrl: https://discord.com/api', 'threads: false'), { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN }, { preview: true });
+  it("swaps the file's Discord settings for preview (--preview): their variables need not be set; threads is kept", () => {
+    const r = parseConfig(
+      VALID.replace('apiBaseUrl: https://discord.com/api', 'threads: false'),
+      { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN },
+      { preview: true },
+    );
     expect(r.ok ? r.config.discord : r.errors).toMatchObject({ mode: 'preview', threads: false, token: '' });
   });
 
-  it('runs without a file: this machine\'s Prometheus and Loki, loopback, no credential unless VIGIL_WEBHOOK_TOKEN is set', () => {
+  it("runs without a file: this machine's Prometheus and Loki, loopback, no credential unless VIGIL_WEBHOOK_TOKEN is set", () => {
     const open = previewConfig({});
     expect(open.ok && open.config).toMatchObject({
       server: { host: '127.0.0.1', port: 8080 },
@@ -245,7 +284,11 @@ describe('preview mode', () => {
       storage: { path: './data/vigil-preview.db' },
     });
     const guarded = previewConfig({ VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN, VIGIL_HOST: '0.0.0.0', PROMETHEUS_URL: 'http://prom:9090' });
-    expect(guarded.ok && guarded.config).toMatchObject({ server: { host: '0.0.0.0' }, webhook: { token: ENV.VIGIL_WEBHOOK_TOKEN, insecure: false }, prometheus: { url: 'http://prom:9090' } });
+    expect(guarded.ok && guarded.config).toMatchObject({
+      server: { host: '0.0.0.0' },
+      webhook: { token: ENV.VIGIL_WEBHOOK_TOKEN, insecure: false },
+      prometheus: { url: 'http://prom:9090' },
+    });
   });
 
   it('refuses to listen beyond loopback without a credential', () => {

@@ -12,7 +12,19 @@ import { parseWebhook } from '../../src/webhooks/intake.js';
 import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/ports.js';
 import { ALERTMANAGER_BIN } from '../support/procs.js';
-import { COMPOSE_DIR, EXAMPLE_ENV, filledEnv, loadCompose, loadStackConfig, mountTarget, readText, serviceEnvironment, services, yamlFile, type Dict } from './stack.js';
+import {
+  COMPOSE_DIR,
+  EXAMPLE_ENV,
+  filledEnv,
+  loadCompose,
+  loadStackConfig,
+  mountTarget,
+  readText,
+  serviceEnvironment,
+  services,
+  yamlFile,
+  type Dict,
+} from './stack.js';
 
 // deploy/compose/alertmanager (--profile alertmanager): amtool's check, then the service exactly as
 // compose starts it — its entrypoint script run by /bin/sh with the token in the environment,
@@ -148,7 +160,10 @@ describe('the compose service, run for real', () => {
     script = swap(script, '--config.file=/etc/alertmanager/alertmanager.yml', `--config.file=${configPath}`);
     script = swap(script, '--storage.path=/alertmanager', `--storage.path=${join(dir, 'data')}`);
     script = `${script} --web.listen-address=127.0.0.1:${port}`;
-    child = spawn('/bin/sh', ['-c', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VIGIL_WEBHOOK_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('/bin/sh', ['-c', script], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VIGIL_WEBHOOK_TOKEN: TOKEN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-8000)));
     await eventually('/-/ready', async () => {
       assertRunning();

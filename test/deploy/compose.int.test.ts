@@ -418,12 +418,18 @@ describe('Dockerfile', () => {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('!'));
-    const sources = instructions
-      .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
-      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const sources = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1));
     expect(sources.length).toBeGreaterThan(0);
     // .dockerignore globs: `*` within a path segment, `**/` any depth; a match on a parent folder counts.
-    const globs = ignored.map((p) => new RegExp(`^${p.split('**/').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('(?:.*/)?')}$`));
+    const globs = ignored.map(
+      (p) =>
+        new RegExp(
+          `^${p
+            .split('**/')
+            .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+            .join('(?:.*/)?')}$`,
+        ),
+    );
     const isIgnored = (path: string) => path.split('/').some((_s, i, parts) => globs.some((g) => g.test(parts.slice(0, i + 1).join('/'))));
     expect(isIgnored('deploy/compose/.env')).toBe(true);
     expect(isIgnored('README.md')).toBe(true);
@@ -504,7 +510,9 @@ describe('Alloy log pipeline', () => {
         for (const w of alt[1]!.split('|')) if (/^[a-z]+$/i.test(w)) words.add(w.toLowerCase());
       }
     }
-    expect([...words]).toEqual(expect.arrayContaining(['trace', 'debug', 'info', 'notice', 'warn', 'warning', 'error', 'err', 'crit', 'critical', 'alert', 'emerg', 'fatal', 'panic']));
+    expect([...words]).toEqual(
+      expect.arrayContaining(['trace', 'debug', 'info', 'notice', 'warn', 'warning', 'error', 'err', 'crit', 'critical', 'alert', 'emerg', 'fatal', 'panic']),
+    );
     for (const n of ['10', '20', '30', '40', '50', '60']) words.add(n);
     const mapped = new Set([...template.matchAll(/eq \$w "([^"]+)"/g)].map((m) => m[1]!));
     expect([...words].filter((w) => !mapped.has(w))).toEqual([]);
@@ -543,7 +551,11 @@ describe('Alloy log pipeline', () => {
   });
 
   it('gives the agent the same pipeline as the monitoring host, only another Loki endpoint', () => {
-    const section = (t: string) => t.slice(t.indexOf('// ---------------------------------------------------------------- container logs'), t.indexOf('// ---------------------------------------------------------------- Loki'));
+    const section = (t: string) =>
+      t.slice(
+        t.indexOf('// ---------------------------------------------------------------- container logs'),
+        t.indexOf('// ---------------------------------------------------------------- Loki'),
+      );
     expect(section(agentConfig)).toBe(section(config));
     expect(agentConfig).toContain('url = sys.env("LOKI_PUSH_URL")');
   });

@@ -65,13 +65,9 @@ interface Policy {
 const datasourcesFile = readYaml<{ apiVersion: number; datasources: ProvisionedDatasource[] }>(
   new URL('provisioning/datasources/datasources.yaml', GRAFANA_DIR),
 );
-const providersFile = readYaml<{ apiVersion: number; providers: DashboardProvider[] }>(
-  new URL('provisioning/dashboards/dashboards.yaml', GRAFANA_DIR),
-);
+const providersFile = readYaml<{ apiVersion: number; providers: DashboardProvider[] }>(new URL('provisioning/dashboards/dashboards.yaml', GRAFANA_DIR));
 const rulesFile = readYaml<{ apiVersion: number; groups: RuleGroup[] }>(new URL('provisioning/alerting/rules.yaml', GRAFANA_DIR));
-const contactPointsFile = readYaml<{ apiVersion: number; contactPoints: ContactPoint[] }>(
-  new URL('provisioning/alerting/contact-points.yaml', GRAFANA_DIR),
-);
+const contactPointsFile = readYaml<{ apiVersion: number; contactPoints: ContactPoint[] }>(new URL('provisioning/alerting/contact-points.yaml', GRAFANA_DIR));
 const policiesFile = readYaml<{ apiVersion: number; policies: Policy[] }>(new URL('provisioning/alerting/policies.yaml', GRAFANA_DIR));
 const composeServices = services(yamlFile('compose.yaml'));
 
@@ -93,18 +89,14 @@ const GRAFANA_GLOBALS = new Set(['__rate_interval', '__interval', '__interval_ms
 function datasourceRefs(node: unknown, path = '$'): Array<{ path: string; ref: unknown }> {
   if (Array.isArray(node)) return node.flatMap((v, i) => datasourceRefs(v, `${path}[${i}]`));
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([k, v]) =>
-    k === 'datasource' ? [{ path: `${path}.${k}`, ref: v }] : datasourceRefs(v, `${path}.${k}`),
-  );
+  return Object.entries(node).flatMap(([k, v]) => (k === 'datasource' ? [{ path: `${path}.${k}`, ref: v }] : datasourceRefs(v, `${path}.${k}`)));
 }
 
 /** Every `expr` and variable `query` string in a dashboard. */
 function queryTexts(node: unknown): string[] {
   if (Array.isArray(node)) return node.flatMap(queryTexts);
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([k, v]) =>
-    (k === 'expr' || k === 'query' || k === 'definition') && typeof v === 'string' ? [v] : queryTexts(v),
-  );
+  return Object.entries(node).flatMap(([k, v]) => ((k === 'expr' || k === 'query' || k === 'definition') && typeof v === 'string' ? [v] : queryTexts(v)));
 }
 
 function variableNames(text: string): string[] {
@@ -348,9 +340,7 @@ function allQueries(): Array<{ uid: string; expr: string }> {
   const panels = (list: P[]): P[] => list.flatMap((p) => [p, ...panels(p.panels ?? [])]);
   const fromDashboards = dashboardFiles.flatMap((f) =>
     panels((JSON.parse(readFileSync(new URL(f, DASHBOARD_DIR), 'utf8')) as { panels: P[] }).panels).flatMap((p) =>
-      (p.targets ?? [])
-        .filter((t) => typeof t.expr === 'string')
-        .map((t) => ({ uid: t.datasource?.uid ?? p.datasource?.uid ?? '', expr: t.expr as string })),
+      (p.targets ?? []).filter((t) => typeof t.expr === 'string').map((t) => ({ uid: t.datasource?.uid ?? p.datasource?.uid ?? '', expr: t.expr as string })),
     ),
   );
   return [...fromRules, ...fromDashboards];

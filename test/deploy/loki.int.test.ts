@@ -58,8 +58,21 @@ describe.skipIf(!LOKI_BIN)("the stack's loki.yaml in a real Loki", () => {
   it('starts with it, reports ready, takes a push and answers a log query and a metric query', async () => {
     expect(await (await fetch(`${loki.url}/ready`)).text()).toMatch(/^ready/);
     const ns = BigInt(Date.now() - 30_000) * 1_000_000n;
-    await loki.push([{ stream: { job: 'docker', container_name: 'api', level: 'error' }, values: [[`${ns}`, 'ERROR first'], [`${ns + 1_000_000_000n}`, 'ERROR second']] }]);
-    const q = new URLSearchParams({ query: '{container_name="api"} |= "ERROR"', start: `${ns - 60_000_000_000n}`, end: `${ns + 60_000_000_000n}`, direction: 'backward' });
+    await loki.push([
+      {
+        stream: { job: 'docker', container_name: 'api', level: 'error' },
+        values: [
+          [`${ns}`, 'ERROR first'],
+          [`${ns + 1_000_000_000n}`, 'ERROR second'],
+        ],
+      },
+    ]);
+    const q = new URLSearchParams({
+      query: '{container_name="api"} |= "ERROR"',
+      start: `${ns - 60_000_000_000n}`,
+      end: `${ns + 60_000_000_000n}`,
+      direction: 'backward',
+    });
     const logs = (await (await fetch(`${loki.url}/loki/api/v1/query_range?${q.toString()}`)).json()) as {
       data: { resultType: string; result: Array<{ stream: Record<string, string>; values: [string, string][] }> };
     };
@@ -68,7 +81,9 @@ describe.skipIf(!LOKI_BIN)("the stack's loki.yaml in a real Loki", () => {
     // Loki 3 adds service_name from container_name (discover_service_name's defaults): Vigil must not rely on exact label sets.
     expect(logs.data.result[0]!.stream).toMatchObject({ container_name: 'api', level: 'error', service_name: 'api' });
     const m = new URLSearchParams({ query: 'sum by (level) (count_over_time({job="docker"}[5m]))', time: `${ns + 60_000_000_000n}` });
-    const metric = (await (await fetch(`${loki.url}/loki/api/v1/query?${m.toString()}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    const metric = (await (await fetch(`${loki.url}/loki/api/v1/query?${m.toString()}`)).json()) as {
+      data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    };
     expect(metric.data.result).toEqual([{ metric: { level: 'error' }, value: [expect.any(Number), '2'] }]);
   });
 

@@ -24,7 +24,9 @@ const PROMETHEUS_DIR = fileURLToPath(new URL('../../deploy/compose/prometheus/',
 /** Where compose.yaml mounts the folder inside the container. */
 const MOUNT = '/etc/prometheus';
 const RULES_DIR = join(PROMETHEUS_DIR, 'rules');
-const RULE_FILES = readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')).sort();
+const RULE_FILES = readdirSync(RULES_DIR)
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 
 type Dict = Record<string, unknown>;
 
@@ -333,7 +335,11 @@ describe('the shipped config in a real Prometheus', () => {
   });
 
   it('records host ratios from the real node_exporter, between 0 and 1', async () => {
-    for (const name of ['instance:node_memory_utilisation:ratio', 'instance:node_cpu_utilisation:ratio_rate5m', 'instance_mountpoint:node_filesystem_avail:ratio']) {
+    for (const name of [
+      'instance:node_memory_utilisation:ratio',
+      'instance:node_cpu_utilisation:ratio_rate5m',
+      'instance_mountpoint:node_filesystem_avail:ratio',
+    ]) {
       const query = `${name}{job="node",instance="monitoring"}`;
       await prometheus.waitFor(query);
       const values = ((await prometheus.query(query)).result as { value: [number, string] }[]).map((r) => Number(r.value[1]));

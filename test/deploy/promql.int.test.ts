@@ -11,13 +11,7 @@ import { DEFAULT_CONTAINERS, startCadvisor, type CadvisorHandle, type FakeContai
 import { eventually } from '../support/eventually.js';
 import { loadLokiFixture, parseLogQL, startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 import { freePort } from '../support/ports.js';
-import {
-  startNodeExporter,
-  startPrometheus,
-  type NodeExporterHandle,
-  type PromQueryData,
-  type PrometheusHandle,
-} from '../support/procs.js';
+import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PromQueryData, type PrometheusHandle } from '../support/procs.js';
 
 /*
  * Every query the Grafana provisioning holds (alert rules and dashboards) runs against real
@@ -499,16 +493,13 @@ describe('Grafana alert rules on Prometheus', () => {
     expect(data.result.length).toBeGreaterThan(0);
   });
 
-  it.each(promRules.map((r) => [r.title, r] as const))(
-    '%s: every label its annotations read is on the series it evaluates',
-    async (_title, rule) => {
-      const data = await prom().query(queryNode(rule).model.expr as string);
-      const wanted = annotationLabels(rule);
-      for (const s of data.result as VectorSample[]) {
-        for (const label of wanted) expect(s.metric, `${rule.title}: $labels.${label}`).toHaveProperty(label);
-      }
-    },
-  );
+  it.each(promRules.map((r) => [r.title, r] as const))('%s: every label its annotations read is on the series it evaluates', async (_title, rule) => {
+    const data = await prom().query(queryNode(rule).model.expr as string);
+    const wanted = annotationLabels(rule);
+    for (const s of data.result as VectorSample[]) {
+      for (const label of wanted) expect(s.metric, `${rule.title}: $labels.${label}`).toHaveProperty(label);
+    }
+  });
 
   it('TargetDown fires for the unreachable target and no other', async () => {
     const rule = ruleNamed('TargetDown');
@@ -619,7 +610,7 @@ describe('dashboard queries on Prometheus', () => {
     expect(data.result.length, q.expr).toBeGreaterThan(0);
   });
 
-  it('charts the enrichment p95 per backend from the bot\'s histogram', async () => {
+  it("charts the enrichment p95 per backend from the bot's histogram", async () => {
     const q = promPanelQueries.find((p) => p.expr.includes('histogram_quantile'));
     expect(q).toBeDefined();
     const data = await prom().query(q!.expr);
@@ -630,14 +621,11 @@ describe('dashboard queries on Prometheus', () => {
     expect(p95.loki).toBeLessThanOrEqual(0.5);
   });
 
-  it.each(allVariableQueries.filter((v) => v.datasourceUid === 'prometheus').map((v) => [v.name, v] as const))(
-    'variable %s lists values',
-    async (_name, v) => {
-      const m = /^label_values\((.+),\s*(\w+)\)$/.exec(v.query);
-      expect(m, v.query).not.toBeNull();
-      expect(await seriesLabelValues(m![1] as string, m![2] as string)).not.toEqual([]);
-    },
-  );
+  it.each(allVariableQueries.filter((v) => v.datasourceUid === 'prometheus').map((v) => [v.name, v] as const))('variable %s lists values', async (_name, v) => {
+    const m = /^label_values\((.+),\s*(\w+)\)$/.exec(v.query);
+    expect(m, v.query).not.toBeNull();
+    expect(await seriesLabelValues(m![1] as string, m![2] as string)).not.toEqual([]);
+  });
 });
 
 describe('dashboard queries on Loki', () => {
@@ -662,14 +650,11 @@ describe('dashboard queries on Loki', () => {
     expect(data.result.length, q.expr).toBeGreaterThan(0);
   });
 
-  it.each(allVariableQueries.filter((v) => v.datasourceUid === 'loki').map((v) => [v.name, v] as const))(
-    'variable %s lists values',
-    async (_name, v) => {
-      const m = /^label_values\((\w+)\)$/.exec(v.query);
-      expect(m, v.query).not.toBeNull();
-      const { status, body } = await lokiGet(`/loki/api/v1/label/${m![1]}/values`, {});
-      expect(status, body).toBe(200);
-      expect((JSON.parse(body) as { data: string[] }).data).not.toEqual([]);
-    },
-  );
+  it.each(allVariableQueries.filter((v) => v.datasourceUid === 'loki').map((v) => [v.name, v] as const))('variable %s lists values', async (_name, v) => {
+    const m = /^label_values\((\w+)\)$/.exec(v.query);
+    expect(m, v.query).not.toBeNull();
+    const { status, body } = await lokiGet(`/loki/api/v1/label/${m![1]}/values`, {});
+    expect(status, body).toBe(200);
+    expect((JSON.parse(body) as { data: string[] }).data).not.toEqual([]);
+  });
 });

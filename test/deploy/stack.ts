@@ -107,31 +107,34 @@ const COMPOSE_VAR_RE = /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))
  * required (`:?`, `?`: the message goes to `errors`) and alternates (`:+`, `+`). Every reference goes to `refs`.
  */
 export function interpolateCompose(text: string, env: Readonly<Record<string, string>>, refs: VarRef[] = [], errors: string[] = []): string {
-  return text.replace(COMPOSE_VAR_RE, (_m, dollar: string | undefined, name: string | undefined, mod: string | undefined, arg: string | undefined, bare: string | undefined) => {
-    if (dollar) return '$';
-    const key = (name ?? bare)!;
-    const modifier = mod ?? '';
-    refs.push({ name: key, modifier });
-    const value = env[key];
-    const set = value !== undefined;
-    const nonEmpty = set && value !== '';
-    switch (modifier) {
-      case ':-':
-        return nonEmpty ? value : (arg ?? '');
-      case '-':
-        return set ? value : (arg ?? '');
-      case ':?':
-      case '?':
-        if (modifier === ':?' ? !nonEmpty : !set) errors.push(`${key}: ${arg || 'required'}`);
-        return value ?? '';
-      case ':+':
-        return nonEmpty ? (arg ?? '') : '';
-      case '+':
-        return set ? (arg ?? '') : '';
-      default:
-        return value ?? '';
-    }
-  });
+  return text.replace(
+    COMPOSE_VAR_RE,
+    (_m, dollar: string | undefined, name: string | undefined, mod: string | undefined, arg: string | undefined, bare: string | undefined) => {
+      if (dollar) return '$';
+      const key = (name ?? bare)!;
+      const modifier = mod ?? '';
+      refs.push({ name: key, modifier });
+      const value = env[key];
+      const set = value !== undefined;
+      const nonEmpty = set && value !== '';
+      switch (modifier) {
+        case ':-':
+          return nonEmpty ? value : (arg ?? '');
+        case '-':
+          return set ? value : (arg ?? '');
+        case ':?':
+        case '?':
+          if (modifier === ':?' ? !nonEmpty : !set) errors.push(`${key}: ${arg || 'required'}`);
+          return value ?? '';
+        case ':+':
+          return nonEmpty ? (arg ?? '') : '';
+        case '+':
+          return set ? (arg ?? '') : '';
+        default:
+          return value ?? '';
+      }
+    },
+  );
 }
 
 /** Interpolates every string value of a parsed compose document (keys are not interpolated). */
@@ -168,7 +171,10 @@ export function serviceEnvironment(service: string, dotEnv: Readonly<Record<stri
         const eq = e.indexOf('=');
         return eq < 0 ? [e, undefined] : [e.slice(0, eq), e.slice(eq + 1)];
       })
-    : Object.entries(raw).map(([k, v]) => [k, v === null || v === undefined ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean)]);
+    : Object.entries(raw).map(([k, v]) => [
+        k,
+        v === null || v === undefined ? undefined : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean),
+      ]);
   const errors: string[] = [];
   const env: Record<string, string> = {};
   for (const [name, value] of entries) {

@@ -61,7 +61,8 @@ describe('vigil check-config on deploy/compose/vigil.yaml', () => {
     expect(run.stdout).toMatch(/grafana:\s+http:\/\/grafana:3000 \(links: http:\/\/localhost:3000\), rule lookup as user admin/);
     expect(run.stdout).not.toContain('warning:');
     // The summary says a secret is set, never what it is.
-    for (const secret of [REQUIRED_FILLS.DISCORD_TOKEN!, REQUIRED_FILLS.VIGIL_WEBHOOK_TOKEN!, REQUIRED_FILLS.GF_ADMIN_PASSWORD!]) expect(run.stdout).not.toContain(secret);
+    for (const secret of [REQUIRED_FILLS.DISCORD_TOKEN!, REQUIRED_FILLS.VIGIL_WEBHOOK_TOKEN!, REQUIRED_FILLS.GF_ADMIN_PASSWORD!])
+      expect(run.stdout).not.toContain(secret);
   });
 
   it('warns when Grafana links would use a compose host name a phone cannot open', async () => {

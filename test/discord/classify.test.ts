@@ -28,14 +28,17 @@ describe('classifyDeliveryError for answers from Discord', () => {
     { status: 502, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
     { status: 503, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
     { status: 504, code: 0, retryable: true, reason: 'server', holdAll: false, holdChannel: false },
-  ])('DiscordAPIError $status ($code) is $reason (retryable: $retryable, holds every delivery: $holdAll, holds its channel: $holdChannel)', ({ status, code, retryable, reason, holdAll, holdChannel }) => {
-    const c = classifyDeliveryError(apiError(status, code, 'Some Discord error'));
-    expect(c).toMatchObject({ retryable, reason, status });
-    expect(c.holdAll ?? false).toBe(holdAll);
-    expect(c.holdChannel ?? false).toBe(holdChannel);
-    expect(c.fix !== undefined).toBe(holdChannel);
-    expect(c.message).toContain(String(status));
-  });
+  ])(
+    'DiscordAPIError $status ($code) is $reason (retryable: $retryable, holds every delivery: $holdAll, holds its channel: $holdChannel)',
+    ({ status, code, retryable, reason, holdAll, holdChannel }) => {
+      const c = classifyDeliveryError(apiError(status, code, 'Some Discord error'));
+      expect(c).toMatchObject({ retryable, reason, status });
+      expect(c.holdAll ?? false).toBe(holdAll);
+      expect(c.holdChannel ?? false).toBe(holdChannel);
+      expect(c.fix !== undefined).toBe(holdChannel);
+      expect(c.message).toContain(String(status));
+    },
+  );
 
   it.each([500, 502, 503, 504])('HTTPError %i (what REST throws for 5xx) is a retryable server error', (status) => {
     const err = new HTTPError(status, 'Bad Gateway', 'POST', MSG_URL, REQUEST_BODY);
@@ -126,7 +129,10 @@ describe('classifyDeliveryError for failures before an answer', () => {
 
   it.each([
     { name: "undici's SocketError (connection reset mid-response)", err: new undiciErrors.SocketError('other side closed') },
-    { name: 'ECONNRESET wrapped as the cause of a fetch failure', err: new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }) },
+    {
+      name: 'ECONNRESET wrapped as the cause of a fetch failure',
+      err: new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }),
+    },
     { name: 'a DNS failure', err: Object.assign(new Error('getaddrinfo EAI_AGAIN discord.com'), { code: 'EAI_AGAIN' }) },
     { name: 'an error nobody expected', err: new Error('something odd') },
   ])('$name is a retryable network error', ({ err }) => {

@@ -80,10 +80,18 @@ describe('drainer delivering to the Discord double', () => {
     expect(double.invalid).toEqual([]);
   });
 
-  it('uploads an item\'s stored file with its create and its edit, and drops the bytes once sent', async () => {
+  it("uploads an item's stored file with its create and its edit, and drops the bytes once sent", async () => {
     const body = { embeds: [{ title: 'CPU high', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
-    const create = enqueue(db, { orderKey: 'incident-1', kind: 'create', channelId: CHANNEL, body, file: { name: 'chart.png', data: Buffer.from('firing chart') } }, clock);
-    const edit = enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('resolved chart') } }, clock);
+    const create = enqueue(
+      db,
+      { orderKey: 'incident-1', kind: 'create', channelId: CHANNEL, body, file: { name: 'chart.png', data: Buffer.from('firing chart') } },
+      clock,
+    );
+    const edit = enqueue(
+      db,
+      { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('resolved chart') } },
+      clock,
+    );
     expect(await drainer.drainOnce()).toBe(2);
     const message = double.messages.get(get(db, create)!.messageId!)!;
     expect(message.attachments).toHaveLength(1);
@@ -98,7 +106,11 @@ describe('drainer delivering to the Discord double', () => {
     const create = add('create', { content: 'never delivered' });
     markFailed(db, create, 'gave up');
     const body = { embeds: [{ title: 'Resolved', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
-    const edit = enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('chart') } }, clock);
+    const edit = enqueue(
+      db,
+      { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('chart') } },
+      clock,
+    );
     await drainer.drainOnce();
     const message = double.messages.get(get(db, edit)!.messageId!)!;
     expect(message.attachments).toMatchObject([{ filename: 'chart.png' }]);
@@ -190,39 +202,42 @@ describe('drainer delivering to the Discord double', () => {
     { name: 'Missing Permissions (403, 50013)', status: 403, code: 50013, message: 'Missing Permissions', fix: /Send Messages, Embed Links, Attach Files/ },
     { name: 'Missing Access (403, 50001)', status: 403, code: 50001, message: 'Missing Access', fix: /View Channel and Send Messages/ },
     { name: 'Unknown Channel (404, 10003)', status: 404, code: 10003, message: 'Unknown Channel', fix: /check discord.alertChannelId/ },
-  ])('holds every delivery to a channel Discord refuses with $name, logs it once, and delivers them in order once fixed', async ({ status, code, message, fix }) => {
-    const refusal: ScriptedResponse = { status, body: { message, code } };
-    double.failNext([refusal, refusal]);
-    const first = add('create', { content: 'first alert' }, undefined, 'incident-1');
-    const second = add('create', { content: 'second alert' }, undefined, 'incident-2');
+  ])(
+    'holds every delivery to a channel Discord refuses with $name, logs it once, and delivers them in order once fixed',
+    async ({ status, code, message, fix }) => {
+      const refusal: ScriptedResponse = { status, body: { message, code } };
+      double.failNext([refusal, refusal]);
+      const first = add('create', { content: 'first alert' }, undefined, 'incident-1');
+      const second = add('create', { content: 'second alert' }, undefined, 'incident-2');
 
-    await drainer.drainOnce();
-    // One request: the second alert waits behind the refused first instead of meeting the same refusal.
-    expect(double.requests).toHaveLength(1);
-    expect(get(db, first)).toMatchObject({ status: 'pending', attempts: 1 });
-    expect(get(db, first)!.lastError).toMatch(new RegExp(`^channel: ${status}.*${message}`));
-    expect(get(db, second)).toMatchObject({ status: 'pending', attempts: 0 });
-    expect(drainer.holds()).toEqual({ token: false, channels: [{ channelId: CHANNEL, message: expect.stringContaining(message) }] });
+      await drainer.drainOnce();
+      // One request: the second alert waits behind the refused first instead of meeting the same refusal.
+      expect(double.requests).toHaveLength(1);
+      expect(get(db, first)).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(get(db, first)!.lastError).toMatch(new RegExp(`^channel: ${status}.*${message}`));
+      expect(get(db, second)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(drainer.holds()).toEqual({ token: false, channels: [{ channelId: CHANNEL, message: expect.stringContaining(message) }] });
 
-    clock += MAX_BACKOFF;
-    await drainer.drainOnce();
-    expect(double.requests).toHaveLength(2);
-    const errors = logs().filter((l) => l.level === 50);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ channelId: CHANNEL, reason: 'channel', status });
-    expect(String(errors[0]!.msg)).toMatch(new RegExp(`^Discord refuses deliveries to channel ${CHANNEL}: every one is held, none given up; to fix: `));
-    expect(String(errors[0]!.msg)).toMatch(fix);
-    expect(logLines.join('\n')).not.toMatch(/giving up/);
+      clock += MAX_BACKOFF;
+      await drainer.drainOnce();
+      expect(double.requests).toHaveLength(2);
+      const errors = logs().filter((l) => l.level === 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ channelId: CHANNEL, reason: 'channel', status });
+      expect(String(errors[0]!.msg)).toMatch(new RegExp(`^Discord refuses deliveries to channel ${CHANNEL}: every one is held, none given up; to fix: `));
+      expect(String(errors[0]!.msg)).toMatch(fix);
+      expect(logLines.join('\n')).not.toMatch(/giving up/);
 
-    // Fixed: both go out, oldest first, each once.
-    clock += MAX_BACKOFF;
-    await drainer.drainOnce();
-    expect(get(db, first)).toMatchObject({ status: 'sent', attempts: 3 });
-    expect(get(db, second)).toMatchObject({ status: 'sent', attempts: 1 });
-    expect([...double.messages.values()].map((m) => m.content)).toEqual(['first alert', 'second alert']);
-    expect(drainer.holds()).toEqual({ token: false, channels: [] });
-    expect(logs().some((l) => l.level === 30 && /accepts deliveries to channel .* again/.test(String(l.msg)))).toBe(true);
-  });
+      // Fixed: both go out, oldest first, each once.
+      clock += MAX_BACKOFF;
+      await drainer.drainOnce();
+      expect(get(db, first)).toMatchObject({ status: 'sent', attempts: 3 });
+      expect(get(db, second)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect([...double.messages.values()].map((m) => m.content)).toEqual(['first alert', 'second alert']);
+      expect(drainer.holds()).toEqual({ token: false, channels: [] });
+      expect(logs().some((l) => l.level === 30 && /accepts deliveries to channel .* again/.test(String(l.msg)))).toBe(true);
+    },
+  );
 
   it("never lets a full batch of a held channel's items hide another channel's", async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
@@ -234,7 +249,7 @@ describe('drainer delivering to the Discord double', () => {
     expect(double.requests.filter((r) => r.path.includes(CHANNEL))).toHaveLength(1);
   });
 
-  it('posts an edit anew in the alert channel when its message\'s old channel is closed to the bot', async () => {
+  it("posts an edit anew in the alert channel when its message's old channel is closed to the bot", async () => {
     const OLD = '323456789012345678';
     const create = enqueue(db, { orderKey: 'incident-1', kind: 'create', channelId: OLD, body: { content: 'firing' } }, clock);
     await drainer.drainOnce();
@@ -273,7 +288,7 @@ describe('drainer delivering to the Discord double', () => {
     expect(drainer.holds().channels).toEqual([]);
   });
 
-  it('holds only the refused channel: another channel\'s alerts still go out', async () => {
+  it("holds only the refused channel: another channel's alerts still go out", async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
     const refused = add('create', { content: 'to the refused channel' });
     const other = enqueue(db, { orderKey: 'incident-9', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
@@ -427,7 +442,11 @@ describe('secrets', () => {
 
   it('holds every delivery while Discord rejects the token, then delivers them all once it accepts it again', async () => {
     double.failNext([{ status: 401, body: { message: '401: Unauthorized', code: 0 } }]);
-    const ids = [add('create', { content: 'a' }, undefined, 'incident-a'), add('create', { content: 'b' }, undefined, 'incident-b'), add('create', { content: 'c' }, undefined, 'incident-c')];
+    const ids = [
+      add('create', { content: 'a' }, undefined, 'incident-a'),
+      add('create', { content: 'b' }, undefined, 'incident-b'),
+      add('create', { content: 'c' }, undefined, 'incident-c'),
+    ];
 
     expect(await drainer.drainOnce()).toBe(1); // the first 401 holds the rest: they are not even tried
     expect(ids.map((id) => get(db, id)?.status)).toEqual(['pending', 'pending', 'pending']);
@@ -547,7 +566,9 @@ describe('delivery metrics and log ids', () => {
   });
 
   it('counts a 429 that REST waits out', async () => {
-    double.failNext([{ status: 429, headers: { 'retry-after': '0.1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.1', 'x-ratelimit-scope': 'user' } }]);
+    double.failNext([
+      { status: 429, headers: { 'retry-after': '0.1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.1', 'x-ratelimit-scope': 'user' } },
+    ]);
     add('create', { content: 'x' });
     await drainer.drainOnce();
     expect(await rateLimits()).toBe(1);
@@ -615,7 +636,10 @@ describe('incident threads through the drainer', () => {
   it('takes the thread already on the message (a retry after a lost response, 160004) as started', async () => {
     const create = add('create', { content: 'firing' });
     const thread = add('thread', THREAD, create);
-    double.failNext([{ status: 200, afterHandling: true }, { status: 500, afterHandling: true }]);
+    double.failNext([
+      { status: 200, afterHandling: true },
+      { status: 500, afterHandling: true },
+    ]);
     await drainUntilSettled();
     const messageId = get(db, create)!.messageId!;
     expect(double.requests.map((r) => `${r.operationId} ${r.status}`)).toEqual([
@@ -636,7 +660,10 @@ describe('incident threads through the drainer', () => {
     const thread = add('thread', THREAD, create);
     const note = add('thread-post', { content: '✅ Resolved after 5m' }, create);
     const archive = add('thread-archive', { archived: true }, create);
-    double.failNext([{ status: 200, afterHandling: true }, { status, body: { message: 'Missing Permissions', code } }]);
+    double.failNext([
+      { status: 200, afterHandling: true },
+      { status, body: { message: 'Missing Permissions', code } },
+    ]);
     await drainUntilSettled();
     const messageId = get(db, create)!.messageId!;
     expect(get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(new RegExp(`code ${code}`)) });

@@ -98,7 +98,13 @@ describe('gateway client settings', () => {
       expect(client.options.rest?.api).toBe('http://127.0.0.1:9/api');
       const users = client.users.cache;
       // _add is how discord.js caches a user it met in a payload.
-      (client.users as unknown as { _add(data: unknown): unknown })._add({ id: '123456789012345670', username: 'x', discriminator: '0', global_name: null, avatar: null });
+      (client.users as unknown as { _add(data: unknown): unknown })._add({
+        id: '123456789012345670',
+        username: 'x',
+        discriminator: '0',
+        global_name: null,
+        avatar: null,
+      });
       expect(users.size).toBe(0);
     } finally {
       await client.destroy();
@@ -185,7 +191,7 @@ describe('gateway transport (discord.mode gateway)', () => {
   it.each([
     ['in the interaction callback', 'picture', 'create_interaction_response'],
     ['with the edit of @original after a deferral', 'later', 'update_original_webhook_message'],
-  ])('uploads a reply\'s file %s as multipart', async (_how, name, operationId) => {
+  ])("uploads a reply's file %s as multipart", async (_how, name, operationId) => {
     const payload = commandInteraction(name);
     const record = discord.registerInteraction(payload);
     gateway.sendInteraction(payload);

@@ -52,13 +52,38 @@ describe('Discord signature verification', () => {
     ['a signature made four minutes ago', signed('{"type":1}', keys, nowSec - 240), body, { ok: true }],
     ['a tampered body', signed('{"type":1}'), Buffer.from('{"type":2}'), { ok: false, reason: 'invalid request signature' }],
     ['a signature by another key', signed('{"type":1}', other), body, { ok: false, reason: 'invalid request signature' }],
-    ['a timestamp changed after signing', { ...signed('{"type":1}'), 'x-signature-timestamp': String(nowSec - 1) }, body, { ok: false, reason: 'invalid request signature' }],
-    ['a timestamp over five minutes old', signed('{"type":1}', keys, nowSec - MAX_SIGNATURE_AGE_MS / 1000 - 1), body, { ok: false, reason: 'timestamp too old' }],
-    ['a timestamp over five minutes ahead', signed('{"type":1}', keys, nowSec + MAX_SIGNATURE_AGE_MS / 1000 + 1), body, { ok: false, reason: 'timestamp in the future' }],
+    [
+      'a timestamp changed after signing',
+      { ...signed('{"type":1}'), 'x-signature-timestamp': String(nowSec - 1) },
+      body,
+      { ok: false, reason: 'invalid request signature' },
+    ],
+    [
+      'a timestamp over five minutes old',
+      signed('{"type":1}', keys, nowSec - MAX_SIGNATURE_AGE_MS / 1000 - 1),
+      body,
+      { ok: false, reason: 'timestamp too old' },
+    ],
+    [
+      'a timestamp over five minutes ahead',
+      signed('{"type":1}', keys, nowSec + MAX_SIGNATURE_AGE_MS / 1000 + 1),
+      body,
+      { ok: false, reason: 'timestamp in the future' },
+    ],
     ['no signature header', { 'x-signature-timestamp': String(nowSec) }, body, { ok: false, reason: 'missing X-Signature-Ed25519 header' }],
     ['no timestamp header', { 'x-signature-ed25519': 'ab'.repeat(64) }, body, { ok: false, reason: 'missing X-Signature-Timestamp header' }],
-    ['a signature that is not hex', { ...signed('{"type":1}'), 'x-signature-ed25519': 'zz'.repeat(64) }, body, { ok: false, reason: 'malformed signature: expected 128 hex characters' }],
-    ['a timestamp that is not a number', { ...signed('{"type":1}'), 'x-signature-timestamp': 'yesterday' }, body, { ok: false, reason: 'malformed timestamp: expected unix seconds' }],
+    [
+      'a signature that is not hex',
+      { ...signed('{"type":1}'), 'x-signature-ed25519': 'zz'.repeat(64) },
+      body,
+      { ok: false, reason: 'malformed signature: expected 128 hex characters' },
+    ],
+    [
+      'a timestamp that is not a number',
+      { ...signed('{"type":1}'), 'x-signature-timestamp': 'yesterday' },
+      body,
+      { ok: false, reason: 'malformed timestamp: expected unix seconds' },
+    ],
   ])('judges %s', (_name, headers, raw, expected) => {
     expect(verify(headers, raw)).toEqual(expected);
   });
@@ -75,21 +100,33 @@ describe('flattenOptions', () => {
   const S = ApplicationCommandOptionType;
   it.each([
     ['no options', undefined, { options: {} }],
-    ['top-level values of every kind', [
-      { name: 'promql', type: S.String, value: 'up' },
-      { name: 'limit', type: S.Integer, value: 5 },
-      { name: 'ephemeral', type: S.Boolean, value: false },
-    ], { options: { promql: 'up', limit: 5, ephemeral: false } }],
-    ['a subcommand with its options', [
-      { name: 'create', type: S.Subcommand, options: [{ name: 'duration', type: S.String, value: '1h' }] },
-    ], { subcommand: 'create', options: { duration: '1h' } }],
-    ['a subcommand inside a group', [
-      { name: 'admin', type: S.SubcommandGroup, options: [{ name: 'list', type: S.Subcommand, options: [] }] },
-    ], { subcommand: 'list', options: {} }],
-    ['the focused option while typing', [
-      { name: 'job', type: S.String, value: 'no', focused: true },
-      { name: 'limit', type: S.Integer, value: 3 },
-    ], { options: { job: 'no', limit: 3 }, focused: { name: 'job', value: 'no' } }],
+    [
+      'top-level values of every kind',
+      [
+        { name: 'promql', type: S.String, value: 'up' },
+        { name: 'limit', type: S.Integer, value: 5 },
+        { name: 'ephemeral', type: S.Boolean, value: false },
+      ],
+      { options: { promql: 'up', limit: 5, ephemeral: false } },
+    ],
+    [
+      'a subcommand with its options',
+      [{ name: 'create', type: S.Subcommand, options: [{ name: 'duration', type: S.String, value: '1h' }] }],
+      { subcommand: 'create', options: { duration: '1h' } },
+    ],
+    [
+      'a subcommand inside a group',
+      [{ name: 'admin', type: S.SubcommandGroup, options: [{ name: 'list', type: S.Subcommand, options: [] }] }],
+      { subcommand: 'list', options: {} },
+    ],
+    [
+      'the focused option while typing',
+      [
+        { name: 'job', type: S.String, value: 'no', focused: true },
+        { name: 'limit', type: S.Integer, value: 3 },
+      ],
+      { options: { job: 'no', limit: 3 }, focused: { name: 'job', value: 'no' } },
+    ],
   ])('flattens %s', (_name, tree, expected) => {
     expect(flattenOptions(tree)).toEqual(expected);
   });
@@ -260,7 +297,11 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
     ['a signature by another key', (b: string) => ({ body: b, headers: signatureHeaders(b, generateTestKeys()) }), 'invalid request signature'],
     ['a six-minute-old signature', (b: string) => ({ body: b, headers: signatureHeaders(b, keys, Math.floor(Date.now() / 1000) - 360) }), 'timestamp too old'],
     ['no signature headers', (b: string) => ({ body: b, headers: {} }), 'missing X-Signature-Ed25519 header'],
-    ['no timestamp header', (b: string) => ({ body: b, headers: { 'x-signature-ed25519': signatureHeaders(b, keys)['x-signature-ed25519']! } }), 'missing X-Signature-Timestamp header'],
+    [
+      'no timestamp header',
+      (b: string) => ({ body: b, headers: { 'x-signature-ed25519': signatureHeaders(b, keys)['x-signature-ed25519']! } }),
+      'missing X-Signature-Timestamp header',
+    ],
   ])('refuses %s with 401 and runs nothing', async (_name, build, reason) => {
     const before = executed.length;
     const payload = commandInteraction('echo', { text: 'hello' });
@@ -375,7 +416,7 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
     expect(discord.messages.get(message.id)?.content).toBe('flipped 7');
   });
 
-  it('edits the button\'s message through the channel endpoint after replying to the press', async () => {
+  it("edits the button's message through the channel endpoint after replying to the press", async () => {
     const message = alertMessage(discord);
     const sent = await sendInteraction(bot.url, buttonInteraction(customId('note', 3), message), { keys, discord });
     expect(sent.body).toEqual({ type: 4, data: { content: 'noted', flags: 64, allowed_mentions: { parse: [] } } });
@@ -384,7 +425,7 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
     expect(edit?.headers.authorization).toBe(`Bot ${DOUBLE_TOKEN}`);
   });
 
-  it('answers a button that is not Vigil\'s ephemerally', async () => {
+  it("answers a button that is not Vigil's ephemerally", async () => {
     const sent = await sendInteraction(bot.url, buttonInteraction('someone-else:thing', alertMessage(discord)), { keys, discord });
     expect(sent.body).toMatchObject({ type: 4, data: { flags: 64 } });
   });

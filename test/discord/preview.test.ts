@@ -20,7 +20,7 @@ afterEach(() => db.close());
 const rest = (keep?: number) => createPreviewRest({ db, now: () => clock, ...(keep ? { keep } : {}) });
 const withChart = { embeds: [{ title: 'FIRING', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
 
-describe('preview mode\'s Discord', () => {
+describe("preview mode's Discord", () => {
   it('keeps a posted message with its chart, under a snowflake id', async () => {
     const { id } = await postMessage(rest(), CHANNEL, withChart, 'vigil-1-abc', [{ name: 'chart.png', data: PNG }]);
     expect(id).toMatch(/^\d{17,20}$/);
@@ -65,7 +65,7 @@ describe('preview mode\'s Discord', () => {
     expect(previewFile(db, id, 'chart.png')).toEqual(newer);
   });
 
-  it('answers an edit of a message it does not have with Discord\'s 10008, which delivery knows', async () => {
+  it("answers an edit of a message it does not have with Discord's 10008, which delivery knows", async () => {
     const err = await editMessage(rest(), CHANNEL, '1579148584970878976', { content: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiscordAPIError);
     expect(err).toMatchObject({ code: 10008, status: 404 });

@@ -70,7 +70,7 @@ describe('registerCommands', () => {
     expect(discord.invalid).toEqual([]);
   });
 
-  it('throws Discord\'s error when the token is refused', async () => {
+  it("throws Discord's error when the token is refused", async () => {
     const wrong = createRest({ token: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.wrong.not-the-double-token-00000000', apiBaseUrl: discord.apiBaseUrl });
     await expect(registerCommands(wrong, { applicationId: TEST_APPLICATION_ID, commands: LOCAL })).rejects.toThrow('401: Unauthorized');
   });

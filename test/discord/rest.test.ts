@@ -17,8 +17,7 @@ afterEach(async () => {
   await double.stop();
 });
 
-const rest = (extra: { timeoutMs?: number; maxRateLimitWaitMs?: number } = {}) =>
-  createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, ...extra });
+const rest = (extra: { timeoutMs?: number; maxRateLimitWaitMs?: number } = {}) => createRest({ token: DOUBLE_TOKEN, apiBaseUrl: double.apiBaseUrl, ...extra });
 
 /** A 429 as Discord sends it; short waits keep the suite fast. */
 function rateLimited(seconds: number) {
@@ -145,9 +144,17 @@ describe('files (multipart with payload_json)', () => {
 
 describe('toEditBody', () => {
   it.each([
-    { name: 'keeps editable fields', body: { content: 'a', embeds: [], allowed_mentions: { parse: [] }, components: [], attachments: [] }, expected: { content: 'a', embeds: [], allowed_mentions: { parse: [] }, components: [], attachments: [] } },
+    {
+      name: 'keeps editable fields',
+      body: { content: 'a', embeds: [], allowed_mentions: { parse: [] }, components: [], attachments: [] },
+      expected: { content: 'a', embeds: [], allowed_mentions: { parse: [] }, components: [], attachments: [] },
+    },
     { name: 'drops nonce, enforce_nonce and tts', body: { content: 'a', nonce: 'n', enforce_nonce: true, tts: true }, expected: { content: 'a' } },
-    { name: 'drops message_reference, sticker_ids and poll', body: { content: 'a', message_reference: { message_id: '1' }, sticker_ids: ['1'], poll: null }, expected: { content: 'a' } },
+    {
+      name: 'drops message_reference, sticker_ids and poll',
+      body: { content: 'a', message_reference: { message_id: '1' }, sticker_ids: ['1'], poll: null },
+      expected: { content: 'a' },
+    },
     { name: 'keeps only SUPPRESS_EMBEDS of the flags', body: { content: 'a', flags: 4096 | 4 }, expected: { content: 'a', flags: 4 } },
     { name: 'clears flags an edit cannot set', body: { content: 'a', flags: 4096 }, expected: { content: 'a', flags: 0 } },
   ])('$name', ({ body, expected }) => {

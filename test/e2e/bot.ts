@@ -132,7 +132,13 @@ export async function startE2eStack(opts: E2eStackOptions): Promise<E2eStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     const results = [];
-    for (const s of stops.splice(0).reverse()) results.push(await s().then(() => undefined, (err: unknown) => err));
+    for (const s of stops.splice(0).reverse())
+      results.push(
+        await s().then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      );
     const failed = results.find((err) => err !== undefined);
     if (failed !== undefined) throw failed instanceof Error ? failed : new Error('a component of the stack failed to stop', { cause: failed });
   };

@@ -148,7 +148,7 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
   // ------------------------------------------------------------------------------------------
   // /health
 
-  it('/health shows the really-down target with Prometheus\' own lastError and the backends ready', async () => {
+  it("/health shows the really-down target with Prometheus' own lastError and the backends ready", async () => {
     const targets = (await (await fetch(`${prometheus.url}/api/v1/targets?state=active`)).json()) as {
       data: { activeTargets: Array<{ labels: Record<string, string>; lastError: string; health: string }> };
     };
@@ -241,7 +241,7 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
     expect(answer.content.toLowerCase()).toMatch(/max/);
   });
 
-  it('/query shows Prometheus\' own message for a bad expression', async () => {
+  it("/query shows Prometheus' own message for a bad expression", async () => {
     const answer = await answered(await command('query', { promql: 'sum(rate(up[5m]' }));
     expect(answer.content).toMatch(/parse error/);
   });
@@ -298,7 +298,11 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
 
   it('/silence create makes a silence the real Alertmanager lists; /silence list shows it; /silence expire ends it', async () => {
     const created = await answered(
-      await command('silence', { matchers: 'alertname="E2EDiskFull",instance="db-1"', duration: '1h', comment: 'disk swap in progress' }, { subcommand: 'create' }),
+      await command(
+        'silence',
+        { matchers: 'alertname="E2EDiskFull",instance="db-1"', duration: '1h', comment: 'disk swap in progress' },
+        { subcommand: 'create' },
+      ),
     );
     const inAm = await eventually('the silence in Alertmanager', async () =>
       (await silences()).find((s) => s.comment === 'disk swap in progress' && s.status.state === 'active'),
@@ -353,14 +357,18 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
         groupLabels: Record<string, string>;
         commonLabels: Record<string, string>;
       };
-      body.alerts = body.alerts.slice(0, 1).map((a) => ({ ...a, labels, fingerprint: 'e2ebuttons0001', startsAt: new Date(Date.now() - 120_000).toISOString() }));
+      body.alerts = body.alerts
+        .slice(0, 1)
+        .map((a) => ({ ...a, labels, fingerprint: 'e2ebuttons0001', startsAt: new Date(Date.now() - 120_000).toISOString() }));
       body.groupKey = '{}:{alertname="E2EButtons"}';
       body.groupLabels = { alertname: 'E2EButtons' };
       body.commonLabels = labels;
       expect(await postWebhook(bot, 'alertmanager', WEBHOOK_TOKEN, JSON.stringify(body))).toBe(202);
-      message = await eventually('the alert message with buttons', () =>
-        [...discord.messages.values()].find((m) => JSON.stringify(m.embeds).includes('E2EButtons') && (m.components?.length ?? 0) > 0),
-      30_000);
+      message = await eventually(
+        'the alert message with buttons',
+        () => [...discord.messages.values()].find((m) => JSON.stringify(m.embeds).includes('E2EButtons') && (m.components?.length ?? 0) > 0),
+        30_000,
+      );
     }, 60_000);
 
     /** The custom id of the button labelled `label` on the message. */
@@ -371,10 +379,12 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
       return b.custom_id;
     }
 
-    it('Silence 1h silences the alert\'s labels in the real Alertmanager, by the presser, linking the message', async () => {
+    it("Silence 1h silences the alert's labels in the real Alertmanager, by the presser, linking the message", async () => {
       const d = await send(buttonInteraction(button('Silence 1h'), message, { invoker: ONCALL }));
       expect(d.body).toEqual({ type: 6 });
-      const inAm = await eventually('the button silence', async () => (await silences()).find((s) => s.comment.includes(message.id) && s.status.state === 'active'));
+      const inAm = await eventually('the button silence', async () =>
+        (await silences()).find((s) => s.comment.includes(message.id) && s.status.state === 'active'),
+      );
       expect(inAm.createdBy).toBe(`${ONCALL.username} (${ONCALL.userId})`);
       expect(inAm.matchers.map((m) => [m.name, m.value])).toEqual(expect.arrayContaining(Object.entries(labels)));
       const followUps = await eventually('the private follow-up', () => (d.record.followUps.length >= 1 ? d.record.followUps : undefined));
@@ -403,7 +413,7 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
       expect(again.record.original?.content).toContain('Already acknowledged');
     });
 
-    it('Logs answers only the presser with the alert\'s error lines from Loki', async () => {
+    it("Logs answers only the presser with the alert's error lines from Loki", async () => {
       const d = await send(buttonInteraction(button('Logs'), message, { invoker: ONCALL }));
       expect(d.body).toEqual({ type: 6 });
       const followUp = await eventually('the logs follow-up', () => d.record.followUps[0], 20_000);

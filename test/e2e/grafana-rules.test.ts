@@ -120,7 +120,9 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
     const container = { instance: cadvisor.target, job: 'cadvisor', name: 'api' };
     switch (uid) {
       case 'vigil-host-disk-low': {
-        const fs = await prometheus.query(`node_filesystem_avail_bytes{instance="${node}",fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|nsfs|autofs|fuse\\\\..*"}`);
+        const fs = await prometheus.query(
+          `node_filesystem_avail_bytes{instance="${node}",fstype!~"tmpfs|ramfs|devtmpfs|overlay|squashfs|nsfs|autofs|fuse\\\\..*"}`,
+        );
         const { __name__: _, ...series } = (fs.result[0] as { metric: Record<string, string> }).metric;
         return { ...base, ...series };
       }
@@ -175,39 +177,47 @@ describe(`the bundled Grafana rules end to end (Grafana double, real Prometheus,
     expect([...grafana.rules.keys()].sort()).toEqual(RULES.map(([uid]) => uid).sort());
   });
 
-  it.each(RULES.map((r, i) => [...r, i] as const))('%s: charts the rule\'s own query with its threshold %s', async (uid, title, threshold, i) => {
-    expect(await postWebhook(bot, 'grafana', WEBHOOK_TOKEN, await webhook(uid, title, i))).toBe(202);
-    const message = await eventually(`the ${title} message with its chart`, () =>
-      [...discord.messages.values()].find((m: APIMessage) => m.embeds[0]?.title?.includes(title) && m.attachments.length > 0),
-    );
-    const embed = JSON.stringify(message.embeds);
-    expect(embed).not.toMatch(/rule lookup|chart skipped/);
-    // Grafana sent its rule page under the address Vigil calls it at; the message links the public one.
-    expect(embed).toContain(`"url":"${PUBLIC_GRAFANA}/alerting/grafana/${uid}/view?orgId=1"`);
-    expect(embed).toContain(`${PUBLIC_GRAFANA}/explore?`);
-    expect(embed).not.toContain(grafana.url);
-    // The trend of the rule's own query: "[start … →] peak … → now …".
-    expect(embed).toMatch(/"Findings","value":"[^"]*peak [^"]+ → now /);
-    const png = discord.attachmentData.get(message.attachments[0]!.id)!;
-    expect(countColor(png, CHART_COLORS.series[0])).toBeGreaterThan(0);
-    expect(countColor(png, CHART_COLORS.threshold)).toBeGreaterThan(100);
-    if (process.env.UPDATE_GOLDEN === '1' && uid === 'vigil-error-log-rate') writeFileSync(EXAMPLE_PNG, png);
-    const create = discord.requests.find((r) => r.operationId === 'create_message' && JSON.stringify(r.body).includes(title))!;
-    expect((create.body as { attachments: Array<{ description: string }> }).attachments[0]!.description).toContain(
-      (grafana.rules.get(uid) as { data: Array<{ model: { expr?: string } }> }).data[0]!.model.expr!.replace(/\s+/g, ' ').slice(0, 60),
-    );
-    // The thread details read the rule in plain words: its condition, pending period, folder and group.
-    const rule = grafana.rules.get(uid) as { for: string; ruleGroup: string };
-    const details = await eventually(`the ${title} thread details`, () =>
-      [...discord.messages.values()].flatMap((m) => m.embeds.flatMap((e) => e.fields ?? [])).find((f) => f.name === 'Grafana rule' && f.value.startsWith(`${title}:`)),
-    );
-    const pending = rule.for === '0s' ? '' : ` for ${rule.for}`;
-    // Markdown-escaped, as every text from outside is (`>` would start a quote).
-    expect(details.value).toBe(`${title}: fires when A (last) ${threshold.replace(/([<>])/, '\\$1')}${pending}\nfolder Vigil alerts · group ${rule.ruleGroup}`);
-    expect(grafana.requests.filter((r) => r.path === `/api/v1/provisioning/alert-rules/${uid}`)).toEqual([
-      { method: 'GET', path: `/api/v1/provisioning/alert-rules/${uid}`, auth: 'basic' },
-    ]);
-  }, 60_000);
+  it.each(RULES.map((r, i) => [...r, i] as const))(
+    "%s: charts the rule's own query with its threshold %s",
+    async (uid, title, threshold, i) => {
+      expect(await postWebhook(bot, 'grafana', WEBHOOK_TOKEN, await webhook(uid, title, i))).toBe(202);
+      const message = await eventually(`the ${title} message with its chart`, () =>
+        [...discord.messages.values()].find((m: APIMessage) => m.embeds[0]?.title?.includes(title) && m.attachments.length > 0),
+      );
+      const embed = JSON.stringify(message.embeds);
+      expect(embed).not.toMatch(/rule lookup|chart skipped/);
+      // Grafana sent its rule page under the address Vigil calls it at; the message links the public one.
+      expect(embed).toContain(`"url":"${PUBLIC_GRAFANA}/alerting/grafana/${uid}/view?orgId=1"`);
+      expect(embed).toContain(`${PUBLIC_GRAFANA}/explore?`);
+      expect(embed).not.toContain(grafana.url);
+      // The trend of the rule's own query: "[start … →] peak … → now …".
+      expect(embed).toMatch(/"Findings","value":"[^"]*peak [^"]+ → now /);
+      const png = discord.attachmentData.get(message.attachments[0]!.id)!;
+      expect(countColor(png, CHART_COLORS.series[0])).toBeGreaterThan(0);
+      expect(countColor(png, CHART_COLORS.threshold)).toBeGreaterThan(100);
+      if (process.env.UPDATE_GOLDEN === '1' && uid === 'vigil-error-log-rate') writeFileSync(EXAMPLE_PNG, png);
+      const create = discord.requests.find((r) => r.operationId === 'create_message' && JSON.stringify(r.body).includes(title))!;
+      expect((create.body as { attachments: Array<{ description: string }> }).attachments[0]!.description).toContain(
+        (grafana.rules.get(uid) as { data: Array<{ model: { expr?: string } }> }).data[0]!.model.expr!.replace(/\s+/g, ' ').slice(0, 60),
+      );
+      // The thread details read the rule in plain words: its condition, pending period, folder and group.
+      const rule = grafana.rules.get(uid) as { for: string; ruleGroup: string };
+      const details = await eventually(`the ${title} thread details`, () =>
+        [...discord.messages.values()]
+          .flatMap((m) => m.embeds.flatMap((e) => e.fields ?? []))
+          .find((f) => f.name === 'Grafana rule' && f.value.startsWith(`${title}:`)),
+      );
+      const pending = rule.for === '0s' ? '' : ` for ${rule.for}`;
+      // Markdown-escaped, as every text from outside is (`>` would start a quote).
+      expect(details.value).toBe(
+        `${title}: fires when A (last) ${threshold.replace(/([<>])/, '\\$1')}${pending}\nfolder Vigil alerts · group ${rule.ruleGroup}`,
+      );
+      expect(grafana.requests.filter((r) => r.path === `/api/v1/provisioning/alert-rules/${uid}`)).toEqual([
+        { method: 'GET', path: `/api/v1/provisioning/alert-rules/${uid}`, auth: 'basic' },
+      ]);
+    },
+    60_000,
+  );
 
   it('still posts a Grafana alert when Grafana fails, the footer saying why it has no chart', async () => {
     grafana.setMode('error');

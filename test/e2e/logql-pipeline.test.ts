@@ -37,7 +37,10 @@ describe(`an alert's logs from ${LOKI_BIN ? 'a real Loki' : 'the Loki double'}, 
         ...spread(2, 70, 20, (i) => `ERROR PaymentService : slow answer ${i}`),
         ...spread(12, 14.5, 6, (i) => `ERROR PaymentService : card processor timed out after ${3000 + i} ms`),
       ]),
-      streamOf({ ...labels, level: 'info' }, spread(10, 14, 6, (i) => `POST /pay 200 ${i}ms`)),
+      streamOf(
+        { ...labels, level: 'info' },
+        spread(10, 14, 6, (i) => `POST /pay 200 ${i}ms`),
+      ),
     ]);
     discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: [CHANNEL] });
     bot = await startBot({

@@ -105,13 +105,27 @@ afterAll(async () => {
 
 describe(`LogQL end to end, against ${LOKI_BIN ? 'a real Loki' : 'the Loki double'}`, () => {
   function alert(labels: Record<string, string>, annotations: Record<string, string> = {}): Alert {
-    return { fingerprint: 'fp-1', status: 'firing', labels: { alertname: 'CheckoutErrors', ...labels }, annotations, startsAt: ALERT_START, source: 'alertmanager' };
+    return {
+      fingerprint: 'fp-1',
+      status: 'firing',
+      labels: { alertname: 'CheckoutErrors', ...labels },
+      annotations,
+      startsAt: ALERT_START,
+      source: 'alertmanager',
+    };
   }
 
   async function enrich(a: Alert): Promise<AlertEnrichment> {
     const notification: Notification = {
-      source: 'alertmanager', receiver: 'vigil', status: 'firing', groupKey: '{}:{alertname="CheckoutErrors"}',
-      groupLabels: {}, commonLabels: a.labels, commonAnnotations: {}, truncatedAlerts: 0, alerts: [a],
+      source: 'alertmanager',
+      receiver: 'vigil',
+      status: 'firing',
+      groupKey: '{}:{alertname="CheckoutErrors"}',
+      groupLabels: {},
+      commonLabels: a.labels,
+      commonAnnotations: {},
+      truncatedAlerts: 0,
+      alerts: [a],
     };
     const enrichDeps: EnrichDeps = {
       // No Prometheus here: its queries fail at once and only add notes.
@@ -186,7 +200,11 @@ describe(`LogQL end to end, against ${LOKI_BIN ? 'a real Loki' : 'the Loki doubl
     it('matches an injection attempt in an alert label literally', async () => {
       const e = await enrich(alert({ container: EVIL_CONTAINER }));
       expect(e.failures.filter((f) => f.backend === 'loki')).toEqual([]);
-      expect(e.logs?.lines.map((l) => l.line).sort()).toEqual(LINES.filter((l) => l.container === EVIL_CONTAINER).map((l) => l.line).sort());
+      expect(e.logs?.lines.map((l) => l.line).sort()).toEqual(
+        LINES.filter((l) => l.container === EVIL_CONTAINER)
+          .map((l) => l.line)
+          .sort(),
+      );
       expect(e.logVolume?.levels.map((l) => [l.level, l.count])).toEqual([['error', 2]]);
     });
 
@@ -251,7 +269,10 @@ describe(`LogQL end to end, against ${LOKI_BIN ? 'a real Loki' : 'the Loki doubl
     const id = createIncident(
       db,
       {
-        source: 'alertmanager', receiver: 'vigil', groupKey: '{}:{alertname="CheckoutErrors"}', status: 'firing',
+        source: 'alertmanager',
+        receiver: 'vigil',
+        groupKey: '{}:{alertname="CheckoutErrors"}',
+        status: 'firing',
         alerts: { fp1: { status: 'firing', startsAt: ALERT_START.toISOString(), labels: { alertname: 'CheckoutErrors', container: 'checkout' } } },
         startedAt: ALERT_START,
       },
@@ -261,7 +282,10 @@ describe(`LogQL end to end, against ${LOKI_BIN ? 'a real Loki' : 'the Loki doubl
     await createRouter([], [logsButton], deps).handleComponent(ctx);
     const call = ctx.calls[1] as Extract<RecordedCall, { payload: unknown }>;
     expect(call.kind).toBe('followUp');
-    const body = call.payload.embeds![0]!.description!.split('\n\n')[1]!.split('\n').map((l: string) => /`([^`]*)`$/.exec(l)?.[1]);
+    const body = call.payload
+      .embeds![0]!.description!.split('\n\n')[1]!
+      .split('\n')
+      .map((l: string) => /`([^`]*)`$/.exec(l)?.[1]);
     const want = expected((l) => l.container === 'checkout' && ERROR_LIKE.test(l.line), ago(15), NOW);
     expect(body).toEqual(want.map((l) => l.line));
   });

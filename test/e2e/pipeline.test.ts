@@ -107,9 +107,7 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
   const generatorURL = () => `${prometheus.url}/graph?g0.expr=${encodeURIComponent('node_memory_MemTotal_bytes')}&g0.tab=1`;
 
   it('posts an alert sent by a real Alertmanager, with numbers from Prometheus and lines from Loki', async () => {
-    await alertmanager.postAlerts([
-      { labels: labels(), annotations: { summary: 'Memory total check on the test host' }, generatorURL: generatorURL() },
-    ]);
+    await alertmanager.postAlerts([{ labels: labels(), annotations: { summary: 'Memory total check on the test host' }, generatorURL: generatorURL() }]);
     const message = await eventually('the alert message', () => messagesAbout(discord, 'HostMemoryTotal')[0]);
     const text = embedText(message);
 
@@ -143,9 +141,9 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
       return m && firstEmbed(m).title?.includes('RESOLVED') ? m : undefined;
     });
     expect(edited.id).toBe(original!.id);
-    expect(
-      discord.requests.some((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${CHANNEL}/messages/${original!.id}` && r.status === 200),
-    ).toBe(true);
+    expect(discord.requests.some((r) => r.method === 'PATCH' && r.path === `/api/v10/channels/${CHANNEL}/messages/${original!.id}` && r.status === 200)).toBe(
+      true,
+    );
     // The thread started on the alert message has the message's id; the resolve note goes there.
     const reply = await eventually('the resolve note in the thread', () =>
       [...discord.messages.values()].find((m) => m.channel_id === original!.id && /Resolved/i.test(m.content)),
@@ -159,7 +157,10 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
 
   it('edits the message of a Grafana alert group when Grafana sends its resolution', async () => {
     const firing = JSON.parse(readFileSync(new URL('grafana-firing.json', FIXTURES), 'utf8')) as {
-      status: string; state: string; title: string; groupKey: string;
+      status: string;
+      state: string;
+      title: string;
+      groupKey: string;
       alerts: Array<{ status: string; endsAt: string; startsAt: string; labels: Record<string, string> }>;
     };
     firing.groupKey = '{}:{team="e2e-grafana"}';
@@ -195,7 +196,11 @@ describe('alert pipeline end to end (real Prometheus, node_exporter, Alertmanage
       return idle ? true : undefined;
     });
     discord.failNext([
-      { status: 429, body: { message: 'You are being rate limited.', retry_after: 0.3, global: false }, headers: { 'retry-after': '1', 'x-ratelimit-scope': 'user' } },
+      {
+        status: 429,
+        body: { message: 'You are being rate limited.', retry_after: 0.3, global: false },
+        headers: { 'retry-after': '1', 'x-ratelimit-scope': 'user' },
+      },
       { status: 500, body: { message: '500: Internal Server Error', code: 0 } },
       { status: 500, body: { message: '500: Internal Server Error', code: 0 } },
       { status: 502, body: { message: 'Bad Gateway', code: 0 } },

@@ -94,6 +94,11 @@ describe('preview mode in a real browser', () => {
     expect(await computedStyle(message.locator('> .message .embed').first(), 'borderLeftColor')).toBe('rgb(46, 204, 113)');
     // Resolved: only the Logs button stays.
     expect(await message.locator('> .message .button').allTextContents()).toEqual(['📜Logs']);
-    await eventually('the resolve note in the thread', async () => ((await message.locator('.thread').textContent())?.match(/resolved/i) ? true : undefined), 10_000, 200);
+    await eventually(
+      'the resolve note in the thread',
+      async () => ((await message.locator('.thread').textContent())?.match(/resolved/i) ? true : undefined),
+      10_000,
+      200,
+    );
   });
 });

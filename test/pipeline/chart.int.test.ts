@@ -118,7 +118,7 @@ describe('which series a chart draws', () => {
     expect(seriesForAlerts(all, alerts).map((s) => s.labels.instance)).toEqual(['db-2:9100', 'db-1:9100']);
   });
 
-  it('draws the five highest series when none is an alert\'s own', () => {
+  it("draws the five highest series when none is an alert's own", () => {
     const all = [3, 1, 4, 1.5, 5, 9, 2].map((peak, i) => series({ pod: `p${i}` }, [0, peak]));
     expect(seriesForAlerts(all, [alert()]).map((s) => s.labels.pod)).toEqual(['p5', 'p4', 'p2', 'p0', 'p6']);
   });
@@ -144,14 +144,17 @@ describe('the series a chart takes from the enrichment', () => {
     const db1 = series({ instance: 'db-1:9100', job: 'node' }, [5, 6]);
     const db2 = series({ job: 'node', instance: 'db-2:9100' }, [7, 8]);
     const n = group([a, b]);
-    const data = chartData(chartSubject(n)!, enriched(n, [
-      enrichment(a, { expression: finding('node_load1', [db1, db2]) }),
-      enrichment(b, { expression: finding('node_load1', [{ labels: { instance: 'db-2:9100', job: 'node' }, points: db2.points }]) }),
-    ]));
+    const data = chartData(
+      chartSubject(n)!,
+      enriched(n, [
+        enrichment(a, { expression: finding('node_load1', [db1, db2]) }),
+        enrichment(b, { expression: finding('node_load1', [{ labels: { instance: 'db-2:9100', job: 'node' }, points: db2.points }]) }),
+      ]),
+    );
     expect(data).toEqual({ series: [db1, db2], window: { start: window.start, end: chartEndAt } });
   });
 
-  it('draws a Grafana alert\'s vigil_promql from the extra expression, its labels filled in as enriched', () => {
+  it("draws a Grafana alert's vigil_promql from the extra expression, its labels filled in as enriched", () => {
     const a = alert({ annotations: { vigil_promql: 'node_load1{instance="${instance}"}' } });
     const drawn = series({ instance: 'db-1:9100' }, [1, 2]);
     const n = group([a], 'grafana');
@@ -162,7 +165,7 @@ describe('the series a chart takes from the enrichment', () => {
 
   it.each([
     {
-      name: 'the expression query\'s own failure',
+      name: "the expression query's own failure",
       findings: { failures: [{ backend: 'prometheus' as const, what: 'expression', message: 'Prometheus timed out after 5s' }] },
       reason: 'Prometheus timed out after 5s',
     },
@@ -203,7 +206,9 @@ describe('the chart data handed over before the enrichment ends', () => {
   });
 
   it('turns a failed enrichment into a skipped chart instead of an error', async () => {
-    const outcome = await chartNotification(Promise.reject(new Error('boom')), { config: { charts: { enabled: true, budget: 2000, width: 800, height: 400 } } });
+    const outcome = await chartNotification(Promise.reject(new Error('boom')), {
+      config: { charts: { enabled: true, budget: 2000, width: 800, height: 400 } },
+    });
     expect(outcome).toEqual({ status: 'skipped', reason: 'alert not enriched' });
   });
 });
@@ -237,8 +242,18 @@ describe('where an alert chart ends', () => {
 
   it.each([
     { name: 'a firing alert: at the window end', alert: { status: 'firing' as const }, now: T0, want: window.end },
-    { name: 'a resolved alert: 15% of the window past its end', alert: { status: 'resolved' as const, endsAt: window.end }, now: T0, want: new Date(window.end.getTime() + 3 * 60_000) },
-    { name: 'a resolved alert: never past now', alert: { status: 'resolved' as const, endsAt: window.end }, now: new Date(window.end.getTime() + 60_000), want: new Date(window.end.getTime() + 60_000) },
+    {
+      name: 'a resolved alert: 15% of the window past its end',
+      alert: { status: 'resolved' as const, endsAt: window.end },
+      now: T0,
+      want: new Date(window.end.getTime() + 3 * 60_000),
+    },
+    {
+      name: 'a resolved alert: never past now',
+      alert: { status: 'resolved' as const, endsAt: window.end },
+      now: new Date(window.end.getTime() + 60_000),
+      want: new Date(window.end.getTime() + 60_000),
+    },
   ])('ends $name', ({ alert: a, now, want }) => {
     expect(chartEnd(window, a, now)).toEqual(want);
   });
@@ -381,7 +396,15 @@ ${charts}`,
       ...over,
     };
     const status = a.status;
-    return { ...n, status, groupKey: `{}:{alertname="${alertname}"}`, groupLabels: { alertname }, commonLabels: labels, commonAnnotations: a.annotations, alerts: [a] };
+    return {
+      ...n,
+      status,
+      groupKey: `{}:{alertname="${alertname}"}`,
+      groupLabels: { alertname },
+      commonLabels: labels,
+      commonAnnotations: a.annotations,
+      alerts: [a],
+    };
   }
 
   async function deliver(n: Notification, d: PipelineDeps): Promise<void> {
@@ -496,7 +519,7 @@ ${charts}`,
     expect(outcome).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^Prometheus HTTP 400: bad_data/) });
   });
 
-  it('draws no chart for Vigil\'s own alerts or with charts disabled', async () => {
+  it("draws no chart for Vigil's own alerts or with charts disabled", async () => {
     const n = cpuAlert('Off', `node_load1{instance="${instance}"}`);
     const enriched = await enrichNotification(n, enrichDeps(config(), createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 })));
     expect(enriched.enrichments['Off-1']?.expression?.chart?.series).toHaveLength(1); // there was something to draw
@@ -529,7 +552,7 @@ ${charts}`,
     expect(PNG.sync.read(chartOf(messageAbout('Overlap'))).width).toBe(800); // awaited by the render stage and delivered
   });
 
-  it('queries the alert\'s expression once for both the message and its chart', async () => {
+  it("queries the alert's expression once for both the message and its chart", async () => {
     const expr = `node_load1{instance="${instance}"}`;
     const real = createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 });
     const ranges: string[] = [];

@@ -49,8 +49,14 @@ describe('summarizeHostContext', () => {
   it('takes each measure at the start and an hour before, the fullest disk with its mount point', () => {
     const finding = summarizeHostContext(
       [
-        tagged('cpu', 'app-1:9100', [[HOUR_BEFORE, 12], [AT, 93]]),
-        tagged('memory', 'app-1:9100', [[HOUR_BEFORE, 70.5], [AT, 71]]),
+        tagged('cpu', 'app-1:9100', [
+          [HOUR_BEFORE, 12],
+          [AT, 93],
+        ]),
+        tagged('memory', 'app-1:9100', [
+          [HOUR_BEFORE, 70.5],
+          [AT, 71],
+        ]),
         // topk per step: the fullest filesystem changed between the two times.
         tagged('disk', 'app-1:9100', [[HOUR_BEFORE, 80]], { mountpoint: '/data' }),
         tagged('disk', 'app-1:9100', [[AT, 88]], { mountpoint: '/' }),

@@ -11,28 +11,58 @@ function alert(fp: string, status: AlertStatus, extra: Partial<Alert> = {}): Ale
 }
 function notification(alerts: Alert[]): Notification {
   return {
-    source: 'alertmanager', receiver: 'vigil', status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
-    groupKey: '{}:{alertname="X"}', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, truncatedAlerts: 0, alerts,
+    source: 'alertmanager',
+    receiver: 'vigil',
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    groupKey: '{}:{alertname="X"}',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    truncatedAlerts: 0,
+    alerts,
   };
 }
 function incident(status: AlertStatus, alerts: Record<string, AlertStatus>): Incident {
   return {
-    id: 7, source: 'alertmanager', receiver: 'vigil', groupKey: '{}:{alertname="X"}', status,
+    id: 7,
+    source: 'alertmanager',
+    receiver: 'vigil',
+    groupKey: '{}:{alertname="X"}',
+    status,
     alerts: Object.fromEntries(Object.entries(alerts).map(([fp, s]) => [fp, { status: s, startsAt: START }])),
-    startedAt: new Date(START), createOutboxId: 3,
+    startedAt: new Date(START),
+    createOutboxId: 3,
   };
 }
 
 describe('decide', () => {
   it.each([
     ['no incident, alerts firing', undefined, [alert('a', 'firing')], 'open', 'new-incident'],
-    ['last incident resolved, alert fires again', incident('resolved', { a: 'resolved' }), [alert('a', 'firing', { startsAt: new Date('2026-11-21T08:58:00Z') })], 'open', 'new-incident'],
+    [
+      'last incident resolved, alert fires again',
+      incident('resolved', { a: 'resolved' }),
+      [alert('a', 'firing', { startsAt: new Date('2026-11-21T08:58:00Z') })],
+      'open',
+      'new-incident',
+    ],
     ['no incident, only resolved alerts', undefined, [alert('a', 'resolved', { endsAt: new Date('2026-11-21T08:53:30Z') })], 'open', 'resolved-without-firing'],
     ['resolved resend for a closed incident', incident('resolved', { a: 'resolved' }), [alert('a', 'resolved')], 'skip', 'already-resolved'],
     ['open incident, same states again', incident('firing', { a: 'firing', b: 'firing' }), [alert('a', 'firing'), alert('b', 'firing')], 'skip', 'no-change'],
-    ['open incident, one of two resolves', incident('firing', { a: 'firing', b: 'firing' }), [alert('a', 'resolved'), alert('b', 'firing')], 'update', 'alerts-changed'],
+    [
+      'open incident, one of two resolves',
+      incident('firing', { a: 'firing', b: 'firing' }),
+      [alert('a', 'resolved'), alert('b', 'firing')],
+      'update',
+      'alerts-changed',
+    ],
     ['open incident, a new alert joins', incident('firing', { a: 'firing' }), [alert('a', 'firing'), alert('c', 'firing')], 'update', 'new-alerts-firing'],
-    ['open incident, every alert resolves', incident('firing', { a: 'firing', b: 'firing' }), [alert('a', 'resolved'), alert('b', 'resolved')], 'resolve', 'all-resolved'],
+    [
+      'open incident, every alert resolves',
+      incident('firing', { a: 'firing', b: 'firing' }),
+      [alert('a', 'resolved'), alert('b', 'resolved')],
+      'resolve',
+      'all-resolved',
+    ],
     ['open incident, last open alert resolves', incident('firing', { a: 'resolved', b: 'firing' }), [alert('b', 'resolved')], 'resolve', 'all-resolved'],
   ] as const)('%s -> %s (%s)', (_name, latest, alerts, action, reason) => {
     const d = decide(latest, notification([...alerts]), NOW);

@@ -60,7 +60,14 @@ describe('upHistory', () => {
     ['always up', [[1, 1, 1, 1]], { upRatio: 1, upNow: 1 }],
     ['down a quarter of the time, up now', [[1, 0, 1, 1]], { upRatio: 0.75, upNow: 1 }],
     ['down now', [[1, 1, 0, 0]], { upRatio: 0.5, upNow: 0 }],
-    ['two instances, one down now', [[1, 1], [1, 0]], { upRatio: 0.75, upNow: 0 }],
+    [
+      'two instances, one down now',
+      [
+        [1, 1],
+        [1, 0],
+      ],
+      { upRatio: 0.75, upNow: 0 },
+    ],
     ['no up series', [], {}],
   ])('%s', (_name, values, want) => {
     expect(upHistory(values.map((v, i) => series({ instance: `i${i}` }, v)))).toEqual(want);
@@ -214,9 +221,11 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
       direction: 'backward',
       limit: String(LOG_QUERY_LIMIT),
     });
-    const recorded = (loadLokiFixture('query_range-streams-all-forward.json').response.json as {
-      data: { result: Array<{ stream: Record<string, string>; values: [string, string][] }> };
-    }).data.result;
+    const recorded = (
+      loadLokiFixture('query_range-streams-all-forward.json').response.json as {
+        data: { result: Array<{ stream: Record<string, string>; values: [string, string][] }> };
+      }
+    ).data.result;
     const newestRecorded = recorded.flatMap((s) => s.values.map(([ns]) => BigInt(ns))).reduce((a, b) => (a > b ? a : b));
     const shift = BigInt(sent.query.end!) - 30_000_000_000n - newestRecorded;
     const wanted = recorded
@@ -304,9 +313,7 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     const d = deps();
     const e = await enrichAlert(cpuAlert(d.now, { expr: badExpr }), d);
     const body = (await directRangeBody(badExpr, e.window.start, e.window.end, e.window.stepSeconds)) as { errorType: string; error: string };
-    expect(e.failures).toEqual([
-      { backend: 'prometheus', what: 'expression', message: `Prometheus HTTP 400: ${body.errorType}: ${body.error}` },
-    ]);
+    expect(e.failures).toEqual([{ backend: 'prometheus', what: 'expression', message: `Prometheus HTTP 400: ${body.errorType}: ${body.error}` }]);
     expect(e.failures[0]!.message).toContain('parse error');
     expect(e.expression).toBeUndefined();
     expect(e.target?.health).toBe('up');
@@ -329,13 +336,8 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
 
   it('says why there are no logs when no alert label maps to a Loki stream, without asking Loki', async () => {
     const before = loki.requests.length;
-    const e = await enrichAlert(
-      cpuAlert(new Date(), { labels: { alertname: 'Watchdog', severity: 'none' }, expr: 'vector(1)' }),
-      deps(),
-    );
-    expect(e.failures).toEqual([
-      { backend: 'loki', what: 'logs', message: 'no label to select logs by (container, name, container_name…)' },
-    ]);
+    const e = await enrichAlert(cpuAlert(new Date(), { labels: { alertname: 'Watchdog', severity: 'none' }, expr: 'vector(1)' }), deps());
+    expect(e.failures).toEqual([{ backend: 'loki', what: 'logs', message: 'no label to select logs by (container, name, container_name…)' }]);
     expect(loki.requests.length).toBe(before);
     expect(e.target).toBeUndefined();
     expect(e.expression?.series).toEqual([expect.objectContaining({ labels: {}, peak: 1, latest: 1 })]);
@@ -630,10 +632,30 @@ describe('logPlan and extraPlan', () => {
   const labels = { instance: 'app-1:9100', container: 'api', pod: 'api-7d9f"x' };
 
   it.each([
-    ['no annotation: the selector from the labels', {}, { query: `{container_name="api"}${FILTER}`, volumeSource: '{container_name="api"}', custom: false }, []],
-    ['a bare selector: the error filter added', { vigil_logql: '{app="orders", env="prod"}' }, { query: `{app="orders", env="prod"}${FILTER}`, volumeSource: '{app="orders", env="prod"}', custom: true }, []],
-    ['a query with a pipeline: as it is', { vigil_logql: '{app="orders"} | json | level="error"' }, { query: '{app="orders"} | json | level="error"', volumeSource: '{app="orders"} | json | level="error"', custom: true }, []],
-    ['a placeholder: filled escaped', { vigil_logql: '{pod="${pod}"}' }, { query: `{pod="api-7d9f\\"x"}${FILTER}`, volumeSource: '{pod="api-7d9f\\"x"}', custom: true }, []],
+    [
+      'no annotation: the selector from the labels',
+      {},
+      { query: `{container_name="api"}${FILTER}`, volumeSource: '{container_name="api"}', custom: false },
+      [],
+    ],
+    [
+      'a bare selector: the error filter added',
+      { vigil_logql: '{app="orders", env="prod"}' },
+      { query: `{app="orders", env="prod"}${FILTER}`, volumeSource: '{app="orders", env="prod"}', custom: true },
+      [],
+    ],
+    [
+      'a query with a pipeline: as it is',
+      { vigil_logql: '{app="orders"} | json | level="error"' },
+      { query: '{app="orders"} | json | level="error"', volumeSource: '{app="orders"} | json | level="error"', custom: true },
+      [],
+    ],
+    [
+      'a placeholder: filled escaped',
+      { vigil_logql: '{pod="${pod}"}' },
+      { query: `{pod="api-7d9f\\"x"}${FILTER}`, volumeSource: '{pod="api-7d9f\\"x"}', custom: true },
+      [],
+    ],
     [
       'a missing label: ignored with a note',
       { vigil_logql: '{pod="${namespace}"}' },
@@ -656,4 +678,3 @@ describe('logPlan and extraPlan', () => {
     expect(extraPlan({ labels, annotations })).toEqual(want);
   });
 });
-

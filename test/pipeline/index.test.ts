@@ -96,7 +96,10 @@ describe('buttons on alert messages', () => {
     await process(loadWebhook('alertmanager-firing.json'));
     const [create, ...others] = outbox();
     // The incident's thread and its details post carry no buttons.
-    expect(others.map((r) => [r.kind, r.body.components])).toEqual([['thread', undefined], ['thread-post', undefined]]);
+    expect(others.map((r) => [r.kind, r.body.components])).toEqual([
+      ['thread', undefined],
+      ['thread-post', undefined],
+    ]);
     expect(create!.kind).toBe('create');
     const id = incidentId();
     expect(create!.body.components).toEqual(alertButtons(id, 'firing'));
@@ -167,7 +170,9 @@ enrichment: { timeout: 1s }`,
     const text = JSON.stringify(outbox()[0]!.body);
     const links = [...text.matchAll(/https:\/\/grafana\.example\/explore\?[^)\s"\\]+/g)].map((m) => new URL(m[0]));
     expect(links.length).toBeGreaterThan(0);
-    const uids = links.flatMap((u) => Object.values(JSON.parse(u.searchParams.get('panes') ?? '{}') as Record<string, { datasource?: string }>).map((p) => p.datasource));
+    const uids = links.flatMap((u) =>
+      Object.values(JSON.parse(u.searchParams.get('panes') ?? '{}') as Record<string, { datasource?: string }>).map((p) => p.datasource),
+    );
     expect(uids).toContain('logs-main');
     expect(uids.every((uid) => uid === 'prom-main' || uid === 'logs-main')).toBe(true);
   });

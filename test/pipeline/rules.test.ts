@@ -48,7 +48,17 @@ function grafanaAlert(uid: string, over: Partial<Alert> = {}): Alert {
 }
 
 function notificationOf(alerts: Alert[]): Notification {
-  return { source: 'grafana', receiver: 'vigil', status: 'firing', groupKey: 'g', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, truncatedAlerts: 0, alerts };
+  return {
+    source: 'grafana',
+    receiver: 'vigil',
+    status: 'firing',
+    groupKey: 'g',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    truncatedAlerts: 0,
+    alerts,
+  };
 }
 
 let grafana: GrafanaDoubleHandle;
@@ -87,13 +97,19 @@ async function withRule(uid: string, title: string, data: string, run: (rules: R
     rulesYaml: `groups:\n  - name: apps\n    folder: Apps\n    rules:\n      - uid: ${uid}\n        title: ${title}\n        condition: C\n        data:\n${data}`,
   });
   try {
-    await run(createRuleLookup({ client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }), uids: { prometheus: 'prometheus', loki: 'loki' }, ttlMs: 60_000 }));
+    await run(
+      createRuleLookup({
+        client: createGrafanaClient({ url: custom.url, timeoutMs: TIMEOUT_MS, auth: { token: TOKEN } }),
+        uids: { prometheus: 'prometheus', loki: 'loki' },
+        ttlMs: 60_000,
+      }),
+    );
   } finally {
     await custom.stop();
   }
 }
 
-describe("a Grafana alert enriched from its own rule", () => {
+describe('a Grafana alert enriched from its own rule', () => {
   it("runs the rule's query, keeps its threshold for the chart and reads the rule in words", async () => {
     const d = deps();
     const { enrichments } = await enrichNotification(notificationOf([grafanaAlert('vigil-host-cpu-high')]), d);
@@ -113,13 +129,18 @@ describe("a Grafana alert enriched from its own rule", () => {
     });
     expect(e.exploreLinks?.[0]).toMatchObject({ label: 'Metrics', datasource: 'prometheus', expr });
     expect(e.failures).toEqual([]);
-    const chart = await chartNotification({ notification: notificationOf([grafanaAlert('vigil-host-cpu-high')]), enrichments }, { config: { charts: configSchema.shape.charts.parse({}) } });
+    const chart = await chartNotification(
+      { notification: notificationOf([grafanaAlert('vigil-host-cpu-high')]), enrichments },
+      { config: { charts: configSchema.shape.charts.parse({}) } },
+    );
     expect(chart).toMatchObject({ status: 'rendered', expr });
   });
 
   it('looks a rule up once for a storm of its alerts', async () => {
     const d = deps();
-    const alerts = Array.from({ length: 20 }, (_, i) => grafanaAlert('vigil-host-memory-high', { fingerprint: `fp-${i}`, labels: { alertname: 'HostMemoryHigh', instance: `app-${i}:9100` } }));
+    const alerts = Array.from({ length: 20 }, (_, i) =>
+      grafanaAlert('vigil-host-memory-high', { fingerprint: `fp-${i}`, labels: { alertname: 'HostMemoryHigh', instance: `app-${i}:9100` } }),
+    );
     await enrichNotification(notificationOf(alerts), { ...d, config: { ...d.config, maxAlerts: 20 } });
     expect(grafana.requests.filter((r) => r.path.endsWith('/vigil-host-memory-high'))).toHaveLength(1);
   });

@@ -13,14 +13,22 @@ describe('inlineMarkdown', () => {
     ['an escaped star stays a star', '\\*not italic\\*', '*not italic*'],
     ['escaped backticks are not a code span', 'from \\`vigil test-alert\\`', 'from `vigil test-alert`'],
     ['a snake_case name keeps its underscores', 'node_cpu_seconds_total', 'node_cpu_seconds_total'],
-    ['a masked link', '[Grafana](https://grafana.example.org/d/x)', '<a href="https://grafana.example.org/d/x" rel="noreferrer noopener" target="_blank">Grafana</a>'],
-    ['a bare link', 'see https://example.org/a_b_c.', 'see <a href="https://example.org/a_b_c" rel="noreferrer noopener" target="_blank">https://example.org/a_b_c</a>.'],
+    [
+      'a masked link',
+      '[Grafana](https://grafana.example.org/d/x)',
+      '<a href="https://grafana.example.org/d/x" rel="noreferrer noopener" target="_blank">Grafana</a>',
+    ],
+    [
+      'a bare link',
+      'see https://example.org/a_b_c.',
+      'see <a href="https://example.org/a_b_c" rel="noreferrer noopener" target="_blank">https://example.org/a_b_c</a>.',
+    ],
     ['a role mention', 'paging <@&333333333333333333>', 'paging <span class="mention">@role-3333</span>'],
   ])('renders %s', (_name, input, html) => {
     expect(inlineMarkdown(input)).toBe(html);
   });
 
-  it('renders a Discord timestamp as a <time> the page puts in the reader\'s zone', () => {
+  it("renders a Discord timestamp as a <time> the page puts in the reader's zone", () => {
     expect(inlineMarkdown('at <t:1763715085:R>')).toBe('at <time class="ts" datetime="2025-11-21T08:51:25.000Z" data-style="R">2025-11-21 08:51 UTC</time>');
   });
 

@@ -60,8 +60,10 @@ describe('the preview routes', () => {
     expect(html).toContain('border-left-color:#e74c3c');
   });
 
-  it('serve a message\'s chart as a PNG, and 404 for anything else', async () => {
-    const { id } = await postMessage(createPreviewRest({ db }), CHANNEL, { attachments: [{ id: '0', filename: 'chart.png' }] }, 'n-1', [{ name: 'chart.png', data: PNG }]);
+  it("serve a message's chart as a PNG, and 404 for anything else", async () => {
+    const { id } = await postMessage(createPreviewRest({ db }), CHANNEL, { attachments: [{ id: '0', filename: 'chart.png' }] }, 'n-1', [
+      { name: 'chart.png', data: PNG },
+    ]);
     const file = routes({ insecure: true }).get('/preview/file');
     const res = await get(file, {}, `message=${id}&name=chart.png`);
     expect(res).toMatchObject({ status: 200, body: PNG, headers: { 'content-type': 'image/png' } });

@@ -1,12 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  alertmanagerFromConfig,
-  createAlertmanagerClient,
-  GRAFANA_AM_BASE_PATH,
-  type AlertmanagerClient,
-} from '../../src/queries/alertmanager.js';
+import { alertmanagerFromConfig, createAlertmanagerClient, GRAFANA_AM_BASE_PATH, type AlertmanagerClient } from '../../src/queries/alertmanager.js';
 import { QueryError } from '../../src/queries/http.js';
 import type { SilenceMatcher } from '../../src/queries/matchers.js';
 import { freePort } from '../support/ports.js';
@@ -35,7 +30,11 @@ describe('Alertmanager client against the real Alertmanager', () => {
     am = await startAlertmanager({ webhookUrl: `http://127.0.0.1:${await freePort()}/hook` });
     client = createAlertmanagerClient({ url: am.url, timeoutMs: 5_000 });
     await am.postAlerts([
-      { labels: { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'critical' }, annotations: { summary: 'disk 97%' }, startsAt: startedAt.toISOString() },
+      {
+        labels: { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'critical' },
+        annotations: { summary: 'disk 97%' },
+        startsAt: startedAt.toISOString(),
+      },
       { labels: { alertname: 'HighLoad', instance: 'web-1:9100', severity: 'warning' } },
     ]);
   }, 30_000);
@@ -234,7 +233,12 @@ describe('Grafana built-in Alertmanager (shape double)', () => {
     });
     expect(id).toBe(silenceId);
     expect(await client.silences()).toEqual([
-      expect.objectContaining({ id: silenceId, state: 'active', createdBy: 'oncall (111)', matchers: [{ isEqual: true, isRegex: false, name: 'alertname', value: 'A' }] }),
+      expect.objectContaining({
+        id: silenceId,
+        state: 'active',
+        createdBy: 'oncall (111)',
+        matchers: [{ isEqual: true, isRegex: false, name: 'alertname', value: 'A' }],
+      }),
     ]);
     await client.expireSilence(id);
     expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([
@@ -243,11 +247,14 @@ describe('Grafana built-in Alertmanager (shape double)', () => {
       `DELETE ${GRAFANA_AM_BASE_PATH}/silence/${silenceId}`,
     ]);
     expect(seen.every((s) => s.auth === 'Bearer glsa_test_token_0123456789')).toBe(true);
-    expect(JSON.parse(seen[0]!.body)).toMatchObject({ createdBy: 'oncall (111)', matchers: [{ name: 'alertname', value: 'A', isRegex: false, isEqual: true }] });
+    expect(JSON.parse(seen[0]!.body)).toMatchObject({
+      createdBy: 'oncall (111)',
+      matchers: [{ name: 'alertname', value: 'A', isRegex: false, isEqual: true }],
+    });
     await expect(client.ready()).resolves.toMatchObject({ ready: true });
   });
 
-  it('surfaces Grafana\'s message for a refused token, without the token', async () => {
+  it("surfaces Grafana's message for a refused token, without the token", async () => {
     const client = alertmanagerFromConfig({ grafana: { url: grafanaUrl, token: 'glsa_wrong_token_99' } })!;
     const err = await failure(client.silences());
     expect(err.message).toBe('Grafana Alertmanager HTTP 401: Unauthorized');
@@ -257,7 +264,11 @@ describe('Grafana built-in Alertmanager (shape double)', () => {
 
 describe('alertmanagerFromConfig', () => {
   it.each([
-    ['alertmanager.url wins over Grafana', { alertmanager: { url: 'http://127.0.0.1:9093' }, grafana: { url: 'http://127.0.0.1:3000', token: 'glsa_token_1234' } }, 'Alertmanager'],
+    [
+      'alertmanager.url wins over Grafana',
+      { alertmanager: { url: 'http://127.0.0.1:9093' }, grafana: { url: 'http://127.0.0.1:3000', token: 'glsa_token_1234' } },
+      'Alertmanager',
+    ],
     ['Grafana with a token', { grafana: { url: 'http://127.0.0.1:3000', token: 'glsa_token_1234' } }, 'Grafana Alertmanager'],
     ['Grafana without a token', { grafana: { url: 'http://127.0.0.1:3000' } }, undefined],
     ['nothing configured', {}, undefined],

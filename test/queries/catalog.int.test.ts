@@ -51,7 +51,11 @@ describe('catalog queries', () => {
       targetUp(),
       targetUp('node', 'a"b\\c\n:9100'),
       hostContextQuery([{ name: 'instance', op: '=~', value: 'app-1(:\\d+)?' }]),
-      containerContextQuery([{ name: 'name', op: '!=', value: '' }], { cpu: 'container_cpu_usage_seconds_total', memory: 'container_memory_working_set_bytes' }, 1800),
+      containerContextQuery(
+        [{ name: 'name', op: '!=', value: '' }],
+        { cpu: 'container_cpu_usage_seconds_total', memory: 'container_memory_working_set_bytes' },
+        1800,
+      ),
       fillLabels('rate(http_requests_total{instance="${instance}",path=~"${path}.*"}[5m])', { instance: 'a"b\\', path: '/api/v1+' }),
       fillLabels(ESCAPED_QUOTE_THEN_PLACEHOLDER, { instance: "it's" }),
     ];
@@ -133,7 +137,7 @@ describe('fillLabels', () => {
     ['sum(rate(x[5m]))', 'sum(rate(x[5m]))'],
     // An escaped quote does not end a '…' string: the placeholder after it is in the last string.
     [ESCAPED_QUOTE_THEN_PLACEHOLDER, `label_replace(up, "a", '\\'', "", "") and on() up{y='app-1:9100'}`],
-    ["up{y='${quote}', z=\"\\\"'\"}", "up{y='it\\'s', z=\"\\\"'\"}"],
+    ['up{y=\'${quote}\', z="\\"\'"}', "up{y='it\\'s', z=\"\\\"'\"}"],
   ])('fills %s as %s', (query, want) => {
     expect(fillLabels(query, labels)).toBe(want);
   });
@@ -158,4 +162,3 @@ describe('fillLabels', () => {
     expect(() => fillLabels(query, labels)).toThrow(message);
   });
 });
-

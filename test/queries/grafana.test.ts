@@ -76,13 +76,51 @@ const prom = (refId: string, e: string, uid = 'prometheus') => ({ refId, datasou
 
 describe('planFromRule', () => {
   it.each([
-    ['a classic condition', [prom('A', 'up'), expr('C', { type: 'classic_conditions', conditions: [{ evaluator: { type: 'lt', params: [1] }, query: { params: ['A'] }, reducer: { type: 'avg' } }] })], { op: '<', value: 1 }, 'A (avg) < 1'],
-    ['a math comparison', [prom('A', 'up'), expr('B', { type: 'reduce', expression: 'A', reducer: 'max' }), expr('C', { type: 'math', expression: '$B >= 2.5' })], { op: '>=', value: 2.5 }, 'A (max) >= 2.5'],
+    [
+      'a classic condition',
+      [
+        prom('A', 'up'),
+        expr('C', { type: 'classic_conditions', conditions: [{ evaluator: { type: 'lt', params: [1] }, query: { params: ['A'] }, reducer: { type: 'avg' } }] }),
+      ],
+      { op: '<', value: 1 },
+      'A (avg) < 1',
+    ],
+    [
+      'a math comparison',
+      [prom('A', 'up'), expr('B', { type: 'reduce', expression: 'A', reducer: 'max' }), expr('C', { type: 'math', expression: '$B >= 2.5' })],
+      { op: '>=', value: 2.5 },
+      'A (max) >= 2.5',
+    ],
     ['a math comparison with braces', [prom('A', 'up'), expr('C', { type: 'math', expression: '${A} != 0' })], { op: '!=', value: 0 }, 'A != 0'],
-    ['a range threshold', [prom('A', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'outside_range', params: [20, 10] } }] })], { range: 'outside', low: 10, high: 20, inclusive: false }, 'A outside 10..20'],
-    ['an included range', [prom('A', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'within_range_included', params: [1, 2] } }] })], { range: 'within', low: 1, high: 2, inclusive: true }, 'A within 1..2 (bounds included)'],
-    ['math Vigil cannot read as a threshold, in its own words', [prom('A', 'up'), expr('C', { type: 'math', expression: '$A > 1 && $A < 5' })], undefined, 'A through "$A > 1 && $A < 5"'],
-    ['a threshold on rescaled math: not on the query\'s scale, so not drawn', [prom('A', 'up'), expr('B', { type: 'reduce', expression: 'A', reducer: 'last' }), expr('M', { type: 'math', expression: '$B / 1024 / 1024' }), expr('C', { type: 'threshold', expression: 'M', conditions: [{ evaluator: { type: 'lt', params: [500] } }] })], undefined, 'A through "$B / 1024 / 1024" (last) < 500'],
+    [
+      'a range threshold',
+      [prom('A', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'outside_range', params: [20, 10] } }] })],
+      { range: 'outside', low: 10, high: 20, inclusive: false },
+      'A outside 10..20',
+    ],
+    [
+      'an included range',
+      [prom('A', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'within_range_included', params: [1, 2] } }] })],
+      { range: 'within', low: 1, high: 2, inclusive: true },
+      'A within 1..2 (bounds included)',
+    ],
+    [
+      'math Vigil cannot read as a threshold, in its own words',
+      [prom('A', 'up'), expr('C', { type: 'math', expression: '$A > 1 && $A < 5' })],
+      undefined,
+      'A through "$A > 1 && $A < 5"',
+    ],
+    [
+      "a threshold on rescaled math: not on the query's scale, so not drawn",
+      [
+        prom('A', 'up'),
+        expr('B', { type: 'reduce', expression: 'A', reducer: 'last' }),
+        expr('M', { type: 'math', expression: '$B / 1024 / 1024' }),
+        expr('C', { type: 'threshold', expression: 'M', conditions: [{ evaluator: { type: 'lt', params: [500] } }] }),
+      ],
+      undefined,
+      'A through "$B / 1024 / 1024" (last) < 500',
+    ],
   ])('reads %s', (_what, data, threshold, condition) => {
     const plan = planFromRule(ruleWith(data), UIDS);
     expect(plan.main?.expr).toBe('up');
@@ -91,7 +129,14 @@ describe('planFromRule', () => {
   });
 
   it('names queries on datasources Vigil does not query, and finds no main query behind them', () => {
-    const plan = planFromRule(ruleWith([prom('A', 'SELECT 1', 'mysql'), prom('B', 'up'), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'gt', params: [0] } }] })]), UIDS);
+    const plan = planFromRule(
+      ruleWith([
+        prom('A', 'SELECT 1', 'mysql'),
+        prom('B', 'up'),
+        expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'gt', params: [0] } }] }),
+      ]),
+      UIDS,
+    );
     expect(plan.main).toBeUndefined();
     expect(plan.queries.map((q) => q.refId)).toEqual(['B']);
     expect(plan.notQueried).toEqual([{ refId: 'A', datasourceUid: 'mysql' }]);
@@ -151,7 +196,10 @@ describe('createRuleLookup', () => {
         client.calls += 1;
         await new Promise((r) => setTimeout(r, 5));
         if (fail) throw new QueryError('http', 'Grafana HTTP 500', 500);
-        return ruleWith([prom('A', `up{rule="${uid}"}`), expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'gt', params: [1] } }] })]);
+        return ruleWith([
+          prom('A', `up{rule="${uid}"}`),
+          expr('C', { type: 'threshold', expression: 'A', conditions: [{ evaluator: { type: 'gt', params: [1] } }] }),
+        ]);
       },
     };
     return client;
@@ -223,14 +271,18 @@ describe('the Grafana client against the Grafana double', () => {
     ['a wrong token', { token: 'glsa_wrong_token_0000' }, 'glsa_wrong', /^Grafana HTTP 401: Unauthorized: /],
     ['a wrong password', { user: 'admin', password: 'not-the-password' }, 'not-the-password', /^Grafana HTTP 401: Unauthorized: /],
   ] as const)('says Grafana refused %s, never the secret', async (_what, auth, secret, message) => {
-    const err = await createGrafanaClient({ url: grafana.url, timeoutMs: 2000, auth }).alertRule('vigil-host-cpu-high').catch((e: unknown) => e);
+    const err = await createGrafanaClient({ url: grafana.url, timeoutMs: 2000, auth })
+      .alertRule('vigil-host-cpu-high')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueryError);
     expect((err as QueryError).message).toMatch(message);
     expect((err as QueryError).message).not.toContain(secret);
   });
 
   it('says 404 for a rule Grafana does not have', async () => {
-    const err = await createGrafanaClient({ url: grafana.url, timeoutMs: 2000, auth: { token: TOKEN } }).alertRule('no-such-rule').catch((e: unknown) => e);
+    const err = await createGrafanaClient({ url: grafana.url, timeoutMs: 2000, auth: { token: TOKEN } })
+      .alertRule('no-such-rule')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'http', status: 404, message: 'Grafana HTTP 404' });
   });
 

@@ -181,7 +181,6 @@ describe('getRaw', () => {
     }
   });
 
-
   it('returns status and text for any status', async () => {
     await expect(getRaw(backend(), '/api/loki-error', {})).resolves.toEqual({
       status: 400,

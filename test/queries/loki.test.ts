@@ -137,25 +137,19 @@ describe('Loki client against every recorded Loki response', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(11);
   });
 
-  it.each(fixtures.filter((f) => f.response.status === 200).map((f) => [f.file, f] as const))(
-    'parses %s into the recorded data',
-    async (_file, f) => {
-      await expect(callFor(client, f)).resolves.toEqual(expected(f.response.json));
-    },
-  );
+  it.each(fixtures.filter((f) => f.response.status === 200).map((f) => [f.file, f] as const))('parses %s into the recorded data', async (_file, f) => {
+    await expect(callFor(client, f)).resolves.toEqual(expected(f.response.json));
+  });
 
-  it.each(fixtures.filter((f) => f.response.status !== 200).map((f) => [f.file, f] as const))(
-    'surfaces the plain-text error of %s',
-    async (_file, f) => {
-      const err = await callFor(client, f).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(QueryError);
-      expect(err).toMatchObject({
-        kind: 'http',
-        status: f.response.status,
-        message: `Loki HTTP ${f.response.status}: ${f.response.text!.trim()}`,
-      });
-    },
-  );
+  it.each(fixtures.filter((f) => f.response.status !== 200).map((f) => [f.file, f] as const))('surfaces the plain-text error of %s', async (_file, f) => {
+    const err = await callFor(client, f).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryError);
+    expect(err).toMatchObject({
+      kind: 'http',
+      status: f.response.status,
+      message: `Loki HTTP ${f.response.status}: ${f.response.text!.trim()}`,
+    });
+  });
 });
 
 describe('Loki stream parsing', () => {
@@ -263,7 +257,11 @@ describe('Loki failures', () => {
 describe('Loki readiness', () => {
   it.each([
     [200, 'ready\n', { ready: true, message: 'ready' }],
-    [503, 'Ingester not ready: waiting for 15s after being ready\n', { ready: false, message: 'Loki HTTP 503: Ingester not ready: waiting for 15s after being ready' }],
+    [
+      503,
+      'Ingester not ready: waiting for 15s after being ready\n',
+      { ready: false, message: 'Loki HTTP 503: Ingester not ready: waiting for 15s after being ready' },
+    ],
   ])('answers HTTP %i as %j', async (status, body, want) => {
     const { url, server: s } = await serve((req, res) => {
       if (req.url === '/ready') res.writeHead(status).end(body);

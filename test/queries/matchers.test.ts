@@ -27,7 +27,11 @@ function syntaxError(text: string): MatcherSyntaxError {
 
 describe('parseMatchers', () => {
   it.each<[string, string, SilenceMatcher[]]>([
-    ['the four operators', 'alertname="X",job=~"y.*",env!="dev",pod!~"canary-.*"', [eq('alertname', 'X'), re('job', 'y.*'), ne('env', 'dev'), nre('pod', 'canary-.*')]],
+    [
+      'the four operators',
+      'alertname="X",job=~"y.*",env!="dev",pod!~"canary-.*"',
+      [eq('alertname', 'X'), re('job', 'y.*'), ne('env', 'dev'), nre('pod', 'canary-.*')],
+    ],
     ['braces and spaces', ' { alertname = "X" ,  job =~ "api" } ', [eq('alertname', 'X'), re('job', 'api')]],
     ['a trailing comma', 'alertname="X",', [eq('alertname', 'X')]],
     ['bare values', 'alertname=HighCPU, instance=web-1:9100', [eq('alertname', 'HighCPU'), eq('instance', 'web-1:9100')]],
@@ -52,7 +56,12 @@ describe('parseMatchers', () => {
     ['an unknown operator', 'alertname~="X"', /^expected =, !=, =~ or !~ after "alertname" at position 10$/, 10],
     ['a missing value', 'alertname=', /^expected a value after alertname=, like alertname="value" at the end$/, 11],
     ['an unterminated value', 'alertname="X', /^unterminated value: the quote at position 11 is never closed$/, 11],
-    ['a label name with a dash', 'my-label="x"', /^invalid label name "my-label": expected letters, digits and _, not starting with a digit \(at position 1\)$/, 1],
+    [
+      'a label name with a dash',
+      'my-label="x"',
+      /^invalid label name "my-label": expected letters, digits and _, not starting with a digit \(at position 1\)$/,
+      1,
+    ],
     ['a label name starting with a digit', 'alertname="X",1abc="y"', /^invalid label name "1abc".*\(at position 15\)$/, 15],
     ['an unclosed brace', '{alertname="X"', /^expected } to close the { at the end$/, 15],
     ['a closing brace without an opening one', 'alertname="X"}', /^unexpected } without an opening { at position 14$/, 14],

@@ -42,7 +42,7 @@ describe('escapeLabelValue', () => {
       // Every quote is preceded by an odd number of backslashes: it is escaped.
       for (const m of inner.matchAll(/(\\*)"/g)) expect(m[1]!.length % 2).toBe(1);
       // An odd run of trailing backslashes would escape the closing quote.
-      expect((/\\*$/.exec(inner)![0].length) % 2).toBe(0);
+      expect(/\\*$/.exec(inner)![0].length % 2).toBe(0);
       expect(inner).not.toMatch(/[\n\r]/);
       expect(JSON.parse(`"${inner.replace(/\\x([0-9a-f]{2})/g, '\\u00$1').replace(/\\v/g, '\\u000b')}"`)).toBe(value);
     },
@@ -75,19 +75,21 @@ describe('matcher and selector', () => {
     expect(matcher(name, op, value)).toBe(want);
   });
 
-  it.each(['', '9job', 'job-name', 'a.b', 'job"', 'job}', 'jöb', 'a b', '__name__ or x'])(
-    'refuses the label name %j',
-    (name) => {
-      expect(() => matcher(name, '=', 'x')).toThrow(/invalid label name/);
-    },
-  );
+  it.each(['', '9job', 'job-name', 'a.b', 'job"', 'job}', 'jöb', 'a b', '__name__ or x'])('refuses the label name %j', (name) => {
+    expect(() => matcher(name, '=', 'x')).toThrow(/invalid label name/);
+  });
 
   it('refuses an unknown operator', () => {
     expect(() => matcher('job', '==' as never, 'x')).toThrow(/invalid matcher operator/);
   });
 
   it('renders a selector from specs, with defaults to equality', () => {
-    expect(selector([{ name: 'a', value: 'x' }, { name: 'b', op: '=~', value: 'y.*' }])).toBe('{a="x",b=~"y.*"}');
+    expect(
+      selector([
+        { name: 'a', value: 'x' },
+        { name: 'b', op: '=~', value: 'y.*' },
+      ]),
+    ).toBe('{a="x",b=~"y.*"}');
   });
 
   it('renders a selector from a record, with a metric name', () => {
@@ -134,8 +136,16 @@ describe('logSelectorForAlert', () => {
     ['instance loses its port as host', { instance: '10.0.0.5:9100' }, '{host="10.0.0.5"}'],
     ['host stays as it is', { host: 'app-1' }, '{host="app-1"}'],
     ['first alert label in map order wins', { name: 'from-name', container: 'from-container', container_name: 'cn' }, '{container_name="from-container"}'],
-    ['a container label wins over the host (an instance rarely names the log host)', { container_name: 'api', instance: 'node-exporter:9100' }, '{container_name="api"}'],
-    ['several workload labels together', { container_name: 'api', compose_service: 'shop', instance: 'app-1:9100' }, '{container_name="api",compose_service="shop"}'],
+    [
+      'a container label wins over the host (an instance rarely names the log host)',
+      { container_name: 'api', instance: 'node-exporter:9100' },
+      '{container_name="api"}',
+    ],
+    [
+      'several workload labels together',
+      { container_name: 'api', compose_service: 'shop', instance: 'app-1:9100' },
+      '{container_name="api",compose_service="shop"}',
+    ],
     ['instance beats host (map order)', { host: 'h', instance: 'i:1' }, '{host="i"}'],
     ['job alone is used', { job: 'docker', alertname: 'X' }, '{job="docker"}'],
     ['job is dropped when another label is present', { job: 'node', instance: 'app-1:9100' }, '{host="app-1"}'],
@@ -151,9 +161,7 @@ describe('logSelectorForAlert', () => {
 
   it('follows a custom map', () => {
     const map = { pod: 'pod', namespace: 'namespace', instance: 'node' };
-    expect(logSelectorForAlert({ namespace: 'prod', pod: 'api-7f9', instance: 'n1:9100' }, map)).toBe(
-      '{pod="api-7f9",namespace="prod",node="n1:9100"}',
-    );
+    expect(logSelectorForAlert({ namespace: 'prod', pod: 'api-7f9', instance: 'n1:9100' }, map)).toBe('{pod="api-7f9",namespace="prod",node="n1:9100"}');
   });
 });
 
@@ -191,8 +199,18 @@ describe('splitThreshold', () => {
       '>',
       90,
     ],
-    ['rate(http_requests_total{code=~"5.."}[5m]) / rate(http_requests_total[5m]) > 0.05', 'rate(http_requests_total{code=~"5.."}[5m]) / rate(http_requests_total[5m])', '>', 0.05],
-    ['node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes < .1', 'node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes', '<', 0.1],
+    [
+      'rate(http_requests_total{code=~"5.."}[5m]) / rate(http_requests_total[5m]) > 0.05',
+      'rate(http_requests_total{code=~"5.."}[5m]) / rate(http_requests_total[5m])',
+      '>',
+      0.05,
+    ],
+    [
+      'node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes < .1',
+      'node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes',
+      '<',
+      0.1,
+    ],
     ['x{a="b > 3"} < 10', 'x{a="b > 3"}', '<', 10],
     ['a > b > 3', 'a > b', '>', 3],
     ['x > 5 # page when above five', 'x', '>', 5],
@@ -247,9 +265,7 @@ describe('escaping against a real Prometheus', () => {
   let client: PrometheusClient;
 
   beforeAll(async () => {
-    const body =
-      '# TYPE vigil_escape_probe gauge\n' +
-      VALUES.map((v, i) => `vigil_escape_probe{case="${i}",value="${expo(v)}"} ${i}\n`).join('');
+    const body = '# TYPE vigil_escape_probe gauge\n' + VALUES.map((v, i) => `vigil_escape_probe{case="${i}",value="${expo(v)}"} ${i}\n`).join('');
     metrics = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body));
     await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
     const port = (metrics.address() as AddressInfo).port;

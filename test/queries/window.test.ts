@@ -81,16 +81,14 @@ describe('incidentWindow', () => {
     });
   });
 
-  it.each([
-    alert('firing', 10 * D),
-    alert('resolved', -D, -2 * D),
-    alert('resolved', 5 * MIN, 1 * MIN),
-    alert('firing', -1),
-  ])('never produces an inverted range or one past now (%j)', (a) => {
-    const w = incidentWindow(a, { lookbackMs: 1, logWindowMs: 1 }, now);
-    expect(w.start.getTime()).toBeLessThan(w.end.getTime());
-    expect(w.logStart.getTime()).toBeLessThan(w.logEnd.getTime());
-    expect(w.end.getTime()).toBeLessThanOrEqual(now.getTime());
-    expect(w.logEnd.getTime()).toBeLessThanOrEqual(now.getTime());
-  });
+  it.each([alert('firing', 10 * D), alert('resolved', -D, -2 * D), alert('resolved', 5 * MIN, 1 * MIN), alert('firing', -1)])(
+    'never produces an inverted range or one past now (%j)',
+    (a) => {
+      const w = incidentWindow(a, { lookbackMs: 1, logWindowMs: 1 }, now);
+      expect(w.start.getTime()).toBeLessThan(w.end.getTime());
+      expect(w.logStart.getTime()).toBeLessThan(w.logEnd.getTime());
+      expect(w.end.getTime()).toBeLessThanOrEqual(now.getTime());
+      expect(w.logEnd.getTime()).toBeLessThanOrEqual(now.getTime());
+    },
+  );
 });

@@ -4,11 +4,7 @@ import type { Alert, Notification } from '../../src/model.js';
 import type { AlertEnrichment, LogLine } from '../../src/findings.js';
 import { cleanLogLine } from '../../src/render/finding-text.js';
 import { renderFiringReply, renderResolvedReply } from '../../src/render/replies.js';
-import {
-  COLORS,
-  renderAlertMessage,
-  type AlertMessageInput,
-} from '../../src/render/alert.js';
+import { COLORS, renderAlertMessage, type AlertMessageInput } from '../../src/render/alert.js';
 import { codePointLength } from '../../src/render/truncate.js';
 import { enrichment, expectWithinLimits, loadWebhook, messageValidator, recorder } from './helpers.js';
 
@@ -138,7 +134,7 @@ describe('renderAlertMessage: Alertmanager firing fixture', () => {
     expect(embed.footer).toEqual({ text: 'Alertmanager → discord-bot · ⚠️ partially enriched' });
   });
 
-  it('never pings anyone and is a valid create-message body per Discord\'s spec', () => {
+  it("never pings anyone and is a valid create-message body per Discord's spec", () => {
     expect(body.allowed_mentions).toEqual({ parse: [] });
     expect(validate(body)).toEqual([]);
   });
@@ -362,18 +358,33 @@ describe('renderAlertMessage: never shows secrets', () => {
   const { body, embed } = render(n, {
     [a.fingerprint]: enrichment(a, NOW, {
       target: { health: 'down', lastError: 'Get "https://scraper:scrape-pass@exporter:9100/metrics": 401' },
-      logs: { query: '{}', count: 1, capped: false, lines: [logLine('2026-11-21T08:51:30Z', 'login failed password=hunter3 Authorization: Bearer eyJabc.def')] },
+      logs: {
+        query: '{}',
+        count: 1,
+        capped: false,
+        lines: [logLine('2026-11-21T08:51:30Z', 'login failed password=hunter3 Authorization: Bearer eyJabc.def')],
+      },
       failures: [{ backend: 'loki', what: 'logs', message: 'HTTP 401 for https://u:loki-pass@loki:3100' }],
     }),
   });
   const text = JSON.stringify(body);
 
-  it.each(['hunter2', 'hunter3', 's3cr3t-pass', 'pw-in-url', 'abc123secret', 'pw-annotation', 'hooks.slack.com', 'image-token-value', 'tok-999', 'scrape-pass', 'loki-pass', 'eyJabc'])(
-    'does not contain %s',
-    (secret) => {
-      expect(text).not.toContain(secret);
-    },
-  );
+  it.each([
+    'hunter2',
+    'hunter3',
+    's3cr3t-pass',
+    'pw-in-url',
+    'abc123secret',
+    'pw-annotation',
+    'hooks.slack.com',
+    'image-token-value',
+    'tok-999',
+    'scrape-pass',
+    'loki-pass',
+    'eyJabc',
+  ])('does not contain %s', (secret) => {
+    expect(text).not.toContain(secret);
+  });
 
   it('still shows the harmless parts', () => {
     expect(embed.url).toBe('https://grafana.example/alerting/abc/view?orgId=1');
@@ -501,7 +512,14 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
             firstAt: at('08:46:00'),
             source: 'api',
           },
-          { pattern: 'HikariPool-<num> - Connection is not available', count: 1, example: 'HikariPool-1 - Connection is not available', exampleAt: at('08:51:00'), firstAt: at('08:51:00'), source: 'api' },
+          {
+            pattern: 'HikariPool-<num> - Connection is not available',
+            count: 1,
+            example: 'HikariPool-1 - Connection is not available',
+            exampleAt: at('08:51:00'),
+            firstAt: at('08:51:00'),
+            source: 'api',
+          },
         ],
         distinct: 2,
         lines: 39,
@@ -543,7 +561,13 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
         ],
       },
       exploreLinks: [
-        { label: 'Metrics', datasource: 'prometheus', expr: '100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)', start: at('08:21:25'), end: NOW },
+        {
+          label: 'Metrics',
+          datasource: 'prometheus',
+          expr: '100 - (avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100)',
+          start: at('08:21:25'),
+          end: NOW,
+        },
         { label: 'Logs', datasource: 'loki', expr: '{host="db-host"} |~ "(?i)(error)"', start: at('08:46:25'), end: at('08:55:00') },
       ],
       ...over,
@@ -595,7 +619,14 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
   it('says when the hour before has no data', () => {
     const { n, enrichments } = rich();
     const e = Object.values(enrichments)[0]!;
-    e.hostContext = { instance: 'db-host:9100', at: NOW, measures: [{ kind: 'cpu', now: 3 }, { kind: 'memory', before: 40 }] };
+    e.hostContext = {
+      instance: 'db-host:9100',
+      at: NOW,
+      measures: [
+        { kind: 'cpu', now: 3 },
+        { kind: 'memory', before: 40 },
+      ],
+    };
     expect(field(render(n, enrichments).embed, /^🖥️ Host/)).toBe('CPU 3.0% (no data 1h before)\nMemory no data (was 40.0% 1h before)');
   });
 
@@ -635,7 +666,15 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     const { n, enrichments } = rich();
     const e = Object.values(enrichments)[0]!;
     e.logPatterns = {
-      patterns: [{ pattern: 'login failed password=hunter2 ```', count: 2, example: 'login failed password=hunter2 Authorization: Bearer a8f5f167f44f4964e6c998dee827110c ```', exampleAt: NOW, firstAt: NOW }],
+      patterns: [
+        {
+          pattern: 'login failed password=hunter2 ```',
+          count: 2,
+          example: 'login failed password=hunter2 Authorization: Bearer a8f5f167f44f4964e6c998dee827110c ```',
+          exampleAt: NOW,
+          firstAt: NOW,
+        },
+      ],
       distinct: 1,
       lines: 2,
       capped: false,
@@ -653,7 +692,9 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     const explore = field(embed, '🔎 Explore');
     const urls = [...explore.matchAll(/\]\((https:[^)]+)\)/g)].map((m) => new URL(m[1]!));
     expect(urls).toHaveLength(2);
-    const panes = urls.map((u) => JSON.parse(u.searchParams.get('panes')!) as Record<string, { datasource: string; queries: Array<{ expr: string }>; range: { from: string } }>);
+    const panes = urls.map(
+      (u) => JSON.parse(u.searchParams.get('panes')!) as Record<string, { datasource: string; queries: Array<{ expr: string }>; range: { from: string } }>,
+    );
     expect(panes.map((p) => p.vgl!.datasource)).toEqual(['prom-main', 'loki-main']);
     expect(panes.map((p) => p.vgl!.queries[0]!.expr)).toEqual(Object.values(enrichments)[0]!.exploreLinks!.map((t) => t.expr));
     expect(panes[1]!.vgl!.range.from).toBe(String(at('08:46:25').getTime()));
@@ -709,7 +750,13 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     };
     n.commonLabels = { ...n.commonLabels, ...Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 'v'.repeat(90)])) };
     const template = n.alerts[1]!;
-    n.alerts.push(...Array.from({ length: 20 }, (_, i) => ({ ...template, fingerprint: `more${i}`, labels: { ...template.labels, instance: `host-${i}-${'h'.repeat(40)}` } })));
+    n.alerts.push(
+      ...Array.from({ length: 20 }, (_, i) => ({
+        ...template,
+        fingerprint: `more${i}`,
+        labels: { ...template.labels, instance: `host-${i}-${'h'.repeat(40)}` },
+      })),
+    );
     for (const a of n.alerts) a.generatorURL = `${a.generatorURL!}&pad=${'p'.repeat(700)}`;
     const enrichments: Record<string, AlertEnrichment> = {};
     for (const a of n.alerts) {
@@ -723,13 +770,30 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
           events: Array.from({ length: 20 }, (_, i) => ({ name: `${i}${emoji(500)}`, kind: 'oom' as const, count: 3 })),
         },
         logPatterns: {
-          patterns: Array.from({ length: 10 }, (_, i) => ({ pattern: `${i} ${'``` '.repeat(5)}${'p'.repeat(10_000)}`, count: 100 - i, example: 'e'.repeat(10_000), exampleAt: NOW, firstAt: NOW })),
+          patterns: Array.from({ length: 10 }, (_, i) => ({
+            pattern: `${i} ${'``` '.repeat(5)}${'p'.repeat(10_000)}`,
+            count: 100 - i,
+            example: 'e'.repeat(10_000),
+            exampleAt: NOW,
+            firstAt: NOW,
+          })),
           distinct: 400,
           lines: 5000,
           capped: true,
         },
-        logVolume: { query: 'q', windowSeconds: 600, baselineSeconds: 3600, levels: Array.from({ length: 10 }, (_, i) => ({ level: emoji(500), count: i + 1, before: 1, ratio: 40 })) },
-        exploreLinks: Array.from({ length: 5 }, (_, i) => ({ label: `L${i}`, datasource: 'prometheus' as const, expr: 'x'.repeat(3000), start: NOW, end: NOW })),
+        logVolume: {
+          query: 'q',
+          windowSeconds: 600,
+          baselineSeconds: 3600,
+          levels: Array.from({ length: 10 }, (_, i) => ({ level: emoji(500), count: i + 1, before: 1, ratio: 40 })),
+        },
+        exploreLinks: Array.from({ length: 5 }, (_, i) => ({
+          label: `L${i}`,
+          datasource: 'prometheus' as const,
+          expr: 'x'.repeat(3000),
+          start: NOW,
+          end: NOW,
+        })),
       });
     }
     const { body, embed, calls } = render(n, enrichments, { grafanaUrl: 'https://grafana.example', maxAlerts: 1 });

@@ -70,8 +70,18 @@ describe('instanceOf', () => {
   it.each<[string, FiringAlert, FiringAlert[], string]>([
     ['the instance label first', a, [a], '10.0.0.1:9100'],
     ['the next instance-like label', { labels: { alertname: 'X', pod: 'api-7f9', job: 'k8s' } }, [], 'api-7f9'],
-    ['the labels that differ within the group', { labels: { alertname: 'X', domain: 'a.org', team: 'web' } }, [{ labels: { alertname: 'X', domain: 'b.org', team: 'web' } }], 'domain=a.org'],
-    ['a lone alert: its labels but name and severity', { labels: { alertname: 'X', severity: 'info', zone: 'eu', domain: 'a.org' } }, [], 'domain=a.org,zone=eu'],
+    [
+      'the labels that differ within the group',
+      { labels: { alertname: 'X', domain: 'a.org', team: 'web' } },
+      [{ labels: { alertname: 'X', domain: 'b.org', team: 'web' } }],
+      'domain=a.org',
+    ],
+    [
+      'a lone alert: its labels but name and severity',
+      { labels: { alertname: 'X', severity: 'info', zone: 'eu', domain: 'a.org' } },
+      [],
+      'domain=a.org,zone=eu',
+    ],
     ['nothing when nothing tells it apart', { labels: { alertname: 'X', severity: 'info' } }, [], ''],
   ])('%s', (_name, alertIn, others, expected) => {
     expect(instanceOf(alertIn, [alertIn, ...others])).toBe(expected);

@@ -25,7 +25,10 @@ function buttonsOf(incidentId: number, state: 'firing' | 'resolved'): APIButtonC
 function alertMessage(over: { acknowledged?: typeof ACK } = {}) {
   const n = loadWebhook('alertmanager-firing.json');
   const enrichments = Object.fromEntries(n.alerts.map((a) => [a.fingerprint, enrichment(a, NOW)]));
-  return renderAlertMessage({ enriched: { notification: n, enrichments }, state: 'firing', incidentStartedAt: n.alerts[0]!.startsAt, now: NOW, ...over }, recorder().warn);
+  return renderAlertMessage(
+    { enriched: { notification: n, enrichments }, state: 'firing', incidentStartedAt: n.alerts[0]!.startsAt, now: NOW, ...over },
+    recorder().warn,
+  );
 }
 
 describe('alertButtons', () => {
@@ -43,14 +46,14 @@ describe('alertButtons', () => {
     expect(buttonsOf(42, 'resolved').map((b) => parseCustomId(b.custom_id)?.action)).toEqual(['logs']);
   });
 
-  it.each([1, 42, 2 ** 53 - 1])('keeps custom ids within Discord\'s 100 characters for incident %i', (id) => {
+  it.each([1, 42, 2 ** 53 - 1])("keeps custom ids within Discord's 100 characters for incident %i", (id) => {
     for (const b of buttonsOf(id, 'firing')) {
       expect(b.custom_id.length).toBeLessThanOrEqual(100);
       expect(parseCustomId(b.custom_id)?.ref).toBe(String(id));
     }
   });
 
-  it.each(['firing', 'resolved'] as const)('gives a %s message body Discord\'s OpenAPI spec accepts', (state) => {
+  it.each(['firing', 'resolved'] as const)("gives a %s message body Discord's OpenAPI spec accepts", (state) => {
     const body = { ...alertMessage(), components: alertButtons(7, state) };
     expect(validate(body)).toEqual([]);
   });

@@ -111,10 +111,7 @@ function wave(labels: Record<string, string>, base: number, amplitude: number, p
 const alertSpec = (): TimeChartSpec => ({
   kind: 'time',
   title: '100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])) * 100',
-  lines: chartLines([
-    wave({ instance: 'db-1:9100', job: 'node' }, 35, 8, 0, 90),
-    wave({ instance: 'db-2:9100', job: 'node' }, 30, 6, 2),
-  ]),
+  lines: chartLines([wave({ instance: 'db-1:9100', job: 'node' }, 35, 8, 0, 90), wave({ instance: 'db-2:9100', job: 'node' }, 30, 6, 2)]),
   unit: 'percent',
   start: new Date(T0),
   end: new Date(T0 + 160 * STEP),
@@ -172,9 +169,23 @@ describe('chart helpers', () => {
   });
 
   it.each([
-    { name: 'the value of the one label that differs', sets: [{ __name__: 'up', job: 'node', instance: 'a' }, { __name__: 'up', job: 'node', instance: 'b' }], want: ['a', 'b'] },
+    {
+      name: 'the value of the one label that differs',
+      sets: [
+        { __name__: 'up', job: 'node', instance: 'a' },
+        { __name__: 'up', job: 'node', instance: 'b' },
+      ],
+      want: ['a', 'b'],
+    },
     { name: 'label and value when the one label that differs has numbers for values', sets: [{ cpu: '0' }, { cpu: '1' }], want: ['cpu=0', 'cpu=1'] },
-    { name: 'the labels that differ, when several do', sets: [{ cpu: '0', mode: 'user', job: 'node' }, { cpu: '1', mode: 'idle', job: 'node' }], want: ['cpu=0 mode=user', 'cpu=1 mode=idle'] },
+    {
+      name: 'the labels that differ, when several do',
+      sets: [
+        { cpu: '0', mode: 'user', job: 'node' },
+        { cpu: '1', mode: 'idle', job: 'node' },
+      ],
+      want: ['cpu=0 mode=user', 'cpu=1 mode=idle'],
+    },
     { name: 'a lone series by its labels, without the metric name', sets: [{ __name__: 'node_load1', instance: 'db:9100' }], want: ['instance=db:9100'] },
     { name: 'a lone bare series by its metric name', sets: [{ __name__: 'node_load1' }], want: ['node_load1'] },
     { name: 'series whose labels are all alike by the metric name', sets: [{ __name__: 'x' }, { __name__: 'x' }], want: ['x', 'x'] },
@@ -212,7 +223,8 @@ describe('chart helpers', () => {
   });
 
   it('removes clip-path references and clipPath definitions, and nothing else', () => {
-    const svg = '<svg><g clip-path="url(#zr0-c1)">\n<path d="M1 2L3 4"></path>\n</g>\n<defs>\n<clipPath id="zr0-c1">\n<path d="M0 0l9 0Z"></path>\n</clipPath>\n</defs></svg>';
+    const svg =
+      '<svg><g clip-path="url(#zr0-c1)">\n<path d="M1 2L3 4"></path>\n</g>\n<defs>\n<clipPath id="zr0-c1">\n<path d="M0 0l9 0Z"></path>\n</clipPath>\n</defs></svg>';
     expect(dropClipPaths(svg)).toBe('<svg><g>\n<path d="M1 2L3 4"></path>\n</g>\n<defs>\n</defs></svg>');
   });
 
@@ -333,12 +345,19 @@ describe('charts of series the real Prometheus returns', () => {
     });
 
     // The threshold's dashed red line runs across the plot between the lines.
-    const [[x0, ty], [x1]] = chartSvg(spec, SIZE, [[start.getTime(), threshold], [end.getTime(), threshold]]).pixels as [[number, number], [number, number]];
+    const [[x0, ty], [x1]] = chartSvg(spec, SIZE, [
+      [start.getTime(), threshold],
+      [end.getTime(), threshold],
+    ]).pixels as [[number, number], [number, number]];
     const along = Array.from({ length: 20 }, (_, k) => [x0 + ((x1 - x0) * (k + 0.5)) / 20, ty] as [number, number]);
     expect(shareDrawn(img, along, CHART_COLORS.threshold)).toBeGreaterThan(0.5);
 
     // Corners are the embed background; the legend names the series by what tells them apart.
-    for (const [x, y] of [[1, 1], [SIZE.width - 2, SIZE.height - 2]] as const) expect(pixel(img, x, y)).toEqual(rgb(CHART_COLORS.background));
+    for (const [x, y] of [
+      [1, 1],
+      [SIZE.width - 2, SIZE.height - 2],
+    ] as const)
+      expect(pixel(img, x, y)).toEqual(rgb(CHART_COLORS.background));
     expect(lines.map((l) => l.name).sort()).toEqual(['node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes']);
   });
 
@@ -356,7 +375,11 @@ describe('charts of series the real Prometheus returns', () => {
     const bars = barSpec();
     const png = await renderChart(bars, SIZE);
     const img = decode(png);
-    const { pixels } = chartSvg(bars, SIZE, bars.bars.map((b, i) => [b.value / 2, i] as const));
+    const { pixels } = chartSvg(
+      bars,
+      SIZE,
+      bars.bars.map((b, i) => [b.value / 2, i] as const),
+    );
     for (const [x, y] of pixels) expect(colorNear(img, x, y, CHART_COLORS.series[0], 1)).toBe(true);
     // Past the end of the biggest bar there is no bar colour.
     const [[xEnd, yEnd]] = chartSvg(bars, SIZE, [[bars.bars[0]!.value * 1.02, 0]]).pixels as [[number, number]];

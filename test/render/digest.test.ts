@@ -40,7 +40,11 @@ function input(over: Partial<DigestInput> = {}): DigestInput {
       ok: true,
       value: [
         { instance: 'web-1:9100', disk: { mountpoint: '/', freeRatio: 0.6, freeBytes: 60 * GiB }, memory: { freeRatio: 0.5, freeBytes: 4 * GiB } },
-        { instance: 'db-1:9100', disk: { mountpoint: '/var/lib/postgresql', freeRatio: 0.08, freeBytes: 8 * GiB }, memory: { freeRatio: 0.41, freeBytes: 3.2 * GiB } },
+        {
+          instance: 'db-1:9100',
+          disk: { mountpoint: '/var/lib/postgresql', freeRatio: 0.08, freeBytes: 8 * GiB },
+          memory: { freeRatio: 0.41, freeBytes: 3.2 * GiB },
+        },
       ],
     },
     snapshots: {
@@ -87,9 +91,7 @@ describe('renderDigest', () => {
   });
 
   it('lists targets down now before recovered ones, with how much of the day they were up', () => {
-    expect(field(embedOf(input()), 'Targets down')).toBe(
-      '🔴 **node** `127.0.0.1:9` · down now · 0% up\n🟠 **api** `10.0.0.2:8080` · recovered · 97.9% up',
-    );
+    expect(field(embedOf(input()), 'Targets down')).toBe('🔴 **node** `127.0.0.1:9` · down now · 0% up\n🟠 **api** `10.0.0.2:8080` · recovered · 97.9% up');
   });
 
   it('shows each host tightest first, free share and size with units, naming the fullest mount', () => {

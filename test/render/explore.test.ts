@@ -109,7 +109,11 @@ describe('exploreLink', () => {
 });
 
 describe('fitExploreLinks', () => {
-  const targets = [target(), target({ label: 'Logs', datasource: 'loki', expr: LOGS, start: new Date('2026-11-21T08:55:00Z') }), target({ label: 'Extra', expr: 'rate(http_requests_total{code=~"5.."}[5m])' })];
+  const targets = [
+    target(),
+    target({ label: 'Logs', datasource: 'loki', expr: LOGS, start: new Date('2026-11-21T08:55:00Z') }),
+    target({ label: 'Extra', expr: 'rate(http_requests_total{code=~"5.."}[5m])' }),
+  ];
 
   it('fits the metrics and logs links with their exact queries in one field', () => {
     const fitted = fitExploreLinks(GRAFANA, targets.slice(0, 2), DEFAULT_DATASOURCES, EMBED_FIELD_VALUE);

@@ -68,7 +68,9 @@ describe('summarizeTargets', () => {
 describe('renderHealth', () => {
   it('lists each down target with Prometheus’ own error, scrape age and duration, problems before healthy jobs', () => {
     const embed = renderHealth(
-      report({ jobs: summarizeTargets([target('node', 'a:9100', 'up'), target('node', 'b:9100', 'down', { lastError: REFUSED }), target('api', 'api:8080', 'up')]) }),
+      report({
+        jobs: summarizeTargets([target('node', 'a:9100', 'up'), target('node', 'b:9100', 'down', { lastError: REFUSED }), target('api', 'api:8080', 'up')]),
+      }),
       NOW,
     );
     expect(embed.title).toBe('Health: 1 target down');
@@ -117,7 +119,13 @@ describe('renderHealth', () => {
   });
 
   it('says when Prometheus could not list its targets, and still shows the backends', () => {
-    const embed = renderHealth(report({ targetsError: 'Prometheus unreachable: ECONNREFUSED', backends: [{ name: 'Prometheus', ready: false, message: 'Prometheus unreachable: ECONNREFUSED' }] }), NOW);
+    const embed = renderHealth(
+      report({
+        targetsError: 'Prometheus unreachable: ECONNREFUSED',
+        backends: [{ name: 'Prometheus', ready: false, message: 'Prometheus unreachable: ECONNREFUSED' }],
+      }),
+      NOW,
+    );
     expect(embed.title).toBe('Health: targets unknown, 1 backend not ready');
     expect(embed.description).toBe('❌ Prometheus unreachable: ECONNREFUSED\n❌ Scrape targets unknown: Prometheus unreachable: ECONNREFUSED');
   });

@@ -12,7 +12,7 @@ const spec = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/discord/
 };
 const prop = (schema: string, name: string): SchemaProp => spec.components.schemas[schema]!.properties[name]!;
 
-describe('Discord limits agree with Discord\'s OpenAPI spec', () => {
+describe("Discord limits agree with Discord's OpenAPI spec", () => {
   it.each([
     ['EMBED_TITLE', prop('RichEmbed', 'title').maxLength],
     ['EMBED_DESCRIPTION', prop('RichEmbed', 'description').maxLength],

@@ -16,7 +16,7 @@ describe('links shown in Discord', () => {
     ]);
   });
 
-  it('gives a Prometheus under Grafana\'s host its own public base', () => {
+  it("gives a Prometheus under Grafana's host its own public base", () => {
     const rewrites = linkRewrites({
       grafana: { url: 'http://h:3000', publicUrl: 'https://g.example.org' },
       prometheus: { url: 'http://h:3000/prometheus', publicUrl: 'https://p.example.org' },
@@ -39,19 +39,36 @@ describe('links shown in Discord', () => {
 
   it("rewrites every link of a notification's alerts and its external URL", () => {
     const n = {
-      source: 'grafana', receiver: 'vigil', status: 'firing', groupKey: 'g', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, truncatedAlerts: 0,
+      source: 'grafana',
+      receiver: 'vigil',
+      status: 'firing',
+      groupKey: 'g',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      truncatedAlerts: 0,
       externalURL: 'http://grafana:3000/',
       alerts: [
         {
-          fingerprint: 'f', status: 'firing', labels: {}, annotations: {}, startsAt: new Date(0), source: 'grafana',
-          generatorURL: 'http://grafana:3000/alerting/grafana/r/view', silenceURL: 'http://grafana:3000/alerting/silence/new',
-          dashboardURL: 'http://grafana:3000/d/abc', panelURL: 'http://grafana:3000/d/abc?viewPanel=2',
+          fingerprint: 'f',
+          status: 'firing',
+          labels: {},
+          annotations: {},
+          startsAt: new Date(0),
+          source: 'grafana',
+          generatorURL: 'http://grafana:3000/alerting/grafana/r/view',
+          silenceURL: 'http://grafana:3000/alerting/silence/new',
+          dashboardURL: 'http://grafana:3000/d/abc',
+          panelURL: 'http://grafana:3000/d/abc?viewPanel=2',
         },
       ],
     } satisfies Notification;
     const out = publicNotification(n, REWRITES);
     expect(JSON.stringify(out)).not.toContain('http://grafana:3000');
-    expect(out.alerts[0]).toMatchObject({ generatorURL: 'https://grafana.example.org/alerting/grafana/r/view', panelURL: 'https://grafana.example.org/d/abc?viewPanel=2' });
+    expect(out.alerts[0]).toMatchObject({
+      generatorURL: 'https://grafana.example.org/alerting/grafana/r/view',
+      panelURL: 'https://grafana.example.org/d/abc?viewPanel=2',
+    });
     expect(out.externalURL).toBe('https://grafana.example.org/');
     expect(n.alerts[0]!.generatorURL).toBe('http://grafana:3000/alerting/grafana/r/view');
   });

@@ -169,7 +169,7 @@ describe('renderLogsMessage', () => {
     expect(warnings).toBeGreaterThan(0);
   });
 
-  it('gives a body Discord\'s OpenAPI spec accepts', () => {
+  it("gives a body Discord's OpenAPI spec accepts", () => {
     expect(validate(render().body)).toEqual([]);
   });
 });

@@ -29,7 +29,12 @@ describe('maskSecrets', () => {
     ['a basic-auth value alone', 'retrying with Basic b3JkZXJzOlMzY3IzdC1QNHNz', `retrying with Basic ${REDACTED}`, ['b3JkZXJzOlMzY3IzdC1QNHNz']],
     ['password=', 'login failed password=hunter2 user=bob', `login failed password=${REDACTED} user=bob`, ['hunter2']],
     ['passwd:', 'MYSQL_ROOT_PASSWD: Tr0ub4dor&3', `MYSQL_ROOT_PASSWD: ${REDACTED}`, ['Tr0ub4dor', '&3']],
-    ['secret= in a query string', 'POST /oauth/token?client_id=api&client_secret=9f8e7d6c5b4a&grant_type=x', `POST /oauth/token?client_id=api&client_secret=${REDACTED}&grant_type=x`, ['9f8e7d6c5b4a']],
+    [
+      'secret= in a query string',
+      'POST /oauth/token?client_id=api&client_secret=9f8e7d6c5b4a&grant_type=x',
+      `POST /oauth/token?client_id=api&client_secret=${REDACTED}&grant_type=x`,
+      ['9f8e7d6c5b4a'],
+    ],
     ['token= in a query string', 'GET /cb?code=1&access_token=ya29.a0AfH6SMB&state=x', `GET /cb?code=1&access_token=${REDACTED}&state=x`, ['ya29.a0AfH6SMB']],
     ['a quoted value with spaces', 'config loaded: password="correct horse battery staple" ok', `config loaded: password="${REDACTED}" ok`, ['correct horse']],
     ['a JSON secret', '{"user":"bob","api_key":"k-7Hq2Lp9Zx","level":"info"}', `{"user":"bob","api_key":"${REDACTED}","level":"info"}`, ['k-7Hq2Lp9Zx']],
@@ -42,15 +47,30 @@ describe('maskSecrets', () => {
     ['an AWS secret key by name', `aws_secret_access_key = ${AWS_SECRET}`, `aws_secret_access_key = ${REDACTED}`, [AWS_SECRET]],
     ['a JWT', `session ${JWT} expired`, `session ${REDACTED} expired`, [JWT.slice(0, 20)]],
     ['a JWT as a token', `token=${JWT}`, `token=${REDACTED}`, [JWT.slice(0, 20)]],
-    ['a private key block', `loaded key ${PEM} from disk`, `loaded key -----BEGIN RSA PRIVATE KEY----- ${REDACTED} -----END RSA PRIVATE KEY----- from disk`, ['MIIEowIBAAKCAQEA']],
+    [
+      'a private key block',
+      `loaded key ${PEM} from disk`,
+      `loaded key -----BEGIN RSA PRIVATE KEY----- ${REDACTED} -----END RSA PRIVATE KEY----- from disk`,
+      ['MIIEowIBAAKCAQEA'],
+    ],
     ['a private key cut short', '-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEF', `-----BEGIN PRIVATE KEY----- ${REDACTED}`, ['MIIEvQIBADAN']],
     ['a GitHub token', `git clone with ${GITHUB_TOKEN}`, `git clone with ${REDACTED}`, [GITHUB_TOKEN]],
     ['a Slack token', `slack: invalid_auth for ${SLACK_TOKEN}`, `slack: invalid_auth for ${REDACTED}`, [SLACK_TOKEN]],
     ['a Google API key', `maps ${GOOGLE_KEY}`, `maps ${REDACTED}`, [GOOGLE_KEY]],
     ['a Stripe key', `charge failed key=${STRIPE_KEY}`, `charge failed key=${REDACTED}`, [STRIPE_KEY]],
     ['a cookie header', 'Cookie: session=3f9a7c; theme=dark', `Cookie: ${REDACTED}`, ['3f9a7c']],
-    ['a Discord webhook', 'posted to https://discord.com/api/webhooks/123456/abcDEF-xyz', `posted to https://discord.com/api/webhooks/123456/${REDACTED}`, ['abcDEF-xyz']],
-    ['a Slack webhook', 'hook https://hooks.slack.com/services/T000/B000/XXXX failed', `hook https://hooks.slack.com/services/${REDACTED} failed`, ['T000/B000']],
+    [
+      'a Discord webhook',
+      'posted to https://discord.com/api/webhooks/123456/abcDEF-xyz',
+      `posted to https://discord.com/api/webhooks/123456/${REDACTED}`,
+      ['abcDEF-xyz'],
+    ],
+    [
+      'a Slack webhook',
+      'hook https://hooks.slack.com/services/T000/B000/XXXX failed',
+      `hook https://hooks.slack.com/services/${REDACTED} failed`,
+      ['T000/B000'],
+    ],
   ])('masks %s', (_kind, text, masked, secrets) => {
     const out = maskSecrets(text);
     expect(out).toBe(masked);
@@ -75,7 +95,17 @@ describe('maskSecrets', () => {
 
   it('knows every kind the issue names', () => {
     expect(MASKED_KINDS).toEqual(
-      expect.arrayContaining(['private key block', 'JWT', 'AWS access key id', 'AWS secret access key', 'URL credentials', 'Authorization header', 'Bearer token', 'Basic credentials', 'secret pair']),
+      expect.arrayContaining([
+        'private key block',
+        'JWT',
+        'AWS access key id',
+        'AWS secret access key',
+        'URL credentials',
+        'Authorization header',
+        'Bearer token',
+        'Basic credentials',
+        'secret pair',
+      ]),
     );
   });
 

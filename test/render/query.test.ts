@@ -63,12 +63,22 @@ describe('renderInstant', () => {
       ]),
       'bytes',
     );
-    expect(text.split('\n').slice(0, 2)).toEqual(['`node_memory_MemAvailable_bytes` · instant · 2 series', '-# all: node\\_memory\\_MemAvailable\\_bytes job=node']);
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      '`node_memory_MemAvailable_bytes` · instant · 2 series',
+      '-# all: node\\_memory\\_MemAvailable\\_bytes job=node',
+    ]);
     expect(tableLines(text)).toEqual(['series             value', 'instance=b:9100    3 GiB', 'instance=a:9100  512 MiB']);
   });
 
   it('keeps the order of a query that sorts itself', () => {
-    const text = renderInstant('sort(x)', vector([[{ i: '1' }, 1], [{ i: '2' }, 2]]), 'plain');
+    const text = renderInstant(
+      'sort(x)',
+      vector([
+        [{ i: '1' }, 1],
+        [{ i: '2' }, 2],
+      ]),
+      'plain',
+    );
     expect(tableLines(text).slice(1)).toEqual(['i=1         1', 'i=2         2']);
   });
 
@@ -124,7 +134,12 @@ describe('seriesStats', () => {
 
 describe('renderRange', () => {
   it('shows min/max/last per series with units, highest max first, at most 10 series', () => {
-    const series = Array.from({ length: 12 }, (_, i) => range({ job: 'node', cpu: String(i) }, [i, 2 * i, i + 1].map((v) => v / 100)));
+    const series = Array.from({ length: 12 }, (_, i) =>
+      range(
+        { job: 'node', cpu: String(i) },
+        [i, 2 * i, i + 1].map((v) => v / 100),
+      ),
+    );
     const text = renderRange('rate(node_cpu_seconds_total[1m])', series, 3_600_000, 15, 'cores');
     const lines = tableLines(text);
     expect(text.split('\n')[0]).toBe('`rate(node_cpu_seconds_total[1m])` · last 1h (step 15s) · 12 series');

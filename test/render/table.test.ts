@@ -15,12 +15,7 @@ describe('renderTable', () => {
       ['db', '25.0%', '1.5 GiB'],
       ['nginx', '5.0%', '24 MiB'],
     ]);
-    expect(table.split('\n')).toEqual([
-      'container    CPU      MEM',
-      'api        50.0%  512 MiB',
-      'db         25.0%  1.5 GiB',
-      'nginx       5.0%   24 MiB',
-    ]);
+    expect(table.split('\n')).toEqual(['container    CPU      MEM', 'api        50.0%  512 MiB', 'db         25.0%  1.5 GiB', 'nginx       5.0%   24 MiB']);
   });
 
   it('cuts the name column with … to keep the table phone-wide, never the numbers', () => {
@@ -32,7 +27,11 @@ describe('renderTable', () => {
   });
 
   it('shrinks the widest shrinkable column first, down to its floor only', () => {
-    const cols: TableColumn[] = [{ header: 'a', shrink: true }, { header: 'b', shrink: true }, { header: 'v', align: 'right' }];
+    const cols: TableColumn[] = [
+      { header: 'a', shrink: true },
+      { header: 'b', shrink: true },
+      { header: 'v', align: 'right' },
+    ];
     const widths = fitWidths(cols, [['x'.repeat(30), 'y'.repeat(12), '1']], { maxWidth: 30 });
     expect(widths).toEqual([13, 12, 1]);
     const floor = fitWidths(cols, [['x'.repeat(30), 'y'.repeat(30), '1']], { maxWidth: 10, minShrinkWidth: 8 });
@@ -60,7 +59,13 @@ describe('renderTable', () => {
   });
 
   it('counts code points, so an emoji does not throw alignment off by a UTF-16 unit', () => {
-    const lines = renderTable([{ header: 'n' }, { header: 'v', align: 'right' }], [['🔥x', '1'], ['ab', '22']]).split('\n');
+    const lines = renderTable(
+      [{ header: 'n' }, { header: 'v', align: 'right' }],
+      [
+        ['🔥x', '1'],
+        ['ab', '22'],
+      ],
+    ).split('\n');
     expect(lines).toEqual(['n    v', '🔥x   1', 'ab  22']);
   });
 });

@@ -81,7 +81,11 @@ describe('renderThreadDetails', () => {
   it('masks secrets and escapes markdown in every finding and failure it shows, not only in log lines', () => {
     const leaky = enrichment(a!, NOW, {
       expression: { expr: 'up', series: [{ ...series[0]!, labels: { instance: 'https://u:loki-pass@db-1:9100' } }, series[1]!] },
-      hostContext: { instance: 'db-1:9100?token=abcd1234efgh5678', at: NOW, measures: [{ kind: 'disk', now: 91, before: 80, mountpoint: '/mnt/password=hunter2' }] },
+      hostContext: {
+        instance: 'db-1:9100?token=abcd1234efgh5678',
+        at: NOW,
+        measures: [{ kind: 'disk', now: 91, before: 80, mountpoint: '/mnt/password=hunter2' }],
+      },
       containerContext: { host: 'db-1', cpu: [{ name: 'api_password=hunter2', value: 50 }], memory: [], events: [{ name: '*bold*', kind: 'oom', count: 1 }] },
       logVolume: { query: '{x="y"}', windowSeconds: 600, baselineSeconds: 3600, levels: [{ level: 'secret=s3cr3tvalue', count: 3, before: 1, ratio: 3 }] },
       failures: [{ backend: 'loki', what: 'logs', message: 'HTTP 401 for https://u:loki-pass@loki:3100 password=hunter2' }],
@@ -100,11 +104,20 @@ describe('renderThreadDetails', () => {
     const withRule = {
       ...full,
       rule: {
-        uid: 'r1', title: 'DbSlow', condition: 'A (last) > 0.5', threshold: '> 0.5', for: '5m', folder: 'Team *db*', group: 'db',
+        uid: 'r1',
+        title: 'DbSlow',
+        condition: 'A (last) > 0.5',
+        threshold: '> 0.5',
+        for: '5m',
+        folder: 'Team *db*',
+        group: 'db',
         notQueried: ['B (datasource mysql-prod)'],
       },
     };
-    const out = renderThreadDetails({ enriched: { notification: n, enrichments: { [a!.fingerprint]: withRule } }, datasources: DEFAULT_DATASOURCES }, recorder().warn);
+    const out = renderThreadDetails(
+      { enriched: { notification: n, enrichments: { [a!.fingerprint]: withRule } }, datasources: DEFAULT_DATASOURCES },
+      recorder().warn,
+    );
     const fields = out.embeds![0]!.fields!;
     expect(fields[0]).toEqual({
       name: 'Grafana rule',
@@ -116,7 +129,10 @@ describe('renderThreadDetails', () => {
 
   it('cuts a long title at 256 characters without splitting a character', () => {
     const long = { ...n, alerts: [{ ...a!, labels: { ...a!.labels, alertname: '😀'.repeat(300) } }] };
-    const body2 = renderThreadDetails({ enriched: { notification: long, enrichments: { [a!.fingerprint]: full } }, datasources: DEFAULT_DATASOURCES }, recorder().warn);
+    const body2 = renderThreadDetails(
+      { enriched: { notification: long, enrichments: { [a!.fingerprint]: full } }, datasources: DEFAULT_DATASOURCES },
+      recorder().warn,
+    );
     const title = body2.embeds![0]!.title!;
     expect([...title]).toHaveLength(256);
     expect(title.endsWith('…')).toBe(true);

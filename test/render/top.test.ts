@@ -52,12 +52,7 @@ describe('renderTop', () => {
   it('shows an aligned table with CPU % and memory with units, ranked by the chosen resource', () => {
     const text = renderTop(ROWS, { resource: 'cpu', limit: 10 });
     expect(text.split('\n')[0]).toBe('**Top 3 containers by CPU** on `node-a`');
-    expect(tableLines(text)).toEqual([
-      'container    CPU      MEM',
-      'api        50.0%  512 MiB',
-      'db         25.0%  1.5 GiB',
-      'nginx       5.0%   24 MiB',
-    ]);
+    expect(tableLines(text)).toEqual(['container    CPU      MEM', 'api        50.0%  512 MiB', 'db         25.0%  1.5 GiB', 'nginx       5.0%   24 MiB']);
     expect(text).toContain('% of one core');
   });
 

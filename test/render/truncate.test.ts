@@ -1,15 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { describe, expect, it } from 'vitest';
 import { EMBED_TOTAL, EMBED_URL } from '../../src/render/limits.js';
-import {
-  codePointLength,
-  fitMessage,
-  totalLength,
-  truncate,
-  truncateCodeBlock,
-  type CutInfo,
-  type MessageBody,
-} from '../../src/render/truncate.js';
+import { codePointLength, fitMessage, totalLength, truncate, truncateCodeBlock, type CutInfo, type MessageBody } from '../../src/render/truncate.js';
 import { expectWithinLimits, LONE_SURROGATE, limitViolations, recorder, rng } from './helpers.js';
 
 const FAMILY = '👨‍👩‍👧'; // 5 code points joined by ZWJ: one visible emoji
@@ -114,10 +106,7 @@ describe('fitMessage', () => {
 
   it('cuts each part to its own limit and warns once per cut, naming the part', () => {
     const { warn, calls } = recorder();
-    const out = fitMessage(
-      { content: 'c'.repeat(2500), embeds: [{ title: 't'.repeat(300), fields: [{ name: 'n', value: 'v'.repeat(2000) }] }] },
-      warn,
-    );
+    const out = fitMessage({ content: 'c'.repeat(2500), embeds: [{ title: 't'.repeat(300), fields: [{ name: 'n', value: 'v'.repeat(2000) }] }] }, warn);
     expect(out.content).toBe(`${'c'.repeat(1999)}…`);
     expect(out.embeds[0]!.title).toBe(`${'t'.repeat(255)}…`);
     expect(out.embeds[0]!.fields[0]!.value).toBe(`${'v'.repeat(1023)}…`);
@@ -126,10 +115,7 @@ describe('fitMessage', () => {
   });
 
   it('meets the 6000 total by shortening the longest parts first, leaving short ones alone', () => {
-    const fields: APIEmbedField[] = [
-      { name: 'short', value: 'keep me' },
-      ...Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, value: 'v'.repeat(1024) })),
-    ];
+    const fields: APIEmbedField[] = [{ name: 'short', value: 'keep me' }, ...Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, value: 'v'.repeat(1024) }))];
     const { warn, calls } = recorder();
     const out = fitMessage({ embeds: [{ title: 'Title', description: 'd'.repeat(4000), fields }] }, warn);
     const e = out.embeds[0]!;

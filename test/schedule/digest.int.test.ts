@@ -38,7 +38,10 @@ describe('hostHeadroom and downTargets (joining Prometheus series)', () => {
   });
 
   it('marks the targets down now and keeps ones that went down after the last range evaluation', () => {
-    const t = downTargets([s({ job: 'api', instance: 'x:1' }, 0.9), s({ job: 'db', instance: 'y:2' }, 0)], [s({ job: 'db', instance: 'y:2' }, 0), s({ job: 'new', instance: 'z:3' }, 0)]);
+    const t = downTargets(
+      [s({ job: 'api', instance: 'x:1' }, 0.9), s({ job: 'db', instance: 'y:2' }, 0)],
+      [s({ job: 'db', instance: 'y:2' }, 0), s({ job: 'new', instance: 'z:3' }, 0)],
+    );
     expect(t).toEqual([
       { job: 'api', instance: 'x:1', downNow: false, availability: 0.9 },
       { job: 'db', instance: 'y:2', downNow: true, availability: 0 },
@@ -112,78 +115,76 @@ describe('daily digest against real webhook deliveries and a real Prometheus', (
 
   const digests = () => [...discord.messages.values()].filter((m: APIMessage) => m.embeds?.[0]?.title?.startsWith('📊 Daily digest'));
 
-  it(
-    'posts the counts, noisiest rules, mean times, the down target and host headroom',
-    async () => {
-      const t0 = Date.now();
-      const iso = (ms: number) => new Date(ms).toISOString();
-      // 1. Alertmanager: two HostHighCpuLoad alerts fire 30 minutes ago...
-      const amFiring = fixture('alertmanager-firing.json');
-      for (const a of amFiring.alerts) a['startsAt'] = iso(t0 - 30 * MIN);
-      await post('/webhooks/alertmanager', amFiring);
-      // 2. ...and resolve 10 minutes ago (20 minutes to resolve).
-      const amResolved = fixture('alertmanager-resolved.json');
-      for (const a of amResolved.alerts) {
-        a['startsAt'] = iso(t0 - 30 * MIN);
-        a['endsAt'] = iso(t0 - 10 * MIN);
-      }
-      await post('/webhooks/alertmanager', amResolved);
-      // 3. Grafana: two alerts (High memory usage, High CPU usage) firing since 20 minutes ago.
-      const grafana = fixture('grafana-firing.json');
-      for (const a of grafana.alerts) a['startsAt'] = iso(t0 - 20 * MIN);
-      await post('/webhooks/grafana', grafana);
-      // 4. Alertmanager: one DiskAlmostFull alert, a group of its own, still firing.
-      const disk = fixture('alertmanager-firing.json');
-      disk.alerts = disk.alerts.slice(0, 1).map((a) => ({
-        ...a,
-        labels: { ...a.labels, alertname: 'DiskAlmostFull' },
-        fingerprint: 'd15cf011d15cf011',
-        startsAt: iso(t0 - 5 * MIN),
-      }));
-      disk['groupKey'] = '{}:{alertname="DiskAlmostFull"}';
-      disk['groupLabels'] = { alertname: 'DiskAlmostFull' };
-      disk['commonLabels'] = { ...(disk['commonLabels'] as Record<string, string>), alertname: 'DiskAlmostFull' };
-      await post('/webhooks/alertmanager', disk);
+  it('posts the counts, noisiest rules, mean times, the down target and host headroom', async () => {
+    const t0 = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // 1. Alertmanager: two HostHighCpuLoad alerts fire 30 minutes ago...
+    const amFiring = fixture('alertmanager-firing.json');
+    for (const a of amFiring.alerts) a['startsAt'] = iso(t0 - 30 * MIN);
+    await post('/webhooks/alertmanager', amFiring);
+    // 2. ...and resolve 10 minutes ago (20 minutes to resolve).
+    const amResolved = fixture('alertmanager-resolved.json');
+    for (const a of amResolved.alerts) {
+      a['startsAt'] = iso(t0 - 30 * MIN);
+      a['endsAt'] = iso(t0 - 10 * MIN);
+    }
+    await post('/webhooks/alertmanager', amResolved);
+    // 3. Grafana: two alerts (High memory usage, High CPU usage) firing since 20 minutes ago.
+    const grafana = fixture('grafana-firing.json');
+    for (const a of grafana.alerts) a['startsAt'] = iso(t0 - 20 * MIN);
+    await post('/webhooks/grafana', grafana);
+    // 4. Alertmanager: one DiskAlmostFull alert, a group of its own, still firing.
+    const disk = fixture('alertmanager-firing.json');
+    disk.alerts = disk.alerts.slice(0, 1).map((a) => ({
+      ...a,
+      labels: { ...a.labels, alertname: 'DiskAlmostFull' },
+      fingerprint: 'd15cf011d15cf011',
+      startsAt: iso(t0 - 5 * MIN),
+    }));
+    disk['groupKey'] = '{}:{alertname="DiskAlmostFull"}';
+    disk['groupLabels'] = { alertname: 'DiskAlmostFull' };
+    disk['commonLabels'] = { ...(disk['commonLabels'] as Record<string, string>), alertname: 'DiskAlmostFull' };
+    await post('/webhooks/alertmanager', disk);
 
-      await eventually('the pipeline and the outbox to settle', () =>
-        pendingNotificationCount(vigil.db) === 0 && pendingCount(vigil.db) === 0 ? true : undefined,
-      );
-      // The on-call engineer acknowledged the CPU incident 4 minutes after it started.
-      const cpu = vigil.db.prepare(`SELECT id, started_at FROM incidents WHERE group_key = ?`).get(amFiring['groupKey']) as {
-        id: number;
-        started_at: number;
-      };
-      acknowledge(vigil.db, cpu.id, { userId: '1', username: 'ana', at: new Date(cpu.started_at + 4 * MIN) });
+    await eventually('the pipeline and the outbox to settle', () =>
+      pendingNotificationCount(vigil.db) === 0 && pendingCount(vigil.db) === 0 ? true : undefined,
+    );
+    // The on-call engineer acknowledged the CPU incident 4 minutes after it started.
+    const cpu = vigil.db.prepare(`SELECT id, started_at FROM incidents WHERE group_key = ?`).get(amFiring['groupKey']) as {
+      id: number;
+      started_at: number;
+    };
+    acknowledge(vigil.db, cpu.id, { userId: '1', username: 'ana', at: new Date(cpu.started_at + 4 * MIN) });
 
-      expect(await vigil.scheduler.runNow('snapshots')).toBe('ok');
-      expect(await vigil.scheduler.runNow('digest')).toBe('ok');
-      const message = await eventually('the digest at the Discord double', () => digests()[0]);
-      expect(message.channel_id).toBe(CHANNEL);
-      const embed: APIEmbed = message.embeds[0]!;
-      const field = (prefix: string) => embed.fields?.find((f) => f.name.includes(prefix))?.value ?? '';
+    expect(await vigil.scheduler.runNow('snapshots')).toBe('ok');
+    expect(await vigil.scheduler.runNow('digest')).toBe('ok');
+    const message = await eventually('the digest at the Discord double', () => digests()[0]);
+    expect(message.channel_id).toBe(CHANNEL);
+    const embed: APIEmbed = message.embeds[0]!;
+    const field = (prefix: string) => embed.fields?.find((f) => f.name.includes(prefix))?.value ?? '';
 
-      expect(embed.description).toContain('🔥 **5** alerts fired · ✅ **2** resolved · 3 new incidents');
-      expect(embed.description).toContain('🔴 **3** still firing in 2 open incidents');
-      expect(embed.description).toContain('⏱️ Acknowledged in **4m** on average (1 incident)');
-      expect(embed.description).toContain('🩹 Resolved in **20m** on average (1 incident)');
-      expect(field('Noisiest').split('\n')).toEqual([
-        '1. **HostHighCpuLoad** · 2 alerts',
-        '2. **DiskAlmostFull** · 1 alert',
-        '3. **High CPU usage** · 1 alert',
-        '4. **High memory usage** · 1 alert',
-      ]);
-      expect(field('Targets down')).toContain(`🔴 **ghost** \`${ghost}\` · down now · 0% up`);
-      expect(field('Targets down')).not.toContain(nodeInstance);
-      const hostLine = field('Free now').split('\n').find((l) => l.includes(`\`${nodeInstance}\``));
-      expect(hostLine).toMatch(/💽 \d+(\.\d+)?% \([\d.]+ [KMGT]iB on `\/[^`]*`\) · 🧠 \d+(\.\d+)?% \([\d.]+ [KMGT]iB\)/);
-      const snapshot = vigil.db.prepare(`SELECT detail FROM scheduled_runs WHERE job = 'snapshots' AND outcome = 'ok'`).get() as { detail: string };
-      expect(field('snapshots')).toContain(`✅ \`${(JSON.parse(snapshot.detail) as { snapshot: string }).snapshot}\``);
-      expect(embed.footer?.text).toMatch(/^📨 4 webhooks in · 📤 \d+ messages sent$/);
-      expect(embed.title).toMatch(/^📊 Daily digest · \w{3} \d{1,2} \w{3}$/);
-      expect(discord.invalid).toEqual([]);
-    },
-    60_000,
-  );
+    expect(embed.description).toContain('🔥 **5** alerts fired · ✅ **2** resolved · 3 new incidents');
+    expect(embed.description).toContain('🔴 **3** still firing in 2 open incidents');
+    expect(embed.description).toContain('⏱️ Acknowledged in **4m** on average (1 incident)');
+    expect(embed.description).toContain('🩹 Resolved in **20m** on average (1 incident)');
+    expect(field('Noisiest').split('\n')).toEqual([
+      '1. **HostHighCpuLoad** · 2 alerts',
+      '2. **DiskAlmostFull** · 1 alert',
+      '3. **High CPU usage** · 1 alert',
+      '4. **High memory usage** · 1 alert',
+    ]);
+    expect(field('Targets down')).toContain(`🔴 **ghost** \`${ghost}\` · down now · 0% up`);
+    expect(field('Targets down')).not.toContain(nodeInstance);
+    const hostLine = field('Free now')
+      .split('\n')
+      .find((l) => l.includes(`\`${nodeInstance}\``));
+    expect(hostLine).toMatch(/💽 \d+(\.\d+)?% \([\d.]+ [KMGT]iB on `\/[^`]*`\) · 🧠 \d+(\.\d+)?% \([\d.]+ [KMGT]iB\)/);
+    const snapshot = vigil.db.prepare(`SELECT detail FROM scheduled_runs WHERE job = 'snapshots' AND outcome = 'ok'`).get() as { detail: string };
+    expect(field('snapshots')).toContain(`✅ \`${(JSON.parse(snapshot.detail) as { snapshot: string }).snapshot}\``);
+    expect(embed.footer?.text).toMatch(/^📨 4 webhooks in · 📤 \d+ messages sent$/);
+    expect(embed.title).toMatch(/^📊 Daily digest · \w{3} \d{1,2} \w{3}$/);
+    expect(discord.invalid).toEqual([]);
+  }, 60_000);
 
   it('asks Prometheus exactly the documented queries, and they are valid PromQL for it', async () => {
     for (const expr of Object.values(DIGEST_QUERIES)) await expect(prometheus.query(expr)).resolves.toBeDefined();

@@ -14,8 +14,18 @@ describe('decideAtStart', () => {
   const state = (lastSlot: string, spec = BERLIN_9): JobState => ({ ...spec, lastSlot: ms(lastSlot) });
   it.each([
     ['a job never seen: baseline, no run', undefined, '2026-07-03T07:00:00Z', { action: 'baseline', reason: 'first-start', slot: ms('2026-07-03T07:00:00Z') }],
-    ['one slot missed: catch up', state('2026-07-02T07:00:00Z'), '2026-07-03T07:00:00Z', { action: 'catch-up', slot: ms('2026-07-03T07:00:00Z'), missedSince: ms('2026-07-02T07:00:00Z') }],
-    ['three slots missed: still one catch-up, for the latest', state('2026-06-30T07:00:00Z'), '2026-07-03T07:00:00Z', { action: 'catch-up', slot: ms('2026-07-03T07:00:00Z'), missedSince: ms('2026-06-30T07:00:00Z') }],
+    [
+      'one slot missed: catch up',
+      state('2026-07-02T07:00:00Z'),
+      '2026-07-03T07:00:00Z',
+      { action: 'catch-up', slot: ms('2026-07-03T07:00:00Z'), missedSince: ms('2026-07-02T07:00:00Z') },
+    ],
+    [
+      'three slots missed: still one catch-up, for the latest',
+      state('2026-06-30T07:00:00Z'),
+      '2026-07-03T07:00:00Z',
+      { action: 'catch-up', slot: ms('2026-07-03T07:00:00Z'), missedSince: ms('2026-06-30T07:00:00Z') },
+    ],
     ['nothing missed', state('2026-07-03T07:00:00Z'), '2026-07-03T07:00:00Z', { action: 'none' }],
   ] as const)('%s', (_name, s, slot, expected) => {
     expect(decideAtStart(s, BERLIN_9, at(slot), at('2026-07-03T12:00:00Z'))).toEqual(expected);
@@ -23,7 +33,10 @@ describe('decideAtStart', () => {
 
   it('starts from a baseline when the schedule changed (the old state says nothing about the new times)', () => {
     const old = state('2026-07-01T07:00:00Z', { schedule: '0 8 * * *', timezone: 'Europe/Berlin' });
-    expect(decideAtStart(old, BERLIN_9, at('2026-07-03T07:00:00Z'), at('2026-07-03T12:00:00Z'))).toMatchObject({ action: 'baseline', reason: 'schedule-changed' });
+    expect(decideAtStart(old, BERLIN_9, at('2026-07-03T07:00:00Z'), at('2026-07-03T12:00:00Z'))).toMatchObject({
+      action: 'baseline',
+      reason: 'schedule-changed',
+    });
   });
 });
 

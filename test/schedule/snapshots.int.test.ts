@@ -21,7 +21,12 @@ describe('snapshotsToPrune', () => {
     ['keeps the newest by the time in the name', [d('20261121T030000Z-aa'), d('20261119T030000Z-bb'), d('20261120T030000Z-cc')], 2, ['20261119T030000Z-bb']],
     ['keeps everything when there are fewer than retain', [d('20261121T030000Z-aa')], 7, []],
     ['orders two snapshots of the same second by modification time', [d('20261121T030000Z-ff', 1), d('20261121T030000Z-00', 2)], 1, ['20261121T030000Z-ff']],
-    ['never lists a directory not named like a snapshot', [d('20261121T030000Z-aa'), d('important'), d('..'), d('20261120T030000Z-bb')], 1, ['20261120T030000Z-bb']],
+    [
+      'never lists a directory not named like a snapshot',
+      [d('20261121T030000Z-aa'), d('important'), d('..'), d('20261120T030000Z-bb')],
+      1,
+      ['20261120T030000Z-bb'],
+    ],
   ])('%s', (_name, dirs, retain, expected) => {
     expect(snapshotsToPrune(dirs, retain)).toEqual(expected);
   });
@@ -84,70 +89,56 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
 
   const snapshotsDir = () => join(prometheus.dir, 'data', 'snapshots');
   const onDisk = () => (existsSync(snapshotsDir()) ? readdirSync(snapshotsDir()).sort() : []);
-  const names = (vigil: Vigil) =>
-    runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).map((r) => (r.detail as { snapshot?: string } | undefined)?.snapshot ?? '?');
+  const names = (vigil: Vigil) => runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).map((r) => (r.detail as { snapshot?: string } | undefined)?.snapshot ?? '?');
 
-  it(
-    'creates snapshots through the admin API and prunes all but the `retain` newest',
-    async () => {
-      rmSync(snapshotsDir(), { recursive: true, force: true });
-      // Something that is not a snapshot, which pruning must leave alone.
-      mkdirSync(join(snapshotsDir(), 'keep-me'), { recursive: true });
-      const { vigil } = await start(prometheus.url, { retain: 2, dataDir: join(prometheus.dir, 'data') });
-      for (let i = 0; i < 3; i++) expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
+  it('creates snapshots through the admin API and prunes all but the `retain` newest', async () => {
+    rmSync(snapshotsDir(), { recursive: true, force: true });
+    // Something that is not a snapshot, which pruning must leave alone.
+    mkdirSync(join(snapshotsDir(), 'keep-me'), { recursive: true });
+    const { vigil } = await start(prometheus.url, { retain: 2, dataDir: join(prometheus.dir, 'data') });
+    for (let i = 0; i < 3; i++) expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
 
-      const [first, second, third] = names(vigil);
-      expect(onDisk()).toEqual(['keep-me', second, third].sort());
-      expect(onDisk()).not.toContain(first);
-      // Each kept one is a real snapshot Prometheus wrote (its head block, at least).
-      for (const name of [second!, third!]) expect(readdirSync(join(snapshotsDir(), name)).length).toBeGreaterThan(0);
-      const last = runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).at(-1);
-      expect(last?.detail).toEqual({ snapshot: third, kept: 2, pruned: [first] });
-      expect(runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).map((r) => (r.detail as { pruned?: string[] }).pruned)).toEqual([[], [], [first]]);
-    },
-    60_000,
-  );
+    const [first, second, third] = names(vigil);
+    expect(onDisk()).toEqual(['keep-me', second, third].sort());
+    expect(onDisk()).not.toContain(first);
+    // Each kept one is a real snapshot Prometheus wrote (its head block, at least).
+    for (const name of [second!, third!]) expect(readdirSync(join(snapshotsDir(), name)).length).toBeGreaterThan(0);
+    const last = runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).at(-1);
+    expect(last?.detail).toEqual({ snapshot: third, kept: 2, pruned: [first] });
+    expect(runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).map((r) => (r.detail as { pruned?: string[] }).pruned)).toEqual([[], [], [first]]);
+  }, 60_000);
 
-  it(
-    'prunes nothing without snapshots.dataDir (Prometheus has no API to delete a snapshot)',
-    async () => {
-      rmSync(snapshotsDir(), { recursive: true, force: true });
-      const { vigil } = await start(prometheus.url, { retain: 1 });
-      expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
-      expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
-      expect(onDisk()).toEqual(names(vigil).sort());
-      expect(onDisk()).toHaveLength(2);
-    },
-    60_000,
-  );
+  it('prunes nothing without snapshots.dataDir (Prometheus has no API to delete a snapshot)', async () => {
+    rmSync(snapshotsDir(), { recursive: true, force: true });
+    const { vigil } = await start(prometheus.url, { retain: 1 });
+    expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
+    expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
+    expect(onDisk()).toEqual(names(vigil).sort());
+    expect(onDisk()).toHaveLength(2);
+  }, 60_000);
 
-  it(
-    "announces a failure in the alert channel with Prometheus' error, logs it, and counts it in the digest",
-    async () => {
-      const down = `http://127.0.0.1:${await freePort()}`;
-      const { vigil, logs } = await start(down, { retain: 2 });
-      expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('error');
+  it("announces a failure in the alert channel with Prometheus' error, logs it, and counts it in the digest", async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const { vigil, logs } = await start(down, { retain: 2 });
+    expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('error');
 
-      const failure = await eventually('the snapshot failure message', () =>
-        [...discord.messages.values()].find((m: APIMessage) => m.content.startsWith('⚠️ Prometheus snapshot failed:')),
-      );
-      expect(failure.channel_id).toBe(CHANNEL);
-      expect(failure.content).toMatch(/^⚠️ Prometheus snapshot failed: Prometheus unreachable: .*ECONNREFUSED/);
-      expect(logs.some((l) => l.includes('"level":50') && l.includes('scheduled job failed') && l.includes('"job":"snapshots"'))).toBe(true);
-      const counted = (await vigil.metrics.scheduledJobRuns.get()).values.find((v) => v.labels.job === SNAPSHOT_JOB && v.labels.outcome === 'error');
-      expect(counted?.value).toBe(1);
+    const failure = await eventually('the snapshot failure message', () =>
+      [...discord.messages.values()].find((m: APIMessage) => m.content.startsWith('⚠️ Prometheus snapshot failed:')),
+    );
+    expect(failure.channel_id).toBe(CHANNEL);
+    expect(failure.content).toMatch(/^⚠️ Prometheus snapshot failed: Prometheus unreachable: .*ECONNREFUSED/);
+    expect(logs.some((l) => l.includes('"level":50') && l.includes('scheduled job failed') && l.includes('"job":"snapshots"'))).toBe(true);
+    const counted = (await vigil.metrics.scheduledJobRuns.get()).values.find((v) => v.labels.job === SNAPSHOT_JOB && v.labels.outcome === 'error');
+    expect(counted?.value).toBe(1);
 
-      expect(await vigil.scheduler.runNow('digest')).toBe('ok');
-      const digest = await eventually('the digest message', () =>
-        [...discord.messages.values()].find((m: APIMessage) => m.embeds?.[0]?.title?.startsWith('📊 Daily digest')),
-      );
-      const value = digest.embeds[0]!.fields?.find((f) => f.name.includes('snapshots'))?.value ?? '';
-      expect(value).toContain('❌ Last run failed');
-      expect(value).toContain('ECONNREFUSED');
-      expect(value).toContain('❌ 1 failed run in 24h · 0 succeeded');
-      expect(discord.invalid).toEqual([]);
-    },
-    60_000,
-  );
+    expect(await vigil.scheduler.runNow('digest')).toBe('ok');
+    const digest = await eventually('the digest message', () =>
+      [...discord.messages.values()].find((m: APIMessage) => m.embeds?.[0]?.title?.startsWith('📊 Daily digest')),
+    );
+    const value = digest.embeds[0]!.fields?.find((f) => f.name.includes('snapshots'))?.value ?? '';
+    expect(value).toContain('❌ Last run failed');
+    expect(value).toContain('ECONNREFUSED');
+    expect(value).toContain('❌ 1 failed run in 24h · 0 succeeded');
+    expect(discord.invalid).toEqual([]);
+  }, 60_000);
 });
-

@@ -15,7 +15,10 @@ function incident(): number {
   return createIncident(
     db,
     {
-      source: 'alertmanager', receiver: 'vigil', groupKey: '{}:{alertname="X"}', status: 'firing',
+      source: 'alertmanager',
+      receiver: 'vigil',
+      groupKey: '{}:{alertname="X"}',
+      status: 'firing',
       alerts: { fp1: { status: 'firing', startsAt: T0.toISOString(), labels: { alertname: 'X' } } },
       startedAt: T0,
     },

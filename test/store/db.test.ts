@@ -88,10 +88,7 @@ describe('migrate', () => {
 
   it('rolls a failing migration back as a whole, leaving user_version where it was', () => {
     const db = openAt(':memory:');
-    const broken = [
-      ...MIGRATIONS,
-      { version: MIGRATIONS.length + 1, sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' },
-    ];
+    const broken = [...MIGRATIONS, { version: MIGRATIONS.length + 1, sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' }];
     expect(() => migrate(db, broken)).toThrow(/no_such_table/);
     expect(userVersion(db)).toBe(MIGRATIONS.length);
     const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
@@ -118,7 +115,11 @@ describe('migration 8: the thread kinds', () => {
     open.push(db);
     db.pragma('foreign_keys = ON');
     migrate(db, MIGRATIONS.slice(0, version - 1));
-    const create = enqueue(db, { orderKey: 'incident:1', kind: 'create', channelId: CHANNEL, body: { content: 'firing' }, file: { name: 'chart.png', data: Buffer.from([1, 2, 3]) } }, 1000);
+    const create = enqueue(
+      db,
+      { orderKey: 'incident:1', kind: 'create', channelId: CHANNEL, body: { content: 'firing' }, file: { name: 'chart.png', data: Buffer.from([1, 2, 3]) } },
+      1000,
+    );
     const reply = enqueue(db, { orderKey: 'incident:1', kind: 'reply', channelId: CHANNEL, body: { content: 'resolved' }, targetId: create }, 1001);
     const edit = enqueue(db, { orderKey: 'incident:1', kind: 'edit', channelId: CHANNEL, body: { content: 'edited' }, targetId: create }, 1002);
     markSent(db, create, '223456789012345678');
@@ -126,7 +127,11 @@ describe('migration 8: the thread kinds', () => {
     // A deleted last row: its id must still never be reused.
     const gone = enqueue(db, { orderKey: 'other', kind: 'create', channelId: CHANNEL, body: {} }, 1003);
     db.prepare('DELETE FROM outbox WHERE id = ?').run(gone);
-    const incidentId = createIncident(db, { source: 'alertmanager', receiver: 'r', groupKey: 'g', status: 'firing', alerts: {}, startedAt: new Date(1000), createOutboxId: create }, new Date(1000));
+    const incidentId = createIncident(
+      db,
+      { source: 'alertmanager', receiver: 'r', groupKey: 'g', status: 'firing', alerts: {}, startedAt: new Date(1000), createOutboxId: create },
+      new Date(1000),
+    );
     const rows = db.prepare('SELECT * FROM outbox ORDER BY id').all();
     expect(rows.map((r) => (r as { id: number }).id)).toEqual([create, reply, edit]);
     return { db, rows, incidentId };
@@ -152,10 +157,24 @@ describe('migration 8: the thread kinds', () => {
     const path = join(dir, 'vigil.db');
     seededBeforeThreads(path).db.close();
     const db = openAt(path);
-    const ids = (['thread', 'thread-post', 'thread-archive'] as const).map((kind) => enqueue(db, { orderKey: 'incident:1', kind, channelId: CHANNEL, body: {}, targetId: 1 }));
+    const ids = (['thread', 'thread-post', 'thread-archive'] as const).map((kind) =>
+      enqueue(db, { orderKey: 'incident:1', kind, channelId: CHANNEL, body: {}, targetId: 1 }),
+    );
     expect(ids).toEqual([5, 6, 7]);
     expect(ids.map((id) => get(db, id)?.kind)).toEqual(['thread', 'thread-post', 'thread-archive']);
-    expect(() => db.prepare(`INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at) VALUES ('k', 'nope', '1', '{}', 1, 0, 0, 0)`).run()).toThrow(/CHECK constraint failed/);
-    expect(() => db.prepare(`INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at) VALUES ('k', 'thread', '1', '{}', 999, 0, 0, 0)`).run()).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at) VALUES ('k', 'nope', '1', '{}', 1, 0, 0, 0)`,
+        )
+        .run(),
+    ).toThrow(/CHECK constraint failed/);
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at) VALUES ('k', 'thread', '1', '{}', 999, 0, 0, 0)`,
+        )
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
   });
 });

@@ -3,17 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/db.js';
-import {
-  enqueue,
-  get,
-  markFailed,
-  markRetry,
-  markSent,
-  nextDue,
-  pendingCount,
-  redactTokens,
-  type NewOutboxItem,
-} from '../../src/store/outbox.js';
+import { enqueue, get, markFailed, markRetry, markSent, nextDue, pendingCount, redactTokens, type NewOutboxItem } from '../../src/store/outbox.js';
 
 const CHANNEL = '123456789012345678';
 const T0 = 1_700_000_000_000;
@@ -66,7 +56,9 @@ describe('enqueue and get', () => {
   });
 
   it.each(['', '../chart.png', 'a/b.png', 'x'.repeat(1025)])('refuses the file name %j', (name) => {
-    expect(() => enqueue(db, { orderKey: 'inc-1', kind: 'create', channelId: CHANNEL, body: {}, file: { name, data: Buffer.from('x') } }, T0)).toThrow(/file.name/);
+    expect(() => enqueue(db, { orderKey: 'inc-1', kind: 'create', channelId: CHANNEL, body: {}, file: { name, data: Buffer.from('x') } }, T0)).toThrow(
+      /file.name/,
+    );
   });
 
   it('returns undefined for an unknown id', () => {
@@ -228,7 +220,10 @@ describe('redactTokens', () => {
     { text: 'Bearer abcdefghijklmnop', expected: 'Bearer [redacted]' },
     { text: `token=${TOKEN};`, expected: 'token=[redacted];' },
     { text: '500 Internal Server Error', expected: '500 Internal Server Error' },
-    { text: 'embeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.', expected: 'embeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.' },
+    {
+      text: 'embeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.',
+      expected: 'embeds[0].title[BASE_TYPE_MAX_LENGTH]: Must be 256 or fewer in length.',
+    },
   ])('turns "$text" into "$expected"', ({ text, expected }) => {
     expect(redactTokens(text)).toBe(expected);
   });

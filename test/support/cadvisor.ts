@@ -95,7 +95,8 @@ export function cadvisorMetrics(containers: readonly FakeContainer[], originMs: 
     '# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.',
     '# TYPE container_cpu_usage_seconds_total counter',
     ...rows.map(
-      (r) => `container_cpu_usage_seconds_total${labels({ cpu: 'total', id: r.id, image: r.image, name: r.name })} ${COUNTER_BASE_SECONDS + r.cores * elapsed} ${atMs}`,
+      (r) =>
+        `container_cpu_usage_seconds_total${labels({ cpu: 'total', id: r.id, image: r.image, name: r.name })} ${COUNTER_BASE_SECONDS + r.cores * elapsed} ${atMs}`,
     ),
     '# HELP container_memory_working_set_bytes Current working set in bytes.',
     '# TYPE container_memory_working_set_bytes gauge',

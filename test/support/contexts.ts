@@ -1,12 +1,5 @@
 import type { APIEmbed } from 'discord-api-types/v10';
-import type {
-  AutocompleteContext,
-  CommandContext,
-  ComponentContext,
-  InteractionUser,
-  OptionValue,
-  ReplyPayload,
-} from '../../src/commands/types.js';
+import type { AutocompleteContext, CommandContext, ComponentContext, InteractionUser, OptionValue, ReplyPayload } from '../../src/commands/types.js';
 
 /** One call a handler made on its context. */
 export type RecordedCall =

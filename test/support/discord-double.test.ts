@@ -22,7 +22,16 @@ interface CallOptions {
   headers?: Record<string, string>;
 }
 
-async function call(method: string, path: string, opts: CallOptions = {}): Promise<{ status: number; body: any; headers: Headers }> /* eslint-disable-line @typescript-eslint/no-explicit-any -- the double's JSON, asserted on field by field */ {
+async function call(
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<{
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the double's JSON, asserted on field by field
+  body: any;
+  headers: Headers;
+}> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.auth !== null) headers.authorization = opts.auth ?? `Bot ${DOUBLE_TOKEN}`;
   let body: string | FormData | undefined = opts.rawBody;
@@ -289,7 +298,9 @@ describe('Discord double: files (multipart/form-data)', () => {
   }
 
   it('stores an uploaded file as an attachment and resolves attachment:// in the embed to its URL', async () => {
-    const res = await post(undefined, { rawBody: form({ embeds: [{ image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] }) });
+    const res = await post(undefined, {
+      rawBody: form({ embeds: [{ image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] }),
+    });
     expect(res.status).toBe(200);
     expect(res.body.attachments).toMatchObject([{ filename: 'chart.png', size: png.length, content_type: 'image/png', width: 3, height: 2 }]);
     expect(res.body.embeds[0].image.url).toBe(res.body.attachments[0].url);
@@ -313,7 +324,13 @@ describe('Discord double: files (multipart/form-data)', () => {
 
   it.each([
     ['a field that is neither payload_json nor files[n]', [['image', 'chart.png']] as Array<[string, string]>],
-    ['two parts named files[0]', [['files[0]', 'a.png'], ['files[0]', 'b.png']] as Array<[string, string]>],
+    [
+      'two parts named files[0]',
+      [
+        ['files[0]', 'a.png'],
+        ['files[0]', 'b.png'],
+      ] as Array<[string, string]>,
+    ],
   ])('refuses a multipart body with %s', async (_name, files) => {
     const res = await post(undefined, { rawBody: form({ content: 'x' }, files) });
     expect(res.status).toBe(400);
@@ -321,7 +338,12 @@ describe('Discord double: files (multipart/form-data)', () => {
   });
 
   it('keeps the attachments an edit lists by id, and drops the others', async () => {
-    const created = await post(undefined, { rawBody: form({ content: 'x' }, [['files[0]', 'a.png'], ['files[1]', 'b.png']]) });
+    const created = await post(undefined, {
+      rawBody: form({ content: 'x' }, [
+        ['files[0]', 'a.png'],
+        ['files[1]', 'b.png'],
+      ]),
+    });
     const [a, b] = created.body.attachments;
     const edited = await call('PATCH', `/v10/channels/${CHANNEL}/messages/${created.body.id}`, { body: { attachments: [{ id: b.id }] } });
     expect(edited.status).toBe(200);
@@ -331,14 +353,29 @@ describe('Discord double: files (multipart/form-data)', () => {
   });
 });
 
-describe('Discord double: plays Discord\'s side of an interaction', () => {
+describe("Discord double: plays Discord's side of an interaction", () => {
   const callback = (id: string, token: string, body: unknown) =>
-    fetch(`${double.apiBaseUrl}/v10/interactions/${id}/${token}/callback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${double.apiBaseUrl}/v10/interactions/${id}/${token}/callback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const webhook = (token: string, body: unknown) =>
-    fetch(`${double.apiBaseUrl}/v10/webhooks/${TEST_APPLICATION_ID}/${token}?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${double.apiBaseUrl}/v10/webhooks/${TEST_APPLICATION_ID}/${token}?wait=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it.each([
-    ['a second callback', [{ type: 4, data: { content: 'one' } }, { type: 4, data: { content: 'two' } }], [204, 400]],
+    [
+      'a second callback',
+      [
+        { type: 4, data: { content: 'one' } },
+        { type: 4, data: { content: 'two' } },
+      ],
+      [204, 400],
+    ],
     ['an autocomplete result for a command', [{ type: 8, data: { choices: [] } }], [400]],
     ['an empty message', [{ type: 4, data: { content: '' } }], [400]],
   ])('refuses %s and records it as invalid', async (_name, bodies, statuses) => {

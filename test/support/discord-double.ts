@@ -205,14 +205,16 @@ const TOKEN_LIFETIME_MS = 15 * 60_000;
 /** How long a webhook call waits for an HTTP-delivered interaction's answer to reach the double. */
 const ACK_WAIT_MS = 5000;
 /** Operations whose body is a message (docs rules apply). */
-const MESSAGE_OPERATIONS = new Set([
-  'create_message',
-  'update_message',
-  'execute_webhook',
-  'update_original_webhook_message',
-  'update_webhook_message',
-]);
-const CALLBACK_POINTER = ['paths', '/interactions/{interaction_id}/{interaction_token}/callback', 'post', 'requestBody', 'content', 'application/json', 'schema'];
+const MESSAGE_OPERATIONS = new Set(['create_message', 'update_message', 'execute_webhook', 'update_original_webhook_message', 'update_webhook_message']);
+const CALLBACK_POINTER = [
+  'paths',
+  '/interactions/{interaction_id}/{interaction_token}/callback',
+  'post',
+  'requestBody',
+  'content',
+  'application/json',
+  'schema',
+];
 
 /** Starts the double on a free loopback port. */
 export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promise<DiscordDouble> {
@@ -565,13 +567,7 @@ class DoubleState {
   }
 
   /** Every check the spec and docs ask for; the matched operation when all pass. */
-  private async validate(
-    method: string,
-    url: URL,
-    headers: IncomingHttpHeaders,
-    raw: Buffer,
-    record: RecordedRequest,
-  ): Promise<Matched | Rejection> {
+  private async validate(method: string, url: URL, headers: IncomingHttpHeaders, raw: Buffer, record: RecordedRequest): Promise<Matched | Rejection> {
     const { routes, validator } = loadSpec();
     if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
       return { status: 404, body: NOT_FOUND, errors: [`path must start with ${API_PREFIX}/`] };
@@ -610,7 +606,11 @@ class DoubleState {
       if (body.value && typeof body.value === 'object') uploads.set(body.value, body.files);
       const total = body.files.reduce((n, f) => n + f.data.length, 0);
       if (total > MAX_UPLOAD_BYTES) {
-        return { status: 413, body: { message: 'Request entity too large', code: 40005 }, errors: [`files: ${total} bytes, over the ${MAX_UPLOAD_BYTES} byte upload limit`] };
+        return {
+          status: 413,
+          body: { message: 'Request entity too large', code: 40005 },
+          errors: [`files: ${total} bytes, over the ${MAX_UPLOAD_BYTES} byte upload limit`],
+        };
       }
     }
     if (!op.requestBody) return matched;
@@ -643,7 +643,7 @@ class DoubleState {
     );
     for (const { p, pointer } of declared) {
       if (!p.schema || (p.in !== 'path' && p.in !== 'query')) continue;
-      const value = p.in === 'path' ? matched.params[p.name] : url.searchParams.get(p.name) ?? undefined;
+      const value = p.in === 'path' ? matched.params[p.name] : (url.searchParams.get(p.name) ?? undefined);
       if (value === undefined) {
         if (p.in === 'path' || p.required) errors.push({ path: [p.name], code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
         continue;
@@ -654,7 +654,9 @@ class DoubleState {
       if (/^-?\d+(\.\d+)?$/.test(value)) candidates.push(Number(value));
       if (value === 'true' || value === 'false') candidates.push(value === 'true');
       if (candidates.some((c) => validate(c))) continue;
-      const notSnowflake = (validate.errors ?? []).some((e) => e.keyword === 'pattern' || (e.keyword === 'format' && (e.params as { format?: string }).format === 'snowflake'));
+      const notSnowflake = (validate.errors ?? []).some(
+        (e) => e.keyword === 'pattern' || (e.keyword === 'format' && (e.params as { format?: string }).format === 'snowflake'),
+      );
       if (notSnowflake) {
         errors.push({ path: [p.name], code: 'NUMBER_TYPE_COERCE', message: `Value "${value}" is not snowflake.` });
       } else {
@@ -705,8 +707,15 @@ class DoubleState {
         const g = this.guild;
         if (!g || matched.params.guild_id !== g.id) return { status: 404, body: { message: 'Unknown Guild', code: 10004 } };
         const roles = g.roles.map((r, i) => ({
-          id: r.id, name: r.id === g.id ? '@everyone' : `role-${i}`, color: 0, hoist: false, position: i,
-          permissions: r.permissions, managed: false, mentionable: false, flags: 0,
+          id: r.id,
+          name: r.id === g.id ? '@everyone' : `role-${i}`,
+          color: 0,
+          hoist: false,
+          position: i,
+          permissions: r.permissions,
+          managed: false,
+          mentionable: false,
+          flags: 0,
         }));
         return { status: 200, body: roles };
       }
@@ -724,8 +733,18 @@ class DoubleState {
   /** docs (Channel object): a guild text channel (type 0) with its permission overwrites. */
   private textChannel(id: string, g: DoubleGuild): Record<string, unknown> {
     return {
-      id, type: 0, guild_id: g.id, name: `alerts-${id.slice(-4)}`, position: 0, parent_id: null, nsfw: false,
-      permission_overwrites: g.overwrites?.[id] ?? [], topic: null, last_message_id: null, rate_limit_per_user: 0, flags: 0,
+      id,
+      type: 0,
+      guild_id: g.id,
+      name: `alerts-${id.slice(-4)}`,
+      position: 0,
+      parent_id: null,
+      nsfw: false,
+      permission_overwrites: g.overwrites?.[id] ?? [],
+      topic: null,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      flags: 0,
     };
   }
 
@@ -772,7 +791,8 @@ class DoubleState {
   private applyCallback(record: InteractionRecord, body: Body): string[] {
     const files = uploads.get(body) ?? [];
     if (record.callback) return ['Interaction has already been acknowledged (40060)'];
-    if (Date.now() - record.receivedAt > CALLBACK_DEADLINE_MS) return [`answered after Discord's ${CALLBACK_DEADLINE_MS} ms deadline: Unknown interaction (10062)`];
+    if (Date.now() - record.receivedAt > CALLBACK_DEADLINE_MS)
+      return [`answered after Discord's ${CALLBACK_DEADLINE_MS} ms deadline: Unknown interaction (10062)`];
     const validate = loadSpec().validator(CALLBACK_POINTER);
     if (!validate(body)) return fromAjv(validate.errors).map((e) => `callback.${e.path.join('.')}: ${e.code} ${e.message}`);
     const type = body.type as number;
@@ -839,7 +859,15 @@ class DoubleState {
     return (body.attachments as Array<{ id?: unknown }>).flatMap((a, i) => {
       const id = String(a?.id);
       const known = files.some((f) => String(f.index) === id) || existing.some((e) => e.id === id);
-      return known ? [] : [{ path: ['attachments', i, 'id'], code: 'ATTACHMENT_NOT_FOUND', message: `Unknown attachment ${id}: no files[${id}] part and no such attachment on the message` }];
+      return known
+        ? []
+        : [
+            {
+              path: ['attachments', i, 'id'],
+              code: 'ATTACHMENT_NOT_FOUND',
+              message: `Unknown attachment ${id}: no files[${id}] part and no such attachment on the message`,
+            },
+          ];
     });
   }
 
@@ -951,7 +979,10 @@ class DoubleState {
           return reject(['no such interaction id/token'], { status: 404, body: { message: 'Unknown interaction', code: 10062 } });
         }
         if (record.delivery === 'http') {
-          return reject(['callback over REST for an interaction delivered over HTTP (answer in the HTTP response)'], { status: 400, body: { message: 'Interaction has already been acknowledged.', code: 40060 } });
+          return reject(['callback over REST for an interaction delivered over HTTP (answer in the HTTP response)'], {
+            status: 400,
+            body: { message: 'Interaction has already been acknowledged.', code: 40060 },
+          });
         }
         const errors = this.applyCallback(record, body ?? {});
         if (errors.length) return reject(errors, { status: 400, body: { message: errors[0], code: 50035 } });
@@ -968,13 +999,18 @@ class DoubleState {
         const files = (body && uploads.get(body)) ?? [];
         const existing = found.original?.attachments ?? (found.componentMessageId ? this.messages.get(found.componentMessageId)?.attachments : undefined) ?? [];
         const unknown = edit && body ? this.unknownAttachments(body, files, existing) : [];
-        if (unknown.length) return reject(unknown.map((e) => `body.${e.path.join('.')}: ${e.message}`), invalidFormBodyAnswer(unknown));
+        if (unknown.length)
+          return reject(
+            unknown.map((e) => `body.${e.path.join('.')}: ${e.message}`),
+            invalidFormBodyAnswer(unknown),
+          );
         if (found.original) {
           if (edit) this.editSeen(found.original, body ?? {}, files);
           return { status: 200, body: this.asMessage(found, found.original) };
         }
         // After a deferred update (6) or an update (7), @original is the message the button is on.
-        const onMessage = found.componentMessageId && (edit ? this.editStored(found.componentMessageId, body ?? {}, files) : this.messages.get(found.componentMessageId));
+        const onMessage =
+          found.componentMessageId && (edit ? this.editStored(found.componentMessageId, body ?? {}, files) : this.messages.get(found.componentMessageId));
         if (onMessage) return { status: 200, body: onMessage };
         return reject(['@original does not exist for this interaction'], { status: 404, body: { message: 'Unknown Message', code: 10008 } });
       }
@@ -983,7 +1019,11 @@ class DoubleState {
         if ('status' in found) return reject(['follow-up for an unknown or unacknowledged interaction'], found);
         const files = (body && uploads.get(body)) ?? [];
         const unknown = body ? this.unknownAttachments(body, files, []) : [];
-        if (unknown.length) return reject(unknown.map((e) => `body.${e.path.join('.')}: ${e.message}`), invalidFormBodyAnswer(unknown));
+        if (unknown.length)
+          return reject(
+            unknown.map((e) => `body.${e.path.join('.')}: ${e.message}`),
+            invalidFormBodyAnswer(unknown),
+          );
         const m = this.seen(body ?? {}, (((body?.flags as number | undefined) ?? 0) & 64) !== 0, false, files);
         found.followUps.push(m);
         return url.searchParams.get('wait') === 'true' ? { status: 200, body: this.asMessage(found, m) } : { status: 204, body: undefined };
@@ -1009,7 +1049,10 @@ class DoubleState {
       }
       case 'get_bot_gateway':
         if (!this.gatewayUrl) return reject(['GET /gateway/bot, but the test started no gateway double (setGatewayUrl)'], { status: 404, body: NOT_FOUND });
-        return { status: 200, body: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } } };
+        return {
+          status: 200,
+          body: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } },
+        };
       default:
         return undefined;
     }
@@ -1251,7 +1294,13 @@ async function parseBody(contentType: string | undefined, raw: Buffer): Promise<
         const index = FILE_FIELD.exec(field);
         if (!index) return { error: `multipart field "${field}" is neither payload_json nor files[n]` };
         if (typeof part === 'string' || !part.name) return { error: `multipart field ${field} has no filename in its Content-Disposition` };
-        files.push({ field, index: Number(index[1]), filename: part.name, contentType: part.type || 'application/octet-stream', data: Buffer.from(await part.arrayBuffer()) });
+        files.push({
+          field,
+          index: Number(index[1]),
+          filename: part.name,
+          contentType: part.type || 'application/octet-stream',
+          data: Buffer.from(await part.arrayBuffer()),
+        });
       }
       if (new Set(files.map((f) => f.index)).size !== files.length) return { error: 'multipart file fields are not uniquely named files[n]' };
       const payload = form.get('payload_json');

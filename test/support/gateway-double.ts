@@ -128,7 +128,10 @@ export async function startGatewayDouble(opts: GatewayDoubleOptions): Promise<Ga
     socket.on('message', (raw) => {
       let msg: { op?: number; d?: unknown };
       try {
-        msg = JSON.parse((Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(new Uint8Array(raw))).toString('utf8')) as { op?: number; d?: unknown };
+        msg = JSON.parse((Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(new Uint8Array(raw))).toString('utf8')) as {
+          op?: number;
+          d?: unknown;
+        };
       } catch {
         errors.push('payload is not JSON');
         socket.close(4002, 'Error while decoding payload.');

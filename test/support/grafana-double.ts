@@ -102,7 +102,11 @@ export interface FileGroup {
 
 /** A folder title as the uid Grafana's file provisioning gives a new folder (here: a slug). */
 function folderUid(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
 }
 
 /** The rules of a file-provisioning YAML in the provisioning API's `ProvisionedAlertRule` shape. */

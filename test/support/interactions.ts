@@ -116,7 +116,8 @@ function optionType(v: OptionValue): ApplicationCommandOptionType {
 
 function basicOptions(options: Record<string, OptionValue>, focused?: string): APIApplicationCommandInteractionDataBasicOption[] {
   return Object.entries(options).map(
-    ([name, value]) => ({ name, type: optionType(value), value, ...(name === focused ? { focused: true } : {}) }) as APIApplicationCommandInteractionDataBasicOption,
+    ([name, value]) =>
+      ({ name, type: optionType(value), value, ...(name === focused ? { focused: true } : {}) }) as APIApplicationCommandInteractionDataBasicOption,
   );
 }
 
@@ -188,7 +189,13 @@ export function buttonInteraction(customId: string, message: APIMessage, opts: {
 
 /** Discord's PING, sent when the endpoint URL is saved in the Developer Portal. */
 export function pingInteraction(): APIPingInteraction {
-  return { id: snowflake(), application_id: TEST_APPLICATION_ID, type: InteractionType.Ping, token: randomBytes(32).toString('base64url'), version: 1 } as APIPingInteraction;
+  return {
+    id: snowflake(),
+    application_id: TEST_APPLICATION_ID,
+    type: InteractionType.Ping,
+    token: randomBytes(32).toString('base64url'),
+    version: 1,
+  } as APIPingInteraction;
 }
 
 /** What came back from a bot's /interactions. */

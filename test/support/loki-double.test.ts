@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  loadLokiFixture,
-  lokiFixtureFiles,
-  startLokiDouble,
-  type LokiDoubleHandle,
-  type LokiFixture,
-} from './loki-double.js';
+import { loadLokiFixture, lokiFixtureFiles, startLokiDouble, type LokiDoubleHandle, type LokiFixture } from './loki-double.js';
 
 interface Reply {
   status: number;
@@ -176,7 +170,9 @@ describe('Loki double: LogQL selectors and line filters', () => {
     const body = JSON.parse(reply.text) as SuccessBody<StreamsBody>;
     expect(body.data.resultType).toBe('streams');
     const got = body.data.result.flatMap((s) => s.values.map(([, line]) => `${s.stream.container_name}: ${line}`)).sort();
-    const want = RECORDED_LINES.filter(keep).map((l) => `${l.labels.container_name}: ${l.line}`).sort();
+    const want = RECORDED_LINES.filter(keep)
+      .map((l) => `${l.labels.container_name}: ${l.line}`)
+      .sort();
     expect(got).toEqual(want);
     expect(body.data.stats.summary.totalEntriesReturned).toBe(want.length);
   });
@@ -297,7 +293,7 @@ describe('Loki double: errors, instant queries and discovery', () => {
       '{job=~".*"}',
       'parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
     ],
-  ])('answers the malformed query %s with Loki\'s plain-text parse error', async (query, message) => {
+  ])("answers the malformed query %s with Loki's plain-text parse error", async (query, message) => {
     const reply = await get(loki, '/loki/api/v1/query_range', { query });
     expect(reply).toEqual({ status: 400, contentType: 'application/json; charset=UTF-8', text: message });
   });
@@ -321,7 +317,7 @@ describe('Loki double: errors, instant queries and discovery', () => {
     expect(reply.text).toContain(`unsupported LogQL (${what})`);
   });
 
-  it('still answers an offset outside a range with Loki\'s parse error', async () => {
+  it("still answers an offset outside a range with Loki's parse error", async () => {
     const reply = await get(loki, '/loki/api/v1/query_range', { query: 'rate({job="docker"}[1m]) offset 5m' });
     expect(reply).toEqual({
       status: 400,
@@ -386,9 +382,9 @@ describe('Loki double: errors, instant queries and discovery', () => {
     expect(labels.data).toEqual(['compose_service', 'container_name', 'host', 'job', 'level']);
     const values = JSON.parse((await get(loki, '/loki/api/v1/label/host/values', recent)).text) as SuccessBody<string[]>;
     expect(values.data).toEqual(['app-1', 'db-1']);
-    const series = JSON.parse(
-      (await get(loki, '/loki/api/v1/series', { ...recent, 'match[]': '{level="info"}' })).text,
-    ) as SuccessBody<Array<Record<string, string>>>;
+    const series = JSON.parse((await get(loki, '/loki/api/v1/series', { ...recent, 'match[]': '{level="info"}' })).text) as SuccessBody<
+      Array<Record<string, string>>
+    >;
     expect(series.data.map((s) => s.container_name)).toEqual(['api', 'nginx']);
     // The newest line sits 30 s before end, so a 10 s window holds no line and no label.
     const endNs = BigInt(Date.now()) * 1_000_000n;

@@ -96,8 +96,7 @@ const DEFAULT_LIMIT = 100;
 const DEFAULT_SINCE_NS = 3_600_000_000_000n;
 const REBASE_GAP_NS = 30_000_000_000n;
 const NS_PER_MS = 1_000_000n;
-const LOKI3_INSTANT_LOG_ERROR =
-  'log queries are not supported as an instant query type, please change your query to a range query type';
+const LOKI3_INSTANT_LOG_ERROR = 'log queries are not supported as an instant query type, please change your query to a range query type';
 const EMPTY_COMPATIBLE_ERROR =
   'queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will';
 
@@ -199,26 +198,7 @@ function unsupported(what: string): LokiHttpError {
 // LogQL lexer
 
 type TokType =
-  | '{'
-  | '}'
-  | '('
-  | ')'
-  | ','
-  | '='
-  | '!='
-  | '=~'
-  | '!~'
-  | '|='
-  | '|~'
-  | '|>'
-  | '!>'
-  | '|'
-  | 'OP'
-  | 'RANGE'
-  | 'STRING'
-  | 'IDENTIFIER'
-  | 'NUMBER'
-  | 'EOF';
+  '{' | '}' | '(' | ')' | ',' | '=' | '!=' | '=~' | '!~' | '|=' | '|~' | '|>' | '!>' | '|' | 'OP' | 'RANGE' | 'STRING' | 'IDENTIFIER' | 'NUMBER' | 'EOF';
 
 interface Token {
   type: TokType;
@@ -818,10 +798,7 @@ function parseRangeParams(q: URLSearchParams): RangeParams {
 
 function checkEntriesLimit(limit: number): void {
   if (limit > MAX_ENTRIES_LIMIT) {
-    throw new LokiHttpError(
-      400,
-      `max entries limit per query exceeded, limit > max_entries_limit (${limit} > ${MAX_ENTRIES_LIMIT})`,
-    );
+    throw new LokiHttpError(400, `max entries limit per query exceeded, limit > max_entries_limit (${limit} > ${MAX_ENTRIES_LIMIT})`);
   }
 }
 
@@ -877,9 +854,10 @@ function evalLogQuery(streams: Stream[], expr: LogExpr, p: RangeParams, recorded
   const kept = flat.slice(0, p.limit);
   const grouped = new Map<Stream, Entry[]>();
   for (const { s, e } of kept) grouped.set(s, [...(grouped.get(s) ?? []), e]);
-  const result = sortByKey([...grouped.entries()].map(([s, entries]) => ({ key: s.key, s, entries }))).map(
-    ({ s, entries }) => ({ stream: s.labels, values: entries.map((e): [string, string] => [e.ns.toString(), e.line]) }),
-  );
+  const result = sortByKey([...grouped.entries()].map(([s, entries]) => ({ key: s.key, s, entries }))).map(({ s, entries }) => ({
+    stream: s.labels,
+    values: entries.map((e): [string, string] => [e.ns.toString(), e.line]),
+  }));
   return { result, stats: statsWithEntries(result.length > 0 ? recorded.streamStats : recorded.emptyStats, kept.length) };
 }
 
@@ -978,13 +956,10 @@ function nsToSeconds(ns: bigint): number {
 
 function evalMatrix(streams: Stream[], expr: MetricExpr, p: RangeParams, stepMs: bigint): unknown[] {
   // The recorded answers are step-aligned (query frontend): start/end rounded down to the step.
-  const startMs = ((p.startNs / NS_PER_MS) / stepMs) * stepMs;
-  const endMs = ((p.endNs / NS_PER_MS) / stepMs) * stepMs;
+  const startMs = (p.startNs / NS_PER_MS / stepMs) * stepMs;
+  const endMs = (p.endNs / NS_PER_MS / stepMs) * stepMs;
   if ((endMs - startMs) / stepMs + 1n > BigInt(MAX_POINTS)) {
-    throw new LokiHttpError(
-      400,
-      'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
-    );
+    throw new LokiHttpError(400, 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   }
   const series = new Map<string, { key: string; metric: Labels; values: Array<[number, string]> }>();
   for (let t = startMs; t <= endMs; t += stepMs) {
@@ -1232,10 +1207,12 @@ class LokiDouble {
     this.mode = mode;
     if (delayMs !== undefined) this.delayMs = delayMs;
     // A failed reopen must not block later transitions (stop() in particular).
-    this.transition = this.transition.catch(() => undefined).then(() => {
-      if (this.stopped) return undefined;
-      return this.mode === 'down' ? this.close() : this.open();
-    });
+    this.transition = this.transition
+      .catch(() => undefined)
+      .then(() => {
+        if (this.stopped) return undefined;
+        return this.mode === 'down' ? this.close() : this.open();
+      });
     return this.transition;
   }
 

@@ -145,7 +145,10 @@ export async function pushApiErrors(loki: LokiBackend, at: Date): Promise<void> 
 /** A computed CSS property of the element, as the browser drew it. */
 export function computedStyle(locator: Locator, property: string): Promise<string> {
   // The callback runs in the page, where getComputedStyle exists (this project compiles without the DOM types).
-  return locator.evaluate((el, p) => (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el)[p] ?? '', property);
+  return locator.evaluate(
+    (el, p) => (globalThis as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el)[p] ?? '',
+    property,
+  );
 }
 
 /** An <img>'s decoded size, 0 × 0 until it has loaded (or when it failed to). */

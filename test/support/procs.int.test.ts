@@ -4,14 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startAlertmanager,
-  startNodeExporter,
-  startPrometheus,
-  type AlertmanagerHandle,
-  type NodeExporterHandle,
-  type PrometheusHandle,
-} from './procs.js';
+import { startAlertmanager, startNodeExporter, startPrometheus, type AlertmanagerHandle, type NodeExporterHandle, type PrometheusHandle } from './procs.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -97,10 +90,7 @@ describe('real Prometheus components', () => {
 
   beforeAll(async () => {
     await receiver.start();
-    [node, am] = await Promise.all([
-      startNodeExporter(),
-      startAlertmanager({ webhookUrl: receiver.url, bearerToken: TOKEN, groupWait: '1s' }),
-    ]);
+    [node, am] = await Promise.all([startNodeExporter(), startAlertmanager({ webhookUrl: receiver.url, bearerToken: TOKEN, groupWait: '1s' })]);
     prom = await startPrometheus({
       scrapeConfigs: [{ job: 'node', targets: [`127.0.0.1:${node.port}`] }],
       ruleFiles: { 'harness.rules.yml': RULES },
@@ -117,9 +107,7 @@ describe('real Prometheus components', () => {
     await prom.waitFor('up{job="node"} == 1');
     const data = await prom.query('up{job="node"}');
     expect(data.resultType).toBe('vector');
-    expect(data.result).toEqual([
-      { metric: { __name__: 'up', instance: `127.0.0.1:${node.port}`, job: 'node' }, value: [expect.any(Number), '1'] },
-    ]);
+    expect(data.result).toEqual([{ metric: { __name__: 'up', instance: `127.0.0.1:${node.port}`, job: 'node' }, value: [expect.any(Number), '1'] }]);
   });
 
   it('stores node_cpu_seconds_total samples from the scrape', async () => {
@@ -169,13 +157,11 @@ describe('real Prometheus components', () => {
   it('generates an Alertmanager config that amtool check-config accepts', async () => {
     const { stdout } = await execFileAsync('/usr/bin/amtool', ['check-config', am.configFile]);
     expect(stdout).toContain('SUCCESS');
-    expect(stdout).toContain(" - 1 receivers");
+    expect(stdout).toContain(' - 1 receivers');
   });
 
   it('rejects with the stderr tail when Prometheus cannot load its config', async () => {
-    await expect(startPrometheus({ configYaml: 'scrape_configs: {not: a list}\n' })).rejects.toThrow(
-      /prometheus exited .*stderr tail:[\s\S]*config/,
-    );
+    await expect(startPrometheus({ configYaml: 'scrape_configs: {not: a list}\n' })).rejects.toThrow(/prometheus exited .*stderr tail:[\s\S]*config/);
   });
 
   it('stop() kills the process and removes its temp dir', async () => {

@@ -250,9 +250,7 @@ async function waitReady(name: string, running: Running, readyUrl: string, deadl
     }
     await sleep(READY_POLL_MS);
   }
-  throw new Error(
-    `${name} not ready at ${readyUrl} within ${deadlineMs} ms (last: ${lastStatus}); stderr tail:\n${running.stderr}`,
-  );
+  throw new Error(`${name} not ready at ${readyUrl} within ${deadlineMs} ms (last: ${lastStatus}); stderr tail:\n${running.stderr}`);
 }
 
 /** SIGTERM, then SIGKILL if the process is still alive after the grace period. */
@@ -468,8 +466,7 @@ async function postAlertsTo(baseUrl: string, alerts: PostableAlert[]): Promise<v
 
 /** Starts the real Alertmanager (clustering disabled) with a generated config; ready when /-/ready answers 200. */
 export async function startAlertmanager(opts: AlertmanagerOptions): Promise<AlertmanagerHandle> {
-  const prepare = (dir: string): Promise<void> =>
-    writeFile(join(dir, 'alertmanager.yml'), alertmanagerConfigYaml(opts));
+  const prepare = (dir: string): Promise<void> => writeFile(join(dir, 'alertmanager.yml'), alertmanagerConfigYaml(opts));
   const { running, dir } = await launchInTempDir('vigil-alertmanager-', prepare, {
     name: 'alertmanager',
     binary: ALERTMANAGER_BIN,

@@ -23,10 +23,14 @@ describe('outageAnnotations', () => {
   });
 
   it('says the alerting path is broken when the heartbeat stops', () => {
-    const a = outageAnnotations('heartbeat', { error: 'no Watchdog heartbeat for 12m', failures: 1 }, {
-      intervalMs: 60_000,
-      heartbeat: { alertname: 'Watchdog', maxSilenceMs: 600_000 },
-    });
+    const a = outageAnnotations(
+      'heartbeat',
+      { error: 'no Watchdog heartbeat for 12m', failures: 1 },
+      {
+        intervalMs: 60_000,
+        heartbeat: { alertname: 'Watchdog', maxSilenceMs: 600_000 },
+      },
+    );
     expect(a.summary).toBe('The alerting path is broken: no Watchdog heartbeat for 12m');
     expect(a.description).toContain('must arrive at least every 10m');
   });

@@ -83,7 +83,9 @@ describe('createWatchdog with scripted probes', () => {
     expect(storedVigil(db)).toEqual([]);
     expect(wd.state('loki')).toMatchObject({ phase: 'failing', failures: 2 });
     const third = await tick(wd);
-    expect(third.events).toEqual([{ component: 'loki', event: { kind: 'down', since: new Date(T0 + 2 * MIN), failures: 3, error: 'Loki unreachable: ECONNREFUSED' } }]);
+    expect(third.events).toEqual([
+      { component: 'loki', event: { kind: 'down', since: new Date(T0 + 2 * MIN), failures: 3, error: 'Loki unreachable: ECONNREFUSED' } },
+    ]);
     await tick(wd);
     await tick(wd);
     const stored = storedVigil(db);

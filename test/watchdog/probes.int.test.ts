@@ -8,18 +8,39 @@ import { startNodeExporter, startPrometheus, type NodeExporterHandle, type Prome
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
-const target = (t: Partial<TargetScrape>): TargetScrape => ({ job: 'node', instance: 'host:9100', health: 'up', lastScrape: ago(1000), intervalMs: 15_000, ...t });
+const target = (t: Partial<TargetScrape>): TargetScrape => ({
+  job: 'node',
+  instance: 'host:9100',
+  health: 'up',
+  lastScrape: ago(1000),
+  intervalMs: 15_000,
+  ...t,
+});
 
 describe('evaluateScraping', () => {
   it.each<[string, TargetScrape[], CheckResult['status'], RegExp?]>([
     ['one fresh target that is up is enough', [target({}), target({ health: 'down', lastError: 'refused' })], 'ok'],
     ['a target scraped just within 3 intervals counts', [target({ lastScrape: ago(45_000) })], 'ok'],
     ['no active target at all is a failure', [], 'fail', /^Prometheus has no active scrape targets$/],
-    ['a target scraped longer ago than 3 intervals is stale', [target({ lastScrape: ago(45_001) })], 'fail', /the only target scraped successfully: node\/host:9100 last scraped 45s ago$/],
-    ['every target down names them with their errors', [target({ health: 'down', lastError: 'connection refused' }), target({ job: 'app', health: 'down' })], 'fail',
-      /none of 2 targets scraped successfully: node\/host:9100 down \(connection refused\); app\/host:9100 down$/],
+    [
+      'a target scraped longer ago than 3 intervals is stale',
+      [target({ lastScrape: ago(45_001) })],
+      'fail',
+      /the only target scraped successfully: node\/host:9100 last scraped 45s ago$/,
+    ],
+    [
+      'every target down names them with their errors',
+      [target({ health: 'down', lastError: 'connection refused' }), target({ job: 'app', health: 'down' })],
+      'fail',
+      /none of 2 targets scraped successfully: node\/host:9100 down \(connection refused\); app\/host:9100 down$/,
+    ],
     ['a target never scraped yet is not scraping', [target({ health: 'unknown', lastScrape: undefined })], 'fail', /never scraped/],
-    ['more than three failing targets are counted, not listed', Array.from({ length: 5 }, (_, i) => target({ instance: `h${i}`, health: 'down' })), 'fail', /h2 down; \+2 more$/],
+    [
+      'more than three failing targets are counted, not listed',
+      Array.from({ length: 5 }, (_, i) => target({ instance: `h${i}`, health: 'down' })),
+      'fail',
+      /h2 down; \+2 more$/,
+    ],
   ])('%s', (_name, targets, status, error) => {
     const result = evaluateScraping(targets, NOW);
     expect(result.status).toBe(status);
@@ -34,8 +55,18 @@ describe('evaluateHeartbeat', () => {
     ['a heartbeat exactly maxSilence old is still ok', ago(600_000), START, { status: 'ok' }],
     ['a heartbeat older than maxSilence trips the switch', ago(720_000), START, { status: 'fail', error: 'no Watchdog heartbeat for 12m' }],
     ['before any heartbeat, the start counts: within maxSilence it waits', undefined, ago(300_000), { status: 'ok' }],
-    ['before any heartbeat, maxSilence after start it trips', undefined, ago(660_000), { status: 'fail', error: 'no Watchdog heartbeat since Vigil started 11m ago' }],
-    ['a remembered heartbeat older than the start counts from itself (restarts do not forget)', ago(700_000), ago(60_000), { status: 'fail', error: 'no Watchdog heartbeat for 11m 40s' }],
+    [
+      'before any heartbeat, maxSilence after start it trips',
+      undefined,
+      ago(660_000),
+      { status: 'fail', error: 'no Watchdog heartbeat since Vigil started 11m ago' },
+    ],
+    [
+      'a remembered heartbeat older than the start counts from itself (restarts do not forget)',
+      ago(700_000),
+      ago(60_000),
+      { status: 'fail', error: 'no Watchdog heartbeat for 11m 40s' },
+    ],
   ])('%s', (_name, lastSeen, startedAt, expected) => {
     expect(evaluateHeartbeat({ alertname: 'Watchdog', ...(lastSeen ? { lastSeen } : {}), startedAt, now: NOW, maxSilenceMs: 600_000 })).toEqual(expected);
   });
@@ -124,6 +155,8 @@ describe('configProbes against the real Prometheus', () => {
       15_000,
       200,
     );
-    expect(result.status === 'fail' && result.error).toMatch(/^Prometheus is not scraping: the only target scraped successfully: node\/127\.0\.0\.1:\d+ down \(.*connection refused\)$/);
+    expect(result.status === 'fail' && result.error).toMatch(
+      /^Prometheus is not scraping: the only target scraped successfully: node\/127\.0\.0\.1:\d+ down \(.*connection refused\)$/,
+    );
   });
 });

@@ -204,7 +204,9 @@ describe('the dead man’s switch against the real Alertmanager', () => {
     expect(kept).toMatchObject({ status: 202, body: { status: 'accepted', duplicate: false, alerts: 1, dropped: { reason: 'heartbeat', alerts: 1 } } });
     const stored = vigil.db.prepare(`SELECT body FROM notifications`).all() as Array<{ body: string }>;
     expect(stored).toHaveLength(1);
-    expect((JSON.parse(stored[0]!.body) as { alerts: Array<{ labels: Record<string, string> }> }).alerts.map((a) => a.labels.alertname)).toEqual(['HostHighCpuLoad']);
+    expect((JSON.parse(stored[0]!.body) as { alerts: Array<{ labels: Record<string, string> }> }).alerts.map((a) => a.labels.alertname)).toEqual([
+      'HostHighCpuLoad',
+    ]);
   });
 });
 
@@ -231,7 +233,9 @@ describe('the watchdog against the real Prometheus', () => {
     await watchdog.check();
     const firing = await eventually('the outage message', () => alertMessages(WATCHDOG_CHANNEL, 'PrometheusDown')[0]);
     expect(firing.embeds[0]!.title).toBe('🔥 FIRING: PrometheusDown');
-    expect(firing.embeds[0]!.description).toMatch(/^\*\*Prometheus is down\*\*\n3 failed checks in a row \(every 1h\)\. Last error: Prometheus unreachable: .*ECONNREFUSED/);
+    expect(firing.embeds[0]!.description).toMatch(
+      /^\*\*Prometheus is down\*\*\n3 failed checks in a row \(every 1h\)\. Last error: Prometheus unreachable: .*ECONNREFUSED/,
+    );
     expect(firing.embeds[0]!.footer?.text).toBe('Vigil → watchdog');
     expect(alertMessages(ALERT_CHANNEL, 'PrometheusDown')).toEqual([]);
 

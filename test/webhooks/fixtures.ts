@@ -4,12 +4,7 @@ import { readFileSync } from 'node:fs';
 export const FIXTURES_DIR = new URL('../fixtures/webhooks/', import.meta.url);
 
 /** The names of the real webhook bodies captured in test/fixtures/webhooks. */
-export const FIXTURE_NAMES = [
-  'grafana-firing.json',
-  'grafana-firing-default-payload.json',
-  'alertmanager-firing.json',
-  'alertmanager-resolved.json',
-] as const;
+export const FIXTURE_NAMES = ['grafana-firing.json', 'grafana-firing-default-payload.json', 'alertmanager-firing.json', 'alertmanager-resolved.json'] as const;
 
 /** One fixture exactly as the sender posted it. */
 export function fixtureBytes(name: string): Buffer {

@@ -7,10 +7,15 @@ const JSON_TYPE = 'application/json';
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
 describe('parseWebhook', () => {
-  it.each(FIXTURE_NAMES.flatMap((name) => {
-    const source = name.startsWith('grafana') ? 'grafana' : 'alertmanager';
-    return [[name, source, source], [name, 'any', source]] as [string, WebhookRoute, string][];
-  }))('accepts %s on the %s route as a %s notification', (name, route, source) => {
+  it.each(
+    FIXTURE_NAMES.flatMap((name) => {
+      const source = name.startsWith('grafana') ? 'grafana' : 'alertmanager';
+      return [
+        [name, source, source],
+        [name, 'any', source],
+      ] as [string, WebhookRoute, string][];
+    }),
+  )('accepts %s on the %s route as a %s notification', (name, route, source) => {
     const result = parseWebhook(route, JSON_TYPE, fixtureBytes(name), NOW);
     expect(result.ok).toBe(true);
     expect(result.ok && result.notification.source).toBe(source);
@@ -40,16 +45,59 @@ describe('parseWebhook', () => {
   });
 
   it.each<[string, WebhookRoute, unknown, string]>([
-    ['an Alertmanager body on the Grafana route', 'grafana', fixtureJson('alertmanager-firing.json'), 'version: expected "1" (a Grafana webhook body), got "4" (an Alertmanager body: send it to /webhooks/alertmanager)'],
-    ['a Grafana body on the Alertmanager route', 'alertmanager', fixtureJson('grafana-firing.json'), 'version: expected "4" (an Alertmanager webhook body), got "1" (a Grafana body: send it to /webhooks/grafana)'],
-    ['an unknown version on the generic route', 'any', { ...fixtureJson('alertmanager-firing.json'), version: '3' }, 'version: expected "1" (Grafana) or "4" (Alertmanager), got "3"'],
-    ['a numeric version', 'alertmanager', { ...fixtureJson('alertmanager-firing.json'), version: 4 }, 'version: expected "4" (an Alertmanager webhook body), got 4'],
-    ['no version (a legacy Grafana alert)', 'any', { title: 'x', ruleName: 'y', state: 'alerting' }, 'version: expected "1" (Grafana) or "4" (Alertmanager), got nothing'],
+    [
+      'an Alertmanager body on the Grafana route',
+      'grafana',
+      fixtureJson('alertmanager-firing.json'),
+      'version: expected "1" (a Grafana webhook body), got "4" (an Alertmanager body: send it to /webhooks/alertmanager)',
+    ],
+    [
+      'a Grafana body on the Alertmanager route',
+      'alertmanager',
+      fixtureJson('grafana-firing.json'),
+      'version: expected "4" (an Alertmanager webhook body), got "1" (a Grafana body: send it to /webhooks/grafana)',
+    ],
+    [
+      'an unknown version on the generic route',
+      'any',
+      { ...fixtureJson('alertmanager-firing.json'), version: '3' },
+      'version: expected "1" (Grafana) or "4" (Alertmanager), got "3"',
+    ],
+    [
+      'a numeric version',
+      'alertmanager',
+      { ...fixtureJson('alertmanager-firing.json'), version: 4 },
+      'version: expected "4" (an Alertmanager webhook body), got 4',
+    ],
+    [
+      'no version (a legacy Grafana alert)',
+      'any',
+      { title: 'x', ruleName: 'y', state: 'alerting' },
+      'version: expected "1" (Grafana) or "4" (Alertmanager), got nothing',
+    ],
     ['an array', 'any', [1, 2], '(root): expected a JSON object, got an array'],
     ['a bare string', 'grafana', 'hello', '(root): expected a JSON object, got a string'],
     ['null', 'grafana', null, '(root): expected a JSON object, got null'],
-    ['an invalid alert status', 'any', (() => { const b = fixtureJson('alertmanager-firing.json'); b.alerts[0]!['status'] = 'pending'; return b; })(), 'alerts.0.status: expected "firing" or "resolved"'],
-    ['a Grafana value that is not a number', 'grafana', (() => { const b = fixtureJson('grafana-firing.json'); b.alerts[0]!['values'] = { B: 'high' }; return b; })(), 'alerts.0.values.B: expected a number, got a string'],
+    [
+      'an invalid alert status',
+      'any',
+      (() => {
+        const b = fixtureJson('alertmanager-firing.json');
+        b.alerts[0]!['status'] = 'pending';
+        return b;
+      })(),
+      'alerts.0.status: expected "firing" or "resolved"',
+    ],
+    [
+      'a Grafana value that is not a number',
+      'grafana',
+      (() => {
+        const b = fixtureJson('grafana-firing.json');
+        b.alerts[0]!['values'] = { B: 'high' };
+        return b;
+      })(),
+      'alerts.0.values.B: expected a number, got a string',
+    ],
   ])('answers 422 for %s', (_name, route, body, error) => {
     expect(parseWebhook(route, JSON_TYPE, bytes(JSON.stringify(body)), NOW)).toEqual({ ok: false, status: 422, error });
   });
@@ -63,7 +111,11 @@ describe('parseWebhook', () => {
     ['text that is not JSON', 'hello', 'invalid JSON at line 1, column 1 (position 0): expected a JSON value, got "h"'],
     ['a word that starts like null', 'not json', 'invalid JSON at line 1, column 2 (position 1): expected the literal null, got "o"'],
     ['a second value after the first', '{} {}', 'invalid JSON at line 1, column 4 (position 3): expected end of input after the JSON value, got "{"'],
-    ['a raw newline inside a string', '{"a":"x\ny"}', 'invalid JSON at line 1, column 8 (position 7): expected an escaped control character (\\n, \\t, \\u00XX) inside a string, got "\\n"'],
+    [
+      'a raw newline inside a string',
+      '{"a":"x\ny"}',
+      'invalid JSON at line 1, column 8 (position 7): expected an escaped control character (\\n, \\t, \\u00XX) inside a string, got "\\n"',
+    ],
     ['a bad escape', '{"a":"\\x"}', 'invalid JSON at line 1, column 8 (position 7): expected a valid escape sequence, got "x"'],
     ['a number without digits after the point', '{"a":1.}', 'invalid JSON at line 1, column 8 (position 7): expected a digit, got "}"'],
     ['an unterminated string', '{"a":"abc', 'invalid JSON at line 1, column 10 (position 9): expected a closing double quote, got end of input'],
@@ -104,12 +156,16 @@ describe('parseWebhook', () => {
 });
 
 describe('contentTypeError', () => {
-  it.each(['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"', 'application/json; charset=utf8', 'application/vnd.api+json', 'application/problem+json; charset=utf-8'])(
-    'accepts %j',
-    (contentType) => {
-      expect(contentTypeError(contentType)).toBeUndefined();
-    },
-  );
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON;charset="UTF-8"',
+    'application/json; charset=utf8',
+    'application/vnd.api+json',
+    'application/problem+json; charset=utf-8',
+  ])('accepts %j', (contentType) => {
+    expect(contentTypeError(contentType)).toBeUndefined();
+  });
 });
 
 describe('locateJsonError', () => {

@@ -85,11 +85,7 @@ interface Answer {
 }
 
 /** POSTs a body with the right token unless told otherwise. */
-async function post(
-  url: string,
-  body: string | Buffer,
-  opts: { authorization?: string | null; contentType?: string | null } = {},
-): Promise<Answer> {
+async function post(url: string, body: string | Buffer, opts: { authorization?: string | null; contentType?: string | null } = {}): Promise<Answer> {
   const headers: Record<string, string> = {};
   const authorization = opts.authorization === undefined ? bearer(TOKEN) : opts.authorization;
   if (authorization !== null) headers['authorization'] = authorization;
@@ -137,10 +133,7 @@ describe('webhook routes over HTTP', () => {
     expect(res.status).toBe(200);
   });
 
-  const accepted = FIXTURE_NAMES.flatMap((name) => [
-    [name, `/webhooks/${sourceOf(name)}`] as const,
-    [name, '/webhooks'] as const,
-  ]);
+  const accepted = FIXTURE_NAMES.flatMap((name) => [[name, `/webhooks/${sourceOf(name)}`] as const, [name, '/webhooks'] as const]);
 
   it.each(accepted)('stores %s posted to %s as one notification row', async (name, path) => {
     const res = await post(`${r.url}${path}`, fixtureBytes(name));
@@ -249,11 +242,7 @@ describe('webhook routes over HTTP', () => {
   });
 
   it.each([
-    [
-      'a trailing comma',
-      '{"version":"1",}',
-      'invalid JSON at line 1, column 16 (position 15): expected a property name in double quotes, got "}"',
-    ],
+    ['a trailing comma', '{"version":"1",}', 'invalid JSON at line 1, column 16 (position 15): expected a property name in double quotes, got "}"'],
     [
       'a missing comma on the third line',
       '{\n  "version": "1"\n  "status": "firing"\n}',
@@ -380,7 +369,14 @@ describe('webhook metrics', () => {
 
   it.each([
     ['an accepted Grafana webhook', '/webhooks/grafana', 'grafana-firing.json', bearer(TOKEN), 1, { 'grafana/accepted': 1 }],
-    ['a resend, as a duplicate', '/webhooks/alertmanager', 'alertmanager-firing.json', bearer(TOKEN), 2, { 'alertmanager/accepted': 1, 'alertmanager/duplicate': 1 }],
+    [
+      'a resend, as a duplicate',
+      '/webhooks/alertmanager',
+      'alertmanager-firing.json',
+      bearer(TOKEN),
+      2,
+      { 'alertmanager/accepted': 1, 'alertmanager/duplicate': 1 },
+    ],
     ['a body on /webhooks under the source it turns out to be', '/webhooks', 'alertmanager-firing.json', bearer(TOKEN), 1, { 'alertmanager/accepted': 1 }],
     ['a wrong token on a source route', '/webhooks/grafana', 'grafana-firing.json', bearer(WRONG_TOKEN), 1, { 'grafana/unauthorized': 1 }],
     ['a wrong token on /webhooks as unknown', '/webhooks', 'grafana-firing.json', bearer(WRONG_TOKEN), 1, { 'unknown/unauthorized': 1 }],
@@ -439,4 +435,3 @@ describe('webhook to Discord', () => {
     expect(discord.invalid).toEqual([]);
   });
 });
-

@@ -1,14 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  alertmanagerBodySchema,
-  grafanaBodySchema,
-  isZeroTime,
-  MAX_ALERTS,
-  parseRfc3339,
-  validateBody,
-  ZERO_TIME,
-} from '../../src/webhooks/schemas.js';
+import { alertmanagerBodySchema, grafanaBodySchema, isZeroTime, MAX_ALERTS, parseRfc3339, validateBody, ZERO_TIME } from '../../src/webhooks/schemas.js';
 import { FIXTURES_DIR, fixtureJson } from './fixtures.js';
 
 const schemaFor = (name: string) => (name.startsWith('grafana') ? grafanaBodySchema : alertmanagerBodySchema);
@@ -55,14 +47,30 @@ describe('webhook body schemas', () => {
   it.each<[string, (b: ReturnType<typeof fixtureJson>) => void, string]>([
     ['a status that is neither firing nor resolved', (b) => (b.alerts[0]!['status'] = 'pending'), 'alerts.0.status: expected "firing" or "resolved"'],
     ['a missing alert status', (b) => delete b.alerts[1]!['status'], 'alerts.1.status: required: expected "firing" or "resolved"'],
-    ['a numeric label value', (b) => ((b.alerts[0]!['labels'] as Record<string, unknown>)['severity'] = 3), 'alerts.0.labels.severity: expected a string, got a number'],
+    [
+      'a numeric label value',
+      (b) => ((b.alerts[0]!['labels'] as Record<string, unknown>)['severity'] = 3),
+      'alerts.0.labels.severity: expected a string, got a number',
+    ],
     ['a missing receiver', (b) => delete b['receiver'], 'receiver: required: expected a string'],
     ['alerts that are not an array', (b) => ((b as Record<string, unknown>)['alerts'] = {}), 'alerts: expected an array, got an object'],
     ['no alerts at all', (b) => (b['alerts'] = []), 'alerts: expected at least 1 alert'],
-    ['a startsAt that is not RFC3339', (b) => (b.alerts[0]!['startsAt'] = '21/11/2026 08:51'), 'alerts.0.startsAt: expected an RFC3339 timestamp like 2024-05-01T12:00:00Z, got "21/11/2026 08:51"'],
-    ['an impossible date', (b) => (b.alerts[0]!['endsAt'] = '2026-02-30T00:00:00Z'), 'alerts.0.endsAt: expected an RFC3339 timestamp like 2024-05-01T12:00:00Z, got "2026-02-30T00:00:00Z"'],
+    [
+      'a startsAt that is not RFC3339',
+      (b) => (b.alerts[0]!['startsAt'] = '21/11/2026 08:51'),
+      'alerts.0.startsAt: expected an RFC3339 timestamp like 2024-05-01T12:00:00Z, got "21/11/2026 08:51"',
+    ],
+    [
+      'an impossible date',
+      (b) => (b.alerts[0]!['endsAt'] = '2026-02-30T00:00:00Z'),
+      'alerts.0.endsAt: expected an RFC3339 timestamp like 2024-05-01T12:00:00Z, got "2026-02-30T00:00:00Z"',
+    ],
     ['a negative truncatedAlerts', (b) => (b['truncatedAlerts'] = -1), 'truncatedAlerts: expected 0 or more'],
-    ['a __proto__ label', (b) => (b.alerts[0]!['labels'] = JSON.parse('{"__proto__":"x"}')), 'alerts.0.labels.__proto__: expected a name other than "__proto__"'],
+    [
+      'a __proto__ label',
+      (b) => (b.alerts[0]!['labels'] = JSON.parse('{"__proto__":"x"}')),
+      'alerts.0.labels.__proto__: expected a name other than "__proto__"',
+    ],
   ])('refuses %s with the field and the expectation', (_name, mutate, message) => {
     const body = fixtureJson('alertmanager-firing.json');
     mutate(body);
@@ -105,12 +113,18 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339(text)?.toISOString()).toBe(iso);
   });
 
-  it.each(['2026-11-21 08:51:25Z', '2026-11-21T08:51:25', '2023-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-21T24:00:00Z', '2026-11-21T08:51:25.Z', '2026-11-21T08:51:25+0200', ''])(
-    'refuses %j',
-    (text) => {
-      expect(parseRfc3339(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '2026-11-21 08:51:25Z',
+    '2026-11-21T08:51:25',
+    '2023-02-29T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-11-21T24:00:00Z',
+    '2026-11-21T08:51:25.Z',
+    '2026-11-21T08:51:25+0200',
+    '',
+  ])('refuses %j', (text) => {
+    expect(parseRfc3339(text)).toBeUndefined();
+  });
 
   it('keeps year 1, so the zero time is recognised in any offset', () => {
     expect(parseRfc3339(ZERO_TIME)?.getUTCFullYear()).toBe(1);

@@ -16,7 +16,7 @@ export const ackButton = {
   async execute(ctx, ref, deps) {
     const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
     if (!incident) {
-      await ctx.reply({ content: 'This alert is no longer in Vigil\'s store: it cannot be acknowledged.' }, { ephemeral: true });
+      await ctx.reply({ content: "This alert is no longer in Vigil's store: it cannot be acknowledged." }, { ephemeral: true });
       return;
     }
     if (incident.status === 'resolved') {

@@ -29,7 +29,11 @@ function incidentSelectors(incident: Incident, labelMap: Readonly<Record<string,
 
 /** The alert names of an incident, for the answer's title. */
 function alertNames(incident: Incident): string {
-  const names = new Set(Object.values(incident.alerts).map((s) => s.labels?.alertname).filter((n): n is string => !!n));
+  const names = new Set(
+    Object.values(incident.alerts)
+      .map((s) => s.labels?.alertname)
+      .filter((n): n is string => !!n),
+  );
   return names.size ? [...names].join(', ') : `incident ${incident.id}`;
 }
 
@@ -43,7 +47,7 @@ export const logsButton = {
   async execute(ctx, ref, deps) {
     const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
     if (!incident) {
-      await ctx.reply({ content: 'This alert is no longer in Vigil\'s store: its logs cannot be looked up from here. Try `/logs`.' }, { ephemeral: true });
+      await ctx.reply({ content: "This alert is no longer in Vigil's store: its logs cannot be looked up from here. Try `/logs`." }, { ephemeral: true });
       return;
     }
     const { logFilter, logLabelMap, logWindow } = deps.config.enrichment;

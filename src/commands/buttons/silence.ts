@@ -42,10 +42,22 @@ export function incidentMatchers(incident: Pick<Incident, 'alerts'>): SilenceMat
   const shared = Object.keys(first).filter((k) => LABEL_NAME.test(k) && labelSets.every((l) => l[k] === first[k]));
   const matchers = shared.map((k) => eq(k, first[k]!));
   if (labelSets.length > 1) {
-    if (!shared.includes('alertname') && labelSets.every((l) => l.alertname)) matchers.push(oneOf('alertname', labelSets.map((l) => l.alertname!)));
+    if (!shared.includes('alertname') && labelSets.every((l) => l.alertname))
+      matchers.push(
+        oneOf(
+          'alertname',
+          labelSets.map((l) => l.alertname!),
+        ),
+      );
     if (shared.every((k) => k === 'alertname' || k === 'severity')) {
       const where = WHERE_LABELS.find((k) => labelSets.every((l) => l[k]));
-      if (where) matchers.push(oneOf(where, labelSets.map((l) => l[where]!)));
+      if (where)
+        matchers.push(
+          oneOf(
+            where,
+            labelSets.map((l) => l[where]!),
+          ),
+        );
     }
   }
   return matchers.sort((a, b) => (a.name === 'alertname' ? -1 : b.name === 'alertname' ? 1 : a.name.localeCompare(b.name)));
