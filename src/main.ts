@@ -27,6 +27,7 @@ import { pendingNotificationCount } from './store/notifications.js';
 import { pendingCount } from './store/outbox.js';
 import { createWatchdog, type Watchdog } from './watchdog/index.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import type { Clock } from './model.js';
 
 /** A running Vigil: the HTTP server, the pipeline worker, the outbox drainer and the interaction transport. */
 export interface Vigil {
@@ -47,7 +48,7 @@ export interface Vigil {
 /** Options of startVigil; the command lists default to the static COMMANDS and BUTTONS. */
 export interface StartOptions {
   logger?: Logger;
-  now?: () => Date;
+  now?: Clock;
   commands?: readonly Command[];
   buttons?: readonly ButtonHandler[];
 }
@@ -59,26 +60,25 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const secrets = configSecrets(config);
   const logger = opts.logger ?? createLogger({ level: config.log.level, secrets });
   const now = opts.now ?? (() => new Date());
-  const nowMs = () => now().getTime();
   if (!config.webhook.token && config.webhook.insecure) {
     logger.warn(`webhook.insecure is set: webhooks${config.discord.mode === 'preview' ? ' and the preview page' : ''} are accepted without authentication`);
   }
 
   const db = openDatabase(config.storage.path);
-  const metrics = createMetrics({ db, now: nowMs });
+  const metrics = createMetrics({ db, now: now });
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout });
   const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
   const preview = config.discord.mode === 'preview';
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics });
-  const delivery: DiscordRest = preview ? createPreviewRest({ db, now: nowMs }) : rest;
+  const delivery: DiscordRest = preview ? createPreviewRest({ db, now: now }) : rest;
 
   const drainer = createDrainer({
     db,
     rest: delivery,
     logger,
-    now: nowMs,
+    now: now,
     minBackoffMs: config.delivery.minBackoff,
     maxBackoffMs: config.delivery.maxBackoff,
     pollIntervalMs: config.delivery.pollInterval,
@@ -102,10 +102,10 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   });
 
   const scheduler = createScheduler({
-    jobs: scheduledJobs(config, { db, logger, clock: now, onEnqueued: () => drainer.wake() }),
+    jobs: scheduledJobs(config, { db, logger, now, onEnqueued: () => drainer.wake() }),
     db,
     logger,
-    clock: now,
+    now,
     metrics,
   });
 
@@ -122,7 +122,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics, chartRenderer });
   const interactionRoutes: Route[] =
     config.discord.mode === 'http' && config.discord.publicKey
-      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, nowMs), router, rest, logger })]
+      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, now), router, rest, logger })]
       : [];
   // Gateway mode: connects in the background once started; an unreachable Discord never stops webhook intake.
   const gateway =
@@ -132,7 +132,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       health,
       readinessRoute({
         db,
-        now: nowMs,
+        now: now,
         holds: () => drainer.holds(),
         ...(gateway ? { gateway: () => gateway.notConnected() } : {}),
       }),

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DELIVERY_ERROR_REASONS } from './model.js';
+import { DELIVERY_ERROR_REASONS, type Clock } from './model.js';
 import type { Route } from './server.js';
 import type { Database } from './store/db.js';
 import { oldestPendingCreatedAt, pendingCount, probeEnqueue } from './store/outbox.js';
@@ -38,8 +38,7 @@ export interface Metrics {
 export interface MetricsOptions {
   /** The store whose outbox depth and oldest age are reported; without it those two gauges are absent. */
   db?: Database;
-  /** Epoch ms; default Date.now. */
-  now?: () => number;
+  now?: Clock;
   /** prom-client's Node runtime metrics (default true). */
   defaultMetrics?: boolean;
 }
@@ -95,7 +94,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
   };
   presetZeros(metrics);
-  if (opts.db) registerOutboxGauges(registry, opts.db, opts.now ?? Date.now);
+  if (opts.db) registerOutboxGauges(registry, opts.db, opts.now ?? (() => new Date()));
   return metrics;
 }
 
@@ -111,7 +110,7 @@ function presetZeros(m: Metrics): void {
 }
 
 /** Outbox depth and oldest age, read from the store on every scrape; NaN when the store cannot be read. */
-function registerOutboxGauges(registry: Registry, db: Database, now: () => number): void {
+function registerOutboxGauges(registry: Registry, db: Database, now: Clock): void {
   new Gauge({
     name: 'vigil_outbox_depth',
     help: 'Outbox items waiting for delivery (due or backing off).',
@@ -125,7 +124,7 @@ function registerOutboxGauges(registry: Registry, db: Database, now: () => numbe
     help: 'Age of the oldest outbox item waiting for delivery; 0 when none waits.',
     registers: [registry],
     collect() {
-      this.set(readStore(db, () => outboxOldestAgeSeconds(db, now())));
+      this.set(readStore(db, () => outboxOldestAgeSeconds(db, now().getTime())));
     },
   });
 }
@@ -205,14 +204,14 @@ function heldReason(h: HeldDeliveries): string | undefined {
  */
 export function readinessRoute(deps: {
   db: Database;
-  now?: () => number;
+  now?: Clock;
   lockWaitMs?: number;
   /** The drainer's holds. */
   holds?: () => HeldDeliveries;
   /** Why the gateway is not connected (gateway mode), undefined while it is. */
   gateway?: () => string | undefined;
 }): Route {
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => new Date());
   return {
     method: 'GET',
     path: '/readyz',
@@ -228,7 +227,7 @@ export function readinessRoute(deps: {
         body: {
           status: 'ready',
           store: 'writable',
-          outbox: { pending: pendingCount(deps.db), oldestAgeSeconds: outboxOldestAgeSeconds(deps.db, now()) },
+          outbox: { pending: pendingCount(deps.db), oldestAgeSeconds: outboxOldestAgeSeconds(deps.db, now().getTime()) },
         },
       };
     },

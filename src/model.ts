@@ -1,3 +1,6 @@
+/** The time now. Every room takes it as a dependency (`now`), so tests choose it. */
+export type Clock = () => Date;
+
 /** Where a notification came from; `vigil` for Vigil's own alerts (the watchdog). */
 export type AlertSource = 'grafana' | 'alertmanager' | 'vigil';
 

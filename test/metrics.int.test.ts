@@ -73,7 +73,7 @@ describe('createMetrics', () => {
 
   it('reads outbox depth and oldest age from the store at scrape time', async () => {
     let now = T0;
-    const metrics = createMetrics({ db, now: () => now, defaultMetrics: false });
+    const metrics = createMetrics({ db, now: () => new Date(now), defaultMetrics: false });
     expect(sample(await exposition(metrics), 'vigil_outbox_depth')).toBe(0);
     expect(sample(await exposition(metrics), 'vigil_outbox_oldest_age_seconds')).toBe(0);
 

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
 import type { Database } from '../store/db.js';
+import type { Clock } from '../model.js';
 
 /** A file sent with a reply (a chart); the transports upload it as multipart. */
 interface ReplyFile {
@@ -93,7 +94,7 @@ export interface CommandDeps {
   loki: LokiClient;
   db: Database;
   logger: Logger;
-  now: () => Date;
+  now: Clock;
   /** Draws command charts (the bot's own chart workers); renderChart's shared ones when absent. */
   chartRenderer?: ChartRenderer;
 }

@@ -17,13 +17,14 @@ import {
 } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
 import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type DiscordRest, type ThreadStart } from './rest.js';
+import type { Clock } from '../model.js';
 
 /** What the drainer needs. */
 export interface DrainerOptions {
   db: Database;
   rest: DiscordRest;
   logger: Logger;
-  now?: () => number;
+  now?: Clock;
   minBackoffMs: number;
   maxBackoffMs: number;
   pollIntervalMs: number;
@@ -84,7 +85,9 @@ const UNKNOWN_MESSAGE = 10008;
 
 /** Creates the drainer: takes due outbox items in order and delivers them through discord.js REST. */
 export function createDrainer(opts: DrainerOptions): Drainer {
-  const now = opts.now ?? Date.now;
+  const clock = opts.now ?? (() => new Date());
+  // Delivery times are epoch ms throughout (the outbox stores them so).
+  const now = () => clock().getTime();
   const random = opts.random ?? Math.random;
   const secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
   const { db, logger } = opts;

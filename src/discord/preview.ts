@@ -13,6 +13,7 @@ import {
   updatePreviewMessage,
 } from '../store/preview.js';
 import type { DiscordRest } from './rest.js';
+import type { Clock } from '../model.js';
 
 /** Discord's epoch (2015-01-01), the base of snowflake timestamps. */
 const DISCORD_EPOCH = 1_420_070_400_000n;
@@ -34,9 +35,10 @@ type Attachment = { id: string; filename: string; description?: string };
  * nonces honoured, 10008 for a message that is gone, 160004 for a second thread), so the outbox,
  * the drainer and every renderer run exactly as in production.
  */
-export function createPreviewRest(opts: { db: Database; now?: () => number; keep?: number; onChange?: () => void }): DiscordRest {
+export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: number; onChange?: () => void }): DiscordRest {
   const { db } = opts;
-  const now = opts.now ?? Date.now;
+  const clock = opts.now ?? (() => new Date());
+  const now = () => clock().getTime();
   let last = lastPreviewId(db);
 
   /** A new snowflake: the time in its high bits, always above the last one given. */

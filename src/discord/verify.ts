@@ -1,4 +1,5 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { Clock } from '../model.js';
 
 /** How far a signed timestamp may be from our clock before the request is refused (replays). */
 export const MAX_SIGNATURE_AGE_MS = 5 * 60_000;
@@ -29,7 +30,7 @@ function single(value: HeaderValue): string | undefined {
  * Creates a checker of Discord's interaction signatures: Ed25519 over `timestamp + rawBody`,
  * refusing timestamps more than five minutes away from `now` (a replayed request).
  */
-export function createVerifier(publicKeyHex: string, now: () => number = Date.now) {
+export function createVerifier(publicKeyHex: string, now: Clock = () => new Date()) {
   const key = publicKeyFromHex(publicKeyHex);
   return function verifyRequest(headers: Record<string, HeaderValue>, rawBody: Buffer): VerifyResult {
     const signature = single(headers[SIGNATURE_HEADER]);
@@ -38,7 +39,7 @@ export function createVerifier(publicKeyHex: string, now: () => number = Date.no
     if (!timestamp) return { ok: false, reason: 'missing X-Signature-Timestamp header' };
     if (!/^[0-9a-fA-F]{128}$/.test(signature)) return { ok: false, reason: 'malformed signature: expected 128 hex characters' };
     if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'malformed timestamp: expected unix seconds' };
-    const skew = now() - Number(timestamp) * 1000;
+    const skew = now().getTime() - Number(timestamp) * 1000;
     if (skew > MAX_SIGNATURE_AGE_MS) return { ok: false, reason: 'timestamp too old' };
     if (skew < -MAX_SIGNATURE_AGE_MS) return { ok: false, reason: 'timestamp in the future' };
     const message = Buffer.concat([Buffer.from(timestamp, 'utf8'), rawBody]);

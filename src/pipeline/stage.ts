@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { EnrichedNotification } from '../findings.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Notification } from '../model.js';
+import type { Notification, Clock } from '../model.js';
 import type { RuleLookup } from '../queries/grafana.js';
 import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
@@ -25,7 +25,7 @@ export interface PipelineDeps {
   config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager'>;
   /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
-  now: () => Date;
+  now: Clock;
   /** Times enrichment queries when given. */
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
   /** Draws alert charts: the bot's own chart workers, or a slow renderer in tests; renderChart's shared workers when absent. */

@@ -5,12 +5,13 @@ import type { Database } from '../store/db.js';
 import { PREVIEW_KEEP, previewEntries, previewFile, previewRevision } from '../store/preview.js';
 import { checkWebhookAuth } from '../webhooks/auth.js';
 import { pageCsp, renderMessages, renderPage } from './page.js';
+import type { Clock } from '../model.js';
 
 /** What the preview routes need. */
 export interface PreviewRouteDeps {
   db: Database;
   config: Pick<Config, 'webhook' | 'discord'>;
-  now?: () => Date;
+  now?: Clock;
 }
 
 const NO_STORE = { 'cache-control': 'no-store' };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getJson, type Backend, type CallOptions } from './http.js';
 import type { ComparisonOp } from './promql.js';
+import type { Clock } from '../model.js';
 
 /*
  * Grafana-managed alert rules, read through Grafana's alerting provisioning API
@@ -275,8 +276,7 @@ export interface RuleLookupOptions {
   ttlMs: number;
   /** Rules kept at most; the least recently used goes first. */
   maxEntries?: number;
-  /** The clock, in ms. */
-  now?: () => number;
+  now?: Clock;
 }
 
 /** Looks up a rule's plan by uid, bounded by the caller's timeout; one Grafana call per uid per TTL. */
@@ -289,7 +289,8 @@ export type RuleLookup = (uid: string, callOpts: CallOptions) => Promise<RulePla
  */
 export function createRuleLookup(opts: RuleLookupOptions): RuleLookup {
   const max = opts.maxEntries ?? 256;
-  const now = opts.now ?? Date.now;
+  const clock = opts.now ?? (() => new Date());
+  const now = () => clock().getTime();
   const cache = new Map<string, { at: number; plan: Promise<RulePlan> }>();
   return (uid, callOpts) => {
     const hit = cache.get(uid);

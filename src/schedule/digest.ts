@@ -10,6 +10,7 @@ import { localDate } from './cron.js';
 import type { JobContext } from './scheduler.js';
 import { SNAPSHOT_JOB } from './snapshots.js';
 import { lastFinishedRun, runsSince } from '../store/schedule.js';
+import type { Clock } from '../model.js';
 
 /** The job name the digest runs and is recorded under. */
 export const DIGEST_JOB = 'digest';
@@ -36,7 +37,7 @@ export interface DigestJobDeps {
   logger: Logger;
   channelId: string;
   timezone: string;
-  clock: () => Date;
+  now: Clock;
   /** Settings of the snapshot job when it is configured (its summary goes in the digest). */
   snapshots?: { retain: number; pruning: boolean };
   /** Called after the digest was put in the outbox (wakes the drainer). */
@@ -172,7 +173,7 @@ export async function collectDigest(deps: DigestJobDeps, now: Date, signal?: Abo
 
 /** One digest run: collect, render, put in the outbox (order key `digest:<local date>`), wake the drainer. */
 export async function runDigest(deps: DigestJobDeps, ctx: JobContext): Promise<Record<string, unknown>> {
-  const now = deps.clock();
+  const now = deps.now();
   const input = await collectDigest(deps, now, ctx.signal);
   // Shutting down mid-collection: post nothing, so the next start can post the whole digest.
   ctx.signal.throwIfAborted();

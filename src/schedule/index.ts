@@ -5,6 +5,7 @@ import type { Database } from '../store/db.js';
 import { DIGEST_JOB, runDigest } from './digest.js';
 import type { JobSpec } from './scheduler.js';
 import { runSnapshot, SNAPSHOT_JOB } from './snapshots.js';
+import type { Clock } from '../model.js';
 
 /** How long a digest query may take: 24h range functions over every target cost more than enrichment's. */
 const DIGEST_QUERY_TIMEOUT_MS = 60_000;
@@ -15,7 +16,7 @@ const SNAPSHOT_TIMEOUT_MS = 15 * 60_000;
 export interface ScheduledJobDeps {
   db: Database;
   logger: Logger;
-  clock: () => Date;
+  now: Clock;
   /** Called after a job put something in the outbox (wakes the drainer). */
   onEnqueued?: () => void;
   /** Overrides the Prometheus client built from config (tests). */
@@ -35,7 +36,7 @@ export function scheduledJobs(config: Config, deps: ScheduledJobDeps): JobSpec[]
       logger: deps.logger,
       channelId: digest.channelId ?? config.discord.alertChannelId,
       timezone: digest.timezone,
-      clock: deps.clock,
+      now: deps.now,
       ...(snapshots ? { snapshots: { retain: snapshots.retain, pruning: snapshots.dataDir !== undefined } } : {}),
       ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}),
     };
@@ -50,7 +51,7 @@ export function scheduledJobs(config: Config, deps: ScheduledJobDeps): JobSpec[]
       ...(snapshots.dataDir !== undefined ? { dataDir: snapshots.dataDir } : {}),
       alertChannelId: config.discord.alertChannelId,
       timezone: snapshots.timezone,
-      clock: deps.clock,
+      now: deps.now,
       ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}),
     };
     jobs.push({ name: SNAPSHOT_JOB, schedule: snapshots.schedule, timezone: snapshots.timezone, run: (ctx) => runSnapshot(s, ctx) });

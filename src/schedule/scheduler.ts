@@ -6,6 +6,7 @@ import { cronProblem, timeZoneProblem } from '../config/cron.js';
 import { previousSlot } from './cron.js';
 import { decideAtStart, decideAtTick } from './due.js';
 import { claimSlot, finishRun, getJobState, releaseSlot, setBaseline, startRun, type RunReason } from '../store/schedule.js';
+import type { Clock } from '../model.js';
 
 /** What a job run gets. */
 export interface JobContext {
@@ -41,7 +42,7 @@ export interface SchedulerOptions {
   db: Database;
   logger: Logger;
   /** Default: the real clock. */
-  clock?: () => Date;
+  now?: Clock;
   metrics?: Pick<Metrics, 'scheduledJobRuns'>;
   /** Default: node-cron. Tests drive `tick` themselves. */
   trigger?: TriggerFactory;
@@ -86,7 +87,7 @@ function checkJob(job: JobSpec): void {
 
 /** Creates a scheduler over node-cron; the decisions are in due.ts, the clock is injectable. */
 export function createScheduler(opts: SchedulerOptions): Scheduler {
-  const clock = opts.clock ?? (() => new Date());
+  const clock = opts.now ?? (() => new Date());
   const trigger = opts.trigger ?? nodeCronTrigger;
   const { db, logger } = opts;
   const jobs = new Map<string, JobSpec>();

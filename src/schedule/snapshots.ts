@@ -7,6 +7,7 @@ import type { Database } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { localDate } from './cron.js';
 import type { JobContext } from './scheduler.js';
+import type { Clock } from '../model.js';
 
 /** The job name snapshots run and are recorded under. */
 export const SNAPSHOT_JOB = 'snapshots';
@@ -42,7 +43,7 @@ export interface SnapshotJobDeps {
   /** Where a failure is announced (discord.alertChannelId). */
   alertChannelId: string;
   timezone: string;
-  clock: () => Date;
+  now: Clock;
   /** Called after something was put in the outbox (wakes the drainer). */
   onEnqueued?: () => void;
 }
@@ -130,7 +131,7 @@ export async function runSnapshot(deps: SnapshotJobDeps, ctx: JobContext): Promi
 }
 
 function announce(deps: SnapshotJobDeps, body: PlainMessage): void {
-  const now = deps.clock();
+  const now = deps.now();
   enqueue(deps.db, { orderKey: `snapshot:${localDate(now, deps.timezone)}`, kind: 'create', channelId: deps.alertChannelId, body }, now.getTime());
   deps.onEnqueued?.();
 }

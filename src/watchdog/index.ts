@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { Notification } from '../model.js';
+import type { Notification, Clock } from '../model.js';
 import type { Database } from '../store/db.js';
 import { latestIncident } from '../store/incidents.js';
 import { insertNotification } from '../store/notifications.js';
@@ -17,7 +17,7 @@ export interface WatchdogDeps {
   db: Database;
   config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'grafana' | 'alertmanager'>;
   logger: Logger;
-  now: () => Date;
+  now: Clock;
   /** Called after an outage notification is stored: wakes the pipeline worker. */
   onStored: () => void;
   /** The backend checks; default: every backend the config names (configProbes). */

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics, WebhookOutcome } from '../metrics.js';
-import type { Notification } from '../model.js';
+import type { Notification, Clock } from '../model.js';
 import type { Route, RouteRequest, RouteResponse } from '../server.js';
 import type { Database } from '../store/db.js';
 import { insertNotification } from '../store/notifications.js';
@@ -20,7 +20,7 @@ export interface WebhookRouteDeps {
   db: Database;
   config: Config['webhook'];
   logger: Logger;
-  now: () => Date;
+  now: Clock;
   /** Called after a new notification is stored, so the pipeline picks it up at once. */
   onStored: () => void;
   /** Counts webhooks by source and outcome when given. */

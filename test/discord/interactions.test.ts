@@ -42,7 +42,7 @@ describe('Discord signature verification', () => {
   const keys = generateTestKeys();
   const other = generateTestKeys();
   const now = 1_750_000_000_000;
-  const verify = createVerifier(keys.publicKeyHex, () => now);
+  const verify = createVerifier(keys.publicKeyHex, () => new Date(now));
   const body = Buffer.from('{"type":1}');
   const nowSec = Math.floor(now / 1000);
   const signed = (b: string, k: TestKeys = keys, ts = nowSec) => signatureHeaders(b, k, ts);

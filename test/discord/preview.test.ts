@@ -17,7 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => db.close());
 
-const rest = (keep?: number) => createPreviewRest({ db, now: () => clock, ...(keep ? { keep } : {}) });
+const rest = (keep?: number) => createPreviewRest({ db, now: () => new Date(clock), ...(keep ? { keep } : {}) });
 const withChart = { embeds: [{ title: 'FIRING', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
 
 describe("preview mode's Discord", () => {

@@ -216,7 +216,7 @@ describe('createRuleLookup', () => {
   it('reads a rule again once its TTL is over', async () => {
     const client = counting();
     let now = 0;
-    const lookup = createRuleLookup({ client, uids: UIDS, ttlMs: 1000, now: () => now });
+    const lookup = createRuleLookup({ client, uids: UIDS, ttlMs: 1000, now: () => new Date(now) });
     await lookup('r1', {});
     now = 999;
     await lookup('r1', {});

@@ -114,7 +114,7 @@ function harness(start: string): Harness {
           return run(ctx);
         },
       };
-      const s = createScheduler({ jobs: [job], db, logger, clock: clock.now, metrics, trigger: handTrigger });
+      const s = createScheduler({ jobs: [job], db, logger, now: clock.now, metrics, trigger: handTrigger });
       open.push(s);
       return s;
     },
