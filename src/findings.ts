@@ -16,12 +16,25 @@ export interface IncidentWindow {
   logEnd: Date;
 }
 
+/** What a failure is about: each query enrichment makes, and each steering annotation it ignored. */
+export type FailureWhat =
+  | 'expression'
+  | 'extra expression'
+  | 'target health'
+  | 'scrape status'
+  | 'logs'
+  | 'log volume'
+  | 'host context'
+  | 'container context'
+  | 'rule lookup'
+  | (typeof STEERING)[keyof typeof STEERING];
+
 /** Why a piece of enrichment is missing: shown to the user as "<what> unavailable: <message>". */
 export interface EnrichmentFailure {
   /** Which backend failed (grafana: a rule annotation naming a Grafana object Vigil cannot use). */
   backend: 'prometheus' | 'loki' | 'grafana';
-  /** What could not be fetched, e.g. "logs", "expression", "target health", "host context", "vigil_logql". */
-  what: string;
+  /** What could not be fetched (shown as is, and what code looks a failure up by). */
+  what: FailureWhat;
   /** Short cause without secrets, e.g. "Loki timed out after 5s", "HTTP 400: parse error ...". */
   message: string;
 }

@@ -6,6 +6,7 @@ import {
   deferUntil,
   get,
   hasPendingFor,
+  incidentOfKey,
   refusedChannels,
   markFailed,
   markRetry,
@@ -364,8 +365,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
 
 /** The ids a delivery's log lines carry: the outbox item's, and its incident's (order key `incident:<id>`). */
 export function deliveryIds(row: Pick<OutboxRow, 'id' | 'orderKey'>): { outboxId: number; incidentId?: number; orderKey?: string } {
-  const incident = /^incident:(\d+)$/.exec(row.orderKey);
-  return incident ? { outboxId: row.id, incidentId: Number(incident[1]) } : { outboxId: row.id, orderKey: row.orderKey };
+  const incidentId = incidentOfKey(row.orderKey);
+  return incidentId !== undefined ? { outboxId: row.id, incidentId } : { outboxId: row.id, orderKey: row.orderKey };
 }
 
 /**

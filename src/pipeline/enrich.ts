@@ -244,7 +244,7 @@ async function expressionOutcome(
   { expr, threshold, backend, fromRule }: ExpressionSource,
   window: IncidentWindow,
   deps: EnrichDeps,
-  what: string,
+  what: 'expression' | 'extra expression',
   timeout: number,
 ): Promise<Outcome<ExpressionFinding>> {
   // One query serves both the summary and the chart: it runs on to the chart's end (past endsAt for a resolved alert).

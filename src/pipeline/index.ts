@@ -7,7 +7,7 @@ import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, getIncident, latestIncident, updateIncident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
-import { enqueue } from '../store/outbox.js';
+import { enqueue, incidentKey } from '../store/outbox.js';
 import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
 import type { PipelineContext, PipelineDeps, Stage } from './stage.js';
 
@@ -151,7 +151,7 @@ const outboxStage: Stage = {
         const id = enqueue(
           db,
           {
-            orderKey: `incident:${incidentId}`,
+            orderKey: incidentKey(incidentId),
             kind: d.kind,
             channelId,
             // Only here is the incident id known (a new incident is created above): the buttons carry it.

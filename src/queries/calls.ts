@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import type { EnrichmentFailure } from '../findings.js';
+import type { EnrichmentFailure, FailureWhat } from '../findings.js';
 import { QueryError } from './http.js';
 import type { LokiClient } from './loki.js';
 import type { PrometheusClient } from './prometheus.js';
@@ -84,7 +84,7 @@ export type Attempt<T> = { ok: true; value: T } | { ok: false; failure: Enrichme
  * Runs one query, bounded by `timeoutMs` (passed to the client, plus a guard in case a client
  * ignores it), and turns any error into an EnrichmentFailure.
  */
-export async function attempt<T>(backend: BackendId, what: string, timeoutMs: number, run: (timeoutMs: number) => Promise<T>): Promise<Attempt<T>> {
+export async function attempt<T>(backend: BackendId, what: FailureWhat, timeoutMs: number, run: (timeoutMs: number) => Promise<T>): Promise<Attempt<T>> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
     timer = setTimeout(

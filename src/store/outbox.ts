@@ -18,6 +18,20 @@ export interface OutboxFile {
   data: Buffer;
 }
 
+const INCIDENT_KEY = 'incident:';
+
+/** The order key of an incident's deliveries (they go out strictly in order). */
+export function incidentKey(incidentId: number): string {
+  return `${INCIDENT_KEY}${incidentId}`;
+}
+
+/** The incident whose deliveries an order key orders, or undefined for the other keys (digest, snapshot). */
+export function incidentOfKey(orderKey: string): number | undefined {
+  if (!orderKey.startsWith(INCIDENT_KEY)) return undefined;
+  const id = Number(orderKey.slice(INCIDENT_KEY.length));
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
 /** A message waiting for (or done with) delivery. */
 export interface OutboxRow {
   id: number;
@@ -190,7 +204,7 @@ export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
 export function enqueueThreadPost(db: Database, incidentId: number, createId: number, body: object, now: number = Date.now()): number | undefined {
   const create = get(db, createId);
   if (!create || create.kind !== 'create') return undefined;
-  return enqueue(db, { orderKey: `incident:${incidentId}`, kind: 'thread-post', channelId: create.channelId, body, targetId: createId }, now);
+  return enqueue(db, { orderKey: incidentKey(incidentId), kind: 'thread-post', channelId: create.channelId, body, targetId: createId }, now);
 }
 
 /** The latest thread start for a create item (the incident's thread), if one was enqueued. */

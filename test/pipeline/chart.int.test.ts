@@ -166,7 +166,7 @@ describe('the series a chart takes from the enrichment', () => {
   it.each([
     {
       name: "the expression query's own failure",
-      findings: { failures: [{ backend: 'prometheus' as const, what: 'expression', message: 'Prometheus timed out after 5s' }] },
+      findings: { failures: [{ backend: 'prometheus' as const, what: 'expression' as const, message: 'Prometheus timed out after 5s' }] },
       reason: 'Prometheus timed out after 5s',
     },
     { name: 'that the alert was not enriched', findings: undefined, reason: 'alert not enriched' },

@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/db.js';
-import { enqueue, get, markFailed, markRetry, markSent, nextDue, pendingCount, redactTokens, type NewOutboxItem } from '../../src/store/outbox.js';
+import {
+  enqueue,
+  get,
+  incidentKey,
+  incidentOfKey,
+  markFailed,
+  markRetry,
+  markSent,
+  nextDue,
+  pendingCount,
+  redactTokens,
+  type NewOutboxItem,
+} from '../../src/store/outbox.js';
 
 const CHANNEL = '123456789012345678';
 const T0 = 1_700_000_000_000;
@@ -258,5 +270,17 @@ describe('durability', () => {
     } finally {
       second.close();
     }
+  });
+});
+
+describe('incident order keys', () => {
+  it.each([
+    ['an incident key', incidentKey(42), 42],
+    ['a digest key', 'digest:2026-12-06', undefined],
+    ['a snapshot key', 'snapshot:2026-12-06', undefined],
+    ['a malformed incident key', 'incident:x', undefined],
+    ['an incident key with no id', 'incident:', undefined],
+  ])('reads %s back to its incident', (_name, key, incident) => {
+    expect(incidentOfKey(key)).toBe(incident);
   });
 });
