@@ -176,10 +176,26 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: ['(root): expected a mapping of configuration keys'] };
   }
-  if (opts.preview) raw = asPreview(raw as Record<string, unknown>);
+  const previewInFile = isPreviewMode(raw as Record<string, unknown>);
+  if (opts.preview || previewInFile) raw = asPreview(raw as Record<string, unknown>);
   const errors: string[] = [];
   const interpolated = interpolateTree(raw, [], refs, env, errors);
-  return validate(interpolated, errors);
+  const result = validate(interpolated, errors);
+  // --preview turns a real config into a preview: its own store, never the real one's outbox.
+  if (result.ok && opts.preview && !previewInFile) result.config.storage.path = previewStorePath(result.config.storage.path);
+  return result;
+}
+
+/** Whether the file itself says `discord.mode: preview` (written out, not through a variable). */
+function isPreviewMode(raw: Record<string, unknown>): boolean {
+  const discord = raw.discord && typeof raw.discord === 'object' ? (raw.discord as Record<string, unknown>) : {};
+  return discord.mode === 'preview';
+}
+
+/** The store `--preview` uses beside a config's own: `./data/vigil.db` -> `./data/vigil-preview.db`. */
+export function previewStorePath(path: string): string {
+  if (path === ':memory:' || path === '') return path;
+  return /\.db$/.test(path) ? path.replace(/\.db$/, '-preview.db') : `${path}-preview`;
 }
 
 /**
@@ -203,8 +219,6 @@ function validate(tree: unknown, errors: string[] = []): LoadResult {
   return { ok: true, config: parsed.data! };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
 /**
  * The config of `vigil serve --preview` (and `vigil test-alert`) without a config file: Prometheus
  * and Loki on this machine, no Discord, messages at GET /preview. Without VIGIL_WEBHOOK_TOKEN it
@@ -213,12 +227,6 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export function previewConfig(env: NodeJS.ProcessEnv = process.env): LoadResult {
   const token = env.VIGIL_WEBHOOK_TOKEN || undefined;
   const host = env.VIGIL_HOST || '127.0.0.1';
-  if (!token && !LOOPBACK.has(host)) {
-    return {
-      ok: false,
-      errors: [`server.host: preview without a config file listens on loopback only unless VIGIL_WEBHOOK_TOKEN is set (got VIGIL_HOST=${host})`],
-    };
-  }
   return validate({
     server: { host, port: env.VIGIL_PORT || 8080 },
     webhook: token ? { token } : { insecure: true },

@@ -142,6 +142,9 @@ const webhookSchema = z
   })
   .prefault({});
 
+/** Host names that reach this machine only. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
+
 /** The channel preview mode posts to when no discord.alertChannelId is given (preview needs no Discord). */
 export const PREVIEW_CHANNEL_ID = '100000000000000001';
 /** The application id preview mode stands in for. */
@@ -348,6 +351,14 @@ export const configSchema = z
         code: 'custom',
         path: ['webhook', 'token'],
         message: 'required: set webhook.token (for example ${VIGIL_WEBHOOK_TOKEN}), or webhook.insecure: true to accept unauthenticated webhooks',
+      });
+    }
+    // The preview page shows every alert and log line: without a credential, only this machine may see it.
+    if (cfg.discord.mode === 'preview' && !cfg.webhook.token && !LOOPBACK_HOSTS.has(cfg.server.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'host'],
+        message: `preview mode without webhook.token listens on loopback only (127.0.0.1, ::1 or localhost), got ${cfg.server.host}: set webhook.token (VIGIL_WEBHOOK_TOKEN) to open it wider`,
       });
     }
   });

@@ -66,7 +66,7 @@ export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: numb
     const thread = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(route);
     if (thread) {
       const [, channelId, messageId] = thread as unknown as [string, string, string];
-      if (!previewMessage(db, messageId)) fail(404, UNKNOWN_MESSAGE, 'Unknown Message', 'POST', route);
+      if (previewMessage(db, messageId)?.channelId !== channelId) fail(404, UNKNOWN_MESSAGE, 'Unknown Message', 'POST', route);
       if (previewThread(db, messageId)) fail(400, THREAD_ALREADY_EXISTS, 'A thread has already been created for this message', 'POST', route);
       insertPreviewThread(db, { id: messageId, channelId, name: typeof body.name === 'string' ? body.name : '' });
       return { id: messageId, parent_id: channelId, name: body.name, type: 11 };

@@ -67,21 +67,29 @@ export function inlineMarkdown(text: string): string {
     .replace(/<@!?(\d{17,20})>/g, (_m, id: string) => hold(`<span class="mention">@user-${id.slice(-4)}</span>`))
     .replace(/<#(\d{17,20})>/g, (_m, id: string) => hold(`<span class="mention">#channel-${id.slice(-4)}</span>`))
     .replace(/<a?:(\w{2,32}):\d{17,20}>/g, (_m, name: string) => hold(`:${escapeHtml(name)}:`))
-    // Masked links: the text keeps its own markup; only http(s) targets become links.
-    .replace(/\[([^\]\n]{1,256})\]\(<?(https?:\/\/[^\s)>]+)>?\)/g, (_m, label: string, url: string) =>
-      hold(`<a href="${escapeHtml(url)}" rel="noreferrer noopener" target="_blank">${inlineMarkdown(label)}</a>`),
+    // Masked links: the label keeps its own markup (and the pieces already held in it); only http(s) targets, never a held piece, become links.
+    .replace(/\[([^\]\n]{1,256})\]\(<?(https?:\/\/[^\s)>\u0000]+)>?\)/g, (_m, label: string, url: string) =>
+      hold(`<a href="${escapeHtml(url)}" rel="noreferrer noopener" target="_blank">${finish(label)}</a>`),
     )
-    .replace(/<(https?:\/\/[^\s>]+)>/g, (_m, url: string) => hold(link(url)))
+    .replace(/<(https?:\/\/[^\s>\u0000]+)>/g, (_m, url: string) => hold(link(url)))
     .replace(/https?:\/\/[^\s<\u0000]+[^\s<\u0000.,:;"')\]]/g, (url) => hold(link(url)));
-  s = escapeHtml(s)
-    .replace(/\*\*\*([^*\n]+?)\*\*\*/g, '<strong><em>$1</em></strong>')
-    .replace(/\*\*([\s\S]+?)\*\*/g, '<strong>$1</strong>')
-    .replace(/__([\s\S]+?)__/g, '<u>$1</u>')
-    .replace(/(^|[^\w*])\*(?!\s)([^*\n]+?)\*(?!\w)/g, '$1<em>$2</em>')
-    .replace(/(^|[^\w])_(?!\s)([^_\n]+?)_(?!\w)/g, '$1<em>$2</em>')
-    .replace(/~~([\s\S]+?)~~/g, '<s>$1</s>')
-    .replace(/\|\|([\s\S]+?)\|\|/g, '<span class="spoiler">$1</span>');
-  return s.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => held[Number(i)]!);
+  return finish(s);
+
+  /** Escapes what is left, applies the emphasis markup, and puts the held pieces back (they may nest: a code span in a link). */
+  function finish(text: string): string {
+    const marked = escapeHtml(text)
+      .replace(/\*\*\*([^*\n]+?)\*\*\*/g, '<strong><em>$1</em></strong>')
+      .replace(/\*\*([\s\S]+?)\*\*/g, '<strong>$1</strong>')
+      .replace(/__([\s\S]+?)__/g, '<u>$1</u>')
+      .replace(/(^|[^\w*])\*(?!\s)([^*\n]+?)\*(?!\w)/g, '$1<em>$2</em>')
+      .replace(/(^|[^\w])_(?!\s)([^_\n]+?)_(?!\w)/g, '$1<em>$2</em>')
+      .replace(/~~([\s\S]+?)~~/g, '<s>$1</s>')
+      .replace(/\|\|([\s\S]+?)\|\|/g, '<span class="spoiler">$1</span>');
+    let out = marked;
+    // A held piece can hold others (a link around a code span): put them back until none is left.
+    for (let depth = 0; depth < 4 && out.includes('\u0000'); depth++) out = out.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => held[Number(i)] ?? '');
+    return out;
+  }
 }
 
 function link(url: string): string {

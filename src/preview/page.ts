@@ -11,9 +11,9 @@ export interface PageOptions {
   nonce: string;
 }
 
-/** The path a message's file is served at (an embed's `attachment://name`). */
-export function fileUrl(messageId: string, name: string): string {
-  return `/preview/file?message=${encodeURIComponent(messageId)}&name=${encodeURIComponent(name)}`;
+/** The path a message's file is served at (an embed's `attachment://name`); `version` changes with each edit, so a new chart is fetched anew. */
+export function fileUrl(messageId: string, name: string, version: number): string {
+  return `/preview/file?message=${encodeURIComponent(messageId)}&name=${encodeURIComponent(name)}&v=${version}`;
 }
 
 /** Content-Security-Policy of the page: nothing runs but its own script, nothing loads but its own images and https ones. */
@@ -30,10 +30,10 @@ const DEFAULT_BAR = '#1e1f22';
 /** Button colours by style (Primary, Secondary, Success, Danger, Link). */
 const BUTTON_CLASS: Record<number, string> = { 1: 'primary', 2: 'secondary', 3: 'success', 4: 'danger', 5: 'secondary link' };
 
-function imageSrc(url: string | undefined, messageId: string): string | undefined {
+function imageSrc(url: string | undefined, m: PreviewMessage): string | undefined {
   if (!url) return undefined;
   const attachment = /^attachment:\/\/(.+)$/.exec(url);
-  if (attachment) return fileUrl(messageId, attachment[1]!);
+  if (attachment) return fileUrl(m.id, attachment[1]!, m.editedAt ?? m.createdAt);
   return /^https:\/\//.test(url) ? url : undefined;
 }
 
@@ -62,11 +62,11 @@ function fields(items: Json[]): string {
     .join('');
 }
 
-function embed(e: Json, messageId: string): string {
+function embed(e: Json, m: PreviewMessage): string {
   const author = e.author as Json | undefined;
   const footer = e.footer as Json | undefined;
-  const image = imageSrc(str((e.image as Json | undefined)?.url), messageId);
-  const thumbnail = imageSrc(str((e.thumbnail as Json | undefined)?.url), messageId);
+  const image = imageSrc(str((e.image as Json | undefined)?.url), m);
+  const thumbnail = imageSrc(str((e.thumbnail as Json | undefined)?.url), m);
   const title = str(e.title);
   const url = str(e.url);
   const ts = str(e.timestamp);
@@ -119,8 +119,8 @@ function attachments(m: PreviewMessage): string {
     .filter((name): name is string => name !== undefined && !inEmbeds.has(`attachment://${name}`))
     .map((name) =>
       /\.(png|jpe?g|gif|webp)$/i.test(name)
-        ? `<img class="attachment" alt="${escapeHtml(name)}" src="${escapeHtml(fileUrl(m.id, name))}">`
-        : `<a class="file" href="${escapeHtml(fileUrl(m.id, name))}">📎 ${escapeHtml(name)}</a>`,
+        ? `<img class="attachment" alt="${escapeHtml(name)}" src="${escapeHtml(fileUrl(m.id, name, m.editedAt ?? m.createdAt))}">`
+        : `<a class="file" href="${escapeHtml(fileUrl(m.id, name, m.editedAt ?? m.createdAt))}">📎 ${escapeHtml(name)}</a>`,
     )
     .join('');
 }
@@ -138,7 +138,7 @@ function message(m: PreviewMessage, extra: { replyTo?: PreviewMessage; channel?:
 ${extra.replyTo ? `<div class="reply">↪ <span class="reply-name">Vigil</span> ${snippet(extra.replyTo)}</div>` : ''}<div class="avatar">V</div>
 <div class="body"><div class="header"><span class="name">Vigil</span><span class="app">APP</span>${extra.channel ? `<span class="channel">${escapeHtml(extra.channel)}</span>` : ''}<time class="ts when" datetime="${new Date(m.createdAt).toISOString()}" data-style="f">${new Date(m.createdAt).toISOString()}</time>${m.editedAt ? '<span class="edited">(edited)</span>' : ''}</div>
 ${content ? `<div class="content">${discordMarkdown(content)}</div>` : ''}${list(m.body.embeds)
-    .map((e) => embed(e, m.id))
+    .map((e) => embed(e, m))
     .join('')}${attachments(m)}${components(list(m.body.components))}</div>
 </article>`;
 }
@@ -194,10 +194,12 @@ const list = document.getElementById('messages');
 let revision = Number(list.dataset.revision);
 async function poll() {
   try {
-    const state = await (await fetch('/preview/state', { cache: 'no-store' })).json();
-    if (state.revision !== revision) {
-      const html = await (await fetch('/preview/messages', { cache: 'no-store' })).text();
-      list.innerHTML = html;
+    const stateRes = await fetch('/preview/state', { cache: 'no-store' });
+    const state = stateRes.ok ? await stateRes.json() : undefined;
+    if (state && typeof state.revision === 'number' && state.revision !== revision) {
+      const listRes = await fetch('/preview/messages', { cache: 'no-store' });
+      if (!listRes.ok) throw new Error('preview list: HTTP ' + listRes.status);
+      list.innerHTML = await listRes.text();
       revision = state.revision;
       list.dataset.revision = String(revision);
       localize();

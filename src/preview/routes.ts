@@ -15,6 +15,16 @@ export interface PreviewRouteDeps {
 }
 
 const NO_STORE = { 'cache-control': 'no-store' };
+/** On every preview answer: embed images load without telling their hosts where from; nothing sniffed. */
+const COMMON = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+/** The list alone, opened directly: shown, never run. */
+const FRAGMENT_CSP = "default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/** Whether a Host header names this machine (a page elsewhere rebinding its name to 127.0.0.1 does not). */
+function isLoopbackHost(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
+  return name === 'localhost' || name === '127.0.0.1' || name === '[::1]';
+}
 
 /**
  * GET /preview (the page), /preview/messages (its list, for the page's own refresh), /preview/state
@@ -34,10 +44,19 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
         return {
           status: 401,
           body: { error: `preview: ${auth.reason}; sign in with any user name and the webhook token (webhook.token) as password` },
-          headers: { 'www-authenticate': 'Basic realm="Vigil preview", charset="UTF-8"', ...NO_STORE },
+          headers: { 'www-authenticate': 'Basic realm="Vigil preview", charset="UTF-8"', ...NO_STORE, ...COMMON },
         };
       }
-      return handle(req);
+      // Open without a credential only on loopback: and then only to requests that name it so.
+      if (auth.method === 'insecure' && !isLoopbackHost(req.headers.host)) {
+        return {
+          status: 403,
+          body: { error: 'preview: without webhook.token the page answers only at localhost, 127.0.0.1 or [::1]' },
+          headers: { ...NO_STORE, ...COMMON },
+        };
+      }
+      const res = handle(req);
+      return { ...res, headers: { ...COMMON, ...res.headers } };
     };
 
   const pageOptions = (nonce = '') => ({ alertChannelId: config.discord.alertChannelId, revision: previewRevision(db), nonce });
@@ -51,7 +70,7 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
         return {
           status: 200,
           body: renderPage(previewEntries(db, PREVIEW_KEEP), pageOptions(nonce)),
-          headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': pageCsp(nonce), 'x-content-type-options': 'nosniff', ...NO_STORE },
+          headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': pageCsp(nonce), ...NO_STORE },
         };
       }),
     },
@@ -61,7 +80,7 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
       handle: guarded(() => ({
         status: 200,
         body: renderMessages(previewEntries(db, PREVIEW_KEEP), pageOptions()),
-        headers: { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', ...NO_STORE },
+        headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': FRAGMENT_CSP, ...NO_STORE },
       })),
     },
     {
@@ -78,7 +97,12 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
         const data = /^\d{1,20}$/.test(message) && name ? previewFile(db, message, name) : undefined;
         if (!data) return { status: 404, body: { error: 'preview: no such file (message and name query parameters)' } };
         const type = /\.png$/i.test(name) ? 'image/png' : /\.jpe?g$/i.test(name) ? 'image/jpeg' : 'application/octet-stream';
-        return { status: 200, body: data, headers: { 'content-type': type, 'x-content-type-options': 'nosniff', 'cache-control': 'private, max-age=3600' } };
+        // The URL carries the message's version (v=): a new chart after an edit is a new URL.
+        return {
+          status: 200,
+          body: data,
+          headers: { 'content-type': type, 'content-security-policy': "default-src 'none'", 'cache-control': 'private, max-age=3600' },
+        };
       }),
     },
   ];

@@ -17,7 +17,7 @@ CREATE TABLE preview_messages (
   -- Bumped on every change (post, edit, thread start or archive): the page reloads when it grows.
   rev INTEGER NOT NULL
 );
-CREATE INDEX preview_messages_channel ON preview_messages (channel_id, created_at);
+CREATE INDEX preview_messages_channel ON preview_messages (channel_id);
 CREATE UNIQUE INDEX preview_messages_nonce ON preview_messages (channel_id, nonce) WHERE nonce IS NOT NULL;
 CREATE TABLE preview_files (
   message_id TEXT NOT NULL REFERENCES preview_messages (id) ON DELETE CASCADE,
@@ -179,7 +179,7 @@ export function previewEntries(db: Database, limit: number): PreviewEntry[] {
     db,
     `SELECT id, channel_id, body, created_at, edited_at FROM preview_messages
      WHERE channel_id NOT IN (SELECT id FROM preview_threads)
-     ORDER BY created_at DESC, length(id) DESC, id DESC LIMIT ?`,
+     ORDER BY length(id) DESC, id DESC LIMIT ?`,
   ).all(limit) as MessageRow[];
   return rows.map((r) => {
     const entry: PreviewEntry = toMessage(r);
@@ -187,7 +187,7 @@ export function previewEntries(db: Database, limit: number): PreviewEntry[] {
       { id: string; name: string; archived: number } | undefined;
     if (thread) {
       const messages = (
-        stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? ORDER BY created_at, length(id), id').all(
+        stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? ORDER BY length(id), id').all(
           thread.id,
         ) as MessageRow[]
       ).map(toMessage);
@@ -211,7 +211,7 @@ export function prunePreview(db: Database, keep: number): number {
     const old = stmt(
       db,
       `SELECT id FROM preview_messages WHERE channel_id NOT IN (SELECT id FROM preview_threads)
-       ORDER BY created_at DESC, length(id) DESC, id DESC LIMIT -1 OFFSET ?`,
+       ORDER BY length(id) DESC, id DESC LIMIT -1 OFFSET ?`,
     ).all(keep) as { id: string }[];
     for (const { id } of old) {
       if (isThread(db, id)) stmt(db, 'DELETE FROM preview_messages WHERE channel_id = ?').run(id);

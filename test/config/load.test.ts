@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, formatDuration } from '../../src/config/duration.js';
-import { interpolate, loadConfig, parseConfig, previewConfig } from '../../src/config/load.js';
+import { interpolate, loadConfig, parseConfig, previewConfig, previewStorePath } from '../../src/config/load.js';
 import { PREVIEW_CHANNEL_ID } from '../../src/config/schema.js';
 
 const VALID = `
@@ -291,11 +291,26 @@ describe('preview mode', () => {
     });
   });
 
-  it('refuses to listen beyond loopback without a credential', () => {
-    expect(previewConfig({ VIGIL_HOST: '0.0.0.0' })).toEqual({
-      ok: false,
-      errors: ['server.host: preview without a config file listens on loopback only unless VIGIL_WEBHOOK_TOKEN is set (got VIGIL_HOST=0.0.0.0)'],
-    });
+  it('refuses to listen beyond loopback without a credential, from a file too', () => {
+    const message =
+      'server.host: preview mode without webhook.token listens on loopback only (127.0.0.1, ::1 or localhost), got 0.0.0.0: set webhook.token (VIGIL_WEBHOOK_TOKEN) to open it wider';
+    expect(previewConfig({ VIGIL_HOST: '0.0.0.0' })).toEqual({ ok: false, errors: [message] });
+    const open = NO_DISCORD.replace(/^webhook:.*$/m, 'webhook: { insecure: true }');
+    expect(errorsOf(open, {})).toEqual([message]);
+    expect(parseConfig(open.replace('host: 0.0.0.0', 'host: 127.0.0.1'), {}).ok).toBe(true);
+  });
+
+  it('keeps --preview away from the real store: its own file beside it', () => {
+    const r = parseConfig(VALID, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN }, { preview: true });
+    expect(r.ok && r.config.storage.path).toBe('./data/vigil-preview.db');
+    expect(previewStorePath('/var/lib/vigil/state')).toBe('/var/lib/vigil/state-preview');
+    expect(previewStorePath(':memory:')).toBe(':memory:');
+  });
+
+  it('reads no Discord variable when the file itself says discord.mode: preview, and keeps its store', () => {
+    const inFile = VALID.replace('  apiBaseUrl: https://discord.com/api', '  mode: preview');
+    const r = parseConfig(inFile, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN });
+    expect(r.ok ? { mode: r.config.discord.mode, path: r.config.storage.path } : r.errors).toEqual({ mode: 'preview', path: './data/vigil.db' });
   });
 
   it('checks the variables it reads like any config', () => {

@@ -38,11 +38,13 @@ describe("preview mode's Discord", () => {
     expect(previewEntries(db, 10)).toHaveLength(1);
   });
 
-  it('gives ids that keep growing when the clock steps back and after a restart', async () => {
+  it('gives ids that keep growing when the clock steps back and after a restart, and lists by them', async () => {
     const a = await postMessage(rest(), CHANNEL, { content: 'a' }, 'n-a');
     clock -= 60_000;
     const b = await postMessage(rest(), CHANNEL, { content: 'b' }, 'n-b');
     expect(BigInt(b.id)).toBeGreaterThan(BigInt(a.id));
+    // Newest first by id, as Discord orders a channel, whatever the clock said.
+    expect(previewEntries(db, 10).map((e) => e.body.content)).toEqual(['b', 'a']);
   });
 
   it('applies an edit: the new body, and only the attachments it lists', async () => {
@@ -77,6 +79,8 @@ describe("preview mode's Discord", () => {
     const { id } = await postMessage(r, CHANNEL, { content: 'alert' }, 'n-1');
     expect(await startThread(r, CHANNEL, id, { name: 'HighCPU on web-1' })).toEqual({ id });
     await expect(startThread(r, CHANNEL, id, { name: 'again' })).rejects.toMatchObject({ code: 160004 });
+    // Discord knows a message only in its own channel.
+    await expect(startThread(r, '323456789012345678', id, { name: 'elsewhere' })).rejects.toMatchObject({ code: 10008 });
     await postMessage(r, id, { content: 'details' }, 'n-2');
     await archiveThread(r, id);
     expect(previewEntries(db, 10)[0]?.thread).toMatchObject({ name: 'HighCPU on web-1', archived: true, messages: [{ body: { content: 'details' } }] });

@@ -28,6 +28,16 @@ describe('inlineMarkdown', () => {
     expect(inlineMarkdown(input)).toBe(html);
   });
 
+  it('keeps a code span inside a link label, and never a held piece in the address', () => {
+    expect(inlineMarkdown('[`api` logs](https://grafana.example.org/explore)')).toBe(
+      '<a href="https://grafana.example.org/explore" rel="noreferrer noopener" target="_blank"><code>api</code> logs</a>',
+    );
+    expect(inlineMarkdown('see <https://a.example/`x`>')).not.toContain('\u0000');
+    expect(inlineMarkdown('[**bold** https://b.example](https://a.example)')).toBe(
+      '<a href="https://a.example" rel="noreferrer noopener" target="_blank"><strong>bold</strong> https://b.example</a>',
+    );
+  });
+
   it("renders a Discord timestamp as a <time> the page puts in the reader's zone", () => {
     expect(inlineMarkdown('at <t:1763715085:R>')).toBe('at <time class="ts" datetime="2025-11-21T08:51:25.000Z" data-style="R">2025-11-21 08:51 UTC</time>');
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { postMessage } from '../../src/discord/rest.js';
+import { editMessage, postMessage } from '../../src/discord/rest.js';
 import { createPreviewRest } from '../../src/discord/preview.js';
 import { previewRoutes } from '../../src/preview/routes.js';
 import type { Route } from '../../src/server.js';
@@ -43,8 +43,13 @@ describe('the preview routes', () => {
     expect((await get(routes({ token: TOKEN, insecure: false }).get('/preview'), headers)).status).toBe(status);
   });
 
-  it('are open only when webhooks are (webhook.insecure without a token)', async () => {
-    expect((await get(routes({ insecure: true }).get('/preview'))).status).toBe(200);
+  it('are open only when webhooks are (webhook.insecure without a token), and then only to requests naming this machine', async () => {
+    const page = routes({ insecure: true }).get('/preview');
+    expect((await get(page, { host: '127.0.0.1:8080' })).status).toBe(200);
+    expect((await get(page, { host: 'localhost:8080' })).status).toBe(200);
+    // A page elsewhere whose name was rebound to 127.0.0.1 sends its own name.
+    expect((await get(page, { host: 'attacker.example:8080' })).status).toBe(403);
+    expect((await get(routes({ token: TOKEN, insecure: true }).get('/preview'), { host: '127.0.0.1:8080' })).status).toBe(401);
   });
 
   it('serve the page as HTML with a script allowed by nonce only, and the messages escaped', async () => {
@@ -58,6 +63,25 @@ describe('the preview routes', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html.match(/<script/g)).toHaveLength(1);
     expect(html).toContain('border-left-color:#e74c3c');
+    const list = await get(routes({ token: TOKEN, insecure: false }).get('/preview/messages'), basic(TOKEN));
+    expect(list.headers?.['content-security-policy']).toContain("default-src 'none'");
+    expect(list.headers?.['content-security-policy']).not.toContain('script-src');
+  });
+
+  it("points a message's chart at a URL that changes with each edit, so a resolve's new chart is fetched anew", async () => {
+    let clock = Date.parse('2026-12-06T12:00:00Z');
+    const rest = createPreviewRest({ db, now: () => new Date(clock) });
+    const body = { embeds: [{ title: 'x', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
+    const { id } = await postMessage(rest, CHANNEL, body, 'n-1', [{ name: 'chart.png', data: PNG }]);
+    const page = routes({ insecure: true }).get('/preview/messages');
+    const src = async () => /src="([^"]*chart\.png[^"]*)"/.exec(String((await get(page, { host: '127.0.0.1' })).body))?.[1];
+    const first = await src();
+    expect(first).toContain(`message=${id}`);
+    clock += 60_000;
+    await editMessage(rest, CHANNEL, id, body, [{ name: 'chart.png', data: PNG }]);
+    const second = await src();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
   });
 
   it("serve a message's chart as a PNG, and 404 for anything else", async () => {
@@ -65,16 +89,18 @@ describe('the preview routes', () => {
       { name: 'chart.png', data: PNG },
     ]);
     const file = routes({ insecure: true }).get('/preview/file');
-    const res = await get(file, {}, `message=${id}&name=chart.png`);
-    expect(res).toMatchObject({ status: 200, body: PNG, headers: { 'content-type': 'image/png' } });
-    expect((await get(file, {}, `message=${id}&name=other.png`)).status).toBe(404);
-    expect((await get(file, {}, 'message=../../etc&name=chart.png')).status).toBe(404);
+    const local = { host: '127.0.0.1' };
+    const res = await get(file, local, `message=${id}&name=chart.png`);
+    expect(res).toMatchObject({ status: 200, body: PNG, headers: { 'content-type': 'image/png', 'referrer-policy': 'no-referrer' } });
+    expect((await get(file, local, `message=${id}&name=other.png`)).status).toBe(404);
+    expect((await get(file, local, 'message=../../etc&name=chart.png')).status).toBe(404);
   });
 
   it('report the change number the page polls', async () => {
     const state = routes({ insecure: true }).get('/preview/state');
-    const before = (await get(state)).body as { revision: number };
+    const local = { host: 'localhost' };
+    const before = (await get(state, local)).body as { revision: number };
     await postMessage(createPreviewRest({ db }), CHANNEL, { content: 'x' }, 'n-1');
-    expect(((await get(state)).body as { revision: number }).revision).toBeGreaterThan(before.revision);
+    expect(((await get(state, local)).body as { revision: number }).revision).toBeGreaterThan(before.revision);
   });
 });
