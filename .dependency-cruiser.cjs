@@ -3,6 +3,24 @@
 /** Everything in src/ but the given paths (regex fragments after `^src/`). */
 const srcExcept = (...allowed) => ({ path: '^src/', pathNot: `^src/(${allowed.join('|')})` });
 
+/**
+ * The edges (where the world comes in) use each other only where ARCHITECTURE.md says: the Discord
+ * transports dispatch to commands/ (router, command list), the watchdog plugs into webhook intake
+ * (its hook type), and the preview page takes the webhook credential (webhooks/auth).
+ */
+const EDGES = ['commands', 'discord', 'webhooks', 'watchdog', 'schedule', 'preview'];
+const EDGE_USES = { discord: ['commands/'], watchdog: ['webhooks/'], preview: ['webhooks/auth\\.ts$'] };
+const edgeRules = EDGES.map((room) => ({
+  name: `edge-${room}-stays-in-its-lane`,
+  severity: 'error',
+  comment: `${room}/ uses the other edges only as ARCHITECTURE.md lists`,
+  from: { path: `^src/${room}/` },
+  to: {
+    path: `^src/(${EDGES.filter((e) => e !== room).join('|')})/`,
+    ...(EDGE_USES[room] ? { pathNot: `^src/(${EDGE_USES[room].join('|')})` } : {}),
+  },
+}));
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -50,6 +68,13 @@ module.exports = {
       to: srcExcept('render/', 'queries/', 'config/', 'model\\.ts$', 'findings\\.ts$'),
     },
     {
+      name: 'render-reads-data-not-clients',
+      severity: 'error',
+      comment: 'render/ may use the query data types and the pure builders (promql, matchers), never a live client',
+      from: { path: '^src/render/' },
+      to: { path: '^src/queries/', pathNot: '^src/queries/(promql|matchers)\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'store-owns-tables-only',
       severity: 'error',
       comment: 'store/ holds every table and migration; it knows only config and the shared types',
@@ -77,6 +102,7 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/discord/' },
       to: { path: 'node_modules/(discord\\.js|@discordjs)/' },
     },
+    ...edgeRules,
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -2,7 +2,7 @@
  * What enrichment finds about an alert, shared by the rooms that make it (pipeline/, queries/) and
  * the ones that show it (render/, commands/).
  */
-import type { Alert, Notification, RangeSeries } from './model.js';
+import type { Notification, RangeSeries } from './model.js';
 
 /** The time range the enrichment queries look at. */
 export interface IncidentWindow {
@@ -261,5 +261,3 @@ export interface EnrichedNotification {
   /** By alert fingerprint. Alerts beyond maxAlerts have no entry. */
   enrichments: Record<string, AlertEnrichment>;
 }
-
-export type { Alert, Notification };

@@ -69,8 +69,14 @@ function send(res: ServerResponse, r: RouteResponse): void {
 /** The bot's HTTP server: a fixed route table, bounded bodies, JSON errors, one log line per request. */
 export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: number; logger: Logger }): Server {
   const { routes, bodyLimit, logger } = opts;
-  // Each request is handled to the end, its errors answered 500 inside: nothing is left to reject.
-  return createServer((req, res) => void handle(req, res));
+  // A route's errors are answered 500 inside handle; anything that still escapes (writing the answer) ends the request here.
+  return createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err, path: req.url?.split('?')[0] }, 'request failed after routing');
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();

@@ -4,8 +4,6 @@ import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 
 import type { DeliveryErrorReason } from '../model.js';
 
-export { DELIVERY_ERROR_REASONS, type DeliveryErrorReason } from '../model.js';
-
 /** A delivery error sorted into retry or give up. */
 export interface DeliveryErrorClass {
   retryable: boolean;

@@ -52,7 +52,7 @@ const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'comp
  */
 export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init);
 
-/** What delivery needs of a REST client: discord.js REST, or preview mode's stand-in (src/preview/rest.ts). */
+/** What delivery needs of a REST client: discord.js REST, or preview mode's stand-in (src/discord/preview.ts). */
 export type DiscordRest = Pick<REST, 'post' | 'patch'>;
 
 /** The token each client was created with: discord.js forgets it after a 401 (see restoreToken). */

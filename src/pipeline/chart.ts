@@ -14,7 +14,7 @@ import type { ChartedExpression } from './enrich.js';
 import { extraPlan } from './plans.js';
 import type { ChartRenderer } from '../render/chart.js';
 import type { ChartOutcome, PipelineContext, PipelineDeps } from './stage.js';
-import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding } from '../findings.js';
+import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding, type FailureWhat } from '../findings.js';
 
 export { chartEnd } from './series.js';
 
@@ -183,7 +183,7 @@ export function chartData(
   const own = enriched.enrichments[subject.alert.fingerprint];
   const finding = findingOf(own, subject.alert);
   if (!own || !finding?.chart) {
-    const whats = subject.alert.expr || own?.expression ? ['expression'] : ['extra expression', STEERING.promql];
+    const whats: readonly FailureWhat[] = subject.alert.expr || own?.expression ? ['expression'] : ['extra expression', STEERING.promql];
     const failure = own?.failures.find((f) => whats.includes(f.what));
     return { reason: failure ? truncate(failure.message.replace(/\s+/g, ' '), REASON_MAX) : 'alert not enriched' };
   }

@@ -12,8 +12,8 @@ import { attempt, sharingCalls, timedClients } from '../queries/calls.js';
 import { hostOf, LOG_BASELINE_SECONDS, queryContainerContext, queryHostContext, summarizeLogVolume } from './context.js';
 import { dashboardPlan, extraPlan, logPlan, type LogPlan } from './plans.js';
 import { chartEnd, findTarget, pickSeries, pointsUntil, scrapeStatus, sourceOf, summarizeSeries, upHistory, vectorOf } from './series.js';
+import type { Alert, Notification } from '../model.js';
 import type {
-  Alert,
   AlertEnrichment,
   ContainerContextFinding,
   EnrichedNotification,
@@ -25,7 +25,6 @@ import type {
   LogFinding,
   LogPatternFinding,
   LogVolumeFinding,
-  Notification,
   TargetFinding,
 } from '../findings.js';
 import { STEERING } from '../findings.js';

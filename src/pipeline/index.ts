@@ -11,7 +11,7 @@ import { enqueue, incidentKey } from '../store/outbox.js';
 import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
 import type { PipelineContext, PipelineDeps, Stage } from './stage.js';
 
-export type { PipelineContext, PipelineDeps, Stage } from './stage.js';
+export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import { STEERING, type Alert, type EnrichmentFailure } from '../findings.js';
+import { STEERING, type EnrichmentFailure } from '../findings.js';
+import type { Alert } from '../model.js';
 import { checkLogQuery, errorLogs, fillLabels, SteeringError } from '../queries/catalog.js';
 import { logSelectorForAlert } from '../queries/promql.js';
 import { isGrafanaUid } from '../render/explore.js';
@@ -65,7 +66,7 @@ export function dashboardPlan(alert: Pick<Alert, 'annotations'>): { uid?: string
 }
 
 /** "no label to select logs by (container, name, container_name…)": the first alert labels the map knows. */
-export function noSelectorMessage(labelMap: Readonly<Record<string, string>>): string {
+function noSelectorMessage(labelMap: Readonly<Record<string, string>>): string {
   const names = Object.keys(labelMap);
   const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? '…' : '');
   return `no label to select logs by (${shown})`;

@@ -1,4 +1,5 @@
-import type { Alert, SeriesSummary, TargetFinding } from '../findings.js';
+import type { SeriesSummary, TargetFinding } from '../findings.js';
+import type { Alert } from '../model.js';
 import type { LokiInstantResult } from '../queries/loki.js';
 import type { InstantSample, RangeSeries, ScrapeTarget } from '../queries/prometheus.js';
 import { containerOf } from '../render/logs.js';
@@ -7,7 +8,7 @@ import { containerOf } from '../render/logs.js';
 // target's health, all pure.
 
 /** Series shown per expression. */
-export const MAX_SERIES = 5;
+const MAX_SERIES = 5;
 
 /** The series with only its points at or before `end`. */
 export function pointsUntil(series: RangeSeries, end: Date): RangeSeries {
@@ -55,13 +56,13 @@ export function summarizeSeries(series: RangeSeries, startsAt: Date): SeriesSumm
 }
 
 /** Highest non-NaN point (the first one when all are NaN). */
-export function peakOf(series: RangeSeries): { value: number; at: Date } {
+function peakOf(series: RangeSeries): { value: number; at: Date } {
   let best = series.points[0]!;
   for (const p of series.points) if (!Number.isNaN(p.value) && (Number.isNaN(best.value) || p.value > best.value)) best = p;
   return { value: best.value, at: best.at };
 }
 
-export function byPeakDesc(a: number, b: number): number {
+function byPeakDesc(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
   if (Number.isNaN(b)) return -1;
   return b === a ? 0 : b > a ? 1 : -1;

@@ -1,3 +1,4 @@
+import type { Point } from '../model.js';
 import { z } from 'zod';
 import { getJson, type Backend, type CallOptions } from './http.js';
 import { LABEL_NAME } from './promql.js';
@@ -9,7 +10,6 @@ import {
   readiness,
   vectorSchema,
   type InstantSample,
-  type Point,
   type RangeSeries,
   type Readiness,
 } from './prometheus.js';

@@ -3,7 +3,7 @@ import { parseDuration } from '../config/duration.js';
 import { getJson, getRaw, QueryError, sendJson, serverErrorText, type Backend, type CallOptions } from './http.js';
 import { LABEL_NAME } from './promql.js';
 
-export type { InstantSample, Point, RangeSeries } from '../model.js';
+export type { InstantSample, RangeSeries } from '../model.js';
 import type { InstantSample, Point, RangeSeries } from '../model.js';
 
 /** What an instant query returned, by result type. */

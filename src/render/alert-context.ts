@@ -37,7 +37,7 @@ export function steeredDashboard(ctx: Ctx): string | undefined {
 }
 
 /** The first shown alert (in the group's order) whose enrichment has `key`, with that finding. */
-export function firstWith<K extends keyof AlertEnrichment>(ctx: Ctx, key: K): { alert: Alert; value: NonNullable<AlertEnrichment[K]> } | undefined {
+function firstWith<K extends keyof AlertEnrichment>(ctx: Ctx, key: K): { alert: Alert; value: NonNullable<AlertEnrichment[K]> } | undefined {
   for (const alert of ctx.n.alerts) {
     const value = ctx.input.enriched.enrichments[alert.fingerprint]?.[key];
     if (value !== undefined && value !== null) return { alert, value: value };
@@ -46,7 +46,7 @@ export function firstWith<K extends keyof AlertEnrichment>(ctx: Ctx, key: K): { 
 }
 
 /** " · <what sets the alert apart>" in a group of several alerts, so a context field says whose it is. */
-export function whose(ctx: Ctx, alert: Alert): string {
+function whose(ctx: Ctx, alert: Alert): string {
   if (ctx.n.alerts.length === 1) return '';
   const what = distinguishing(ctx.n, alert);
   return what ? ` · ${escapeMarkdown(maskSecrets(oneLine(what)))}` : '';
@@ -82,7 +82,7 @@ export function contextFields(ctx: Ctx): ContextFields {
  * "📜 Logs": the volume by level against the usual rate, then the top patterns with counts and
  * one example each in a code block, whole patterns while they fit, "+N more patterns" after.
  */
-export function logsField(ctx: Ctx, volume: LogVolumeFinding | undefined, patterns: LogPatternFinding | undefined, suffix: string): APIEmbedField | undefined {
+function logsField(ctx: Ctx, volume: LogVolumeFinding | undefined, patterns: LogPatternFinding | undefined, suffix: string): APIEmbedField | undefined {
   const head = volume ? volume.levels.slice(0, LEVELS_SHOWN).map((v) => volumeLine(v, windowText(volume.windowSeconds))) : [];
   const text = head.join('\n');
   const candidates = (patterns?.patterns ?? []).slice(0, PATTERNS_SHOWN);

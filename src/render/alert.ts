@@ -23,7 +23,7 @@ import { maskSecrets } from './mask.js';
 import { EMBED_DESCRIPTION, EMBED_FIELDS, EMBED_FIELD_VALUE, EMBED_TITLE, EMBED_TOTAL } from './limits.js';
 import { codePointLength, fitMessage, totalLength, truncate, truncateCodeBlock, type Warn } from './truncate.js';
 
-export type { Acknowledgement, AlertMessageInput } from './alert-input.js';
+export type { AlertMessageInput } from './alert-input.js';
 
 /** Embed colours by status and severity. */
 export const COLORS = {

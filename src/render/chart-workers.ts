@@ -85,7 +85,8 @@ export class ChartWorkers {
 
   /** The chart as PNG bytes; rejects with the signal's reason when it aborts first. */
   render(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
-    if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's own reason, as abandon() rejects with it too
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.unavailable) return this.renderHere(spec, size);
     return new Promise<Buffer>((resolve, reject) => {
       const pending: Pending = { job: { id: this.nextId++, spec, size }, resolve, reject, ...(signal ? { signal } : {}) };

@@ -12,7 +12,7 @@ export * from './chart-spec.js';
 export type ChartRenderer = (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>;
 
 export { axisValue, binaryTicks, chartOption, thresholdText, timeLabel } from './chart-options.js';
-export { chartSvg, dropClipPaths, expandFontShorthand, loadChartLibraries, renderChartSync } from './chart-runtime.js';
+export { chartSvg, dropClipPaths, expandFontShorthand, renderChartSync } from './chart-runtime.js';
 
 /** Renders a chart to PNG bytes on a worker thread, keeping the event loop free; `signal` abandons it. */
 export function renderChart(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {

@@ -28,8 +28,10 @@ export function incidentKey(incidentId: number): string {
 /** The incident whose deliveries an order key orders, or undefined for the other keys (digest, snapshot). */
 export function incidentOfKey(orderKey: string): number | undefined {
   if (!orderKey.startsWith(INCIDENT_KEY)) return undefined;
-  const id = Number(orderKey.slice(INCIDENT_KEY.length));
-  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+  const digits = orderKey.slice(INCIDENT_KEY.length);
+  if (!/^\d{1,15}$/.test(digits)) return undefined;
+  const id = Number(digits);
+  return id > 0 ? id : undefined;
 }
 
 /** A message waiting for (or done with) delivery. */

@@ -11,8 +11,6 @@ export interface Window {
   to: Date;
 }
 
-export type { DeliveryStats, IncidentStats, MeanDuration, RuleCount } from '../model.js';
-
 interface IncidentRow {
   status: 'firing' | 'resolved';
   alerts: string;
