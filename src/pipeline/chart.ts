@@ -1,4 +1,3 @@
-import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import type { Config } from '../config/schema.js';
 import type { Alert, Notification } from '../model.js';
 import type { RangeSeries } from '../queries/prometheus.js';
@@ -6,14 +5,11 @@ import { ruleUidFromGeneratorURL } from '../queries/grafana.js';
 import { splitThreshold, type ComparisonOp } from '../queries/promql.js';
 import { boundedChart, CHART_FILE, chartLines, topByPeak, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
-import { EMBED_FOOTER_TEXT } from '../render/limits.js';
-import { fitMessage, truncate, warnTo, type Warn } from '../render/truncate.js';
-import type { OutboxFile } from '../store/outbox.js';
-import type { Logger } from '../log.js';
+import { truncate } from '../render/truncate.js';
 import type { ChartedExpression } from './enrich.js';
 import { extraPlan } from './plans.js';
-import type { ChartRenderer } from '../render/chart.js';
-import type { ChartOutcome, PipelineContext, PipelineDeps } from './stage.js';
+import type { ChartOutcome, ChartRenderer } from '../render/chart.js';
+import type { PipelineDeps } from './stage.js';
 import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding, type FailureWhat } from '../findings.js';
 
 export { chartEnd } from './series.js';
@@ -197,69 +193,12 @@ export function chartData(
   return { series: [...byLabels.values()], window: { start: own.window.start, end: finding.chart.end } };
 }
 
-/** The note a message carries when its chart is missing. */
-export function skippedNote(reason: string): string {
-  return `chart skipped: ${reason}`;
-}
-
-/**
- * An alert message body with its chart: the first embed shows `attachment://chart.png` and the
- * body lists the file as attachment placeholder 0. Without a chart (skipped), the footer says
- * why. An edit always lists its attachments (Discord keeps only those listed): the new chart, or
- * none, so a chart of the firing state never stays on the resolved message.
- */
-export function withChart(
-  body: RESTPostAPIChannelMessageJSONBody,
-  outcome: ChartOutcome,
-  kind: 'create' | 'edit',
-  warn: Warn,
-): { body: RESTPostAPIChannelMessageJSONBody; file?: OutboxFile } {
-  const [first, ...rest] = body.embeds ?? [];
-  if (outcome.status === 'rendered' && first) {
-    const embed: APIEmbed = { ...first, image: { url: `attachment://${outcome.file.name}` } };
-    const description = truncate(`Chart of ${outcome.expr.replace(/\s+/g, ' ')} over the incident window`, 1024);
-    return {
-      body: { ...body, embeds: [embed, ...rest], attachments: [{ id: '0', filename: outcome.file.name, description }] },
-      file: outcome.file,
-    };
-  }
-  const attachments = kind === 'edit' ? { attachments: [] } : {};
-  if (outcome.status === 'skipped' && first) {
-    const note = skippedNote(outcome.reason);
-    const footer = first.footer?.text ? `${first.footer.text} · ${note}` : note;
-    const embed: APIEmbed = { ...first, footer: { ...first.footer, text: truncate(footer, EMBED_FOOTER_TEXT) } };
-    return { body: fitMessage({ ...body, embeds: [embed, ...rest], ...attachments }, warn) };
-  }
-  return { body: { ...body, ...attachments } };
-}
-
 /** The chart deps of the pipeline's. */
 export function pipelineChartDeps(deps: Pick<PipelineDeps, 'config' | 'chartRenderer'>): ChartDeps {
   return { config: deps.config, ...(deps.chartRenderer ? { render: deps.chartRenderer } : {}) };
 }
 
-/**
- * Awaits the chart the enrich stage started (ctx.chart, there whenever charts are enabled) and puts
- * it on the alert message's create or edit; the outcome is kept on the context for the summary line.
- */
-export async function attachChart(ctx: PipelineContext, deps: Pick<PipelineDeps, 'config'>, logger: Logger): Promise<void> {
-  if (!deps.config.charts.enabled || !ctx.chart) return;
-  const outcome = await ctx.chart;
-  ctx.chartOutcome = outcome;
-  const warn = warnTo(logger);
-  ctx.deliveries = ctx.deliveries.map((d) => attachTo(d, outcome, warn));
-}
-
 /** How the summary log line names a chart outcome: "rendered", "none", "skipped: took over 2s". */
 export function chartSummary(outcome: ChartOutcome): string {
   return outcome.status === 'skipped' ? `skipped: ${outcome.reason}` : outcome.status;
-}
-
-type Delivery = PipelineContext['deliveries'][number];
-
-/** Only the alert message itself (the create or edit carrying the buttons) shows the chart; replies do not. */
-function attachTo(d: Delivery, outcome: ChartOutcome, warn: Warn): Delivery {
-  if (!d.buttons || (d.kind !== 'create' && d.kind !== 'edit')) return d;
-  const { body, file } = withChart(d.body, outcome, d.kind, warn);
-  return { ...d, body, ...(file ? { file } : {}) };
 }

@@ -1,15 +1,16 @@
 import type { Notification } from '../model.js';
 import { renderAlertMessage } from '../render/alert.js';
+import { alertMessage } from '../render/alert-message.js';
 import { renderFiringReply, renderResolvedReply } from '../render/replies.js';
-import { alertButtons, type AlertButtonState } from '../render/buttons.js';
+import { type AlertButtonState } from '../render/buttons.js';
 import { datasourcesOf } from '../render/explore.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, getIncident, latestIncident, updateIncident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey } from '../store/outbox.js';
-import { attachChart, chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
-import type { PipelineContext, PipelineDeps, Stage } from './stage.js';
+import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
+import type { PipelineContext, PipelineDeps, PlannedDelivery, Stage } from './stage.js';
 
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
@@ -48,15 +49,17 @@ const enrichStage: Stage = {
       ...(deps.rules ? { rules: deps.rules } : {}),
       ...(early ? { onExpression: early.onExpression } : {}),
     });
-    if (early) ctx.chart = chartNotification(early.ready(enrichment), pipelineChartDeps(deps), early);
-    ctx.enriched = await enrichment;
+    const chart = early ? chartNotification(early.ready(enrichment), pipelineChartDeps(deps), early) : undefined;
+    const [enriched, outcome] = await Promise.all([enrichment, chart]);
+    ctx.enriched = enriched;
+    if (outcome) ctx.chart = outcome;
   },
 };
 
-/** Turns the decision and the findings into Discord message bodies, the chart on the alert message. */
+/** Turns the decision and the findings into Discord message bodies; the alert message's parts (embed, chart, buttons) for render/alert-message. */
 const renderStage: Stage = {
   name: 'render',
-  async run(ctx, deps) {
+  run(ctx, deps) {
     const { db, logger, config } = deps;
     const decision = ctx.decision!;
     const warn = warnTo(logger);
@@ -82,12 +85,17 @@ const renderStage: Stage = {
       warn,
     );
     const buttons: AlertButtonState = resolved ? 'resolved' : 'firing';
+    // The alert message's parts; render/alert-message puts them together once the incident id is known.
+    const alert = (kind: 'create' | 'edit'): PlannedDelivery => ({
+      kind,
+      alert: { body, kind, buttons, source: ctx.notification.source, ...(ctx.chart ? { chart: ctx.chart } : {}) },
+    });
     // With threads, notes about the incident go into its thread; the channel keeps one message per incident.
     const threads = config.discord.threads;
     const note = threads ? 'thread-post' : 'reply';
     switch (decision.action) {
       case 'open':
-        ctx.deliveries.push({ kind: 'create', body, buttons });
+        ctx.deliveries.push(alert('create'));
         if (threads && !resolved) {
           ctx.deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
           const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
@@ -95,14 +103,14 @@ const renderStage: Stage = {
         }
         break;
       case 'update':
-        ctx.deliveries.push({ kind: 'edit', body, buttons });
+        ctx.deliveries.push(alert('edit'));
         if (decision.newlyFiring.length > 0) {
           const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
           ctx.deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
         }
         break;
       case 'resolve':
-        ctx.deliveries.push({ kind: 'edit', body, buttons });
+        ctx.deliveries.push(alert('edit'));
         ctx.deliveries.push({
           kind: note,
           body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
@@ -112,15 +120,15 @@ const renderStage: Stage = {
       case 'skip':
         break;
     }
-    await attachChart(ctx, deps, logger);
   },
 };
 
 /** Records the incident change and the deliveries in one transaction, and closes the notification. */
 const outboxStage: Stage = {
   name: 'outbox',
-  run(ctx, { db, config }) {
+  run(ctx, { db, config, logger }) {
     const decision = ctx.decision!;
+    const warn = warnTo(logger);
     // Vigil's own alerts may go elsewhere (watchdog.channelId); everything else to the alert channel.
     const channelId = ctx.notification.channelId ?? config.discord.alertChannelId;
     db.transaction(() => {
@@ -148,16 +156,17 @@ const outboxStage: Stage = {
       }
       ctx.incidentId = incidentId;
       for (const d of ctx.deliveries) {
+        // Only here is the incident id known (a new incident is created above): the alert message's buttons carry it.
+        const message = d.alert ? alertMessage(d.alert, incidentId, warn) : { body: d.body };
         const id = enqueue(
           db,
           {
             orderKey: incidentKey(incidentId),
             kind: d.kind,
             channelId,
-            // Only here is the incident id known (a new incident is created above): the buttons carry it.
-            body: d.buttons ? { ...d.body, components: alertButtons(incidentId, d.buttons, ctx.notification.source) } : d.body,
+            body: message.body,
             ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
-            ...(d.file ? { file: d.file } : {}),
+            ...('file' in message && message.file ? { file: message.file } : {}),
           },
           ctx.now.getTime(),
         );
@@ -212,7 +221,7 @@ export async function processNotification(stored: StoredNotification, deps: Pipe
       decision: ctx.decision?.reason,
       deliveries: ctx.deliveries.map((d) => d.kind),
       partial: Object.values(ctx.enriched?.enrichments ?? {}).some((e) => e.failures.length > 0),
-      ...(ctx.chartOutcome ? { chart: chartSummary(ctx.chartOutcome) } : {}),
+      ...(ctx.chart ? { chart: chartSummary(ctx.chart) } : {}),
     },
     'notification processed',
   );

@@ -7,12 +7,12 @@ import type { Notification, Clock } from '../model.js';
 import type { RuleLookup } from '../queries/grafana.js';
 import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
-import type { AlertButtonState } from '../render/buttons.js';
-import type { ChartRenderer } from '../render/chart.js';
+import type { AlertMessageParts } from '../render/alert-message.js';
+import type { ChartOutcome, ChartRenderer } from '../render/chart.js';
 import type { Database } from '../store/db.js';
 import type { Incident } from '../store/incidents.js';
 import type { StoredNotification } from '../store/notifications.js';
-import type { OutboxFile, OutboxKind } from '../store/outbox.js';
+import type { OutboxKind } from '../store/outbox.js';
 import type { Decision } from './dedup.js';
 
 // The pipeline's vocabulary: what every stage gets (deps), carries (context) and is (Stage).
@@ -34,16 +34,14 @@ export interface PipelineDeps {
   rules?: RuleLookup;
 }
 
-/** One delivery the outbox stage will enqueue. */
-export interface PlannedDelivery {
-  kind: OutboxKind;
-  /** A message body; for a thread start its name and archive duration, for an archive `{ archived: true }`. */
-  body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>;
-  /** The alert message itself (not a reply): it gets the buttons row for this state. */
-  buttons?: AlertButtonState;
-  /** Uploaded with the message (the chart). */
-  file?: OutboxFile;
-}
+/**
+ * One delivery the outbox stage will enqueue: the alert message itself (its parts, put together by
+ * render/alert-message once the incident's id is known), or any other body (replies, thread notes,
+ * thread starts and archives).
+ */
+export type PlannedDelivery =
+  | { kind: 'create' | 'edit'; alert: AlertMessageParts }
+  | { kind: OutboxKind; body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>; alert?: undefined };
 
 /** The state one notification carries through the stages. */
 export interface PipelineContext {
@@ -55,10 +53,8 @@ export interface PipelineContext {
   /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
   incidentId?: number;
   enriched?: EnrichedNotification;
-  /** The chart, started by the enrich stage once its series are back, awaited by the render stage. */
-  chart?: Promise<ChartOutcome>;
-  /** What became of the chart, once the render stage attached it (for the summary line). */
-  chartOutcome?: ChartOutcome;
+  /** The alert chart, drawn while the enrich stage's other queries ran (absent when charts are off or not applicable). */
+  chart?: ChartOutcome;
   deliveries: PlannedDelivery[];
 }
 
@@ -67,6 +63,3 @@ export interface Stage {
   name: string;
   run(ctx: PipelineContext, deps: PipelineDeps): Promise<void | 'stop'> | void | 'stop';
 }
-
-/** The chart of an alert message: drawn, skipped (with why, for the message), or not applicable. */
-export type ChartOutcome = { status: 'rendered'; file: OutboxFile; expr: string } | { status: 'skipped'; reason: string } | { status: 'none' };

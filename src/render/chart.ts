@@ -8,6 +8,15 @@ import { CHART_FILE, type ChartSize, type ChartSpec } from './chart-spec.js';
 
 export * from './chart-spec.js';
 
+/** A chart as a file to send with a message. */
+export interface ChartFile {
+  name: string;
+  data: Buffer;
+}
+
+/** The chart of an alert message: drawn, skipped (with why, for the message), or not applicable. */
+export type ChartOutcome = { status: 'rendered'; file: ChartFile; expr: string } | { status: 'skipped'; reason: string } | { status: 'none' };
+
 /** Renders a chart to PNG; the default is ECharts + resvg (tests inject a slow one). */
 export type ChartRenderer = (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>;
 

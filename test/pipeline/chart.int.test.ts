@@ -20,18 +20,9 @@ import { createDrainer, type Drainer } from '../../src/discord/drain.js';
 import { createRest } from '../../src/discord/rest.js';
 import { createLogger } from '../../src/log.js';
 import type { Alert, Notification } from '../../src/model.js';
-import {
-  alertChartSpec,
-  chartEnd,
-  chartNotification,
-  chartData,
-  chartSubject,
-  earlyChartData,
-  seriesForAlerts,
-  skippedNote,
-  withChart,
-} from '../../src/pipeline/chart.js';
-import type { ChartOutcome } from '../../src/pipeline/stage.js';
+import { alertChartSpec, chartEnd, chartNotification, chartData, chartSubject, earlyChartData, seriesForAlerts } from '../../src/pipeline/chart.js';
+import type { ChartOutcome } from '../../src/render/chart.js';
+import { skippedNote, withChart } from '../../src/render/alert-message.js';
 import type { ChartRenderer } from '../../src/render/chart.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
