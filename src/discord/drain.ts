@@ -17,7 +17,17 @@ import {
   type OutboxRow,
 } from '../store/outbox.js';
 import { classifyDeliveryError } from './classify.js';
-import { archiveThread, editMessage, postMessage, restoreToken, startThread, THREAD_ALREADY_EXISTS, type DiscordRest, type ThreadStart } from './rest.js';
+import {
+  archiveThread,
+  editMessage,
+  postMessage,
+  restoreToken,
+  startThread,
+  THREAD_ALREADY_EXISTS,
+  UNKNOWN_MESSAGE,
+  type DiscordRest,
+  type ThreadStart,
+} from './rest.js';
 import type { Clock } from '../model.js';
 
 /** What the drainer needs. */
@@ -82,7 +92,6 @@ type Plan =
   | { action: 'archive'; threadId: string };
 
 const DEFAULT_BATCH = 20;
-const UNKNOWN_MESSAGE = 10008;
 
 /** Creates the drainer: takes due outbox items in order and delivers them through discord.js REST. */
 export function createDrainer(opts: DrainerOptions): Drainer {

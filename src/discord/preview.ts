@@ -12,15 +12,12 @@ import {
   setPreviewThreadArchived,
   updatePreviewMessage,
 } from '../store/preview.js';
-import type { DiscordRest } from './rest.js';
+// Discord's own error codes, so the drainer acts as it would on Discord.
+import { THREAD_ALREADY_EXISTS, UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, type DiscordRest } from './rest.js';
 import type { Clock } from '../model.js';
 
 /** Discord's epoch (2015-01-01), the base of snowflake timestamps. */
 const DISCORD_EPOCH = 1_420_070_400_000n;
-
-/** Discord's error codes the stand-in answers with, so the drainer acts as it would on Discord. */
-const UNKNOWN_MESSAGE = 10008;
-const THREAD_ALREADY_EXISTS = 160004;
 
 interface SentFile {
   name: string;
@@ -117,7 +114,7 @@ export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: numb
     const channel = /^\/channels\/(\d+)$/.exec(route);
     if (channel && typeof body.archived === 'boolean') {
       const id = channel[1]!;
-      if (!previewThread(db, id)) fail(404, 10003, 'Unknown Channel', 'PATCH', route);
+      if (!previewThread(db, id)) fail(404, UNKNOWN_CHANNEL, 'Unknown Channel', 'PATCH', route);
       setPreviewThreadArchived(db, id, body.archived);
       return { id, type: 11 };
     }

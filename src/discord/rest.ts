@@ -144,6 +144,10 @@ export interface ThreadStart {
 
 /** Discord's code for "a thread has already been created for this message". */
 export const THREAD_ALREADY_EXISTS = 160004;
+/** Discord's code for a message that is gone (deleted, or never in that channel). */
+export const UNKNOWN_MESSAGE = 10008;
+/** Discord's code for a channel that does not exist or the bot cannot see. */
+export const UNKNOWN_CHANNEL = 10003;
 
 /**
  * Starts a public thread on a message (Start Thread from Message). The thread's id is the message's

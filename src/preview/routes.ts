@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config/schema.js';
+import { LOOPBACK_HOSTS, type Config } from '../config/schema.js';
 import type { Route, RouteRequest, RouteResponse } from '../server.js';
 import type { Database } from '../store/db.js';
 import { PREVIEW_KEEP, previewEntries, previewFile, previewRevision } from '../store/preview.js';
@@ -22,8 +22,11 @@ const FRAGMENT_CSP = "default-src 'none'; img-src 'self' https: data:; style-src
 
 /** Whether a Host header names this machine (a page elsewhere rebinding its name to 127.0.0.1 does not). */
 function isLoopbackHost(host: string | undefined): boolean {
-  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
-  return name === 'localhost' || name === '127.0.0.1' || name === '[::1]';
+  const name = (host ?? '')
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
+  return LOOPBACK_HOSTS.has(name);
 }
 
 /**

@@ -414,17 +414,7 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
       cpuAlert(now, { fingerprint: 'firing-1' }),
       cpuAlert(now, { fingerprint: 'firing-2' }),
     ];
-    const notification: Notification = {
-      source: 'alertmanager',
-      receiver: 'vigil',
-      status: 'firing',
-      groupKey: '{}:{alertname="HighCPU"}',
-      groupLabels: { alertname: 'HighCPU' },
-      commonLabels: { alertname: 'HighCPU' },
-      commonAnnotations: {},
-      truncatedAlerts: 0,
-      alerts,
-    };
+    const notification = cpuGroup(alerts);
     const out = await enrichNotification(notification, {
       ...deps({ now }),
       prometheus: counting,
