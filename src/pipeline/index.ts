@@ -10,7 +10,7 @@ import { createIncident, getIncident, latestIncident, updateIncident } from '../
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
-import type { PipelineContext, PipelineDeps, PlannedDelivery, Stage } from './stage.js';
+import type { Chained, Decided, Enriched, PipelineDeps, PlannedDelivery, Received, Recorded, Rendered, Stage, Stopped } from './stage.js';
 
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
@@ -19,16 +19,16 @@ import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
 
 /** Reads the group's latest incident and decides; an unchanged resend stops here. */
-const dedupStage: Stage = {
+const dedupStage: Stage<Received, Decided> = {
   name: 'dedup',
-  run(ctx, { db }) {
-    const n = ctx.notification;
-    ctx.latest = latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey });
-    ctx.decision = decide(ctx.latest, n, ctx.now);
-    if (ctx.decision.action === 'update' || ctx.decision.action === 'resolve') ctx.incidentId = ctx.decision.incidentId;
+  run(input, { db }) {
+    const n = input.notification;
+    const latest = latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey });
+    const decision = decide(latest, n, input.now);
     // A skipped resend belongs to the incident it repeats.
-    if (ctx.decision.action === 'skip' && ctx.latest) ctx.incidentId = ctx.latest.id;
-    return ctx.decision.action === 'skip' ? 'stop' : undefined;
+    if (decision.action === 'skip') return { stopped: true, decision, incidentId: latest?.id };
+    const incidentId = decision.action === 'open' ? undefined : decision.incidentId;
+    return { ...input, latest, decision, incidentId };
   },
 };
 
@@ -36,32 +36,32 @@ const dedupStage: Stage = {
  * Queries Prometheus and Loki around the incident, in parallel; failures become notes, never
  * errors. The alert chart starts as soon as its expression is back, alongside the other queries.
  */
-const enrichStage: Stage = {
+const enrichStage: Stage<Decided, Enriched> = {
   name: 'enrich',
-  async run(ctx, deps) {
-    const early = deps.config.charts.enabled ? earlyChartData(ctx.notification, deps.rules !== undefined) : undefined;
-    const enrichment = enrichNotification(ctx.notification, {
+  async run(input, deps) {
+    const early = deps.config.charts.enabled ? earlyChartData(input.notification, deps.rules !== undefined) : undefined;
+    const enrichment = enrichNotification(input.notification, {
       prometheus: deps.prometheus,
       loki: deps.loki,
       config: deps.config.enrichment,
-      now: ctx.now,
+      now: input.now,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.rules ? { rules: deps.rules } : {}),
       ...(early ? { onExpression: early.onExpression } : {}),
     });
     const chart = early ? chartNotification(early.ready(enrichment), pipelineChartDeps(deps), early) : undefined;
     const [enriched, outcome] = await Promise.all([enrichment, chart]);
-    ctx.enriched = enriched;
-    if (outcome) ctx.chart = outcome;
+    return { ...input, enriched, chart: outcome };
   },
 };
 
 /** Turns the decision and the findings into Discord message bodies; the alert message's parts (embed, chart, buttons) for render/alert-message. */
-const renderStage: Stage = {
+const renderStage: Stage<Enriched, Rendered> = {
   name: 'render',
   run(ctx, deps) {
     const { db, logger, config } = deps;
-    const decision = ctx.decision!;
+    const { decision } = ctx;
+    const deliveries: PlannedDelivery[] = [];
     const warn = warnTo(logger);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
@@ -69,7 +69,7 @@ const renderStage: Stage = {
     // An edit re-renders the whole message: without the stored ack it would erase "Acknowledged by".
     const ack = decision.action === 'update' || decision.action === 'resolve' ? getAck(db, decision.incidentId) : undefined;
     // Links shown in Discord point at the addresses people open (publicUrl), never the API ones.
-    const enriched = { ...ctx.enriched!, notification: publicNotification(ctx.enriched!.notification, linkRewrites(config)) };
+    const enriched = { ...ctx.enriched, notification: publicNotification(ctx.enriched.notification, linkRewrites(config)) };
     const grafanaUrl = config.grafana ? { grafanaUrl: config.grafana.publicUrl ?? config.grafana.url } : {};
     const body = renderAlertMessage(
       {
@@ -95,101 +95,102 @@ const renderStage: Stage = {
     const note = threads ? 'thread-post' : 'reply';
     switch (decision.action) {
       case 'open':
-        ctx.deliveries.push(alert('create'));
+        deliveries.push(alert('create'));
         if (threads && !resolved) {
-          ctx.deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
+          deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
           const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
-          ctx.deliveries.push({ kind: 'thread-post', body: details });
+          deliveries.push({ kind: 'thread-post', body: details });
         }
         break;
       case 'update':
-        ctx.deliveries.push(alert('edit'));
+        deliveries.push(alert('edit'));
         if (decision.newlyFiring.length > 0) {
           const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
-          ctx.deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
+          deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
         }
         break;
       case 'resolve':
-        ctx.deliveries.push(alert('edit'));
-        ctx.deliveries.push({
+        deliveries.push(alert('edit'));
+        deliveries.push({
           kind: note,
           body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
         });
-        if (threads) ctx.deliveries.push({ kind: 'thread-archive', body: { archived: true } });
-        break;
-      case 'skip':
+        if (threads) deliveries.push({ kind: 'thread-archive', body: { archived: true } });
         break;
     }
+    return { ...ctx, deliveries };
   },
 };
 
 /** Records the incident change and the deliveries in one transaction, and closes the notification. */
-const outboxStage: Stage = {
+const outboxStage: Stage<Rendered, Recorded> = {
   name: 'outbox',
   run(ctx, { db, config, logger }) {
-    const decision = ctx.decision!;
+    const { decision } = ctx;
     const warn = warnTo(logger);
     // Vigil's own alerts may go elsewhere (watchdog.channelId); everything else to the alert channel.
     const channelId = ctx.notification.channelId ?? config.discord.alertChannelId;
-    db.transaction(() => {
-      let incidentId: number;
-      let createId: number | undefined;
-      if (decision.action === 'open') {
-        incidentId = createIncident(
+    return db
+      .transaction((): Recorded => {
+        let incidentId: number;
+        let createId: number | undefined;
+        if (decision.action === 'open') {
+          incidentId = createIncident(
+            db,
+            {
+              source: ctx.notification.source,
+              receiver: ctx.notification.receiver,
+              groupKey: ctx.notification.groupKey,
+              status: decision.resolvedAt ? 'resolved' : 'firing',
+              alerts: decision.alerts,
+              startedAt: earliestStart(ctx.notification, ctx.now),
+              ...(decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
+            },
+            ctx.now,
+          );
+        } else {
+          incidentId = decision.incidentId;
+          createId = getIncident(db, incidentId)?.createOutboxId;
+        }
+        for (const d of ctx.deliveries) {
+          // Only here is the incident id known (a new incident is created above): the alert message's buttons carry it.
+          const message = d.alert ? alertMessage(d.alert, incidentId, warn) : { body: d.body };
+          const id = enqueue(
+            db,
+            {
+              orderKey: incidentKey(incidentId),
+              kind: d.kind,
+              channelId,
+              body: message.body,
+              ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
+              ...('file' in message && message.file ? { file: message.file } : {}),
+            },
+            ctx.now.getTime(),
+          );
+          if (d.kind === 'create') createId = id;
+        }
+        updateIncident(
           db,
+          incidentId,
           {
-            source: ctx.notification.source,
-            receiver: ctx.notification.receiver,
-            groupKey: ctx.notification.groupKey,
-            status: decision.resolvedAt ? 'resolved' : 'firing',
+            status: decision.action === 'update' ? 'firing' : decision.action === 'resolve' || decision.resolvedAt ? 'resolved' : 'firing',
             alerts: decision.alerts,
-            startedAt: earliestStart(ctx.notification, ctx.now),
-            ...(decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
+            ...(decision.action !== 'update' && decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
+            ...(createId !== undefined ? { createOutboxId: createId } : {}),
           },
           ctx.now,
         );
-      } else if (decision.action === 'update' || decision.action === 'resolve') {
-        incidentId = decision.incidentId;
-        createId = getIncident(db, incidentId)?.createOutboxId;
-      } else {
-        return;
-      }
-      ctx.incidentId = incidentId;
-      for (const d of ctx.deliveries) {
-        // Only here is the incident id known (a new incident is created above): the alert message's buttons carry it.
-        const message = d.alert ? alertMessage(d.alert, incidentId, warn) : { body: d.body };
-        const id = enqueue(
-          db,
-          {
-            orderKey: incidentKey(incidentId),
-            kind: d.kind,
-            channelId,
-            body: message.body,
-            ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
-            ...('file' in message && message.file ? { file: message.file } : {}),
-          },
-          ctx.now.getTime(),
-        );
-        if (d.kind === 'create') createId = id;
-      }
-      updateIncident(
-        db,
-        incidentId,
-        {
-          status: decision.action === 'update' ? 'firing' : decision.action === 'resolve' || decision.resolvedAt ? 'resolved' : 'firing',
-          alerts: decision.alerts,
-          ...(decision.action !== 'update' && decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
-          ...(createId !== undefined ? { createOutboxId: createId } : {}),
-        },
-        ctx.now,
-      );
-      finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);
-    }).immediate();
+        finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);
+        return { ...ctx, incidentId };
+      })
+      .immediate();
   },
 };
 
-/** The pipeline, in order. */
-export const STAGES: readonly Stage[] = [dedupStage, enrichStage, renderStage, outboxStage];
+/** The pipeline, in order: each stage takes what the one before it returns (checked below at compile time). */
+export const STAGES = [dedupStage, enrichStage, renderStage, outboxStage] as const;
+const stagesChain: Chained<typeof STAGES> = true;
+void stagesChain;
 
 /** The earliest startsAt of the notification's alerts; `now` when it has none. */
 function earliestStart(n: Notification, now: Date): Date {
@@ -199,33 +200,42 @@ function earliestStart(n: Notification, now: Date): Date {
 }
 
 /** Runs one stored notification through every stage. */
-export async function processNotification(stored: StoredNotification, deps: PipelineDeps): Promise<Decision | undefined> {
-  const ctx: PipelineContext = { stored, notification: stored.notification, now: deps.now(), deliveries: [] };
+export async function processNotification(stored: StoredNotification, deps: PipelineDeps): Promise<Decision> {
+  const received: Received = { stored, notification: stored.notification, now: deps.now() };
   const base = deps.logger.child({ notificationId: stored.id });
   let logger = base;
+  // Each stage takes what the one before returned: Chained<typeof STAGES> proves the order, so the loop may pass it on untyped.
+  let value: Received | Decided | Enriched | Rendered | Recorded | Stopped = received;
   for (const stage of STAGES) {
     const started = performance.now();
-    const outcome = await stage.run(ctx, { ...deps, logger });
+    value = await stage.run(value as never, { ...deps, logger });
     // From the moment the incident is known, every line carries its id too.
-    if (ctx.incidentId !== undefined && logger === base) logger = base.child({ incidentId: ctx.incidentId });
-    logger.debug({ stage: stage.name, ms: Math.round((performance.now() - started) * 10) / 10, stopped: outcome === 'stop' }, 'pipeline stage done');
-    if (outcome === 'stop') break;
+    if ('incidentId' in value && value.incidentId !== undefined && logger === base) logger = base.child({ incidentId: value.incidentId });
+    logger.debug({ stage: stage.name, ms: Math.round((performance.now() - started) * 10) / 10, stopped: 'stopped' in value }, 'pipeline stage done');
+    if ('stopped' in value) break;
   }
-  if (ctx.decision?.action === 'skip') {
-    finishNotification(deps.db, stored.id, { status: 'done', decision: ctx.decision.reason }, ctx.now);
+  if ('stopped' in value) {
+    finishNotification(deps.db, stored.id, { status: 'done', decision: value.decision.reason }, received.now);
+    logger.info(
+      { source: stored.notification.source, alerts: stored.notification.alerts.length, decision: value.decision.reason, deliveries: [] },
+      'notification processed',
+    );
+    return value.decision;
   }
+  // Not stopped: the value is what the last stage returned.
+  const done = value as Recorded;
   logger.info(
     {
       source: stored.notification.source,
       alerts: stored.notification.alerts.length,
-      decision: ctx.decision?.reason,
-      deliveries: ctx.deliveries.map((d) => d.kind),
-      partial: Object.values(ctx.enriched?.enrichments ?? {}).some((e) => e.failures.length > 0),
-      ...(ctx.chart ? { chart: chartSummary(ctx.chart) } : {}),
+      decision: done.decision.reason,
+      deliveries: done.deliveries.map((d) => d.kind),
+      partial: Object.values(done.enriched.enrichments).some((e) => e.failures.length > 0),
+      ...(done.chart ? { chart: chartSummary(done.chart) } : {}),
     },
     'notification processed',
   );
-  return ctx.decision;
+  return done.decision;
 }
 
 /** Attempts at one notification before it is set aside as failed (a bug, not an outage). */

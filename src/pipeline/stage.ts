@@ -43,23 +43,60 @@ export type PlannedDelivery =
   | { kind: 'create' | 'edit'; alert: AlertMessageParts }
   | { kind: OutboxKind; body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>; alert?: undefined };
 
-/** The state one notification carries through the stages. */
-export interface PipelineContext {
+/** What every stage starts from: the stored notification and the moment it is processed. */
+export interface Received {
   stored: StoredNotification;
   notification: Notification;
   now: Date;
-  latest?: Incident;
-  decision?: Decision;
-  /** The incident this notification opens, updates or resolves (a new one is created in the outbox stage). */
-  incidentId?: number;
-  enriched?: EnrichedNotification;
-  /** The alert chart, drawn while the enrich stage's other queries ran (absent when charts are off or not applicable). */
-  chart?: ChartOutcome;
+}
+
+/** A decision that changes something: open, update or resolve (a skip stops the pipeline). */
+export type ActiveDecision = Exclude<Decision, { action: 'skip' }>;
+
+/** After dedup: the group's latest incident and what to do with this notification. */
+export interface Decided extends Received {
+  latest: Incident | undefined;
+  decision: ActiveDecision;
+  /** The incident an update or resolve changes (a new one gets its id in the outbox stage). */
+  incidentId: number | undefined;
+}
+
+/** After enrich: the findings around the incident and the alert chart (absent when charts are off or not applicable). */
+export interface Enriched extends Decided {
+  enriched: EnrichedNotification;
+  chart: ChartOutcome | undefined;
+}
+
+/** After render: the deliveries the outbox stage will enqueue. */
+export interface Rendered extends Enriched {
   deliveries: PlannedDelivery[];
 }
 
-/** A stage does one job; returning 'stop' ends the pipeline for this notification (recorded as done). */
-export interface Stage {
-  name: string;
-  run(ctx: PipelineContext, deps: PipelineDeps): Promise<void | 'stop'> | void | 'stop';
+/** After outbox: the incident recorded and its deliveries enqueued, in one transaction. */
+export interface Recorded extends Rendered {
+  incidentId: number;
 }
+
+/** What a stage returns to end the pipeline early: the notification is recorded as done with this decision. */
+export interface Stopped {
+  stopped: true;
+  decision: Decision;
+  /** The incident the stopped notification belongs to, when there is one (a skipped resend repeats it). */
+  incidentId: number | undefined;
+}
+
+/** A stage does one job: it takes what the stage before it produced and returns what the next one needs, or stops. */
+export interface Stage<In, Out> {
+  name: string;
+  run(input: In, deps: PipelineDeps): Out | Stopped | Promise<Out | Stopped>;
+}
+
+/**
+ * True when each stage of the list takes what the one before it returns, from `Received` on; the
+ * STAGES list is checked with it at compile time, so a stage out of order does not build.
+ */
+export type Chained<S extends readonly unknown[], In = Received> = S extends readonly [Stage<infer A, infer B>, ...infer Rest]
+  ? [In] extends [A]
+    ? Chained<Rest, B>
+    : false
+  : true;
