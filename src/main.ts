@@ -4,6 +4,7 @@ import { createRouter } from './commands/router.js';
 import type { ButtonHandler, Command } from './commands/types.js';
 import type { Config } from './config/schema.js';
 import { configSecrets } from './config/secrets.js';
+import { RateBudget } from './discord/budget.js';
 import { createDrainer } from './discord/drain.js';
 import { createGateway, type Gateway } from './discord/gateway.js';
 import { interactionsRoute } from './discord/interactions.js';
@@ -71,7 +72,9 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
   const preview = config.discord.mode === 'preview';
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.
-  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics });
+  // Discord's rate limits run on Discord's clock: real time, whatever clock the bot is given.
+  const budget = new RateBudget();
+  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics, budget });
   const delivery: DiscordRest = preview ? createPreviewRest({ db, now: now }) : rest;
 
   const drainer = createDrainer({
@@ -84,6 +87,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     pollIntervalMs: config.delivery.pollInterval,
     secrets,
     metrics,
+    ...(preview ? {} : { budget }),
   });
   // This bot's own chart thread: stop() terminates it, whatever other bots in the process do.
   const charts = new ChartWorkers();

@@ -1,4 +1,4 @@
-import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { Routes, type RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
@@ -11,11 +11,15 @@ import {
   markFailed,
   markRetry,
   markSent,
+  newestPendingEdit,
   nextDue,
+  nextDueAt,
+  supersede,
   redactTokens,
   threadOf,
   type OutboxRow,
 } from '../store/outbox.js';
+import type { RateBudget } from './budget.js';
 import { classifyDeliveryError } from './classify.js';
 import {
   archiveThread,
@@ -47,6 +51,11 @@ export interface DrainerOptions {
   random?: () => number;
   /** Counts delivery attempts by outcome and reason when given. */
   metrics?: Pick<Metrics, 'deliveries'>;
+  /**
+   * Discord's rate-limit budgets, fed by the REST client's answers (createRest's `budget`): an item
+   * whose bucket is spent waits for its refill instead of being sent. Absent: every item goes at once.
+   */
+  budget?: RateBudget;
 }
 
 /** The longest deliveries wait after Discord refused the bot token before trying it again. */
@@ -134,6 +143,25 @@ export function createDrainer(opts: DrainerOptions): Drainer {
         markFailed(db, row.id, plan.reason);
         log.warn({ reason: plan.reason }, 'outbox item skipped');
         return true;
+      }
+      // Several pending edits of one message: only the newest goes, carrying the latest state.
+      if (row.kind === 'edit' && row.targetId !== null) {
+        const newest = newestPendingEdit(db, row.targetId);
+        if (newest !== undefined && newest > row.id) {
+          supersede(db, row.id, newest);
+          log.debug({ supersededBy: newest }, 'edit superseded by a newer one of the same message');
+          return false;
+        }
+      }
+      // Nothing Discord would refuse: a spent bucket's items wait for its refill (the others go on).
+      if (opts.budget) {
+        const request = requestOf(plan);
+        const wait = opts.budget.waitFor(request.method, request.path);
+        if (wait > 0) {
+          deferUntil(db, row.id, now() + wait);
+          return false;
+        }
+        opts.budget.spend(request.method, request.path);
       }
       if (plan.action === 'post' && plan.note) log.warn(plan.note);
       const sent = await execute(row, plan, log);
@@ -342,7 +370,9 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       } catch (err) {
         logger.error({ error: clean(err instanceof Error ? err.message : String(err)) }, 'outbox drain pass failed');
       }
-      if (!stopping) await sleep(opts.pollIntervalMs);
+      // Asleep until the next poll, or sooner when a deferred item (a bucket refilling) becomes due.
+      const next = nextDueAt(db, now());
+      if (!stopping) await sleep(next === undefined ? opts.pollIntervalMs : Math.max(5, Math.min(opts.pollIntervalMs, next - now())));
     }
   }
 
@@ -370,6 +400,20 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       return { token: tokenRefused, channels: [...channelHolds].map(([channelId, h]) => ({ channelId, message: h.message })) };
     },
   };
+}
+
+/** The request a plan makes (method and path), for its rate-limit bucket. */
+function requestOf(plan: Exclude<Plan, { action: 'wait' | 'skip' }>): { method: string; path: string } {
+  switch (plan.action) {
+    case 'post':
+      return { method: 'POST', path: Routes.channelMessages(plan.channelId) };
+    case 'edit':
+      return { method: 'PATCH', path: Routes.channelMessage(plan.channelId, plan.messageId) };
+    case 'thread':
+      return { method: 'POST', path: Routes.threads(plan.channelId, plan.messageId) };
+    case 'archive':
+      return { method: 'PATCH', path: Routes.channel(plan.threadId) };
+  }
 }
 
 /** The ids a delivery's log lines carry: the outbox item's, and its incident's (order key `incident:<id>`). */

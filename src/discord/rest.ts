@@ -8,6 +8,7 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
 import type { Metrics } from '../metrics.js';
+import type { RateBudget } from './budget.js';
 
 /** A file uploaded with a message (multipart/form-data, as `files[n]`). */
 export interface MessageFile {
@@ -29,6 +30,8 @@ export interface RestConfig {
   maxRateLimitWaitMs?: number;
   /** Counts Discord's 429 answers when given. */
   metrics?: Pick<Metrics, 'discordRateLimits'>;
+  /** Learns each bucket's budget from every answer's rate-limit headers (the drainer asks it before sending). */
+  budget?: RateBudget;
 }
 
 /** Longest nonce Discord accepts. */
@@ -83,12 +86,13 @@ export function createRest(cfg: RestConfig): REST {
     makeRequest: fetchRequest,
   }).setToken(cfg.token);
   tokens.set(rest, cfg.token);
-  const metrics = cfg.metrics;
+  const { metrics, budget } = cfg;
   // Every 429 Discord answers, waited out or handed back to the outbox. Not the 'rateLimited'
   // event: REST emits it only for waits it predicts from bucket headers, never for a 429 itself.
-  if (metrics) {
-    rest.on('response', (_request, response) => {
-      if (response.status === 429) metrics.discordRateLimits.inc();
+  if (metrics || budget) {
+    rest.on('response', (request, response) => {
+      if (response.status === 429) metrics?.discordRateLimits.inc();
+      budget?.observe(request.method, request.path, response.status, response.headers);
     });
   }
   return rest;

@@ -14,6 +14,7 @@ import type { Chained, Decided, Enriched, PipelineDeps, PlannedDelivery, Receive
 
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
+import { deliveryPriority } from './priority.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
@@ -164,6 +165,7 @@ const outboxStage: Stage<Rendered, Recorded> = {
               body: message.body,
               ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
               ...('file' in message && message.file ? { file: message.file } : {}),
+              priority: deliveryPriority(d.kind, decision, ctx.notification),
             },
             ctx.now.getTime(),
           );

@@ -9,8 +9,18 @@ import { stmt } from './statements.js';
  */
 export type OutboxKind = 'create' | 'edit' | 'reply' | 'thread' | 'thread-post' | 'thread-archive';
 
-/** Where an outbox item stands. */
-export type OutboxStatus = 'pending' | 'sent' | 'failed';
+/** Where an outbox item stands; an edit is superseded when a newer edit of its message carries the latest state instead. */
+export type OutboxStatus = 'pending' | 'sent' | 'failed' | 'superseded';
+
+/**
+ * Which due item goes first (lower sooner): a critical alert's new message, then other new
+ * firing messages, updates of open messages, resolves, and last the thread details. Items nobody
+ * ranks (digests, snapshots) go with the updates.
+ */
+export const PRIORITY = { criticalFiring: 0, firing: 1, update: 2, resolve: 3, details: 4 } as const;
+
+/** A delivery's rank (see PRIORITY). */
+export type Priority = (typeof PRIORITY)[keyof typeof PRIORITY];
 
 /** A file sent with a message (multipart), e.g. the alert's chart.png. */
 export interface OutboxFile {
@@ -57,6 +67,8 @@ export interface OutboxRow {
   updatedAt: number;
   /** The file to upload with the message; absent when there is none, or once sent (the bytes are dropped then). */
   file?: OutboxFile;
+  /** Which due item goes first (PRIORITY). */
+  priority: Priority;
 }
 
 /** What a caller puts in the outbox. */
@@ -68,6 +80,8 @@ export interface NewOutboxItem {
   targetId?: number;
   /** Stored with the row, so a restart still delivers it. */
   file?: OutboxFile;
+  /** Default PRIORITY.update. */
+  priority?: Priority;
 }
 
 /** Schema of the outbox table (migration 1 in db.ts). */
@@ -135,6 +149,41 @@ CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE status = 'pend
 CREATE INDEX outbox_pending_key ON outbox (order_key, id) WHERE status = 'pending';
 `;
 
+/**
+ * The superseded status and the priority column (migration 11 in db.ts, run with foreign keys
+ * off): the table is copied as in migration 8, with both added.
+ */
+export const OUTBOX_PRIORITY_MIGRATION = `
+CREATE TABLE outbox_v11 (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_key       TEXT    NOT NULL CHECK (length(order_key) > 0),
+  kind            TEXT    NOT NULL CHECK (kind IN ('create', 'edit', 'reply', 'thread', 'thread-post', 'thread-archive')),
+  channel_id      TEXT    NOT NULL,
+  body            TEXT    NOT NULL CHECK (json_valid(body)),
+  target_id       INTEGER NULL REFERENCES outbox(id),
+  status          TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'superseded')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT    NULL,
+  message_id      TEXT    NULL,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  file_name       TEXT    NULL CHECK (file_name IS NULL OR length(file_name) BETWEEN 1 AND 1024),
+  file_data       BLOB    NULL,
+  priority        INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 0 AND 4),
+  CHECK ((kind = 'create') = (target_id IS NULL))
+);
+INSERT INTO outbox_v11 (id, order_key, kind, channel_id, body, target_id, status, attempts, next_attempt_at, last_error, message_id, created_at, updated_at, file_name, file_data)
+  SELECT id, order_key, kind, channel_id, body, target_id, status, attempts, next_attempt_at, last_error, message_id, created_at, updated_at, file_name, file_data FROM outbox;
+DELETE FROM sqlite_sequence WHERE name = 'outbox_v11';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v11', seq FROM sqlite_sequence WHERE name = 'outbox';
+DROP TABLE outbox;
+ALTER TABLE outbox_v11 RENAME TO outbox;
+CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_pending_key ON outbox (order_key, id) WHERE status = 'pending';
+CREATE INDEX outbox_pending_target ON outbox (target_id, kind) WHERE status = 'pending';
+`;
+
 interface DbRow {
   id: number;
   order_key: string;
@@ -151,6 +200,7 @@ interface DbRow {
   updated_at: number;
   file_name: string | null;
   file_data: Buffer | null;
+  priority: Priority;
 }
 
 const MAX_ERROR_LENGTH = 1000;
@@ -158,10 +208,12 @@ const MAX_ERROR_LENGTH = 1000;
 /** Adds an item to the outbox, due now; returns its id. Joins the caller's transaction if any. */
 export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.now()): number {
   checkNewItem(db, item);
+  // An unranked item takes the column's default (PRIORITY.update); the migration tests also enqueue into schemas from before the column.
+  const ranked = item.priority !== undefined;
   const result = stmt(
     db,
-    `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at, file_name, file_data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at, file_name, file_data${ranked ? ', priority' : ''})
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?${ranked ? ', ?' : ''})`,
   ).run(
     item.orderKey,
     item.kind,
@@ -173,14 +225,17 @@ export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.no
     now,
     item.file?.name ?? null,
     item.file?.data ?? null,
+    ...(ranked ? [item.priority] : []),
   );
   return Number(result.lastInsertRowid);
 }
 
 /**
- * Pending items due at `now`, oldest first. An item is held back while an older item with the
- * same order_key is still pending (per-incident order), and an edit/reply while its target is
- * still pending (it needs the target's message id).
+ * Pending items due at `now`, by priority, then oldest first. An item is held back while an older
+ * item with the same order_key and in the same lane is still pending (per-incident order: the
+ * channel message's changes in one lane, the thread's start, posts and archive in the other, so
+ * an incident's update never waits behind its thread details), and an edit/reply while its target
+ * is still pending (it needs the target's message id).
  */
 export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
   const rows = stmt(
@@ -189,13 +244,31 @@ export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
       WHERE o.status = 'pending'
         AND o.next_attempt_at <= ?
         AND NOT EXISTS (SELECT 1 FROM outbox p
-                         WHERE p.status = 'pending' AND p.order_key = o.order_key AND p.id < o.id)
+                         WHERE p.status = 'pending' AND p.order_key = o.order_key AND p.id < o.id
+                           AND (p.kind LIKE 'thread%') = (o.kind LIKE 'thread%'))
         AND NOT EXISTS (SELECT 1 FROM outbox t
                          WHERE t.id = o.target_id AND t.status = 'pending')
-      ORDER BY o.id
+      ORDER BY o.priority, o.id
       LIMIT ?`,
   ).all(now, limit) as DbRow[];
   return rows.map(toRow);
+}
+
+/** When the next pending item that is not due yet becomes due (epoch ms), if any: the drainer sleeps until then at most. */
+export function nextDueAt(db: Database, now: number): number | undefined {
+  const row = stmt(db, `SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND next_attempt_at > ?`).get(now) as { at: number | null };
+  return row.at ?? undefined;
+}
+
+/** The newest pending edit of a create item's message, if any. */
+export function newestPendingEdit(db: Database, targetId: number): number | undefined {
+  const row = stmt(db, `SELECT max(id) AS id FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(targetId) as { id: number | null };
+  return row.id ?? undefined;
+}
+
+/** Sets a pending edit aside: a newer edit of the same message (`byId`) carries the latest state in one request instead. */
+export function supersede(db: Database, id: number, byId: number): void {
+  updatePending(db, id, `status = 'superseded', last_error = ?, file_data = NULL`, [`superseded by outbox item ${byId}`]);
 }
 
 /**
@@ -326,6 +399,7 @@ function toRow(r: DbRow): OutboxRow {
     messageId: r.message_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    priority: r.priority,
     ...file,
   };
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, openDatabase, userVersion, type Database } from '../../src/store/db.js';
 import BetterSqlite3 from 'better-sqlite3';
 import { createIncident, getIncident } from '../../src/store/incidents.js';
-import { enqueue, get, markFailed, markSent } from '../../src/store/outbox.js';
+import { enqueue, get, markFailed, markSent, PRIORITY, supersede } from '../../src/store/outbox.js';
 
 const CHANNEL = '123456789012345678';
 
@@ -143,13 +143,15 @@ describe('migration 8: the thread kinds', () => {
     db.close();
     const migrated = openAt(path);
     expect(userVersion(migrated)).toBe(MIGRATIONS.length);
-    expect(migrated.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(rows);
+    // Migration 11 since ranks every older row with the updates.
+    expect(migrated.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(rows.map((r) => ({ ...(r as object), priority: PRIORITY.update })));
     expect(getIncident(migrated, incidentId)?.createOutboxId).toBe(1);
     expect(migrated.pragma('foreign_key_check')).toEqual([]);
     expect(migrated.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(migrated.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'outbox' AND type = 'index' ORDER BY name`).pluck().all()).toEqual([
       'outbox_pending_due',
       'outbox_pending_key',
+      'outbox_pending_target',
     ]);
   });
 
@@ -176,5 +178,40 @@ describe('migration 8: the thread kinds', () => {
         )
         .run(),
     ).toThrow(/FOREIGN KEY/);
+  });
+});
+
+describe('migration 11: priorities and superseded edits', () => {
+  const version = MIGRATIONS.findIndex((m) => m.sql.includes('outbox_v11')) + 1;
+
+  it('keeps every row with its id, ranks them with the updates, and accepts superseded but no unknown status', () => {
+    const path = join(dir, 'vigil.db');
+    const before = new BetterSqlite3(path);
+    before.pragma('foreign_keys = ON');
+    migrate(before, MIGRATIONS.slice(0, version - 1));
+    const create = enqueue(before, { orderKey: 'incident:1', kind: 'create', channelId: CHANNEL, body: { content: 'firing' } }, 1000);
+    const edit = enqueue(before, { orderKey: 'incident:1', kind: 'edit', channelId: CHANNEL, body: { content: 'edited' }, targetId: create }, 1001);
+    markSent(before, create, '223456789012345678');
+    const rows = before.prepare('SELECT * FROM outbox ORDER BY id').all();
+    before.close();
+
+    const db = openAt(path);
+    expect(userVersion(db)).toBe(MIGRATIONS.length);
+    expect(db.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(rows.map((r) => ({ ...(r as object), priority: PRIORITY.update })));
+    const newer = enqueue(db, {
+      orderKey: 'incident:1',
+      kind: 'edit',
+      channelId: CHANNEL,
+      body: { content: 'newer' },
+      targetId: create,
+      priority: PRIORITY.resolve,
+    });
+    expect(newer).toBe(edit + 1);
+    supersede(db, edit, newer);
+    expect(get(db, edit)?.status).toBe('superseded');
+    expect(get(db, newer)?.priority).toBe(PRIORITY.resolve);
+    expect(() => db.prepare(`UPDATE outbox SET status = 'gone' WHERE id = ?`).run(newer)).toThrow(/CHECK constraint failed/);
+    expect(() => db.prepare(`UPDATE outbox SET priority = 7 WHERE id = ?`).run(newer)).toThrow(/CHECK constraint failed/);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
   });
 });

@@ -11,8 +11,12 @@ import {
   markFailed,
   markRetry,
   markSent,
+  newestPendingEdit,
   nextDue,
+  nextDueAt,
   pendingCount,
+  PRIORITY,
+  supersede,
   redactTokens,
   type NewOutboxItem,
 } from '../../src/store/outbox.js';
@@ -54,6 +58,7 @@ describe('enqueue and get', () => {
       messageId: null,
       createdAt: T0,
       updatedAt: T0,
+      priority: PRIORITY.update,
     });
   });
 
@@ -169,6 +174,62 @@ describe('nextDue', () => {
     add('B');
     add('C');
     expect(ids(nextDue(db, T0, 1))).toEqual([first]);
+  });
+});
+
+describe('priority and lanes', () => {
+  function addRanked(orderKey: string, priority: (typeof PRIORITY)[keyof typeof PRIORITY], kind: NewOutboxItem['kind'] = 'create', targetId?: number): number {
+    return enqueue(db, { orderKey, kind, channelId: CHANNEL, body: { content: orderKey }, targetId, priority }, T0);
+  }
+
+  it('hands out a critical new message first, then new firing ones, updates, resolves and thread details, each oldest first', () => {
+    const details = addRanked('D', PRIORITY.details);
+    const resolve = addRanked('R', PRIORITY.resolve);
+    const update = addRanked('U', PRIORITY.update);
+    const firing1 = addRanked('F1', PRIORITY.firing);
+    const firing2 = addRanked('F2', PRIORITY.firing);
+    const critical = addRanked('C', PRIORITY.criticalFiring);
+    expect(ids(nextDue(db, T0, 10))).toEqual([critical, firing1, firing2, update, resolve, details]);
+  });
+
+  it('ranks an item nobody ranked with the updates', () => {
+    const plain = add('P');
+    expect(get(db, plain)?.priority).toBe(PRIORITY.update);
+  });
+
+  it("lets an incident's message change overtake its pending thread details, but keeps each lane in order", () => {
+    const create = addRanked('incident:1', PRIORITY.firing);
+    markSent(db, create, '1000000000000000001');
+    const thread = addRanked('incident:1', PRIORITY.details, 'thread', create);
+    const post = addRanked('incident:1', PRIORITY.details, 'thread-post', create);
+    const edit = addRanked('incident:1', PRIORITY.resolve, 'edit', create);
+    const archive = addRanked('incident:1', PRIORITY.details, 'thread-archive', create);
+    expect(ids(nextDue(db, T0, 10))).toEqual([edit, thread]);
+    markSent(db, thread, '1000000000000000001');
+    expect(ids(nextDue(db, T0, 10))).toEqual([edit, post]);
+    markSent(db, post, '1000000000000000002');
+    expect(ids(nextDue(db, T0, 10))).toEqual([edit, archive]);
+  });
+
+  it('names the newest pending edit of a message, and sets an older one aside as superseded', () => {
+    const create = add('A');
+    markSent(db, create, '1000000000000000001');
+    const first = add('A', 'edit', create);
+    const second = add('A', 'edit', create);
+    expect(newestPendingEdit(db, create)).toBe(second);
+    supersede(db, first, second);
+    expect(get(db, first)).toMatchObject({ status: 'superseded', lastError: `superseded by outbox item ${second}` });
+    expect(ids(nextDue(db, T0, 10))).toEqual([second]);
+    expect(() => supersede(db, first, second)).toThrow(/is superseded, not pending/);
+  });
+
+  it('says when the next item not due yet becomes due', () => {
+    expect(nextDueAt(db, T0)).toBeUndefined();
+    const a = add('A');
+    add('B');
+    markRetry(db, a, 'rate-limited', T0 + 4000);
+    expect(nextDueAt(db, T0)).toBe(T0 + 4000);
+    expect(nextDueAt(db, T0 + 4000)).toBeUndefined();
   });
 });
 

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DISCORD_RATE_LIMITS, RateLimiter, type DiscordRateLimits } from './discord-ratelimits.js';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import type { APIApplicationCommand, APIAttachment, APIEmbed, APIInteraction, APIMessage, APIThreadChannel, APIUser } from 'discord-api-types/v10';
@@ -36,6 +37,8 @@ export interface RecordedRequest {
   files?: UploadedFile[];
   /** Status the double answered with (0 while in progress or when the connection was dropped). */
   status: number;
+  /** Refused with 429 by the rate limiter (nothing was done). */
+  rateLimited?: boolean;
 }
 
 /** One `files[n]` part of a multipart request. */
@@ -150,6 +153,8 @@ export interface DiscordDouble {
   commands: RegisteredCommands;
   /** The URL GET /gateway/bot answers (the gateway double's). */
   setGatewayUrl(url: string): void;
+  /** The rate limiter (its `refused` counts the 429s by bucket); undefined with `rateLimits: false`. */
+  rateLimiter: RateLimiter | undefined;
   stop(): Promise<void>;
 }
 
@@ -169,6 +174,14 @@ export interface DiscordDoubleOptions {
    * (GET /channels/{id}), the bot's member roles and the guild's roles with their permissions.
    */
   guild?: DoubleGuild;
+  /**
+   * Discord's rate limits (test/support/discord-ratelimits.ts): on by default, with Discord's
+   * numbers, so every test that delivers meets what production meets; `false` for a test that
+   * needs none, or other numbers for one that wants to meet them sooner.
+   */
+  rateLimits?: false | Partial<DiscordRateLimits>;
+  /** The limiter's clock (epoch ms); Date.now by default. */
+  now?: () => number;
 }
 
 /** A guild of the double: roles (the @everyone role's id is the guild's), the bot's roles, channel overwrites. */
@@ -221,6 +234,7 @@ export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promi
   const state = new DoubleState(opts.token ?? DOUBLE_TOKEN, opts.channels, opts.applicationId);
   if (opts.gatewayUrl) state.gatewayUrl = opts.gatewayUrl;
   if (opts.guild) state.guild = opts.guild;
+  if (opts.rateLimits !== false) state.limiter = new RateLimiter({ ...DISCORD_RATE_LIMITS, ...opts.rateLimits }, opts.now);
   const server = createServer((req, res) => {
     state.handle(req, res).catch((err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
@@ -246,6 +260,7 @@ export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promi
     beginHttpInteraction: (payload) => state.beginHttpInteraction(payload),
     commands: state.commands,
     setGatewayUrl: (url) => (state.gatewayUrl = url),
+    rateLimiter: state.limiter,
     failNext: (responses) => state.scripted.push(...responses),
     attachmentData: state.attachmentData,
     stop: () =>
@@ -506,6 +521,7 @@ class DoubleState {
   readonly commands: RegisteredCommands = { guilds: new Map() };
   gatewayUrl: string | undefined;
   guild: DoubleGuild | undefined;
+  limiter: RateLimiter | undefined;
   private readonly settled = new Map<string, () => void>();
 
   constructor(
@@ -542,28 +558,42 @@ class DoubleState {
       reply(checked.status, checked.body);
       return;
     }
+    // Past a bucket or the global limit: 429, nothing done, nothing counted (as Discord does).
+    const limit = this.limiter?.take(method, checked.route.template, checked.params);
+    if (limit && !limit.ok) {
+      record.rateLimited = true;
+      reply(429, limit.body, limit.headers);
+      return;
+    }
+    const rateHeaders = limit?.headers ?? {};
     const scripted = this.scripted.shift();
     if (scripted && !scripted.afterHandling) {
-      await this.answerScripted(scripted, res, record);
+      await this.answerScripted(scripted, res, record, undefined, rateHeaders);
       return;
     }
     const answer = await this.route(checked, record.body as Body | undefined, url);
     if (scripted) {
       // A 2xx without a body of its own is the real answer, just late (delayMs) or lost (dropConnection).
-      await this.answerScripted(scripted, res, record, scripted.status < 300 ? answer.body : undefined);
+      await this.answerScripted(scripted, res, record, scripted.status < 300 ? answer.body : undefined, rateHeaders);
       return;
     }
-    reply(answer.status, answer.body);
+    reply(answer.status, answer.body, rateHeaders);
   }
 
-  private async answerScripted(s: ScriptedResponse, res: ServerResponse, record: RecordedRequest, handledBody?: unknown): Promise<void> {
+  private async answerScripted(
+    s: ScriptedResponse,
+    res: ServerResponse,
+    record: RecordedRequest,
+    handledBody?: unknown,
+    rateHeaders: Record<string, string> = {},
+  ): Promise<void> {
     if (s.delayMs) await new Promise((r) => setTimeout(r, s.delayMs));
     if (s.dropConnection) {
       res.socket?.destroy();
       return;
     }
     record.status = s.status;
-    send(res, s.status, s.body ?? handledBody ?? defaultBody(s.status), s.headers);
+    send(res, s.status, s.body ?? handledBody ?? defaultBody(s.status), { ...rateHeaders, ...s.headers });
   }
 
   /** Every check the spec and docs ask for; the matched operation when all pass. */
