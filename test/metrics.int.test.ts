@@ -296,7 +296,7 @@ describe('GET /metrics scraped by the real Prometheus', () => {
     await untilValue('sum(vigil_deliveries_total{job="vigil",outcome="sent"})', 3);
     const mine = logs().filter((l) => l.notificationId === opened.id);
     // The pipeline stages, in order, then the summary line.
-    expect(mine.filter((l) => l.msg === 'pipeline stage done').map((l) => l.stage)).toEqual(['dedup', 'enrich', 'render', 'outbox']);
+    expect(mine.filter((l) => l.msg === 'pipeline stage done').map((l) => l.stage)).toEqual(['dedup', 'storm', 'enrich', 'render', 'outbox']);
     const processed = mine.find((l) => l.msg === 'notification processed');
     const incidentId = processed?.incidentId;
     expect(incidentId).toEqual(expect.any(Number));
@@ -318,7 +318,7 @@ describe('GET /metrics scraped by the real Prometheus', () => {
     // Intake answers before the pipeline has looked the incident up: its line has the notification id only.
     const [intake, ...processing] = resolving;
     expect(intake).toMatchObject({ msg: 'webhook stored', notificationId: resolved.id });
-    expect(processing.map((l) => l.msg)).toEqual([...Array<string>(4).fill('pipeline stage done'), 'notification processed']);
+    expect(processing.map((l) => l.msg)).toEqual([...Array<string>(5).fill('pipeline stage done'), 'notification processed']);
     expect(processing.every((l) => l.incidentId === incidentId)).toBe(true);
     const deliveries = logs().filter((l) => l.msg === 'outbox item delivered' && l.incidentId === incidentId);
     expect(deliveries.map((l) => l.kind)).toEqual(['create', 'edit', 'reply']);

@@ -243,6 +243,20 @@ const deliverySchema = z
     maxBackoff: duration(1000).prefault('5m'),
     /** How often the outbox is polled when idle. */
     pollInterval: duration(10, 60_000).prefault('1s'),
+    /**
+     * Storm mode per channel: when more than `threshold` new incidents would get a message of their
+     * own within `window` (Discord lets a channel take about 10 new messages in 10 s), the next ones
+     * join one storm message instead, until none arrived for `quiet`. Critical alerts always get
+     * their own message.
+     */
+    storm: z
+      .strictObject({
+        enabled: bool.default(true),
+        threshold: int(1, 1000).default(8),
+        window: duration(1000, 3_600_000).prefault('10s'),
+        quiet: duration(1000, 86_400_000).prefault('2m'),
+      })
+      .prefault({}),
   })
   .superRefine((d, ctx) => {
     if (d.minBackoff > d.maxBackoff) {

@@ -15,6 +15,7 @@ import type { Chained, Decided, Enriched, PipelineDeps, PlannedDelivery, Receive
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
 import { deliveryPriority } from './priority.js';
+import { flushStorms, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
@@ -190,7 +191,7 @@ const outboxStage: Stage<Rendered, Recorded> = {
 };
 
 /** The pipeline, in order: each stage takes what the one before it returns (checked below at compile time). */
-export const STAGES = [dedupStage, enrichStage, renderStage, outboxStage] as const;
+export const STAGES = [dedupStage, stormStage, enrichStage, renderStage, outboxStage] as const;
 const stagesChain: Chained<typeof STAGES> = true;
 void stagesChain;
 
@@ -217,9 +218,15 @@ export async function processNotification(stored: StoredNotification, deps: Pipe
     if ('stopped' in value) break;
   }
   if ('stopped' in value) {
-    finishNotification(deps.db, stored.id, { status: 'done', decision: value.decision.reason }, received.now);
+    if (!value.recorded) finishNotification(deps.db, stored.id, { status: 'done', decision: value.decision.reason }, received.now);
     logger.info(
-      { source: stored.notification.source, alerts: stored.notification.alerts.length, decision: value.decision.reason, deliveries: [] },
+      {
+        source: stored.notification.source,
+        alerts: stored.notification.alerts.length,
+        decision: value.decision.reason,
+        deliveries: [],
+        ...(value.stormId !== undefined ? { stormId: value.stormId } : {}),
+      },
       'notification processed',
     );
     return value.decision;
@@ -254,7 +261,11 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     let processed = 0;
     for (;;) {
       const stored = nextPendingNotification(deps.db);
-      if (!stored) return processed;
+      if (!stored) {
+        // Storms' messages, details and ends, once what came in is recorded (and on every idle poll: a storm ends by time).
+        if (flushStorms({ db: deps.db, config: deps.config, logger: deps.logger, now: deps.now() }) > 0) deps.onDelivered?.();
+        return processed;
+      }
       try {
         await processNotification(stored, deps);
         attempts.delete(stored.id);

@@ -13,6 +13,10 @@ export function deliveryPriority(kind: OutboxKind, decision: ActiveDecision, not
   const resolving = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
   if (resolving) return PRIORITY.resolve;
   if (kind !== 'create') return PRIORITY.update;
-  const critical = notification.alerts.some((a) => a.status === 'firing' && severityOf(a.labels) === 'critical');
-  return critical ? PRIORITY.criticalFiring : PRIORITY.firing;
+  return isCritical(notification) ? PRIORITY.criticalFiring : PRIORITY.firing;
+}
+
+/** Whether any firing alert of the notification is critical (any spelling severityOf knows). */
+export function isCritical(notification: Notification): boolean {
+  return notification.alerts.some((a) => a.status === 'firing' && severityOf(a.labels) === 'critical');
 }

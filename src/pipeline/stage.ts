@@ -22,7 +22,7 @@ export interface PipelineDeps {
   db: Database;
   prometheus: PrometheusClient;
   loki: LokiClient;
-  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager'>;
+  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager' | 'delivery'>;
   /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
   now: Clock;
@@ -83,6 +83,10 @@ export interface Stopped {
   decision: Decision;
   /** The incident the stopped notification belongs to, when there is one (a skipped resend repeats it). */
   incidentId: number | undefined;
+  /** The stage recorded the notification's end itself, in the transaction that did its work (a storm's). */
+  recorded?: boolean;
+  /** The storm the notification's incident joined or belongs to. */
+  stormId?: number;
 }
 
 /** A stage does one job: it takes what the stage before it produced and returns what the next one needs, or stops. */

@@ -39,8 +39,10 @@ export interface AlertGroup {
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2, other: 3 };
-const SEVERITY_EMOJI: Record<Severity, string> = { critical: '🔴', warning: '🟠', info: '🔵', other: '⚪' };
-const SEVERITY_COLOR: Record<Severity, number> = { critical: COLORS.critical, warning: COLORS.warning, info: COLORS.info, other: COLORS.unknown };
+/** The emoji of each severity class. */
+export const SEVERITY_EMOJI: Record<Severity, string> = { critical: '🔴', warning: '🟠', info: '🔵', other: '⚪' };
+/** The embed colour of each severity class. */
+export const SEVERITY_COLOR: Record<Severity, number> = { critical: COLORS.critical, warning: COLORS.warning, info: COLORS.info, other: COLORS.unknown };
 /** Labels naming where an alert fires, most telling first. */
 const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service', 'job'];
 /** Instances listed per group before "+N more". */
@@ -107,6 +109,29 @@ function groupLines(group: AlertGroup, now: Date): string {
   return `${head}\n└ ${shown.join(' ')}${more}`;
 }
 
+/**
+ * The groups' lines (most severe first, as groupAlerts orders them) in at most `room` characters
+ * joined by newlines; the groups that do not fit are counted in a last "…and N more groups" line.
+ */
+export function groupListing(groups: readonly AlertGroup[], now: Date, room: number): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  let shownGroups = 0;
+  for (const g of groups) {
+    const text = groupLines(g, now);
+    if (used + codePointLength(text) + 1 > room - MORE_RESERVE) break;
+    lines.push(text);
+    used += codePointLength(text) + 1;
+    shownGroups++;
+  }
+  const hidden = groups.slice(shownGroups);
+  if (hidden.length) {
+    const alerts = hidden.reduce((n, g) => n + g.alerts.length, 0);
+    lines.push(`…and ${hidden.length} more group${hidden.length === 1 ? '' : 's'} (${alerts} alert${alerts === 1 ? '' : 's'})`);
+  }
+  return lines;
+}
+
 /** What is held back: "🔕 2 silenced · 1 inhibited · ⏳ 1 pending" ('' when nothing is). */
 function heldText(o: AlertsOverview): string {
   return [o.silenced ? `🔕 ${o.silenced} silenced` : '', o.inhibited ? `${o.inhibited} inhibited` : '', o.pending ? `⏳ ${o.pending} pending` : '']
@@ -124,21 +149,7 @@ export function renderAlerts(o: AlertsOverview): { content?: string; embeds?: AP
     return { content: `✅ Nothing is firing.${held ? ` (${held})` : ''}` };
   }
   const groups = groupAlerts(o.firing);
-  const lines: string[] = [];
-  let used = 0;
-  let shownGroups = 0;
-  for (const g of groups) {
-    const text = groupLines(g, o.now);
-    if (used + codePointLength(text) + 1 > EMBED_DESCRIPTION - MORE_RESERVE) break;
-    lines.push(text);
-    used += codePointLength(text) + 1;
-    shownGroups++;
-  }
-  const hidden = groups.slice(shownGroups);
-  if (hidden.length) {
-    const alerts = hidden.reduce((n, g) => n + g.alerts.length, 0);
-    lines.push(`…and ${hidden.length} more group${hidden.length === 1 ? '' : 's'} (${alerts} alert${alerts === 1 ? '' : 's'})`);
-  }
+  const lines = groupListing(groups, o.now, EMBED_DESCRIPTION);
   const n = o.firing.length;
   const title = `🔥 ${n} alert${n === 1 ? '' : 's'} firing${groups.length > 1 ? ` in ${groups.length} groups` : ''}`;
   return {

@@ -1,0 +1,198 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Notification } from '../model.js';
+import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
+import { warnTo } from '../render/truncate.js';
+import type { Database } from '../store/db.js';
+import { createIncident, updateIncident } from '../store/incidents.js';
+import { finishNotification } from '../store/notifications.js';
+import { enqueue, PRIORITY } from '../store/outbox.js';
+import {
+  activeStorm,
+  markDetailed,
+  recentIncidentMessages,
+  recordStormAlerts,
+  startStorm,
+  stormAlerts,
+  stormOfIncident,
+  stormsToFlush,
+  updateStorm,
+  type Storm,
+  type StormAlert,
+} from '../store/storms.js';
+import { isCritical } from './priority.js';
+import type { Decided, Stage, Stopped } from './stage.js';
+
+/** The config a storm needs. */
+type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus' | 'alertmanager'>;
+
+/** How long details of a storm wait for more alerts before a message names fewer than a full batch. */
+export const DETAILS_HOLD_MS = 5000;
+
+/** Where a notification's messages go: Vigil's own alerts may have a channel of their own. */
+export function channelOf(n: Notification, config: Pick<Config, 'discord'>): string {
+  return n.channelId ?? config.discord.alertChannelId;
+}
+
+/**
+ * Storm mode: a new non-critical incident in a channel that already got more than its share of
+ * new messages within the window joins the channel's storm instead of getting a message of its
+ * own; so do the updates and resolves of incidents that joined one. Recorded here, in one
+ * transaction with the notification's end; the storm's messages are enqueued by flushStorms.
+ */
+export const stormStage: Stage<Decided, Decided> = {
+  name: 'storm',
+  run(input, { db, config, logger }) {
+    const storm = config.delivery.storm;
+    if (!storm.enabled) return input;
+    const { decision, notification: n, now } = input;
+    const channelId = channelOf(n, config);
+    let stormId: number | undefined;
+    if (decision.action === 'open') {
+      if (decision.resolvedAt !== undefined || isCritical(n)) return input;
+      const active = activeStorm(db, channelId);
+      if (active) stormId = active.id;
+      else if (recentIncidentMessages(db, channelId, now.getTime() - storm.window) < storm.threshold) return input;
+    } else {
+      stormId = stormOfIncident(db, decision.incidentId);
+      if (stormId === undefined) return input;
+    }
+    const result: Stopped = db
+      .transaction((): Stopped => {
+        const id = stormId ?? startStorm(db, channelId, now).id;
+        if (stormId === undefined)
+          logger.warn({ channelId, stormId: id }, 'storm mode: more new incidents than the channel can post; new ones join one storm message');
+        const alerts = n.alerts.map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, status: a.status, startsAt: a.startsAt }));
+        let incidentId: number;
+        if (decision.action === 'open') {
+          incidentId = createIncident(
+            db,
+            { source: n.source, receiver: n.receiver, groupKey: n.groupKey, status: 'firing', alerts: decision.alerts, startedAt: earliest(n, now) },
+            now,
+          );
+        } else {
+          incidentId = decision.incidentId;
+          updateIncident(
+            db,
+            incidentId,
+            {
+              status: decision.action === 'resolve' ? 'resolved' : 'firing',
+              alerts: decision.alerts,
+              ...(decision.action === 'resolve' ? { resolvedAt: decision.resolvedAt } : {}),
+            },
+            now,
+          );
+        }
+        recordStormAlerts(db, id, incidentId, alerts, now, decision.action === 'open');
+        finishNotification(db, input.stored.id, { status: 'done', decision: decision.reason }, now);
+        return { stopped: true, recorded: true, decision, incidentId, stormId: id };
+      })
+      .immediate();
+    return result;
+  },
+};
+
+function earliest(n: Notification, now: Date): Date {
+  let min = Infinity;
+  for (const a of n.alerts) min = Math.min(min, a.startsAt.getTime());
+  return new Date(Number.isFinite(min) ? min : now.getTime());
+}
+
+/** What flushStorms needs. */
+export interface StormFlushDeps {
+  db: Database;
+  config: StormConfig;
+  logger: Logger;
+  now: Date;
+}
+
+/**
+ * Puts each storm's state into the outbox: its message (created, or edited when alerts joined or
+ * changed: the drainer folds pending edits into the newest, so at most one goes per refill), the
+ * alerts not named yet as details messages in its thread (many per message, held up to
+ * DETAILS_HOLD_MS for a fuller one), and once no new incident came for `quiet`, the end: the
+ * final message and a closing summary. Each storm in one transaction. Returns the items enqueued.
+ */
+export function flushStorms({ db, config, logger, now }: StormFlushDeps): number {
+  let enqueued = 0;
+  for (const storm of stormsToFlush(db)) {
+    enqueued += db.transaction(() => flushOne(db, storm, config, logger, now)).immediate();
+  }
+  return enqueued;
+}
+
+function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logger, now: Date): number {
+  const warn = warnTo(logger);
+  const ending = storm.endedAt === undefined && now.getTime() - storm.lastJoinedAt.getTime() >= config.delivery.storm.quiet;
+  const endedAt = storm.endedAt ?? (ending ? now : undefined);
+  const alerts = stormAlerts(db, storm.id);
+  const view = stormView(storm, alerts, config, now, endedAt);
+  const orderKey = `storm:${storm.id}`;
+  const t = now.getTime();
+  let enqueued = 0;
+  let createId = storm.createOutboxId;
+  if (createId === undefined) {
+    createId = enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
+    enqueued++;
+    if (config.discord.threads) {
+      const name = `Alert storm ${storm.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      enqueue(
+        db,
+        { orderKey, kind: 'thread', channelId: storm.channelId, body: { name, auto_archive_duration: 1440 }, targetId: createId, priority: PRIORITY.details },
+        t,
+      );
+      enqueued++;
+    }
+  } else if (storm.dirty || ending) {
+    enqueue(db, { orderKey, kind: 'edit', channelId: storm.channelId, body: renderStormMessage(view, warn), targetId: createId, priority: PRIORITY.update }, t);
+    enqueued++;
+  }
+  // Details: every alert named once, many per message; a part batch waits a little for company.
+  let pending = alerts.filter((a) => a.detailsOutboxId === undefined);
+  const oldest = pending[0]?.joinedAt.getTime();
+  const flushAll = endedAt !== undefined || (oldest !== undefined && t - oldest >= DETAILS_HOLD_MS);
+  let number = alerts.length - pending.length + 1;
+  const kind = config.discord.threads ? 'thread-post' : 'reply';
+  while (pending.length > 0) {
+    const { body, named } = renderStormDetails(pending, number, warn);
+    if (named < pending.length || flushAll) {
+      const id = enqueue(db, { orderKey, kind, channelId: storm.channelId, body, targetId: createId, priority: PRIORITY.details }, t);
+      markDetailed(db, storm.id, pending.slice(0, named), id);
+      enqueued++;
+      pending = pending.slice(named);
+      number += named;
+    } else break;
+  }
+  if (ending) {
+    enqueue(
+      db,
+      {
+        orderKey,
+        kind: 'reply',
+        channelId: storm.channelId,
+        body: renderStormSummary({ ...view, endedAt: now }, warn),
+        targetId: createId,
+        priority: PRIORITY.resolve,
+      },
+      t,
+    );
+    enqueued++;
+    logger.info({ channelId: storm.channelId, stormId: storm.id, alerts: alerts.length }, 'storm over: new incidents get their own message again');
+  }
+  updateStorm(db, storm.id, { createOutboxId: createId, dirty: false, ...(ending ? { endedAt: now } : {}) });
+  return enqueued;
+}
+
+function stormView(storm: Storm, alerts: readonly StormAlert[], config: StormConfig, now: Date, endedAt: Date | undefined): StormView {
+  const am = config.alertmanager ? (config.alertmanager.publicUrl ?? config.alertmanager.url) : undefined;
+  const grafana = config.grafana ? (config.grafana.publicUrl ?? config.grafana.url) : undefined;
+  return {
+    startedAt: storm.startedAt,
+    ...(endedAt ? { endedAt } : {}),
+    alerts,
+    ...(am ? { alertmanagerUrl: am } : {}),
+    ...(grafana ? { grafanaUrl: grafana } : {}),
+    threads: config.discord.threads,
+    now,
+  };
+}

@@ -1,0 +1,158 @@
+import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { formatDuration } from '../config/duration.js';
+import type { AlertStatus } from '../model.js';
+import { COLORS } from './alert.js';
+import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVERITY_EMOJI, severityOf, type Severity } from './alerts.js';
+import { discordTimestamp, escapeMarkdown } from './format.js';
+import { EMBED_DESCRIPTION } from './limits.js';
+import { codePointLength, fitMessage, truncate, type Warn } from './truncate.js';
+
+/** One alert of a storm, as the storm's messages show it. */
+export interface StormAlertView {
+  labels: Record<string, string>;
+  status: AlertStatus;
+  startsAt: Date;
+}
+
+/** What the storm message shows. */
+export interface StormView {
+  startedAt: Date;
+  /** Set once the storm is over (no new incident for the quiet time). */
+  endedAt?: Date;
+  alerts: readonly StormAlertView[];
+  /** Public addresses for links filtered to the storm's alerts. */
+  alertmanagerUrl?: string;
+  grafanaUrl?: string;
+  /** Whether the details go to the message's thread (else as replies). */
+  threads: boolean;
+  now: Date;
+}
+
+/** Severity classes, most severe first. */
+const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info', 'other'];
+/** Alert names put in the filtered links (a URL stays short enough to open on a phone). */
+const LINK_NAMES = 20;
+/** Room kept in the description for the counts and links. */
+const HEAD_RESERVE = 600;
+/** Lines of one details message: one alert each. */
+export const STORM_DETAILS_PER_MESSAGE = 40;
+const DETAIL_NAME_MAX = 60;
+const DETAIL_INSTANCE_MAX = 60;
+
+/**
+ * The storm message: how many alerts fire and resolved, by severity, the groups ranked by
+ * severity with their instances ("…and N more"), links filtered to them; one message edited in
+ * place while the storm lasts.
+ */
+export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const firing = view.alerts.filter((a) => a.status === 'firing');
+  const resolved = view.alerts.length - firing.length;
+  const groups = groupAlerts(firing.map((a) => ({ labels: a.labels, startsAt: a.startsAt })));
+  const names = new Set(view.alerts.map((a) => a.labels.alertname ?? '(no alertname)'));
+  const over = view.endedAt !== undefined;
+  const title = over
+    ? `🌤️ Alert storm over: ${count(view.alerts.length, 'alert')} in ${formatDuration(view.endedAt!.getTime() - view.startedAt.getTime())}`
+    : `🌩️ Alert storm: ${count(firing.length, 'alert')} firing in ${count(groups.length, 'group')}`;
+  const head = [
+    `**${firing.length} firing** · ${resolved} resolved · ${names.size} alert name${names.size === 1 ? '' : 's'} · since ${discordTimestamp(view.startedAt, 't')}`,
+    severityCounts(firing),
+  ].filter(Boolean);
+  const links = stormLinks(view, [...names]);
+  const room = EMBED_DESCRIPTION - HEAD_RESERVE;
+  const listing = firing.length > 0 ? groupListing(groups, view.now, room) : ['✅ Every alert of the storm is resolved.'];
+  const description = [...head, '', ...listing, ...(links ? ['', links] : [])].join('\n');
+  const color = over && firing.length === 0 ? COLORS.resolved : groups[0] ? SEVERITY_COLOR[groups[0].severity] : COLORS.resolved;
+  const where = view.threads ? 'thread' : 'replies';
+  const footer = over
+    ? `Storm mode ended ${view.endedAt!.toISOString().slice(11, 16)} UTC · every alert is named in the ${where}`
+    : `Storm mode: new alerts in this channel join this message · every alert is named in the ${where}`;
+  const embed: APIEmbed = { title, description, color, footer: { text: footer }, timestamp: view.startedAt.toISOString() };
+  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);
+}
+
+/**
+ * One details message of a storm: the first of `alerts` that fit (at most
+ * STORM_DETAILS_PER_MESSAGE, whole lines within the embed description), one line each (severity,
+ * name, instance, since), numbered within the storm. `named`: how many it names; the caller
+ * renders the rest into the next message, so every alert is named once.
+ */
+export function renderStormDetails(
+  alerts: readonly StormAlertView[],
+  firstNumber: number,
+  warn: Warn,
+): { body: RESTPostAPIChannelMessageJSONBody; named: number } {
+  const group = alerts.map((a) => ({ labels: a.labels }));
+  const lines: string[] = [];
+  let used = 0;
+  for (const a of alerts.slice(0, STORM_DETAILS_PER_MESSAGE)) {
+    const name = escapeMarkdown(truncate(a.labels.alertname ?? '(no alertname)', DETAIL_NAME_MAX));
+    const instance = instanceOf({ labels: a.labels }, group);
+    const state = a.status === 'resolved' ? '✅' : SEVERITY_EMOJI[severityOf(a.labels)];
+    const line = `${state} **${name}**${instance ? ` ${inlineCode(instance, DETAIL_INSTANCE_MAX)}` : ''} · since ${discordTimestamp(a.startsAt, 't')}`;
+    if (used + codePointLength(line) + 1 > EMBED_DESCRIPTION) break;
+    lines.push(line);
+    used += codePointLength(line) + 1;
+  }
+  const embed: APIEmbed = {
+    title: `Storm alerts ${firstNumber}–${firstNumber + lines.length - 1}`,
+    description: lines.join('\n'),
+    color: COLORS.unknown,
+  };
+  return { body: fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn), named: lines.length };
+}
+
+/** The closing summary: how long, how many, the top names and instances, how many still fire. */
+export function renderStormSummary(view: StormView & { endedAt: Date }, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const firing = view.alerts.filter((a) => a.status === 'firing').length;
+  const groups = groupAlerts(view.alerts.map((a) => ({ labels: a.labels, startsAt: a.startsAt })));
+  const top = groups
+    .slice(0, 5)
+    .map((g) => {
+      const instances = [...new Set(g.alerts.map((a) => instanceOf(a, g.alerts)))].filter(Boolean);
+      const shown = instances.slice(0, 3).map((i) => inlineCode(i, 40));
+      return `${SEVERITY_EMOJI[g.severity]} **${escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX))}** ×${g.alerts.length}${shown.length ? ` ${shown.join(' ')}` : ''}${instances.length > 3 ? ` +${instances.length - 3} more` : ''}`;
+    })
+    .join('\n');
+  const duration = formatDuration(view.endedAt.getTime() - view.startedAt.getTime());
+  const content = [
+    `🌤️ **Storm over** after ${duration}: ${count(view.alerts.length, 'alert')} in ${count(groups.length, 'name')}, **${firing} still firing**. New incidents get their own message again.`,
+    top,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return fitMessage({ content, allowed_mentions: { parse: [] } }, warn);
+}
+
+/** "🔴 3 critical · 🟠 400 warning" ('' when nothing fires). */
+function severityCounts(firing: readonly StormAlertView[]): string {
+  const by = new Map<Severity, number>();
+  for (const a of firing) {
+    const s = severityOf(a.labels);
+    by.set(s, (by.get(s) ?? 0) + 1);
+  }
+  return SEVERITIES.filter((s) => by.has(s))
+    .map((s) => `${SEVERITY_EMOJI[s]} ${by.get(s)} ${s === 'other' ? 'no severity' : s}`)
+    .join(' · ');
+}
+
+/** Links to Alertmanager's and Grafana's alert lists filtered to the storm's alert names. */
+function stormLinks(view: StormView, names: string[]): string {
+  const shown = names.slice(0, LINK_NAMES).map(regexEscape).join('|');
+  const parts: string[] = [];
+  if (view.alertmanagerUrl) {
+    const filter = encodeURIComponent(`{alertname=~"${shown.replace(/["\\]/g, '\\$&')}"}`);
+    parts.push(`[Alertmanager](${view.alertmanagerUrl.replace(/\/+$/, '')}/#/alerts?filter=${filter})`);
+  }
+  if (view.grafanaUrl) {
+    parts.push(`[Grafana alerts](${view.grafanaUrl.replace(/\/+$/, '')}/alerting/list?search=${encodeURIComponent(`label:alertname=~${shown}`)})`);
+  }
+  return parts.join(' · ');
+}
+
+function regexEscape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,200 @@
+import type { Database } from 'better-sqlite3';
+import type { AlertStatus } from '../model.js';
+import { stmt } from './statements.js';
+
+/**
+ * Storms (migration 12): a channel that gets more new incidents than it can post in a short time
+ * folds them into one storm message. Every alert of the storm is a row of storm_alerts (its
+ * membership outlives a restart); `details_outbox_id` is the thread message that named it, so no
+ * alert is named twice. `dirty`: the storm message no longer shows the latest state.
+ */
+export const STORMS_SQL = `
+CREATE TABLE storms (
+  id               INTEGER PRIMARY KEY,
+  channel_id       TEXT    NOT NULL,
+  started_at       INTEGER NOT NULL,
+  last_joined_at   INTEGER NOT NULL,
+  ended_at         INTEGER NULL,
+  create_outbox_id INTEGER NULL REFERENCES outbox(id),
+  dirty            INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1))
+);
+CREATE UNIQUE INDEX storms_active ON storms (channel_id) WHERE ended_at IS NULL;
+CREATE INDEX storms_dirty ON storms (id) WHERE dirty = 1 OR ended_at IS NULL;
+CREATE TABLE storm_alerts (
+  storm_id          INTEGER NOT NULL REFERENCES storms(id),
+  incident_id       INTEGER NOT NULL REFERENCES incidents(id),
+  fingerprint       TEXT    NOT NULL,
+  labels            TEXT    NOT NULL CHECK (json_valid(labels)),
+  status            TEXT    NOT NULL CHECK (status IN ('firing', 'resolved')),
+  starts_at         INTEGER NOT NULL,
+  joined_at         INTEGER NOT NULL,
+  details_outbox_id INTEGER NULL REFERENCES outbox(id),
+  PRIMARY KEY (storm_id, incident_id, fingerprint)
+);
+CREATE INDEX storm_alerts_incident ON storm_alerts (incident_id);
+CREATE INDEX storm_alerts_undetailed ON storm_alerts (storm_id, joined_at) WHERE details_outbox_id IS NULL;
+`;
+
+/** One storm of a channel. */
+export interface Storm {
+  id: number;
+  channelId: string;
+  startedAt: Date;
+  lastJoinedAt: Date;
+  endedAt?: Date;
+  /** The outbox item of the storm message, once enqueued. */
+  createOutboxId?: number;
+  dirty: boolean;
+}
+
+/** One alert of a storm, as the storm message and its details show it. */
+export interface StormAlert {
+  incidentId: number;
+  fingerprint: string;
+  labels: Record<string, string>;
+  status: AlertStatus;
+  startsAt: Date;
+  joinedAt: Date;
+  /** The thread message that named it, once one did. */
+  detailsOutboxId?: number;
+}
+
+interface StormRow {
+  id: number;
+  channel_id: string;
+  started_at: number;
+  last_joined_at: number;
+  ended_at: number | null;
+  create_outbox_id: number | null;
+  dirty: number;
+}
+
+interface AlertRow {
+  incident_id: number;
+  fingerprint: string;
+  labels: string;
+  status: AlertStatus;
+  starts_at: number;
+  joined_at: number;
+  details_outbox_id: number | null;
+}
+
+function toStorm(r: StormRow): Storm {
+  return {
+    id: r.id,
+    channelId: r.channel_id,
+    startedAt: new Date(r.started_at),
+    lastJoinedAt: new Date(r.last_joined_at),
+    ...(r.ended_at !== null ? { endedAt: new Date(r.ended_at) } : {}),
+    ...(r.create_outbox_id !== null ? { createOutboxId: r.create_outbox_id } : {}),
+    dirty: r.dirty === 1,
+  };
+}
+
+function toAlert(r: AlertRow): StormAlert {
+  return {
+    incidentId: r.incident_id,
+    fingerprint: r.fingerprint,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    status: r.status,
+    startsAt: new Date(r.starts_at),
+    joinedAt: new Date(r.joined_at),
+    ...(r.details_outbox_id !== null ? { detailsOutboxId: r.details_outbox_id } : {}),
+  };
+}
+
+/** The channel's storm in progress, if any. */
+export function activeStorm(db: Database, channelId: string): Storm | undefined {
+  const row = stmt(db, `SELECT * FROM storms WHERE channel_id = ? AND ended_at IS NULL`).get(channelId) as StormRow | undefined;
+  return row && toStorm(row);
+}
+
+/** A storm by id. */
+export function getStorm(db: Database, id: number): Storm | undefined {
+  const row = stmt(db, `SELECT * FROM storms WHERE id = ?`).get(id) as StormRow | undefined;
+  return row && toStorm(row);
+}
+
+/** Starts a storm in a channel (one at a time per channel: the unique index refuses a second). */
+export function startStorm(db: Database, channelId: string, now: Date): Storm {
+  const id = Number(
+    stmt(db, `INSERT INTO storms (channel_id, started_at, last_joined_at) VALUES (?, ?, ?)`).run(channelId, now.getTime(), now.getTime()).lastInsertRowid,
+  );
+  return getStorm(db, id)!;
+}
+
+/** The storm an incident's alerts belong to, if any. */
+export function stormOfIncident(db: Database, incidentId: number): number | undefined {
+  const row = stmt(db, `SELECT storm_id AS id FROM storm_alerts WHERE incident_id = ? LIMIT 1`).get(incidentId) as { id: number } | undefined;
+  return row?.id;
+}
+
+/** An alert as a notification carries it, for recordStormAlerts. */
+export interface StormAlertInput {
+  fingerprint: string;
+  labels: Record<string, string>;
+  status: AlertStatus;
+  startsAt: Date;
+}
+
+/**
+ * Records an incident's alerts in its storm: new ones join (to be named in the details), known
+ * ones take their new status; the storm message is marked for an update. A new incident also
+ * keeps the storm going (last_joined_at).
+ */
+export function recordStormAlerts(
+  db: Database,
+  stormId: number,
+  incidentId: number,
+  alerts: readonly StormAlertInput[],
+  now: Date,
+  newIncident: boolean,
+): void {
+  const upsert = stmt(
+    db,
+    `INSERT INTO storm_alerts (storm_id, incident_id, fingerprint, labels, status, starts_at, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (storm_id, incident_id, fingerprint) DO UPDATE SET status = excluded.status`,
+  );
+  for (const a of alerts) upsert.run(stormId, incidentId, a.fingerprint, JSON.stringify(a.labels), a.status, a.startsAt.getTime(), now.getTime());
+  stmt(db, `UPDATE storms SET dirty = 1, last_joined_at = CASE WHEN ? THEN max(last_joined_at, ?) ELSE last_joined_at END WHERE id = ?`).run(
+    newIncident ? 1 : 0,
+    now.getTime(),
+    stormId,
+  );
+}
+
+/** How many incidents of a channel got a message of their own since `since` (epoch ms): what decides a storm. */
+export function recentIncidentMessages(db: Database, channelId: string, since: number): number {
+  return (
+    stmt(db, `SELECT count(*) AS n FROM outbox WHERE kind = 'create' AND channel_id = ? AND created_at >= ? AND order_key LIKE 'incident:%'`).get(
+      channelId,
+      since,
+    ) as { n: number }
+  ).n;
+}
+
+/** Storms with something to do: in progress (they may end, or have alerts to name), or ended with a change to show. */
+export function stormsToFlush(db: Database): Storm[] {
+  return (stmt(db, `SELECT * FROM storms WHERE dirty = 1 OR ended_at IS NULL ORDER BY id`).all() as StormRow[]).map(toStorm);
+}
+
+/** Every alert of a storm, in the order they joined. */
+export function stormAlerts(db: Database, stormId: number): StormAlert[] {
+  return (stmt(db, `SELECT * FROM storm_alerts WHERE storm_id = ? ORDER BY joined_at, rowid`).all(stormId) as AlertRow[]).map(toAlert);
+}
+
+/** Marks alerts as named by a thread message. */
+export function markDetailed(db: Database, stormId: number, alerts: readonly Pick<StormAlert, 'incidentId' | 'fingerprint'>[], outboxId: number): void {
+  const update = stmt(db, `UPDATE storm_alerts SET details_outbox_id = ? WHERE storm_id = ? AND incident_id = ? AND fingerprint = ?`);
+  for (const a of alerts) update.run(outboxId, stormId, a.incidentId, a.fingerprint);
+}
+
+/** Records what was enqueued for a storm: its message's outbox item, the state shown, its end. */
+export function updateStorm(db: Database, id: number, change: { createOutboxId?: number; dirty?: boolean; endedAt?: Date }): void {
+  stmt(db, `UPDATE storms SET create_outbox_id = coalesce(?, create_outbox_id), dirty = coalesce(?, dirty), ended_at = coalesce(?, ended_at) WHERE id = ?`).run(
+    change.createOutboxId ?? null,
+    change.dirty === undefined ? null : change.dirty ? 1 : 0,
+    change.endedAt?.getTime() ?? null,
+    id,
+  );
+}

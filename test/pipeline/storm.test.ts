@@ -1,0 +1,260 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import type { Alert, Notification } from '../../src/model.js';
+import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
+import { DETAILS_HOLD_MS, flushStorms } from '../../src/pipeline/storm.js';
+import { createLokiClient } from '../../src/queries/loki.js';
+import { createPrometheusClient } from '../../src/queries/prometheus.js';
+import { openDatabase, type Database } from '../../src/store/db.js';
+import { insertNotification, nextPendingNotification, pendingNotificationCount } from '../../src/store/notifications.js';
+import { PRIORITY, type OutboxRow } from '../../src/store/outbox.js';
+import { activeStorm, stormAlerts } from '../../src/store/storms.js';
+import { expectWithinLimits, messageValidator } from '../render/helpers.js';
+
+const CHANNEL = '223456789012345678';
+const T0 = new Date('2026-12-06T03:00:00Z').getTime();
+
+let dir: string;
+let db: Database;
+let deps: PipelineDeps;
+let clock: number;
+const validate = messageValidator();
+
+function config(extra = '') {
+  const r = parseConfig(
+    `webhook: { token: storm-test-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: http://127.0.0.1:9 }
+alertmanager: { url: http://alertmanager:9093, publicUrl: https://am.example.com }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "${CHANNEL}" }
+enrichment: { timeout: 200ms }
+charts: { enabled: false }
+delivery: { storm: { threshold: 3, window: 10s, quiet: 1m } }
+${extra}`,
+    {},
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.config;
+}
+
+function open(path: string, extra = ''): void {
+  db = openDatabase(path);
+  const cfg = config(extra);
+  deps = {
+    db,
+    // Nothing listens on port 9: enrichment fails fast, as for any alert in an outage.
+    prometheus: createPrometheusClient({ url: cfg.prometheus.url, timeoutMs: 200 }),
+    loki: createLokiClient({ url: cfg.loki.url, timeoutMs: 200 }),
+    config: cfg,
+    logger: createLogger({ level: 'silent' }),
+    now: () => new Date(clock),
+  };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-storm-'));
+  clock = T0;
+  open(join(dir, 'vigil.db'));
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function alert(i: number, over: Partial<Alert> = {}, severity = 'warning'): Alert {
+  return {
+    fingerprint: `fp-${i}`,
+    status: 'firing',
+    labels: { alertname: i % 2 ? 'HostHighCpu' : 'ContainerRestarting', instance: `node-${i}:9100`, severity },
+    annotations: { summary: `alert ${i}` },
+    startsAt: new Date(T0 - 60_000),
+    source: 'alertmanager',
+    ...over,
+  };
+}
+
+/** One Alertmanager group per alert (group_by: ['...']), as in the storm of the issue. */
+function group(i: number, alerts: Alert[] = [alert(i)]): Notification {
+  const firing = alerts.some((a) => a.status === 'firing');
+  return {
+    source: 'alertmanager',
+    receiver: 'vigil',
+    groupKey: `{}:{instance="node-${i}"}`,
+    status: firing ? 'firing' : 'resolved',
+    alerts,
+    groupLabels: { instance: `node-${i}` },
+    commonLabels: alerts[0]!.labels,
+    commonAnnotations: {},
+  } as unknown as Notification;
+}
+
+async function process(n: Notification): Promise<void> {
+  insertNotification(db, n, new Date(clock));
+  const stored = nextPendingNotification(db)!;
+  await processNotification(stored, deps);
+}
+
+function flush(): number {
+  return flushStorms({ db, config: deps.config, logger: deps.logger, now: new Date(clock) });
+}
+
+type Row = Pick<OutboxRow, 'id' | 'kind' | 'orderKey' | 'priority' | 'status'> & { body: RESTPostAPIChannelMessageJSONBody };
+function outbox(): Row[] {
+  const rows = db.prepare(`SELECT id, kind, order_key, priority, status, body FROM outbox ORDER BY id`).all() as Array<{
+    id: number;
+    kind: OutboxRow['kind'];
+    order_key: string;
+    priority: OutboxRow['priority'];
+    status: OutboxRow['status'];
+    body: string;
+  }>;
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    orderKey: r.order_key,
+    priority: r.priority,
+    status: r.status,
+    body: JSON.parse(r.body) as RESTPostAPIChannelMessageJSONBody,
+  }));
+}
+
+const incidentCreates = () => outbox().filter((r) => r.kind === 'create' && r.orderKey.startsWith('incident:'));
+const stormRows = () => outbox().filter((r) => r.orderKey.startsWith('storm:'));
+const embed = (r: Row): APIEmbed => r.body.embeds![0]!;
+
+describe('storm mode', () => {
+  it('gives the first incidents of a burst their own messages, then folds the next into one storm message with a thread', async () => {
+    for (let i = 1; i <= 3; i++) await process(group(i));
+    expect(incidentCreates()).toHaveLength(3);
+    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+
+    for (let i = 4; i <= 20; i++) await process(group(i));
+    expect(incidentCreates()).toHaveLength(3);
+    expect(pendingNotificationCount(db)).toBe(0);
+    expect(stormAlerts(db, activeStorm(db, CHANNEL)!.id)).toHaveLength(17);
+
+    flush();
+    const storm = stormRows();
+    expect(storm.map((r) => `${r.kind}:${r.priority}`)).toEqual([`create:${PRIORITY.firing}`, `thread:${PRIORITY.details}`]);
+    const message = embed(storm[0]!);
+    expect(message.title).toBe('🌩️ Alert storm: 17 alerts firing in 2 groups');
+    expect(message.description).toContain('**17 firing** · 0 resolved · 2 alert names');
+    expect(message.description).toContain('🟠 17 warning');
+    expect(message.description).toMatch(/🟠 \*\*ContainerRestarting\*\* ×9 · for 1m\n└ `node-4:9100` `node-6:9100` `node-8:9100` \+6 more/);
+    expect(message.description).toContain('https://am.example.com/#/alerts?filter=');
+    expect(validate(storm[0]!.body)).toEqual([]);
+    expectWithinLimits(storm[0]!.body);
+  });
+
+  it('edits the storm message once per flush however many alerts joined, with the latest counts', async () => {
+    for (let i = 1; i <= 10; i++) await process(group(i));
+    flush();
+    for (let i = 11; i <= 60; i++) await process(group(i));
+    clock += 1000;
+    flush();
+    const edits = stormRows().filter((r) => r.kind === 'edit');
+    expect(edits).toHaveLength(1);
+    expect(embed(edits[0]!).title).toBe('🌩️ Alert storm: 57 alerts firing in 2 groups');
+    // Nothing changed since: the next flush enqueues no edit.
+    clock += 1000;
+    flush();
+    expect(stormRows().filter((r) => r.kind === 'edit')).toHaveLength(1);
+  });
+
+  it('names every alert of the storm exactly once, many to a details message, each within Discord limits', async () => {
+    for (let i = 1; i <= 103; i++) await process(group(i));
+    flush();
+    // A part batch waits for company; after the hold every alert is named.
+    clock += DETAILS_HOLD_MS;
+    flush();
+    const details = stormRows().filter((r) => r.kind === 'thread-post');
+    expect(details.length).toBeGreaterThanOrEqual(3);
+    expect(details.length).toBeLessThanOrEqual(4);
+    const text = details.map((r) => embed(r).description!).join('\n');
+    for (let i = 4; i <= 103; i++) expect(text.split(`\`node-${i}:9100\``).length - 1, `node-${i}`).toBe(1);
+    for (const r of details) {
+      expect(validate(r.body)).toEqual([]);
+      expectWithinLimits(r.body);
+    }
+    expect(embed(details[0]!).title).toBe('Storm alerts 1–40');
+    // Flushing again names nobody twice.
+    clock += DETAILS_HOLD_MS;
+    flush();
+    expect(stormRows().filter((r) => r.kind === 'thread-post')).toHaveLength(details.length);
+  });
+
+  it('still gives a critical alert its own message, ranked first, in the middle of a storm', async () => {
+    for (let i = 1; i <= 10; i++) await process(group(i));
+    await process(group(99, [alert(99, {}, 'critical')]));
+    const critical = incidentCreates().at(-1)!;
+    expect(incidentCreates()).toHaveLength(4);
+    expect(critical.priority).toBe(PRIORITY.criticalFiring);
+    expect(embed(critical).title).toContain('FIRING');
+  });
+
+  it("updates the storm message, never a message of their own, when a member's alerts resolve", async () => {
+    for (let i = 1; i <= 10; i++) await process(group(i));
+    flush();
+    const before = outbox().length;
+    clock += 1000;
+    await process(group(7, [alert(7, { status: 'resolved', endsAt: new Date(clock) })]));
+    expect(outbox()).toHaveLength(before);
+    flush();
+    const edit = stormRows()
+      .filter((r) => r.kind === 'edit')
+      .at(-1)!;
+    expect(embed(edit).description).toContain('**6 firing** · 1 resolved');
+  });
+
+  it('ends the storm after the quiet time with a final message and a summary, then posts incidents on their own again', async () => {
+    for (let i = 1; i <= 12; i++) await process(group(i));
+    flush();
+    clock += 60_000;
+    flush();
+    const storm = stormRows();
+    const final = storm.filter((r) => r.kind === 'edit').at(-1)!;
+    expect(embed(final).title).toBe('🌤️ Alert storm over: 9 alerts in 1m');
+    const summary = storm.filter((r) => r.kind === 'reply').at(-1)!;
+    expect(summary.priority).toBe(PRIORITY.resolve);
+    expect(summary.body.content).toMatch(/^🌤️ \*\*Storm over\*\* after 1m: 9 alerts in 2 names, \*\*9 still firing\*\*/);
+    expectWithinLimits(summary.body);
+    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+
+    clock += 60_000;
+    await process(group(200));
+    expect(incidentCreates()).toHaveLength(4);
+  });
+
+  it('keeps the storm and who was named across a restart, and names only the newcomers', async () => {
+    for (let i = 1; i <= 30; i++) await process(group(i));
+    flush();
+    clock += DETAILS_HOLD_MS;
+    flush();
+    const namedBefore = stormRows().filter((r) => r.kind === 'thread-post').length;
+    db.close();
+    open(join(dir, 'vigil.db'));
+    for (let i = 31; i <= 35; i++) await process(group(i));
+    clock += DETAILS_HOLD_MS;
+    flush();
+    expect(incidentCreates()).toHaveLength(3);
+    expect(stormRows().filter((r) => r.kind === 'create')).toHaveLength(1);
+    const details = stormRows().filter((r) => r.kind === 'thread-post');
+    expect(details).toHaveLength(namedBefore + 1);
+    expect(embed(details.at(-1)!).title).toBe('Storm alerts 28–32');
+  });
+
+  it('posts every incident on its own with storm mode off', async () => {
+    db.close();
+    open(join(dir, 'off.db'), '');
+    deps.config = { ...deps.config, delivery: { ...deps.config.delivery, storm: { ...deps.config.delivery.storm, enabled: false } } };
+    for (let i = 1; i <= 12; i++) await process(group(i));
+    flush();
+    expect(incidentCreates()).toHaveLength(12);
+    expect(stormRows()).toEqual([]);
+  });
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormAlertView } from '../../src/render/storm.js';
+import { expectWithinLimits, messageValidator, recorder, rng } from './helpers.js';
+
+const START = new Date('2026-12-06T03:00:00Z');
+const NOW = new Date('2026-12-06T03:04:00Z');
+const validate = messageValidator();
+
+/** `n` alerts with random names, severities and instances, some with hostile or very long values. */
+function alerts(n: number, seed = 1): StormAlertView[] {
+  const random = rng(seed);
+  const severities = ['critical', 'warning', 'info', 'page', undefined];
+  return Array.from({ length: n }, (_, i) => {
+    const long = random() < 0.1;
+    const severity = severities[Math.floor(random() * severities.length)];
+    return {
+      labels: {
+        alertname: long ? `Very${'Long'.repeat(80)}Name${i % 7}` : `Alert${Math.floor(random() * 40)}`,
+        instance: long ? `host-\`**${'x'.repeat(300)}**\`-${i}` : `node-${i}:9100`,
+        ...(severity ? { severity } : {}),
+      },
+      status: random() < 0.2 ? 'resolved' : 'firing',
+      startsAt: new Date(START.getTime() - Math.floor(random() * 3_600_000)),
+    };
+  });
+}
+
+describe('renderStormMessage', () => {
+  it.each([1, 10, 1000, 5000])('fits %i alerts within every Discord limit and the spec', (n) => {
+    const { warn } = recorder();
+    const body = renderStormMessage(
+      { startedAt: START, alerts: alerts(n), threads: true, now: NOW, alertmanagerUrl: 'https://am.example.com', grafanaUrl: 'https://grafana.example.com' },
+      warn,
+    );
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+  });
+
+  it('ranks critical groups first and counts what it cannot show', () => {
+    const many = alerts(1000, 7);
+    const body = renderStormMessage({ startedAt: START, alerts: many, threads: true, now: NOW }, recorder().warn);
+    const text = body.embeds![0]!.description!;
+    const firing = many.filter((a) => a.status === 'firing').length;
+    expect(body.embeds![0]!.title).toMatch(new RegExp(`^🌩️ Alert storm: ${firing} alerts firing in \\d+ groups$`));
+    const lines = text.split('\n').filter((l) => /^(🔴|🟠|🔵|⚪) \*\*/.test(l));
+    expect(lines[0]!.startsWith('🔴')).toBe(true);
+    expect(text).toMatch(/…and \d+ more groups? \(\d+ alerts?\)/);
+  });
+
+  it('links to Alertmanager and Grafana filtered to the alert names, escaped for the regex and the URL', () => {
+    const body = renderStormMessage(
+      {
+        startedAt: START,
+        alerts: [{ labels: { alertname: 'Disk.Full(sda)' }, status: 'firing', startsAt: START }],
+        threads: false,
+        now: NOW,
+        alertmanagerUrl: 'https://am.example.com/',
+        grafanaUrl: 'https://grafana.example.com',
+      },
+      recorder().warn,
+    );
+    const text = body.embeds![0]!.description!;
+    expect(text).toContain(`[Alertmanager](https://am.example.com/#/alerts?filter=${encodeURIComponent('{alertname=~"Disk\\\\.Full\\\\(sda\\\\)"}')})`);
+    expect(text).toContain(`[Grafana alerts](https://grafana.example.com/alerting/list?search=${encodeURIComponent('label:alertname=~Disk\\.Full\\(sda\\)')})`);
+    expect(body.embeds![0]!.footer!.text).toContain('named in the replies');
+  });
+
+  it('says the storm is over, how long it lasted, and turns green when nothing fires any more', () => {
+    const body = renderStormMessage(
+      {
+        startedAt: START,
+        endedAt: new Date(START.getTime() + 12 * 60_000),
+        alerts: alerts(5).map((a) => ({ ...a, status: 'resolved' as const })),
+        threads: true,
+        now: NOW,
+      },
+      recorder().warn,
+    );
+    expect(body.embeds![0]!.title).toBe('🌤️ Alert storm over: 5 alerts in 12m');
+    expect(body.embeds![0]!.description).toContain('✅ Every alert of the storm is resolved.');
+    expect(body.embeds![0]!.color).toBe(0x2ecc71);
+  });
+});
+
+describe('renderStormDetails', () => {
+  it('names the alerts in order, as many as fit, so that batches one after another name each alert once', () => {
+    const all = alerts(700, 3);
+    const named: string[] = [];
+    let rest = all;
+    let first = 1;
+    let messages = 0;
+    while (rest.length) {
+      const { body, named: n } = renderStormDetails(rest, first, recorder().warn);
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBeLessThanOrEqual(STORM_DETAILS_PER_MESSAGE);
+      expectWithinLimits(body);
+      expect(validate(body)).toEqual([]);
+      expect(body.embeds![0]!.title).toBe(`Storm alerts ${first}–${first + n - 1}`);
+      named.push(...body.embeds![0]!.description!.split('\n'));
+      rest = rest.slice(n);
+      first += n;
+      messages++;
+    }
+    expect(named).toHaveLength(700);
+    expect(messages).toBeLessThan(700 / 10);
+  });
+});
+
+describe('renderStormSummary', () => {
+  it('sums the storm up in one short message: duration, alerts, names, still firing, the top names with instances', () => {
+    const list = alerts(300, 5);
+    const firing = list.filter((a) => a.status === 'firing').length;
+    const body = renderStormSummary(
+      { startedAt: START, endedAt: new Date(START.getTime() + 42 * 60_000), alerts: list, threads: true, now: NOW },
+      recorder().warn,
+    );
+    expectWithinLimits(body);
+    expect(body.content).toMatch(new RegExp(`^🌤️ \\*\\*Storm over\\*\\* after 42m: 300 alerts in \\d+ names, \\*\\*${firing} still firing\\*\\*`));
+    expect(body.content!.split('\n')).toHaveLength(6);
+  });
+});
