@@ -1,4 +1,5 @@
 import type { EnrichmentCase, EnrichmentWithChart } from './enrichment.js';
+import { STORM, type StormResult } from './storm.js';
 import { mib, ms, table, type Summary } from './stats.js';
 import { WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
 
@@ -10,6 +11,7 @@ export interface ReportInput {
   enrichment: { runs: number; timeout: string; cases: EnrichmentCase[] };
   /** The same measurement straight to the loopback backends, then behind the delaying proxy. */
   withChart: { timeout: string; setups: { name: string; result: EnrichmentWithChart }[] };
+  storms: StormResult[];
   totalS: number;
 }
 
@@ -40,6 +42,50 @@ export function renderReport(r: ReportInput): string {
     '',
     withChartSection(r.withChart),
     '',
+    stormSection(r.storms),
+    '',
+  ].join('\n');
+}
+
+function stormSection(results: readonly StormResult[]): string {
+  const secs = (s: number | undefined, named: number) => (s === undefined ? `not all in ${STORM.observeMs / 1000} s (${named} named)` : `${s.toFixed(1)} s`);
+  const rows: string[][] = [];
+  for (const r of results) {
+    for (const [who, side] of [
+      ['Vigil', r.vigil],
+      ["Alertmanager's discord_configs", r.peer],
+    ] as const) {
+      rows.push([
+        r.scenario.name,
+        who,
+        String(side.requests),
+        String(side.refused429),
+        String(side.newMessages),
+        String(side.threadMessages),
+        String(side.edits),
+        secs(side.allNamedS, side.named),
+        side.criticalS === undefined ? 'never' : `${side.criticalS.toFixed(1)} s`,
+        side.peakRssMiB === undefined ? '-' : `${side.peakRssMiB.toFixed(0)} MiB`,
+      ]);
+    }
+  }
+  return [
+    "## 4. Storms within Discord rate limits, beside Alertmanager's own Discord receiver",
+    '',
+    `One real Alertmanager gets ${STORM.alerts} alerts (${STORM.names} alert names) over ${STORM.spreadMs / 1000} s, plus one critical alert at about ${STORM.criticalAtMs / 1000} s, and`,
+    "sends every notification down two routes (`continue: true`): to `vigil serve` (compiled, the compose file's NODE_OPTIONS,",
+    "no Prometheus or Loki behind it) and to Alertmanager's own `discord_configs` receiver. Each talks to a Discord double of",
+    "its own that enforces Discord's rate limits (5 messages and 5 edits per 5 s per channel, 5 webhook executions per 2 s, 50",
+    `requests/s in all; test/support/discord-ratelimits.ts). Observed for ${STORM.observeMs / 1000} s from the first alert. "Named": the alert's`,
+    'instance appears in a Discord message (channel or thread). Command: `npm run bench` (bench/storm.ts).',
+    '',
+    table(
+      ['storm', 'side', 'requests', '429s', 'channel messages', 'thread messages', 'edits', 'every alert named after', 'critical shown after', 'peak RSS'],
+      rows,
+    ),
+    '',
+    'Targets (issue 16): every alert named within 40 s, at most 30 requests, no 429, at most 10 channel messages, the critical',
+    'alert within 5 s, peak RSS at most 150 MiB.',
   ].join('\n');
 }
 

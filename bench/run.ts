@@ -7,7 +7,8 @@ import { cleanUp, defer } from './cleanup.js';
 import { runEnrichment, runEnrichmentWithChart } from './enrichment.js';
 import { machineFacts } from './proc.js';
 import { renderReport } from './report.js';
-import { runWebhookLoad } from './webhook-load.js';
+import { runStorm, type StormResult } from './storm.js';
+import { composeNodeOptions, runWebhookLoad } from './webhook-load.js';
 
 // `npm run bench`: measures Vigil on this machine and writes BENCHMARKS.md. Exits non-zero only
 // when a benchmark cannot run (a component fails, a message never arrives), never on slow numbers.
@@ -28,6 +29,12 @@ const CHART_SETUPS = [
   { name: 'Prometheus +50 ms, Loki +250 ms', delays: { prometheus: 50, loki: 250 } },
 ] as const;
 
+/** Section 4: the same 1,000 alerts as 1,000 groups and as 10 groups of 100. */
+const STORM_SCENARIOS = [
+  { name: '1,000 groups (`group_by: [...]`)', groupBy: ['...'] },
+  { name: '10 groups of 100 (`group_by: [alertname]`)', groupBy: ['alertname'] },
+];
+
 function step(text: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}`);
 }
@@ -35,7 +42,9 @@ function step(text: string): void {
 async function main(): Promise<void> {
   const started = Date.now();
   step('starting node_exporter, Prometheus, the Loki and Discord doubles');
-  const stack = await startE2eStack({ channels: [CHANNEL] });
+  // The load and enrichment sections measure the bot itself: a Discord double without Discord's rate
+  // limits (the storm section has them, with a double of its own).
+  const stack = await startE2eStack({ channels: [CHANNEL], rateLimits: false });
   defer(() => stack.stop());
   const { prometheus, loki, discord } = stack;
   // The CPU expression uses rate(...[5m]): it needs two scrapes of node_exporter.
@@ -55,12 +64,19 @@ async function main(): Promise<void> {
     setups.push({ name: setup.name, result: await runEnrichmentWithChart({ ...WITH_CHART, prometheusUrl: prometheus.url, loki, delays: setup.delays }) });
   }
 
+  const storms: StormResult[] = [];
+  for (const scenario of STORM_SCENARIOS) {
+    step(`storm: ${scenario.name}, Vigil beside Alertmanager's discord_configs`);
+    storms.push(await runStorm(scenario, composeNodeOptions()));
+  }
+
   const report = renderReport({
     date: new Date(started),
     machine: machineFacts(),
     load: { opts: LOAD, result: load },
     enrichment: { ...ENRICHMENT, cases },
     withChart: { timeout: WITH_CHART.timeout, setups },
+    storms,
     totalS: (Date.now() - started) / 1000,
   });
   await writeFile(REPORT, report);

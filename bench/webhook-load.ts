@@ -64,7 +64,7 @@ export const WARMUP_REQUESTS = 50;
 const WEBHOOK_TOKEN = 'bench-webhook-token-0123456789abcdef';
 
 /** The NODE_OPTIONS the compose stack gives the bot (its V8 heap ceiling), so memory is measured as deployed. */
-function composeNodeOptions(): string {
+export function composeNodeOptions(): string {
   const compose = parse(readFileSync(COMPOSE, 'utf8')) as { services: { vigil: { environment: Record<string, string> } } };
   const options = compose.services.vigil.environment['NODE_OPTIONS'];
   if (!options) throw new Error(`${COMPOSE} sets no NODE_OPTIONS for vigil`);
@@ -88,6 +88,8 @@ export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookL
       channelId: opts.channelId,
       nodeOptions,
       compiled: true,
+      // One message per webhook is what this section times: no storm folding (the storm section measures that).
+      sections: { delivery: { storm: { enabled: false } } },
     });
     stop = defer(() => stopBot(bot));
     return { ...(await measure(bot, opts)), nodeOptions };

@@ -245,14 +245,14 @@ const deliverySchema = z
     pollInterval: duration(10, 60_000).prefault('1s'),
     /**
      * Storm mode per channel: when more than `threshold` new incidents would get a message of their
-     * own within `window` (Discord lets a channel take about 10 new messages in 10 s), the next ones
+     * own within `window` (Discord lets a channel take about 10 new messages in 10 s, and the storm's own message, a critical alert and the closing summary need room too), the next ones
      * join one storm message instead, until none arrived for `quiet`. Critical alerts always get
      * their own message.
      */
     storm: z
       .strictObject({
         enabled: bool.default(true),
-        threshold: int(1, 1000).default(8),
+        threshold: int(1, 1000).default(6),
         window: duration(1000, 3_600_000).prefault('10s'),
         quiet: duration(1000, 86_400_000).prefault('2m'),
       })

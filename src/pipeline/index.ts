@@ -4,6 +4,7 @@ import { alertMessage } from '../render/alert-message.js';
 import { renderFiringReply, renderResolvedReply } from '../render/replies.js';
 import { type AlertButtonState } from '../render/buttons.js';
 import { datasourcesOf } from '../render/explore.js';
+import { renderAlertRoster } from '../render/storm.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, getIncident, latestIncident, updateIncident } from '../store/incidents.js';
@@ -19,6 +20,9 @@ import { flushStorms, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
+
+/** Alerts a group may have before its alerts are also listed one by one in its thread (the message shows a few). */
+const ROSTER_AFTER = 5;
 
 /** Reads the group's latest incident and decides; an unchanged resend stops here. */
 const dedupStage: Stage<Received, Decided> = {
@@ -103,12 +107,21 @@ const renderStage: Stage<Enriched, Rendered> = {
           const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
           deliveries.push({ kind: 'thread-post', body: details });
         }
+        // A big group: every alert named, many to a message, in the thread (or as replies).
+        if (!resolved && ctx.notification.alerts.length > ROSTER_AFTER) {
+          const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
+          for (const body of renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn)) deliveries.push({ kind: note, body });
+        }
         break;
       case 'update':
         deliveries.push(alert('edit'));
         if (decision.newlyFiring.length > 0) {
           const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
-          deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
+          // Many at once: a list naming each, not one line cut short.
+          if (alerts.length > ROSTER_AFTER) {
+            for (const body of renderAlertRoster(alerts, (a, b) => `🔥 Now firing: ${a}–${b} of ${alerts.length} new alerts`, warn))
+              deliveries.push({ kind: note, body });
+          } else deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
         }
         break;
       case 'resolve':

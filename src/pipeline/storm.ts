@@ -6,7 +6,7 @@ import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { createIncident, updateIncident } from '../store/incidents.js';
 import { finishNotification } from '../store/notifications.js';
-import { enqueue, PRIORITY } from '../store/outbox.js';
+import { enqueue, lastEnqueuedAt, PRIORITY } from '../store/outbox.js';
 import {
   activeStorm,
   markDetailed,
@@ -25,6 +25,9 @@ import type { Decided, Stage, Stopped } from './stage.js';
 
 /** The config a storm needs. */
 type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus' | 'alertmanager'>;
+
+/** The storm message changes at most once per this long (Discord's edit bucket: 5 edits per 5 s per channel, shared with every other message). */
+export const STORM_EDIT_INTERVAL_MS = 5000;
 
 /** How long details of a storm wait for more alerts before a message names fewer than a full batch. */
 export const DETAILS_HOLD_MS = 5000;
@@ -131,6 +134,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   const t = now.getTime();
   let enqueued = 0;
   let createId = storm.createOutboxId;
+  let shown = true;
   if (createId === undefined) {
     createId = enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
     enqueued++;
@@ -143,9 +147,13 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
       );
       enqueued++;
     }
-  } else if (storm.dirty || ending) {
+  } else if (ending || (storm.dirty && t - lastMessageChange(db, orderKey) >= STORM_EDIT_INTERVAL_MS)) {
     enqueue(db, { orderKey, kind: 'edit', channelId: storm.channelId, body: renderStormMessage(view, warn), targetId: createId, priority: PRIORITY.update }, t);
     enqueued++;
+    shown = true;
+  } else if (storm.dirty) {
+    // Changed, but its message changed less than a bucket window ago: the next flush shows it.
+    shown = false;
   }
   // Details: every alert named once, many per message; a part batch waits a little for company.
   let pending = alerts.filter((a) => a.detailsOutboxId === undefined);
@@ -179,7 +187,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
     enqueued++;
     logger.info({ channelId: storm.channelId, stormId: storm.id, alerts: alerts.length }, 'storm over: new incidents get their own message again');
   }
-  updateStorm(db, storm.id, { createOutboxId: createId, dirty: false, ...(ending ? { endedAt: now } : {}) });
+  updateStorm(db, storm.id, { createOutboxId: createId, dirty: !shown, ...(ending ? { endedAt: now } : {}) });
   return enqueued;
 }
 
@@ -195,4 +203,9 @@ function stormView(storm: Storm, alerts: readonly StormAlert[], config: StormCon
     threads: config.discord.threads,
     now,
   };
+}
+
+/** When the storm's message was last enqueued (created or edited), epoch ms; 0 when never. */
+function lastMessageChange(db: Database, orderKey: string): number {
+  return lastEnqueuedAt(db, orderKey, ['create', 'edit']) ?? 0;
 }

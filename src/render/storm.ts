@@ -4,8 +4,8 @@ import type { AlertStatus } from '../model.js';
 import { COLORS } from './alert.js';
 import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVERITY_EMOJI, severityOf, type Severity } from './alerts.js';
 import { discordTimestamp, escapeMarkdown } from './format.js';
-import { EMBED_DESCRIPTION } from './limits.js';
-import { codePointLength, fitMessage, truncate, type Warn } from './truncate.js';
+import { EMBED_DESCRIPTION, EMBED_TOTAL, MESSAGE_EMBEDS } from './limits.js';
+import { fitMessage, truncate, type Warn } from './truncate.js';
 
 /** One alert of a storm, as the storm's messages show it. */
 export interface StormAlertView {
@@ -35,7 +35,7 @@ const LINK_NAMES = 20;
 /** Room kept in the description for the counts and links. */
 const HEAD_RESERVE = 600;
 /** Lines of one details message: one alert each. */
-export const STORM_DETAILS_PER_MESSAGE = 40;
+export const STORM_DETAILS_PER_MESSAGE = 100;
 const DETAIL_NAME_MAX = 60;
 const DETAIL_INSTANCE_MAX = 60;
 
@@ -72,33 +72,62 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
 
 /**
  * One details message of a storm: the first of `alerts` that fit (at most
- * STORM_DETAILS_PER_MESSAGE, whole lines within the embed description), one line each (severity,
- * name, instance, since), numbered within the storm. `named`: how many it names; the caller
- * renders the rest into the next message, so every alert is named once.
+ * STORM_DETAILS_PER_MESSAGE, whole lines in embeds of up to EMBED_DESCRIPTION characters, all of
+ * them within EMBED_TOTAL), one line each (severity, name, instance, since), numbered within the
+ * storm. `named`: how many it names; the caller renders the rest into the next message, so every
+ * alert is named once.
  */
 export function renderStormDetails(
   alerts: readonly StormAlertView[],
   firstNumber: number,
   warn: Warn,
 ): { body: RESTPostAPIChannelMessageJSONBody; named: number } {
+  return renderAlertBatch(alerts, firstNumber, (first, last) => `Storm alerts ${first}–${last}`, warn);
+}
+
+/**
+ * A list of alerts in as few messages as Discord allows: the first of `alerts` that fit one
+ * message (at most STORM_DETAILS_PER_MESSAGE, whole lines in embeds of up to EMBED_DESCRIPTION
+ * characters, all within EMBED_TOTAL), one line each, under a title naming their numbers;
+ * `named`: how many it names, the caller renders the rest into the next message. Storm details,
+ * and the roster of a big incident.
+ */
+export function renderAlertBatch(
+  alerts: readonly StormAlertView[],
+  firstNumber: number,
+  title: (first: number, last: number) => string,
+  warn: Warn,
+): { body: RESTPostAPIChannelMessageJSONBody; named: number } {
   const group = alerts.map((a) => ({ labels: a.labels }));
-  const lines: string[] = [];
-  let used = 0;
+  const titleRoom = 80;
+  const chunks: string[][] = [[]];
+  let inChunk = 0;
+  let total = titleRoom;
+  let named = 0;
   for (const a of alerts.slice(0, STORM_DETAILS_PER_MESSAGE)) {
     const name = escapeMarkdown(truncate(a.labels.alertname ?? '(no alertname)', DETAIL_NAME_MAX));
     const instance = instanceOf({ labels: a.labels }, group);
     const state = a.status === 'resolved' ? '✅' : SEVERITY_EMOJI[severityOf(a.labels)];
-    const line = `${state} **${name}**${instance ? ` ${inlineCode(instance, DETAIL_INSTANCE_MAX)}` : ''} · since ${discordTimestamp(a.startsAt, 't')}`;
-    if (used + codePointLength(line) + 1 > EMBED_DESCRIPTION) break;
-    lines.push(line);
-    used += codePointLength(line) + 1;
+    const line = `${state} **${name}**${instance ? ` ${inlineCode(instance, DETAIL_INSTANCE_MAX)}` : ''} · ${discordTimestamp(a.startsAt, 't')}`;
+    // UTF-16 units, never fewer than the code points Discord counts: these messages run up to the limits.
+    const length = line.length + 1;
+    if (total + length > EMBED_TOTAL) break;
+    if (inChunk + length > EMBED_DESCRIPTION) {
+      if (chunks.length === MESSAGE_EMBEDS) break;
+      chunks.push([]);
+      inChunk = 0;
+    }
+    chunks.at(-1)!.push(line);
+    inChunk += length;
+    total += length;
+    named++;
   }
-  const embed: APIEmbed = {
-    title: `Storm alerts ${firstNumber}–${firstNumber + lines.length - 1}`,
+  const embeds: APIEmbed[] = chunks.map((lines, i) => ({
+    ...(i === 0 ? { title: title(firstNumber, firstNumber + named - 1) } : {}),
     description: lines.join('\n'),
     color: COLORS.unknown,
-  };
-  return { body: fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn), named: lines.length };
+  }));
+  return { body: fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn), named };
 }
 
 /** The closing summary: how long, how many, the top names and instances, how many still fire. */
@@ -155,4 +184,22 @@ function regexEscape(text: string): string {
 
 function count(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Every alert of `alerts` in as few messages as fit (renderAlertBatch, one after another). */
+export function renderAlertRoster(
+  alerts: readonly StormAlertView[],
+  title: (first: number, last: number) => string,
+  warn: Warn,
+): RESTPostAPIChannelMessageJSONBody[] {
+  const bodies: RESTPostAPIChannelMessageJSONBody[] = [];
+  let rest = alerts;
+  let first = 1;
+  while (rest.length > 0) {
+    const { body, named } = renderAlertBatch(rest, first, title, warn);
+    bodies.push(body);
+    rest = rest.slice(named);
+    first += named;
+  }
+  return bodies;
 }

@@ -125,6 +125,8 @@ export interface E2eStackOptions {
   applicationId?: string;
   /** Scrape jobs beside `node` (the node_exporter). */
   scrapeJobs?: ScrapeJob[];
+  /** `false`: the Discord double without Discord's rate limits (a benchmark of the bot's own throughput). */
+  rateLimits?: false;
 }
 
 /** Starts the stack; when a component fails to start, the ones already running are stopped before the error is thrown. */
@@ -150,7 +152,12 @@ export async function startE2eStack(opts: E2eStackOptions): Promise<E2eStack> {
     stops.push(() => prometheus.stop());
     const loki = await startLokiDouble();
     stops.push(() => loki.stop());
-    const discord = await startDiscordDouble({ token: DOUBLE_TOKEN, channels: opts.channels, applicationId: opts.applicationId });
+    const discord = await startDiscordDouble({
+      token: DOUBLE_TOKEN,
+      channels: opts.channels,
+      applicationId: opts.applicationId,
+      ...(opts.rateLimits === false ? { rateLimits: false as const } : {}),
+    });
     stops.push(() => discord.stop());
     return { nodeExporter, nodeInstance, prometheus, loki, discord, stop };
   } catch (err) {

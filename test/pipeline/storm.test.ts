@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import type { Alert, Notification } from '../../src/model.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
-import { DETAILS_HOLD_MS, flushStorms } from '../../src/pipeline/storm.js';
+import { DETAILS_HOLD_MS, flushStorms, STORM_EDIT_INTERVAL_MS } from '../../src/pipeline/storm.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
@@ -151,23 +151,28 @@ describe('storm mode', () => {
     expectWithinLimits(storm[0]!.body);
   });
 
-  it('edits the storm message once per flush however many alerts joined, with the latest counts', async () => {
+  it('edits the storm message at most once per edit window however many alerts joined, with the latest counts', async () => {
     for (let i = 1; i <= 10; i++) await process(group(i));
     flush();
-    for (let i = 11; i <= 60; i++) await process(group(i));
-    clock += 1000;
+    for (let i = 11; i <= 30; i++) await process(group(i));
+    // Within the window of the create: the change waits.
+    clock += STORM_EDIT_INTERVAL_MS - 1;
+    flush();
+    expect(stormRows().filter((r) => r.kind === 'edit')).toHaveLength(0);
+    for (let i = 31; i <= 60; i++) await process(group(i));
+    clock += 1;
     flush();
     const edits = stormRows().filter((r) => r.kind === 'edit');
     expect(edits).toHaveLength(1);
     expect(embed(edits[0]!).title).toBe('🌩️ Alert storm: 57 alerts firing in 2 groups');
-    // Nothing changed since: the next flush enqueues no edit.
-    clock += 1000;
+    // Nothing changed since: later flushes enqueue no edit.
+    clock += STORM_EDIT_INTERVAL_MS;
     flush();
     expect(stormRows().filter((r) => r.kind === 'edit')).toHaveLength(1);
   });
 
   it('names every alert of the storm exactly once, many to a details message, each within Discord limits', async () => {
-    for (let i = 1; i <= 103; i++) await process(group(i));
+    for (let i = 1; i <= 253; i++) await process(group(i));
     flush();
     // A part batch waits for company; after the hold every alert is named.
     clock += DETAILS_HOLD_MS;
@@ -175,13 +180,13 @@ describe('storm mode', () => {
     const details = stormRows().filter((r) => r.kind === 'thread-post');
     expect(details.length).toBeGreaterThanOrEqual(3);
     expect(details.length).toBeLessThanOrEqual(4);
-    const text = details.map((r) => embed(r).description!).join('\n');
-    for (let i = 4; i <= 103; i++) expect(text.split(`\`node-${i}:9100\``).length - 1, `node-${i}`).toBe(1);
+    const text = details.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n');
+    for (let i = 4; i <= 253; i++) expect(text.split(`\`node-${i}:9100\``).length - 1, `node-${i}`).toBe(1);
     for (const r of details) {
       expect(validate(r.body)).toEqual([]);
       expectWithinLimits(r.body);
     }
-    expect(embed(details[0]!).title).toBe('Storm alerts 1–40');
+    expect(embed(details[0]!).title).toBe('Storm alerts 1–100');
     // Flushing again names nobody twice.
     clock += DETAILS_HOLD_MS;
     flush();
@@ -201,7 +206,7 @@ describe('storm mode', () => {
     for (let i = 1; i <= 10; i++) await process(group(i));
     flush();
     const before = outbox().length;
-    clock += 1000;
+    clock += STORM_EDIT_INTERVAL_MS;
     await process(group(7, [alert(7, { status: 'resolved', endsAt: new Date(clock) })]));
     expect(outbox()).toHaveLength(before);
     flush();
@@ -256,5 +261,33 @@ describe('storm mode', () => {
     flush();
     expect(incidentCreates()).toHaveLength(12);
     expect(stormRows()).toEqual([]);
+  });
+});
+
+describe('big groups', () => {
+  it('names every alert of a big group in its thread, many to a message, and every newly firing one when it grows', async () => {
+    const first = Array.from({ length: 150 }, (_, i) => alert(1000 + i));
+    await process(group(1, first));
+    const roster = outbox().filter((r) => r.kind === 'thread-post' && embed(r).title?.startsWith('Alerts '));
+    expect(roster.map((r) => embed(r).title)).toEqual(['Alerts 1–100 of 150', 'Alerts 101–150 of 150']);
+    const named = roster.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n');
+    for (let i = 1000; i < 1150; i++) expect(named.split(`\`node-${i}:9100\``).length - 1).toBe(1);
+    for (const r of roster) expect(validate(r.body)).toEqual([]);
+
+    clock += 1000;
+    await process(group(1, [...first, ...Array.from({ length: 8 }, (_, i) => alert(2000 + i))]));
+    const grown = outbox().filter((r) => r.kind === 'thread-post' && embed(r)?.title?.startsWith('🔥 Now firing'));
+    expect(grown.map((r) => embed(r).title)).toEqual(['🔥 Now firing: 1–8 of 8 new alerts']);
+    for (let i = 2000; i < 2008; i++) expect(embed(grown[0]!).description).toContain(`\`node-${i}:9100\``);
+  });
+
+  it('keeps the one-line note for a few newly firing alerts', async () => {
+    await process(group(1, [alert(1)]));
+    clock += 1000;
+    await process(group(1, [alert(1), alert(2), alert(3)]));
+    const note = outbox()
+      .filter((r) => r.kind === 'thread-post')
+      .at(-1)!;
+    expect(note.body.content).toMatch(/^🔥 Now firing: /);
   });
 });

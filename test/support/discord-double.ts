@@ -182,6 +182,15 @@ export interface DiscordDoubleOptions {
   rateLimits?: false | Partial<DiscordRateLimits>;
   /** The limiter's clock (epoch ms); Date.now by default. */
   now?: () => number;
+  /** Channel webhooks: executing one (POST /webhooks/{id}/{token}) posts in its channel, as Alertmanager's Discord receiver does. */
+  webhooks?: ChannelWebhook[];
+}
+
+/** A channel webhook of the double (Create Webhook's id and token). */
+export interface ChannelWebhook {
+  id: string;
+  token: string;
+  channelId: string;
 }
 
 /** A guild of the double: roles (the @everyone role's id is the guild's), the bot's roles, channel overwrites. */
@@ -234,6 +243,7 @@ export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promi
   const state = new DoubleState(opts.token ?? DOUBLE_TOKEN, opts.channels, opts.applicationId);
   if (opts.gatewayUrl) state.gatewayUrl = opts.gatewayUrl;
   if (opts.guild) state.guild = opts.guild;
+  if (opts.webhooks) state.channelWebhooks = opts.webhooks;
   if (opts.rateLimits !== false) state.limiter = new RateLimiter({ ...DISCORD_RATE_LIMITS, ...opts.rateLimits }, opts.now);
   const server = createServer((req, res) => {
     state.handle(req, res).catch((err: unknown) => {
@@ -307,6 +317,8 @@ interface Matched {
   op: Operation;
   method: (typeof METHODS)[number];
   params: Record<string, string>;
+  /** The rate limiter's headers for the answer (none with rateLimits: false). */
+  rateHeaders?: Record<string, string>;
 }
 
 interface SpecTools {
@@ -391,6 +403,8 @@ interface Rejection {
   status: number;
   body: unknown;
   errors: string[];
+  /** A 429 of the rate limiter: not an invalid request, answered with these headers. */
+  rateLimited?: Record<string, string>;
 }
 
 const NOT_FOUND = { message: '404: Not Found', code: 0 };
@@ -522,6 +536,7 @@ class DoubleState {
   gatewayUrl: string | undefined;
   guild: DoubleGuild | undefined;
   limiter: RateLimiter | undefined;
+  channelWebhooks: ChannelWebhook[] = [];
   private readonly settled = new Map<string, () => void>();
 
   constructor(
@@ -554,18 +569,16 @@ class DoubleState {
 
     const checked = await this.validate(method, url, req.headers, raw, record);
     if ('status' in checked) {
+      if (checked.rateLimited) {
+        record.rateLimited = true;
+        reply(429, checked.body, checked.rateLimited);
+        return;
+      }
       this.invalid.push({ method, path: url.pathname, errors: checked.errors });
       reply(checked.status, checked.body);
       return;
     }
-    // Past a bucket or the global limit: 429, nothing done, nothing counted (as Discord does).
-    const limit = this.limiter?.take(method, checked.route.template, checked.params);
-    if (limit && !limit.ok) {
-      record.rateLimited = true;
-      reply(429, limit.body, limit.headers);
-      return;
-    }
-    const rateHeaders = limit?.headers ?? {};
+    const rateHeaders = checked.rateHeaders ?? {};
     const scripted = this.scripted.shift();
     if (scripted && !scripted.afterHandling) {
       await this.answerScripted(scripted, res, record, undefined, rateHeaders);
@@ -621,6 +634,11 @@ class DoubleState {
       const why = headers.authorization === undefined ? 'Authorization header missing' : 'Authorization is not "Bot <configured token>"';
       return { status: 401, body: { message: '401: Unauthorized', code: 0 }, errors: [why] };
     }
+
+    // Past a bucket or the global limit: 429 before the body is read, nothing done, nothing counted (as Discord does).
+    const limit = this.limiter?.take(method, found.route.template, found.params);
+    if (limit && !limit.ok) return { status: 429, body: limit.body, errors: [], rateLimited: limit.headers };
+    if (limit) matched.rateHeaders = limit.headers;
 
     // Discord answers a malformed id or query value with 400 Invalid Form Body naming the parameter.
     const paramErrors = this.checkParams(matched, url, validator);
@@ -1045,6 +1063,14 @@ class DoubleState {
         return reject(['@original does not exist for this interaction'], { status: 404, body: { message: 'Unknown Message', code: 10008 } });
       }
       case 'execute_webhook': {
+        // A channel webhook (Alertmanager's discord_configs posts to one): a message in its channel.
+        const hook = this.channelWebhooks.find((w) => w.id === p.webhook_id);
+        if (hook) {
+          if (hook.token !== p.webhook_token)
+            return reject(['webhook token does not match'], { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } });
+          const created = this.createMessage(hook.channelId, body ?? {});
+          return url.searchParams.get('wait') === 'true' || created.status !== 200 ? created : { status: 204, body: undefined };
+        }
         const found = await this.webhookInteraction(p);
         if ('status' in found) return reject(['follow-up for an unknown or unacknowledged interaction'], found);
         const files = (body && uploads.get(body)) ?? [];

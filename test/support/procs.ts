@@ -92,6 +92,13 @@ export interface AlertmanagerOptions {
   /** Default '1h'. */
   repeatInterval?: string;
   resolveTimeout?: string;
+  /** The route's group_by; default ['alertname']. `['...']` makes every alert a group of its own. */
+  groupBy?: string[];
+  /**
+   * Also sends every notification to Alertmanager's own Discord receiver (discord_configs) at this
+   * webhook URL: a second route with `continue: true` beside Vigil's, as a team comparing both would.
+   */
+  peerDiscordWebhookUrl?: string;
 }
 
 /** An alert in the shape Alertmanager's POST /api/v2/alerts accepts. */
@@ -440,12 +447,16 @@ export function alertmanagerConfigYaml(opts: AlertmanagerOptions): string {
     ...(opts.resolveTimeout !== undefined ? { global: { resolve_timeout: opts.resolveTimeout } } : {}),
     route: {
       receiver: 'vigil',
-      group_by: ['alertname'],
+      group_by: opts.groupBy ?? ['alertname'],
       group_wait: opts.groupWait ?? '1s',
       group_interval: opts.groupInterval ?? '1s',
       repeat_interval: opts.repeatInterval ?? '1h',
+      ...(opts.peerDiscordWebhookUrl ? { routes: [{ receiver: 'vigil', continue: true }, { receiver: 'discord' }] } : {}),
     },
-    receivers: [{ name: 'vigil', webhook_configs: [webhook] }],
+    receivers: [
+      { name: 'vigil', webhook_configs: [webhook] },
+      ...(opts.peerDiscordWebhookUrl ? [{ name: 'discord', discord_configs: [{ webhook_url: opts.peerDiscordWebhookUrl, send_resolved: true }] }] : []),
+    ],
   };
   return stringify(config);
 }

@@ -1,0 +1,188 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { APIMessage } from 'discord-api-types/v10';
+import { startBot } from '../test/e2e/bot.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../test/support/discord-double.js';
+import { freePort } from '../test/support/ports.js';
+import { startAlertmanager, type PostableAlert } from '../test/support/procs.js';
+import { defer } from './cleanup.js';
+import { memoryOf } from './proc.js';
+
+/** One storm scenario: how Alertmanager groups the alerts. */
+export interface StormScenario {
+  name: string;
+  groupBy: string[];
+}
+
+/** What one side (Vigil, or Alertmanager's own Discord receiver) did with the storm. */
+export interface StormSide {
+  requests: number;
+  refused429: number;
+  /** Messages in the channel itself (what the channel's readers scroll through). */
+  newMessages: number;
+  /** Messages in threads (the storm's details, incidents' diagnostics). */
+  threadMessages: number;
+  edits: number;
+  /** Alerts named in Discord by the end of the observation. */
+  named: number;
+  /** Storm start -> every alert named, s; undefined when not all were within the observation. */
+  allNamedS?: number;
+  /** Critical alert sent -> shown in Discord, s; undefined when it never showed. */
+  criticalS?: number;
+  /** Peak RSS of the process, MiB (Vigil only: the peer is Alertmanager itself). */
+  peakRssMiB?: number;
+}
+
+/** A scenario's outcome for both sides, from one run. */
+export interface StormResult {
+  scenario: StormScenario;
+  vigil: StormSide;
+  peer: StormSide;
+}
+
+/** The storm: ALERTS alerts over SPREAD_MS, one critical alert at CRITICAL_AT_MS. */
+export const STORM = { alerts: 1000, spreadMs: 10_000, criticalAtMs: 5000, observeMs: 60_000, names: 10 } as const;
+
+const CHANNEL = '423456789012345678';
+const WEBHOOK_TOKEN = 'bench-storm-webhook-token-0123456789';
+const PEER_CHANNEL = '623456789012345678';
+const PEER_WEBHOOK = '523456789012345678';
+const PEER_TOKEN = 'bench-peer-webhook-token';
+const CRITICAL_INSTANCE = 'db-critical-1:5432';
+
+function instanceOf(i: number): string {
+  return `storm-${i}.example:9100`;
+}
+
+function alertOf(i: number): PostableAlert {
+  return {
+    labels: { alertname: `StormAlert${i % STORM.names}`, instance: instanceOf(i), severity: 'warning', job: 'node' },
+    annotations: { summary: `storm alert ${i}` },
+  };
+}
+
+function textOf(m: APIMessage): string {
+  return [m.content, ...m.embeds.map((e) => [e.title, e.description, ...(e.fields ?? []).map((f) => `${f.name} ${f.value}`)].join('\n'))].join('\n');
+}
+
+/** How many of the storm's instances one double's messages name, and whether the critical one shows. */
+function named(double: DiscordDouble): { count: number; critical: boolean } {
+  const all = [...double.messages.values()].map(textOf).join('\n');
+  let count = 0;
+  for (let i = 0; i < STORM.alerts; i++) if (all.includes(instanceOf(i))) count++;
+  return { count, critical: all.includes(CRITICAL_INSTANCE) || all.includes('DatabaseDown') };
+}
+
+function sideOf(
+  double: DiscordDouble,
+  channelId: string,
+  started: number,
+  allNamedAt: number | undefined,
+  criticalAt: number | undefined,
+  criticalSent: number,
+  peakKb?: number,
+): StormSide {
+  const writes = double.requests.filter((r) => r.method !== 'GET');
+  const messages = [...double.messages.values()];
+  return {
+    requests: writes.length,
+    refused429: writes.filter((r) => r.status === 429).length,
+    newMessages: messages.filter((m) => m.channel_id === channelId).length,
+    threadMessages: messages.filter((m) => m.channel_id !== channelId).length,
+    edits: writes.filter((r) => r.method === 'PATCH' && r.status === 200 && r.operationId === 'update_message').length,
+    named: named(double).count,
+    ...(allNamedAt !== undefined ? { allNamedS: (allNamedAt - started) / 1000 } : {}),
+    ...(criticalAt !== undefined ? { criticalS: (criticalAt - criticalSent) / 1000 } : {}),
+    ...(peakKb !== undefined ? { peakRssMiB: peakKb / 1024 } : {}),
+  };
+}
+
+/**
+ * One storm, both sides in one run: a real Alertmanager with two routes (`continue: true`), one to
+ * `vigil serve` (compiled, with the compose file's NODE_OPTIONS) talking to a rate-limited Discord
+ * double, one to Alertmanager's own `discord_configs` receiver talking to another.
+ */
+export async function runStorm(scenario: StormScenario, nodeOptions: string): Promise<StormResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-storm-'));
+  const cleanups: Array<() => Promise<void>> = [];
+  const later = (fn: () => Promise<void>) => cleanups.push(defer(fn));
+  try {
+    const vigilDiscord = await startDiscordDouble({ channels: [CHANNEL] });
+    later(() => vigilDiscord.stop());
+    const peerDiscord = await startDiscordDouble({ channels: [PEER_CHANNEL], webhooks: [{ id: PEER_WEBHOOK, token: PEER_TOKEN, channelId: PEER_CHANNEL }] });
+    later(() => peerDiscord.stop());
+    const port = await freePort();
+    const bot = await startBot(
+      {
+        dir,
+        // No backends: the storm measures delivery; enrichment of the first incidents fails fast.
+        prometheusUrl: 'http://127.0.0.1:9',
+        lokiUrl: 'http://127.0.0.1:9',
+        discordApiBaseUrl: vigilDiscord.apiBaseUrl,
+        discordToken: DOUBLE_TOKEN,
+        webhookToken: WEBHOOK_TOKEN,
+        channelId: CHANNEL,
+        enrichmentTimeout: '1s',
+        nodeOptions,
+        compiled: true,
+        sections: { log: { level: 'info' } },
+      },
+      port,
+    );
+    later(() => bot.kill('SIGTERM'));
+    const alertmanager = await startAlertmanager({
+      webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`,
+      bearerToken: WEBHOOK_TOKEN,
+      groupBy: scenario.groupBy,
+      // A Discord webhook URL as Discord shows it, with the API version the double serves.
+      peerDiscordWebhookUrl: `${peerDiscord.apiBaseUrl}/v10/webhooks/${PEER_WEBHOOK}/${PEER_TOKEN}`,
+    });
+    later(() => alertmanager.stop());
+    await sleep(1000);
+
+    const started = Date.now();
+    const batches = 10;
+    let criticalSent = started + STORM.criticalAtMs;
+    let peakKb = memoryOf(bot.child.pid!).peakKb;
+    for (let b = 0; b < batches; b++) {
+      const at = started + (b * STORM.spreadMs) / batches;
+      await sleep(Math.max(0, at - Date.now()));
+      const per = STORM.alerts / batches;
+      await alertmanager.postAlerts(Array.from({ length: per }, (_, k) => alertOf(b * per + k)));
+      if (b === batches / 2) {
+        criticalSent = Date.now();
+        await alertmanager.postAlerts([
+          { labels: { alertname: 'DatabaseDown', instance: CRITICAL_INSTANCE, severity: 'critical' }, annotations: { summary: 'the database is down' } },
+        ]);
+      }
+    }
+    const seen = {
+      vigil: { all: undefined as number | undefined, critical: undefined as number | undefined },
+      peer: { all: undefined as number | undefined, critical: undefined as number | undefined },
+    };
+    while (Date.now() - started < STORM.observeMs) {
+      peakKb = Math.max(peakKb, memoryOf(bot.child.pid!).peakKb);
+      for (const [side, double] of [
+        ['vigil', vigilDiscord],
+        ['peer', peerDiscord],
+      ] as const) {
+        const n = named(double);
+        if (n.critical && seen[side].critical === undefined) seen[side].critical = Date.now();
+        if (n.count === STORM.alerts && seen[side].all === undefined) seen[side].all = Date.now();
+      }
+      if (seen.vigil.all && seen.peer.all && seen.vigil.critical && seen.peer.critical) break;
+      await sleep(250);
+    }
+    peakKb = Math.max(peakKb, memoryOf(bot.child.pid!).peakKb);
+    return {
+      scenario,
+      vigil: sideOf(vigilDiscord, CHANNEL, started, seen.vigil.all, seen.vigil.critical, criticalSent, peakKb),
+      peer: sideOf(peerDiscord, PEER_CHANNEL, started, seen.peer.all, seen.peer.critical, criticalSent),
+    };
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
