@@ -104,7 +104,8 @@ function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): s
     `Loki double) and posted to the Discord double. ${WARMUP_REQUESTS} warm-up notifications at the same rate go first and are`,
     'not counted. Ack latency = request sent until the 202 body is read; the pipeline and end-to-end rows come from',
     "millisecond timestamps (the bot's log lines, the messages the double stored). discord.js REST holds every bot to Discord's",
-    'global limit of 50 requests/s (`globalRequestsPerSecond`), so at 50 notifications/s delivery runs at that cap.',
+    'global limit of 50 requests/s (`globalRequestsPerSecond`), so at 50 notifications/s delivery runs at that cap. This section',
+    "times the bot itself: its Discord double has no per-channel limits and storm mode is off (section 4 has Discord's limits).",
     '',
     table(
       ['', 'n', 'p50', 'p95', 'p99', 'max'],

@@ -410,3 +410,37 @@ describe("Discord double: plays Discord's side of an interaction", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('rate limits and channel webhooks', () => {
+  it("answers every message with Discord's bucket headers and a 429 with retry_after past 5 per 5 s, before reading the body", async () => {
+    const statuses: number[] = [];
+    let last: Headers | undefined;
+    for (let i = 0; i < 6; i++) {
+      const r = await call('POST', `/v10/channels/${CHANNEL}/messages`, { body: { content: `m${i}` } });
+      statuses.push(r.status);
+      last = r.headers;
+      if (r.status === 429) expect(r.body).toMatchObject({ message: 'You are being rate limited.', global: false, retry_after: expect.any(Number) });
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(last?.get('x-ratelimit-limit')).toBe('5');
+    expect(last?.get('x-ratelimit-remaining')).toBe('0');
+    expect(last?.get('x-ratelimit-scope')).toBe('user');
+    // A body Discord would refuse is not even read past the limit: 429, and nothing recorded as invalid.
+    expect((await call('POST', `/v10/channels/${CHANNEL}/messages`, { body: { content: '' } })).status).toBe(429);
+    expect(double.invalid).toEqual([]);
+    expect(double.messages.size).toBe(5);
+    expect(double.rateLimiter?.refusedTotal()).toBe(2);
+  });
+
+  it('posts an executed channel webhook in its channel, refuses a wrong token, and can run without limits', async () => {
+    await double.stop();
+    double = await startDiscordDouble({ rateLimits: false, webhooks: [{ id: '923456789012345678', token: 'hook-token', channelId: OTHER_CHANNEL }] });
+    const posted = await call('POST', '/v10/webhooks/923456789012345678/hook-token?wait=true', { body: { embeds: [{ title: 'from Alertmanager' }] }, auth: null });
+    expect(posted.status).toBe(200);
+    expect(posted.body).toMatchObject({ channel_id: OTHER_CHANNEL, embeds: [{ title: 'from Alertmanager' }] });
+    expect((await call('POST', '/v10/webhooks/923456789012345678/hook-token', { body: { content: 'no wait' }, auth: null })).status).toBe(204);
+    expect((await call('POST', '/v10/webhooks/923456789012345678/wrong', { body: { content: 'x' }, auth: null })).status).toBe(401);
+    for (let i = 0; i < 8; i++) expect((await call('POST', `/v10/channels/${CHANNEL}/messages`, { body: { content: `m${i}` } })).status).toBe(200);
+    expect(double.rateLimiter).toBeUndefined();
+  });
+});
