@@ -1,13 +1,13 @@
 import type { Notification } from '../model.js';
 import { renderAlertMessage } from '../render/alert.js';
 import { alertMessage } from '../render/alert-message.js';
-import { renderFiringReply, renderResolvedReply } from '../render/replies.js';
+import { NOTE_LINE_MAX, renderFiringNotes, renderResolvedReply } from '../render/replies.js';
 import { type AlertButtonState } from '../render/buttons.js';
 import { datasourcesOf } from '../render/explore.js';
 import { renderAlertRoster } from '../render/storm.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
-import { createIncident, getIncident, latestIncident, updateIncident } from '../store/incidents.js';
+import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnnounced, updateIncident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
@@ -16,13 +16,11 @@ import type { Chained, Decided, Enriched, PipelineDeps, PlannedDelivery, Receive
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
 import { deliveryPriority } from './priority.js';
+import { flushAnnouncements, NOTE_INTERVAL_MS } from './announce.js';
 import { flushStorms, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { warnTo } from '../render/truncate.js';
-
-/** Alerts a group may have before its alerts are also listed one by one in its thread (the message shows a few). */
-const ROSTER_AFTER = 5;
 
 /** Reads the group's latest incident and decides; an unchanged resend stops here. */
 const dedupStage: Stage<Received, Decided> = {
@@ -68,6 +66,9 @@ const renderStage: Stage<Enriched, Rendered> = {
     const { db, logger, config } = deps;
     const { decision } = ctx;
     const deliveries: PlannedDelivery[] = [];
+    const deferredFiring: string[] = [];
+    // The alert message (open) or a note tells the channel about the incident's alerts now.
+    let announced = decision.action !== 'update';
     const warn = warnTo(logger);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
@@ -108,7 +109,7 @@ const renderStage: Stage<Enriched, Rendered> = {
           deliveries.push({ kind: 'thread-post', body: details });
         }
         // A big group: every alert named, many to a message, in the thread (or as replies).
-        if (!resolved && ctx.notification.alerts.length > ROSTER_AFTER) {
+        if (!resolved && ctx.notification.alerts.length > NOTE_LINE_MAX) {
           const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
           for (const body of renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn)) deliveries.push({ kind: note, body });
         }
@@ -116,12 +117,15 @@ const renderStage: Stage<Enriched, Rendered> = {
       case 'update':
         deliveries.push(alert('edit'));
         if (decision.newlyFiring.length > 0) {
-          const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
-          // Many at once: a list naming each, not one line cut short.
-          if (alerts.length > ROSTER_AFTER) {
-            for (const body of renderAlertRoster(alerts, (a, b) => `🔥 Now firing: ${a}–${b} of ${alerts.length} new alerts`, warn))
-              deliveries.push({ kind: note, body });
-          } else deliveries.push({ kind: note, body: renderFiringReply(alerts, warn) });
+          // The channel heard about this incident moments ago: these alerts wait to be told together (flushAnnouncements).
+          const lastTold = ctx.latest?.announcedAt?.getTime();
+          if (lastTold !== undefined && ctx.now.getTime() - lastTold < NOTE_INTERVAL_MS) {
+            deferredFiring.push(...decision.newlyFiring);
+          } else {
+            const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
+            for (const body of renderFiringNotes(alerts, warn)) deliveries.push({ kind: note, body });
+            announced = true;
+          }
         }
         break;
       case 'resolve':
@@ -133,7 +137,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         if (threads) deliveries.push({ kind: 'thread-archive', body: { archived: true } });
         break;
     }
-    return { ...ctx, deliveries };
+    return { ...ctx, deliveries, deferredFiring, announced };
   },
 };
 
@@ -196,6 +200,8 @@ const outboxStage: Stage<Rendered, Recorded> = {
           },
           ctx.now,
         );
+        if (ctx.announced) markAnnounced(db, incidentId, ctx.now);
+        if (ctx.deferredFiring.length > 0) deferAnnouncement(db, incidentId, ctx.deferredFiring);
         finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);
         return { ...ctx, incidentId };
       })
@@ -276,7 +282,8 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
       const stored = nextPendingNotification(deps.db);
       if (!stored) {
         // Storms' messages, details and ends, once what came in is recorded (and on every idle poll: a storm ends by time).
-        if (flushStorms({ db: deps.db, config: deps.config, logger: deps.logger, now: deps.now() }) > 0) deps.onDelivered?.();
+        const flush = { db: deps.db, config: deps.config, logger: deps.logger, now: deps.now() };
+        if (flushStorms(flush) + flushAnnouncements(flush) > 0) deps.onDelivered?.();
         return processed;
       }
       try {

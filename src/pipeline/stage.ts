@@ -70,6 +70,10 @@ export interface Enriched extends Decided {
 /** After render: the deliveries the outbox stage will enqueue. */
 export interface Rendered extends Enriched {
   deliveries: PlannedDelivery[];
+  /** Whether the deliveries tell the channel about the incident's alerts (its message, a note): notes wait a while after. */
+  announced: boolean;
+  /** Newly firing alerts whose note waits, to be told together with the next ones (flushAnnouncements). */
+  deferredFiring: string[];
 }
 
 /** After outbox: the incident recorded and its deliveries enqueued, in one transaction. */

@@ -4,6 +4,7 @@ import type { Alert, Notification } from '../model.js';
 import { alertNames, countSuffix } from './alert.js';
 import { LABEL_PRIORITY, oneLine } from './finding-text.js';
 import { escapeMarkdown } from './format.js';
+import { renderAlertRoster } from './storm.js';
 import { fitMessage, type Warn } from './truncate.js';
 
 // The short replies to an alert message: alerts joining an open incident, and the resolve.
@@ -24,7 +25,7 @@ export function renderResolvedReply(input: ResolvedReplyInput, warn: Warn): REST
 }
 
 /** A short reply naming alerts that started firing in an open incident ("🔥 Now firing: HostHighCpuLoad on db-host:9100"). */
-export function renderFiringReply(alerts: readonly Alert[], warn: Warn): RESTPostAPIChannelMessageJSONBody {
+export function renderFiringReply(alerts: readonly Pick<Alert, 'labels'>[], warn: Warn): RESTPostAPIChannelMessageJSONBody {
   const names = alerts.map((a) => {
     const where = LABEL_PRIORITY.filter((k) => k !== 'severity' && k !== 'job')
       .map((k) => a.labels[k])
@@ -33,4 +34,13 @@ export function renderFiringReply(alerts: readonly Alert[], warn: Warn): RESTPos
   });
   const content = `🔥 Now firing: ${names.join(', ') || 'no alerts'}`;
   return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+}
+
+/** Alerts a note names in one line; more are listed one by one (renderAlertRoster), never cut short. */
+export const NOTE_LINE_MAX = 5;
+
+/** The notes telling that alerts started firing in an open incident: one line for a few, else a list naming each. */
+export function renderFiringNotes(alerts: readonly Pick<Alert, 'labels' | 'status' | 'startsAt'>[], warn: Warn): RESTPostAPIChannelMessageJSONBody[] {
+  if (alerts.length <= NOTE_LINE_MAX) return [renderFiringReply(alerts, warn)];
+  return renderAlertRoster(alerts, (a, b) => `🔥 Now firing: ${a}–${b} of ${alerts.length} new alerts`, warn);
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
-import { INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
+import { INCIDENT_ANNOUNCE_SQL, INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
 import { STORMS_SQL } from './storms.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
@@ -41,6 +41,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 10, sql: PREVIEW_SQL },
   { version: 11, sql: OUTBOX_PRIORITY_MIGRATION, rebuildsTable: true },
   { version: 12, sql: STORMS_SQL },
+  { version: 13, sql: INCIDENT_ANNOUNCE_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

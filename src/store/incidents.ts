@@ -32,6 +32,17 @@ CREATE TABLE incident_alerts (
 /** Migration 9: drops incident_alerts, a fingerprint -> incident map no query ever read. */
 export const INCIDENT_ALERTS_DROP = `DROP TABLE incident_alerts;`;
 
+/**
+ * Migration 13: when the channel was last told about an incident's alerts (its message, or a
+ * "now firing" note), and the newly firing alerts not told yet: notes about one incident go out at
+ * most once per few seconds, the alerts that fired meanwhile gathered into one.
+ */
+export const INCIDENT_ANNOUNCE_SQL = `
+ALTER TABLE incidents ADD COLUMN announced_at INTEGER NULL;
+ALTER TABLE incidents ADD COLUMN unannounced TEXT NULL CHECK (unannounced IS NULL OR json_valid(unannounced));
+CREATE INDEX incidents_unannounced ON incidents (announced_at) WHERE unannounced IS NOT NULL;
+`;
+
 /** What the store remembers of one alert of an incident. */
 export interface IncidentAlertState {
   status: AlertStatus;
@@ -54,6 +65,10 @@ export interface Incident {
   startedAt: Date;
   resolvedAt?: Date;
   createOutboxId?: number;
+  /** When the channel was last told about its alerts (its message, or a note). */
+  announcedAt?: Date;
+  /** Fingerprints that started firing since, not told yet. */
+  unannounced?: string[];
 }
 
 interface IncidentRow {
@@ -66,6 +81,8 @@ interface IncidentRow {
   started_at: number;
   resolved_at: number | null;
   create_outbox_id: number | null;
+  announced_at?: number | null;
+  unannounced?: string | null;
 }
 
 function fromRow(row: IncidentRow): Incident {
@@ -79,6 +96,8 @@ function fromRow(row: IncidentRow): Incident {
     startedAt: new Date(row.started_at),
     ...(row.resolved_at !== null ? { resolvedAt: new Date(row.resolved_at) } : {}),
     ...(row.create_outbox_id !== null ? { createOutboxId: row.create_outbox_id } : {}),
+    ...(row.announced_at != null ? { announcedAt: new Date(row.announced_at) } : {}),
+    ...(row.unannounced != null ? { unannounced: JSON.parse(row.unannounced) as string[] } : {}),
   };
 }
 
@@ -131,4 +150,26 @@ export function updateIncident(
     `UPDATE incidents SET status = ?, alerts = ?, resolved_at = ?, create_outbox_id = COALESCE(?, create_outbox_id), updated_at = ?
      WHERE id = ?`,
   ).run(change.status, JSON.stringify(change.alerts), change.resolvedAt?.getTime() ?? null, change.createOutboxId ?? null, now.getTime(), id);
+}
+
+/** Records that the channel was told about the incident's alerts now: nothing is left to tell. */
+export function markAnnounced(db: Database, id: number, now: Date): void {
+  stmt(db, `UPDATE incidents SET announced_at = ?, unannounced = NULL WHERE id = ?`).run(now.getTime(), id);
+}
+
+/** Adds newly firing alerts to what the channel will be told about the incident at its next note. */
+export function deferAnnouncement(db: Database, id: number, fingerprints: readonly string[]): void {
+  const row = stmt(db, `SELECT unannounced FROM incidents WHERE id = ?`).get(id) as { unannounced: string | null } | undefined;
+  if (!row) return;
+  const known = row.unannounced ? (JSON.parse(row.unannounced) as string[]) : [];
+  const merged = [...known, ...fingerprints.filter((f) => !known.includes(f))];
+  stmt(db, `UPDATE incidents SET unannounced = ? WHERE id = ?`).run(JSON.stringify(merged), id);
+}
+
+/** Incidents with alerts to tell the channel about whose last note is at least as old as `before`. */
+export function incidentsToAnnounce(db: Database, before: Date): Incident[] {
+  const rows = stmt(db, `SELECT * FROM incidents WHERE unannounced IS NOT NULL AND (announced_at IS NULL OR announced_at <= ?) ORDER BY id`).all(
+    before.getTime(),
+  ) as IncidentRow[];
+  return rows.map(fromRow);
 }

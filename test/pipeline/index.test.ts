@@ -7,6 +7,7 @@ import { parseCustomId } from '../../src/commands/router.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import type { Notification } from '../../src/model.js';
+import { flushAnnouncements, NOTE_INTERVAL_MS } from '../../src/pipeline/announce.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
@@ -234,10 +235,39 @@ describe('one thread per incident, through the drainer to the Discord double', (
     const full = loadWebhook('alertmanager-firing.json');
     await deliver({ ...full, alerts: full.alerts.slice(0, 1) });
     const [alert] = inChannel();
+    // Past the note interval after the alert message: the note goes at once.
+    deps = { ...deps, now: () => new Date(NOW.getTime() + NOTE_INTERVAL_MS) };
     await deliver(full);
     expect(inChannel()).toHaveLength(1);
     expect(inThread(alert!.id).at(-1)!.content).toMatch(/^🔥 Now firing: HostHighCpuLoad/);
     expect(discord.invalid).toEqual([]);
+  });
+
+  it('gathers alerts that start firing within seconds of the last note into one note', async () => {
+    const full = loadWebhook('alertmanager-firing.json');
+    const [a, b] = full.alerts;
+    const third = { ...b!, fingerprint: 'third-alert', labels: { ...b!.labels, instance: 'third-host:9100' } };
+    await deliver({ ...full, alerts: [a!] });
+    const [alert] = inChannel();
+    const at = (ms: number) => (deps = { ...deps, now: () => new Date(NOW.getTime() + ms) });
+    at(1000);
+    await deliver({ ...full, alerts: [a!, b!] });
+    at(2000);
+    await deliver({ ...full, alerts: [a!, b!, third] });
+    // Two updates, no note yet: the alert message was just posted.
+    expect(inThread(alert!.id).filter((m) => m.content.startsWith('🔥'))).toEqual([]);
+    at(4999);
+    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
+    at(NOTE_INTERVAL_MS);
+    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(1);
+    await drainer.drainOnce();
+    const notes = inThread(alert!.id).filter((m) => m.content.startsWith('🔥'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.content).toContain(b!.labels.instance!);
+    expect(notes[0]!.content).toContain('third-host:9100');
+    // Told: nothing left for the next flush.
+    at(3 * NOTE_INTERVAL_MS);
+    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
   });
 
   it('with discord.threads false, starts no thread and replies to the alert message in the channel', async () => {

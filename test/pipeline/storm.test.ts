@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import type { Alert, Notification } from '../../src/model.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
+import { NOTE_INTERVAL_MS } from '../../src/pipeline/announce.js';
 import { DETAILS_HOLD_MS, flushStorms, STORM_EDIT_INTERVAL_MS } from '../../src/pipeline/storm.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
@@ -274,7 +275,7 @@ describe('big groups', () => {
     for (let i = 1000; i < 1150; i++) expect(named.split(`\`node-${i}:9100\``).length - 1).toBe(1);
     for (const r of roster) expect(validate(r.body)).toEqual([]);
 
-    clock += 1000;
+    clock += NOTE_INTERVAL_MS;
     await process(group(1, [...first, ...Array.from({ length: 8 }, (_, i) => alert(2000 + i))]));
     const grown = outbox().filter((r) => r.kind === 'thread-post' && embed(r)?.title?.startsWith('🔥 Now firing'));
     expect(grown.map((r) => embed(r).title)).toEqual(['🔥 Now firing: 1–8 of 8 new alerts']);
@@ -283,7 +284,7 @@ describe('big groups', () => {
 
   it('keeps the one-line note for a few newly firing alerts', async () => {
     await process(group(1, [alert(1)]));
-    clock += 1000;
+    clock += NOTE_INTERVAL_MS;
     await process(group(1, [alert(1), alert(2), alert(3)]));
     const note = outbox()
       .filter((r) => r.kind === 'thread-post')

@@ -435,7 +435,10 @@ describe('rate limits and channel webhooks', () => {
   it('posts an executed channel webhook in its channel, refuses a wrong token, and can run without limits', async () => {
     await double.stop();
     double = await startDiscordDouble({ rateLimits: false, webhooks: [{ id: '923456789012345678', token: 'hook-token', channelId: OTHER_CHANNEL }] });
-    const posted = await call('POST', '/v10/webhooks/923456789012345678/hook-token?wait=true', { body: { embeds: [{ title: 'from Alertmanager' }] }, auth: null });
+    const posted = await call('POST', '/v10/webhooks/923456789012345678/hook-token?wait=true', {
+      body: { embeds: [{ title: 'from Alertmanager' }] },
+      auth: null,
+    });
     expect(posted.status).toBe(200);
     expect(posted.body).toMatchObject({ channel_id: OTHER_CHANNEL, embeds: [{ title: 'from Alertmanager' }] });
     expect((await call('POST', '/v10/webhooks/923456789012345678/hook-token', { body: { content: 'no wait' }, auth: null })).status).toBe(204);

@@ -1,0 +1,58 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { renderFiringNotes } from '../render/replies.js';
+import { warnTo } from '../render/truncate.js';
+import type { Database } from '../store/db.js';
+import { incidentsToAnnounce, markAnnounced } from '../store/incidents.js';
+import { enqueue, get, incidentKey, PRIORITY } from '../store/outbox.js';
+
+/**
+ * Notes about one incident go out at most once per this long: a group that grows every
+ * group_interval gets one "now firing" note for the alerts of a few seconds, not one per update.
+ */
+export const NOTE_INTERVAL_MS = 5000;
+
+/** What flushAnnouncements needs. */
+export interface AnnounceDeps {
+  db: Database;
+  config: Pick<Config, 'discord'>;
+  logger: Logger;
+  now: Date;
+}
+
+/**
+ * Tells the channel about alerts that started firing while a note about their incident had just
+ * gone out: once NOTE_INTERVAL_MS has passed, one note (or a list naming each) for all of them.
+ * Alerts resolved meanwhile, or an incident resolved, need no note. Returns the items enqueued.
+ */
+export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): number {
+  const warn = warnTo(logger);
+  let enqueued = 0;
+  for (const incident of incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
+    db.transaction(() => {
+      const firing = (incident.unannounced ?? []).map((fp) => incident.alerts[fp]).filter((a) => a?.status === 'firing');
+      const create = incident.createOutboxId === undefined ? undefined : get(db, incident.createOutboxId);
+      if (incident.status === 'firing' && firing.length > 0 && create) {
+        const alerts = firing.map((a) => ({ labels: a!.labels ?? {}, status: 'firing' as const, startsAt: new Date(a!.startsAt) }));
+        const kind = config.discord.threads ? 'thread-post' : 'reply';
+        for (const body of renderFiringNotes(alerts, warn)) {
+          enqueue(
+            db,
+            {
+              orderKey: incidentKey(incident.id),
+              kind,
+              channelId: create.channelId,
+              body,
+              targetId: create.id,
+              priority: kind === 'thread-post' ? PRIORITY.details : PRIORITY.update,
+            },
+            now.getTime(),
+          );
+          enqueued++;
+        }
+      }
+      markAnnounced(db, incident.id, now);
+    }).immediate();
+  }
+  return enqueued;
+}
