@@ -122,7 +122,9 @@ const renderStage: Stage<Enriched, Rendered> = {
           if (lastTold !== undefined && ctx.now.getTime() - lastTold < NOTE_INTERVAL_MS) {
             deferredFiring.push(...decision.newlyFiring);
           } else {
-            const alerts = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
+            // With those still waiting from the last few seconds: markAnnounced clears them.
+            const told = new Set([...decision.newlyFiring, ...(ctx.latest?.unannounced ?? [])]);
+            const alerts = ctx.notification.alerts.filter((a) => a.status === 'firing' && told.has(a.fingerprint));
             for (const body of renderFiringNotes(alerts, warn)) deliveries.push({ kind: note, body });
             announced = true;
           }

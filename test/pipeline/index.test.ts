@@ -270,6 +270,23 @@ describe('one thread per incident, through the drainer to the Discord double', (
     expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
   });
 
+  it('tells the alerts still waiting together with the new ones when the next update comes after the interval', async () => {
+    const full = loadWebhook('alertmanager-firing.json');
+    const [a, b] = full.alerts;
+    const third = { ...b!, fingerprint: 'third-alert', labels: { ...b!.labels, instance: 'third-host:9100' } };
+    await deliver({ ...full, alerts: [a!] });
+    const [alert] = inChannel();
+    deps = { ...deps, now: () => new Date(NOW.getTime() + 1000) };
+    await deliver({ ...full, alerts: [a!, b!] });
+    deps = { ...deps, now: () => new Date(NOW.getTime() + NOTE_INTERVAL_MS) };
+    await deliver({ ...full, alerts: [a!, b!, third] });
+    const notes = inThread(alert!.id).filter((m) => m.content.startsWith('🔥'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.content).toContain(b!.labels.instance!);
+    expect(notes[0]!.content).toContain('third-host:9100');
+    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: new Date(NOW.getTime() + 4 * NOTE_INTERVAL_MS) })).toBe(0);
+  });
+
   it('with discord.threads false, starts no thread and replies to the alert message in the channel', async () => {
     withThreads(false);
     await deliver(loadWebhook('alertmanager-firing.json'));
