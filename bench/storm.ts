@@ -144,20 +144,23 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
 
     const started = Date.now();
     const batches = 10;
-    let criticalSent = started + STORM.criticalAtMs;
+    let criticalSent: number | undefined;
     let peakKb = memoryOf(bot.child.pid!).peakKb;
-    for (let b = 0; b < batches; b++) {
-      const at = started + (b * STORM.spreadMs) / batches;
-      await sleep(Math.max(0, at - Date.now()));
-      const per = STORM.alerts / batches;
-      await alertmanager.postAlerts(Array.from({ length: per }, (_, k) => alertOf(b * per + k)));
-      if (b === batches / 2) {
-        criticalSent = Date.now();
-        await alertmanager.postAlerts([
-          { labels: { alertname: 'DatabaseDown', instance: CRITICAL_INSTANCE, severity: 'critical' }, annotations: { summary: 'the database is down' } },
-        ]);
+    // Fed and watched at once: the critical alert's time counts from when it was sent, not from the end of the feed.
+    const feed = (async () => {
+      for (let b = 0; b < batches; b++) {
+        const at = started + (b * STORM.spreadMs) / batches;
+        await sleep(Math.max(0, at - Date.now()));
+        const per = STORM.alerts / batches;
+        await alertmanager.postAlerts(Array.from({ length: per }, (_, k) => alertOf(b * per + k)));
+        if (b === batches / 2) {
+          criticalSent = Date.now();
+          await alertmanager.postAlerts([
+            { labels: { alertname: 'DatabaseDown', instance: CRITICAL_INSTANCE, severity: 'critical' }, annotations: { summary: 'the database is down' } },
+          ]);
+        }
       }
-    }
+    })();
     const seen = {
       vigil: { all: undefined as number | undefined, critical: undefined as number | undefined },
       peer: { all: undefined as number | undefined, critical: undefined as number | undefined },
@@ -169,17 +172,18 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
         ['peer', peerDiscord],
       ] as const) {
         const n = named(double);
-        if (n.critical && seen[side].critical === undefined) seen[side].critical = Date.now();
+        if (n.critical && seen[side].critical === undefined && criticalSent !== undefined) seen[side].critical = Date.now();
         if (n.count === STORM.alerts && seen[side].all === undefined) seen[side].all = Date.now();
       }
       if (seen.vigil.all && seen.peer.all && seen.vigil.critical && seen.peer.critical) break;
       await sleep(250);
     }
+    await feed;
     peakKb = Math.max(peakKb, memoryOf(bot.child.pid!).peakKb);
     return {
       scenario,
-      vigil: sideOf(vigilDiscord, CHANNEL, started, seen.vigil.all, seen.vigil.critical, criticalSent, peakKb),
-      peer: sideOf(peerDiscord, PEER_CHANNEL, started, seen.peer.all, seen.peer.critical, criticalSent),
+      vigil: sideOf(vigilDiscord, CHANNEL, started, seen.vigil.all, seen.vigil.critical, criticalSent ?? started, peakKb),
+      peer: sideOf(peerDiscord, PEER_CHANNEL, started, seen.peer.all, seen.peer.critical, criticalSent ?? started),
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);

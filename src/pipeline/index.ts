@@ -1,4 +1,3 @@
-import type { Notification } from '../model.js';
 import { renderAlertMessage } from '../render/alert.js';
 import { alertMessage } from '../render/alert-message.js';
 import { NOTE_LINE_MAX, renderFiringNotes, renderResolvedReply } from '../render/replies.js';
@@ -11,7 +10,20 @@ import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnn
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
-import type { Chained, Decided, Enriched, PipelineDeps, PlannedDelivery, Received, Recorded, Rendered, Stage, Stopped } from './stage.js';
+import {
+  channelOf,
+  earliestStart,
+  type Chained,
+  type Decided,
+  type Enriched,
+  type PipelineDeps,
+  type PlannedDelivery,
+  type Received,
+  type Recorded,
+  type Rendered,
+  type Stage,
+  type Stopped,
+} from './stage.js';
 
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
@@ -67,8 +79,8 @@ const renderStage: Stage<Enriched, Rendered> = {
     const { decision } = ctx;
     const deliveries: PlannedDelivery[] = [];
     const deferredFiring: string[] = [];
-    // The alert message (open) or a note tells the channel about the incident's alerts now.
-    let announced = decision.action !== 'update';
+    // The alert message (new, or edited to resolved) or a note tells the channel about the incident's alerts now.
+    let announced = decision.action !== 'update' || ctx.latest?.createOutboxId === undefined;
     const warn = warnTo(logger);
     const resolved = decision.action === 'resolve' || (decision.action === 'open' && decision.resolvedAt !== undefined);
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
@@ -100,21 +112,31 @@ const renderStage: Stage<Enriched, Rendered> = {
     // With threads, notes about the incident go into its thread; the channel keeps one message per incident.
     const threads = config.discord.threads;
     const note = threads ? 'thread-post' : 'reply';
+    /** The incident's own message, new: with its thread, the details and, for a big group, every alert named. */
+    const newMessage = () => {
+      deliveries.push(alert('create'));
+      if (threads && !resolved) {
+        deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
+        const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
+        deliveries.push({ kind: 'thread-post', body: details });
+      }
+      // A big group: every alert named, many to a message, in the thread (or as replies).
+      if (!resolved && ctx.notification.alerts.length > NOTE_LINE_MAX) {
+        const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
+        for (const body of renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn)) deliveries.push({ kind: note, body });
+      }
+    };
+    // An incident that was part of a storm has no message of its own yet: it gets one instead of an edit.
+    const hasMessage = ctx.latest?.createOutboxId !== undefined;
     switch (decision.action) {
       case 'open':
-        deliveries.push(alert('create'));
-        if (threads && !resolved) {
-          deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
-          const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
-          deliveries.push({ kind: 'thread-post', body: details });
-        }
-        // A big group: every alert named, many to a message, in the thread (or as replies).
-        if (!resolved && ctx.notification.alerts.length > NOTE_LINE_MAX) {
-          const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
-          for (const body of renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn)) deliveries.push({ kind: note, body });
-        }
+        newMessage();
         break;
       case 'update':
+        if (!hasMessage) {
+          newMessage();
+          break;
+        }
         deliveries.push(alert('edit'));
         if (decision.newlyFiring.length > 0) {
           // The channel heard about this incident moments ago: these alerts wait to be told together (flushAnnouncements).
@@ -131,7 +153,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         }
         break;
       case 'resolve':
-        deliveries.push(alert('edit'));
+        deliveries.push(alert(hasMessage ? 'edit' : 'create'));
         deliveries.push({
           kind: note,
           body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
@@ -150,7 +172,7 @@ const outboxStage: Stage<Rendered, Recorded> = {
     const { decision } = ctx;
     const warn = warnTo(logger);
     // Vigil's own alerts may go elsewhere (watchdog.channelId); everything else to the alert channel.
-    const channelId = ctx.notification.channelId ?? config.discord.alertChannelId;
+    const channelId = channelOf(ctx.notification, config);
     return db
       .transaction((): Recorded => {
         let incidentId: number;
@@ -216,13 +238,6 @@ export const STAGES = [dedupStage, stormStage, enrichStage, renderStage, outboxS
 const stagesChain: Chained<typeof STAGES> = true;
 void stagesChain;
 
-/** The earliest startsAt of the notification's alerts; `now` when it has none. */
-function earliestStart(n: Notification, now: Date): Date {
-  let min = Infinity;
-  for (const a of n.alerts) min = Math.min(min, a.startsAt.getTime());
-  return new Date(Number.isFinite(min) ? min : now.getTime());
-}
-
 /** Runs one stored notification through every stage. */
 export async function processNotification(stored: StoredNotification, deps: PipelineDeps): Promise<Decision> {
   const received: Received = { stored, notification: stored.notification, now: deps.now() };
@@ -268,6 +283,9 @@ export async function processNotification(stored: StoredNotification, deps: Pipe
   return done.decision;
 }
 
+/** How often storms and waiting notes are flushed while notifications keep coming. */
+const FLUSH_INTERVAL_MS = 1000;
+
 /** Attempts at one notification before it is set aside as failed (a bug, not an outage). */
 const MAX_PROCESS_ATTEMPTS = 5;
 
@@ -278,16 +296,24 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
   let current: Promise<void> | undefined;
   const attempts = new Map<number, number>();
 
+  let lastFlush = 0;
+  /** Storms' messages, details and ends, and the notes that waited: due by time, so also between notifications under steady load. */
+  function flush(): void {
+    const now = deps.now();
+    lastFlush = now.getTime();
+    const flushDeps = { db: deps.db, config: deps.config, logger: deps.logger, now };
+    if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) > 0) deps.onDelivered?.();
+  }
+
   async function runOnce(): Promise<number> {
     let processed = 0;
     for (;;) {
       const stored = nextPendingNotification(deps.db);
       if (!stored) {
-        // Storms' messages, details and ends, once what came in is recorded (and on every idle poll: a storm ends by time).
-        const flush = { db: deps.db, config: deps.config, logger: deps.logger, now: deps.now() };
-        if (flushStorms(flush) + flushAnnouncements(flush) > 0) deps.onDelivered?.();
+        flush();
         return processed;
       }
+      if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
       try {
         await processNotification(stored, deps);
         attempts.delete(stored.id);

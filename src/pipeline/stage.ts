@@ -108,3 +108,15 @@ export type Chained<S extends readonly unknown[], In = Received> = S extends rea
     ? Chained<Rest, B>
     : false
   : true;
+
+/** Where a notification's messages go: Vigil's own alerts may have a channel of their own (watchdog.channelId). */
+export function channelOf(n: Notification, config: Pick<Config, 'discord'>): string {
+  return n.channelId ?? config.discord.alertChannelId;
+}
+
+/** The earliest startsAt of the notification's alerts; `now` when it has none. */
+export function earliestStart(n: Notification, now: Date): Date {
+  let min = Infinity;
+  for (const a of n.alerts) min = Math.min(min, a.startsAt.getTime());
+  return new Date(Number.isFinite(min) ? min : now.getTime());
+}

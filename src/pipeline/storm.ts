@@ -1,14 +1,15 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { Notification } from '../model.js';
-import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
+import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormView } from '../render/storm.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { createIncident, updateIncident } from '../store/incidents.js';
 import { finishNotification } from '../store/notifications.js';
-import { enqueue, lastEnqueuedAt, PRIORITY } from '../store/outbox.js';
+import { enqueue, PRIORITY } from '../store/outbox.js';
 import {
   activeStorm,
+  getStorm,
+  leaveStorm,
   markDetailed,
   recentIncidentMessages,
   recordStormAlerts,
@@ -16,12 +17,13 @@ import {
   stormAlerts,
   stormOfIncident,
   stormsToFlush,
+  undetailed,
   updateStorm,
   type Storm,
   type StormAlert,
 } from '../store/storms.js';
 import { isCritical } from './priority.js';
-import type { Decided, Stage, Stopped } from './stage.js';
+import { channelOf, earliestStart, type Decided, type Stage, type Stopped } from './stage.js';
 
 /** The config a storm needs. */
 type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus' | 'alertmanager'>;
@@ -29,13 +31,11 @@ type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus
 /** The storm message changes at most once per this long (Discord's edit bucket: 5 edits per 5 s per channel, shared with every other message). */
 export const STORM_EDIT_INTERVAL_MS = 5000;
 
+/** Alerts from which a details message may be full (STORM_DETAILS_PER_MESSAGE at most, fewer when their lines are long). */
+const FULL_DETAILS_AT_LEAST = Math.floor(STORM_DETAILS_PER_MESSAGE * 0.6);
+
 /** How long details of a storm wait for more alerts before a message names fewer than a full batch. */
 export const DETAILS_HOLD_MS = 5000;
-
-/** Where a notification's messages go: Vigil's own alerts may have a channel of their own. */
-export function channelOf(n: Notification, config: Pick<Config, 'discord'>): string {
-  return n.channelId ?? config.discord.alertChannelId;
-}
 
 /**
  * Storm mode: a new non-critical incident in a channel that already got more than its share of
@@ -47,18 +47,24 @@ export const stormStage: Stage<Decided, Decided> = {
   name: 'storm',
   run(input, { db, config, logger }) {
     const storm = config.delivery.storm;
-    if (!storm.enabled) return input;
     const { decision, notification: n, now } = input;
     const channelId = channelOf(n, config);
     let stormId: number | undefined;
     if (decision.action === 'open') {
-      if (decision.resolvedAt !== undefined || isCritical(n)) return input;
+      if (!storm.enabled || decision.resolvedAt !== undefined || isCritical(n)) return input;
       const active = activeStorm(db, channelId);
       if (active) stormId = active.id;
       else if (recentIncidentMessages(db, channelId, now.getTime() - storm.window) < storm.threshold) return input;
     } else {
+      // A storm's incident stays with it (storm mode turned off since included), unless it leaves below.
       stormId = stormOfIncident(db, decision.incidentId);
       if (stormId === undefined) return input;
+      if (leavesStorm(db, stormId, input, storm.enabled)) {
+        // Its own message from now on: the render stage posts one, as the incident has none yet.
+        db.transaction(() => leaveStorm(db, stormId!, decision.incidentId)).immediate();
+        logger.info({ stormId, incidentId: decision.incidentId }, 'incident leaves the storm for a message of its own');
+        return input;
+      }
     }
     const result: Stopped = db
       .transaction((): Stopped => {
@@ -70,7 +76,7 @@ export const stormStage: Stage<Decided, Decided> = {
         if (decision.action === 'open') {
           incidentId = createIncident(
             db,
-            { source: n.source, receiver: n.receiver, groupKey: n.groupKey, status: 'firing', alerts: decision.alerts, startedAt: earliest(n, now) },
+            { source: n.source, receiver: n.receiver, groupKey: n.groupKey, status: 'firing', alerts: decision.alerts, startedAt: earliestStart(n, now) },
             now,
           );
         } else {
@@ -95,10 +101,18 @@ export const stormStage: Stage<Decided, Decided> = {
   },
 };
 
-function earliest(n: Notification, now: Date): Date {
-  let min = Infinity;
-  for (const a of n.alerts) min = Math.min(min, a.startsAt.getTime());
-  return new Date(Number.isFinite(min) ? min : now.getTime());
+/**
+ * Whether a storm's incident gets a message of its own now: a critical alert started firing in it
+ * (critical alerts are never folded), or alerts started firing after its storm ended or with storm
+ * mode off (the storm message is no longer where people look). Resolves and other changes stay
+ * with the storm message.
+ */
+function leavesStorm(db: Database, stormId: number, input: Decided, enabled: boolean): boolean {
+  const { decision, notification: n } = input;
+  if (decision.action !== 'update' || decision.newlyFiring.length === 0) return false;
+  const newly = n.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
+  if (isCritical({ ...n, alerts: newly })) return true;
+  return !enabled || getStorm(db, stormId)?.endedAt !== undefined;
 }
 
 /** What flushStorms needs. */
@@ -124,7 +138,20 @@ export function flushStorms({ db, config, logger, now }: StormFlushDeps): number
   return enqueued;
 }
 
+/** Whether a flush would enqueue anything for the storm: asked on every tick, so it reads no alert and writes nothing. */
+function hasWork(db: Database, storm: Storm, config: StormConfig, now: Date): boolean {
+  const t = now.getTime();
+  if (storm.createOutboxId === undefined) return true;
+  if (storm.endedAt === undefined && t - storm.lastJoinedAt.getTime() >= config.delivery.storm.quiet) return true;
+  if (storm.dirty && t - (storm.messageChangedAt?.getTime() ?? 0) >= STORM_EDIT_INTERVAL_MS) return true;
+  const waiting = undetailed(db, storm.id);
+  if (waiting.count === 0) return false;
+  // A full details message holds 60 to 100 alerts (as long as their lines are): from 60 on, flushOne checks whether one is full.
+  return storm.endedAt !== undefined || waiting.count >= FULL_DETAILS_AT_LEAST || t - waiting.oldestJoinedAt >= DETAILS_HOLD_MS;
+}
+
 function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logger, now: Date): number {
+  if (!hasWork(db, storm, config, now)) return 0;
   const warn = warnTo(logger);
   const ending = storm.endedAt === undefined && now.getTime() - storm.lastJoinedAt.getTime() >= config.delivery.storm.quiet;
   const endedAt = storm.endedAt ?? (ending ? now : undefined);
@@ -135,7 +162,9 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   let enqueued = 0;
   let createId = storm.createOutboxId;
   let shown = true;
+  let messageChanged = false;
   if (createId === undefined) {
+    messageChanged = true;
     createId = enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
     enqueued++;
     if (config.discord.threads) {
@@ -147,10 +176,10 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
       );
       enqueued++;
     }
-  } else if (ending || (storm.dirty && t - lastMessageChange(db, orderKey) >= STORM_EDIT_INTERVAL_MS)) {
+  } else if (ending || (storm.dirty && t - (storm.messageChangedAt?.getTime() ?? 0) >= STORM_EDIT_INTERVAL_MS)) {
     enqueue(db, { orderKey, kind: 'edit', channelId: storm.channelId, body: renderStormMessage(view, warn), targetId: createId, priority: PRIORITY.update }, t);
     enqueued++;
-    shown = true;
+    messageChanged = true;
   } else if (storm.dirty) {
     // Changed, but its message changed less than a bucket window ago: the next flush shows it.
     shown = false;
@@ -187,7 +216,12 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
     enqueued++;
     logger.info({ channelId: storm.channelId, stormId: storm.id, alerts: alerts.length }, 'storm over: new incidents get their own message again');
   }
-  updateStorm(db, storm.id, { createOutboxId: createId, dirty: !shown, ...(ending ? { endedAt: now } : {}) });
+  updateStorm(db, storm.id, {
+    createOutboxId: createId,
+    dirty: !shown,
+    ...(ending ? { endedAt: now } : {}),
+    ...(messageChanged ? { messageChangedAt: now } : {}),
+  });
   return enqueued;
 }
 
@@ -203,9 +237,4 @@ function stormView(storm: Storm, alerts: readonly StormAlert[], config: StormCon
     threads: config.discord.threads,
     now,
   };
-}
-
-/** When the storm's message was last enqueued (created or edited), epoch ms; 0 when never. */
-function lastMessageChange(db: Database, orderKey: string): number {
-  return lastEnqueuedAt(db, orderKey, ['create', 'edit']) ?? 0;
 }

@@ -32,8 +32,10 @@ export interface StormView {
 const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info', 'other'];
 /** Alert names put in the filtered links (a URL stays short enough to open on a phone). */
 const LINK_NAMES = 20;
-/** Room kept in the description for the counts and links. */
-const HEAD_RESERVE = 600;
+/** Longest alert name put in a link (longer ones are left to the list). */
+const LINK_NAME_MAX = 40;
+/** Room kept in the description for the counts (the links are measured). */
+const HEAD_RESERVE = 400;
 /** Lines of one details message: one alert each. */
 export const STORM_DETAILS_PER_MESSAGE = 100;
 const DETAIL_NAME_MAX = 60;
@@ -58,7 +60,8 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     severityCounts(firing),
   ].filter(Boolean);
   const links = stormLinks(view, [...names]);
-  const room = EMBED_DESCRIPTION - HEAD_RESERVE;
+  // The counts and links are sized first: the listing takes what is left, so a link is never cut.
+  const room = EMBED_DESCRIPTION - HEAD_RESERVE - links.length;
   const listing = firing.length > 0 ? groupListing(groups, view.now, room) : ['✅ Every alert of the storm is resolved.'];
   const description = [...head, '', ...listing, ...(links ? ['', links] : [])].join('\n');
   const color = over && firing.length === 0 ? COLORS.resolved : groups[0] ? SEVERITY_COLOR[groups[0].severity] : COLORS.resolved;
@@ -166,7 +169,12 @@ function severityCounts(firing: readonly StormAlertView[]): string {
 
 /** Links to Alertmanager's and Grafana's alert lists filtered to the storm's alert names. */
 function stormLinks(view: StormView, names: string[]): string {
-  const shown = names.slice(0, LINK_NAMES).map(regexEscape).join('|');
+  const shown = names
+    .filter((n) => n.length <= LINK_NAME_MAX)
+    .slice(0, LINK_NAMES)
+    .map(regexEscape)
+    .join('|');
+  if (shown === '') return '';
   const parts: string[] = [];
   if (view.alertmanagerUrl) {
     const filter = encodeURIComponent(`{alertname=~"${shown.replace(/["\\]/g, '\\$&')}"}`);

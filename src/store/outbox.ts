@@ -260,17 +260,6 @@ export function nextDueAt(db: Database, now: number): number | undefined {
   return row.at ?? undefined;
 }
 
-/** When the newest item of an order key and one of these kinds was enqueued (epoch ms), if any. */
-export function lastEnqueuedAt(db: Database, orderKey: string, kinds: readonly OutboxKind[]): number | undefined {
-  const row = stmt(db, `SELECT max(created_at) AS at FROM outbox WHERE order_key = ? AND kind IN (SELECT value FROM json_each(?))`).get(
-    orderKey,
-    JSON.stringify(kinds),
-  ) as {
-    at: number | null;
-  };
-  return row.at ?? undefined;
-}
-
 /** The newest pending edit of a create item's message, if any. */
 export function newestPendingEdit(db: Database, targetId: number): number | undefined {
   const row = stmt(db, `SELECT max(id) AS id FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(targetId) as { id: number | null };

@@ -45,6 +45,8 @@ export interface Storm {
   /** The outbox item of the storm message, once enqueued. */
   createOutboxId?: number;
   dirty: boolean;
+  /** When its message was last enqueued (created or edited). */
+  messageChangedAt?: Date;
 }
 
 /** One alert of a storm, as the storm message and its details show it. */
@@ -67,6 +69,7 @@ interface StormRow {
   ended_at: number | null;
   create_outbox_id: number | null;
   dirty: number;
+  message_changed_at: number | null;
 }
 
 interface AlertRow {
@@ -88,6 +91,7 @@ function toStorm(r: StormRow): Storm {
     ...(r.ended_at !== null ? { endedAt: new Date(r.ended_at) } : {}),
     ...(r.create_outbox_id !== null ? { createOutboxId: r.create_outbox_id } : {}),
     dirty: r.dirty === 1,
+    ...(r.message_changed_at !== null ? { messageChangedAt: new Date(r.message_changed_at) } : {}),
   };
 }
 
@@ -189,12 +193,42 @@ export function markDetailed(db: Database, stormId: number, alerts: readonly Pic
   for (const a of alerts) update.run(outboxId, stormId, a.incidentId, a.fingerprint);
 }
 
-/** Records what was enqueued for a storm: its message's outbox item, the state shown, its end. */
-export function updateStorm(db: Database, id: number, change: { createOutboxId?: number; dirty?: boolean; endedAt?: Date }): void {
-  stmt(db, `UPDATE storms SET create_outbox_id = coalesce(?, create_outbox_id), dirty = coalesce(?, dirty), ended_at = coalesce(?, ended_at) WHERE id = ?`).run(
+/** Records what was enqueued for a storm: its message's outbox item and when, the state shown, its end. */
+export function updateStorm(db: Database, id: number, change: { createOutboxId?: number; dirty?: boolean; endedAt?: Date; messageChangedAt?: Date }): void {
+  stmt(
+    db,
+    `UPDATE storms SET create_outbox_id = coalesce(?, create_outbox_id), dirty = coalesce(?, dirty), ended_at = coalesce(?, ended_at),
+       message_changed_at = coalesce(?, message_changed_at) WHERE id = ?`,
+  ).run(
     change.createOutboxId ?? null,
     change.dirty === undefined ? null : change.dirty ? 1 : 0,
     change.endedAt?.getTime() ?? null,
+    change.messageChangedAt?.getTime() ?? null,
     id,
   );
+}
+
+/** How many of a storm's alerts no details message named yet, and when the oldest of them joined (epoch ms). */
+export function undetailed(db: Database, stormId: number): { count: number; oldestJoinedAt: number } {
+  const row = stmt(db, `SELECT count(*) AS n, min(joined_at) AS oldest FROM storm_alerts WHERE storm_id = ? AND details_outbox_id IS NULL`).get(stormId) as {
+    n: number;
+    oldest: number | null;
+  };
+  return { count: row.n, oldestJoinedAt: row.oldest ?? 0 };
+}
+
+/**
+ * Migration 14: the storm decision counts a channel's recent incident messages on every new
+ * incident (the index keeps that a range read however long the outbox grows); when the storm
+ * message was last enqueued, so its edits keep to one per window without reading the outbox.
+ */
+export const STORM_DECISION_INDEX_SQL = `
+CREATE INDEX outbox_creates_by_channel ON outbox (channel_id, created_at) WHERE kind = 'create';
+ALTER TABLE storms ADD COLUMN message_changed_at INTEGER NULL;
+`;
+
+/** Takes an incident's alerts out of its storm (it gets a message of its own); the storm message shows the change. */
+export function leaveStorm(db: Database, stormId: number, incidentId: number): void {
+  stmt(db, `DELETE FROM storm_alerts WHERE storm_id = ? AND incident_id = ?`).run(stormId, incidentId);
+  stmt(db, `UPDATE storms SET dirty = 1 WHERE id = ?`).run(stormId);
 }

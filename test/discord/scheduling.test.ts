@@ -62,29 +62,30 @@ const posted = (d: DiscordDouble) => d.requests.filter((r) => r.method === 'POST
 describe('delivery within Discord rate limits', () => {
   it('keeps to a limit it only learns from the headers, without one 429, and lets another channel go meanwhile', async () => {
     // Not Discord's 5 per 5 s: the drainer must read the limit, not assume it.
-    const { double, db, drainer } = await setup({ createMessage: { limit: 2, windowMs: 400 } });
-    for (let i = 1; i <= 8; i++) add(db, CH_A, `a${i}`);
+    // A window long enough that a loaded machine still decides about a3 and b1 within the first one.
+    const { double, db, drainer } = await setup({ createMessage: { limit: 2, windowMs: 1500 } });
+    for (let i = 1; i <= 6; i++) add(db, CH_A, `a${i}`);
     add(db, CH_B, 'b1');
     drainer.start();
     await until('every message', () => pendingCount(db) === 0);
     expect(double.rateLimiter?.refusedTotal()).toBe(0);
     expect(double.requests.filter((r) => r.status === 429)).toEqual([]);
     const order = posted(double);
-    expect(order.filter((c) => c.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
-    // Channel B's message went in the first window, not after channel A's backlog.
-    expect(order.indexOf('b1')).toBeLessThan(3);
+    expect(order.filter((c) => c.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+    // Channel B's message went while channel A's bucket refilled, not after channel A's backlog.
+    expect(order.indexOf('b1')).toBeLessThan(order.indexOf('a3'));
     expect(double.invalid).toEqual([]);
   });
 
   it('sends a critical alert that arrives behind a backlog as soon as the channel has room, before the backlog', async () => {
-    const { double, db, drainer } = await setup({ createMessage: { limit: 2, windowMs: 500 } });
-    for (let i = 1; i <= 6; i++) add(db, CH_A, `firing${i}`);
+    const { double, db, drainer } = await setup({ createMessage: { limit: 2, windowMs: 1500 } });
+    for (let i = 1; i <= 4; i++) add(db, CH_A, `firing${i}`);
     drainer.start();
     await until('the first window', () => posted(double).length >= 2);
     add(db, CH_A, 'critical', PRIORITY.criticalFiring);
     drainer.wake();
     await until('every message', () => pendingCount(db) === 0);
-    expect(posted(double)).toEqual(['firing1', 'firing2', 'critical', 'firing3', 'firing4', 'firing5', 'firing6']);
+    expect(posted(double)).toEqual(['firing1', 'firing2', 'critical', 'firing3', 'firing4']);
     expect(double.rateLimiter?.refusedTotal()).toBe(0);
   });
 

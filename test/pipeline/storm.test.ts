@@ -292,3 +292,60 @@ describe('big groups', () => {
     expect(note.body.content).toMatch(/^🔥 Now firing: /);
   });
 });
+
+describe("a storm's incidents later on", () => {
+  async function stormOf10(): Promise<void> {
+    for (let i = 1; i <= 10; i++) await process(group(i));
+    flush();
+  }
+
+  it('gives an incident of the storm a message of its own when a critical alert starts firing in it, and takes it out of the storm', async () => {
+    await stormOf10();
+    const storm = activeStorm(db, CHANNEL)!;
+    clock += 1000;
+    await process(group(5, [alert(5), alert(500, {}, 'critical')]));
+    const own = incidentCreates().at(-1)!;
+    expect(incidentCreates()).toHaveLength(4);
+    expect(own.priority).toBe(PRIORITY.criticalFiring);
+    expect(embed(own).title).toContain('FIRING');
+    expect(stormAlerts(db, storm.id).some((a) => a.labels.instance === 'node-5:9100')).toBe(false);
+    expect(pendingNotificationCount(db)).toBe(0);
+    // From now on it is an incident like any other: its resolve edits its own message.
+    clock += 1000;
+    await process(
+      group(5, [alert(5, { status: 'resolved', endsAt: new Date(clock) }), alert(500, { status: 'resolved', endsAt: new Date(clock) }, 'critical')]),
+    );
+    const edits = outbox().filter((r) => r.kind === 'edit' && r.orderKey === own.orderKey);
+    expect(edits.map((r) => embed(r).title)).toEqual([expect.stringContaining('RESOLVED')]);
+  });
+
+  it('gives an incident a message of its own when alerts start firing in it after its storm ended; a resolve stays with the storm', async () => {
+    await stormOf10();
+    clock += 60_000;
+    flush();
+    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    const before = incidentCreates().length;
+    await process(group(6, [alert(6, { status: 'resolved', endsAt: new Date(clock) })]));
+    expect(incidentCreates()).toHaveLength(before);
+    await process(group(8, [alert(8), alert(800)]));
+    expect(incidentCreates()).toHaveLength(before + 1);
+    expect(embed(incidentCreates().at(-1)!).title).toContain('FIRING');
+  });
+
+  it("still records a storm incident's resolve with the storm when storm mode was turned off since", async () => {
+    await stormOf10();
+    deps.config = { ...deps.config, delivery: { ...deps.config.delivery, storm: { ...deps.config.delivery.storm, enabled: false } } };
+    clock += STORM_EDIT_INTERVAL_MS;
+    await process(group(7, [alert(7, { status: 'resolved', endsAt: new Date(clock) })]));
+    expect(pendingNotificationCount(db)).toBe(0);
+    expect(db.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'failed'`).get()).toEqual({ n: 0 });
+    flush();
+    expect(
+      embed(
+        stormRows()
+          .filter((r) => r.kind === 'edit')
+          .at(-1)!,
+      ).description,
+    ).toContain('1 resolved');
+  });
+});

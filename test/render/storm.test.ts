@@ -121,3 +121,23 @@ describe('renderStormSummary', () => {
     expect(body.content!.split('\n')).toHaveLength(6);
   });
 });
+
+describe('renderStormMessage links', () => {
+  it('keeps both links whole however long and many the alert names are', () => {
+    const many: StormAlertView[] = Array.from({ length: 200 }, (_, i) => ({
+      labels: { alertname: `Service${i}HasAVeryLongAlertName${'x'.repeat(i % 30)}`, instance: `host-${i}:9100`, severity: 'warning' },
+      status: 'firing',
+      startsAt: START,
+    }));
+    const body = renderStormMessage(
+      { startedAt: START, alerts: many, threads: true, now: NOW, alertmanagerUrl: 'https://am.example.com', grafanaUrl: 'https://grafana.example.com' },
+      recorder().warn,
+    );
+    const text = body.embeds![0]!.description!;
+    expectWithinLimits(body);
+    expect(text).toMatch(
+      /\[Alertmanager\]\(https:\/\/am\.example\.com\/#\/alerts\?filter=[^)\s…]+\) · \[Grafana alerts\]\(https:\/\/grafana\.example\.com\/alerting\/list\?search=[^)\s…]+\)$/,
+    );
+    expect(text).toContain('…and');
+  });
+});

@@ -149,6 +149,7 @@ describe('migration 8: the thread kinds', () => {
     expect(migrated.pragma('foreign_key_check')).toEqual([]);
     expect(migrated.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(migrated.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'outbox' AND type = 'index' ORDER BY name`).pluck().all()).toEqual([
+      'outbox_creates_by_channel',
       'outbox_pending_due',
       'outbox_pending_key',
       'outbox_pending_target',
