@@ -1,5 +1,5 @@
 import type { EnrichmentCase, EnrichmentWithChart } from './enrichment.js';
-import { STORM, type StormResult } from './storm.js';
+import { STORM, type StormResult, type StormSide } from './storm.js';
 import { mib, ms, table, type Summary } from './stats.js';
 import { WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
 
@@ -86,7 +86,24 @@ function stormSection(results: readonly StormResult[]): string {
     '',
     'Targets (issue 16): every alert named within 40 s, at most 30 requests, no 429, at most 10 channel messages, the critical',
     'alert within 5 s, peak RSS at most 150 MiB.',
+    '',
+    ...results.map((r) => `- ${r.scenario.name}, Vigil: ${stormVerdict(r.vigil)}`),
   ].join('\n');
+}
+
+/** Which of issue 16's targets one side met in this run, and which it missed (with the figure). */
+function stormVerdict(side: StormSide): string {
+  const checks: Array<[string, boolean]> = [
+    [`every alert named within 40 s (${side.allNamedS === undefined ? 'not all' : `${side.allNamedS.toFixed(1)} s`})`, (side.allNamedS ?? Infinity) <= 40],
+    [`at most 30 requests (${side.requests})`, side.requests <= 30],
+    [`no 429 (${side.refused429})`, side.refused429 === 0],
+    [`at most 10 channel messages (${side.newMessages})`, side.newMessages <= 10],
+    [`critical within 5 s (${side.criticalS === undefined ? 'never' : `${side.criticalS.toFixed(1)} s`})`, (side.criticalS ?? Infinity) <= 5],
+    [`peak RSS at most 150 MiB (${side.peakRssMiB?.toFixed(0) ?? '-'} MiB)`, (side.peakRssMiB ?? Infinity) <= 150],
+  ];
+  const met = checks.filter(([, ok]) => ok).map(([t]) => t);
+  const missed = checks.filter(([, ok]) => !ok).map(([t]) => t);
+  return `met: ${met.join(', ') || 'none'}; **missed: ${missed.join(', ') || 'none'}**`;
 }
 
 function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): string {
