@@ -10,6 +10,8 @@ export const GLOBAL_REQUESTS_PER_SECOND = 50;
 
 /** Discord's snowflakes, as discord.js matches them when it keys its own buckets. */
 const SNOWFLAKE_IN_PATH = /\d{17,19}/g;
+/** The first snowflake of a path: the major parameter (channel, guild or webhook). */
+const SNOWFLAKE_IN_PATH_ONCE = /\d{17,19}/;
 
 /**
  * The key of a request's bucket: method and route, with every id but the first (the major
@@ -47,12 +49,24 @@ export class RateBudget {
   /** Start times of the requests of the last second (the global limit, counted here). */
   private readonly recent: number[] = [];
 
+  /** Discord's bucket id (X-RateLimit-Bucket) of each route: routes sharing one share its budget. */
+  private readonly hashes = new Map<string, string>();
+
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** Where a request's budget is kept: Discord's bucket id with the major parameter once known, else the route's own key. */
+  private stateKey(method: string, path: string): string {
+    const route = bucketKey(method, path);
+    const hash = this.hashes.get(route);
+    return hash === undefined ? route : `${hash} ${SNOWFLAKE_IN_PATH_ONCE.exec(path)?.[0] ?? 'global'}`;
+  }
 
   /** Reads one answer's headers (any status): the bucket's budget, or a 429's wait. */
   observe(method: string, path: string, status: number, headers: HeadersLike): void {
     const now = this.now();
-    const key = bucketKey(method, path);
+    const hash = headers.get('x-ratelimit-bucket');
+    if (hash) this.hashes.set(bucketKey(method, path), hash);
+    const key = this.stateKey(method, path);
     const remaining = numberHeader(headers, 'x-ratelimit-remaining');
     const resetAfter = numberHeader(headers, 'x-ratelimit-reset-after');
     if (status === 429) {
@@ -74,7 +88,7 @@ export class RateBudget {
     let wait = Math.max(0, this.globalUntil - now);
     while (this.recent.length > 0 && this.recent[0]! <= now - 1000) this.recent.shift();
     if (this.recent.length >= GLOBAL_REQUESTS_PER_SECOND) wait = Math.max(wait, this.recent[0]! + 1000 - now);
-    const b = this.buckets.get(bucketKey(method, path));
+    const b = this.buckets.get(this.stateKey(method, path));
     if (b && b.remaining <= 0 && now < b.resetAt) wait = Math.max(wait, b.resetAt - now);
     return wait;
   }
@@ -83,7 +97,7 @@ export class RateBudget {
   spend(method: string, path: string): void {
     const now = this.now();
     this.recent.push(now);
-    const b = this.buckets.get(bucketKey(method, path));
+    const b = this.buckets.get(this.stateKey(method, path));
     if (b && now < b.resetAt) b.remaining--;
   }
 }

@@ -61,6 +61,18 @@ describe('RateBudget', () => {
     expect(b.waitFor('POST', `/channels/${MSG}/messages`)).toBe(2000);
   });
 
+  it('shares one budget between routes Discord reports in the same bucket, per channel', () => {
+    const { b } = budget();
+    const post = `/channels/${CH}/messages`;
+    const edit = `/channels/${CH}/messages/${MSG}`;
+    b.observe('POST', post, 200, headers({ 'x-ratelimit-remaining': '3', 'x-ratelimit-reset-after': '5', 'x-ratelimit-bucket': 'shared' }));
+    b.observe('PATCH', edit, 200, headers({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '2', 'x-ratelimit-bucket': 'shared' }));
+    // The edit's answer is the shared bucket's latest word: posting waits too.
+    expect(b.waitFor('POST', post)).toBe(2000);
+    // Another channel: the same bucket id, its own budget.
+    expect(b.waitFor('POST', `/channels/${MSG}/messages`)).toBe(0);
+  });
+
   it('ignores an answer without rate-limit headers (preview mode, a proxy)', () => {
     const { b } = budget();
     b.observe('POST', `/channels/${CH}/messages`, 200, headers({}));
