@@ -1,6 +1,7 @@
 import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { AlertStatus } from '../model.js';
+import { escapeRegex } from '../queries/promql.js';
 import { COLORS } from './alert.js';
 import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVERITY_EMOJI, severityOf, type Severity } from './alerts.js';
 import { discordTimestamp, escapeMarkdown } from './format.js';
@@ -172,7 +173,7 @@ function stormLinks(view: StormView, names: string[]): string {
   const shown = names
     .filter((n) => n.length <= LINK_NAME_MAX)
     .slice(0, LINK_NAMES)
-    .map(regexEscape)
+    .map(escapeRegex)
     .join('|');
   if (shown === '') return '';
   const parts: string[] = [];
@@ -184,10 +185,6 @@ function stormLinks(view: StormView, names: string[]): string {
     parts.push(`[Grafana alerts](${view.grafanaUrl.replace(/\/+$/, '')}/alerting/list?search=${encodeURIComponent(`label:alertname=~${shown}`)})`);
   }
   return parts.join(' · ');
-}
-
-function regexEscape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function count(n: number, word: string): string {
