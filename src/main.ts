@@ -6,7 +6,7 @@ import type { Config } from './config/schema.js';
 import { configSecrets } from './config/secrets.js';
 import { RateBudget } from './discord/budget.js';
 import { createDrainer } from './discord/drain.js';
-import { createGateway, type Gateway } from './discord/gateway.js';
+import type { Gateway } from './discord/gateway.js';
 import { interactionsRoute } from './discord/interactions.js';
 import { createRest, type DiscordRest } from './discord/rest.js';
 import { createVerifier } from './discord/verify.js';
@@ -101,6 +101,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     now,
     metrics,
     chartRenderer,
+    // The chart thread starts with the first alert that may be charted, loading while its queries run, and ends when idle.
+    warmCharts: () => charts.warm(),
     ...(rules ? { rules } : {}),
     onDelivered: () => drainer.wake(),
   });
@@ -129,8 +131,11 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, now), router, rest, logger })]
       : [];
   // Gateway mode: connects in the background once started; an unreachable Discord never stops webhook intake.
+  // discord.js (its client and caches, about 20 MiB) is loaded only in gateway mode.
   const gateway =
-    config.discord.mode === 'gateway' ? createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger }) : undefined;
+    config.discord.mode === 'gateway'
+      ? (await import('./discord/gateway.js')).createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
+      : undefined;
   const server: Server = createHttpServer({
     routes: [
       health,
@@ -157,8 +162,6 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     logger,
   });
   const port = await listen(server, config.server.host, config.server.port);
-  // The chart thread loads ECharts and resvg now, not on the first alert.
-  if (config.charts.enabled) charts.warm();
   worker.start();
   watchdog?.start();
   drainer.start();

@@ -1,4 +1,5 @@
-import { Routes, type REST } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
+import type { REST } from './djs.js';
 import type { APIChannel, APIGuildMember, APIRole, APIUser } from 'discord-api-types/v10';
 import { classifyDeliveryError } from './classify.js';
 

@@ -1,6 +1,4 @@
-// From discord.js (not @discordjs/rest directly): the REST client discord.js uses is the CJS build,
-// and `instanceof` only works against the very same classes.
-import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import { DiscordAPIError, HTTPError, RateLimitError } from './djs.js';
 
 import type { DeliveryErrorReason } from '../model.js';
 

@@ -1,4 +1,4 @@
-import { DiscordAPIError, type RequestData, type RouteLike } from 'discord.js';
+import { DiscordAPIError, type RequestData, type RouteLike } from './djs.js';
 import type { Database } from '../store/db.js';
 import {
   insertPreviewMessage,

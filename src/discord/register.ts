@@ -1,4 +1,4 @@
-import type { REST } from 'discord.js';
+import type { REST } from './djs.js';
 import { Routes, type RESTPutAPIApplicationCommandsResult } from 'discord-api-types/v10';
 import type { Command } from '../commands/types.js';
 

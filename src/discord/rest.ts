@@ -1,4 +1,4 @@
-import { REST, type RateLimitData, type RESTOptions } from 'discord.js';
+import { REST, type RateLimitData, type RESTOptions } from './djs.js';
 import {
   MessageFlags,
   Routes,

@@ -87,6 +87,8 @@ export function alertChartSpec(subject: ChartSubject, series: readonly RangeSeri
 export interface EarlyChartData {
   /** What the notification charts (chartSubject), found once for the early data and the chart. */
   subject: ChartSubject | undefined;
+  /** Whether a chart may be drawn: a subject now, or a Grafana rule that may give one. */
+  mayChart: boolean;
   /** Goes into the enrichment's deps (EnrichDeps.onExpression). */
   onExpression: (early: ChartedExpression) => void;
   /** The chart's data as soon as it is back, or the whole enrichment when that ends first. */
@@ -109,6 +111,7 @@ export function earlyChartData(n: Notification, rulesLookedUp = true): EarlyChar
   const early = new Promise<EnrichedNotification>((r) => (resolve = r));
   return {
     subject,
+    mayChart: subject !== undefined || waitForRule,
     onExpression(e) {
       if (!wanted.has(e.fingerprint)) return;
       got[e.fingerprint] = e;

@@ -56,6 +56,7 @@ const enrichStage: Stage<Decided, Enriched> = {
   name: 'enrich',
   async run(input, deps) {
     const early = deps.config.charts.enabled ? earlyChartData(input.notification, deps.rules !== undefined) : undefined;
+    if (early?.mayChart) deps.warmCharts?.();
     const enrichment = enrichNotification(input.notification, {
       prometheus: deps.prometheus,
       loki: deps.loki,

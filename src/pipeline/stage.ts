@@ -30,6 +30,8 @@ export interface PipelineDeps {
   metrics?: Pick<Metrics, 'enrichmentQueryDuration'>;
   /** Draws alert charts: the bot's own chart workers, or a slow renderer in tests; renderChart's shared workers when absent. */
   chartRenderer?: ChartRenderer;
+  /** Starts loading the chart renderer (the bot's chart thread) when an alert may be charted, while its queries run. */
+  warmCharts?: () => void;
   /** Reads Grafana alert rules (grafana.url with credentials); Grafana alerts go without their rule when absent. */
   rules?: RuleLookup;
 }

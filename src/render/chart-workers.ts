@@ -23,6 +23,19 @@ export interface ChartWorkerStats {
   rendered: number;
   /** Charts rendered in the calling thread because no worker could start. */
   inProcess: number;
+  /** Workers ended after idling for `idleMs` (started again by the next chart). */
+  idleEnded: number;
+}
+
+/** How long a chart worker idles before it ends: charts come in bursts of incidents; in between, its ~25 MiB go back. */
+export const CHART_WORKER_IDLE_MS = 60_000;
+
+/** Options of {@link ChartWorkers}. */
+export interface ChartWorkersOptions {
+  /** The worker's entry module (tests use failing ones). */
+  entry?: URL;
+  /** Idle time after which the worker ends; default CHART_WORKER_IDLE_MS. */
+  idleMs?: number;
 }
 
 interface Pending {
@@ -38,6 +51,8 @@ interface Slot {
   /** Set once the worker loaded its modules: one that dies before that cannot start at all. */
   ready: boolean;
   running?: Pending;
+  /** Ends the worker once it has idled for idleMs. */
+  idleTimer?: NodeJS.Timeout;
 }
 
 /** The worker's entry file next to this module: .js in dist, .ts under tsx and vitest. */
@@ -72,16 +87,22 @@ function spawn(entry: URL): Worker {
  * holds up the event loop while the other enrichment answers arrive. Jobs queue while it is busy;
  * abandoning the running job (its signal aborts: over the chart budget) terminates the worker, so a
  * runaway render stops using CPU, and the next job starts a fresh one. When no worker can start at
- * all, charts are rendered in the calling thread instead.
+ * all, charts are rendered in the calling thread instead. The worker starts with the first chart
+ * and ends after idling for `idleMs`, so an idle bot holds no chart thread.
  */
 export class ChartWorkers {
   private slot: Slot | undefined;
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private unavailable = false;
-  readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0 };
+  readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0, idleEnded: 0 };
+  private readonly entry: URL;
+  private readonly idleMs: number;
 
-  constructor(private readonly entry: URL = defaultEntry()) {}
+  constructor(options: ChartWorkersOptions = {}) {
+    this.entry = options.entry ?? defaultEntry();
+    this.idleMs = options.idleMs ?? CHART_WORKER_IDLE_MS;
+  }
 
   /** The chart as PNG bytes; rejects with the signal's reason when it aborts first. */
   render(spec: ChartSpec, size: ChartSize, signal?: AbortSignal): Promise<Buffer> {
@@ -109,6 +130,7 @@ export class ChartWorkers {
     const error = new Error('chart workers closed');
     const slot = this.slot;
     this.slot = undefined;
+    clearTimeout(slot?.idleTimer);
     for (const p of [...(slot?.running ? [slot.running] : []), ...this.queue.splice(0)]) this.settle(p, () => p.reject(error));
     await slot?.worker.terminate();
   }
@@ -126,6 +148,7 @@ export class ChartWorkers {
     const slot = this.slot ?? this.start();
     if (!slot || slot.running) return;
     const pending = this.queue.shift()!;
+    clearTimeout(slot.idleTimer);
     slot.running = pending;
     slot.worker.ref();
     slot.worker.postMessage(pending.job);
@@ -154,6 +177,7 @@ export class ChartWorkers {
     if (slot !== this.slot) return; // terminated after its job was abandoned
     if ('ready' in answer) {
       slot.ready = true;
+      if (!slot.running) this.idle(slot);
       return;
     }
     const pending = slot.running;
@@ -169,6 +193,19 @@ export class ChartWorkers {
       }
     }
     this.pump();
+    if (!slot.running && slot === this.slot) this.idle(slot);
+  }
+
+  /** The worker has nothing to do: it ends after idleMs unless a chart comes first (pump clears the timer). */
+  private idle(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (slot !== this.slot || slot.running) return;
+      this.slot = undefined;
+      this.stats.idleEnded++;
+      void slot.worker.terminate();
+    }, this.idleMs);
+    slot.idleTimer.unref();
   }
 
   /** The worker errored or exited: its job fails; one that died before it was ready means none can start. */
@@ -203,6 +240,7 @@ export class ChartWorkers {
   /** Terminates the worker and forgets it; returns the job it was running. */
   private drop(slot: Slot): Pending | undefined {
     this.slot = undefined;
+    clearTimeout(slot.idleTimer);
     this.stats.terminated++;
     const pending = slot.running;
     slot.running = undefined;

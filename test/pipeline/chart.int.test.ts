@@ -190,6 +190,18 @@ describe('the chart data handed over before the enrichment ends', () => {
     expect(got.enrichments['fp-1']!.expression).toBe(finding);
   });
 
+  it.each([
+    ['an alert with an expression', group([a]), true],
+    ['alerts without one', group([alert()]), false],
+    [
+      'a Grafana alert whose rule may give one',
+      group([alert({ source: 'grafana', generatorURL: 'http://grafana:3000/alerting/grafana/abc123/view' })], 'grafana'),
+      true,
+    ],
+  ])('says a chart may be drawn (the chart thread starts loading) for %s: %s', (_name, n, may) => {
+    expect(earlyChartData(n).mayChart).toBe(may);
+  });
+
   it('falls back to the whole enrichment when the charted alert is never handed over (past maxAlerts)', async () => {
     const n = group([a]);
     const whole: EnrichedNotification = { notification: n, enrichments: {} };
@@ -493,6 +505,17 @@ ${charts}`,
     expect(m.embeds[0]!.image).toBeUndefined();
     expect(m.embeds[0]!.footer!.text).toContain('chart skipped: took over 300ms');
     expect(discord.invalid).toEqual([]);
+  });
+
+  it('warms the chart renderer as the enrichment starts for an alert it may chart, and not for one it cannot', async () => {
+    let warmed = 0;
+    const d = { ...deps(config()), warmCharts: () => warmed++ };
+    await deliver(cpuAlert('WarmChart', `node_load1{instance="${instance}"} > 0`), d);
+    expect(warmed).toBe(1);
+    const plain = cpuAlert('NoExprNoWarm', 'unused');
+    const { expr: _expr, generatorURL: _url, ...noExpr } = plain.alerts[0]!;
+    await deliver({ ...plain, alerts: [noExpr] }, d);
+    expect(warmed).toBe(1);
   });
 
   it('says so when the expression has no data in the window', async () => {

@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderChartSync, type BarChartSpec, type ChartSize, type ChartSpec, type TimeChartSpec } from '../../src/render/chart.js';
 import { ChartWorkers } from '../../src/render/chart-workers.js';
+import { eventually } from '../support/eventually.js';
 
 const SIZE: ChartSize = { width: 800, height: 400 };
 const T0 = Date.UTC(2026, 10, 21, 9, 0);
@@ -110,7 +111,7 @@ describe('chart workers', () => {
   });
 
   it('fails the job of a worker that dies while rendering, and starts a new worker for the next', async () => {
-    const workers = pool(new URL('./fixtures/crashing-chart-worker.mjs', import.meta.url));
+    const workers = pool({ entry: new URL('./fixtures/crashing-chart-worker.mjs', import.meta.url) });
     await expect(workers.render(timeSpec(), SIZE)).rejects.toThrow('chart worker exited with code 3');
     await expect(workers.render(barSpec, SIZE)).rejects.toThrow('chart worker exited with code 3');
     // It was ready before dying: a failed render, not a worker that cannot start (no fallback here).
@@ -125,8 +126,29 @@ describe('chart workers', () => {
     expect(workers.stats).toMatchObject({ started: 1, rendered: 1 });
   });
 
+  it('ends its worker after idling for idleMs and starts a new one for the next chart', async () => {
+    const workers = pool({ idleMs: 200 });
+    expect(decode(await workers.render(barSpec, SIZE)).width).toBe(800);
+    expect(workers.stats).toMatchObject({ started: 1, idleEnded: 0 });
+    await eventually('the idle worker to end', () => (workers.stats.idleEnded === 1 ? true : undefined), 5000, 20);
+    expect(decode(await workers.render(timeSpec(), SIZE)).width).toBe(800);
+    expect(workers.stats).toMatchObject({ started: 2, rendered: 2, idleEnded: 1, terminated: 0 });
+  });
+
+  it('keeps a busy worker past idleMs: a queue of charts never sees it end', async () => {
+    const workers = pool({ idleMs: 1 });
+    const pngs = await Promise.all(['a', 'b', 'c', 'd'].map((t) => workers.render(timeSpec(t), SIZE)));
+    expect(pngs).toHaveLength(4);
+    expect(workers.stats).toMatchObject({ started: 1, rendered: 4 });
+  });
+
+  it('starts no worker before the first chart', () => {
+    const workers = pool();
+    expect(workers.stats.started).toBe(0);
+  });
+
   it('renders in this thread when no worker can load its module', async () => {
-    const workers = pool(new URL('./no-such-chart-worker.js', import.meta.url));
+    const workers = pool({ entry: new URL('./no-such-chart-worker.js', import.meta.url) });
     const [a, b] = await Promise.all([workers.render(timeSpec(), SIZE), workers.render(barSpec, SIZE)]);
     expect(decode(a).width).toBe(800);
     expect(decode(b).width).toBe(800);
