@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormView } from '../render/storm.js';
+import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { createIncident, updateIncident } from '../store/incidents.js';
@@ -31,8 +31,11 @@ type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus
 /** The storm message changes at most once per this long (Discord's edit bucket: 5 edits per 5 s per channel, shared with every other message). */
 export const STORM_EDIT_INTERVAL_MS = 5000;
 
-/** Alerts from which a details message may be full (STORM_DETAILS_PER_MESSAGE at most, fewer when their lines are long). */
-const FULL_DETAILS_AT_LEAST = Math.floor(STORM_DETAILS_PER_MESSAGE * 0.6);
+/**
+ * Alerts from which a details message may be full: about 35 when every alert has a long name of
+ * its own and a long instance, hundreds when they share names (STORM_DETAILS_PER_MESSAGE at most).
+ */
+const FULL_DETAILS_AT_LEAST = 35;
 
 /** How long details of a storm wait for more alerts before a message names fewer than a full batch. */
 export const DETAILS_HOLD_MS = 5000;
@@ -146,7 +149,7 @@ function hasWork(db: Database, storm: Storm, config: StormConfig, now: Date): bo
   if (storm.dirty && t - (storm.messageChangedAt?.getTime() ?? 0) >= STORM_EDIT_INTERVAL_MS) return true;
   const waiting = undetailed(db, storm.id);
   if (waiting.count === 0) return false;
-  // A full details message holds 60 to 100 alerts (as long as their lines are): from 60 on, flushOne checks whether one is full.
+  // From FULL_DETAILS_AT_LEAST on, flushOne renders the waiting alerts to see whether they fill a message.
   return storm.endedAt !== undefined || waiting.count >= FULL_DETAILS_AT_LEAST || t - waiting.oldestJoinedAt >= DETAILS_HOLD_MS;
 }
 

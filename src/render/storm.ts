@@ -37,8 +37,10 @@ const LINK_NAMES = 20;
 const LINK_NAME_MAX = 40;
 /** Room kept in the description for the counts (the links are measured). */
 const HEAD_RESERVE = 400;
-/** Lines of one details message: one alert each. */
-export const STORM_DETAILS_PER_MESSAGE = 100;
+/** Most alerts one details message names (fewer when their instances are long: as many as fit). */
+export const STORM_DETAILS_PER_MESSAGE = 1000;
+/** A line of comma-separated instances wraps before this many characters. */
+const INSTANCE_LINE_MAX = 1000;
 const DETAIL_NAME_MAX = 60;
 const DETAIL_INSTANCE_MAX = 60;
 
@@ -75,11 +77,9 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
 }
 
 /**
- * One details message of a storm: the first of `alerts` that fit (at most
- * STORM_DETAILS_PER_MESSAGE, whole lines in embeds of up to EMBED_DESCRIPTION characters, all of
- * them within EMBED_TOTAL), one line each (severity, name, instance, since), numbered within the
- * storm. `named`: how many it names; the caller renders the rest into the next message, so every
- * alert is named once.
+ * One details message of a storm: the first of `alerts` that fit (renderAlertBatch), numbered
+ * within the storm. `named`: how many it names; the caller renders the rest into the next
+ * message, so every alert is named once.
  */
 export function renderStormDetails(
   alerts: readonly StormAlertView[],
@@ -90,11 +90,12 @@ export function renderStormDetails(
 }
 
 /**
- * A list of alerts in as few messages as Discord allows: the first of `alerts` that fit one
- * message (at most STORM_DETAILS_PER_MESSAGE, whole lines in embeds of up to EMBED_DESCRIPTION
- * characters, all within EMBED_TOTAL), one line each, under a title naming their numbers;
- * `named`: how many it names, the caller renders the rest into the next message. Storm details,
- * and the roster of a big incident.
+ * A list of alerts in as few messages as Discord allows: the most of `alerts` (in order, at most
+ * STORM_DETAILS_PER_MESSAGE) whose listing fits one message, grouped by state and alert name
+ * (a line each: severity, name, count, since) with their instances comma-separated after it,
+ * in embeds of up to EMBED_DESCRIPTION characters, all within EMBED_TOTAL, under a title naming
+ * their numbers. `named`: how many it names, the caller renders the rest into the next message.
+ * Storm details, and the roster of a big incident.
  */
 export function renderAlertBatch(
   alerts: readonly StormAlertView[],
@@ -102,36 +103,81 @@ export function renderAlertBatch(
   title: (first: number, last: number) => string,
   warn: Warn,
 ): { body: RESTPostAPIChannelMessageJSONBody; named: number } {
-  const group = alerts.map((a) => ({ labels: a.labels }));
-  const titleRoom = 80;
+  const head = alerts.slice(0, STORM_DETAILS_PER_MESSAGE);
+  // A listing only grows with each alert: the longest prefix that fits, by bisection.
+  let fits = Math.min(1, head.length);
+  let over = head.length + 1;
+  while (over - fits > 1) {
+    const mid = Math.floor((fits + over) / 2);
+    if (batchEmbeds(head.slice(0, mid), firstNumber, title)) fits = mid;
+    else over = mid;
+  }
+  // One alert always fits: its name and instance are cut to DETAIL_NAME_MAX and DETAIL_INSTANCE_MAX.
+  const embeds = batchEmbeds(head.slice(0, fits), firstNumber, title) ?? [];
+  return { body: fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn), named: fits };
+}
+
+/** The embeds listing `alerts`, or undefined when they do not fit one message. */
+function batchEmbeds(alerts: readonly StormAlertView[], firstNumber: number, title: (first: number, last: number) => string): APIEmbed[] | undefined {
+  const heading = title(firstNumber, firstNumber + alerts.length - 1);
   const chunks: string[][] = [[]];
   let inChunk = 0;
-  let total = titleRoom;
-  let named = 0;
-  for (const a of alerts.slice(0, STORM_DETAILS_PER_MESSAGE)) {
-    const name = escapeMarkdown(truncate(a.labels.alertname ?? '(no alertname)', DETAIL_NAME_MAX));
-    const instance = instanceOf({ labels: a.labels }, group);
-    const state = a.status === 'resolved' ? '✅' : SEVERITY_EMOJI[severityOf(a.labels)];
-    const line = `${state} **${name}**${instance ? ` ${inlineCode(instance, DETAIL_INSTANCE_MAX)}` : ''} · ${discordTimestamp(a.startsAt, 't')}`;
-    // UTF-16 units, never fewer than the code points Discord counts: these messages run up to the limits.
+  // UTF-16 units, never fewer than the code points Discord counts: these messages run up to the limits.
+  let total = heading.length;
+  for (const line of batchLines(alerts)) {
     const length = line.length + 1;
-    if (total + length > EMBED_TOTAL) break;
+    total += length;
+    if (total > EMBED_TOTAL) return undefined;
     if (inChunk + length > EMBED_DESCRIPTION) {
-      if (chunks.length === MESSAGE_EMBEDS) break;
+      if (chunks.length === MESSAGE_EMBEDS) return undefined;
       chunks.push([]);
       inChunk = 0;
     }
     chunks.at(-1)!.push(line);
     inChunk += length;
-    total += length;
-    named++;
   }
-  const embeds: APIEmbed[] = chunks.map((lines, i) => ({
-    ...(i === 0 ? { title: title(firstNumber, firstNumber + named - 1) } : {}),
-    description: lines.join('\n'),
-    color: COLORS.unknown,
-  }));
-  return { body: fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn), named };
+  return chunks.map((lines, i) => ({ ...(i === 0 ? { title: heading } : {}), description: lines.join('\n'), color: COLORS.unknown }));
+}
+
+/** Rank of a line's state: critical first, resolved last. */
+const STATE_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2, other: 3, resolved: 4 };
+
+/**
+ * The alerts as lines: per state (severity, or resolved) and alert name, most severe first, a head
+ * line (`🟠 **Name** ×3 · since 09:12`) and the instances after it, comma-separated, wrapped into
+ * lines of at most INSTANCE_LINE_MAX characters.
+ */
+function batchLines(alerts: readonly StormAlertView[]): string[] {
+  const everyone = alerts.map((a) => ({ labels: a.labels }));
+  const groups = new Map<string, { state: string; name: string; since: Date; count: number; instances: string[] }>();
+  for (const a of alerts) {
+    const state = a.status === 'resolved' ? 'resolved' : severityOf(a.labels);
+    const name = a.labels.alertname ?? '(no alertname)';
+    const key = `${state}\u0000${name}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { state, name, since: a.startsAt, count: 0, instances: [] }));
+    g.count++;
+    if (a.startsAt < g.since) g.since = a.startsAt;
+    const instance = instanceOf({ labels: a.labels }, everyone);
+    if (instance) g.instances.push(escapeMarkdown(truncate(instance.replace(/[\r\n]+/g, ' '), DETAIL_INSTANCE_MAX)));
+  }
+  const lines: string[] = [];
+  for (const g of [...groups.values()].sort((x, y) => STATE_RANK[x.state]! - STATE_RANK[y.state]!)) {
+    const emoji = g.state === 'resolved' ? '✅' : SEVERITY_EMOJI[g.state as Severity];
+    lines.push(
+      `${emoji} **${escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX))}**${g.count > 1 ? ` ×${g.count}` : ''} · since ${discordTimestamp(g.since, 't')}`,
+    );
+    let line = '';
+    for (const instance of g.instances) {
+      if (line && line.length + 2 + instance.length > INSTANCE_LINE_MAX) {
+        lines.push(line);
+        line = '';
+      }
+      line = line ? `${line}, ${instance}` : instance;
+    }
+    if (line) lines.push(line);
+  }
+  return lines;
 }
 
 /** The closing summary: how long, how many, the top names and instances, how many still fire. */

@@ -15,7 +15,7 @@ import { openDatabase, type Database } from '../../src/store/db.js';
 import { insertNotification, nextPendingNotification, pendingNotificationCount } from '../../src/store/notifications.js';
 import { PRIORITY, type OutboxRow } from '../../src/store/outbox.js';
 import { activeStorm, stormAlerts } from '../../src/store/storms.js';
-import { expectWithinLimits, messageValidator } from '../render/helpers.js';
+import { expectWithinLimits, listedInstances, messageValidator } from '../render/helpers.js';
 
 const CHANNEL = '223456789012345678';
 const T0 = new Date('2026-12-06T03:00:00Z').getTime();
@@ -175,23 +175,44 @@ describe('storm mode', () => {
   it('names every alert of the storm exactly once, many to a details message, each within Discord limits', async () => {
     for (let i = 1; i <= 253; i++) await process(group(i));
     flush();
-    // A part batch waits for company; after the hold every alert is named.
+    // 250 short instances (the first 3 incidents have messages of their own) do not fill a message: they wait for company.
+    expect(stormRows().filter((r) => r.kind === 'thread-post')).toEqual([]);
+    // After the hold every alert is named, all in one message.
     clock += DETAILS_HOLD_MS;
     flush();
     const details = stormRows().filter((r) => r.kind === 'thread-post');
-    expect(details.length).toBeGreaterThanOrEqual(3);
-    expect(details.length).toBeLessThanOrEqual(4);
-    const text = details.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n');
-    for (let i = 4; i <= 253; i++) expect(text.split(`\`node-${i}:9100\``).length - 1, `node-${i}`).toBe(1);
+    expect(details.length).toBe(1);
+    const named = listedInstances(details.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n'));
+    expect(named.sort()).toEqual(Array.from({ length: 250 }, (_, k) => `node-${k + 4}:9100`).sort());
     for (const r of details) {
       expect(validate(r.body)).toEqual([]);
       expectWithinLimits(r.body);
     }
-    expect(embed(details[0]!).title).toBe('Storm alerts 1–100');
+    expect(embed(details[0]!).title).toBe('Storm alerts 1–250');
     // Flushing again names nobody twice.
     clock += DETAILS_HOLD_MS;
     flush();
     expect(stormRows().filter((r) => r.kind === 'thread-post')).toHaveLength(details.length);
+  });
+
+  it('posts a details message as soon as it is full, without waiting out the hold', async () => {
+    for (let i = 1; i <= 603; i++) await process(group(i));
+    flush();
+    const listed = () => {
+      const details = stormRows().filter((r) => r.kind === 'thread-post');
+      for (const r of details) expectWithinLimits(r.body);
+      return { details, named: listedInstances(details.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n')) };
+    };
+    // 600 storm alerts with short instances: one full message (a few hundred) at once, the rest waits for company.
+    const full = listed();
+    expect(full.details).toHaveLength(1);
+    expect(full.named.length).toBeGreaterThan(300);
+    expect(full.named.length).toBeLessThan(600);
+    clock += DETAILS_HOLD_MS;
+    flush();
+    const all = listed();
+    expect(all.details).toHaveLength(2);
+    expect(all.named.sort()).toEqual(Array.from({ length: 600 }, (_, k) => `node-${k + 4}:9100`).sort());
   });
 
   it('still gives a critical alert its own message, ranked first, in the middle of a storm', async () => {
@@ -270,16 +291,16 @@ describe('big groups', () => {
     const first = Array.from({ length: 150 }, (_, i) => alert(1000 + i));
     await process(group(1, first));
     const roster = outbox().filter((r) => r.kind === 'thread-post' && embed(r).title?.startsWith('Alerts '));
-    expect(roster.map((r) => embed(r).title)).toEqual(['Alerts 1–100 of 150', 'Alerts 101–150 of 150']);
-    const named = roster.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n');
-    for (let i = 1000; i < 1150; i++) expect(named.split(`\`node-${i}:9100\``).length - 1).toBe(1);
+    expect(roster.map((r) => embed(r).title)).toEqual(['Alerts 1–150 of 150']);
+    const named = listedInstances(roster.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n'));
+    expect(named.sort()).toEqual(Array.from({ length: 150 }, (_, k) => `node-${1000 + k}:9100`).sort());
     for (const r of roster) expect(validate(r.body)).toEqual([]);
 
     clock += NOTE_INTERVAL_MS;
     await process(group(1, [...first, ...Array.from({ length: 8 }, (_, i) => alert(2000 + i))]));
     const grown = outbox().filter((r) => r.kind === 'thread-post' && embed(r)?.title?.startsWith('🔥 Now firing'));
     expect(grown.map((r) => embed(r).title)).toEqual(['🔥 Now firing: 1–8 of 8 new alerts']);
-    for (let i = 2000; i < 2008; i++) expect(embed(grown[0]!).description).toContain(`\`node-${i}:9100\``);
+    expect(listedInstances(embed(grown[0]!).description!).sort()).toEqual(Array.from({ length: 8 }, (_, k) => `node-${2000 + k}:9100`).sort());
   });
 
   it('keeps the one-line note for a few newly firing alerts', async () => {

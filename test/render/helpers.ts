@@ -123,3 +123,11 @@ export function recorder(): { warn: (msg: string, details: Record<string, unknow
 export function messageValidator(): (body: unknown) => string[] {
   return (body) => specSchemaErrors('MessageCreateRequest', body);
 }
+
+/** The instances a details listing names: its lines other than the head lines, split at the commas. */
+export function listedInstances(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => !line.includes(' · since <t:'))
+    .flatMap((line) => line.split(', '));
+}

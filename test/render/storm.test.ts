@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormAlertView } from '../../src/render/storm.js';
-import { expectWithinLimits, messageValidator, recorder, rng } from './helpers.js';
+import { expectWithinLimits, listedInstances, messageValidator, recorder, rng } from './helpers.js';
 
 const START = new Date('2026-12-06T03:00:00Z');
 const NOW = new Date('2026-12-06T03:04:00Z');
@@ -98,13 +98,45 @@ describe('renderStormDetails', () => {
       expect(body.embeds![0]!.title).toBe(`Storm alerts ${first}–${first + n - 1}`);
       // Within 6000 even counted in UTF-16 units (emoji count twice), as the Discord double counts.
       expect(body.embeds!.reduce((t, e) => t + (e.title?.length ?? 0) + e.description!.length, 0)).toBeLessThanOrEqual(6000);
-      named.push(...body.embeds!.flatMap((e) => e.description!.split('\n')));
+      named.push(...listedInstances(body.embeds!.map((e) => e.description!).join('\n')));
       rest = rest.slice(n);
       first += n;
       messages++;
     }
+    // Each alert's instance once: a long one cut (with its mark), hostile characters escaped.
     expect(named).toHaveLength(700);
-    expect(messages).toBeLessThan(700 / 40);
+    const expected = all.map((a) => a.labels.instance!);
+    const whole = named.filter((i) => !i.endsWith('…')).sort();
+    expect(whole).toEqual(
+      expected
+        .filter((i) => i.length <= 60)
+        .map((i) => i.replace(/[\\`*_~|>]/g, '\\$&'))
+        .sort(),
+    );
+    // About 100 alerts a message, one in ten with a long name and instance of its own.
+    expect(messages).toBeLessThanOrEqual(7);
+  });
+
+  it('groups the alerts by state and name, most severe first: a head line, then the instances', () => {
+    const list: StormAlertView[] = [
+      { labels: { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'warning' }, status: 'firing', startsAt: START },
+      { labels: { alertname: 'Down', instance: 'api-1:9100', severity: 'critical' }, status: 'firing', startsAt: START },
+      { labels: { alertname: 'DiskFull', instance: 'db-2:9100', severity: 'warning' }, status: 'firing', startsAt: new Date(START.getTime() - 60_000) },
+      { labels: { alertname: 'DiskFull', instance: 'db-3:9100', severity: 'warning' }, status: 'resolved', startsAt: START },
+    ];
+    const { body, named } = renderStormDetails(list, 1, recorder().warn);
+    expect(named).toBe(4);
+    const since = (d: Date) => `<t:${d.getTime() / 1000}:t>`;
+    expect(body.embeds![0]!.description).toBe(
+      [
+        `🔴 **Down** · since ${since(START)}`,
+        'api-1:9100',
+        `🟠 **DiskFull** ×2 · since ${since(new Date(START.getTime() - 60_000))}`,
+        'db-1:9100, db-2:9100',
+        `✅ **DiskFull** · since ${since(START)}`,
+        'db-3:9100',
+      ].join('\n'),
+    );
   });
 });
 
