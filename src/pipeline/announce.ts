@@ -5,6 +5,7 @@ import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { incidentsToAnnounce, markAnnounced } from '../store/incidents.js';
 import { enqueue, get, incidentKey, PRIORITY } from '../store/outbox.js';
+import { inStorm, STORM_PACE_MS } from './storm.js';
 
 /**
  * Notes about one incident go out at most once per this long: a group that grows every
@@ -15,7 +16,7 @@ export const NOTE_INTERVAL_MS = 5000;
 /** What flushAnnouncements needs. */
 export interface AnnounceDeps {
   db: Database;
-  config: Pick<Config, 'discord'>;
+  config: Pick<Config, 'discord' | 'delivery'>;
   logger: Logger;
   now: Date;
 }
@@ -29,9 +30,12 @@ export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): n
   const warn = warnTo(logger);
   let enqueued = 0;
   for (const incident of incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
+    const create = incident.createOutboxId === undefined ? undefined : get(db, incident.createOutboxId);
+    // In a storm, notes about one incident wait longer (STORM_PACE_MS).
+    const told = incident.announcedAt?.getTime();
+    if (create && told !== undefined && now.getTime() - told < STORM_PACE_MS && inStorm(db, create.channelId, config)) continue;
     db.transaction(() => {
       const firing = (incident.unannounced ?? []).map((fp) => incident.alerts[fp]).filter((a) => a?.status === 'firing');
-      const create = incident.createOutboxId === undefined ? undefined : get(db, incident.createOutboxId);
       if (incident.status === 'firing' && firing.length > 0 && create) {
         const alerts = firing.map((a) => ({ labels: a!.labels ?? {}, status: 'firing' as const, startsAt: new Date(a!.startsAt) }));
         const kind = config.discord.threads ? 'thread-post' : 'reply';

@@ -8,7 +8,7 @@ import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnnounced, updateIncident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
-import { enqueue, incidentKey } from '../store/outbox.js';
+import { enqueue, incidentKey, pacedEditDue, releaseHeldEdits } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
 import {
   channelOf,
@@ -27,12 +27,12 @@ import {
 
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
-import { deliveryPriority } from './priority.js';
+import { deliveryPriority, isCritical } from './priority.js';
 import { flushAnnouncements, NOTE_INTERVAL_MS } from './announce.js';
-import { flushStorms, stormStage } from './storm.js';
+import { flushStorms, inStorm, STORM_PACE_MS, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
-import { warnTo } from '../render/truncate.js';
+import { joinEmbeds, warnTo } from '../render/truncate.js';
 
 /** Reads the group's latest incident and decides; an unchanged resend stops here. */
 const dedupStage: Stage<Received, Decided> = {
@@ -116,16 +116,19 @@ const renderStage: Stage<Enriched, Rendered> = {
     /** The incident's own message, new: with its thread, the details and, for a big group, every alert named. */
     const newMessage = () => {
       deliveries.push(alert('create'));
+      // A big group: every alert named, many to a message, in the thread (or as replies).
+      const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
+      const roster =
+        !resolved && ctx.notification.alerts.length > NOTE_LINE_MAX ? renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn) : [];
       if (threads && !resolved) {
         deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
         const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
-        deliveries.push({ kind: 'thread-post', body: details });
+        // The roster's first message rides along with the details when both fit one: a request less per big group.
+        const joined = roster[0] ? joinEmbeds(details, roster[0]) : undefined;
+        deliveries.push({ kind: 'thread-post', body: joined ?? details });
+        if (joined) roster.shift();
       }
-      // A big group: every alert named, many to a message, in the thread (or as replies).
-      if (!resolved && ctx.notification.alerts.length > NOTE_LINE_MAX) {
-        const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
-        for (const body of renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn)) deliveries.push({ kind: note, body });
-      }
+      for (const body of roster) deliveries.push({ kind: note, body });
     };
     // An incident that was part of a storm has no message of its own yet: it gets one instead of an edit.
     const hasMessage = ctx.latest?.createOutboxId !== undefined;
@@ -133,16 +136,20 @@ const renderStage: Stage<Enriched, Rendered> = {
       case 'open':
         newMessage();
         break;
-      case 'update':
+      case 'update': {
         if (!hasMessage) {
           newMessage();
           break;
         }
-        deliveries.push(alert('edit'));
+        // In a storm, its message and notes change at most once per STORM_PACE_MS, unless a critical alert starts firing.
+        const newly = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
+        const paced = inStorm(db, channelOf(ctx.notification, config), config) && !isCritical({ ...ctx.notification, alerts: newly });
+        const edit = alert('edit');
+        deliveries.push(paced ? { ...edit, dueAt: pacedEditDue(db, ctx.latest!.createOutboxId!, ctx.now.getTime(), STORM_PACE_MS) } : edit);
         if (decision.newlyFiring.length > 0) {
           // The channel heard about this incident moments ago: these alerts wait to be told together (flushAnnouncements).
           const lastTold = ctx.latest?.announcedAt?.getTime();
-          if (lastTold !== undefined && ctx.now.getTime() - lastTold < NOTE_INTERVAL_MS) {
+          if (lastTold !== undefined && ctx.now.getTime() - lastTold < (paced ? STORM_PACE_MS : NOTE_INTERVAL_MS)) {
             deferredFiring.push(...decision.newlyFiring);
           } else {
             // With those still waiting from the last few seconds: markAnnounced clears them.
@@ -153,6 +160,7 @@ const renderStage: Stage<Enriched, Rendered> = {
           }
         }
         break;
+      }
       case 'resolve':
         deliveries.push(alert(hasMessage ? 'edit' : 'create'));
         deliveries.push({
@@ -209,10 +217,13 @@ const outboxStage: Stage<Rendered, Recorded> = {
               ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
               ...('file' in message && message.file ? { file: message.file } : {}),
               priority: deliveryPriority(d.kind, decision, ctx.notification),
+              ...(d.dueAt !== undefined ? { dueAt: d.dueAt } : {}),
             },
             ctx.now.getTime(),
           );
           if (d.kind === 'create') createId = id;
+          // An edit that must not wait takes the place of the paced ones held for the message, at once.
+          if (d.kind === 'edit' && d.dueAt === undefined && createId !== undefined) releaseHeldEdits(db, createId, ctx.now.getTime());
         }
         updateIncident(
           db,

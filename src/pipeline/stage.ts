@@ -41,9 +41,13 @@ export interface PipelineDeps {
  * render/alert-message once the incident's id is known), or any other body (replies, thread notes,
  * thread starts and archives).
  */
-export type PlannedDelivery =
+export type PlannedDelivery = (
   | { kind: 'create' | 'edit'; alert: AlertMessageParts }
-  | { kind: OutboxKind; body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>; alert?: undefined };
+  | { kind: OutboxKind; body: RESTPostAPIChannelMessageJSONBody | Record<string, unknown>; alert?: undefined }
+) & {
+  /** Not sent before this (epoch ms): an edit paced while its channel is in a storm. */
+  dueAt?: number;
+};
 
 /** What every stage starts from: the stored notification and the moment it is processed. */
 export interface Received {

@@ -32,6 +32,18 @@ type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus
 export const STORM_EDIT_INTERVAL_MS = 5000;
 
 /**
+ * While its channel is in a storm, an incident with a message of its own has that message edited,
+ * and notes about its new alerts posted, at most once per this long (a new critical alert at once):
+ * the storm's own message and the critical alerts keep the channel's budget.
+ */
+export const STORM_PACE_MS = 15_000;
+
+/** Whether the channel is in a storm now (storm mode on): other incidents' updates there are paced by STORM_PACE_MS. */
+export function inStorm(db: Database, channelId: string, config: Pick<Config, 'delivery'>): boolean {
+  return config.delivery.storm.enabled && activeStorm(db, channelId) !== undefined;
+}
+
+/**
  * Alerts from which a details message may be full: about 35 when every alert has a long name of
  * its own and a long instance, hundreds when they share names (STORM_DETAILS_PER_MESSAGE at most).
  */

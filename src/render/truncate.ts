@@ -1,4 +1,4 @@
-import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
+import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import {
   EMBED_AUTHOR_NAME,
   EMBED_DESCRIPTION,
@@ -347,4 +347,27 @@ export function totalLength(embeds: readonly APIEmbed[]): number {
     for (const f of e.fields ?? []) n += codePointLength(f.name) + codePointLength(f.value);
   }
   return n;
+}
+
+/**
+ * Two messages of embeds as one, when together they hold at most MESSAGE_EMBEDS embeds and
+ * EMBED_TOTAL characters (counted in UTF-16 units, never fewer than Discord counts) and neither
+ * has content, components or files; undefined when they do not fit, so both go as they are.
+ */
+export function joinEmbeds(a: RESTPostAPIChannelMessageJSONBody, b: RESTPostAPIChannelMessageJSONBody): RESTPostAPIChannelMessageJSONBody | undefined {
+  const only = (m: RESTPostAPIChannelMessageJSONBody) => !m.content && !m.components?.length && !m.attachments?.length && (m.embeds?.length ?? 0) > 0;
+  if (!only(a) || !only(b)) return undefined;
+  const embeds = [...a.embeds!, ...b.embeds!];
+  const units = embeds.reduce(
+    (n, e) =>
+      n +
+      (e.title ?? '').length +
+      (e.description ?? '').length +
+      (e.author?.name ?? '').length +
+      (e.footer?.text ?? '').length +
+      (e.fields ?? []).reduce((m, f) => m + f.name.length + f.value.length, 0),
+    0,
+  );
+  if (embeds.length > MESSAGE_EMBEDS || units > EMBED_TOTAL) return undefined;
+  return { ...a, embeds };
 }

@@ -82,6 +82,8 @@ export interface NewOutboxItem {
   file?: OutboxFile;
   /** Default PRIORITY.update. */
   priority?: Priority;
+  /** Not sent before this (epoch ms; default: at once): an edit paced during a storm. */
+  dueAt?: number;
 }
 
 /** Schema of the outbox table (migration 1 in db.ts). */
@@ -220,7 +222,7 @@ export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.no
     item.channelId,
     JSON.stringify(item.body),
     item.targetId ?? null,
-    now,
+    Math.max(now, item.dueAt ?? now),
     now,
     now,
     item.file?.name ?? null,
@@ -258,6 +260,32 @@ export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
 export function nextDueAt(db: Database, now: number): number | undefined {
   const row = stmt(db, `SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND next_attempt_at > ?`).get(now) as { at: number | null };
   return row.at ?? undefined;
+}
+
+/**
+ * When an edit of the message created by `createId` may go so that the message changes at most
+ * once per `intervalMs`: at the due time of an edit already held for it (the drainer then sends
+ * only the newest), else `intervalMs` after its last change (its create or a sent edit), or now.
+ */
+export function pacedEditDue(db: Database, createId: number, now: number, intervalMs: number): number {
+  const held = stmt(db, `SELECT max(next_attempt_at) AS due FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(createId) as {
+    due: number | null;
+  };
+  if (held.due !== null && held.due > now) return held.due;
+  const last = stmt(db, `SELECT max(updated_at) AS at FROM outbox WHERE id = ? OR (target_id = ? AND kind = 'edit' AND status = 'sent')`).get(
+    createId,
+    createId,
+  ) as { at: number | null };
+  return last.at === null ? now : Math.max(now, last.at + intervalMs);
+}
+
+/** Makes the held edits of a message due now: an edit that must not wait (a resolve, a critical alert) goes at once, as the newest. */
+export function releaseHeldEdits(db: Database, createId: number, now: number): void {
+  stmt(db, `UPDATE outbox SET next_attempt_at = ? WHERE target_id = ? AND kind = 'edit' AND status = 'pending' AND next_attempt_at > ?`).run(
+    now,
+    createId,
+    now,
+  );
 }
 
 /** The newest pending edit of a create item's message, if any. */

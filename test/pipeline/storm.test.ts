@@ -7,8 +7,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import type { Alert, Notification } from '../../src/model.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
-import { NOTE_INTERVAL_MS } from '../../src/pipeline/announce.js';
-import { DETAILS_HOLD_MS, flushStorms, STORM_EDIT_INTERVAL_MS } from '../../src/pipeline/storm.js';
+import { flushAnnouncements, NOTE_INTERVAL_MS } from '../../src/pipeline/announce.js';
+import { DETAILS_HOLD_MS, flushStorms, STORM_EDIT_INTERVAL_MS, STORM_PACE_MS } from '../../src/pipeline/storm.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
@@ -286,15 +286,90 @@ describe('storm mode', () => {
   });
 });
 
+describe('incidents with a message of their own while their channel is in a storm', () => {
+  /** Incident 1 grows during the storm that incidents 4 to 6 started. */
+  async function stormWithGrowingIncident(): Promise<Alert[]> {
+    for (let i = 1; i <= 6; i++) await process(group(i));
+    expect(activeStorm(db, CHANNEL)).toBeDefined();
+    return [alert(1)];
+  }
+  const edits = () =>
+    db.prepare(`SELECT id, next_attempt_at AS due, status FROM outbox WHERE kind = 'edit' AND order_key = 'incident:1' ORDER BY id`).all() as Array<{
+      id: number;
+      due: number;
+      status: string;
+    }>;
+  const notes = () =>
+    outbox().filter((r) => r.orderKey === 'incident:1' && r.kind === 'thread-post' && /Now firing/.test(r.body.content || (r.body.embeds?.[0]?.title ?? '')));
+  const announce = () => flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: new Date(clock) });
+
+  it('holds their edits to one per STORM_PACE_MS and their notes likewise, then tells everything at once', async () => {
+    const alerts = await stormWithGrowingIncident();
+    const created = clock;
+    clock += 1000;
+    alerts.push(alert(101));
+    await process(group(1, [...alerts]));
+    // The edit is held until STORM_PACE_MS after the message was created; the first note goes (nothing was told since).
+    expect(edits()).toEqual([expect.objectContaining({ due: created + STORM_PACE_MS, status: 'pending' })]);
+    clock += 1000;
+    alerts.push(alert(102));
+    await process(group(1, [...alerts]));
+    // A second edit waits for the same moment: the drainer sends only the newest.
+    expect(edits().map((e) => e.due)).toEqual([created + STORM_PACE_MS, created + STORM_PACE_MS]);
+    const told = notes().length;
+    // Outside a storm the note would go after NOTE_INTERVAL_MS; in one it waits STORM_PACE_MS.
+    clock += NOTE_INTERVAL_MS;
+    announce();
+    expect(notes()).toHaveLength(told);
+    clock += STORM_PACE_MS;
+    announce();
+    expect(notes()).toHaveLength(told + 1);
+    expect(notes().at(-1)!.body.content).toContain('node-102:9100');
+  });
+
+  it('sends at once an edit that brings a critical alert, and a resolve, taking the place of the held edits', async () => {
+    const alerts = await stormWithGrowingIncident();
+    clock += 1000;
+    await process(group(1, [...alerts, alert(101)]));
+    expect(edits()[0]!.due).toBeGreaterThan(clock);
+    clock += 1000;
+    await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical')]));
+    // Due now, and the held edit too: the drainer supersedes it with the newest.
+    expect(edits().map((e) => e.due)).toEqual([clock, clock]);
+    clock += 1000;
+    await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical'), alert(103)]));
+    expect(edits().at(-1)!.due).toBeGreaterThan(clock);
+    clock += 1000;
+    const resolved = { status: 'resolved' as const, endsAt: new Date(clock) };
+    await process(group(1, [alert(1, resolved), alert(101, resolved), alert(102, resolved, 'critical'), alert(103, resolved)]));
+    expect(edits()).toHaveLength(4);
+    expect(edits().every((e) => e.due <= clock)).toBe(true);
+  });
+
+  it('paces nothing once the storm is over', async () => {
+    const alerts = await stormWithGrowingIncident();
+    clock += 61_000; // quiet: 1m
+    flush();
+    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    await process(group(1, [...alerts, alert(101)]));
+    expect(edits()).toEqual([expect.objectContaining({ due: clock })]);
+  });
+});
+
 describe('big groups', () => {
   it('names every alert of a big group in its thread, many to a message, and every newly firing one when it grows', async () => {
     const first = Array.from({ length: 150 }, (_, i) => alert(1000 + i));
     await process(group(1, first));
-    const roster = outbox().filter((r) => r.kind === 'thread-post' && embed(r).title?.startsWith('Alerts '));
-    expect(roster.map((r) => embed(r).title)).toEqual(['Alerts 1–150 of 150']);
-    const named = listedInstances(roster.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n'));
+    // The roster fits beside the details: one thread post, the details' embeds first, then the roster's.
+    const posts = outbox().filter((r) => r.kind === 'thread-post');
+    expect(posts).toHaveLength(1);
+    const roster = posts[0]!.body.embeds!.filter((e) => e.title?.startsWith('Alerts ') || e.title === undefined);
+    expect(posts[0]!.body.embeds![0]!.title).toMatch(/^🔎 /);
+    expect(roster[0]!.title).toBe('Alerts 1–150 of 150');
+    expectWithinLimits(posts[0]!.body);
+    const named = listedInstances(roster.map((e) => e.description!).join('\n'));
     expect(named.sort()).toEqual(Array.from({ length: 150 }, (_, k) => `node-${1000 + k}:9100`).sort());
-    for (const r of roster) expect(validate(r.body)).toEqual([]);
+    expect(validate(posts[0]!.body)).toEqual([]);
 
     clock += NOTE_INTERVAL_MS;
     await process(group(1, [...first, ...Array.from({ length: 8 }, (_, i) => alert(2000 + i))]));

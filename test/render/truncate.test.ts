@@ -1,7 +1,16 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { describe, expect, it } from 'vitest';
 import { EMBED_TOTAL, EMBED_URL } from '../../src/render/limits.js';
-import { codePointLength, fitMessage, totalLength, truncate, truncateCodeBlock, type CutInfo, type MessageBody } from '../../src/render/truncate.js';
+import {
+  codePointLength,
+  fitMessage,
+  joinEmbeds,
+  totalLength,
+  truncate,
+  truncateCodeBlock,
+  type CutInfo,
+  type MessageBody,
+} from '../../src/render/truncate.js';
 import { expectWithinLimits, LONE_SURROGATE, limitViolations, recorder, rng } from './helpers.js';
 
 const FAMILY = '👨‍👩‍👧'; // 5 code points joined by ZWJ: one visible emoji
@@ -257,5 +266,26 @@ describe('fitMessage', () => {
       expect(within).toBeGreaterThan(0);
       expect(within).toBeLessThan(15);
     });
+  });
+});
+
+describe('joinEmbeds', () => {
+  const embeds = (n: number, chars: number) => Array.from({ length: n }, (_, i) => ({ title: `e${i}`, description: 'x'.repeat(chars - 2) }));
+  it.each([
+    ['two small messages', { embeds: embeds(3, 500) }, { embeds: embeds(2, 500) }, 5],
+    ['exactly ten embeds and 6000 characters', { embeds: embeds(5, 600) }, { embeds: embeds(5, 600) }, 10],
+    ['eleven embeds', { embeds: embeds(6, 10) }, { embeds: embeds(5, 10) }, undefined],
+    ['6001 characters', { embeds: embeds(1, 3000) }, { embeds: [{ description: 'x'.repeat(3001) }] }, undefined],
+    ['emoji counted in UTF-16 units', { embeds: [{ description: '🔥'.repeat(1500) }] }, { embeds: [{ description: 'x'.repeat(3001) }] }, undefined],
+    ['a message with content', { content: 'hi', embeds: embeds(1, 10) }, { embeds: embeds(1, 10) }, undefined],
+    ['a message with buttons', { embeds: embeds(1, 10) }, { embeds: embeds(1, 10), components: [{ type: 1, components: [] }] }, undefined],
+    ['a message without embeds', { embeds: [] }, { embeds: embeds(1, 10) }, undefined],
+  ] as const)('joins %s only when the result is within Discord limits', (_name, a, b, count) => {
+    const joined = joinEmbeds(a as never, b as never);
+    expect(joined?.embeds?.length).toBe(count);
+    if (joined) {
+      expect(joined.embeds).toEqual([...a.embeds, ...b.embeds]);
+      expectWithinLimits(joined);
+    }
   });
 });

@@ -13,6 +13,8 @@ import {
   markSent,
   newestPendingEdit,
   nextDue,
+  pacedEditDue,
+  releaseHeldEdits,
   nextDueAt,
   pendingCount,
   PRIORITY,
@@ -230,6 +232,53 @@ describe('priority and lanes', () => {
     markRetry(db, a, 'rate-limited', T0 + 4000);
     expect(nextDueAt(db, T0)).toBe(T0 + 4000);
     expect(nextDueAt(db, T0 + 4000)).toBeUndefined();
+  });
+});
+
+describe('paced edits', () => {
+  const PACE = 15_000;
+  const edit = (create: number, at: number, dueAt?: number) =>
+    enqueue(
+      db,
+      { orderKey: 'incident:1', kind: 'edit', channelId: CHANNEL, body: { content: 'edit' }, targetId: create, ...(dueAt !== undefined ? { dueAt } : {}) },
+      at,
+    );
+
+  it('holds an edit enqueued with dueAt until then, and never makes it due earlier than its enqueue time', () => {
+    const create = add('incident:1');
+    markSent(db, create, '900000000000000001');
+    const held = edit(create, T0 + 1000, T0 + PACE);
+    expect(nextDue(db, T0 + 1000, 10)).toEqual([]);
+    expect(nextDueAt(db, T0 + 1000)).toBe(T0 + PACE);
+    expect(nextDue(db, T0 + PACE, 10).map((r) => r.id)).toEqual([held]);
+    expect(get(db, edit(create, T0 + 2000, T0))!.nextAttemptAt).toBe(T0 + 2000);
+  });
+
+  it.each([
+    ['the message was created moments ago', [] as number[], T0 + 1000, T0 + PACE],
+    ['the message was created long ago', [], T0 + 60_000, T0 + 60_000],
+    ['an edit is already held: the same moment', [T0 + 9000], T0 + 2000, T0 + 9000],
+  ])('puts the next edit when %s', (_name, held, now, due) => {
+    const create = add('incident:1');
+    for (const at of held) edit(create, T0 + 500, at);
+    expect(pacedEditDue(db, create, now, PACE)).toBe(due);
+  });
+
+  it('counts from the last edit sent, not from the create', () => {
+    const create = add('incident:1');
+    const first = edit(create, T0 + 20_000);
+    db.prepare(`UPDATE outbox SET status = 'sent', updated_at = ? WHERE id = ?`).run(T0 + 21_000, first);
+    expect(pacedEditDue(db, create, T0 + 22_000, PACE)).toBe(T0 + 21_000 + PACE);
+  });
+
+  it('releases the held edits of one message only, at once', () => {
+    const a = add('incident:1');
+    const b = add('incident:2');
+    const heldA = edit(a, T0, T0 + PACE);
+    const heldB = enqueue(db, { orderKey: 'incident:2', kind: 'edit', channelId: CHANNEL, body: { content: 'b' }, targetId: b, dueAt: T0 + PACE }, T0);
+    releaseHeldEdits(db, a, T0 + 100);
+    expect(get(db, heldA)!.nextAttemptAt).toBe(T0 + 100);
+    expect(get(db, heldB)!.nextAttemptAt).toBe(T0 + PACE);
   });
 });
 
