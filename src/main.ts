@@ -18,6 +18,7 @@ import { previewRoutes } from './preview/routes.js';
 import { ChartWorkers } from './render/chart-workers.js';
 import type { ChartRenderer } from './render/chart.js';
 import { ruleLookupFromConfig } from './queries/grafana.js';
+import { boundedClient } from './queries/calls.js';
 import { createLokiClient } from './queries/loki.js';
 import { createPrometheusClient } from './queries/prometheus.js';
 import { scheduledJobs } from './schedule/index.js';
@@ -67,8 +68,10 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
 
   const db = openDatabase(config.storage.path);
   const metrics = createMetrics({ db, now: now });
-  const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout });
-  const loki = createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout });
+  // Everything that queries a backend (alerts, storms, commands) shares one bound per backend.
+  const bound = config.enrichment.maxConcurrentQueries;
+  const prometheus = boundedClient(createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout }), bound);
+  const loki = boundedClient(createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout }), bound);
   const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
   const preview = config.discord.mode === 'preview';
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.

@@ -222,6 +222,8 @@ const enrichmentSchema = z
     logLabelMap: z.record(z.string(), z.string().regex(/^[a-zA-Z_]\w*$/, 'expected a Loki label name')).default(DEFAULT_LOG_LABEL_MAP),
     /** Alerts of one group that get their own queries; the rest are listed without enrichment. */
     maxAlerts: int(1, 25).default(5),
+    /** Queries in flight at once per backend (Prometheus, Loki): a burst of alerts or commands waits its turn instead of piling onto them. */
+    maxConcurrentQueries: int(1, 64).default(8),
   })
   .prefault({});
 

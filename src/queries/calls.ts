@@ -110,3 +110,37 @@ function failureMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return `unexpected error: ${text.slice(0, 200)}`;
 }
+
+/** Runs tasks at most `limit` at a time; the others wait their turn, first come first served. */
+export function semaphore(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active < limit) active++;
+    // A finishing task hands its slot over directly (active stays the same).
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/**
+ * The client with every method call going through one semaphore of `limit` slots: whatever asks
+ * (enrichment, storms, commands), at most `limit` calls are in flight to its backend at once.
+ */
+export function boundedClient<T extends object>(client: T, limit: number): T {
+  const gate = semaphore(limit);
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => Promise<unknown>;
+      return (...args: unknown[]) => gate(() => method.apply(target, args));
+    },
+  });
+}

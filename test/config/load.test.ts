@@ -94,6 +94,7 @@ describe('parseConfig', () => {
     ['a number above its range', 'charts: { width: 10000 }', 'charts.width: expected a whole number from 320 to 2000, got 10000'],
     ['a number that is text', 'charts: { height: tall }', 'charts.height: expected a whole number from 200 to 2000, got "tall"'],
     ['a fraction', 'enrichment: { maxAlerts: 2.5 }', 'enrichment.maxAlerts: expected a whole number from 1 to 25, got 2.5'],
+    ['no query at all in flight', 'enrichment: { maxConcurrentQueries: 0 }', 'enrichment.maxConcurrentQueries: expected a whole number from 1 to 64, got 0'],
     ['a duration out of range, in durations', 'enrichment: { timeout: 10ms }', 'enrichment.timeout: expected a duration between 100ms and 2m, got "10ms"'],
     [
       'a regex that does not compile',
