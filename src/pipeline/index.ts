@@ -31,6 +31,7 @@ import { deliveryPriority, isCritical } from './priority.js';
 import { flushAnnouncements, NOTE_INTERVAL_MS } from './announce.js';
 import { flushStorms, inStorm, STORM_PACE_MS, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
+import { queryStormContexts } from './storm-context.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { joinEmbeds, warnTo } from '../render/truncate.js';
 
@@ -315,6 +316,19 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     lastFlush = now.getTime();
     const flushDeps = { db: deps.db, config: deps.config, logger: deps.logger, now };
     if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) > 0) deps.onDelivered?.();
+    stormContexts(now);
+  }
+
+  let contexts: Promise<void> | undefined;
+  /** Storms' metrics, queried in the background (one run at a time) while notifications go on. */
+  function stormContexts(now: Date): void {
+    if (contexts || !deps.config.delivery.storm.enabled) return;
+    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, config: deps.config, logger: deps.logger, now })
+      .then((n) => {
+        if (n > 0) deps.onDelivered?.();
+      })
+      .catch((err: unknown) => deps.logger.error({ err }, 'storm context failed'))
+      .finally(() => (contexts = undefined));
   }
 
   async function runOnce(): Promise<number> {
@@ -375,6 +389,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
       running = false;
       clearTimeout(timer);
       await current;
+      await contexts;
     },
   };
 }

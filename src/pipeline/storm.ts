@@ -86,7 +86,13 @@ export const stormStage: Stage<Decided, Decided> = {
         const id = stormId ?? startStorm(db, channelId, now).id;
         if (stormId === undefined)
           logger.warn({ channelId, stormId: id }, 'storm mode: more new incidents than the channel can post; new ones join one storm message');
-        const alerts = n.alerts.map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, status: a.status, startsAt: a.startsAt }));
+        const alerts = n.alerts.map((a) => ({
+          fingerprint: a.fingerprint,
+          labels: a.labels,
+          status: a.status,
+          startsAt: a.startsAt,
+          ...(a.expr ? { expr: a.expr } : {}),
+        }));
         let incidentId: number;
         if (decision.action === 'open') {
           incidentId = createIncident(

@@ -139,6 +139,8 @@ export interface StormAlertInput {
   labels: Record<string, string>;
   status: AlertStatus;
   startsAt: Date;
+  /** The alert's expression, when its sender gave one (for the storm's context). */
+  expr?: string;
 }
 
 /**
@@ -156,10 +158,11 @@ export function recordStormAlerts(
 ): void {
   const upsert = stmt(
     db,
-    `INSERT INTO storm_alerts (storm_id, incident_id, fingerprint, labels, status, starts_at, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (storm_id, incident_id, fingerprint) DO UPDATE SET status = excluded.status`,
+    `INSERT INTO storm_alerts (storm_id, incident_id, fingerprint, labels, status, starts_at, joined_at, expr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (storm_id, incident_id, fingerprint) DO UPDATE SET status = excluded.status, expr = coalesce(excluded.expr, expr)`,
   );
-  for (const a of alerts) upsert.run(stormId, incidentId, a.fingerprint, JSON.stringify(a.labels), a.status, a.startsAt.getTime(), now.getTime());
+  for (const a of alerts)
+    upsert.run(stormId, incidentId, a.fingerprint, JSON.stringify(a.labels), a.status, a.startsAt.getTime(), now.getTime(), a.expr ?? null);
   stmt(db, `UPDATE storms SET dirty = 1, last_joined_at = CASE WHEN ? THEN max(last_joined_at, ?) ELSE last_joined_at END WHERE id = ?`).run(
     newIncident ? 1 : 0,
     now.getTime(),
@@ -231,4 +234,54 @@ ALTER TABLE storms ADD COLUMN message_changed_at INTEGER NULL;
 export function leaveStorm(db: Database, stormId: number, incidentId: number): void {
   stmt(db, `DELETE FROM storm_alerts WHERE storm_id = ? AND incident_id = ?`).run(stormId, incidentId);
   stmt(db, `UPDATE storms SET dirty = 1 WHERE id = ?`).run(stormId);
+}
+
+/**
+ * Migration 15: each storm alert's expression (as its sender gave it), and which alert names of a
+ * storm had their metric queried once for the whole storm (storm context, pipeline/storm-context.ts).
+ */
+export const STORM_CONTEXT_SQL = `
+ALTER TABLE storm_alerts ADD COLUMN expr TEXT NULL;
+CREATE TABLE storm_contexts (
+  storm_id   INTEGER NOT NULL REFERENCES storms(id),
+  alertname  TEXT    NOT NULL,
+  outbox_id  INTEGER NULL REFERENCES outbox(id),
+  queried_at INTEGER NOT NULL,
+  PRIMARY KEY (storm_id, alertname)
+);
+`;
+
+/** An alert name of a storm whose metric is not queried yet: how many of its alerts fire, and one expression of theirs. */
+export interface StormName {
+  alertname: string;
+  firing: number;
+  expr: string;
+}
+
+/**
+ * The alert names of a storm that have an expression and no context yet, most firing alerts
+ * first, so that at most `limit` names get one in all.
+ */
+export function stormNamesToQuery(db: Database, stormId: number, limit: number): StormName[] {
+  const done = (stmt(db, `SELECT count(*) AS n FROM storm_contexts WHERE storm_id = ?`).get(stormId) as { n: number }).n;
+  if (done >= limit) return [];
+  return stmt(
+    db,
+    `SELECT json_extract(a.labels, '$.alertname') AS alertname, count(*) AS firing, max(a.expr) AS expr
+       FROM storm_alerts a
+      WHERE a.storm_id = ? AND a.status = 'firing' AND a.expr IS NOT NULL AND json_extract(a.labels, '$.alertname') IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM storm_contexts c WHERE c.storm_id = a.storm_id AND c.alertname = json_extract(a.labels, '$.alertname'))
+      GROUP BY 1 ORDER BY firing DESC, alertname LIMIT ?`,
+  ).all(stormId, limit - done) as StormName[];
+}
+
+/** Records that alert names of a storm got their context (the thread message naming it, when one was enqueued). */
+export function recordStormContexts(db: Database, stormId: number, names: readonly string[], outboxId: number | undefined, now: Date): void {
+  const insert = stmt(db, `INSERT OR IGNORE INTO storm_contexts (storm_id, alertname, outbox_id, queried_at) VALUES (?, ?, ?, ?)`);
+  for (const name of names) insert.run(stormId, name, outboxId ?? null, now.getTime());
+}
+
+/** Storms in progress whose message is enqueued (their thread can take a post). */
+export function activeStorms(db: Database): Storm[] {
+  return (stmt(db, `SELECT * FROM storms WHERE ended_at IS NULL AND create_outbox_id IS NOT NULL ORDER BY id`).all() as StormRow[]).map(toStorm);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormAlertView } from '../../src/render/storm.js';
+import { renderStormContext, type StormMetric } from '../../src/render/storm-context.js';
 import { expectWithinLimits, listedInstances, messageValidator, recorder, rng } from './helpers.js';
 
 const START = new Date('2026-12-06T03:00:00Z');
@@ -171,5 +172,47 @@ describe('renderStormMessage links', () => {
       /\[Alertmanager\]\(https:\/\/am\.example\.com\/#\/alerts\?filter=[^)\s…]+\) · \[Grafana alerts\]\(https:\/\/grafana\.example\.com\/alerting\/list\?search=[^)\s…]+\)$/,
     );
     expect(text).toContain('…and');
+  });
+});
+
+describe('renderStormContext', () => {
+  const metric = (over: Partial<StormMetric> = {}): StormMetric => ({
+    alertname: 'HostHighCpu',
+    firing: 412,
+    query: '100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100',
+    threshold: { op: '>', value: 90 },
+    series: 430,
+    breaching: 398,
+    peaks: [
+      { labels: { instance: 'db-1:9100' }, value: 99.2 },
+      { labels: { instance: 'web-7:9100' }, value: 97 },
+    ],
+    failures: [],
+    ...over,
+  });
+
+  it('shows per alert name the expression, its threshold with the unit, the series past it now and the peaks by instance', () => {
+    const body = renderStormContext([metric()], 30 * 60_000, recorder().warn);
+    expect(validate(body)).toEqual([]);
+    const field = body.embeds![0]!.fields![0]!;
+    expect(field.name).toBe('HostHighCpu · 412 firing');
+    expect(field.value).toBe(
+      '`100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100` > 90.0% · **398 of 430** series past it now\nPeak: db-1:9100 99.2% · web-7:9100 97.0%',
+    );
+  });
+
+  it('keeps five long, hostile names within every Discord limit, and says what failed', () => {
+    const long = (i: number) =>
+      metric({
+        alertname: `Very*${'Long_'.repeat(60)}${i}`,
+        query: `sum(rate(${'x'.repeat(900)}[5m]))`,
+        peaks: Array.from({ length: 5 }, (_, k) => ({ labels: { instance: `\`${'h'.repeat(200)}\`-${k}` }, value: k })),
+        failures: ['Prometheus timed out after 5s'],
+      });
+    const body = renderStormContext([1, 2, 3, 4, 5].map(long), 30 * 60_000, recorder().warn);
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expect(body.embeds![0]!.fields).toHaveLength(5);
+    expect(body.embeds![0]!.fields![0]!.value).toContain('⚠️ Prometheus timed out after 5s');
   });
 });

@@ -1,0 +1,103 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { attempt } from '../queries/calls.js';
+import type { PrometheusClient, QueryResult } from '../queries/prometheus.js';
+import { splitThreshold } from '../queries/promql.js';
+import { renderStormContext, STORM_PEAKS_SHOWN, type StormMetric } from '../render/storm-context.js';
+import { warnTo } from '../render/truncate.js';
+import type { Database } from '../store/db.js';
+import { enqueue, PRIORITY } from '../store/outbox.js';
+import { activeStorms, recordStormContexts, stormNamesToQuery, type StormName } from '../store/storms.js';
+
+/** Alert names of one storm whose metric is queried (the ones with the most firing alerts). */
+export const STORM_CONTEXT_NAMES = 5;
+
+/** A storm's context waits until the storm is this old, so that the burst's alert names are in. */
+export const STORM_CONTEXT_AFTER_MS = 10_000;
+
+/** What queryStormContexts needs. */
+export interface StormContextDeps {
+  db: Database;
+  prometheus: Pick<PrometheusClient, 'query'>;
+  config: Pick<Config, 'enrichment' | 'discord'>;
+  logger: Logger;
+  now: Date;
+}
+
+/**
+ * Enrichment that scales with the storm, not with its alerts: for each storm in progress (at least
+ * STORM_CONTEXT_AFTER_MS old), the metric of its alert names with the most firing alerts (up to
+ * STORM_CONTEXT_NAMES in all) is queried once for all their alerts, three instant queries each
+ * (the highest peaks over the lookback, how many series there are, how many are past the
+ * threshold now), and posted as one message in the storm's thread. Answers are a handful of
+ * samples whatever the storm's size. Returns the items enqueued.
+ */
+export async function queryStormContexts(deps: StormContextDeps): Promise<number> {
+  const { db, now, config } = deps;
+  let enqueued = 0;
+  for (const storm of activeStorms(db)) {
+    if (now.getTime() - storm.startedAt.getTime() < STORM_CONTEXT_AFTER_MS) continue;
+    const names = stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES);
+    if (names.length === 0) continue;
+    const metrics = await Promise.all(names.map((n) => stormMetric(n, deps)));
+    const body = renderStormContext(metrics, config.enrichment.lookback, warnTo(deps.logger));
+    db.transaction(() => {
+      const id = enqueue(
+        db,
+        {
+          orderKey: `storm:${storm.id}`,
+          kind: config.discord.threads ? 'thread-post' : 'reply',
+          channelId: storm.channelId,
+          body,
+          targetId: storm.createOutboxId!,
+          priority: PRIORITY.details,
+        },
+        now.getTime(),
+      );
+      recordStormContexts(
+        db,
+        storm.id,
+        names.map((n) => n.alertname),
+        id,
+        now,
+      );
+    }).immediate();
+    deps.logger.info({ stormId: storm.id, names: names.map((n) => n.alertname) }, "storm context: the alert names' metrics, queried once each");
+    enqueued++;
+  }
+  return enqueued;
+}
+
+/** One alert name's metric over the storm: three instant queries, each bounded by the enrichment timeout. */
+async function stormMetric(name: StormName, deps: StormContextDeps): Promise<StormMetric> {
+  const { expr: query, threshold } = splitThreshold(name.expr);
+  const windowS = Math.max(60, Math.round(deps.config.enrichment.lookback / 1000));
+  // About 120 points over the window (15 s over the default 30m), as a chart of it would have.
+  const stepS = Math.max(1, Math.round(windowS / 120));
+  const ask = (q: string) =>
+    attempt('prometheus', 'expression', deps.config.enrichment.timeout, (timeoutMs) => deps.prometheus.query(q, deps.now, { timeoutMs }));
+  const [peaks, series, breaching] = await Promise.all([
+    ask(`topk(${STORM_PEAKS_SHOWN}, max_over_time((${query})[${windowS}s:${stepS}s]))`),
+    ask(`count(${query})`),
+    threshold ? ask(`count(${name.expr})`) : Promise.resolve(undefined),
+  ]);
+  const failures = [...new Set([peaks, series, breaching].flatMap((r) => (r && !r.ok ? [r.failure.message] : [])))];
+  return {
+    alertname: name.alertname,
+    firing: name.firing,
+    query,
+    ...(threshold ? { threshold } : {}),
+    ...(series.ok ? { series: countOf(series.value) } : {}),
+    ...(breaching?.ok ? { breaching: countOf(breaching.value) } : {}),
+    peaks:
+      peaks.ok && peaks.value.resultType === 'vector'
+        ? peaks.value.result.map((s) => ({ labels: s.labels, value: s.value })).sort((a, b) => b.value - a.value)
+        : [],
+    failures,
+  };
+}
+
+/** The value of a `count(...)`: no sample means none. */
+function countOf(result: QueryResult): number {
+  return result.resultType === 'vector' ? (result.result[0]?.value ?? 0) : 0;
+}

@@ -1,0 +1,63 @@
+import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { formatDuration } from '../config/duration.js';
+import type { ComparisonOp } from '../queries/promql.js';
+import { COLORS } from './alert.js';
+import { inlineCode, instanceOf } from './alerts.js';
+import { escapeMarkdown, formatValue, inferUnit } from './format.js';
+import { fitMessage, truncate, type Warn } from './truncate.js';
+
+/** What one alert name's metric did over a storm, queried once for all its alerts. */
+export interface StormMetric {
+  alertname: string;
+  /** Alerts of this name firing in the storm. */
+  firing: number;
+  /** The expression queried: the alerts' own, without its comparison. */
+  query: string;
+  threshold?: { op: ComparisonOp; value: number };
+  /** Series the expression returns now. */
+  series?: number;
+  /** Series past the threshold now (the alert's whole expression). */
+  breaching?: number;
+  /** The highest values over the window, highest first. */
+  peaks: ReadonlyArray<{ labels: Record<string, string>; value: number }>;
+  /** Why parts are missing ("Prometheus timed out after 5s"). */
+  failures: readonly string[];
+}
+
+/** Peaks shown per alert name. */
+export const STORM_PEAKS_SHOWN = 5;
+
+/**
+ * The storm's context in its thread: per alert name (most firing first), the expression and
+ * threshold, how many series are past it now, and the highest peaks over the window with their
+ * instances and units; failures said per name.
+ */
+export function renderStormContext(metrics: readonly StormMetric[], windowMs: number, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const fields: APIEmbedField[] = metrics.map((m) => {
+    const unit = inferUnit(m.query);
+    const threshold = m.threshold ? ` ${m.threshold.op} ${formatValue(m.threshold.value, unit)}` : '';
+    const now =
+      m.breaching !== undefined && m.series !== undefined
+        ? ` · **${m.breaching} of ${m.series}** series past it now`
+        : m.series !== undefined
+          ? ` · ${m.series} series`
+          : '';
+    const everyone = m.peaks.map((p) => ({ labels: p.labels }));
+    const peaks = m.peaks
+      .slice(0, STORM_PEAKS_SHOWN)
+      .map((p) => `${escapeMarkdown(truncate(instanceOf({ labels: p.labels }, everyone) || 'all', 40))} ${formatValue(p.value, unit)}`);
+    const lines = [
+      `${inlineCode(m.query, 200)}${threshold}${now}`,
+      ...(peaks.length ? [`Peak: ${peaks.join(' · ')}`] : []),
+      ...m.failures.map((f) => `⚠️ ${f}`),
+    ];
+    return { name: `${escapeMarkdown(truncate(m.alertname, 80))} · ${m.firing} firing`, value: lines.join('\n') };
+  });
+  const embed: APIEmbed = {
+    title: `🔎 What the storm's metrics did · last ${formatDuration(windowMs)}`,
+    description: 'Queried once per alert name for all its alerts.',
+    fields,
+    color: COLORS.unknown,
+  };
+  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);
+}

@@ -1,0 +1,163 @@
+// A storm's context from the real Prometheus: the metric of its biggest alert names, queried once
+// per name for all its alerts (a handful of samples back whatever the storm's size), posted once in
+// the storm's thread; a Prometheus that is down is said, not thrown.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIEmbed } from 'discord-api-types/v10';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import { queryStormContexts, STORM_CONTEXT_AFTER_MS, STORM_CONTEXT_NAMES } from '../../src/pipeline/storm-context.js';
+import { createPrometheusClient } from '../../src/queries/prometheus.js';
+import { openDatabase, type Database } from '../../src/store/db.js';
+import { enqueue } from '../../src/store/outbox.js';
+import { recordStormAlerts, startStorm, updateStorm, type StormAlertInput } from '../../src/store/storms.js';
+import { createIncident } from '../../src/store/incidents.js';
+import { expectWithinLimits, messageValidator } from '../render/helpers.js';
+import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
+
+const CHANNEL = '423456789012345678';
+const validate = messageValidator();
+
+let nodeExporter: NodeExporterHandle;
+let prometheus: PrometheusHandle;
+let instance: string;
+let dir: string;
+let db: Database;
+
+beforeAll(async () => {
+  nodeExporter = await startNodeExporter();
+  instance = `127.0.0.1:${nodeExporter.port}`;
+  prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [instance] }] });
+  // Samples older than the subquery's step (3 s over the 5m lookback), so its points see data.
+  await prometheus.waitFor('count_over_time(node_load1[1m]) >= 8', 30_000);
+}, 60_000);
+afterAll(async () => {
+  await prometheus?.stop();
+  await nodeExporter?.stop();
+});
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-storm-context-'));
+  db = openDatabase(join(dir, 'vigil.db'));
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function config(prometheusUrl: string) {
+  const r = parseConfig(
+    `webhook: { token: storm-context-token-0123456789 }
+prometheus: { url: ${prometheusUrl} }
+loki: { url: http://127.0.0.1:9 }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "${CHANNEL}" }
+enrichment: { lookback: 5m, timeout: 2s }`,
+    {},
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.config;
+}
+
+/** A storm started `ageMs` ago whose message is enqueued, with `count` alerts per name (each its own incident). */
+function storm(names: Record<string, { expr?: string; count: number }>, ageMs: number, now: Date): number {
+  const started = new Date(now.getTime() - ageMs);
+  const s = startStorm(db, CHANNEL, started);
+  const create = enqueue(db, { orderKey: `storm:${s.id}`, kind: 'create', channelId: CHANNEL, body: { content: 'storm' } }, started.getTime());
+  updateStorm(db, s.id, { createOutboxId: create });
+  let n = 0;
+  for (const [alertname, { expr, count }] of Object.entries(names)) {
+    for (let i = 0; i < count; i++, n++) {
+      const labels = { alertname, instance: `host-${n}:9100` };
+      const incident = createIncident(
+        db,
+        { source: 'alertmanager', receiver: 'vigil', groupKey: `{}:{n="${n}"}`, status: 'firing', alerts: {}, startedAt: started },
+        started,
+      );
+      const alert: StormAlertInput = { fingerprint: `fp-${n}`, labels, status: 'firing', startsAt: started, ...(expr ? { expr } : {}) };
+      recordStormAlerts(db, s.id, incident, [alert], started, true);
+    }
+  }
+  return s.id;
+}
+
+const posts = () =>
+  (
+    db.prepare(`SELECT kind, target_id AS targetId, body FROM outbox WHERE kind = 'thread-post'`).all() as Array<{
+      kind: string;
+      targetId: number;
+      body: string;
+    }>
+  ).map((r) => ({ ...r, body: JSON.parse(r.body) as { embeds: APIEmbed[] } }));
+
+describe('storm context', () => {
+  it("posts each big alert name's metric once, from one query per name for all its alerts, with threshold, series past it and peaks", async () => {
+    const now = new Date();
+    storm(
+      { HostLoad: { expr: 'node_load1 >= 0', count: 40 }, ScrapeUp: { expr: 'up == 1', count: 12 }, NoExpr: { count: 30 } },
+      STORM_CONTEXT_AFTER_MS + 1000,
+      now,
+    );
+    const deps = {
+      db,
+      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 2000 }),
+      config: config(prometheus.url),
+      logger: createLogger({ level: 'silent' }),
+      now,
+    };
+    expect(await queryStormContexts(deps)).toBe(1);
+    const [post] = posts();
+    expect(validate(post!.body)).toEqual([]);
+    expectWithinLimits(post!.body);
+    const embed = post!.body.embeds[0]!;
+    expect(embed.title).toBe("🔎 What the storm's metrics did · last 5m");
+    // Most firing first; a name without an expression has nothing to query.
+    expect(embed.fields!.map((f) => f.name)).toEqual(['HostLoad · 40 firing', 'ScrapeUp · 12 firing']);
+    const [load, up] = embed.fields!.map((f) => f.value);
+    // One node_exporter: one series, past the threshold now, its peak named by its instance.
+    expect(load).toMatch(/^`node_load1` >= 0 · \*\*1 of 1\*\* series past it now\nPeak: 127\.0\.0\.1:\d+ \d/);
+    expect(load).toContain(instance);
+    // up: node_exporter and Prometheus' own target, if scraped; every one up.
+    expect(up).toMatch(/^`up` == 1 · \*\*(\d) of \1\*\* series past it now\nPeak: /);
+    // Done once: the next run queries nothing.
+    expect(await queryStormContexts(deps)).toBe(0);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it(`waits until the storm is ${STORM_CONTEXT_AFTER_MS / 1000} s old, and queries at most ${STORM_CONTEXT_NAMES} names in all`, async () => {
+    const now = new Date();
+    const names = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`Name${i}`, { expr: 'node_load1 > 1000000', count: 8 - i }]));
+    storm(names, 2000, now);
+    const deps = {
+      db,
+      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 2000 }),
+      config: config(prometheus.url),
+      logger: createLogger({ level: 'silent' }),
+      now,
+    };
+    expect(await queryStormContexts(deps)).toBe(0);
+    const later = { ...deps, now: new Date(now.getTime() + STORM_CONTEXT_AFTER_MS) };
+    expect(await queryStormContexts(later)).toBe(1);
+    const fields = posts()[0]!.body.embeds[0]!.fields!;
+    expect(fields.map((f) => f.name)).toEqual(['Name0 · 8 firing', 'Name1 · 7 firing', 'Name2 · 6 firing', 'Name3 · 5 firing', 'Name4 · 4 firing']);
+    // Nothing past a threshold no load reaches.
+    expect(fields[0]!.value).toContain('**0 of 1** series past it now');
+    expect(await queryStormContexts(later)).toBe(0);
+  });
+
+  it('says what failed when Prometheus does not answer, and still posts once', async () => {
+    const now = new Date();
+    storm({ HostLoad: { expr: 'node_load1 >= 0', count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
+    const deps = {
+      db,
+      prometheus: createPrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 500 }),
+      config: config('http://127.0.0.1:9'),
+      logger: createLogger({ level: 'silent' }),
+      now,
+    };
+    expect(await queryStormContexts(deps)).toBe(1);
+    const value = posts()[0]!.body.embeds[0]!.fields![0]!.value;
+    expect(value).toMatch(/^`node_load1` >= 0\n⚠️ /);
+    expect(value).not.toContain('Peak');
+  });
+});
