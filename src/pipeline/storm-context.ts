@@ -3,10 +3,8 @@ import type { Logger } from '../log.js';
 import { attempt } from '../queries/calls.js';
 import type { PrometheusClient, QueryResult } from '../queries/prometheus.js';
 import { splitThreshold } from '../queries/promql.js';
-import { renderStormContext, STORM_PEAKS_SHOWN, type StormMetric } from '../render/storm-context.js';
-import { warnTo } from '../render/truncate.js';
+import { STORM_PEAKS_SHOWN, type StormMetric } from '../render/storm-context.js';
 import type { Database } from '../store/db.js';
-import { enqueue, PRIORITY } from '../store/outbox.js';
 import { activeStorms, recordStormContexts, stormNamesToQuery, type StormName } from '../store/storms.js';
 
 /** Alert names of one storm whose metric is queried (the ones with the most firing alerts). */
@@ -19,7 +17,7 @@ export const STORM_CONTEXT_AFTER_MS = 10_000;
 export interface StormContextDeps {
   db: Database;
   prometheus: Pick<PrometheusClient, 'query'>;
-  config: Pick<Config, 'enrichment' | 'discord'>;
+  config: Pick<Config, 'enrichment'>;
   logger: Logger;
   now: Date;
 }
@@ -29,43 +27,29 @@ export interface StormContextDeps {
  * STORM_CONTEXT_AFTER_MS old), the metric of its alert names with the most firing alerts (up to
  * STORM_CONTEXT_NAMES in all) is queried once for all their alerts, three instant queries each
  * (the highest peaks over the lookback, how many series there are, how many are past the
- * threshold now), and posted as one message in the storm's thread. Answers are a handful of
- * samples whatever the storm's size. Returns the items enqueued.
+ * threshold now), recorded with the storm: its message shows them from its next edit (flushStorms).
+ * Answers are a handful of samples whatever the storm's size. Returns the names queried.
  */
 export async function queryStormContexts(deps: StormContextDeps): Promise<number> {
-  const { db, now, config } = deps;
-  let enqueued = 0;
+  const { db, now } = deps;
+  let queried = 0;
   for (const storm of activeStorms(db)) {
     if (now.getTime() - storm.startedAt.getTime() < STORM_CONTEXT_AFTER_MS) continue;
     const names = stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES);
     if (names.length === 0) continue;
     const metrics = await Promise.all(names.map((n) => stormMetric(n, deps)));
-    const body = renderStormContext(metrics, config.enrichment.lookback, warnTo(deps.logger));
-    db.transaction(() => {
-      const id = enqueue(
-        db,
-        {
-          orderKey: `storm:${storm.id}`,
-          kind: config.discord.threads ? 'thread-post' : 'reply',
-          channelId: storm.channelId,
-          body,
-          targetId: storm.createOutboxId!,
-          priority: PRIORITY.details,
-        },
-        now.getTime(),
-      );
+    db.transaction(() =>
       recordStormContexts(
         db,
         storm.id,
-        names.map((n) => n.alertname),
-        id,
+        metrics.map((m) => ({ alertname: m.alertname, metrics: m })),
         now,
-      );
-    }).immediate();
+      ),
+    ).immediate();
     deps.logger.info({ stormId: storm.id, names: names.map((n) => n.alertname) }, "storm context: the alert names' metrics, queried once each");
-    enqueued++;
+    queried += names.length;
   }
-  return enqueued;
+  return queried;
 }
 
 /** One alert name's metric over the storm: three instant queries, each bounded by the enrichment timeout. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
+import type { StormMetric } from '../render/storm-context.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { createIncident, updateIncident } from '../store/incidents.js';
@@ -15,6 +16,7 @@ import {
   recordStormAlerts,
   startStorm,
   stormAlerts,
+  stormContextMetrics,
   stormOfIncident,
   stormsToFlush,
   undetailed,
@@ -26,7 +28,7 @@ import { isCritical } from './priority.js';
 import { channelOf, earliestStart, type Decided, type Stage, type Stopped } from './stage.js';
 
 /** The config a storm needs. */
-type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus' | 'alertmanager'>;
+type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus' | 'alertmanager' | 'enrichment'>;
 
 /** The storm message changes at most once per this long (Discord's edit bucket: 5 edits per 5 s per channel, shared with every other message). */
 export const STORM_EDIT_INTERVAL_MS = 5000;
@@ -177,7 +179,11 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   const ending = storm.endedAt === undefined && now.getTime() - storm.lastJoinedAt.getTime() >= config.delivery.storm.quiet;
   const endedAt = storm.endedAt ?? (ending ? now : undefined);
   const alerts = stormAlerts(db, storm.id);
-  const view = stormView(storm, alerts, config, now, endedAt);
+  const view = {
+    ...stormView(storm, alerts, config, now, endedAt),
+    metrics: stormContextMetrics<StormMetric>(db, storm.id),
+    metricsWindowMs: config.enrichment.lookback,
+  };
   const orderKey = `storm:${storm.id}`;
   const t = now.getTime();
   let enqueued = 0;

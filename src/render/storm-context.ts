@@ -1,10 +1,10 @@
-import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { ComparisonOp } from '../queries/promql.js';
 import { COLORS } from './alert.js';
 import { inlineCode, instanceOf } from './alerts.js';
 import { escapeMarkdown, formatValue, inferUnit } from './format.js';
-import { fitMessage, truncate, type Warn } from './truncate.js';
+import { truncate } from './truncate.js';
 
 /** What one alert name's metric did over a storm, queried once for all its alerts. */
 export interface StormMetric {
@@ -24,15 +24,19 @@ export interface StormMetric {
   failures: readonly string[];
 }
 
-/** Peaks shown per alert name. */
-export const STORM_PEAKS_SHOWN = 5;
+/** Peaks asked for per alert name. */
+export const STORM_PEAKS_SHOWN = 3;
+/** Characters of an expression shown (the storm message stays short). */
+const QUERY_SHOWN = 120;
+/** Characters of one name's field: five of them leave the storm's listing most of the message. */
+const FIELD_MAX = 400;
 
 /**
- * The storm's context in its thread: per alert name (most firing first), the expression and
- * threshold, how many series are past it now, and the highest peaks over the window with their
- * instances and units; failures said per name.
+ * What the storm's metrics did, as the storm message's second embed: per alert name (most firing
+ * first), the expression and threshold, how many series are past it now, and the highest peaks
+ * over the window with their instances and units; failures said per name.
  */
-export function renderStormContext(metrics: readonly StormMetric[], windowMs: number, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: number): APIEmbed {
   const fields: APIEmbedField[] = metrics.map((m) => {
     const unit = inferUnit(m.query);
     const threshold = m.threshold ? ` ${m.threshold.op} ${formatValue(m.threshold.value, unit)}` : '';
@@ -47,17 +51,11 @@ export function renderStormContext(metrics: readonly StormMetric[], windowMs: nu
       .slice(0, STORM_PEAKS_SHOWN)
       .map((p) => `${escapeMarkdown(truncate(instanceOf({ labels: p.labels }, everyone) || 'all', 40))} ${formatValue(p.value, unit)}`);
     const lines = [
-      `${inlineCode(m.query, 200)}${threshold}${now}`,
+      `${inlineCode(m.query, QUERY_SHOWN)}${threshold}${now}`,
       ...(peaks.length ? [`Peak: ${peaks.join(' · ')}`] : []),
-      ...m.failures.map((f) => `⚠️ ${f}`),
+      ...m.failures.map((f) => `⚠️ ${truncate(f, 200)}`),
     ];
-    return { name: `${escapeMarkdown(truncate(m.alertname, 80))} · ${m.firing} firing`, value: lines.join('\n') };
+    return { name: `${escapeMarkdown(truncate(m.alertname, 80))} · ${m.firing} firing`, value: truncate(lines.join('\n'), FIELD_MAX) };
   });
-  const embed: APIEmbed = {
-    title: `🔎 What the storm's metrics did · last ${formatDuration(windowMs)}`,
-    description: 'Queried once per alert name for all its alerts.',
-    fields,
-    color: COLORS.unknown,
-  };
-  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);
+  return { title: `📈 What the metrics did · last ${formatDuration(windowMs)}`, fields, color: COLORS.unknown };
 }

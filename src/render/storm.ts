@@ -7,6 +7,7 @@ import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVE
 import { discordTimestamp, escapeMarkdown } from './format.js';
 import { EMBED_DESCRIPTION, EMBED_TOTAL, MESSAGE_EMBEDS } from './limits.js';
 import { fitMessage, truncate, type Warn } from './truncate.js';
+import { stormContextEmbed, type StormMetric } from './storm-context.js';
 
 /** One alert of a storm, as the storm's messages show it. */
 export interface StormAlertView {
@@ -26,6 +27,9 @@ export interface StormView {
   grafanaUrl?: string;
   /** Whether the details go to the message's thread (else as replies). */
   threads: boolean;
+  /** What the metrics of its biggest alert names did (pipeline/storm-context.ts), over `metricsWindowMs`. */
+  metrics?: readonly StormMetric[];
+  metricsWindowMs?: number;
   now: Date;
 }
 
@@ -37,6 +41,8 @@ const LINK_NAMES = 20;
 const LINK_NAME_MAX = 40;
 /** Room kept in the description for the counts (the links are measured). */
 const HEAD_RESERVE = 400;
+/** Room kept in the 6000 total for the footer. */
+const FOOTER_ROOM = 150;
 /** Most alerts one details message names (fewer when their instances are long: as many as fit). */
 export const STORM_DETAILS_PER_MESSAGE = 1000;
 /** A line of comma-separated instances wraps before this many characters. */
@@ -63,8 +69,10 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     severityCounts(firing),
   ].filter(Boolean);
   const links = stormLinks(view, [...names]);
-  // The counts and links are sized first: the listing takes what is left, so a link is never cut.
-  const room = EMBED_DESCRIPTION - HEAD_RESERVE - links.length;
+  const context = view.metrics?.length ? stormContextEmbed(view.metrics, view.metricsWindowMs ?? 0) : undefined;
+  // The counts, links and metrics are sized first: the listing takes what is left, so a link is never cut.
+  const contextUnits = context ? embedUnits(context) : 0;
+  const room = Math.min(EMBED_DESCRIPTION, EMBED_TOTAL - contextUnits - title.length - FOOTER_ROOM) - HEAD_RESERVE - links.length;
   const listing = firing.length > 0 ? groupListing(groups, view.now, room) : ['✅ Every alert of the storm is resolved.'];
   const description = [...head, '', ...listing, ...(links ? ['', links] : [])].join('\n');
   const color = over && firing.length === 0 ? COLORS.resolved : groups[0] ? SEVERITY_COLOR[groups[0].severity] : COLORS.resolved;
@@ -73,7 +81,13 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     ? `Storm mode ended ${view.endedAt!.toISOString().slice(11, 16)} UTC · every alert is named in the ${where}`
     : `Storm mode: new alerts in this channel join this message · every alert is named in the ${where}`;
   const embed: APIEmbed = { title, description, color, footer: { text: footer }, timestamp: view.startedAt.toISOString() };
-  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);
+  return fitMessage({ embeds: context ? [embed, context] : [embed], allowed_mentions: { parse: [] } }, warn);
+}
+
+/** An embed's characters as the 6000 total counts them, in UTF-16 units (never fewer than Discord counts). */
+function embedUnits(e: APIEmbed): number {
+  const fields = (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+  return (e.title ?? '').length + (e.description ?? '').length + (e.footer?.text ?? '').length + (e.author?.name ?? '').length + fields;
 }
 
 /**

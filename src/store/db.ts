@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
 import { INCIDENT_ANNOUNCE_SQL, INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
-import { STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
+import { STORM_CONTEXT_METRICS_SQL, STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from './heartbeats.js';
 import { PREVIEW_SQL } from './preview.js';
@@ -44,6 +44,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 13, sql: INCIDENT_ANNOUNCE_SQL },
   { version: 14, sql: STORM_DECISION_INDEX_SQL },
   { version: 15, sql: STORM_CONTEXT_SQL },
+  { version: 16, sql: STORM_CONTEXT_METRICS_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

@@ -275,13 +275,30 @@ export function stormNamesToQuery(db: Database, stormId: number, limit: number):
   ).all(stormId, limit - done) as StormName[];
 }
 
-/** Records that alert names of a storm got their context (the thread message naming it, when one was enqueued). */
-export function recordStormContexts(db: Database, stormId: number, names: readonly string[], outboxId: number | undefined, now: Date): void {
-  const insert = stmt(db, `INSERT OR IGNORE INTO storm_contexts (storm_id, alertname, outbox_id, queried_at) VALUES (?, ?, ?, ?)`);
-  for (const name of names) insert.run(stormId, name, outboxId ?? null, now.getTime());
+/**
+ * Migration 16: what each alert name's query found (JSON, written by pipeline/storm-context.ts), so
+ * the storm message shows it on every later edit, after a restart too.
+ */
+export const STORM_CONTEXT_METRICS_SQL = `
+ALTER TABLE storm_contexts ADD COLUMN metrics TEXT NULL CHECK (metrics IS NULL OR json_valid(metrics));
+`;
+
+/** Records what alert names' queries found for a storm; its message shows it at the next edit. */
+export function recordStormContexts(db: Database, stormId: number, found: ReadonlyArray<{ alertname: string; metrics: object }>, now: Date): void {
+  const insert = stmt(db, `INSERT OR IGNORE INTO storm_contexts (storm_id, alertname, queried_at, metrics) VALUES (?, ?, ?, ?)`);
+  for (const f of found) insert.run(stormId, f.alertname, now.getTime(), JSON.stringify(f.metrics));
+  stmt(db, `UPDATE storms SET dirty = 1 WHERE id = ?`).run(stormId);
 }
 
-/** Storms in progress whose message is enqueued (their thread can take a post). */
+/** What the queries of a storm's alert names found, in the order they were recorded (the caller wrote them, the caller reads them). */
+export function stormContextMetrics<T>(db: Database, stormId: number): T[] {
+  const rows = stmt(db, `SELECT metrics FROM storm_contexts WHERE storm_id = ? AND metrics IS NOT NULL ORDER BY rowid`).all(stormId) as Array<{
+    metrics: string;
+  }>;
+  return rows.map((r) => JSON.parse(r.metrics) as T);
+}
+
+/** Storms in progress whose message is enqueued. */
 export function activeStorms(db: Database): Storm[] {
   return (stmt(db, `SELECT * FROM storms WHERE ended_at IS NULL AND create_outbox_id IS NOT NULL ORDER BY id`).all() as StormRow[]).map(toStorm);
 }

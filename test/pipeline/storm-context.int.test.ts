@@ -1,6 +1,6 @@
 // A storm's context from the real Prometheus: the metric of its biggest alert names, queried once
-// per name for all its alerts (a handful of samples back whatever the storm's size), posted once in
-// the storm's thread; a Prometheus that is down is said, not thrown.
+// per name for all its alerts (a handful of samples back whatever the storm's size), shown by the
+// storm message from its next edit; a Prometheus that is down is said, not thrown.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { queryStormContexts, STORM_CONTEXT_AFTER_MS, STORM_CONTEXT_NAMES } from '../../src/pipeline/storm-context.js';
+import { flushStorms } from '../../src/pipeline/storm.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { enqueue } from '../../src/store/outbox.js';
@@ -81,17 +82,17 @@ function storm(names: Record<string, { expr?: string; count: number }>, ageMs: n
   return s.id;
 }
 
-const posts = () =>
-  (
-    db.prepare(`SELECT kind, target_id AS targetId, body FROM outbox WHERE kind = 'thread-post'`).all() as Array<{
-      kind: string;
-      targetId: number;
-      body: string;
-    }>
-  ).map((r) => ({ ...r, body: JSON.parse(r.body) as { embeds: APIEmbed[] } }));
+/** The storm message's edits once the storm is flushed at `now`. */
+function edits(now: Date): Array<{ body: { embeds: APIEmbed[] } }> {
+  flushStorms({ db, config: config('http://127.0.0.1:9'), logger: createLogger({ level: 'silent' }), now });
+  return (db.prepare(`SELECT body FROM outbox WHERE kind = 'edit' ORDER BY id`).all() as Array<{ body: string }>).map((r) => ({
+    body: JSON.parse(r.body) as { embeds: APIEmbed[] },
+  }));
+}
+const contextOf = (edit: { body: { embeds: APIEmbed[] } }) => edit.body.embeds[1]!;
 
 describe('storm context', () => {
-  it("posts each big alert name's metric once, from one query per name for all its alerts, with threshold, series past it and peaks", async () => {
+  it("shows each big alert name's metric in the storm message, from one query per name for all its alerts, with threshold, series past it and peaks", async () => {
     const now = new Date();
     storm(
       { HostLoad: { expr: 'node_load1 >= 0', count: 40 }, ScrapeUp: { expr: 'up == 1', count: 12 }, NoExpr: { count: 30 } },
@@ -105,12 +106,13 @@ describe('storm context', () => {
       logger: createLogger({ level: 'silent' }),
       now,
     };
-    expect(await queryStormContexts(deps)).toBe(1);
-    const [post] = posts();
-    expect(validate(post!.body)).toEqual([]);
-    expectWithinLimits(post!.body);
-    const embed = post!.body.embeds[0]!;
-    expect(embed.title).toBe("🔎 What the storm's metrics did · last 5m");
+    expect(await queryStormContexts(deps)).toBe(2);
+    const [edit] = edits(now);
+    expect(validate(edit!.body)).toEqual([]);
+    expectWithinLimits(edit!.body);
+    expect(edit!.body.embeds[0]!.title).toMatch(/^🌩️ Alert storm: 82 alerts firing/);
+    const embed = contextOf(edit!);
+    expect(embed.title).toBe('📈 What the metrics did · last 5m');
     // Most firing first; a name without an expression has nothing to query.
     expect(embed.fields!.map((f) => f.name)).toEqual(['HostLoad · 40 firing', 'ScrapeUp · 12 firing']);
     const [load, up] = embed.fields!.map((f) => f.value);
@@ -119,9 +121,19 @@ describe('storm context', () => {
     expect(load).toContain(instance);
     // up: node_exporter and Prometheus' own target, if scraped; every one up.
     expect(up).toMatch(/^`up` == 1 · \*\*(\d) of \1\*\* series past it now\nPeak: /);
-    // Done once: the next run queries nothing.
+    // Done once: the next run queries nothing, and later edits still show it (it is stored).
     expect(await queryStormContexts(deps)).toBe(0);
-    expect(posts()).toHaveLength(1);
+    recordStormAlerts(
+      db,
+      1,
+      1,
+      [{ fingerprint: 'fp-new', labels: { alertname: 'HostLoad', instance: 'late:9100' }, status: 'firing', startsAt: now }],
+      now,
+      true,
+    );
+    const later = edits(new Date(now.getTime() + 60_000));
+    expect(later).toHaveLength(2);
+    expect(contextOf(later[1]!).fields).toEqual(embed.fields);
   });
 
   it(`waits until the storm is ${STORM_CONTEXT_AFTER_MS / 1000} s old, and queries at most ${STORM_CONTEXT_NAMES} names in all`, async () => {
@@ -137,15 +149,15 @@ describe('storm context', () => {
     };
     expect(await queryStormContexts(deps)).toBe(0);
     const later = { ...deps, now: new Date(now.getTime() + STORM_CONTEXT_AFTER_MS) };
-    expect(await queryStormContexts(later)).toBe(1);
-    const fields = posts()[0]!.body.embeds[0]!.fields!;
+    expect(await queryStormContexts(later)).toBe(STORM_CONTEXT_NAMES);
+    const fields = contextOf(edits(later.now)[0]!).fields!;
     expect(fields.map((f) => f.name)).toEqual(['Name0 · 8 firing', 'Name1 · 7 firing', 'Name2 · 6 firing', 'Name3 · 5 firing', 'Name4 · 4 firing']);
     // Nothing past a threshold no load reaches.
     expect(fields[0]!.value).toContain('**0 of 1** series past it now');
     expect(await queryStormContexts(later)).toBe(0);
   });
 
-  it('says what failed when Prometheus does not answer, and still posts once', async () => {
+  it('says what failed when Prometheus does not answer', async () => {
     const now = new Date();
     storm({ HostLoad: { expr: 'node_load1 >= 0', count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
     const deps = {
@@ -156,7 +168,7 @@ describe('storm context', () => {
       now,
     };
     expect(await queryStormContexts(deps)).toBe(1);
-    const value = posts()[0]!.body.embeds[0]!.fields![0]!.value;
+    const value = contextOf(edits(now)[0]!).fields![0]!.value;
     expect(value).toMatch(/^`node_load1` >= 0\n⚠️ /);
     expect(value).not.toContain('Peak');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormAlertView } from '../../src/render/storm.js';
-import { renderStormContext, type StormMetric } from '../../src/render/storm-context.js';
+import type { StormMetric } from '../../src/render/storm-context.js';
 import { expectWithinLimits, listedInstances, messageValidator, recorder, rng } from './helpers.js';
 
 const START = new Date('2026-12-06T03:00:00Z');
@@ -175,7 +175,7 @@ describe('renderStormMessage links', () => {
   });
 });
 
-describe('renderStormContext', () => {
+describe('the storm message with what the metrics did', () => {
   const metric = (over: Partial<StormMetric> = {}): StormMetric => ({
     alertname: 'HostHighCpu',
     firing: 412,
@@ -190,29 +190,48 @@ describe('renderStormContext', () => {
     failures: [],
     ...over,
   });
-
-  it('shows per alert name the expression, its threshold with the unit, the series past it now and the peaks by instance', () => {
-    const body = renderStormContext([metric()], 30 * 60_000, recorder().warn);
-    expect(validate(body)).toEqual([]);
-    const field = body.embeds![0]!.fields![0]!;
-    expect(field.name).toBe('HostHighCpu · 412 firing');
-    expect(field.value).toBe(
-      '`100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100` > 90.0% · **398 of 430** series past it now\nPeak: db-1:9100 99.2% · web-7:9100 97.0%',
-    );
+  const view = (metrics: StormMetric[], n = 1000) => ({
+    startedAt: START,
+    alerts: alerts(n, 11),
+    threads: true,
+    now: NOW,
+    alertmanagerUrl: 'https://am.example.com',
+    grafanaUrl: 'https://grafana.example.com',
+    metrics,
+    metricsWindowMs: 30 * 60_000,
   });
 
-  it('keeps five long, hostile names within every Discord limit, and says what failed', () => {
+  it('shows per alert name the expression, its threshold with the unit, the series past it now and the peaks by instance, in a second embed', () => {
+    const body = renderStormMessage(view([metric()]), recorder().warn);
+    expect(validate(body)).toEqual([]);
+    expectWithinLimits(body);
+    const context = body.embeds![1]!;
+    expect(context.title).toBe('📈 What the metrics did · last 30m');
+    expect(context.fields).toEqual([
+      {
+        name: 'HostHighCpu · 412 firing',
+        value:
+          '`100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100` > 90.0% · **398 of 430** series past it now\nPeak: db-1:9100 99.2% · web-7:9100 97.0%',
+      },
+    ]);
+  });
+
+  it('keeps five long, hostile names within every Discord limit beside a listing of 1,000 alerts, its links whole, and says what failed', () => {
     const long = (i: number) =>
       metric({
         alertname: `Very*${'Long_'.repeat(60)}${i}`,
         query: `sum(rate(${'x'.repeat(900)}[5m]))`,
-        peaks: Array.from({ length: 5 }, (_, k) => ({ labels: { instance: `\`${'h'.repeat(200)}\`-${k}` }, value: k })),
-        failures: ['Prometheus timed out after 5s'],
+        peaks: Array.from({ length: 3 }, (_, k) => ({ labels: { instance: `\`${'h'.repeat(200)}\`-${k}` }, value: k })),
+        failures: ['Prometheus timed out after 5s', 'x'.repeat(500)],
       });
-    const body = renderStormContext([1, 2, 3, 4, 5].map(long), 30 * 60_000, recorder().warn);
+    const { warn, calls } = recorder();
+    const body = renderStormMessage(view([1, 2, 3, 4, 5].map(long)), warn);
     expectWithinLimits(body);
     expect(validate(body)).toEqual([]);
-    expect(body.embeds![0]!.fields).toHaveLength(5);
-    expect(body.embeds![0]!.fields![0]!.value).toContain('⚠️ Prometheus timed out after 5s');
+    expect(body.embeds![1]!.fields).toHaveLength(5);
+    expect(body.embeds![1]!.fields![0]!.value).toContain('⚠️ Prometheus timed out after 5s');
+    expect(body.embeds![0]!.description).toMatch(/\[Grafana alerts\]\(https:\/\/grafana\.example\.com\/alerting\/list\?search=[^)\s…]+\)$/);
+    // Sized before it is put together: nothing had to be cut to fit.
+    expect(calls).toEqual([]);
   });
 });
