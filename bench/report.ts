@@ -33,7 +33,7 @@ export function renderReport(r: ReportInput): string {
     '- The bot runs as its own process (`node dist/cli.js serve`, built by `npm run build` as in the Docker image, started by',
     '  test/e2e/bot.ts `startBot`, log level debug,',
     `  SQLite in a temp dir on disk), with the NODE_OPTIONS the compose file gives it (\`${r.load.result.nodeOptions}\`); its charts`,
-    '  render on its chart worker thread (heap capped at 64 + 8 MiB, `CHART_WORKER_LIMITS`). The load generator, the Loki double and the Discord double share the benchmark',
+    '  render on its chart worker thread (heap capped at 64 + 2 MiB, `CHART_WORKER_LIMITS`). The load generator, the Loki double and the Discord double share the benchmark',
     '  process, so on 2 cores they compete with the bot and Prometheus for CPU.',
     '',
     loadSection(r.load.opts, r.load.result),

@@ -6,7 +6,8 @@ import type { APIMessage } from 'discord-api-types/v10';
 import { startBot } from '../test/e2e/bot.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../test/support/discord-double.js';
 import { freePort } from '../test/support/ports.js';
-import { startAlertmanager, type PostableAlert } from '../test/support/procs.js';
+import { startAlertmanager, startNodeExporter, startPrometheus, type PostableAlert } from '../test/support/procs.js';
+import { startLokiDouble } from '../test/support/loki-double.js';
 import { defer } from './cleanup.js';
 import { memoryOf } from './proc.js';
 
@@ -56,10 +57,29 @@ function instanceOf(i: number): string {
   return `storm-${i}.example:9100`;
 }
 
-function alertOf(i: number): PostableAlert {
+/** One metric of the real node_exporter per alert name: each alert carries its rule's expression, as Prometheus' alerts do. */
+const EXPRESSIONS = [
+  'node_load1',
+  'node_load5',
+  'node_load15',
+  'node_memory_MemAvailable_bytes',
+  'node_memory_MemTotal_bytes',
+  'node_procs_running',
+  'node_context_switches_total',
+  'node_intr_total',
+  'node_boot_time_seconds',
+  'node_time_seconds',
+].map((m) => `${m}{job="node"} >= 0`);
+
+function generatorURL(prometheusUrl: string, expr: string): string {
+  return `${prometheusUrl}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=1`;
+}
+
+function alertOf(i: number, prometheusUrl: string): PostableAlert {
   return {
     labels: { alertname: `StormAlert${i % STORM.names}`, instance: instanceOf(i), severity: 'warning', job: 'node' },
     annotations: { summary: `storm alert ${i}` },
+    generatorURL: generatorURL(prometheusUrl, EXPRESSIONS[i % STORM.names]!),
   };
 }
 
@@ -113,13 +133,20 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
     later(() => vigilDiscord.stop());
     const peerDiscord = await startDiscordDouble({ channels: [PEER_CHANNEL], webhooks: [{ id: PEER_WEBHOOK, token: PEER_TOKEN, channelId: PEER_CHANNEL }] });
     later(() => peerDiscord.stop());
+    // Real backends behind Vigil, as in production: the first incidents are enriched and charted, the storm's metrics queried.
+    const nodeExporter = await startNodeExporter();
+    later(() => nodeExporter.stop());
+    const prometheus = await startPrometheus({ scrapeConfigs: [{ job: 'node', targets: [`127.0.0.1:${nodeExporter.port}`] }] });
+    later(() => prometheus.stop());
+    const loki = await startLokiDouble();
+    later(() => loki.stop());
+    await prometheus.waitFor('count_over_time(node_load1[1m]) >= 8', 30_000);
     const port = await freePort();
     const bot = await startBot(
       {
         dir,
-        // No backends: the storm measures delivery; enrichment of the first incidents fails fast.
-        prometheusUrl: 'http://127.0.0.1:9',
-        lokiUrl: 'http://127.0.0.1:9',
+        prometheusUrl: prometheus.url,
+        lokiUrl: loki.url,
         discordApiBaseUrl: vigilDiscord.apiBaseUrl,
         discordToken: DOUBLE_TOKEN,
         webhookToken: WEBHOOK_TOKEN,
@@ -152,11 +179,15 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
         const at = started + (b * STORM.spreadMs) / batches;
         await sleep(Math.max(0, at - Date.now()));
         const per = STORM.alerts / batches;
-        await alertmanager.postAlerts(Array.from({ length: per }, (_, k) => alertOf(b * per + k)));
+        await alertmanager.postAlerts(Array.from({ length: per }, (_, k) => alertOf(b * per + k, prometheus.url)));
         if (b === batches / 2) {
           criticalSent = Date.now();
           await alertmanager.postAlerts([
-            { labels: { alertname: 'DatabaseDown', instance: CRITICAL_INSTANCE, severity: 'critical' }, annotations: { summary: 'the database is down' } },
+            {
+              labels: { alertname: 'DatabaseDown', instance: CRITICAL_INSTANCE, severity: 'critical' },
+              annotations: { summary: 'the database is down' },
+              generatorURL: generatorURL(prometheus.url, 'up{job="node"} == 1'),
+            },
           ]);
         }
       }

@@ -64,9 +64,12 @@ function defaultEntry(): URL {
  * A worker's heap bounds. A chart holds at most 5 series of about 250 points (the enrichment's
  * step maths), a few MiB of heap; 64 MiB leaves room for 5 series of 11,000 points at 2000×2000,
  * Prometheus' own limit. A heavier chart fails alone ("rendering failed") instead of growing the
- * bot: V8 sizes a heap by the machine's memory, not the container's limit.
+ * bot: V8 sizes a heap by the machine's memory, not the container's limit. A 2 MiB young
+ * generation collects often, so resvg's pixmaps (native memory, freed when their objects are
+ * collected) do not pile up: measured over 60 charts, the thread levels off about 10 MiB lower than
+ * with 8 MiB.
  */
-const CHART_WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 } as const;
+const CHART_WORKER_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 2 } as const;
 
 /** Starts a worker on `entry`; a .ts entry (tsx, vitest) first registers tsx's loader in the worker. */
 function spawn(entry: URL): Worker {
