@@ -34,6 +34,9 @@ import {
 } from './rest.js';
 import type { Clock } from '../model.js';
 
+/** How long past a deferred item's due time the drainer wakes, so that items deferred for the same refill go by priority. */
+const DUE_GRACE_MS = 25;
+
 /** What the drainer needs. */
 export interface DrainerOptions {
   db: Database;
@@ -371,8 +374,10 @@ export function createDrainer(opts: DrainerOptions): Drainer {
         logger.error({ error: clean(err instanceof Error ? err.message : String(err)) }, 'outbox drain pass failed');
       }
       // Asleep until the next poll, or sooner when a deferred item (a bucket refilling) becomes due.
+      // A little past it: items deferred for one refill come due a few ms apart (each measured its
+      // wait at its own moment), and all of them must be due at once for the most urgent to go first.
       const next = nextDueAt(db, now());
-      if (!stopping) await sleep(next === undefined ? opts.pollIntervalMs : Math.max(5, Math.min(opts.pollIntervalMs, next - now())));
+      if (!stopping) await sleep(next === undefined ? opts.pollIntervalMs : Math.max(5, Math.min(opts.pollIntervalMs, next - now() + DUE_GRACE_MS)));
     }
   }
 
