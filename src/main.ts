@@ -69,9 +69,11 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const db = openDatabase(config.storage.path);
   const metrics = createMetrics({ db, now: now });
   // Everything that queries a backend (alerts, storms, commands) shares one bound per backend.
+  // A call that cannot start within the timeout fails as a timeout, never reaching the backend late.
   const bound = config.enrichment.maxConcurrentQueries;
-  const prometheus = boundedClient(createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout }), bound);
-  const loki = boundedClient(createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout }), bound);
+  const wait = config.enrichment.timeout;
+  const prometheus = boundedClient(createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout }), bound, wait);
+  const loki = boundedClient(createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout }), bound, wait);
   const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
   const preview = config.discord.mode === 'preview';
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.

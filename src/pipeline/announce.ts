@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { severityOf } from '../render/alerts.js';
 import { renderFiringNotes } from '../render/replies.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
@@ -31,9 +32,12 @@ export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): n
   let enqueued = 0;
   for (const incident of incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
     const create = incident.createOutboxId === undefined ? undefined : get(db, incident.createOutboxId);
-    // In a storm, notes about one incident wait longer (STORM_PACE_MS).
+    // In a storm, notes about one incident wait longer (STORM_PACE_MS), unless a critical alert is among them.
     const told = incident.announcedAt?.getTime();
-    if (create && told !== undefined && now.getTime() - told < STORM_PACE_MS && inStorm(db, create.channelId, config)) continue;
+    const critical = (incident.unannounced ?? []).some(
+      (fp) => incident.alerts[fp]?.status === 'firing' && severityOf(incident.alerts[fp]?.labels ?? {}) === 'critical',
+    );
+    if (create && told !== undefined && !critical && now.getTime() - told < STORM_PACE_MS && inStorm(db, create.channelId, config)) continue;
     db.transaction(() => {
       const firing = (incident.unannounced ?? []).map((fp) => incident.alerts[fp]).filter((a) => a?.status === 'firing');
       if (incident.status === 'firing' && firing.length > 0 && create) {

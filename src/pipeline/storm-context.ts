@@ -60,10 +60,13 @@ async function stormMetric(name: StormName, deps: StormContextDeps): Promise<Sto
   const stepS = Math.max(1, Math.round(windowS / 120));
   const ask = (q: string) =>
     attempt('prometheus', 'expression', deps.config.enrichment.timeout, (timeoutMs) => deps.prometheus.query(q, deps.now, { timeoutMs }));
+  // Each expression closed on a line of its own: a `#` comment at its end must not swallow what follows.
+  const inner = `(${query}\n)`;
   const [peaks, series, breaching] = await Promise.all([
-    ask(`topk(${STORM_PEAKS_SHOWN}, max_over_time((${query})[${windowS}s:${stepS}s]))`),
-    ask(`count(${query})`),
-    threshold ? ask(`count(${name.expr})`) : Promise.resolve(undefined),
+    ask(`topk(${STORM_PEAKS_SHOWN}, max_over_time(${inner}[${windowS}s:${stepS}s]))`),
+    ask(`count(${inner})`),
+    // From the split parts, never the sender's text: with `bool` its comparison would keep every series.
+    threshold ? ask(`count(${inner} ${threshold.op} ${threshold.value})`) : Promise.resolve(undefined),
   ]);
   const failures = [...new Set([peaks, series, breaching].flatMap((r) => (r && !r.ok ? [r.failure.message] : [])))];
   return {
@@ -78,6 +81,7 @@ async function stormMetric(name: StormName, deps: StormContextDeps): Promise<Sto
         ? peaks.value.result.map((s) => ({ labels: s.labels, value: s.value })).sort((a, b) => b.value - a.value)
         : [],
     failures,
+    queriedAt: deps.now.toISOString(),
   };
 }
 

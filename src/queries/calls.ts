@@ -111,34 +111,54 @@ function failureMessage(err: unknown): string {
   return `unexpected error: ${text.slice(0, 200)}`;
 }
 
-/** Runs tasks at most `limit` at a time; the others wait their turn, first come first served. */
-export function semaphore(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+/**
+ * Runs tasks at most `limit` at a time; the others wait their turn, first come first served. A task
+ * that waited `maxWaitMs` for its turn is not run: it rejects with a QueryError('timeout'), as its
+ * caller has given up on it by then (so no abandoned call ever reaches the backend).
+ */
+export function semaphore(limit: number, maxWaitMs = Infinity): <R>(task: () => Promise<R>) => Promise<R> {
   let active = 0;
-  const waiting: Array<() => void> = [];
+  const waiting: Array<{ go: () => void }> = [];
   return async (task) => {
     if (active < limit) active++;
-    // A finishing task hands its slot over directly (active stays the same).
-    else await new Promise<void>((resolve) => waiting.push(resolve));
+    else {
+      // A finishing task hands its slot over directly (active stays the same).
+      await new Promise<void>((resolve, reject) => {
+        const waiter = { go: () => (clearTimeout(timer), resolve()) };
+        const timer =
+          maxWaitMs === Infinity
+            ? undefined
+            : setTimeout(() => {
+                waiting.splice(waiting.indexOf(waiter), 1);
+                reject(new QueryError('timeout', `waited ${formatDuration(maxWaitMs)} for one of ${limit} query slots`));
+              }, maxWaitMs);
+        waiting.push(waiter);
+      });
+    }
     try {
       return await task();
     } finally {
       const next = waiting.shift();
-      if (next) next();
+      if (next) next.go();
       else active--;
     }
   };
 }
 
+/** Methods a bounded client calls directly: a health check must not queue behind a burst of queries. */
+const UNBOUNDED = new Set<PropertyKey>(['ready']);
+
 /**
- * The client with every method call going through one semaphore of `limit` slots: whatever asks
- * (enrichment, storms, commands), at most `limit` calls are in flight to its backend at once.
+ * The client with every query method going through one semaphore of `limit` slots: whatever asks
+ * (enrichment, storms, commands), at most `limit` calls are in flight to its backend at once; a
+ * call that cannot start within `maxWaitMs` fails as a timeout without being made.
  */
-export function boundedClient<T extends object>(client: T, limit: number): T {
-  const gate = semaphore(limit);
+export function boundedClient<T extends object>(client: T, limit: number, maxWaitMs = Infinity): T {
+  const gate = semaphore(limit, maxWaitMs);
   return new Proxy(client, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
+      if (typeof value !== 'function' || UNBOUNDED.has(property)) return value;
       const method = value as (...args: unknown[]) => Promise<unknown>;
       return (...args: unknown[]) => gate(() => method.apply(target, args));
     },

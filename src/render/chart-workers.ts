@@ -53,6 +53,8 @@ interface Slot {
   running?: Pending;
   /** Ends the worker once it has idled for idleMs. */
   idleTimer?: NodeJS.Timeout;
+  /** A job abandoned while the worker was still loading: its answer, when it comes, is dropped. */
+  discard?: number;
 }
 
 /** The worker's entry file next to this module: .js in dist, .ts under tsx and vitest. */
@@ -125,7 +127,10 @@ export class ChartWorkers {
 
   /** Starts the worker now, so the first chart does not wait for a thread to load ECharts and resvg. */
   warm(): void {
-    if (!this.unavailable && !this.slot) this.start();
+    if (this.unavailable) return;
+    if (!this.slot) this.start();
+    // An idle worker about to end stays for the chart it was warmed for.
+    else if (this.slot.ready && !this.slot.running) this.idle(this.slot);
   }
 
   /** Terminates the worker; queued and running jobs are rejected. */
@@ -183,6 +188,10 @@ export class ChartWorkers {
       if (!slot.running) this.idle(slot);
       return;
     }
+    if (slot.discard === answer.id) {
+      slot.discard = undefined;
+      return;
+    }
     const pending = slot.running;
     slot.running = undefined;
     slot.worker.unref();
@@ -235,7 +244,15 @@ export class ChartWorkers {
   private abandon(pending: Pending, reason: unknown): void {
     const queued = this.queue.indexOf(pending);
     if (queued >= 0) this.queue.splice(queued, 1);
-    if (this.slot?.running === pending) this.drop(this.slot);
+    const slot = this.slot;
+    if (slot?.running === pending) {
+      // Still loading ECharts and resvg (a cold start): the job goes, the worker stays for the next
+      // charts, unless it already failed to get one job done since it started.
+      if (!slot.ready && slot.discard === undefined) {
+        slot.discard = pending.job.id;
+        slot.running = undefined;
+      } else this.drop(slot);
+    }
     this.settle(pending, () => pending.reject(reason));
     this.pump();
   }

@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.js';
 import type { ComparisonOp } from '../queries/promql.js';
 import { COLORS } from './alert.js';
 import { inlineCode, instanceOf } from './alerts.js';
-import { escapeMarkdown, formatValue, inferUnit } from './format.js';
+import { discordTimestamp, escapeMarkdown, formatValue, inferUnit } from './format.js';
 import { truncate } from './truncate.js';
 
 /** What one alert name's metric did over a storm, queried once for all its alerts. */
@@ -22,6 +22,8 @@ export interface StormMetric {
   peaks: ReadonlyArray<{ labels: Record<string, string>; value: number }>;
   /** Why parts are missing ("Prometheus timed out after 5s"). */
   failures: readonly string[];
+  /** When it was queried (ISO 8601): the storm message keeps showing it afterwards. */
+  queriedAt?: string;
 }
 
 /** Peaks asked for per alert name. */
@@ -57,5 +59,15 @@ export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: num
     ];
     return { name: `${escapeMarkdown(truncate(m.alertname, 80))} · ${m.firing} firing`, value: truncate(lines.join('\n'), FIELD_MAX) };
   });
-  return { title: `📈 What the metrics did · last ${formatDuration(windowMs)}`, fields, color: COLORS.unknown };
+  const asOf = metrics
+    .map((m) => m.queriedAt)
+    .filter((t): t is string => t !== undefined)
+    .sort()
+    .at(-1);
+  return {
+    title: `📈 What the metrics did · last ${formatDuration(windowMs)}`,
+    ...(asOf ? { description: `Queried once per alert name for all its alerts, ${discordTimestamp(new Date(asOf), 'R')}.` } : {}),
+    fields,
+    color: COLORS.unknown,
+  };
 }

@@ -6,7 +6,7 @@ import { COLORS } from './alert.js';
 import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVERITY_EMOJI, severityOf, type Severity } from './alerts.js';
 import { discordTimestamp, escapeMarkdown } from './format.js';
 import { EMBED_DESCRIPTION, EMBED_TOTAL, MESSAGE_EMBEDS } from './limits.js';
-import { fitMessage, truncate, type Warn } from './truncate.js';
+import { fitMessage, totalLength, truncate, utf16Length, type Warn } from './truncate.js';
 import { stormContextEmbed, type StormMetric } from './storm-context.js';
 
 /** One alert of a storm, as the storm's messages show it. */
@@ -71,7 +71,7 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
   const links = stormLinks(view, [...names]);
   const context = view.metrics?.length ? stormContextEmbed(view.metrics, view.metricsWindowMs ?? 0) : undefined;
   // The counts, links and metrics are sized first: the listing takes what is left, so a link is never cut.
-  const contextUnits = context ? embedUnits(context) : 0;
+  const contextUnits = context ? totalLength([context], utf16Length) : 0;
   const room = Math.min(EMBED_DESCRIPTION, EMBED_TOTAL - contextUnits - title.length - FOOTER_ROOM) - HEAD_RESERVE - links.length;
   const listing = firing.length > 0 ? groupListing(groups, view.now, room) : ['✅ Every alert of the storm is resolved.'];
   const description = [...head, '', ...listing, ...(links ? ['', links] : [])].join('\n');
@@ -82,12 +82,6 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     : `Storm mode: new alerts in this channel join this message · every alert is named in the ${where}`;
   const embed: APIEmbed = { title, description, color, footer: { text: footer }, timestamp: view.startedAt.toISOString() };
   return fitMessage({ embeds: context ? [embed, context] : [embed], allowed_mentions: { parse: [] } }, warn);
-}
-
-/** An embed's characters as the 6000 total counts them, in UTF-16 units (never fewer than Discord counts). */
-function embedUnits(e: APIEmbed): number {
-  const fields = (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
-  return (e.title ?? '').length + (e.description ?? '').length + (e.footer?.text ?? '').length + (e.author?.name ?? '').length + fields;
 }
 
 /**

@@ -338,15 +338,20 @@ function parts(embeds: APIEmbed[]): Part[] {
   return list;
 }
 
-/** Characters counted towards Discord's 6000 total over all embeds. */
-export function totalLength(embeds: readonly APIEmbed[]): number {
+/** Characters counted towards Discord's 6000 total over all embeds, in code points as Discord counts (or by `count`). */
+export function totalLength(embeds: readonly APIEmbed[], count: (text: string) => number = codePointLength): number {
   let n = 0;
   for (const e of embeds) {
-    n += codePointLength(e.title ?? '') + codePointLength(e.description ?? '');
-    n += codePointLength(e.author?.name ?? '') + codePointLength(e.footer?.text ?? '');
-    for (const f of e.fields ?? []) n += codePointLength(f.name) + codePointLength(f.value);
+    n += count(e.title ?? '') + count(e.description ?? '');
+    n += count(e.author?.name ?? '') + count(e.footer?.text ?? '');
+    for (const f of e.fields ?? []) n += count(f.name) + count(f.value);
   }
   return n;
+}
+
+/** A text's length in UTF-16 units: never fewer than its code points, so a total within a limit counted so is within it as Discord counts. */
+export function utf16Length(text: string): number {
+  return text.length;
 }
 
 /**
@@ -355,19 +360,17 @@ export function totalLength(embeds: readonly APIEmbed[]): number {
  * has content, components or files; undefined when they do not fit, so both go as they are.
  */
 export function joinEmbeds(a: RESTPostAPIChannelMessageJSONBody, b: RESTPostAPIChannelMessageJSONBody): RESTPostAPIChannelMessageJSONBody | undefined {
-  const only = (m: RESTPostAPIChannelMessageJSONBody) => !m.content && !m.components?.length && !m.attachments?.length && (m.embeds?.length ?? 0) > 0;
-  if (!only(a) || !only(b)) return undefined;
+  const only = (m: RESTPostAPIChannelMessageJSONBody) =>
+    !m.content &&
+    !m.components?.length &&
+    !m.attachments?.length &&
+    !m.flags &&
+    !m.poll &&
+    !m.sticker_ids?.length &&
+    !m.message_reference &&
+    (m.embeds?.length ?? 0) > 0;
+  if (!only(a) || !only(b) || JSON.stringify(a.allowed_mentions) !== JSON.stringify(b.allowed_mentions)) return undefined;
   const embeds = [...a.embeds!, ...b.embeds!];
-  const units = embeds.reduce(
-    (n, e) =>
-      n +
-      (e.title ?? '').length +
-      (e.description ?? '').length +
-      (e.author?.name ?? '').length +
-      (e.footer?.text ?? '').length +
-      (e.fields ?? []).reduce((m, f) => m + f.name.length + f.value.length, 0),
-    0,
-  );
-  if (embeds.length > MESSAGE_EMBEDS || units > EMBED_TOTAL) return undefined;
+  if (embeds.length > MESSAGE_EMBEDS || totalLength(embeds, utf16Length) > EMBED_TOTAL) return undefined;
   return { ...a, embeds };
 }

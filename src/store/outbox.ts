@@ -264,19 +264,31 @@ export function nextDueAt(db: Database, now: number): number | undefined {
 
 /**
  * When an edit of the message created by `createId` may go so that the message changes at most
- * once per `intervalMs`: at the due time of an edit already held for it (the drainer then sends
- * only the newest), else `intervalMs` after its last change (its create or a sent edit), or now.
+ * once per `intervalMs`: with the earliest edit still pending for it (the drainer sends only the
+ * newest, so a newer edit never goes later than an older one: a critical change waiting for the
+ * channel's budget is not held back), else `intervalMs` after its last change (its create or a
+ * sent edit), or now.
  */
 export function pacedEditDue(db: Database, createId: number, now: number, intervalMs: number): number {
-  const held = stmt(db, `SELECT max(next_attempt_at) AS due FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(createId) as {
+  const held = stmt(db, `SELECT min(next_attempt_at) AS due FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(createId) as {
     due: number | null;
   };
-  if (held.due !== null && held.due > now) return held.due;
+  if (held.due !== null) return Math.max(now, held.due);
   const last = stmt(db, `SELECT max(updated_at) AS at FROM outbox WHERE id = ? OR (target_id = ? AND kind = 'edit' AND status = 'sent')`).get(
     createId,
     createId,
   ) as { at: number | null };
   return last.at === null ? now : Math.max(now, last.at + intervalMs);
+}
+
+/** Changes the bodies of a message's pending edits (an acknowledgement they were rendered without). */
+export function rewritePendingEdits(db: Database, createId: number, change: (body: Record<string, unknown>) => Record<string, unknown>): void {
+  const rows = stmt(db, `SELECT id, body FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).all(createId) as Array<{
+    id: number;
+    body: string;
+  }>;
+  const update = stmt(db, `UPDATE outbox SET body = ? WHERE id = ? AND status = 'pending'`);
+  for (const r of rows) update.run(JSON.stringify(change(JSON.parse(r.body) as Record<string, unknown>)), r.id);
 }
 
 /** Makes the held edits of a message due now: an edit that must not wait (a resolve, a critical alert) goes at once, as the newest. */

@@ -129,6 +129,22 @@ describe('the Acknowledge button', () => {
     expect(specSchemaErrors('MessageEditRequestPartial', payload)).toEqual([]);
   });
 
+  it('puts the acknowledgement on the edits still waiting for the message (held during a storm), not on sent ones', async () => {
+    const id = incident(apiAlert());
+    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    const embeds = postedEmbeds(now);
+    const edit = (due: number) =>
+      enqueue(db, { orderKey: `incident:${id}`, kind: 'edit', channelId: '223456789012345678', body: { embeds }, targetId: create, dueAt: due }, now.getTime());
+    const sent = edit(now.getTime());
+    db.prepare(`UPDATE outbox SET status = 'sent' WHERE id = ?`).run(sent);
+    const held = edit(now.getTime() + 15_000);
+    await press('ack', id, { embeds });
+    const line = ackLine({ userId: ALICE.id, at: now });
+    expect((get(db, held)!.body as { embeds: APIEmbed[] }).embeds[0]!.description).toBe(`${line}\n\n${embeds[0]!.description}`);
+    expect((get(db, sent)!.body as { embeds: APIEmbed[] }).embeds[0]!.description).toBe(embeds[0]!.description);
+  });
+
   it('keeps the first acknowledgement and tells a later presser who has it, only them', async () => {
     const id = incident(apiAlert());
     await press('ack', id);

@@ -157,6 +157,26 @@ describe('storm context', () => {
     expect(await queryStormContexts(later)).toBe(0);
   });
 
+  it.each([
+    ['a comment at the end of its expression', 'node_load1 # the one-minute load\n>= 0', 1],
+    ['a `bool` comparison (which keeps every series)', 'node_load1 > bool 1000000', 0],
+  ])('queries an alert with %s as its meaning says', async (_name, expr, past) => {
+    const now = new Date();
+    storm({ HostLoad: { expr, count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
+    const deps = {
+      db,
+      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 2000 }),
+      config: config(prometheus.url),
+      logger: createLogger({ level: 'silent' }),
+      now,
+    };
+    expect(await queryStormContexts(deps)).toBe(1);
+    const value = contextOf(edits(now)[0]!).fields![0]!.value;
+    expect(value).not.toContain('⚠️');
+    expect(value).toContain(`**${past} of 1** series past it now`);
+    expect(value).toMatch(/\nPeak: 127\.0\.0\.1:\d+ /);
+  });
+
   it('says what failed when Prometheus does not answer', async () => {
     const now = new Date();
     storm({ HostLoad: { expr: 'node_load1 >= 0', count: 3 } }, STORM_CONTEXT_AFTER_MS, now);

@@ -337,13 +337,35 @@ describe('incidents with a message of their own while their channel is in a stor
     // Due now, and the held edit too: the drainer supersedes it with the newest.
     expect(edits().map((e) => e.due)).toEqual([clock, clock]);
     clock += 1000;
+    // An update while the critical edit still waits (the channel's budget spent) never goes after it.
     await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical'), alert(103)]));
-    expect(edits().at(-1)!.due).toBeGreaterThan(clock);
+    expect(edits().at(-1)!.due).toBe(clock);
+    // Once they are sent, the next update is held again: STORM_PACE_MS after the last edit went.
+    db.prepare(`UPDATE outbox SET status = 'sent', updated_at = ? WHERE kind = 'edit'`).run(clock);
+    const sentAt = clock;
+    clock += 1000;
+    await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical'), alert(103), alert(104)]));
+    expect(edits().at(-1)!.due).toBe(sentAt + STORM_PACE_MS);
     clock += 1000;
     const resolved = { status: 'resolved' as const, endsAt: new Date(clock) };
-    await process(group(1, [alert(1, resolved), alert(101, resolved), alert(102, resolved, 'critical'), alert(103, resolved)]));
-    expect(edits()).toHaveLength(4);
+    await process(group(1, [alert(1, resolved), alert(101, resolved), alert(102, resolved, 'critical'), alert(103, resolved), alert(104, resolved)]));
+    expect(edits()).toHaveLength(5);
     expect(edits().every((e) => e.due <= clock)).toBe(true);
+  });
+
+  it('tells a critical alert that waited for a note after NOTE_INTERVAL_MS, not STORM_PACE_MS', async () => {
+    const alerts = await stormWithGrowingIncident();
+    clock += 1000;
+    await process(group(1, [...alerts, alert(101)]));
+    const told = notes().length;
+    clock += 1000;
+    await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical')]));
+    // Told moments ago: it waits for company, as outside a storm, but no longer.
+    expect(notes()).toHaveLength(told);
+    clock += NOTE_INTERVAL_MS;
+    announce();
+    expect(notes()).toHaveLength(told + 1);
+    expect(notes().at(-1)!.body.content).toContain('node-102:9100');
   });
 
   it('paces nothing once the storm is over', async () => {

@@ -51,6 +51,23 @@ describe('semaphore', () => {
     await expect(next).resolves.toBe('ok');
   });
 
+  it('fails a task that waited maxWaitMs for its turn as a timeout, without running it, and keeps the slots right', async () => {
+    const gate = semaphore(1, 50);
+    const g = gauge();
+    const running = gate(g.task());
+    let ran = false;
+    const late = gate(async () => {
+      ran = true;
+      return 'late';
+    });
+    await expect(late).rejects.toThrow('waited 50ms for one of 1 query slots');
+    expect(ran).toBe(false);
+    await g.releaseAll();
+    await expect(running).resolves.toBe('ok');
+    // The slot is free again: the next task runs at once.
+    await expect(gate(async () => 'next')).resolves.toBe('next');
+  });
+
   it('serves waiting tasks first come, first served', async () => {
     const gate = semaphore(1);
     const order: number[] = [];
@@ -83,5 +100,15 @@ describe('boundedClient', () => {
     expect(g.peak()).toBe(3);
     expect(client.calls).toBe(5);
     expect(bounded.name).toBe('prometheus');
+  });
+
+  it('lets a health check (ready) through while every slot is busy', async () => {
+    const g = gauge();
+    const client = { query: () => g.task()(), ready: async () => 'ready' };
+    const bounded = boundedClient(client, 1, 1000);
+    const busy = bounded.query();
+    await expect(bounded.ready()).resolves.toBe('ready');
+    await g.releaseAll();
+    await busy;
   });
 });

@@ -73,17 +73,29 @@ describe('chart workers', () => {
     expect(workers.stats).toMatchObject({ started: 1, rendered: 3, terminated: 0 });
   });
 
-  it('terminates the worker of an abandoned job, rejects it with the abort reason, and starts a new worker for the next', async () => {
+  it('keeps a worker still loading when its job is abandoned (a cold start), and renders the next chart on it', async () => {
     const workers = pool();
     const controller = new AbortController();
     const abandoned = workers.render(timeSpec(), SIZE, controller.signal);
     // The worker is still loading ECharts and resvg: the job is running, not done.
     setTimeout(() => controller.abort(new Error('over the chart budget of 1 ms')), 5);
     await expect(abandoned).rejects.toThrow('over the chart budget of 1 ms');
-    expect(workers.stats).toMatchObject({ started: 1, terminated: 1, rendered: 0 });
     const next = await workers.render(barSpec, SIZE);
     expect(decode(next).width).toBe(800);
-    expect(workers.stats).toMatchObject({ started: 2, terminated: 1, rendered: 1 });
+    // The abandoned chart's answer was dropped: one chart rendered, by the first and only worker.
+    expect(workers.stats).toMatchObject({ started: 1, terminated: 0, rendered: 1 });
+  });
+
+  it('terminates a loaded worker whose job is abandoned (a runaway render), rejects it, and starts a new worker for the next', async () => {
+    const workers = pool();
+    await workers.render(barSpec, SIZE);
+    const controller = new AbortController();
+    const abandoned = workers.render(timeSpec(), SIZE, controller.signal);
+    controller.abort(new Error('over the chart budget of 0 ms'));
+    await expect(abandoned).rejects.toThrow('over the chart budget of 0 ms');
+    expect(workers.stats).toMatchObject({ started: 1, terminated: 1, rendered: 1 });
+    expect(decode(await workers.render(barSpec, SIZE)).width).toBe(800);
+    expect(workers.stats).toMatchObject({ started: 2, terminated: 1, rendered: 2 });
   });
 
   it('drops a queued job whose signal aborts without touching the running one', async () => {
@@ -142,9 +154,15 @@ describe('chart workers', () => {
     expect(workers.stats).toMatchObject({ started: 1, rendered: 4 });
   });
 
-  it('starts no worker before the first chart', () => {
-    const workers = pool();
-    expect(workers.stats.started).toBe(0);
+  it('keeps an idle worker for the chart it is warmed for, past its idle time', async () => {
+    const workers = pool({ idleMs: 400 });
+    await workers.render(barSpec, SIZE);
+    await new Promise((r) => setTimeout(r, 250));
+    workers.warm(); // re-arms the idle timer: 250 + 400 ms from the render
+    await new Promise((r) => setTimeout(r, 250));
+    expect(workers.stats.idleEnded).toBe(0);
+    await eventually('the idle worker to end', () => (workers.stats.idleEnded === 1 ? true : undefined), 5000, 20);
+    expect(workers.stats.started).toBe(1);
   });
 
   it('renders in this thread when no worker can load its module', async () => {

@@ -258,6 +258,7 @@ describe('paced edits', () => {
     ['the message was created moments ago', [] as number[], T0 + 1000, T0 + PACE],
     ['the message was created long ago', [], T0 + 60_000, T0 + 60_000],
     ['an edit is already held: the same moment', [T0 + 9000], T0 + 2000, T0 + 9000],
+    ['an edit due already still waits for the budget: at once, never after it', [T0 + 500], T0 + 2000, T0 + 2000],
   ])('puts the next edit when %s', (_name, held, now, due) => {
     const create = add('incident:1');
     for (const at of held) edit(create, T0 + 500, at);

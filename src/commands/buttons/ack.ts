@@ -4,7 +4,8 @@ import { withAcknowledgement } from '../../render/alert.js';
 import { warnTo } from '../../render/truncate.js';
 import { acknowledge } from '../../store/acks.js';
 import { getIncident } from '../../store/incidents.js';
-import { enqueueThreadPost } from '../../store/outbox.js';
+import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
+import type { APIEmbed } from 'discord-api-types/v10';
 import type { ButtonHandler } from '../types.js';
 
 /**
@@ -32,6 +33,13 @@ export const ackButton = {
       return;
     }
     deps.logger.info({ incidentId: incident.id, userId: ack.userId }, 'incident acknowledged');
+    // Edits already waiting (held during a storm) were rendered before the click: they show it too.
+    if (incident.createOutboxId !== undefined)
+      rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
+        Array.isArray(body.embeds)
+          ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: ack.userId, at: ack.at }, warnTo(deps.logger)) }
+          : body,
+      );
     const components = alertButtons(incident.id, incident.status);
     const note = { content: `👀 Acknowledged by **${escapeMarkdown(ack.username)}** ${discordTimestamp(ack.at, 'R')}`, allowed_mentions: { parse: [] } };
     // Announced in the incident's thread through the outbox: durable, in order with the incident's other posts.
