@@ -82,6 +82,11 @@ function storm(names: Record<string, { expr?: string; count: number }>, ageMs: n
   return s.id;
 }
 
+/** What queryStormContexts needs, at `now`, against the real Prometheus unless told otherwise. */
+function depsAt(now: Date, url = prometheus.url, timeoutMs = 2000) {
+  return { db, prometheus: createPrometheusClient({ url, timeoutMs }), config: config(url), logger: createLogger({ level: 'silent' }), now };
+}
+
 /** The storm message's edits once the storm is flushed at `now`. */
 function edits(now: Date): Array<{ body: { embeds: APIEmbed[] } }> {
   flushStorms({ db, config: config('http://127.0.0.1:9'), logger: createLogger({ level: 'silent' }), now });
@@ -99,13 +104,7 @@ describe('storm context', () => {
       STORM_CONTEXT_AFTER_MS + 1000,
       now,
     );
-    const deps = {
-      db,
-      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 2000 }),
-      config: config(prometheus.url),
-      logger: createLogger({ level: 'silent' }),
-      now,
-    };
+    const deps = depsAt(now);
     expect(await queryStormContexts(deps)).toBe(2);
     const [edit] = edits(now);
     expect(validate(edit!.body)).toEqual([]);
@@ -140,13 +139,7 @@ describe('storm context', () => {
     const now = new Date();
     const names = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`Name${i}`, { expr: 'node_load1 > 1000000', count: 8 - i }]));
     storm(names, 2000, now);
-    const deps = {
-      db,
-      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 2000 }),
-      config: config(prometheus.url),
-      logger: createLogger({ level: 'silent' }),
-      now,
-    };
+    const deps = depsAt(now);
     expect(await queryStormContexts(deps)).toBe(0);
     const later = { ...deps, now: new Date(now.getTime() + STORM_CONTEXT_AFTER_MS) };
     expect(await queryStormContexts(later)).toBe(STORM_CONTEXT_NAMES);
@@ -163,13 +156,7 @@ describe('storm context', () => {
   ])('queries an alert with %s as its meaning says', async (_name, expr, past) => {
     const now = new Date();
     storm({ HostLoad: { expr, count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
-    const deps = {
-      db,
-      prometheus: createPrometheusClient({ url: prometheus.url, timeoutMs: 2000 }),
-      config: config(prometheus.url),
-      logger: createLogger({ level: 'silent' }),
-      now,
-    };
+    const deps = depsAt(now);
     expect(await queryStormContexts(deps)).toBe(1);
     const value = contextOf(edits(now)[0]!).fields![0]!.value;
     expect(value).not.toContain('⚠️');
@@ -180,13 +167,7 @@ describe('storm context', () => {
   it('says what failed when Prometheus does not answer', async () => {
     const now = new Date();
     storm({ HostLoad: { expr: 'node_load1 >= 0', count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
-    const deps = {
-      db,
-      prometheus: createPrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 500 }),
-      config: config('http://127.0.0.1:9'),
-      logger: createLogger({ level: 'silent' }),
-      now,
-    };
+    const deps = depsAt(now, 'http://127.0.0.1:9', 500);
     expect(await queryStormContexts(deps)).toBe(1);
     const value = contextOf(edits(now)[0]!).fields![0]!.value;
     expect(value).toMatch(/^`node_load1` >= 0\n⚠️ /);
