@@ -320,11 +320,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
   }
 
   let contexts: Promise<void> | undefined;
+  const looked = new Map<number, number>();
   /** Storms' metrics, queried in the background (one run at a time) while notifications go on. */
   function stormContexts(now: Date): void {
     if (contexts || !deps.config.delivery.storm.enabled) return;
     // What they find shows from the storm message's next edit (the next flush).
-    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, config: deps.config, logger: deps.logger, now })
+    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, config: deps.config, logger: deps.logger, now }, looked)
       .then(() => undefined)
       .catch((err: unknown) => deps.logger.error({ err }, 'storm context failed'))
       .finally(() => (contexts = undefined));

@@ -28,13 +28,17 @@ export interface StormContextDeps {
  * STORM_CONTEXT_NAMES in all) is queried once for all their alerts, three instant queries each
  * (the highest peaks over the lookback, how many series there are, how many are past the
  * threshold now), recorded with the storm: its message shows them from its next edit (flushStorms).
- * Answers are a handful of samples whatever the storm's size. Returns the names queried.
+ * Answers are a handful of samples whatever the storm's size. `looked`: per storm, the join time
+ * it was last looked at (kept by the caller): a storm nobody joined since is not read again, as
+ * this runs every second. Returns the names queried.
  */
-export async function queryStormContexts(deps: StormContextDeps): Promise<number> {
+export async function queryStormContexts(deps: StormContextDeps, looked: Map<number, number> = new Map()): Promise<number> {
   const { db, now } = deps;
   let queried = 0;
   for (const storm of activeStorms(db)) {
     if (now.getTime() - storm.startedAt.getTime() < STORM_CONTEXT_AFTER_MS) continue;
+    if (looked.get(storm.id) === storm.lastJoinedAt.getTime()) continue;
+    looked.set(storm.id, storm.lastJoinedAt.getTime());
     const names = stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES);
     if (names.length === 0) continue;
     const metrics = await Promise.all(names.map((n) => stormMetric(n, deps)));

@@ -115,9 +115,10 @@ describe('enrichment with a client that ignores its timeout', () => {
       expr: 'up',
     };
     const e = await enrichAlert(alert, deps);
-    // The expression query gets what is left of the timeout once the alert's plan is made: a millisecond may be gone.
+    // The expression query gets what is left of the timeout once the alert's plan is made: a few
+    // milliseconds may be gone (tens on a loaded machine: the unit run failed once at 190), never more than the timeout.
     const expressionWait = Number(/^Prometheus timed out after (\d+)ms$/.exec(e.failures[0]?.message ?? '')?.[1]);
-    expect(expressionWait).toBeGreaterThanOrEqual(190);
+    expect(expressionWait).toBeGreaterThanOrEqual(150);
     expect(expressionWait).toBeLessThanOrEqual(200);
     expect(e.failures).toEqual([
       { backend: 'prometheus', what: 'expression', message: `Prometheus timed out after ${expressionWait}ms` },

@@ -150,6 +150,27 @@ describe('storm context', () => {
     expect(await queryStormContexts(later)).toBe(0);
   });
 
+  it('reads a storm again only once an alert joined it since it last looked', async () => {
+    const now = new Date();
+    const id = storm({ HostLoad: { expr: 'node_load1 >= 0', count: 2 } }, STORM_CONTEXT_AFTER_MS, now);
+    const looked = new Map<number, number>();
+    expect(await queryStormContexts(depsAt(now), looked)).toBe(1);
+    // A new name slipped in without a join (no new incident): not looked for.
+    const late = (fp: string) => ({
+      fingerprint: fp,
+      labels: { alertname: 'ScrapeUp', instance: fp },
+      status: 'firing' as const,
+      startsAt: now,
+      expr: 'up == 1',
+    });
+    recordStormAlerts(db, id, 1, [late('up-1')], now, false);
+    expect(await queryStormContexts(depsAt(now), looked)).toBe(0);
+    // A new incident joins later: the storm is read again and the new name queried.
+    const joined = new Date(now.getTime() + 1000);
+    recordStormAlerts(db, id, 2, [late('up-2')], joined, true);
+    expect(await queryStormContexts(depsAt(joined), looked)).toBe(1);
+  });
+
   it.each([
     ['a comment at the end of its expression', 'node_load1 # the one-minute load\n>= 0', 1],
     ['a `bool` comparison (which keeps every series)', 'node_load1 > bool 1000000', 0],
