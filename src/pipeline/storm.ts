@@ -12,6 +12,7 @@ import {
   getStorm,
   leaveStorm,
   markDetailed,
+  queuedNewGroups,
   recentIncidentMessages,
   recordStormAlerts,
   startStorm,
@@ -56,8 +57,9 @@ export const DETAILS_HOLD_MS = 5000;
 
 /**
  * Storm mode: a new non-critical incident in a channel that already got more than its share of
- * new messages within the window joins the channel's storm instead of getting a message of its
- * own; so do the updates and resolves of incidents that joined one. Recorded here, in one
+ * new messages within the window, counting the new groups queued behind it (a burst that arrived
+ * at once), joins the channel's storm instead of getting a message of its own; so do the updates
+ * and resolves of incidents that joined one. Recorded here, in one
  * transaction with the notification's end; the storm's messages are enqueued by flushStorms.
  */
 export const stormStage: Stage<Decided, Decided> = {
@@ -71,7 +73,17 @@ export const stormStage: Stage<Decided, Decided> = {
       if (!storm.enabled || decision.resolvedAt !== undefined || isCritical(n)) return input;
       const active = activeStorm(db, channelId);
       if (active) stormId = active.id;
-      else if (recentIncidentMessages(db, channelId, now.getTime() - storm.window) < storm.threshold) return input;
+      else {
+        const recent = recentIncidentMessages(db, channelId, now.getTime() - storm.window);
+        const queued = queuedNewGroups(db, {
+          afterId: input.stored.id,
+          channelId,
+          defaultChannelId: config.discord.alertChannelId,
+          exceptGroup: { source: n.source, groupKey: n.groupKey },
+          limit: storm.threshold - recent,
+        });
+        if (recent + queued < storm.threshold) return input;
+      }
     } else {
       // A storm's incident stays with it (storm mode turned off since included), unless it leaves below.
       stormId = stormOfIncident(db, decision.incidentId);

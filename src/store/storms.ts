@@ -180,6 +180,31 @@ export function recentIncidentMessages(db: Database, channelId: string, since: n
   ).n;
 }
 
+/**
+ * New groups queued for a channel behind notification `afterId` (firing, pending, with no firing
+ * incident yet, other than `exceptGroup`), counted up to `limit`: a burst that arrived at once is
+ * seen whole before its first incident takes a message of its own.
+ */
+export function queuedNewGroups(
+  db: Database,
+  q: { afterId: number; channelId: string; defaultChannelId: string; exceptGroup: { source: string; groupKey: string }; limit: number },
+): number {
+  if (q.limit <= 0) return 0;
+  return (
+    stmt(
+      db,
+      `SELECT count(*) AS n FROM (
+         SELECT DISTINCT n.source, json_extract(n.body, '$.receiver') AS receiver, n.group_key FROM notifications n
+         WHERE n.status = 'pending' AND n.id > ? AND NOT (n.source = ? AND n.group_key = ?)
+           AND json_extract(n.body, '$.status') = 'firing'
+           AND coalesce(json_extract(n.body, '$.channelId'), ?) = ?
+           AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.source = n.source AND i.group_key = n.group_key
+                             AND i.receiver = json_extract(n.body, '$.receiver') AND i.status = 'firing')
+         LIMIT ?)`,
+    ).get(q.afterId, q.exceptGroup.source, q.exceptGroup.groupKey, q.defaultChannelId, q.channelId, q.limit) as { n: number }
+  ).n;
+}
+
 /** Storms with something to do: in progress (they may end, or have alerts to name), or ended with a change to show. */
 export function stormsToFlush(db: Database): Storm[] {
   return (stmt(db, `SELECT * FROM storms WHERE dirty = 1 OR ended_at IS NULL ORDER BY id`).all() as StormRow[]).map(toStorm);

@@ -152,6 +152,43 @@ describe('storm mode', () => {
     expectWithinLimits(storm[0]!.body);
   });
 
+  /** Stores every notification first (a burst that arrived at once), then runs the pipeline over them, oldest first. */
+  async function arriveTogether(ns: Notification[]): Promise<void> {
+    for (const n of ns) insertNotification(db, n, new Date(clock));
+    for (let stored = nextPendingNotification(db); stored; stored = nextPendingNotification(db)) await processNotification(stored, deps);
+  }
+
+  it('folds a burst that arrived at once into the storm from its first incident when it is more than the threshold', async () => {
+    await arriveTogether([1, 2, 3, 4].map((i) => group(i)));
+    expect(incidentCreates()).toEqual([]);
+    expect(stormAlerts(db, activeStorm(db, CHANNEL)!.id).map((a) => a.labels.instance)).toEqual(['node-1:9100', 'node-2:9100', 'node-3:9100', 'node-4:9100']);
+  });
+
+  it('gives each incident of a burst no bigger than the threshold a message of its own, and folds the next', async () => {
+    await arriveTogether([1, 2, 3].map((i) => group(i)));
+    expect(incidentCreates()).toHaveLength(3);
+    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    await arriveTogether([group(4)]);
+    expect(incidentCreates()).toHaveLength(3);
+    expect(activeStorm(db, CHANNEL)).toBeDefined();
+  });
+
+  it('counts neither queued updates of open incidents nor resolves nor repeats of the same group as new incidents', async () => {
+    await arriveTogether([group(1)]);
+    await arriveTogether([
+      group(1, [alert(1), alert(101, { labels: { ...alert(101).labels } })]),
+      group(1, [alert(1), alert(102)]),
+      group(2),
+      group(2, [alert(2), alert(103)]),
+      group(3, [alert(3, { status: 'resolved', endsAt: new Date(clock) })]),
+      group(4, [alert(4, { status: 'resolved', endsAt: new Date(clock) })]),
+    ]);
+    // Incident 1 was open; group 2 is one new group however often it was sent; 3 and 4 arrive resolved
+    // (each posted as a resolved message of its own, never folded): no storm with a threshold of 3.
+    expect(incidentCreates().map((r) => embed(r).title?.split(':')[0])).toEqual(['🔥 FIRING', '🔥 FIRING', '✅ RESOLVED', '✅ RESOLVED']);
+    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+  });
+
   it('edits the storm message at most once per edit window however many alerts joined, with the latest counts', async () => {
     for (let i = 1; i <= 10; i++) await process(group(i));
     flush();
