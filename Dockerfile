@@ -16,7 +16,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
+# build/echarts.cjs (the part of ECharts the charts use, scripts/echarts-bundle.ts), then dist/.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
@@ -27,6 +29,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build ./build
 # The SQLite database lives in /data (a volume). Owner `node`, group 65534 with write access and
 # setgid: the image works as its own user and as uid/gid 65534, which the compose stack uses so
 # Vigil can prune the snapshots Prometheus (uid 65534) writes into their shared volume.

@@ -9,6 +9,7 @@ export default tseslint.config(
       'eslint.config.js',
       '.dependency-cruiser.cjs',
       'dist/',
+      'build/',
       '.build-test/',
       'node_modules/',
       'coverage/',

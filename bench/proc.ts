@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { PROMETHEUS_BIN } from '../test/support/procs.js';
 
@@ -20,6 +20,14 @@ export function memoryOf(pid: number): Memory {
     return Number(m[1]);
   };
   return { rssKb: kb('VmRSS'), peakKb: kb('VmHWM') };
+}
+
+/**
+ * Starts a new peak: writing 5 to /proc/<pid>/clear_refs resets VmHWM to the current RSS (Linux
+ * 4.0+, same user), so a later VmHWM is the peak since now. Throws where the kernel refuses.
+ */
+export function resetPeak(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 /** User + system CPU seconds a live process has used (/proc/<pid>/stat, 100 ticks/s on Linux). */

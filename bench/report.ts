@@ -79,7 +79,8 @@ function stormSection(results: readonly StormResult[]): string {
     "metrics queried) and to Alertmanager's own `discord_configs` receiver. Each talks to a Discord double of",
     "its own that enforces Discord's rate limits (5 messages and 5 edits per 5 s per channel, 5 webhook executions per 2 s, 50",
     `requests/s in all; test/support/discord-ratelimits.ts). Observed for ${STORM.observeMs / 1000} s from the first alert. "Named": the alert's`,
-    'instance appears in a Discord message (channel or thread). Command: `npm run bench` (bench/storm.ts).',
+    'instance appears in a Discord message (channel or thread). "Peak RSS": VmHWM of the Vigil process from the first alert on',
+    '(reset then through /proc/<pid>/clear_refs, so start-up is not counted; section 1 has idle RSS). Command: `npm run bench` (bench/storm.ts).',
     '',
     table(
       ['storm', 'side', 'requests', '429s', 'channel messages', 'thread messages', 'edits', 'every alert named after', 'critical shown after', 'peak RSS'],

@@ -9,7 +9,7 @@ import { freePort } from '../test/support/ports.js';
 import { startAlertmanager, startNodeExporter, startPrometheus, type PostableAlert } from '../test/support/procs.js';
 import { startLokiDouble } from '../test/support/loki-double.js';
 import { defer } from './cleanup.js';
-import { memoryOf } from './proc.js';
+import { memoryOf, resetPeak } from './proc.js';
 
 /** One storm scenario: how Alertmanager groups the alerts. */
 export interface StormScenario {
@@ -32,7 +32,7 @@ export interface StormSide {
   allNamedS?: number;
   /** Critical alert sent -> shown in Discord, s; undefined when it never showed. */
   criticalS?: number;
-  /** Peak RSS of the process, MiB (Vigil only: the peer is Alertmanager itself). */
+  /** Peak RSS of the process during the storm (VmHWM, reset as it starts), MiB (Vigil only: the peer is Alertmanager itself). */
   peakRssMiB?: number;
 }
 
@@ -169,6 +169,8 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
     later(() => alertmanager.stop());
     await sleep(1000);
 
+    // The peak during the storm, not the start-up's (modules compiling): VmHWM restarts here.
+    resetPeak(bot.child.pid!);
     const started = Date.now();
     const batches = 10;
     let criticalSent: number | undefined;
