@@ -325,7 +325,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
   function stormContexts(now: Date): void {
     if (contexts || !deps.config.delivery.storm.enabled) return;
     // What they find shows from the storm message's next edit (the next flush).
-    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, config: deps.config, logger: deps.logger, now }, looked)
+    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, loki: deps.loki, config: deps.config, logger: deps.logger, now }, looked)
       .then(() => undefined)
       .catch((err: unknown) => deps.logger.error({ err }, 'storm context failed'))
       .finally(() => (contexts = undefined));

@@ -1,11 +1,14 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { attempt } from '../queries/calls.js';
+import { errorLogVolumeBySource } from '../queries/catalog.js';
+import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient, QueryResult } from '../queries/prometheus.js';
-import { splitThreshold } from '../queries/promql.js';
-import { STORM_PEAKS_SHOWN, type StormMetric } from '../render/storm-context.js';
+import { logMatchersForAlert, splitThreshold } from '../queries/promql.js';
+import { STORM_PEAKS_SHOWN, type StormLogVolume, type StormMetric } from '../render/storm-context.js';
 import type { Database } from '../store/db.js';
-import { activeStorms, recordStormContexts, stormNamesToQuery, type StormName } from '../store/storms.js';
+import { activeStorms, firingStormLabels, recordStormContexts, recordStormLogs, stormLogs, stormNamesToQuery, type StormName } from '../store/storms.js';
+import { vectorOf } from './series.js';
 
 /** Alert names of one storm whose metric is queried (the ones with the most firing alerts). */
 export const STORM_CONTEXT_NAMES = 5;
@@ -13,10 +16,18 @@ export const STORM_CONTEXT_NAMES = 5;
 /** A storm's context waits until the storm is this old, so that the burst's alert names are in. */
 export const STORM_CONTEXT_AFTER_MS = 10_000;
 
+/** Log sources (values of one Loki label) one storm's log volume query asks about: its regex stays a few KiB. */
+export const STORM_LOG_SOURCES = 50;
+
+/** A storm's log volume is queried again, once alerts joined it, at most this often. */
+export const STORM_LOGS_EVERY_MS = 60_000;
+
 /** What queryStormContexts needs. */
 export interface StormContextDeps {
   db: Database;
   prometheus: Pick<PrometheusClient, 'query'>;
+  /** Absent: no log volume (the storm message shows the metrics alone). */
+  loki?: Pick<LokiClient, 'query'>;
   config: Pick<Config, 'enrichment'>;
   logger: Logger;
   now: Date;
@@ -28,29 +39,43 @@ export interface StormContextDeps {
  * STORM_CONTEXT_NAMES in all) is queried once for all their alerts, three instant queries each
  * (the highest peaks over the lookback, how many series there are, how many are past the
  * threshold now), recorded with the storm: its message shows them from its next edit (flushStorms).
- * Answers are a handful of samples whatever the storm's size. `looked`: per storm, the join time
- * it was last looked at (kept by the caller): a storm nobody joined since is not read again, as
- * this runs every second. Returns the names queried.
+ * Answers are a handful of samples whatever the storm's size. With `loki`, the error log lines of
+ * all its alerts' log sources too, in one query (stormLogVolume), again at most every
+ * STORM_LOGS_EVERY_MS while alerts join. `looked`: per storm, the join time it was last looked at
+ * (kept by the caller): a storm nobody joined since is not read again, as this runs every second.
+ * Returns the names queried.
  */
 export async function queryStormContexts(deps: StormContextDeps, looked: Map<number, number> = new Map()): Promise<number> {
   const { db, now } = deps;
   let queried = 0;
   for (const storm of activeStorms(db)) {
     if (now.getTime() - storm.startedAt.getTime() < STORM_CONTEXT_AFTER_MS) continue;
-    if (looked.get(storm.id) === storm.lastJoinedAt.getTime()) continue;
-    looked.set(storm.id, storm.lastJoinedAt.getTime());
-    const names = stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES);
-    if (names.length === 0) continue;
-    const metrics = await Promise.all(names.map((n) => stormMetric(n, deps)));
-    db.transaction(() =>
-      recordStormContexts(
-        db,
-        storm.id,
-        metrics.map((m) => ({ alertname: m.alertname, metrics: m })),
-        now,
-      ),
-    ).immediate();
-    deps.logger.info({ stormId: storm.id, names: names.map((n) => n.alertname) }, "storm context: the alert names' metrics, queried once each");
+    const joined = storm.lastJoinedAt.getTime();
+    const namesDue = looked.get(storm.id) !== joined;
+    looked.set(storm.id, joined);
+    const names = namesDue ? stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES) : [];
+    const last = deps.loki ? stormLogs<StormLogVolume>(db, storm.id) : undefined;
+    const lastAt = last ? Date.parse(last.queriedAt) : undefined;
+    const logsDue = deps.loki !== undefined && (lastAt === undefined || (now.getTime() - lastAt >= STORM_LOGS_EVERY_MS && joined > lastAt));
+    if (names.length === 0 && !logsDue) continue;
+    const [metrics, logs] = await Promise.all([
+      Promise.all(names.map((n) => stormMetric(n, deps))),
+      logsDue ? stormLogVolume(storm.id, deps) : Promise.resolve(undefined),
+    ]);
+    if (metrics.length === 0 && !logs) continue;
+    db.transaction(() => {
+      if (metrics.length)
+        recordStormContexts(
+          db,
+          storm.id,
+          metrics.map((m) => ({ alertname: m.alertname, metrics: m })),
+          now,
+        );
+      if (logs) recordStormLogs(db, storm.id, logs);
+    }).immediate();
+    if (names.length)
+      deps.logger.info({ stormId: storm.id, names: names.map((n) => n.alertname) }, "storm context: the alert names' metrics, queried once each");
+    if (logs?.sources) deps.logger.info({ stormId: storm.id, label: logs.label, sources: logs.sources }, "storm context: its alerts' error logs, one query");
     queried += names.length;
   }
   return queried;
@@ -92,4 +117,43 @@ async function stormMetric(name: StormName, deps: StormContextDeps): Promise<Sto
 /** The value of a `count(...)`: no sample means none. */
 function countOf(result: QueryResult): number {
   return result.resultType === 'vector' ? (result.result[0]?.value ?? 0) : 0;
+}
+
+/**
+ * The storm's error log lines per source over the lookback, in one Loki query: the Loki label most
+ * of its firing alerts map to (enrichment.logLabelMap, as an alert's own logs are selected), its
+ * STORM_LOG_SOURCES values with the most alerts. No source (`sources: 0`) when no alert maps to one.
+ */
+async function stormLogVolume(stormId: number, deps: StormContextDeps): Promise<StormLogVolume> {
+  const { enrichment } = deps.config;
+  const alerts = firingStormLabels(deps.db, stormId).map((labels) => logMatchersForAlert(labels, enrichment.logLabelMap));
+  const perLabel = new Map<string, Map<string, number>>();
+  for (const matchers of alerts) {
+    for (const m of matchers) {
+      const values = perLabel.get(m.name) ?? new Map<string, number>();
+      values.set(m.value, (values.get(m.value) ?? 0) + 1);
+      perLabel.set(m.name, values);
+    }
+  }
+  const covered = (values: Map<string, number>) => [...values.values()].reduce((a, b) => a + b, 0);
+  const best = [...perLabel].sort((a, b) => covered(b[1]) - covered(a[1]) || (a[0] < b[0] ? -1 : 1))[0];
+  // Recorded all the same, so that the storm is not read again until alerts joined and a minute passed.
+  if (!best) return { label: '', sources: 0, uncovered: alerts.length, query: '', top: [], queriedAt: deps.now.toISOString() };
+  const [label, counts] = best;
+  const sources = [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, STORM_LOG_SOURCES)
+    .map(([value]) => value);
+  const asked = new Set(sources);
+  const uncovered = alerts.filter((ms) => !ms.some((m) => m.name === label && asked.has(m.value))).length;
+  const windowS = Math.max(60, Math.round(enrichment.lookback / 1000));
+  const query = errorLogVolumeBySource(label, sources, enrichment.logFilter, windowS);
+  const ran = await attempt('loki', 'log volume', enrichment.timeout, (timeoutMs) => deps.loki!.query(query, { time: deps.now }, { timeoutMs }));
+  const base = { label, sources: sources.length, uncovered, query, queriedAt: deps.now.toISOString() };
+  if (!ran.ok) return { ...base, top: [], failure: ran.failure.message };
+  const top = vectorOf(ran.value)
+    .map((s) => ({ source: s.labels[label] ?? '', lines: s.value }))
+    .filter((t) => Number.isFinite(t.lines) && t.lines > 0)
+    .sort((a, b) => b.lines - a.lines || (a.source < b.source ? -1 : 1));
+  return { ...base, top, total: top.reduce((a, t) => a + t.lines, 0) };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
-import type { StormMetric } from '../render/storm-context.js';
+import type { StormLogVolume, StormMetric } from '../render/storm-context.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { createIncident, updateIncident } from '../store/incidents.js';
@@ -18,6 +18,7 @@ import {
   startStorm,
   stormAlerts,
   stormContextMetrics,
+  stormLogs,
   stormOfIncident,
   stormsToFlush,
   undetailed,
@@ -194,6 +195,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   const view = {
     ...stormView(storm, alerts, config, now, endedAt),
     metrics: stormContextMetrics<StormMetric>(db, storm.id),
+    logs: stormLogs<StormLogVolume>(db, storm.id),
     metricsWindowMs: config.enrichment.lookback,
   };
   const orderKey = `storm:${storm.id}`;

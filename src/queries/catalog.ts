@@ -29,6 +29,17 @@ export function logVolumeByLevel(logSelector: string, rangeSeconds: number): str
   return `sum by (level) (count_over_time(${logSelector}${range(rangeSeconds)}))`;
 }
 
+/**
+ * Error-like log lines per source over the last `rangeSeconds`, for many sources in one query:
+ * `sum by (container_name) (count_over_time({container_name=~"api|db"} |~ "(?i)error" [1800s]))`.
+ * Each value is matched literally (regex-escaped, and the matcher is anchored as Loki anchors them).
+ */
+export function errorLogVolumeBySource(label: string, values: readonly string[], filter: string, rangeSeconds: number): string {
+  if (values.length === 0) throw new Error('expected at least one log source');
+  const matcher = selector([{ name: label, op: '=~', value: values.map(escapeRegex).join('|') }]);
+  return `sum by (${label}) (count_over_time(${matcher} ${lineFilter(filter)}${range(rangeSeconds)}))`;
+}
+
 /** Every measure of the host context query, as its `measure` label names it. */
 export const HOST_MEASURES = ['cpu', 'memory', 'disk', 'load'] as const;
 

@@ -100,6 +100,12 @@ const JOB_LABEL = 'job';
  * then skips logs and says why).
  */
 export function logSelectorForAlert(labels: Readonly<Record<string, string>>, labelMap: Readonly<Record<string, string>>): string | undefined {
+  const specs = logMatchersForAlert(labels, labelMap);
+  return specs.length ? selector(specs) : undefined;
+}
+
+/** The matchers of logSelectorForAlert's selector (the most specific tier present), empty when none. */
+export function logMatchersForAlert(labels: Readonly<Record<string, string>>, labelMap: Readonly<Record<string, string>>): MatcherSpec[] {
   const chosen = new Map<string, string>();
   for (const [alertLabel, lokiLabel] of Object.entries(labelMap)) {
     const raw = labels[alertLabel];
@@ -108,9 +114,9 @@ export function logSelectorForAlert(labels: Readonly<Record<string, string>>, la
   }
   const tier = (names: (name: string) => boolean) => [...chosen].filter(([name]) => names(name)).map(([name, value]) => ({ name, value }));
   for (const specs of [tier((n) => n !== HOST_LABEL && n !== JOB_LABEL), tier((n) => n === HOST_LABEL), tier((n) => n === JOB_LABEL)]) {
-    if (specs.length) return selector(specs);
+    if (specs.length) return specs;
   }
-  return undefined;
+  return [];
 }
 
 /** A PromQL comparison operator. */

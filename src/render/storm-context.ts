@@ -26,6 +26,27 @@ export interface StormMetric {
   queriedAt?: string;
 }
 
+/** What the storm's error logs did: one Loki query over its alerts' log sources (pipeline/storm-context.ts). */
+export interface StormLogVolume {
+  /** The Loki label the sources are told apart by (`container_name`, `host`…). */
+  label: string;
+  /** Sources asked about (the storm's alerts' values of `label`, the most alerts first); 0 when no alert maps to one (nothing shown). */
+  sources: number;
+  /** Firing alerts of the storm that name none of them (another label, or past the sources asked). */
+  uncovered: number;
+  /** The query as sent. */
+  query: string;
+  /** Error-like lines per source over the window, most first (STORM_LOG_SOURCES_SHOWN at most). */
+  top: ReadonlyArray<{ source: string; lines: number }>;
+  /** Lines over every source asked about. */
+  total?: number;
+  failure?: string;
+  queriedAt: string;
+}
+
+/** Sources named with their line counts (the rest are in the total). */
+export const STORM_LOG_SOURCES_SHOWN = 5;
+
 /** Peaks asked for per alert name. */
 export const STORM_PEAKS_SHOWN = 3;
 /** Characters of an expression shown (the storm message stays short). */
@@ -36,9 +57,10 @@ const FIELD_MAX = 400;
 /**
  * What the storm's metrics did, as the storm message's second embed: per alert name (most firing
  * first), the expression and threshold, how many series are past it now, and the highest peaks
- * over the window with their instances and units; failures said per name.
+ * over the window with their instances and units; failures said per name. Then, with `logs`, the
+ * error log lines of the storm's log sources: the busiest, and how many in all.
  */
-export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: number): APIEmbed {
+export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: number, logs?: StormLogVolume): APIEmbed {
   const fields: APIEmbedField[] = metrics.map((m) => {
     const unit = inferUnit(m.query);
     const threshold = m.threshold ? ` ${m.threshold.op} ${formatValue(m.threshold.value, unit)}` : '';
@@ -59,15 +81,42 @@ export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: num
     ];
     return { name: `${escapeMarkdown(truncate(m.alertname, 80))} · ${m.firing} firing`, value: truncate(lines.join('\n'), FIELD_MAX) };
   });
-  const asOf = metrics
-    .map((m) => m.queriedAt)
+  const shownLogs = logs?.sources ? logs : undefined;
+  if (shownLogs) fields.push(logsField(shownLogs));
+  const asOf = [...metrics.map((m) => m.queriedAt), shownLogs?.queriedAt]
     .filter((t): t is string => t !== undefined)
     .sort()
     .at(-1);
+  const how = [metrics.length ? 'once per alert name for all its alerts' : '', shownLogs ? "once for all the storm's logs" : ''].filter(Boolean).join(', and ');
   return {
     title: `📈 What the metrics did · last ${formatDuration(windowMs)}`,
-    ...(asOf ? { description: `Queried once per alert name for all its alerts, ${discordTimestamp(new Date(asOf), 'R')}.` } : {}),
+    ...(asOf ? { description: `Queried ${how}, ${discordTimestamp(new Date(asOf), 'R')}.` } : {}),
     fields,
     color: COLORS.unknown,
   };
+}
+
+/** The storm's error log lines per source, as one field: the query, the busiest sources, the total. */
+function logsField(logs: StormLogVolume): APIEmbedField {
+  const label = escapeMarkdown(logs.label);
+  const top = logs.top
+    .slice(0, STORM_LOG_SOURCES_SHOWN)
+    .map((t) => `${escapeMarkdown(truncate(t.source, 40))} ${formatCount(t.lines)}`)
+    .join(' · ');
+  const found =
+    logs.failure !== undefined
+      ? `⚠️ ${truncate(logs.failure, 200)}`
+      : logs.total
+        ? `**${formatCount(logs.total)} lines** from ${logs.top.length} of ${logs.sources}: ${top}`
+        : `no error lines from the ${logs.sources} ${label} values asked about`;
+  const uncovered = logs.uncovered ? `\nNot counted: ${logs.uncovered} firing alerts with another ${label} or none` : '';
+  return {
+    name: `📜 Error log lines by ${label}`,
+    value: truncate(`${inlineCode(logs.query, QUERY_SHOWN)}\n${found}${uncovered}`, FIELD_MAX),
+  };
+}
+
+/** 1234 -> "1.2k", 56 -> "56": line counts at a glance. */
+function formatCount(n: number): string {
+  return n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n));
 }

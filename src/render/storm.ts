@@ -7,7 +7,7 @@ import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVE
 import { discordTimestamp, escapeMarkdown } from './format.js';
 import { EMBED_DESCRIPTION, EMBED_TOTAL, MESSAGE_EMBEDS } from './limits.js';
 import { fitMessage, totalLength, truncate, utf16Length, type Warn } from './truncate.js';
-import { stormContextEmbed, type StormMetric } from './storm-context.js';
+import { stormContextEmbed, type StormLogVolume, type StormMetric } from './storm-context.js';
 
 /** One alert of a storm, as the storm's messages show it. */
 export interface StormAlertView {
@@ -30,6 +30,8 @@ export interface StormView {
   /** What the metrics of its biggest alert names did (pipeline/storm-context.ts), over `metricsWindowMs`. */
   metrics?: readonly StormMetric[];
   metricsWindowMs?: number;
+  /** What its alerts' error logs did over `metricsWindowMs` (one Loki query for all of them). */
+  logs?: StormLogVolume;
   now: Date;
 }
 
@@ -69,7 +71,7 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     severityCounts(firing),
   ].filter(Boolean);
   const links = stormLinks(view, [...names]);
-  const context = view.metrics?.length ? stormContextEmbed(view.metrics, view.metricsWindowMs ?? 0) : undefined;
+  const context = view.metrics?.length || view.logs?.sources ? stormContextEmbed(view.metrics ?? [], view.metricsWindowMs ?? 0, view.logs) : undefined;
   // The counts, links and metrics are sized first: the listing takes what is left, so a link is never cut.
   const contextUnits = context ? totalLength([context], utf16Length) : 0;
   const room = Math.min(EMBED_DESCRIPTION, EMBED_TOTAL - contextUnits - title.length - FOOTER_ROOM) - HEAD_RESERVE - links.length;

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
 import { INCIDENT_ANNOUNCE_SQL, INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATIONS_SQL } from './notifications.js';
-import { STORM_CONTEXT_METRICS_SQL, STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
+import { STORM_CONTEXT_METRICS_SQL, STORM_LOGS_SQL, STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from './heartbeats.js';
 import { PREVIEW_SQL } from './preview.js';
@@ -45,6 +45,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 14, sql: STORM_DECISION_INDEX_SQL },
   { version: 15, sql: STORM_CONTEXT_SQL },
   { version: 16, sql: STORM_CONTEXT_METRICS_SQL },
+  { version: 17, sql: STORM_LOGS_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

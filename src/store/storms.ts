@@ -315,6 +315,31 @@ export function recordStormContexts(db: Database, stormId: number, found: Readon
   stmt(db, `UPDATE storms SET dirty = 1 WHERE id = ?`).run(stormId);
 }
 
+/**
+ * Migration 17: what the storm-wide log volume query found (JSON, written by
+ * pipeline/storm-context.ts), shown by the storm message on every later edit.
+ */
+export const STORM_LOGS_SQL = `
+ALTER TABLE storms ADD COLUMN logs TEXT NULL CHECK (logs IS NULL OR json_valid(logs));
+`;
+
+/** Records what the storm's log volume query found; its message shows it at the next edit. */
+export function recordStormLogs(db: Database, stormId: number, logs: object): void {
+  stmt(db, `UPDATE storms SET logs = ?, dirty = 1 WHERE id = ?`).run(JSON.stringify(logs), stormId);
+}
+
+/** What the storm's log volume query last found (the caller wrote it, the caller reads it). */
+export function stormLogs<T>(db: Database, stormId: number): T | undefined {
+  const row = stmt(db, `SELECT logs FROM storms WHERE id = ?`).get(stormId) as { logs: string | null } | undefined;
+  return row?.logs ? (JSON.parse(row.logs) as T) : undefined;
+}
+
+/** The labels of a storm's firing alerts (what its log sources are derived from). */
+export function firingStormLabels(db: Database, stormId: number): Array<Record<string, string>> {
+  const rows = stmt(db, `SELECT labels FROM storm_alerts WHERE storm_id = ? AND status = 'firing'`).all(stormId) as Array<{ labels: string }>;
+  return rows.map((r) => JSON.parse(r.labels) as Record<string, string>);
+}
+
 /** What the queries of a storm's alert names found, in the order they were recorded (the caller wrote them, the caller reads them). */
 export function stormContextMetrics<T>(db: Database, stormId: number): T[] {
   const rows = stmt(db, `SELECT metrics FROM storm_contexts WHERE storm_id = ? AND metrics IS NOT NULL ORDER BY rowid`).all(stormId) as Array<{

@@ -3,6 +3,7 @@ import {
   checkLogQuery,
   containerContextQuery,
   errorLogs,
+  errorLogVolumeBySource,
   fillLabels,
   hostContextQuery,
   logVolumeByLevel,
@@ -32,6 +33,19 @@ describe('catalog queries', () => {
 
   it('counts log lines per level over a range', () => {
     expect(logVolumeByLevel('{job="docker"}', 600)).toBe('sum by (level) (count_over_time({job="docker"}[600s]))');
+  });
+
+  it.each([
+    [['api', 'db'], 'sum by (container_name) (count_over_time({container_name=~"api|db"} |~ "(?i)error"[1800s]))'],
+    // Each value literal: a dot, a bar or a quote in a value never widens the match or ends the string.
+    [['web.1', 'a|b', 'q"x'], 'sum by (container_name) (count_over_time({container_name=~"web\\\\.1|a\\\\|b|q\\"x"} |~ "(?i)error"[1800s]))'],
+  ])('counts the error lines of the sources %j in one query', (values, want) => {
+    expect(errorLogVolumeBySource('container_name', values, '(?i)error', 1800)).toBe(want);
+  });
+
+  it('refuses a log volume query over no source or by an invalid label', () => {
+    expect(() => errorLogVolumeBySource('container_name', [], '(?i)error', 60)).toThrow(/at least one log source/);
+    expect(() => errorLogVolumeBySource('bad-label', ['a'], '(?i)error', 60)).toThrow(/label name/);
   });
 
   it.each([0, 1.5, -60])('refuses a range of %d seconds', (seconds) => {

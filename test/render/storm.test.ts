@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormAlertView } from '../../src/render/storm.js';
-import type { StormMetric } from '../../src/render/storm-context.js';
+import type { StormLogVolume, StormMetric } from '../../src/render/storm-context.js';
 import { expectWithinLimits, listedInstances, messageValidator, recorder, rng } from './helpers.js';
 
 const START = new Date('2026-12-06T03:00:00Z');
@@ -200,6 +200,20 @@ describe('the storm message with what the metrics did', () => {
     metrics,
     metricsWindowMs: 30 * 60_000,
   });
+  const logVolume = (over: Partial<StormLogVolume> = {}): StormLogVolume => ({
+    label: 'container_name',
+    sources: 12,
+    uncovered: 3,
+    query: 'sum by (container_name) (count_over_time({container_name=~"api|db"} |~ "(?i)error"[1800s]))',
+    top: [
+      { source: 'api', lines: 12_345 },
+      { source: 'db', lines: 1234 },
+      { source: 'web', lines: 56 },
+    ],
+    total: 13_635,
+    queriedAt: NOW.toISOString(),
+    ...over,
+  });
 
   it('shows per alert name the expression, its threshold with the unit, the series past it now and the peaks by instance, in a second embed', () => {
     const body = renderStormMessage(view([metric()]), recorder().warn);
@@ -214,6 +228,36 @@ describe('the storm message with what the metrics did', () => {
           '`100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100` > 90.0% · **398 of 430** series past it now\nPeak: db-1:9100 99.2% · web-7:9100 97.0%',
       },
     ]);
+  });
+
+  it.each([
+    [
+      'the busiest sources and the total',
+      logVolume(),
+      '**14k lines** from 3 of 12: api 12k · db 1.2k · web 56\nNot counted: 3 firing alerts with another container\\_name or none',
+    ],
+    ['that none had error lines', logVolume({ top: [], total: 0, uncovered: 0 }), 'no error lines from the 12 container\\_name values asked about'],
+    [
+      'that Loki did not answer',
+      logVolume({ top: [], failure: 'Loki timed out after 5s' }),
+      '⚠️ Loki timed out after 5s\nNot counted: 3 firing alerts with another container\\_name or none',
+    ],
+  ])("adds the storm's error log lines after the metrics, saying %s", (_what, logs, found) => {
+    const body = renderStormMessage({ ...view([metric()]), logs }, recorder().warn);
+    expect(validate(body)).toEqual([]);
+    expectWithinLimits(body);
+    const context = body.embeds![1]!;
+    expect(context.fields!.map((f) => f.name)).toEqual(['HostHighCpu · 412 firing', '📜 Error log lines by container\\_name']);
+    expect(context.fields![1]!.value).toBe(`\`${logVolume().query}\`\n${found}`);
+    expect(context.description).toMatch(/^Queried once per alert name for all its alerts, and once for all the storm's logs, <t:\d+:R>\.$/);
+  });
+
+  it('shows the logs alone when no alert name had an expression, and nothing when no alert names a log source', () => {
+    const alone = renderStormMessage({ ...view([]), logs: logVolume() }, recorder().warn).embeds![1]!;
+    expect(alone.fields!.map((f) => f.name)).toEqual(['📜 Error log lines by container\\_name']);
+    expect(alone.description).toMatch(/^Queried once for all the storm's logs, <t:\d+:R>\.$/);
+    const nothing = renderStormMessage({ ...view([]), logs: logVolume({ label: '', sources: 0, query: '', top: [] }) }, recorder().warn);
+    expect(nothing.embeds).toHaveLength(1);
   });
 
   it('keeps five long, hostile names within every Discord limit beside a listing of 1,000 alerts, its links whole, and says what failed', () => {
