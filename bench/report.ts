@@ -1,4 +1,5 @@
 import type { EnrichmentCase, EnrichmentWithChart } from './enrichment.js';
+import { SINGLE, type SingleAlertResult } from './single.js';
 import { STORM, type StormResult, type StormSide } from './storm.js';
 import { mib, ms, table, type Summary } from './stats.js';
 import { WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
@@ -12,6 +13,7 @@ export interface ReportInput {
   /** The same measurement straight to the loopback backends, then behind the delaying proxy. */
   withChart: { timeout: string; setups: { name: string; result: EnrichmentWithChart }[] };
   storms: StormResult[];
+  single: SingleAlertResult;
   totalS: number;
 }
 
@@ -44,6 +46,26 @@ export function renderReport(r: ReportInput): string {
     '',
     stormSection(r.storms),
     '',
+    singleSection(r.single),
+    '',
+  ].join('\n');
+}
+
+function singleSection(r: SingleAlertResult): string {
+  const met = r.latency.p95 <= 1000;
+  return [
+    '## 5. One alert at a time, outside a storm',
+    '',
+    `${SINGLE.alerts} Alertmanager notifications of one alert each, ${SINGLE.spacingMs / 1000} s apart (never a storm), each waited for, posted to`,
+    "`vigil serve` (compiled, the compose file's NODE_OPTIONS) with healthy backends (real Prometheus and node_exporter, the Loki",
+    "double): each is enriched and charted, then posted to a Discord double with Discord's rate limits. Latency = webhook sent",
+    'until the double stored the message (its timestamp). Command: `npm run bench` (bench/single.ts).',
+    '',
+    table(['', 'n', 'p50', 'p95', 'p99', 'max'], [percentileRow('webhook sent → message at Discord', r.latency)]),
+    '',
+    `Messages with a chart: ${r.charted} of ${r.latency.n}; requests answered 429: ${r.refused429}.`,
+    '',
+    `Target (issue 16): one alert outside a storm in the channel within 1 s (p95): ${met ? 'met' : '**missed**'} (${ms(r.latency.p95)}).`,
   ].join('\n');
 }
 

@@ -6,7 +6,9 @@ import { startE2eStack } from '../test/e2e/bot.js';
 import { cleanUp, defer } from './cleanup.js';
 import { runEnrichment, runEnrichmentWithChart } from './enrichment.js';
 import { machineFacts } from './proc.js';
+import { bundleECharts } from '../scripts/echarts-bundle.js';
 import { renderReport } from './report.js';
+import { runSingleAlerts, SINGLE } from './single.js';
 import { runStorm, type StormResult } from './storm.js';
 import { composeNodeOptions, runWebhookLoad } from './webhook-load.js';
 
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
   await prometheus.waitFor('rate(node_cpu_seconds_total{job="node",mode="idle"}[5m])');
 
   step('npm run build: the load test runs the compiled bot, as the Docker image does');
+  await bundleECharts();
   await run(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
   });
@@ -70,6 +73,9 @@ async function main(): Promise<void> {
     storms.push(await runStorm(scenario, composeNodeOptions()));
   }
 
+  step(`one alert at a time: ${SINGLE.alerts} alerts, ${SINGLE.spacingMs / 1000} s apart`);
+  const single = await runSingleAlerts({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
+
   const report = renderReport({
     date: new Date(started),
     machine: machineFacts(),
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
     enrichment: { ...ENRICHMENT, cases },
     withChart: { timeout: WITH_CHART.timeout, setups },
     storms,
+    single,
     totalS: (Date.now() - started) / 1000,
   });
   await writeFile(REPORT, report);
