@@ -25,6 +25,7 @@ import { scheduledJobs } from './schedule/index.js';
 import { createScheduler, type Scheduler } from './schedule/scheduler.js';
 import { createHttpServer, listen, type Route } from './server.js';
 import { openDatabase, type Database } from './store/db.js';
+import { storageFault } from './store/faults.js';
 import { pendingNotificationCount } from './store/notifications.js';
 import { pendingCount } from './store/outbox.js';
 import { createWatchdog, type Watchdog } from './watchdog/index.js';
@@ -125,15 +126,19 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const health: Route = {
     method: 'GET',
     path: '/healthz',
-    handle: () => ({
-      status: 200,
-      body: { status: 'ok', pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) },
-    }),
+    handle: () => {
+      const counts = { pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) };
+      const fault = storageFault(db);
+      // Still 200: the process is alive, and restarting it would not free the disk.
+      if (!fault) return { status: 200, body: { status: 'ok', ...counts } };
+      const reason = `storage failed since ${fault.since.toISOString()} (${fault.code}: ${fault.message}); webhooks are answered 503 with Retry-After until a write succeeds`;
+      return { status: 200, body: { status: 'degraded', reason, ...counts } };
+    },
   };
   const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics, chartRenderer });
   const interactionRoutes: Route[] =
     config.discord.mode === 'http' && config.discord.publicKey
-      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, now), router, rest, logger })]
+      ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, now), router, rest, logger, now })]
       : [];
   // Gateway mode: connects in the background once started; an unreachable Discord never stops webhook intake.
   // discord.js (its client and caches, about 20 MiB) is loaded only in gateway mode.

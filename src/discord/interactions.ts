@@ -14,7 +14,8 @@ import type { AutocompleteContext, CommandContext, ComponentContext, Interaction
 import type { Logger } from '../log.js';
 import type { Route } from '../server.js';
 import { editMessage, rawFiles } from './rest.js';
-import type { Verifier } from './verify.js';
+import { SeenIds } from './replay.js';
+import { MAX_SIGNATURE_AGE_MS, type Verifier } from './verify.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transport-neutral part: both the gateway client and the HTTP endpoint answer through this.
@@ -419,15 +420,23 @@ interface InteractionsRouteDeps {
   rest: REST;
   logger: Logger;
   backstopMs?: number;
+  /** The clock the replay window counts by (the verifier's). */
+  now?: () => Date;
 }
+
+/** Interaction ids remembered against replays: far more than a team's bot sees in the 10-minute window, about 1 MiB at most. */
+export const MAX_REMEMBERED_INTERACTIONS = 10_000;
 
 /**
  * `POST /interactions` (Discord's "Interactions Endpoint URL"): verifies the Ed25519 signature,
- * validates the payload, answers PING with PONG and hands everything else to the router; the
- * first answer goes back as the HTTP response body.
+ * validates the payload, answers PING with PONG, refuses an interaction id it already handled
+ * within the signature window (409: a replay is never handled twice) and hands everything else to
+ * the router; the first answer goes back as the HTTP response body.
  */
 export function interactionsRoute(deps: InteractionsRouteDeps): Route {
   const { logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const seen = new SeenIds(2 * MAX_SIGNATURE_AGE_MS, MAX_REMEMBERED_INTERACTIONS, () => now().getTime());
   return {
     method: 'POST',
     path: '/interactions',
@@ -448,6 +457,10 @@ export function interactionsRoute(deps: InteractionsRouteDeps): Route {
       if (!parsed.success) return { status: 422, body: { error: `not a supported interaction: ${describeIssues(parsed.error)}` } };
       const payload = parsed.data;
       if (payload.type === 1) return { status: 200, body: { type: InteractionResponseType.Pong } };
+      if (!seen.first(payload.id)) {
+        logger.warn({ interactionId: payload.id }, 'interaction refused: already handled (a replay)');
+        return { status: 409, body: { error: `interaction ${payload.id} was already handled` } };
+      }
       const user = interactionUser(payload);
       if (!user) return { status: 422, body: { error: 'member.user or user: required' } };
       const incoming = incomingFromPayload(payload, user);

@@ -7,6 +7,7 @@ import { renderAlertRoster } from '../render/storm.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnnounced, updateIncident } from '../store/incidents.js';
+import { clearStorageFault, isStorageFault, noteStorageFault } from '../store/faults.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey, pacedEditDue, releaseHeldEdits } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
@@ -342,9 +343,16 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
       if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
       try {
         await processNotification(stored, deps);
+        clearStorageFault(deps.db);
         attempts.delete(stored.id);
         deps.onDelivered?.();
       } catch (err) {
+        if (isStorageFault(err)) {
+          // Not the notification's fault: it stays pending, rolled back, and is tried again once the storage is back.
+          noteStorageFault(deps.db, err, deps.now());
+          deps.logger.error({ notificationId: stored.id, code: err.code }, 'pipeline paused: the storage failed');
+          return processed;
+        }
         const n = (attempts.get(stored.id) ?? 0) + 1;
         attempts.set(stored.id, n);
         deps.logger.error({ notificationId: stored.id, attempt: n, err }, 'pipeline failed on a notification');
@@ -366,6 +374,11 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     if (!running || current) return;
     current = runOnce()
       .then(() => undefined)
+      .catch((err: unknown) => {
+        // Storms' and notes' flushes (outside a notification): the storage failing there must not end the process.
+        if (isStorageFault(err)) noteStorageFault(deps.db, err, deps.now());
+        deps.logger.error({ err }, 'pipeline pass failed; trying again');
+      })
       .finally(() => {
         current = undefined;
         schedule(deps.idleMs ?? 1000);

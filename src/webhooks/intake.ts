@@ -59,7 +59,31 @@ export function contentTypeError(contentType: string | undefined): string | unde
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-/** Decodes UTF-8 (a leading BOM is dropped) and parses JSON; errors name the line, column and position. */
+/** Arrays and objects nested in a body at most: Alertmanager's and Grafana's bodies nest 4 or 5 deep. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Where `text` first opens its (max+1)-th nested array or object, outside strings; undefined when it
+ * never does. One pass over the characters, before JSON.parse builds anything.
+ */
+export function jsonDepthOver(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+/** Decodes UTF-8 (a leading BOM is dropped) and parses JSON (nested at most MAX_JSON_DEPTH deep); errors name the line, column and position. */
 export function parseJson(rawBody: Buffer): Parsed<unknown> {
   let text: string;
   try {
@@ -68,6 +92,8 @@ export function parseJson(rawBody: Buffer): Parsed<unknown> {
     return { ok: false, error: 'invalid JSON: the body is not valid UTF-8' };
   }
   if (text.trim() === '') return { ok: false, error: 'invalid JSON: the body is empty' };
+  const depth = jsonDepthOver(text, MAX_JSON_DEPTH);
+  if (depth !== undefined) return { ok: false, error: `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels (at position ${depth})` };
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {

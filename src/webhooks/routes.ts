@@ -4,6 +4,7 @@ import type { Metrics, WebhookOutcome } from '../metrics.js';
 import type { Notification, Clock } from '../model.js';
 import type { Route, RouteRequest, RouteResponse } from '../server.js';
 import type { Database } from '../store/db.js';
+import { clearStorageFault, isStorageFault, noteStorageFault } from '../store/faults.js';
 import { insertNotification } from '../store/notifications.js';
 import { checkWebhookAuth } from './auth.js';
 import { parseWebhook, type WebhookRoute } from './intake.js';
@@ -29,7 +30,10 @@ export interface WebhookRouteDeps {
   intercept?: (n: Notification, receivedAt: Date) => Intercepted;
 }
 
-/** Authenticates, parses and durably stores one webhook; 202 only after the commit. */
+/** Seconds a sender is asked to wait (`Retry-After`) when the storage failed: a disk that filled up is rarely freed sooner. */
+export const STORAGE_RETRY_AFTER_S = 30;
+
+/** Authenticates, parses and durably stores one webhook; 202 only after the commit, 503 with Retry-After when the storage fails. */
 function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps): RouteResponse {
   const now = deps.now();
   // Before the body is parsed, /webhooks (either source) does not know which sender it is.
@@ -59,9 +63,18 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
   let stored: ReturnType<typeof insertNotification>;
   try {
     stored = insertNotification(deps.db, n, now);
+    clearStorageFault(deps.db);
   } catch (err) {
     count(n.source, 'error');
-    throw err;
+    if (!isStorageFault(err)) throw err;
+    // Rolled back, so nothing is acknowledged: the sender keeps it and retries (Alertmanager and Grafana both do on 5xx).
+    const fault = noteStorageFault(deps.db, err, now);
+    deps.logger.error({ source: n.source, code: fault.code, since: fault.since.toISOString() }, 'webhook not stored: the storage failed');
+    return {
+      status: 503,
+      body: { error: `not stored, storage failed (${fault.code}: ${fault.message}); retry later` },
+      headers: { 'retry-after': String(STORAGE_RETRY_AFTER_S) },
+    };
   }
   count(n.source, stored.duplicate ? 'duplicate' : 'accepted');
   deps.logger.info(

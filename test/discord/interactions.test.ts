@@ -492,3 +492,52 @@ describe('HTTP interactions backstop', () => {
     expect(sent.body).toEqual({ type: 6 });
   });
 });
+
+describe('HTTP interactions replayed', () => {
+  let discord: DiscordDouble;
+  let server: Server;
+  let url: string;
+  const keys = generateTestKeys();
+  const handled: string[] = [];
+
+  beforeAll(async () => {
+    discord = await startDiscordDouble();
+    const router: InteractionRouter = {
+      async handleCommand(ctx) {
+        handled.push(ctx.commandName);
+        await ctx.reply({ content: 'done' });
+      },
+      async handleAutocomplete() {},
+      async handleComponent() {},
+    };
+    const logger = createLogger({ level: 'silent' });
+    const route = interactionsRoute({
+      verify: createVerifier(keys.publicKeyHex),
+      router,
+      rest: createRest({ token: DOUBLE_TOKEN, apiBaseUrl: discord.apiBaseUrl }),
+      logger,
+    });
+    server = createHttpServer({ routes: [route], bodyLimit: 65536, logger });
+    url = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+    await discord?.stop();
+  });
+
+  it('handles the same signed interaction once: a second delivery of it gets 409 and runs nothing', async () => {
+    const payload = commandInteraction('silence');
+    const body = JSON.stringify(payload);
+    const headers = signatureHeaders(body, keys);
+    const first = await postInteraction(url, body, headers);
+    expect(first.status).toBe(200);
+    const again = await postInteraction(url, body, headers);
+    expect(again).toMatchObject({ status: 409, body: { error: `interaction ${payload.id} was already handled` } });
+    expect(handled).toEqual(['silence']);
+    // Another interaction (its own id) is handled as usual.
+    const other = JSON.stringify(commandInteraction('silence'));
+    expect((await postInteraction(url, other, signatureHeaders(other, keys))).status).toBe(200);
+    expect(handled).toEqual(['silence', 'silence']);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentTypeError, locateJsonError, parseWebhook, type WebhookRoute } from '../../src/webhooks/intake.js';
+import { contentTypeError, jsonDepthOver, locateJsonError, MAX_JSON_DEPTH, parseWebhook, type WebhookRoute } from '../../src/webhooks/intake.js';
 import { fixtureBytes, fixtureJson, FIXTURE_NAMES } from './fixtures.js';
 
 const NOW = new Date('2026-11-21T09:00:00.000Z');
@@ -152,6 +152,40 @@ describe('parseWebhook', () => {
 
   it('checks the content type before looking at the body', () => {
     expect(parseWebhook('any', 'text/plain', Buffer.from('not json'), NOW)).toMatchObject({ ok: false, status: 415 });
+  });
+});
+
+describe('JSON nesting depth', () => {
+  const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+
+  it(`refuses a body nested deeper than ${MAX_JSON_DEPTH} levels before parsing it, saying where`, () => {
+    const body = Buffer.from(`{"alerts":${nested(100_000)}}`);
+    const result = parseWebhook('alertmanager', JSON_TYPE, body, NOW);
+    expect(result).toEqual({
+      ok: false,
+      status: 400,
+      error: `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels (at position ${10 + MAX_JSON_DEPTH - 1})`,
+    });
+  });
+
+  it.each([
+    [nested(MAX_JSON_DEPTH), undefined],
+    [nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH],
+    // Brackets inside strings, escaped quotes included, do not count.
+    [String.raw`["${'['.repeat(100)}", "\\", "\"[[[[", {"a": [1]}]`, undefined],
+    ['{"a":{"b":{"c":[]}}}', undefined],
+  ])('jsonDepthOver(%j) is %j', (text, want) => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(jsonDepthOver(text, MAX_JSON_DEPTH)).toBe(want);
+  });
+
+  it('skips brackets in strings, past escaped quotes and backslashes', () => {
+    expect(jsonDepthOver(String.raw`["\"[[[[", "\\", "[[["]`, 1)).toBeUndefined();
+    expect(jsonDepthOver(String.raw`["\\", [[]]]`, 2)).toBe(8);
+  });
+
+  it('accepts every recorded fixture: their nesting is far below the cap', () => {
+    for (const name of FIXTURE_NAMES) expect(jsonDepthOver(fixtureBytes(name).toString('utf8'), 8), name).toBeUndefined();
   });
 });
 
