@@ -172,7 +172,13 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   if (doc.errors.length > 0) {
     return { ok: false, errors: doc.errors.slice(0, 3).map((e) => `YAML: ${e.message.split('\n')[0]}`) };
   }
-  let raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // Resolving aliases can still fail here (`*a` before `&a`), and a billion-laughs file is cut off.
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    return { ok: false, errors: [`YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`] };
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: ['(root): expected a mapping of configuration keys'] };
   }

@@ -169,6 +169,18 @@ describe('parseConfig', () => {
   it('reports YAML syntax errors with their position', () => {
     expect(errorsOf('server: { port: 8080\n')[0]).toMatch(/^YAML: .*at line \d+, column \d+/);
   });
+
+  // Found by the config loader's property test: these threw instead of answering.
+  it.each([
+    ['an alias before its anchor', '*-', /^YAML: Unresolved alias/],
+    [
+      'aliases that expand without end (a billion laughs)',
+      `a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`).join('\n')}\n`,
+      /^YAML: .*alias/i,
+    ],
+  ])('reports %s as a YAML error', (_what, text, want) => {
+    expect(errorsOf(text)).toEqual([expect.stringMatching(want)]);
+  });
 });
 
 describe('interpolate', () => {
