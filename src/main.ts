@@ -18,9 +18,7 @@ import { previewRoutes } from './preview/routes.js';
 import { ChartWorkers } from './render/chart-workers.js';
 import type { ChartRenderer } from './render/chart.js';
 import { ruleLookupFromConfig } from './queries/grafana.js';
-import { boundedClient } from './queries/calls.js';
-import { createLokiClient } from './queries/loki.js';
-import { createPrometheusClient } from './queries/prometheus.js';
+import { backendClients } from './queries/clients.js';
 import { scheduledJobs } from './schedule/index.js';
 import { createScheduler, type Scheduler } from './schedule/scheduler.js';
 import { createHttpServer, listen, type Route } from './server.js';
@@ -69,12 +67,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
 
   const db = openDatabase(config.storage.path);
   const metrics = createMetrics({ db, now: now });
-  // Everything that queries a backend (alerts, storms, commands) shares one bound per backend.
-  // A call that cannot start within the timeout fails as a timeout, never reaching the backend late.
-  const bound = config.enrichment.maxConcurrentQueries;
-  const wait = config.enrichment.timeout;
-  const prometheus = boundedClient(createPrometheusClient({ url: config.prometheus.url, timeoutMs: config.enrichment.timeout }), bound, wait);
-  const loki = boundedClient(createLokiClient({ url: config.loki.url, timeoutMs: config.enrichment.timeout }), bound, wait);
+  // Everything that queries a backend (alerts, storms, commands) shares one client per backend: bounded, with a breaker.
+  const { prometheus, loki } = backendClients(config, { logger, now });
   const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
   const preview = config.discord.mode === 'preview';
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.

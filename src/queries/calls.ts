@@ -164,3 +164,70 @@ export function boundedClient<T extends object>(client: T, limit: number, maxWai
     },
   });
 }
+
+/** Timeouts in a row after which a backend is taken for down and not asked any more (breakerClient). */
+export const TIMEOUTS_TO_DOWN = 3;
+
+/** How often a backend taken for down is asked again (one real call, the probe). */
+export const DOWN_PROBE_MS = 30_000;
+
+/** What breakerClient reports as the backend goes down and comes back. */
+export interface BreakerEvents {
+  down(since: Date): void;
+  up(downFor: number): void;
+}
+
+/**
+ * The client with a breaker: after TIMEOUTS_TO_DOWN calls in a row timed out (a backend that
+ * accepts connections and never answers), calls fail at once with a QueryError('down', "Loki not
+ * queried: not answering since 12:03 UTC") instead of each waiting out its timeout, so timeouts do
+ * not add up; every DOWN_PROBE_MS one call goes through as a probe, and an answer (of any kind)
+ * closes the breaker. `ready` (the health check) always goes through.
+ */
+export function breakerClient<T extends object>(client: T, opts: { name: string; now?: () => Date; events?: BreakerEvents }): T {
+  const now = opts.now ?? (() => new Date());
+  let timeouts = 0;
+  let downSince: Date | undefined;
+  let nextProbe = 0;
+  let probing = false;
+  const call = async (run: () => Promise<unknown>) => {
+    const probe = downSince !== undefined;
+    if (downSince) {
+      if (probing || now().getTime() < nextProbe) {
+        throw new QueryError('down', `${opts.name} not queried: not answering since ${downSince.toISOString().slice(11, 16)} UTC`);
+      }
+      probing = true;
+    }
+    try {
+      const value = await run();
+      if (downSince) opts.events?.up(now().getTime() - downSince.getTime());
+      timeouts = 0;
+      downSince = undefined;
+      return value;
+    } catch (err) {
+      const timedOut = err instanceof QueryError && err.kind === 'timeout';
+      // Any answer, even an error, shows the backend is there: only silence counts.
+      timeouts = timedOut ? timeouts + 1 : 0;
+      if (!timedOut && downSince) {
+        opts.events?.up(now().getTime() - downSince.getTime());
+        downSince = undefined;
+      }
+      if (timeouts >= TIMEOUTS_TO_DOWN && !downSince) {
+        downSince = now();
+        opts.events?.down(downSince);
+      }
+      if (downSince) nextProbe = now().getTime() + DOWN_PROBE_MS;
+      throw err;
+    } finally {
+      if (probe) probing = false;
+    }
+  };
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || UNBOUNDED.has(property)) return value;
+      const method = value as (...args: unknown[]) => Promise<unknown>;
+      return (...args: unknown[]) => call(() => method.apply(target, args));
+    },
+  });
+}

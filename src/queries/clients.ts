@@ -1,0 +1,35 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { boundedClient, breakerClient } from './calls.js';
+import { createLokiClient, type LokiClient } from './loki.js';
+import { createPrometheusClient, type PrometheusClient } from './prometheus.js';
+
+/**
+ * The Prometheus and Loki clients everything shares (alerts, storms, commands), as `vigil serve`
+ * builds them: each call bounded by `enrichment.timeout`; at most `enrichment.maxConcurrentQueries`
+ * in flight per backend (a call that cannot start within the timeout fails as one, never reaching the
+ * backend late); and a backend that keeps timing out is not asked until a probe answers
+ * (breakerClient), so its timeouts never add up.
+ */
+export function backendClients(
+  config: Pick<Config, 'prometheus' | 'loki' | 'enrichment'>,
+  deps: { logger: Logger; now?: () => Date },
+): { prometheus: PrometheusClient; loki: LokiClient } {
+  const { timeout, maxConcurrentQueries } = config.enrichment;
+  const breaker = (name: string) => ({
+    name,
+    ...(deps.now ? { now: deps.now } : {}),
+    events: {
+      down: (since: Date) => deps.logger.warn({ backend: name, since: since.toISOString() }, 'backend not answering: not queried until a probe answers'),
+      up: (downForMs: number) => deps.logger.info({ backend: name, downForMs }, 'backend answers again'),
+    },
+  });
+  return {
+    prometheus: boundedClient(
+      breakerClient(createPrometheusClient({ url: config.prometheus.url, timeoutMs: timeout }), breaker('Prometheus')),
+      maxConcurrentQueries,
+      timeout,
+    ),
+    loki: boundedClient(breakerClient(createLokiClient({ url: config.loki.url, timeoutMs: timeout }), breaker('Loki')), maxConcurrentQueries, timeout),
+  };
+}
