@@ -10,6 +10,8 @@ export interface RouteRequest {
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   body: Buffer;
+  /** The peer's address (the proxy's, behind one); undefined when the socket is gone. */
+  remoteAddress?: string;
 }
 
 /** What a route handler answers: a string is sent as text, a Buffer as it is, anything else as JSON; `headers` may set the content type. */
@@ -99,7 +101,8 @@ export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: nu
         };
       } else {
         const body = route.readBody ? await readBody(req, bodyLimit) : Buffer.alloc(0);
-        response = await route.handle({ method, path, query, headers: req.headers, body });
+        const remoteAddress = req.socket.remoteAddress;
+        response = await route.handle({ method, path, query, headers: req.headers, body, ...(remoteAddress ? { remoteAddress } : {}) });
       }
     } catch (err) {
       if (err instanceof BodyTooLarge) {

@@ -8,6 +8,7 @@ import { clearStorageFault, isStorageFault, noteStorageFault } from '../store/fa
 import { insertNotification } from '../store/notifications.js';
 import { checkWebhookAuth } from './auth.js';
 import { parseWebhook, type WebhookRoute } from './intake.js';
+import { FailureThrottle } from './throttle.js';
 
 /** What an intake hook keeps of a notification (nothing: undefined), and how many alerts it dropped for which reason. */
 export interface Intercepted {
@@ -30,11 +31,15 @@ export interface WebhookRouteDeps {
   intercept?: (n: Notification, receivedAt: Date) => Intercepted;
 }
 
+/** Bad credentials from one address within AUTH_FAILURE_WINDOW_MS answered 401; past them, 429 until the window passes. */
+export const AUTH_FAILURE_BURST = 20;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+
 /** Seconds a sender is asked to wait (`Retry-After`) when the storage failed: a disk that filled up is rarely freed sooner. */
 export const STORAGE_RETRY_AFTER_S = 30;
 
 /** Authenticates, parses and durably stores one webhook; 202 only after the commit, 503 with Retry-After when the storage fails. */
-function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps): RouteResponse {
+function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps, throttle: FailureThrottle): RouteResponse {
   const now = deps.now();
   // Before the body is parsed, /webhooks (either source) does not know which sender it is.
   const routeSource = route === 'any' ? 'unknown' : route;
@@ -42,6 +47,17 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
   const auth = checkWebhookAuth({ headers: req.headers, rawBody: req.body, now }, deps.config);
   if (!auth.ok) {
     count(routeSource, 'unauthorized');
+    const slowed = throttle.fail(req.remoteAddress ?? 'unknown');
+    if (slowed) {
+      // Logged once per burst: a sender hammering bad credentials must not flood the log either.
+      if (slowed.first)
+        deps.logger.warn({ path: req.path, address: req.remoteAddress, burst: AUTH_FAILURE_BURST }, 'webhook credentials failing repeatedly: answering 429');
+      return {
+        status: 429,
+        body: { error: `too many requests with bad credentials from this address; retry in ${slowed.retryAfterS} s` },
+        headers: { 'retry-after': String(slowed.retryAfterS) },
+      };
+    }
     deps.logger.warn({ path: req.path, reason: auth.reason }, 'webhook refused');
     return { status: 401, body: { error: auth.reason }, headers: { 'www-authenticate': 'Bearer realm="vigil"' } };
   }
@@ -87,11 +103,12 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
 
 /** `POST /webhooks/grafana`, `POST /webhooks/alertmanager` and `POST /webhooks` (either, by version). */
 export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
+  const throttle = new FailureThrottle({ burst: AUTH_FAILURE_BURST, windowMs: AUTH_FAILURE_WINDOW_MS, maxAddresses: 10_000 }, () => deps.now().getTime());
   const make = (path: string, route: WebhookRoute): Route => ({
     method: 'POST',
     path,
     readBody: true,
-    handle: (req) => handleWebhook(route, req, deps),
+    handle: (req) => handleWebhook(route, req, deps, throttle),
   });
   return [make('/webhooks/grafana', 'grafana'), make('/webhooks/alertmanager', 'alertmanager'), make('/webhooks', 'any')];
 }

@@ -8,6 +8,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { pendingCount } from '../../src/store/outbox.js';
+import { AUTH_FAILURE_BURST, AUTH_FAILURE_WINDOW_MS } from '../../src/webhooks/routes.js';
 import { botConfig, FAST_DELIVERY } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { postChunked } from '../support/chunked.js';
@@ -323,6 +324,21 @@ describe('webhook routes over HTTP', () => {
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe(allow);
     expect(res.json).toEqual({ error: `${method} is not allowed on ${path}` });
+  });
+
+  it(`answers 429 to an address past ${AUTH_FAILURE_BURST} bad credentials a minute, still 202 to good ones, and logs it once`, async () => {
+    const url = `${r.url}/webhooks/grafana`;
+    const body = fixtureBytes('grafana-firing.json');
+    for (let i = 0; i < AUTH_FAILURE_BURST; i++) expect((await post(url, body, { authorization: bearer(WRONG_TOKEN) })).status).toBe(401);
+    const slowed = await post(url, body, { authorization: bearer(WRONG_TOKEN) });
+    expect(slowed.status).toBe(429);
+    expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(slowed.headers.get('retry-after'))).toBeLessThanOrEqual(AUTH_FAILURE_WINDOW_MS / 1000);
+    expect(slowed.json.error).toMatch(/^too many requests with bad credentials from this address; retry in \d+ s$/);
+    expect((await post(url, body)).status).toBe(202);
+    expect((await post(url, body, { authorization: bearer(WRONG_TOKEN) })).status).toBe(429);
+    expect(r.logLines.filter((l) => l.includes('answering 429'))).toHaveLength(1);
+    expect(r.logLines.join('\n')).not.toContain(WRONG_TOKEN);
   });
 
   it('answers GET /healthz with the pending counts as numbers', async () => {
