@@ -8,6 +8,7 @@ import { runEnrichment, runEnrichmentWithChart } from './enrichment.js';
 import { machineFacts } from './proc.js';
 import { bundleECharts } from '../scripts/echarts-bundle.js';
 import { renderReport } from './report.js';
+import { FUZZ, runFuzz } from './fuzz.js';
 import { runSingleAlerts, SINGLE } from './single.js';
 import { runStorm, type StormResult } from './storm.js';
 import { composeNodeOptions, runWebhookLoad } from './webhook-load.js';
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
   step(`one alert at a time: ${SINGLE.alerts} alerts, ${SINGLE.spacingMs / 1000} s apart`);
   const single = await runSingleAlerts({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
 
+  step(`fuzz: ${FUZZ.bodies} generated bodies, ${FUZZ.inFlight} in flight`);
+  const fuzz = await runFuzz({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
+
   const report = renderReport({
     date: new Date(started),
     machine: machineFacts(),
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     withChart: { timeout: WITH_CHART.timeout, setups },
     storms,
     single,
+    fuzz,
     totalS: (Date.now() - started) / 1000,
   });
   await writeFile(REPORT, report);
