@@ -1,14 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
-import { startBot } from '../test/e2e/bot.js';
-import { DOUBLE_TOKEN, startDiscordDouble } from '../test/support/discord-double.js';
 import { generateTestKeys, pingInteraction, signatureHeaders } from '../test/support/interactions.js';
-import { freePort } from '../test/support/ports.js';
 import { benchAlertmanagerBody } from './alerts.js';
+import { startBenchBot } from './bot.js';
 import { defer } from './cleanup.js';
 import { memoryOf, resetPeak } from './proc.js';
 
@@ -96,31 +91,16 @@ function bodies(count: number): Body[] {
  * RSS: idle before, the peak during the run, right after, and after FUZZ.settleMs left alone.
  */
 export async function runFuzz(opts: { prometheusUrl: string; lokiUrl: string; nodeOptions: string }): Promise<FuzzResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-fuzz-'));
-  const cleanups: Array<() => Promise<void>> = [];
   const generated = bodies(FUZZ.bodies) as Body[] & { keys: ReturnType<typeof generateTestKeys> };
+  const { bot, port, stop } = await startBenchBot({
+    name: 'fuzz',
+    channelId: CHANNEL,
+    webhookToken: WEBHOOK_TOKEN,
+    ...opts,
+    settings: { discordMode: 'http', publicKeyHex: generated.keys.publicKeyHex, sections: { log: { level: 'warn' } } },
+  });
+  const cleanups: Array<() => Promise<void>> = [stop];
   try {
-    const discord = await startDiscordDouble({ channels: [CHANNEL] });
-    cleanups.push(defer(() => discord.stop()));
-    const port = await freePort();
-    const bot = await startBot(
-      {
-        dir,
-        prometheusUrl: opts.prometheusUrl,
-        lokiUrl: opts.lokiUrl,
-        discordApiBaseUrl: discord.apiBaseUrl,
-        discordToken: DOUBLE_TOKEN,
-        webhookToken: WEBHOOK_TOKEN,
-        channelId: CHANNEL,
-        discordMode: 'http',
-        publicKeyHex: generated.keys.publicKeyHex,
-        nodeOptions: opts.nodeOptions,
-        compiled: true,
-        sections: { log: { level: 'warn' } },
-      },
-      port,
-    );
-    cleanups.push(defer(() => bot.kill('SIGTERM')));
     const pid = bot.child.pid!;
     await sleep(5000);
     const idle = memoryOf(pid).rssKb;
@@ -154,6 +134,5 @@ export async function runFuzz(opts: { prometheusUrl: string; lokiUrl: string; no
     return { sent: generated.length, statuses, kinds, seconds, rssKb: { idle, peak: after.peakKb, after: after.rssKb, settled } };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,12 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBot } from '../test/e2e/bot.js';
-import { DOUBLE_TOKEN, startDiscordDouble } from '../test/support/discord-double.js';
-import { freePort } from '../test/support/ports.js';
 import { benchAlertmanagerBody, benchAlertName } from './alerts.js';
-import { defer } from './cleanup.js';
+import { startBenchBot } from './bot.js';
 import { summarize, type Summary } from './stats.js';
 
 /** One alert at a time, outside a storm: how many, and how far apart (6 in 10 s would start a storm). */
@@ -33,29 +27,14 @@ export interface SingleAlertResult {
  * so each is enriched and charted as in production.
  */
 export async function runSingleAlerts(opts: { prometheusUrl: string; lokiUrl: string; nodeOptions: string }): Promise<SingleAlertResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-single-'));
-  const cleanups: Array<() => Promise<void>> = [];
+  const { discord, port, stop } = await startBenchBot({
+    name: 'single',
+    channelId: CHANNEL,
+    webhookToken: WEBHOOK_TOKEN,
+    ...opts,
+    settings: { enrichmentTimeout: '1s', sections: { log: { level: 'info' } } },
+  });
   try {
-    const discord = await startDiscordDouble({ channels: [CHANNEL] });
-    cleanups.push(defer(() => discord.stop()));
-    const port = await freePort();
-    const bot = await startBot(
-      {
-        dir,
-        prometheusUrl: opts.prometheusUrl,
-        lokiUrl: opts.lokiUrl,
-        discordApiBaseUrl: discord.apiBaseUrl,
-        discordToken: DOUBLE_TOKEN,
-        webhookToken: WEBHOOK_TOKEN,
-        channelId: CHANNEL,
-        enrichmentTimeout: '1s',
-        nodeOptions: opts.nodeOptions,
-        compiled: true,
-        sections: { log: { level: 'info' } },
-      },
-      port,
-    );
-    cleanups.push(defer(() => bot.kill('SIGTERM')));
     const latencies: number[] = [];
     let charted = 0;
     for (let i = 0; i < SINGLE.alerts; i++) {
@@ -85,7 +64,6 @@ export async function runSingleAlerts(opts: { prometheusUrl: string; lokiUrl: st
       refused429: discord.requests.filter((r) => r.status === 429).length,
     };
   } finally {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await stop();
   }
 }

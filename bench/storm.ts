@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIMessage } from 'discord-api-types/v10';
-import { startBot } from '../test/e2e/bot.js';
-import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../test/support/discord-double.js';
-import { freePort } from '../test/support/ports.js';
+import { startDiscordDouble, type DiscordDouble } from '../test/support/discord-double.js';
 import { startAlertmanager, startNodeExporter, startPrometheus, type PostableAlert } from '../test/support/procs.js';
 import { startLokiDouble } from '../test/support/loki-double.js';
+import { startBenchBot } from './bot.js';
 import { defer } from './cleanup.js';
 import { memoryOf, resetPeak } from './proc.js';
 
@@ -125,12 +121,9 @@ function sideOf(
  * double, one to Alertmanager's own `discord_configs` receiver talking to another.
  */
 export async function runStorm(scenario: StormScenario, nodeOptions: string): Promise<StormResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-storm-'));
   const cleanups: Array<() => Promise<void>> = [];
   const later = (fn: () => Promise<void>) => cleanups.push(defer(fn));
   try {
-    const vigilDiscord = await startDiscordDouble({ channels: [CHANNEL] });
-    later(() => vigilDiscord.stop());
     const peerDiscord = await startDiscordDouble({ channels: [PEER_CHANNEL], webhooks: [{ id: PEER_WEBHOOK, token: PEER_TOKEN, channelId: PEER_CHANNEL }] });
     later(() => peerDiscord.stop());
     // Real backends behind Vigil, as in production: the first incidents are enriched and charted, the storm's metrics queried.
@@ -141,24 +134,21 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
     const loki = await startLokiDouble();
     later(() => loki.stop());
     await prometheus.waitFor('count_over_time(node_load1[1m]) >= 8', 30_000);
-    const port = await freePort();
-    const bot = await startBot(
-      {
-        dir,
-        prometheusUrl: prometheus.url,
-        lokiUrl: loki.url,
-        discordApiBaseUrl: vigilDiscord.apiBaseUrl,
-        discordToken: DOUBLE_TOKEN,
-        webhookToken: WEBHOOK_TOKEN,
-        channelId: CHANNEL,
-        enrichmentTimeout: '1s',
-        nodeOptions,
-        compiled: true,
-        sections: { log: { level: 'info' } },
-      },
+    const {
+      bot,
+      discord: vigilDiscord,
       port,
-    );
-    later(() => bot.kill('SIGTERM'));
+      stop,
+    } = await startBenchBot({
+      name: 'storm',
+      channelId: CHANNEL,
+      webhookToken: WEBHOOK_TOKEN,
+      prometheusUrl: prometheus.url,
+      lokiUrl: loki.url,
+      nodeOptions,
+      settings: { enrichmentTimeout: '1s', sections: { log: { level: 'info' } } },
+    });
+    later(stop);
     const alertmanager = await startAlertmanager({
       webhookUrl: `http://127.0.0.1:${port}/webhooks/alertmanager`,
       bearerToken: WEBHOOK_TOKEN,
@@ -220,6 +210,5 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
     };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -154,13 +154,17 @@ const UNBOUNDED = new Set<PropertyKey>(['ready']);
  * call that cannot start within `maxWaitMs` fails as a timeout without being made.
  */
 export function boundedClient<T extends object>(client: T, limit: number, maxWaitMs = Infinity): T {
-  const gate = semaphore(limit, maxWaitMs);
+  return aroundQueries(client, semaphore(limit, maxWaitMs));
+}
+
+/** The client with each query method's calls run through `around` (`ready`, the health check, left as it is). */
+function aroundQueries<T extends object>(client: T, around: (call: () => Promise<unknown>) => Promise<unknown>): T {
   return new Proxy(client, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function' || UNBOUNDED.has(property)) return value;
       const method = value as (...args: unknown[]) => Promise<unknown>;
-      return (...args: unknown[]) => gate(() => method.apply(target, args));
+      return (...args: unknown[]) => around(() => method.apply(target, args));
     },
   });
 }
@@ -222,12 +226,5 @@ export function breakerClient<T extends object>(client: T, opts: { name: string;
       if (probe) probing = false;
     }
   };
-  return new Proxy(client, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || UNBOUNDED.has(property)) return value;
-      const method = value as (...args: unknown[]) => Promise<unknown>;
-      return (...args: unknown[]) => call(() => method.apply(target, args));
-    },
-  });
+  return aroundQueries(client, call);
 }

@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBot, type BotProcess, type BotSettings } from '../test/e2e/bot.js';
+import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../test/support/discord-double.js';
+import { freePort } from '../test/support/ports.js';
+import { defer } from './cleanup.js';
+
+/** A benchmarked bot and what it talks to; `stop` ends both and removes its directory. */
+export interface BenchBot {
+  bot: BotProcess;
+  discord: DiscordDouble;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * `vigil serve`, compiled (as the Docker image runs it) with the given NODE_OPTIONS, in a temp
+ * directory, talking to a Discord double of its own with Discord's rate limits on.
+ */
+export async function startBenchBot(opts: {
+  name: string;
+  channelId: string;
+  webhookToken: string;
+  prometheusUrl: string;
+  lokiUrl: string;
+  nodeOptions: string;
+  settings?: Partial<BotSettings>;
+}): Promise<BenchBot> {
+  const dir = await mkdtemp(join(tmpdir(), `vigil-bench-${opts.name}-`));
+  const cleanups: Array<() => Promise<void>> = [defer(() => rm(dir, { recursive: true, force: true }))];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const discord = await startDiscordDouble({ channels: [opts.channelId] });
+    cleanups.push(defer(() => discord.stop()));
+    const port = await freePort();
+    const bot = await startBot(
+      {
+        dir,
+        prometheusUrl: opts.prometheusUrl,
+        lokiUrl: opts.lokiUrl,
+        discordApiBaseUrl: discord.apiBaseUrl,
+        discordToken: DOUBLE_TOKEN,
+        webhookToken: opts.webhookToken,
+        channelId: opts.channelId,
+        nodeOptions: opts.nodeOptions,
+        compiled: true,
+        ...opts.settings,
+      },
+      port,
+    );
+    cleanups.push(defer(() => bot.kill('SIGTERM')));
+    return { bot, discord, port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
