@@ -174,8 +174,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   }
   let raw: unknown;
   try {
-    // Resolving aliases can still fail here (`*a` before `&a`), and a billion-laughs file is cut off.
-    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+    // Resolving aliases can still fail here: `*a` before `&a`, or a billion-laughs file past yaml's cap of 100 aliases.
+    raw = doc.toJS() ?? {};
   } catch (err) {
     return { ok: false, errors: [`YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`] };
   }

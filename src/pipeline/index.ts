@@ -7,7 +7,7 @@ import { renderAlertRoster } from '../render/storm.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnnounced, updateIncident } from '../store/incidents.js';
-import { clearStorageFault, isStorageFault, noteStorageFault } from '../store/faults.js';
+import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../store/faults.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey, pacedEditDue, releaseHeldEdits } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
@@ -300,6 +300,9 @@ export async function processNotification(stored: StoredNotification, deps: Pipe
 /** How often storms and waiting notes are flushed while notifications keep coming. */
 const FLUSH_INTERVAL_MS = 1000;
 
+/** While the storage fails (a full disk), the pipeline tries again this often. */
+export const STORAGE_RETRY_MS = 10_000;
+
 /** Attempts at one notification before it is set aside as failed (a bug, not an outage). */
 const MAX_PROCESS_ATTEMPTS = 5;
 
@@ -372,12 +375,19 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
 
   function tick() {
     if (!running || current) return;
+    // While the storage fails, one try per STORAGE_RETRY_MS: each try redoes the notification's queries.
+    const fault = storageFault(deps.db);
+    if (fault && deps.now().getTime() - fault.last.getTime() < STORAGE_RETRY_MS) {
+      schedule(deps.idleMs ?? 1000);
+      return;
+    }
     current = runOnce()
       .then(() => undefined)
       .catch((err: unknown) => {
-        // Storms' and notes' flushes (outside a notification): the storage failing there must not end the process.
-        if (isStorageFault(err)) noteStorageFault(deps.db, err, deps.now());
-        deps.logger.error({ err }, 'pipeline pass failed; trying again');
+        // Storms' and notes' flushes (outside a notification): the storage failing there must not end the process; a bug still does.
+        if (!isStorageFault(err)) throw err;
+        noteStorageFault(deps.db, err, deps.now());
+        deps.logger.error({ code: err.code }, 'pipeline pass failed: the storage failed');
       })
       .finally(() => {
         current = undefined;

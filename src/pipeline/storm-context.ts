@@ -7,7 +7,15 @@ import type { PrometheusClient, QueryResult } from '../queries/prometheus.js';
 import { logMatchersForAlert, splitThreshold } from '../queries/promql.js';
 import { STORM_PEAKS_SHOWN, type StormLogVolume, type StormMetric } from '../render/storm-context.js';
 import type { Database } from '../store/db.js';
-import { activeStorms, firingStormLabels, recordStormContexts, recordStormLogs, stormLogs, stormNamesToQuery, type StormName } from '../store/storms.js';
+import {
+  activeStorms,
+  firingStormLabels,
+  recordStormContexts,
+  recordStormLogs,
+  stormLogsQueriedAt,
+  stormNamesToQuery,
+  type StormName,
+} from '../store/storms.js';
 import { vectorOf } from './series.js';
 
 /** Alert names of one storm whose metric is queried (the ones with the most firing alerts). */
@@ -54,8 +62,7 @@ export async function queryStormContexts(deps: StormContextDeps, looked: Map<num
     const namesDue = looked.get(storm.id) !== joined;
     looked.set(storm.id, joined);
     const names = namesDue ? stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES) : [];
-    const last = deps.loki ? stormLogs<StormLogVolume>(db, storm.id) : undefined;
-    const lastAt = last ? Date.parse(last.queriedAt) : undefined;
+    const lastAt = deps.loki ? stormLogsQueriedAt(db, storm.id) : undefined;
     const logsDue = deps.loki !== undefined && (lastAt === undefined || (now.getTime() - lastAt >= STORM_LOGS_EVERY_MS && joined > lastAt));
     if (names.length === 0 && !logsDue) continue;
     const [metrics, logs] = await Promise.all([

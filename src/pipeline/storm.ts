@@ -78,9 +78,10 @@ export const stormStage: Stage<Decided, Decided> = {
         const recent = recentIncidentMessages(db, channelId, now.getTime() - storm.window);
         const queued = queuedNewGroups(db, {
           afterId: input.stored.id,
+          receivedBy: input.stored.receivedAt.getTime() + storm.window,
           channelId,
           defaultChannelId: config.discord.alertChannelId,
-          exceptGroup: { source: n.source, groupKey: n.groupKey },
+          exceptGroup: { source: n.source, receiver: n.receiver, groupKey: n.groupKey },
           limit: storm.threshold - recent,
         });
         if (recent + queued < storm.threshold) return input;

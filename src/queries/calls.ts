@@ -175,6 +175,9 @@ export const TIMEOUTS_TO_DOWN = 3;
 /** How often a backend taken for down is asked again (one real call, the probe). */
 export const DOWN_PROBE_MS = 30_000;
 
+/** A timeout counts towards `down` when the call ran at least this share of the backend's own timeout (`timeoutMs`). */
+const FULL_TIMEOUT_SHARE = 0.9;
+
 /** What breakerClient reports as the backend goes down and comes back. */
 export interface BreakerEvents {
   down(since: Date): void;
@@ -182,13 +185,13 @@ export interface BreakerEvents {
 }
 
 /**
- * The client with a breaker: after TIMEOUTS_TO_DOWN calls in a row timed out (a backend that
- * accepts connections and never answers), calls fail at once with a QueryError('down', "Loki not
+ * The client with a breaker: after TIMEOUTS_TO_DOWN calls in a row timed out after the backend's
+ * whole `timeoutMs` (a backend that accepts connections and never answers), calls fail at once with a QueryError('down', "Loki not
  * queried: not answering since 12:03 UTC") instead of each waiting out its timeout, so timeouts do
  * not add up; every DOWN_PROBE_MS one call goes through as a probe, and an answer (of any kind)
  * closes the breaker. `ready` (the health check) always goes through.
  */
-export function breakerClient<T extends object>(client: T, opts: { name: string; now?: () => Date; events?: BreakerEvents }): T {
+export function breakerClient<T extends object>(client: T, opts: { name: string; now?: () => Date; events?: BreakerEvents; timeoutMs?: number }): T {
   const now = opts.now ?? (() => new Date());
   let timeouts = 0;
   let downSince: Date | undefined;
@@ -202,6 +205,7 @@ export function breakerClient<T extends object>(client: T, opts: { name: string;
       }
       probing = true;
     }
+    const started = now().getTime();
     try {
       const value = await run();
       if (downSince) opts.events?.up(now().getTime() - downSince.getTime());
@@ -209,7 +213,8 @@ export function breakerClient<T extends object>(client: T, opts: { name: string;
       downSince = undefined;
       return value;
     } catch (err) {
-      const timedOut = err instanceof QueryError && err.kind === 'timeout';
+      // A caller's own shorter timeout (autocomplete, the tail of an enrichment) says nothing about the backend.
+      const timedOut = err instanceof QueryError && err.kind === 'timeout' && now().getTime() - started >= FULL_TIMEOUT_SHARE * (opts.timeoutMs ?? 0);
       // Any answer, even an error, shows the backend is there: only silence counts.
       timeouts = timedOut ? timeouts + 1 : 0;
       if (!timedOut && downSince) {

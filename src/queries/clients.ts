@@ -18,6 +18,7 @@ export function backendClients(
   const { timeout, maxConcurrentQueries } = config.enrichment;
   const breaker = (name: string) => ({
     name,
+    timeoutMs: timeout,
     ...(deps.now ? { now: deps.now } : {}),
     events: {
       down: (since: Date) => deps.logger.warn({ backend: name, since: since.toISOString() }, 'backend not answering: not queried until a probe answers'),

@@ -3,8 +3,7 @@ import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import { scrubSecrets } from '../log.js';
 
-/** How a backend call failed. */
-/** `down`: not asked at all, the backend timed out again and again (breakerClient). */
+/** How a backend call failed; `down`: not asked at all, the backend timed out again and again (breakerClient). */
 export type QueryErrorKind = 'timeout' | 'network' | 'http' | 'invalid-response' | 'down';
 
 /** A failed backend call; `message` is short, user-facing and never carries credentials. */

@@ -36,7 +36,7 @@ export interface StormLogVolume {
   uncovered: number;
   /** The query as sent. */
   query: string;
-  /** Error-like lines per source over the window, most first (STORM_LOG_SOURCES_SHOWN at most). */
+  /** Error-like lines per source over the window, most first (every source that had any; the message shows STORM_LOG_SOURCES_SHOWN). */
   top: ReadonlyArray<{ source: string; lines: number }>;
   /** Lines over every source asked about. */
   total?: number;
@@ -89,7 +89,7 @@ export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: num
     .at(-1);
   const how = [metrics.length ? 'once per alert name for all its alerts' : '', shownLogs ? "once for all the storm's logs" : ''].filter(Boolean).join(', and ');
   return {
-    title: `📈 What the metrics did · last ${formatDuration(windowMs)}`,
+    title: `${metrics.length ? '📈 What the metrics did' : '📜 What the logs did'} · last ${formatDuration(windowMs)}`,
     ...(asOf ? { description: `Queried ${how}, ${discordTimestamp(new Date(asOf), 'R')}.` } : {}),
     fields,
     color: COLORS.unknown,

@@ -180,28 +180,44 @@ export function recentIncidentMessages(db: Database, channelId: string, since: n
   ).n;
 }
 
+/** Pending notifications a storm look-ahead reads at most (queuedNewGroups): its cost stays bounded in any backlog. */
+const LOOK_AHEAD_ROWS = 200;
+
 /**
- * New groups queued for a channel behind notification `afterId` (firing, pending, with no firing
- * incident yet, other than `exceptGroup`), counted up to `limit`: a burst that arrived at once is
- * seen whole before its first incident takes a message of its own.
+ * New groups queued for a channel behind notification `afterId` and received by `receivedBy`
+ * (epoch ms: the burst it arrived in, not a later backlog): firing, pending, with no firing
+ * incident yet, other than `exceptGroup`; counted up to `limit` among the next LOOK_AHEAD_ROWS
+ * pending notifications. A burst that arrived at once is seen whole before its first incident
+ * takes a message of its own.
  */
 export function queuedNewGroups(
   db: Database,
-  q: { afterId: number; channelId: string; defaultChannelId: string; exceptGroup: { source: string; groupKey: string }; limit: number },
+  q: {
+    afterId: number;
+    receivedBy: number;
+    channelId: string;
+    defaultChannelId: string;
+    exceptGroup: { source: string; receiver: string; groupKey: string };
+    limit: number;
+  },
 ): number {
   if (q.limit <= 0) return 0;
   return (
     stmt(
       db,
       `SELECT count(*) AS n FROM (
-         SELECT DISTINCT n.source, json_extract(n.body, '$.receiver') AS receiver, n.group_key FROM notifications n
-         WHERE n.status = 'pending' AND n.id > ? AND NOT (n.source = ? AND n.group_key = ?)
+         SELECT DISTINCT n.source, json_extract(n.body, '$.receiver') AS receiver, n.group_key
+         FROM (SELECT * FROM notifications WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ${LOOK_AHEAD_ROWS}) n
+         WHERE n.received_at <= ?
+           AND NOT (n.source = ? AND n.group_key = ? AND json_extract(n.body, '$.receiver') = ?)
            AND json_extract(n.body, '$.status') = 'firing'
            AND coalesce(json_extract(n.body, '$.channelId'), ?) = ?
            AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.source = n.source AND i.group_key = n.group_key
                              AND i.receiver = json_extract(n.body, '$.receiver') AND i.status = 'firing')
          LIMIT ?)`,
-    ).get(q.afterId, q.exceptGroup.source, q.exceptGroup.groupKey, q.defaultChannelId, q.channelId, q.limit) as { n: number }
+    ).get(q.afterId, q.receivedBy, q.exceptGroup.source, q.exceptGroup.groupKey, q.exceptGroup.receiver, q.defaultChannelId, q.channelId, q.limit) as {
+      n: number;
+    }
   ).n;
 }
 
@@ -332,6 +348,12 @@ export function recordStormLogs(db: Database, stormId: number, logs: object): vo
 export function stormLogs<T>(db: Database, stormId: number): T | undefined {
   const row = stmt(db, `SELECT logs FROM storms WHERE id = ?`).get(stormId) as { logs: string | null } | undefined;
   return row?.logs ? (JSON.parse(row.logs) as T) : undefined;
+}
+
+/** When the storm's log volume was last queried (epoch ms), without reading what it found: asked every second. */
+export function stormLogsQueriedAt(db: Database, stormId: number): number | undefined {
+  const row = stmt(db, `SELECT json_extract(logs, '$.queriedAt') AS at FROM storms WHERE id = ?`).get(stormId) as { at: string | null } | undefined;
+  return row?.at ? Date.parse(row.at) : undefined;
 }
 
 /** The labels of a storm's firing alerts (what its log sources are derived from). */

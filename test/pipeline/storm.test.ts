@@ -173,6 +173,15 @@ describe('storm mode', () => {
     expect(activeStorm(db, CHANNEL)).toBeDefined();
   });
 
+  it('counts only what was queued within the window of an incident, not a later backlog', async () => {
+    insertNotification(db, group(1), new Date(clock));
+    // Received a window later (the pipeline fell behind): not the burst incident 1 arrived in.
+    for (const i of [2, 3, 4, 5]) insertNotification(db, group(i), new Date(clock + 10_001));
+    for (let stored = nextPendingNotification(db); stored; stored = nextPendingNotification(db)) await processNotification(stored, deps);
+    expect(incidentCreates().map((r) => embed(r).description)).toEqual([expect.stringContaining('alert 1')]);
+    expect(stormAlerts(db, activeStorm(db, CHANNEL)!.id).map((a) => a.labels.instance)).toEqual(['node-2:9100', 'node-3:9100', 'node-4:9100', 'node-5:9100']);
+  });
+
   it('counts neither queued updates of open incidents nor resolves nor repeats of the same group as new incidents', async () => {
     await arriveTogether([group(1)]);
     await arriveTogether([

@@ -4,15 +4,21 @@ import { QueryError } from '../../src/queries/http.js';
 
 type Outcome = 'ok' | 'timeout' | 'http' | 'network';
 
-/** A client whose next calls end as told, counting the calls that reached it. */
-function fakeBackend() {
-  const state = { next: 'timeout' as Outcome, calls: 0, ready: 0 };
+/** The backend's own timeout, as backendClients passes it. */
+const TIMEOUT_MS = 2000;
+
+/** A client whose next calls end as told (a timeout after `took` ms of the clock), counting the calls that reached it. */
+function fakeBackend(advance: (ms: number) => void) {
+  const state = { next: 'timeout' as Outcome, calls: 0, ready: 0, took: TIMEOUT_MS };
   const client = {
     async query(q: string): Promise<string> {
       state.calls++;
       await Promise.resolve();
       if (state.next === 'ok') return `answer to ${q}`;
-      if (state.next === 'timeout') throw new QueryError('timeout', 'Loki timed out after 2s');
+      if (state.next === 'timeout') {
+        advance(state.took);
+        throw new QueryError('timeout', 'Loki timed out after 2s');
+      }
       if (state.next === 'http') throw new QueryError('http', 'Loki answered 500', 500);
       throw new QueryError('network', 'Loki unreachable: connect ECONNREFUSED');
     },
@@ -25,11 +31,12 @@ function fakeBackend() {
 }
 
 function setup() {
-  const backend = fakeBackend();
   let t = Date.parse('2026-12-06T12:03:00Z');
+  const backend = fakeBackend((ms) => (t += ms));
   const events: string[] = [];
   const client = breakerClient(backend.client, {
     name: 'Loki',
+    timeoutMs: TIMEOUT_MS,
     now: () => new Date(t),
     events: { down: (since) => events.push(`down since ${since.toISOString()}`), up: (ms) => events.push(`up after ${ms} ms`) },
   });
@@ -45,7 +52,7 @@ describe('breakerClient', () => {
   it(`asks a backend that timed out ${TIMEOUTS_TO_DOWN} times in a row no more, failing at once and saying since when`, async () => {
     const { backend, client, events, failure } = setup();
     for (let i = 0; i < TIMEOUTS_TO_DOWN; i++) expect(await failure(client.query('q'))).toBe('timeout: Loki timed out after 2s');
-    expect(events).toEqual(['down since 2026-12-06T12:03:00.000Z']);
+    expect(events).toEqual(['down since 2026-12-06T12:03:06.000Z']);
     expect(await failure(client.query('q'))).toBe('down: Loki not queried: not answering since 12:03 UTC');
     expect(backend.state.calls).toBe(TIMEOUTS_TO_DOWN);
   });
@@ -66,7 +73,7 @@ describe('breakerClient', () => {
     const [probe, meanwhile] = [client.query('probe'), failure(client.query('other'))];
     expect(await meanwhile).toMatch(/^down: /);
     expect(await probe).toBe('answer to probe');
-    expect(events).toEqual(['down since 2026-12-06T12:03:00.000Z', `up after ${2 * DOWN_PROBE_MS} ms`]);
+    expect(events).toEqual(['down since 2026-12-06T12:03:06.000Z', `up after ${2 * DOWN_PROBE_MS + TIMEOUT_MS} ms`]);
     expect(await client.query('q')).toBe('answer to q');
   });
 
@@ -78,6 +85,14 @@ describe('breakerClient', () => {
       backend.state.next = answer;
       await failure(client.query('q'));
     }
+    expect(events).toEqual([]);
+    expect(backend.state.calls).toBe(3 * TIMEOUTS_TO_DOWN);
+  });
+
+  it("never counts a caller's own shorter timeout (autocomplete, the tail of an enrichment) against the backend", async () => {
+    const { backend, client, events, failure } = setup();
+    backend.state.took = TIMEOUT_MS / 4;
+    for (let i = 0; i < 3 * TIMEOUTS_TO_DOWN; i++) expect(await failure(client.query('q'))).toMatch(/^timeout: /);
     expect(events).toEqual([]);
     expect(backend.state.calls).toBe(3 * TIMEOUTS_TO_DOWN);
   });

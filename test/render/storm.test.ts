@@ -254,6 +254,7 @@ describe('the storm message with what the metrics did', () => {
 
   it('shows the logs alone when no alert name had an expression, and nothing when no alert names a log source', () => {
     const alone = renderStormMessage({ ...view([]), logs: logVolume() }, recorder().warn).embeds![1]!;
+    expect(alone.title).toBe('📜 What the logs did · last 30m');
     expect(alone.fields!.map((f) => f.name)).toEqual(['📜 Error log lines by container\\_name']);
     expect(alone.description).toMatch(/^Queried once for all the storm's logs, <t:\d+:R>\.$/);
     const nothing = renderStormMessage({ ...view([]), logs: logVolume({ label: '', sources: 0, query: '', top: [] }) }, recorder().warn);
