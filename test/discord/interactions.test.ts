@@ -436,6 +436,25 @@ describe('HTTP interactions endpoint (POST /interactions)', () => {
   });
 });
 
+/** `POST /interactions` alone, with `router` behind it, on a loopback port: the transport without the rest of Vigil. */
+async function serveInteractions(
+  router: InteractionRouter,
+  keys: TestKeys,
+  discord: DiscordDouble,
+  backstopMs?: number,
+): Promise<{ server: Server; url: string }> {
+  const logger = createLogger({ level: 'silent' });
+  const route = interactionsRoute({
+    verify: createVerifier(keys.publicKeyHex),
+    router,
+    rest: createRest({ token: DOUBLE_TOKEN, apiBaseUrl: discord.apiBaseUrl }),
+    logger,
+    ...(backstopMs !== undefined ? { backstopMs } : {}),
+  });
+  const server = createHttpServer({ routes: [route], bodyLimit: 65536, logger });
+  return { server, url: `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}` };
+}
+
 describe('HTTP interactions backstop', () => {
   let discord: DiscordDouble;
   let server: Server;
@@ -455,16 +474,7 @@ describe('HTTP interactions backstop', () => {
       async handleAutocomplete() {},
       async handleComponent() {},
     };
-    const logger = createLogger({ level: 'silent' });
-    const route = interactionsRoute({
-      verify: createVerifier(keys.publicKeyHex),
-      router,
-      rest: createRest({ token: DOUBLE_TOKEN, apiBaseUrl: discord.apiBaseUrl }),
-      logger,
-      backstopMs: 100,
-    });
-    server = createHttpServer({ routes: [route], bodyLimit: 65536, logger });
-    url = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}`;
+    ({ server, url } = await serveInteractions(router, keys, discord, 100));
   });
 
   afterAll(async () => {
@@ -510,15 +520,7 @@ describe('HTTP interactions replayed', () => {
       async handleAutocomplete() {},
       async handleComponent() {},
     };
-    const logger = createLogger({ level: 'silent' });
-    const route = interactionsRoute({
-      verify: createVerifier(keys.publicKeyHex),
-      router,
-      rest: createRest({ token: DOUBLE_TOKEN, apiBaseUrl: discord.apiBaseUrl }),
-      logger,
-    });
-    server = createHttpServer({ routes: [route], bodyLimit: 65536, logger });
-    url = `http://127.0.0.1:${await listen(server, '127.0.0.1', 0)}`;
+    ({ server, url } = await serveInteractions(router, keys, discord));
   });
 
   afterAll(async () => {
