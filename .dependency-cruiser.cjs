@@ -98,9 +98,9 @@ module.exports = {
     {
       name: 'discord-js-in-discord-only',
       severity: 'error',
-      comment: 'discord.js (and its REST) is used in src/discord/ alone; elsewhere only discord-api-types',
+      comment: 'discord.js libraries (@discordjs/rest, @discordjs/ws) are used in src/discord/ alone; elsewhere only discord-api-types',
       from: { path: '^src/', pathNot: '^src/discord/' },
-      to: { path: 'node_modules/(discord\\.js|@discordjs)/' },
+      to: { path: 'node_modules/@discordjs/' },
     },
     ...edgeRules,
   ],

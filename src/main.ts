@@ -135,11 +135,9 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       ? [interactionsRoute({ verify: createVerifier(config.discord.publicKey, now), router, rest, logger, now })]
       : [];
   // Gateway mode: connects in the background once started; an unreachable Discord never stops webhook intake.
-  // discord.js (its client and caches, about 20 MiB) is loaded only in gateway mode.
+  // @discordjs/ws (and ws) is loaded only in gateway mode.
   const gateway =
-    config.discord.mode === 'gateway'
-      ? (await import('./discord/gateway.js')).createGateway({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, router, logger })
-      : undefined;
+    config.discord.mode === 'gateway' ? (await import('./discord/gateway.js')).createGateway({ token: config.discord.token, rest, router, logger }) : undefined;
   const server: Server = createHttpServer({
     routes: [
       health,

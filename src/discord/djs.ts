@@ -1,12 +1,11 @@
 import { createRequire } from 'node:module';
 import type * as Rest from '@discordjs/rest';
 
-// The CommonJS build of @discordjs/rest, the very copy discord.js requires: errors thrown by the
-// gateway client's REST are `instanceof` these classes, and the module is loaded once. Importing
-// it from here, not from discord.js, keeps HTTP mode from loading discord.js at all (about 20 MiB).
+// @discordjs/rest, loaded here only (the dependency rules keep it so), as its CommonJS build: one
+// copy of its classes, so the errors REST throws are `instanceof` the classes delivery checks.
 const rest = createRequire(import.meta.url)('@discordjs/rest') as typeof Rest;
 
-/** discord.js's REST client (rate-limit buckets, retries), as @discordjs/rest exports it. */
+/** Discord's REST client from discord.js's family (rate-limit buckets, retries), as @discordjs/rest exports it. */
 export const REST = rest.REST;
 /** An instance of {@link REST}. */
 export type REST = Rest.REST;

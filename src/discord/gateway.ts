@@ -1,29 +1,15 @@
-import {
-  Client,
-  Events,
-  GatewayIntentBits,
-  GuildMember,
-  MessageFlags,
-  Options,
-  type AutocompleteInteraction,
-  type ButtonInteraction,
-  type ChatInputCommandInteraction,
-  type Interaction,
-  type InteractionEditReplyOptions,
-  type InteractionReplyOptions,
-  type InteractionUpdateOptions,
-} from 'discord.js';
-import { InteractionResponseType } from 'discord-api-types/v10';
-import type { InteractionUser, ReplyPayload } from '../commands/types.js';
+import { WebSocketManager, WebSocketShardEvents } from '@discordjs/ws';
+import { GatewayDispatchEvents, GatewayIntentBits } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
-import { dispatchInteraction, flattenOptions, messageBody, type Incoming, type InteractionRouter, type Responder } from './interactions.js';
-import { editMessage, fetchRequest } from './rest.js';
+import { DiscordAPIError, type REST } from './djs.js';
+import { parseInteraction } from './interaction-payload.js';
+import { dispatchInteraction, interactionResponder, restCallback, type InteractionRouter } from './interactions.js';
 
 /** Settings of the gateway connection. */
 interface GatewayOptions {
   token: string;
-  /** Base API URL without the version (config discord.apiBaseUrl); /gateway/bot is asked there. */
-  apiBaseUrl: string;
+  /** The bot's REST client: GET /gateway/bot, interaction callbacks, edits and follow-ups. */
+  rest: REST;
   router: InteractionRouter;
   logger: Logger;
   /** Waits between failed logins: doubling from min to max. */
@@ -34,170 +20,48 @@ interface GatewayOptions {
 
 /** A gateway connection that keeps trying in the background; the bot serves webhooks meanwhile. */
 export interface Gateway {
-  client: Client;
   /** Starts connecting (returns at once; failures are logged and retried). */
   start(): void;
-  /** Resolves once the client is ready (for tests and logs). */
+  /** Resolves once the session is ready (for tests and logs). */
   ready(): Promise<void>;
   /** Why the gateway is not connected now ("login failed: …"); undefined while it is. */
   notConnected(): string | undefined;
+  /** Round trip of the last acknowledged heartbeat, in ms; undefined before the first. */
+  latencyMs(): number | undefined;
   stop(): Promise<void>;
 }
 
-/** Caches Vigil never reads are off: it only needs the interaction payloads themselves. */
-const ZERO_CACHES = [
-  'ApplicationCommandManager',
-  'ApplicationEmojiManager',
-  'AutoModerationRuleManager',
-  'BaseGuildEmojiManager',
-  'DMMessageManager',
-  'EntitlementManager',
-  'GuildBanManager',
-  'GuildEmojiManager',
-  'GuildForumThreadManager',
-  'GuildInviteManager',
-  'GuildMemberManager',
-  'GuildMessageManager',
-  'GuildScheduledEventManager',
-  'GuildStickerManager',
-  'GuildTextThreadManager',
-  'MessageManager',
-  'PresenceManager',
-  'ReactionManager',
-  'ReactionUserManager',
-  'StageInstanceManager',
-  'ThreadManager',
-  'ThreadMemberManager',
-  'UserManager',
-  'VoiceStateManager',
-] as const;
+/** Interactions need no privileged intent; Guilds is the least a bot identifies with. */
+export const GATEWAY_INTENTS = GatewayIntentBits.Guilds;
 
-/** The discord.js client: Guilds intent only (interactions need no privileged intent), minimal caches. */
-export function createClient(apiBaseUrl: string): Client {
-  return new Client({
-    intents: [GatewayIntentBits.Guilds],
-    // fetch: multipart uploads (charts) fail through discord.js's default request; see fetchRequest.
-    rest: { api: apiBaseUrl, makeRequest: fetchRequest },
-    makeCache: Options.cacheWithLimits(Object.fromEntries(ZERO_CACHES.map((name) => [name, 0]))),
-  });
-}
+/**
+ * Close codes after which @discordjs/ws gives the session up instead of reconnecting (Discord's
+ * gateway close codes), with what they mean. Vigil then logs in again with backoff.
+ */
+const FATAL_CLOSE_CODES = new Map([
+  [4004, 'authentication failed: check discord.token'],
+  [4010, 'invalid shard'],
+  [4011, 'sharding required'],
+  [4012, 'invalid API version'],
+  [4013, 'invalid intents'],
+  [4014, 'disallowed intents'],
+]);
 
-/** discord.js message options for a payload (reply, edit, update); mentions never ping; files go as multipart. */
-function editOptions(payload: ReplyPayload) {
-  return {
-    ...(payload.content !== undefined ? { content: payload.content } : {}),
-    ...(payload.embeds !== undefined ? { embeds: payload.embeds } : {}),
-    ...(payload.components !== undefined ? { components: payload.components } : {}),
-    ...(payload.files?.length ? { files: payload.files.map((f) => ({ attachment: f.data, name: f.name })) } : {}),
-    allowedMentions: { parse: [] as [] },
-  } satisfies InteractionEditReplyOptions & InteractionUpdateOptions;
-}
-
-/** Reply options: the edit options plus the ephemeral flag. */
-function replyOptions(payload: ReplyPayload, ephemeral: boolean): InteractionReplyOptions {
-  return { ...editOptions(payload), ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) };
-}
-
-type Answerable = ChatInputCommandInteraction | ButtonInteraction | AutocompleteInteraction;
-
-/** Answers through discord.js's own interaction methods. */
-function gatewayResponder(interaction: Answerable): Responder {
-  const repliable = () => {
-    if (interaction.isAutocomplete()) throw new Error('an autocomplete interaction only takes choices');
-    return interaction;
-  };
-  const component = () => {
-    if (!interaction.isButton()) throw new Error('only a button interaction can update its message');
-    return interaction;
-  };
-  return {
-    async initial(r) {
-      switch (r.type) {
-        case InteractionResponseType.DeferredChannelMessageWithSource:
-          await repliable().deferReply(r.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-          return;
-        case InteractionResponseType.ChannelMessageWithSource:
-          await repliable().reply(replyOptions(r.payload, r.ephemeral));
-          return;
-        case InteractionResponseType.DeferredMessageUpdate:
-          await component().deferUpdate();
-          return;
-        case InteractionResponseType.UpdateMessage:
-          await component().update(editOptions(r.payload));
-          return;
-        case InteractionResponseType.ApplicationCommandAutocompleteResult:
-          if (!interaction.isAutocomplete()) throw new Error('choices answer only an autocomplete interaction');
-          await interaction.respond(r.choices);
-          return;
-      }
-    },
-    async editOriginal(payload) {
-      await repliable().editReply(editOptions(payload));
-    },
-    async followUp(payload, ephemeral) {
-      await repliable().followUp(replyOptions(payload, ephemeral));
-    },
-    async editChannelMessage(channelId, messageId, payload) {
-      await editMessage(interaction.client.rest, channelId, messageId, messageBody(payload), payload.files);
-    },
-  };
-}
-
-/** The user and their role ids, whether discord.js cached the member or kept the raw payload. */
-function interactionUser(interaction: Interaction): InteractionUser {
-  const member = interaction.member;
-  const roles = !member ? [] : member instanceof GuildMember ? [...member.roles.cache.keys()] : [...member.roles];
-  return { id: interaction.user.id, username: interaction.user.username, roles };
-}
-
-/** The transport-neutral view of a discord.js interaction, or undefined for kinds Vigil does not handle. */
-function incomingFromInteraction(interaction: Interaction): Incoming | undefined {
-  const user = interactionUser(interaction);
-  if (interaction.isChatInputCommand()) {
-    const flat = flattenOptions(interaction.options.data);
-    return {
-      kind: 'command',
-      base: {
-        commandName: interaction.commandName,
-        ...(flat.subcommand ? { subcommand: flat.subcommand } : {}),
-        options: flat.options,
-        user,
-        ...(interaction.guildId ? { guildId: interaction.guildId } : {}),
-        ...(interaction.channelId ? { channelId: interaction.channelId } : {}),
-      },
-    };
-  }
-  if (interaction.isAutocomplete()) {
-    const flat = flattenOptions(interaction.options.data);
-    return {
-      kind: 'autocomplete',
-      base: {
-        commandName: interaction.commandName,
-        ...(flat.subcommand ? { subcommand: flat.subcommand } : {}),
-        focused: flat.focused ?? { name: '', value: '' },
-        options: flat.options,
-        user,
-      },
-    };
-  }
-  if (interaction.isButton()) {
-    const m = interaction.message;
-    return {
-      kind: 'component',
-      base: { customId: interaction.customId, user, message: { id: m.id, channelId: m.channelId, embeds: m.embeds.map((e) => e.toJSON()) } },
-    };
-  }
-  return undefined;
+/** Why a login failed, in words an operator acts on. */
+function loginError(err: unknown): string {
+  if (err instanceof DiscordAPIError && err.status === 401) return 'Discord refused the bot token (401 Unauthorized): check discord.token';
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
- * The gateway transport: a discord.js client that hands every interaction to the router. Login
- * failures (Discord unreachable, bad token) are logged and retried in the background, so the
- * webhook side keeps working.
+ * The gateway transport: @discordjs/ws's WebSocketManager (one shard, JSON, no cache of anything)
+ * hands each INTERACTION_CREATE, validated as the HTTP endpoint validates its bodies, to the
+ * router; answers go through REST. Login failures (Discord unreachable, bad token) are logged and
+ * retried in the background, so the webhook side keeps working.
  */
 export function createGateway(opts: GatewayOptions): Gateway {
-  const { logger } = opts;
-  const client = createClient(opts.apiBaseUrl);
+  const { logger, rest } = opts;
+  const manager = new WebSocketManager({ token: opts.token, intents: GATEWAY_INTENTS, rest });
   const secrets = [opts.token];
   const minMs = opts.retryMinMs ?? 1000;
   const maxMs = opts.retryMaxMs ?? 60_000;
@@ -205,60 +69,89 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let retryTimer: NodeJS.Timeout | undefined;
   let markReady!: () => void;
   const readyPromise = new Promise<void>((resolve) => (markReady = resolve));
+  let latency: number | undefined;
+  let attempts = 0;
+  /** A connect() is under way: its failure schedules the next try, not the close that caused it. */
+  let connecting = false;
+  /** Why the gateway last ended the session for good (a fatal close code). */
+  let fatalClose: string | undefined;
 
   /** Why the last login failed, until one succeeds. */
   let loginFailure: string | undefined;
-  /** Why the connection is down after it was up (discord.js reconnects by itself meanwhile). */
+  /** Why the connection is down after it was up (@discordjs/ws reconnects by itself meanwhile). */
   let down: string | undefined = 'gateway not connected yet';
-  client.on(Events.ShardReady, () => (down = undefined));
-  client.on(Events.ShardResume, () => (down = undefined));
-  client.on(Events.ShardReconnecting, () => (down = 'gateway reconnecting'));
-  client.on(Events.ShardDisconnect, (event) => (down = `gateway disconnected (close code ${event.code})`));
 
-  client.once(Events.ClientReady, (c) => {
+  const retryLater = (reason: string) => {
+    if (stopped) return;
+    const wait = Math.min(maxMs, minMs * 2 ** attempts++);
+    loginFailure = scrubSecrets(reason, secrets);
+    logger.warn({ reason: loginFailure, retryInMs: wait }, 'gateway login failed; webhooks keep being served, retrying');
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => void login(), wait);
+  };
+
+  manager.on(WebSocketShardEvents.Ready, ({ data }) => {
+    attempts = 0;
     loginFailure = undefined;
     down = undefined;
-    logger.info({ user: c.user.username, applicationId: c.application.id }, 'gateway ready');
+    logger.info({ user: data.user.username, applicationId: data.application.id }, 'gateway ready');
     markReady();
   });
-  client.on(Events.Error, (err) => logger.warn({ err: scrubSecrets(err.message, secrets) }, 'gateway client error'));
-  client.on(Events.InteractionCreate, (interaction) => {
-    const incoming = incomingFromInteraction(interaction);
-    if (!incoming || !(interaction.isChatInputCommand() || interaction.isAutocomplete() || interaction.isButton())) {
-      logger.debug({ type: interaction.type }, 'interaction kind not handled');
+  manager.on(WebSocketShardEvents.Resumed, () => (down = undefined));
+  manager.on(WebSocketShardEvents.HeartbeatComplete, ({ latency: ms }) => (latency = ms));
+  manager.on(WebSocketShardEvents.Error, ({ error }) => logger.warn({ err: scrubSecrets(error.message, secrets) }, 'gateway error'));
+  manager.on(WebSocketShardEvents.Closed, ({ code }) => {
+    if (stopped) return;
+    down = `gateway disconnected (close code ${code})`;
+    if (!FATAL_CLOSE_CODES.has(code)) return; // @discordjs/ws resumes or reconnects by itself
+    fatalClose = `the gateway ended the session, ${FATAL_CLOSE_CODES.get(code)} (close code ${code})`;
+    if (!connecting) void Promise.resolve(manager.destroy()).finally(() => retryLater(fatalClose!));
+  });
+  manager.on(WebSocketShardEvents.Dispatch, ({ data }) => {
+    if (data.t !== GatewayDispatchEvents.InteractionCreate) return;
+    const parsed = parseInteraction(data.d);
+    if (!('interaction' in parsed)) {
+      logger.debug({ reason: 'error' in parsed ? parsed.error : 'ping' }, 'interaction not handled');
       return;
     }
-    void dispatchInteraction(opts.router, incoming, gatewayResponder(interaction), {
+    const { interaction } = parsed;
+    const responder = interactionResponder({
+      rest,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      callback: restCallback(rest, interaction.id, interaction.token),
+    });
+    void dispatchInteraction(opts.router, interaction.incoming, responder, {
       logger: logger.child({ interactionId: interaction.id }),
       ...(opts.backstopMs !== undefined ? { backstopMs: opts.backstopMs } : {}),
     });
   });
 
-  const login = async (attempt: number): Promise<void> => {
+  const login = async (): Promise<void> => {
     if (stopped) return;
+    connecting = true;
+    fatalClose = undefined;
     try {
-      await client.login(opts.token);
+      await manager.connect();
     } catch (err) {
-      if (stopped) return;
-      const wait = Math.min(maxMs, minMs * 2 ** attempt);
-      const reason = scrubSecrets(err instanceof Error ? err.message : String(err), secrets);
-      loginFailure = reason;
-      logger.warn({ reason, retryInMs: wait }, 'gateway login failed; webhooks keep being served, retrying');
-      retryTimer = setTimeout(() => void login(attempt + 1), wait);
+      await Promise.resolve(manager.destroy()).catch(() => undefined);
+      retryLater(fatalClose ?? loginError(err));
+    } finally {
+      connecting = false;
     }
   };
 
   return {
-    client,
     start() {
-      void login(0);
+      void login();
     },
     ready: () => readyPromise,
     notConnected: () => (loginFailure ? `gateway login failed: ${loginFailure}` : down),
+    latencyMs: () => latency,
     async stop() {
       stopped = true;
       clearTimeout(retryTimer);
-      await client.destroy();
+      await manager.destroy();
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { REST } from './djs.js';
 import {
-  ApplicationCommandOptionType,
   InteractionResponseType,
   MessageFlags,
   Routes,
@@ -8,12 +7,12 @@ import {
   type APIInteractionResponse,
   type APIInteractionResponseCallbackData,
 } from 'discord-api-types/v10';
-import { z } from 'zod';
 import type { Router } from '../commands/router.js';
-import type { AutocompleteContext, CommandContext, ComponentContext, InteractionUser, OptionValue, ReplyPayload } from '../commands/types.js';
+import type { AutocompleteContext, CommandContext, ComponentContext, ReplyPayload } from '../commands/types.js';
 import type { Logger } from '../log.js';
 import type { Route } from '../server.js';
-import { editMessage, rawFiles } from './rest.js';
+import { parseInteraction, type AutocompleteBase, type CommandBase, type ComponentBase, type Incoming } from './interaction-payload.js';
+import { editMessage, rawFiles, type MessageFile } from './rest.js';
 import { SeenIds } from './replay.js';
 import { MAX_SIGNATURE_AGE_MS, type Verifier } from './verify.js';
 
@@ -41,50 +40,6 @@ export interface Responder {
   followUp(payload: ReplyPayload, ephemeral: boolean): Promise<void>;
   /** Edits a message the bot posted, through the channel endpoint (bot token). */
   editChannelMessage(channelId: string, messageId: string, payload: ReplyPayload): Promise<void>;
-}
-
-/** An option as Discord nests it (APIApplicationCommandInteractionDataOption and discord.js's CommandInteractionOption both fit). */
-interface RawOption {
-  name: string;
-  type: number;
-  value?: unknown;
-  focused?: boolean;
-  options?: readonly RawOption[];
-}
-
-/** Flattened options: the subcommand's name and its option values by name, plus the focused one. */
-interface FlatOptions {
-  subcommand?: string;
-  options: Record<string, OptionValue>;
-  focused?: { name: string; value: string };
-}
-
-/**
- * Flattens Discord's option tree: a SUB_COMMAND (inside a SUB_COMMAND_GROUP or not) gives the
- * subcommand name and its own options; the focused option (autocomplete) is reported apart.
- */
-export function flattenOptions(options: readonly RawOption[] | undefined): FlatOptions {
-  const out: FlatOptions = { options: {} };
-  const walk = (list: readonly RawOption[] | undefined) => {
-    for (const o of list ?? []) {
-      const type = o.type as ApplicationCommandOptionType;
-      if (type === ApplicationCommandOptionType.Subcommand || type === ApplicationCommandOptionType.SubcommandGroup) {
-        if (type === ApplicationCommandOptionType.Subcommand) out.subcommand = o.name;
-        walk(o.options);
-        continue;
-      }
-      if (o.focused)
-        out.focused = {
-          name: o.name,
-          value: typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean' ? String(o.value) : '',
-        };
-      if (typeof o.value === 'string' || typeof o.value === 'number' || typeof o.value === 'boolean') {
-        out.options[o.name] = o.value;
-      }
-    }
-  };
-  walk(options);
-  return out;
 }
 
 /**
@@ -155,16 +110,6 @@ class Session {
     return this.responder.followUp(payload, ephemeral);
   }
 }
-
-/** The fields of a slash command invocation, without the answering methods. */
-type CommandBase = Omit<CommandContext, 'defer' | 'reply' | 'followUp'>;
-/** The fields of an autocomplete request, without `respond`. */
-type AutocompleteBase = Omit<AutocompleteContext, 'respond'>;
-/** The fields of a button press, without the answering methods. */
-type ComponentBase = Pick<ComponentContext, 'customId' | 'user' | 'message'>;
-
-/** An interaction as both transports hand it over. */
-export type Incoming = { kind: 'command'; base: CommandBase } | { kind: 'autocomplete'; base: AutocompleteBase } | { kind: 'component'; base: ComponentBase };
 
 function commandContext(base: CommandBase, s: Session): CommandContext {
   return {
@@ -274,130 +219,44 @@ export async function dispatchInteraction(
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP transport: Discord POSTs interactions to /interactions; the first answer is the HTTP response.
+// Answering: the callback through the transport, then edits and follow-ups through the interaction webhook.
 
-const snowflake = z.string().regex(/^\d{1,20}$/, 'expected a snowflake string');
-const userSchema = z.object({ id: snowflake, username: z.string() });
-const optionSchema: z.ZodType<RawOption> = z.lazy(() =>
-  z.object({
-    name: z.string().min(1),
-    type: z.number().int(),
-    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
-    focused: z.boolean().optional(),
-    options: z.array(optionSchema).optional(),
-  }),
-);
-const commandData = z.object({ name: z.string().min(1), options: z.array(optionSchema).optional() });
-const base = z.object({
-  id: snowflake,
-  application_id: snowflake,
-  token: z.string().min(1).max(1000),
-  guild_id: snowflake.optional(),
-  channel_id: snowflake.optional(),
-  channel: z.object({ id: snowflake }).optional(),
-  member: z.object({ user: userSchema, roles: z.array(snowflake) }).optional(),
-  user: userSchema.optional(),
-});
-
-/** The parts of an interaction payload Vigil reads, by interaction type. */
-const interactionSchema = z.discriminatedUnion('type', [
-  base.extend({ type: z.literal(1) }),
-  base.extend({ type: z.literal(2), data: commandData }),
-  base.extend({
-    type: z.literal(3),
-    data: z.object({ custom_id: z.string().min(1).max(100), component_type: z.number().int() }),
-    message: z.object({ id: snowflake, channel_id: snowflake, embeds: z.array(z.record(z.string(), z.unknown())).default([]) }),
-  }),
-  base.extend({ type: z.literal(4), data: commandData }),
-]);
-
-/** A validated interaction payload. */
-type InteractionPayload = z.output<typeof interactionSchema>;
-
-/** Why a payload is refused, field by field. */
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
+/** How an interaction's first answer, its callback, reaches Discord. */
+interface CallbackSender {
+  /** Sends the callback body, and the files when {@link CallbackSender.carriesFiles}. */
+  send(body: APIInteractionResponse, files: readonly MessageFile[] | undefined): Promise<void>;
+  /** Whether the callback can carry files: a multipart POST can, the JSON HTTP response cannot. */
+  carriesFiles: boolean;
 }
 
-/** The invoking user: `member.user` in a guild, `user` in a DM; roles only in a guild. */
-function interactionUser(p: InteractionPayload): InteractionUser | undefined {
-  const u = p.member?.user ?? p.user;
-  return u && { id: u.id, username: u.username, roles: p.member?.roles ?? [] };
-}
-
-/** Builds the transport-neutral view of a validated (non-PING) payload. */
-function incomingFromPayload(p: InteractionPayload, user: InteractionUser): Incoming | undefined {
-  const where = { ...(p.guild_id ? { guildId: p.guild_id } : {}), ...((p.channel_id ?? p.channel?.id) ? { channelId: p.channel_id ?? p.channel?.id } : {}) };
-  switch (p.type) {
-    case 2: {
-      const flat = flattenOptions(p.data.options);
-      return {
-        kind: 'command',
-        base: { commandName: p.data.name, ...(flat.subcommand ? { subcommand: flat.subcommand } : {}), options: flat.options, user, ...where },
-      };
-    }
-    case 4: {
-      const flat = flattenOptions(p.data.options);
-      return {
-        kind: 'autocomplete',
-        base: {
-          commandName: p.data.name,
-          ...(flat.subcommand ? { subcommand: flat.subcommand } : {}),
-          focused: flat.focused ?? { name: '', value: '' },
-          options: flat.options,
-          user,
-        },
-      };
-    }
-    case 3:
-      return {
-        kind: 'component',
-        base: { customId: p.data.custom_id, user, message: { id: p.message.id, channelId: p.message.channel_id, embeds: p.message.embeds } },
-      };
-    default:
-      return undefined;
-  }
-}
-
-/** Answers through the pending HTTP response first, then through the interaction webhook. */
-function httpResponder(opts: {
-  rest: REST;
-  applicationId: string;
-  token: string;
-  resolveInitial: (body: APIInteractionResponse) => void;
-  /** Settles once the HTTP response is on its way: webhook calls before that would reach an unacknowledged token. */
-  sent: Promise<void>;
-}): Responder {
-  const { rest, applicationId, token } = opts;
+/**
+ * Answers an interaction: the callback through `callback` (the pending HTTP response, or a POST
+ * over REST for the gateway), then edits and follow-ups through the interaction webhook. Calls come
+ * serialised by the session, so nothing reaches the webhook before the callback was sent.
+ */
+export function interactionResponder(opts: { rest: REST; applicationId: string; token: string; callback: CallbackSender }): Responder {
+  const { rest, applicationId, token, callback } = opts;
   const responder: Responder = {
     async initial(r) {
-      // Files cannot ride in the JSON HTTP response: acknowledge now, then upload them with the edit of @original.
-      const withFiles =
-        (r.type === InteractionResponseType.ChannelMessageWithSource || r.type === InteractionResponseType.UpdateMessage) && !!r.payload.files?.length;
-      if (!withFiles) {
-        opts.resolveInitial(callbackBody(r));
-        await opts.sent;
-        return;
+      if (r.type !== InteractionResponseType.ChannelMessageWithSource && r.type !== InteractionResponseType.UpdateMessage) {
+        return callback.send(callbackBody(r), undefined);
       }
-      opts.resolveInitial(
+      if (!r.payload.files?.length || callback.carriesFiles) return callback.send(callbackBody(r), r.payload.files);
+      // Files cannot ride in the JSON HTTP response: acknowledge now, then upload them with the edit of @original.
+      await callback.send(
         callbackBody(
           r.type === InteractionResponseType.ChannelMessageWithSource
             ? { type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral: r.ephemeral }
             : { type: InteractionResponseType.DeferredMessageUpdate },
         ),
+        undefined,
       );
-      await opts.sent;
       await responder.editOriginal(r.payload);
     },
     async editOriginal(payload) {
-      await opts.sent;
       await rest.patch(Routes.webhookMessage(applicationId, token, '@original'), { body: messageBody(payload), auth: false, ...rawFiles(payload.files) });
     },
     async followUp(payload, ephemeral) {
-      await opts.sent;
       await rest.post(Routes.webhook(applicationId, token), {
         body: messageBody(payload, ephemeral ? MessageFlags.Ephemeral : undefined),
         query: new URLSearchParams({ wait: 'true' }),
@@ -411,6 +270,19 @@ function httpResponder(opts: {
   };
   return responder;
 }
+
+/** The callback as a POST through REST (the gateway's way): files go with it as multipart. */
+export function restCallback(rest: REST, interactionId: string, token: string): CallbackSender {
+  return {
+    carriesFiles: true,
+    async send(body, files) {
+      await rest.post(Routes.interactionCallback(interactionId, token), { body, auth: false, ...rawFiles(files) });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP transport: Discord POSTs interactions to /interactions; the first answer is the HTTP response.
 
 /** What the /interactions route needs. */
 interface InteractionsRouteDeps {
@@ -453,30 +325,34 @@ export function interactionsRoute(deps: InteractionsRouteDeps): Route {
       } catch {
         return { status: 400, body: { error: 'body is not JSON' } };
       }
-      const parsed = interactionSchema.safeParse(json);
-      if (!parsed.success) return { status: 422, body: { error: `not a supported interaction: ${describeIssues(parsed.error)}` } };
-      const payload = parsed.data;
-      if (payload.type === 1) return { status: 200, body: { type: InteractionResponseType.Pong } };
-      if (!seen.first(payload.id)) {
-        logger.warn({ interactionId: payload.id }, 'interaction refused: already handled (a replay)');
-        return { status: 409, body: { error: `interaction ${payload.id} was already handled` } };
+      const parsed = parseInteraction(json);
+      if ('error' in parsed) return { status: 422, body: { error: parsed.error } };
+      if ('ping' in parsed) return { status: 200, body: { type: InteractionResponseType.Pong } };
+      const { interaction } = parsed;
+      if (!seen.first(interaction.id)) {
+        logger.warn({ interactionId: interaction.id }, 'interaction refused: already handled (a replay)');
+        return { status: 409, body: { error: `interaction ${interaction.id} was already handled` } };
       }
-      const user = interactionUser(payload);
-      if (!user) return { status: 422, body: { error: 'member.user or user: required' } };
-      const incoming = incomingFromPayload(payload, user);
-      if (!incoming) return { status: 422, body: { error: `interaction type ${payload.type} is not supported` } };
 
       let resolveInitial!: (body: APIInteractionResponse) => void;
       const initial = new Promise<APIInteractionResponse>((resolve) => (resolveInitial = resolve));
       let markSent!: () => void;
       const sent = new Promise<void>((resolve) => (markSent = resolve));
-      const responder = httpResponder({ rest: deps.rest, applicationId: payload.application_id, token: payload.token, resolveInitial, sent });
-      void dispatchInteraction(deps.router, incoming, responder, {
-        logger: logger.child({ interactionId: payload.id }),
+      // The callback is this request's response; webhook calls wait until the server has written it.
+      const callback: CallbackSender = {
+        carriesFiles: false,
+        async send(body) {
+          resolveInitial(body);
+          await sent;
+        },
+      };
+      const responder = interactionResponder({ rest: deps.rest, applicationId: interaction.applicationId, token: interaction.token, callback });
+      void dispatchInteraction(deps.router, interaction.incoming, responder, {
+        logger: logger.child({ interactionId: interaction.id }),
         ...(deps.backstopMs !== undefined ? { backstopMs: deps.backstopMs } : {}),
       });
       const body = await initial;
-      // The server writes the response right after this handler returns; webhook calls wait for that.
+      // The server writes the response right after this handler returns.
       setImmediate(markSent);
       return { status: 200, body };
     },

@@ -47,13 +47,14 @@ const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 10_000;
 const EDITABLE_FIELDS = ['content', 'embeds', 'flags', 'allowed_mentions', 'components', 'attachments'] as const;
 
 /**
- * How discord.js REST sends a request: the runtime's fetch. Its default, the `request` of its own
- * undici 6, runs on whichever undici dispatcher is global, which is the project's undici 7 once
- * src/queries loads it first (as `vigil serve` does); undici 7 cannot read the FormData of a
- * multipart body ("action is not a function"), so every message with a file would fail. fetch
- * encodes the FormData itself and hands the dispatcher a plain stream.
+ * How discord.js REST sends a request: the runtime's fetch. Its default, undici's `request` (the
+ * project's one undici 7: package.json overrides keep a single copy loaded), cannot read the
+ * FormData of a multipart body ("action is not a function"), so every message with a file would
+ * fail. fetch encodes the FormData itself and hands the dispatcher a plain stream. The casts only
+ * bridge two declarations of the same fetch types (Node's undici-types and undici 7's).
  */
-export const fetchRequest: RESTOptions['makeRequest'] = (url, init) => fetch(url, init);
+export const fetchRequest: RESTOptions['makeRequest'] = (url, init) =>
+  fetch(url, init as RequestInit) as Promise<unknown> as ReturnType<RESTOptions['makeRequest']>;
 
 /** What delivery needs of a REST client: discord.js REST, or preview mode's stand-in (src/discord/preview.ts). */
 export type DiscordRest = Pick<REST, 'post' | 'patch'>;

@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, RateLimitError, REST } from 'discord.js';
+import { DiscordAPIError, HTTPError, RateLimitError, REST } from '../../src/discord/djs.js';
 import { errors as undiciErrors, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { classifyDeliveryError } from '../../src/discord/classify.js';

@@ -1,17 +1,19 @@
-// src/discord/djs.ts loads @discordjs/rest's CommonJS build, the very copy discord.js requires, so
-// that errors thrown by the gateway client's REST are `instanceof` the classes delivery checks.
+// src/discord/djs.ts loads @discordjs/rest's CommonJS build; package.json's overrides keep one undici.
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from '../../src/discord/djs.js';
 
 const require = createRequire(import.meta.url);
 
-describe('the REST classes delivery uses', () => {
-  it('are the copy of @discordjs/rest that discord.js itself loads (one copy installed)', () => {
-    const fromDiscordJs = createRequire(require.resolve('discord.js')).resolve('@discordjs/rest');
-    expect(fromDiscordJs).toBe(require.resolve('@discordjs/rest'));
-    expect(dirname(fromDiscordJs)).toMatch(/node_modules\/@discordjs\/rest\/dist$/);
+describe('the Discord libraries Vigil loads', () => {
+  it('@discordjs/rest resolves the project undici 7, so a single copy is loaded', () => {
+    const own = createRequire(require.resolve('@discordjs/rest')).resolve('undici');
+    expect(own).toBe(require.resolve('undici'));
+    expect((require('undici/package.json') as { version: string }).version).toMatch(/^7\./);
+  });
+
+  it('@discordjs/ws is built for the same @discordjs/rest (one copy installed)', () => {
+    expect(createRequire(require.resolve('@discordjs/ws')).resolve('@discordjs/rest')).toBe(require.resolve('@discordjs/rest'));
   });
 
   it.each([
@@ -19,8 +21,7 @@ describe('the REST classes delivery uses', () => {
     ['DiscordAPIError', DiscordAPIError],
     ['HTTPError', HTTPError],
     ['RateLimitError', RateLimitError],
-  ] as const)('%s is the class discord.js exports', async (name, ours) => {
-    const djs = (await import('discord.js')) as unknown as Record<string, unknown>;
-    expect(djs[name]).toBe(ours);
+  ] as const)('%s is the class of the CommonJS @discordjs/rest', (name, ours) => {
+    expect((require('@discordjs/rest') as Record<string, unknown>)[name]).toBe(ours);
   });
 });

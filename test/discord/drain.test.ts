@@ -1,4 +1,4 @@
-import type { REST } from 'discord.js';
+import type { REST } from '../../src/discord/djs.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, createDrainer, nonceFor, type Drainer } from '../../src/discord/drain.js';
 import { createRest, postMessage } from '../../src/discord/rest.js';

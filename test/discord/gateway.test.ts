@@ -2,14 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatewayIntentBits } from 'discord.js';
-import { ApplicationCommandOptionType } from 'discord-api-types/v10';
+import { ApplicationCommandOptionType, GatewayIntentBits } from 'discord-api-types/v10';
 import { PNG } from 'pngjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { customId } from '../../src/commands/router.js';
 import type { ButtonHandler, Command } from '../../src/commands/types.js';
 import type { Config } from '../../src/config/schema.js';
-import { createClient } from '../../src/discord/gateway.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
 import { botConfig } from '../support/bot-config.js';
@@ -90,28 +88,6 @@ function gatewayConfig(dir: string, apiBaseUrl: string, closedUrl: string): Conf
   });
 }
 
-describe('gateway client settings', () => {
-  it('asks for the Guilds intent only and keeps no message, member or user cache', async () => {
-    const client = createClient('http://127.0.0.1:9/api');
-    try {
-      expect(client.options.intents.bitfield).toBe(GatewayIntentBits.Guilds);
-      expect(client.options.rest?.api).toBe('http://127.0.0.1:9/api');
-      const users = client.users.cache;
-      // _add is how discord.js caches a user it met in a payload.
-      (client.users as unknown as { _add(data: unknown): unknown })._add({
-        id: '123456789012345670',
-        username: 'x',
-        discriminator: '0',
-        global_name: null,
-        avatar: null,
-      });
-      expect(users.size).toBe(0);
-    } finally {
-      await client.destroy();
-    }
-  });
-});
-
 describe('gateway transport (discord.mode gateway)', () => {
   let discord: DiscordDouble;
   let gateway: GatewayDouble;
@@ -161,8 +137,10 @@ describe('gateway transport (discord.mode gateway)', () => {
   });
 
   it('keeps the connection alive with heartbeats the gateway acknowledges', async () => {
+    expect(vigil.gateway!.latencyMs()).toBeUndefined();
     await eventually('two heartbeats', () => (gateway.heartbeats >= 2 ? true : undefined));
-    expect(vigil.gateway!.client.ws.ping).toBeGreaterThanOrEqual(0);
+    await eventually('a measured heartbeat', () => vigil.gateway!.latencyMs());
+    expect(vigil.gateway!.latencyMs()).toBeGreaterThanOrEqual(0);
   });
 
   it('answers a command from INTERACTION_CREATE with an interaction callback through REST', async () => {
@@ -243,6 +221,66 @@ describe('gateway unreachable', () => {
       expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);
     } finally {
       await vigil.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gateway refusing the session', () => {
+  it('logs in again with backoff after close 4004 (authentication failed), says why in /readyz, and never logs the token', async () => {
+    const discord = await startDiscordDouble();
+    // The REST double takes the bot token; this gateway expects another one, so IDENTIFY is refused.
+    const gateway = await startGatewayDouble({ token: 'another-bot-token', user: discord.botUser, applicationId: TEST_APPLICATION_ID });
+    discord.setGatewayUrl(gateway.url);
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-gateway-4004-'));
+    const config = gatewayConfig(dir, discord.apiBaseUrl, `http://127.0.0.1:${await freePort()}`);
+    const logs: string[] = [];
+    const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logs.push(s) });
+    const vigil = await startVigil(config, { logger, commands: COMMANDS });
+    try {
+      await eventually('a second IDENTIFY after the refusal', () => (gateway.identifies.length >= 2 ? true : undefined), 10_000);
+      const failures = logs.filter((l) => l.includes('gateway login failed'));
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(failures[0]).toContain('authentication failed: check discord.token (close code 4004)');
+      expect(vigil.gateway!.notConnected()).toMatch(/^gateway login failed: .*4004/);
+      const ready = await fetch(`http://127.0.0.1:${vigil.port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(await ready.json())).toContain('4004');
+      expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);
+    } finally {
+      await vigil.stop();
+      await gateway.stop();
+      await discord.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gateway with a token Discord refuses', () => {
+  it('says so in words (401 on GET /gateway/bot), keeps retrying, and never logs the token', async () => {
+    const discord = await startDiscordDouble();
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-gateway-401-'));
+    const badToken = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.refused.token-of-another-bot';
+    const config = botConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      discordToken: badToken,
+      prometheusUrl: `http://127.0.0.1:${await freePort()}`,
+      lokiUrl: `http://127.0.0.1:${await freePort()}`,
+      webhookToken: WEBHOOK_TOKEN,
+      mode: 'gateway',
+    });
+    const logs: string[] = [];
+    const logger = createLogger({ level: 'debug', secrets: configSecrets(config) }, { write: (s: string) => void logs.push(s) });
+    const vigil = await startVigil(config, { logger, commands: COMMANDS });
+    try {
+      await eventually('the login failure', () => logs.find((l) => l.includes('gateway login failed')));
+      expect(vigil.gateway!.notConnected()).toBe('gateway login failed: Discord refused the bot token (401 Unauthorized): check discord.token');
+      expect(discord.requests.filter((r) => r.operationId === 'get_bot_gateway').map((r) => r.status)).toContain(401);
+      expect(logs.join('\n')).not.toContain(badToken);
+    } finally {
+      await vigil.stop();
+      await discord.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

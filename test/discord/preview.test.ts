@@ -1,4 +1,4 @@
-import { DiscordAPIError } from 'discord.js';
+import { DiscordAPIError } from '../../src/discord/djs.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyDeliveryError } from '../../src/discord/classify.js';
 import { archiveThread, editMessage, postMessage, startThread } from '../../src/discord/rest.js';

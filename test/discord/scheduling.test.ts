@@ -1,4 +1,4 @@
-import type { REST } from 'discord.js';
+import type { REST } from '../../src/discord/djs.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateBudget } from '../../src/discord/budget.js';
 import { createDrainer, type Drainer } from '../../src/discord/drain.js';
