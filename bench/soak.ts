@@ -25,8 +25,8 @@ const PREFIX = 'BenchSoak';
 export interface SoakResult {
   /** RSS samples (kB) once a second over SOAK.idleWindowS after the gateway was ready. */
   idleKb: number[];
-  /** RSS samples during the soak: seconds since it began, kB. */
-  samples: { atS: number; rssKb: number }[];
+  /** Samples during the soak: seconds since it began, RSS and V8 heap used (from /metrics), kB. */
+  samples: { atS: number; rssKb: number; heapUsedKb: number }[];
   fired: number;
   resolved: number;
   /** Webhooks answered with anything but 202. */
@@ -84,12 +84,17 @@ export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; no
     const start = Date.now();
     const end = start + SOAK.minutes * 60_000;
     let nextSample = start;
+    const sample = async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
+      result.samples.push({ atS: Math.round((Date.now() - start) / 1000), rssKb: memoryOf(pid).rssKb, heapUsedKb: Math.round(heapUsed / 1024) });
+    };
     for (let tick = 0; ; tick++) {
       const at = start + (tick * 1000) / SOAK.rate;
       if (at >= end) break;
       await sleep(Math.max(0, at - Date.now()));
       if (Date.now() >= nextSample) {
-        result.samples.push({ atS: Math.round((Date.now() - start) / 1000), rssKb: memoryOf(pid).rssKb });
+        await sample();
         nextSample += SOAK.sampleMs;
       }
       if (bot.child.exitCode !== null) throw new Error(`the bot exited during the soak (code ${bot.child.exitCode}):\n${bot.output().slice(-2000)}`);
@@ -105,9 +110,12 @@ export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; no
         } else result.refused++;
       }
     }
-    result.samples.push({ atS: Math.round((Date.now() - start) / 1000), rssKb: memoryOf(pid).rssKb });
+    await sample();
     await sleep(5_000); // the last deliveries
-    const titles = [...discord.messages.values()].map((m) => m.embeds?.[0]?.title ?? '').filter((t) => t.includes(PREFIX));
+    // Alert messages only (thread details carry the name too): their title starts with the state.
+    const titles = [...discord.messages.values()]
+      .map((m) => m.embeds?.[0]?.title ?? '')
+      .filter((t) => t.includes(PREFIX) && (t.startsWith('🔥 FIRING') || t.startsWith('✅ RESOLVED')));
     result.posted = titles.length;
     result.shownResolved = titles.filter((t) => t.startsWith('✅ RESOLVED')).length;
     return result;

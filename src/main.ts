@@ -17,7 +17,6 @@ import { createPreviewRest } from './discord/preview.js';
 import { previewRoutes } from './preview/routes.js';
 import { ChartWorkers } from './render/chart-workers.js';
 import type { ChartRenderer } from './render/chart.js';
-import { ruleLookupFromConfig } from './queries/grafana.js';
 import { backendClients } from './queries/clients.js';
 import { scheduledJobs } from './schedule/index.js';
 import { createScheduler, type Scheduler } from './schedule/scheduler.js';
@@ -68,8 +67,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const db = openDatabase(config.storage.path);
   const metrics = createMetrics({ db, now: now });
   // Everything that queries a backend (alerts, storms, commands) shares one client per backend: bounded, with a breaker.
-  const { prometheus, loki } = backendClients(config, { logger, now });
-  const rules = ruleLookupFromConfig(config.grafana, config.enrichment.timeout);
+  const { prometheus, loki, rules } = backendClients(config, { logger, now });
   const preview = config.discord.mode === 'preview';
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.
   // Discord's rate limits run on Discord's clock: real time, whatever clock the bot is given.

@@ -8,6 +8,14 @@
 /** docs: "All bots can make up to 50 requests per second to our API" (interaction callbacks aside). */
 export const GLOBAL_REQUESTS_PER_SECOND = 50;
 
+/**
+ * Buckets and routes remembered at most: every thread is a channel with buckets of its own, so
+ * without a bound the budget would grow with every incident. A bucket past its reset holds
+ * nothing (it is open again) and goes first; a forgotten route's bucket id is relearned from its
+ * next answer.
+ */
+export const MAX_TRACKED_BUCKETS = 1_000;
+
 /** Discord's snowflakes, as discord.js matches them when it keys its own buckets. */
 const SNOWFLAKE_IN_PATH = /\d{17,19}/g;
 /** The first snowflake of a path: the major parameter (channel, guild or webhook). */
@@ -65,7 +73,13 @@ export class RateBudget {
   observe(method: string, path: string, status: number, headers: HeadersLike): void {
     const now = this.now();
     const hash = headers.get('x-ratelimit-bucket');
-    if (hash) this.hashes.set(bucketKey(method, path), hash);
+    if (hash) {
+      const route = bucketKey(method, path);
+      // Re-inserted, so the routes in use stay at the end of the Map's order.
+      this.hashes.delete(route);
+      this.hashes.set(route, hash);
+      while (this.hashes.size > MAX_TRACKED_BUCKETS) this.hashes.delete(this.hashes.keys().next().value!);
+    }
     const key = this.stateKey(method, path);
     const remaining = numberHeader(headers, 'x-ratelimit-remaining');
     const resetAfter = numberHeader(headers, 'x-ratelimit-reset-after');
@@ -75,11 +89,32 @@ export class RateBudget {
         this.globalUntil = Math.max(this.globalUntil, now + wait);
         return;
       }
-      this.buckets.set(key, { remaining: 0, resetAt: now + wait });
+      this.remember(key, { remaining: 0, resetAt: now + wait }, now);
       return;
     }
     if (remaining === undefined || resetAfter === undefined) return;
-    this.buckets.set(key, { remaining, resetAt: now + resetAfter * 1000 });
+    this.remember(key, { remaining, resetAt: now + resetAfter * 1000 }, now);
+  }
+
+  /**
+   * Stores a bucket's state within MAX_TRACKED_BUCKETS. Forgetting a bucket makes it open: refilled
+   * ones go first (nothing lost), then the oldest with requests left, a spent one last of all.
+   */
+  private remember(key: string, state: BucketState, now: number): void {
+    this.buckets.delete(key);
+    this.buckets.set(key, state);
+    if (this.buckets.size <= MAX_TRACKED_BUCKETS) return;
+    for (const [k, b] of this.buckets) if (b.resetAt <= now) this.buckets.delete(k);
+    for (const [k, b] of this.buckets) {
+      if (this.buckets.size <= MAX_TRACKED_BUCKETS) return;
+      if (b.remaining > 0) this.buckets.delete(k);
+    }
+    while (this.buckets.size > MAX_TRACKED_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
+  }
+
+  /** How many buckets and routes it remembers (bounded by MAX_TRACKED_BUCKETS each). */
+  tracked(): { buckets: number; routes: number } {
+    return { buckets: this.buckets.size, routes: this.hashes.size };
   }
 
   /** Milliseconds until a request to this bucket would be accepted; 0 when it may go now. */

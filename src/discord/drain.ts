@@ -105,7 +105,10 @@ type Plan =
 
 const DEFAULT_BATCH = 20;
 
-/** Creates the drainer: takes due outbox items in order and delivers them through discord.js REST. */
+/** Threads remembered as refusing posts (the oldest forgotten first). */
+export const MAX_REFUSED_THREADS = 1_000;
+
+/** Creates the drainer: takes due outbox items in order and delivers them through @discordjs/rest. */
 export function createDrainer(opts: DrainerOptions): Drainer {
   const clock = opts.now ?? (() => new Date());
   // Delivery times are epoch ms throughout (the outbox stores them so).
@@ -261,6 +264,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     if (c.holdChannel && plan?.action === 'post' && plan.inThread) {
       // The thread is gone or closed to the bot: this note and the next go to the channel as replies.
       refusedThreads.add(plan.channelId);
+      // Bounded: a forgotten thread is tried once more, refused again and remembered again.
+      while (refusedThreads.size > MAX_REFUSED_THREADS) refusedThreads.delete(refusedThreads.values().next().value!);
       markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
       log.warn({ threadId: plan.channelId, status: c.status }, 'the incident thread refuses posts; the note goes to the channel instead');
       return;

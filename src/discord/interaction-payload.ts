@@ -4,7 +4,7 @@ import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { z } from 'zod';
 import type { AutocompleteContext, CommandContext, ComponentContext, InteractionUser, OptionValue } from '../commands/types.js';
 
-/** An option as Discord nests it (APIApplicationCommandInteractionDataOption and discord.js's CommandInteractionOption both fit). */
+/** An option as Discord nests it (APIApplicationCommandInteractionDataOption). */
 interface RawOption {
   name: string;
   type: number;

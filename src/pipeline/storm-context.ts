@@ -50,13 +50,18 @@ export interface StormContextDeps {
  * Answers are a handful of samples whatever the storm's size. With `loki`, the error log lines of
  * all its alerts' log sources too, in one query (stormLogVolume), again at most every
  * STORM_LOGS_EVERY_MS while alerts join. `looked`: per storm, the join time it was last looked at
- * (kept by the caller): a storm nobody joined since is not read again, as this runs every second.
+ * (kept by the caller, holding active storms only): a storm nobody joined since is not read again,
+ * as this runs every second.
  * Returns the names queried.
  */
 export async function queryStormContexts(deps: StormContextDeps, looked: Map<number, number> = new Map()): Promise<number> {
   const { db, now } = deps;
   let queried = 0;
-  for (const storm of activeStorms(db)) {
+  const storms = activeStorms(db);
+  // Ended storms are not looked at again: their entries go, so `looked` holds the active ones only.
+  const active = new Set(storms.map((s) => s.id));
+  for (const id of looked.keys()) if (!active.has(id)) looked.delete(id);
+  for (const storm of storms) {
     if (now.getTime() - storm.startedAt.getTime() < STORM_CONTEXT_AFTER_MS) continue;
     const joined = storm.lastJoinedAt.getTime();
     const namesDue = looked.get(storm.id) !== joined;

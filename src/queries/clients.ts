@@ -1,20 +1,21 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { boundedClient, breakerClient } from './calls.js';
+import { ruleLookupFromConfig, type RuleLookup } from './grafana.js';
 import { createLokiClient, type LokiClient } from './loki.js';
 import { createPrometheusClient, type PrometheusClient } from './prometheus.js';
 
 /**
- * The Prometheus and Loki clients everything shares (alerts, storms, commands), as `vigil serve`
- * builds them: each call bounded by `enrichment.timeout`; at most `enrichment.maxConcurrentQueries`
+ * The Prometheus and Loki clients everything shares (alerts, storms, commands), and the Grafana rule
+ * lookup of alerts from Grafana, as `vigil serve` builds them: each call bounded by `enrichment.timeout`; at most `enrichment.maxConcurrentQueries`
  * in flight per backend (a call that cannot start within the timeout fails as one, never reaching the
  * backend late); and a backend that keeps timing out is not asked until a probe answers
  * (breakerClient), so its timeouts never add up.
  */
 export function backendClients(
-  config: Pick<Config, 'prometheus' | 'loki' | 'enrichment'>,
+  config: Pick<Config, 'prometheus' | 'loki' | 'enrichment' | 'grafana'>,
   deps: { logger: Logger; now?: () => Date },
-): { prometheus: PrometheusClient; loki: LokiClient } {
+): { prometheus: PrometheusClient; loki: LokiClient; rules: RuleLookup | undefined } {
   const { timeout, maxConcurrentQueries } = config.enrichment;
   const breaker = (name: string) => ({
     name,
@@ -32,5 +33,7 @@ export function backendClients(
       timeout,
     ),
     loki: boundedClient(breakerClient(createLokiClient({ url: config.loki.url, timeoutMs: timeout }), breaker('Loki')), maxConcurrentQueries, timeout),
+    // Rule lookups are cached per rule (grafana.ruleCacheTtl); a hung Grafana is skipped like a hung Loki.
+    rules: ruleLookupFromConfig(config.grafana, timeout, (client) => breakerClient(client, breaker('Grafana'))),
   };
 }

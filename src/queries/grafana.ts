@@ -351,11 +351,15 @@ export async function ruleAccess(grafana: GrafanaSection, timeoutMs: number): Pr
  * The rule lookup of a config's `grafana` section: with a token or a user and password (the
  * provisioning API wants one of them), else undefined (Grafana alerts go without their rule).
  */
-export function ruleLookupFromConfig(grafana: GrafanaSection | undefined, timeoutMs: number): RuleLookup | undefined {
+export function ruleLookupFromConfig(
+  grafana: GrafanaSection | undefined,
+  timeoutMs: number,
+  wrap: (client: GrafanaClient) => GrafanaClient = (client) => client,
+): RuleLookup | undefined {
   const auth = grafana && authOf(grafana);
   if (!grafana || !auth) return undefined;
   return createRuleLookup({
-    client: createGrafanaClient({ url: grafana.url, timeoutMs, auth }),
+    client: wrap(createGrafanaClient({ url: grafana.url, timeoutMs, auth })),
     uids: { prometheus: grafana.prometheusUid ?? DEFAULT_DATASOURCE_UIDS.prometheus, loki: grafana.lokiUid ?? DEFAULT_DATASOURCE_UIDS.loki },
     ttlMs: grafana.ruleCacheTtl,
   });

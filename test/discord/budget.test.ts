@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketKey, GLOBAL_REQUESTS_PER_SECOND, RateBudget } from '../../src/discord/budget.js';
+import { bucketKey, GLOBAL_REQUESTS_PER_SECOND, MAX_TRACKED_BUCKETS, RateBudget } from '../../src/discord/budget.js';
 
 const CH = '123456789012345678';
 const MSG = '223456789012345678';
@@ -90,5 +90,35 @@ describe('RateBudget', () => {
     expect(b.waitFor('POST', `/channels/${MSG}/messages`)).toBe(500);
     clock.now += 500;
     expect(b.waitFor('POST', `/channels/${MSG}/messages`)).toBe(0);
+  });
+
+  it(`remembers at most ${MAX_TRACKED_BUCKETS} buckets and routes however many threads it posts in, and still waits out a spent one`, () => {
+    const { b, clock } = budget();
+    const thread = (i: number) => `/channels/${String(300000000000000000n + BigInt(i))}/messages`;
+    const spent = headers({ 'x-ratelimit-bucket': 'h1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '5' });
+    for (let i = 0; i < 5 * MAX_TRACKED_BUCKETS; i++) {
+      b.observe('POST', thread(i), 200, i % 2 ? spent : headers({ 'x-ratelimit-bucket': 'h1', 'x-ratelimit-remaining': '4', 'x-ratelimit-reset-after': '5' }));
+      clock.now += 1;
+    }
+    expect(b.tracked().buckets).toBeLessThanOrEqual(MAX_TRACKED_BUCKETS);
+    expect(b.tracked().routes).toBeLessThanOrEqual(MAX_TRACKED_BUCKETS);
+    // The latest thread's spent bucket is still known: Discord would refuse a post there now.
+    const last = thread(5 * MAX_TRACKED_BUCKETS - 1);
+    expect(b.waitFor('POST', last)).toBeGreaterThan(0);
+    clock.now += 5_000;
+    expect(b.waitFor('POST', last)).toBe(0);
+  });
+
+  it('forgets refilled buckets first, then those with requests left, and a spent one last', () => {
+    const { b, clock } = budget();
+    const spentLong = headers({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '600' });
+    const open = headers({ 'x-ratelimit-remaining': '3', 'x-ratelimit-reset-after': '1' });
+    b.observe('POST', `/channels/${CH}/messages`, 200, spentLong);
+    for (let i = 0; i < MAX_TRACKED_BUCKETS; i++) b.observe('POST', `/channels/${String(400000000000000000n + BigInt(i))}/messages`, 200, open);
+    clock.now += 2_000;
+    b.observe('POST', `/channels/${MSG}/messages`, 200, open);
+    // The first bucket is the oldest, but the only one still spent: it stays.
+    expect(b.waitFor('POST', `/channels/${CH}/messages`)).toBe(598_000);
+    expect(b.tracked().buckets).toBeLessThanOrEqual(MAX_TRACKED_BUCKETS);
   });
 });

@@ -1,6 +1,6 @@
-// A Loki that accepts connections and never answers, behind the clients `vigil serve` builds
-// (backendClients): the first alert waits out its timeout, then Loki is taken for down and the next
-// alerts go on at once, each saying Loki was not queried; no socket is left open on it.
+// A Loki (or a Grafana) that accepts connections and never answers, behind the clients `vigil serve`
+// builds (backendClients): the first alerts wait out the timeout, then the backend is taken for down
+// and the next alerts go on at once, each saying it was not queried; no socket is left open on it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,51 @@ afterAll(async () => {
   await new Promise((r) => blackHole?.close(r));
 });
 
+/** A config whose Prometheus is refused at once, with `loki` and `extra` (a section pointing at the black hole). */
+function blackHoleConfig(loki: string, extra = '') {
+  const r = parseConfig(
+    `webhook: { token: blackhole-test-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: ${loki} }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "${CHANNEL}" }
+enrichment: { timeout: 1s }
+charts: { enabled: false }
+delivery: { storm: { enabled: false } }
+${extra}`,
+    {},
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.config;
+}
+
+/** Stores and processes one notification of one alert; returns the body of its message. */
+async function processOne(deps: Parameters<typeof processNotification>[1], i: number, a: Alert): Promise<void> {
+  const n = {
+    source: a.source,
+    receiver: 'vigil',
+    groupKey: `{}:{i="${i}"}`,
+    status: 'firing',
+    alerts: [a],
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+  } as unknown as Notification;
+  insertNotification(db, n, new Date());
+  await processNotification(nextPendingNotification(db)!, deps);
+}
+
+/** The bodies of the alert messages queued since `afterId`, oldest first. */
+function createdBodies(afterId: number): string[] {
+  return (db.prepare(`SELECT body FROM outbox WHERE kind = 'create' AND id > ? ORDER BY id`).all(afterId) as Array<{ body: string }>).map((b) => b.body);
+}
+
+/** Waits until the black hole holds no connection (undici closes an aborted request's socket a few seconds later). */
+async function noSocketLeft(): Promise<number> {
+  const until = Date.now() + 15_000;
+  while (open.size > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+  return open.size;
+}
+
 function alert(i: number): Alert {
   return {
     fingerprint: `fp-${i}`,
@@ -59,34 +104,12 @@ function alert(i: number): Alert {
 
 describe('a black-holed Loki', () => {
   it(`is asked until it timed out ${TIMEOUTS_TO_DOWN} times, then skipped: ${ALERTS} alerts do not each wait out the timeout`, async () => {
-    const r = parseConfig(
-      `webhook: { token: blackhole-test-token-0123456789 }
-prometheus: { url: http://127.0.0.1:9 }
-loki: { url: http://127.0.0.1:${port} }
-discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "${CHANNEL}" }
-enrichment: { timeout: 1s }
-charts: { enabled: false }
-delivery: { storm: { enabled: false } }`,
-      {},
-    );
-    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const config = blackHoleConfig(`http://127.0.0.1:${port}`);
     const logger = createLogger({ level: 'silent' });
-    const deps = { db, config: r.config, logger, ...backendClients(r.config, { logger }), now: () => new Date() };
-    for (let i = 0; i < ALERTS; i++) {
-      const n = {
-        source: 'alertmanager',
-        receiver: 'vigil',
-        groupKey: `{}:{i="${i}"}`,
-        status: 'firing',
-        alerts: [alert(i)],
-        groupLabels: {},
-        commonLabels: {},
-        commonAnnotations: {},
-      } as unknown as Notification;
-      insertNotification(db, n, new Date());
-      await processNotification(nextPendingNotification(db)!, deps);
-    }
-    const bodies = (db.prepare(`SELECT body FROM outbox WHERE kind = 'create' ORDER BY id`).all() as Array<{ body: string }>).map((b) => b.body);
+    const deps = { db, config, logger, ...backendClients(config, { logger }), now: () => new Date() };
+    const before = connections;
+    for (let i = 0; i < ALERTS; i++) await processOne(deps, i, alert(i));
+    const bodies = createdBodies(0);
     expect(bodies).toHaveLength(ALERTS);
     // The first alert's Loki queries timed out; every later one says Loki was not asked, and why.
     expect(bodies[0]).toContain('Loki timed out after 1s');
@@ -94,10 +117,33 @@ delivery: { storm: { enabled: false } }`,
     expect(skipped.length).toBeGreaterThanOrEqual(ALERTS - 1);
     // The black hole saw only the first alert's calls (a handful), and none stays open: undici closes
     // an aborted request's socket a few seconds later.
-    expect(connections).toBeGreaterThanOrEqual(1);
-    expect(connections).toBeLessThanOrEqual(2 * TIMEOUTS_TO_DOWN);
-    const until = Date.now() + 15_000;
-    while (open.size > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
-    expect(open.size).toBe(0);
+    expect(connections - before).toBeGreaterThanOrEqual(1);
+    expect(connections - before).toBeLessThanOrEqual(2 * TIMEOUTS_TO_DOWN);
+    expect(await noSocketLeft()).toBe(0);
+  }, 40_000);
+});
+
+describe('a black-holed Grafana', () => {
+  it(`is asked for rules until it timed out ${TIMEOUTS_TO_DOWN} times, then skipped: Grafana alerts go on without their rule`, async () => {
+    const config = blackHoleConfig('http://127.0.0.1:9', `grafana: { url: "http://127.0.0.1:${port}", token: glsa_blackhole_test_token_0123456789 }`);
+    const logger = createLogger({ level: 'silent' });
+    const deps = { db, config, logger, ...backendClients(config, { logger }), now: () => new Date() };
+    const lastId = (db.prepare(`SELECT coalesce(max(id), 0) AS id FROM outbox`).get() as { id: number }).id;
+    const before = connections;
+    const started = Date.now();
+    const RULES = 10;
+    for (let i = 0; i < RULES; i++) {
+      // Each alert has a rule of its own: the rule cache cannot hide the black hole.
+      await processOne(deps, 1000 + i, { ...alert(1000 + i), source: 'grafana', generatorURL: `http://grafana.example/alerting/grafana/rule-${i}/view` });
+    }
+    const bodies = createdBodies(lastId);
+    expect(bodies).toHaveLength(RULES);
+    for (const b of bodies.slice(0, TIMEOUTS_TO_DOWN)) expect(b).toContain('Grafana timed out after 1s');
+    for (const b of bodies.slice(TIMEOUTS_TO_DOWN)) expect(b).toMatch(/Grafana not queried: not answering since \d\d:\d\d UTC/);
+    // Only the first alerts waited out the timeout.
+    expect(Date.now() - started).toBeLessThan((TIMEOUTS_TO_DOWN + 3) * 1000);
+    expect(connections - before).toBeGreaterThanOrEqual(TIMEOUTS_TO_DOWN);
+    expect(connections - before).toBeLessThanOrEqual(2 * TIMEOUTS_TO_DOWN);
+    expect(await noSocketLeft()).toBe(0);
   }, 40_000);
 });

@@ -169,6 +169,11 @@ describe('storm context', () => {
     const joined = new Date(now.getTime() + 1000);
     recordStormAlerts(db, id, 2, [late('up-2')], joined, true);
     expect(await queryStormContexts(depsAt(joined), looked)).toBe(1);
+    expect(looked.has(id)).toBe(true);
+    // Once the storm ended, it is forgotten: `looked` holds active storms only, however many came and went.
+    updateStorm(db, id, { endedAt: joined });
+    expect(await queryStormContexts(depsAt(joined), looked)).toBe(0);
+    expect(looked.has(id)).toBe(false);
   });
 
   it.each([
