@@ -8,7 +8,7 @@ import { RateBudget } from './discord/budget.js';
 import { createDrainer } from './discord/drain.js';
 import type { Gateway } from './discord/gateway.js';
 import { interactionsRoute } from './discord/interactions.js';
-import { createRest, type DiscordRest } from './discord/rest.js';
+import { createRest, probeDiscord, type DiscordRest } from './discord/rest.js';
 import { createVerifier } from './discord/verify.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, metricsRoute, readinessRoute, type Metrics } from './metrics.js';
@@ -72,7 +72,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   // Preview mode: what would go to Discord is applied to a local copy, shown at GET /preview.
   // Discord's rate limits run on Discord's clock: real time, whatever clock the bot is given.
   const budget = new RateBudget();
-  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, metrics, budget });
+  const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, timeoutMs: config.delivery.timeout, metrics, budget });
   const delivery: DiscordRest = preview ? createPreviewRest({ db, now: now }) : rest;
 
   const drainer = createDrainer({
@@ -85,7 +85,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     pollIntervalMs: config.delivery.pollInterval,
     secrets,
     metrics,
-    ...(preview ? {} : { budget }),
+    // Whether Discord answers at all, asked when a delivery got no answer (GET /gateway/bot: cheap, never refused for the channel).
+    ...(preview ? {} : { budget, probe: () => probeDiscord(rest) }),
   });
   // This bot's own chart thread: stop() terminates it, whatever other bots in the process do.
   const charts = new ChartWorkers();

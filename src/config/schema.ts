@@ -245,6 +245,8 @@ const deliverySchema = z
     maxBackoff: duration(1000).prefault('5m'),
     /** How often the outbox is polled when idle. */
     pollInterval: duration(10, 60_000).prefault('1s'),
+    /** How long one Discord request may take before it counts as failed (and is tried again). */
+    timeout: duration(100, 120_000).prefault('15s'),
     /**
      * Storm mode per channel: when more than `threshold` new incidents would get a message of their
      * own within `window` (Discord lets a channel take about 10 new messages in 10 s, and the storm's own message, a critical alert and the closing summary need room too), the next ones

@@ -59,6 +59,12 @@ export interface DrainerOptions {
    * whose bucket is spent waits for its refill instead of being sent. Absent: every item goes at once.
    */
   budget?: RateBudget;
+  /**
+   * Asks Discord something cheap; resolves when it answered at all. Called when a delivery got no
+   * answer (timeout, network): if the probe gets none either, Discord is unreachable and every
+   * delivery waits, in order, instead of each waiting out its timeout. Absent: each item retries alone.
+   */
+  probe?: () => Promise<void>;
 }
 
 /** The longest deliveries wait after Discord refused the bot token before trying it again. */
@@ -131,6 +137,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   for (const r of refusedChannels(db)) {
     channelHolds.set(r.channelId, { until: r.nextAttemptAt, attempt: 1, message: r.lastError.replace(/^channel: /, '') });
   }
+  /** Set while Discord answers nothing (see unanswered): no delivery is tried before `until`. */
+  let unreachable: { since: number; tries: number; until: number } | undefined;
   /** Threads Discord refuses posts in (or that are gone): the incident's notes go to the channel instead. */
   const refusedThreads = new Set<string>();
   const authHoldMs = Math.min(opts.maxBackoffMs, AUTH_HOLD_MAX_MS);
@@ -172,6 +180,10 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if (plan.action === 'post' && plan.note) log.warn(plan.note);
       const sent = await execute(row, plan, log);
       markSent(db, row.id, sent.id);
+      if (unreachable) {
+        log.info({ downForMs: now() - unreachable.since }, 'Discord answers again: the deliveries that waited go out in order');
+        unreachable = undefined;
+      }
       if (tokenRefused) {
         tokenRefused = false;
         log.info('Discord accepts the bot token again: held deliveries go out');
@@ -182,8 +194,39 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       opts.metrics?.deliveries.inc({ outcome: 'sent', reason: sent.reposted ? 'reposted' : 'ok' });
       log.info({ messageId: sent.id }, 'outbox item delivered');
     } catch (err) {
+      if (await unanswered(row, err, log)) return true;
       recordFailure(row, err, log, plan);
     }
+    return true;
+  }
+
+  /**
+   * A delivery Discord did not answer at all (timeout, network): when the probe gets no answer
+   * either, Discord is unreachable. Then every delivery waits (this one included) until the next
+   * try, with backoff, and they all go out in order once Discord answers; none is given up, and no
+   * other item waits out its own timeout meanwhile. True when it held; false for a failure of this
+   * item alone (recorded as usual).
+   */
+  async function unanswered(row: OutboxRow, err: unknown, log: Logger): Promise<boolean> {
+    const c = classifyDeliveryError(err);
+    if (!opts.probe || (c.reason !== 'timeout' && c.reason !== 'network')) return false;
+    try {
+      await opts.probe();
+      return false;
+    } catch {
+      // No answer to the probe either.
+    }
+    const tries = (unreachable?.tries ?? 0) + 1;
+    const until = now() + backoffDelay(tries, opts.minBackoffMs, opts.maxBackoffMs, random);
+    if (!unreachable) {
+      log.error(
+        { reason: c.reason, error: clean(c.message), retryInMs: until - now() },
+        'Discord does not answer: every delivery waits, in order, none given up, until it answers again',
+      );
+    }
+    unreachable = { since: unreachable?.since ?? now(), tries, until };
+    markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), until);
+    opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
     return true;
   }
 
@@ -326,13 +369,15 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       restoreToken(opts.rest);
       heldUntil = undefined;
     }
+    const waiting = () => unreachable !== undefined && now() < unreachable.until;
+    if (waiting()) return 0;
     let attempted = 0;
     const seen = new Set<number>();
-    while (!stopping && heldUntil === undefined) {
+    while (!stopping && heldUntil === undefined && !waiting()) {
       const due = nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH).filter((r) => !seen.has(r.id));
       if (due.length === 0) break;
       for (const row of due) {
-        if (stopping || heldUntil !== undefined) break;
+        if (stopping || heldUntil !== undefined || waiting()) break;
         seen.add(row.id);
         // A refused channel's deliveries wait for its next try, the oldest first; pushed back in the
         // store too, so a batch full of them never hides other channels' items.

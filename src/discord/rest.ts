@@ -1,4 +1,4 @@
-import { REST, type RateLimitData, type RESTOptions } from './djs.js';
+import { DiscordAPIError, HTTPError, REST, type RateLimitData, type RESTOptions } from './djs.js';
 import {
   MessageFlags,
   Routes,
@@ -97,6 +97,19 @@ export function createRest(cfg: RestConfig): REST {
     });
   }
   return rest;
+}
+
+/**
+ * Resolves once Discord answers anything (GET /gateway/bot: cheap, in no channel's bucket; an
+ * error status is an answer too); rejects when it does not answer at all (timeout, network).
+ */
+export async function probeDiscord(rest: REST): Promise<void> {
+  try {
+    await rest.get(Routes.gatewayBot());
+  } catch (err) {
+    if (err instanceof DiscordAPIError || err instanceof HTTPError) return;
+    throw err;
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ let logLines: string[];
 let rest: REST;
 let drainer: Drainer;
 
-function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number; metrics?: Metrics } = {}): Drainer {
+function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number; metrics?: Metrics; probe?: () => Promise<void> } = {}): Drainer {
   const logger = createLogger({ level: 'debug', secrets: [DOUBLE_TOKEN] }, { write: (line: string) => void logLines.push(line) });
   return createDrainer({
     db,
@@ -32,6 +32,7 @@ function makeDrainer(overrides: { rest?: REST; pollIntervalMs?: number; metrics?
     secrets: [DOUBLE_TOKEN],
     random: () => 0.5,
     ...(overrides.metrics ? { metrics: overrides.metrics } : {}),
+    ...(overrides.probe ? { probe: overrides.probe } : {}),
   });
 }
 
@@ -684,5 +685,70 @@ describe('incident threads through the drainer', () => {
     expect(get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/no message to start a thread on/) });
     expect(double.messages.get(get(db, note)!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: '✅ Resolved after 5m' });
     expect(double.requests.map((r) => r.operationId)).toEqual(['create_message']);
+  });
+});
+
+describe('drainer when Discord does not answer', () => {
+  /** A REST whose POSTs of a message titled `silent` time out, as an unanswered request does; the rest go to the double. */
+  function restSilentOn(titles: readonly string[]): REST {
+    return new Proxy(rest, {
+      get(target, property, receiver) {
+        if (property !== 'post') return Reflect.get(target, property, receiver) as unknown;
+        return async (route: `/${string}`, options: { body?: { embeds?: { title?: string }[] } }) => {
+          if (titles.includes(options.body?.embeds?.[0]?.title ?? '')) throw Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+          return target.post(route, options);
+        };
+      },
+    });
+  }
+
+  it.each([
+    ['answers', 'go on (the timeout was that delivery alone)', true, ['sent', 'sent'], 0],
+    ['does not answer either', 'wait untried (Discord is unreachable)', false, ['pending', 'pending'], 1],
+  ] as const)('when a delivery times out and the probe %s, the others %s', async (_probe, _others, probeAnswers, statuses, holds) => {
+    await drainer.stop();
+    let probes = 0;
+    drainer = makeDrainer({
+      rest: restSilentOn(['silent']),
+      probe: async () => {
+        probes++;
+        if (!probeAnswers) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
+      },
+    });
+    const silent = add('create', { embeds: [{ title: 'silent' }] }, undefined, 'incident-a');
+    const next = add('create', { embeds: [{ title: 'next' }] }, undefined, 'incident-b');
+    const later = add('create', { embeds: [{ title: 'later' }] }, undefined, 'incident-c');
+    await drainer.drainOnce();
+    expect(probes).toBe(1);
+    // Reachable: the timeout was this item's alone, the others went. Unreachable: the others wait, untried.
+    expect([get(db, next)?.status, get(db, later)?.status]).toEqual(statuses);
+    expect(get(db, silent)?.status).toBe('pending');
+    expect(logs().filter((l) => String(l.msg).startsWith('Discord does not answer'))).toHaveLength(holds);
+    expect(double.requests.filter((r) => r.operationId === 'create_message')).toHaveLength(probeAnswers ? 2 : 0);
+  });
+
+  it('sends the waiting deliveries in their order once Discord answers, and says so', async () => {
+    await drainer.stop();
+    const silentTitles = ['first'];
+    let answering = false;
+    drainer = makeDrainer({
+      rest: restSilentOn(silentTitles),
+      probe: async () => {
+        if (!answering) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
+      },
+    });
+    const ids = ['first', 'second', 'third'].map((title, i) => add('create', { embeds: [{ title }] }, undefined, `incident-${i}`));
+    await drainer.drainOnce();
+    expect(ids.map((id) => get(db, id)?.status)).toEqual(['pending', 'pending', 'pending']);
+    // Still within the hold: nothing is tried.
+    expect(await drainer.drainOnce()).toBe(0);
+    silentTitles.pop();
+    answering = true;
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect(ids.map((id) => get(db, id)?.status)).toEqual(['sent', 'sent', 'sent']);
+    const posted = double.requests.filter((r) => r.operationId === 'create_message').map((r) => (r.body as { embeds: { title: string }[] }).embeds[0]!.title);
+    expect(posted).toEqual(['first', 'second', 'third']);
+    expect(logs().some((l) => String(l.msg).startsWith('Discord answers again'))).toBe(true);
   });
 });
