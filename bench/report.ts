@@ -2,6 +2,7 @@ import { CHART_WORKER_IDLE_MS } from '../src/render/chart-workers.js';
 import type { EnrichmentCase, EnrichmentWithChart } from './enrichment.js';
 import { FUZZ, type FuzzResult } from './fuzz.js';
 import { SINGLE, type SingleAlertResult } from './single.js';
+import { idleRss, SOAK, soakGrowth, type SoakResult } from './soak.js';
 import { STORM, type StormResult, type StormSide } from './storm.js';
 import { mib, ms, table, type Summary } from './stats.js';
 import { WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
@@ -17,6 +18,7 @@ export interface ReportInput {
   storms: StormResult[];
   single: SingleAlertResult;
   fuzz: FuzzResult;
+  soak: SoakResult;
   totalS: number;
 }
 
@@ -53,6 +55,52 @@ export function renderReport(r: ReportInput): string {
     '',
     fuzzSection(r.fuzz),
     '',
+    soakSection(r.soak),
+    '',
+  ].join('\n');
+}
+
+/** Section 7: idle in gateway mode and the soak. */
+export function soakSection(r: SoakResult): string {
+  const idle = idleRss(r) / 1024;
+  const g = soakGrowth(r.samples, SOAK.minutes);
+  const minutes = Math.ceil(SOAK.minutes);
+  const rows = [];
+  for (let m = 0; m < minutes; m += Math.max(1, Math.round(minutes / 10))) {
+    const inMinute = r.samples.filter((x) => x.atS >= m * 60 && x.atS < (m + Math.max(1, Math.round(minutes / 10))) * 60);
+    if (inMinute.length === 0) continue;
+    const rss = inMinute.map((x) => x.rssKb);
+    const heap = inMinute.map((x) => x.heapUsedKb).sort((a, b) => a - b);
+    rows.push([`${m}:00`, mib(Math.min(...rss)), mib(Math.max(...rss)), mib(heap[Math.floor(heap.length / 2)]!)]);
+  }
+  return [
+    `## 7. Idle, and ${SOAK.minutes} minutes at ${SOAK.rate} alerts/s`,
+    '',
+    "`vigil serve` (compiled, the compose file's NODE_OPTIONS) in gateway mode, connected to a gateway double, healthy backends",
+    '(real Prometheus, the Loki double), a Discord double without rate limits and storm mode off, so every alert is enriched,',
+    `charted and posted on its own. Idle: RSS once a second from ${SOAK.idleWindowS[0]} to ${SOAK.idleWindowS[1]} s after the gateway session was ready, before any alert.`,
+    `Then ${SOAK.rate} notifications a second for ${SOAK.minutes} minutes (bench/soak.ts): each alert fires and resolves ${SOAK.resolveAfterMs / 1000} s later, so about half`,
+    `open an incident (message, thread, chart) and half resolve one (an edit and a note); RSS (VmRSS) and the V8 heap in use`,
+    `(\`nodejs_heap_size_used_bytes\`) sampled every ${SOAK.sampleMs / 1000} s. Command: \`npm run bench\` (\`BENCH_SOAK_MINUTES\` shortens the soak for a trial).`,
+    '',
+    table(
+      ['', 'value'],
+      [
+        ['idle RSS, gateway connected (median)', `${idle.toFixed(1)} MiB (samples ${mib(Math.min(...r.idleKb))} to ${mib(Math.max(...r.idleKb))})`],
+        ['notifications: firing / resolved / refused', `${r.fired} / ${r.resolved} / ${r.refused}`],
+        ['alert messages at Discord / shown resolved', `${r.posted} / ${r.shownResolved}`],
+        [
+          `RSS after warm-up (median of minutes ${(SOAK.minutes / 5).toFixed(0)}-${(SOAK.minutes / 5 + Math.min(5, SOAK.minutes / 5)).toFixed(0)}) → last ${Math.min(5, SOAK.minutes / 5).toFixed(0)} minutes`,
+          `${mib(g.baselineKb)} → ${mib(g.endKb)} (${g.percent >= 0 ? '+' : ''}${g.percent.toFixed(1)} %)`,
+        ],
+        ['RSS peak', mib(Math.max(...r.samples.map((x) => x.rssKb)))],
+      ],
+    ),
+    '',
+    table(['from minute', 'RSS min', 'RSS max', 'V8 heap used (median)'], rows),
+    '',
+    `Targets (issue 17): idle at most 80 MiB (${idle.toFixed(1)}): ${idle <= 80 ? 'met' : '**missed**'}; growth after warm-up at most 5 % (${g.percent.toFixed(1)} %): ${g.percent <= 5 ? 'met' : '**missed**'};`,
+    `every alert posted and every resolve shown: ${r.posted === r.fired && r.shownResolved === r.resolved ? 'yes' : '**no**'}.`,
   ].join('\n');
 }
 

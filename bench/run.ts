@@ -10,6 +10,7 @@ import { bundleECharts } from '../scripts/echarts-bundle.js';
 import { renderReport } from './report.js';
 import { FUZZ, runFuzz } from './fuzz.js';
 import { runSingleAlerts, SINGLE } from './single.js';
+import { runSoak, SOAK } from './soak.js';
 import { runStorm, type StormResult } from './storm.js';
 import { composeNodeOptions, runWebhookLoad } from './webhook-load.js';
 
@@ -80,6 +81,9 @@ async function main(): Promise<void> {
   step(`fuzz: ${FUZZ.bodies} generated bodies, ${FUZZ.inFlight} in flight`);
   const fuzz = await runFuzz({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
 
+  step(`idle in gateway mode, then the soak: ${SOAK.rate} alerts/s for ${SOAK.minutes} minutes`);
+  const soak = await runSoak({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
+
   const report = renderReport({
     date: new Date(started),
     machine: machineFacts(),
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
     storms,
     single,
     fuzz,
+    soak,
     totalS: (Date.now() - started) / 1000,
   });
   await writeFile(REPORT, report);
