@@ -25,10 +25,19 @@ export interface ChartWorkerStats {
   inProcess: number;
   /** Workers ended after idling for `idleMs` (started again by the next chart). */
   idleEnded: number;
+  /** Workers ended after `maxRenders` charts (the next chart starts a fresh one). */
+  recycled: number;
 }
 
 /** How long a chart worker idles before it ends: charts come in bursts of incidents; in between, its ~25 MiB go back. */
 export const CHART_WORKER_IDLE_MS = 60_000;
+
+/**
+ * Charts a worker renders before it is replaced by a fresh one. Under steady charting a worker never
+ * idles, and its isolate's heap and resvg's native buffers creep up over hours; a fresh worker
+ * starts from the ~25 MiB of a first chart. About half a second to load again, every few hundred charts.
+ */
+export const CHART_WORKER_MAX_RENDERS = 500;
 
 /** Options of {@link ChartWorkers}. */
 export interface ChartWorkersOptions {
@@ -36,6 +45,8 @@ export interface ChartWorkersOptions {
   entry?: URL;
   /** Idle time after which the worker ends; default CHART_WORKER_IDLE_MS. */
   idleMs?: number;
+  /** Charts after which the worker is replaced; default CHART_WORKER_MAX_RENDERS. */
+  maxRenders?: number;
 }
 
 interface Pending {
@@ -55,6 +66,8 @@ interface Slot {
   idleTimer?: NodeJS.Timeout;
   /** A job abandoned while the worker was still loading: its answer, when it comes, is dropped. */
   discard?: number;
+  /** Charts this worker rendered. */
+  renders: number;
 }
 
 /** The worker's entry file next to this module: .js in dist, .ts under tsx and vitest. */
@@ -100,13 +113,15 @@ export class ChartWorkers {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private unavailable = false;
-  readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0, idleEnded: 0 };
+  readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0, idleEnded: 0, recycled: 0 };
   private readonly entry: URL;
   private readonly idleMs: number;
+  private readonly maxRenders: number;
 
   constructor(options: ChartWorkersOptions = {}) {
     this.entry = options.entry ?? defaultEntry();
     this.idleMs = options.idleMs ?? CHART_WORKER_IDLE_MS;
+    this.maxRenders = options.maxRenders ?? CHART_WORKER_MAX_RENDERS;
   }
 
   /** The chart as PNG bytes; rejects with the signal's reason when it aborts first. */
@@ -170,7 +185,7 @@ export class ChartWorkers {
       this.giveUp();
       return undefined;
     }
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, ready: false, renders: 0 };
     this.slot = slot;
     this.stats.started++;
     worker.on('message', (answer: ChartAnswer) => this.answer(slot, answer));
@@ -198,11 +213,19 @@ export class ChartWorkers {
     if (pending && pending.job.id === answer.id) {
       if ('png' in answer) {
         this.stats.rendered++;
+        slot.renders++;
         const png = Buffer.from(answer.png.buffer, answer.png.byteOffset, answer.png.byteLength);
         this.settle(pending, () => pending.resolve(png));
       } else {
         this.settle(pending, () => pending.reject(new Error(answer.error)));
       }
+    }
+    if (slot.renders >= this.maxRenders) {
+      // Replaced: the next job (queued now or later) starts a fresh worker.
+      this.slot = undefined;
+      this.stats.recycled++;
+      clearTimeout(slot.idleTimer);
+      void slot.worker.terminate();
     }
     this.pump();
     if (!slot.running && slot === this.slot) this.idle(slot);

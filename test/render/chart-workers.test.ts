@@ -1,6 +1,6 @@
 // Chart worker threads: a chart renders off the event loop to the same pixels as in this thread;
-// jobs queue, an abandoned job's worker is terminated and replaced, a worker's error fails only its
-// job, and when no worker can start charts still render here.
+// jobs queue, an abandoned job's worker is terminated and replaced, a worker is replaced after
+// maxRenders charts, a worker's error fails only its job, and when no worker can start charts still render here.
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderChartSync, type BarChartSpec, type ChartSize, type ChartSpec, type TimeChartSpec } from '../../src/render/chart.js';
@@ -145,6 +145,13 @@ describe('chart workers', () => {
     await eventually('the idle worker to end', () => (workers.stats.idleEnded === 1 ? true : undefined), 5000, 20);
     expect(decode(await workers.render(timeSpec(), SIZE)).width).toBe(800);
     expect(workers.stats).toMatchObject({ started: 2, rendered: 2, idleEnded: 1, terminated: 0 });
+  });
+
+  it('replaces its worker after maxRenders charts, queued charts included, so a steady stream never keeps one growing', async () => {
+    const workers = pool({ maxRenders: 2 });
+    const pngs = await Promise.all(Array.from({ length: 5 }, (_, i) => workers.render(i % 2 ? barSpec : timeSpec(), SIZE)));
+    expect(pngs.map((p) => decode(p).width)).toEqual([800, 800, 800, 800, 800]);
+    expect(workers.stats).toMatchObject({ started: 3, rendered: 5, recycled: 2, terminated: 0 });
   });
 
   it('keeps a busy worker past idleMs: a queue of charts never sees it end', async () => {
