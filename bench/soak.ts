@@ -124,10 +124,10 @@ export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; no
   }
 }
 
-/** Median of a non-empty sample. */
+/** Median of a sample; NaN when it is empty (a trial too short for the windows). */
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
 }
 
 /**

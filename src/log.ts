@@ -19,6 +19,9 @@ export const REDACT_PATHS = [
   'req.headers["x-grafana-alerting-signature"]',
   'webhookUrl',
   '*.webhookUrl',
+  // A failed Discord request's error carries its URL and body: an interaction's token is in the URL.
+  'err.url',
+  'err.requestBody',
 ];
 
 /** Creates the process logger: JSON lines, secrets redacted by path and by value. */

@@ -33,7 +33,7 @@ describe('the compiled bot', () => {
     // A file, not `--input-type=module -e`: workers inherit the parent's execArgv, and that flag is refused by a file entry.
     writeFileSync(`${OUT}render-once.mjs`, script);
     const { stdout } = await run(process.execPath, [`${OUT}render-once.mjs`], { cwd: ROOT });
-    expect(JSON.parse(stdout)).toEqual({ magic: 'PNG', stats: { started: 1, terminated: 0, rendered: 1, inProcess: 0, idleEnded: 0 } });
+    expect(JSON.parse(stdout)).toEqual({ magic: 'PNG', stats: { started: 1, terminated: 0, rendered: 1, inProcess: 0, idleEnded: 0, recycled: 0 } });
   });
 
   it('lets the process exit while its warmed chart worker sits idle', async () => {

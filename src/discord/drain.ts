@@ -1,4 +1,4 @@
-import { Routes, type RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Database } from '../store/db.js';
@@ -6,7 +6,6 @@ import {
   deferUntil,
   get,
   hasPendingFor,
-  incidentOfKey,
   refusedChannels,
   markFailed,
   markRetry,
@@ -20,6 +19,7 @@ import {
   type OutboxRow,
 } from '../store/outbox.js';
 import type { RateBudget } from './budget.js';
+import { backoffDelay, deliveryIds, nonceFor, requestOf, type Plan } from './attempt.js';
 import { classifyDeliveryError } from './classify.js';
 import {
   archiveThread,
@@ -99,16 +99,6 @@ interface ChannelHold {
   message: string;
 }
 
-/** What one attempt does with Discord. */
-type Plan =
-  | { action: 'wait' }
-  /** Nothing to do in Discord (a thread item whose message or thread is missing): recorded as failed with the reason. */
-  | { action: 'skip'; reason: string }
-  | { action: 'post'; channelId: string; body: RESTPostAPIChannelMessageJSONBody; note?: string; inThread?: boolean }
-  | { action: 'edit'; channelId: string; messageId: string; body: RESTPostAPIChannelMessageJSONBody }
-  | { action: 'thread'; channelId: string; messageId: string; start: ThreadStart }
-  | { action: 'archive'; threadId: string };
-
 const DEFAULT_BATCH = 20;
 
 /** Threads remembered as refusing posts (the oldest forgotten first). */
@@ -137,6 +127,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   for (const r of refusedChannels(db)) {
     channelHolds.set(r.channelId, { until: r.nextAttemptAt, attempt: 1, message: r.lastError.replace(/^channel: /, '') });
   }
+  /** Set when a pass must stop and start over from the oldest due item (see unanswered). */
+  let passAgain = false;
   /** Set while Discord answers nothing (see unanswered): no delivery is tried before `until`. */
   let unreachable: { since: number; tries: number; until: number } | undefined;
   /** Threads Discord refuses posts in (or that are gone): the incident's notes go to the channel instead. */
@@ -180,10 +172,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if (plan.action === 'post' && plan.note) log.warn(plan.note);
       const sent = await execute(row, plan, log);
       markSent(db, row.id, sent.id);
-      if (unreachable) {
-        log.info({ downForMs: now() - unreachable.since }, 'Discord answers again: the deliveries that waited go out in order');
-        unreachable = undefined;
-      }
+      reachable(log);
       if (tokenRefused) {
         tokenRefused = false;
         log.info('Discord accepts the bot token again: held deliveries go out');
@@ -200,6 +189,13 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     return true;
   }
 
+  /** Discord answered: a hold for silence ends (the next outage starts its backoff and its log line afresh). */
+  function reachable(log: Logger): void {
+    if (!unreachable) return;
+    log.info({ downForMs: now() - unreachable.since }, 'Discord answers again: the deliveries that waited go out in order');
+    unreachable = undefined;
+  }
+
   /**
    * A delivery Discord did not answer at all (timeout, network): when the probe gets no answer
    * either, Discord is unreachable. Then every delivery waits (this one included) until the next
@@ -209,12 +205,24 @@ export function createDrainer(opts: DrainerOptions): Drainer {
    */
   async function unanswered(row: OutboxRow, err: unknown, log: Logger): Promise<boolean> {
     const c = classifyDeliveryError(err);
-    if (!opts.probe || (c.reason !== 'timeout' && c.reason !== 'network')) return false;
-    try {
-      await opts.probe();
+    if (!opts.probe || (c.reason !== 'timeout' && c.reason !== 'network')) {
+      // Any answer (an error status, a 429) shows Discord is there again.
+      if (c.status !== undefined) reachable(log);
       return false;
-    } catch {
-      // No answer to the probe either.
+    }
+    const probeAnswered = await opts.probe().then(
+      () => true,
+      () => false,
+    );
+    if (probeAnswered) {
+      if (!unreachable) return false;
+      // The outage just ended and this request was lost in it: tried again at once, and this pass
+      // stops so the next one starts from the oldest item again (nothing overtakes it).
+      reachable(log);
+      markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
+      opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
+      passAgain = true;
+      return true;
     }
     const tries = (unreachable?.tries ?? 0) + 1;
     const until = now() + backoffDelay(tries, opts.minBackoffMs, opts.maxBackoffMs, random);
@@ -369,7 +377,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       restoreToken(opts.rest);
       heldUntil = undefined;
     }
-    const waiting = () => unreachable !== undefined && now() < unreachable.until;
+    const waiting = () => passAgain || (unreachable !== undefined && now() < unreachable.until);
+    passAgain = false;
     if (waiting()) return 0;
     let attempted = 0;
     const seen = new Set<number>();
@@ -455,40 +464,4 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       return { token: tokenRefused, channels: [...channelHolds].map(([channelId, h]) => ({ channelId, message: h.message })) };
     },
   };
-}
-
-/** The request a plan makes (method and path), for its rate-limit bucket. */
-function requestOf(plan: Exclude<Plan, { action: 'wait' | 'skip' }>): { method: string; path: string } {
-  switch (plan.action) {
-    case 'post':
-      return { method: 'POST', path: Routes.channelMessages(plan.channelId) };
-    case 'edit':
-      return { method: 'PATCH', path: Routes.channelMessage(plan.channelId, plan.messageId) };
-    case 'thread':
-      return { method: 'POST', path: Routes.threads(plan.channelId, plan.messageId) };
-    case 'archive':
-      return { method: 'PATCH', path: Routes.channel(plan.threadId) };
-  }
-}
-
-/** The ids a delivery's log lines carry: the outbox item's, and its incident's (order key `incident:<id>`). */
-export function deliveryIds(row: Pick<OutboxRow, 'id' | 'orderKey'>): { outboxId: number; incidentId?: number; orderKey?: string } {
-  const incidentId = incidentOfKey(row.orderKey);
-  return incidentId !== undefined ? { outboxId: row.id, incidentId } : { outboxId: row.id, orderKey: row.orderKey };
-}
-
-/**
- * Discord nonce for an item: stable across retries and restarts (id + creation time), at most
- * 25 characters, and not reused by a fresh database whose ids restart at 1.
- */
-export function nonceFor(row: Pick<OutboxRow, 'id' | 'createdAt'>): string {
-  return `vigil-${row.id}-${row.createdAt.toString(36)}`.slice(0, 25);
-}
-
-/** Exponential backoff with jitter: attempt 1 waits about minMs, doubling up to maxMs. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
-  // "Equal jitter": half fixed, half random, so retries of many items spread out but still grow.
-  const jittered = exp / 2 + random() * (exp / 2);
-  return Math.round(Math.min(maxMs, Math.max(minMs, jittered)));
 }

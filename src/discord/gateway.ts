@@ -2,8 +2,10 @@ import { WebSocketManager, WebSocketShardEvents } from '@discordjs/ws';
 import { GatewayDispatchEvents, GatewayIntentBits } from 'discord-api-types/v10';
 import { scrubSecrets, type Logger } from '../log.js';
 import { DiscordAPIError, type REST } from './djs.js';
+import { SeenIds } from './replay.js';
+import { restoreToken } from './rest.js';
 import { parseInteraction } from './interaction-payload.js';
-import { dispatchInteraction, interactionResponder, restCallback, type InteractionRouter } from './interactions.js';
+import { dispatchInteraction, interactionResponder, MAX_REMEMBERED_INTERACTIONS, restCallback, type InteractionRouter } from './interactions.js';
 
 /** Settings of the gateway connection. */
 interface GatewayOptions {
@@ -30,6 +32,9 @@ export interface Gateway {
   latencyMs(): number | undefined;
   stop(): Promise<void>;
 }
+
+/** How long an interaction id is remembered against a second delivery: Discord drops an interaction not answered within 15 minutes. */
+const INTERACTION_MEMORY_MS = 15 * 60_000;
 
 /** Interactions need no privileged intent; Guilds is the least a bot identifies with. */
 export const GATEWAY_INTENTS = GatewayIntentBits.Guilds;
@@ -71,6 +76,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const readyPromise = new Promise<void>((resolve) => (markReady = resolve));
   let latency: number | undefined;
   let attempts = 0;
+  const seen = new SeenIds(INTERACTION_MEMORY_MS, MAX_REMEMBERED_INTERACTIONS);
   /** A connect() is under way: its failure schedules the next try, not the close that caused it. */
   let connecting = false;
   /** Why the gateway last ended the session for good (a fatal close code). */
@@ -91,6 +97,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   };
 
   manager.on(WebSocketShardEvents.Ready, ({ data }) => {
+    if (stopped) return void manager.destroy(); // a login that was under way when stop() came
     attempts = 0;
     loginFailure = undefined;
     down = undefined;
@@ -115,6 +122,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
       return;
     }
     const { interaction } = parsed;
+    // Handled once even if a reconnect left two sessions open for a moment, or Discord replays a dispatch on resume.
+    if (!seen.first(interaction.id)) {
+      logger.warn({ interactionId: interaction.id }, 'interaction already handled: a second delivery ignored');
+      return;
+    }
     const responder = interactionResponder({
       rest,
       applicationId: interaction.applicationId,
@@ -131,6 +143,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     if (stopped) return;
     connecting = true;
     fatalClose = undefined;
+    // @discordjs/rest forgets the token after any 401 (this client's or the drainer's): give it back before asking again.
+    restoreToken(rest);
     try {
       await manager.connect();
     } catch (err) {

@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, REST, type RateLimitData, type RESTOptions } from './djs.js';
+import { DiscordAPIError, HTTPError, RateLimitError, REST, type RateLimitData, type RESTOptions } from './djs.js';
 import {
   MessageFlags,
   Routes,
@@ -104,10 +104,12 @@ export function createRest(cfg: RestConfig): REST {
  * error status is an answer too); rejects when it does not answer at all (timeout, network).
  */
 export async function probeDiscord(rest: REST): Promise<void> {
+  // After a 401 REST fails locally without asking ("Expected token to be set"): that is no silence.
+  restoreToken(rest);
   try {
     await rest.get(Routes.gatewayBot());
   } catch (err) {
-    if (err instanceof DiscordAPIError || err instanceof HTTPError) return;
+    if (err instanceof DiscordAPIError || err instanceof HTTPError || err instanceof RateLimitError) return;
     throw err;
   }
 }

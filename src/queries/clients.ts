@@ -34,6 +34,6 @@ export function backendClients(
     ),
     loki: boundedClient(breakerClient(createLokiClient({ url: config.loki.url, timeoutMs: timeout }), breaker('Loki')), maxConcurrentQueries, timeout),
     // Rule lookups are cached per rule (grafana.ruleCacheTtl); a hung Grafana is skipped like a hung Loki.
-    rules: ruleLookupFromConfig(config.grafana, timeout, (client) => breakerClient(client, breaker('Grafana'))),
+    rules: ruleLookupFromConfig(config.grafana, timeout, (client) => boundedClient(breakerClient(client, breaker('Grafana')), maxConcurrentQueries, timeout)),
   };
 }

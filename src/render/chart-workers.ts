@@ -113,6 +113,8 @@ export class ChartWorkers {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private unavailable = false;
+  /** Some worker loaded its modules once: a later one that dies while loading (a replacement) fails its job alone. */
+  private everReady = false;
   readonly stats: ChartWorkerStats = { started: 0, terminated: 0, rendered: 0, inProcess: 0, idleEnded: 0, recycled: 0 };
   private readonly entry: URL;
   private readonly idleMs: number;
@@ -200,6 +202,7 @@ export class ChartWorkers {
     if (slot !== this.slot) return; // terminated after its job was abandoned
     if ('ready' in answer) {
       slot.ready = true;
+      this.everReady = true;
       if (!slot.running) this.idle(slot);
       return;
     }
@@ -247,8 +250,8 @@ export class ChartWorkers {
   private failed(slot: Slot, error: Error): void {
     if (slot !== this.slot) return; // already replaced (terminated on purpose)
     const pending = this.drop(slot);
-    if (!slot.ready) {
-      // It could not even load its module: render here from now on, this job included.
+    if (!slot.ready && !this.everReady) {
+      // No worker could even load its module: render here from now on, this job included.
       if (pending) this.queue.unshift(pending);
       this.giveUp();
       return;

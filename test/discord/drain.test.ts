@@ -1,6 +1,7 @@
 import type { REST } from '../../src/discord/djs.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, createDrainer, nonceFor, type Drainer } from '../../src/discord/drain.js';
+import { backoffDelay, nonceFor } from '../../src/discord/attempt.js';
+import { createDrainer, type Drainer } from '../../src/discord/drain.js';
 import { createRest, postMessage } from '../../src/discord/rest.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
@@ -750,5 +751,30 @@ describe('drainer when Discord does not answer', () => {
     const posted = double.requests.filter((r) => r.operationId === 'create_message').map((r) => (r.body as { embeds: { title: string }[] }).embeds[0]!.title);
     expect(posted).toEqual(['first', 'second', 'third']);
     expect(logs().some((l) => String(l.msg).startsWith('Discord answers again'))).toBe(true);
+  });
+
+  it('ends the hold when Discord answers anything, so the next outage is said and backed off afresh', async () => {
+    await drainer.stop();
+    let answering = false;
+    drainer = makeDrainer({
+      // This one delivery keeps timing out, whether Discord answers the probe or not.
+      rest: restSilentOn(['stuck']),
+      probe: async () => {
+        if (!answering) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
+      },
+    });
+    add('create', { embeds: [{ title: 'stuck' }] }, undefined, 'incident-x');
+    const holds = () => logs().filter((l) => String(l.msg).startsWith('Discord does not answer')).length;
+    const ends = () => logs().filter((l) => String(l.msg).startsWith('Discord answers again')).length;
+    await drainer.drainOnce();
+    expect([holds(), ends()]).toEqual([1, 0]);
+    answering = true;
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect([holds(), ends()]).toEqual([1, 1]);
+    answering = false;
+    clock += MAX_BACKOFF;
+    await drainer.drainOnce();
+    expect([holds(), ends()]).toEqual([2, 1]);
   });
 });

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
+import { firingNotification } from '../support/alertmanager-body.js';
 import { botConfig } from '../support/bot-config.js';
 import { startDelayProxy, type DelayProxy } from '../support/delay-proxy.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
@@ -19,33 +20,6 @@ const CHANNEL = '923456789012345601';
 const TOKEN = 'discord-blackhole-webhook-token-0123';
 const ALERTS = 8;
 const OUTAGE_MS = 8_000;
-
-/** An Alertmanager notification of one warning alert named `Outage<i>`. */
-function notification(i: number): string {
-  const name = `Outage${i}`;
-  return JSON.stringify({
-    version: '4',
-    status: 'firing',
-    receiver: 'vigil',
-    groupKey: `{}:{alertname="${name}"}`,
-    groupLabels: { alertname: name },
-    commonLabels: { alertname: name },
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    truncatedAlerts: 0,
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: name, instance: `host-${i}:9100`, severity: 'warning' },
-        annotations: { summary: `${name} is firing` },
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: `outage${i}`.padEnd(16, '0'),
-      },
-    ],
-  });
-}
 
 let discord: DiscordDouble;
 let proxy: DelayProxy;
@@ -95,7 +69,7 @@ describe('a black-holed Discord', () => {
       const res = await fetch(`http://127.0.0.1:${vigil.port}/webhooks/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        body: notification(i),
+        body: firingNotification(`Outage${i}`),
       });
       expect(res.status).toBe(202);
       await sleep(50);

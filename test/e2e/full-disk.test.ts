@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firingNotification } from '../support/alertmanager-body.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { startBot, type BotProcess } from './bot.js';
 
@@ -39,28 +40,7 @@ const disk = mountSmallDisk();
 if ('reason' in disk) console.log(`full-disk test skipped: ${disk.reason}`);
 
 /** One Alertmanager notification of `alerts` alerts, each with a 2 KiB description (about `alerts` × 2 KiB stored). */
-function notification(name: string, alerts = 1): string {
-  return JSON.stringify({
-    version: '4',
-    status: 'firing',
-    receiver: 'vigil',
-    groupKey: `{}:{alertname="${name}"}`,
-    groupLabels: { alertname: name },
-    commonLabels: { alertname: name },
-    commonAnnotations: {},
-    externalURL: 'http://alertmanager:9093',
-    truncatedAlerts: 0,
-    alerts: Array.from({ length: alerts }, (_, i) => ({
-      status: 'firing',
-      labels: { alertname: name, instance: `${name.toLowerCase()}-${i}:9100`, severity: 'warning' },
-      annotations: { summary: `${name} ${i}`, description: 'x'.repeat(2048) },
-      startsAt: new Date(Date.now() - 60_000).toISOString(),
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: '',
-      fingerprint: `${name}-${i}`.padEnd(16, '0').slice(0, 16),
-    })),
-  });
-}
+const notification = (name: string, alerts = 1): string => firingNotification(name, { alerts, annotations: { description: 'x'.repeat(2048) } });
 
 // Skipped only where a tmpfs cannot be mounted (the reason is printed above); as root, as CI runs, it runs.
 describe.skipIf('reason' in disk)('a full disk under the store', () => {
