@@ -52,6 +52,9 @@ const FATAL_CLOSE_CODES = new Map([
   [4014, 'disallowed intents'],
 ]);
 
+/** The longest wait between logins after a fatal close: at most about 150 IDENTIFYs a day. */
+const FATAL_RETRY_MAX_MS = 10 * 60_000;
+
 /** Why a login failed, in words an operator acts on. */
 function loginError(err: unknown): string {
   if (err instanceof DiscordAPIError && err.status === 401) return 'Discord refused the bot token (401 Unauthorized): check discord.token';
@@ -89,7 +92,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
 
   const retryLater = (reason: string) => {
     if (stopped) return;
-    const wait = Math.min(maxMs, minMs * 2 ** attempts++);
+    // Every IDENTIFY counts against Discord's daily session starts (1,000): a refused session is asked again rarely.
+    const ceiling = fatalClose ? Math.max(maxMs, FATAL_RETRY_MAX_MS) : maxMs;
+    const wait = Math.min(ceiling, minMs * 2 ** attempts++);
     loginFailure = scrubSecrets(reason, secrets);
     logger.warn({ reason: loginFailure, retryInMs: wait }, 'gateway login failed; webhooks keep being served, retrying');
     clearTimeout(retryTimer);
