@@ -94,8 +94,11 @@ describe('a black-holed Discord', () => {
       15_000,
     );
     expect(vigil.db.prepare(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`).get()).toEqual({ n: 0 });
-    // Once each: Discord stored no alert twice.
-    expect(postedOrder()).toHaveLength(ALERTS);
+    // Once each: every alert message's POST reached Discord exactly once (none repeated after the outage).
+    const posts = discord.requests.filter(
+      (r) => r.operationId === 'create_message' && /Outage\d+/.test(JSON.stringify(r.body ?? {})) && r.path.includes(CHANNEL),
+    );
+    expect(posts.map((r) => r.status)).toEqual(Array.from({ length: ALERTS }, () => 200));
     expect(logs.some((l) => l.includes('Discord answers again'))).toBe(true);
     expect(logs.join('\n')).not.toContain(DOUBLE_TOKEN);
     expect(discord.invalid).toEqual([]);
