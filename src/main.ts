@@ -12,7 +12,7 @@ import { createRest, probeDiscord, type DiscordRest } from './discord/rest.js';
 import { createVerifier } from './discord/verify.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, metricsRoute, readinessRoute, type Metrics } from './metrics.js';
-import { createPipelineWorker } from './pipeline/index.js';
+import { createPipelineWorker } from './pipeline/worker.js';
 import { createPreviewRest } from './discord/preview.js';
 import { previewRoutes } from './preview/routes.js';
 import { ChartWorkers } from './render/chart-workers.js';

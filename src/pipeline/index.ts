@@ -7,8 +7,7 @@ import { renderAlertRoster } from '../render/storm.js';
 import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnnounced, updateIncident } from '../store/incidents.js';
-import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../store/faults.js';
-import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
+import { finishNotification, type StoredNotification } from '../store/notifications.js';
 import { enqueue, incidentKey, pacedEditDue, releaseHeldEdits } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
 import {
@@ -29,10 +28,9 @@ import {
 export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
 import { deliveryPriority, isCritical } from './priority.js';
-import { flushAnnouncements, NOTE_INTERVAL_MS } from './announce.js';
-import { flushStorms, inStorm, STORM_PACE_MS, stormStage } from './storm.js';
+import { NOTE_INTERVAL_MS } from './announce.js';
+import { inStorm, STORM_PACE_MS, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
-import { queryStormContexts } from './storm-context.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
 import { joinEmbeds, warnTo } from '../render/truncate.js';
 
@@ -77,9 +75,12 @@ const enrichStage: Stage<Decided, Enriched> = {
 /** Turns the decision and the findings into Discord message bodies; the alert message's parts (embed, chart, buttons) for render/alert-message. */
 const renderStage: Stage<Enriched, Rendered> = {
   name: 'render',
-  run(ctx, deps) {
+  run(input, deps) {
     const { db, logger, config } = deps;
-    const { decision } = ctx;
+    const { decision } = input;
+    // Read again: while this notification was enriched, its incident's waiting notes may have gone out (flushAnnouncements).
+    const latest = input.latest ? (getIncident(db, input.latest.id) ?? input.latest) : undefined;
+    const ctx = { ...input, latest };
     const deliveries: PlannedDelivery[] = [];
     const deferredFiring: string[] = [];
     // The alert message (new, or edited to resolved) or a note tells the channel about the incident's alerts now.
@@ -252,14 +253,29 @@ export const STAGES = [dedupStage, stormStage, enrichStage, renderStage, outboxS
 const stagesChain: Chained<typeof STAGES> = true;
 void stagesChain;
 
+/** How processNotification fits among notifications processed at once (createPipelineWorker). */
+export interface ProcessOptions {
+  /** Settles when the notifications before this one are recorded: its deliveries are rendered and queued after theirs. */
+  turn?: Promise<unknown>;
+  /** Pending notifications after this id count as queued for storm detection: the oldest one in flight, less one. */
+  queuedAfter?: number;
+}
+
 /** Runs one stored notification through every stage. */
-export async function processNotification(stored: StoredNotification, deps: PipelineDeps): Promise<Decision> {
-  const received: Received = { stored, notification: stored.notification, now: deps.now() };
+export async function processNotification(stored: StoredNotification, deps: PipelineDeps, opts: ProcessOptions = {}): Promise<Decision> {
+  const received: Received = {
+    stored,
+    notification: stored.notification,
+    now: deps.now(),
+    ...(opts.queuedAfter !== undefined ? { queuedAfter: opts.queuedAfter } : {}),
+  };
   const base = deps.logger.child({ notificationId: stored.id });
   let logger = base;
   // Each stage takes what the one before returned: Chained<typeof STAGES> proves the order, so the loop may pass it on untyped.
   let value: Received | Decided | Enriched | Rendered | Recorded | Stopped = received;
   for (const stage of STAGES) {
+    // Enrichment overlaps with the notifications before this one; what reaches the channel keeps their order.
+    if (stage === renderStage && opts.turn) await opts.turn;
     const started = performance.now();
     value = await stage.run(value as never, { ...deps, logger });
     // From the moment the incident is known, every line carries its id too.
@@ -295,124 +311,4 @@ export async function processNotification(stored: StoredNotification, deps: Pipe
     'notification processed',
   );
   return done.decision;
-}
-
-/** How often storms and waiting notes are flushed while notifications keep coming. */
-const FLUSH_INTERVAL_MS = 1000;
-
-/** While the storage fails (a full disk), the pipeline tries again this often. */
-export const STORAGE_RETRY_MS = 10_000;
-
-/** Attempts at one notification before it is set aside as failed (a bug, not an outage). */
-const MAX_PROCESS_ATTEMPTS = 5;
-
-/** Works through pending notifications one at a time, oldest first; survives restarts via the store. */
-export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => void; idleMs?: number }) {
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  const attempts = new Map<number, number>();
-
-  let lastFlush = 0;
-  /** Storms' messages, details and ends, and the notes that waited: due by time, so also between notifications under steady load. */
-  function flush(): void {
-    const now = deps.now();
-    lastFlush = now.getTime();
-    const flushDeps = { db: deps.db, config: deps.config, logger: deps.logger, now };
-    if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) > 0) deps.onDelivered?.();
-    stormContexts(now);
-  }
-
-  let contexts: Promise<void> | undefined;
-  const looked = new Map<number, number>();
-  /** Storms' metrics, queried in the background (one run at a time) while notifications go on. */
-  function stormContexts(now: Date): void {
-    if (contexts || !deps.config.delivery.storm.enabled) return;
-    // What they find shows from the storm message's next edit (the next flush).
-    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, loki: deps.loki, config: deps.config, logger: deps.logger, now }, looked)
-      .then(() => undefined)
-      .catch((err: unknown) => deps.logger.error({ err }, 'storm context failed'))
-      .finally(() => (contexts = undefined));
-  }
-
-  async function runOnce(): Promise<number> {
-    let processed = 0;
-    for (;;) {
-      const stored = nextPendingNotification(deps.db);
-      if (!stored) {
-        flush();
-        return processed;
-      }
-      if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
-      try {
-        await processNotification(stored, deps);
-        clearStorageFault(deps.db);
-        attempts.delete(stored.id);
-        deps.onDelivered?.();
-      } catch (err) {
-        if (isStorageFault(err)) {
-          // Not the notification's fault: it stays pending, rolled back, and is tried again once the storage is back.
-          noteStorageFault(deps.db, err, deps.now());
-          deps.logger.error({ notificationId: stored.id, code: err.code }, 'pipeline paused: the storage failed');
-          return processed;
-        }
-        const n = (attempts.get(stored.id) ?? 0) + 1;
-        attempts.set(stored.id, n);
-        deps.logger.error({ notificationId: stored.id, attempt: n, err }, 'pipeline failed on a notification');
-        if (n < MAX_PROCESS_ATTEMPTS) return processed;
-        finishNotification(deps.db, stored.id, { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) }, deps.now());
-        attempts.delete(stored.id);
-      }
-      processed++;
-    }
-  }
-
-  function schedule(delay: number) {
-    if (!running) return;
-    clearTimeout(timer);
-    timer = setTimeout(tick, delay);
-  }
-
-  function tick() {
-    if (!running || current) return;
-    // While the storage fails, one try per STORAGE_RETRY_MS: each try redoes the notification's queries.
-    const fault = storageFault(deps.db);
-    if (fault && deps.now().getTime() - fault.last.getTime() < STORAGE_RETRY_MS) {
-      schedule(deps.idleMs ?? 1000);
-      return;
-    }
-    current = runOnce()
-      .then(() => undefined)
-      .catch((err: unknown) => {
-        // Storms' and notes' flushes (outside a notification): the storage failing there must not end the process; a bug still does.
-        if (!isStorageFault(err)) throw err;
-        noteStorageFault(deps.db, err, deps.now());
-        deps.logger.error({ code: err.code }, 'pipeline pass failed: the storage failed');
-      })
-      .finally(() => {
-        current = undefined;
-        schedule(deps.idleMs ?? 1000);
-      });
-  }
-
-  return {
-    /** Starts the loop; pending notifications from before a restart are picked up at once. */
-    start() {
-      running = true;
-      schedule(0);
-    },
-    /** Processes now instead of at the next poll (called after a webhook is stored). */
-    wake() {
-      if (running && !current) schedule(0);
-    },
-    /** Processes everything pending once (tests). */
-    runOnce,
-    /** Stops after the notification in progress. */
-    async stop() {
-      running = false;
-      clearTimeout(timer);
-      await current;
-      await contexts;
-    },
-  };
 }

@@ -72,9 +72,9 @@ export function insertNotification(db: Database, n: Notification, receivedAt: Da
   return { id: row.id, duplicate: true };
 }
 
-/** The oldest notification the pipeline has not finished with. */
-export function nextPendingNotification(db: Database): StoredNotification | undefined {
-  const row = stmt(db, `SELECT id, body, received_at FROM notifications WHERE status = 'pending' ORDER BY id LIMIT 1`).get() as
+/** The oldest notification the pipeline has not finished with, after `afterId` when given. */
+export function nextPendingNotification(db: Database, afterId = 0): StoredNotification | undefined {
+  const row = stmt(db, `SELECT id, body, received_at FROM notifications WHERE status = 'pending' AND id > ? ORDER BY id LIMIT 1`).get(afterId) as
     { id: number; body: string; received_at: number } | undefined;
   if (!row) return undefined;
   return { id: row.id, receivedAt: new Date(row.received_at), notification: deserialiseNotification(row.body) };

@@ -1,0 +1,189 @@
+import { flushAnnouncements } from './announce.js';
+import { processNotification, type PipelineDeps } from './index.js';
+import { flushStorms } from './storm.js';
+import { queryStormContexts } from './storm-context.js';
+import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../store/faults.js';
+import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
+
+/** How often storms and waiting notes are flushed while notifications keep coming. */
+const FLUSH_INTERVAL_MS = 1000;
+
+/** While the storage fails (a full disk), the pipeline tries again this often. */
+export const STORAGE_RETRY_MS = 10_000;
+
+/** Attempts at one notification before it is set aside as failed (a bug, not an outage). */
+const MAX_PROCESS_ATTEMPTS = 5;
+
+/**
+ * Notifications in the pipeline at once: their queries overlap, so a slow or hung backend's
+ * timeouts do not add up from one alert to the next. Each backend still gets at most
+ * `enrichment.maxConcurrentQueries` queries at a time (boundedClient).
+ */
+export const PIPELINE_CONCURRENCY = 4;
+
+/** The incident group a notification belongs to: two of one group never run at once (the second decides on what the first recorded). */
+function groupOf(stored: StoredNotification): string {
+  const n = stored.notification;
+  return JSON.stringify([n.source, n.receiver, n.groupKey]);
+}
+
+/**
+ * Works through pending notifications oldest first, up to `concurrency` at once (enriched side by
+ * side, recorded in the order they came, one group at a time); survives restarts via the store.
+ */
+export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => void; idleMs?: number; concurrency?: number }) {
+  const concurrency = deps.concurrency ?? PIPELINE_CONCURRENCY;
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> | undefined;
+  const attempts = new Map<number, number>();
+
+  let lastFlush = 0;
+  /** Storms' messages, details and ends, and the notes that waited: due by time, so also between notifications under steady load. */
+  function flush(): void {
+    const now = deps.now();
+    lastFlush = now.getTime();
+    const flushDeps = { db: deps.db, config: deps.config, logger: deps.logger, now };
+    if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) > 0) deps.onDelivered?.();
+    stormContexts(now);
+  }
+
+  let contexts: Promise<void> | undefined;
+  const looked = new Map<number, number>();
+  /** Storms' metrics, queried in the background (one run at a time) while notifications go on. */
+  function stormContexts(now: Date): void {
+    if (contexts || !deps.config.delivery.storm.enabled) return;
+    // What they find shows from the storm message's next edit (the next flush).
+    contexts = queryStormContexts({ db: deps.db, prometheus: deps.prometheus, loki: deps.loki, config: deps.config, logger: deps.logger, now }, looked)
+      .then(() => undefined)
+      .catch((err: unknown) => deps.logger.error({ err }, 'storm context failed'))
+      .finally(() => (contexts = undefined));
+  }
+
+  /** What one notification's processing came to: the pass goes on, or stops (to be tried again on the next tick). */
+  async function processOne(stored: StoredNotification, turn: Promise<unknown>, queuedAfter: number): Promise<'done' | 'stop'> {
+    try {
+      await processNotification(stored, deps, { turn, queuedAfter });
+      clearStorageFault(deps.db);
+      attempts.delete(stored.id);
+      deps.onDelivered?.();
+      return 'done';
+    } catch (err) {
+      if (isStorageFault(err)) {
+        // Not the notification's fault: it stays pending, rolled back, and is tried again once the storage is back.
+        noteStorageFault(deps.db, err, deps.now());
+        deps.logger.error({ notificationId: stored.id, code: err.code }, 'pipeline paused: the storage failed');
+        return 'stop';
+      }
+      const n = (attempts.get(stored.id) ?? 0) + 1;
+      attempts.set(stored.id, n);
+      deps.logger.error({ notificationId: stored.id, attempt: n, err }, 'pipeline failed on a notification');
+      if (n < MAX_PROCESS_ATTEMPTS) return 'stop';
+      finishNotification(deps.db, stored.id, { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) }, deps.now());
+      attempts.delete(stored.id);
+      return 'done';
+    }
+  }
+
+  /** Processes what is pending, `concurrency` at a time, until none is left or one fails; returns how many finished. */
+  async function runOnce(): Promise<number> {
+    let processed = 0;
+    let stopping = false;
+    let lastId = 0;
+    // The notifications in flight, by id; each one's deliveries are recorded after the one started before it.
+    const inFlight = new Map<number, { group: string; done: Promise<void> }>();
+    let lastRecorded: Promise<unknown> = Promise.resolve();
+    // Only the storage failing while a failed notification is set aside gets here: the pass ends with it (tick).
+    let failure: { err: unknown } | undefined;
+    const oneSettles = () => Promise.race([...inFlight.values()].map((f) => f.done));
+    for (;;) {
+      if (stopping || inFlight.size >= concurrency) {
+        if (inFlight.size === 0) break;
+        await oneSettles();
+        continue;
+      }
+      const stored = nextPendingNotification(deps.db, lastId);
+      if (!stored) {
+        if (inFlight.size === 0) break;
+        // New notifications may arrive meanwhile: look again when one in flight is done.
+        await oneSettles();
+        continue;
+      }
+      const group = groupOf(stored);
+      if ([...inFlight.values()].some((f) => f.group === group)) {
+        await oneSettles();
+        continue;
+      }
+      if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
+      lastId = stored.id;
+      const queuedAfter = Math.min(stored.id, ...inFlight.keys()) - 1;
+      const outcome = processOne(stored, lastRecorded, queuedAfter);
+      lastRecorded = outcome.catch(() => undefined);
+      const done = outcome.then(
+        (o) => {
+          inFlight.delete(stored.id);
+          if (o === 'stop') stopping = true;
+          else processed++;
+        },
+        (err: unknown) => {
+          inFlight.delete(stored.id);
+          stopping = true;
+          failure ??= { err };
+        },
+      );
+      inFlight.set(stored.id, { group, done });
+    }
+    if (failure) throw failure.err;
+    if (!stopping) flush();
+    return processed;
+  }
+
+  function schedule(delay: number) {
+    if (!running) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+  }
+
+  function tick() {
+    if (!running || current) return;
+    // While the storage fails, one try per STORAGE_RETRY_MS: each try redoes the notification's queries.
+    const fault = storageFault(deps.db);
+    if (fault && deps.now().getTime() - fault.last.getTime() < STORAGE_RETRY_MS) {
+      schedule(deps.idleMs ?? 1000);
+      return;
+    }
+    current = runOnce()
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        // Storms' and notes' flushes (outside a notification): the storage failing there must not end the process; a bug still does.
+        if (!isStorageFault(err)) throw err;
+        noteStorageFault(deps.db, err, deps.now());
+        deps.logger.error({ code: err.code }, 'pipeline pass failed: the storage failed');
+      })
+      .finally(() => {
+        current = undefined;
+        schedule(deps.idleMs ?? 1000);
+      });
+  }
+
+  return {
+    /** Starts the loop; pending notifications from before a restart are picked up at once. */
+    start() {
+      running = true;
+      schedule(0);
+    },
+    /** Processes now instead of at the next poll (called after a webhook is stored). */
+    wake() {
+      if (running && !current) schedule(0);
+    },
+    /** Processes everything pending once (tests). */
+    runOnce,
+    /** Stops after the notifications in progress. */
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await current;
+      await contexts;
+    },
+  };
+}

@@ -1,0 +1,194 @@
+// The pipeline worker processes notifications side by side (their queries overlap, so a slow
+// backend's waits do not add up), yet the channel sees them in the order they came, one group
+// never runs twice at once, and storm detection still counts the notifications in flight.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/log.js';
+import type { Notification } from '../../src/model.js';
+import { createPipelineWorker, PIPELINE_CONCURRENCY } from '../../src/pipeline/worker.js';
+import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
+import { createPrometheusClient } from '../../src/queries/prometheus.js';
+import { openDatabase, type Database } from '../../src/store/db.js';
+import { insertNotification, pendingNotificationCount } from '../../src/store/notifications.js';
+import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
+
+const CHANNEL = '223456789012345678';
+const NOW = new Date();
+
+let loki: LokiDoubleHandle;
+let dir: string;
+let db: Database;
+
+beforeAll(async () => {
+  loki = await startLokiDouble();
+});
+afterAll(async () => {
+  await loki?.stop();
+});
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-worker-'));
+  db = openDatabase(join(dir, 'vigil.db'));
+});
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function config(storm: boolean) {
+  const r = parseConfig(
+    `webhook: { token: worker-test-token-0123456789 }
+prometheus: { url: http://127.0.0.1:9 }
+loki: { url: ${loki.url} }
+discord: { token: discord-token-abcdefghijklmnop, applicationId: "123456789012345678", alertChannelId: "${CHANNEL}", threads: false }
+enrichment: { timeout: 5s }
+charts: { enabled: false }
+delivery: { storm: { enabled: ${storm}, threshold: 6, window: 60s } }`,
+    {},
+  );
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.config;
+}
+
+/** One notification of one alert on service `svc-<i>` (its logs are asked for by that container name); `group` defaults to its own. */
+function notification(i: number, opts: { group?: number; status?: 'firing' | 'resolved' } = {}): Notification {
+  const status = opts.status ?? 'firing';
+  return {
+    source: 'alertmanager',
+    receiver: 'vigil',
+    groupKey: `{}:{svc="${opts.group ?? i}"}`,
+    status,
+    alerts: [
+      {
+        fingerprint: `fp-${opts.group ?? i}`,
+        status,
+        labels: { alertname: `Slow${opts.group ?? i}`, container: `svc-${i}`, severity: 'warning' },
+        annotations: { summary: `alert ${i}` },
+        startsAt: new Date(NOW.getTime() - 60_000),
+        ...(status === 'resolved' ? { endsAt: new Date(NOW.getTime() - 1000) } : {}),
+        source: 'alertmanager',
+      },
+    ],
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+  } as unknown as Notification;
+}
+
+/**
+ * The Loki client, each log query held `delayOf(i)` ms for service `svc-<i>`; `inFlight` tracks the
+ * services with a query open at any moment, `most` the largest number of them at once, `first` and
+ * `last` when each service's first query started and its last one ended.
+ */
+function slowLoki(delayOf: (i: number) => number) {
+  const real = createLokiClient({ url: loki.url, timeoutMs: 5000 });
+  const open = new Map<number, number>();
+  const seen = { most: 0, first: new Map<number, number>(), last: new Map<number, number>() };
+  const hold = async <T>(logql: string, call: () => Promise<T>): Promise<T> => {
+    const i = Number(/svc-(\d+)/.exec(logql)?.[1] ?? -1);
+    open.set(i, (open.get(i) ?? 0) + 1);
+    seen.most = Math.max(seen.most, open.size);
+    if (!seen.first.has(i)) seen.first.set(i, performance.now());
+    try {
+      await sleep(delayOf(i));
+      return await call();
+    } finally {
+      seen.last.set(i, performance.now());
+      const n = open.get(i)! - 1;
+      if (n === 0) open.delete(i);
+      else open.set(i, n);
+    }
+  };
+  const client: LokiClient = {
+    ...real,
+    queryRange: (logql, opts, callOpts) => hold(logql, () => real.queryRange(logql, opts, callOpts)),
+    query: (logql, opts, callOpts) => hold(logql, () => real.query(logql, opts, callOpts)),
+  };
+  return { client, seen };
+}
+
+function worker(loki: LokiClient, storm: boolean, concurrency?: number) {
+  const c = config(storm);
+  return createPipelineWorker({
+    db,
+    config: c,
+    // Nothing listens on port 9: metric queries fail at once and become notes.
+    prometheus: createPrometheusClient({ url: c.prometheus.url, timeoutMs: 1000 }),
+    loki,
+    logger: createLogger({ level: 'silent' }),
+    now: () => new Date(),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  });
+}
+
+/** The alert messages queued (creates and edits), oldest first, by the summary they carry. */
+function queued(): Array<{ kind: string; summary: string; targetId: number | null; id: number }> {
+  const rows = db.prepare(`SELECT id, kind, body, target_id AS targetId FROM outbox WHERE kind IN ('create', 'edit') ORDER BY id`).all() as Array<{
+    id: number;
+    kind: string;
+    body: string;
+    targetId: number | null;
+  }>;
+  return rows.map((r) => ({ id: r.id, kind: r.kind, targetId: r.targetId, summary: /alert \d+/.exec(r.body)?.[0] ?? '' }));
+}
+
+describe('the pipeline worker', () => {
+  it(`enriches up to ${PIPELINE_CONCURRENCY} notifications at once, and queues their messages in the order they came`, async () => {
+    const count = 10;
+    // The later the alert, the faster its logs come back: processed strictly side by side, they would finish in reverse.
+    const { client, seen } = slowLoki((i) => (count - i) * 40);
+    for (let i = 0; i < count; i++) insertNotification(db, notification(i), NOW);
+    expect(await worker(client, false).runOnce()).toBe(count);
+    expect(seen.most).toBe(PIPELINE_CONCURRENCY);
+    expect(queued().map((q) => q.summary)).toEqual(Array.from({ length: count }, (_, i) => `alert ${i}`));
+    expect(pendingNotificationCount(db)).toBe(0);
+  });
+
+  it('enriches one notification at a time with concurrency 1', async () => {
+    const { client, seen } = slowLoki(() => 20);
+    for (let i = 0; i < 4; i++) insertNotification(db, notification(i), NOW);
+    expect(await worker(client, false, 1).runOnce()).toBe(4);
+    expect(seen.most).toBe(1);
+  });
+
+  it("never runs two notifications of one group at once: the group's resolve edits the message its firing created", async () => {
+    const { client, seen } = slowLoki(() => 100);
+    // svc-0 and svc-2 are one group (group 0): firing, then resolved.
+    insertNotification(db, notification(0, { group: 0 }), NOW);
+    insertNotification(db, notification(1), NOW);
+    insertNotification(db, notification(2, { group: 0, status: 'resolved' }), NOW);
+    insertNotification(db, notification(3), NOW);
+    expect(await worker(client, false).runOnce()).toBe(4);
+    const incidents = db.prepare(`SELECT count(*) AS n FROM incidents WHERE group_key = ?`).get('{}:{svc="0"}') as { n: number };
+    expect(incidents.n).toBe(1);
+    const messages = queued();
+    const created = messages.find((m) => m.kind === 'create' && m.summary === 'alert 0')!;
+    const resolved = messages.find((m) => m.kind === 'edit')!;
+    expect(resolved.targetId).toBe(created.id);
+    // Group 0's second notification asked Loki only after its first was done with it.
+    expect(seen.first.get(2)).toBeGreaterThanOrEqual(seen.last.get(0)!);
+    expect(seen.most).toBeGreaterThan(1);
+    expect(messages.filter((m) => m.kind === 'create').map((m) => m.summary)).toEqual(['alert 0', 'alert 1', 'alert 3']);
+  });
+
+  it('counts the notifications still in flight when it decides on a storm: a burst gets no more messages of their own than the threshold', async () => {
+    // Threshold 6. The first alert is done quickly; the next ones stay in flight, not yet recorded, while the later ones start.
+    const { client } = slowLoki((i) => (i === 0 ? 50 : 500));
+    const w = worker(client, true);
+    for (let i = 0; i <= PIPELINE_CONCURRENCY; i++) insertNotification(db, notification(i), NOW);
+    const pass = w.runOnce();
+    // Two more arrive while the first four are in flight (past their storm check): seven new groups in the window in all.
+    await sleep(20);
+    for (let i = PIPELINE_CONCURRENCY + 1; i < PIPELINE_CONCURRENCY + 3; i++) insertNotification(db, notification(i), NOW);
+    await pass;
+    await w.runOnce();
+    const storms = db.prepare(`SELECT count(*) AS n FROM storms`).get() as { n: number };
+    expect(storms.n).toBe(1);
+    const own = queued().filter((m) => m.kind === 'create' && m.summary !== '');
+    expect(own.length).toBeLessThanOrEqual(6);
+    expect(pendingNotificationCount(db)).toBe(0);
+  });
+});
