@@ -27,7 +27,7 @@ export async function startBenchBot(opts: {
   webhookToken: string;
   prometheusUrl: string;
   lokiUrl: string;
-  nodeOptions: string;
+  runtimeEnv: Record<string, string>;
   settings?: Partial<BotSettings>;
   /** Discord's rate limits in the double (default on). */
   rateLimits?: boolean;
@@ -59,7 +59,7 @@ export async function startBenchBot(opts: {
         discordToken: DOUBLE_TOKEN,
         webhookToken: opts.webhookToken,
         channelId: opts.channelId,
-        nodeOptions: opts.nodeOptions,
+        runtimeEnv: opts.runtimeEnv,
         compiled: true,
         ...(gateway ? { discordMode: 'gateway' as const } : {}),
         ...opts.settings,

@@ -95,7 +95,7 @@ function bodies(count: number): Body[] {
  * compose file's NODE_OPTIONS, HTTP interactions on), FUZZ.inFlight at a time, and measures its
  * RSS: idle before, the peak during the run, right after, and after FUZZ.settleMs left alone.
  */
-export async function runFuzz(opts: { prometheusUrl: string; lokiUrl: string; nodeOptions: string }): Promise<FuzzResult> {
+export async function runFuzz(opts: { prometheusUrl: string; lokiUrl: string; runtimeEnv: Record<string, string> }): Promise<FuzzResult> {
   const generated = bodies(FUZZ.bodies) as Body[] & { keys: ReturnType<typeof generateTestKeys> };
   const { bot, port, stop } = await startBenchBot({
     name: 'fuzz',

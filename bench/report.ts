@@ -5,7 +5,7 @@ import { SINGLE, type SingleAlertResult } from './single.js';
 import { idleRss, SOAK, soakGrowth, type SoakResult } from './soak.js';
 import { STORM, type StormResult, type StormSide } from './storm.js';
 import { mib, ms, table, type Summary } from './stats.js';
-import { WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
+import { runtimeEnvLine, WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
 
 /** Everything BENCHMARKS.md is written from. */
 export interface ReportInput {
@@ -39,7 +39,7 @@ export function renderReport(r: ReportInput): string {
     "  contract doubles from test/support (the Discord double validates every request against Discord's OpenAPI spec).",
     '- The bot runs as its own process (`node dist/cli.js serve`, built by `npm run build` as in the Docker image, started by',
     '  test/e2e/bot.ts `startBot`, log level debug,',
-    `  SQLite in a temp dir on disk), with the NODE_OPTIONS the compose file gives it (\`${r.load.result.nodeOptions}\`); its charts`,
+    `  SQLite in a temp dir on disk), with the runtime settings the compose file gives it (\`${runtimeEnvLine(r.load.result.runtimeEnv)}\`); its charts`,
     '  render on its chart worker thread (heap capped at 64 + 2 MiB, `CHART_WORKER_LIMITS`). The load generator, the Loki double and the Discord double share the benchmark',
     '  process, so on 2 cores they compete with the bot and Prometheus for CPU.',
     '',
@@ -70,18 +70,24 @@ export function soakSection(r: SoakResult): string {
     const inMinute = r.samples.filter((x) => x.atS >= m * 60 && x.atS < (m + Math.max(1, Math.round(minutes / 10))) * 60);
     if (inMinute.length === 0) continue;
     const rss = inMinute.map((x) => x.rssKb);
-    const heap = inMinute.map((x) => x.heapUsedKb).sort((a, b) => a - b);
-    rows.push([`${m}:00`, mib(Math.min(...rss)), mib(Math.max(...rss)), mib(heap[Math.floor(heap.length / 2)]!)]);
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    rows.push([
+      `${m}:00`,
+      mib(Math.min(...rss)),
+      mib(Math.max(...rss)),
+      mib(median(inMinute.map((x) => x.heapUsedKb))),
+      mib(median(inMinute.map((x) => x.heapTotalKb))),
+    ]);
   }
   return [
     `## 7. Idle, and ${SOAK.minutes} minutes at ${SOAK.rate} alerts/s`,
     '',
-    "`vigil serve` (compiled, the compose file's NODE_OPTIONS) in gateway mode, connected to a gateway double, healthy backends",
+    "`vigil serve` (compiled, the compose file's NODE_OPTIONS and malloc settings) in gateway mode, connected to a gateway double, healthy backends",
     '(real Prometheus, the Loki double), a Discord double without rate limits and storm mode off, so every alert is enriched,',
     `charted and posted on its own. Idle: RSS once a second from ${SOAK.idleWindowS[0]} to ${SOAK.idleWindowS[1]} s after the gateway session was ready, before any alert.`,
     `Then ${SOAK.rate} notifications a second for ${SOAK.minutes} minutes (bench/soak.ts): each alert fires and resolves ${SOAK.resolveAfterMs / 1000} s later, so about half`,
-    `open an incident (message, thread, chart) and half resolve one (an edit and a note); RSS (VmRSS) and the V8 heap in use`,
-    `(\`nodejs_heap_size_used_bytes\`) sampled every ${SOAK.sampleMs / 1000} s. Command: \`npm run bench\` (\`BENCH_SOAK_MINUTES\` shortens the soak for a trial).`,
+    `open an incident (message, thread, chart) and half resolve one (an edit and a note); RSS (VmRSS), the V8 heap in use`,
+    `(\`nodejs_heap_size_used_bytes\`) and its size (\`nodejs_heap_size_total_bytes\`) sampled every ${SOAK.sampleMs / 1000} s. Command: \`npm run bench\` (\`BENCH_SOAK_MINUTES\` shortens the soak for a trial).`,
     '',
     table(
       ['', 'value'],
@@ -97,7 +103,7 @@ export function soakSection(r: SoakResult): string {
       ],
     ),
     '',
-    table(['from minute', 'RSS min', 'RSS max', 'V8 heap used (median)'], rows),
+    table(['from minute', 'RSS min', 'RSS max', 'V8 heap used (median)', 'V8 heap size (median)'], rows),
     '',
     `Targets (issue 17): idle at most 80 MiB (${idle.toFixed(1)}): ${idle <= 80 ? 'met' : '**missed**'}; growth after warm-up at most 5 % (${g.percent.toFixed(1)} %): ${g.percent <= 5 ? 'met' : '**missed**'};`,
     `every alert posted and every resolve shown: ${r.posted === r.fired && r.shownResolved === r.resolved ? 'yes' : '**no**'}.`,

@@ -12,7 +12,7 @@ import { FUZZ, runFuzz } from './fuzz.js';
 import { runSingleAlerts, SINGLE } from './single.js';
 import { runSoak, SOAK } from './soak.js';
 import { runStorm, type StormResult } from './storm.js';
-import { composeNodeOptions, runWebhookLoad } from './webhook-load.js';
+import { composeRuntimeEnv, runWebhookLoad } from './webhook-load.js';
 
 // `npm run bench`: measures Vigil on this machine and writes BENCHMARKS.md. Exits non-zero only
 // when a benchmark cannot run (a component fails, a message never arrives), never on slow numbers.
@@ -72,17 +72,17 @@ async function main(): Promise<void> {
   const storms: StormResult[] = [];
   for (const scenario of STORM_SCENARIOS) {
     step(`storm: ${scenario.name}, Vigil beside Alertmanager's discord_configs`);
-    storms.push(await runStorm(scenario, composeNodeOptions()));
+    storms.push(await runStorm(scenario, composeRuntimeEnv()));
   }
 
   step(`one alert at a time: ${SINGLE.alerts} alerts, ${SINGLE.spacingMs / 1000} s apart`);
-  const single = await runSingleAlerts({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
+  const single = await runSingleAlerts({ prometheusUrl: prometheus.url, lokiUrl: loki.url, runtimeEnv: composeRuntimeEnv() });
 
   step(`fuzz: ${FUZZ.bodies} generated bodies, ${FUZZ.inFlight} in flight`);
-  const fuzz = await runFuzz({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
+  const fuzz = await runFuzz({ prometheusUrl: prometheus.url, lokiUrl: loki.url, runtimeEnv: composeRuntimeEnv() });
 
   step(`idle in gateway mode, then the soak: ${SOAK.rate} alerts/s for ${SOAK.minutes} minutes`);
-  const soak = await runSoak({ prometheusUrl: prometheus.url, lokiUrl: loki.url, nodeOptions: composeNodeOptions() });
+  const soak = await runSoak({ prometheusUrl: prometheus.url, lokiUrl: loki.url, runtimeEnv: composeRuntimeEnv() });
 
   const report = renderReport({
     date: new Date(started),

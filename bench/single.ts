@@ -26,7 +26,7 @@ export interface SingleAlertResult {
  * Discord double with Discord's rate limits; backends healthy (real Prometheus, the Loki double),
  * so each is enriched and charted as in production.
  */
-export async function runSingleAlerts(opts: { prometheusUrl: string; lokiUrl: string; nodeOptions: string }): Promise<SingleAlertResult> {
+export async function runSingleAlerts(opts: { prometheusUrl: string; lokiUrl: string; runtimeEnv: Record<string, string> }): Promise<SingleAlertResult> {
   const { discord, port, stop } = await startBenchBot({
     name: 'single',
     channelId: CHANNEL,

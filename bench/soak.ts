@@ -25,8 +25,8 @@ const PREFIX = 'BenchSoak';
 export interface SoakResult {
   /** RSS samples (kB) once a second over SOAK.idleWindowS after the gateway was ready. */
   idleKb: number[];
-  /** Samples during the soak: seconds since it began, RSS and V8 heap used (from /metrics), kB. */
-  samples: { atS: number; rssKb: number; heapUsedKb: number }[];
+  /** Samples during the soak: seconds since it began, RSS, and the V8 heap used and its size (from /metrics), kB. */
+  samples: { atS: number; rssKb: number; heapUsedKb: number; heapTotalKb: number }[];
   fired: number;
   resolved: number;
   /** Webhooks answered with anything but 202. */
@@ -54,7 +54,7 @@ function resolvedBody(i: number): string {
  * and storm mode is off, so every alert is enriched, charted and posted on its own: the most work
  * per notification (section 4 measures storms).
  */
-export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; nodeOptions: string }): Promise<SoakResult> {
+export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; runtimeEnv: Record<string, string> }): Promise<SoakResult> {
   const { bot, discord, port, stop } = await startBenchBot({
     name: 'soak',
     channelId: CHANNEL,
@@ -86,8 +86,13 @@ export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; no
     let nextSample = start;
     const sample = async () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
-      result.samples.push({ atS: Math.round((Date.now() - start) / 1000), rssKb: memoryOf(pid).rssKb, heapUsedKb: Math.round(heapUsed / 1024) });
+      const kb = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 1024);
+      result.samples.push({
+        atS: Math.round((Date.now() - start) / 1000),
+        rssKb: memoryOf(pid).rssKb,
+        heapUsedKb: kb('nodejs_heap_size_used_bytes'),
+        heapTotalKb: kb('nodejs_heap_size_total_bytes'),
+      });
     };
     for (let tick = 0; ; tick++) {
       const at = start + (tick * 1000) / SOAK.rate;

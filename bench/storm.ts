@@ -120,7 +120,7 @@ function sideOf(
  * `vigil serve` (compiled, with the compose file's NODE_OPTIONS) talking to a rate-limited Discord
  * double, one to Alertmanager's own `discord_configs` receiver talking to another.
  */
-export async function runStorm(scenario: StormScenario, nodeOptions: string): Promise<StormResult> {
+export async function runStorm(scenario: StormScenario, runtimeEnv: Record<string, string>): Promise<StormResult> {
   const cleanups: Array<() => Promise<void>> = [];
   const later = (fn: () => Promise<void>) => cleanups.push(defer(fn));
   try {
@@ -145,7 +145,7 @@ export async function runStorm(scenario: StormScenario, nodeOptions: string): Pr
       webhookToken: WEBHOOK_TOKEN,
       prometheusUrl: prometheus.url,
       lokiUrl: loki.url,
-      nodeOptions,
+      runtimeEnv,
       settings: { enrichmentTimeout: '1s', sections: { log: { level: 'info' } } },
     });
     later(stop);

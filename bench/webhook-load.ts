@@ -52,8 +52,8 @@ export interface WebhookLoadResult {
   after: Memory;
   /** CPU seconds the bot used from the first request until the last message arrived. */
   botCpuS: number;
-  /** NODE_OPTIONS the bot ran with (the compose file's). */
-  nodeOptions: string;
+  /** The runtime environment the bot ran with (the compose file's: V8 flags and malloc settings). */
+  runtimeEnv: Record<string, string>;
 }
 
 const COMPOSE = fileURLToPath(new URL('../deploy/compose/compose.yaml', import.meta.url));
@@ -63,12 +63,22 @@ const WARMUP_PREFIX = 'BenchWarmUp';
 export const WARMUP_REQUESTS = 50;
 const WEBHOOK_TOKEN = 'bench-webhook-token-0123456789abcdef';
 
-/** The NODE_OPTIONS the compose stack gives the bot (its V8 heap ceiling), so memory is measured as deployed. */
-export function composeNodeOptions(): string {
+/**
+ * What the compose stack gives the bot's runtime (NODE_OPTIONS: V8's heap ceiling and threads;
+ * MALLOC_*: glibc's malloc), so memory is measured as deployed.
+ */
+export function composeRuntimeEnv(): Record<string, string> {
   const compose = parse(readFileSync(COMPOSE, 'utf8')) as { services: { vigil: { environment: Record<string, string> } } };
-  const options = compose.services.vigil.environment['NODE_OPTIONS'];
-  if (!options) throw new Error(`${COMPOSE} sets no NODE_OPTIONS for vigil`);
-  return options;
+  const env = Object.fromEntries(Object.entries(compose.services.vigil.environment).filter(([name]) => name === 'NODE_OPTIONS' || name.startsWith('MALLOC_')));
+  if (!env['NODE_OPTIONS']) throw new Error(`${COMPOSE} sets no NODE_OPTIONS for vigil`);
+  return env;
+}
+
+/** The runtime environment as one line for the report: `NAME=value NAME=value`. */
+export function runtimeEnvLine(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
 }
 
 /** Starts `vigil serve` as its own process, loads it with webhooks, and waits for every message. */
@@ -76,7 +86,7 @@ export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookL
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
   const removeDir = defer(() => rm(dir, { recursive: true, force: true }));
   let stop = async () => {};
-  const nodeOptions = composeNodeOptions();
+  const runtimeEnv = composeRuntimeEnv();
   try {
     const bot = await startBot({
       dir,
@@ -86,20 +96,20 @@ export async function runWebhookLoad(opts: WebhookLoadOptions): Promise<WebhookL
       discordToken: DOUBLE_TOKEN,
       webhookToken: WEBHOOK_TOKEN,
       channelId: opts.channelId,
-      nodeOptions,
+      runtimeEnv,
       compiled: true,
       // One message per webhook is what this section times: no storm folding (the storm section measures that).
       sections: { delivery: { storm: { enabled: false } } },
     });
     stop = defer(() => stopBot(bot));
-    return { ...(await measure(bot, opts)), nodeOptions };
+    return { ...(await measure(bot, opts)), runtimeEnv };
   } finally {
     await stop();
     await removeDir();
   }
 }
 
-async function measure(bot: BotProcess, opts: WebhookLoadOptions): Promise<Omit<WebhookLoadResult, 'nodeOptions'>> {
+async function measure(bot: BotProcess, opts: WebhookLoadOptions): Promise<Omit<WebhookLoadResult, 'runtimeEnv'>> {
   const pid = bot.child.pid!;
   const url = `${bot.url}/webhooks/alertmanager`;
   await sleep(1_000); // let start-up work (first outbox poll) settle

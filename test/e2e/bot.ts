@@ -26,8 +26,8 @@ export interface BotSettings {
   publicKeyHex?: string;
   /** Further config sections (alertmanager, commands, charts, …), deep-merged over the e2e defaults. */
   sections?: ConfigSections;
-  /** NODE_OPTIONS for the bot process (the benchmark uses the compose file's). */
-  nodeOptions?: string;
+  /** More environment for the bot process: the benchmark gives it the compose file's NODE_OPTIONS and malloc settings. */
+  runtimeEnv?: Record<string, string>;
   /** Run the compiled dist/cli.js (build it first) instead of src/cli.ts through tsx, as the Docker image does. */
   compiled?: boolean;
 }
@@ -73,7 +73,7 @@ export async function startBot(s: BotSettings, port?: number): Promise<BotProces
     env: {
       ...process.env,
       ...config.env,
-      ...(s.nodeOptions !== undefined ? { NODE_OPTIONS: s.nodeOptions } : {}),
+      ...s.runtimeEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -57,6 +57,8 @@ export interface PrometheusOptions {
   evaluationInterval?: string;
   /** Alertmanager base URL (e.g. http://127.0.0.1:9093) that firing alerts are sent to. */
   alertmanagerUrl?: string;
+  /** More command-line flags (e.g. a compose file's query and retention limits). */
+  extraArgs?: readonly string[];
 }
 
 /** The `data` member of a Prometheus /api/v1/query answer. */
@@ -424,6 +426,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-lifecycle',
       '--web.enable-admin-api',
+      ...(opts.extraArgs ?? []),
     ],
   });
   return {
