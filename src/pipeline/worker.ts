@@ -85,6 +85,11 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     }
   }
 
+  /** Wakes a pass that waits for a notification in flight: a new one was stored, and a slot may be free. */
+  let poke: (() => void) | undefined;
+  /** Set by stop(): the pass in progress starts nothing new. */
+  let halted = false;
+
   /** Processes what is pending, `concurrency` at a time, until none is left or one fails; returns how many finished. */
   async function runOnce(): Promise<number> {
     let processed = 0;
@@ -92,49 +97,60 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     let lastId = 0;
     // The notifications in flight, by id; each one's deliveries are recorded after the one started before it.
     const inFlight = new Map<number, { group: string; done: Promise<void> }>();
-    let lastRecorded: Promise<unknown> = Promise.resolve();
-    // Only the storage failing while a failed notification is set aside gets here: the pass ends with it (tick).
+    // Settles when every notification started so far has settled: one that stops early (a resend
+    // skipped, a storm joined) still keeps its place, so the next one records after the ones before.
+    let allBefore: Promise<unknown> = Promise.resolve();
+    // The storage failing while a failed notification is set aside, or a flush failing: the pass ends with it (tick).
     let failure: { err: unknown } | undefined;
-    const oneSettles = () => Promise.race([...inFlight.values()].map((f) => f.done));
-    for (;;) {
-      if (stopping || inFlight.size >= concurrency) {
-        if (inFlight.size === 0) break;
-        await oneSettles();
-        continue;
+    /** Waits until a notification in flight settles, or wake() says one was stored. */
+    const oneSettles = () => Promise.race([...inFlight.values()].map((f) => f.done).concat(new Promise<void>((resolve) => (poke = resolve))));
+    try {
+      for (;;) {
+        if (stopping || halted || inFlight.size >= concurrency) {
+          if (inFlight.size === 0) break;
+          await oneSettles();
+          continue;
+        }
+        const stored = nextPendingNotification(deps.db, lastId);
+        if (!stored) {
+          if (inFlight.size === 0) break;
+          await oneSettles();
+          continue;
+        }
+        // The next one belongs to a group in flight: it decides on what that one records, so it waits (and the ones after it).
+        const group = groupOf(stored);
+        if ([...inFlight.values()].some((f) => f.group === group)) {
+          await oneSettles();
+          continue;
+        }
+        if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
+        lastId = stored.id;
+        const queuedAfter = Math.min(stored.id, ...inFlight.keys()) - 1;
+        const outcome = processOne(stored, allBefore, queuedAfter);
+        allBefore = Promise.all([allBefore, outcome.catch(() => undefined)]);
+        const done = outcome.then(
+          (o) => {
+            inFlight.delete(stored.id);
+            if (o === 'stop') stopping = true;
+            else processed++;
+          },
+          (err: unknown) => {
+            inFlight.delete(stored.id);
+            stopping = true;
+            failure ??= { err };
+          },
+        );
+        inFlight.set(stored.id, { group, done });
       }
-      const stored = nextPendingNotification(deps.db, lastId);
-      if (!stored) {
-        if (inFlight.size === 0) break;
-        // New notifications may arrive meanwhile: look again when one in flight is done.
-        await oneSettles();
-        continue;
-      }
-      const group = groupOf(stored);
-      if ([...inFlight.values()].some((f) => f.group === group)) {
-        await oneSettles();
-        continue;
-      }
-      if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
-      lastId = stored.id;
-      const queuedAfter = Math.min(stored.id, ...inFlight.keys()) - 1;
-      const outcome = processOne(stored, lastRecorded, queuedAfter);
-      lastRecorded = outcome.catch(() => undefined);
-      const done = outcome.then(
-        (o) => {
-          inFlight.delete(stored.id);
-          if (o === 'stop') stopping = true;
-          else processed++;
-        },
-        (err: unknown) => {
-          inFlight.delete(stored.id);
-          stopping = true;
-          failure ??= { err };
-        },
-      );
-      inFlight.set(stored.id, { group, done });
+    } catch (err) {
+      // A flush or a read failed: the ones in flight finish before the pass ends, so the next pass never starts them twice.
+      failure ??= { err };
+      await Promise.allSettled([...inFlight.values()].map((f) => f.done));
+    } finally {
+      poke = undefined;
     }
     if (failure) throw failure.err;
-    if (!stopping) flush();
+    if (!stopping && !halted) flush();
     return processed;
   }
 
@@ -170,17 +186,21 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     /** Starts the loop; pending notifications from before a restart are picked up at once. */
     start() {
       running = true;
+      halted = false;
       schedule(0);
     },
-    /** Processes now instead of at the next poll (called after a webhook is stored). */
+    /** Processes now instead of at the next poll (called after a webhook is stored); a pass in progress takes it in a free slot. */
     wake() {
-      if (running && !current) schedule(0);
+      if (!running) return;
+      if (current) poke?.();
+      else schedule(0);
     },
     /** Processes everything pending once (tests). */
     runOnce,
-    /** Stops after the notifications in progress. */
+    /** Stops once the notifications in flight are done; the rest stay pending for the next start. */
     async stop() {
       running = false;
+      halted = true;
       clearTimeout(timer);
       await current;
       await contexts;

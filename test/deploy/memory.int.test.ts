@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOKI_BIN } from '../support/loki.js';
 import { lokiConfigForDir, startPrometheus, STACK_LOKI_CONFIG, type PrometheusHandle } from '../support/procs.js';
-import { composeValidator, filledEnv, loadCompose, mergeCompose, readText, services, yamlFile, type Dict } from './stack.js';
+import { deepMerge } from '../support/bot-config.js';
+import { composeValidator, filledEnv, loadCompose, readText, services, yamlFile, type Dict } from './stack.js';
 
 // The stack's memory budget: compose.yaml's limits, compose.small.yaml's for a 1 GiB machine, and
 // what keeps each service under its limit (GOMEMLIMIT for Go, Prometheus' retention and query
@@ -17,7 +18,9 @@ const execFileAsync = promisify(execFile);
 
 const base = loadCompose('compose.yaml', filledEnv());
 const small = loadCompose('compose.small.yaml', filledEnv());
-const merged = mergeCompose(base.doc, small.doc);
+// As Compose merges the keys compose.small.yaml may use (checked below): mappings (services,
+// environment, deploy) key by key, a sequence (command) replaced whole.
+const merged = deepMerge(base.doc, small.doc);
 
 /** A compose memory size (`448m`, `1g`) in MiB. */
 function mib(size: unknown): number {
@@ -66,8 +69,9 @@ describe('the memory budget of compose.yaml', () => {
     const limits = coreLimits(base.doc);
     expect(limits.vigil).toBeLessThanOrEqual(160);
     expect(sum(limits)).toBeLessThanOrEqual(1536);
-    // The figure compose.small.yaml and the README quote.
+    // The figure compose.small.yaml and deploy/compose/README.md quote.
     expect(readText('compose.small.yaml')).toContain(`compose.yaml's: ${sum(limits).toLocaleString('en')} MiB`);
+    expect(readText('README.md')).toContain(`limits add up to ${sum(limits).toLocaleString('en')} MiB`);
   });
 });
 
@@ -89,6 +93,7 @@ describe('compose.small.yaml, the stack on a 1 GiB machine', () => {
     const limits = coreLimits(merged);
     expect(sum(limits)).toBeLessThanOrEqual(900);
     expect(readText('compose.small.yaml')).toContain(`add up to ${sum(limits)} MiB`);
+    expect(readText('README.md')).toContain(`limits that add up to ${sum(limits)} MiB`);
     const before = coreLimits(base.doc);
     for (const [name, limit] of Object.entries(limits)) expect(limit, name).toBeLessThanOrEqual(before[name]!);
   });

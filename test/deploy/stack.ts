@@ -157,21 +157,6 @@ export function loadCompose(rel: string, env: Readonly<Record<string, string>>):
   return { doc, refs, errors };
 }
 
-/**
- * A compose file merged with an override file (`-f base -f override`), as Compose merges the keys
- * an override of ours may use: mappings (`services`, `environment`, `deploy`) key by key, and a
- * sequence (`command`) replaced whole.
- */
-export function mergeCompose(base: Dict, override: Dict): Dict {
-  const out: Dict = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    const under = out[key];
-    const mappings = [value, under].every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
-    out[key] = mappings ? mergeCompose(under as Dict, value as Dict) : value;
-  }
-  return out;
-}
-
 /** The services of a compose document. */
 export function services(doc: Dict): Record<string, Dict> {
   return doc.services as Record<string, Dict>;

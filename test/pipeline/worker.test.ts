@@ -14,6 +14,7 @@ import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { insertNotification, pendingNotificationCount } from '../../src/store/notifications.js';
+import { eventually } from '../support/eventually.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 
 const CHANNEL = '223456789012345678';
@@ -145,6 +146,87 @@ describe('the pipeline worker', () => {
     expect(seen.most).toBe(PIPELINE_CONCURRENCY);
     expect(queued().map((q) => q.summary)).toEqual(Array.from({ length: count }, (_, i) => `alert ${i}`));
     expect(pendingNotificationCount(db)).toBe(0);
+  });
+
+  it('keeps the order when a notification between two others stops early (a resolve of a resolved incident)', async () => {
+    const { client } = slowLoki((i) => (i === 0 ? 400 : 10));
+    // Group 1 fired and resolved: its late resolve below is skipped at once, without a query.
+    insertNotification(db, notification(1), NOW);
+    insertNotification(db, notification(1, { status: 'resolved' }), NOW);
+    expect(await worker(client, false).runOnce()).toBe(2);
+    const late = notification(1, { status: 'resolved' });
+    insertNotification(db, notification(0), NOW);
+    insertNotification(db, { ...late, alerts: [{ ...late.alerts[0]!, endsAt: new Date(NOW.getTime() - 500) }] }, NOW);
+    insertNotification(db, notification(2), NOW);
+    expect(await worker(client, false).runOnce()).toBe(3);
+    const decisions = db.prepare(`SELECT decision FROM notifications ORDER BY id`).all() as Array<{ decision: string }>;
+    expect(decisions.map((d) => d.decision)).toEqual(['new-incident', 'all-resolved', 'new-incident', 'already-resolved', 'new-incident']);
+    expect(
+      queued()
+        .filter((q) => q.kind === 'create')
+        .map((q) => q.summary),
+    ).toEqual(['alert 1', 'alert 0', 'alert 2']);
+  });
+
+  it('takes a notification stored during a pass into a free slot at once (wake), not after the slow one in flight', async () => {
+    const { client, seen } = slowLoki((i) => (i === 0 ? 1000 : 10));
+    const w = worker(client, false);
+    insertNotification(db, notification(0), NOW);
+    w.start();
+    await sleep(100);
+    insertNotification(db, notification(1), NOW);
+    w.wake();
+    await eventually('both notifications processed', () => (pendingNotificationCount(db) === 0 ? true : undefined), 5000);
+    await w.stop();
+    expect(seen.first.get(1)).toBeLessThan(seen.last.get(0)!);
+  });
+
+  it('on stop, finishes the notifications in flight and leaves the rest pending', async () => {
+    const { client } = slowLoki(() => 300);
+    const w = worker(client, false);
+    for (let i = 0; i < 2 * PIPELINE_CONCURRENCY; i++) insertNotification(db, notification(i), NOW);
+    w.start();
+    await sleep(100);
+    await w.stop();
+    expect(queued()).toHaveLength(PIPELINE_CONCURRENCY);
+    expect(pendingNotificationCount(db)).toBe(PIPELINE_CONCURRENCY);
+  });
+
+  it("tells of a new alert once when its waiting note goes out while the incident's next update is in flight", async () => {
+    let t = NOW.getTime();
+    const { client } = slowLoki((i) => (i === 50 ? 600 : 10));
+    const c = config(false);
+    const w = createPipelineWorker({
+      db,
+      config: c,
+      prometheus: createPrometheusClient({ url: c.prometheus.url, timeoutMs: 1000 }),
+      loki: client,
+      logger: createLogger({ level: 'silent' }),
+      now: () => new Date(t),
+    });
+    /** Group g with these alerts firing, each on svc-50 (whose logs take 600 ms). */
+    const g = (names: string[]): Notification => {
+      const one = notification(50, { group: 50 });
+      return { ...one, alerts: names.map((name) => ({ ...one.alerts[0]!, fingerprint: `fp-${name}`, labels: { ...one.alerts[0]!.labels, alertname: name } })) };
+    };
+    insertNotification(db, g(['NoteA']), new Date(t));
+    await w.runOnce();
+    // NoteX starts firing 4.6 s after the message: its note waits for NOTE_INTERVAL_MS (5 s).
+    t += 4600;
+    insertNotification(db, g(['NoteA', 'NoteX']), new Date(t));
+    await w.runOnce();
+    // NoteY at 5.2 s: its update is in flight (no flush yet, the last was 0.6 s ago) when NoteX's note goes out.
+    t += 600;
+    insertNotification(db, g(['NoteA', 'NoteX', 'NoteY']), new Date(t));
+    w.start();
+    await sleep(100);
+    t += 2000;
+    insertNotification(db, notification(7), new Date(t));
+    w.wake();
+    await eventually('every notification processed', () => (pendingNotificationCount(db) === 0 ? true : undefined), 5000);
+    await w.stop();
+    const notes = (db.prepare(`SELECT body FROM outbox WHERE kind IN ('reply', 'thread-post')`).all() as Array<{ body: string }>).map((r) => r.body);
+    expect(notes.filter((b) => b.includes('NoteX'))).toHaveLength(1);
   });
 
   it('enriches one notification at a time with concurrency 1', async () => {
