@@ -9,9 +9,15 @@ export interface Memory {
   rssKb: number;
   /** VmHWM: peak resident so far, kB. */
   peakKb: number;
+  /**
+   * RssAnon: the anonymous part of VmRSS, kB: heaps and buffers, what a container's memory limit
+   * cannot reclaim. The rest is mostly the node binary's own pages, which the kernel drops and
+   * reads again under the limit.
+   */
+  anonKb: number;
 }
 
-/** Reads VmRSS and VmHWM of a live process. */
+/** Reads VmRSS, VmHWM and RssAnon of a live process. */
 export function memoryOf(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => {
@@ -19,7 +25,7 @@ export function memoryOf(pid: number): Memory {
     if (!m) throw new Error(`/proc/${pid}/status has no ${field}`);
     return Number(m[1]);
   };
-  return { rssKb: kb('VmRSS'), peakKb: kb('VmHWM') };
+  return { rssKb: kb('VmRSS'), peakKb: kb('VmHWM'), anonKb: kb('RssAnon') };
 }
 
 /**

@@ -25,8 +25,8 @@ const PREFIX = 'BenchSoak';
 export interface SoakResult {
   /** RSS samples (kB) once a second over SOAK.idleWindowS after the gateway was ready. */
   idleKb: number[];
-  /** Samples during the soak: seconds since it began, RSS, and the V8 heap used and its size (from /metrics), kB. */
-  samples: { atS: number; rssKb: number; heapUsedKb: number; heapTotalKb: number }[];
+  /** Samples during the soak: seconds since it began, RSS and its anonymous part, and the V8 heap used and its size (from /metrics), kB. */
+  samples: { atS: number; rssKb: number; anonKb: number; heapUsedKb: number; heapTotalKb: number }[];
   fired: number;
   resolved: number;
   /** Webhooks answered with anything but 202. */
@@ -87,9 +87,11 @@ export async function runSoak(opts: { prometheusUrl: string; lokiUrl: string; ru
     const sample = async () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const kb = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 1024);
+      const memory = memoryOf(pid);
       result.samples.push({
         atS: Math.round((Date.now() - start) / 1000),
-        rssKb: memoryOf(pid).rssKb,
+        rssKb: memory.rssKb,
+        anonKb: memory.anonKb,
         heapUsedKb: kb('nodejs_heap_size_used_bytes'),
         heapTotalKb: kb('nodejs_heap_size_total_bytes'),
       });
