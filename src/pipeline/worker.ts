@@ -1,8 +1,10 @@
 import { flushAnnouncements } from './announce.js';
 import { processNotification, type PipelineDeps } from './index.js';
+import { isCritical } from './priority.js';
 import { flushStorms } from './storm.js';
 import { queryStormContexts } from './storm-context.js';
 import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../store/faults.js';
+import { latestIncident } from '../store/incidents.js';
 import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
 
 /** How often storms and waiting notes are flushed while notifications keep coming. */
@@ -85,6 +87,18 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     }
   }
 
+  /**
+   * Whether the notification may open a new incident that storm mode could fold: firing, not
+   * critical (critical alerts never join a storm), its group without a firing incident. Decided
+   * side by side, the first ones of a burst each found little queued and got messages of their own
+   * (6 channel messages and 25-31 requests in the storm benchmark, against 2-3 and 12-17).
+   */
+  function opensIncident(stored: StoredNotification): boolean {
+    const n = stored.notification;
+    if (!deps.config.delivery.storm.enabled || n.status !== 'firing' || isCritical(n)) return false;
+    return latestIncident(deps.db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey })?.status !== 'firing';
+  }
+
   /** Wakes a pass that waits for a notification in flight: a new one was stored, and a slot may be free. */
   let poke: (() => void) | undefined;
   /** Set by stop(): the pass in progress starts nothing new. */
@@ -96,7 +110,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
     let stopping = false;
     let lastId = 0;
     // The notifications in flight, by id; each one's deliveries are recorded after the one started before it.
-    const inFlight = new Map<number, { group: string; done: Promise<void> }>();
+    const inFlight = new Map<number, { group: string; opens: boolean; done: Promise<void> }>();
     // Settles when every notification started so far has settled: one that stops early (a resend
     // skipped, a storm joined) still keeps its place, so the next one records after the ones before.
     let allBefore: Promise<unknown> = Promise.resolve();
@@ -123,6 +137,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
           await oneSettles();
           continue;
         }
+        // With storm mode, one new incident is decided at a time: the next waits until the burst it may belong to is queued and seen.
+        const opens = opensIncident(stored);
+        if (opens && [...inFlight.values()].some((f) => f.opens)) {
+          await oneSettles();
+          continue;
+        }
         if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
         lastId = stored.id;
         const queuedAfter = Math.min(stored.id, ...inFlight.keys()) - 1;
@@ -140,7 +160,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
             failure ??= { err };
           },
         );
-        inFlight.set(stored.id, { group, done });
+        inFlight.set(stored.id, { group, opens, done });
       }
     } catch (err) {
       // A flush or a read failed: the ones in flight finish before the pass ends, so the next pass never starts them twice.
