@@ -32,7 +32,17 @@ export interface RestConfig {
   metrics?: Pick<Metrics, 'discordRateLimits'>;
   /** Learns each bucket's budget from every answer's rate-limit headers (the drainer asks it before sending). */
   budget?: RateBudget;
+  /** How often REST forgets idle handlers and old bucket hashes, and how old a hash may get (tests shorten them). */
+  sweep?: { intervalMs: number; hashLifetimeMs: number };
 }
+
+/**
+ * @discordjs/rest keeps a request handler per bucket and channel and each route's bucket hash; by
+ * default it sweeps idle handlers every hour and hashes unused for 24 hours. Every incident's
+ * thread is a channel of its own, so under a steady stream of alerts thousands piled up: idle
+ * handlers go every minute, hashes unused for 15 minutes (the next request learns its bucket again).
+ */
+export const REST_SWEEP = { intervalMs: 60_000, hashLifetimeMs: 15 * 60_000 } as const;
 
 /** Longest nonce Discord accepts. */
 export const MAX_NONCE_LENGTH = 25;
@@ -85,6 +95,9 @@ export function createRest(cfg: RestConfig): REST {
     // 429s stay REST's job (bucket bookkeeping, waiting); only long waits come back to us.
     rejectOnRateLimit: (data: RateLimitData) => data.retryAfter > maxWait,
     makeRequest: fetchRequest,
+    handlerSweepInterval: (cfg.sweep ?? REST_SWEEP).intervalMs,
+    hashSweepInterval: (cfg.sweep ?? REST_SWEEP).intervalMs,
+    hashLifetime: (cfg.sweep ?? REST_SWEEP).hashLifetimeMs,
   }).setToken(cfg.token);
   tokens.set(rest, cfg.token);
   const { metrics, budget } = cfg;

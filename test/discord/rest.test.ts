@@ -3,6 +3,7 @@ import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRest, editMessage, postMessage, toEditBody } from '../../src/discord/rest.js';
+import { eventually } from '../support/eventually.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 
 const CHANNEL = '123456789012345678';
@@ -191,5 +192,22 @@ describe('createRest', () => {
     expect(err).toBeInstanceOf(RateLimitError);
     expect((err as RateLimitError).retryAfter).toBeGreaterThanOrEqual(30_000);
     expect(double.requests).toHaveLength(1);
+  });
+});
+
+describe('REST bookkeeping', () => {
+  it('forgets the handler and bucket hash of each thread once idle, so many incidents do not pile them up', async () => {
+    const channels = Array.from({ length: 20 }, (_, i) => `3${String(i).padStart(17, '0')}`);
+    const own = await startDiscordDouble({ channels });
+    try {
+      const client = createRest({ token: DOUBLE_TOKEN, apiBaseUrl: own.apiBaseUrl, sweep: { intervalMs: 100, hashLifetimeMs: 300 } });
+      for (const [i, channel] of channels.entries()) await postMessage(client, channel, { content: `incident ${i}` }, `vigil-${i}-sweep`);
+      // One handler per channel (the channel is the bucket's major parameter).
+      expect(client.handlers.size).toBeGreaterThanOrEqual(channels.length);
+      expect(client.hashes.size).toBeGreaterThan(0);
+      await eventually('idle handlers and old hashes swept', () => (client.handlers.size === 0 && client.hashes.size === 0 ? true : undefined), 5000);
+    } finally {
+      await own.stop();
+    }
   });
 });
