@@ -48,7 +48,7 @@ function resolvedBody(i: number): string {
 }
 
 /**
- * Starts `vigil serve` (compiled, the compose file's NODE_OPTIONS) in gateway mode, connected to a
+ * Starts `vigil serve` (compiled, the compose file's NODE_OPTIONS and MALLOC_* settings) in gateway mode, connected to a
  * gateway double, with healthy backends; measures idle RSS once start-up is over, then soaks it
  * with SOAK.rate notifications per second for SOAK.minutes. The Discord double has no rate limits
  * and storm mode is off, so every alert is enriched, charted and posted on its own: the most work

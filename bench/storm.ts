@@ -117,7 +117,7 @@ function sideOf(
 
 /**
  * One storm, both sides in one run: a real Alertmanager with two routes (`continue: true`), one to
- * `vigil serve` (compiled, with the compose file's NODE_OPTIONS) talking to a rate-limited Discord
+ * `vigil serve` (compiled, with the compose file's NODE_OPTIONS and MALLOC_* settings) talking to a rate-limited Discord
  * double, one to Alertmanager's own `discord_configs` receiver talking to another.
  */
 export async function runStorm(scenario: StormScenario, runtimeEnv: Record<string, string>): Promise<StormResult> {

@@ -257,18 +257,11 @@ void stagesChain;
 export interface ProcessOptions {
   /** Settles when the notifications before this one are recorded: its deliveries are rendered and queued after theirs. */
   turn?: Promise<unknown>;
-  /** Pending notifications after this id count as queued for storm detection: the oldest one in flight, less one. */
-  queuedAfter?: number;
 }
 
 /** Runs one stored notification through every stage. */
 export async function processNotification(stored: StoredNotification, deps: PipelineDeps, opts: ProcessOptions = {}): Promise<Decision> {
-  const received: Received = {
-    stored,
-    notification: stored.notification,
-    now: deps.now(),
-    ...(opts.queuedAfter !== undefined ? { queuedAfter: opts.queuedAfter } : {}),
-  };
+  const received: Received = { stored, notification: stored.notification, now: deps.now() };
   const base = deps.logger.child({ notificationId: stored.id });
   let logger = base;
   // Each stage takes what the one before returned: Chained<typeof STAGES> proves the order, so the loop may pass it on untyped.

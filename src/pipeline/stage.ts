@@ -54,8 +54,6 @@ export interface Received {
   stored: StoredNotification;
   notification: Notification;
   now: Date;
-  /** Pending notifications after this id are queued behind this one (storm detection); its own id when absent. */
-  queuedAfter?: number;
 }
 
 /** A decision that changes something: open, update or resolve (a skip stops the pipeline). */

@@ -77,7 +77,7 @@ export const stormStage: Stage<Decided, Decided> = {
       else {
         const recent = recentIncidentMessages(db, channelId, now.getTime() - storm.window);
         const queued = queuedNewGroups(db, {
-          afterId: input.queuedAfter ?? input.stored.id,
+          afterId: input.stored.id,
           receivedBy: input.stored.receivedAt.getTime() + storm.window,
           channelId,
           defaultChannelId: config.discord.alertChannelId,

@@ -11,7 +11,7 @@ import { finishNotification, nextPendingNotification, type StoredNotification } 
 const FLUSH_INTERVAL_MS = 1000;
 
 /** While the storage fails (a full disk), the pipeline tries again this often. */
-export const STORAGE_RETRY_MS = 10_000;
+const STORAGE_RETRY_MS = 10_000;
 
 /** Attempts at one notification before it is set aside as failed (a bug, not an outage). */
 const MAX_PROCESS_ATTEMPTS = 5;
@@ -63,9 +63,9 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
   }
 
   /** What one notification's processing came to: the pass goes on, or stops (to be tried again on the next tick). */
-  async function processOne(stored: StoredNotification, turn: Promise<unknown>, queuedAfter: number): Promise<'done' | 'stop'> {
+  async function processOne(stored: StoredNotification, turn: Promise<unknown>): Promise<'done' | 'stop'> {
     try {
-      await processNotification(stored, deps, { turn, queuedAfter });
+      await processNotification(stored, deps, { turn });
       clearStorageFault(deps.db);
       attempts.delete(stored.id);
       deps.onDelivered?.();
@@ -145,8 +145,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
         }
         if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
         lastId = stored.id;
-        const queuedAfter = Math.min(stored.id, ...inFlight.keys()) - 1;
-        const outcome = processOne(stored, allBefore, queuedAfter);
+        const outcome = processOne(stored, allBefore);
         allBefore = Promise.all([allBefore, outcome.catch(() => undefined)]);
         const done = outcome.then(
           (o) => {
