@@ -2,7 +2,7 @@ import { DiscordAPIError, HTTPError, RateLimitError } from '../../src/discord/dj
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRest, editMessage, postMessage, toEditBody } from '../../src/discord/rest.js';
+import { createRest, editMessage, postMessage, probeDiscord, toEditBody } from '../../src/discord/rest.js';
 import { eventually } from '../support/eventually.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 
@@ -192,6 +192,28 @@ describe('createRest', () => {
     expect(err).toBeInstanceOf(RateLimitError);
     expect((err as RateLimitError).retryAfter).toBeGreaterThanOrEqual(30_000);
     expect(double.requests).toHaveLength(1);
+  });
+});
+
+describe('probeDiscord', () => {
+  it('resolves on a valid GET /gateway/bot, even where the test runs no gateway', async () => {
+    await probeDiscord(rest());
+    expect(double.requests.map((r) => [r.operationId, r.status])).toEqual([['get_bot_gateway', 200]]);
+    expect(double.invalid).toEqual([]);
+  });
+
+  it.each([
+    { name: 'a 500', status: 500 },
+    { name: 'a 401', status: 401 },
+    { name: 'a 429', ...rateLimited(30) },
+  ])('takes $name as an answer: Discord is there', async ({ name: _name, ...failure }) => {
+    double.failNext([failure]);
+    await expect(probeDiscord(rest({ maxRateLimitWaitMs: 1000 }))).resolves.toBeUndefined();
+  });
+
+  it('rejects when Discord does not answer in time', async () => {
+    double.failNext([{ status: 200, delayMs: 1000 }]);
+    await expect(probeDiscord(rest({ timeoutMs: 100 }))).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
 

@@ -408,6 +408,8 @@ interface Rejection {
 }
 
 const NOT_FOUND = { message: '404: Not Found', code: 0 };
+/** What GET /gateway/bot names when the test started no gateway double: a host that never resolves. */
+const NO_GATEWAY_URL = 'wss://gateway.invalid';
 
 function invalidFormBody(errors: FieldError[], where: string): Rejection {
   const nested: Record<string, unknown> = {};
@@ -1104,10 +1106,16 @@ class DoubleState {
         return { status: 200, body: list };
       }
       case 'get_bot_gateway':
-        if (!this.gatewayUrl) return reject(['GET /gateway/bot, but the test started no gateway double (setGatewayUrl)'], { status: 404, body: NOT_FOUND });
+        // Discord answers every bot token here, and the bot asks it for more than connecting (its
+        // outage probe). Without a gateway double the URL names a host that never resolves
+        // (RFC 2606 .invalid), so a gateway-mode test that forgot setGatewayUrl fails to connect.
         return {
           status: 200,
-          body: { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } },
+          body: {
+            url: this.gatewayUrl ?? NO_GATEWAY_URL,
+            shards: 1,
+            session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 },
+          },
         };
       default:
         return undefined;
