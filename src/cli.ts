@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatDuration } from './config/duration.js';
 import { loadConfig, previewConfig, type LoadResult } from './config/load.js';
+import { formatMatcher } from './config/matchers.js';
+import { threadsFor } from './config/routes.js';
 import type { Config } from './config/schema.js';
+import type { ChannelToCheck } from './discord/check.js';
 import { SNOWFLAKE } from './model.js';
 import { unreachableLinkBase } from './render/links.js';
 
@@ -106,6 +109,50 @@ function configWarnings(config: Config): string[] {
   });
 }
 
+/** The channels `check-config --online` checks, each once: the alert channel first, then each route's, the watchdog's and the digest's. */
+export function onlineChannels(config: Config): ChannelToCheck[] {
+  const all: ChannelToCheck[] = [
+    { name: 'alert channel', id: config.discord.alertChannelId },
+    ...config.routes.map((r) => ({
+      name: `route ${r.name} channel`,
+      id: r.channelId,
+      threads: threadsFor(config, r.name),
+      pings: [...(r.mentions?.roles ?? []), ...(r.escalation?.roles ?? [])],
+    })),
+    ...(config.watchdog.enabled && config.watchdog.channelId ? [{ name: 'watchdog channel', id: config.watchdog.channelId }] : []),
+    ...(config.digest?.enabled && config.digest.channelId ? [{ name: 'digest channel', id: config.digest.channelId }] : []),
+  ];
+  const out: ChannelToCheck[] = [];
+  for (const c of all) {
+    const seen = out.find((o) => o.id === c.id);
+    if (!seen) out.push(c);
+    else if (c.pings?.length || (c.threads && !seen.threads)) {
+      // Several routes in one channel: it needs what any of them needs.
+      Object.assign(seen, {
+        threads: (seen.threads ?? config.discord.threads) || (c.threads ?? false),
+        pings: [...new Set([...(seen.pings ?? []), ...(c.pings ?? [])])],
+      });
+    }
+  }
+  return out;
+}
+
+/** One line per route: where its alerts go, how it is chosen, whom it pages. */
+function routeLines(config: Config): string[] {
+  if (config.routes.length === 0) return ['routes:       none: every alert goes to the alert channel'];
+  return config.routes.map((r, i) => {
+    const how = r.matchers ? `{${r.matchers.map(formatMatcher).join(', ')}}${r.continue ? ', continue' : ''}` : 'by URL only';
+    const people = (p: { roles: readonly string[]; users: readonly string[] }) =>
+      [p.roles.length ? `${p.roles.length} role(s)` : '', p.users.length ? `${p.users.length} user(s)` : ''].filter(Boolean).join(' and ');
+    const pages = r.mentions ? `, pages ${people(r.mentions)}${r.mentions.severities ? ` on ${r.mentions.severities.join('/')}` : ''}` : ', pages no one';
+    const escalates = r.escalation ? `, escalates to ${people(r.escalation)} after ${formatDuration(r.escalation.after)} (up to ${r.escalation.repeat}×)` : '';
+    return (
+      `${i === 0 ? 'routes:' : ''}`.padEnd(14) +
+      `${r.name} -> channel ${r.channelId}: ${how}${pages}${escalates}, URL /webhooks/{alertmanager,grafana}/${r.name}`
+    );
+  });
+}
+
 /** One-screen summary of a valid config, with no secret in it. */
 export function summarise(config: Config): string {
   const set = (v: unknown) => (v ? 'set' : 'not set');
@@ -119,6 +166,7 @@ export function summarise(config: Config): string {
     config.discord.mode === 'preview'
       ? `discord:      preview mode: nothing is sent to Discord, every message is shown at GET /preview, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}`
       : `discord:      ${config.discord.mode} mode, application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
+    ...routeLines(config),
     `storage:      ${config.storage.path}`,
     `enrichment:   lookback ${formatDuration(config.enrichment.lookback)}, log window ±${formatDuration(config.enrichment.logWindow)}, timeout ${formatDuration(config.enrichment.timeout)}`,
     `charts:       ${config.charts.enabled ? `${config.charts.width}×${config.charts.height}, budget ${formatDuration(config.charts.budget)}` : 'off'}`,
@@ -270,11 +318,7 @@ async function onlineChecks(config: Config): Promise<number> {
         ]
       : []),
   ];
-  const channels = [
-    { name: 'alert channel', id: config.discord.alertChannelId },
-    ...(config.watchdog.enabled && config.watchdog.channelId ? [{ name: 'watchdog channel', id: config.watchdog.channelId }] : []),
-    ...(config.digest?.enabled && config.digest.channelId ? [{ name: 'digest channel', id: config.digest.channelId }] : []),
-  ].filter((c, i, all) => all.findIndex((o) => o.id === c.id) === i);
+  const channels = onlineChannels(config);
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, timeoutMs });
   const discord =
     config.discord.mode === 'preview'

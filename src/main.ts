@@ -150,6 +150,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       ...webhookRoutes({
         db,
         config: config.webhook,
+        routes: config.routes,
+        reminderMinGapMs: config.delivery.reminderMinGap,
         logger,
         now,
         onStored: () => worker.wake(),

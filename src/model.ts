@@ -45,6 +45,10 @@ export interface Notification {
   alerts: Alert[];
   /** Discord channel to post to instead of discord.alertChannelId (Vigil's own alerts: watchdog.channelId). */
   channelId?: string;
+  /** The configured route (routes[].name) the alerts were sent to; none: discord.alertChannelId. */
+  route?: string;
+  /** The sender repeated an unchanged notification (Alertmanager's repeat_interval): a still-firing reminder. */
+  reminder?: true;
 }
 
 /** A Discord id (snowflake): 17 to 20 digits. */
@@ -85,6 +89,18 @@ export interface MeanDuration {
   meanMs?: number;
 }
 
+/** An incident still firing, as the digest and /alerts show it: what fires, where it went, who has it. */
+export interface OpenIncident {
+  id: number;
+  /** The labels of its firing alerts. */
+  firing: Array<Record<string, string>>;
+  /** The route it was sent to (routes[].name); none: the alert channel. */
+  route?: string;
+  /** Who acknowledged it (their Discord username); none: nobody has it. */
+  ackedBy?: string;
+  startedAt: Date;
+}
+
 /** What happened to alerts and incidents in a window. */
 export interface IncidentStats {
   /** Alerts (fingerprint + start) that started firing in the window. */
@@ -103,6 +119,8 @@ export interface IncidentStats {
   timeToAck: MeanDuration;
   /** Incidents resolved in the window: resolution minus incident start. */
   timeToResolve: MeanDuration;
+  /** The incidents open now, newest first. */
+  open: OpenIncident[];
 }
 
 /** Webhooks taken in and Discord messages delivered in a window. */

@@ -21,10 +21,12 @@ export interface RouteResponse {
   headers?: Record<string, string>;
 }
 
-/** A route: method + exact path -> handler. */
+/** A route: method + exact path (or path prefix) -> handler. */
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
+  /** The route takes every path that starts with `path` and no exact route takes (its handler reads the rest). */
+  prefix?: boolean;
   /** Whether the handler needs the body read first (POST routes). */
   readBody?: boolean;
   handle(req: RouteRequest): Promise<RouteResponse> | RouteResponse;
@@ -88,7 +90,8 @@ export function createHttpServer(opts: { routes: readonly Route[]; bodyLimit: nu
     const path = queryAt < 0 ? url : url.slice(0, queryAt);
     const query = new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1));
     let response: RouteResponse;
-    const candidates = routes.filter((r) => r.path === path);
+    const exact = routes.filter((r) => !r.prefix && r.path === path);
+    const candidates = exact.length > 0 ? exact : routes.filter((r) => r.prefix && path.startsWith(r.path));
     const route = candidates.find((r) => r.method === method);
     try {
       if (candidates.length === 0) {

@@ -418,6 +418,10 @@ describe('vigil check-config --online', () => {
   const BOT = '200000000000000002';
   const ROLE = '300000000000000003';
   const CHANNEL_ID = '223456789012345678';
+  const ROUTE_CHANNEL = '223456789012340002';
+  const PINGABLE = '300000000000000005';
+  const SILENT = '300000000000000006';
+  const GONE = '300000000000000007';
   /** View Channel, Send Messages, Embed Links, Attach Files, Read Message History, Create Public Threads, Send Messages in Threads. */
   const NEEDED = ((1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n) | (1n << 16n) | (1n << 35n) | (1n << 38n)).toString();
   let discord: DiscordDouble;
@@ -426,13 +430,15 @@ describe('vigil check-config --online', () => {
   beforeAll(async () => {
     discord = await startDiscordDouble({
       token: DISCORD_TOKEN,
-      channels: [CHANNEL_ID],
+      channels: [CHANNEL_ID, ROUTE_CHANNEL],
       guild: {
         id: GUILD,
         botUserId: BOT,
         roles: [
           { id: GUILD, permissions: '0' },
           { id: ROLE, permissions: NEEDED },
+          { id: PINGABLE, permissions: '0', mentionable: true },
+          { id: SILENT, permissions: '0' },
         ],
         botRoles: [ROLE],
         // The channel denies the bot's role Attach Files: charts could not be sent there.
@@ -461,6 +467,43 @@ describe('vigil check-config --online', () => {
     expect(lines).toContain('2 check(s) failed');
     expect(discord.invalid).toEqual([]);
     expectNoSecret(run);
+  });
+
+  it("checks each route's channel once and whether the roles it pings can be pinged", async () => {
+    const routes = `routes:
+  - { name: db, matchers: ['team="db"'], channelId: "${ROUTE_CHANNEL}", mentions: { roles: ["${PINGABLE}", "${SILENT}"] }, threads: false }
+  - { name: db-escalation, channelId: "${ROUTE_CHANNEL}", escalation: { after: 10m, roles: ["${GONE}"] }, threads: false }
+`;
+    const run = await runCli(
+      [
+        'check-config',
+        '--online',
+        '--config',
+        writeConfig('online-routes.yaml', configText({ apiBaseUrl: discord.apiBaseUrl, name: 'online-routes' }) + routes),
+      ],
+      SECRET_ENV,
+    );
+    const lines = run.stdout.split('\n');
+    // threads: false on both routes there, so the thread permissions are not asked for.
+    expect(lines.filter((l) => l.includes(`route db channel ${ROUTE_CHANNEL}:`) && !l.includes('role'))).toEqual([
+      `  ✅ route db channel ${ROUTE_CHANNEL}: #alerts-0002: the bot may view channel, send messages, embed links, attach files, read message history`,
+    ]);
+    expect(lines).toContain(`  ✅ route db channel ${ROUTE_CHANNEL}: role ${PINGABLE}: @role-2 is pinged by the bot's mentions`);
+    expect(lines).toContain(
+      `  ❌ route db channel ${ROUTE_CHANNEL}: role ${SILENT}: @role-3 would not be pinged: allow anyone to @mention it (Server Settings > Roles), or give the bot "Mention @everyone, @here, and All Roles" in this channel`,
+    );
+    expect(lines).toContain(
+      `  ❌ route db channel ${ROUTE_CHANNEL}: role ${GONE}: not a role of this channel's server: check the id in routes (right-click the role > Copy Role ID)`,
+    );
+    // The channel is checked once, for both routes.
+    expect(lines.filter((l) => /^ {2}[✅❌] route db-escalation/.test(l))).toEqual([]);
+    // The summary names each route, how it is chosen and whom it pages.
+    expect(lines).toContain(`routes:       db -> channel ${ROUTE_CHANNEL}: {team="db"}, pages 2 role(s), URL /webhooks/{alertmanager,grafana}/db`);
+    expect(lines).toContain(
+      `              db-escalation -> channel ${ROUTE_CHANNEL}: by URL only, pages no one, escalates to 1 role(s) after 10m (up to 1×), URL /webhooks/{alertmanager,grafana}/db-escalation`,
+    );
+    expect(discord.invalid).toEqual([]);
+    expect(run.code).toBe(1);
   });
 
   it('says the token is refused, without the token', async () => {

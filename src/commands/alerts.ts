@@ -1,6 +1,9 @@
 import { alertmanagerFromConfig, type AlertmanagerAlert, type AlertmanagerClient } from '../queries/alertmanager.js';
 import type { PrometheusClient, RuleAlert } from '../queries/prometheus.js';
-import { renderAlerts, type AlertsOverview } from '../render/alerts.js';
+import type { OpenIncident } from '../model.js';
+import { renderAlerts, type AlertsOverview, type FiringAlert } from '../render/alerts.js';
+import type { Database } from '../store/db.js';
+import { openIncidents } from '../store/stats.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
 import type { Command, CommandDeps } from './types.js';
 
@@ -37,7 +40,30 @@ async function collect(am: AlertmanagerClient | undefined, prometheus: Prometheu
   return overviewFromPrometheus(await prometheus.alerts({ timeoutMs }), now);
 }
 
-/** `/alerts`: what is firing now, grouped by alert name, most severe first. */
+/** A label set as one comparable string. */
+function labelKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Each firing alert with Vigil's open incident of the same labels, when there is one: its route and who has it. */
+export function withIncidents(firing: readonly FiringAlert[], open: readonly OpenIncident[]): FiringAlert[] {
+  const byLabels = new Map<string, { route?: string; ackedBy?: string }>();
+  for (const o of open) {
+    const incident = { ...(o.route !== undefined ? { route: o.route } : {}), ...(o.ackedBy !== undefined ? { ackedBy: o.ackedBy } : {}) };
+    // Newest first: an alert in two incidents (routes with continue) keeps the first it was found in.
+    for (const labels of o.firing) if (!byLabels.has(labelKey(labels))) byLabels.set(labelKey(labels), incident);
+  }
+  return firing.map((a) => {
+    const incident = byLabels.get(labelKey(a.labels));
+    return incident ? { ...a, incident } : a;
+  });
+}
+
+function annotate(overview: AlertsOverview, db: Database): AlertsOverview {
+  return { ...overview, firing: withIncidents(overview.firing, openIncidents(db)) };
+}
+
+/** `/alerts`: what is firing now, grouped by alert name, most severe first, with the route and owner of Vigil's incidents. */
 export const alertsCommand = {
   data: {
     name: 'alerts',
@@ -45,7 +71,7 @@ export const alertsCommand = {
   },
   async execute(ctx, deps: CommandDeps) {
     const timeoutMs = deps.config.enrichment.timeout;
-    const overview = await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs);
+    const overview = annotate(await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs), deps.db);
     await ctx.reply(fitMessage(renderAlerts(overview), warnTo(deps.logger)));
   },
 } satisfies Command;

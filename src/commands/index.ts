@@ -6,6 +6,7 @@ import { silenceButton } from './buttons/silence.js';
 import { silenceCommand } from './silence.js';
 import { logs } from './logs.js';
 import { ackButton } from './buttons/ack.js';
+import { unackButton } from './buttons/unack.js';
 import { logsButton } from './buttons/logs.js';
 import type { ButtonHandler, Command } from './types.js';
 
@@ -16,4 +17,4 @@ import type { ButtonHandler, Command } from './types.js';
 export const COMMANDS: readonly Command[] = [health, top, query, alertsCommand, silenceCommand, logs];
 
 /** Every button handler on Vigil's alert messages. */
-export const BUTTONS: readonly ButtonHandler[] = [silenceButton, ackButton, logsButton];
+export const BUTTONS: readonly ButtonHandler[] = [silenceButton, ackButton, unackButton, logsButton];

@@ -2,7 +2,7 @@ import { ApplicationCommandOptionType, PermissionFlagsBits } from 'discord-api-t
 import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import { alertmanagerFromConfig, type AlertmanagerClient, type Silence } from '../queries/alertmanager.js';
-import { MATCHERS_MAX_LENGTH, MatcherSyntaxError, parseMatchers, type SilenceMatcher } from '../queries/matchers.js';
+import { MATCHERS_MAX_LENGTH, MatcherSyntaxError, parseMatchers, type SilenceMatcher } from '../config/matchers.js';
 import { safeUrl } from '../render/format.js';
 import { renderSilenceCreated, renderSilenceExpired, renderSilenceList } from '../render/silences.js';
 import { fitMessage, warnTo } from '../render/truncate.js';

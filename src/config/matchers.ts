@@ -1,4 +1,8 @@
-import { LABEL_NAME, type MatchOp } from './promql.js';
+/** A label matcher operator, shared by PromQL, LogQL and Alertmanager. */
+export type MatchOp = '=' | '!=' | '=~' | '!~';
+
+/** A valid Prometheus/Loki label name. */
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** One matcher of an Alertmanager v2 silence. */
 export interface SilenceMatcher {
@@ -46,14 +50,56 @@ export function operatorOf(m: Pick<SilenceMatcher, 'isRegex' | 'isEqual'>): Matc
  * every alert.
  */
 export function parseMatchers(text: string): SilenceMatcher[] {
-  if (text.length > MATCHERS_MAX_LENGTH) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_LENGTH} characters, got ${text.length}`);
-  const matchers = new Scanner(text).parse();
-  if (matchers.length > MATCHERS_MAX_COUNT) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_COUNT} matchers, got ${matchers.length}`);
+  const matchers = scan(text);
   checkMatchers(
     matchers.map((m) => m.matcher),
     matchers.map((m) => m.position),
   );
   return matchers.map((m) => m.matcher);
+}
+
+/**
+ * Parses matchers text as parseMatchers does, syntax only: a list that matches every alert is
+ * fine here (a route may catch all). Throws MatcherSyntaxError on an empty list too.
+ */
+export function parseMatcherList(text: string): SilenceMatcher[] {
+  const matchers = scan(text).map((m) => m.matcher);
+  if (matchers.length === 0) throw new MatcherSyntaxError('expected at least one matcher, like team="db"');
+  return matchers;
+}
+
+function scan(text: string): Array<{ matcher: SilenceMatcher; position: number }> {
+  if (text.length > MATCHERS_MAX_LENGTH) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_LENGTH} characters, got ${text.length}`);
+  const matchers = new Scanner(text).parse();
+  if (matchers.length > MATCHERS_MAX_COUNT) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_COUNT} matchers, got ${matchers.length}`);
+  return matchers;
+}
+
+/** A matcher ready to test label sets, its regex compiled once. */
+export interface CompiledMatcher extends SilenceMatcher {
+  test(labels: Readonly<Record<string, string>>): boolean;
+}
+
+/**
+ * Compiles a matcher as Alertmanager applies it: a missing label is the empty value, a regex is
+ * anchored at both ends. Throws MatcherSyntaxError for a regex JavaScript cannot read (Vigil
+ * must evaluate it itself, unlike a silence's, which Alertmanager checks).
+ */
+export function compileMatcher(m: SilenceMatcher): CompiledMatcher {
+  let matches: (value: string) => boolean;
+  if (m.isRegex) {
+    const re = compileRe2(m.value);
+    if (!re) throw new MatcherSyntaxError(`${formatMatcher(m)}: the regular expression is not valid`);
+    matches = (v) => re.test(v);
+  } else {
+    matches = (v) => v === m.value;
+  }
+  return { ...m, test: (labels) => matches(labels[m.name] ?? '') === m.isEqual };
+}
+
+/** True when every matcher matches the labels (an empty list matches everything). */
+export function matchesAll(matchers: readonly CompiledMatcher[], labels: Readonly<Record<string, string>>): boolean {
+  return matchers.every((m) => m.test(labels));
 }
 
 /** Refuses matcher lists that silence more than anyone means to (checked for parsed and built lists alike). */

@@ -1,55 +1,8 @@
 import { z } from 'zod';
 import { cronProblem, timeZoneProblem } from './cron.js';
-import { SNOWFLAKE } from '../model.js';
-import { formatDuration, parseDuration } from './duration.js';
-
-/** A Discord snowflake id, as a string (numbers lose precision past 2^53). */
-const snowflake = z
-  .string({
-    error: (iss) =>
-      iss.input === undefined
-        ? 'required: expected a snowflake string'
-        : typeof iss.input === 'number'
-          ? 'expected a snowflake string: quote the id ("123…") so YAML keeps every digit'
-          : 'expected a snowflake string',
-  })
-  .regex(SNOWFLAKE, 'expected a snowflake string (17-20 digits)');
-
-/** A Prometheus-style duration ("30s", "5m", "1h30m"), turned into milliseconds. */
-const duration = (min = 1, max = 365 * 86_400_000) =>
-  z.string({ error: 'expected a duration like 30s, 5m or 1h' }).transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 5m or 1h, got "${text}"` });
-      return z.NEVER;
-    }
-    if (ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration between ${formatDuration(min)} and ${formatDuration(max)}, got "${text}"` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-/** An http(s) base URL; a trailing slash is dropped. */
-const baseUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
-
-/** A Grafana uid (datasource, dashboard): letters, digits, - and _, at most 40. */
-const grafanaUid = z.string({ error: 'expected a Grafana uid' }).regex(/^[A-Za-z0-9_-]{1,40}$/, 'expected a Grafana uid: 1 to 40 letters, digits, - or _');
-
-/** YAML or ${ENV} interpolation can give "true"/"8080" as strings. */
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
-/** A whole number in min..max; every error says the range. */
-const int = (min: number, max: number) => {
-  const range = `expected a whole number from ${min} to ${max}`;
-  return z.preprocess(
-    (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v),
-    z
-      .number({ error: (iss) => (iss.input === undefined ? `required: ${range}` : `${range}, got ${JSON.stringify(iss.input)}`) })
-      .int({ error: (iss) => `${range}, got ${String(iss.input)}` })
-      .min(min, { error: (iss) => `${range}, got ${String(iss.input)}` })
-      .max(max, { error: (iss) => `${range}, got ${String(iss.input)}` }),
-  );
-};
+import { formatDuration } from './duration.js';
+import { baseUrl, bool, duration, grafanaUid, int, snowflake } from './fields.js';
+import { routesSchema } from './routes.js';
 
 /**
  * What RE2 (Loki's and Prometheus' regex engine) would refuse in `text`: unbalanced groups or
@@ -248,6 +201,12 @@ const deliverySchema = z
     /** How long one Discord request may take before it counts as failed (and is tried again). */
     timeout: duration(100, 120_000).prefault('15s'),
     /**
+     * A sender repeating an unchanged notification (Alertmanager's repeat_interval) at least this
+     * long after the last copy sends a reminder: one "still firing" line in the incident's thread.
+     * Sooner, it is a retry or an HA peer's copy, and dropped as a duplicate.
+     */
+    reminderMinGap: duration(1000, 7 * 86_400_000).prefault('5m'),
+    /**
      * Storm mode per channel: when more than `threshold` new incidents would get a message of their
      * own within `window` (Discord lets a channel take about 10 new messages in 10 s, and the storm's own message, a critical alert and the closing summary need room too), the next ones
      * join one storm message instead, until none arrived for `quiet`. Critical alerts always get
@@ -353,6 +312,8 @@ export const configSchema = z
       })
       .optional(),
     discord: discordSchema,
+    /** Where alerts go and whom they page, by matchers or by webhook URL; alerts no route takes go to discord.alertChannelId. */
+    routes: routesSchema,
     commands: commandsSchema,
     storage: z.strictObject({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
     enrichment: enrichmentSchema,

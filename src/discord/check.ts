@@ -26,6 +26,18 @@ export const THREAD_PERMISSIONS = {
 } as const;
 
 const ADMINISTRATOR = 1n << 3n;
+/** "Mention @everyone, @here, and All Roles": lets the bot ping a role that is not mentionable. */
+const MENTION_EVERYONE = 1n << 17n;
+
+/** A channel `check-config --online` checks: whether its incidents get threads, and which roles its routes ping there. */
+export interface ChannelToCheck {
+  name: string;
+  id: string;
+  /** Default: the `threads` argument (discord.threads). */
+  threads?: boolean;
+  /** Role ids the routes posting here ping (mentions and escalation). */
+  pings?: readonly string[];
+}
 const ALL = (1n << 64n) - 1n;
 
 /** A permission overwrite of a channel: a role's (type 0) or a member's (type 1). */
@@ -83,7 +95,7 @@ function failure(err: unknown): string {
  * Checks with Discord that the bot token is valid and that the bot may post alerts in each channel:
  * sees it, may send, embed, attach (and start threads when `threads`). Never throws.
  */
-export async function checkDiscord(rest: REST, channels: ReadonlyArray<{ name: string; id: string }>, threads: boolean): Promise<OnlineCheck[]> {
+export async function checkDiscord(rest: REST, channels: readonly ChannelToCheck[], threads: boolean): Promise<OnlineCheck[]> {
   let me: APIUser;
   try {
     me = (await rest.get(Routes.user('@me'))) as APIUser;
@@ -91,9 +103,9 @@ export async function checkDiscord(rest: REST, channels: ReadonlyArray<{ name: s
     return [{ ok: false, what: 'Discord token', detail: `${failure(err)}: check discord.token (Developer Portal > Bot > Reset Token)` }];
   }
   const out: OnlineCheck[] = [{ ok: true, what: 'Discord token', detail: `valid, bot ${me.username} (${me.id})` }];
-  const wanted: Record<string, bigint> = { ...CHANNEL_PERMISSIONS, ...(threads ? THREAD_PERMISSIONS : {}) };
   const guilds = new Map<string, Promise<{ member: APIGuildMember; roles: APIRole[] }>>();
-  for (const { name, id } of channels) {
+  for (const { name, id, ...c } of channels) {
+    const wanted: Record<string, bigint> = { ...CHANNEL_PERMISSIONS, ...((c.threads ?? threads) ? THREAD_PERMISSIONS : {}) };
     const what = `${name} ${id}`;
     try {
       const channel = (await rest.get(Routes.channel(id))) as APIChannel & { guild_id?: string; permission_overwrites?: Overwrite[] };
@@ -125,9 +137,22 @@ export async function checkDiscord(rest: REST, channels: ReadonlyArray<{ name: s
                 .join(', ')}`,
             },
       );
+      for (const roleId of c.pings ?? []) out.push(pingCheck(`${what}: role ${roleId}`, roles, roleId, perms));
     } catch (err) {
       out.push({ ok: false, what, detail: `${failure(err)}: the bot cannot see this channel; check the id, and that the bot is in its server` });
     }
   }
   return out;
+}
+
+/** Whether the bot's mention of a role pings it: the role exists, and is mentionable or the bot may mention all roles there. */
+function pingCheck(what: string, roles: readonly APIRole[], roleId: string, perms: bigint): OnlineCheck {
+  const role = roles.find((r) => r.id === roleId);
+  if (!role) return { ok: false, what, detail: "not a role of this channel's server: check the id in routes (right-click the role > Copy Role ID)" };
+  if (role.mentionable || (perms & MENTION_EVERYONE) !== 0n) return { ok: true, what, detail: `@${role.name} is pinged by the bot's mentions` };
+  return {
+    ok: false,
+    what,
+    detail: `@${role.name} would not be pinged: allow anyone to @mention it (Server Settings > Roles), or give the bot "Mention @everyone, @here, and All Roles" in this channel`,
+  };
 }

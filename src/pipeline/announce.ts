@@ -1,3 +1,4 @@
+import { threadsFor } from '../config/routes.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { severityOf } from '../render/alerts.js';
@@ -17,7 +18,7 @@ export const NOTE_INTERVAL_MS = 5000;
 /** What flushAnnouncements needs. */
 export interface AnnounceDeps {
   db: Database;
-  config: Pick<Config, 'discord' | 'delivery'>;
+  config: Pick<Config, 'discord' | 'routes' | 'delivery'>;
   logger: Logger;
   now: Date;
 }
@@ -42,7 +43,7 @@ export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): n
       const firing = (incident.unannounced ?? []).map((fp) => incident.alerts[fp]).filter((a) => a?.status === 'firing');
       if (incident.status === 'firing' && firing.length > 0 && create) {
         const alerts = firing.map((a) => ({ labels: a!.labels ?? {}, status: 'firing' as const, startsAt: new Date(a!.startsAt) }));
-        const kind = config.discord.threads ? 'thread-post' : 'reply';
+        const kind = threadsFor(config, incident.route) ? 'thread-post' : 'reply';
         for (const body of renderFiringNotes(alerts, warn)) {
           enqueue(
             db,

@@ -17,7 +17,7 @@ export type Decision =
       newlyFiring: string[];
     }
   | { action: 'resolve'; reason: 'all-resolved'; incidentId: number; alerts: Record<string, IncidentAlertState>; resolvedAt: Date }
-  | { action: 'skip'; reason: 'no-change' | 'already-resolved' };
+  | { action: 'skip'; reason: 'no-change' | 'already-resolved' | 'reminder' };
 
 function statesOf(n: Notification): Record<string, IncidentAlertState> {
   const out: Record<string, IncidentAlertState> = {};
@@ -73,7 +73,8 @@ export function decide(latest: Incident | undefined, n: Notification, now: Date)
     const before = open.alerts[fp];
     return before === undefined || before.status !== s.status || restarted(before, s);
   });
-  if (!changed) return { action: 'skip', reason: 'no-change' };
+  // Unchanged: a resend, or the sender's reminder that the incident is still firing (told in its thread).
+  if (!changed) return { action: 'skip', reason: n.reminder ? 'reminder' : 'no-change' };
 
   if (Object.values(merged).every((s) => s.status === 'resolved')) {
     return { action: 'resolve', reason: 'all-resolved', incidentId: open.id, alerts: merged, resolvedAt: latestEnd(merged, now) };

@@ -1,3 +1,5 @@
+import { routeNamed, threadsFor } from '../config/routes.js';
+import { pageOf, withPage } from '../render/mentions.js';
 import { renderAlertMessage } from '../render/alert.js';
 import { alertMessage } from '../render/alert-message.js';
 import { NOTE_LINE_MAX, renderFiringNotes, renderResolvedReply } from '../render/replies.js';
@@ -13,6 +15,7 @@ import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } fr
 import {
   channelOf,
   earliestStart,
+  groupOf,
   type Chained,
   type Decided,
   type Enriched,
@@ -29,6 +32,8 @@ export type { PipelineDeps } from './stage.js';
 import { decide, type Decision } from './dedup.js';
 import { deliveryPriority, isCritical } from './priority.js';
 import { NOTE_INTERVAL_MS } from './announce.js';
+import { scheduleIncidentEscalation } from './escalate.js';
+import { recordReminder } from './remind.js';
 import { inStorm, STORM_PACE_MS, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
 import { linkRewrites, publicNotification } from '../render/links.js';
@@ -37,12 +42,12 @@ import { joinEmbeds, warnTo } from '../render/truncate.js';
 /** Reads the group's latest incident and decides; an unchanged resend stops here. */
 const dedupStage: Stage<Received, Decided> = {
   name: 'dedup',
-  run(input, { db }) {
+  run(input, deps) {
     const n = input.notification;
-    const latest = latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey });
+    const latest = latestIncident(deps.db, groupOf(n));
     const decision = decide(latest, n, input.now);
-    // A skipped resend belongs to the incident it repeats.
-    if (decision.action === 'skip') return { stopped: true, decision, incidentId: latest?.id };
+    // A skipped resend belongs to the incident it repeats; a reminder of it becomes a line in its thread.
+    if (decision.action === 'skip') return recordReminder(input, latest, decision, deps) ?? { stopped: true, decision, incidentId: latest?.id };
     const incidentId = decision.action === 'open' ? undefined : decision.incidentId;
     return { ...input, latest, decision, incidentId };
   },
@@ -107,14 +112,22 @@ const renderStage: Stage<Enriched, Rendered> = {
       },
       warn,
     );
-    const buttons: AlertButtonState = resolved ? 'resolved' : 'firing';
+    const buttons: AlertButtonState = resolved ? 'resolved' : ack ? 'acknowledged' : 'firing';
     // The alert message's parts; render/alert-message puts them together once the incident id is known.
+    // A new firing incident pages the route's people (when its severity says so); nothing else ever pings.
+    const page = decision.action === 'open' && !resolved ? pageOf(routeNamed(config.routes, ctx.notification.route), ctx.notification.alerts) : undefined;
     const alert = (kind: 'create' | 'edit'): PlannedDelivery => ({
       kind,
-      alert: { body, kind, buttons, source: ctx.notification.source, ...(ctx.chart ? { chart: ctx.chart } : {}) },
+      alert: {
+        body: kind === 'create' && page ? withPage(body, page) : body,
+        kind,
+        buttons,
+        source: ctx.notification.source,
+        ...(ctx.chart ? { chart: ctx.chart } : {}),
+      },
     });
     // With threads, notes about the incident go into its thread; the channel keeps one message per incident.
-    const threads = config.discord.threads;
+    const threads = threadsFor(config, ctx.notification.route);
     const note = threads ? 'thread-post' : 'reply';
     /** The incident's own message, new: with its thread, the details and, for a big group, every alert named. */
     const newMessage = () => {
@@ -193,9 +206,7 @@ const outboxStage: Stage<Rendered, Recorded> = {
           incidentId = createIncident(
             db,
             {
-              source: ctx.notification.source,
-              receiver: ctx.notification.receiver,
-              groupKey: ctx.notification.groupKey,
+              ...groupOf(ctx.notification),
               status: decision.resolvedAt ? 'resolved' : 'firing',
               alerts: decision.alerts,
               startedAt: earliestStart(ctx.notification, ctx.now),
@@ -239,6 +250,7 @@ const outboxStage: Stage<Rendered, Recorded> = {
           },
           ctx.now,
         );
+        if (decision.action === 'open' && !decision.resolvedAt) scheduleIncidentEscalation(db, config, incidentId, ctx.notification.route, ctx.now);
         if (ctx.announced) markAnnounced(db, incidentId, ctx.now);
         if (ctx.deferredFiring.length > 0) deferAnnouncement(db, incidentId, ctx.deferredFiring);
         finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);

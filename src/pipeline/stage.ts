@@ -22,7 +22,7 @@ export interface PipelineDeps {
   db: Database;
   prometheus: PrometheusClient;
   loki: LokiClient;
-  config: Pick<Config, 'enrichment' | 'discord' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager' | 'delivery'>;
+  config: Pick<Config, 'enrichment' | 'discord' | 'routes' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager' | 'delivery'>;
   /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
   now: Clock;
@@ -118,6 +118,11 @@ export type Chained<S extends readonly unknown[], In = Received> = S extends rea
 /** Where a notification's messages go: Vigil's own alerts may have a channel of their own (watchdog.channelId). */
 export function channelOf(n: Notification, config: Pick<Config, 'discord'>): string {
   return n.channelId ?? config.discord.alertChannelId;
+}
+
+/** Which group a notification belongs to: its incidents are found by this (one per route when split). */
+export function groupOf(n: Notification): { source: Notification['source']; receiver: string; groupKey: string; route?: string } {
+  return { source: n.source, receiver: n.receiver, groupKey: n.groupKey, ...(n.route !== undefined ? { route: n.route } : {}) };
 }
 
 /** The earliest startsAt of the notification's alerts; `now` when it has none. */

@@ -1,3 +1,4 @@
+import { threadsInChannel } from '../config/routes.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
@@ -27,10 +28,10 @@ import {
   type StormAlert,
 } from '../store/storms.js';
 import { isCritical } from './priority.js';
-import { channelOf, earliestStart, type Decided, type Stage, type Stopped } from './stage.js';
+import { channelOf, earliestStart, groupOf, type Decided, type Stage, type Stopped } from './stage.js';
 
 /** The config a storm needs. */
-type StormConfig = Pick<Config, 'delivery' | 'discord' | 'grafana' | 'prometheus' | 'alertmanager' | 'enrichment'>;
+type StormConfig = Pick<Config, 'delivery' | 'discord' | 'routes' | 'grafana' | 'prometheus' | 'alertmanager' | 'enrichment'>;
 
 /** The storm message changes at most once per this long (Discord's edit bucket: 5 edits per 5 s per channel, shared with every other message). */
 export const STORM_EDIT_INTERVAL_MS = 5000;
@@ -81,7 +82,7 @@ export const stormStage: Stage<Decided, Decided> = {
           receivedBy: input.stored.receivedAt.getTime() + storm.window,
           channelId,
           defaultChannelId: config.discord.alertChannelId,
-          exceptGroup: { source: n.source, receiver: n.receiver, groupKey: n.groupKey },
+          exceptGroup: groupOf(n),
           limit: storm.threshold - recent,
         });
         if (recent + queued < storm.threshold) return input;
@@ -111,11 +112,7 @@ export const stormStage: Stage<Decided, Decided> = {
         }));
         let incidentId: number;
         if (decision.action === 'open') {
-          incidentId = createIncident(
-            db,
-            { source: n.source, receiver: n.receiver, groupKey: n.groupKey, status: 'firing', alerts: decision.alerts, startedAt: earliestStart(n, now) },
-            now,
-          );
+          incidentId = createIncident(db, { ...groupOf(n), status: 'firing', alerts: decision.alerts, startedAt: earliestStart(n, now) }, now);
         } else {
           incidentId = decision.incidentId;
           updateIncident(
@@ -209,7 +206,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
     messageChanged = true;
     createId = enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
     enqueued++;
-    if (config.discord.threads) {
+    if (threadsInChannel(config, storm.channelId)) {
       const name = `Alert storm ${storm.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
       enqueue(
         db,
@@ -231,7 +228,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   const oldest = pending[0]?.joinedAt.getTime();
   const flushAll = endedAt !== undefined || (oldest !== undefined && t - oldest >= DETAILS_HOLD_MS);
   let number = alerts.length - pending.length + 1;
-  const kind = config.discord.threads ? 'thread-post' : 'reply';
+  const kind = threadsInChannel(config, storm.channelId) ? 'thread-post' : 'reply';
   while (pending.length > 0) {
     const { body, named } = renderStormDetails(pending, number, warn);
     if (named < pending.length || flushAll) {
@@ -276,7 +273,7 @@ function stormView(storm: Storm, alerts: readonly StormAlert[], config: StormCon
     alerts,
     ...(am ? { alertmanagerUrl: am } : {}),
     ...(grafana ? { grafanaUrl: grafana } : {}),
-    threads: config.discord.threads,
+    threads: threadsInChannel(config, storm.channelId),
     now,
   };
 }

@@ -1,7 +1,9 @@
 import { flushAnnouncements } from './announce.js';
+import { flushEscalations } from './escalate.js';
 import { processNotification, type PipelineDeps } from './index.js';
 import { isCritical } from './priority.js';
 import { flushStorms } from './storm.js';
+import { groupOf } from './stage.js';
 import { queryStormContexts } from './storm-context.js';
 import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../store/faults.js';
 import { latestIncident } from '../store/incidents.js';
@@ -24,9 +26,9 @@ const MAX_PROCESS_ATTEMPTS = 5;
 export const PIPELINE_CONCURRENCY = 4;
 
 /** The incident group a notification belongs to: two of one group never run at once (the second decides on what the first recorded). */
-function groupOf(stored: StoredNotification): string {
-  const n = stored.notification;
-  return JSON.stringify([n.source, n.receiver, n.groupKey]);
+function groupId(stored: StoredNotification): string {
+  const g = groupOf(stored.notification);
+  return JSON.stringify([g.source, g.receiver, g.groupKey, g.route ?? null]);
 }
 
 /**
@@ -41,12 +43,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
   const attempts = new Map<number, number>();
 
   let lastFlush = 0;
-  /** Storms' messages, details and ends, and the notes that waited: due by time, so also between notifications under steady load. */
+  /** Storms' messages, details and ends, the notes that waited and the escalations due: by time, so also between notifications under steady load. */
   function flush(): void {
     const now = deps.now();
     lastFlush = now.getTime();
     const flushDeps = { db: deps.db, config: deps.config, logger: deps.logger, now };
-    if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) > 0) deps.onDelivered?.();
+    if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) + flushEscalations(flushDeps) > 0) deps.onDelivered?.();
     stormContexts(now);
   }
 
@@ -96,7 +98,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
   function opensIncident(stored: StoredNotification): boolean {
     const n = stored.notification;
     if (!deps.config.delivery.storm.enabled || n.status !== 'firing' || isCritical(n)) return false;
-    return latestIncident(deps.db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey })?.status !== 'firing';
+    return latestIncident(deps.db, groupOf(n))?.status !== 'firing';
   }
 
   /** Wakes a pass that waits for a notification in flight: a new one was stored, and a slot may be free. */
@@ -132,7 +134,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
           continue;
         }
         // The next one belongs to a group in flight: it decides on what that one records, so it waits (and the ones after it).
-        const group = groupOf(stored);
+        const group = groupId(stored);
         if ([...inFlight.values()].some((f) => f.group === group)) {
           await oneSettles();
           continue;

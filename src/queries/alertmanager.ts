@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { expectOk, getJson, sendJson, sendRaw, type Backend, type CallOptions } from './http.js';
-import type { SilenceMatcher } from './matchers.js';
+import type { SilenceMatcher } from '../config/matchers.js';
 import { labelsSchema, readiness, type Readiness } from './prometheus.js';
 
 /** One alert as Alertmanager's GET /api/v2/alerts describes it. */

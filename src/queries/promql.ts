@@ -1,5 +1,6 @@
-/** A label matcher operator, shared by PromQL and LogQL. */
-export type MatchOp = '=' | '!=' | '=~' | '!~';
+import { LABEL_NAME, type MatchOp } from '../config/matchers.js';
+
+export { LABEL_NAME, type MatchOp } from '../config/matchers.js';
 
 /** One label matcher before rendering. */
 export interface MatcherSpec {
@@ -8,8 +9,6 @@ export interface MatcherSpec {
   value: string;
 }
 
-/** A valid Prometheus/Loki label name. */
-export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const OPS: ReadonlySet<string> = new Set<MatchOp>(['=', '!=', '=~', '!~']);
 

@@ -177,12 +177,13 @@ export function ackLine(ack: Acknowledgement): string {
 
 /**
  * The embeds of an alert message as Discord holds them, with the acknowledgement line put at the
- * top of the first embed's description (replacing an earlier one), within every Discord limit.
+ * top of the first embed's description (replacing an earlier one), within every Discord limit;
+ * without `ack`, the line taken out (the incident was given back).
  */
-export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledgement, warn: Warn): APIEmbed[] {
+export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledgement | undefined, warn: Warn): APIEmbed[] {
   if (!embeds.length) return [];
   const [first, ...rest] = structuredClone([...embeds]);
-  const line = ackLine(ack);
+  const line = ack ? ackLine(ack) : '';
   const previous = (first!.description ?? '')
     .split('\n\n')
     .filter((part) => !part.startsWith(ACK_PREFIX))
@@ -190,7 +191,8 @@ export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledg
   // The body is cut, never the acknowledgement: it is what the edit is for.
   const room = EMBED_DESCRIPTION - codePointLength(line) - 2;
   const body = previous ? truncate(previous, room, () => warn('alert text shortened to fit the message', { part: 'acknowledgement' })) : '';
-  first!.description = body ? `${line}\n\n${body}` : line;
+  first!.description = [line, body].filter(Boolean).join('\n\n');
+  if (!first!.description) delete first!.description;
   return fitMessage({ embeds: [first!, ...rest] }, warn).embeds;
 }
 

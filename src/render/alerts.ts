@@ -10,6 +10,8 @@ export interface FiringAlert {
   labels: Record<string, string>;
   /** When it started firing (Prometheus: when it became pending); undefined when unknown. */
   startsAt?: Date;
+  /** Vigil's incident of it, when there is one: the route it went to, and who acknowledged it. */
+  incident?: { route?: string; ackedBy?: string };
 }
 
 /** What `/alerts` shows. */
@@ -101,12 +103,26 @@ export function inlineCode(text: string, max: number): string {
 function groupLines(group: AlertGroup, now: Date): string {
   const count = group.alerts.length > 1 ? ` ×${group.alerts.length}` : '';
   const age = group.oldest ? ` · for ${formatDuration(Math.max(0, now.getTime() - group.oldest.getTime()))}` : '';
-  const head = `${SEVERITY_EMOJI[group.severity]} **${escapeMarkdown(truncate(group.name, NAME_MAX))}**${count}${age}`;
+  const head = `${SEVERITY_EMOJI[group.severity]} **${escapeMarkdown(truncate(group.name, NAME_MAX))}**${count}${age}${ownership(group.alerts)}`;
   const instances = [...new Set(group.alerts.map((a) => instanceOf(a, group.alerts)))].filter(Boolean);
   if (instances.length === 0) return head;
   const shown = instances.slice(0, INSTANCES_SHOWN).map((i) => inlineCode(i, INSTANCE_MAX));
   const more = instances.length > INSTANCES_SHOWN ? ` +${instances.length - INSTANCES_SHOWN} more` : '';
   return `${head}\n└ ${shown.join(' ')}${more}`;
+}
+
+/** Where a group's incidents went and who has them: " · → db · 👀 alice" ('' when Vigil has no incident of them). */
+function ownership(alerts: readonly FiringAlert[]): string {
+  const known = alerts.map((a) => a.incident).filter((i): i is NonNullable<FiringAlert['incident']> => i !== undefined);
+  if (known.length === 0) return '';
+  const routes = [...new Set(known.map((i) => i.route).filter((r): r is string => r !== undefined))];
+  const owners = [...new Set(known.map((i) => i.ackedBy).filter((o): o is string => o !== undefined))];
+  const route = routes.length ? ` · → ${routes.map((r) => escapeMarkdown(r)).join(', ')}` : '';
+  const unowned = known.length < alerts.length || known.some((i) => i.ackedBy === undefined);
+  const who = owners.length
+    ? ` · 👀 ${owners.map((o) => escapeMarkdown(truncate(o, INSTANCE_MAX))).join(', ')}${unowned ? ' (not all)' : ''}`
+    : ' · nobody has it';
+  return `${route}${who}`;
 }
 
 /**

@@ -22,10 +22,10 @@ export function parseCustomId(id: string): { action: string; ref: string } | und
 }
 
 /** Button actions on alert messages (the `<action>` of `vigil:<action>:<incidentId>`). */
-export const ALERT_ACTIONS = { silence: 'silence1h', ack: 'ack', logs: 'logs' } as const;
+export const ALERT_ACTIONS = { silence: 'silence1h', ack: 'ack', unack: 'unack', logs: 'logs' } as const;
 
 /** The state an alert message shows; it decides which buttons still make sense. */
-export type AlertButtonState = 'firing' | 'resolved';
+export type AlertButtonState = 'firing' | 'acknowledged' | 'resolved';
 
 function button(
   action: string,
@@ -38,18 +38,22 @@ function button(
 }
 
 /**
- * The action row of an alert message. Firing: Silence 1h, Acknowledge, Logs. Resolved: Logs only
- * (silencing or acknowledging an alert that is over does nothing, but its logs still explain it).
+ * The action row of an alert message. Firing: Silence 1h, Acknowledge, Logs; once acknowledged,
+ * Unacknowledge (give it back) in Acknowledge's place. Resolved: Logs only (silencing or
+ * acknowledging an alert that is over does nothing, but its logs still explain it).
  */
 export function alertButtons(
   incidentId: number,
   state: AlertButtonState,
   source: AlertSource = 'alertmanager',
 ): APIActionRowComponent<APIComponentInMessageActionRow>[] {
-  const ack = button(ALERT_ACTIONS.ack, incidentId, 'Acknowledge', '👀', ButtonStyle.Primary);
+  const ack =
+    state === 'acknowledged'
+      ? button(ALERT_ACTIONS.unack, incidentId, 'Unacknowledge', '↩️', ButtonStyle.Secondary)
+      : button(ALERT_ACTIONS.ack, incidentId, 'Acknowledge', '👀', ButtonStyle.Primary);
   // Vigil's own watchdog alerts: no Alertmanager silence reaches them and they have no logs to show.
-  if (source === 'vigil') return state === 'firing' ? [{ type: ComponentType.ActionRow, components: [ack] }] : [];
+  if (source === 'vigil') return state !== 'resolved' ? [{ type: ComponentType.ActionRow, components: [ack] }] : [];
   const logs = button(ALERT_ACTIONS.logs, incidentId, 'Logs', '📜', ButtonStyle.Secondary);
-  const components = state === 'firing' ? [button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary), ack, logs] : [logs];
+  const components = state !== 'resolved' ? [button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary), ack, logs] : [logs];
   return [{ type: ComponentType.ActionRow, components }];
 }

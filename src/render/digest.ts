@@ -1,7 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { formatDuration } from '../config/duration.js';
 import type { DeliveryStats, IncidentStats, MeanDuration } from '../model.js';
-import { inlineCode } from './alerts.js';
+import { groupAlerts, inlineCode, SEVERITY_EMOJI } from './alerts.js';
 import { discordTimestamp, escapeMarkdown, formatValue } from './format.js';
 import { maskSecrets } from './mask.js';
 import { EMBED_FIELD_VALUE } from './limits.js';
@@ -98,6 +98,23 @@ function noisiestField(i: IncidentStats): APIEmbedField | undefined {
   if (i.noisiest.length === 0) return undefined;
   const lines = i.noisiest.map((r, n) => `${n + 1}. **${escapeMarkdown(truncate(r.alertname, NAME_MAX))}** · ${plural(r.count, 'alert')}`);
   return { name: '🔊 Noisiest rules', value: lines.join('\n') };
+}
+
+/** Who has an open incident, as a list line shows it: "👀 alice", or that nobody does. */
+export function ownerText(ackedBy: string | undefined): string {
+  return ackedBy ? `👀 ${escapeMarkdown(truncate(ackedBy, NAME_MAX))}` : 'nobody has it';
+}
+
+/** The open incidents, newest first: severity, names, since when, the route it went to and who has it. */
+function openField(i: IncidentStats): APIEmbedField | undefined {
+  if (i.open.length === 0) return undefined;
+  const lines = i.open.map((o) => {
+    const groups = groupAlerts(o.firing.map((labels) => ({ labels })));
+    const names = groups.map((g) => `${escapeMarkdown(truncate(g.name, NAME_MAX))}${g.alerts.length > 1 ? ` ×${g.alerts.length}` : ''}`).join(', ');
+    const route = o.route ? ` · → ${escapeMarkdown(o.route)}` : '';
+    return `${SEVERITY_EMOJI[groups[0]?.severity ?? 'other']} **${names || 'no alert firing'}** · since ${discordTimestamp(o.startedAt, 'R')}${route} · ${ownerText(o.ackedBy)}`;
+  });
+  return { name: '🚨 Open incidents', value: listed(lines, 'open incidents') };
 }
 
 /** Room kept at the end of a list field for its "+N more" line. */
@@ -202,6 +219,7 @@ function colorOf(input: DigestInput): number {
  */
 export function renderDigest(input: DigestInput, warn: Warn): { embeds: APIEmbed[]; allowed_mentions: { parse: [] } } {
   const fields = [
+    openField(input.incidents),
     noisiestField(input.incidents),
     targetsField(input.targets),
     headroomField(input.headroom),

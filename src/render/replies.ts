@@ -24,6 +24,24 @@ export function renderResolvedReply(input: ResolvedReplyInput, warn: Warn): REST
   return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
 }
 
+/** What `renderReminder` needs. */
+export interface ReminderInput {
+  notification: Notification;
+  /** When the incident started. */
+  startedAt: Date;
+  now: Date;
+}
+
+/** The line a still-firing incident's repeated notification becomes ("🔁 Still firing after 4h: DiskFull, 3 alerts"). */
+export function renderReminder(input: ReminderInput, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const hours = Math.max(0, input.now.getTime() - input.startedAt.getTime());
+  // To the minute: a reminder every few hours needs no seconds.
+  const after = formatDuration(hours < 60_000 ? hours : Math.round(hours / 60_000) * 60_000);
+  const firing = input.notification.alerts.filter((a) => a.status === 'firing').length;
+  const content = `🔁 Still firing after ${after}: ${escapeMarkdown(oneLine(alertNames(input.notification)))}, ${firing} alert${firing === 1 ? '' : 's'}`;
+  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+}
+
 /** A short reply naming alerts that started firing in an open incident ("🔥 Now firing: HostHighCpuLoad on db-host:9100"). */
 export function renderFiringReply(alerts: readonly Pick<Alert, 'labels'>[], warn: Warn): RESTPostAPIChannelMessageJSONBody {
   const names = alerts.map((a) => {

@@ -1,6 +1,6 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { Silence } from '../queries/alertmanager.js';
-import { formatMatchers, type SilenceMatcher } from '../queries/matchers.js';
+import { formatMatchers, type SilenceMatcher } from '../config/matchers.js';
 import { inlineCode } from './alerts.js';
 import { discordTimestamp, escapeMarkdown, markdownLink } from './format.js';
 import { EMBED_DESCRIPTION } from './limits.js';

@@ -44,9 +44,16 @@ export function acknowledge(db: Database, incidentId: number, by: { userId: stri
      ON CONFLICT (incident_id) DO NOTHING`,
   ).run(incidentId, by.userId, by.username, by.at.getTime());
   const ack = getAck(db, incidentId);
-  // Unreachable unless the row vanished between the two statements (nothing deletes acks).
+  // Unreachable: nothing runs between the two statements (better-sqlite3 is synchronous).
   if (!ack) throw new Error(`acknowledgement of incident ${incidentId} was not stored`);
   return result.changes === 1 ? { recorded: true, ack } : { recorded: false, ack };
+}
+
+/** Removes an incident's acknowledgement (Unacknowledge: it is given back); returns the one removed, if there was one. */
+export function unacknowledge(db: Database, incidentId: number): Ack | undefined {
+  const ack = getAck(db, incidentId);
+  if (ack) stmt(db, `DELETE FROM incident_acks WHERE incident_id = ?`).run(incidentId);
+  return ack;
 }
 
 /** The acknowledgement of an incident, if any. */

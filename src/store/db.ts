@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { ACKS_SQL } from './acks.js';
-import { INCIDENT_ANNOUNCE_SQL, INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
-import { NOTIFICATIONS_SQL } from './notifications.js';
+import { ESCALATIONS_SQL } from './escalations.js';
+import { INCIDENT_ANNOUNCE_SQL, INCIDENT_ROUTE_SQL, INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
+import { NOTIFICATION_REPEAT_SQL, NOTIFICATIONS_SQL } from './notifications.js';
 import { STORM_CONTEXT_METRICS_SQL, STORM_LOGS_SQL, STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from './heartbeats.js';
@@ -46,6 +47,9 @@ export const MIGRATIONS: Migration[] = [
   { version: 15, sql: STORM_CONTEXT_SQL },
   { version: 16, sql: STORM_CONTEXT_METRICS_SQL },
   { version: 17, sql: STORM_LOGS_SQL },
+  { version: 18, sql: INCIDENT_ROUTE_SQL },
+  { version: 19, sql: ESCALATIONS_SQL },
+  { version: 20, sql: NOTIFICATION_REPEAT_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

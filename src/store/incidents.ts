@@ -43,6 +43,14 @@ ALTER TABLE incidents ADD COLUMN unannounced TEXT NULL CHECK (unannounced IS NUL
 CREATE INDEX incidents_unannounced ON incidents (announced_at) WHERE unannounced IS NOT NULL;
 `;
 
+/**
+ * Migration 18: the route (routes[].name) an incident was sent to; NULL: none (discord.alertChannelId).
+ * One group split across routes is one incident per route.
+ */
+export const INCIDENT_ROUTE_SQL = `
+ALTER TABLE incidents ADD COLUMN route TEXT NULL;
+`;
+
 /** What the store remembers of one alert of an incident. */
 export interface IncidentAlertState {
   status: AlertStatus;
@@ -60,6 +68,8 @@ export interface Incident {
   source: AlertSource;
   receiver: string;
   groupKey: string;
+  /** The route it was sent to (routes[].name); none: discord.alertChannelId. */
+  route?: string;
   status: AlertStatus;
   alerts: Record<string, IncidentAlertState>;
   startedAt: Date;
@@ -83,6 +93,7 @@ interface IncidentRow {
   create_outbox_id: number | null;
   announced_at?: number | null;
   unannounced?: string | null;
+  route?: string | null;
 }
 
 function fromRow(row: IncidentRow): Incident {
@@ -91,6 +102,7 @@ function fromRow(row: IncidentRow): Incident {
     source: row.source,
     receiver: row.receiver,
     groupKey: row.group_key,
+    ...(row.route != null ? { route: row.route } : {}),
     status: row.status,
     alerts: JSON.parse(row.alerts) as Record<string, IncidentAlertState>,
     startedAt: new Date(row.started_at),
@@ -101,12 +113,13 @@ function fromRow(row: IncidentRow): Incident {
   };
 }
 
-/** The most recent incident of a group (open or not). */
-export function latestIncident(db: Database, key: { source: AlertSource; receiver: string; groupKey: string }): Incident | undefined {
-  const row = stmt(db, `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? ORDER BY id DESC LIMIT 1`).get(
+/** The most recent incident of a group on a route (open or not). */
+export function latestIncident(db: Database, key: { source: AlertSource; receiver: string; groupKey: string; route?: string }): Incident | undefined {
+  const row = stmt(db, `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? AND route IS ? ORDER BY id DESC LIMIT 1`).get(
     key.source,
     key.receiver,
     key.groupKey,
+    key.route ?? null,
   ) as IncidentRow | undefined;
   return row ? fromRow(row) : undefined;
 }
@@ -121,12 +134,13 @@ export function getIncident(db: Database, id: number): Incident | undefined {
 export function createIncident(db: Database, inc: Omit<Incident, 'id'>, now: Date): number {
   const result = stmt(
     db,
-    `INSERT INTO incidents (source, receiver, group_key, status, alerts, started_at, resolved_at, create_outbox_id, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO incidents (source, receiver, group_key, route, status, alerts, started_at, resolved_at, create_outbox_id, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
     inc.source,
     inc.receiver,
     inc.groupKey,
+    inc.route ?? null,
     inc.status,
     JSON.stringify(inc.alerts),
     inc.startedAt.getTime(),

@@ -20,6 +20,11 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_pending ON notifications (status, id);
 `;
 
+/** Migration 20: when a notification was last sent again (repeated_at), so a later repeat can be told from a retry. */
+export const NOTIFICATION_REPEAT_SQL = `
+ALTER TABLE notifications ADD COLUMN repeated_at INTEGER NULL;
+`;
+
 /** A stored notification waiting for (or done with) the pipeline. */
 export interface StoredNotification {
   id: number;
@@ -36,9 +41,12 @@ export function dedupKey(n: Notification): string {
     // A start the receiver made up (from the time of receipt) differs on every resend: leave it out.
     .map((a) => [a.fingerprint, a.status, a.startsAtUnknown ? '' : a.startsAt.toISOString(), a.endsAt?.toISOString() ?? ''].join('|'))
     .sort();
-  return createHash('sha256')
-    .update(JSON.stringify([n.source, n.receiver, n.groupKey, alerts]))
-    .digest('hex');
+  return (
+    createHash('sha256')
+      // The route joins the key only when there is one: keys stored before routes existed stay the same.
+      .update(JSON.stringify(n.route === undefined ? [n.source, n.receiver, n.groupKey, alerts] : [n.source, n.receiver, n.groupKey, alerts, n.route]))
+      .digest('hex')
+  );
 }
 
 /** Serialises a notification for storage (dates as ISO strings). */
@@ -70,6 +78,25 @@ export function insertNotification(db: Database, n: Notification, receivedAt: Da
   if (result.changes === 1) return { id: Number(result.lastInsertRowid), duplicate: false };
   const row = stmt(db, 'SELECT id FROM notifications WHERE dedup_key = ?').get(key) as { id: number };
   return { id: row.id, duplicate: true };
+}
+
+/**
+ * Stores a resend of stored notification `id` as a reminder when the last copy came at least
+ * `minGapMs` before `receivedAt` (the sender's repeat_interval, not a retry or an HA peer's copy,
+ * which come within seconds); returns the reminder's id, or undefined when it is just a duplicate.
+ */
+export function insertReminder(db: Database, id: number, n: Notification, receivedAt: Date, minGapMs: number): number | undefined {
+  const now = receivedAt.getTime();
+  const repeated = stmt(db, `UPDATE notifications SET repeated_at = ? WHERE id = ? AND coalesce(repeated_at, received_at) <= ?`).run(now, id, now - minGapMs);
+  if (repeated.changes === 0) return undefined;
+  const result = stmt(db, `INSERT INTO notifications (dedup_key, source, group_key, body, received_at) VALUES (?, ?, ?, ?, ?)`).run(
+    `${dedupKey(n)}:reminder:${now}`,
+    n.source,
+    n.groupKey,
+    serialiseNotification({ ...n, reminder: true }),
+    now,
+  );
+  return Number(result.lastInsertRowid);
 }
 
 /** The oldest notification the pipeline has not finished with, after `afterId` when given. */

@@ -316,10 +316,28 @@ export function supersede(db: Database, id: number, byId: number): void {
  * order as the incident's other deliveries); the drainer posts it as a reply in the channel when
  * the incident has no thread. Returns the id, or undefined when the create item is unknown.
  */
-export function enqueueThreadPost(db: Database, incidentId: number, createId: number, body: object, now: number = Date.now()): number | undefined {
+export function enqueueThreadPost(
+  db: Database,
+  incidentId: number,
+  createId: number,
+  body: object,
+  now: number = Date.now(),
+  priority?: Priority,
+): number | undefined {
   const create = get(db, createId);
   if (!create || create.kind !== 'create') return undefined;
-  return enqueue(db, { orderKey: incidentKey(incidentId), kind: 'thread-post', channelId: create.channelId, body, targetId: createId }, now);
+  return enqueue(
+    db,
+    {
+      orderKey: incidentKey(incidentId),
+      kind: 'thread-post',
+      channelId: create.channelId,
+      body,
+      targetId: createId,
+      ...(priority !== undefined ? { priority } : {}),
+    },
+    now,
+  );
 }
 
 /** The latest thread start for a create item (the incident's thread), if one was enqueued. */

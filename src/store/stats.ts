@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { DeliveryStats, IncidentStats, MeanDuration } from '../model.js';
+import type { DeliveryStats, IncidentStats, MeanDuration, OpenIncident } from '../model.js';
 import type { IncidentAlertState } from './incidents.js';
 
 // Read-only figures over the store for the daily digest: what fired and resolved in a window,
@@ -52,6 +52,7 @@ export function incidentStats(db: Database, w: Window, limit = 5): IncidentStats
     noisiest: [],
     timeToAck: { count: 0 },
     timeToResolve: { count: 0 },
+    open: openIncidents(db),
   };
   const byRule = new Map<string, number>();
   const ackTimes: number[] = [];
@@ -78,6 +79,26 @@ export function incidentStats(db: Database, w: Window, limit = 5): IncidentStats
   stats.timeToAck = mean(ackTimes);
   stats.timeToResolve = mean(resolveTimes);
   return stats;
+}
+
+/** The incidents firing now, newest first: their firing alerts' labels, route and who acknowledged them. */
+export function openIncidents(db: Database): OpenIncident[] {
+  const rows = db
+    .prepare(
+      `SELECT i.id, i.alerts, i.route, i.started_at, a.username
+         FROM incidents i LEFT JOIN incident_acks a ON a.incident_id = i.id
+        WHERE i.status = 'firing' ORDER BY i.id DESC`,
+    )
+    .all() as Array<{ id: number; alerts: string; route: string | null; started_at: number; username: string | null }>;
+  return rows.map((r) => ({
+    id: r.id,
+    firing: Object.values(JSON.parse(r.alerts) as Record<string, IncidentAlertState>)
+      .filter((a) => a.status === 'firing')
+      .map((a) => a.labels ?? {}),
+    ...(r.route !== null ? { route: r.route } : {}),
+    ...(r.username !== null ? { ackedBy: r.username } : {}),
+    startedAt: new Date(r.started_at),
+  }));
 }
 
 /** Webhook intake and Discord delivery figures for `w`. */

@@ -197,7 +197,7 @@ export function queuedNewGroups(
     receivedBy: number;
     channelId: string;
     defaultChannelId: string;
-    exceptGroup: { source: string; receiver: string; groupKey: string };
+    exceptGroup: { source: string; receiver: string; groupKey: string; route?: string };
     limit: number;
   },
 ): number {
@@ -206,16 +206,27 @@ export function queuedNewGroups(
     stmt(
       db,
       `SELECT count(*) AS n FROM (
-         SELECT DISTINCT n.source, json_extract(n.body, '$.receiver') AS receiver, n.group_key
+         SELECT DISTINCT n.source, json_extract(n.body, '$.receiver') AS receiver, n.group_key, json_extract(n.body, '$.route') AS route
          FROM (SELECT * FROM notifications WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ${LOOK_AHEAD_ROWS}) n
          WHERE n.received_at <= ?
-           AND NOT (n.source = ? AND n.group_key = ? AND json_extract(n.body, '$.receiver') = ?)
+           AND NOT (n.source = ? AND n.group_key = ? AND json_extract(n.body, '$.receiver') = ? AND json_extract(n.body, '$.route') IS ?)
            AND json_extract(n.body, '$.status') = 'firing'
            AND coalesce(json_extract(n.body, '$.channelId'), ?) = ?
            AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.source = n.source AND i.group_key = n.group_key
-                             AND i.receiver = json_extract(n.body, '$.receiver') AND i.status = 'firing')
+                             AND i.receiver = json_extract(n.body, '$.receiver') AND i.route IS json_extract(n.body, '$.route')
+                             AND i.status = 'firing')
          LIMIT ?)`,
-    ).get(q.afterId, q.receivedBy, q.exceptGroup.source, q.exceptGroup.groupKey, q.exceptGroup.receiver, q.defaultChannelId, q.channelId, q.limit) as {
+    ).get(
+      q.afterId,
+      q.receivedBy,
+      q.exceptGroup.source,
+      q.exceptGroup.groupKey,
+      q.exceptGroup.receiver,
+      q.exceptGroup.route ?? null,
+      q.defaultChannelId,
+      q.channelId,
+      q.limit,
+    ) as {
       n: number;
     }
   ).n;

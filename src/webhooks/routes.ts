@@ -1,3 +1,4 @@
+import type { RouteConfig } from '../config/routes.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Metrics, WebhookOutcome } from '../metrics.js';
@@ -5,9 +6,10 @@ import type { Notification, Clock } from '../model.js';
 import type { Route, RouteRequest, RouteResponse } from '../server.js';
 import type { Database } from '../store/db.js';
 import { clearStorageFault, isStorageFault, noteStorageFault } from '../store/faults.js';
-import { insertNotification } from '../store/notifications.js';
+import { insertNotification, insertReminder } from '../store/notifications.js';
 import { checkWebhookAuth } from './auth.js';
 import { parseWebhook, type WebhookRoute } from './intake.js';
+import { splitByRoute, toRoute } from './route.js';
 import { FailureThrottle } from './throttle.js';
 
 /** What an intake hook keeps of a notification (nothing: undefined), and how many alerts it dropped for which reason. */
@@ -21,6 +23,10 @@ export interface Intercepted {
 export interface WebhookRouteDeps {
   db: Database;
   config: Config['webhook'];
+  /** The configured routes: by matchers on /webhooks/<source>, by name on /webhooks/<source>/<name>. */
+  routes?: readonly RouteConfig[];
+  /** delivery.reminderMinGap: an unchanged resend at least this long after the last copy is a reminder. */
+  reminderMinGapMs?: number;
   logger: Logger;
   now: Clock;
   /** Called after a new notification is stored, so the pipeline picks it up at once. */
@@ -35,11 +41,18 @@ export interface WebhookRouteDeps {
 export const AUTH_FAILURE_BURST = 20;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
 
+/** delivery.reminderMinGap's default, for routes built without it. */
+const DEFAULT_REMINDER_MIN_GAP_MS = 5 * 60_000;
+
 /** Seconds a sender is asked to wait (`Retry-After`) when the storage failed: a disk that filled up is rarely freed sooner. */
 export const STORAGE_RETRY_AFTER_S = 30;
 
-/** Authenticates, parses and durably stores one webhook; 202 only after the commit, 503 with Retry-After when the storage fails. */
-function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps, throttle: FailureThrottle): RouteResponse {
+/**
+ * Authenticates, parses and durably stores one webhook, split by the routes its alerts match (or
+ * all of it to the route its URL names); 202 only after the commit, 503 with Retry-After when the
+ * storage fails.
+ */
+function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps, throttle: FailureThrottle, named?: string): RouteResponse {
   const now = deps.now();
   // Before the body is parsed, /webhooks (either source) does not know which sender it is.
   const routeSource = route === 'any' ? 'unknown' : route;
@@ -61,6 +74,20 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
     deps.logger.warn({ path: req.path, reason: auth.reason }, 'webhook refused');
     return { status: 401, body: { error: auth.reason }, headers: { 'www-authenticate': 'Bearer realm="vigil"' } };
   }
+  const routes = deps.routes ?? [];
+  const target = named === undefined ? undefined : routes.find((r) => r.name === named);
+  if (named !== undefined && !target) {
+    count(routeSource, 'invalid');
+    const known = routes.map((r) => r.name);
+    deps.logger.warn({ path: req.path }, 'webhook for an unknown route refused');
+    return {
+      status: 404,
+      body: {
+        error: `no route named "${named.slice(0, 64)}": ${known.length ? `known routes are ${known.join(', ')}` : 'the config lists no routes'}; nothing stored`,
+        routes: known,
+      },
+    };
+  }
   const parsed = parseWebhook(route, req.headers['content-type'], req.body, now);
   if (!parsed.ok) {
     count(routeSource, 'invalid');
@@ -76,9 +103,18 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
     return { status: 202, body: { status: 'accepted', alerts: 0, ...dropped } };
   }
   const n = taken?.keep ?? parsed.notification;
-  let stored: ReturnType<typeof insertNotification>;
+  const parts = target ? [toRoute(n, target)] : splitByRoute(n, routes);
+  let results: Array<{ id: number; duplicate: boolean; reminder?: boolean }>;
   try {
-    stored = insertNotification(deps.db, n, now);
+    // One commit for all parts: a 503 leaves none of them stored, a 202 all.
+    results = deps.db.transaction(() =>
+      parts.map((p) => {
+        const stored = insertNotification(deps.db, p, now);
+        // The sender's repeat of an unchanged group, hours later: a still-firing reminder, not a duplicate to drop.
+        const reminder = stored.duplicate ? insertReminder(deps.db, stored.id, p, now, deps.reminderMinGapMs ?? DEFAULT_REMINDER_MIN_GAP_MS) : undefined;
+        return reminder === undefined ? stored : { id: reminder, duplicate: false, reminder: true };
+      }),
+    )();
     clearStorageFault(deps.db);
   } catch (err) {
     count(n.source, 'error');
@@ -92,13 +128,18 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
       headers: { 'retry-after': String(STORAGE_RETRY_AFTER_S) },
     };
   }
-  count(n.source, stored.duplicate ? 'duplicate' : 'accepted');
+  // A duplicate only when every part was stored before (a resend routed the same way).
+  const duplicate = results.every((r) => r.duplicate);
+  count(n.source, duplicate ? 'duplicate' : 'accepted');
+  const routed = parts.some((p) => p.route !== undefined) ? { routes: parts.map((p) => p.route ?? null) } : {};
+  const reminders = results.some((r) => r.reminder) ? { reminder: true } : {};
   deps.logger.info(
-    { notificationId: stored.id, source: n.source, status: n.status, alerts: n.alerts.length, duplicate: stored.duplicate, auth: auth.method },
-    stored.duplicate ? 'webhook duplicate acknowledged' : 'webhook stored',
+    { notificationId: results[0]!.id, source: n.source, status: n.status, alerts: n.alerts.length, duplicate, auth: auth.method, ...routed, ...reminders },
+    duplicate ? 'webhook duplicate acknowledged' : reminders.reminder ? 'webhook stored as a reminder' : 'webhook stored',
   );
-  if (!stored.duplicate) deps.onStored();
-  return { status: 202, body: { status: 'accepted', id: stored.id, duplicate: stored.duplicate, alerts: n.alerts.length, ...dropped } };
+  if (!duplicate) deps.onStored();
+  const ids = results.length > 1 ? { ids: results.map((r) => r.id) } : {};
+  return { status: 202, body: { status: 'accepted', id: results[0]!.id, ...ids, duplicate, alerts: n.alerts.length, ...routed, ...reminders, ...dropped } };
 }
 
 /** `POST /webhooks/grafana`, `POST /webhooks/alertmanager` and `POST /webhooks` (either, by version). */
@@ -110,5 +151,29 @@ export function webhookRoutes(deps: WebhookRouteDeps): Route[] {
     readBody: true,
     handle: (req) => handleWebhook(route, req, deps, throttle),
   });
-  return [make('/webhooks/grafana', 'grafana'), make('/webhooks/alertmanager', 'alertmanager'), make('/webhooks', 'any')];
+  // /webhooks/<source>/<route name>: the whole notification to that route.
+  const named = (source: 'grafana' | 'alertmanager'): Route => ({
+    method: 'POST',
+    path: `/webhooks/${source}/`,
+    prefix: true,
+    readBody: true,
+    handle: (req) => handleWebhook(source, req, deps, throttle, decodeName(req.path.slice(`/webhooks/${source}/`.length))),
+  });
+  return [
+    make('/webhooks/grafana', 'grafana'),
+    make('/webhooks/alertmanager', 'alertmanager'),
+    make('/webhooks', 'any'),
+    named('grafana'),
+    named('alertmanager'),
+  ];
+}
+
+/** A route name from the URL: percent-decoded, a trailing slash dropped; a malformed escape stays as sent (no route has it). */
+function decodeName(segment: string): string {
+  const name = segment.replace(/\/$/, '');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }

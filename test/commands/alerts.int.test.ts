@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertsCommand, overviewFromAlertmanager } from '../../src/commands/alerts.js';
 import type { CommandDeps } from '../../src/commands/types.js';
 import { createAlertmanagerClient } from '../../src/queries/alertmanager.js';
+import { acknowledge } from '../../src/store/acks.js';
+import { createIncident } from '../../src/store/incidents.js';
 import { messageValidator } from '../render/helpers.js';
 import { recordingCommand } from '../support/contexts.js';
 import { testCommandDeps, testConfig } from '../support/deps.js';
@@ -75,6 +77,32 @@ describe('/alerts from the real Alertmanager', () => {
     expect(lines[7]).toBe('└ `domain=example.org`');
     expect(embed.description).not.toContain('Noisy');
     expect(embed.footer?.text).toBe('Alertmanager · 🔕 1 silenced');
+  });
+
+  it("shows the route and the owner of Vigil's incidents beside the alerts they hold", async () => {
+    const d = deps('http://127.0.0.1:9', am.url);
+    const open = (route: string | undefined, labels: Record<string, string>) =>
+      createIncident(
+        d.db,
+        {
+          source: 'alertmanager',
+          receiver: 'vigil',
+          groupKey: JSON.stringify(labels),
+          ...(route ? { route } : {}),
+          status: 'firing',
+          alerts: { [labels.instance ?? 'x']: { status: 'firing', startsAt: started.toISOString(), labels } },
+          startedAt: started,
+        },
+        new Date(),
+      );
+    const disk = open('db', { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'critical' });
+    acknowledge(d.db, disk, { userId: '111111111111111111', username: 'alice', at: new Date() });
+    open(undefined, { alertname: 'SlowQueries', instance: 'db-1:9104', severity: 'warning' });
+    const lines = ((await runAlerts(d)).embeds![0] as APIEmbed).description!.split('\n');
+    expect(lines[2]).toBe('🔴 **DiskFull** · for 30m · → db · 👀 alice');
+    expect(lines[4]).toBe('🟠 **SlowQueries** · for 5m · nobody has it');
+    // Alerts Vigil holds no incident of are shown as before.
+    expect(lines[0]).toBe('🔴 **HighCPU** ×4 · for 2h 5m');
   });
 
   it('says nothing is firing when Alertmanager has no alerts', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { APIEmbed } from 'discord-api-types/v10';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ackButton } from '../../src/commands/buttons/ack.js';
+import { unackButton } from '../../src/commands/buttons/unack.js';
 import { incidentLogWindow, logsButton } from '../../src/commands/buttons/logs.js';
 import { createRouter, customId } from '../../src/commands/router.js';
 import type { CommandDeps, ReplyPayload } from '../../src/commands/types.js';
@@ -12,6 +13,7 @@ import { toNanos } from '../../src/queries/loki.js';
 import { ackLine, renderAlertMessage } from '../../src/render/alert.js';
 import { alertButtons } from '../../src/render/buttons.js';
 import { getAck } from '../../src/store/acks.js';
+import { endEscalation, getEscalation, scheduleEscalation } from '../../src/store/escalations.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { createIncident, type IncidentAlertState } from '../../src/store/incidents.js';
 import { enqueue, get } from '../../src/store/outbox.js';
@@ -80,7 +82,7 @@ function alertState(labels: Record<string, string>, startsAt: Date, over: Partia
   return { status: 'firing', startsAt: startsAt.toISOString(), labels, ...over };
 }
 
-function incident(alerts: Record<string, IncidentAlertState>, over: { status?: 'firing' | 'resolved'; resolvedAt?: Date } = {}): number {
+function incident(alerts: Record<string, IncidentAlertState>, over: { status?: 'firing' | 'resolved'; resolvedAt?: Date; route?: string } = {}): number {
   const starts = Object.values(alerts).map((a) => Date.parse(a.startsAt));
   return createIncident(
     db,
@@ -92,6 +94,7 @@ function incident(alerts: Record<string, IncidentAlertState>, over: { status?: '
       alerts,
       startedAt: new Date(Math.min(...starts)),
       ...(over.resolvedAt ? { resolvedAt: over.resolvedAt } : {}),
+      ...(over.route ? { route: over.route } : {}),
     },
     now,
   );
@@ -103,7 +106,7 @@ const apiAlert = () => ({
 
 async function press(action: string, ref: string | number, opts: { user?: typeof ALICE; embeds?: APIEmbed[] } = {}) {
   const ctx = recordingComponent(customId(action, ref), { user: opts.user ?? ALICE, embeds: opts.embeds ?? postedEmbeds(now) });
-  await createRouter([], [ackButton, logsButton], deps).handleComponent(ctx);
+  await createRouter([], [ackButton, unackButton, logsButton], deps).handleComponent(ctx);
   return ctx;
 }
 
@@ -124,7 +127,8 @@ describe('the Acknowledge button', () => {
     expect(payload.embeds![0]!.description).toBe(`${line}\n\n${embeds[0]!.description}`);
     expect(payload.embeds![0]!.title).toBe(embeds[0]!.title);
     expect(payload.embeds![0]!.fields).toEqual(embeds[0]!.fields);
-    expect(payload.components).toEqual(alertButtons(id, 'firing'));
+    // Acknowledge gives way to Unacknowledge.
+    expect(payload.components).toEqual(alertButtons(id, 'acknowledged'));
     expect(getAck(db, id)).toMatchObject({ userId: ALICE.id, username: ALICE.username, at: now });
     expect(specSchemaErrors('MessageEditRequestPartial', payload)).toEqual([]);
   });
@@ -178,7 +182,7 @@ describe('the Acknowledge button', () => {
     const id = incident(apiAlert());
     const ctx = await press('ack', id, { embeds: [] });
     expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage', 'followUp']);
-    expect(payloadOf(ctx.calls[0])).toEqual({ components: alertButtons(id, 'firing') });
+    expect(payloadOf(ctx.calls[0])).toEqual({ components: alertButtons(id, 'acknowledged') });
     expect(payloadOf(ctx.calls[1]).content).toMatch(/^👀 Acknowledged by \*\*oncall\*\* <t:\d+:R>$/);
   });
 
@@ -211,6 +215,49 @@ describe('the Acknowledge button', () => {
     expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
     expect(payloadOf(ctx.calls[0]).content).toMatch(/not allowed/);
     expect(getAck(db, id)).toBeUndefined();
+  });
+});
+
+describe('the Unacknowledge button', () => {
+  it('gives the incident back: the ack line goes, Acknowledge comes back, anyone may take it again', async () => {
+    const id = incident(apiAlert());
+    const embeds = postedEmbeds(now);
+    const acked = payloadOf((await press('ack', id, { embeds })).calls[0]);
+    const ctx = await press('unack', id, { user: BOB, embeds: acked.embeds! });
+    expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage']);
+    const payload = payloadOf(ctx.calls[0]);
+    expect(payload.embeds![0]!.description).toBe(embeds[0]!.description);
+    expect(payload.components).toEqual(alertButtons(id, 'firing'));
+    expect(specSchemaErrors('MessageEditRequestPartial', payload)).toEqual([]);
+    expect(getAck(db, id)).toBeUndefined();
+    await press('ack', id, { user: BOB });
+    expect(getAck(db, id)?.userId).toBe(BOB.id);
+  });
+
+  it('says so, only to the presser, when nobody has the incident', async () => {
+    const id = incident(apiAlert());
+    const ctx = await press('unack', id);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/Nobody has acknowledged this alert/) }, ephemeral: true }]);
+  });
+
+  it('says who gave it back in the thread and takes up an escalation the acknowledgement stopped', async () => {
+    deps = {
+      ...deps,
+      config: config(loki.url, { routes: [{ name: 'db', channelId: '223456789012345678', escalation: { after: '10m', roles: ['444444444444444444'] } }] }),
+    };
+    const id = incident(apiAlert(), { route: 'db' });
+    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    scheduleEscalation(db, id, 'db', now);
+    await press('ack', id);
+    endEscalation(db, id, 'acknowledged');
+    await press('unack', id, { user: BOB });
+    expect(getEscalation(db, id)).toEqual({ incidentId: id, route: 'db', step: 0, dueAt: new Date(now.getTime() + 600_000) });
+    const posts = db.prepare(`SELECT id FROM outbox WHERE kind = 'thread-post' ORDER BY id`).pluck().all() as number[];
+    expect(get(db, posts.at(-1)!)!.body).toEqual({
+      content: '↩️ **bob** gave the incident back: nobody has it now; escalation takes up again',
+      allowed_mentions: { parse: [] },
+    });
   });
 });
 

@@ -4,7 +4,7 @@ import { createRouter, customId } from '../../src/commands/router.js';
 import { NO_ALERTMANAGER, silenceCommand } from '../../src/commands/silence.js';
 import { OptionError, type CommandDeps, type OptionValue } from '../../src/commands/types.js';
 import { createAlertmanagerClient, type AlertmanagerClient, type Silence } from '../../src/queries/alertmanager.js';
-import type { SilenceMatcher } from '../../src/queries/matchers.js';
+import type { SilenceMatcher } from '../../src/config/matchers.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { createIncident, type IncidentAlertState } from '../../src/store/incidents.js';
 import { messageValidator } from '../render/helpers.js';

@@ -7,7 +7,7 @@ import {
   matchesEverything,
   parseMatchers,
   type SilenceMatcher,
-} from '../../src/queries/matchers.js';
+} from '../../src/config/matchers.js';
 
 const eq = (name: string, value: string): SilenceMatcher => ({ name, value, isRegex: false, isEqual: true });
 const ne = (name: string, value: string): SilenceMatcher => ({ name, value, isRegex: false, isEqual: false });

@@ -142,7 +142,7 @@ describe('slash commands and buttons end to end (HTTP interactions)', () => {
 
   it('has every command and button registered in the static lists', () => {
     expect([...commandNames].sort()).toEqual(['alerts', 'health', 'logs', 'query', 'silence', 'top']);
-    expect([...buttonActions].sort()).toEqual(['ack', 'logs', 'silence1h']);
+    expect([...buttonActions].sort()).toEqual(['ack', 'logs', 'silence1h', 'unack']);
   });
 
   // ------------------------------------------------------------------------------------------

@@ -97,3 +97,18 @@ describe('decide with a start time the sender did not give', () => {
     expect(decide(open, resend, NOW)).toEqual({ action: 'skip', reason: 'no-change' });
   });
 });
+
+describe("decide on the sender's reminder (repeat_interval)", () => {
+  it('names an unchanged reminder of an open incident as a reminder, to be told in its thread', () => {
+    const open = incident('firing', { a: 'firing' });
+    expect(decide(open, { ...notification([alert('a', 'firing')]), reminder: true }, NOW)).toEqual({ action: 'skip', reason: 'reminder' });
+  });
+
+  it('treats a reminder that brings a change as the change it is', () => {
+    const open = incident('firing', { a: 'firing' });
+    expect(decide(open, { ...notification([alert('a', 'firing'), alert('b', 'firing')]), reminder: true }, NOW)).toMatchObject({
+      action: 'update',
+      newlyFiring: ['b'],
+    });
+  });
+});

@@ -114,13 +114,13 @@ describe('buttons on alert messages', () => {
     expect(validate(create!.body)).toEqual([]);
   });
 
-  it('keeps the buttons and the acknowledgement on a later edit of a firing incident', async () => {
+  it('keeps the acknowledgement, and Unacknowledge in place of Acknowledge, on a later edit of a firing incident', async () => {
     await process(loadWebhook('alertmanager-firing.json'));
     const id = incidentId();
     acknowledge(db, id, { userId: ALICE, username: 'alice', at: new Date('2026-11-21T08:56:00Z') });
     await process(oneResolved());
     const edit = outbox().find((r) => r.kind === 'edit')!;
-    expect(edit.body.components).toEqual(alertButtons(id, 'firing'));
+    expect(edit.body.components).toEqual(alertButtons(id, 'acknowledged'));
     expect(edit.body.embeds![0]!.description!.startsWith(`${ackLine({ userId: ALICE, at: new Date('2026-11-21T08:56:00Z') })}\n\n`)).toBe(true);
     expect(validate(edit.body)).toEqual([]);
   });

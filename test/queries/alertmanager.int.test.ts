@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertmanagerFromConfig, createAlertmanagerClient, GRAFANA_AM_BASE_PATH, type AlertmanagerClient } from '../../src/queries/alertmanager.js';
 import { QueryError } from '../../src/queries/http.js';
-import type { SilenceMatcher } from '../../src/queries/matchers.js';
+import type { SilenceMatcher } from '../../src/config/matchers.js';
 import { freePort } from '../support/ports.js';
 import { startAlertmanager, type AlertmanagerHandle } from '../support/procs.js';
 

@@ -15,7 +15,7 @@ beforeAll(() => {
   validate = messageValidator();
 });
 
-function buttonsOf(incidentId: number, state: 'firing' | 'resolved'): APIButtonComponentWithCustomId[] {
+function buttonsOf(incidentId: number, state: 'firing' | 'acknowledged' | 'resolved'): APIButtonComponentWithCustomId[] {
   const rows = alertButtons(incidentId, state);
   expect(rows).toHaveLength(1);
   return rows[0]!.components as APIButtonComponentWithCustomId[];
@@ -42,6 +42,12 @@ describe('alertButtons', () => {
     ]);
   });
 
+  it('offers Unacknowledge in place of Acknowledge once someone has the incident', () => {
+    const buttons = buttonsOf(42, 'acknowledged');
+    expect(buttons.map((b) => b.label)).toEqual(['Silence 1h', 'Unacknowledge', 'Logs']);
+    expect(parseCustomId(buttons[1]!.custom_id)).toEqual({ action: 'unack', ref: '42' });
+  });
+
   it('keeps only Logs once resolved: silencing or acknowledging an alert that is over does nothing', () => {
     expect(buttonsOf(42, 'resolved').map((b) => parseCustomId(b.custom_id)?.action)).toEqual(['logs']);
   });
@@ -53,7 +59,7 @@ describe('alertButtons', () => {
     }
   });
 
-  it.each(['firing', 'resolved'] as const)("gives a %s message body Discord's OpenAPI spec accepts", (state) => {
+  it.each(['firing', 'acknowledged', 'resolved'] as const)("gives a %s message body Discord's OpenAPI spec accepts", (state) => {
     const body = { ...alertMessage(), components: alertButtons(7, state) };
     expect(validate(body)).toEqual([]);
   });
@@ -90,6 +96,12 @@ describe('the acknowledgement on an alert message', () => {
     expect({ ...first, description: undefined }).toEqual({ ...original[0], description: undefined });
     expect(rest).toEqual(original.slice(1));
     expect(calls).toEqual([]);
+  });
+
+  it('is taken out again when the incident is given back, the rest as it was', () => {
+    const original = alertMessage().embeds!;
+    const acked = withAcknowledgement(original, ACK, recorder().warn);
+    expect(withAcknowledgement(acked, undefined, recorder().warn)).toEqual(original);
   });
 
   it('replaces an earlier acknowledgement line instead of stacking them', () => {

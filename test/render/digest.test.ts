@@ -27,6 +27,19 @@ function input(over: Partial<DigestInput> = {}): DigestInput {
       ],
       timeToAck: { count: 2, meanMs: 250_000 },
       timeToResolve: { count: 3, meanMs: 3_720_000 },
+      open: [
+        {
+          id: 9,
+          firing: [
+            { alertname: 'DbDown', severity: 'critical', instance: 'db-1' },
+            { alertname: 'DbDown', severity: 'critical', instance: 'db-2' },
+          ],
+          route: 'db',
+          ackedBy: 'alice_*',
+          startedAt: new Date('2026-11-21T07:00:00Z'),
+        },
+        { id: 8, firing: [{ alertname: 'DiskFull', severity: 'warning' }], startedAt: new Date('2026-11-21T06:00:00Z') },
+      ],
     },
     deliveries: { webhooksReceived: 14, sent: 20, failed: 1, pending: 0 },
     targets: {
@@ -86,6 +99,16 @@ describe('renderDigest', () => {
     expect(embedOf(input({ now: new Date('2026-11-21T23:30:00Z'), timezone: 'UTC' })).title).toBe('📊 Daily digest · Sat 21 Nov');
   });
 
+  it('lists the open incidents first, newest first, with the route each went to and who has it', () => {
+    expect(field(embedOf(input()), 'Open incidents')).toBe(
+      [
+        `🔴 **DbDown ×2** · since <t:${Date.parse('2026-11-21T07:00:00Z') / 1000}:R> · → db · 👀 alice\\_\\*`,
+        `🟠 **DiskFull** · since <t:${Date.parse('2026-11-21T06:00:00Z') / 1000}:R> · nobody has it`,
+      ].join('\n'),
+    );
+    expect(embedOf(input()).fields![0]!.name).toBe('🚨 Open incidents');
+  });
+
   it('ranks the noisiest rules with markdown escaped', () => {
     expect(field(embedOf(input()), 'Noisiest')).toBe('1. **HostHighCpuLoad** · 4 alerts\n2. **Disk\\_Full\\*** · 2 alerts');
   });
@@ -136,6 +159,7 @@ describe('renderDigest', () => {
           noisiest: [],
           timeToAck: { count: 0 },
           timeToResolve: { count: 0 },
+          open: [],
         },
         targets: { ok: true, value: [] },
       }),
@@ -144,6 +168,7 @@ describe('renderDigest', () => {
     expect(e.description).toContain('⏱️ No incident acknowledged');
     expect(e.description).toContain('🩹 No incident resolved');
     expect(field(e, 'Noisiest')).toBeUndefined();
+    expect(field(e, 'Open incidents')).toBeUndefined();
     expect(field(e, 'Targets down')).toBe('✅ Every target stayed up');
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, openDatabase, userVersion, type Database } from '../../src/store/db.js';
 import BetterSqlite3 from 'better-sqlite3';
-import { createIncident, getIncident } from '../../src/store/incidents.js';
+import { getIncident } from '../../src/store/incidents.js';
 import { enqueue, get, markFailed, markSent, PRIORITY, supersede } from '../../src/store/outbox.js';
 
 const CHANNEL = '123456789012345678';
@@ -127,10 +127,14 @@ describe('migration 8: the thread kinds', () => {
     // A deleted last row: its id must still never be reused.
     const gone = enqueue(db, { orderKey: 'other', kind: 'create', channelId: CHANNEL, body: {} }, 1003);
     db.prepare('DELETE FROM outbox WHERE id = ?').run(gone);
-    const incidentId = createIncident(
-      db,
-      { source: 'alertmanager', receiver: 'r', groupKey: 'g', status: 'firing', alerts: {}, startedAt: new Date(1000), createOutboxId: create },
-      new Date(1000),
+    // Written as that version's schema holds it (createIncident writes columns added since).
+    const incidentId = Number(
+      db
+        .prepare(
+          `INSERT INTO incidents (source, receiver, group_key, status, alerts, started_at, create_outbox_id, created_at, updated_at)
+           VALUES ('alertmanager', 'r', 'g', 'firing', '{}', 1000, ?, 1000, 1000)`,
+        )
+        .run(create).lastInsertRowid,
     );
     const rows = db.prepare('SELECT * FROM outbox ORDER BY id').all();
     expect(rows.map((r) => (r as { id: number }).id)).toEqual([create, reply, edit]);

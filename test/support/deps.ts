@@ -10,6 +10,17 @@ import { TEST_APPLICATION_ID, TEST_CHANNEL_ID } from './interactions.js';
 /** Bot token used in test configs; no real Discord ever sees it. */
 export const TEST_DISCORD_TOKEN = 'discord-token-abcdefghijklmnop';
 
+/** The smallest valid config file (literal secrets, no ${VAR}): append sections to try them through the loader. */
+export const MINIMAL_CONFIG_YAML = `
+webhook:    { token: a-webhook-token-0123456789 }
+prometheus: { url: http://prometheus:9090 }
+loki:       { url: http://loki:3100 }
+discord:
+  token: bot-token-abcdefghijklmnop
+  applicationId: "123456789012345678"
+  alertChannelId: "223456789012345678"
+`;
+
 /** A valid config for tests: closed loopback ports for the backends unless `sections` says otherwise. */
 export function testConfig(sections: Record<string, unknown> = {}): Config {
   return configSchema.parse({

@@ -197,7 +197,7 @@ export interface ChannelWebhook {
 export interface DoubleGuild {
   id: string;
   botUserId: string;
-  roles: Array<{ id: string; permissions: string }>;
+  roles: Array<{ id: string; permissions: string; mentionable?: boolean }>;
   botRoles: string[];
   overwrites?: Record<string, Array<{ id: string; type: 0 | 1; allow: string; deny: string }>>;
 }
@@ -764,7 +764,7 @@ class DoubleState {
           position: i,
           permissions: r.permissions,
           managed: false,
-          mentionable: false,
+          mentionable: r.mentionable ?? false,
           flags: 0,
         }));
         return { status: 200, body: roles };

@@ -101,6 +101,11 @@ export interface AlertmanagerOptions {
    * webhook URL: a second route with `continue: true` beside Vigil's, as a team comparing both would.
    */
   peerDiscordWebhookUrl?: string;
+  /**
+   * Child routes of the tree, tried in order before the default receiver: alerts matching one go
+   * to its own webhook receiver (a routing tree mapped onto Vigil's routes by URL).
+   */
+  routes?: Array<{ matchers: string[]; webhookUrl: string }>;
 }
 
 /** An alert in the shape Alertmanager's POST /api/v2/alerts accepts. */
@@ -455,9 +460,11 @@ export function alertmanagerConfigYaml(opts: AlertmanagerOptions): string {
       group_interval: opts.groupInterval ?? '1s',
       repeat_interval: opts.repeatInterval ?? '1h',
       ...(opts.peerDiscordWebhookUrl ? { routes: [{ receiver: 'vigil', continue: true }, { receiver: 'discord' }] } : {}),
+      ...(opts.routes ? { routes: opts.routes.map((r, i) => ({ receiver: `vigil-${i}`, matchers: r.matchers })) } : {}),
     },
     receivers: [
       { name: 'vigil', webhook_configs: [webhook] },
+      ...(opts.routes ?? []).map((r, i) => ({ name: `vigil-${i}`, webhook_configs: [{ ...webhook, url: r.webhookUrl }] })),
       ...(opts.peerDiscordWebhookUrl ? [{ name: 'discord', discord_configs: [{ webhook_url: opts.peerDiscordWebhookUrl, send_resolved: true }] }] : []),
     ],
   };

@@ -306,7 +306,8 @@ describe('webhook routes over HTTP', () => {
 
   it.each([
     ['POST', '/webhooks/unknown'],
-    ['POST', '/webhooks/grafana/extra'],
+    // /webhooks/grafana/<name> is a route's URL (see below); this is not.
+    ['POST', '/webhooks/grafanaextra'],
     ['GET', '/'],
   ])('answers 404 to %s %s', async (method, path) => {
     const res = await answer(await fetch(`${r.url}${path}`, { method }));
@@ -339,6 +340,16 @@ describe('webhook routes over HTTP', () => {
     expect((await post(url, body, { authorization: bearer(WRONG_TOKEN) })).status).toBe(429);
     expect(r.logLines.filter((l) => l.includes('answering 429'))).toHaveLength(1);
     expect(r.logLines.join('\n')).not.toContain(WRONG_TOKEN);
+  });
+
+  it('answers a route URL the config does not have with 404, after checking the credential, and stores nothing', async () => {
+    const body = fixtureBytes('alertmanager-firing.json');
+    const refused = await post(`${r.url}/webhooks/alertmanager/db`, body, { authorization: bearer(WRONG_TOKEN) });
+    expect(refused.status).toBe(401);
+    const unknown = await post(`${r.url}/webhooks/alertmanager/db`, body);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json).toEqual({ error: 'no route named "db": the config lists no routes; nothing stored', routes: [] });
+    expect(notificationRows(r.vigil)).toEqual([]);
   });
 
   it('answers GET /healthz with the pending counts as numbers', async () => {

@@ -1,3 +1,4 @@
+import { threadsFor } from '../../config/routes.js';
 import { discordTimestamp, escapeMarkdown } from '../../render/format.js';
 import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
@@ -40,11 +41,11 @@ export const ackButton = {
           ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: ack.userId, at: ack.at }, warnTo(deps.logger)) }
           : body,
       );
-    const components = alertButtons(incident.id, incident.status);
+    const components = alertButtons(incident.id, 'acknowledged', incident.source);
     const note = { content: `👀 Acknowledged by **${escapeMarkdown(ack.username)}** ${discordTimestamp(ack.at, 'R')}`, allowed_mentions: { parse: [] } };
     // Announced in the incident's thread through the outbox: durable, in order with the incident's other posts.
     const announced =
-      deps.config.discord.threads && incident.createOutboxId !== undefined
+      threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
         ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, deps.now().getTime()) !== undefined
         : false;
     if (!ctx.message.embeds.length) {

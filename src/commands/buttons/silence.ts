@@ -1,5 +1,6 @@
+import { threadsFor } from '../../config/routes.js';
 import { alertmanagerFromConfig } from '../../queries/alertmanager.js';
-import { checkMatchers, MatcherSyntaxError, type SilenceMatcher } from '../../queries/matchers.js';
+import { checkMatchers, MatcherSyntaxError, type SilenceMatcher } from '../../config/matchers.js';
 import { escapeRegex, LABEL_NAME } from '../../queries/promql.js';
 import { ALERT_ACTIONS } from '../../render/buttons.js';
 import { renderButtonSilenced, renderSilencedNotice } from '../../render/silences.js';
@@ -109,7 +110,7 @@ export const silenceButton = {
     const notice = renderSilencedNotice(ctx.user.username, id, endsAt);
     // With threads the team reads it in the incident's thread (durably, through the outbox); else beside the alert.
     const announced =
-      deps.config.discord.threads && incident.createOutboxId !== undefined
+      threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
         ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, { ...notice, allowed_mentions: { parse: [] } }, deps.now().getTime()) !== undefined
         : false;
     if (!announced) await ctx.followUp(notice, { ephemeral: false });

@@ -1,0 +1,64 @@
+import { routeNamed, threadsFor } from '../../config/routes.js';
+import { escapeMarkdown } from '../../render/format.js';
+import { alertButtons } from '../../render/buttons.js';
+import { withAcknowledgement } from '../../render/alert.js';
+import { warnTo } from '../../render/truncate.js';
+import { unacknowledge } from '../../store/acks.js';
+import { resumeEscalation } from '../../store/escalations.js';
+import { getIncident } from '../../store/incidents.js';
+import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
+import type { APIEmbed } from 'discord-api-types/v10';
+import type { ButtonHandler } from '../types.js';
+
+/**
+ * The Unacknowledge button: gives an acknowledged incident back. The alert message loses its
+ * "Acknowledged by" line and shows Acknowledge again, the thread says who gave it back, and an
+ * escalation that the acknowledgement stopped takes up again one interval later.
+ */
+export const unackButton = {
+  action: 'unack',
+  async execute(ctx, ref, deps) {
+    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    if (!incident) {
+      await ctx.reply({ content: "This alert is no longer in Vigil's store: there is nothing to give back." }, { ephemeral: true });
+      return;
+    }
+    if (incident.status === 'resolved') {
+      await ctx.reply({ content: '✅ This alert is already resolved: nothing to give back.' }, { ephemeral: true });
+      return;
+    }
+    const now = deps.now();
+    const { removed, resumed } = deps.db
+      .transaction(() => {
+        const removed = unacknowledge(deps.db, incident.id);
+        const escalation = routeNamed(deps.config.routes, incident.route)?.escalation;
+        const resumed = removed && escalation ? resumeEscalation(deps.db, incident.id, new Date(now.getTime() + escalation.after)) : false;
+        return { removed, resumed };
+      })
+      .immediate();
+    if (!removed) {
+      await ctx.reply({ content: '👀 Nobody has acknowledged this alert: there is nothing to give back.' }, { ephemeral: true });
+      return;
+    }
+    deps.logger.info({ incidentId: incident.id, userId: ctx.user.id, escalationResumed: resumed }, 'incident unacknowledged');
+    if (incident.createOutboxId !== undefined)
+      rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
+        Array.isArray(body.embeds) ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], undefined, warnTo(deps.logger)) } : body,
+      );
+    const components = alertButtons(incident.id, 'firing', incident.source);
+    const note = {
+      content: `↩️ **${escapeMarkdown(ctx.user.username)}** gave the incident back: nobody has it now${resumed ? '; escalation takes up again' : ''}`,
+      allowed_mentions: { parse: [] },
+    };
+    const announced =
+      threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
+        ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, now.getTime()) !== undefined
+        : false;
+    if (!ctx.message.embeds.length) {
+      await ctx.updateMessage({ components });
+      if (!announced) await ctx.followUp({ content: note.content }, { ephemeral: false });
+      return;
+    }
+    await ctx.updateMessage({ embeds: withAcknowledgement(ctx.message.embeds, undefined, warnTo(deps.logger)), components });
+  },
+} satisfies ButtonHandler;

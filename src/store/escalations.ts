@@ -1,0 +1,92 @@
+import type { Database } from 'better-sqlite3';
+import { stmt } from './statements.js';
+
+/**
+ * Migration 19: escalations of incidents whose route has `escalation`. One row per incident: how
+ * many pings went out (`step`), when the next is due, and why it ended. A step and its ping are
+ * written in one transaction, so a restart never pings twice for the same step.
+ */
+export const ESCALATIONS_SQL = `
+CREATE TABLE escalations (
+  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+  route TEXT NOT NULL,
+  step INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER,
+  ended TEXT CHECK (ended IN ('done', 'acknowledged', 'resolved', 'unrouted')),
+  CHECK ((due_at IS NULL) = (ended IS NOT NULL))
+);
+CREATE INDEX escalations_due ON escalations (due_at) WHERE due_at IS NOT NULL;
+`;
+
+/** Why an escalation ended: every ping sent, someone took the incident, it resolved, or its route no longer escalates. */
+export type EscalationEnd = 'done' | 'acknowledged' | 'resolved' | 'unrouted';
+
+/** One incident's escalation. */
+export interface Escalation {
+  incidentId: number;
+  route: string;
+  /** Pings sent so far. */
+  step: number;
+  /** When the next ping is due; undefined once ended. */
+  dueAt?: Date;
+  ended?: EscalationEnd;
+}
+
+interface Row {
+  incident_id: number;
+  route: string;
+  step: number;
+  due_at: number | null;
+  ended: EscalationEnd | null;
+}
+
+function fromRow(r: Row): Escalation {
+  return {
+    incidentId: r.incident_id,
+    route: r.route,
+    step: r.step,
+    ...(r.due_at !== null ? { dueAt: new Date(r.due_at) } : {}),
+    ...(r.ended !== null ? { ended: r.ended } : {}),
+  };
+}
+
+/** Schedules the first ping of an incident's escalation (a second call for the same incident changes nothing). */
+export function scheduleEscalation(db: Database, incidentId: number, route: string, dueAt: Date): void {
+  stmt(db, `INSERT INTO escalations (incident_id, route, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id) DO NOTHING`).run(
+    incidentId,
+    route,
+    dueAt.getTime(),
+  );
+}
+
+/** The escalations due by `now`, oldest first. */
+export function dueEscalations(db: Database, now: Date): Escalation[] {
+  return (stmt(db, `SELECT * FROM escalations WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, incident_id`).all(now.getTime()) as Row[]).map(fromRow);
+}
+
+/** An incident's escalation, if it has one. */
+export function getEscalation(db: Database, incidentId: number): Escalation | undefined {
+  const row = stmt(db, `SELECT * FROM escalations WHERE incident_id = ?`).get(incidentId) as Row | undefined;
+  return row && fromRow(row);
+}
+
+/** Records a ping sent (step + 1): the next one due at `next`, or the escalation done when there is none. */
+export function stepEscalation(db: Database, incidentId: number, next: Date | undefined): void {
+  stmt(db, `UPDATE escalations SET step = step + 1, due_at = ?, ended = ? WHERE incident_id = ?`).run(
+    next?.getTime() ?? null,
+    next ? null : 'done',
+    incidentId,
+  );
+}
+
+/** Ends an escalation before its last ping. */
+export function endEscalation(db: Database, incidentId: number, why: EscalationEnd): void {
+  stmt(db, `UPDATE escalations SET due_at = NULL, ended = ? WHERE incident_id = ? AND ended IS NULL`).run(why, incidentId);
+}
+
+/** Takes up an escalation that ended on an acknowledgement (the incident was given back): next ping at `dueAt`. */
+export function resumeEscalation(db: Database, incidentId: number, dueAt: Date): boolean {
+  return (
+    stmt(db, `UPDATE escalations SET due_at = ?, ended = NULL WHERE incident_id = ? AND ended = 'acknowledged'`).run(dueAt.getTime(), incidentId).changes === 1
+  );
+}
