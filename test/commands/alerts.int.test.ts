@@ -7,6 +7,7 @@ import { acknowledge } from '../../src/store/acks.js';
 import { createIncident } from '../../src/store/incidents.js';
 import { messageValidator } from '../render/helpers.js';
 import { recordingCommand } from '../support/contexts.js';
+import { startDelayProxy } from '../support/delay-proxy.js';
 import { testCommandDeps, testConfig } from '../support/deps.js';
 import { specSchemaErrors } from '../support/discord-double.js';
 import { freePort } from '../support/ports.js';
@@ -129,6 +130,20 @@ describe('/alerts from the real Alertmanager', () => {
     );
     expect(o.firing.map((a) => a.labels.alertname)).toEqual(['A', 'B']);
     expect(o).toMatchObject({ silenced: 1, inhibited: 1 });
+  });
+
+  it('gives up on an Alertmanager that accepts the connection and never answers at enrichment.timeout, and says so', async () => {
+    const hole = await startDelayProxy(am.url);
+    hole.blackHole = true;
+    try {
+      const d = testCommandDeps(testConfig({ prometheus: { url: 'http://127.0.0.1:9' }, alertmanager: { url: hole.url }, enrichment: { timeout: '500ms' } }));
+      const started = performance.now();
+      await expect(alertsCommand.execute(recordingCommand('alerts'), d)).rejects.toThrow(/^Alertmanager .*(timed out|timeout)/i);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(hole.swallowed).toBe(1);
+    } finally {
+      await hole.close();
+    }
   });
 
   it('reports an unreachable Alertmanager with its own error', async () => {
