@@ -111,6 +111,16 @@ export function matchRoutes(routes: readonly RouteConfig[], labels: Readonly<Rec
   return out;
 }
 
+/**
+ * Whether the routes (as configured now) still send an alert with these labels to `route`
+ * (undefined: the alert channel, which takes what no route takes). A route chosen by URL only
+ * takes nothing by labels.
+ */
+export function routesTo(routes: readonly RouteConfig[], labels: Readonly<Record<string, string>>, route: string | undefined): boolean {
+  const matched = matchRoutes(routes, labels);
+  return route === undefined ? matched.length === 0 : matched.some((r) => r.name === route);
+}
+
 /** What threadsFor reads of the config. */
 interface ThreadsConfig {
   discord: { threads: boolean };

@@ -10,7 +10,7 @@ import { renderThreadDetails, renderThreadName } from '../render/thread.js';
 import { getAck } from '../store/acks.js';
 import { createIncident, deferAnnouncement, getIncident, latestIncident, markAnnounced, updateIncident } from '../store/incidents.js';
 import { finishNotification, type StoredNotification } from '../store/notifications.js';
-import { enqueue, incidentKey, pacedEditDue, releaseHeldEdits } from '../store/outbox.js';
+import { enqueue, get, incidentKey, pacedEditDue, releaseHeldEdits } from '../store/outbox.js';
 import { chartNotification, chartSummary, earlyChartData, pipelineChartDeps } from './chart.js';
 import {
   channelOf,
@@ -33,6 +33,7 @@ import { decide, type Decision } from './dedup.js';
 import { deliveryPriority, isCritical } from './priority.js';
 import { NOTE_INTERVAL_MS } from './announce.js';
 import { scheduleIncidentEscalation } from './escalate.js';
+import { incidentLeftBehind } from './moved.js';
 import { recordReminder } from './remind.js';
 import { inStorm, STORM_PACE_MS, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
@@ -44,7 +45,9 @@ const dedupStage: Stage<Received, Decided> = {
   name: 'dedup',
   run(input, deps) {
     const n = input.notification;
-    const latest = latestIncident(deps.db, groupOf(n));
+    const own = latestIncident(deps.db, groupOf(n));
+    // Opened on another route before the routes changed: it takes these alerts until it resolves.
+    const latest = own?.status === 'firing' ? own : (incidentLeftBehind(deps.db, n, deps.config) ?? own);
     const decision = decide(latest, n, input.now);
     // A skipped resend belongs to the incident it repeats; a reminder of it becomes a line in its thread.
     if (decision.action === 'skip') return recordReminder(input, latest, decision, deps) ?? { stopped: true, decision, incidentId: latest?.id };
@@ -196,8 +199,8 @@ const outboxStage: Stage<Rendered, Recorded> = {
   run(ctx, { db, config, logger }) {
     const { decision } = ctx;
     const warn = warnTo(logger);
-    // Vigil's own alerts may go elsewhere (watchdog.channelId); everything else to the alert channel.
-    const channelId = channelOf(ctx.notification, config);
+    // Vigil's own alerts may go elsewhere (watchdog.channelId), routed ones to their route's channel, the rest to the alert channel.
+    let channelId = channelOf(ctx.notification, config);
     return db
       .transaction((): Recorded => {
         let incidentId: number;
@@ -217,6 +220,8 @@ const outboxStage: Stage<Rendered, Recorded> = {
         } else {
           incidentId = decision.incidentId;
           createId = getIncident(db, incidentId)?.createOutboxId;
+          // An incident stays in the channel it was posted to, even when the routes have changed since.
+          if (createId !== undefined) channelId = get(db, createId)?.channelId ?? channelId;
         }
         for (const d of ctx.deliveries) {
           // Only here is the incident id known (a new incident is created above): the alert message's buttons carry it.

@@ -124,6 +124,16 @@ export function latestIncident(db: Database, key: { source: AlertSource; receive
   return row ? fromRow(row) : undefined;
 }
 
+/** The group's firing incidents on any route (one group split across routes has one per route), newest first. */
+export function firingIncidentsOfGroup(db: Database, key: { source: AlertSource; receiver: string; groupKey: string }): Incident[] {
+  const rows = stmt(db, `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? AND status = 'firing' ORDER BY id DESC`).all(
+    key.source,
+    key.receiver,
+    key.groupKey,
+  ) as IncidentRow[];
+  return rows.map(fromRow);
+}
+
 /** Reads one incident by id. */
 export function getIncident(db: Database, id: number): Incident | undefined {
   const row = stmt(db, `SELECT * FROM incidents WHERE id = ?`).get(id) as IncidentRow | undefined;

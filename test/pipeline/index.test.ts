@@ -23,6 +23,8 @@ import { createRest } from '../../src/discord/rest.js';
 import { pendingCount } from '../../src/store/outbox.js';
 import { loadWebhook, messageValidator } from '../render/helpers.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
+import { testConfig } from '../support/deps.js';
+import { splitByRoute } from '../../src/webhooks/route.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');
@@ -297,5 +299,39 @@ describe('one thread per incident, through the drainer to the Discord double', (
     expect(discord.threads.size).toBe(0);
     expect(operations()).toEqual(['create_message', 'update_message', 'create_message']);
     expect(discord.invalid).toEqual([]);
+  });
+});
+
+describe('routes changed while an incident is open', () => {
+  it('keeps the incident where it was posted until it resolves, instead of opening it again on its new route', async () => {
+    const firing = loadWebhook('alertmanager-firing.json');
+    await process(firing);
+    const first = latestIncident(db, firing)!;
+    // The routes are added (a restart with a new config): intake now sends the group to route db.
+    const routes = testConfig({ routes: [{ name: 'db', matchers: ['alertname=~".+"'], channelId: '323456789012345678' }] }).routes;
+    deps = { ...deps, config: { ...deps.config, routes } };
+    const [resolved] = splitByRoute(loadWebhook('alertmanager-resolved.json'), routes);
+    expect(resolved).toMatchObject({ route: 'db', channelId: '323456789012345678' });
+    await process(resolved!);
+    const rows = db.prepare(`SELECT kind, channel_id, target_id FROM outbox ORDER BY id`).all() as Array<{
+      kind: string;
+      channel_id: string;
+      target_id: number | null;
+    }>;
+    expect(rows.filter((r) => r.kind === 'create')).toHaveLength(1);
+    // Everything about it goes on in the channel it was posted to: the edit to resolved, the note, the thread's end.
+    expect(new Set(rows.map((r) => r.channel_id))).toEqual(new Set(['223456789012345678']));
+    expect(latestIncident(db, firing)).toMatchObject({ id: first.id, status: 'resolved' });
+    expect(latestIncident(db, { ...firing, route: 'db' })).toBeUndefined();
+  });
+
+  it('opens a new incident on the new route for alerts the old one never held', async () => {
+    const firing = loadWebhook('alertmanager-firing.json');
+    await process(firing);
+    const routes = testConfig({ routes: [{ name: 'db', matchers: ['alertname=~".+"'], channelId: '323456789012345678' }] }).routes;
+    deps = { ...deps, config: { ...deps.config, routes } };
+    const other = { ...firing, alerts: firing.alerts.map((a) => ({ ...a, fingerprint: `${a.fingerprint}-new` })) };
+    await process(splitByRoute(other, routes)[0]!);
+    expect(latestIncident(db, { ...firing, route: 'db' })).toMatchObject({ status: 'firing', route: 'db' });
   });
 });
