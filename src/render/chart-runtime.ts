@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { CHART_FONT_FAMILY, chartFontFiles, measureCssFont } from './chart-theme.js';
+import { CHART_FONT_FAMILY, chartFontFiles, hasHangul, measureCssFont } from './chart-theme.js';
 import { chartOption } from './chart-options.js';
 import type { ChartSize, ChartSpec } from './chart-spec.js';
 
@@ -50,9 +50,9 @@ export function expandFontShorthand(svg: string): string {
   );
 }
 
-/** resvg's options: DejaVu Sans from its .ttf files, the system's fonts only when those are missing. */
-function resvgOptions(): import('@resvg/resvg-js').ResvgRenderOptions {
-  const fontFiles = chartFontFiles();
+/** resvg's options: DejaVu Sans from its .ttf files (and Pretendard for `hangul`), the system's fonts only when those are missing. */
+function resvgOptions(hangul: boolean): import('@resvg/resvg-js').ResvgRenderOptions {
+  const fontFiles = chartFontFiles({ hangul });
   return {
     fitTo: { mode: 'original' },
     font: {
@@ -68,7 +68,7 @@ function resvgOptions(): import('@resvg/resvg-js').ResvgRenderOptions {
 /** Renders a chart to PNG bytes synchronously: what the chart worker thread runs. */
 export function renderChartSync(spec: ChartSpec, size: ChartSize): Buffer {
   const { svg } = chartSvg(spec, size);
-  return new (resvg().Resvg)(svg, resvgOptions()).render().asPng();
+  return new (resvg().Resvg)(svg, resvgOptions(hasHangul(svg))).render().asPng();
 }
 
 // ---------------------------------------------------------------------------------------------

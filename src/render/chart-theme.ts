@@ -44,26 +44,56 @@ export const FONT_PACKAGE = 'dejavu-fonts-ttf';
 const SYSTEM_FONT_DIR = '/usr/share/fonts/truetype/dejavu';
 const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'];
 
+/**
+ * The npm package whose OpenType files draw Hangul (Pretendard, SIL Open Font License): DejaVu has
+ * none, and a Korean container or alert name would show as empty boxes.
+ */
+export const KOREAN_FONT_PACKAGE = 'pretendard';
+const KOREAN_FONT_FILES = ['Pretendard-Regular.otf', 'Pretendard-Bold.otf'];
+
+/** Hangul syllables, jamo and compatibility jamo: text with any of them needs the Korean font. */
+const HANGUL = /[\u1100-\u11FF\u3130-\u318F\uA960-\uA97F\uAC00-\uD7A3\uD7B0-\uD7FF]/u;
+
+/** Whether `text` (a chart's SVG, a label) has Hangul in it. */
+export function hasHangul(text: string): boolean {
+  return HANGUL.test(text);
+}
+
 let cachedFonts: string[] | undefined;
+let cachedKorean: string[] | undefined;
 
 /**
  * Paths of the DejaVu Sans regular and bold .ttf files: from the `dejavu-fonts-ttf` package when
  * installed (the same everywhere, Docker included), else from Debian's fonts-dejavu-core; empty
- * when neither is there (charts then have no text).
+ * when neither is there (charts then have no text). With `hangul`, Pretendard's regular and bold
+ * after them: resvg falls back to it for the characters DejaVu lacks. Only charts with Hangul
+ * load it (two more font files to read for every chart otherwise).
  */
-export function chartFontFiles(): string[] {
-  if (cachedFonts) return cachedFonts;
-  const dirs = [packageFontDir(), SYSTEM_FONT_DIR].filter((d): d is string => d !== undefined);
-  for (const dir of dirs) {
-    const files = FONT_FILES.map((f) => join(dir, f));
-    if (files.every((f) => existsSync(f))) return (cachedFonts = files);
-  }
-  return (cachedFonts = []);
+export function chartFontFiles(opts: { hangul?: boolean } = {}): string[] {
+  cachedFonts ??= dejavuFiles();
+  if (!opts.hangul) return cachedFonts;
+  cachedKorean ??= koreanFiles();
+  return [...cachedFonts, ...cachedKorean];
 }
 
-function packageFontDir(): string | undefined {
+function dejavuFiles(): string[] {
+  const dirs = [packageDir(FONT_PACKAGE, 'ttf'), SYSTEM_FONT_DIR].filter((d): d is string => d !== undefined);
+  for (const dir of dirs) {
+    const files = FONT_FILES.map((f) => join(dir, f));
+    if (files.every((f) => existsSync(f))) return files;
+  }
+  return [];
+}
+
+function koreanFiles(): string[] {
+  const dir = packageDir(KOREAN_FONT_PACKAGE, 'dist/public/static');
+  const files = dir ? KOREAN_FONT_FILES.map((f) => join(dir, f)) : [];
+  return files.length > 0 && files.every((f) => existsSync(f)) ? files : [];
+}
+
+function packageDir(name: string, sub: string): string | undefined {
   try {
-    return join(dirname(createRequire(import.meta.url).resolve(`${FONT_PACKAGE}/package.json`)), 'ttf');
+    return join(dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)), sub);
   } catch {
     return undefined;
   }
@@ -80,6 +110,8 @@ const BOLD = BOLD_ASCII.split(' ').map(Number);
 /** Characters outside ASCII that charts use, and the width assumed for any other. */
 const OTHER: Record<string, number> = { '…': 1000, '→': 838, '·': 318, µ: 636, '≥': 838, '≤': 838, '≠': 838 };
 const DEFAULT_WIDTH = 640;
+/** A Hangul syllable or jamo in Pretendard (all of one width; measured from resvg's drawing of them). */
+const HANGUL_WIDTH = 870;
 
 /**
  * Width in pixels of `text` set in DejaVu Sans at `fontSize` px: ECharts lays out labels, legends
@@ -90,7 +122,7 @@ export function textWidth(text: string, fontSize: number, bold = false): number 
   let units = 0;
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
-    units += code >= 32 && code <= 126 ? table[code - 32]! : (OTHER[ch] ?? DEFAULT_WIDTH);
+    units += code >= 32 && code <= 126 ? table[code - 32]! : (OTHER[ch] ?? (HANGUL.test(ch) ? HANGUL_WIDTH : DEFAULT_WIDTH));
   }
   return (units * fontSize) / 1000;
 }

@@ -1,9 +1,11 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { chartFontFiles } from '../../src/render/chart-theme.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMPOSE_DIR,
@@ -367,6 +369,33 @@ describe('Dockerfile', () => {
     expect(apt).toMatch(/\bpython3\b.*\bmake\b.*\bg\+\+/);
     expect(buildStage.some((l) => /RUN npm ci\b/.test(l))).toBe(true);
     expect(buildStage.some((l) => /npm prune --omit=dev/.test(l))).toBe(true);
+  });
+
+  it('keeps of Pretendard only what charts read (its regular and bold OpenType files) and its licence', () => {
+    const prune = instructions.find((l) => l.includes('find node_modules/pretendard'))!;
+    const command = /(find node_modules\/pretendard .*-delete)/.exec(prune)![1]!;
+    // The package's tree as empty files: the same names, none of its 70 MB.
+    const tmp = mkdtempSync(join(tmpdir(), 'vigil-prune-'));
+    try {
+      const pkg = join(REPO_ROOT, 'node_modules/pretendard');
+      const files = execFileSync('find', ['.', '-type', 'f'], { cwd: pkg, encoding: 'utf8' }).trim().split('\n');
+      for (const f of files) {
+        mkdirSync(dirname(join(tmp, 'node_modules/pretendard', f)), { recursive: true });
+        writeFileSync(join(tmp, 'node_modules/pretendard', f), '');
+      }
+      execFileSync('sh', ['-c', command], { cwd: tmp });
+      const kept = execFileSync('find', ['.', '-type', 'f'], { cwd: join(tmp, 'node_modules/pretendard'), encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .sort();
+      const read = chartFontFiles({ hangul: true })
+        .filter((f) => f.includes('/pretendard/'))
+        .map((f) => `./${relative(pkg, f)}`);
+      expect(read).toHaveLength(2);
+      expect(kept).toEqual([...read, './dist/LICENSE.txt', './package.json'].sort());
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('runs as an unprivileged user in the final stage', () => {

@@ -6,6 +6,7 @@
 //   UPDATE_GOLDEN=1 npx vitest run test/render/chart.int.test.ts
 // and look at the new PNGs before committing them.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
@@ -29,7 +30,7 @@ import {
   type ChartSize,
   type TimeChartSpec,
 } from '../../src/render/chart.js';
-import { CHART_COLORS, chartFontFiles, textWidth } from '../../src/render/chart-theme.js';
+import { CHART_COLORS, chartFontFiles, hasHangul, textWidth } from '../../src/render/chart-theme.js';
 import { startNodeExporter, startPrometheus, type NodeExporterHandle, type PrometheusHandle } from '../support/procs.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));
@@ -125,6 +126,16 @@ const querySpec = (): TimeChartSpec => ({
   title: 'node_memory_Active_bytes',
   lines: chartLines([0, 1, 2, 3, 4, 5].map((i) => wave({ __name__: 'node_memory_Active_bytes', instance: `node-${i}:9100` }, (2 + i) * 2 ** 30, 2 ** 28, i))),
   unit: 'bytes',
+  start: new Date(T0),
+  end: new Date(T0 + 160 * STEP),
+});
+
+/** Korean names in the title and the legend (a Korean team's containers), drawn with Pretendard. */
+const hangulSpec = (): TimeChartSpec => ({
+  kind: 'time',
+  title: '메모리 사용량: 결제 서비스',
+  lines: chartLines([wave({ container: '결제-서비스', job: 'cadvisor' }, 62, 6, 0, 100), wave({ container: '주문-처리기', job: 'cadvisor' }, 40, 5, 2)]),
+  unit: 'percent',
   start: new Date(T0),
   end: new Date(T0 + 160 * STEP),
 });
@@ -297,6 +308,29 @@ describe('fonts', () => {
     expect(files).toHaveLength(2);
     expect(files.map((f) => f.split('/').at(-1))).toEqual(['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']);
   });
+
+  it('adds Pretendard after DejaVu for a chart with Hangul in it, and only then', () => {
+    expect(chartFontFiles({ hangul: true }).map((f) => f.split('/').at(-1))).toEqual([
+      'DejaVuSans.ttf',
+      'DejaVuSans-Bold.ttf',
+      'Pretendard-Regular.otf',
+      'Pretendard-Bold.otf',
+    ]);
+    expect(hasHangul('결제-서비스')).toBe(true);
+    expect(hasHangul('payment-service · 10 GiB → ≥ 5')).toBe(false);
+  });
+
+  it.each(['결제-서비스 메모리', '메모리 사용량: 결제 서비스', 'api-서버 CPU'])(
+    'lays out %s about as wide as resvg draws it (within 8 percent: the drawn box leaves out the side bearings), so legends and titles are placed right',
+    (text) => {
+      const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="3000" height="200"><text x="0" y="150" font-family="DejaVu Sans" font-size="100">${text}</text></svg>`;
+      const drawn = new Resvg(svg, {
+        font: { loadSystemFonts: false, fontFiles: chartFontFiles({ hangul: true }), defaultFontFamily: 'DejaVu Sans' },
+      }).getBBox()!.width;
+      expect(Math.abs(textWidth(text, 100) - drawn) / drawn).toBeLessThan(0.08);
+    },
+  );
 });
 
 describe('charts of series the real Prometheus returns', () => {
@@ -392,6 +426,7 @@ describe('golden images (fixed synthetic data; regenerate with UPDATE_GOLDEN=1)'
     { name: 'alert-chart.png', spec: alertSpec },
     { name: 'query-chart.png', spec: querySpec },
     { name: 'top-chart.png', spec: barSpec },
+    { name: 'hangul-chart.png', spec: hangulSpec },
   ])('renders $name like its golden image', async ({ name, spec }) => {
     const png = await renderChart(spec(), SIZE);
     // Anti-aliasing may differ by a few pixels between resvg builds and font files; a real change moves far more.
