@@ -91,22 +91,34 @@ function ruleLookupText(g: NonNullable<Config['grafana']>): string {
   return 'off (set grafana.token, or grafana.user and grafana.password)';
 }
 
+/** Below this, a retry or an HA peer's late copy may be taken for a reminder (and page again with mentions.onRepeat). */
+const REMINDER_GAP_WARN_MS = 60_000;
+
 /**
  * Warnings about a valid config: link bases a phone cannot open. Grafana's base is in every alert
  * message; Prometheus' and Alertmanager's only where their publicUrl is set (the bundled stack
- * publishes neither, and their own pages reach Discord only through the senders' links).
+ * publishes neither, and their own pages reach Discord only through the senders' links). A
+ * reminder gap so short that retries would count as reminders.
  */
 function configWarnings(config: Config): string[] {
+  const gap = config.delivery.reminderMinGap;
+  const reminders =
+    gap < REMINDER_GAP_WARN_MS
+      ? [
+          `warning: delivery.reminderMinGap is ${formatDuration(gap)}: a sender's retry or an HA peer's copy that late is taken for a still-firing reminder (and pages again where mentions.onRepeat is set); keep it at 1m or more, below your repeat_interval`,
+        ]
+      : [];
   const bases: Array<[string, string | undefined]> = [
     ['grafana', config.grafana ? (config.grafana.publicUrl ?? config.grafana.url) : undefined],
     ['prometheus', config.prometheus.publicUrl],
     ['alertmanager', config.alertmanager?.publicUrl],
   ];
-  return bases.flatMap(([name, base]) => {
+  const links = bases.flatMap(([name, base]) => {
     if (!base) return [];
     const why = unreachableLinkBase(base);
     return why ? [`warning: ${name} links: ${why}; set ${name}.publicUrl to the address people open`] : [];
   });
+  return [...links, ...reminders];
 }
 
 /** The channels `check-config --online` checks, each once: the alert channel first, then each route's, the watchdog's and the digest's. */

@@ -101,6 +101,20 @@ function expectNoSecret(run: Run): void {
 }
 
 describe.concurrent('vigil check-config', () => {
+  it('warns, and still exits 0, when delivery.reminderMinGap is so short that retries would count as reminders', async () => {
+    const path = writeConfig(
+      'short-gap.yaml',
+      configText().replace('delivery: { pollInterval: 100ms }', 'delivery: { pollInterval: 100ms, reminderMinGap: 10s }'),
+    );
+    const run = await runCli(['check-config', '--config', path], SECRET_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "warning: delivery.reminderMinGap is 10s: a sender's retry or an HA peer's copy that late is taken for a still-firing reminder",
+    );
+    const fine = await runCli(['check-config', '--config', writeConfig('default-gap.yaml', configText())], SECRET_ENV);
+    expect(fine.stdout).not.toContain('reminderMinGap');
+  });
+
   it('exits 0 and prints the summary without any secret value', async () => {
     const path = writeConfig('valid.yaml', configText());
     const run = await runCli(['check-config', '--config', path], SECRET_ENV);

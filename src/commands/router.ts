@@ -13,6 +13,17 @@ const DEFER_GRACE_MS = 1500;
 /** Autocomplete must answer within Discord's 3 s; past this, it answers with no choices. */
 const AUTOCOMPLETE_BUDGET_MS = 2500;
 
+/**
+ * The `commands.permissions` key a button action is checked against: its own, else the one it
+ * undoes (Unacknowledge takes Acknowledge's roles: whoever may not take an incident may not give
+ * one back either, and restart its escalation).
+ */
+export function permissionKey(action: string, permissions: Record<string, string[]>): string {
+  return action in permissions ? action : (FALLBACK_PERMISSION[action] ?? action);
+}
+
+const FALLBACK_PERMISSION: Record<string, string> = { unack: 'ack' };
+
 /** Whether `user` may use `key` (a command name or "buttons"): no allow list means everyone. */
 export function isAllowed(user: InteractionUser, key: string, permissions: Record<string, string[]>): boolean {
   const allowed = permissions[key];
@@ -144,7 +155,7 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
         await ctx.reply({ content: 'This button is not handled by this Vigil (an old message?).' }, { ephemeral: true });
         return;
       }
-      if (!isAllowed(ctx.user, 'buttons', permissions) || !isAllowed(ctx.user, parsed.action, permissions)) {
+      if (!isAllowed(ctx.user, 'buttons', permissions) || !isAllowed(ctx.user, permissionKey(parsed.action, permissions), permissions)) {
         count(`button:${parsed.action}`, 'refused');
         log.warn('button refused: missing role');
         await ctx.reply(

@@ -33,7 +33,6 @@ import { decide, type Decision } from './dedup.js';
 import { deliveryPriority, isCritical } from './priority.js';
 import { NOTE_INTERVAL_MS } from './announce.js';
 import { scheduleIncidentEscalation } from './escalate.js';
-import { incidentLeftBehind } from './moved.js';
 import { recordReminder } from './remind.js';
 import { inStorm, STORM_PACE_MS, stormStage } from './storm.js';
 import { enrichNotification } from './enrich.js';
@@ -45,9 +44,7 @@ const dedupStage: Stage<Received, Decided> = {
   name: 'dedup',
   run(input, deps) {
     const n = input.notification;
-    const own = latestIncident(deps.db, groupOf(n));
-    // Opened on another route before the routes changed: it takes these alerts until it resolves.
-    const latest = own?.status === 'firing' ? own : (incidentLeftBehind(deps.db, n, deps.config) ?? own);
+    const latest = latestIncident(deps.db, groupOf(n));
     const decision = decide(latest, n, input.now);
     // A skipped resend belongs to the incident it repeats; a reminder of it becomes a line in its thread.
     if (decision.action === 'skip') return recordReminder(input, latest, decision, deps) ?? { stopped: true, decision, incidentId: latest?.id };

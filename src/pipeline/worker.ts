@@ -25,10 +25,14 @@ const MAX_PROCESS_ATTEMPTS = 5;
  */
 export const PIPELINE_CONCURRENCY = 4;
 
-/** The incident group a notification belongs to: two of one group never run at once (the second decides on what the first recorded). */
+/**
+ * The group a notification belongs to: two of one group never run at once (the second decides on
+ * what the first recorded). Its parts on different routes count as one: after a routes change
+ * they may decide on the same open incident.
+ */
 function groupId(stored: StoredNotification): string {
-  const g = groupOf(stored.notification);
-  return JSON.stringify([g.source, g.receiver, g.groupKey, g.route ?? null]);
+  const n = stored.notification;
+  return JSON.stringify([n.source, n.receiver, n.groupKey]);
 }
 
 /**

@@ -3,6 +3,8 @@ import type { RouteConfig } from '../config/routes.js';
 import type { Alert } from '../model.js';
 import { formatDuration } from '../config/duration.js';
 import { severityOf } from './alerts.js';
+import { MESSAGE_CONTENT } from './limits.js';
+import { codePointLength, truncate } from './truncate.js';
 
 /** Whom a message pings: exactly these ids; nothing in its text (labels, annotations) can add one. */
 export interface Page {
@@ -28,13 +30,17 @@ export function mentionText(page: Page): string {
   return [...page.roles.map((id) => `<@&${id}>`), ...page.users.map((id) => `<@${id}>`)].join(' ');
 }
 
-/** The message with the page's mentions first in its content, and allowed_mentions listing exactly those ids. */
+/**
+ * The message with the page's mentions first in its content, and allowed_mentions listing exactly
+ * those ids; the text after them is cut (marked …) so the whole stays within Discord's limit, never the mentions.
+ */
 export function withPage(body: RESTPostAPIChannelMessageJSONBody, page: Page, lead = '🔔'): RESTPostAPIChannelMessageJSONBody {
   const line = `${lead} ${mentionText(page)}`;
+  // At most 40 mentions of 23 characters: the line always fits, with room for the text.
+  const rest = body.content ? truncate(body.content, MESSAGE_CONTENT - codePointLength(line) - 2) : '';
   return {
     ...body,
-    // At most 40 mentions of 23 characters: far inside the 2,000 of content.
-    content: body.content ? `${line}: ${body.content}` : line,
+    content: rest ? `${line}: ${rest}` : line,
     allowed_mentions: { parse: [], roles: [...page.roles], users: [...page.users] },
   };
 }

@@ -10,6 +10,7 @@ import { insertNotification, insertReminder } from '../store/notifications.js';
 import { checkWebhookAuth } from './auth.js';
 import { parseWebhook, type WebhookRoute } from './intake.js';
 import { splitByRoute, toRoute } from './route.js';
+import { stuckAlerts } from './sticky.js';
 import { FailureThrottle } from './throttle.js';
 
 /** What an intake hook keeps of a notification (nothing: undefined), and how many alerts it dropped for which reason. */
@@ -103,7 +104,7 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
     return { status: 202, body: { status: 'accepted', alerts: 0, ...dropped } };
   }
   const n = taken?.keep ?? parsed.notification;
-  const parts = target ? [toRoute(n, target)] : splitByRoute(n, routes);
+  const parts = target ? [toRoute(n, target)] : splitByRoute(n, routes, stuckAlerts(deps.db, n, routes));
   let results: Array<{ id: number; duplicate: boolean; reminder?: boolean }>;
   try {
     // One commit for all parts: a 503 leaves none of them stored, a 202 all.

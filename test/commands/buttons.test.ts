@@ -234,6 +234,16 @@ describe('the Unacknowledge button', () => {
     expect(getAck(db, id)?.userId).toBe(BOB.id);
   });
 
+  it('is refused to a user without the roles "ack" asks for, when "unack" has none of its own', async () => {
+    deps = { ...deps, config: config(loki.url, { commands: { permissions: { ack: [ROLE] } } }) };
+    const id = incident(apiAlert());
+    await press('ack', id);
+    const ctx = await press('unack', id, { user: testUser([]) });
+    expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
+    expect(payloadOf(ctx.calls[0]).content).toMatch(/not allowed/);
+    expect(getAck(db, id)?.userId).toBe(ALICE.id);
+  });
+
   it('says so, only to the presser, when nobody has the incident', async () => {
     const id = incident(apiAlert());
     const ctx = await press('unack', id);

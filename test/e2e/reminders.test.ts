@@ -1,6 +1,6 @@
 // Alertmanager's repeat_interval with a real Alertmanager: each repeat of a still-firing group
 // becomes one "still firing" line in its incident's thread, pinging again only where the route
-// says mentions.onRepeat; a copy that comes within reminderMinGap stays a dropped duplicate.
+// says mentions.onRepeat. (A copy within reminderMinGap staying a duplicate: test/store/notifications.test.ts.)
 import type { APIMessage } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscordDouble } from '../support/discord-double.js';

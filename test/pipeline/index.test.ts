@@ -25,6 +25,7 @@ import { loadWebhook, messageValidator } from '../render/helpers.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { testConfig } from '../support/deps.js';
 import { splitByRoute } from '../../src/webhooks/route.js';
+import { stuckAlerts } from '../../src/webhooks/sticky.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');
@@ -303,35 +304,45 @@ describe('one thread per incident, through the drainer to the Discord double', (
 });
 
 describe('routes changed while an incident is open', () => {
+  const DB_CHANNEL = '323456789012345678';
+  const routes = () =>
+    testConfig({ routes: [{ name: 'db', matchers: ['alertname=~".+"'], channelId: DB_CHANNEL, mentions: { roles: ['444444444444444444'] } }] }).routes;
+  /** What intake does once the routes are added (a restart with a new config). */
+  const routed = (n: Notification) => {
+    deps = { ...deps, config: { ...deps.config, routes: routes() } };
+    return splitByRoute(n, deps.config.routes, stuckAlerts(db, n, deps.config.routes));
+  };
+  const rows = () => db.prepare(`SELECT kind, channel_id, body FROM outbox ORDER BY id`).all() as Array<{ kind: string; channel_id: string; body: string }>;
+
   it('keeps the incident where it was posted until it resolves, instead of opening it again on its new route', async () => {
     const firing = loadWebhook('alertmanager-firing.json');
     await process(firing);
     const first = latestIncident(db, firing)!;
-    // The routes are added (a restart with a new config): intake now sends the group to route db.
-    const routes = testConfig({ routes: [{ name: 'db', matchers: ['alertname=~".+"'], channelId: '323456789012345678' }] }).routes;
-    deps = { ...deps, config: { ...deps.config, routes } };
-    const [resolved] = splitByRoute(loadWebhook('alertmanager-resolved.json'), routes);
-    expect(resolved).toMatchObject({ route: 'db', channelId: '323456789012345678' });
-    await process(resolved!);
-    const rows = db.prepare(`SELECT kind, channel_id, target_id FROM outbox ORDER BY id`).all() as Array<{
-      kind: string;
-      channel_id: string;
-      target_id: number | null;
-    }>;
-    expect(rows.filter((r) => r.kind === 'create')).toHaveLength(1);
-    // Everything about it goes on in the channel it was posted to: the edit to resolved, the note, the thread's end.
-    expect(new Set(rows.map((r) => r.channel_id))).toEqual(new Set(['223456789012345678']));
+    const parts = routed(loadWebhook('alertmanager-resolved.json'));
+    // Its alerts stay with it: no route, the alert channel.
+    expect(parts.map((p) => [p.route, p.channelId])).toEqual([[undefined, undefined]]);
+    await process(parts[0]!);
+    expect(rows().filter((r) => r.kind === 'create')).toHaveLength(1);
+    expect(new Set(rows().map((r) => r.channel_id))).toEqual(new Set(['223456789012345678']));
     expect(latestIncident(db, firing)).toMatchObject({ id: first.id, status: 'resolved' });
     expect(latestIncident(db, { ...firing, route: 'db' })).toBeUndefined();
   });
 
-  it('opens a new incident on the new route for alerts the old one never held', async () => {
+  it('sends alerts the old incident never held to their new route, where they open an incident that pages', async () => {
     const firing = loadWebhook('alertmanager-firing.json');
     await process(firing);
-    const routes = testConfig({ routes: [{ name: 'db', matchers: ['alertname=~".+"'], channelId: '323456789012345678' }] }).routes;
-    deps = { ...deps, config: { ...deps.config, routes } };
-    const other = { ...firing, alerts: firing.alerts.map((a) => ({ ...a, fingerprint: `${a.fingerprint}-new` })) };
-    await process(splitByRoute(other, routes)[0]!);
+    const added = { ...firing.alerts[0]!, fingerprint: 'brand-new-alert' };
+    const parts = routed({ ...firing, alerts: [...firing.alerts, added] });
+    expect(parts.map((p) => [p.route ?? null, p.alerts.map((a) => a.fingerprint).includes('brand-new-alert')])).toEqual([
+      ['db', true],
+      [null, false],
+    ]);
+    // The part that stays is unchanged since the first notification: a duplicate at intake, nothing to process.
+    expect(insertNotification(db, parts[1]!, NOW).duplicate).toBe(true);
+    await process(parts[0]!);
     expect(latestIncident(db, { ...firing, route: 'db' })).toMatchObject({ status: 'firing', route: 'db' });
+    const created = rows().filter((r) => r.kind === 'create');
+    expect(created.map((r) => r.channel_id)).toEqual(['223456789012345678', DB_CHANNEL]);
+    expect((JSON.parse(created[1]!.body) as { content?: string }).content).toBe('🔔 <@&444444444444444444>');
   });
 });

@@ -256,6 +256,14 @@ describe('the pipeline worker', () => {
     expect(messages.filter((m) => m.kind === 'create').map((m) => m.summary)).toEqual(['alert 0', 'alert 1', 'alert 3']);
   });
 
+  it('never runs two parts of one group split across routes at once: both may decide on the same incident', async () => {
+    const { client, seen } = slowLoki(() => 100);
+    insertNotification(db, { ...notification(0, { group: 0 }), route: 'db', channelId: '323456789012345678' }, NOW);
+    insertNotification(db, notification(1, { group: 0 }), NOW);
+    expect(await worker(client, false).runOnce()).toBe(2);
+    expect(seen.first.get(1)).toBeGreaterThanOrEqual(seen.last.get(0)!);
+  });
+
   it('with storm mode, decides one new incident at a time: a burst that starts with a few alerts gets one message, then its storm', async () => {
     const { client, seen } = slowLoki(() => 200);
     const w = worker(client, true);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mentionText, pageOf, withPage } from '../../src/render/mentions.js';
+import { MESSAGE_CONTENT } from '../../src/render/limits.js';
+import { codePointLength } from '../../src/render/truncate.js';
 import { testConfig } from '../support/deps.js';
 
 const [pagesOnCritical, pagesAll] = testConfig({
@@ -47,5 +49,18 @@ describe('withPage', () => {
     const body = withPage({ content: 'summary: @everyone <@&999999999999999999> disk full', allowed_mentions: { parse: [] } }, page);
     expect(body.content).toBe(`🔔 ${mentionText(page)}: summary: @everyone <@&999999999999999999> disk full`);
     expect(body.allowed_mentions).toEqual({ parse: [], roles: ['333333333333333333'], users: ['555555555555555555'] });
+  });
+});
+
+describe('withPage within limits', () => {
+  it('cuts the text after the mentions, never the mentions, so a long reminder with 40 mentions still fits', () => {
+    const page = {
+      roles: Array.from({ length: 20 }, (_, i) => `3${String(i).padStart(17, '0')}`),
+      users: Array.from({ length: 20 }, (_, i) => `5${String(i).padStart(17, '0')}`),
+    };
+    const body = withPage({ content: `🔁 Still firing after 4h: ${'LongAlertName, '.repeat(200)}`, allowed_mentions: { parse: [] } }, page);
+    expect(codePointLength(body.content!)).toBeLessThanOrEqual(MESSAGE_CONTENT);
+    expect(body.content!.startsWith(`🔔 ${mentionText(page)}: 🔁 Still firing after 4h`)).toBe(true);
+    expect(body.content!.endsWith('…')).toBe(true);
   });
 });
