@@ -74,7 +74,9 @@ export const query = {
         const step = stepFor(start, now);
         const series = await deps.prometheus.queryRange(req.expr, start, now, step);
         const lines = chartLines(series);
-        const spec: TimeChartSpec | undefined = lines.length ? { kind: 'time', title: req.expr, lines, unit, start, end: now } : undefined;
+        const spec: TimeChartSpec | undefined = lines.length
+          ? { kind: 'time', title: req.expr, lines, unit, start, end: now, timeZone: deps.config.timezone }
+          : undefined;
         payload = await commandChart({ content: renderRange(req.expr, series, req.rangeMs, step, unit) }, spec, deps.config.charts, deps.chartRenderer);
       }
     } catch (err) {

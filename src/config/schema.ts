@@ -311,6 +311,8 @@ export const configSchema = z
         path: ['password'],
       })
       .optional(),
+    /** The IANA time zone times are shown in where Discord cannot show the reader's own (chart axes, log lines), e.g. Asia/Seoul. */
+    timezone: timeZone.default('UTC'),
     discord: discordSchema,
     /** Where alerts go and whom they page, by matchers or by webhook URL; alerts no route takes go to discord.alertChannelId. */
     routes: routesSchema,

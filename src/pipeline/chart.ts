@@ -16,7 +16,7 @@ export { chartEnd } from './series.js';
 
 /** What the chart of a notification needs (its series come from the enrichment, which already queried them). */
 export interface ChartDeps {
-  config: { charts: Config['charts'] };
+  config: { charts: Config['charts']; timezone?: string };
   render?: ChartRenderer;
 }
 
@@ -158,7 +158,7 @@ export async function chartNotification(
   }
   const data = chartData(subject, enriched);
   if ('reason' in data) return { status: 'skipped', reason: data.reason };
-  const spec = alertChartSpec(subject, data.series, data.window);
+  const spec = { ...alertChartSpec(subject, data.series, data.window), ...(deps.config.timezone ? { timeZone: deps.config.timezone } : {}) };
   if (spec.lines.length === 0) return { status: 'skipped', reason: 'no data in the window' };
   const chart = await boundedChart(spec, charts, deps.render);
   if ('png' in chart) return { status: 'rendered', file: { name: CHART_FILE, data: chart.png }, expr: (subject.parsed ?? splitThreshold(subject.expr)).expr };

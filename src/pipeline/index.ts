@@ -108,6 +108,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         ...grafanaUrl,
         datasources: datasourcesOf(config.grafana),
         ...(ack ? { acknowledged: { userId: ack.userId, at: ack.at } } : {}),
+        timeZone: config.timezone,
         now: ctx.now,
       },
       warn,
@@ -138,7 +139,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         !resolved && ctx.notification.alerts.length > NOTE_LINE_MAX ? renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn) : [];
       if (threads && !resolved) {
         deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
-        const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), ...grafanaUrl }, warn);
+        const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), timeZone: config.timezone, ...grafanaUrl }, warn);
         // The roster's first message rides along with the details when both fit one: a request less per big group.
         const joined = roster[0] ? joinEmbeds(details, roster[0]) : undefined;
         deliveries.push({ kind: 'thread-post', body: joined ?? details });

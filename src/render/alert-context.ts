@@ -93,7 +93,7 @@ function logsField(ctx: Ctx, volume: LogVolumeFinding | undefined, patterns: Log
   let lines: string[] = [];
   let shown = 0;
   for (const p of candidates) {
-    const next = [...lines, ...patternLines(p, withSource)];
+    const next = [...lines, ...patternLines(p, withSource, ctx.input.timeZone)];
     if (codePointLength(block(next)) > room) break;
     lines = next;
     shown++;

@@ -18,6 +18,8 @@ export interface AlertMessageInput {
   acknowledged?: Acknowledgement;
   /** Datasource uids of the Grafana Explore links (config grafana.prometheusUid/lokiUid); the provisioned ones by default. */
   datasources?: ExploreDatasources;
+  /** The IANA zone of times shown where Discord's <t:…> cannot be (log lines in code blocks): config `timezone`; default UTC. */
+  timeZone?: string;
 }
 
 /** An acknowledgement as the message shows it. */

@@ -401,7 +401,7 @@ function alertFieldValue(ctx: Ctx, a: Alert, budget: number): string {
   if (target) lines.push(target);
   for (const f of e?.failures ?? []) lines.push(`⚠️ ${show(oneLine(f.what), 40)} unavailable: ${show(oneLine(f.message), ERROR_MAX)}`);
   // Grouped lines are shown in the Logs field; the raw newest lines only without patterns.
-  const logs = e?.logs ? (e.logPatterns ? { summary: patternSummary(e.logs, e.logPatterns) } : logsText(e.logs)) : undefined;
+  const logs = e?.logs ? (e.logPatterns ? { summary: patternSummary(e.logs, e.logPatterns, input.timeZone) } : logsText(e.logs, input.timeZone)) : undefined;
   if (logs) lines.push(logs.summary);
   if (n.alerts.length > 1 && input.state === 'firing') {
     const silence = safeUrl(a.silenceURL, input.grafanaUrl);

@@ -2,7 +2,7 @@ import type { EChartsOption, LineSeriesOption } from 'echarts';
 import type { ComparisonOp } from '../queries/promql.js';
 import { CHART_COLORS, CHART_FONT_FAMILY, chartScale, textWidth } from './chart-theme.js';
 import type { BarChartSpec, ChartSize, ChartSpec, TimeChartSpec } from './chart-spec.js';
-import { formatValue, type Unit } from './format.js';
+import { formatClock, formatMonthDay, formatValue, zoneName, type Unit } from './format.js';
 import { truncate } from './truncate.js';
 
 // The ECharts option of a chart spec: layout, axes, series, threshold and firing markers, bars.
@@ -33,12 +33,12 @@ function legendRows(names: readonly string[], width: number, font: number, iconW
   return rows;
 }
 
-/** Axis time labels in UTC: "14:05", "14:05:30" under ten minutes, "11-21 14:05" over a day. */
-export function timeLabel(spanMs: number): (value: number) => string {
+/** Axis time labels in the zone (default UTC): "14:05", "14:05:30" under ten minutes, "11-21 14:05" over a day. */
+export function timeLabel(spanMs: number, timeZone = 'UTC'): (value: number) => string {
   return (value) => {
-    const iso = new Date(value).toISOString();
-    if (spanMs > 86_400_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
-    return spanMs < 600_000 ? iso.slice(11, 19) : iso.slice(11, 16);
+    const at = new Date(value);
+    if (spanMs > 86_400_000) return `${formatMonthDay(at, timeZone)} ${formatClock(at, timeZone, false)}`;
+    return formatClock(at, timeZone, spanMs < 600_000);
   };
 }
 
@@ -132,7 +132,7 @@ function timeOption(spec: TimeChartSpec, size: ChartSize): EChartsOption {
     useUTC: true,
     backgroundColor: CHART_COLORS.background,
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: CHART_COLORS.text, fontSize: s.font },
-    title: titles(spec.title, 'UTC', size),
+    title: titles(spec.title, zoneName(spec.timeZone ?? 'UTC', spec.end), size),
     legend: {
       show: names.length > 0,
       data: names,
@@ -158,7 +158,7 @@ function timeOption(spec: TimeChartSpec, size: ChartSize): EChartsOption {
       min: start,
       max: end,
       splitNumber: 5,
-      axisLabel: { ...axisText(s.font), hideOverlap: true, margin: Math.round(s.font * 0.6), formatter: timeLabel(end - start) },
+      axisLabel: { ...axisText(s.font), hideOverlap: true, margin: Math.round(s.font * 0.6), formatter: timeLabel(end - start, spec.timeZone) },
       axisLine: { lineStyle: { color: CHART_COLORS.axisLine, width: 2 } },
       axisTick: { lineStyle: { color: CHART_COLORS.axisLine } },
       splitLine: { show: false },

@@ -40,6 +40,8 @@ export interface TimeChartSpec {
   firingAt?: Date;
   /** When it resolved: a green marker. */
   resolvedAt?: Date;
+  /** The IANA time zone the time axis is labelled in (config `timezone`); default UTC. */
+  timeZone?: string;
 }
 
 /** One bar of a bar chart. */

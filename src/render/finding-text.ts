@@ -16,13 +16,14 @@ import {
   discordTimestamp,
   escapeMarkdown,
   formatAgo,
-  formatClockUtc,
+  formatClock,
   formatNumber,
   formatValue,
   inferUnit,
   isRealDate,
   significant,
   type Unit,
+  zoneName,
 } from './format.js';
 import { maskSecrets } from './mask.js';
 import { truncate } from './truncate.js';
@@ -122,12 +123,13 @@ export function targetLine(t: TargetFinding, now: Date): string | undefined {
 }
 
 /** "Logs: 12 matching lines, newest first" and a code block of the lines. */
-export function logsText(logs: LogFinding): { summary: string; block?: string } {
+export function logsText(logs: LogFinding, timeZone = 'UTC'): { summary: string; block?: string } {
   if (logs.count === 0 || !logs.lines.length)
     return { summary: logs.count ? `Logs: ${logs.count}${logs.capped ? '+' : ''} matching lines` : 'Logs: no matching lines' };
   const count = `${logs.count}${logs.capped ? '+' : ''}`;
-  const summary = `Logs: ${count} matching line${logs.count === 1 ? '' : 's'}, newest first`;
-  const body = logs.lines.map((l) => `${isRealDate(l.at) ? formatClockUtc(l.at) : '--:--:--'} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);
+  // Discord's <t:…> markup does not work in a code block: the lines' times are in the configured zone, named.
+  const summary = `Logs: ${count} matching line${logs.count === 1 ? '' : 's'}, newest first, times ${zoneName(timeZone, logs.lines[0]!.at)}`;
+  const body = logs.lines.map((l) => `${logTime(l.at, timeZone)} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);
   return { summary, block: `\`\`\`\n${body.join('\n')}\n\`\`\`` };
 }
 
@@ -157,10 +159,16 @@ export function extraLines(finding: ExpressionFinding, state: AlertStatus): stri
   return hidden > 0 ? [...shown, `+${hidden} more extra series`] : shown;
 }
 
-/** "Logs: 57 matching lines in 4 patterns": the patterns themselves are in the Logs field. */
-export function patternSummary(logs: LogFinding, patterns: LogPatternFinding): string {
+/** "Logs: 57 matching lines in 4 patterns, times UTC": the patterns themselves are in the Logs field. */
+export function patternSummary(logs: LogFinding, patterns: LogPatternFinding, timeZone = 'UTC'): string {
   const count = `${logs.count}${logs.capped ? '+' : ''}`;
-  return `Logs: ${count} matching line${logs.count === 1 ? '' : 's'} in ${patterns.distinct} pattern${patterns.distinct === 1 ? '' : 's'}`;
+  const zone = patterns.patterns.length ? `, times ${zoneName(timeZone, patterns.patterns[0]!.exampleAt ?? new Date())}` : '';
+  return `Logs: ${count} matching line${logs.count === 1 ? '' : 's'} in ${patterns.distinct} pattern${patterns.distinct === 1 ? '' : 's'}${zone}`;
+}
+
+/** A log line's time of day in the zone, "HH:MM:SS"; "--:--:--" when the line has none. */
+export function logTime(at: Date | undefined, timeZone: string): string {
+  return isRealDate(at) ? formatClock(at, timeZone) : '--:--:--';
 }
 
 const HOST_MEASURE_NAMES: Record<HostMeasure['kind'], string> = { cpu: 'CPU', memory: 'Memory', disk: 'Disk', load: 'Load' };
@@ -235,9 +243,9 @@ export function windowText(seconds: number): string {
 }
 
 /** One pattern in the code block: "×38 <pattern>" then the newest example, or the line alone when it is the only one. */
-export function patternLines(p: LogPatternFinding['patterns'][number], withSource: boolean): string[] {
+export function patternLines(p: LogPatternFinding['patterns'][number], withSource: boolean, timeZone = 'UTC'): string[] {
   const source = withSource && p.source ? `${cleanLogLine(p.source)}: ` : '';
-  const time = isRealDate(p.exampleAt) ? formatClockUtc(p.exampleAt) : '--:--:--';
+  const time = logTime(p.exampleAt, timeZone);
   const example = truncate(cleanLogLine(p.example), EXAMPLE_MAX);
   if (p.count === 1) return [`×1 ${source}${time} ${example}`];
   return [`×${p.count} ${source}${truncate(cleanLogLine(p.pattern), PATTERN_MAX)}`, `   ${time} ${example}`];

@@ -225,9 +225,48 @@ export function formatAgo(then: Date, now: Date): string {
   return ms > 0 ? `${formatDuration(ms)} ago` : `in ${formatDuration(-ms)}`;
 }
 
-/** The UTC time of day, "HH:MM:SS". */
-export function formatClockUtc(date: Date): string {
-  return date.toISOString().slice(11, 19);
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The time of day in an IANA zone, "HH:MM:SS" (or "HH:MM" without seconds), 24-hour. */
+export function formatClock(date: Date, timeZone: string, seconds = true): string {
+  const key = `${timeZone}|${seconds}`;
+  let f = clockFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), hourCycle: 'h23' });
+    clockFormats.set(key, f);
+  }
+  return f.format(date);
+}
+
+const monthDayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The month and day in an IANA zone, "MM-DD". */
+export function formatMonthDay(date: Date, timeZone: string): string {
+  let f = monthDayFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, month: '2-digit', day: '2-digit' });
+    monthDayFormats.set(timeZone, f);
+  }
+  return f.format(date);
+}
+
+/** Abbreviations people use where English has none in the time zone data (initials would guess wrong elsewhere). */
+const ZONE_ABBREVIATIONS: Record<string, string> = { 'Asia/Seoul': 'KST', 'Asia/Pyongyang': 'KST', 'Asia/Tokyo': 'JST' };
+
+/**
+ * A short name for an IANA zone at an instant, as people say it: "UTC", "KST", "CET", "EST";
+ * else its offset, "UTC+5:45".
+ */
+export function zoneName(timeZone: string, at: Date): string {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 'UTC';
+  const known = ZONE_ABBREVIATIONS[timeZone];
+  if (known) return known;
+  const part = (locale: string, timeZoneName: 'short' | 'shortOffset') =>
+    new Intl.DateTimeFormat(locale, { timeZone, timeZoneName }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  // American English names America's zones (EST), British English Europe's (CET).
+  const short = [part('en-US', 'short'), part('en-GB', 'short')].find((n) => /^[A-Z]{2,5}$/.test(n));
+  if (short) return short;
+  return part('en-GB', 'shortOffset').replace(/^GMT/, 'UTC') || timeZone;
 }
 
 /** True for a date Discord can show (the senders use 0001-01-01 for "unset"). */

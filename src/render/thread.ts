@@ -11,9 +11,9 @@ import type {
   LogVolumeFinding,
   RuleFinding,
 } from '../findings.js';
-import { cleanLogLine } from './finding-text.js';
+import { cleanLogLine, logTime } from './finding-text.js';
 import { fitExploreLinks, type ExploreDatasources } from './explore.js';
-import { formatClockUtc, formatNumber, formatValue, inferUnit, isRealDate, safeText } from './format.js';
+import { discordTimestamp, formatNumber, formatValue, inferUnit, isRealDate, safeText, zoneName } from './format.js';
 import { EMBED_FIELD_VALUE, EMBED_TITLE, MESSAGE_EMBEDS } from './limits.js';
 import { maskSecrets } from './mask.js';
 import { splitLabels } from './query.js';
@@ -25,6 +25,8 @@ export interface ThreadDetailsInput {
   /** Grafana base URL: Explore links are added when set. */
   grafanaUrl?: string;
   datasources: ExploreDatasources;
+  /** The IANA zone of the log lines' times (code blocks cannot hold Discord's <t:…>): config `timezone`; default UTC. */
+  timeZone?: string;
 }
 
 /** Longest thread name Discord accepts. */
@@ -76,7 +78,10 @@ function alertEmbed(alert: Alert, e: AlertEnrichment, input: ThreadDetailsInput)
   if (e.containerContext) add(`Containers on ${safeText(e.containerContext.host)}`, containerText(e.containerContext));
   if (e.logVolume) add('Log volume', volumeText(e.logVolume));
   if (e.logPatterns) add(patternsTitle(e.logPatterns), patternsText(e.logPatterns));
-  if (e.logs) add(`Log lines (${e.logs.count}${e.logs.capped ? '+' : ''})`, logLinesText(e.logs));
+  if (e.logs) {
+    const zone = e.logs.lines[0] ? `, ${zoneName(input.timeZone ?? 'UTC', e.logs.lines[0].at)}` : '';
+    add(`Log lines (${e.logs.count}${e.logs.capped ? '+' : ''}${zone})`, logLinesText(e.logs, input.timeZone ?? 'UTC'));
+  }
   if (input.grafanaUrl && e.exploreLinks?.length) {
     add('Explore', fitExploreLinks(input.grafanaUrl, e.exploreLinks, input.datasources, EMBED_FIELD_VALUE).text);
   }
@@ -102,7 +107,8 @@ function expressionText(f: ExpressionFinding, annotations: Record<string, string
   const lines = f.series.map((s) => {
     const name = keys.length ? keys.map((k) => s.labels[k] ?? '').join(', ') : 'value';
     const start = s.atStart !== undefined ? `start ${formatValue(s.atStart, unit)} → ` : '';
-    const peakAt = isRealDate(s.peakAt) ? ` at ${formatClockUtc(s.peakAt)}` : '';
+    // Outside a code block Discord shows each reader their own time.
+    const peakAt = isRealDate(s.peakAt) ? ` at ${discordTimestamp(s.peakAt, 'T')}` : '';
     return `• ${safeText(name)}: ${start}peak ${formatValue(s.peak, unit)}${peakAt} → now ${formatValue(s.latest, unit)}`;
   });
   return [head, ...lines].join('\n');
@@ -158,8 +164,8 @@ function patternsText(p: LogPatternFinding): string {
   return lines.length ? `\`\`\`\n${lines.join('\n')}\n\`\`\`` : 'no patterns';
 }
 
-function logLinesText(logs: LogFinding): string {
+function logLinesText(logs: LogFinding, timeZone: string): string {
   if (!logs.lines.length) return 'no matching lines';
-  const body = logs.lines.map((l) => `${isRealDate(l.at) ? formatClockUtc(l.at) : '--:--:--'} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);
+  const body = logs.lines.map((l) => `${logTime(l.at, timeZone)} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);
   return `\`\`\`\n${body.join('\n')}\n\`\`\``;
 }

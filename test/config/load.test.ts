@@ -242,6 +242,14 @@ describe('schedules', () => {
     ]);
   });
 
+  it('reads the time zone times are shown in: UTC unless set, an unknown one refused', () => {
+    expect(parseConfig(VALID, ENV)).toMatchObject({ ok: true, config: { timezone: 'UTC' } });
+    expect(parseConfig(`${VALID}\ntimezone: Asia/Seoul\n`, ENV)).toMatchObject({ ok: true, config: { timezone: 'Asia/Seoul' } });
+    expect(errorsOf(`${VALID}\ntimezone: Asia/Busan\n`)).toEqual([
+      'timezone: unknown time zone "Asia/Busan": expected an IANA time zone like Europe/Berlin or UTC',
+    ]);
+  });
+
   it('accepts a schedule in a time zone', () => {
     const r = parseConfig(`${VALID}\ndigest: { schedule: "0 9 * * 1-5", timezone: Europe/Berlin }\n`, ENV);
     expect(r.ok && r.config.digest).toMatchObject({ schedule: '0 9 * * 1-5', timezone: 'Europe/Berlin', enabled: true });

@@ -104,7 +104,7 @@ describe('renderAlertMessage: Alertmanager firing fixture', () => {
       [
         'start 93.1% → peak 97.3% (at <t:1795251120:t>) → now 95.0%',
         'Target: up 100% of window',
-        'Logs: 2 matching lines, newest first',
+        'Logs: 2 matching lines, newest first, times UTC',
         '```',
         '08:51:30 level=error msg="disk stall"',
         '08:51:00 level=error msg="slow io"',
@@ -599,7 +599,7 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
         'start 93.1% → peak 97.3% (at <t:1795251120:t>) → now 95.0%',
         'Extra: start 0.5 req/s → peak 12.4 req/s (at <t:1795251150:t>) → now 11 req/s',
         'Target: up 100% of window',
-        'Logs: 39 matching lines in 2 patterns',
+        'Logs: 39 matching lines in 2 patterns, times UTC',
       ].join('\n'),
     );
   });
@@ -736,8 +736,17 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     delete e.logPatterns;
     delete e.logVolume;
     const { embed } = render(n, enrichments);
-    expect(field(embed, 'Findings')).toContain('Logs: 39 matching lines, newest first\n```\n08:51:30 x\n```');
+    expect(field(embed, 'Findings')).toContain('Logs: 39 matching lines, newest first, times UTC\n```\n08:51:30 x\n```');
     expect(embed.fields!.some((f) => f.name === '📜 Logs')).toBe(false);
+  });
+
+  it('gives the log lines in the configured time zone, and names it (Discord cannot show <t:…> in a code block)', () => {
+    const { n, enrichments } = rich();
+    const e = Object.values(enrichments)[0]!;
+    delete e.logPatterns;
+    delete e.logVolume;
+    const { embed } = render(n, enrichments, { timeZone: 'Asia/Seoul' });
+    expect(field(embed, 'Findings')).toContain('Logs: 39 matching lines, newest first, times KST\n```\n17:51:30 x\n```');
   });
 
   it('holds every limit with huge context, giving context fields up before the alerts’ own findings', () => {

@@ -421,6 +421,19 @@ describe('charts of series the real Prometheus returns', () => {
   });
 });
 
+describe('time zone', () => {
+  it('labels the time axis in the configured zone and names it in the corner (Asia/Seoul: KST)', () => {
+    const utc = chartSvg(alertSpec(), SIZE).svg;
+    const seoul = chartSvg({ ...alertSpec(), timeZone: 'Asia/Seoul' }, SIZE).svg;
+    // The window starts at 08:30 UTC, 17:30 in Seoul.
+    expect(utc).toContain('>08:30<');
+    expect(utc).toContain('>UTC<');
+    expect(seoul).toContain('>17:30<');
+    expect(seoul).toContain('>KST<');
+    expect(seoul).not.toContain('>08:30<');
+  });
+});
+
 describe('golden images (fixed synthetic data; regenerate with UPDATE_GOLDEN=1)', () => {
   it.each([
     { name: 'alert-chart.png', spec: alertSpec },

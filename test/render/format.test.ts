@@ -3,7 +3,8 @@ import {
   discordTimestamp,
   escapeMarkdown,
   formatAgo,
-  formatClockUtc,
+  formatClock,
+  formatMonthDay,
   formatNumber,
   formatValue,
   inferUnit,
@@ -12,6 +13,7 @@ import {
   markdownLink,
   safeUrl,
   type Unit,
+  zoneName,
 } from '../../src/render/format.js';
 
 describe('inferUnit', () => {
@@ -130,8 +132,28 @@ describe('time helpers', () => {
     expect(formatAgo(new Date(at.getTime() - ms), at)).toBe(text);
   });
 
-  it('prints the UTC time of day', () => {
-    expect(formatClockUtc(at)).toBe('08:51:25');
+  it.each([
+    ['UTC', '08:51:25', '08:51', '11-21'],
+    ['Asia/Seoul', '17:51:25', '17:51', '11-21'],
+    ['America/Los_Angeles', '00:51:25', '00:51', '11-21'],
+    ['Pacific/Kiritimati', '22:51:25', '22:51', '11-21'],
+    ['Pacific/Pago_Pago', '21:51:25', '21:51', '11-20'],
+  ])('prints the time of day in %s, 24-hour, with and without seconds, and the day', (zone, clock, short, day) => {
+    expect(formatClock(at, zone)).toBe(clock);
+    expect(formatClock(at, zone, false)).toBe(short);
+    expect(formatMonthDay(at, zone)).toBe(day);
+  });
+
+  it.each([
+    ['UTC', 'UTC'],
+    ['Asia/Seoul', 'KST'],
+    ['Asia/Tokyo', 'JST'],
+    ['Europe/Berlin', 'CET'],
+    ['America/New_York', 'EST'],
+    ['Asia/Kolkata', 'UTC+5:30'],
+    ['America/Sao_Paulo', 'UTC-3'],
+  ])('names %s as %s (an offset where English has no abbreviation it could be confused with)', (zone, name) => {
+    expect(zoneName(zone, at)).toBe(name);
   });
 
   it('treats the senders\' 0001-01-01 "unset" date as not real', () => {

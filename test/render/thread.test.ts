@@ -56,11 +56,15 @@ describe('renderThreadDetails', () => {
   const text = JSON.stringify(body.embeds);
 
   it('lists every series of the expression, not only the top few, with units and the threshold', () => {
-    for (let i = 0; i < 8; i++) expect(text).toContain(`host-${i}:9100: start ${10 + i}.0% → peak ${90 + i}.0% at 08:55:00 → now ${50 + i}.0%`);
+    // The peak's time as Discord markup: each reader sees their own clock.
+    const peak = `<t:${Date.parse('2026-11-21T08:55:00Z') / 1000}:T>`;
+    for (let i = 0; i < 8; i++) expect(text).toContain(`host-${i}:9100: start ${10 + i}.0% → peak ${90 + i}.0% at ${peak} → now ${50 + i}.0%`);
     expect(text).toContain('threshold > 80');
   });
 
   it('gives every log pattern with its count and an example, and the lines with secrets masked', () => {
+    // Times in a code block cannot be Discord markup: the zone they are in is named.
+    expect(text).toContain('"name":"Log lines (1, UTC)"');
     expect(text).toContain('×42 timeout after <num>ms calling <ip>');
     expect(text).toContain('e.g. user 1234 login failed');
     expect(text).not.toContain('hunter2');
