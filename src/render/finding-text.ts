@@ -162,7 +162,8 @@ export function extraLines(finding: ExpressionFinding, state: AlertStatus): stri
 /** "Logs: 57 matching lines in 4 patterns, times UTC": the patterns themselves are in the Logs field. */
 export function patternSummary(logs: LogFinding, patterns: LogPatternFinding, timeZone = 'UTC'): string {
   const count = `${logs.count}${logs.capped ? '+' : ''}`;
-  const zone = patterns.patterns.length ? `, times ${zoneName(timeZone, patterns.patterns[0]!.exampleAt ?? new Date())}` : '';
+  const at = patterns.patterns.find((p) => isRealDate(p.exampleAt))?.exampleAt;
+  const zone = at ? `, times ${zoneName(timeZone, at)}` : '';
   return `Logs: ${count} matching line${logs.count === 1 ? '' : 's'} in ${patterns.distinct} pattern${patterns.distinct === 1 ? '' : 's'}${zone}`;
 }
 
