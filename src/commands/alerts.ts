@@ -68,6 +68,7 @@ export const alertsCommand = {
   data: {
     name: 'alerts',
     description: 'What is firing now, grouped by alert name, most severe first',
+    description_localizations: { ko: '지금 발생 중인 알림: 알림 이름별로 묶어 심각한 것부터' },
   },
   async execute(ctx, deps: CommandDeps) {
     const timeoutMs = deps.config.enrichment.timeout;

@@ -68,11 +68,13 @@ export const health = {
   data: {
     name: 'health',
     description: 'Scrape targets up/down per job, and whether Prometheus, Loki, Alertmanager and Grafana are ready',
+    description_localizations: { ko: '작업(job)별 스크레이프 대상 상태와 Prometheus·Loki·Alertmanager·Grafana 준비 여부' },
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'job',
         description: 'Only this scrape job',
+        description_localizations: { ko: '이 스크레이프 작업(job)만' },
         required: false,
         autocomplete: true,
         max_length: MAX_JOB_LENGTH,

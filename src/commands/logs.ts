@@ -10,6 +10,15 @@ import { OptionError, type Command, type CommandDeps, type OptionValue } from '.
 
 /** Levels the `level` option accepts, as the log agent labels them. */
 const LOG_LEVELS = ['critical', 'fatal', 'error', 'warn', 'info', 'debug'] as const;
+/** The levels' names in Korean clients (the value sent stays the English one). */
+const LEVEL_KO: Record<(typeof LOG_LEVELS)[number], string> = {
+  critical: '치명',
+  fatal: '치명적 오류',
+  error: '오류',
+  warn: '경고',
+  info: '정보',
+  debug: '디버그',
+};
 
 /** Loki label holding the container name (what the compose stack's log agent sets). */
 const CONTAINER_LABEL = 'container_name';
@@ -181,11 +190,13 @@ export const logs = {
   data: {
     name: 'logs',
     description: 'Recent log lines from Loki, newest first (default: error-like lines of every container)',
+    description_localizations: { ko: 'Loki의 최근 로그, 최신순 (기본: 모든 컨테이너의 오류성 로그)' },
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'container',
         description: 'Only this container (default: all)',
+        description_localizations: { ko: '이 컨테이너만 (기본: 전체)' },
         required: false,
         autocomplete: true,
         max_length: MAX_TEXT_LENGTH,
@@ -194,13 +205,15 @@ export const logs = {
         type: ApplicationCommandOptionType.String,
         name: 'level',
         description: 'Only lines of this level',
+        description_localizations: { ko: '이 레벨의 로그만' },
         required: false,
-        choices: LOG_LEVELS.map((l) => ({ name: l, value: l })),
+        choices: LOG_LEVELS.map((l) => ({ name: l, name_localizations: { ko: `${LEVEL_KO[l]} (${l})` }, value: l })),
       },
       {
         type: ApplicationCommandOptionType.String,
         name: 'contains',
         description: 'Only lines containing this exact text (case-sensitive)',
+        description_localizations: { ko: '이 문자열을 그대로 포함한 로그만 (대소문자 구분)' },
         required: false,
         max_length: MAX_TEXT_LENGTH,
       },
@@ -208,6 +221,7 @@ export const logs = {
         type: ApplicationCommandOptionType.String,
         name: 'since',
         description: 'How far back, like 15m, 2h or 1d (1m to 7d, default 15m)',
+        description_localizations: { ko: '얼마나 이전부터: 15m, 2h, 1d 처럼 (1m~7d, 기본 15m)' },
         required: false,
         max_length: 20,
       },
@@ -215,6 +229,7 @@ export const logs = {
         type: ApplicationCommandOptionType.Integer,
         name: 'limit',
         description: `Distinct lines shown (1 to ${MAX_LIMIT}, default ${DEFAULT_LIMIT})`,
+        description_localizations: { ko: `보여 줄 서로 다른 로그 수 (1~${MAX_LIMIT}, 기본 ${DEFAULT_LIMIT})` },
         required: false,
         min_value: 1,
         max_value: MAX_LIMIT,
@@ -223,6 +238,7 @@ export const logs = {
         type: ApplicationCommandOptionType.Boolean,
         name: 'ephemeral',
         description: 'Only you see the answer (default from config: log lines may be sensitive)',
+        description_localizations: { ko: '나에게만 보이는 답 (기본값은 설정: 로그에 민감한 내용이 있을 수 있음)' },
         required: false,
       },
     ],

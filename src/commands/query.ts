@@ -35,11 +35,13 @@ export const query = {
   data: {
     name: 'query',
     description: 'Run a PromQL query: an instant table, or min/max/last per series over a range',
+    description_localizations: { ko: 'PromQL 쿼리 실행: 현재 값 표, 또는 기간 동안 시리즈별 최소/최대/마지막 값' },
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'promql',
         description: 'PromQL expression',
+        description_localizations: { ko: 'PromQL 표현식' },
         required: true,
         min_length: 1,
         max_length: MAX_PROMQL_LENGTH,
@@ -48,6 +50,7 @@ export const query = {
         type: ApplicationCommandOptionType.String,
         name: 'range',
         description: 'Query the last 1m..7d (e.g. 1h) instead of now',
+        description_localizations: { ko: '현재 대신 최근 1m~7d 구간을 조회 (예: 1h)' },
         required: false,
         max_length: 20,
       },
@@ -55,6 +58,7 @@ export const query = {
         type: ApplicationCommandOptionType.Boolean,
         name: 'ephemeral',
         description: 'Only you see the answer (default from config)',
+        description_localizations: { ko: '나에게만 보이는 답 (기본값은 설정)' },
         required: false,
       },
     ],

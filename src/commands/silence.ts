@@ -127,6 +127,7 @@ export const silenceCommand = {
   data: {
     name: 'silence',
     description: 'Create, list or expire Alertmanager silences',
+    description_localizations: { ko: 'Alertmanager 사일런스 만들기, 목록 보기, 끝내기' },
     // Silences change what the team is told: hidden from members without Manage Messages unless a server admin allows more.
     default_member_permissions: String(PermissionFlagsBits.ManageMessages),
     options: [
@@ -134,11 +135,13 @@ export const silenceCommand = {
         type: ApplicationCommandOptionType.Subcommand,
         name: 'create',
         description: 'Silence alerts matching label matchers for a while',
+        description_localizations: { ko: '레이블 매처에 맞는 알림을 한동안 사일런스' },
         options: [
           {
             type: ApplicationCommandOptionType.String,
             name: 'matchers',
             description: 'Label matchers, like alertname="HighCPU",job="node"',
+            description_localizations: { ko: '레이블 매처, 예: alertname="HighCPU",job="node"' },
             required: true,
             max_length: MATCHERS_MAX_LENGTH,
           },
@@ -146,22 +149,36 @@ export const silenceCommand = {
             type: ApplicationCommandOptionType.String,
             name: 'duration',
             description: 'How long, like 30m, 1h or 2h30m (1m to 30d)',
+            description_localizations: { ko: '얼마 동안: 30m, 1h, 2h30m 처럼 (1m~30d)' },
             required: true,
             max_length: 20,
           },
-          { type: ApplicationCommandOptionType.String, name: 'comment', description: 'Why (default: via Vigil by you)', max_length: COMMENT_MAX_LENGTH },
+          {
+            type: ApplicationCommandOptionType.String,
+            name: 'comment',
+            description: 'Why (default: via Vigil by you)',
+            description_localizations: { ko: '이유 (기본: Vigil에서 내가 만듦)' },
+            max_length: COMMENT_MAX_LENGTH,
+          },
         ],
       },
-      { type: ApplicationCommandOptionType.Subcommand, name: 'list', description: 'Active and pending silences' },
+      {
+        type: ApplicationCommandOptionType.Subcommand,
+        name: 'list',
+        description: 'Active and pending silences',
+        description_localizations: { ko: '활성 및 대기 중인 사일런스' },
+      },
       {
         type: ApplicationCommandOptionType.Subcommand,
         name: 'expire',
         description: 'End a silence now',
+        description_localizations: { ko: '사일런스를 지금 끝내기' },
         options: [
           {
             type: ApplicationCommandOptionType.String,
             name: 'id',
             description: 'Silence id (full, or its first 8 characters)',
+            description_localizations: { ko: '사일런스 ID (전체 또는 앞 8자)' },
             required: true,
             min_length: 8,
             max_length: 36,

@@ -54,21 +54,24 @@ export const top = {
   data: {
     name: 'top',
     description: 'Top containers by CPU or memory (cAdvisor metrics)',
+    description_localizations: { ko: 'CPU 또는 메모리 사용 상위 컨테이너 (cAdvisor 메트릭)' },
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'resource',
         description: 'Rank by CPU (default) or memory',
+        description_localizations: { ko: '정렬 기준: CPU (기본) 또는 메모리' },
         required: false,
         choices: [
-          { name: 'cpu', value: 'cpu' },
-          { name: 'memory', value: 'memory' },
+          { name: 'cpu', name_localizations: { ko: 'CPU 사용량' }, value: 'cpu' },
+          { name: 'memory', name_localizations: { ko: '메모리 사용량' }, value: 'memory' },
         ],
       },
       {
         type: ApplicationCommandOptionType.Integer,
         name: 'limit',
         description: `How many containers (1-${MAX_LIMIT}, default ${DEFAULT_LIMIT})`,
+        description_localizations: { ko: `컨테이너 수 (1~${MAX_LIMIT}, 기본 ${DEFAULT_LIMIT})` },
         required: false,
         min_value: 1,
         max_value: MAX_LIMIT,
@@ -77,6 +80,7 @@ export const top = {
         type: ApplicationCommandOptionType.String,
         name: 'host',
         description: 'Only containers on this host (cAdvisor instance)',
+        description_localizations: { ko: '이 호스트의 컨테이너만 (cAdvisor instance)' },
         required: false,
         autocomplete: true,
         max_length: MAX_HOST_LENGTH,
