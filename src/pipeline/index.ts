@@ -115,8 +115,10 @@ const renderStage: Stage<Enriched, Rendered> = {
     );
     const buttons: AlertButtonState = resolved ? 'resolved' : ack ? 'acknowledged' : 'firing';
     // The alert message's parts; render/alert-message puts them together once the incident id is known.
-    // A new firing incident pages the route's people (when its severity says so); nothing else ever pings.
-    const page = decision.action === 'open' && !resolved ? pageOf(routeNamed(config.routes, ctx.notification.route), ctx.notification.alerts) : undefined;
+    // An incident's first message of its own pages the route's people (when its severity says so): a new
+    // incident's, or one leaving a storm (a critical alert started firing in it). Nothing else ever pings.
+    const firstOwn = decision.action === 'open' || (decision.action === 'update' && ctx.latest?.createOutboxId === undefined);
+    const page = firstOwn && !resolved ? pageOf(routeNamed(config.routes, ctx.notification.route), ctx.notification.alerts) : undefined;
     const alert = (kind: 'create' | 'edit'): PlannedDelivery => ({
       kind,
       alert: {

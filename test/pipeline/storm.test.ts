@@ -483,6 +483,22 @@ describe("a storm's incidents later on", () => {
     expect(edits.map((r) => embed(r).title)).toEqual([expect.stringContaining('RESOLVED')]);
   });
 
+  it("pages the route's people when an incident leaves the storm for a message of its own (a critical alert started firing in it)", async () => {
+    db.close();
+    open(join(dir, 'routed.db'), `routes: [{ name: db, channelId: "${CHANNEL}", mentions: { roles: ["444444444444444444"], severities: [critical] } }]`);
+    const routed = (n: Notification): Notification => ({ ...n, route: 'db', channelId: CHANNEL });
+    for (let i = 1; i <= 10; i++) await process(routed(group(i)));
+    flush();
+    // Warnings: the first three got messages of their own, without a page; the rest joined the storm.
+    expect(incidentCreates().map((r) => r.body.content ?? '')).toEqual(['', '', '']);
+    clock += 1000;
+    await process(routed(group(5, [alert(5), alert(500, {}, 'critical')])));
+    const own = incidentCreates().at(-1)!;
+    expect(incidentCreates()).toHaveLength(4);
+    expect(own.body.content).toBe('🔔 <@&444444444444444444>');
+    expect(own.body.allowed_mentions).toEqual({ parse: [], roles: ['444444444444444444'], users: [] });
+  });
+
   it('gives an incident a message of its own when alerts start firing in it after its storm ended; a resolve stays with the storm', async () => {
     await stormOf10();
     clock += 60_000;
