@@ -27,7 +27,7 @@ export interface WebhookRouteDeps {
   /** The configured routes: by matchers on /webhooks/<source>, by name on /webhooks/<source>/<name>. */
   routes?: readonly RouteConfig[];
   /** delivery.reminderMinGap: an unchanged resend at least this long after the last copy is a reminder. */
-  reminderMinGapMs?: number;
+  reminderMinGapMs: number;
   logger: Logger;
   now: Clock;
   /** Called after a new notification is stored, so the pipeline picks it up at once. */
@@ -41,9 +41,6 @@ export interface WebhookRouteDeps {
 /** Bad credentials from one address within AUTH_FAILURE_WINDOW_MS answered 401; past them, 429 until the window passes. */
 export const AUTH_FAILURE_BURST = 20;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
-
-/** delivery.reminderMinGap's default, for routes built without it. */
-const DEFAULT_REMINDER_MIN_GAP_MS = 5 * 60_000;
 
 /** Seconds a sender is asked to wait (`Retry-After`) when the storage failed: a disk that filled up is rarely freed sooner. */
 export const STORAGE_RETRY_AFTER_S = 30;
@@ -112,7 +109,7 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
       parts.map((p) => {
         const stored = insertNotification(deps.db, p, now);
         // The sender's repeat of an unchanged group, hours later: a still-firing reminder, not a duplicate to drop.
-        const reminder = stored.duplicate ? insertReminder(deps.db, stored.id, p, now, deps.reminderMinGapMs ?? DEFAULT_REMINDER_MIN_GAP_MS) : undefined;
+        const reminder = stored.duplicate ? insertReminder(deps.db, stored.id, p, now, deps.reminderMinGapMs) : undefined;
         return reminder === undefined ? stored : { id: reminder, duplicate: false, reminder: true };
       }),
     )();

@@ -446,6 +446,7 @@ describe('contact point and notification policy', () => {
         logger: createLogger({ level: 'silent' }),
         now: () => new Date(),
         onStored: () => undefined,
+        reminderMinGapMs: config.delivery.reminderMinGap,
       });
       server = createHttpServer({ routes, bodyLimit: config.server.bodyLimit, logger: createLogger({ level: 'silent' }) });
       // The bot's own server on a loopback port standing in for vigil:8080.

@@ -4,7 +4,7 @@ import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
 import { warnTo } from '../../render/truncate.js';
 import { acknowledge } from '../../store/acks.js';
-import { getIncident } from '../../store/incidents.js';
+import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { ButtonHandler } from '../types.js';
@@ -16,7 +16,7 @@ import type { ButtonHandler } from '../types.js';
 export const ackButton = {
   action: 'ack',
   async execute(ctx, ref, deps) {
-    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    const incident = incidentOfRef(deps, ref);
     if (!incident) {
       await ctx.reply({ content: "This alert is no longer in Vigil's store: it cannot be acknowledged." }, { ephemeral: true });
       return;

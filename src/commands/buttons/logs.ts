@@ -1,5 +1,6 @@
 import { logSelectorForAlert } from '../../queries/promql.js';
-import { getIncident, type Incident } from '../../store/incidents.js';
+import type { Incident } from '../../store/incidents.js';
+import { incidentOfRef } from './incident.js';
 import { answerLogs, withLineFilters } from '../logs.js';
 import type { ButtonHandler } from '../types.js';
 
@@ -45,7 +46,7 @@ function alertNames(incident: Incident): string {
 export const logsButton = {
   action: 'logs',
   async execute(ctx, ref, deps) {
-    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    const incident = incidentOfRef(deps, ref);
     if (!incident) {
       await ctx.reply({ content: "This alert is no longer in Vigil's store: its logs cannot be looked up from here. Try `/logs`." }, { ephemeral: true });
       return;

@@ -4,7 +4,8 @@ import { checkMatchers, MatcherSyntaxError, type SilenceMatcher } from '../../co
 import { escapeRegex, LABEL_NAME } from '../../queries/promql.js';
 import { ALERT_ACTIONS } from '../../render/buttons.js';
 import { renderButtonSilenced, renderSilencedNotice } from '../../render/silences.js';
-import { getIncident, type Incident } from '../../store/incidents.js';
+import type { Incident } from '../../store/incidents.js';
+import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost } from '../../store/outbox.js';
 import { createdBy, NO_ALERTMANAGER, silencePageUrl } from '../silence.js';
 import type { ButtonHandler, ComponentContext } from '../types.js';
@@ -84,7 +85,7 @@ export const silenceButton = {
       await ctx.reply({ content: NO_ALERTMANAGER }, { ephemeral: true });
       return;
     }
-    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    const incident = incidentOfRef(deps, ref);
     const matchers = incident && incidentMatchers(incident);
     if (!incident || !matchers) {
       const why = incident ? 'has no labels stored' : "is no longer in Vigil's store";

@@ -5,7 +5,7 @@ import { withAcknowledgement } from '../../render/alert.js';
 import { warnTo } from '../../render/truncate.js';
 import { unacknowledge } from '../../store/acks.js';
 import { resumeEscalation } from '../../store/escalations.js';
-import { getIncident } from '../../store/incidents.js';
+import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { ButtonHandler } from '../types.js';
@@ -18,7 +18,7 @@ import type { ButtonHandler } from '../types.js';
 export const unackButton = {
   action: 'unack',
   async execute(ctx, ref, deps) {
-    const incident = /^\d{1,15}$/.test(ref) ? getIncident(deps.db, Number(ref)) : undefined;
+    const incident = incidentOfRef(deps, ref);
     if (!incident) {
       await ctx.reply({ content: "This alert is no longer in Vigil's store: there is nothing to give back." }, { ephemeral: true });
       return;
