@@ -1,6 +1,11 @@
 /** The time now. Every room takes it as a dependency (`now`), so tests choose it. */
 export type Clock = () => Date;
 
+/** The languages Vigil speaks: its message catalogs (src/i18n/) and the config's `locale`. */
+export const LOCALES = ['en', 'ko'] as const;
+/** One of LOCALES. */
+export type Locale = (typeof LOCALES)[number];
+
 /** Where a notification came from; `vigil` for Vigil's own alerts (the watchdog). */
 export type AlertSource = 'grafana' | 'alertmanager' | 'vigil';
 

@@ -1,6 +1,6 @@
 // The field types every part of the config schema shares: ids, durations, numbers, switches.
 import { z } from 'zod';
-import { SNOWFLAKE } from '../model.js';
+import { LOCALES, SNOWFLAKE } from '../model.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 /** A Discord snowflake id, as a string (numbers lose precision past 2^53). */
@@ -39,6 +39,9 @@ export const grafanaUid = z
   .regex(/^[A-Za-z0-9_-]{1,40}$/, 'expected a Grafana uid: 1 to 40 letters, digits, - or _');
 
 /** YAML or ${ENV} interpolation can give "true"/"8080" as strings. */
+/** A language of Vigil's messages: `en` or `ko`. */
+export const locale = z.enum(LOCALES, { error: `expected a language Vigil speaks: ${LOCALES.join(' or ')}` });
+
 export const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
 /** A whole number in min..max; every error says the range. */
 export const int = (min: number, max: number) => {

@@ -2,7 +2,8 @@
 // the webhook URL (/webhooks/alertmanager/<name>).
 import { z } from 'zod';
 import { compileMatcher, type CompiledMatcher, MatcherSyntaxError, parseMatcherList } from './matchers.js';
-import { bool, duration, int, snowflake } from './fields.js';
+import type { Locale } from '../model.js';
+import { bool, duration, int, locale, snowflake } from './fields.js';
 
 /** A route's name: part of its webhook URL, so lowercase letters, digits, - and _. */
 export const ROUTE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -66,6 +67,8 @@ const routeSchema = z
       .optional(),
     /** One thread per incident; default discord.threads. */
     threads: bool.optional(),
+    /** The language of its incidents' messages; default the top-level `locale`. */
+    locale: locale.optional(),
     /** Go on to the routes below after this one matched (the alert is posted once per matching route). */
     continue: bool.default(false),
   })
@@ -135,4 +138,20 @@ export function threadsFor(config: ThreadsConfig, routeName: string | undefined)
 /** Whether a channel's own messages (a storm's) get threads: as for the first route posting there, else discord.threads. */
 export function threadsInChannel(config: ThreadsConfig, channelId: string): boolean {
   return config.routes.find((r) => r.channelId === channelId)?.threads ?? config.discord.threads;
+}
+
+/** What localeFor reads of the config. */
+interface LocaleConfig {
+  locale: Locale;
+  routes: readonly RouteConfig[];
+}
+
+/** The language of messages sent for the route: the route's `locale`, else the top-level one. */
+export function localeFor(config: LocaleConfig, routeName: string | undefined): Locale {
+  return routeNamed(config.routes, routeName)?.locale ?? config.locale;
+}
+
+/** The language of a channel's own messages (a storm's): as for the first route posting there, else the top-level one. */
+export function localeInChannel(config: LocaleConfig, channelId: string): Locale {
+  return config.routes.find((r) => r.channelId === channelId)?.locale ?? config.locale;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronProblem, timeZoneProblem } from './cron.js';
 import { formatDuration } from './duration.js';
-import { baseUrl, bool, duration, grafanaUid, int, snowflake } from './fields.js';
+import { baseUrl, bool, duration, grafanaUid, int, locale, snowflake } from './fields.js';
 import { routesSchema } from './routes.js';
 
 /**
@@ -313,6 +313,8 @@ export const configSchema = z
       .optional(),
     /** The IANA time zone times are shown in where Discord cannot show the reader's own (chart axes, log lines), e.g. Asia/Seoul. */
     timezone: timeZone.default('UTC'),
+    /** The language of messages in alert channels, of the CLI, and of command replies to a Discord client in a language Vigil does not speak. */
+    locale: locale.default('en'),
     discord: discordSchema,
     /** Where alerts go and whom they page, by matchers or by webhook URL; alerts no route takes go to discord.alertChannelId. */
     routes: routesSchema,

@@ -1,0 +1,2 @@
+/** English messages: commands. Keys start with `commands.`; values are ICU MessageFormat. */
+export const commands = {} as const;

@@ -1,0 +1,105 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { describe, expect, it } from 'vitest';
+import { CATALOGS, formatDurationIn, isLocale, LOCALES, localeOfDiscord } from '../../src/i18n/index.js';
+import type { MessageKey } from '../../src/i18n/index.js';
+
+const keys = Object.keys(CATALOGS.en) as MessageKey[];
+
+/** The names of a message's arguments, nested ones (inside plurals and selects) included. */
+function argumentsOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
+  for (const el of elements) {
+    if (el.type === TYPE.literal || el.type === TYPE.pound) continue;
+    if (el.type === TYPE.tag) {
+      argumentsOf(el.children, into);
+      continue;
+    }
+    into.add(el.value);
+    if (el.type === TYPE.plural || el.type === TYPE.select) for (const option of Object.values(el.options)) argumentsOf(option.value, into);
+  }
+  return into;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('message catalogs', () => {
+  it('has messages', () => {
+    expect(keys.length).toBeGreaterThan(0);
+  });
+
+  it.each(LOCALES)('%s has every key English has, and no other', (locale) => {
+    expect(Object.keys(CATALOGS[locale]).sort()).toEqual([...keys].sort());
+  });
+
+  it.each(LOCALES.flatMap((locale) => keys.map((key) => [locale, key] as const)))('%s %s is a valid ICU message', (locale, key) => {
+    expect(() => parse(CATALOGS[locale][key], { ignoreTag: true })).not.toThrow();
+  });
+
+  it.each(keys)('ko %s takes the same arguments as en', (key) => {
+    const en = argumentsOf(parse(CATALOGS.en[key], { ignoreTag: true }));
+    const ko = argumentsOf(parse(CATALOGS.ko[key], { ignoreTag: true }));
+    expect([...ko].sort()).toEqual([...en].sort());
+  });
+
+  it.each(keys)('ko %s is Korean wherever en has words', (key) => {
+    // Words outside {arguments} and `code`: a ko message with English words and no Hangul was not translated.
+    const words = (text: string) => text.replace(/\{[^{}]*\}|`[^`]*`/g, '').match(/[A-Za-z]{3,}/g) ?? [];
+    if (words(CATALOGS.en[key]).length === 0) return;
+    expect(CATALOGS.ko[key]).toMatch(/[\uac00-\ud7a3]/);
+  });
+
+  it('uses every key somewhere in src/ (a key no code uses is dead)', () => {
+    const code = sourceFiles('src')
+      .filter((f) => !f.startsWith(join('src', 'i18n')))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const unused = keys.filter((key) => !code.includes(`'${key}'`) && !code.includes(`"${key}"`) && !code.includes(`\`${key}\``));
+    expect(unused).toEqual([]);
+  });
+
+  it('names each key after the catalog file it lives in', () => {
+    const dir = join('src', 'i18n', 'en');
+    for (const file of readdirSync(dir).filter((f) => f !== 'index.ts')) {
+      const namespace = file.replace(/\.ts$/, '');
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const [, key] of text.matchAll(/^\s+'([^']+)':/gm)) expect(key!.startsWith(`${namespace}.`), `${key} in ${file}`).toBe(true);
+    }
+  });
+});
+
+describe('languages', () => {
+  it.each([
+    ['ko', 'en', 'ko'],
+    ['en-US', 'ko', 'en'],
+    ['en-GB', 'ko', 'en'],
+    ['ja', 'ko', 'ko'],
+    ['zh-CN', 'en', 'en'],
+    [undefined, 'ko', 'ko'],
+  ] as const)('a Discord client in %s with default %s is answered in %s', (discord, fallback, want) => {
+    expect(localeOfDiscord(discord, fallback)).toBe(want);
+  });
+
+  it('knows en and ko only', () => {
+    expect([isLocale('en'), isLocale('ko'), isLocale('ja'), isLocale(1)]).toEqual([true, true, false, false]);
+  });
+
+  it.each([
+    ['en', 850, '850ms'],
+    ['en', 45_000, '45s'],
+    ['en', 7_500_000, '2h 5m'],
+    ['en', 90_061_000, '1d 1h'],
+    ['ko', 45_000, '45초'],
+    ['ko', 7_500_000, '2시간 5분'],
+    ['ko', 90_061_000, '1일 1시간'],
+    ['ko', -60_000, '-1분'],
+  ] as const)('%s shows %d ms as %s', (locale, ms, want) => {
+    expect(formatDurationIn(locale, ms)).toBe(want);
+  });
+
+});
