@@ -40,6 +40,13 @@ module.exports = {
       to: srcExcept('config/', 'model\\.ts$'),
     },
     {
+      name: 'i18n-stands-alone',
+      severity: 'error',
+      comment: 'i18n/ (the message catalogs) knows only itself and model.ts: every room may use it',
+      from: { path: '^src/i18n/' },
+      to: srcExcept('i18n/', 'model\\.ts$'),
+    },
+    {
       name: 'log-and-server-are-infrastructure',
       severity: 'error',
       comment: 'the logger and the HTTP server know nothing of the bot',
@@ -65,7 +72,7 @@ module.exports = {
       severity: 'error',
       comment: 'render/ turns data into Discord messages: it reads the data types of queries/, never the store, the pipeline or Discord',
       from: { path: '^src/render/' },
-      to: srcExcept('render/', 'queries/', 'config/', 'model\\.ts$', 'findings\\.ts$'),
+      to: srcExcept('render/', 'queries/', 'config/', 'i18n/', 'model\\.ts$', 'findings\\.ts$'),
     },
     {
       name: 'render-reads-data-not-clients',

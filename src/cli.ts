@@ -2,73 +2,31 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatDuration } from './config/duration.js';
-import { loadConfig, previewConfig, type LoadResult } from './config/load.js';
+import { parseConfig, previewConfig, type LoadResult } from './config/load.js';
 import { formatMatcher } from './config/matchers.js';
 import { threadsFor } from './config/routes.js';
 import type { Config } from './config/schema.js';
 import type { ChannelToCheck } from './discord/check.js';
+import { formatDurationIn, translator, type Locale, type MessageKey, type T } from './i18n/index.js';
 import { SNOWFLAKE } from './model.js';
 import { unreachableLinkBase } from './render/links.js';
 
-const USAGE = `Usage: vigil <command> [--config FILE]
-
-Commands:
-  serve              run the bot: webhook intake, enrichment, Discord delivery, slash commands
-                     (--preview: no Discord; every message shown at http://127.0.0.1:8080/preview)
-  check-config       validate the config file and print a summary (exit 1 on errors)
-  register-commands  register the slash commands with Discord (bulk overwrite);
-                     --guild ID (or discord.guildId) registers them in one guild, instantly
-  test-alert         send a test alert to the running bot's webhook (--resolve resolves it;
-                     --url URL when the bot is not on this machine's server.port)
-
-Options: --config FILE (or VIGIL_CONFIG), --help, --version.
-"vigil <command> --help" says more about one command.`;
-
 /** What `vigil <command> --help` prints, and the options each command takes. */
-const COMMAND_HELP: Record<string, { options: string[]; text: string }> = {
-  serve: {
-    options: ['config', 'preview'],
-    text: `Usage: vigil serve --config FILE [--preview]
-
-Runs the bot: takes Grafana and Alertmanager webhooks on server.port, enriches each alert from
-Prometheus, Loki and Grafana, posts it to Discord and answers the slash commands. Stops on
-SIGTERM or SIGINT; alerts not yet delivered are kept and sent after the next start.
-
---preview (or discord.mode: preview) needs no Discord token, application or channel: every
-message, edit, thread note and chart is shown at GET /preview instead (basic auth: any user, the
-webhook token as password). Without --config it watches Prometheus at localhost:9090 and Loki at
-localhost:3100 (PROMETHEUS_URL, LOKI_URL), keeps its store in ./data/vigil-preview.db (VIGIL_DB)
-and listens on 127.0.0.1:8080 (VIGIL_HOST, VIGIL_PORT), without a credential unless
-VIGIL_WEBHOOK_TOKEN is set.`,
-  },
-  'check-config': {
-    options: ['config', 'online'],
-    text: `Usage: vigil check-config --config FILE [--online]
-
-Validates the config file (with \${VAR} taken from the environment) and prints a summary without
-secrets, then any warnings. Exit 0 when valid; 1 with every error, each naming its key.
---online also reaches every backend (Prometheus, Loki, Alertmanager, Grafana and its alert rules)
-and Discord (the token, and each channel: visible, and the bot may send messages, embed links,
-attach files, create threads), saying what is missing; exit 1 when something is.`,
-  },
-  'register-commands': {
-    options: ['config', 'guild'],
-    text: `Usage: vigil register-commands --config FILE [--guild ID]
-
-Registers Vigil's slash commands with Discord (bulk overwrite). --guild ID (or discord.guildId)
-registers them in one guild, where they appear at once; without it they are global.`,
-  },
-  'test-alert': {
-    options: ['config', 'resolve', 'url'],
-    text: `Usage: vigil test-alert --config FILE [--resolve] [--url URL]
-
-Sends a firing test alert to the running bot's own webhook, as Alertmanager would; run it again
-with --resolve to resolve it. --url URL when the bot does not listen on this machine's server.port.
-Without --config it reaches \`vigil serve --preview\` run without one (127.0.0.1:8080, with
-VIGIL_WEBHOOK_TOKEN when set).`,
-  },
+const COMMAND_HELP: Record<string, { options: string[]; help: MessageKey }> = {
+  serve: { options: ['config', 'preview'], help: 'cli.help.serve' },
+  'check-config': { options: ['config', 'online'], help: 'cli.help.checkConfig' },
+  'register-commands': { options: ['config', 'guild'], help: 'cli.help.registerCommands' },
+  'test-alert': { options: ['config', 'resolve', 'url'], help: 'cli.help.testAlert' },
 };
+
+/**
+ * The language of what `vigil` prints before a config says one (or when it cannot be read): the
+ * first of LC_ALL, LC_MESSAGES and LANG that is set, Korean when it starts with "ko", else English.
+ */
+export function localeOfEnv(env: NodeJS.ProcessEnv): Locale {
+  const value = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return value.toLowerCase().startsWith('ko') ? 'ko' : 'en';
+}
 
 /** The version in package.json, next to src/ and dist/ alike. */
 function version(): string {
@@ -80,15 +38,15 @@ function version(): string {
 }
 
 /** "http://grafana:3000 (links: https://grafana.example.org)": the API address and, when other, the one links use. */
-function withLinks(b: { url: string; publicUrl?: string | undefined }): string {
-  return b.publicUrl && b.publicUrl !== b.url ? `${b.url} (links: ${b.publicUrl})` : b.url;
+function withLinks(t: T, b: { url: string; publicUrl?: string | undefined }): string {
+  return b.publicUrl && b.publicUrl !== b.url ? t('cli.summary.withLinks', { url: b.url, publicUrl: b.publicUrl }) : b.url;
 }
 
 /** How Grafana alert rules are read, or why they are not. */
-function ruleLookupText(g: NonNullable<Config['grafana']>): string {
-  if (g.token) return 'with a service account token';
-  if (g.user !== undefined) return `as user ${g.user}`;
-  return 'off (set grafana.token, or grafana.user and grafana.password)';
+function ruleLookupText(t: T, g: NonNullable<Config['grafana']>): string {
+  if (g.token) return t('cli.summary.ruleLookup.token');
+  if (g.user !== undefined) return t('cli.summary.ruleLookup.user', { user: g.user });
+  return t('cli.summary.ruleLookup.off');
 }
 
 /** Below this, a retry or an HA peer's late copy may be taken for a reminder (and page again with mentions.onRepeat). */
@@ -100,39 +58,36 @@ const REMINDER_GAP_WARN_MS = 60_000;
  * publishes neither, and their own pages reach Discord only through the senders' links). A
  * reminder gap so short that retries would count as reminders.
  */
-function configWarnings(config: Config): string[] {
+function configWarnings(config: Config, locale: Locale): string[] {
+  const t = translator(locale);
   const gap = config.delivery.reminderMinGap;
   const reminders =
     gap < REMINDER_GAP_WARN_MS
-      ? [
-          `warning: delivery.reminderMinGap is ${formatDuration(gap)}: a sender's retry or an HA peer's copy that late is taken for a still-firing reminder (and pages again where mentions.onRepeat is set); keep it at 1m or more, below your repeat_interval`,
-        ]
+      ? [t('cli.warning.reminderGap', { gap: formatDurationIn(locale, gap), min: formatDurationIn(locale, REMINDER_GAP_WARN_MS) })]
       : [];
   const bases: Array<[string, string | undefined]> = [
     ['grafana', config.grafana ? (config.grafana.publicUrl ?? config.grafana.url) : undefined],
     ['prometheus', config.prometheus.publicUrl],
     ['alertmanager', config.alertmanager?.publicUrl],
   ];
-  const links = bases.flatMap(([name, base]) => {
-    if (!base) return [];
-    const why = unreachableLinkBase(base);
-    return why ? [`warning: ${name} links: ${why}; set ${name}.publicUrl to the address people open`] : [];
-  });
+  // unreachableLinkBase says why in English, for logs: here only whether, in the catalog's words.
+  const links = bases.flatMap(([name, base]) => (base && unreachableLinkBase(base) ? [t('cli.warning.linkBase', { name, base })] : []));
   return [...links, ...reminders];
 }
 
 /** The channels `check-config --online` checks, each once: the alert channel first, then each route's, the watchdog's and the digest's. */
-export function onlineChannels(config: Config): ChannelToCheck[] {
+export function onlineChannels(config: Config, locale: Locale = config.locale): ChannelToCheck[] {
+  const t = translator(locale);
   const all: ChannelToCheck[] = [
-    { name: 'alert channel', id: config.discord.alertChannelId },
+    { name: t('cli.online.alertChannel'), id: config.discord.alertChannelId },
     ...config.routes.map((r) => ({
-      name: `route ${r.name} channel`,
+      name: t('cli.online.routeChannel', { route: r.name }),
       id: r.channelId,
       threads: threadsFor(config, r.name),
       pings: [...(r.mentions?.roles ?? []), ...(r.escalation?.roles ?? [])],
     })),
-    ...(config.watchdog.enabled && config.watchdog.channelId ? [{ name: 'watchdog channel', id: config.watchdog.channelId }] : []),
-    ...(config.digest?.enabled && config.digest.channelId ? [{ name: 'digest channel', id: config.digest.channelId }] : []),
+    ...(config.watchdog.enabled && config.watchdog.channelId ? [{ name: t('cli.online.watchdogChannel'), id: config.watchdog.channelId }] : []),
+    ...(config.digest?.enabled && config.digest.channelId ? [{ name: t('cli.online.digestChannel'), id: config.digest.channelId }] : []),
   ];
   const out: ChannelToCheck[] = [];
   for (const c of all) {
@@ -149,47 +104,136 @@ export function onlineChannels(config: Config): ChannelToCheck[] {
   return out;
 }
 
+/** A summary line: the config key, then what it says (the keys are YAML's, never translated). */
+function summaryLine(key: string, text: string): string {
+  return `${key ? `${key}:` : ''}`.padEnd(14) + text;
+}
+
 /** One line per route: where its alerts go, how it is chosen, whom it pages. */
-function routeLines(config: Config): string[] {
-  if (config.routes.length === 0) return ['routes:       none: every alert goes to the alert channel'];
+function routeLines(config: Config, locale: Locale): string[] {
+  const t = translator(locale);
+  if (config.routes.length === 0) return [summaryLine('routes', t('cli.summary.noRoutes'))];
+  const people = (p: { roles: readonly string[]; users: readonly string[] }) =>
+    [p.roles.length ? t('cli.summary.roles', { count: p.roles.length }) : '', p.users.length ? t('cli.summary.users', { count: p.users.length }) : '']
+      .filter(Boolean)
+      .join(t('cli.summary.and'));
   return config.routes.map((r, i) => {
-    const how = r.matchers ? `{${r.matchers.map(formatMatcher).join(', ')}}${r.continue ? ', continue' : ''}` : 'by URL only';
-    const people = (p: { roles: readonly string[]; users: readonly string[] }) =>
-      [p.roles.length ? `${p.roles.length} role(s)` : '', p.users.length ? `${p.users.length} user(s)` : ''].filter(Boolean).join(' and ');
-    const pages = r.mentions ? `, pages ${people(r.mentions)}${r.mentions.severities ? ` on ${r.mentions.severities.join('/')}` : ''}` : ', pages no one';
-    const escalates = r.escalation ? `, escalates to ${people(r.escalation)} after ${formatDuration(r.escalation.after)} (up to ${r.escalation.repeat}×)` : '';
-    return (
-      `${i === 0 ? 'routes:' : ''}`.padEnd(14) +
-      `${r.name} -> channel ${r.channelId}: ${how}${pages}${escalates}, URL /webhooks/{alertmanager,grafana}/${r.name}`
-    );
+    const matchers = r.matchers ? `{${r.matchers.map(formatMatcher).join(', ')}}` : undefined;
+    const how = matchers === undefined ? t('cli.summary.route.byUrl') : r.continue ? t('cli.summary.route.matchersContinue', { matchers }) : matchers;
+    const pages = r.mentions
+      ? r.mentions.severities
+        ? t('cli.summary.route.pagesOn', { people: people(r.mentions), severities: r.mentions.severities.join('/') })
+        : t('cli.summary.route.pages', { people: people(r.mentions) })
+      : t('cli.summary.route.pagesNoOne');
+    const escalates = r.escalation
+      ? t('cli.summary.route.escalates', {
+          people: people(r.escalation),
+          after: formatDurationIn(locale, r.escalation.after),
+          repeat: r.escalation.repeat,
+        })
+      : '';
+    const url = `/webhooks/{alertmanager,grafana}/${r.name}`;
+    return summaryLine(i === 0 ? 'routes' : '', t('cli.summary.route', { name: r.name, channelId: r.channelId, how, pages, escalates, url }));
   });
 }
 
-/** One-screen summary of a valid config, with no secret in it. */
-export function summarise(config: Config): string {
-  const set = (v: unknown) => (v ? 'set' : 'not set');
+/** One-screen summary of a valid config, with no secret in it, in `locale` (default: the config's). */
+export function summarise(config: Config, locale: Locale = config.locale): string {
+  const t = translator(locale);
+  const set = (v: unknown) => (v ? t('cli.summary.set') : t('cli.summary.notSet'));
+  const duration = (ms: number) => formatDurationIn(locale, ms);
+  const threads = config.discord.threads ? t('cli.summary.threads') : t('cli.summary.noThreads');
+  const { watchdog, digest, snapshots } = config;
   return [
-    `server:       ${config.server.host}:${config.server.port} (body limit ${config.server.bodyLimit} bytes)`,
-    `webhook:      token ${set(config.webhook.token)}, HMAC ${set(config.webhook.hmacSecret)}${config.webhook.insecure ? ', INSECURE (no auth required)' : ''}`,
-    `prometheus:   ${withLinks(config.prometheus)}`,
-    `loki:         ${config.loki.url}`,
-    `alertmanager: ${config.alertmanager ? withLinks(config.alertmanager) : 'not configured'}`,
-    `grafana:      ${config.grafana ? `${withLinks(config.grafana)}, rule lookup ${ruleLookupText(config.grafana)}` : 'not configured'}`,
-    config.discord.mode === 'preview'
-      ? `discord:      preview mode: nothing is sent to Discord, every message is shown at GET /preview, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}`
-      : `discord:      ${config.discord.mode} mode, application ${config.discord.applicationId}, alert channel ${config.discord.alertChannelId}, ${config.discord.threads ? 'a thread per incident' : 'replies, no threads'}, API ${config.discord.apiBaseUrl}, token ${set(config.discord.token)}`,
-    ...routeLines(config),
-    `storage:      ${config.storage.path}`,
-    `enrichment:   lookback ${formatDuration(config.enrichment.lookback)}, log window ±${formatDuration(config.enrichment.logWindow)}, timeout ${formatDuration(config.enrichment.timeout)}`,
-    `charts:       ${config.charts.enabled ? `${config.charts.width}×${config.charts.height}, budget ${formatDuration(config.charts.budget)}` : 'off'}`,
-    `watchdog:     ${config.watchdog.enabled ? `every ${formatDuration(config.watchdog.interval)}, alert after ${config.watchdog.failuresBeforeAlert} failures${config.watchdog.channelId ? ` in channel ${config.watchdog.channelId}` : ''}${config.watchdog.heartbeat ? `, heartbeat ${config.watchdog.heartbeat.alertname} within ${formatDuration(config.watchdog.heartbeat.maxSilence)}` : ''}` : 'off'}`,
-    `digest:       ${config.digest?.enabled ? `"${config.digest.schedule}" ${config.digest.timezone}` : 'off'}`,
-    `snapshots:    ${config.snapshots?.enabled ? `"${config.snapshots.schedule}" ${config.snapshots.timezone}, keep ${config.snapshots.retain}${config.snapshots.dataDir ? `, prune in ${config.snapshots.dataDir}` : ''}` : 'off'}`,
+    summaryLine('server', t('cli.summary.server', { address: `${config.server.host}:${config.server.port}`, bytes: config.server.bodyLimit })),
+    summaryLine(
+      'webhook',
+      t('cli.summary.webhook', { token: set(config.webhook.token), hmac: set(config.webhook.hmacSecret) }) +
+        (config.webhook.insecure ? t('cli.summary.insecure') : ''),
+    ),
+    summaryLine('prometheus', withLinks(t, config.prometheus)),
+    summaryLine('loki', config.loki.url),
+    summaryLine('alertmanager', config.alertmanager ? withLinks(t, config.alertmanager) : t('cli.summary.notConfigured')),
+    summaryLine(
+      'grafana',
+      config.grafana
+        ? t('cli.summary.grafana', { address: withLinks(t, config.grafana), lookup: ruleLookupText(t, config.grafana) })
+        : t('cli.summary.notConfigured'),
+    ),
+    summaryLine(
+      'discord',
+      config.discord.mode === 'preview'
+        ? t('cli.summary.discordPreview', { threads })
+        : t('cli.summary.discord', {
+            mode: config.discord.mode,
+            applicationId: config.discord.applicationId,
+            channelId: config.discord.alertChannelId,
+            threads,
+            api: config.discord.apiBaseUrl,
+            token: set(config.discord.token),
+          }),
+    ),
+    ...routeLines(config, locale),
+    summaryLine('storage', config.storage.path),
+    summaryLine(
+      'enrichment',
+      t('cli.summary.enrichment', {
+        lookback: duration(config.enrichment.lookback),
+        logWindow: duration(config.enrichment.logWindow),
+        timeout: duration(config.enrichment.timeout),
+      }),
+    ),
+    summaryLine(
+      'charts',
+      config.charts.enabled
+        ? t('cli.summary.charts', { width: config.charts.width, height: config.charts.height, budget: duration(config.charts.budget) })
+        : t('cli.summary.off'),
+    ),
+    summaryLine(
+      'watchdog',
+      watchdog.enabled
+        ? t('cli.summary.watchdog', {
+            interval: duration(watchdog.interval),
+            failures: watchdog.failuresBeforeAlert,
+            channel: watchdog.channelId ? t('cli.summary.watchdog.channel', { channelId: watchdog.channelId }) : '',
+            heartbeat: watchdog.heartbeat
+              ? t('cli.summary.watchdog.heartbeat', { alertname: watchdog.heartbeat.alertname, maxSilence: duration(watchdog.heartbeat.maxSilence) })
+              : '',
+          })
+        : t('cli.summary.off'),
+    ),
+    summaryLine('digest', digest?.enabled ? `"${digest.schedule}" ${digest.timezone}` : t('cli.summary.off')),
+    summaryLine(
+      'snapshots',
+      snapshots?.enabled
+        ? t('cli.summary.snapshots', {
+            schedule: snapshots.schedule,
+            timezone: snapshots.timezone,
+            retain: snapshots.retain,
+            prune: snapshots.dataDir ? t('cli.summary.snapshots.prune', { dir: snapshots.dataDir }) : '',
+          })
+        : t('cli.summary.off'),
+    ),
   ].join('\n');
+}
+
+/** Reads and validates the config file at `path`; a file that cannot be read is said in `t`'s language. */
+function loadFile(t: T, path: string, env: NodeJS.ProcessEnv, preview: boolean): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { ok: false, errors: [t('cli.config.unreadable', { path, code: (err as NodeJS.ErrnoException).code ?? 'error' })] };
+  }
+  return parseConfig(text, env, { preview });
 }
 
 /** Runs the CLI; returns the exit code (serve never returns until stopped). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Until a config names its language, the environment's.
+  const envLocale = localeOfEnv(env);
+  const early = translator(envLocale);
+  const usage = early('cli.usage');
   let parsed;
   try {
     parsed = parseArgs({
@@ -209,7 +253,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     // Node's own words ("Unknown option '--x'. To specify a positional argument…") said in ours.
     const option = /option '([^']+)'/.exec((err as Error).message)?.[1];
-    console.error(`${option ? `unknown option ${option}` : 'could not read the command line'}\n\n${USAGE}`);
+    console.error(`${option ? early('cli.error.unknownOption', { option }) : early('cli.error.commandLine')}\n\n${usage}`);
     return 2;
   }
   if (parsed.values.version) {
@@ -218,21 +262,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const [command] = parsed.positionals;
   if (!command) {
-    console.log(USAGE);
+    console.log(usage);
     return parsed.values.help ? 0 : 2;
   }
-  const help = COMMAND_HELP[command];
+  const help = Object.hasOwn(COMMAND_HELP, command) ? COMMAND_HELP[command] : undefined;
   if (!help) {
-    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    console.error(`${early('cli.error.unknownCommand', { command })}\n\n${usage}`);
     return 2;
   }
   if (parsed.values.help) {
-    console.log(help.text);
+    console.log(early(help.help));
     return 0;
   }
   const misplaced = (['guild', 'resolve', 'url', 'online', 'preview'] as const).filter((o) => parsed.values[o] !== undefined && !help.options.includes(o));
   if (misplaced.length) {
-    console.error(`${misplaced.map((o) => `--${o}`).join(', ')}: not an option of ${command}\n\n${help.text}`);
+    console.error(`${early('cli.error.notAnOption', { options: misplaced.map((o) => `--${o}`).join(', '), command })}\n\n${early(help.help)}`);
     return 2;
   }
   const path = parsed.values.config ?? env.VIGIL_CONFIG;
@@ -240,32 +284,32 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   // Preview and its test alert run without a file: Vigil tried before anything is set up.
   const fileless = !path && ((command === 'serve' && preview) || command === 'test-alert');
   if (!path && !fileless) {
-    console.error(
-      `no config file: pass --config FILE or set VIGIL_CONFIG${command === 'serve' ? ' (or try Vigil without Discord: vigil serve --preview)' : ''}`,
-    );
+    console.error(command === 'serve' ? early('cli.error.noConfigServe') : early('cli.error.noConfig'));
     return 2;
   }
-  const loaded: LoadResult = path ? loadConfig(path, env, { preview }) : previewConfig(env);
+  const loaded: LoadResult = path ? loadFile(early, path, env, preview) : previewConfig(env);
   if (!loaded.ok) {
-    console.error(`${path ?? 'preview settings'}: ${loaded.errors.length} error(s)`);
+    // Each error names an English YAML key, in the schema's words; the lines around them are ours.
+    console.error(early('cli.config.invalid', { source: path ?? early('cli.config.previewSettings'), count: loaded.errors.length }));
     for (const e of loaded.errors) console.error(`  ${e}`);
     return 1;
   }
+  // The file's language from here on; without a file nothing was configured: still the environment's.
+  const locale = path ? loaded.config.locale : envLocale;
+  const t = translator(locale);
   if (command === 'check-config') {
-    console.log(`${path}: OK\n${summarise(loaded.config)}`);
-    for (const w of configWarnings(loaded.config)) console.log(w);
-    return parsed.values.online ? onlineChecks(loaded.config) : 0;
+    console.log(`${t('cli.config.ok', { path: path ?? '' })}\n${summarise(loaded.config, locale)}`);
+    for (const w of configWarnings(loaded.config, locale)) console.log(w);
+    return parsed.values.online ? onlineChecks(loaded.config, locale) : 0;
   }
   if (command === 'register-commands') {
     if (loaded.config.discord.mode === 'preview') {
-      console.error(
-        'register-commands needs Discord: this config is in preview mode (no bot token); set discord.token, discord.applicationId and discord.mode',
-      );
+      console.error(t('cli.register.previewMode'));
       return 1;
     }
-    return registerCommandsCommand(loaded.config, parsed.values.guild);
+    return registerCommandsCommand(loaded.config, parsed.values.guild, locale);
   }
-  if (command === 'test-alert') return testAlertCommand(loaded.config, parsed.values.resolve ?? false, parsed.values.url);
+  if (command === 'test-alert') return testAlertCommand(loaded.config, parsed.values.resolve ?? false, parsed.values.url, locale);
   // Imported here so check-config stays light and cannot fail on the runtime's dependencies.
   const { startVigil } = await import('./main.js');
   const vigil = await startVigil(loaded.config);
@@ -282,7 +326,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 }
 
 /** `check-config --online`: every backend and Discord, one line each; 1 when any check fails. */
-async function onlineChecks(config: Config): Promise<number> {
+async function onlineChecks(config: Config, locale: Locale): Promise<number> {
+  const t = translator(locale);
   // Imported here so a plain check-config stays light.
   const [
     { createPrometheusClient },
@@ -306,10 +351,12 @@ async function onlineChecks(config: Config): Promise<number> {
     import('./config/secrets.js'),
   ]);
   const timeoutMs = config.enrichment.timeout;
+  // A backend's detail is its own answer (or the error reaching it), as it said it.
   const ready = async (what: string, r: Promise<{ ready: boolean; message: string }>) => {
     const { ready: ok, message } = await r;
     return { ok, what, detail: message };
   };
+  const rules = t('cli.online.grafanaRules');
   const backends = [
     ready(`Prometheus ${config.prometheus.url}`, createPrometheusClient({ url: config.prometheus.url, timeoutMs }).ready()),
     ready(`Loki ${config.loki.url}`, createLokiClient({ url: config.loki.url, timeoutMs }).ready()),
@@ -321,34 +368,31 @@ async function onlineChecks(config: Config): Promise<number> {
           ready(`Grafana ${config.grafana.url}`, readiness({ name: 'Grafana', url: config.grafana.url, timeoutMs }, '/api/health', { timeoutMs })),
           // Without credentials rule lookup is off by choice: said, not failed.
           config.grafana.token || config.grafana.user !== undefined
-            ? ready('Grafana alert rules', ruleAccess(config.grafana, timeoutMs))
-            : Promise.resolve({
-                ok: true,
-                what: 'Grafana alert rules',
-                detail: 'not read (no grafana.token or grafana.user): Grafana alerts go without their rule',
-              }),
+            ? ready(rules, ruleAccess(config.grafana, timeoutMs))
+            : Promise.resolve({ ok: true, what: rules, detail: t('cli.online.grafanaRulesOff') }),
         ]
       : []),
   ];
-  const channels = onlineChannels(config);
+  const channels = onlineChannels(config, locale);
   const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl, timeoutMs });
   const discord =
     config.discord.mode === 'preview'
-      ? [{ ok: true, what: 'Discord', detail: 'not contacted: preview mode shows every message at GET /preview instead' }]
-      : await checkDiscord(rest, channels, config.discord.threads);
+      ? [{ ok: true, what: 'Discord', detail: t('cli.online.discordPreview') }]
+      : await checkDiscord(rest, channels, config.discord.threads, locale);
   const results = [...(await Promise.all(backends)), ...discord];
   const secrets = configSecrets(config);
-  console.log('online:');
+  console.log(t('cli.online.header'));
   for (const r of results) console.log(`  ${r.ok ? '✅' : '❌'} ${r.what}: ${scrubSecrets(r.detail, secrets)}`);
   const failed = results.filter((r) => !r.ok).length;
-  console.log(failed ? `${failed} check(s) failed` : 'every check passed');
+  console.log(failed ? t('cli.online.failed', { count: failed }) : t('cli.online.passed'));
   return failed ? 1 : 0;
 }
 
 /** `vigil register-commands`: PUTs COMMANDS to Discord and prints the names it now holds. */
-async function registerCommandsCommand(config: Config, guildOption: string | undefined): Promise<number> {
+async function registerCommandsCommand(config: Config, guildOption: string | undefined, locale: Locale): Promise<number> {
+  const t = translator(locale);
   if (guildOption !== undefined && !SNOWFLAKE.test(guildOption)) {
-    console.error(`--guild: expected a guild id (a snowflake of 17-20 digits), got "${guildOption}"`);
+    console.error(t('cli.register.badGuild', { guild: guildOption }));
     return 2;
   }
   const guildId = guildOption ?? config.discord.guildId;
@@ -360,38 +404,41 @@ async function registerCommandsCommand(config: Config, guildOption: string | und
     import('./log.js'),
     import('./config/secrets.js'),
   ]);
-  const where = guildId ? `in guild ${guildId}` : 'globally (may take up to an hour to show everywhere)';
+  const where = guildId ? t('cli.register.inGuild', { guildId }) : t('cli.register.globally');
   try {
     const rest = createRest({ token: config.discord.token, apiBaseUrl: config.discord.apiBaseUrl });
-    const done = await registerCommands(rest, { applicationId: config.discord.applicationId, guildId, commands: COMMANDS });
-    const list = done.names.length ? done.names.map((n) => `/${n}`).join(', ') : '(none: every command was removed)';
-    console.log(`registered ${done.names.length} command(s) ${where}: ${list}`);
+    const done = await registerCommands(rest, { applicationId: config.discord.applicationId, guildId, commands: COMMANDS, locale });
+    const list = done.names.length ? done.names.map((n) => `/${n}`).join(', ') : t('cli.register.none');
+    console.log(t('cli.register.done', { count: done.names.length, where, list }));
     return 0;
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
-    console.error(`register-commands failed ${where}: ${scrubSecrets(text, configSecrets(config))}`);
+    console.error(t('cli.register.failed', { where, error: scrubSecrets(text, configSecrets(config)) }));
     return 1;
   }
 }
 
 /** `vigil test-alert`: posts a test alert (or its resolution) to the running bot. */
-async function testAlertCommand(config: Config, resolved: boolean, url: string | undefined): Promise<number> {
+async function testAlertCommand(config: Config, resolved: boolean, url: string | undefined, locale: Locale): Promise<number> {
+  const t = translator(locale);
   const { sendTestAlert, localWebhookUrl } = await import('./testalert.js');
   const target = url ?? localWebhookUrl(config);
   try {
     const res = await sendTestAlert(config, { resolved, ...(url ? { url } : {}) });
     if (res.status === 202) {
       const where =
-        config.discord.mode === 'preview' && !url ? `the preview page, ${target.replace(/\/webhooks\/alertmanager$/, '/preview')}` : 'the alert channel';
-      console.log(`test alert ${resolved ? 'resolution ' : ''}accepted by ${target}: watch ${where}`);
+        config.discord.mode === 'preview' && !url
+          ? t('cli.testAlert.previewPage', { url: target.replace(/\/webhooks\/alertmanager$/, '/preview') })
+          : t('cli.testAlert.alertChannel');
+      console.log(t(resolved ? 'cli.testAlert.resolveAccepted' : 'cli.testAlert.accepted', { target, where }));
       return 0;
     }
-    console.error(`test alert refused by ${target}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+    console.error(t('cli.testAlert.refused', { target, status: res.status, body: res.body.slice(0, 300) }));
     return 1;
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
     const text = err instanceof Error ? err.message : String(err);
-    console.error(`test alert could not reach ${target}: ${cause ?? text} (is \`vigil serve\` running?)`);
+    console.error(t('cli.testAlert.unreachable', { target, cause: cause ?? text }));
     return 1;
   }
 }

@@ -1,18 +1,18 @@
 import type { Config } from './config/schema.js';
+import { translator, type Locale } from './i18n/index.js';
 
 /** The alertname of `vigil test-alert`. */
 export const TEST_ALERTNAME = 'VigilTestAlert';
 
 /**
  * An Alertmanager (version 4) webhook body for a test alert, firing or resolved: the whole path
- * from webhook to Discord message can be tried without waiting for a real incident.
+ * from webhook to Discord message can be tried without waiting for a real incident. Its summary
+ * and description are in `locale` (default English).
  */
-export function testAlertBody(opts: { resolved: boolean; startsAt: Date; now: Date; instance: string }): object {
+export function testAlertBody(opts: { resolved: boolean; startsAt: Date; now: Date; instance: string; locale?: Locale }): object {
+  const t = translator(opts.locale ?? 'en');
   const labels = { alertname: TEST_ALERTNAME, severity: 'info', instance: opts.instance, job: 'vigil' };
-  const annotations = {
-    summary: 'Test alert from `vigil test-alert`',
-    description: 'If you can read this in Discord, the path webhook → Vigil → Discord works. Run `vigil test-alert --resolve` to resolve it.',
-  };
+  const annotations = { summary: t('cli.testAlert.summary'), description: t('cli.testAlert.description') };
   const alert = {
     status: opts.resolved ? 'resolved' : 'firing',
     labels,
@@ -42,7 +42,7 @@ export function localWebhookUrl(config: Config): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}/webhooks/alertmanager`;
 }
 
-/** Sends the test alert to a running Vigil with the configured credentials; resolves with the HTTP status and body. */
+/** Sends the test alert, in the configured language, to a running Vigil with the configured credentials; resolves with the HTTP status and body. */
 export async function sendTestAlert(config: Config, opts: { resolved: boolean; url?: string; now?: Date }): Promise<{ status: number; body: string }> {
   const now = opts.now ?? new Date();
   // A stable start keeps the firing and the resolved notification in one incident (one message).
@@ -52,7 +52,7 @@ export async function sendTestAlert(config: Config, opts: { resolved: boolean; u
   const res = await fetch(opts.url ?? localWebhookUrl(config), {
     method: 'POST',
     headers,
-    body: JSON.stringify(testAlertBody({ resolved: opts.resolved, startsAt, now, instance: 'vigil-test' })),
+    body: JSON.stringify(testAlertBody({ resolved: opts.resolved, startsAt, now, instance: 'vigil-test', locale: config.locale })),
     signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, body: await res.text() };

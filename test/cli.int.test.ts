@@ -68,9 +68,15 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> 
   return child.done;
 }
 
+/** The variables that choose the language before a config names one (cli.ts localeOfEnv). */
+const LOCALE_VARS = ['LC_ALL', 'LC_MESSAGES', 'LANG'] as const;
+
 function spawnCli(args: string[], env: Record<string, string>) {
   const baseEnv = { ...process.env, ...env };
   if (!('VIGIL_CONFIG' in env)) delete baseEnv['VIGIL_CONFIG'];
+  // English unless a test asks for a language: the machine running the tests may be set to Korean.
+  for (const name of LOCALE_VARS) if (!(name in env)) delete baseEnv[name];
+  if (!LOCALE_VARS.some((name) => name in env)) baseEnv.LANG = 'C.UTF-8';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: REPO_ROOT,
     env: baseEnv,
@@ -257,6 +263,129 @@ describe.concurrent('vigil usage', () => {
   });
 });
 
+describe.concurrent('vigil in the configured language', () => {
+  const KOREAN = { LANG: 'ko_KR.UTF-8' };
+
+  it('prints check-config in Korean for locale: ko, with the config keys and values as they are', async () => {
+    const text = `locale: ko\n${configText({ name: 'ko' })}`.replace(
+      'delivery: { pollInterval: 100ms }',
+      'delivery: { pollInterval: 100ms, reminderMinGap: 10s }',
+    );
+    const path = writeConfig('ko.yaml', text);
+    // The file's language, not the environment's.
+    const run = await runCli(['check-config', '--config', path], { ...SECRET_ENV, LANG: 'en_US.UTF-8' });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe(`${path}: 정상`);
+    expect(lines).toContain('server:       127.0.0.1:8080 (본문 제한 4,194,304바이트)');
+    expect(lines).toContain('webhook:      토큰 있음, HMAC 있음');
+    expect(lines).toContain('alertmanager: 설정 안 됨');
+    expect(lines).toContain('routes:       없음: 모든 알림이 알림 채널로 갑니다');
+    expect(lines).toContain('enrichment:   조회 구간 30분, 로그 범위 ±5분, 제한 시간 1초');
+    expect(lines).toContain('digest:       꺼짐');
+    expect(lines.find((l) => l.startsWith('discord:'))).toMatch(
+      /^discord: {6}gateway 모드, 애플리케이션 123456789012345678, 알림 채널 223456789012345678, .*토큰 있음$/,
+    );
+    expect(lines.find((l) => l.startsWith('경고: delivery.reminderMinGap'))).toContain('10초입니다');
+    expect(run.stdout).not.toMatch(/\b(token set|not configured|lookback|warning)\b/);
+    expect(run.stderr).toBe('');
+    expectNoSecret(run);
+  });
+
+  it('prints check-config in English for locale: en, whatever the environment says', async () => {
+    const path = writeConfig('en.yaml', `locale: en\n${configText({ name: 'en' })}`);
+    const run = await runCli(['check-config', '--config', path], { ...SECRET_ENV, ...KOREAN });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${path}: OK`);
+    expect(run.stdout).toContain('webhook:      token set, HMAC set');
+    expect(run.stdout).toContain('enrichment:   lookback 30m, log window ±5m, timeout 1s');
+    expect(run.stdout).not.toMatch(/[\uac00-\ud7a3]/);
+  });
+
+  it('says an invalid config in the environment’s language around the schema’s English lines', async () => {
+    const path = writeConfig('ko-invalid.yaml', 'locale: ko\nserver: { port: 70000 }\nprometheus: { url: "ftp://prometheus:9090" }\n');
+    const run = await runCli(['check-config', '--config', path], KOREAN);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.split('\n');
+    expect(lines[0]).toBe(`${path}: 오류 4개`);
+    // The keys and what the schema says of them stay English: they name the YAML.
+    expect(lines).toContain('  prometheus.url: expected an http(s) URL');
+    expect(lines).toContain('  loki: required, expected a mapping (key: value lines)');
+    // A file that did not load names no language: without a Korean environment, English.
+    const english = await runCli(['check-config', '--config', path]);
+    expect(english.stderr.split('\n')[0]).toBe(`${path}: 4 error(s)`);
+  });
+
+  it.each([
+    ['LANG=ko_KR.UTF-8', { LANG: 'ko_KR.UTF-8' }, 'ko'],
+    ['LC_MESSAGES=ko_KR.UTF-8 over LANG=en_US.UTF-8', { LC_MESSAGES: 'ko_KR.UTF-8', LANG: 'en_US.UTF-8' }, 'ko'],
+    ['LC_ALL=ko_KR.UTF-8 over LC_MESSAGES=C', { LC_ALL: 'ko_KR.UTF-8', LC_MESSAGES: 'C' }, 'ko'],
+    ['LC_ALL=C over LANG=ko_KR.UTF-8', { LC_ALL: 'C', LANG: 'ko_KR.UTF-8' }, 'en'],
+    ['LANG=ko (bare)', { LANG: 'ko' }, 'ko'],
+    ['LANG=en_US.UTF-8', { LANG: 'en_US.UTF-8' }, 'en'],
+  ] as const)('reads the language before a config from the environment: %s', async (_name, env, want) => {
+    const path = join(dir, 'nowhere.yaml');
+    const run = await runCli(['check-config', '--config', path], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      want === 'ko'
+        ? `${path}: 오류 1개\n  설정 파일을 읽을 수 없습니다: ${path}: ENOENT\n`
+        : `${path}: 1 error(s)\n  cannot read config file ${path}: ENOENT\n`,
+    );
+  });
+
+  it('prints usage, help and command line errors in Korean in a Korean environment', async () => {
+    const unknown = await runCli(['frobnicate'], KOREAN);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('알 수 없는 명령 "frobnicate"');
+    expect(unknown.stderr).toContain('사용법: vigil <command> [--config FILE]');
+    const option = await runCli(['check-config', '--nope'], KOREAN);
+    expect(option.stderr.startsWith('알 수 없는 옵션 --nope\n\n사용법: vigil')).toBe(true);
+    const misplaced = await runCli(['check-config', '--guild', '123456789012345678', '--config', 'x.yaml'], KOREAN);
+    expect(misplaced.stderr).toContain('--guild: check-config 명령의 옵션이 아닙니다');
+    expect(misplaced.stderr).toContain('사용법: vigil check-config --config FILE [--online]');
+    // $'{VAR}' in the catalog is ${VAR} on the screen.
+    expect(misplaced.stderr).toContain('(${VAR}는 환경 변수에서 가져옴)');
+    const help = await runCli(['test-alert', '--help'], KOREAN);
+    expect(help.code).toBe(0);
+    expect(help.stdout.startsWith('사용법: vigil test-alert --config FILE [--resolve] [--url URL]\n')).toBe(true);
+    const noConfig = await runCli(['serve'], KOREAN);
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toBe('설정 파일이 없습니다: --config FILE 또는 VIGIL_CONFIG 가 필요합니다 (Discord 없이 써 보려면: vigil serve --preview)\n');
+  });
+
+  it('shows ${VAR} in the English check-config help too', async () => {
+    const run = await runCli(['check-config', '--help']);
+    expect(run.stdout).toContain('Validates the config file (with ${VAR} taken from the environment)');
+  });
+
+  it('says a preview config in Korean, online and for register-commands', async () => {
+    const text = `locale: ko\n${configText({ name: 'ko-preview' })}`.replace(/^discord:[\s\S]*?(?=^storage:)/m, 'discord: { mode: preview, threads: false }\n');
+    const path = writeConfig('ko-preview.yaml', text);
+    const online = await runCli(['check-config', '--online', '--config', path], SECRET_ENV);
+    expect(online.code).toBe(1);
+    const lines = online.stdout.split('\n');
+    expect(lines).toContain('discord:      미리보기 모드: Discord로 보내지 않고 모든 메시지를 GET /preview 에 표시, 답글, 스레드 없음');
+    expect(lines).toContain('온라인 확인:');
+    expect(lines).toContain('  ✅ Discord: 접속 안 함: 미리보기 모드는 모든 메시지를 대신 GET /preview 에 표시합니다');
+    expect(lines).toContain('확인 2개 실패');
+    const register = await runCli(['register-commands', '--config', path], SECRET_ENV);
+    expect(register.code).toBe(1);
+    expect(register.stderr).toContain('register-commands 에는 Discord가 필요합니다: 이 설정은 미리보기 모드입니다');
+  });
+
+  it('says test-alert in Korean for locale: ko', async () => {
+    const path = writeConfig('ko-test-alert.yaml', `locale: ko\n${configText({ name: 'ko-test-alert' })}`);
+    const run = await runCli(['test-alert', '--config', path, '--url', `${closedUrl}/webhooks/alertmanager`], SECRET_ENV);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^테스트 알림을 보낼 수 없습니다 \(http:\/\/127\.0\.0\.1:\d+\/webhooks\/alertmanager\): .*ECONNREFUSED.* \(`vigil serve` 가 실행 중입니까\?\)$/m,
+    );
+    expectNoSecret(run);
+  });
+});
+
 describe('vigil serve', () => {
   it('runs with --preview and no config, shows what test-alert sent at /preview, and the resolve edits it', async () => {
     const port = await freePort();
@@ -384,6 +513,16 @@ describe('vigil register-commands', () => {
         .map((r) => r.path),
     ).toEqual([`/api/v10/applications/123456789012345678/guilds/${guildId}/commands`]);
     expect(discord.commands.guilds.get(guildId)?.map((c) => c.name)).toEqual(COMMANDS.map((c) => c.data.name));
+  });
+
+  it('says the registration in Korean for locale: ko', async () => {
+    const path = writeConfig('register-ko.yaml', `locale: ko\n${configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register-ko' })}`);
+    const run = await runCli(['register-commands', '--config', path, '--guild', '523456789012345678'], SECRET_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`명령 ${COMMANDS.length}개 등록 완료 (길드 523456789012345678): ${names}\n`);
+    const bad = await runCli(['register-commands', '--config', path, '--guild', 'my-guild'], SECRET_ENV);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--guild: 길드 ID(17-20자리 스노플레이크)여야 하는데 "my-guild"입니다');
   });
 
   it("exits 1 with Discord's refusal and no token when the token is wrong", async () => {
@@ -518,6 +657,35 @@ describe('vigil check-config --online', () => {
     );
     expect(discord.invalid).toEqual([]);
     expect(run.code).toBe(1);
+  });
+
+  it('says what is missing in Korean for locale: ko, with Discord’s names of the permissions', async () => {
+    const routes = `routes:
+  - { name: db, channelId: "${ROUTE_CHANNEL}", mentions: { roles: ["${PINGABLE}", "${SILENT}", "${GONE}"] }, threads: false }
+`;
+    const text = `locale: ko\n${configText({ apiBaseUrl: discord.apiBaseUrl, name: 'online-ko' })}${routes}`.replace(
+      `loki: { url: ${closedUrl} }`,
+      `loki: { url: ${loki.url} }`,
+    );
+    const run = await runCli(['check-config', '--online', '--config', writeConfig('online-ko.yaml', text)], SECRET_ENV);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContain('온라인 확인:');
+    expect(lines.find((l) => l.includes('Loki'))).toMatch(/^ {2}✅ Loki /);
+    expect(lines).toContain(`  ✅ Discord 토큰: 유효함, 봇 vigil (${BOT})`);
+    expect(lines).toContain(
+      `  ❌ 알림 채널 ${CHANNEL_ID}: #alerts-5678: 봇에게 권한이 없습니다: 파일 첨부. 채널 권한에서 봇(또는 봇의 역할)에 허용해야 합니다`,
+    );
+    expect(lines).toContain(
+      `  ✅ 라우트 db 채널 ${ROUTE_CHANNEL}: #alerts-0002: 봇 권한 있음: 채널 보기, 메시지 보내기, 링크 첨부, 파일 첨부, 메시지 기록 보기`,
+    );
+    expect(lines).toContain(`  ✅ 라우트 db 채널 ${ROUTE_CHANNEL}: 역할 ${PINGABLE}: @role-2: 봇의 멘션으로 호출됩니다`);
+    expect(lines.find((l) => l.includes(`역할 ${SILENT}`))).toContain('@role-3: 호출되지 않습니다.');
+    expect(lines.find((l) => l.includes(`역할 ${GONE}`))).toContain('이 채널이 있는 서버의 역할이 아닙니다');
+    expect(lines).toContain(`routes:       db -> 채널 ${ROUTE_CHANNEL}: URL로만, 호출: 역할 3개, URL /webhooks/{alertmanager,grafana}/db`);
+    expect(lines).toContain('확인 4개 실패');
+    expect(discord.invalid).toEqual([]);
+    expectNoSecret(run);
   });
 
   it('says the token is refused, without the token', async () => {

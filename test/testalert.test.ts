@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import { createLogger } from '../src/log.js';
 import { startVigil, type Vigil } from '../src/main.js';
-import { localWebhookUrl, TEST_ALERTNAME } from '../src/testalert.js';
+import { localWebhookUrl, TEST_ALERTNAME, testAlertBody } from '../src/testalert.js';
 import { readBotConfig, writeBotConfig, type BotConfigFile } from './support/bot-config.js';
 import { startDiscordDouble, DOUBLE_TOKEN, type DiscordDouble } from './support/discord-double.js';
 import { eventually } from './support/eventually.js';
@@ -88,5 +88,77 @@ describe('vigil test-alert', () => {
     ['::', 'http://127.0.0.1:8080/webhooks/alertmanager'],
   ])('reaches a bot bound to %s at %s', (host, url) => {
     expect(localWebhookUrl(testConfig({ server: { host, port: 8080 } }))).toBe(url);
+  });
+});
+
+describe('vigil test-alert in Korean', () => {
+  let dir: string;
+  let discord: DiscordDouble;
+  let vigil: Vigil;
+  let file: BotConfigFile;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-testalert-ko-'));
+    discord = await startDiscordDouble({ token: DOUBLE_TOKEN });
+    file = writeBotConfig({
+      dir,
+      discordApiBaseUrl: discord.apiBaseUrl,
+      channelId: CHANNEL,
+      port: await freePort(),
+      publicKeyHex: 'ab'.repeat(32),
+      webhookToken: 'test-alert-token-0123456789',
+      sections: { locale: 'ko', enrichment: { timeout: '500ms' }, delivery: { minBackoff: '100ms', maxBackoff: '1s', pollInterval: '100ms' } },
+    });
+    vigil = await startVigil(readBotConfig(file), { logger: createLogger({ level: 'silent' }) });
+  });
+
+  afterAll(async () => {
+    await vigil?.stop();
+    await discord?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says what happened in Korean, and the alert it sends is worded in Korean within Discord’s limits', async () => {
+    const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    let code: number;
+    let printed: string;
+    try {
+      code = await main(['test-alert', '--config', file.path], { ...process.env, ...file.env });
+      printed = out.mock.calls.flat().join('\n');
+    } finally {
+      out.mockRestore();
+    }
+    expect(code).toBe(0);
+    expect(printed).toMatch(/^테스트 알림 접수됨 \(http:\/\/127\.0\.0\.1:\d+\/webhooks\/alertmanager\): 알림 채널에서 확인할 수 있습니다$/);
+    const sent = await eventually(
+      'the test alert at the Discord double',
+      () => [...discord.messages.values()].find((m) => JSON.stringify(m).includes(TEST_ALERTNAME)),
+      10_000,
+      100,
+    );
+    const embed = JSON.stringify(sent.embeds);
+    expect(embed).toContain('의 테스트 알림');
+    expect(embed).toContain('Discord에서 이 글이 보이면 웹훅 → Vigil → Discord 경로가 동작합니다.');
+    // The double checks every message against Discord's OpenAPI schema, its length limits included.
+    expect(discord.invalid).toEqual([]);
+  });
+});
+
+describe('testAlertBody', () => {
+  const at = { resolved: false, startsAt: new Date(0), now: new Date(0), instance: 'vigil-test' };
+  const annotations = (body: object) => (body as { commonAnnotations: { summary: string; description: string } }).commonAnnotations;
+
+  it('is in English by default, as before', () => {
+    expect(annotations(testAlertBody(at))).toEqual({
+      summary: 'Test alert from `vigil test-alert`',
+      description: 'If you can read this in Discord, the path webhook → Vigil → Discord works. Run `vigil test-alert --resolve` to resolve it.',
+    });
+  });
+
+  it('is in Korean for ko, with the commands as they are', () => {
+    const { summary, description } = annotations(testAlertBody({ ...at, locale: 'ko' }));
+    expect(summary).toBe('`vigil test-alert` 의 테스트 알림');
+    expect(description).toContain('`vigil test-alert --resolve`');
+    expect(description).toMatch(/[\uac00-\ud7a3]/);
   });
 });

@@ -5,6 +5,7 @@ import { renderAlerts, type AlertsOverview, type FiringAlert } from '../render/a
 import type { Database } from '../store/db.js';
 import { openIncidents } from '../store/stats.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
+import { described, localeOf } from './locale.js';
 import type { Command, CommandDeps } from './types.js';
 
 /** Splits Alertmanager's alerts into firing ones and counts of those held back by silences or inhibitions. */
@@ -67,12 +68,11 @@ function annotate(overview: AlertsOverview, db: Database): AlertsOverview {
 export const alertsCommand = {
   data: {
     name: 'alerts',
-    description: 'What is firing now, grouped by alert name, most severe first',
-    description_localizations: { ko: '지금 발생 중인 알림: 알림 이름별로 묶어 심각한 것부터' },
+    ...described('commands.alerts.description'),
   },
   async execute(ctx, deps: CommandDeps) {
     const timeoutMs = deps.config.enrichment.timeout;
     const overview = annotate(await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs), deps.db);
-    await ctx.reply(fitMessage(renderAlerts(overview), warnTo(deps.logger)));
+    await ctx.reply(fitMessage(renderAlerts({ ...overview, locale: localeOf(ctx, deps) }), warnTo(deps.logger)));
   },
 } satisfies Command;

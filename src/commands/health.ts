@@ -4,7 +4,9 @@ import { ruleAccess } from '../queries/grafana.js';
 import { readiness, type Readiness } from '../queries/prometheus.js';
 import { renderHealth, summarizeTargets, type BackendCheck, type HealthReport } from '../render/health.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
+import { translator, type Locale, type T } from '../i18n/index.js';
 import { labelValueChoices } from './autocomplete.js';
+import { described, localeOf } from './locale.js';
 import { OptionError, type Command, type CommandDeps } from './types.js';
 
 /** Longest job name accepted (Discord's choice values are at most 100 characters). */
@@ -15,7 +17,7 @@ function jobOption(options: Record<string, unknown>): string | undefined {
   const raw = options['job'];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !raw.trim() || raw.length > MAX_JOB_LENGTH) {
-    throw new OptionError('job', `expected a scrape job name of 1 to ${MAX_JOB_LENGTH} characters`);
+    throw new OptionError('job', { key: 'commands.health.error.job', values: { max: MAX_JOB_LENGTH } });
   }
   return raw.trim();
 }
@@ -31,7 +33,7 @@ async function check(name: string, probe: () => Promise<Readiness>): Promise<Bac
 }
 
 /** Readiness of every configured backend, in parallel. */
-function backendChecks(deps: CommandDeps, timeoutMs: number): Promise<BackendCheck[]> {
+function backendChecks(deps: CommandDeps, timeoutMs: number, t: T): Promise<BackendCheck[]> {
   const { config } = deps;
   const call = { timeoutMs };
   const checks = [check('Prometheus', () => deps.prometheus.ready(call)), check('Loki', () => deps.loki.ready(call))];
@@ -43,38 +45,36 @@ function backendChecks(deps: CommandDeps, timeoutMs: number): Promise<BackendChe
     const backend = { name: 'Grafana', url: config.grafana.url, timeoutMs };
     checks.push(check(backend.name, () => readiness(backend, '/api/health', call)));
     const grafana = config.grafana;
-    checks.push(check('Grafana rules', () => ruleAccess(grafana, timeoutMs)));
+    checks.push(check(t('commands.health.grafanaRules'), () => ruleAccess(grafana, timeoutMs)));
   }
   return Promise.all(checks);
 }
 
 /** Target health and backend readiness, every check in parallel and bounded by enrichment.timeout. */
-async function collectHealth(deps: CommandDeps, job?: string): Promise<HealthReport> {
+async function collectHealth(deps: CommandDeps, locale: Locale, job?: string): Promise<HealthReport> {
   const timeoutMs = deps.config.enrichment.timeout;
   const [targets, backends] = await Promise.all([
     deps.prometheus.targets('active', { timeoutMs }).then(
       (t) => ({ ok: true as const, active: t.active }),
       (err: unknown) => ({ ok: false as const, error: err instanceof Error ? err.message : String(err) }),
     ),
-    backendChecks(deps, timeoutMs),
+    backendChecks(deps, timeoutMs, translator(locale)),
   ]);
-  if (!targets.ok) return { ...(job !== undefined ? { job } : {}), jobs: [], knownJobs: [], targetsError: targets.error, backends };
+  if (!targets.ok) return { ...(job !== undefined ? { job } : {}), jobs: [], knownJobs: [], targetsError: targets.error, backends, locale };
   const knownJobs = [...new Set(targets.active.map((t) => t.labels['job'] ?? t.scrapePool ?? ''))].filter(Boolean).sort();
-  return { ...(job !== undefined ? { job } : {}), jobs: summarizeTargets(targets.active, job), knownJobs, backends };
+  return { ...(job !== undefined ? { job } : {}), jobs: summarizeTargets(targets.active, job, locale), knownJobs, backends, locale };
 }
 
 /** `/health [job]`: scrape target health per job and readiness of Prometheus, Loki, Alertmanager and Grafana. */
 export const health = {
   data: {
     name: 'health',
-    description: 'Scrape targets up/down per job, and whether Prometheus, Loki, Alertmanager and Grafana are ready',
-    description_localizations: { ko: '작업(job)별 스크레이프 대상 상태와 Prometheus·Loki·Alertmanager·Grafana 준비 여부' },
+    ...described('commands.health.description'),
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'job',
-        description: 'Only this scrape job',
-        description_localizations: { ko: '이 스크레이프 작업(job)만' },
+        ...described('commands.health.option.job'),
         required: false,
         autocomplete: true,
         max_length: MAX_JOB_LENGTH,
@@ -85,7 +85,7 @@ export const health = {
     const job = jobOption(ctx.options);
     // Several backends answer in turn: acknowledge before the first call.
     await ctx.defer();
-    const report = await collectHealth(deps, job);
+    const report = await collectHealth(deps, localeOf(ctx, deps), job);
     await ctx.reply(fitMessage({ embeds: [renderHealth(report, deps.now())] }, warnTo(deps.logger)));
   },
   async autocomplete(ctx, deps) {

@@ -5,20 +5,22 @@ import { newestFirst, type LabelledLogEntry, type LogStream } from '../queries/l
 import { lineFilter, quote, selector, type MatcherSpec } from '../queries/promql.js';
 import { renderLogsError, renderLogsMessage, type LogsMessage } from '../render/logs.js';
 import { warnTo } from '../render/truncate.js';
+import type { Locale, MessageKey, T } from '../i18n/index.js';
 import { labelValueChoices } from './autocomplete.js';
+import { choice, described, localeOf, tOf } from './locale.js';
 import { OptionError, type Command, type CommandDeps, type OptionValue } from './types.js';
 
 /** Levels the `level` option accepts, as the log agent labels them. */
 const LOG_LEVELS = ['critical', 'fatal', 'error', 'warn', 'info', 'debug'] as const;
-/** The levels' names in Korean clients (the value sent stays the English one). */
-const LEVEL_KO: Record<(typeof LOG_LEVELS)[number], string> = {
-  critical: '치명',
-  fatal: '치명적 오류',
-  error: '오류',
-  warn: '경고',
-  info: '정보',
-  debug: '디버그',
-};
+/** The levels' choice names (the value sent stays the English one). */
+const LEVEL_NAMES = {
+  critical: 'commands.logs.level.critical',
+  fatal: 'commands.logs.level.fatal',
+  error: 'commands.logs.level.error',
+  warn: 'commands.logs.level.warn',
+  info: 'commands.logs.level.info',
+  debug: 'commands.logs.level.debug',
+} as const satisfies Record<(typeof LOG_LEVELS)[number], MessageKey>;
 
 /** Loki label holding the container name (what the compose stack's log agent sets). */
 const CONTAINER_LABEL = 'container_name';
@@ -43,33 +45,33 @@ interface LogsOptions {
   limit: number;
 }
 
-/** A free-text option: trimmed, 1..200 characters, or undefined when not given. */
-function textOption(options: Record<string, OptionValue>, name: string, what: string): string | undefined {
+/** A free-text option: trimmed, 1..200 characters, or undefined when not given; `error` says what was expected. */
+function textOption(options: Record<string, OptionValue>, name: string, error: MessageKey): string | undefined {
   const raw = options[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !raw.trim() || raw.length > MAX_TEXT_LENGTH) {
-    throw new OptionError(name, `expected ${what} of 1 to ${MAX_TEXT_LENGTH} characters`);
+    throw new OptionError(name, { key: error, values: { max: MAX_TEXT_LENGTH } });
   }
   return raw.trim();
 }
 
 /** Validates the options of /logs; throws OptionError naming the first bad one. */
 export function parseLogsOptions(options: Record<string, OptionValue>): LogsOptions {
-  const container = textOption(options, 'container', 'a container name');
-  const contains = textOption(options, 'contains', 'a text');
+  const container = textOption(options, 'container', 'commands.logs.error.container');
+  const contains = textOption(options, 'contains', 'commands.logs.error.contains');
   const rawLevel = options['level'];
   let level: LogsOptions['level'];
   if (rawLevel !== undefined) {
     const wanted = typeof rawLevel === 'string' ? rawLevel.trim().toLowerCase() : '';
     level = LOG_LEVELS.find((l) => l === wanted);
-    if (!level) throw new OptionError('level', `expected one of ${LOG_LEVELS.join(', ')}`);
+    if (!level) throw new OptionError('level', { key: 'commands.logs.error.level', values: { levels: LOG_LEVELS.join(', ') } });
   }
   const rawSince = options['since'];
   let sinceMs = DEFAULT_SINCE_MS;
   if (rawSince !== undefined) {
     const parsed = typeof rawSince === 'string' ? parseDuration(rawSince) : undefined;
     if (parsed === undefined || parsed < MIN_SINCE_MS || parsed > MAX_SINCE_MS) {
-      throw new OptionError('since', 'expected a duration like 15m, from 1m to 7d');
+      throw new OptionError('since', { key: 'commands.logs.error.since' });
     }
     sinceMs = parsed;
   }
@@ -77,7 +79,7 @@ export function parseLogsOptions(options: Record<string, OptionValue>): LogsOpti
   let limit = DEFAULT_LIMIT;
   if (rawLimit !== undefined) {
     if (typeof rawLimit !== 'number' || !Number.isInteger(rawLimit) || rawLimit < 1 || rawLimit > MAX_LIMIT) {
-      throw new OptionError('limit', `expected a whole number from 1 to ${MAX_LIMIT}`);
+      throw new OptionError('limit', { key: 'commands.logs.error.limit', values: { max: MAX_LIMIT } });
     }
     limit = rawLimit;
   }
@@ -160,13 +162,15 @@ interface LogsAnswerRequest {
   filter: string;
   container?: string;
   scope: string;
+  /** The language of the answer. */
+  locale: Locale;
 }
 
 /** Queries Loki and renders the answer; a Loki failure becomes an answer with Loki's own words. */
 export async function answerLogs(req: LogsAnswerRequest, deps: Pick<CommandDeps, 'loki' | 'logger'>): Promise<LogsMessage> {
   const warn = warnTo(deps.logger);
   const query = req.queries.join('\n');
-  const named = { ...(req.container !== undefined ? { container: req.container } : {}), scope: req.scope };
+  const named = { ...(req.container !== undefined ? { container: req.container } : {}), scope: req.scope, locale: req.locale };
   try {
     const { entries, capped } = await fetchLogs(deps, req.queries, req.window, req.limit);
     return renderLogsMessage({ ...named, filter: req.filter, window: req.window, relative: req.relative, query, entries, capped, limit: req.limit }, warn);
@@ -178,25 +182,22 @@ export async function answerLogs(req: LogsAnswerRequest, deps: Pick<CommandDeps,
 }
 
 /** "error-like lines", "level error lines containing "x"": what narrowed the lines. */
-function filterLabel(o: LogsOptions): string {
-  if (!o.level && o.contains === undefined) return 'error-like lines';
-  const parts = [o.level ? `level ${o.level} lines` : 'lines'];
-  if (o.contains !== undefined) parts.push(`containing ${JSON.stringify(o.contains)}`);
-  return parts.join(' ');
+function filterLabel(o: LogsOptions, t: T): string {
+  if (o.contains === undefined) return o.level ? t('commands.logs.filter.level', { level: o.level }) : t('commands.logs.filter.errorLike');
+  const text = JSON.stringify(o.contains);
+  return o.level ? t('commands.logs.filter.levelContaining', { level: o.level, text }) : t('commands.logs.filter.containing', { text });
 }
 
 /** `/logs [container] [level] [contains] [since] [limit]`: recent log lines from Loki, newest first, repeats counted. */
 export const logs = {
   data: {
     name: 'logs',
-    description: 'Recent log lines from Loki, newest first (default: error-like lines of every container)',
-    description_localizations: { ko: 'Loki의 최근 로그, 최신순 (기본: 모든 컨테이너의 오류성 로그)' },
+    ...described('commands.logs.description'),
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'container',
-        description: 'Only this container (default: all)',
-        description_localizations: { ko: '이 컨테이너만 (기본: 전체)' },
+        ...described('commands.logs.option.container'),
         required: false,
         autocomplete: true,
         max_length: MAX_TEXT_LENGTH,
@@ -204,32 +205,28 @@ export const logs = {
       {
         type: ApplicationCommandOptionType.String,
         name: 'level',
-        description: 'Only lines of this level',
-        description_localizations: { ko: '이 레벨의 로그만' },
+        ...described('commands.logs.option.level'),
         required: false,
-        choices: LOG_LEVELS.map((l) => ({ name: l, name_localizations: { ko: `${LEVEL_KO[l]} (${l})` }, value: l })),
+        choices: LOG_LEVELS.map((l) => choice(LEVEL_NAMES[l], l)),
       },
       {
         type: ApplicationCommandOptionType.String,
         name: 'contains',
-        description: 'Only lines containing this exact text (case-sensitive)',
-        description_localizations: { ko: '이 문자열을 그대로 포함한 로그만 (대소문자 구분)' },
+        ...described('commands.logs.option.contains'),
         required: false,
         max_length: MAX_TEXT_LENGTH,
       },
       {
         type: ApplicationCommandOptionType.String,
         name: 'since',
-        description: 'How far back, like 15m, 2h or 1d (1m to 7d, default 15m)',
-        description_localizations: { ko: '얼마나 이전부터: 15m, 2h, 1d 처럼 (1m~7d, 기본 15m)' },
+        ...described('commands.logs.option.since'),
         required: false,
         max_length: 20,
       },
       {
         type: ApplicationCommandOptionType.Integer,
         name: 'limit',
-        description: `Distinct lines shown (1 to ${MAX_LIMIT}, default ${DEFAULT_LIMIT})`,
-        description_localizations: { ko: `보여 줄 서로 다른 로그 수 (1~${MAX_LIMIT}, 기본 ${DEFAULT_LIMIT})` },
+        ...described('commands.logs.option.limit', { max: MAX_LIMIT, default: DEFAULT_LIMIT }),
         required: false,
         min_value: 1,
         max_value: MAX_LIMIT,
@@ -237,8 +234,7 @@ export const logs = {
       {
         type: ApplicationCommandOptionType.Boolean,
         name: 'ephemeral',
-        description: 'Only you see the answer (default from config: log lines may be sensitive)',
-        description_localizations: { ko: '나에게만 보이는 답 (기본값은 설정: 로그에 민감한 내용이 있을 수 있음)' },
+        ...described('commands.logs.option.ephemeral'),
         required: false,
       },
     ],
@@ -246,6 +242,7 @@ export const logs = {
   sensitive: true,
   async execute(ctx, deps) {
     const o = parseLogsOptions(ctx.options);
+    const t = tOf(ctx, deps);
     await ctx.defer();
     const end = deps.now();
     const answer = await answerLogs(
@@ -254,9 +251,10 @@ export const logs = {
         window: { start: new Date(end.getTime() - o.sinceMs), end },
         relative: true,
         limit: o.limit,
-        filter: filterLabel(o),
+        filter: filterLabel(o, t),
         ...(o.container !== undefined ? { container: o.container } : {}),
-        scope: 'all containers',
+        scope: t('commands.logs.scope.all'),
+        locale: localeOf(ctx, deps),
       },
       deps,
     );

@@ -6,24 +6,25 @@ import { chartLines, commandChart, type TimeChartSpec } from '../render/chart.js
 import { inferUnit } from '../render/format.js';
 import { renderInstant, renderQueryError, renderRange } from '../render/query.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
+import { described, localeOf } from './locale.js';
 import { OptionError, type Command, type ReplyPayload } from './types.js';
 
 /** Longest PromQL accepted. */
 const MAX_PROMQL_LENGTH = 2000;
 const MIN_RANGE_MS = 60_000;
 const MAX_RANGE_MS = 7 * 86_400_000;
-const RANGE_HINT = 'expected a duration like 1h, from 1m to 7d';
 
 /** The validated options of /query: the expression and, for a range query, its length in ms. */
 export function queryRequest(options: Record<string, unknown>): { expr: string; rangeMs?: number } {
   const raw = options['promql'];
-  if (typeof raw !== 'string' || !raw.trim()) throw new OptionError('promql', 'expected a PromQL expression');
-  if (raw.length > MAX_PROMQL_LENGTH) throw new OptionError('promql', `expected at most ${MAX_PROMQL_LENGTH} characters, got ${raw.length}`);
+  if (typeof raw !== 'string' || !raw.trim()) throw new OptionError('promql', { key: 'commands.query.error.promql' });
+  if (raw.length > MAX_PROMQL_LENGTH)
+    throw new OptionError('promql', { key: 'commands.query.error.promqlLength', values: { max: MAX_PROMQL_LENGTH, length: raw.length } });
   const expr = raw.trim();
   const range = options['range'];
   if (range === undefined) return { expr };
   const ms = typeof range === 'string' ? parseDuration(range) : undefined;
-  if (ms === undefined || ms < MIN_RANGE_MS || ms > MAX_RANGE_MS) throw new OptionError('range', RANGE_HINT);
+  if (ms === undefined || ms < MIN_RANGE_MS || ms > MAX_RANGE_MS) throw new OptionError('range', { key: 'commands.query.error.range' });
   return { expr, rangeMs: ms };
 }
 
@@ -34,14 +35,12 @@ export function queryRequest(options: Record<string, unknown>): { expr: string; 
 export const query = {
   data: {
     name: 'query',
-    description: 'Run a PromQL query: an instant table, or min/max/last per series over a range',
-    description_localizations: { ko: 'PromQL 쿼리 실행: 현재 값 표, 또는 기간 동안 시리즈별 최소/최대/마지막 값' },
+    ...described('commands.query.description'),
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'promql',
-        description: 'PromQL expression',
-        description_localizations: { ko: 'PromQL 표현식' },
+        ...described('commands.query.option.promql'),
         required: true,
         min_length: 1,
         max_length: MAX_PROMQL_LENGTH,
@@ -49,16 +48,14 @@ export const query = {
       {
         type: ApplicationCommandOptionType.String,
         name: 'range',
-        description: 'Query the last 1m..7d (e.g. 1h) instead of now',
-        description_localizations: { ko: '현재 대신 최근 1m~7d 구간을 조회 (예: 1h)' },
+        ...described('commands.query.option.range'),
         required: false,
         max_length: 20,
       },
       {
         type: ApplicationCommandOptionType.Boolean,
         name: 'ephemeral',
-        description: 'Only you see the answer (default from config)',
-        description_localizations: { ko: '나에게만 보이는 답 (기본값은 설정)' },
+        ...described('commands.query.option.ephemeral'),
         required: false,
       },
     ],
@@ -66,13 +63,14 @@ export const query = {
   sensitive: true,
   async execute(ctx, deps) {
     const req = queryRequest(ctx.options);
+    const locale = localeOf(ctx, deps);
     await ctx.defer();
     const unit = inferUnit(req.expr);
     const now = deps.now();
     let payload: ReplyPayload;
     try {
       if (req.rangeMs === undefined) {
-        payload = { content: renderInstant(req.expr, await deps.prometheus.query(req.expr, now), unit) };
+        payload = { content: renderInstant(req.expr, await deps.prometheus.query(req.expr, now), unit, locale) };
       } else {
         const start = new Date(now.getTime() - req.rangeMs);
         const step = stepFor(start, now);
@@ -81,7 +79,7 @@ export const query = {
         const spec: TimeChartSpec | undefined = lines.length
           ? { kind: 'time', title: req.expr, lines, unit, start, end: now, timeZone: deps.config.timezone }
           : undefined;
-        payload = await commandChart({ content: renderRange(req.expr, series, req.rangeMs, step, unit) }, spec, deps.config.charts, deps.chartRenderer);
+        payload = await commandChart({ content: renderRange(req.expr, series, req.rangeMs, step, unit, locale) }, spec, deps.config.charts, deps.chartRenderer);
       }
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;

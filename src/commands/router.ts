@@ -3,6 +3,7 @@ import type { CommandOutcome, Metrics } from '../metrics.js';
 import type { AutocompleteContext, ButtonHandler, Command, CommandContext, CommandDeps, ComponentContext, InteractionUser, ReplyPayload } from './types.js';
 import { OptionError } from './types.js';
 import { MAX_CHOICES } from './autocomplete.js';
+import { tOf } from './locale.js';
 
 export { customId, parseCustomId } from '../render/buttons.js';
 import { parseCustomId } from '../render/buttons.js';
@@ -84,19 +85,17 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
     async handleCommand(raw: CommandContext): Promise<void> {
       const command = byName.get(raw.commandName);
       const log = deps.logger.child({ command: raw.commandName, subcommand: raw.subcommand, userId: raw.user.id });
+      const t = tOf(raw, deps);
       if (!command) {
         count('unknown', 'unknown');
         log.warn('unknown command');
-        await raw.reply({ content: `Unknown command \`/${raw.commandName}\`. Run \`vigil register-commands\` again?` }, { ephemeral: true });
+        await raw.reply({ content: t('commands.router.unknownCommand', { name: raw.commandName }) }, { ephemeral: true });
         return;
       }
       if (!isAllowed(raw.user, raw.commandName, permissions)) {
         count(raw.commandName, 'refused');
         log.warn('command refused: missing role');
-        await raw.reply(
-          { content: `⛔ You are not allowed to use \`/${raw.commandName}\`: it needs one of the roles set in \`commands.permissions\`.` },
-          { ephemeral: true },
-        );
+        await raw.reply({ content: t('commands.router.commandRefused', { name: raw.commandName }) }, { ephemeral: true });
         return;
       }
       const ephemeral = defaultEphemeral(command, raw.options, ephemeralDefault);
@@ -109,11 +108,11 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
         if (err instanceof OptionError) {
           count(raw.commandName, 'option_error');
           log.info({ option: err.option }, 'command option rejected');
-          await ctx.reply({ content: `⚠️ ${err.message}` }, { ephemeral: true });
+          await ctx.reply({ content: t('commands.router.optionError', { option: err.option, message: err.describe(t) }) }, { ephemeral: true });
         } else {
           count(raw.commandName, 'failed');
           log.error({ err }, 'command failed');
-          await ctx.reply({ content: `❌ /${raw.commandName} failed: ${describe(err, secrets)}` }, { ephemeral: true });
+          await ctx.reply({ content: t('commands.router.failed', { name: raw.commandName, error: describe(err, secrets) }) }, { ephemeral: true });
         }
       } finally {
         done();
@@ -149,19 +148,17 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
       const parsed = parseCustomId(ctx.customId);
       const handler = parsed && byAction.get(parsed.action);
       const log = deps.logger.child({ button: parsed?.action, userId: ctx.user.id, messageId: ctx.message.id });
+      const t = tOf(ctx, deps);
       if (!parsed || !handler) {
         count('button:unknown', 'unknown');
         log.warn({ customId: ctx.customId.slice(0, 100) }, 'unknown button');
-        await ctx.reply({ content: 'This button is not handled by this Vigil (an old message?).' }, { ephemeral: true });
+        await ctx.reply({ content: t('commands.router.unknownButton') }, { ephemeral: true });
         return;
       }
       if (!isAllowed(ctx.user, 'buttons', permissions) || !isAllowed(ctx.user, permissionKey(parsed.action, permissions), permissions)) {
         count(`button:${parsed.action}`, 'refused');
         log.warn('button refused: missing role');
-        await ctx.reply(
-          { content: '⛔ You are not allowed to use this button: it needs one of the roles set in `commands.permissions`.' },
-          { ephemeral: true },
-        );
+        await ctx.reply({ content: t('commands.router.buttonRefused') }, { ephemeral: true });
         return;
       }
       try {

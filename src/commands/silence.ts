@@ -6,6 +6,8 @@ import { MATCHERS_MAX_LENGTH, MatcherSyntaxError, parseMatchers, type SilenceMat
 import { safeUrl } from '../render/format.js';
 import { renderSilenceCreated, renderSilenceExpired, renderSilenceList } from '../render/silences.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
+import { translate, type T } from '../i18n/index.js';
+import { described, localeOf, tOf } from './locale.js';
 import { OptionError, type Command, type CommandContext, type CommandDeps, type InteractionUser } from './types.js';
 
 /** Shortest silence `/silence create` accepts: 1m. */
@@ -19,9 +21,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The short id `/silence list` shows in bold (the first block), also accepted. */
 const SHORT_ID = /^[0-9a-f]{8}$/i;
 
-/** Said when neither Alertmanager nor Grafana's built-in one is configured. */
-export const NO_ALERTMANAGER =
-  "🔕 Silences need an Alertmanager: set `alertmanager.url` in the config, or `grafana.url` and `grafana.token` (a service account token) for Grafana's built-in Alertmanager.";
+/** Said when neither Alertmanager nor Grafana's built-in one is configured (in English; answers use the user's language). */
+export const NO_ALERTMANAGER = translate('en', 'commands.silence.noAlertmanager');
 
 /** Who a silence is created by, as Alertmanager shows it: `username (id)`. */
 export function createdBy(user: InteractionUser): string {
@@ -31,11 +32,12 @@ export function createdBy(user: InteractionUser): string {
 /** The `matchers` option, parsed; a syntax error names the option and the position. */
 function matchersOption(options: CommandContext['options']): SilenceMatcher[] {
   const raw = options['matchers'];
-  if (typeof raw !== 'string') throw new OptionError('matchers', 'required: label matchers like alertname="HighCPU",job="node"');
+  if (typeof raw !== 'string') throw new OptionError('matchers', { key: 'commands.silence.error.matchers' });
   try {
     return parseMatchers(raw);
   } catch (err) {
-    if (err instanceof MatcherSyntaxError) throw new OptionError('matchers', err.message);
+    // The parser's own words (position included), introduced in the user's language.
+    if (err instanceof MatcherSyntaxError) throw new OptionError('matchers', { key: 'commands.silence.error.syntax', values: { error: err.message } });
     throw err;
   }
 }
@@ -45,18 +47,24 @@ function durationOption(options: CommandContext['options']): number {
   const raw = options['duration'];
   const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
   if (ms === undefined || ms < SILENCE_MIN_MS || ms > SILENCE_MAX_MS) {
-    const got = typeof raw === 'string' ? `, got "${raw.slice(0, 20)}"` : '';
-    throw new OptionError('duration', `expected a duration like 30m, 1h or 2h30m, from 1m to 30d${got}`);
+    throw new OptionError(
+      'duration',
+      typeof raw === 'string' ? { key: 'commands.silence.error.durationGot', values: { got: raw.slice(0, 20) } } : { key: 'commands.silence.error.duration' },
+    );
   }
   return ms;
 }
 
-/** The `comment` option, or "via Vigil by <user>". */
-function commentOption(options: CommandContext['options'], user: InteractionUser): string {
+/**
+ * The `comment` option, or "via Vigil by <user>" in the configured language (the comment stays in
+ * Alertmanager, read later by the whole team).
+ */
+function commentOption(options: CommandContext['options'], user: InteractionUser, deps: Pick<CommandDeps, 'config'>): string {
   const raw = options['comment'];
-  if (raw === undefined || (typeof raw === 'string' && !raw.trim())) return `via Vigil by ${user.username}`;
+  if (raw === undefined || (typeof raw === 'string' && !raw.trim()))
+    return translate(deps.config.locale, 'commands.silence.defaultComment', { user: user.username });
   if (typeof raw !== 'string' || raw.length > COMMENT_MAX_LENGTH) {
-    throw new OptionError('comment', `expected a text of at most ${COMMENT_MAX_LENGTH} characters`);
+    throw new OptionError('comment', { key: 'commands.silence.error.comment', values: { max: COMMENT_MAX_LENGTH } });
   }
   return raw.trim();
 }
@@ -66,7 +74,7 @@ function idOption(options: CommandContext['options']): string {
   const raw = options['id'];
   const id = typeof raw === 'string' ? raw.trim() : '';
   if (!UUID.test(id) && !SHORT_ID.test(id)) {
-    throw new OptionError('id', 'expected a silence id like 8c4e1f2a-0b6d-4c1e-9f3a-5d2b7e6c1a90 (or its first 8 characters), as /silence list shows');
+    throw new OptionError('id', { key: 'commands.silence.error.id' });
   }
   return id.toLowerCase();
 }
@@ -86,38 +94,39 @@ function findSilence(silences: readonly Silence[], id: string): Silence[] {
 async function create(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {
   const matchers = matchersOption(ctx.options);
   const durationMs = durationOption(ctx.options);
-  const comment = commentOption(ctx.options, ctx.user);
+  const comment = commentOption(ctx.options, ctx.user, deps);
   const startsAt = deps.now();
   const endsAt = new Date(startsAt.getTime() + durationMs);
   const id = await am.createSilence({ matchers, startsAt, endsAt, createdBy: createdBy(ctx.user), comment });
   deps.logger.info({ silenceId: id, matchers: matchers.length, durationMs }, 'silence created');
   const url = silencePageUrl(deps.config, id);
-  await ctx.reply(renderSilenceCreated({ id, matchers, endsAt, ...(url ? { url } : {}) }));
+  await ctx.reply(renderSilenceCreated({ id, matchers, endsAt, ...(url ? { url } : {}), locale: localeOf(ctx, deps) }));
 }
 
 async function list(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {
   const silences = await am.silences();
   const url = silencePageUrl(deps.config);
-  await ctx.reply(fitMessage(renderSilenceList({ silences, source: am.name, ...(url ? { url } : {}) }), warnTo(deps.logger)));
+  await ctx.reply(fitMessage(renderSilenceList({ silences, source: am.name, ...(url ? { url } : {}), locale: localeOf(ctx, deps) }), warnTo(deps.logger)));
 }
 
 async function expire(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {
+  const t: T = tOf(ctx, deps);
   const id = idOption(ctx.options);
   const found = findSilence(await am.silences(), id);
   const live = found.filter((s) => s.state !== 'expired');
   if (live.length > 1) {
-    await ctx.reply({ content: `⚠️ \`${id}\` starts ${live.length} silences' ids: give the full id (see /silence list).` }, { ephemeral: true });
+    await ctx.reply({ content: t('commands.silence.ambiguous', { id, count: live.length }) }, { ephemeral: true });
     return;
   }
   const silence = live[0];
   if (!silence) {
-    const why = found.length ? 'is already expired' : `is not in ${am.name}`;
-    await ctx.reply({ content: `⚠️ Silence \`${id}\` ${why}. /silence list shows the active ones.` }, { ephemeral: true });
+    const content = found.length ? t('commands.silence.alreadyExpired', { id }) : t('commands.silence.notFound', { id, source: am.name });
+    await ctx.reply({ content }, { ephemeral: true });
     return;
   }
   await am.expireSilence(silence.id);
   deps.logger.info({ silenceId: silence.id }, 'silence expired');
-  await ctx.reply(renderSilenceExpired(silence, ctx.user.username));
+  await ctx.reply(renderSilenceExpired(silence, ctx.user.username, localeOf(ctx, deps)));
 }
 
 const SUBCOMMANDS = { create, list, expire } as const;
@@ -126,38 +135,33 @@ const SUBCOMMANDS = { create, list, expire } as const;
 export const silenceCommand = {
   data: {
     name: 'silence',
-    description: 'Create, list or expire Alertmanager silences',
-    description_localizations: { ko: 'Alertmanager 사일런스 만들기, 목록 보기, 끝내기' },
+    ...described('commands.silence.description'),
     // Silences change what the team is told: hidden from members without Manage Messages unless a server admin allows more.
     default_member_permissions: String(PermissionFlagsBits.ManageMessages),
     options: [
       {
         type: ApplicationCommandOptionType.Subcommand,
         name: 'create',
-        description: 'Silence alerts matching label matchers for a while',
-        description_localizations: { ko: '레이블 매처에 맞는 알림을 한동안 사일런스' },
+        ...described('commands.silence.create.description'),
         options: [
           {
             type: ApplicationCommandOptionType.String,
             name: 'matchers',
-            description: 'Label matchers, like alertname="HighCPU",job="node"',
-            description_localizations: { ko: '레이블 매처, 예: alertname="HighCPU",job="node"' },
+            ...described('commands.silence.create.matchers'),
             required: true,
             max_length: MATCHERS_MAX_LENGTH,
           },
           {
             type: ApplicationCommandOptionType.String,
             name: 'duration',
-            description: 'How long, like 30m, 1h or 2h30m (1m to 30d)',
-            description_localizations: { ko: '얼마 동안: 30m, 1h, 2h30m 처럼 (1m~30d)' },
+            ...described('commands.silence.create.duration'),
             required: true,
             max_length: 20,
           },
           {
             type: ApplicationCommandOptionType.String,
             name: 'comment',
-            description: 'Why (default: via Vigil by you)',
-            description_localizations: { ko: '이유 (기본: Vigil에서 내가 만듦)' },
+            ...described('commands.silence.create.comment'),
             max_length: COMMENT_MAX_LENGTH,
           },
         ],
@@ -165,20 +169,17 @@ export const silenceCommand = {
       {
         type: ApplicationCommandOptionType.Subcommand,
         name: 'list',
-        description: 'Active and pending silences',
-        description_localizations: { ko: '활성 및 대기 중인 사일런스' },
+        ...described('commands.silence.list.description'),
       },
       {
         type: ApplicationCommandOptionType.Subcommand,
         name: 'expire',
-        description: 'End a silence now',
-        description_localizations: { ko: '사일런스를 지금 끝내기' },
+        ...described('commands.silence.expire.description'),
         options: [
           {
             type: ApplicationCommandOptionType.String,
             name: 'id',
-            description: 'Silence id (full, or its first 8 characters)',
-            description_localizations: { ko: '사일런스 ID (전체 또는 앞 8자)' },
+            ...described('commands.silence.expire.id'),
             required: true,
             min_length: 8,
             max_length: 36,
@@ -193,7 +194,7 @@ export const silenceCommand = {
     if (!run) throw new Error(`unknown subcommand "${name}": expected create, list or expire`);
     const am = alertmanagerFromConfig(deps.config, deps.config.enrichment.timeout);
     if (!am) {
-      await ctx.reply({ content: NO_ALERTMANAGER }, { ephemeral: true });
+      await ctx.reply({ content: tOf(ctx, deps)('commands.silence.noAlertmanager') }, { ephemeral: true });
       return;
     }
     await run(ctx, deps, am);

@@ -5,7 +5,9 @@ import { CADVISOR_CPU, topQueries } from '../queries/catalog.js';
 import { commandChart, type BarChartSpec } from '../render/chart.js';
 import { joinUsage, rankUsage, renderNoContainers, renderTop, type ContainerUsage, type TopRequest } from '../render/top.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
+import { translator, type Locale } from '../i18n/index.js';
 import { labelValueChoices } from './autocomplete.js';
+import { choice, described, localeOf } from './locale.js';
 import { OptionError, type Command } from './types.js';
 
 const DEFAULT_LIMIT = 10;
@@ -15,31 +17,31 @@ const MAX_HOST_LENGTH = 100;
 /** The validated options of /top. */
 function topRequest(options: Record<string, unknown>): TopRequest {
   const resource = options['resource'] ?? 'cpu';
-  if (resource !== 'cpu' && resource !== 'memory') throw new OptionError('resource', 'expected cpu or memory');
+  if (resource !== 'cpu' && resource !== 'memory') throw new OptionError('resource', { key: 'commands.top.error.resource' });
   const limit = options['limit'] ?? DEFAULT_LIMIT;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new OptionError('limit', `expected an integer from 1 to ${MAX_LIMIT}`);
+    throw new OptionError('limit', { key: 'commands.top.error.limit', values: { max: MAX_LIMIT } });
   }
   const host = options['host'];
   if (host === undefined) return { resource, limit };
   if (typeof host !== 'string' || !host.trim() || host.length > MAX_HOST_LENGTH) {
-    throw new OptionError('host', `expected a host name of 1 to ${MAX_HOST_LENGTH} characters`);
+    throw new OptionError('host', { key: 'commands.top.error.host', values: { max: MAX_HOST_LENGTH } });
   }
   return { resource, limit, host: host.trim() };
 }
 
 /** The /top bar chart: the ranked containers by the chosen resource (host named when several hosts are listed). */
-export function topChartSpec(rows: readonly ContainerUsage[], req: TopRequest): BarChartSpec {
+export function topChartSpec(rows: readonly ContainerUsage[], req: TopRequest, locale: Locale = 'en'): BarChartSpec {
   const ranked = rankUsage(rows, req.resource, req.limit);
   const withHost = new Set(ranked.map((r) => r.instance)).size > 1;
   const value = (r: ContainerUsage) => (req.resource === 'cpu' ? r.cpuPercent : r.memoryBytes);
   const bars = ranked
     .filter((r) => value(r) !== undefined && Number.isFinite(value(r)))
     .map((r) => ({ label: withHost ? `${r.name} @ ${stripPort(r.instance)}` : r.name, value: value(r)! }));
-  const by = req.resource === 'cpu' ? 'CPU (% of one core)' : 'memory (working set)';
+  const t = translator(locale);
   return {
     kind: 'bar',
-    title: `Top ${bars.length} container${bars.length === 1 ? '' : 's'} by ${by}`,
+    title: t(req.resource === 'cpu' ? 'commands.top.chart.cpu' : 'commands.top.chart.memory', { count: bars.length }),
     bars,
     unit: req.resource === 'cpu' ? 'percent' : 'bytes',
   };
@@ -53,25 +55,19 @@ function vector(result: QueryResult): InstantSample[] {
 export const top = {
   data: {
     name: 'top',
-    description: 'Top containers by CPU or memory (cAdvisor metrics)',
-    description_localizations: { ko: 'CPU 또는 메모리 사용 상위 컨테이너 (cAdvisor 메트릭)' },
+    ...described('commands.top.description'),
     options: [
       {
         type: ApplicationCommandOptionType.String,
         name: 'resource',
-        description: 'Rank by CPU (default) or memory',
-        description_localizations: { ko: '정렬 기준: CPU (기본) 또는 메모리' },
+        ...described('commands.top.option.resource'),
         required: false,
-        choices: [
-          { name: 'cpu', name_localizations: { ko: 'CPU 사용량' }, value: 'cpu' },
-          { name: 'memory', name_localizations: { ko: '메모리 사용량' }, value: 'memory' },
-        ],
+        choices: [choice('commands.top.choice.cpu', 'cpu'), choice('commands.top.choice.memory', 'memory')],
       },
       {
         type: ApplicationCommandOptionType.Integer,
         name: 'limit',
-        description: `How many containers (1-${MAX_LIMIT}, default ${DEFAULT_LIMIT})`,
-        description_localizations: { ko: `컨테이너 수 (1~${MAX_LIMIT}, 기본 ${DEFAULT_LIMIT})` },
+        ...described('commands.top.option.limit', { max: MAX_LIMIT, default: DEFAULT_LIMIT }),
         required: false,
         min_value: 1,
         max_value: MAX_LIMIT,
@@ -79,8 +75,7 @@ export const top = {
       {
         type: ApplicationCommandOptionType.String,
         name: 'host',
-        description: 'Only containers on this host (cAdvisor instance)',
-        description_localizations: { ko: '이 호스트의 컨테이너만 (cAdvisor instance)' },
+        ...described('commands.top.option.host'),
         required: false,
         autocomplete: true,
         max_length: MAX_HOST_LENGTH,
@@ -89,6 +84,7 @@ export const top = {
   },
   async execute(ctx, deps) {
     const req = topRequest(ctx.options);
+    const locale = localeOf(ctx, deps);
     await ctx.defer();
     const q = topQueries(req);
     const now = deps.now();
@@ -96,11 +92,11 @@ export const top = {
     const rows = joinUsage(vector(cpu), vector(memory));
     if (rows.length === 0) {
       const hosts = vector(await deps.prometheus.query(q.hosts, now)).map((s) => stripPort(s.labels['instance'] ?? ''));
-      await ctx.reply({ content: renderNoContainers(req, [...new Set(hosts)].sort()) });
+      await ctx.reply({ content: renderNoContainers(req, [...new Set(hosts)].sort(), locale) });
       return;
     }
-    const text = fitMessage({ content: renderTop(rows, req) }, warnTo(deps.logger));
-    const spec = topChartSpec(rows, req);
+    const text = fitMessage({ content: renderTop(rows, req, locale) }, warnTo(deps.logger));
+    const spec = topChartSpec(rows, req, locale);
     await ctx.reply(await commandChart(text, spec.bars.length ? spec : undefined, deps.config.charts, deps.chartRenderer));
   },
   async autocomplete(ctx, deps) {

@@ -12,6 +12,7 @@ import type { LokiClient } from '../queries/loki.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
 import type { Database } from '../store/db.js';
 import type { Clock } from '../model.js';
+import { translate, type MessageKey, type MessageValue, type T } from '../i18n/index.js';
 
 /** A file sent with a reply (a chart); the transports upload it as multipart. */
 interface ReplyFile {
@@ -34,6 +35,8 @@ export interface InteractionUser {
   username: string;
   /** Role ids of the member in the guild (empty in DMs). */
   roles: string[];
+  /** The language of the user's Discord client ("ko", "en-US"), as the interaction says; replies follow it (see `locale.ts`). */
+  locale?: string;
 }
 
 /** An option value as Discord sends it (strings, integers, numbers, booleans). */
@@ -117,13 +120,28 @@ export interface ButtonHandler {
   execute(ctx: ComponentContext, ref: string, deps: CommandDeps): Promise<void>;
 }
 
-/** An option value that failed validation; the router answers it ephemerally, naming the option. */
+/** A catalog message and its values: text to be put in the language of whoever reads it. */
+export interface Localized {
+  key: MessageKey;
+  values?: Record<string, MessageValue>;
+}
+
+/**
+ * An option value that failed validation; the router answers it ephemerally, naming the option, in
+ * the user's language. `message` (for logs) is the English text.
+ */
 export class OptionError extends Error {
   constructor(
     readonly option: string,
-    message: string,
+    /** Why, as a catalog message (or a text that is already what to show, e.g. a parser's own words). */
+    readonly reason: Localized | string,
   ) {
-    super(`${option}: ${message}`);
+    super(`${option}: ${typeof reason === 'string' ? reason : translate('en', reason.key, reason.values)}`);
     this.name = 'OptionError';
+  }
+
+  /** Why the value was refused, in the language of `t`. */
+  describe(t: T): string {
+    return typeof this.reason === 'string' ? this.reason : t(this.reason.key, this.reason.values);
   }
 }

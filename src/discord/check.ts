@@ -1,9 +1,10 @@
 import { Routes } from 'discord-api-types/v10';
 import type { REST } from './djs.js';
 import type { APIChannel, APIGuildMember, APIRole, APIUser } from 'discord-api-types/v10';
+import { translator, type Locale, type MessageKey, type T } from '../i18n/index.js';
 import { classifyDeliveryError } from './classify.js';
 
-/** One line of `vigil check-config --online`: what was checked, whether it is fine, in words. */
+/** One line of `vigil check-config --online`: what was checked, whether it is fine, in words (the configured language's). */
 export interface OnlineCheck {
   ok: boolean;
   what: string;
@@ -24,6 +25,22 @@ export const THREAD_PERMISSIONS = {
   'Create Public Threads': 1n << 35n,
   'Send Messages in Threads': 1n << 38n,
 } as const;
+
+/** Each permission's name as Discord's settings show it, in the catalog. */
+const PERMISSION_NAMES = {
+  'View Channel': 'cli.permission.viewChannel',
+  'Send Messages': 'cli.permission.sendMessages',
+  'Embed Links': 'cli.permission.embedLinks',
+  'Attach Files': 'cli.permission.attachFiles',
+  'Read Message History': 'cli.permission.readMessageHistory',
+  'Create Public Threads': 'cli.permission.createPublicThreads',
+  'Send Messages in Threads': 'cli.permission.sendMessagesInThreads',
+} as const satisfies Record<keyof typeof CHANNEL_PERMISSIONS | keyof typeof THREAD_PERMISSIONS, MessageKey>;
+
+/** A permission named by CHANNEL_PERMISSIONS or THREAD_PERMISSIONS, in words of `t`'s language. */
+function permissionName(t: T, name: string): string {
+  return t(PERMISSION_NAMES[name as keyof typeof PERMISSION_NAMES]);
+}
 
 const ADMINISTRATOR = 1n << 3n;
 /** "Mention @everyone, @here, and All Roles": lets the bot ping a role that is not mentionable. */
@@ -93,16 +110,18 @@ function failure(err: unknown): string {
 
 /**
  * Checks with Discord that the bot token is valid and that the bot may post alerts in each channel:
- * sees it, may send, embed, attach (and start threads when `threads`). Never throws.
+ * sees it, may send, embed, attach (and start threads when `threads`). Says so in `locale`
+ * (Discord's own error words stay as they are). Never throws.
  */
-export async function checkDiscord(rest: REST, channels: readonly ChannelToCheck[], threads: boolean): Promise<OnlineCheck[]> {
+export async function checkDiscord(rest: REST, channels: readonly ChannelToCheck[], threads: boolean, locale: Locale = 'en'): Promise<OnlineCheck[]> {
+  const t = translator(locale);
   let me: APIUser;
   try {
     me = (await rest.get(Routes.user('@me'))) as APIUser;
   } catch (err) {
-    return [{ ok: false, what: 'Discord token', detail: `${failure(err)}: check discord.token (Developer Portal > Bot > Reset Token)` }];
+    return [{ ok: false, what: t('cli.check.token'), detail: t('cli.check.tokenRefused', { failure: failure(err) }) }];
   }
-  const out: OnlineCheck[] = [{ ok: true, what: 'Discord token', detail: `valid, bot ${me.username} (${me.id})` }];
+  const out: OnlineCheck[] = [{ ok: true, what: t('cli.check.token'), detail: t('cli.check.tokenValid', { username: me.username, id: me.id }) }];
   const guilds = new Map<string, Promise<{ member: APIGuildMember; roles: APIRole[] }>>();
   for (const { name, id, ...c } of channels) {
     const wanted: Record<string, bigint> = { ...CHANNEL_PERMISSIONS, ...((c.threads ?? threads) ? THREAD_PERMISSIONS : {}) };
@@ -110,7 +129,7 @@ export async function checkDiscord(rest: REST, channels: readonly ChannelToCheck
     try {
       const channel = (await rest.get(Routes.channel(id))) as APIChannel & { guild_id?: string; permission_overwrites?: Overwrite[] };
       if (!channel.guild_id) {
-        out.push({ ok: false, what, detail: 'not a server channel: alerts need a text channel of a server' });
+        out.push({ ok: false, what, detail: t('cli.check.notServerChannel') });
         continue;
       }
       const guildId = channel.guild_id;
@@ -125,34 +144,33 @@ export async function checkDiscord(rest: REST, channels: readonly ChannelToCheck
       const { member, roles } = await guild;
       const perms = channelPermissions({ guildId, userId: me.id, memberRoles: member.roles, roles, overwrites: channel.permission_overwrites ?? [] });
       const missing = missingPermissions(perms, wanted);
-      const label = 'name' in channel && channel.name ? `#${channel.name}` : 'the channel';
+      const label = 'name' in channel && channel.name ? `#${channel.name}` : t('cli.check.theChannel');
       out.push(
         missing.length
-          ? { ok: false, what, detail: `${label}: the bot lacks ${missing.join(', ')}: allow them for the bot (or its role) in the channel's permissions` }
+          ? { ok: false, what, detail: t('cli.check.lacks', { channel: label, missing: missing.map((p) => permissionName(t, p)).join(', ') }) }
           : {
               ok: true,
               what,
-              detail: `${label}: the bot may ${Object.keys(wanted)
-                .map((p) => p.toLowerCase())
-                .join(', ')}`,
+              detail: t('cli.check.may', {
+                channel: label,
+                permissions: Object.keys(wanted)
+                  .map((p) => permissionName(t, p).toLocaleLowerCase(locale))
+                  .join(', '),
+              }),
             },
       );
-      for (const roleId of c.pings ?? []) out.push(pingCheck(`${what}: role ${roleId}`, roles, roleId, perms));
+      for (const roleId of c.pings ?? []) out.push(pingCheck(t, t('cli.check.role', { channel: what, roleId }), roles, roleId, perms));
     } catch (err) {
-      out.push({ ok: false, what, detail: `${failure(err)}: the bot cannot see this channel; check the id, and that the bot is in its server` });
+      out.push({ ok: false, what, detail: t('cli.check.unseen', { failure: failure(err) }) });
     }
   }
   return out;
 }
 
 /** Whether the bot's mention of a role pings it: the role exists, and is mentionable or the bot may mention all roles there. */
-function pingCheck(what: string, roles: readonly APIRole[], roleId: string, perms: bigint): OnlineCheck {
+function pingCheck(t: T, what: string, roles: readonly APIRole[], roleId: string, perms: bigint): OnlineCheck {
   const role = roles.find((r) => r.id === roleId);
-  if (!role) return { ok: false, what, detail: "not a role of this channel's server: check the id in routes (right-click the role > Copy Role ID)" };
-  if (role.mentionable || (perms & MENTION_EVERYONE) !== 0n) return { ok: true, what, detail: `@${role.name} is pinged by the bot's mentions` };
-  return {
-    ok: false,
-    what,
-    detail: `@${role.name} would not be pinged: allow anyone to @mention it (Server Settings > Roles), or give the bot "Mention @everyone, @here, and All Roles" in this channel`,
-  };
+  if (!role) return { ok: false, what, detail: t('cli.check.roleMissing') };
+  if (role.mentionable || (perms & MENTION_EVERYONE) !== 0n) return { ok: true, what, detail: t('cli.check.rolePinged', { role: role.name }) };
+  return { ok: false, what, detail: t('cli.check.roleSilent', { role: role.name }) };
 }

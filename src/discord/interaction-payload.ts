@@ -58,6 +58,8 @@ export type ComponentBase = Pick<ComponentContext, 'customId' | 'user' | 'messag
 /** An interaction as both transports hand it over. */
 export type Incoming = { kind: 'command'; base: CommandBase } | { kind: 'autocomplete'; base: AutocompleteBase } | { kind: 'component'; base: ComponentBase };
 
+/** Discord's locales are short ("ko", "en-US", "zh-TW"); a longer value is no locale. */
+const MAX_LOCALE_LENGTH = 16;
 const snowflake = z.string().regex(/^\d{1,20}$/, 'expected a snowflake string');
 const userSchema = z.object({ id: snowflake, username: z.string() });
 const optionSchema: z.ZodType<RawOption> = z.lazy(() =>
@@ -79,6 +81,8 @@ const base = z.object({
   channel: z.object({ id: snowflake }).optional(),
   member: z.object({ user: userSchema, roles: z.array(snowflake) }).optional(),
   user: userSchema.optional(),
+  // The user's client language ("ko", "en-US"); not on PING. Anything odd is ignored, never refused.
+  locale: z.string().min(2).max(MAX_LOCALE_LENGTH).optional().catch(undefined),
 });
 
 /** The parts of an interaction payload Vigil reads, by interaction type. */
@@ -104,10 +108,10 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The invoking user: `member.user` in a guild, `user` in a DM; roles only in a guild. */
+/** The invoking user: `member.user` in a guild, `user` in a DM; roles only in a guild; their client's language when sent. */
 function interactionUser(p: InteractionPayload): InteractionUser | undefined {
   const u = p.member?.user ?? p.user;
-  return u && { id: u.id, username: u.username, roles: p.member?.roles ?? [] };
+  return u && { id: u.id, username: u.username, roles: p.member?.roles ?? [], ...(p.locale !== undefined ? { locale: p.locale } : {}) };
 }
 
 /** Builds the transport-neutral view of a validated (non-PING) payload. */

@@ -9,6 +9,7 @@ import {
 } from 'discord-api-types/v10';
 import type { Router } from '../commands/router.js';
 import type { AutocompleteContext, CommandContext, ComponentContext, ReplyPayload } from '../commands/types.js';
+import { localeOfDiscord, translate } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { Route } from '../server.js';
 import { parseInteraction, type AutocompleteBase, type CommandBase, type ComponentBase, type Incoming } from './interaction-payload.js';
@@ -159,11 +160,14 @@ function componentContext(base: ComponentBase, s: Session): ComponentContext {
 }
 
 /** The answer given when nothing else was: a deferral at the backstop, or a note when the handler ended silently. */
-function fallback(kind: Incoming['kind'], handlerDone: boolean): InitialResponse {
+function fallback(incoming: Incoming, handlerDone: boolean): InitialResponse {
+  const { kind } = incoming;
   if (kind === 'autocomplete') return { type: InteractionResponseType.ApplicationCommandAutocompleteResult, choices: [] };
   if (kind === 'component') return { type: InteractionResponseType.DeferredMessageUpdate };
+  // In the user's language when Vigil speaks it (the transport knows no configured default: English).
+  const content = translate(localeOfDiscord(incoming.base.user.locale, 'en'), 'commands.router.noAnswer');
   return handlerDone
-    ? { type: InteractionResponseType.ChannelMessageWithSource, payload: { content: 'Vigil had no answer for this command.' }, ephemeral: true }
+    ? { type: InteractionResponseType.ChannelMessageWithSource, payload: { content }, ephemeral: true }
     : // Ephemeral: the reply is not known yet and may hold sensitive data.
       { type: InteractionResponseType.DeferredChannelMessageWithSource, ephemeral: true };
 }
@@ -201,7 +205,7 @@ export async function dispatchInteraction(
   const answerIfPending = (handlerDone: boolean) =>
     session.run(async () => {
       if (session.state !== 'pending') return;
-      await session.initial(fallback(incoming.kind, handlerDone));
+      await session.initial(fallback(incoming, handlerDone));
     });
   const timer = setTimeout(() => {
     answerIfPending(false).catch((err: unknown) => opts.logger.warn({ err }, 'backstop deferral failed'));

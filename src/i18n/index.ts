@@ -35,9 +35,16 @@ export function translate(locale: Locale, key: MessageKey, values?: Record<strin
   return String(format(locale, key).format(values));
 }
 
-/** A translator bound to one language. */
-export function translator(locale: Locale): T {
-  return (key, values) => translate(locale, key, values);
+const translators = new Map<Locale, T>();
+
+/** A translator bound to one language (`en` when none is given). */
+export function translator(locale: Locale = 'en'): T {
+  let t = translators.get(locale);
+  if (!t) {
+    t = (key, values) => translate(locale, key, values);
+    translators.set(locale, t);
+  }
+  return t;
 }
 
 /** Whether `value` names a language Vigil speaks. */
@@ -54,6 +61,18 @@ export function localeOfDiscord(discordLocale: string | undefined, fallback: Loc
   return isLocale(language) ? language : fallback;
 }
 
+const unitFormats = new Map<string, Intl.NumberFormat>();
+
+function unitFormat(locale: Locale, unit: string): Intl.NumberFormat {
+  const id = `${locale} ${unit}`;
+  let f = unitFormats.get(id);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'narrow' });
+    unitFormats.set(id, f);
+  }
+  return f;
+}
+
 const DURATION_UNITS = [
   ['day', 86_400],
   ['hour', 3600],
@@ -65,7 +84,7 @@ const DURATION_UNITS = [
 export function formatDurationIn(locale: Locale, ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms < 0) return `-${formatDurationIn(locale, -ms)}`;
-  const unit = (name: string, n: number) => new Intl.NumberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'narrow' }).format(n);
+  const unit = (name: string, n: number) => unitFormat(locale, name).format(n);
   if (ms < 1000) return unit('millisecond', Math.round(ms));
   const parts: string[] = [];
   let rest = Math.round(ms / 1000);

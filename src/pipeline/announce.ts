@@ -1,4 +1,4 @@
-import { threadsFor } from '../config/routes.js';
+import { localeFor, threadsFor } from '../config/routes.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { severityOf } from '../render/alerts.js';
@@ -18,7 +18,7 @@ export const NOTE_INTERVAL_MS = 5000;
 /** What flushAnnouncements needs. */
 export interface AnnounceDeps {
   db: Database;
-  config: Pick<Config, 'discord' | 'routes' | 'delivery'>;
+  config: Pick<Config, 'discord' | 'routes' | 'delivery' | 'locale'>;
   logger: Logger;
   now: Date;
 }
@@ -44,7 +44,7 @@ export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): n
       if (incident.status === 'firing' && firing.length > 0 && create) {
         const alerts = firing.map((a) => ({ labels: a!.labels ?? {}, status: 'firing' as const, startsAt: new Date(a!.startsAt) }));
         const kind = threadsFor(config, incident.route) ? 'thread-post' : 'reply';
-        for (const body of renderFiringNotes(alerts, warn)) {
+        for (const body of renderFiringNotes(alerts, warn, localeFor(config, incident.route))) {
           enqueue(
             db,
             {

@@ -3,7 +3,7 @@ import type { Alert, Notification } from '../model.js';
 import type { RangeSeries } from '../queries/prometheus.js';
 import { ruleUidFromGeneratorURL } from '../queries/grafana.js';
 import { splitThreshold, type ComparisonOp } from '../queries/promql.js';
-import { boundedChart, CHART_FILE, chartLines, topByPeak, type TimeChartSpec } from '../render/chart.js';
+import { boundedChart, CHART_FILE, chartLines, skipReason, topByPeak, type ChartSkip, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { truncate } from '../render/truncate.js';
 import type { ChartedExpression } from './enrich.js';
@@ -137,7 +137,7 @@ export async function chartNotification(
   try {
     enriched = await input;
   } catch {
-    return { status: 'skipped', reason: 'alert not enriched' };
+    return { status: 'skipped', reason: { why: 'not-enriched' } };
   }
   const n = enriched.notification;
   // Vigil's own alerts carry nothing to chart, and the backend they report may be the one that is down.
@@ -148,18 +148,18 @@ export async function chartNotification(
     // A Grafana alert whose rule could not be read, or whose rule's query failed: say why it has no chart.
     const enrichments = Object.values(enriched.enrichments);
     const lookup = enrichments.flatMap((e) => e.failures).find((f) => f.what === 'rule lookup');
-    if (lookup) return { status: 'skipped', reason: truncate(`rule not read: ${lookup.message.replace(/\s+/g, ' ')}`, REASON_MAX) };
+    if (lookup) return { status: 'skipped', reason: { why: 'rule-not-read', detail: truncate(lookup.message.replace(/\s+/g, ' '), REASON_MAX) } };
     const query = enrichments
       .filter((e) => e.rule)
       .flatMap((e) => e.failures)
       .find((f) => f.what === 'expression');
-    if (query) return { status: 'skipped', reason: truncate(query.message.replace(/\s+/g, ' '), REASON_MAX) };
+    if (query) return { status: 'skipped', reason: { why: 'query-failed', detail: truncate(query.message.replace(/\s+/g, ' '), REASON_MAX) } };
     return { status: 'none' };
   }
   const data = chartData(subject, enriched);
   if ('reason' in data) return { status: 'skipped', reason: data.reason };
   const spec = { ...alertChartSpec(subject, data.series, data.window), ...(deps.config.timezone ? { timeZone: deps.config.timezone } : {}) };
-  if (spec.lines.length === 0) return { status: 'skipped', reason: 'no data in the window' };
+  if (spec.lines.length === 0) return { status: 'skipped', reason: { why: 'no-data' } };
   const chart = await boundedChart(spec, charts, deps.render);
   if ('png' in chart) return { status: 'rendered', file: { name: CHART_FILE, data: chart.png }, expr: (subject.parsed ?? splitThreshold(subject.expr)).expr };
   return { status: 'skipped', reason: chart.skipped };
@@ -178,13 +178,13 @@ function findingOf(e: AlertEnrichment | undefined, alert: Alert): ExpressionFind
 export function chartData(
   subject: ChartSubject,
   enriched: EnrichedNotification,
-): { series: RangeSeries[]; window: { start: Date; end: Date } } | { reason: string } {
+): { series: RangeSeries[]; window: { start: Date; end: Date } } | { reason: ChartSkip } {
   const own = enriched.enrichments[subject.alert.fingerprint];
   const finding = findingOf(own, subject.alert);
   if (!own || !finding?.chart) {
     const whats: readonly FailureWhat[] = subject.alert.expr || own?.expression ? ['expression'] : ['extra expression', STEERING.promql];
     const failure = own?.failures.find((f) => whats.includes(f.what));
-    return { reason: failure ? truncate(failure.message.replace(/\s+/g, ' '), REASON_MAX) : 'alert not enriched' };
+    return { reason: failure ? { why: 'query-failed', detail: truncate(failure.message.replace(/\s+/g, ' '), REASON_MAX) } : { why: 'not-enriched' } };
   }
   const byLabels = new Map<string, RangeSeries>();
   for (const a of subject.alerts) {
@@ -203,5 +203,5 @@ export function pipelineChartDeps(deps: Pick<PipelineDeps, 'config' | 'chartRend
 
 /** How the summary log line names a chart outcome: "rendered", "none", "skipped: took over 2s". */
 export function chartSummary(outcome: ChartOutcome): string {
-  return outcome.status === 'skipped' ? `skipped: ${outcome.reason}` : outcome.status;
+  return outcome.status === 'skipped' ? `skipped: ${skipReason(outcome.reason)}` : outcome.status;
 }

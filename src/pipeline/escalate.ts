@@ -1,4 +1,4 @@
-import { routeNamed } from '../config/routes.js';
+import { localeFor, routeNamed } from '../config/routes.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { renderEscalation } from '../render/mentions.js';
@@ -11,7 +11,7 @@ import { enqueueThreadPost, PRIORITY } from '../store/outbox.js';
 /** What flushEscalations needs. */
 export interface EscalateDeps {
   db: Database;
-  config: Pick<Config, 'routes'>;
+  config: Pick<Config, 'routes' | 'locale'>;
   logger: Logger;
   now: Date;
 }
@@ -46,6 +46,7 @@ export function flushEscalations({ db, config, logger, now }: EscalateDeps): num
         of: escalation.repeat,
         firingMs: now.getTime() - incident.startedAt.getTime(),
         page: { roles: escalation.roles, users: escalation.users },
+        locale: localeFor(config, due.route),
       });
       enqueueThreadPost(db, incident.id, incident.createOutboxId, body, now.getTime(), PRIORITY.criticalFiring);
       stepEscalation(db, incident.id, step < escalation.repeat ? new Date(now.getTime() + escalation.after) : undefined);

@@ -1,4 +1,5 @@
-import { routeNamed, threadsFor } from '../config/routes.js';
+import { localeFor, routeNamed, threadsFor } from '../config/routes.js';
+import { translator } from '../i18n/index.js';
 import { pageOf, withPage } from '../render/mentions.js';
 import { renderAlertMessage } from '../render/alert.js';
 import { alertMessage } from '../render/alert-message.js';
@@ -99,6 +100,9 @@ const renderStage: Stage<Enriched, Rendered> = {
     // Links shown in Discord point at the addresses people open (publicUrl), never the API ones.
     const enriched = { ...ctx.enriched, notification: publicNotification(ctx.enriched.notification, linkRewrites(config)) };
     const grafanaUrl = config.grafana ? { grafanaUrl: config.grafana.publicUrl ?? config.grafana.url } : {};
+    // Everything said about the incident is in its route's language.
+    const locale = localeFor(config, ctx.notification.route);
+    const t = translator(locale);
     const body = renderAlertMessage(
       {
         enriched,
@@ -109,6 +113,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         datasources: datasourcesOf(config.grafana),
         ...(ack ? { acknowledged: { userId: ack.userId, at: ack.at } } : {}),
         timeZone: config.timezone,
+        locale,
         now: ctx.now,
       },
       warn,
@@ -126,6 +131,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         kind,
         buttons,
         source: ctx.notification.source,
+        locale,
         ...(ctx.chart ? { chart: ctx.chart } : {}),
       },
     });
@@ -138,10 +144,12 @@ const renderStage: Stage<Enriched, Rendered> = {
       // A big group: every alert named, many to a message, in the thread (or as replies).
       const firing = ctx.notification.alerts.filter((a) => a.status === 'firing');
       const roster =
-        !resolved && ctx.notification.alerts.length > NOTE_LINE_MAX ? renderAlertRoster(firing, (a, b) => `Alerts ${a}–${b} of ${firing.length}`, warn) : [];
+        !resolved && ctx.notification.alerts.length > NOTE_LINE_MAX
+          ? renderAlertRoster(firing, (from, to) => t('alert.roster.heading', { from, to, total: firing.length }), warn, locale)
+          : [];
       if (threads && !resolved) {
-        deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification), auto_archive_duration: 1440 } });
-        const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), timeZone: config.timezone, ...grafanaUrl }, warn);
+        deliveries.push({ kind: 'thread', body: { name: renderThreadName(ctx.notification, locale), auto_archive_duration: 1440 } });
+        const details = renderThreadDetails({ enriched, datasources: datasourcesOf(config.grafana), timeZone: config.timezone, locale, ...grafanaUrl }, warn);
         // The roster's first message rides along with the details when both fit one: a request less per big group.
         const joined = roster[0] ? joinEmbeds(details, roster[0]) : undefined;
         deliveries.push({ kind: 'thread-post', body: joined ?? details });
@@ -174,7 +182,7 @@ const renderStage: Stage<Enriched, Rendered> = {
             // With those still waiting from the last few seconds: markAnnounced clears them.
             const told = new Set([...decision.newlyFiring, ...(ctx.latest?.unannounced ?? [])]);
             const alerts = ctx.notification.alerts.filter((a) => a.status === 'firing' && told.has(a.fingerprint));
-            for (const body of renderFiringNotes(alerts, warn)) deliveries.push({ kind: note, body });
+            for (const body of renderFiringNotes(alerts, warn, locale)) deliveries.push({ kind: note, body });
             announced = true;
           }
         }
@@ -184,7 +192,7 @@ const renderStage: Stage<Enriched, Rendered> = {
         deliveries.push(alert(hasMessage ? 'edit' : 'create'));
         deliveries.push({
           kind: note,
-          body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt }, warn),
+          body: renderResolvedReply({ notification: ctx.notification, startedAt, resolvedAt: decision.resolvedAt, locale }, warn),
         });
         if (threads) deliveries.push({ kind: 'thread-archive', body: { archived: true } });
         break;

@@ -1,4 +1,4 @@
-import { routeNamed } from '../config/routes.js';
+import { localeFor, routeNamed } from '../config/routes.js';
 import { pageOf, withPage } from '../render/mentions.js';
 import { renderReminder } from '../render/replies.js';
 import { warnTo } from '../render/truncate.js';
@@ -23,7 +23,7 @@ export function recordReminder(input: Received, latest: Incident | undefined, de
   const { db, config, logger } = deps;
   const mentions = routeNamed(config.routes, n.route)?.mentions;
   const page = mentions?.onRepeat && !getAck(db, latest.id) ? pageOf(routeNamed(config.routes, n.route), n.alerts) : undefined;
-  const line = renderReminder({ notification: n, startedAt: latest.startedAt, now: input.now }, warnTo(logger));
+  const line = renderReminder({ notification: n, startedAt: latest.startedAt, now: input.now, locale: localeFor(config, n.route) }, warnTo(logger));
   const body = page ? withPage(line, page) : line;
   db.transaction(() => {
     enqueueThreadPost(db, latest.id, createId, body, input.now.getTime());

@@ -22,7 +22,7 @@ export interface PipelineDeps {
   db: Database;
   prometheus: PrometheusClient;
   loki: LokiClient;
-  config: Pick<Config, 'enrichment' | 'discord' | 'routes' | 'timezone' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager' | 'delivery'>;
+  config: Pick<Config, 'enrichment' | 'discord' | 'routes' | 'timezone' | 'locale' | 'grafana' | 'charts' | 'prometheus' | 'alertmanager' | 'delivery'>;
   /** Stages get a child carrying `notificationId` (and `incidentId` once known) on every line. */
   logger: Logger;
   now: Clock;

@@ -1,7 +1,7 @@
-import { threadsInChannel } from '../config/routes.js';
+import { localeInChannel, threadsInChannel } from '../config/routes.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { renderStormDetails, renderStormMessage, renderStormSummary, type StormView } from '../render/storm.js';
+import { renderStormDetails, renderStormMessage, renderStormSummary, renderStormThreadName, type StormView } from '../render/storm.js';
 import type { StormLogVolume, StormMetric } from '../render/storm-context.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
@@ -30,8 +30,8 @@ import {
 import { isCritical } from './priority.js';
 import { channelOf, earliestStart, groupOf, type Decided, type Stage, type Stopped } from './stage.js';
 
-/** The config a storm needs. */
-type StormConfig = Pick<Config, 'delivery' | 'discord' | 'routes' | 'grafana' | 'prometheus' | 'alertmanager' | 'enrichment'>;
+/** The config a storm needs: its messages are in the channel's language (localeInChannel), its clock times in `timezone`. */
+type StormConfig = Pick<Config, 'delivery' | 'discord' | 'routes' | 'grafana' | 'prometheus' | 'alertmanager' | 'enrichment' | 'locale' | 'timezone'>;
 
 /** The storm message changes at most once per this long (Discord's edit bucket: 5 edits per 5 s per channel, shared with every other message). */
 export const STORM_EDIT_INTERVAL_MS = 5000;
@@ -207,7 +207,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
     createId = enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
     enqueued++;
     if (threadsInChannel(config, storm.channelId)) {
-      const name = `Alert storm ${storm.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+      const name = renderStormThreadName(storm.startedAt, config.timezone, view.locale);
       enqueue(
         db,
         { orderKey, kind: 'thread', channelId: storm.channelId, body: { name, auto_archive_duration: 1440 }, targetId: createId, priority: PRIORITY.details },
@@ -230,7 +230,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   let number = alerts.length - pending.length + 1;
   const kind = threadsInChannel(config, storm.channelId) ? 'thread-post' : 'reply';
   while (pending.length > 0) {
-    const { body, named } = renderStormDetails(pending, number, warn);
+    const { body, named } = renderStormDetails(pending, number, warn, view.locale);
     if (named < pending.length || flushAll) {
       const id = enqueue(db, { orderKey, kind, channelId: storm.channelId, body, targetId: createId, priority: PRIORITY.details }, t);
       markDetailed(db, storm.id, pending.slice(0, named), id);
@@ -275,5 +275,7 @@ function stormView(storm: Storm, alerts: readonly StormAlert[], config: StormCon
     ...(grafana ? { grafanaUrl: grafana } : {}),
     threads: threadsInChannel(config, storm.channelId),
     now,
+    locale: localeInChannel(config, storm.channelId),
+    timeZone: config.timezone,
   };
 }

@@ -3,7 +3,7 @@ import type { AlertEnrichment, LogPatternFinding, LogVolumeFinding } from '../fi
 import type { Alert } from '../model.js';
 import type { Ctx } from './alert-input.js';
 import { dashboardUrl, DEFAULT_DATASOURCES, fitExploreLinks } from './explore.js';
-import { containersField, distinguishing, hostField, oneLine, patternLines, volumeLine, windowText } from './finding-text.js';
+import { containersField, distinguishing, exploreLabel, hostField, oneLine, patternLines, volumeLine, windowText } from './finding-text.js';
 import { escapeMarkdown, safeUrl } from './format.js';
 import { EMBED_FIELD_VALUE } from './limits.js';
 import { maskSecrets } from './mask.js';
@@ -56,9 +56,9 @@ function whose(ctx: Ctx, alert: Alert): string {
 export function contextFields(ctx: Ctx): ContextFields {
   const out: ContextFields = {};
   const containers = firstWith(ctx, 'containerContext');
-  if (containers) out.containers = containersField(containers.value);
+  if (containers) out.containers = containersField(containers.value, ctx.t);
   const host = firstWith(ctx, 'hostContext');
-  if (host) out.host = hostField(host.value);
+  if (host) out.host = hostField(host.value, ctx.t);
   const patterns = firstWith(ctx, 'logPatterns');
   const volume = firstWith(ctx, 'logVolume');
   const logsOf = patterns?.alert ?? volume?.alert;
@@ -69,11 +69,12 @@ export function contextFields(ctx: Ctx): ContextFields {
   }
   const explore = firstWith(ctx, 'exploreLinks');
   if (explore && ctx.input.grafanaUrl) {
-    const fitted = fitExploreLinks(ctx.input.grafanaUrl, explore.value, ctx.input.datasources ?? DEFAULT_DATASOURCES, EMBED_FIELD_VALUE);
+    const targets = explore.value.map((l) => ({ ...l, label: exploreLabel(l.label, ctx.t) }));
+    const fitted = fitExploreLinks(ctx.input.grafanaUrl, targets, ctx.input.datasources ?? DEFAULT_DATASOURCES, EMBED_FIELD_VALUE, ctx.locale);
     for (const link of fitted.links.filter((l) => !l.withQuery))
       ctx.warn('explore link without its query to fit the message', { part: 'explore', link: link.label });
     for (const label of fitted.omitted) ctx.warn('alert link omitted to fit the message', { part: 'explore', link: label });
-    if (fitted.text) out.explore = { name: `🔎 Explore${whose(ctx, explore.alert)}`, value: fitted.text };
+    if (fitted.text) out.explore = { name: ctx.t('alert.field.explore', { whose: whose(ctx, explore.alert) }), value: fitted.text };
   }
   return out;
 }
@@ -83,13 +84,13 @@ export function contextFields(ctx: Ctx): ContextFields {
  * one example each in a code block, whole patterns while they fit, "+N more patterns" after.
  */
 function logsField(ctx: Ctx, volume: LogVolumeFinding | undefined, patterns: LogPatternFinding | undefined, suffix: string): APIEmbedField | undefined {
-  const head = volume ? volume.levels.slice(0, LEVELS_SHOWN).map((v) => volumeLine(v, windowText(volume.windowSeconds))) : [];
+  const head = volume ? volume.levels.slice(0, LEVELS_SHOWN).map((v) => volumeLine(v, windowText(volume.windowSeconds, ctx.locale), ctx.t)) : [];
   const text = head.join('\n');
   const candidates = (patterns?.patterns ?? []).slice(0, PATTERNS_SHOWN);
   const withSource = new Set(candidates.map((p) => p.source ?? '')).size > 1;
   const distinct = patterns?.distinct ?? 0;
   const block = (lines: readonly string[]) => (lines.length ? `\`\`\`\n${lines.join('\n')}\n\`\`\`` : '');
-  const room = EMBED_FIELD_VALUE - codePointLength(text) - 1 - codePointLength(`\n+${distinct} more patterns`);
+  const room = EMBED_FIELD_VALUE - codePointLength(text) - 1 - codePointLength(`\n${ctx.t('alert.more.patterns', { count: distinct })}`);
   let lines: string[] = [];
   let shown = 0;
   for (const p of candidates) {
@@ -100,6 +101,6 @@ function logsField(ctx: Ctx, volume: LogVolumeFinding | undefined, patterns: Log
   }
   if (shown < candidates.length) ctx.warn('log patterns omitted to fit the message', { part: 'logs', omitted: candidates.length - shown });
   const hidden = distinct - shown;
-  const value = [text, block(lines), hidden > 0 ? `+${hidden} more pattern${hidden === 1 ? '' : 's'}` : ''].filter(Boolean).join('\n');
-  return value ? { name: `📜 Logs${suffix}`, value: truncate(value, EMBED_FIELD_VALUE) } : undefined;
+  const value = [text, block(lines), hidden > 0 ? ctx.t('alert.more.patterns', { count: hidden }) : ''].filter(Boolean).join('\n');
+  return value ? { name: ctx.t('alert.field.logs', { whose: suffix }), value: truncate(value, EMBED_FIELD_VALUE) } : undefined;
 }

@@ -1,5 +1,6 @@
 import type { EnrichedNotification } from '../findings.js';
-import type { Notification } from '../model.js';
+import type { T } from '../i18n/index.js';
+import type { Locale, Notification } from '../model.js';
 import type { ExploreDatasources } from './explore.js';
 import type { Warn } from './truncate.js';
 
@@ -20,6 +21,8 @@ export interface AlertMessageInput {
   datasources?: ExploreDatasources;
   /** The IANA zone of times shown where Discord's <t:…> cannot be (log lines in code blocks): config `timezone`; default UTC. */
   timeZone?: string;
+  /** The language of the message (the route's `locale`, else the config's); default en. */
+  locale?: Locale;
 }
 
 /** An acknowledgement as the message shows it. */
@@ -33,4 +36,6 @@ export interface Ctx {
   input: AlertMessageInput;
   n: Notification;
   warn: Warn;
+  t: T;
+  locale: Locale;
 }

@@ -1,8 +1,9 @@
 import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import type { AlertSource } from '../model.js';
+import { translator } from '../i18n/index.js';
+import type { AlertSource, Locale } from '../model.js';
 import { alertButtons, type AlertButtonState } from './buttons.js';
-import type { ChartFile, ChartOutcome } from './chart.js';
-import { EMBED_FOOTER_TEXT } from './limits.js';
+import { skippedNote, type ChartFile, type ChartOutcome } from './chart.js';
+import { ATTACHMENT_DESCRIPTION, EMBED_FOOTER_TEXT } from './limits.js';
 import { fitMessage, truncate, type Warn } from './truncate.js';
 
 // The alert message as it goes to Discord, put together in one place: the rendered embed, its chart
@@ -16,17 +17,14 @@ export interface AlertMessageParts {
   chart?: ChartOutcome;
   buttons: AlertButtonState;
   source: AlertSource;
+  /** The language of its buttons; default en. */
+  locale?: Locale;
 }
 
 /** The whole alert message of an incident: embed, chart and the buttons that carry the incident's id. */
 export function alertMessage(parts: AlertMessageParts, incidentId: number, warn: Warn): { body: RESTPostAPIChannelMessageJSONBody; file?: ChartFile } {
-  const { body, file } = parts.chart ? withChart(parts.body, parts.chart, parts.kind, warn) : { body: parts.body, file: undefined };
-  return { body: { ...body, components: alertButtons(incidentId, parts.buttons, parts.source) }, ...(file ? { file } : {}) };
-}
-
-/** The note a message carries when its chart is missing. */
-export function skippedNote(reason: string): string {
-  return `chart skipped: ${reason}`;
+  const { body, file } = parts.chart ? withChart(parts.body, parts.chart, parts.kind, warn, parts.locale) : { body: parts.body, file: undefined };
+  return { body: { ...body, components: alertButtons(incidentId, parts.buttons, parts.source, parts.locale) }, ...(file ? { file } : {}) };
 }
 
 /**
@@ -40,11 +38,12 @@ export function withChart(
   outcome: ChartOutcome,
   kind: 'create' | 'edit',
   warn: Warn,
+  locale: Locale = 'en',
 ): { body: RESTPostAPIChannelMessageJSONBody; file?: ChartFile } {
   const [first, ...rest] = body.embeds ?? [];
   if (outcome.status === 'rendered' && first) {
     const embed: APIEmbed = { ...first, image: { url: `attachment://${outcome.file.name}` } };
-    const description = truncate(`Chart of ${outcome.expr.replace(/\s+/g, ' ')} over the incident window`, 1024);
+    const description = truncate(translator(locale)('alert.chart.description', { expr: outcome.expr.replace(/\s+/g, ' ') }), ATTACHMENT_DESCRIPTION);
     return {
       body: { ...body, embeds: [embed, ...rest], attachments: [{ id: '0', filename: outcome.file.name, description }] },
       file: outcome.file,
@@ -52,10 +51,10 @@ export function withChart(
   }
   const attachments = kind === 'edit' ? { attachments: [] } : {};
   if (outcome.status === 'skipped' && first) {
-    const note = skippedNote(outcome.reason);
+    const note = skippedNote(outcome.reason, locale);
     const footer = first.footer?.text ? `${first.footer.text} · ${note}` : note;
     const embed: APIEmbed = { ...first, footer: { ...first.footer, text: truncate(footer, EMBED_FOOTER_TEXT) } };
-    return { body: fitMessage({ ...body, embeds: [embed, ...rest], ...attachments }, warn) };
+    return { body: fitMessage({ ...body, embeds: [embed, ...rest], ...attachments }, warn, locale) };
   }
   return { body: { ...body, ...attachments } };
 }

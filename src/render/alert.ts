@@ -1,6 +1,6 @@
 import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
-import type { Alert, Notification } from '../model.js';
+import { formatDurationIn, translator, type T } from '../i18n/index.js';
+import type { Alert, Locale, Notification } from '../model.js';
 import { STEERING, type AlertEnrichment, type EnrichedNotification } from '../findings.js';
 import { contextFields, CONTEXT_DROP_ORDER, steeredDashboard } from './alert-context.js';
 import type { Acknowledgement, AlertMessageInput, Ctx } from './alert-input.js';
@@ -9,9 +9,9 @@ import {
   ALERT_NAME_MAX,
   distinguishing,
   byPriority,
-  ERROR_MAX,
   expressionLines,
   extraLines,
+  failureLine,
   logsText,
   oneLine,
   patternSummary,
@@ -87,9 +87,10 @@ const SEVERITY: Record<string, 'critical' | 'warning' | 'info'> = {
  * ping anyone.
  */
 export function renderAlertMessage(input: AlertMessageInput, warn: Warn): RESTPostAPIChannelMessageJSONBody {
-  const ctx: Ctx = { input, n: input.enriched.notification, warn };
+  const locale = input.locale ?? 'en';
+  const ctx: Ctx = { input, n: input.enriched.notification, warn, t: translator(locale), locale };
   const embed: APIEmbed = {
-    title: title(ctx.n, input.state),
+    title: title(ctx.n, input.state, ctx.t),
     color: color(ctx.n, input.state),
     description: description(ctx),
   };
@@ -99,15 +100,15 @@ export function renderAlertMessage(input: AlertMessageInput, warn: Warn): RESTPo
   if (startedAt) embed.timestamp = startedAt.toISOString();
   embed.footer = { text: footer(ctx) };
   embed.fields = fields(ctx, embed);
-  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);
+  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn, locale);
 }
 
 /** "🔥 FIRING: HostHighCpuLoad ×2", names cut so the suffix always shows. */
-function title(n: Notification, state: AlertMessageInput['state']): string {
-  const prefix = state === 'firing' ? '🔥 FIRING: ' : '✅ RESOLVED: ';
+function title(n: Notification, state: AlertMessageInput['state'], t: T): string {
+  const prefix = t(state === 'firing' ? 'alert.title.firing' : 'alert.title.resolved');
   const suffix = countSuffix(n);
   const room = EMBED_TITLE - codePointLength(prefix) - codePointLength(suffix);
-  return prefix + truncate(escapeMarkdown(oneLine(alertNames(n))), room) + suffix;
+  return prefix + truncate(escapeMarkdown(oneLine(alertNames(n, t))), room) + suffix;
 }
 
 export function countSuffix(n: Notification): string {
@@ -116,11 +117,11 @@ export function countSuffix(n: Notification): string {
 }
 
 /** The group's alertname, or the distinct names of its alerts. */
-export function alertNames(n: Notification): string {
+export function alertNames(n: Notification, t: T = translator()): string {
   const common = n.commonLabels.alertname || n.groupLabels.alertname;
   if (common) return common;
   const names = [...new Set(n.alerts.map((a) => a.labels.alertname).filter((x): x is string => !!x))];
-  return names.length ? names.join(', ') : 'Alert';
+  return names.length ? names.join(', ') : t('alert.name.fallback');
 }
 
 /** The severity class of a `severity` label value ("crit", "P1", "warn"...), undefined when unknown. */
@@ -143,7 +144,7 @@ function warnCut(ctx: Ctx, part: string): () => void {
 
 /** Summary, description, then when it started (or how long it lasted) and the query window. */
 function description(ctx: Ctx): string {
-  const { n, input } = ctx;
+  const { n, input, t } = ctx;
   const first = n.alerts[0];
   const summary = n.commonAnnotations.summary || first?.annotations.summary;
   const detail = n.commonAnnotations.description || first?.annotations.description;
@@ -153,26 +154,27 @@ function description(ctx: Ctx): string {
   const when: string[] = [];
   if (input.state === 'resolved') {
     const end = input.resolvedAt ?? latestEnd(n) ?? input.now;
-    when.push(`Resolved after ${formatDuration(Math.max(0, end.getTime() - input.incidentStartedAt.getTime()))}`);
+    when.push(t('alert.when.resolvedAfter', { duration: formatDurationIn(ctx.locale, Math.max(0, end.getTime() - input.incidentStartedAt.getTime())) }));
   } else if (isRealDate(input.incidentStartedAt)) {
     // Without a start from the sender, the time Vigil heard of the alert is all there is: say so.
-    const verb = n.alerts.length > 0 && n.alerts.every((a) => a.startsAtUnknown) ? 'Received' : 'Started';
-    when.push(`${verb} ${discordTimestamp(input.incidentStartedAt, 'R')}`);
+    const verb = n.alerts.length > 0 && n.alerts.every((a) => a.startsAtUnknown) ? 'alert.when.received' : 'alert.when.started';
+    when.push(t(verb, { when: discordTimestamp(input.incidentStartedAt, 'R') }));
   }
   const window = queryWindow(input.enriched);
   if (window && isRealDate(window.start) && isRealDate(window.end))
-    when.push(`Window: ${discordTimestamp(window.start, 't')} – ${discordTimestamp(window.end, 't')}`);
-  const ack = input.acknowledged ? ackLine(input.acknowledged) : '';
+    when.push(t('alert.when.window', { start: discordTimestamp(window.start, 't'), end: discordTimestamp(window.end, 't') }));
+  const ack = input.acknowledged ? ackLine(input.acknowledged, t) : '';
   return [ack, text.join('\n'), when.join('\n')].filter(Boolean).join('\n\n');
 }
 
-const ACK_PREFIX = '👀 Acknowledged by ';
+/** How every language's acknowledgement line starts (the catalogs' `alert.ack.by`), so an edit finds the old one. */
+const ACK_PREFIX = '👀 ';
 
 /** "👀 Acknowledged by <@id> <t:…:R>": a mention in an embed names the user without pinging anyone. */
-export function ackLine(ack: Acknowledgement): string {
+export function ackLine(ack: Acknowledgement, t: T = translator()): string {
   // Snowflakes only: anything else in the id could break out of the mention markup.
-  const who = /^\d{1,20}$/.test(ack.userId) ? `<@${ack.userId}>` : 'someone';
-  return `${ACK_PREFIX}${who} ${discordTimestamp(ack.at, 'R')}`;
+  const who = /^\d{1,20}$/.test(ack.userId) ? `<@${ack.userId}>` : t('alert.ack.someone');
+  return t('alert.ack.by', { who, when: discordTimestamp(ack.at, 'R') });
 }
 
 /**
@@ -180,10 +182,10 @@ export function ackLine(ack: Acknowledgement): string {
  * top of the first embed's description (replacing an earlier one), within every Discord limit;
  * without `ack`, the line taken out (the incident was given back).
  */
-export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledgement | undefined, warn: Warn): APIEmbed[] {
+export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledgement | undefined, warn: Warn, locale: Locale = 'en'): APIEmbed[] {
   if (!embeds.length) return [];
   const [first, ...rest] = structuredClone([...embeds]);
-  const line = ack ? ackLine(ack) : '';
+  const line = ack ? ackLine(ack, translator(locale)) : '';
   const previous = (first!.description ?? '')
     .split('\n\n')
     .filter((part) => !part.startsWith(ACK_PREFIX))
@@ -193,7 +195,7 @@ export function withAcknowledgement(embeds: readonly APIEmbed[], ack: Acknowledg
   const body = previous ? truncate(previous, room, () => warn('alert text shortened to fit the message', { part: 'acknowledgement' })) : '';
   first!.description = [line, body].filter(Boolean).join('\n\n');
   if (!first!.description) delete first!.description;
-  return fitMessage({ embeds: [first!, ...rest] }, warn).embeds;
+  return fitMessage({ embeds: [first!, ...rest] }, warn, locale).embeds;
 }
 
 function latestEnd(n: Notification): Date | undefined {
@@ -228,7 +230,7 @@ const SOURCE_NAMES: Record<Notification['source'], string> = { grafana: 'Grafana
 function footer(ctx: Ctx): string {
   const source = SOURCE_NAMES[ctx.n.source];
   const receiver = truncate(maskSecrets(oneLine(ctx.n.receiver)), RECEIVER_MAX);
-  return `${source} → ${receiver}${isPartial(ctx.input.enriched) ? ' · ⚠️ partially enriched' : ''}`;
+  return `${source} → ${receiver}${isPartial(ctx.input.enriched) ? ` · ${ctx.t('alert.footer.partial')}` : ''}`;
 }
 
 /**
@@ -289,20 +291,23 @@ function labelsField(ctx: Ctx): APIEmbedField | undefined {
     .sort(byPriority);
   if (!keys.length) return undefined;
   const lines = keys.map((k) => `**${show(oneLine(k), LABEL_KEY_MAX)}**: ${show(oneLine(labels[k]!), LABEL_VALUE_MAX)}`);
-  return { name: n.alerts.length === 1 ? 'Labels' : 'Common labels', value: fitLines(ctx, lines, LABELS_MAX, 'labels') };
+  return { name: ctx.t(n.alerts.length === 1 ? 'alert.field.labels' : 'alert.field.commonLabels'), value: fitLines(ctx, lines, LABELS_MAX, 'labels') };
 }
 
+const MORE_LINES = { labels: 'alert.more.labels', annotations: 'alert.more.annotations' } as const;
+
 /** Joins whole lines while they fit in `max`, ending with "+N more <what>" when some did not. */
-function fitLines(ctx: Ctx, lines: string[], max: number, what: string): string {
+function fitLines(ctx: Ctx, lines: string[], max: number, what: keyof typeof MORE_LINES): string {
+  const more = (count: number) => ctx.t(MORE_LINES[what], { count });
   const out: string[] = [];
   let used = 0;
   for (let i = 0; i < lines.length; i++) {
     const len = codePointLength(lines[i]!) + (out.length ? 1 : 0);
     const rest = lines.length - i - 1;
-    const reserve = rest > 0 ? codePointLength(`\n+${rest + 1} more ${what}`) : 0;
+    const reserve = rest > 0 ? codePointLength(`\n${more(rest + 1)}`) : 0;
     if (used + len + reserve > max) {
       ctx.warn('alert lines omitted to fit the message', { part: what, omitted: lines.length - i });
-      out.push(`+${lines.length - i} more ${what}`);
+      out.push(more(lines.length - i));
       break;
     }
     out.push(lines[i]!);
@@ -320,23 +325,23 @@ function annotationsField(ctx: Ctx): APIEmbedField | undefined {
     .sort();
   if (!keys.length) return undefined;
   const lines = keys.map((k) => `**${show(oneLine(k), LABEL_KEY_MAX)}**: ${show(oneLine(annotations[k]!), ANNOTATION_VALUE_MAX)}`);
-  return { name: 'Annotations', value: fitLines(ctx, lines, ANNOTATIONS_MAX, 'annotations') };
+  return { name: ctx.t('alert.field.annotations'), value: fitLines(ctx, lines, ANNOTATIONS_MAX, 'annotations') };
 }
 
 /** Source, runbook, silence, dashboard and panel links that are http(s); whole links only. */
 function linksField(ctx: Ctx): APIEmbedField | undefined {
-  const { n, input } = ctx;
+  const { n, input, t } = ctx;
   const first = n.alerts[0];
   const base = input.grafanaUrl;
   const runbook = n.commonAnnotations.runbook_url || n.commonAnnotations.runbook || first?.annotations.runbook_url || first?.annotations.runbook;
   const silence = input.state === 'firing' ? ((n.alerts.length === 1 ? first?.silenceURL : undefined) ?? alertmanagerSilenceUrl(n)) : undefined;
   const candidates: [string, string | undefined][] = [
-    ['Source', safeUrl(first?.generatorURL, base)],
-    ['Runbook', safeUrl(runbook)],
-    ['Silence', safeUrl(silence, base)],
-    ['Dashboard', safeUrl(first?.dashboardURL, base)],
-    [first?.dashboardURL ? 'Rule dashboard' : 'Dashboard', steeredDashboard(ctx)],
-    ['Panel', safeUrl(first?.panelURL, base)],
+    [t('alert.link.source'), safeUrl(first?.generatorURL, base)],
+    [t('alert.link.runbook'), safeUrl(runbook)],
+    [t('alert.link.silence'), safeUrl(silence, base)],
+    [t('alert.link.dashboard'), safeUrl(first?.dashboardURL, base)],
+    [t(first?.dashboardURL ? 'alert.link.ruleDashboard' : 'alert.link.dashboard'), steeredDashboard(ctx)],
+    [t('alert.link.panel'), safeUrl(first?.panelURL, base)],
   ];
   const links: string[] = [];
   for (const [label, url] of candidates) {
@@ -348,7 +353,7 @@ function linksField(ctx: Ctx): APIEmbedField | undefined {
     }
     links.push(link);
   }
-  return links.length ? { name: 'Links', value: links.join(' · ') } : undefined;
+  return links.length ? { name: t('alert.field.links'), value: links.join(' · ') } : undefined;
 }
 
 /** Alertmanager's own "new silence" page pre-filled with the group's labels. */
@@ -370,23 +375,23 @@ function moreField(ctx: Ctx, hidden: Alert[]): APIEmbedField | undefined {
   const count = hidden.length + n.truncatedAlerts;
   if (!count) return undefined;
   const sender = SOURCE_NAMES[n.source];
-  const note = n.truncatedAlerts ? `(${n.truncatedAlerts} not sent by ${sender}) ` : '';
+  const note = n.truncatedAlerts ? `${ctx.t('alert.more.notSent', { count: n.truncatedAlerts, sender })} ` : '';
   const parts = hidden.map((a) => show(oneLine(distinguishing(n, a) || a.fingerprint), LABEL_VALUE_MAX));
   const value = (note + truncate(parts.join(', '), MORE_MAX)).trim();
-  return { name: `+${count} more alert${count === 1 ? '' : 's'}`, value: value || '…' };
+  return { name: ctx.t('alert.field.moreAlerts', { count }), value: value || '…' };
 }
 
 function alertFieldName(ctx: Ctx, a: Alert, i: number): string {
   const { n, input } = ctx;
   const mark = a.status === 'resolved' && input.state === 'firing' ? '✅ ' : '';
-  if (n.alerts.length === 1) return `${mark}Findings`;
+  if (n.alerts.length === 1) return `${mark}${ctx.t('alert.field.findings')}`;
   const what = distinguishing(n, a) || a.labels.instance || a.fingerprint;
   return truncate(`${mark}${i + 1}. ${escapeMarkdown(maskSecrets(oneLine(what)))}`, ALERT_NAME_MAX);
 }
 
 /** One alert's findings within `budget`: summary, expression, target, failures, then logs. */
 function alertFieldValue(ctx: Ctx, a: Alert, budget: number): string {
-  const { n, input } = ctx;
+  const { n, input, t } = ctx;
   const e: AlertEnrichment | undefined = input.enriched.enrichments[a.fingerprint];
   const lines: string[] = [];
   const headline = n.commonAnnotations.summary || n.alerts[0]?.annotations.summary;
@@ -394,21 +399,25 @@ function alertFieldValue(ctx: Ctx, a: Alert, budget: number): string {
     lines.push(show(oneLine(a.annotations.summary), ALERT_SUMMARY_MAX));
   }
   const unit = inferUnit(e?.expression?.expr || a.expr || '', a.annotations);
-  if (e?.expression) lines.push(...expressionLines(e.expression, unit, input.state));
-  else if (a.values && Object.keys(a.values).length) lines.push(valuesLine(a.values));
-  if (e?.extraExpression) lines.push(...extraLines(e.extraExpression, input.state));
-  const target = e?.target && targetLine(e.target, input.now);
+  if (e?.expression) lines.push(...expressionLines(e.expression, unit, input.state, t));
+  else if (a.values && Object.keys(a.values).length) lines.push(valuesLine(a.values, t));
+  if (e?.extraExpression) lines.push(...extraLines(e.extraExpression, input.state, t));
+  const target = e?.target && targetLine(e.target, input.now, ctx.locale);
   if (target) lines.push(target);
-  for (const f of e?.failures ?? []) lines.push(`⚠️ ${show(oneLine(f.what), 40)} unavailable: ${show(oneLine(f.message), ERROR_MAX)}`);
+  for (const f of e?.failures ?? []) lines.push(failureLine(f, t));
   // Grouped lines are shown in the Logs field; the raw newest lines only without patterns.
-  const logs = e?.logs ? (e.logPatterns ? { summary: patternSummary(e.logs, e.logPatterns, input.timeZone) } : logsText(e.logs, input.timeZone)) : undefined;
+  const logs = e?.logs
+    ? e.logPatterns
+      ? { summary: patternSummary(e.logs, e.logPatterns, input.timeZone, t) }
+      : logsText(e.logs, input.timeZone, t)
+    : undefined;
   if (logs) lines.push(logs.summary);
   if (n.alerts.length > 1 && input.state === 'firing') {
     const silence = safeUrl(a.silenceURL, input.grafanaUrl);
-    if (silence) lines.push(markdownLink('Silence', silence));
+    if (silence) lines.push(markdownLink(t('alert.link.silence'), silence));
   }
-  if (!e && !a.values) lines.push('Not enriched');
-  else if (!lines.length) lines.push('Nothing found for this alert');
+  if (!e && !a.values) lines.push(t('alert.finding.notEnriched'));
+  else if (!lines.length) lines.push(t('alert.finding.nothing'));
   return assemble(ctx, lines, logs?.block, budget);
 }
 

@@ -1,5 +1,5 @@
 import type { APIEmbed } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
 import { COLORS, severityClass } from './alert.js';
 import { escapeMarkdown, isRealDate } from './format.js';
 import { EMBED_DESCRIPTION } from './limits.js';
@@ -26,6 +26,8 @@ export interface AlertsOverview {
   /** Where the alerts came from: "Alertmanager", "Grafana Alertmanager" or "Prometheus". */
   source: string;
   now: Date;
+  /** The language of the answer; default 'en'. */
+  locale?: Locale;
 }
 
 /** Severity classes, in the order they are shown. */
@@ -59,11 +61,12 @@ export function severityOf(labels: Record<string, string>): Severity {
   return severityClass(labels.severity) ?? 'other';
 }
 
-/** Groups alerts by alertname; most severe first, then the largest, then by name. */
-export function groupAlerts(alerts: readonly FiringAlert[]): AlertGroup[] {
+/** Groups alerts by alertname; most severe first, then the largest, then by name (`locale` names a group without one). */
+export function groupAlerts(alerts: readonly FiringAlert[], locale: Locale = 'en'): AlertGroup[] {
   const byName = new Map<string, FiringAlert[]>();
+  const unnamed = translator(locale)('commands.alerts.noAlertname');
   for (const a of alerts) {
-    const name = a.labels.alertname ?? '(no alertname)';
+    const name = a.labels.alertname ?? unnamed;
     byName.set(name, [...(byName.get(name) ?? []), a]);
   }
   const groups = [...byName].map(([name, list]): AlertGroup => {
@@ -99,20 +102,29 @@ export function inlineCode(text: string, max: number): string {
   return `\`${truncate(text.replace(/`/g, 'ˋ').replace(/[\r\n]+/g, ' '), max)}\``;
 }
 
+/** The language of one listing. */
+interface Ctx {
+  locale: Locale;
+  t: T;
+}
+
 /** One or two lines for one group: severity, name, count, age; then a few instances, when they differ. */
-function groupLines(group: AlertGroup, now: Date): string {
+function groupLines(group: AlertGroup, now: Date, ctx: Ctx): string {
+  const { t } = ctx;
   const count = group.alerts.length > 1 ? ` ×${group.alerts.length}` : '';
-  const age = group.oldest ? ` · for ${formatDuration(Math.max(0, now.getTime() - group.oldest.getTime()))}` : '';
-  const head = `${SEVERITY_EMOJI[group.severity]} **${escapeMarkdown(truncate(group.name, NAME_MAX))}**${count}${age}${ownership(group.alerts)}`;
+  const age = group.oldest
+    ? ` · ${t('commands.alerts.for', { duration: formatDurationIn(ctx.locale, Math.max(0, now.getTime() - group.oldest.getTime())) })}`
+    : '';
+  const head = `${SEVERITY_EMOJI[group.severity]} **${escapeMarkdown(truncate(group.name, NAME_MAX))}**${count}${age}${ownership(group.alerts, t)}`;
   const instances = [...new Set(group.alerts.map((a) => instanceOf(a, group.alerts)))].filter(Boolean);
   if (instances.length === 0) return head;
   const shown = instances.slice(0, INSTANCES_SHOWN).map((i) => inlineCode(i, INSTANCE_MAX));
-  const more = instances.length > INSTANCES_SHOWN ? ` +${instances.length - INSTANCES_SHOWN} more` : '';
+  const more = instances.length > INSTANCES_SHOWN ? ` ${t('commands.alerts.moreInstances', { count: instances.length - INSTANCES_SHOWN })}` : '';
   return `${head}\n└ ${shown.join(' ')}${more}`;
 }
 
 /** Where a group's incidents went and who has them: " · → db · 👀 alice" ('' when Vigil has no incident of them). */
-function ownership(alerts: readonly FiringAlert[]): string {
+function ownership(alerts: readonly FiringAlert[], t: T): string {
   const known = alerts.map((a) => a.incident).filter((i): i is NonNullable<FiringAlert['incident']> => i !== undefined);
   if (known.length === 0) return '';
   const routes = [...new Set(known.map((i) => i.route).filter((r): r is string => r !== undefined))];
@@ -120,21 +132,23 @@ function ownership(alerts: readonly FiringAlert[]): string {
   const route = routes.length ? ` · → ${routes.map((r) => escapeMarkdown(r)).join(', ')}` : '';
   const unowned = known.length < alerts.length || known.some((i) => i.ackedBy === undefined);
   const who = owners.length
-    ? ` · 👀 ${owners.map((o) => escapeMarkdown(truncate(o, INSTANCE_MAX))).join(', ')}${unowned ? ' (not all)' : ''}`
-    : ' · nobody has it';
+    ? ` · 👀 ${owners.map((o) => escapeMarkdown(truncate(o, INSTANCE_MAX))).join(', ')}${unowned ? ` ${t('commands.alerts.notAll')}` : ''}`
+    : ` · ${t('commands.alerts.nobody')}`;
   return `${route}${who}`;
 }
 
 /**
  * The groups' lines (most severe first, as groupAlerts orders them) in at most `room` characters
  * joined by newlines; the groups that do not fit are counted in a last "…and N more groups" line.
+ * In `locale` (default 'en').
  */
-export function groupListing(groups: readonly AlertGroup[], now: Date, room: number): string[] {
+export function groupListing(groups: readonly AlertGroup[], now: Date, room: number, locale: Locale = 'en'): string[] {
+  const ctx: Ctx = { locale, t: translator(locale) };
   const lines: string[] = [];
   let used = 0;
   let shownGroups = 0;
   for (const g of groups) {
-    const text = groupLines(g, now);
+    const text = groupLines(g, now, ctx);
     if (used + codePointLength(text) + 1 > room - MORE_RESERVE) break;
     lines.push(text);
     used += codePointLength(text) + 1;
@@ -143,14 +157,18 @@ export function groupListing(groups: readonly AlertGroup[], now: Date, room: num
   const hidden = groups.slice(shownGroups);
   if (hidden.length) {
     const alerts = hidden.reduce((n, g) => n + g.alerts.length, 0);
-    lines.push(`…and ${hidden.length} more group${hidden.length === 1 ? '' : 's'} (${alerts} alert${alerts === 1 ? '' : 's'})`);
+    lines.push(ctx.t('commands.alerts.moreGroups', { groups: hidden.length, alerts }));
   }
   return lines;
 }
 
 /** What is held back: "🔕 2 silenced · 1 inhibited · ⏳ 1 pending" ('' when nothing is). */
-function heldText(o: AlertsOverview): string {
-  return [o.silenced ? `🔕 ${o.silenced} silenced` : '', o.inhibited ? `${o.inhibited} inhibited` : '', o.pending ? `⏳ ${o.pending} pending` : '']
+function heldText(o: AlertsOverview, t: T): string {
+  return [
+    o.silenced ? t('commands.alerts.silenced', { count: o.silenced }) : '',
+    o.inhibited ? t('commands.alerts.inhibited', { count: o.inhibited }) : '',
+    o.pending ? t('commands.alerts.pending', { count: o.pending }) : '',
+  ]
     .filter(Boolean)
     .join(' · ');
 }
@@ -160,21 +178,23 @@ function heldText(o: AlertsOverview): string {
  * count, oldest age and a few instances; "✅ Nothing is firing." when nothing is.
  */
 export function renderAlerts(o: AlertsOverview): { content?: string; embeds?: APIEmbed[] } {
+  const locale = o.locale ?? 'en';
+  const t = translator(locale);
   if (o.firing.length === 0) {
-    const held = heldText(o);
-    return { content: `✅ Nothing is firing.${held ? ` (${held})` : ''}` };
+    const held = heldText(o, t);
+    return { content: held ? t('commands.alerts.nothingFiringHeld', { held }) : t('commands.alerts.nothingFiring') };
   }
-  const groups = groupAlerts(o.firing);
-  const lines = groupListing(groups, o.now, EMBED_DESCRIPTION);
-  const n = o.firing.length;
-  const title = `🔥 ${n} alert${n === 1 ? '' : 's'} firing${groups.length > 1 ? ` in ${groups.length} groups` : ''}`;
+  const groups = groupAlerts(o.firing, locale);
+  const lines = groupListing(groups, o.now, EMBED_DESCRIPTION, locale);
+  const count = o.firing.length;
+  const title = groups.length > 1 ? t('commands.alerts.titleGroups', { count, groups: groups.length }) : t('commands.alerts.title', { count });
   return {
     embeds: [
       {
         title,
         description: lines.join('\n'),
         color: SEVERITY_COLOR[groups[0]!.severity],
-        footer: { text: [o.source, heldText(o)].filter(Boolean).join(' · ') },
+        footer: { text: [o.source, heldText(o, t)].filter(Boolean).join(' · ') },
       },
     ],
   };

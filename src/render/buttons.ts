@@ -5,7 +5,8 @@ import {
   type APIButtonComponentWithCustomId,
   type APIComponentInMessageActionRow,
 } from 'discord-api-types/v10';
-import type { AlertSource } from '../model.js';
+import { translator } from '../i18n/index.js';
+import type { AlertSource, Locale } from '../model.js';
 
 /** Custom ids of Vigil's buttons: `vigil:<action>:<ref>`, well under Discord's 100 characters. */
 export const CUSTOM_ID_PREFIX = 'vigil';
@@ -46,14 +47,17 @@ export function alertButtons(
   incidentId: number,
   state: AlertButtonState,
   source: AlertSource = 'alertmanager',
+  locale: Locale = 'en',
 ): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  const t = translator(locale);
   const ack =
     state === 'acknowledged'
-      ? button(ALERT_ACTIONS.unack, incidentId, 'Unacknowledge', '↩️', ButtonStyle.Secondary)
-      : button(ALERT_ACTIONS.ack, incidentId, 'Acknowledge', '👀', ButtonStyle.Primary);
+      ? button(ALERT_ACTIONS.unack, incidentId, t('alert.button.unack'), '↩️', ButtonStyle.Secondary)
+      : button(ALERT_ACTIONS.ack, incidentId, t('alert.button.ack'), '👀', ButtonStyle.Primary);
   // Vigil's own watchdog alerts: no Alertmanager silence reaches them and they have no logs to show.
   if (source === 'vigil') return state !== 'resolved' ? [{ type: ComponentType.ActionRow, components: [ack] }] : [];
-  const logs = button(ALERT_ACTIONS.logs, incidentId, 'Logs', '📜', ButtonStyle.Secondary);
-  const components = state !== 'resolved' ? [button(ALERT_ACTIONS.silence, incidentId, 'Silence 1h', '🔕', ButtonStyle.Secondary), ack, logs] : [logs];
+  const logs = button(ALERT_ACTIONS.logs, incidentId, t('alert.button.logs'), '📜', ButtonStyle.Secondary);
+  const silence = button(ALERT_ACTIONS.silence, incidentId, t('alert.button.silence'), '🔕', ButtonStyle.Secondary);
+  const components = state !== 'resolved' ? [silence, ack, logs] : [logs];
   return [{ type: ComponentType.ActionRow, components }];
 }

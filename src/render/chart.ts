@@ -1,4 +1,5 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator } from '../i18n/index.js';
+import type { Locale } from '../model.js';
 import { sharedChartWorkers } from './chart-workers.js';
 import { CHART_FILE, type ChartSize, type ChartSpec } from './chart-spec.js';
 
@@ -14,8 +15,43 @@ export interface ChartFile {
   data: Buffer;
 }
 
+/** Why a chart is missing; `skipReason` says it in a message's language. */
+export type ChartSkip =
+  | { why: 'not-enriched' }
+  | { why: 'no-data' }
+  /** The Grafana rule could not be read: the lookup's error. */
+  | { why: 'rule-not-read'; detail: string }
+  /** The charted query failed: its backend's error ("Prometheus timed out after 5s"). */
+  | { why: 'query-failed'; detail: string }
+  | { why: 'over-budget'; budgetMs: number }
+  | { why: 'render-failed' };
+
+/** "took over 2s", "no data in the window", or the failed query's own error. */
+export function skipReason(skip: ChartSkip, locale: Locale = 'en'): string {
+  const t = translator(locale);
+  switch (skip.why) {
+    case 'not-enriched':
+      return t('alert.chart.notEnriched');
+    case 'no-data':
+      return t('alert.chart.noData');
+    case 'rule-not-read':
+      return t('alert.chart.ruleNotRead', { detail: skip.detail });
+    case 'query-failed':
+      return skip.detail;
+    case 'over-budget':
+      return t('alert.chart.overBudget', { duration: formatDurationIn(locale, skip.budgetMs) });
+    case 'render-failed':
+      return t('alert.chart.renderFailed');
+  }
+}
+
+/** "chart skipped: took over 2s": the note a message carries when its chart is missing. */
+export function skippedNote(skip: ChartSkip, locale: Locale = 'en'): string {
+  return translator(locale)('alert.chart.skipped', { reason: skipReason(skip, locale) });
+}
+
 /** The chart of an alert message: drawn, skipped (with why, for the message), or not applicable. */
-export type ChartOutcome = { status: 'rendered'; file: ChartFile; expr: string } | { status: 'skipped'; reason: string } | { status: 'none' };
+export type ChartOutcome = { status: 'rendered'; file: ChartFile; expr: string } | { status: 'skipped'; reason: ChartSkip } | { status: 'none' };
 
 /** Renders a chart to PNG; the default is ECharts + resvg (tests inject a slow one). */
 export type ChartRenderer = (spec: ChartSpec, size: ChartSize, signal: AbortSignal) => Promise<Buffer>;
@@ -59,7 +95,7 @@ export async function withinBudget<T>(budgetMs: number, work: (signal: AbortSign
 }
 
 /** A chart of a command's answer: the PNG, or why there is none ("took over 2s", "rendering failed"). */
-export type CommandChart = { png: Buffer } | { skipped: string };
+export type CommandChart = { png: Buffer } | { skipped: ChartSkip };
 
 /** Renders a spec within `charts.budget` at `charts.width`×`charts.height`; never throws. */
 export async function boundedChart(
@@ -69,13 +105,17 @@ export async function boundedChart(
 ): Promise<CommandChart> {
   const result = await withinBudget(charts.budget, (signal) => render(spec, { width: charts.width, height: charts.height }, signal));
   if (result.ok) return { png: result.value };
-  return { skipped: result.overBudget ? `took over ${formatDuration(charts.budget)}` : 'rendering failed' };
+  return { skipped: result.overBudget ? { why: 'over-budget', budgetMs: charts.budget } : { why: 'render-failed' } };
 }
 
 /** Adds a command's chart to its reply: the PNG as chart.png, or a "-# chart skipped: …" line under the text. */
-export function withCommandChart<T extends { content?: string; files?: { name: string; data: Buffer }[] }>(payload: T, chart: CommandChart): T {
+export function withCommandChart<T extends { content?: string; files?: { name: string; data: Buffer }[] }>(
+  payload: T,
+  chart: CommandChart,
+  locale: Locale = 'en',
+): T {
   if ('png' in chart) return { ...payload, files: [...(payload.files ?? []), { name: CHART_FILE, data: chart.png }] };
-  return { ...payload, content: `${payload.content ?? ''}\n-# chart skipped: ${chart.skipped}` };
+  return { ...payload, content: `${payload.content ?? ''}\n-# ${skippedNote(chart.skipped, locale)}` };
 }
 
 /** A command's reply with its chart (as withCommandChart adds it), or unchanged when charts are off or there is no spec (no data). */

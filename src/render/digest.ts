@@ -1,5 +1,5 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type Locale, type MessageKey, type T } from '../i18n/index.js';
 import type { DeliveryStats, IncidentStats, MeanDuration } from '../model.js';
 import { groupAlerts, inlineCode, SEVERITY_EMOJI } from './alerts.js';
 import { discordTimestamp, escapeMarkdown, formatValue } from './format.js';
@@ -9,7 +9,9 @@ import { codePointLength, fitMessage, truncate, type Warn } from './truncate.js'
 
 /** A scrape target that was down at some point of the window. */
 export interface DownTarget {
+  /** '' when the target has no job label (shown as such). */
   job: string;
+  /** '' when the target has no instance label. */
   instance: string;
   /** `up == 0` at the end of the window. */
   downNow: boolean;
@@ -19,6 +21,7 @@ export interface DownTarget {
 
 /** Free space of a host's fullest filesystem and its free memory, now. */
 export interface HostHeadroom {
+  /** '' when the series have no instance label. */
   instance: string;
   disk?: { mountpoint: string; freeRatio: number; freeBytes: number };
   memory?: { freeRatio: number; freeBytes: number };
@@ -52,6 +55,14 @@ export interface DigestInput {
   headroom: Section<HostHeadroom[]>;
   /** Undefined when snapshots are not configured. */
   snapshots?: SnapshotSummary;
+  /** The digest's language (config `locale`); default 'en'. */
+  locale?: Locale;
+}
+
+/** What the parts of the digest share: its language. */
+interface Ctx {
+  t: T;
+  locale: Locale;
 }
 
 /** Lines listed before "+N more". */
@@ -67,54 +78,62 @@ const NAME_MAX = 60;
 const INSTANCE_MAX = 40;
 const ERROR_MAX = 300;
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const percent = (ratio: number) => formatValue(ratio * 100, 'percent');
 const bytes = (n: number) => formatValue(n, 'bytes');
 const safeError = (text: string) => escapeMarkdown(truncate(maskSecrets(text.replace(/\s+/g, ' ')), ERROR_MAX));
 
-/** "Sat 21 Nov" in the digest's time zone. */
-function dayTitle(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short' }).format(now).replace(',', '');
+/** "Sat 21 Nov" ("11월 21일 (토)" in Korean) in the digest's time zone. */
+function dayTitle(now: Date, timeZone: string, locale: Locale): string {
+  if (locale === 'en') return new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short' }).format(now).replace(',', '');
+  return new Intl.DateTimeFormat(locale, { timeZone, weekday: 'short', day: 'numeric', month: 'long' }).format(now);
 }
 
-function meanLine(emoji: string, verb: string, d: MeanDuration): string {
-  if (d.meanMs === undefined) return `${emoji} No incident ${verb}`;
-  return `${emoji} ${verb[0]!.toUpperCase()}${verb.slice(1)} in **${formatDuration(d.meanMs)}** on average (${plural(d.count, 'incident')})`;
+/** A mean time's line: its message with a mean, and without one. */
+function meanLine(d: MeanDuration, [none, some]: readonly [MessageKey, MessageKey], { t, locale }: Ctx): string {
+  if (d.meanMs === undefined) return t(none);
+  return t(some, { duration: formatDurationIn(locale, d.meanMs), count: d.count });
 }
 
 /** The summary: counts, what is firing now, mean times to acknowledge and to resolve. */
-function summary(i: IncidentStats, from: Date): string {
-  const firing = i.alertsFiring > 0 ? `🔴 **${i.alertsFiring}** still firing in ${plural(i.incidentsOpen, 'open incident')}` : '✅ Nothing firing now';
+function summary(i: IncidentStats, from: Date, ctx: Ctx): string {
+  const { t } = ctx;
+  const firing = i.alertsFiring > 0 ? t('digest.summary.firing', { firing: i.alertsFiring, open: i.incidentsOpen }) : t('digest.summary.calm');
   return [
-    `Last 24h, since ${discordTimestamp(from, 'f')}`,
-    `🔥 **${i.alertsFired}** ${i.alertsFired === 1 ? 'alert' : 'alerts'} fired · ✅ **${i.alertsResolved}** resolved · ${plural(i.incidentsOpened, 'new incident')}`,
+    t('digest.summary.window', { since: discordTimestamp(from, 'f') }),
+    t('digest.summary.counts', { fired: i.alertsFired, resolved: i.alertsResolved, opened: i.incidentsOpened }),
     firing,
-    meanLine('⏱️', 'acknowledged', i.timeToAck),
-    meanLine('🩹', 'resolved', i.timeToResolve),
+    meanLine(i.timeToAck, ['digest.mean.noAck', 'digest.mean.ack'], ctx),
+    meanLine(i.timeToResolve, ['digest.mean.noResolve', 'digest.mean.resolve'], ctx),
   ].join('\n');
 }
 
-function noisiestField(i: IncidentStats): APIEmbedField | undefined {
+function noisiestField(i: IncidentStats, t: T): APIEmbedField | undefined {
   if (i.noisiest.length === 0) return undefined;
-  const lines = i.noisiest.map((r, n) => `${n + 1}. **${escapeMarkdown(truncate(r.alertname, NAME_MAX))}** · ${plural(r.count, 'alert')}`);
-  return { name: '🔊 Noisiest rules', value: lines.join('\n') };
+  const lines = i.noisiest.map(
+    (r, n) => `${n + 1}. **${escapeMarkdown(truncate(r.alertname, NAME_MAX))}** · ${t('digest.noisiest.alerts', { count: r.count })}`,
+  );
+  return { name: t('digest.noisiest.name'), value: lines.join('\n') };
 }
 
-/** Who has an open incident, as a list line shows it: "👀 alice", or that nobody does. */
-export function ownerText(ackedBy: string | undefined): string {
-  return ackedBy ? `👀 ${escapeMarkdown(truncate(ackedBy, NAME_MAX))}` : 'nobody has it';
+/** Who has an open incident, as a list line shows it: "👀 alice", or that nobody does (in `t`'s language, default English). */
+export function ownerText(ackedBy: string | undefined, t: T = translator('en')): string {
+  return ackedBy ? `👀 ${escapeMarkdown(truncate(ackedBy, NAME_MAX))}` : t('digest.open.nobody');
 }
 
 /** The open incidents, newest first: severity, names, since when, the route it went to and who has it. */
-function openField(i: IncidentStats): APIEmbedField | undefined {
+function openField(i: IncidentStats, { t, locale }: Ctx): APIEmbedField | undefined {
   if (i.open.length === 0) return undefined;
   const lines = i.open.map((o) => {
-    const groups = groupAlerts(o.firing.map((labels) => ({ labels })));
+    const groups = groupAlerts(
+      o.firing.map((labels) => ({ labels })),
+      locale,
+    );
     const names = groups.map((g) => `${escapeMarkdown(truncate(g.name, NAME_MAX))}${g.alerts.length > 1 ? ` ×${g.alerts.length}` : ''}`).join(', ');
     const route = o.route ? ` · → ${escapeMarkdown(o.route)}` : '';
-    return `${SEVERITY_EMOJI[groups[0]?.severity ?? 'other']} **${names || 'no alert firing'}** · since ${discordTimestamp(o.startedAt, 'R')}${route} · ${ownerText(o.ackedBy)}`;
+    const since = t('digest.open.since', { since: discordTimestamp(o.startedAt, 'R') });
+    return `${SEVERITY_EMOJI[groups[0]?.severity ?? 'other']} **${names || t('digest.open.noneFiring')}** · ${since}${route} · ${ownerText(o.ackedBy, t)}`;
   });
-  return { name: '🚨 Open incidents', value: listed(lines, 'open incidents') };
+  return { name: t('digest.open.name'), value: listed(lines, (count) => t('digest.open.more', { count })) };
 }
 
 /** Room kept at the end of a list field for its "+N more" line. */
@@ -124,7 +143,7 @@ const MORE_RESERVE = 60;
  * Up to MAX_LISTED lines that fit in one field value, then "+N more <what>" for the rest, so a
  * long list never loses its count to a cut.
  */
-function listed(lines: readonly string[], what: string): string {
+function listed(lines: readonly string[], more: (count: number) => string): string {
   const shown: string[] = [];
   let length = 0;
   for (const line of lines.slice(0, MAX_LISTED)) {
@@ -134,25 +153,37 @@ function listed(lines: readonly string[], what: string): string {
     length = next;
   }
   const rest = lines.length - shown.length;
-  return [...shown, ...(rest > 0 ? [`+${rest} more ${what}`] : [])].join('\n');
+  return [...shown, ...(rest > 0 ? [more(rest)] : [])].join('\n');
+}
+
+/** An instance as inline code, or that there is none. */
+function instanceText(instance: string, t: T): string {
+  return instance ? inlineCode(instance, INSTANCE_MAX) : t('digest.noInstance');
 }
 
 /** Down now first, then the least available. */
-function targetLine(t: DownTarget): string {
-  const state = t.downNow ? '🔴' : '🟠';
-  const now = t.downNow ? 'down now' : 'recovered';
-  const up = t.availability === undefined ? '' : ` · ${percent(t.availability)} up`;
-  return `${state} **${escapeMarkdown(truncate(t.job, NAME_MAX))}** ${inlineCode(t.instance, INSTANCE_MAX)} · ${now}${up}`;
+function targetLine(target: DownTarget, t: T): string {
+  const state = target.downNow ? '🔴' : '🟠';
+  const now = target.downNow ? t('digest.targets.downNow') : t('digest.targets.recovered');
+  const up = target.availability === undefined ? '' : ` · ${t('digest.targets.up', { percent: percent(target.availability) })}`;
+  const job = target.job ? escapeMarkdown(truncate(target.job, NAME_MAX)) : t('digest.noJob');
+  return `${state} **${job}** ${instanceText(target.instance, t)} · ${now}${up}`;
 }
 
-function targetsField(s: Section<DownTarget[]>): APIEmbedField {
-  const name = '🎯 Targets down in 24h';
-  if (!s.ok) return { name, value: `⚠️ Prometheus could not say: ${safeError(s.error)}` };
-  if (s.value.length === 0) return { name, value: '✅ Every target stayed up' };
+function targetsField(s: Section<DownTarget[]>, t: T): APIEmbedField {
+  const name = t('digest.targets.name');
+  if (!s.ok) return { name, value: t('digest.prometheusFailed', { error: safeError(s.error) }) };
+  if (s.value.length === 0) return { name, value: t('digest.targets.allUp') };
   const sorted = [...s.value].sort(
     (a, b) => Number(b.downNow) - Number(a.downNow) || (a.availability ?? 0) - (b.availability ?? 0) || a.instance.localeCompare(b.instance),
   );
-  return { name, value: listed(sorted.map(targetLine), 'targets') };
+  return {
+    name,
+    value: listed(
+      sorted.map((target) => targetLine(target, t)),
+      (count) => t('digest.targets.more', { count }),
+    ),
+  };
 }
 
 /** The smaller of a host's free disk and free memory shares (1 when neither is known). */
@@ -164,41 +195,54 @@ function headroomEmoji(ratio: number): string {
   return ratio < RED_BELOW ? '🔴' : ratio < AMBER_BELOW ? '🟠' : '🟢';
 }
 
-function hostLine(h: HostHeadroom): string {
+function hostLine(h: HostHeadroom, t: T): string {
   const parts: string[] = [];
-  if (h.disk) parts.push(`💽 ${percent(h.disk.freeRatio)} (${bytes(h.disk.freeBytes)} on ${inlineCode(h.disk.mountpoint, INSTANCE_MAX)})`);
+  if (h.disk)
+    parts.push(
+      t('digest.headroom.disk', {
+        percent: percent(h.disk.freeRatio),
+        bytes: bytes(h.disk.freeBytes),
+        mountpoint: inlineCode(h.disk.mountpoint, INSTANCE_MAX),
+      }),
+    );
   if (h.memory) parts.push(`🧠 ${percent(h.memory.freeRatio)} (${bytes(h.memory.freeBytes)})`);
-  return `${headroomEmoji(tightest(h))} ${inlineCode(h.instance, INSTANCE_MAX)} ${parts.join(' · ')}`;
+  return `${headroomEmoji(tightest(h))} ${instanceText(h.instance, t)} ${parts.join(' · ')}`;
 }
 
-function headroomField(s: Section<HostHeadroom[]>): APIEmbedField {
-  const name = '💾 Free now: fullest disk · memory';
-  if (!s.ok) return { name, value: `⚠️ Prometheus could not say: ${safeError(s.error)}` };
-  if (s.value.length === 0) return { name, value: 'No node_exporter host found (no node_filesystem or node_memory metrics)' };
+function headroomField(s: Section<HostHeadroom[]>, t: T): APIEmbedField {
+  const name = t('digest.headroom.name');
+  if (!s.ok) return { name, value: t('digest.prometheusFailed', { error: safeError(s.error) }) };
+  if (s.value.length === 0) return { name, value: t('digest.headroom.noHosts') };
   const sorted = [...s.value].sort((a, b) => tightest(a) - tightest(b) || a.instance.localeCompare(b.instance));
-  return { name, value: listed(sorted.map(hostLine), 'hosts, all with more room') };
+  return {
+    name,
+    value: listed(
+      sorted.map((h) => hostLine(h, t)),
+      (count) => t('digest.headroom.more', { count }),
+    ),
+  };
 }
 
-function snapshotField(s: SnapshotSummary): APIEmbedField {
-  const name = '📸 Prometheus snapshots';
+function snapshotField(s: SnapshotSummary, t: T): APIEmbedField {
+  const name = t('digest.snapshots.name');
   const lines: string[] = [];
   const last = s.last;
-  if (!last) lines.push('No snapshot taken yet');
+  if (!last) lines.push(t('digest.snapshots.none'));
   else if (last.ok) {
-    const kept = s.pruning && last.kept !== undefined ? ` · ${last.kept} kept, ${last.pruned ?? 0} pruned` : '';
+    const kept = s.pruning && last.kept !== undefined ? ` · ${t('digest.snapshots.kept', { kept: last.kept, pruned: last.pruned ?? 0 })}` : '';
     lines.push(`✅ ${inlineCode(last.snapshot ?? '?', INSTANCE_MAX)} ${discordTimestamp(last.at, 'R')}${kept}`);
   } else {
-    lines.push(`❌ Last run failed ${discordTimestamp(last.at, 'R')}: ${safeError(last.error ?? 'unknown error')}`);
+    lines.push(t('digest.snapshots.lastFailed', { when: discordTimestamp(last.at, 'R'), error: safeError(last.error ?? t('digest.snapshots.unknownError')) }));
   }
-  if (s.failed > 0) lines.push(`❌ ${plural(s.failed, 'failed run')} in 24h · ${s.succeeded} succeeded`);
-  if (!s.pruning) lines.push(`Pruning off: set snapshots.dataDir to keep the last ${s.retain}`);
+  if (s.failed > 0) lines.push(t('digest.snapshots.failedRuns', { failed: s.failed, succeeded: s.succeeded }));
+  if (!s.pruning) lines.push(t('digest.snapshots.pruningOff', { retain: s.retain }));
   return { name, value: lines.join('\n') };
 }
 
-function footer(d: DeliveryStats): string {
-  const failed = d.failed > 0 ? `, ${d.failed} failed` : '';
-  const waiting = d.pending > 0 ? `, ${d.pending} waiting` : '';
-  return `📨 ${plural(d.webhooksReceived, 'webhook')} in · 📤 ${plural(d.sent, 'message')} sent${failed}${waiting}`;
+function footer(d: DeliveryStats, t: T): string {
+  const failed = d.failed > 0 ? t('digest.footer.failed', { count: d.failed }) : '';
+  const waiting = d.pending > 0 ? t('digest.footer.waiting', { count: d.pending }) : '';
+  return t('digest.footer', { webhooks: d.webhooksReceived, sent: d.sent, failed, waiting });
 }
 
 /** Red: a target down now, a host under 10% free or a failed snapshot; amber: alerts or tight room; green otherwise. */
@@ -218,19 +262,22 @@ function colorOf(input: DigestInput): number {
  * snapshot; intake and delivery counts in the footer. Fitted to Discord's limits.
  */
 export function renderDigest(input: DigestInput, warn: Warn): { embeds: APIEmbed[]; allowed_mentions: { parse: [] } } {
+  const locale = input.locale ?? 'en';
+  const ctx: Ctx = { t: translator(locale), locale };
+  const { t } = ctx;
   const fields = [
-    openField(input.incidents),
-    noisiestField(input.incidents),
-    targetsField(input.targets),
-    headroomField(input.headroom),
-    input.snapshots ? snapshotField(input.snapshots) : undefined,
+    openField(input.incidents, ctx),
+    noisiestField(input.incidents, t),
+    targetsField(input.targets, t),
+    headroomField(input.headroom, t),
+    input.snapshots ? snapshotField(input.snapshots, t) : undefined,
   ].filter((f): f is APIEmbedField => f !== undefined);
   const embed: APIEmbed = {
-    title: `📊 Daily digest · ${dayTitle(input.now, input.timezone)}`,
-    description: summary(input.incidents, input.from),
+    title: t('digest.title', { date: dayTitle(input.now, input.timezone, locale) }),
+    description: summary(input.incidents, input.from, ctx),
     color: colorOf(input),
     fields,
-    footer: { text: footer(input.deliveries) },
+    footer: { text: footer(input.deliveries, t) },
     timestamp: input.now.toISOString(),
   };
   return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);

@@ -1,4 +1,5 @@
 import type { ExploreTarget } from '../findings.js';
+import { translator, type Locale, type T } from '../i18n/index.js';
 import { markdownLink } from './format.js';
 import { EMBED_URL } from './limits.js';
 import { codePointLength } from './truncate.js';
@@ -114,12 +115,12 @@ export interface FittedExploreLinks {
 const SEPARATOR = ' · ';
 
 /** `[label](url)`, the label saying when the link lost its query. */
-function markdown(link: ExploreLink): string {
-  return markdownLink(link.withQuery ? link.label : `${link.label} (window only)`, link.url);
+function markdown(link: ExploreLink, t: T): string {
+  return markdownLink(link.withQuery ? link.label : t('commands.explore.windowOnly', { label: link.label }), link.url);
 }
 
-function joined(links: readonly ExploreLink[]): string {
-  return links.map(markdown).join(SEPARATOR);
+function joined(links: readonly ExploreLink[], t: T): string {
+  return links.map((link) => markdown(link, t)).join(SEPARATOR);
 }
 
 /** How a target is shown: its full link, the link without the query, or not at all. */
@@ -147,8 +148,16 @@ function better(a: readonly LinkForm[], b: readonly LinkForm[]): boolean {
  * field value (1024) must: the most important targets keep their exact query; a link too long
  * with it opens the datasource and window only (and says "window only"); what still does not fit
  * is left out. Of all the ways that fit, the one that shows the first targets most fully wins.
+ * The "window only" mark is in `locale` (default 'en').
  */
-export function fitExploreLinks(grafanaUrl: string, targets: readonly ExploreTarget[], uids: ExploreDatasources, budget: number): FittedExploreLinks {
+export function fitExploreLinks(
+  grafanaUrl: string,
+  targets: readonly ExploreTarget[],
+  uids: ExploreDatasources,
+  budget: number,
+  locale: Locale = 'en',
+): FittedExploreLinks {
+  const t = translator(locale);
   const weighed = targets.slice(0, MAX_TARGETS);
   const forms = weighed.map((t) => ({
     full: exploreLink(grafanaUrl, t, uids),
@@ -165,11 +174,11 @@ export function fitExploreLinks(grafanaUrl: string, targets: readonly ExploreTar
     const links = linksOf(combo);
     // A combination that names a link it cannot build (too long even alone) is not a real choice.
     if (links.length !== combo.filter((f) => f !== 'none').length) continue;
-    if (codePointLength(joined(links)) <= budget && better(combo, best)) best = combo;
+    if (codePointLength(joined(links, t)) <= budget && better(combo, best)) best = combo;
   }
   const links = linksOf(best);
   const omitted = [...weighed.filter((_, i) => best[i] === 'none'), ...targets.slice(MAX_TARGETS)].map((t) => t.label);
-  return { text: joined(links), links, omitted };
+  return { text: joined(links, t), links, omitted };
 }
 
 /** The datasource uids of the config's grafana section, the provisioned ones where it sets none. */

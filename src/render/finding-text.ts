@@ -1,7 +1,9 @@
 import type { APIEmbedField } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type MessageKey, type T } from '../i18n/index.js';
 import type {
   ContainerContextFinding,
+  EnrichmentFailure,
+  FailureWhat,
   ExpressionFinding,
   HostContextFinding,
   HostMeasure,
@@ -11,7 +13,7 @@ import type {
   SeriesSummary,
   TargetFinding,
 } from '../findings.js';
-import type { Alert, AlertStatus, Notification } from '../model.js';
+import type { Alert, AlertStatus, Locale, Notification } from '../model.js';
 import {
   discordTimestamp,
   escapeMarkdown,
@@ -51,6 +53,37 @@ const EXAMPLE_MAX = 150;
 /** The labels telling series apart, before their values. */
 const SERIES_NAME_MAX = 40;
 
+/** What a failed piece of enrichment is called; a steering annotation's name is shown as it is. */
+const FAILURE_WHAT = {
+  expression: 'alert.what.expression',
+  'extra expression': 'alert.what.extraExpression',
+  'target health': 'alert.what.targetHealth',
+  'scrape status': 'alert.what.scrapeStatus',
+  logs: 'alert.what.logs',
+  'log volume': 'alert.what.logVolume',
+  'host context': 'alert.what.hostContext',
+  'container context': 'alert.what.containerContext',
+  'rule lookup': 'alert.what.ruleLookup',
+} as const satisfies Partial<Record<FailureWhat, MessageKey>>;
+
+/** What a failure is about, in the message's language ("logs", "로그"); a steering annotation by its name. */
+export function failureSubject(f: Pick<EnrichmentFailure, 'what'>, t: T = translator()): string {
+  return f.what in FAILURE_WHAT ? t(FAILURE_WHAT[f.what as keyof typeof FAILURE_WHAT]) : f.what;
+}
+
+/** "⚠️ logs unavailable: Loki timed out after 5s". */
+export function failureLine(f: EnrichmentFailure, t: T = translator()): string {
+  return t('alert.finding.unavailable', { what: show(oneLine(failureSubject(f, t)), 40), error: show(oneLine(f.message), ERROR_MAX) });
+}
+
+/** The Explore links enrichment names (Metrics, Logs, Extra), as people read them. */
+const EXPLORE_LABELS = { Metrics: 'alert.explore.metrics', Logs: 'alert.explore.logs', Extra: 'alert.explore.extra' } as const;
+
+/** An Explore link's label in the message's language. */
+export function exploreLabel(label: string, t: T = translator()): string {
+  return label in EXPLORE_LABELS ? t(EXPLORE_LABELS[label as keyof typeof EXPLORE_LABELS]) : label;
+}
+
 /** Labels shown first, in this order; the rest follow alphabetically. */
 export const LABEL_PRIORITY = ['severity', 'instance', 'job', 'namespace', 'pod', 'container', 'name', 'service', 'cluster', 'host', 'team', 'env'];
 /** Sorts label keys: the priority ones first, then alphabetically. */
@@ -71,23 +104,23 @@ export function oneLine(text: string): string {
 }
 
 /** "start 93.1% → peak 97.3% (at <t:…:t>) → now 95.0%" per series, at most SERIES_SHOWN. */
-export function expressionLines(finding: ExpressionFinding, unit: Unit, state: AlertStatus): string[] {
-  if (!finding.series.length) return ['Expression: no data in the window'];
+export function expressionLines(finding: ExpressionFinding, unit: Unit, state: AlertStatus, t: T = translator()): string[] {
+  if (!finding.series.length) return [t('alert.expression.noData')];
   const shown = finding.series.slice(0, SERIES_SHOWN);
   const differing = differingKeys(finding.series);
   const lines = shown.map((s) => {
     const prefix = finding.series.length > 1 && differing.length ? `${show(oneLine(seriesName(s, differing)), SERIES_NAME_MAX)}: ` : '';
-    return prefix + seriesLine(s, unit, state);
+    return prefix + seriesLine(s, unit, state, t);
   });
-  if (finding.series.length > shown.length) lines.push(`+${finding.series.length - shown.length} more series`);
+  if (finding.series.length > shown.length) lines.push(t('alert.more.series', { count: finding.series.length - shown.length }));
   return lines;
 }
 
-function seriesLine(s: SeriesSummary, unit: Unit, state: AlertStatus): string {
+function seriesLine(s: SeriesSummary, unit: Unit, state: AlertStatus, t: T): string {
   const parts: string[] = [];
-  if (s.atStart !== undefined) parts.push(`start ${formatValue(s.atStart, unit)}`);
-  parts.push(`peak ${formatValue(s.peak, unit)} (at ${discordTimestamp(s.peakAt, 't')})`);
-  parts.push(`${state === 'firing' ? 'now' : 'last'} ${formatValue(s.latest, unit)}`);
+  if (s.atStart !== undefined) parts.push(t('alert.series.start', { value: formatValue(s.atStart, unit) }));
+  parts.push(t('alert.series.peak', { value: formatValue(s.peak, unit), at: discordTimestamp(s.peakAt, 't') }));
+  parts.push(t(state === 'firing' ? 'alert.series.now' : 'alert.series.last', { value: formatValue(s.latest, unit) }));
   return parts.join(' → ');
 }
 
@@ -102,33 +135,35 @@ function seriesName(s: SeriesSummary, keys: string[]): string {
 }
 
 /** Grafana's evaluated values when there is no expression finding: "Values: B = 44.2, C = 1". */
-export function valuesLine(values: Record<string, number>): string {
-  return `Values: ${Object.entries(values)
+export function valuesLine(values: Record<string, number>, t: T = translator()): string {
+  const list = Object.entries(values)
     .map(([k, v]) => `${escapeMarkdown(k)} = ${formatNumber(v)}`)
-    .join(', ')}`;
+    .join(', ');
+  return t('alert.values', { values: list });
 }
 
 /** "Target: up 100% of window" or "🔻 Target DOWN: <lastError>, last scrape 2m ago, took 12ms". */
-export function targetLine(t: TargetFinding, now: Date): string | undefined {
-  const ratio = t.upRatio !== undefined ? `up ${significant(t.upRatio * 100)}% of window` : undefined;
-  if (t.health === 'down' || t.upNow === 0) {
-    const parts = [`🔻 Target DOWN: ${show(oneLine(t.lastError || 'no scrape error reported'), ERROR_MAX)}`];
-    if (isRealDate(t.lastScrape)) parts.push(`last scrape ${formatAgo(t.lastScrape, now)}`);
-    if (t.lastScrapeDurationSeconds !== undefined) parts.push(`took ${formatValue(t.lastScrapeDurationSeconds, 'seconds')}`);
+export function targetLine(target: TargetFinding, now: Date, locale: Locale = 'en'): string | undefined {
+  const t = translator(locale);
+  const ratio = target.upRatio !== undefined ? t('alert.target.upRatio', { percent: significant(target.upRatio * 100) }) : undefined;
+  if (target.health === 'down' || target.upNow === 0) {
+    const parts = [t('alert.target.down', { error: show(oneLine(target.lastError || t('alert.target.noError')), ERROR_MAX) })];
+    if (isRealDate(target.lastScrape)) parts.push(t('alert.target.lastScrape', { ago: formatAgo(target.lastScrape, now, locale) }));
+    if (target.lastScrapeDurationSeconds !== undefined)
+      parts.push(t('alert.target.took', { duration: formatValue(target.lastScrapeDurationSeconds, 'seconds') }));
     if (ratio) parts.push(ratio);
     return parts.join(', ');
   }
-  if (ratio) return `Target: ${ratio}`;
-  return t.health ? `Target: ${t.health}` : undefined;
+  if (ratio) return t('alert.target.line', { what: ratio });
+  return target.health ? t('alert.target.line', { what: target.health }) : undefined;
 }
 
 /** "Logs: 12 matching lines, newest first" and a code block of the lines. */
-export function logsText(logs: LogFinding, timeZone = 'UTC'): { summary: string; block?: string } {
-  if (logs.count === 0 || !logs.lines.length)
-    return { summary: logs.count ? `Logs: ${logs.count}${logs.capped ? '+' : ''} matching lines` : 'Logs: no matching lines' };
+export function logsText(logs: LogFinding, timeZone = 'UTC', t: T = translator()): { summary: string; block?: string } {
   const count = `${logs.count}${logs.capped ? '+' : ''}`;
+  if (logs.count === 0 || !logs.lines.length) return { summary: logs.count ? t('alert.logs.count', { n: logs.count, count }) : t('alert.logs.none') };
   // Discord's <t:…> markup does not work in a code block: the lines' times are in the configured zone, named.
-  const summary = `Logs: ${count} matching line${logs.count === 1 ? '' : 's'}, newest first, times ${zoneName(timeZone, logs.lines[0]!.at)}`;
+  const summary = t('alert.logs.newest', { n: logs.count, count, zone: zoneName(timeZone, logs.lines[0]!.at) });
   const body = logs.lines.map((l) => `${logTime(l.at, timeZone)} ${truncate(cleanLogLine(l.line), LOG_LINE_MAX)}`);
   return { summary, block: `\`\`\`\n${body.join('\n')}\n\`\`\`` };
 }
@@ -147,24 +182,24 @@ export function cleanLogLine(line: string): string {
 }
 
 /** "Extra: start … → peak … → now …" for the rule's `vigil_promql`, at most two series. */
-export function extraLines(finding: ExpressionFinding, state: AlertStatus): string[] {
-  if (!finding.series.length) return ['Extra: no data in the window'];
+export function extraLines(finding: ExpressionFinding, state: AlertStatus, t: T = translator()): string[] {
+  if (!finding.series.length) return [t('alert.extra.noData')];
   const unit = inferUnit(finding.expr);
   const differing = differingKeys(finding.series);
   const shown = finding.series.slice(0, EXTRA_SERIES_SHOWN).map((s) => {
     const name = finding.series.length > 1 && differing.length ? ` ${show(oneLine(seriesName(s, differing)), SERIES_NAME_MAX)}` : '';
-    return `Extra${name}: ${seriesLine(s, unit, state)}`;
+    return t('alert.extra.line', { name, line: seriesLine(s, unit, state, t) });
   });
   const hidden = finding.series.length - shown.length;
-  return hidden > 0 ? [...shown, `+${hidden} more extra series`] : shown;
+  return hidden > 0 ? [...shown, t('alert.more.extraSeries', { count: hidden })] : shown;
 }
 
 /** "Logs: 57 matching lines in 4 patterns, times UTC": the patterns themselves are in the Logs field. */
-export function patternSummary(logs: LogFinding, patterns: LogPatternFinding, timeZone = 'UTC'): string {
+export function patternSummary(logs: LogFinding, patterns: LogPatternFinding, timeZone = 'UTC', t: T = translator()): string {
   const count = `${logs.count}${logs.capped ? '+' : ''}`;
   const at = patterns.patterns.find((p) => isRealDate(p.exampleAt))?.exampleAt;
-  const zone = at ? `, times ${zoneName(timeZone, at)}` : '';
-  return `Logs: ${count} matching line${logs.count === 1 ? '' : 's'} in ${patterns.distinct} pattern${patterns.distinct === 1 ? '' : 's'}${zone}`;
+  const values = { n: logs.count, count, patterns: patterns.distinct };
+  return at ? t('alert.logs.patternsZone', { ...values, zone: zoneName(timeZone, at) }) : t('alert.logs.patterns', values);
 }
 
 /** A log line's time of day in the zone, "HH:MM:SS"; "--:--:--" when the line has none. */
@@ -172,11 +207,16 @@ export function logTime(at: Date | undefined, timeZone: string): string {
   return isRealDate(at) ? formatClock(at, timeZone) : '--:--:--';
 }
 
-const HOST_MEASURE_NAMES: Record<HostMeasure['kind'], string> = { cpu: 'CPU', memory: 'Memory', disk: 'Disk', load: 'Load' };
+/** A host measure's name; CPU is CPU in every language. */
+function measureName(m: HostMeasure, t: T): string {
+  if (m.kind === 'cpu') return 'CPU';
+  if (m.kind === 'disk') return m.mountpoint ? t('alert.host.diskAt', { mountpoint: show(oneLine(m.mountpoint), MOUNTPOINT_MAX) }) : t('alert.host.disk');
+  return t(m.kind === 'memory' ? 'alert.host.memory' : 'alert.host.load');
+}
 
 /** A host measure's value: "93.1%", or "1.9 per core" for load. */
-function measureValue(m: HostMeasure, value: number): string {
-  return m.kind === 'load' ? `${formatNumber(value)} per core` : formatValue(value, 'percent');
+function measureValue(m: HostMeasure, value: number, t: T): string {
+  return m.kind === 'load' ? t('alert.host.perCore', { value: formatNumber(value) }) : formatValue(value, 'percent');
 }
 
 /** Past these, a value is shown bold: busy, full, or more runnable work than cores. */
@@ -185,39 +225,39 @@ function isHigh(m: HostMeasure, value: number): boolean {
 }
 
 /** "CPU **93.1%** (was 12.0% 1h before)". */
-function measureLine(m: HostMeasure): string {
-  const name = m.kind === 'disk' && m.mountpoint ? `Disk ${show(oneLine(m.mountpoint), MOUNTPOINT_MAX)}` : HOST_MEASURE_NAMES[m.kind];
-  const now = m.now === undefined ? 'no data' : isHigh(m, m.now) ? `**${measureValue(m, m.now)}**` : measureValue(m, m.now);
-  const before = m.before === undefined ? 'no data 1h before' : `was ${measureValue(m, m.before)} 1h before`;
-  return `${name} ${now} (${before})`;
+function measureLine(m: HostMeasure, t: T): string {
+  const now = m.now === undefined ? t('alert.host.noData') : isHigh(m, m.now) ? `**${measureValue(m, m.now, t)}**` : measureValue(m, m.now, t);
+  const before = m.before === undefined ? t('alert.host.noDataBefore') : t('alert.host.before', { value: measureValue(m, m.before, t) });
+  return `${measureName(m, t)} ${now} (${before})`;
 }
 
 /** "🖥️ Host app-1:9100 at start": CPU, memory, fullest disk and load at the alert's start vs an hour earlier. */
-export function hostField(h: HostContextFinding): APIEmbedField {
+export function hostField(h: HostContextFinding, t: T = translator()): APIEmbedField {
   return {
-    name: truncate(`🖥️ Host ${escapeMarkdown(maskSecrets(oneLine(h.instance)))} at start`, ALERT_NAME_MAX),
-    value: truncate(h.measures.map(measureLine).join('\n'), CONTEXT_FIELD_MAX),
+    name: truncate(t('alert.field.host', { instance: escapeMarkdown(maskSecrets(oneLine(h.instance))) }), ALERT_NAME_MAX),
+    value: truncate(h.measures.map((m) => measureLine(m, t)).join('\n'), CONTEXT_FIELD_MAX),
   };
 }
 
-const EVENT_TEXT: Record<'restart' | 'oom', string> = { restart: '🔁 **{name}** restarted {n}×', oom: '💥 **{name}** OOM-killed {n}×' };
+const EVENT_TEXT = { restart: 'alert.container.restart', oom: 'alert.container.oom' } as const;
 
 function containerName(name: string): string {
   return show(oneLine(name), CONTAINER_NAME_MAX);
 }
 
 /** "📦 Containers on app-1": restarts and OOM kills first, then the top CPU and memory users. */
-export function containersField(c: ContainerContextFinding): APIEmbedField {
+export function containersField(c: ContainerContextFinding, t: T = translator()): APIEmbedField {
   const lines: string[] = [];
   if (c.events.length) {
-    const shown = c.events.slice(0, EVENTS_SHOWN).map((ev) => EVENT_TEXT[ev.kind].replace('{name}', containerName(ev.name)).replace('{n}', String(ev.count)));
+    const shown = c.events.slice(0, EVENTS_SHOWN).map((ev) => t(EVENT_TEXT[ev.kind], { name: containerName(ev.name), count: String(ev.count) }));
     const hidden = c.events.length - shown.length;
-    lines.push(shown.join(' · ') + (hidden > 0 ? ` · +${hidden} more` : ''));
+    lines.push(shown.join(' · ') + (hidden > 0 ? ` · ${t('alert.more.items', { count: hidden })}` : ''));
   }
-  if (c.cpu.length) lines.push(`CPU avg: ${c.cpu.map((r) => `${containerName(r.name)} ${formatValue(r.value, 'percent')}`).join(' · ')}`);
-  if (c.memory.length) lines.push(`Memory peak: ${c.memory.map((r) => `${containerName(r.name)} ${formatValue(r.value, 'bytes')}`).join(' · ')}`);
+  if (c.cpu.length) lines.push(t('alert.container.cpu', { list: c.cpu.map((r) => `${containerName(r.name)} ${formatValue(r.value, 'percent')}`).join(' · ') }));
+  if (c.memory.length)
+    lines.push(t('alert.container.memory', { list: c.memory.map((r) => `${containerName(r.name)} ${formatValue(r.value, 'bytes')}`).join(' · ') }));
   return {
-    name: truncate(`📦 Containers on ${escapeMarkdown(maskSecrets(oneLine(c.host)))}`, ALERT_NAME_MAX),
+    name: truncate(t('alert.field.containers', { host: escapeMarkdown(maskSecrets(oneLine(c.host))) }), ALERT_NAME_MAX),
     value: truncate(lines.join('\n'), CONTEXT_FIELD_MAX),
   };
 }
@@ -230,17 +270,17 @@ function formatRatio(ratio: number): string {
 }
 
 /** "**error** 57 lines in 5m, 38× the usual rate". */
-export function volumeLine(v: LogLevelVolume, windowText: string): string {
-  const level = v.level ? show(oneLine(v.level), LEVEL_MAX) : 'unlabelled';
-  const lines = `${formatNumber(v.count)} line${v.count === 1 ? '' : 's'} in ${windowText}`;
-  if (v.ratio === undefined) return `**${level}** ${lines}, none in the hour before`;
-  const rate = v.ratio >= 1 / RATE_CHANGE && v.ratio <= RATE_CHANGE ? 'about the usual rate' : `${formatRatio(v.ratio)} the usual rate`;
+export function volumeLine(v: LogLevelVolume, windowText: string, t: T = translator()): string {
+  const level = v.level ? show(oneLine(v.level), LEVEL_MAX) : t('alert.volume.unlabelled');
+  const lines = t('alert.volume.lines', { n: v.count, count: formatNumber(v.count), window: windowText });
+  if (v.ratio === undefined) return `**${level}** ${lines}, ${t('alert.volume.noneBefore')}`;
+  const rate = v.ratio >= 1 / RATE_CHANGE && v.ratio <= RATE_CHANGE ? t('alert.volume.usual') : t('alert.volume.ratio', { ratio: formatRatio(v.ratio) });
   return v.ratio > RATE_CHANGE ? `**${level}** ${lines}, ${rate}` : `${level} ${lines}, ${rate}`;
 }
 
 /** The log window as people say it: whole minutes from a minute up. */
-export function windowText(seconds: number): string {
-  return formatDuration((seconds >= 60 ? Math.round(seconds / 60) * 60 : seconds) * 1000);
+export function windowText(seconds: number, locale: Locale = 'en'): string {
+  return formatDurationIn(locale, (seconds >= 60 ? Math.round(seconds / 60) * 60 : seconds) * 1000);
 }
 
 /** One pattern in the code block: "×38 <pattern>" then the newest example, or the line alone when it is the only one. */

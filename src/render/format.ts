@@ -1,4 +1,6 @@
 import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator } from '../i18n/index.js';
+import type { Locale } from '../model.js';
 import { EMBED_URL } from './limits.js';
 import { maskSecrets } from './mask.js';
 
@@ -219,10 +221,11 @@ export function discordTimestamp(date: Date, style: TimestampStyle = 'f'): strin
 }
 
 /** How long ago `then` was: "2m ago", "just now", "in 5s" (clock skew). */
-export function formatAgo(then: Date, now: Date): string {
+export function formatAgo(then: Date, now: Date, locale: Locale = 'en'): string {
+  const t = translator(locale);
   const ms = now.getTime() - then.getTime();
-  if (Math.abs(ms) < 1000) return 'just now';
-  return ms > 0 ? `${formatDuration(ms)} ago` : `in ${formatDuration(-ms)}`;
+  if (Math.abs(ms) < 1000) return t('alert.ago.justNow');
+  return ms > 0 ? t('alert.ago.past', { duration: formatDurationIn(locale, ms) }) : t('alert.ago.future', { duration: formatDurationIn(locale, -ms) });
 }
 
 const clockFormats = new Map<string, Intl.DateTimeFormat>();

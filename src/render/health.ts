@@ -1,6 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
+import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
 import type { ScrapeTarget } from '../queries/prometheus.js';
-import { escapeMarkdown, formatAgo, formatValue } from './format.js';
+import { escapeMarkdown, formatValue } from './format.js';
 import { maskSecrets } from './mask.js';
 import { cellText } from './table.js';
 import { truncate } from './truncate.js';
@@ -44,6 +45,8 @@ export interface HealthReport {
   /** Why the targets could not be read (Prometheus down), if so. */
   targetsError?: string;
   backends: BackendCheck[];
+  /** The language of the answer; default 'en'. */
+  locale?: Locale;
 }
 
 /** Down targets listed one by one; past this, a count. */
@@ -54,8 +57,8 @@ const AMBER = 0xf1c40f;
 const GREEN = 0x2ecc71;
 
 /** The job a target belongs to: its `job` label, else its scrape pool. */
-function jobOf(t: ScrapeTarget): string {
-  return t.labels['job'] ?? t.scrapePool ?? '(no job)';
+function jobOf(target: ScrapeTarget, t: T): string {
+  return target.labels['job'] ?? target.scrapePool ?? t('commands.health.noJob');
 }
 
 /** How bad a job looks: down targets first, then targets never scraped, then healthy. */
@@ -67,10 +70,11 @@ function severity(j: JobHealth): number {
  * Groups active targets by job (optionally only `job`) into up/down counts with every problem
  * target; jobs with down targets first (most down first), then pending ones, then alphabetical.
  */
-export function summarizeTargets(targets: readonly ScrapeTarget[], job?: string): JobHealth[] {
+export function summarizeTargets(targets: readonly ScrapeTarget[], job?: string, locale: Locale = 'en'): JobHealth[] {
+  const tr = translator(locale);
   const byJob = new Map<string, JobHealth>();
   for (const t of targets) {
-    const name = jobOf(t);
+    const name = jobOf(t, tr);
     if (job !== undefined && name !== job) continue;
     const entry = byJob.get(name) ?? { job: name, up: 0, down: 0, unknown: 0, problems: [] };
     byJob.set(name, entry);
@@ -109,14 +113,29 @@ function backendProblem(b: BackendCheck): string {
   return `❌ ${safe(said)}`;
 }
 
+/** What the text says about a target's last scrape: how long ago (or ahead, with a skewed clock). */
+function lastScrapeText(then: Date, now: Date, ctx: Ctx): string {
+  const ms = now.getTime() - then.getTime();
+  if (Math.abs(ms) < 1000) return ctx.t('commands.health.lastScrapeJustNow');
+  const duration = formatDurationIn(ctx.locale, Math.abs(ms));
+  return ms > 0 ? ctx.t('commands.health.lastScrapeAgo', { duration }) : ctx.t('commands.health.lastScrapeIn', { duration });
+}
+
+/** The language of one answer. */
+interface Ctx {
+  locale: Locale;
+  t: T;
+}
+
 /** Two lines per problem target: where and when, then Prometheus' own error. */
-function problemLines(p: TargetProblem, now: Date): string[] {
+function problemLines(p: TargetProblem, now: Date, ctx: Ctx): string[] {
+  const { t } = ctx;
   const when =
     p.health === 'unknown'
-      ? 'not scraped yet'
+      ? t('commands.health.notScrapedYet')
       : [
-          p.lastScrape ? `last scrape ${formatAgo(p.lastScrape, now)}` : 'never scraped',
-          p.lastScrapeDurationSeconds !== undefined ? `took ${formatValue(p.lastScrapeDurationSeconds, 'seconds')}` : '',
+          p.lastScrape ? lastScrapeText(p.lastScrape, now, ctx) : t('commands.health.neverScraped'),
+          p.lastScrapeDurationSeconds !== undefined ? t('commands.health.took', { duration: formatValue(p.lastScrapeDurationSeconds, 'seconds') }) : '',
         ]
           .filter(Boolean)
           .join(' · ');
@@ -126,32 +145,33 @@ function problemLines(p: TargetProblem, now: Date): string[] {
 }
 
 /** Lines for jobs with problems, at most MAX_LISTED_PROBLEMS targets in all, then a count of the rest. */
-function jobProblemLines(jobs: readonly JobHealth[], now: Date): string[] {
+function jobProblemLines(jobs: readonly JobHealth[], now: Date, ctx: Ctx): string[] {
+  const { t } = ctx;
   const lines: string[] = [];
   let listed = 0;
   let hidden = 0;
   for (const j of jobs.filter((x) => severity(x) > 0)) {
     const total = j.up + j.down + j.unknown;
-    const pending = j.unknown ? ` · ${j.unknown} not scraped yet` : '';
-    lines.push(`${j.down ? '❌' : '⏳'} **${escapeMarkdown(j.job)}** ${j.up}/${total} up${pending}`);
+    const pending = j.unknown ? ` · ${t('commands.health.jobNotScraped', { count: j.unknown })}` : '';
+    lines.push(`${j.down ? '❌' : '⏳'} **${escapeMarkdown(j.job)}** ${t('commands.health.jobUp', { up: j.up, total })}${pending}`);
     for (const p of j.problems) {
       if (listed >= MAX_LISTED_PROBLEMS) {
         hidden++;
         continue;
       }
       listed++;
-      lines.push(...problemLines(p, now));
+      lines.push(...problemLines(p, now, ctx));
     }
   }
-  if (hidden) lines.push(`… +${hidden} more target${hidden === 1 ? '' : 's'} not up`);
+  if (hidden) lines.push(t('commands.health.moreTargets', { count: hidden }));
   return lines;
 }
 
 /** The one-line summary of every healthy job. */
-function healthyJobsLine(jobs: readonly JobHealth[]): string | undefined {
+function healthyJobsLine(jobs: readonly JobHealth[], t: T): string | undefined {
   const ok = jobs.filter((j) => severity(j) === 0);
   if (!ok.length) return undefined;
-  return `✅ ${ok.map((j) => `${escapeMarkdown(j.job)} ${j.up}/${j.up}`).join(' · ')} up`;
+  return t('commands.health.healthyJobs', { jobs: ok.map((j) => `${escapeMarkdown(j.job)} ${j.up}/${j.up}`).join(' · ') });
 }
 
 /** Counts for the title. */
@@ -163,16 +183,21 @@ function counts(report: HealthReport): { up: number; total: number; down: number
 }
 
 /** The title: what is wrong, or that nothing is. */
-function title(report: HealthReport): string {
+function title(report: HealthReport, t: T): string {
   const c = counts(report);
-  const scope = report.job !== undefined ? ` of ${escapeMarkdown(truncate(report.job, 100))}` : '';
+  const job = report.job !== undefined ? escapeMarkdown(truncate(report.job, 100)) : undefined;
   const problems = [
-    report.targetsError ? 'targets unknown' : '',
-    c.down ? `${c.down} target${c.down === 1 ? '' : 's'}${scope} down` : '',
-    c.backendsDown ? `${c.backendsDown} backend${c.backendsDown === 1 ? '' : 's'} not ready` : '',
+    report.targetsError ? t('commands.health.title.targetsUnknown') : '',
+    c.down
+      ? job !== undefined
+        ? t('commands.health.title.jobTargetsDown', { count: c.down, job })
+        : t('commands.health.title.targetsDown', { count: c.down })
+      : '',
+    c.backendsDown ? t('commands.health.title.backendsNotReady', { count: c.backendsDown }) : '',
   ].filter(Boolean);
-  if (problems.length) return `Health: ${problems.join(', ')}`;
-  return `Health: ${c.up}/${c.total} targets${scope} up, ${report.backends.length} backends ready`;
+  if (problems.length) return t('commands.health.title.problems', { problems: problems.join(', ') });
+  const figures = { up: c.up, total: c.total, backends: report.backends.length };
+  return job !== undefined ? t('commands.health.title.jobOk', { ...figures, job }) : t('commands.health.title.ok', figures);
 }
 
 /**
@@ -182,23 +207,26 @@ function title(report: HealthReport): string {
  * only pending, green otherwise.
  */
 export function renderHealth(report: HealthReport, now: Date): APIEmbed {
+  const locale = report.locale ?? 'en';
+  const ctx: Ctx = { locale, t: translator(locale) };
+  const { t } = ctx;
   const c = counts(report);
   const lines: string[] = report.backends.filter((b) => !b.ready).map(backendProblem);
-  if (report.targetsError) lines.push(`❌ Scrape targets unknown: ${safe(report.targetsError)}`);
-  lines.push(...jobProblemLines(report.jobs, now));
-  const healthy = healthyJobsLine(report.jobs);
+  if (report.targetsError) lines.push(t('commands.health.targetsError', { error: safe(report.targetsError) }));
+  lines.push(...jobProblemLines(report.jobs, now, ctx));
+  const healthy = healthyJobsLine(report.jobs, t);
   if (healthy) lines.push(healthy);
-  if (!report.targetsError && report.jobs.length === 0) lines.push(noTargetsLine(report));
+  if (!report.targetsError && report.jobs.length === 0) lines.push(noTargetsLine(report, t));
   const ready = report.backends.filter((b) => b.ready);
-  if (ready.length) lines.push(`✅ ${ready.map((b) => b.name).join(' · ')} ready`);
+  if (ready.length) lines.push(t('commands.health.backendsReady', { backends: ready.map((b) => b.name).join(' · ') }));
   const pending = report.jobs.some((j) => j.unknown > 0);
   const color = c.down || c.backendsDown || report.targetsError ? RED : pending ? AMBER : GREEN;
-  return { title: title(report), description: lines.join('\n'), color };
+  return { title: title(report, t), description: lines.join('\n'), color };
 }
 
 /** Why no job is listed: no targets at all, or no job by the asked name. */
-function noTargetsLine(report: HealthReport): string {
-  if (report.job === undefined) return '⚠️ Prometheus has no active scrape targets.';
-  const known = report.knownJobs.length ? ` Jobs: ${report.knownJobs.slice(0, 15).map(escapeMarkdown).join(', ')}` : '';
-  return `⚠️ No scrape target has job ${code(report.job)}.${known}`;
+function noTargetsLine(report: HealthReport, t: T): string {
+  if (report.job === undefined) return t('commands.health.noTargets');
+  if (!report.knownJobs.length) return t('commands.health.noSuchJob', { job: code(report.job) });
+  return t('commands.health.noSuchJobKnown', { job: code(report.job), jobs: report.knownJobs.slice(0, 15).map(escapeMarkdown).join(', ') });
 }

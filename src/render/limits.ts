@@ -13,6 +13,8 @@ export const EMBED_FIELDS = 25;
 /** Embed field name: 256 characters. https://discord.com/developers/docs/resources/message#embed-object-embed-limits */
 export const EMBED_FIELD_NAME = 256;
 
+/** An attachment's description (a chart's alt text): 1024 characters. https://discord.com/developers/docs/resources/message#attachment-object */
+export const ATTACHMENT_DESCRIPTION = 1024;
 /** Embed field value: 1024 characters. https://discord.com/developers/docs/resources/message#embed-object-embed-limits */
 export const EMBED_FIELD_VALUE = 1024;
 

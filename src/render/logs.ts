@@ -1,5 +1,5 @@
 import type { APIEmbed } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
 import type { LabelledLogEntry } from '../queries/loki.js';
 import { cleanLogLine } from './finding-text.js';
 import { discordTimestamp, escapeMarkdown, isRealDate } from './format.js';
@@ -37,6 +37,8 @@ export interface LogsMessageInput {
   capped: boolean;
   /** Distinct lines shown at most. */
   limit: number;
+  /** The language of the answer; default 'en'. */
+  locale?: Locale;
 }
 
 /** What `renderLogsError` needs. */
@@ -45,6 +47,8 @@ export interface LogsErrorInput {
   scope: string;
   query: string;
   message: string;
+  /** The language of the answer; default 'en'. */
+  locale?: Locale;
 }
 
 /** A log embed: one message body for a reply or a follow-up. */
@@ -94,45 +98,47 @@ export function collapseLines(entries: readonly LabelledLogEntry[]): CollapsedLi
 }
 
 /** A log line as inline code: one line, scrubbed, no backtick that could end the code span. */
-function inlineCode(line: string, max: number): string {
+function inlineCode(line: string, max: number, t: T): string {
   const text = truncate(cleanLogLine(line).replace(/`/g, 'ˋ'), max);
-  return text ? `\`${text}\`` : '*(empty line)*';
+  return text ? `\`${text}\`` : t('commands.logs.emptyLine');
 }
 
 /** "<t:…:T> **api** ×3 `line`": the time in each reader's own time zone, then where, how often and what. */
-function entryLine(c: CollapsedLine, input: LogsMessageInput, lineMax: number): string {
+function entryLine(c: CollapsedLine, input: LogsMessageInput, lineMax: number, t: T): string {
   const long = input.window.end.getTime() - input.window.start.getTime() > ONE_DAY_MS;
   const parts = [isRealDate(c.at) ? discordTimestamp(c.at, long ? 'f' : 'T') : '--:--:--'];
   if (!input.container && c.container) parts.push(`**${escapeMarkdown(truncate(c.container, CONTAINER_MAX))}**`);
   if (c.count > 1) parts.push(`×${c.count}`);
-  parts.push(inlineCode(c.line, lineMax));
+  parts.push(inlineCode(c.line, lineMax, t));
   return parts.join(' ');
 }
 
-function titleOf(container: string | undefined, scope: string): string {
+function titleOf(container: string | undefined, scope: string, t: T): string {
   const what = container ?? scope;
-  return truncate(`📜 Logs · ${escapeMarkdown(maskSecrets(what).replace(/\s+/g, ' '))}`, Math.min(EMBED_TITLE, SCOPE_MAX));
+  return truncate(t('commands.logs.title', { what: escapeMarkdown(maskSecrets(what).replace(/\s+/g, ' ')) }), Math.min(EMBED_TITLE, SCOPE_MAX));
 }
 
 /** "Error-like lines · last 15m · newest first", or the incident window as times. */
-function headline(input: LogsMessageInput): string {
+function headline(input: LogsMessageInput, t: T): string {
   const { start, end } = input.window;
-  const when = input.relative ? `last ${formatDuration(end.getTime() - start.getTime())}` : `${discordTimestamp(start, 'f')} – ${discordTimestamp(end, 't')}`;
+  const when = input.relative
+    ? t('commands.logs.last', { duration: formatDurationIn(input.locale ?? 'en', end.getTime() - start.getTime()) })
+    : `${discordTimestamp(start, 'f')} – ${discordTimestamp(end, 't')}`;
   const filter = input.filter.charAt(0).toUpperCase() + input.filter.slice(1);
-  return `${escapeMarkdown(filter)} · ${when} · newest first`;
+  return t('commands.logs.headline', { filter: escapeMarkdown(filter), when });
 }
 
 /** "57 matching lines · 20 of 31 distinct shown", then the query. Footers show no markdown. */
-function footer(input: LogsMessageInput, distinct: number, shown: number): string {
+function footer(input: LogsMessageInput, distinct: number, shown: number, t: T): string {
   const total = input.entries.length;
-  const counts = [`${total}${input.capped ? '+' : ''} matching line${total === 1 ? '' : 's'}`];
-  if (shown < distinct) counts.push(`${shown} of ${distinct} distinct shown`);
-  else if (distinct < total) counts.push(`${distinct} distinct`);
+  const counts = [t(input.capped ? 'commands.logs.matchingCapped' : 'commands.logs.matching', { count: total })];
+  if (shown < distinct) counts.push(t('commands.logs.shownOf', { shown, distinct }));
+  else if (distinct < total) counts.push(t('commands.logs.distinct', { count: distinct }));
   return `${counts.join(' · ')}\n${truncate(input.query, QUERY_MAX)}`;
 }
 
 /** Whole entries while they fit in `room`, then "+N more" for the rest. */
-function fitEntries(lines: string[], room: number): { text: string; shown: number } {
+function fitEntries(lines: string[], room: number, t: T): { text: string; shown: number } {
   const out: string[] = [];
   let used = 0;
   for (const line of lines) {
@@ -143,7 +149,7 @@ function fitEntries(lines: string[], room: number): { text: string; shown: numbe
   }
   const shown = out.length;
   const more = lines.length - shown;
-  if (more > 0) out.push(`*+${more} more line${more === 1 ? '' : 's'} not shown (message size limit)*`);
+  if (more > 0) out.push(t('commands.logs.moreLines', { count: more }));
   return { text: out.join('\n'), shown };
 }
 
@@ -154,12 +160,13 @@ function fitEntries(lines: string[], room: number): { text: string; shown: numbe
  * footer, within every Discord limit.
  */
 export function renderLogsMessage(input: LogsMessageInput, warn: Warn): LogsMessage {
+  const t = translator(input.locale ?? 'en');
   const collapsed = collapseLines(input.entries);
-  const head = headline(input);
-  const embed: APIEmbed = { title: titleOf(input.container, input.scope), color: COLOR };
+  const head = headline(input, t);
+  const embed: APIEmbed = { title: titleOf(input.container, input.scope, t), color: COLOR };
   if (!collapsed.length) {
-    embed.description = `${head}\n\nNo lines matched in this window.`;
-    embed.footer = { text: footer(input, 0, 0) };
+    embed.description = `${head}\n\n${t('commands.logs.noLines')}`;
+    embed.footer = { text: footer(input, 0, 0, t) };
     return fitMessage({ embeds: [embed] }, warn);
   }
   const chosen = collapsed.slice(0, Math.max(1, input.limit));
@@ -167,21 +174,23 @@ export function renderLogsMessage(input: LogsMessageInput, warn: Warn): LogsMess
   // Shorter lines before fewer lines, down to a length that still says something.
   const perLine = Math.max(LINE_MIN, Math.min(LINE_MAX, Math.floor(room / chosen.length) - 40));
   const { text, shown } = fitEntries(
-    chosen.map((c) => entryLine(c, input, perLine)),
+    chosen.map((c) => entryLine(c, input, perLine, t)),
     room,
+    t,
   );
   if (shown < chosen.length) warn('log lines omitted to fit the message', { part: 'logs', omitted: chosen.length - shown });
   embed.description = `${head}\n\n${text}`;
-  embed.footer = { text: footer(input, collapsed.length, shown) };
+  embed.footer = { text: footer(input, collapsed.length, shown, t) };
   return fitMessage({ embeds: [embed] }, warn);
 }
 
 /** Renders a failed log query: Loki's own words and the query that failed. */
 export function renderLogsError(input: LogsErrorInput, warn: Warn): LogsMessage {
+  const t = translator(input.locale ?? 'en');
   const embed: APIEmbed = {
-    title: titleOf(input.container, input.scope),
+    title: titleOf(input.container, input.scope, t),
     color: ERROR_COLOR,
-    description: `❌ Loki could not answer: ${escapeMarkdown(truncate(maskSecrets(input.message), ERROR_MAX))}`,
+    description: t('commands.logs.lokiFailed', { error: escapeMarkdown(truncate(maskSecrets(input.message), ERROR_MAX)) }),
     footer: { text: truncate(input.query, QUERY_MAX) },
   };
   return fitMessage({ embeds: [embed] }, warn);

@@ -1,7 +1,7 @@
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import type { RouteConfig } from '../config/routes.js';
-import type { Alert } from '../model.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator } from '../i18n/index.js';
+import type { Alert, Locale } from '../model.js';
 import { severityOf } from './alerts.js';
 import { MESSAGE_CONTENT } from './limits.js';
 import { codePointLength, truncate } from './truncate.js';
@@ -53,13 +53,17 @@ export interface EscalationInput {
   /** How long the incident has been firing, in ms. */
   firingMs: number;
   page: Page;
+  /** The language of the incident's route; default en. */
+  locale?: Locale;
 }
 
 /** The escalation reply: pings exactly the escalation's people, says why and how to stop it. */
 export function renderEscalation(input: EscalationInput): RESTPostAPIChannelMessageJSONBody {
+  const locale = input.locale ?? 'en';
   const count = input.of > 1 ? ` (${input.step}/${input.of})` : '';
+  const duration = formatDurationIn(locale, input.firingMs < 60_000 ? input.firingMs : Math.round(input.firingMs / 60_000) * 60_000);
   const body = {
-    content: `firing for ${formatDuration(input.firingMs < 60_000 ? input.firingMs : Math.round(input.firingMs / 60_000) * 60_000)} and nobody has acknowledged it${count}: press Acknowledge on the alert to take it`,
+    content: translator(locale)('alert.escalation', { duration, count }),
     allowed_mentions: { parse: [] },
   } satisfies RESTPostAPIChannelMessageJSONBody;
   return withPage(body, input.page, '⏫');

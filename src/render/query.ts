@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
 import type { InstantSample, QueryResult, RangeSeries } from '../queries/prometheus.js';
 import { escapeMarkdown, formatValue, type Unit } from './format.js';
 import { maskSecrets } from './mask.js';
@@ -55,14 +55,15 @@ function exprCode(expr: string): string {
 }
 
 /** A line naming the labels every row shares ("all: …"), or the one series' labels; none when empty. */
-function commonLine(common: Record<string, string>, rows: number): string[] {
+function commonLine(common: Record<string, string>, rows: number, t: T): string[] {
   if (!Object.keys(common).length) return [];
-  return [`-# ${rows > 1 ? 'all: ' : ''}${escapeMarkdown(truncate(compactLabels(common), 300))}`];
+  const labels = escapeMarkdown(truncate(compactLabels(common), 300));
+  return [`-# ${rows > 1 ? t('commands.query.allLabels', { labels }) : labels}`];
 }
 
 /** "+N more" under a cut table. */
-function moreLine(hidden: number): string[] {
-  return hidden > 0 ? [`-# +${hidden} more series`] : [];
+function moreLine(hidden: number, t: T): string[] {
+  return hidden > 0 ? [t('commands.query.moreSeries', { count: hidden })] : [];
 }
 
 /** Largest first, NaN last, keeping Prometheus' order when the query sorts itself. */
@@ -73,20 +74,20 @@ function ordered(samples: readonly InstantSample[], expr: string): InstantSample
 }
 
 /** An instant vector as an aligned table: distinguishing labels, value with its unit. */
-function renderVector(expr: string, samples: readonly InstantSample[], unit: Unit): string {
-  const head = `${exprCode(expr)} · instant · ${samples.length} series`;
-  if (samples.length === 0) return `${head}\nNo data: the result is an empty vector.`;
+function renderVector(expr: string, samples: readonly InstantSample[], unit: Unit, t: T): string {
+  const head = t('commands.query.instant', { expr: exprCode(expr), count: samples.length });
+  if (samples.length === 0) return `${head}\n${t('commands.query.emptyVector')}`;
   const sorted = ordered(samples, expr);
   const shown = sorted.slice(0, MAX_INSTANT_ROWS);
   const { names, common } = seriesNames(shown.map((s) => s.labels));
   const table = renderTable(
     [
-      { header: 'series', shrink: true },
-      { header: 'value', align: 'right' },
+      { header: t('commands.query.column.series'), shrink: true },
+      { header: t('commands.query.column.value'), align: 'right' },
     ],
     shown.map((s, i) => [names[i]!, formatValue(s.value, unit)]),
   );
-  return [head, ...commonLine(common, shown.length), codeBlock(table), ...moreLine(sorted.length - shown.length)].join('\n');
+  return [head, ...commonLine(common, shown.length, t), codeBlock(table), ...moreLine(sorted.length - shown.length, t)].join('\n');
 }
 
 /**
@@ -94,16 +95,18 @@ function renderVector(expr: string, samples: readonly InstantSample[], unit: Uni
  * series apart, values with the unit inferred from the query), a scalar or string plainly, a
  * matrix (a range selector) summarised like a range query.
  */
-export function renderInstant(expr: string, result: QueryResult, unit: Unit): string {
+export function renderInstant(expr: string, result: QueryResult, unit: Unit, locale: Locale = 'en'): string {
+  const t = translator(locale);
+  const code = exprCode(expr);
   switch (result.resultType) {
     case 'vector':
-      return renderVector(expr, result.result, unit);
+      return renderVector(expr, result.result, unit, t);
     case 'scalar':
-      return `${exprCode(expr)} · scalar\n**${formatValue(result.result.value, unit)}**`;
+      return `${t('commands.query.scalar', { expr: code })}\n**${formatValue(result.result.value, unit)}**`;
     case 'string':
-      return `${exprCode(expr)} · string\n${codeBlock(truncate(result.result.value.replace(/`/g, "'"), 1500))}`;
+      return `${t('commands.query.string', { expr: code })}\n${codeBlock(truncate(result.result.value.replace(/`/g, "'"), 1500))}`;
     case 'matrix':
-      return renderSummary(`${exprCode(expr)} · range selector`, result.result, unit);
+      return renderSummary(t('commands.query.rangeSelector', { expr: code }), result.result, unit, t);
   }
 }
 
@@ -115,9 +118,9 @@ export function seriesStats(series: RangeSeries): { min: number; max: number; la
 }
 
 /** Per-series min/max/last table, highest max first, at most MAX_RANGE_SERIES. */
-function renderSummary(head: string, series: readonly RangeSeries[], unit: Unit): string {
-  const title = `${head} · ${series.length} series`;
-  if (series.length === 0) return `${title}\nNo data in this range.`;
+function renderSummary(head: string, series: readonly RangeSeries[], unit: Unit, t: T): string {
+  const title = t('commands.query.seriesCount', { head, count: series.length });
+  if (series.length === 0) return `${title}\n${t('commands.query.noDataInRange')}`;
   const stats = series.map((s) => ({ labels: s.labels, ...seriesStats(s) }));
   const rank = (x: number) => (Number.isNaN(x) ? -Infinity : x);
   stats.sort((a, b) => rank(b.max) - rank(a.max));
@@ -125,20 +128,26 @@ function renderSummary(head: string, series: readonly RangeSeries[], unit: Unit)
   const { names, common } = seriesNames(shown.map((s) => s.labels));
   const table = renderTable(
     [
-      { header: 'series', shrink: true },
-      { header: 'min', align: 'right' },
-      { header: 'max', align: 'right' },
-      { header: 'last', align: 'right' },
+      { header: t('commands.query.column.series'), shrink: true },
+      { header: t('commands.query.column.min'), align: 'right' },
+      { header: t('commands.query.column.max'), align: 'right' },
+      { header: t('commands.query.column.last'), align: 'right' },
     ],
     shown.map((s, i) => [names[i]!, formatValue(s.min, unit), formatValue(s.max, unit), formatValue(s.last, unit)]),
     { maxWidth: RANGE_TABLE_WIDTH, minShrinkWidth: 6 },
   );
-  return [title, ...commonLine(common, shown.length), codeBlock(table), ...moreLine(stats.length - shown.length)].join('\n');
+  return [title, ...commonLine(common, shown.length, t), codeBlock(table), ...moreLine(stats.length - shown.length, t)].join('\n');
 }
 
 /** A range query result: per series min/max/last with units, over the last `rangeMs` at `stepSeconds`. */
-export function renderRange(expr: string, series: readonly RangeSeries[], rangeMs: number, stepSeconds: number, unit: Unit): string {
-  return renderSummary(`${exprCode(expr)} · last ${formatDuration(rangeMs)} (step ${formatDuration(stepSeconds * 1000)})`, series, unit);
+export function renderRange(expr: string, series: readonly RangeSeries[], rangeMs: number, stepSeconds: number, unit: Unit, locale: Locale = 'en'): string {
+  const t = translator(locale);
+  const head = t('commands.query.range', {
+    expr: exprCode(expr),
+    range: formatDurationIn(locale, rangeMs),
+    step: formatDurationIn(locale, stepSeconds * 1000),
+  });
+  return renderSummary(head, series, unit, t);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { APIEmbed } from 'discord-api-types/v10';
+import { translator, type Locale, type T } from '../i18n/index.js';
 import type { Silence } from '../queries/alertmanager.js';
 import { formatMatchers, type SilenceMatcher } from '../config/matchers.js';
 import { inlineCode } from './alerts.js';
@@ -31,13 +32,15 @@ export function sortSilences(silences: readonly Silence[]): Silence[] {
 }
 
 /** Four short lines for one silence: id and timing, matchers, creator and comment, full id. */
-function silenceLines(s: Silence): string {
+function silenceLines(s: Silence, t: T): string {
+  const id = shortId(s.id);
+  const end = discordTimestamp(s.endsAt, 'R');
   const timing =
     s.state === 'pending'
-      ? `⏳ **${shortId(s.id)}** · starts ${discordTimestamp(s.startsAt, 'R')} · ends ${discordTimestamp(s.endsAt, 'R')}`
-      : `🔕 **${shortId(s.id)}** · ends ${discordTimestamp(s.endsAt, 'R')}`;
+      ? t('commands.silence.pendingLine', { id, start: discordTimestamp(s.startsAt, 'R'), end })
+      : t('commands.silence.activeLine', { id, end });
   const who = [
-    s.createdBy && `by ${escapeMarkdown(truncate(s.createdBy, CREATOR_MAX))}`,
+    s.createdBy && t('commands.silence.by', { user: escapeMarkdown(truncate(s.createdBy, CREATOR_MAX)) }),
     s.comment && escapeMarkdown(truncate(s.comment.replace(/\s+/g, ' '), COMMENT_MAX)),
   ]
     .filter(Boolean)
@@ -53,32 +56,37 @@ export interface SilenceListInput {
   source: string;
   /** Link to the silences page, when the Alertmanager URL is known. */
   url?: string;
+  /** The language of the answer; default 'en'. */
+  locale?: Locale;
 }
 
 /** Renders `/silence list`: active then pending silences, each with short and full id, matchers, end, creator and comment. */
 export function renderSilenceList(input: SilenceListInput): { content?: string; embeds?: APIEmbed[] } {
+  const t = translator(input.locale ?? 'en');
   const live = sortSilences(input.silences.filter((s) => s.state !== 'expired'));
-  if (live.length === 0) return { content: `🔔 No active or pending silences in ${input.source}.` };
+  if (live.length === 0) return { content: t('commands.silence.none', { source: input.source }) };
   const blocks: string[] = [];
   let used = 0;
   for (const s of live) {
-    const text = silenceLines(s);
+    const text = silenceLines(s, t);
     if (used + codePointLength(text) + 2 > EMBED_DESCRIPTION - MORE_RESERVE) break;
     blocks.push(text);
     used += codePointLength(text) + 2;
   }
   const hidden = live.length - blocks.length;
-  if (hidden) blocks.push(`…and ${hidden} more silence${hidden === 1 ? '' : 's'}`);
+  if (hidden) blocks.push(t('commands.silence.more', { count: hidden }));
   const active = live.filter((s) => s.state === 'active').length;
   const pending = live.length - active;
-  const counts = [active ? `${active} active` : '', pending ? `${pending} pending` : ''].filter(Boolean).join(', ');
+  const counts = [active ? t('commands.silence.activeCount', { count: active }) : '', pending ? t('commands.silence.pendingCount', { count: pending }) : '']
+    .filter(Boolean)
+    .join(', ');
   return {
     embeds: [
       {
-        title: `🔕 ${live.length} silence${live.length === 1 ? '' : 's'} (${counts})`,
+        title: t('commands.silence.title', { count: live.length, counts }),
         description: blocks.join('\n\n'),
         color: SILENCE_COLOR,
-        footer: { text: `${input.source} · /silence expire id:<id> ends one` },
+        footer: { text: t('commands.silence.footer', { source: input.source }) },
         ...(input.url ? { url: input.url } : {}),
       },
     ],
@@ -92,35 +100,38 @@ export interface SilenceCreatedInput {
   endsAt: Date;
   /** The silence's page in Alertmanager's UI, when known. */
   url?: string;
+  /** The language of the answer; default 'en'. */
+  locale?: Locale;
 }
 
 /** Confirms `/silence create`: matchers, end time, id and a link to the silence. */
 export function renderSilenceCreated(input: SilenceCreatedInput): { content: string } {
-  const link = input.url ? ` · ${markdownLink('open in Alertmanager', input.url)}` : '';
+  const t = translator(input.locale ?? 'en');
+  const link = input.url ? ` · ${markdownLink(t('commands.silence.openInAlertmanager'), input.url)}` : '';
   return {
     content: [
-      `🔕 Silenced ${matchersCode(input.matchers)}`,
-      `until ${discordTimestamp(input.endsAt, 'f')} (${discordTimestamp(input.endsAt, 'R')})`,
-      `ID \`${input.id}\`${link}`,
+      t('commands.silence.created', { matchers: matchersCode(input.matchers) }),
+      t('commands.silence.until', { at: discordTimestamp(input.endsAt, 'f'), relative: discordTimestamp(input.endsAt, 'R') }),
+      `${t('commands.silence.id', { id: input.id })}${link}`,
     ].join('\n'),
   };
 }
 
 // Names, not mentions, in public answers: a mention would ping (as in the Acknowledge button's notes).
-/** Confirms `/silence expire`. */
-export function renderSilenceExpired(silence: Pick<Silence, 'id' | 'matchers'>, username: string): { content: string } {
-  return {
-    content: `🔔 Silence \`${silence.id}\` expired by **${escapeMarkdown(username)}**: alerts matching ${matchersCode(silence.matchers)} notify again.`,
-  };
+/** Confirms `/silence expire`, in `locale` (default 'en'). */
+export function renderSilenceExpired(silence: Pick<Silence, 'id' | 'matchers'>, username: string, locale: Locale = 'en'): { content: string } {
+  const t = translator(locale);
+  return { content: t('commands.silence.expired', { id: silence.id, user: escapeMarkdown(username), matchers: matchersCode(silence.matchers) }) };
 }
 
 /** The private answer to the presser of **Silence 1h**: what was silenced, until when, and how to undo it. */
 export function renderButtonSilenced(input: SilenceCreatedInput): { content: string } {
   const created = renderSilenceCreated(input).content;
-  return { content: `${created}\nUndo: \`/silence expire id:${input.id}\`` };
+  return { content: `${created}\n${translator(input.locale ?? 'en')('commands.silence.undo', { id: input.id })}` };
 }
 
-/** The short public note under an alert silenced with the button. */
-export function renderSilencedNotice(username: string, id: string, endsAt: Date): { content: string } {
-  return { content: `🔕 Silenced for 1h by **${escapeMarkdown(username)}** (until ${discordTimestamp(endsAt, 't')}) · \`${shortId(id)}\`` };
+/** The short public note under an alert silenced with the button, in `locale` (default 'en'). */
+export function renderSilencedNotice(username: string, id: string, endsAt: Date, locale: Locale = 'en'): { content: string } {
+  const t = translator(locale);
+  return { content: t('commands.silence.notice', { user: escapeMarkdown(username), time: discordTimestamp(endsAt, 't'), id: shortId(id) }) };
 }

@@ -1,5 +1,5 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, formatNumberIn, translator, type Locale, type T } from '../i18n/index.js';
 import type { ComparisonOp } from '../queries/promql.js';
 import { COLORS } from './alert.js';
 import { inlineCode, instanceOf } from './alerts.js';
@@ -58,65 +58,77 @@ const FIELD_MAX = 400;
  * What the storm's metrics did, as the storm message's second embed: per alert name (most firing
  * first), the expression and threshold, how many series are past it now, and the highest peaks
  * over the window with their instances and units; failures said per name. Then, with `logs`, the
- * error log lines of the storm's log sources: the busiest, and how many in all.
+ * error log lines of the storm's log sources: the busiest, and how many in all. In `locale`
+ * (the storm's channel's language).
  */
-export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: number, logs?: StormLogVolume): APIEmbed {
+export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: number, logs?: StormLogVolume, locale: Locale = 'en'): APIEmbed {
+  const t = translator(locale);
   const fields: APIEmbedField[] = metrics.map((m) => {
     const unit = inferUnit(m.query);
     const threshold = m.threshold ? ` ${m.threshold.op} ${formatValue(m.threshold.value, unit)}` : '';
     const now =
       m.breaching !== undefined && m.series !== undefined
-        ? ` · **${m.breaching} of ${m.series}** series past it now`
+        ? ` · ${t('storm.context.breaching', { breaching: m.breaching, series: m.series })}`
         : m.series !== undefined
-          ? ` · ${m.series} series`
+          ? ` · ${t('storm.context.series', { series: m.series })}`
           : '';
     const everyone = m.peaks.map((p) => ({ labels: p.labels }));
     const peaks = m.peaks
       .slice(0, STORM_PEAKS_SHOWN)
-      .map((p) => `${escapeMarkdown(truncate(instanceOf({ labels: p.labels }, everyone) || 'all', 40))} ${formatValue(p.value, unit)}`);
+      .map((p) => `${escapeMarkdown(truncate(instanceOf({ labels: p.labels }, everyone) || t('storm.context.all'), 40))} ${formatValue(p.value, unit)}`);
     const lines = [
       `${inlineCode(m.query, QUERY_SHOWN)}${threshold}${now}`,
-      ...(peaks.length ? [`Peak: ${peaks.join(' · ')}`] : []),
+      ...(peaks.length ? [t('storm.context.peak', { peaks: peaks.join(' · ') })] : []),
       ...m.failures.map((f) => `⚠️ ${truncate(f, 200)}`),
     ];
-    return { name: `${escapeMarkdown(truncate(m.alertname, 80))} · ${m.firing} firing`, value: truncate(lines.join('\n'), FIELD_MAX) };
+    return {
+      name: t('storm.context.name', { alertname: escapeMarkdown(truncate(m.alertname, 80)), firing: m.firing }),
+      value: truncate(lines.join('\n'), FIELD_MAX),
+    };
   });
   const shownLogs = logs?.sources ? logs : undefined;
-  if (shownLogs) fields.push(logsField(shownLogs));
+  if (shownLogs) fields.push(logsField(shownLogs, t, locale));
   const asOf = [...metrics.map((m) => m.queriedAt), shownLogs?.queriedAt]
     .filter((t): t is string => t !== undefined)
     .sort()
     .at(-1);
-  const how = [metrics.length ? 'once per alert name for all its alerts' : '', shownLogs ? "once for all the storm's logs" : ''].filter(Boolean).join(', and ');
+  const when = asOf ? discordTimestamp(new Date(asOf), 'R') : '';
+  const queried = metrics.length
+    ? shownLogs
+      ? t('storm.context.queried.both', { when })
+      : t('storm.context.queried.metrics', { when })
+    : t('storm.context.queried.logs', { when });
+  const window = formatDurationIn(locale, windowMs);
   return {
-    title: `${metrics.length ? '📈 What the metrics did' : '📜 What the logs did'} · last ${formatDuration(windowMs)}`,
-    ...(asOf ? { description: `Queried ${how}, ${discordTimestamp(new Date(asOf), 'R')}.` } : {}),
+    title: metrics.length ? t('storm.context.title.metrics', { window }) : t('storm.context.title.logs', { window }),
+    ...(asOf ? { description: queried } : {}),
     fields,
     color: COLORS.unknown,
   };
 }
 
 /** The storm's error log lines per source, as one field: the query, the busiest sources, the total. */
-function logsField(logs: StormLogVolume): APIEmbedField {
+function logsField(logs: StormLogVolume, t: T, locale: Locale): APIEmbedField {
   const label = escapeMarkdown(logs.label);
   const top = logs.top
     .slice(0, STORM_LOG_SOURCES_SHOWN)
-    .map((t) => `${escapeMarkdown(truncate(t.source, 40))} ${formatCount(t.lines)}`)
+    .map((s) => `${escapeMarkdown(truncate(s.source, 40))} ${formatCount(s.lines, locale)}`)
     .join(' · ');
   const found =
     logs.failure !== undefined
       ? `⚠️ ${truncate(logs.failure, 200)}`
       : logs.total
-        ? `**${formatCount(logs.total)} lines** from ${logs.top.length} of ${logs.sources}: ${top}`
-        : `no error lines from the ${logs.sources} ${label} values asked about`;
-  const uncovered = logs.uncovered ? `\nNot counted: ${logs.uncovered} firing alerts with another ${label} or none` : '';
+        ? t('storm.context.logs.found', { total: formatCount(logs.total, locale), shown: logs.top.length, sources: logs.sources, top })
+        : t('storm.context.logs.none', { sources: logs.sources, label });
+  const uncovered = logs.uncovered ? `\n${t('storm.context.logs.uncovered', { count: logs.uncovered, label })}` : '';
   return {
-    name: `📜 Error log lines by ${label}`,
+    name: t('storm.context.logs.name', { label }),
     value: truncate(`${inlineCode(logs.query, QUERY_SHOWN)}\n${found}${uncovered}`, FIELD_MAX),
   };
 }
 
-/** 1234 -> "1.2k", 56 -> "56": line counts at a glance. */
-function formatCount(n: number): string {
-  return n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n));
+/** 1234 -> "1.2k" ("1.2천" in Korean), 56 -> "56": line counts at a glance. */
+function formatCount(n: number, locale: Locale): string {
+  if (locale === 'en') return n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n));
+  return formatNumberIn(locale, n < 1000 ? Math.round(n) : n, { notation: 'compact', maximumFractionDigits: 1 });
 }

@@ -1,10 +1,10 @@
 import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type Locale, type MessageKey, type T } from '../i18n/index.js';
 import type { AlertStatus } from '../model.js';
 import { escapeRegex } from '../queries/promql.js';
 import { COLORS } from './alert.js';
 import { groupAlerts, groupListing, inlineCode, instanceOf, SEVERITY_COLOR, SEVERITY_EMOJI, severityOf, type Severity } from './alerts.js';
-import { discordTimestamp, escapeMarkdown } from './format.js';
+import { discordTimestamp, escapeMarkdown, formatClock, zoneName } from './format.js';
 import { EMBED_DESCRIPTION, EMBED_TOTAL, MESSAGE_EMBEDS } from './limits.js';
 import { fitMessage, totalLength, truncate, utf16Length, type Warn } from './truncate.js';
 import { stormContextEmbed, type StormLogVolume, type StormMetric } from './storm-context.js';
@@ -33,6 +33,10 @@ export interface StormView {
   /** What its alerts' error logs did over `metricsWindowMs` (one Loki query for all of them). */
   logs?: StormLogVolume;
   now: Date;
+  /** The language of the channel's messages (the first route posting there); default 'en'. */
+  locale?: Locale;
+  /** The IANA zone of clock times where Discord's <t:…> cannot be (the footer): config `timezone`; default UTC. */
+  timeZone?: string;
 }
 
 /** Severity classes, most severe first. */
@@ -51,6 +55,8 @@ export const STORM_DETAILS_PER_MESSAGE = 1000;
 const INSTANCE_LINE_MAX = 1000;
 const DETAIL_NAME_MAX = 60;
 const DETAIL_INSTANCE_MAX = 60;
+/** Longest thread name Discord accepts. */
+const STORM_THREAD_NAME_MAX = 100;
 
 /**
  * The storm message: how many alerts fire and resolved, by severity, the groups ranked by
@@ -58,30 +64,37 @@ const DETAIL_INSTANCE_MAX = 60;
  * place while the storm lasts.
  */
 export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const locale = view.locale ?? 'en';
+  const t = translator(locale);
   const firing = view.alerts.filter((a) => a.status === 'firing');
   const resolved = view.alerts.length - firing.length;
-  const groups = groupAlerts(firing.map((a) => ({ labels: a.labels, startsAt: a.startsAt })));
+  const groups = groupAlerts(
+    firing.map((a) => ({ labels: a.labels, startsAt: a.startsAt })),
+    locale,
+  );
   const names = new Set(view.alerts.map((a) => a.labels.alertname ?? '(no alertname)'));
   const over = view.endedAt !== undefined;
   const title = over
-    ? `🌤️ Alert storm over: ${count(view.alerts.length, 'alert')} in ${formatDuration(view.endedAt!.getTime() - view.startedAt.getTime())}`
-    : `🌩️ Alert storm: ${count(firing.length, 'alert')} firing in ${count(groups.length, 'group')}`;
+    ? t('storm.title.over', { alerts: view.alerts.length, duration: formatDurationIn(locale, view.endedAt!.getTime() - view.startedAt.getTime()) })
+    : t('storm.title.active', { firing: firing.length, groups: groups.length });
   const head = [
-    `**${firing.length} firing** · ${resolved} resolved · ${names.size} alert name${names.size === 1 ? '' : 's'} · since ${discordTimestamp(view.startedAt, 't')}`,
-    severityCounts(firing),
+    t('storm.head', { firing: firing.length, resolved, names: names.size, since: discordTimestamp(view.startedAt, 't') }),
+    severityCounts(firing, t),
   ].filter(Boolean);
-  const links = stormLinks(view, [...names]);
-  const context = view.metrics?.length || view.logs?.sources ? stormContextEmbed(view.metrics ?? [], view.metricsWindowMs ?? 0, view.logs) : undefined;
+  const links = stormLinks(view, [...names], t);
+  const context = view.metrics?.length || view.logs?.sources ? stormContextEmbed(view.metrics ?? [], view.metricsWindowMs ?? 0, view.logs, locale) : undefined;
   // The counts, links and metrics are sized first: the listing takes what is left, so a link is never cut.
   const contextUnits = context ? totalLength([context], utf16Length) : 0;
   const room = Math.min(EMBED_DESCRIPTION, EMBED_TOTAL - contextUnits - title.length - FOOTER_ROOM) - HEAD_RESERVE - links.length;
-  const listing = firing.length > 0 ? groupListing(groups, view.now, room) : ['✅ Every alert of the storm is resolved.'];
+  const listing = firing.length > 0 ? groupListing(groups, view.now, room, locale) : [t('storm.allResolved')];
   const description = [...head, '', ...listing, ...(links ? ['', links] : [])].join('\n');
   const color = over && firing.length === 0 ? COLORS.resolved : groups[0] ? SEVERITY_COLOR[groups[0].severity] : COLORS.resolved;
   const where = view.threads ? 'thread' : 'replies';
+  // A footer cannot hold Discord's <t:…>: the clock in the configured zone, named.
+  const zone = view.timeZone ?? 'UTC';
   const footer = over
-    ? `Storm mode ended ${view.endedAt!.toISOString().slice(11, 16)} UTC · every alert is named in the ${where}`
-    : `Storm mode: new alerts in this channel join this message · every alert is named in the ${where}`;
+    ? t('storm.footer.ended', { time: formatClock(view.endedAt!, zone, false), zone: zoneName(zone, view.endedAt!), where })
+    : t('storm.footer.active', { where });
   const embed: APIEmbed = { title, description, color, footer: { text: footer }, timestamp: view.startedAt.toISOString() };
   return fitMessage({ embeds: context ? [embed, context] : [embed], allowed_mentions: { parse: [] } }, warn);
 }
@@ -95,8 +108,20 @@ export function renderStormDetails(
   alerts: readonly StormAlertView[],
   firstNumber: number,
   warn: Warn,
+  locale: Locale = 'en',
 ): { body: RESTPostAPIChannelMessageJSONBody; named: number } {
-  return renderAlertBatch(alerts, firstNumber, (first, last) => `Storm alerts ${first}–${last}`, warn);
+  const t = translator(locale);
+  return renderAlertBatch(alerts, firstNumber, (first, last) => t('storm.details.title', { first, last }), warn, locale);
+}
+
+/**
+ * The name of a storm message's thread: when it started, as a clock time in the configured zone
+ * (a thread name cannot hold Discord's <t:…>), the zone named. At most 100 characters.
+ */
+export function renderStormThreadName(startedAt: Date, timeZone = 'UTC', locale: Locale = 'en'): string {
+  const date = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(startedAt);
+  const name = translator(locale)('storm.thread.name', { date, time: formatClock(startedAt, timeZone, false), zone: zoneName(timeZone, startedAt) });
+  return truncate(name, STORM_THREAD_NAME_MAX);
 }
 
 /**
@@ -105,36 +130,39 @@ export function renderStormDetails(
  * (a line each: severity, name, count, since) with their instances comma-separated after it,
  * in embeds of up to EMBED_DESCRIPTION characters, all within EMBED_TOTAL, under a title naming
  * their numbers. `named`: how many it names, the caller renders the rest into the next message.
- * Storm details, and the roster of a big incident.
+ * Storm details, and the roster of a big incident. `locale`: the language of the head lines
+ * (`title` is the caller's, in the same language).
  */
 export function renderAlertBatch(
   alerts: readonly StormAlertView[],
   firstNumber: number,
   title: (first: number, last: number) => string,
   warn: Warn,
+  locale: Locale = 'en',
 ): { body: RESTPostAPIChannelMessageJSONBody; named: number } {
+  const t = translator(locale);
   const head = alerts.slice(0, STORM_DETAILS_PER_MESSAGE);
   // A listing only grows with each alert: the longest prefix that fits, by bisection.
   let fits = Math.min(1, head.length);
   let over = head.length + 1;
   while (over - fits > 1) {
     const mid = Math.floor((fits + over) / 2);
-    if (batchEmbeds(head.slice(0, mid), firstNumber, title)) fits = mid;
+    if (batchEmbeds(head.slice(0, mid), firstNumber, title, t)) fits = mid;
     else over = mid;
   }
   // One alert always fits: its name and instance are cut to DETAIL_NAME_MAX and DETAIL_INSTANCE_MAX.
-  const embeds = batchEmbeds(head.slice(0, fits), firstNumber, title) ?? [];
+  const embeds = batchEmbeds(head.slice(0, fits), firstNumber, title, t) ?? [];
   return { body: fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn), named: fits };
 }
 
 /** The embeds listing `alerts`, or undefined when they do not fit one message. */
-function batchEmbeds(alerts: readonly StormAlertView[], firstNumber: number, title: (first: number, last: number) => string): APIEmbed[] | undefined {
+function batchEmbeds(alerts: readonly StormAlertView[], firstNumber: number, title: (first: number, last: number) => string, t: T): APIEmbed[] | undefined {
   const heading = title(firstNumber, firstNumber + alerts.length - 1);
   const chunks: string[][] = [[]];
   let inChunk = 0;
   // UTF-16 units, never fewer than the code points Discord counts: these messages run up to the limits.
   let total = heading.length;
-  for (const line of batchLines(alerts)) {
+  for (const line of batchLines(alerts, t)) {
     const length = line.length + 1;
     total += length;
     if (total > EMBED_TOTAL) return undefined;
@@ -157,12 +185,12 @@ const STATE_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2, o
  * line (`🟠 **Name** ×3 · since 09:12`) and the instances after it, comma-separated, wrapped into
  * lines of at most INSTANCE_LINE_MAX characters.
  */
-function batchLines(alerts: readonly StormAlertView[]): string[] {
+function batchLines(alerts: readonly StormAlertView[], t: T): string[] {
   const everyone = alerts.map((a) => ({ labels: a.labels }));
   const groups = new Map<string, { state: string; name: string; since: Date; count: number; instances: string[] }>();
   for (const a of alerts) {
     const state = a.status === 'resolved' ? 'resolved' : severityOf(a.labels);
-    const name = a.labels.alertname ?? '(no alertname)';
+    const name = a.labels.alertname ?? t('storm.noAlertname');
     const key = `${state}\u0000${name}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { state, name, since: a.startsAt, count: 0, instances: [] }));
@@ -175,7 +203,12 @@ function batchLines(alerts: readonly StormAlertView[]): string[] {
   for (const g of [...groups.values()].sort((x, y) => STATE_RANK[x.state]! - STATE_RANK[y.state]!)) {
     const emoji = g.state === 'resolved' ? '✅' : SEVERITY_EMOJI[g.state as Severity];
     lines.push(
-      `${emoji} **${escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX))}**${g.count > 1 ? ` ×${g.count}` : ''} · since ${discordTimestamp(g.since, 't')}`,
+      t('storm.details.head', {
+        emoji,
+        name: escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX)),
+        count: g.count > 1 ? ` ×${g.count}` : '',
+        since: discordTimestamp(g.since, 't'),
+      }),
     );
     let line = '';
     for (const instance of g.instances) {
@@ -192,40 +225,49 @@ function batchLines(alerts: readonly StormAlertView[]): string[] {
 
 /** The closing summary: how long, how many, the top names and instances, how many still fire. */
 export function renderStormSummary(view: StormView & { endedAt: Date }, warn: Warn): RESTPostAPIChannelMessageJSONBody {
+  const locale = view.locale ?? 'en';
+  const t = translator(locale);
   const firing = view.alerts.filter((a) => a.status === 'firing').length;
-  const groups = groupAlerts(view.alerts.map((a) => ({ labels: a.labels, startsAt: a.startsAt })));
+  const groups = groupAlerts(
+    view.alerts.map((a) => ({ labels: a.labels, startsAt: a.startsAt })),
+    locale,
+  );
   const top = groups
     .slice(0, 5)
     .map((g) => {
       const instances = [...new Set(g.alerts.map((a) => instanceOf(a, g.alerts)))].filter(Boolean);
       const shown = instances.slice(0, 3).map((i) => inlineCode(i, 40));
-      return `${SEVERITY_EMOJI[g.severity]} **${escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX))}** ×${g.alerts.length}${shown.length ? ` ${shown.join(' ')}` : ''}${instances.length > 3 ? ` +${instances.length - 3} more` : ''}`;
+      const more = instances.length > 3 ? ` ${t('storm.summary.more', { count: instances.length - 3 })}` : '';
+      return `${SEVERITY_EMOJI[g.severity]} **${escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX))}** ×${g.alerts.length}${shown.length ? ` ${shown.join(' ')}` : ''}${more}`;
     })
     .join('\n');
-  const duration = formatDuration(view.endedAt.getTime() - view.startedAt.getTime());
-  const content = [
-    `🌤️ **Storm over** after ${duration}: ${count(view.alerts.length, 'alert')} in ${count(groups.length, 'name')}, **${firing} still firing**. New incidents get their own message again.`,
-    top,
-  ]
-    .filter(Boolean)
-    .join('\n');
+  const duration = formatDurationIn(locale, view.endedAt.getTime() - view.startedAt.getTime());
+  const content = [t('storm.summary', { duration, alerts: view.alerts.length, names: groups.length, firing }), top].filter(Boolean).join('\n');
   return fitMessage({ content, allowed_mentions: { parse: [] } }, warn);
 }
 
+/** Each severity's count, in words. */
+const SEVERITY_COUNT: Record<Severity, MessageKey> = {
+  critical: 'storm.severity.critical',
+  warning: 'storm.severity.warning',
+  info: 'storm.severity.info',
+  other: 'storm.severity.other',
+};
+
 /** "🔴 3 critical · 🟠 400 warning" ('' when nothing fires). */
-function severityCounts(firing: readonly StormAlertView[]): string {
+function severityCounts(firing: readonly StormAlertView[], t: T): string {
   const by = new Map<Severity, number>();
   for (const a of firing) {
     const s = severityOf(a.labels);
     by.set(s, (by.get(s) ?? 0) + 1);
   }
   return SEVERITIES.filter((s) => by.has(s))
-    .map((s) => `${SEVERITY_EMOJI[s]} ${by.get(s)} ${s === 'other' ? 'no severity' : s}`)
+    .map((s) => t(SEVERITY_COUNT[s], { emoji: SEVERITY_EMOJI[s], count: by.get(s)! }))
     .join(' · ');
 }
 
 /** Links to Alertmanager's and Grafana's alert lists filtered to the storm's alert names. */
-function stormLinks(view: StormView, names: string[]): string {
+function stormLinks(view: StormView, names: string[], t: T): string {
   const shown = names
     .filter((n) => n.length <= LINK_NAME_MAX)
     .slice(0, LINK_NAMES)
@@ -238,13 +280,9 @@ function stormLinks(view: StormView, names: string[]): string {
     parts.push(`[Alertmanager](${view.alertmanagerUrl.replace(/\/+$/, '')}/#/alerts?filter=${filter})`);
   }
   if (view.grafanaUrl) {
-    parts.push(`[Grafana alerts](${view.grafanaUrl.replace(/\/+$/, '')}/alerting/list?search=${encodeURIComponent(`label:alertname=~${shown}`)})`);
+    parts.push(`[${t('storm.link.grafana')}](${view.grafanaUrl.replace(/\/+$/, '')}/alerting/list?search=${encodeURIComponent(`label:alertname=~${shown}`)})`);
   }
   return parts.join(' · ');
-}
-
-function count(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Every alert of `alerts` in as few messages as fit (renderAlertBatch, one after another). */
@@ -252,12 +290,13 @@ export function renderAlertRoster(
   alerts: readonly StormAlertView[],
   title: (first: number, last: number) => string,
   warn: Warn,
+  locale: Locale = 'en',
 ): RESTPostAPIChannelMessageJSONBody[] {
   const bodies: RESTPostAPIChannelMessageJSONBody[] = [];
   let rest = alerts;
   let first = 1;
   while (rest.length > 0) {
-    const { body, named } = renderAlertBatch(rest, first, title, warn);
+    const { body, named } = renderAlertBatch(rest, first, title, warn, locale);
     bodies.push(body);
     rest = rest.slice(named);
     first += named;

@@ -1,4 +1,4 @@
-import { codePointLength, truncate } from './truncate.js';
+import { ELLIPSIS, truncate } from './truncate.js';
 
 /** One column of a monospace table. */
 export interface TableColumn {
@@ -25,6 +25,38 @@ const MIN_SHRINK_WIDTH = 8;
 const GAP = 2;
 
 /**
+ * East Asian wide and fullwidth characters (Hangul, kana, CJK ideographs, fullwidth forms): a
+ * monospace font gives each two columns, so a Korean header or cell counts double.
+ */
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/;
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Columns `text` takes in a monospace code block: one per character, two per wide one. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += WIDE.test(ch) ? 2 : 1;
+  return width;
+}
+
+/** Cuts `text` to at most `width` columns, ending with `…` when cut (whole characters only). */
+function fitWidth(text: string, width: number): string {
+  // Without wide characters columns are code points: the shared truncate cuts exactly as before.
+  if (!WIDE.test(text)) return truncate(text, width);
+  if (displayWidth(text) <= width) return text;
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const w = displayWidth(segment);
+    if (used + w > width - 1) break;
+    out += segment;
+    used += w;
+  }
+  return width > 0 ? out.trimEnd() + ELLIPSIS : '';
+}
+
+/**
  * Makes a cell safe inside a ``` block: one line, no backtick (three in a row would close the
  * block early), no trailing spaces.
  */
@@ -43,12 +75,12 @@ export function fitWidths(columns: readonly TableColumn[], rows: readonly (reado
   const maxWidth = opts.maxWidth ?? TABLE_WIDTH;
   const minShrink = opts.minShrinkWidth ?? MIN_SHRINK_WIDTH;
   const gap = opts.gap ?? GAP;
-  const widths = columns.map((c, i) => Math.max(codePointLength(c.header), ...rows.map((r) => codePointLength(r[i] ?? ''))));
+  const widths = columns.map((c, i) => Math.max(displayWidth(c.header), ...rows.map((r) => displayWidth(r[i] ?? ''))));
   const total = () => widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, widths.length - 1);
   while (total() > maxWidth) {
     let widest = -1;
     columns.forEach((c, i) => {
-      const floor = Math.max(minShrink, codePointLength(c.header));
+      const floor = Math.max(minShrink, displayWidth(c.header));
       if (c.shrink && widths[i]! > floor && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
     });
     if (widest < 0) break;
@@ -59,8 +91,8 @@ export function fitWidths(columns: readonly TableColumn[], rows: readonly (reado
 
 /** Pads (or cuts, with `…`) one cell to its column width. */
 function pad(text: string, width: number, align: 'left' | 'right'): string {
-  const cut = truncate(text, width);
-  const fill = ' '.repeat(Math.max(0, width - codePointLength(cut)));
+  const cut = fitWidth(text, width);
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(cut)));
   return align === 'right' ? fill + cut : cut + fill;
 }
 

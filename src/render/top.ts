@@ -1,3 +1,4 @@
+import { translate, translator, type Locale } from '../i18n/index.js';
 import type { InstantSample } from '../queries/prometheus.js';
 import { stripPort } from '../queries/promql.js';
 import { formatValue } from './format.js';
@@ -59,27 +60,25 @@ const cell = (v: number | undefined, unit: 'percent' | 'bytes') => (v === undefi
  * The /top answer: a title line, then an aligned table (container, host when several hosts are
  * listed, CPU %, memory) ranked by the chosen resource, and a one-line legend.
  */
-export function renderTop(rows: readonly ContainerUsage[], req: TopRequest): string {
+export function renderTop(rows: readonly ContainerUsage[], req: TopRequest, locale: Locale = 'en'): string {
+  const t = translator(locale);
   const ranked = rankUsage(rows, req.resource, req.limit);
   const hosts = new Set(ranked.map((r) => r.instance));
   const withHost = hosts.size > 1;
   const columns: TableColumn[] = [
-    { header: 'container', shrink: true },
-    ...(withHost ? [{ header: 'host', shrink: true }] : []),
+    { header: t('commands.top.column.container'), shrink: true },
+    ...(withHost ? [{ header: t('commands.top.column.host'), shrink: true }] : []),
     { header: 'CPU', align: 'right' },
-    { header: 'MEM', align: 'right' },
+    { header: t('commands.top.column.memory'), align: 'right' },
   ];
   const table = renderTable(
     columns,
     ranked.map((r) => [r.name, ...(withHost ? [stripPort(r.instance)] : []), cell(r.cpuPercent, 'percent'), cell(r.memoryBytes, 'bytes')]),
   );
-  const by = req.resource === 'cpu' ? 'CPU' : 'memory';
-  const where = req.host !== undefined ? ` on ${inlineCode(req.host)}` : !withHost && ranked[0] ? ` on ${inlineCode(stripPort(ranked[0].instance))}` : '';
-  return [
-    `**Top ${ranked.length} container${ranked.length === 1 ? '' : 's'} by ${by}**${where}`,
-    codeBlock(table),
-    '-# CPU: % of one core (5m rate) · MEM: working set',
-  ].join('\n');
+  const title = t(req.resource === 'cpu' ? 'commands.top.title.cpu' : 'commands.top.title.memory', { count: ranked.length });
+  const host = req.host !== undefined ? req.host : !withHost && ranked[0] ? stripPort(ranked[0].instance) : undefined;
+  const where = host !== undefined ? ` ${t('commands.top.onHost', { host: inlineCode(host) })}` : '';
+  return [`${title}${where}`, codeBlock(table), t('commands.top.legend')].join('\n');
 }
 
 /** Inline code that a value cannot close early. */
@@ -87,22 +86,22 @@ function inlineCode(text: string): string {
   return `\`${truncate(cellText(text), 60)}\``;
 }
 
-/** Said when Prometheus has no cAdvisor series at all. */
-export const NO_CADVISOR_METRICS = 'No cAdvisor metrics in Prometheus: is cadvisor scraped? (container_cpu_usage_seconds_total is missing)';
+/** Said when Prometheus has no cAdvisor series at all (in English; the answer is in the user's language). */
+export const NO_CADVISOR_METRICS = translate('en', 'commands.top.noCadvisor');
 
 /**
  * Why /top has no rows: no cAdvisor metrics at all, no container on the asked host (with the hosts
  * that do exist), or containers without a CPU rate yet (the counter needs two scrapes).
  */
-export function renderNoContainers(req: TopRequest, cadvisorHosts: readonly string[]): string {
-  if (cadvisorHosts.length === 0) return `⚠️ ${NO_CADVISOR_METRICS}`;
+export function renderNoContainers(req: TopRequest, cadvisorHosts: readonly string[], locale: Locale = 'en'): string {
+  const t = translator(locale);
+  if (cadvisorHosts.length === 0) return `⚠️ ${t('commands.top.noCadvisor')}`;
   if (req.host !== undefined) {
     const known = cadvisorHosts
       .slice(0, 10)
       .map((h) => inlineCode(h))
       .join(', ');
-    return `⚠️ No container on host ${inlineCode(req.host)} in the cAdvisor metrics. Hosts: ${known}`;
+    return t('commands.top.noContainerOnHost', { host: inlineCode(req.host), hosts: known });
   }
-  const what = req.resource === 'cpu' ? 'a CPU rate over 5m (the counter needs two scrapes)' : 'a memory working set';
-  return `⚠️ cAdvisor is scraped, but no named container has ${what} yet.`;
+  return t(req.resource === 'cpu' ? 'commands.top.noCpuRate' : 'commands.top.noMemory');
 }

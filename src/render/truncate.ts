@@ -1,4 +1,6 @@
 import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { translator, type T } from '../i18n/index.js';
+import type { Locale } from '../model.js';
 import {
   EMBED_AUTHOR_NAME,
   EMBED_DESCRIPTION,
@@ -168,7 +170,8 @@ interface Part {
  * by shortening the longest parts first (not below a floor), then dropping fields last-first with a
  * final field saying how many were dropped, then shortening further if still needed.
  */
-export function fitMessage<T extends MessageBody>(body: T, warn: Warn): T {
+export function fitMessage<T extends MessageBody>(body: T, warn: Warn, locale: Locale = 'en'): T {
+  const t = translator(locale);
   const out = structuredClone(body);
   const cut = (path: string, limitName: string, text: string, max: number): string => {
     const from = codePointLength(text);
@@ -183,15 +186,15 @@ export function fitMessage<T extends MessageBody>(body: T, warn: Warn): T {
     warn('embeds dropped to fit Discord limits', { part: 'embeds', limit: 'MESSAGE_EMBEDS', max: MESSAGE_EMBEDS, from: out.embeds.length });
     out.embeds = out.embeds.slice(0, MESSAGE_EMBEDS);
   }
-  out.embeds.forEach((embed, i) => fitEmbed(embed, `embeds[${i}]`, cut, warn));
-  fitTotal(out.embeds, cut, warn);
+  out.embeds.forEach((embed, i) => fitEmbed(embed, `embeds[${i}]`, cut, warn, t));
+  fitTotal(out.embeds, cut, warn, t);
   return out;
 }
 
 type Cutter = (path: string, limitName: string, text: string, max: number) => string;
 
 /** Applies the per-embed limits in place. */
-function fitEmbed(embed: APIEmbed, path: string, cut: Cutter, warn: Warn): void {
+function fitEmbed(embed: APIEmbed, path: string, cut: Cutter, warn: Warn, t: T): void {
   if (embed.title !== undefined) embed.title = cut(`${path}.title`, 'EMBED_TITLE', embed.title, EMBED_TITLE);
   if (embed.description !== undefined) {
     embed.description = cut(`${path}.description`, 'EMBED_DESCRIPTION', embed.description, EMBED_DESCRIPTION);
@@ -222,7 +225,7 @@ function fitEmbed(embed: APIEmbed, path: string, cut: Cutter, warn: Warn): void 
       from: embed.fields.length,
       dropped,
     });
-    embed.fields = [...embed.fields.slice(0, EMBED_FIELDS - 1), droppedNote(dropped)];
+    embed.fields = [...embed.fields.slice(0, EMBED_FIELDS - 1), droppedNote(dropped, t)];
   }
   embed.fields.forEach((field, j) => {
     field.name = cut(`${path}.fields[${j}].name`, 'EMBED_FIELD_NAME', field.name, EMBED_FIELD_NAME);
@@ -236,16 +239,16 @@ function fitEmbed(embed: APIEmbed, path: string, cut: Cutter, warn: Warn): void 
 const DROPPED = Symbol('dropped');
 
 /** The field that replaces dropped fields. */
-function droppedNote(count: number): APIEmbedField & { [DROPPED]: number } {
+function droppedNote(count: number, t: T): APIEmbedField & { [DROPPED]: number } {
   return {
     name: ELLIPSIS,
-    value: `+${count} more field${count === 1 ? '' : 's'} not shown (message size limit)`,
+    value: t('alert.fieldsDropped', { count }),
     [DROPPED]: count,
   };
 }
 
 /** Enforces the 6000 total across all embeds in place. */
-function fitTotal(embeds: APIEmbed[], cut: Cutter, warn: Warn): void {
+function fitTotal(embeds: APIEmbed[], cut: Cutter, warn: Warn, t: T): void {
   if (totalLength(embeds) <= EMBED_TOTAL) return stripMarks(embeds);
   const level = waterLevel(
     parts(embeds).map((p) => codePointLength(p.get())),
@@ -256,7 +259,7 @@ function fitTotal(embeds: APIEmbed[], cut: Cutter, warn: Warn): void {
     return stripMarks(embeds);
   }
   capParts(parts(embeds), PART_FLOOR, cut);
-  dropFields(embeds, warn);
+  dropFields(embeds, warn, t);
   if (totalLength(embeds) > EMBED_TOTAL) {
     capParts(
       parts(embeds),
@@ -271,9 +274,9 @@ function fitTotal(embeds: APIEmbed[], cut: Cutter, warn: Warn): void {
 }
 
 /** Drops fields last-first (keeping a note field per embed) until the total fits. */
-function dropFields(embeds: APIEmbed[], warn: Warn): void {
+function dropFields(embeds: APIEmbed[], warn: Warn, t: T): void {
   const fieldLength = (f: APIEmbedField) => codePointLength(f.name) + codePointLength(f.value);
-  const noteLength = (count: number) => (count ? fieldLength(droppedNote(count)) : 0);
+  const noteLength = (count: number) => (count ? fieldLength(droppedNote(count, t)) : 0);
   let total = totalLength(embeds);
   let dropped = 0;
   for (let i = embeds.length - 1; i >= 0 && total > EMBED_TOTAL; i--) {
@@ -286,7 +289,7 @@ function dropFields(embeds: APIEmbed[], warn: Warn): void {
       total -= fieldLength(fields.pop()!);
       count++;
     }
-    if (count) fields.push(droppedNote(count));
+    if (count) fields.push(droppedNote(count, t));
     total += noteLength(count);
     dropped += count - before;
     embeds[i]!.fields = fields;

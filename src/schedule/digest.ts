@@ -1,3 +1,4 @@
+import type { Locale } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import { PSEUDO_FS } from '../queries/catalog.js';
 import type { InstantSample, PrometheusClient, QueryResult } from '../queries/prometheus.js';
@@ -37,6 +38,8 @@ export interface DigestJobDeps {
   logger: Logger;
   channelId: string;
   timezone: string;
+  /** The digest's language (config `locale`); default 'en'. */
+  locale?: Locale;
   now: Clock;
   /** Settings of the snapshot job when it is configured (its summary goes in the digest). */
   snapshots?: { retain: number; pruning: boolean };
@@ -51,14 +54,14 @@ function samples(r: QueryResult): InstantSample[] {
 
 const targetKey = (l: Record<string, string>) => `${l['job'] ?? ''}\u0000${l['instance'] ?? ''}`;
 
-/** Joins "down at some point" with "down now" into one list. */
+/** Joins "down at some point" with "down now" into one list ('' for a missing job or instance label: the digest says so in its language). */
 export function downTargets(inWindow: readonly InstantSample[], now: readonly InstantSample[]): DownTarget[] {
   const downNow = new Set(now.map((s) => targetKey(s.labels)));
   const seen = new Map<string, DownTarget>();
   for (const s of inWindow) {
     seen.set(targetKey(s.labels), {
-      job: s.labels['job'] ?? '(no job)',
-      instance: s.labels['instance'] ?? '(no instance)',
+      job: s.labels['job'] ?? '',
+      instance: s.labels['instance'] ?? '',
       downNow: downNow.has(targetKey(s.labels)),
       ...(Number.isFinite(s.value) ? { availability: s.value } : {}),
     });
@@ -66,7 +69,7 @@ export function downTargets(inWindow: readonly InstantSample[], now: readonly In
   // A target that went down after the last evaluation of the range (or has no history yet).
   for (const s of now) {
     const key = targetKey(s.labels);
-    if (!seen.has(key)) seen.set(key, { job: s.labels['job'] ?? '(no job)', instance: s.labels['instance'] ?? '(no instance)', downNow: true });
+    if (!seen.has(key)) seen.set(key, { job: s.labels['job'] ?? '', instance: s.labels['instance'] ?? '', downNow: true });
   }
   return [...seen.values()];
 }
@@ -92,7 +95,7 @@ export function hostHeadroom(
   for (const a of diskAvail) {
     const size = sizes.get(fsKey(a.labels));
     if (size === undefined || !(size > 0) || !Number.isFinite(a.value)) continue;
-    const h = host(a.labels['instance'] ?? '(no instance)');
+    const h = host(a.labels['instance'] ?? '');
     const freeRatio = a.value / size;
     if (!h.disk || freeRatio < h.disk.freeRatio) h.disk = { mountpoint: a.labels['mountpoint'] ?? '?', freeRatio, freeBytes: a.value };
   }
@@ -100,7 +103,7 @@ export function hostHeadroom(
   for (const a of memAvail) {
     const total = totals.get(a.labels['instance'] ?? '');
     if (total === undefined || !(total > 0) || !Number.isFinite(a.value)) continue;
-    host(a.labels['instance'] ?? '(no instance)').memory = { freeRatio: a.value / total, freeBytes: a.value };
+    host(a.labels['instance'] ?? '').memory = { freeRatio: a.value / total, freeBytes: a.value };
   }
   return [...hosts.values()];
 }
@@ -163,6 +166,7 @@ export async function collectDigest(deps: DigestJobDeps, now: Date, signal?: Abo
     now,
     from: w.from,
     timezone: deps.timezone,
+    ...(deps.locale ? { locale: deps.locale } : {}),
     incidents: incidentStats(deps.db, w),
     deliveries: deliveryStats(deps.db, w),
     targets,

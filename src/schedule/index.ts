@@ -36,6 +36,7 @@ export function scheduledJobs(config: Config, deps: ScheduledJobDeps): JobSpec[]
       logger: deps.logger,
       channelId: digest.channelId ?? config.discord.alertChannelId,
       timezone: digest.timezone,
+      locale: config.locale,
       now: deps.now,
       ...(snapshots ? { snapshots: { retain: snapshots.retain, pruning: snapshots.dataDir !== undefined } } : {}),
       ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}),
@@ -51,6 +52,7 @@ export function scheduledJobs(config: Config, deps: ScheduledJobDeps): JobSpec[]
       ...(snapshots.dataDir !== undefined ? { dataDir: snapshots.dataDir } : {}),
       alertChannelId: config.discord.alertChannelId,
       timezone: snapshots.timezone,
+      locale: config.locale,
       now: deps.now,
       ...(deps.onEnqueued ? { onEnqueued: deps.onEnqueued } : {}),
     };

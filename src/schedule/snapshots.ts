@@ -1,8 +1,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { translate, type Locale } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { PrometheusClient } from '../queries/prometheus.js';
 import { maskSecrets } from '../render/mask.js';
+import { truncate } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { localDate } from './cron.js';
@@ -11,6 +13,9 @@ import type { Clock } from '../model.js';
 
 /** The job name snapshots run and are recorded under. */
 export const SNAPSHOT_JOB = 'snapshots';
+
+/** Characters of an error a failure note shows: the note stays within Discord's 2000 in any language. */
+const ERROR_MAX = 1500;
 
 /** How Prometheus names a snapshot directory: `<UTC YYYYMMDDTHHMMSSZ>-<random hex>`. */
 const SNAPSHOT_NAME = /^\d{8}T\d{6}Z-[0-9a-f]+$/;
@@ -43,6 +48,8 @@ export interface SnapshotJobDeps {
   /** Where a failure is announced (discord.alertChannelId). */
   alertChannelId: string;
   timezone: string;
+  /** The language of the failure notes (config `locale`); default 'en'. */
+  locale?: Locale;
   now: Clock;
   /** Called after something was put in the outbox (wakes the drainer). */
   onEnqueued?: () => void;
@@ -91,14 +98,14 @@ interface PlainMessage {
 }
 
 /** The message announcing a failed snapshot, with Prometheus' own error. */
-function snapshotFailureMessage(error: string): PlainMessage {
-  return { content: `⚠️ Prometheus snapshot failed: ${maskSecrets(error)}`, allowed_mentions: { parse: [] } };
+export function snapshotFailureMessage(error: string, locale: Locale = 'en'): PlainMessage {
+  return { content: translate(locale, 'digest.snapshot.failed', { error: truncate(maskSecrets(error), ERROR_MAX) }), allowed_mentions: { parse: [] } };
 }
 
 /** The message announcing that old snapshots could not be deleted. */
-function pruneFailureMessage(snapshot: string, error: string): PlainMessage {
+export function pruneFailureMessage(snapshot: string, error: string, locale: Locale = 'en'): PlainMessage {
   return {
-    content: `⚠️ Pruning Prometheus snapshots failed: ${maskSecrets(error)} (snapshot ${snapshot} was created)`,
+    content: translate(locale, 'digest.snapshot.pruneFailed', { error: truncate(maskSecrets(error), ERROR_MAX), snapshot: truncate(snapshot, 100) }),
     allowed_mentions: { parse: [] },
   };
 }
@@ -115,7 +122,7 @@ export async function runSnapshot(deps: SnapshotJobDeps, ctx: JobContext): Promi
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // A shutdown is not Prometheus failing: nothing to announce.
-    if (!ctx.signal.aborted) announce(deps, snapshotFailureMessage(message));
+    if (!ctx.signal.aborted) announce(deps, snapshotFailureMessage(message, deps.locale));
     throw err;
   }
   deps.logger.info({ job: SNAPSHOT_JOB, snapshot: name }, 'Prometheus snapshot created');
@@ -125,7 +132,7 @@ export async function runSnapshot(deps: SnapshotJobDeps, ctx: JobContext): Promi
     return { snapshot: name, kept, pruned };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    announce(deps, pruneFailureMessage(name, message));
+    announce(deps, pruneFailureMessage(name, message, deps.locale));
     throw new Error(`snapshot ${name} created, but pruning failed: ${message}`, { cause: err });
   }
 }

@@ -1,19 +1,29 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translate, type Locale, type MessageKey } from '../i18n/index.js';
 import type { Notification } from '../model.js';
 import type { ComponentId } from './state.js';
 
 /** Receiver of every Vigil-native notification (the footer reads "Vigil → watchdog"). */
 export const WATCHDOG_RECEIVER = 'watchdog';
 
-/** How each component's outage is named: its alertname and the one-line summary. */
-export const COMPONENT_ALERTS: Record<ComponentId, { alertname: string; summary: string }> = {
-  prometheus: { alertname: 'PrometheusDown', summary: 'Prometheus is down' },
-  'prometheus-targets': { alertname: 'PrometheusNotScraping', summary: 'Prometheus is not scraping its targets' },
-  loki: { alertname: 'LokiDown', summary: 'Loki is down' },
-  grafana: { alertname: 'GrafanaDown', summary: 'Grafana is down' },
-  alertmanager: { alertname: 'AlertmanagerDown', summary: 'Alertmanager is down' },
-  heartbeat: { alertname: 'AlertingPathBroken', summary: 'The alerting path is broken' },
+/** How each component's outage is named: its alertname and the one-line summary (a catalog key). */
+export const COMPONENT_ALERTS: Record<ComponentId, { alertname: string; summary: MessageKey }> = {
+  prometheus: { alertname: 'PrometheusDown', summary: 'watchdog.summary.prometheus' },
+  'prometheus-targets': { alertname: 'PrometheusNotScraping', summary: 'watchdog.summary.prometheusTargets' },
+  loki: { alertname: 'LokiDown', summary: 'watchdog.summary.loki' },
+  grafana: { alertname: 'GrafanaDown', summary: 'watchdog.summary.grafana' },
+  alertmanager: { alertname: 'AlertmanagerDown', summary: 'watchdog.summary.alertmanager' },
+  heartbeat: { alertname: 'AlertingPathBroken', summary: 'watchdog.summary.heartbeat' },
 };
+
+/** A component's outage summary in `locale` ("Loki is down"). */
+export function componentSummary(component: ComponentId, locale: Locale = 'en'): string {
+  return translate(locale, COMPONENT_ALERTS[component].summary);
+}
+
+/** The annotations of an outage raised before Vigil restarted (its own words are gone), as it resolves. */
+export function restoredAnnotations(component: ComponentId, locale: Locale = 'en'): Record<string, string> {
+  return { summary: componentSummary(component, locale), description: translate(locale, 'watchdog.restored') };
+}
 
 /** The group key of one component's outages: stable, so every outage edits nothing but its own message. */
 export function watchdogGroupKey(component: ComponentId): string {
@@ -25,20 +35,25 @@ export function watchdogFingerprint(component: ComponentId): string {
   return `vigil-watchdog-${component}`;
 }
 
-/** Summary and description of an outage, as raised. */
+/** Summary and description of an outage, as raised, in `opts.locale` (config `locale`; default 'en'). */
 export function outageAnnotations(
   component: ComponentId,
   outage: { error: string; failures: number },
-  opts: { intervalMs: number; heartbeat?: { alertname: string; maxSilenceMs: number } },
+  opts: { intervalMs: number; heartbeat?: { alertname: string; maxSilenceMs: number }; locale?: Locale },
 ): Record<string, string> {
-  const base = COMPONENT_ALERTS[component].summary;
+  const locale = opts.locale ?? 'en';
+  const base = componentSummary(component, locale);
   const hb = opts.heartbeat;
   if (component === 'heartbeat' && hb) {
-    const expected = `The always-firing ${hb.alertname} alert (from Alertmanager or Grafana) must arrive at least every ${formatDuration(hb.maxSilenceMs)}: alerts may not be reaching anyone.`;
-    return { summary: `${base}: ${outage.error}`, description: expected };
+    const expected = translate(locale, 'watchdog.heartbeat.expected', { alertname: hb.alertname, every: formatDurationIn(locale, hb.maxSilenceMs) });
+    return { summary: translate(locale, 'watchdog.summary.withError', { summary: base, error: outage.error }), description: expected };
   }
-  const checks = `${outage.failures} failed check${outage.failures === 1 ? '' : 's'} in a row (every ${formatDuration(opts.intervalMs)})`;
-  return { summary: base, description: `${checks}. Last error: ${outage.error}` };
+  const description = translate(locale, 'watchdog.checks', {
+    failures: outage.failures,
+    every: formatDurationIn(locale, opts.intervalMs),
+    error: outage.error,
+  });
+  return { summary: base, description };
 }
 
 /** What an outage notification says and where it goes. */

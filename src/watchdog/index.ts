@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { translate, type Locale } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Notification, Clock } from '../model.js';
@@ -6,7 +7,7 @@ import type { Database } from '../store/db.js';
 import { latestIncident } from '../store/incidents.js';
 import { insertNotification } from '../store/notifications.js';
 import type { Intercepted } from '../webhooks/routes.js';
-import { COMPONENT_ALERTS, outageAnnotations, outageNotification, WATCHDOG_RECEIVER, watchdogFingerprint, watchdogGroupKey } from './alerts.js';
+import { outageAnnotations, outageNotification, restoredAnnotations, WATCHDOG_RECEIVER, watchdogFingerprint, watchdogGroupKey } from './alerts.js';
 import { lastHeartbeat } from '../store/heartbeats.js';
 import { heartbeatInterceptor } from './heartbeat.js';
 import { configProbes, evaluateHeartbeat, type Probe } from './probes.js';
@@ -15,7 +16,8 @@ import { OK, step, type CheckResult, type ComponentId, type ComponentState, type
 /** What the watchdog needs. */
 export interface WatchdogDeps {
   db: Database;
-  config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'grafana' | 'alertmanager'>;
+  /** `locale`: the language of the outage alerts' summaries and descriptions (config `locale`); default 'en'. */
+  config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'grafana' | 'alertmanager'> & { locale?: Locale };
   logger: Logger;
   now: Clock;
   /** Called after an outage notification is stored: wakes the pipeline worker. */
@@ -54,6 +56,7 @@ const RESTORED_ERROR = 'raised before Vigil restarted';
 export function createWatchdog(deps: WatchdogDeps): Watchdog {
   const { config, db, logger } = deps;
   const wd = config.watchdog;
+  const locale = config.locale ?? 'en';
   const startedAt = deps.now();
   const probes: Probe[] = [...(deps.probes ?? configProbes(config))];
   const heartbeat = wd.heartbeat;
@@ -70,6 +73,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
             startedAt,
             now,
             maxSilenceMs: heartbeat.maxSilence,
+            locale,
           }),
         ),
     });
@@ -77,6 +81,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
   const annotationOptions = {
     intervalMs: wd.interval,
     heartbeat: heartbeat && { alertname: heartbeat.alertname, maxSilenceMs: heartbeat.maxSilence },
+    locale,
   };
   const thresholdOf = (p: Probe) => p.threshold ?? wd.failuresBeforeAlert;
   const states = new Map<ComponentId, ComponentState>(probes.map((p) => [p.component, restoredState(db, p.component, thresholdOf(p))]));
@@ -91,11 +96,11 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
     const at = deps.now();
     const independent = probes.filter((p) => !p.dependsOn);
     const dependent = probes.filter((p) => p.dependsOn);
-    await Promise.all(independent.map(async (p) => (results[p.component] = await safeRun(p, at))));
+    await Promise.all(independent.map(async (p) => (results[p.component] = await safeRun(p, at, locale))));
     await Promise.all(
       dependent.map(async (p) => {
         const base = results[p.dependsOn!];
-        results[p.component] = base?.status === 'ok' ? await safeRun(p, at) : { status: 'unknown', reason: `${p.dependsOn} is not answering` };
+        results[p.component] = base?.status === 'ok' ? await safeRun(p, at, locale) : { status: 'unknown', reason: `${p.dependsOn} is not answering` };
       }),
     );
     const now = deps.now();
@@ -118,9 +123,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
     let stored = false;
     for (const { component, event } of events) {
       const annotations =
-        event.kind === 'down'
-          ? outageAnnotations(component, event, annotationOptions)
-          : (raised.get(component) ?? { summary: COMPONENT_ALERTS[component].summary, description: 'Raised before Vigil restarted.' });
+        event.kind === 'down' ? outageAnnotations(component, event, annotationOptions) : (raised.get(component) ?? restoredAnnotations(component, locale));
       if (event.kind === 'down') raised.set(component, annotations);
       else raised.delete(component);
       const n = outageNotification({
@@ -178,11 +181,11 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
 }
 
 /** A probe's result; an unexpected throw is a failed check, not a crashed watchdog. */
-async function safeRun(p: Probe, at: Date): Promise<CheckResult> {
+async function safeRun(p: Probe, at: Date, locale: Locale): Promise<CheckResult> {
   try {
     return await p.run(at);
   } catch (err) {
-    return { status: 'fail', error: `unexpected error: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}` };
+    return { status: 'fail', error: translate(locale, 'watchdog.unexpected', { error: (err instanceof Error ? err.message : String(err)).slice(0, 200) }) };
   }
 }
 

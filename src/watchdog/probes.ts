@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { formatDuration } from '../config/duration.js';
+import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
 import { createAlertmanagerClient } from '../queries/alertmanager.js';
 import { QueryError, type Backend } from '../queries/http.js';
 import { createLokiClient } from '../queries/loki.js';
@@ -43,36 +43,47 @@ function fromReadiness(r: Readiness): CheckResult {
 /**
  * Whether Prometheus is scraping: at least one active target is up with a last scrape younger than
  * STALE_INTERVALS of its interval, measured on Prometheus' own clock (a skewed Vigil clock cannot
- * raise a false alarm). No active target at all is a failure too.
+ * raise a false alarm). No active target at all is a failure too. The error in `locale` (it is
+ * shown in the outage alert).
  */
-export function evaluateScraping(targets: readonly TargetScrape[], prometheusNow: Date): CheckResult {
-  if (targets.length === 0) return { status: 'fail', error: 'Prometheus has no active scrape targets' };
+export function evaluateScraping(targets: readonly TargetScrape[], prometheusNow: Date, locale: Locale = 'en'): CheckResult {
+  const t = translator(locale);
+  if (targets.length === 0) return { status: 'fail', error: t('watchdog.scraping.noTargets') };
   const fresh = (t: TargetScrape) =>
     t.health === 'up' && t.lastScrape !== undefined && prometheusNow.getTime() - t.lastScrape.getTime() <= STALE_INTERVALS * t.intervalMs;
   if (targets.some(fresh)) return { status: 'ok' };
-  const named = targets.slice(0, TARGETS_NAMED).map((t) => `${t.job}/${t.instance} ${describeTarget(t, prometheusNow)}`);
-  const more = targets.length > TARGETS_NAMED ? `; +${targets.length - TARGETS_NAMED} more` : '';
-  const count = targets.length === 1 ? 'the only target' : `none of ${targets.length} targets`;
-  return { status: 'fail', error: `Prometheus is not scraping: ${count} scraped successfully: ${named.join('; ')}${more}` };
+  const named = targets.slice(0, TARGETS_NAMED).map((s) => `${s.job}/${s.instance} ${describeTarget(s, prometheusNow, t, locale)}`);
+  const more = targets.length > TARGETS_NAMED ? `; ${t('watchdog.scraping.more', { count: targets.length - TARGETS_NAMED })}` : '';
+  const listed = `${named.join('; ')}${more}`;
+  const error =
+    targets.length === 1 ? t('watchdog.scraping.onlyTarget', { targets: listed }) : t('watchdog.scraping.noneOf', { count: targets.length, targets: listed });
+  return { status: 'fail', error };
 }
 
-function describeTarget(t: TargetScrape, now: Date): string {
-  if (t.health === 'down') return `down${t.lastError ? ` (${t.lastError.slice(0, ERROR_MAX)})` : ''}`;
-  if (!t.lastScrape) return 'never scraped';
-  return `last scraped ${formatDuration(now.getTime() - t.lastScrape.getTime())} ago`;
+function describeTarget(s: TargetScrape, now: Date, t: T, locale: Locale): string {
+  if (s.health === 'down') return s.lastError ? t('watchdog.target.downWith', { error: s.lastError.slice(0, ERROR_MAX) }) : t('watchdog.target.down');
+  if (!s.lastScrape) return t('watchdog.target.neverScraped');
+  return t('watchdog.target.lastScraped', { ago: formatDurationIn(locale, now.getTime() - s.lastScrape.getTime()) });
 }
 
 /**
  * The dead man's switch: ok while the last heartbeat (or, before the first one, Vigil's start) is
- * at most `maxSilenceMs` old.
+ * at most `maxSilenceMs` old. The error in `locale` (default 'en').
  */
-export function evaluateHeartbeat(input: { alertname: string; lastSeen?: Date; startedAt: Date; now: Date; maxSilenceMs: number }): CheckResult {
+export function evaluateHeartbeat(input: {
+  alertname: string;
+  lastSeen?: Date;
+  startedAt: Date;
+  now: Date;
+  maxSilenceMs: number;
+  locale?: Locale;
+}): CheckResult {
   const reference = input.lastSeen ?? input.startedAt;
   const silence = input.now.getTime() - reference.getTime();
   if (silence <= input.maxSilenceMs) return { status: 'ok' };
-  const error = input.lastSeen
-    ? `no ${input.alertname} heartbeat for ${formatDuration(silence)}`
-    : `no ${input.alertname} heartbeat since Vigil started ${formatDuration(silence)} ago`;
+  const t = translator(input.locale ?? 'en');
+  const values = { alertname: input.alertname, duration: formatDurationIn(input.locale ?? 'en', silence) };
+  const error = input.lastSeen ? t('watchdog.heartbeat.missing', values) : t('watchdog.heartbeat.missingSinceStart', values);
   return { status: 'fail', error };
 }
 
@@ -99,16 +110,22 @@ export function probeTimeoutMs(intervalMs: number): number {
   return Math.min(10_000, Math.max(1000, Math.floor(intervalMs / 2)));
 }
 
-/** The readiness and scraping probes for every configured backend (the heartbeat is the watchdog's own). */
+/**
+ * The readiness and scraping probes for every configured backend (the heartbeat is the watchdog's
+ * own). Their own errors in `config.locale` (default 'en'); the backends' errors as they come.
+ */
 export function configProbes(
-  config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'alertmanager'> & { grafana?: Pick<NonNullable<Config['grafana']>, 'url'> | undefined },
+  config: Pick<Config, 'watchdog' | 'prometheus' | 'loki' | 'alertmanager'> & {
+    grafana?: Pick<NonNullable<Config['grafana']>, 'url'> | undefined;
+    locale?: Locale;
+  },
 ): Probe[] {
   const timeoutMs = probeTimeoutMs(config.watchdog.interval);
   const prometheus = createPrometheusClient({ url: config.prometheus.url, timeoutMs });
   const loki = createLokiClient({ url: config.loki.url, timeoutMs });
   const probes: Probe[] = [
     { component: 'prometheus', run: async () => fromReadiness(await prometheus.ready({ timeoutMs })) },
-    { component: 'prometheus-targets', dependsOn: 'prometheus', run: (now) => scrapingProbe(prometheus, timeoutMs, now) },
+    { component: 'prometheus-targets', dependsOn: 'prometheus', run: (now) => scrapingProbe(prometheus, timeoutMs, now, config.locale ?? 'en') },
     { component: 'loki', run: async () => fromReadiness(await loki.ready({ timeoutMs })) },
   ];
   const grafana = config.grafana;
@@ -123,10 +140,10 @@ export function configProbes(
   return probes;
 }
 
-async function scrapingProbe(client: Pick<PrometheusClient, 'query' | 'targets'>, timeoutMs: number, now: Date): Promise<CheckResult> {
+async function scrapingProbe(client: Pick<PrometheusClient, 'query' | 'targets'>, timeoutMs: number, now: Date, locale: Locale): Promise<CheckResult> {
   try {
     const [targets, at] = await Promise.all([client.targets('active', { timeoutMs }), prometheusTime(client, timeoutMs, now)]);
-    return evaluateScraping(targets.active.map(targetScrape), at);
+    return evaluateScraping(targets.active.map(targetScrape), at, locale);
   } catch (err) {
     if (err instanceof QueryError) return { status: 'fail', error: err.message };
     throw err;

@@ -10,7 +10,7 @@ import { createRouter, customId } from '../../src/commands/router.js';
 import type { CommandDeps, ReplyPayload } from '../../src/commands/types.js';
 import type { Config } from '../../src/config/schema.js';
 import { toNanos } from '../../src/queries/loki.js';
-import { ackLine, renderAlertMessage } from '../../src/render/alert.js';
+import { ackLine, renderAlertMessage, withAcknowledgement } from '../../src/render/alert.js';
 import { alertButtons } from '../../src/render/buttons.js';
 import { getAck } from '../../src/store/acks.js';
 import { endEscalation, getEscalation, scheduleEscalation } from '../../src/store/escalations.js';
@@ -373,5 +373,88 @@ describe('incidentLogWindow', () => {
   ])('%s', (_name, over, [start, end]) => {
     const w = incidentLogWindow({ ...base, ...over }, 5 * 60_000, NOW);
     expect([w.start.toISOString(), w.end.toISOString()]).toEqual([start, end]);
+  });
+});
+
+describe('the languages of the buttons: the presser is answered in theirs, the alert message and its thread stay in the route’s', () => {
+  const KO_USER = { ...ALICE, locale: 'ko' };
+  const EN_USER = { ...BOB, locale: 'en-US' };
+  const unix = () => Math.floor(now.getTime() / 1000);
+
+  /** An incident on route `db`, whose messages are in `locale`, posted through the outbox (its thread posts go there too). */
+  function routed(locale: 'en' | 'ko'): number {
+    deps = { ...deps, config: config(loki.url, { routes: [{ name: 'db', channelId: '223456789012345678', locale }] }) };
+    const id = incident(apiAlert(), { route: 'db' });
+    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    return id;
+  }
+
+  function threadPosts(): unknown[] {
+    return (db.prepare(`SELECT id FROM outbox WHERE kind = 'thread-post' ORDER BY id`).pluck().all() as number[]).map((r) => get(db, r)!.body);
+  }
+
+  it('Acknowledge: an English presser edits a Korean alert in Korean, and is told in English who has it', async () => {
+    const id = routed('ko');
+    const embeds = postedEmbeds(now);
+    const ctx = await press('ack', id, { user: EN_USER, embeds });
+    const payload = payloadOf(ctx.calls[0]);
+    expect(payload.embeds).toEqual(withAcknowledgement(embeds, { userId: BOB.id, at: now }, recorder().warn, 'ko'));
+    expect(payload.components).toEqual(alertButtons(id, 'acknowledged', 'alertmanager', 'ko'));
+    expect(payload.embeds![0]!.description).toMatch(/[\uac00-\ud7a3]/);
+    expect(threadPosts()).toEqual([{ content: `👀 **bob** 님이 <t:${unix()}:R> 확인했습니다`, allowed_mentions: { parse: [] } }]);
+    const later = await press('ack', id, { user: { ...KO_USER } });
+    expect(payloadOf(later.calls[0]).content).toBe(`👀 **bob** 님이 <t:${unix()}:R> 이미 확인했습니다.`);
+    const mine = await press('ack', id, { user: EN_USER });
+    expect(payloadOf(mine.calls[0]).content).toBe(`👀 Already acknowledged by you <t:${unix()}:R>.`);
+  });
+
+  it('Acknowledge: a Korean presser edits an English alert in English, and is answered in Korean', async () => {
+    const id = routed('en');
+    const embeds = postedEmbeds(now);
+    const ctx = await press('ack', id, { user: KO_USER, embeds });
+    const payload = payloadOf(ctx.calls[0]);
+    expect(payload.embeds![0]!.description).toBe(`${ackLine({ userId: ALICE.id, at: now })}\n\n${embeds[0]!.description}`);
+    expect(payload.components).toEqual(alertButtons(id, 'acknowledged'));
+    expect(threadPosts()).toEqual([{ content: `👀 Acknowledged by **oncall** <t:${unix()}:R>`, allowed_mentions: { parse: [] } }]);
+    expect(payloadOf((await press('ack', id, { user: KO_USER })).calls[0]).content).toBe(`👀 <t:${unix()}:R> 이미 직접 확인했습니다.`);
+    const resolved = incident(apiAlert(), { status: 'resolved', resolvedAt: now });
+    expect(payloadOf((await press('ack', resolved, { user: KO_USER })).calls[0]).content).toBe('✅ 이미 해결된 알림입니다: 확인할 것이 없습니다.');
+    expect(payloadOf((await press('ack', 999, { user: KO_USER })).calls[0]).content).toBe('이 알림은 더 이상 Vigil 저장소에 없어 확인할 수 없습니다.');
+  });
+
+  it('Unacknowledge: the thread hears it in the route’s language, the presser in theirs', async () => {
+    const id = routed('ko');
+    expect(payloadOf((await press('unack', id, { user: EN_USER })).calls[0]).content).toBe(
+      '👀 Nobody has acknowledged this alert: there is nothing to give back.',
+    );
+    expect(payloadOf((await press('unack', id, { user: KO_USER })).calls[0]).content).toBe('👀 아무도 이 알림을 확인하지 않았습니다: 되돌릴 것이 없습니다.');
+    const acked = payloadOf((await press('ack', id, { user: KO_USER })).calls[0]);
+    const ctx = await press('unack', id, { user: EN_USER, embeds: acked.embeds! });
+    const payload = payloadOf(ctx.calls[0]);
+    expect(payload.embeds![0]!.description).toBe(postedEmbeds(now)[0]!.description);
+    expect(payload.components).toEqual(alertButtons(id, 'firing', 'alertmanager', 'ko'));
+    expect(threadPosts().at(-1)).toEqual({ content: '↩️ **bob** 님이 인시던트를 반납했습니다: 지금 담당자가 없습니다', allowed_mentions: { parse: [] } });
+  });
+
+  it('Logs: answers the presser in their language, whatever the route', async () => {
+    const id = routed('en');
+    const ctx = await press('logs', id, { user: KO_USER });
+    const embed = payloadOf(ctx.calls[1]).embeds![0]!;
+    expect(embed.title).toBe('📜 로그 · ApiErrors');
+    expect(embed.description!.split('\n')[0]).toMatch(/^오류성 로그 · <t:\d+:f> – <t:\d+:t> · 최신순$/);
+    expect(embed.footer!.text.split('\n')[0]).toMatch(/^일치하는 로그 \d+줄/);
+    const lonely = incident({ fp1: alertState({ alertname: 'Lonely', severity: 'page' }, now) });
+    expect(payloadOf((await press('logs', lonely, { user: KO_USER })).calls[0]).content).toMatch(/^이 알림의 레이블 중 로그를 고르는 것이 없습니다 \(/);
+    expect(payloadOf((await press('logs', 4242, { user: KO_USER })).calls[0]).content).toMatch(/^이 알림은 더 이상 Vigil 저장소에 없어/);
+  });
+
+  it('refuses in the presser’s language', async () => {
+    deps = { ...deps, config: config(loki.url, { commands: { permissions: { ack: [ROLE] } } }) };
+    const id = incident(apiAlert());
+    const ctx = await press('ack', id, { user: { ...testUser([]), locale: 'ko' } });
+    expect(payloadOf(ctx.calls[0]).content).toBe('⛔ 이 버튼을 쓸 권한이 없습니다: `commands.permissions`에 설정된 역할 중 하나가 필요합니다.');
+    const unknown = await press('nope', id, { user: KO_USER });
+    expect(payloadOf(unknown.calls[0]).content).toBe('이 Vigil이 처리하지 않는 버튼입니다 (오래된 메시지일 수 있습니다).');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/commands/index.js';
+import { CATALOGS, type MessageKey } from '../../src/i18n/index.js';
 import { hasHangul } from '../../src/render/chart-theme.js';
 import { codePointLength } from '../../src/render/truncate.js';
 import { createRest } from '../../src/discord/rest.js';
@@ -36,6 +37,14 @@ describe('Korean localizations of the slash commands', () => {
     expect(e.ko).toBeTruthy();
     expect(hasHangul(e.ko!)).toBe(true);
     expect(codePointLength(e.ko!)).toBeLessThanOrEqual(DESCRIPTION_MAX);
+  });
+
+  it('takes every description and choice name, English and Korean, from one key of the commands catalog', () => {
+    // A catalog message as a pattern: its {arguments} stand for any text.
+    const pattern = (message: string) => new RegExp(`^${message.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '.+')}$`);
+    const keys = (Object.keys(CATALOGS.en) as MessageKey[]).filter((k) => k.startsWith('commands.'));
+    const unmatched = entries.filter((e) => !keys.some((k) => pattern(CATALOGS.en[k]).test(e.en) && pattern(CATALOGS.ko[k]).test(e.ko ?? '')));
+    expect(unmatched.map((e) => e.path)).toEqual([]);
   });
 
   it('keeps every command and option name as it is: only descriptions and choices are localized', () => {

@@ -180,3 +180,62 @@ describe('command metrics', () => {
     expect(await counted(metrics, 'button:unknown', 'unknown')).toBe(1);
   });
 });
+
+describe('the language of the router’s own answers', () => {
+  const inKo = (roles: string[] = []) => ({ ...testUser(roles), locale: 'ko' });
+  const koDeps = (sections: Record<string, unknown> = {}) => deps({ locale: 'ko', ...sections });
+
+  it.each([
+    ['ko', deps(), '⚠️ text: expected something else'],
+    ['en-US', koDeps(), '⚠️ text: expected something else'],
+  ])('shows an option error told as plain text as it is (a client in %s)', async (locale, d, content) => {
+    const ctx = recordingCommand('echo', { text: 'bad' }, { user: { ...testUser(), locale } });
+    await createRouter([echo], [], d).handleCommand(ctx);
+    expect(ctx.lastReply()?.content).toBe(content);
+  });
+
+  it.each([
+    ['ko', 'en', '⚠️ text: 1~25 사이의 정수가 필요합니다', '❌ /echo 실패: backend said [redacted] is wrong'],
+    ['en-US', 'ko', '⚠️ text: expected an integer from 1 to 25', '❌ /echo failed: backend said [redacted] is wrong'],
+    ['ja', 'ko', '⚠️ text: 1~25 사이의 정수가 필요합니다', '❌ /echo 실패: backend said [redacted] is wrong'],
+    ['ja', 'en', '⚠️ text: expected an integer from 1 to 25', '❌ /echo failed: backend said [redacted] is wrong'],
+  ] as const)('answers a client in %s (config %s) in its language: option errors and failures', async (locale, configured, option, failure) => {
+    const localized: Command = {
+      ...echo,
+      async execute(ctx) {
+        if (ctx.options['text'] === 'bad') throw new OptionError('text', { key: 'commands.top.error.limit', values: { max: 25 } });
+        return echo.execute(ctx, deps());
+      },
+    };
+    const router = createRouter([localized], [], deps({ locale: configured }));
+    const bad = recordingCommand('echo', { text: 'bad' }, { user: { ...testUser(), locale } });
+    await router.handleCommand(bad);
+    expect(bad.calls).toEqual([{ kind: 'reply', payload: { content: option }, ephemeral: true }]);
+    const boom = recordingCommand('echo', { text: 'boom' }, { user: { ...testUser(), locale } });
+    await router.handleCommand(boom);
+    expect(boom.lastReply()?.content).toBe(failure);
+  });
+
+  it('keeps the English text of a localized option error for the logs', () => {
+    const err = new OptionError('limit', { key: 'commands.top.error.limit', values: { max: 25 } });
+    expect(err.message).toBe('limit: expected an integer from 1 to 25');
+  });
+
+  it('refuses commands and buttons, and names unknown ones, in the user’s language', async () => {
+    const router = createRouter([echo], [press], koDeps({ ...onlyRole('echo'), commands: { permissions: { echo: [ROLE], buttons: [ROLE] } } }));
+    const refused = recordingCommand('echo', { text: 'hi' }, { user: inKo() });
+    await router.handleCommand(refused);
+    expect(refused.lastReply()?.content).toBe('⛔ `/echo` 명령을 쓸 권한이 없습니다: `commands.permissions`에 설정된 역할 중 하나가 필요합니다.');
+    const unknown = recordingCommand('gone', {}, { user: { ...testUser(), locale: 'en-US' } });
+    await router.handleCommand(unknown);
+    expect(unknown.lastReply()?.content).toBe('Unknown command `/gone`. Run `vigil register-commands` again?');
+    const button = recordingComponent(customId('press', 7), { user: inKo() });
+    await router.handleComponent(button);
+    expect(button.calls[0]).toMatchObject({
+      payload: { content: '⛔ 이 버튼을 쓸 권한이 없습니다: `commands.permissions`에 설정된 역할 중 하나가 필요합니다.' },
+    });
+    const stale = recordingComponent('vigil:nope:1', { user: inKo([ROLE]) });
+    await router.handleComponent(stale);
+    expect(stale.calls[0]).toMatchObject({ payload: { content: '이 Vigil이 처리하지 않는 버튼입니다 (오래된 메시지일 수 있습니다).' } });
+  });
+});

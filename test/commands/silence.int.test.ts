@@ -388,4 +388,40 @@ describe('Silence 1h button against the real Alertmanager', () => {
     await silenceButton.execute(ctx, String(incidentId), deps(undefined, db));
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: NO_ALERTMANAGER }, ephemeral: true }]);
   });
+
+  it.each([
+    ['a Korean presser of an English alert', 'ko', 'en', 'ko', 'en'],
+    ['an English presser of a Korean alert', 'en-US', 'ko', 'en', 'ko'],
+  ] as const)('answers %s in their language, and tells the team (and Alertmanager) in the alert’s', async (_name, discordLocale, configured, presser, team) => {
+    const localized = testCommandDeps(testConfig({ locale: configured, alertmanager: { url: am.url } }), { db });
+    const ctx = recordingComponent(customId('silence1h', incidentId), { user: { ...USER, locale: discordLocale } });
+    await silenceButton.execute(ctx, String(incidentId), localized);
+    const [privateAnswer, publicNote] = ctx.calls.flatMap((c) => (c.kind === 'followUp' ? [c] : []));
+    const id = new RegExp(`ID \`(${UUID})\``).exec(privateAnswer!.payload.content!)![1]!;
+    const created = (await client.silences()).find((x) => x.id === id)!;
+    const end = Math.floor(created.endsAt.getTime() / 1000);
+    expect(privateAnswer!.payload.content!.split('\n')[0]).toEqual(
+      presser === 'ko'
+        ? '🔕 사일런스 설정: `{alertname="NodeDown", instance=~"db-1:9100|web-1:9100", severity="critical"}`'
+        : expect.stringMatching(/^🔕 Silenced `/),
+    );
+    expect(privateAnswer!.payload.content!.split('\n').at(-1)).toBe(
+      presser === 'ko' ? `되돌리기: \`/silence expire id:${id}\`` : `Undo: \`/silence expire id:${id}\``,
+    );
+    expect(publicNote!.payload.content).toBe(
+      team === 'ko'
+        ? `🔕 **oncall** 님이 1시간 사일런스 (<t:${end}:t>까지) · \`${id.slice(0, 8)}\``
+        : `🔕 Silenced for 1h by **oncall** (until <t:${end}:t>) · \`${id.slice(0, 8)}\``,
+    );
+    expect(created.comment).toBe(
+      team === 'ko'
+        ? 'Vigil 알림 메시지에서 사일런스: 채널 333333333333333333의 Discord 메시지 444444444444444444'
+        : "Silenced from Vigil's alert message: Discord message 444444444444444444 in channel 333333333333333333",
+    );
+    const refused = recordingComponent(customId('silence1h', incidentId), { user: { ...USER, locale: discordLocale } });
+    await silenceButton.execute(refused, String(incidentId), deps(undefined, db));
+    expect(refused.calls[0]).toMatchObject({
+      payload: { content: presser === 'ko' ? expect.stringMatching(/^🔕 사일런스에는 Alertmanager가 필요합니다/) : NO_ALERTMANAGER },
+    });
+  });
 });

@@ -250,6 +250,15 @@ describe('schedules', () => {
     ]);
   });
 
+  it('reads the language: en unless set, ko at the top or per route, anything else refused by name', () => {
+    expect(parseConfig(VALID, ENV)).toMatchObject({ ok: true, config: { locale: 'en' } });
+    expect(parseConfig(`${VALID}\nlocale: ko\n`, ENV)).toMatchObject({ ok: true, config: { locale: 'ko' } });
+    expect(errorsOf(`${VALID}\nlocale: ja\n`)).toEqual(['locale: expected a language Vigil speaks: en or ko']);
+    expect(errorsOf(`${VALID}\nroutes: [{ name: db, channelId: "222222222222222222", locale: kr }]\n`)).toEqual([
+      'routes.0.locale: expected a language Vigil speaks: en or ko',
+    ]);
+  });
+
   it('accepts a schedule in a time zone', () => {
     const r = parseConfig(`${VALID}\ndigest: { schedule: "0 9 * * 1-5", timezone: Europe/Berlin }\n`, ENV);
     expect(r.ok && r.config.digest).toMatchObject({ schedule: '0 9 * * 1-5', timezone: 'Europe/Berlin', enabled: true });

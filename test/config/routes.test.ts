@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { MINIMAL_CONFIG_YAML as BASE } from '../support/deps.js';
-import { matchRoutes, threadsFor, threadsInChannel, type RouteConfig } from '../../src/config/routes.js';
+import { localeFor, localeInChannel, matchRoutes, threadsFor, threadsInChannel, type RouteConfig } from '../../src/config/routes.js';
 import type { Config } from '../../src/config/schema.js';
 
 /** The issue's example route, as a user writes it. */
@@ -139,5 +139,27 @@ describe('threads per route', () => {
   it("takes a channel's storm threads from the first route posting there", () => {
     expect(threadsInChannel(config, '222222222222222222')).toBe(false);
     expect(threadsInChannel(config, '223456789012345678')).toBe(true);
+  });
+});
+
+describe('the language per route', () => {
+  const config = load(`
+  - { name: db, channelId: "222222222222222222", locale: ko }
+  - { name: web, channelId: "322222222222222222" }
+`);
+
+  it.each([
+    ['a route that says locale: ko', 'db', 'ko'],
+    ['a route that says nothing: the top-level locale', 'web', 'en'],
+    ['no route', undefined, 'en'],
+    ['a route the config no longer has', 'gone', 'en'],
+  ] as const)('%s', (_what, route, expected) => {
+    expect(localeFor(config, route)).toBe(expected);
+  });
+
+  it("takes a channel's storm language from the first route posting there", () => {
+    expect(localeInChannel(config, '222222222222222222')).toBe('ko');
+    expect(localeInChannel({ ...config, locale: 'ko' }, '223456789012345678')).toBe('ko');
+    expect(localeInChannel(config, '223456789012345678')).toBe('en');
   });
 });

@@ -70,6 +70,14 @@ describe('registerCommands', () => {
     expect(discord.invalid).toEqual([]);
   });
 
+  it.each([
+    ['en', 'Discord answered the bulk overwrite without a command list'],
+    ['ko', 'Discord가 일괄 덮어쓰기에 명령 목록 없이 응답했습니다'],
+  ] as const)('says in %s when Discord answers without a command list', async (locale, message) => {
+    discord.failNext([{ status: 200, body: { message: 'not a list' } }]);
+    await expect(registerCommands(rest(), { applicationId: TEST_APPLICATION_ID, commands: LOCAL, locale })).rejects.toThrow(message);
+  });
+
   it("throws Discord's error when the token is refused", async () => {
     const wrong = createRest({ token: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.wrong.not-the-double-token-00000000', apiBaseUrl: discord.apiBaseUrl });
     await expect(registerCommands(wrong, { applicationId: TEST_APPLICATION_ID, commands: LOCAL })).rejects.toThrow('401: Unauthorized');

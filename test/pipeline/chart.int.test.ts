@@ -22,7 +22,7 @@ import { createLogger } from '../../src/log.js';
 import type { Alert, Notification } from '../../src/model.js';
 import { alertChartSpec, chartEnd, chartNotification, chartData, chartSubject, earlyChartData, seriesForAlerts } from '../../src/pipeline/chart.js';
 import type { ChartOutcome } from '../../src/render/chart.js';
-import { skippedNote, withChart } from '../../src/render/alert-message.js';
+import { withChart } from '../../src/render/alert-message.js';
 import type { ChartRenderer } from '../../src/render/chart.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { processNotification, type PipelineDeps } from '../../src/pipeline/index.js';
@@ -158,9 +158,9 @@ describe('the series a chart takes from the enrichment', () => {
     {
       name: "the expression query's own failure",
       findings: { failures: [{ backend: 'prometheus' as const, what: 'expression' as const, message: 'Prometheus timed out after 5s' }] },
-      reason: 'Prometheus timed out after 5s',
+      reason: { why: 'query-failed', detail: 'Prometheus timed out after 5s' },
     },
-    { name: 'that the alert was not enriched', findings: undefined, reason: 'alert not enriched' },
+    { name: 'that the alert was not enriched', findings: undefined, reason: { why: 'not-enriched' } },
   ])('says why there is nothing to draw: $name', ({ findings, reason }) => {
     const a = alert({ expr: 'node_load1 > 4' });
     const n = group([a]);
@@ -212,7 +212,7 @@ describe('the chart data handed over before the enrichment ends', () => {
     const outcome = await chartNotification(Promise.reject(new Error('boom')), {
       config: { charts: { enabled: true, budget: 2000, width: 800, height: 400 } },
     });
-    expect(outcome).toEqual({ status: 'skipped', reason: 'alert not enriched' });
+    expect(outcome).toEqual({ status: 'skipped', reason: { why: 'not-enriched' } });
   });
 });
 
@@ -277,9 +277,9 @@ describe('the chart on the message body', () => {
   });
 
   it('says in the footer why the chart is missing, and removes an old chart on an edit', () => {
-    const skipped: ChartOutcome = { status: 'skipped', reason: 'took over 2s' };
+    const skipped: ChartOutcome = { status: 'skipped', reason: { why: 'over-budget', budgetMs: 2000 } };
     const created = withChart(body(), skipped, 'create', noWarn);
-    expect(created.body.embeds![0]!.footer!.text).toBe(`Alertmanager → discord-bot · ${skippedNote('took over 2s')}`);
+    expect(created.body.embeds![0]!.footer!.text).toBe(`Alertmanager → discord-bot · chart skipped: took over 2s`);
     expect(created.body.embeds![0]!.image).toBeUndefined();
     expect(created.body.attachments).toBeUndefined();
     expect(created.file).toBeUndefined();
@@ -530,7 +530,7 @@ ${charts}`,
     const n = cpuAlert('BadExpr', 'rate(node_load1[5m] > 1');
     const enriched = await enrichNotification(n, enrichDeps(cfg, createPrometheusClient({ url: prometheus.url, timeoutMs: 5000 })));
     const outcome = await chartNotification(enriched, { config: cfg });
-    expect(outcome).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^Prometheus HTTP 400: bad_data/) });
+    expect(outcome).toMatchObject({ status: 'skipped', reason: { why: 'query-failed', detail: expect.stringMatching(/^Prometheus HTTP 400: bad_data/) } });
   });
 
   it("draws no chart for Vigil's own alerts or with charts disabled", async () => {

@@ -346,3 +346,48 @@ describe('routes changed while an incident is open', () => {
     expect((JSON.parse(created[1]!.body) as { content?: string }).content).toBe('🔔 <@&444444444444444444>');
   });
 });
+
+describe('the language of a route', () => {
+  const KO_CHANNEL = '323456789012345678';
+  const words = (body: RESTPostAPIChannelMessageJSONBody) => JSON.stringify([body.content, body.embeds, body.components]);
+
+  beforeEach(() => {
+    const config = testConfig({
+      discord: { ...deps.config.discord, threads: false },
+      routes: [{ name: 'db', matchers: ['alertname="HostHighCpuLoad"'], channelId: KO_CHANNEL, locale: 'ko' }],
+    });
+    deps = { ...deps, config: { ...deps.config, routes: config.routes, discord: config.discord } };
+  });
+
+  it('posts, edits and resolves a ko route’s incident in Korean, and the rest in the default English', async () => {
+    const firing = loadWebhook('alertmanager-firing.json');
+    const parts = splitByRoute(firing, deps.config.routes, stuckAlerts(db, firing, deps.config.routes));
+    expect(parts.map((p) => p.route ?? null)).toEqual(['db']);
+    await process(parts[0]!);
+    const other = {
+      ...firing,
+      groupKey: 'other',
+      commonLabels: { alertname: 'Other' },
+      groupLabels: {},
+      alerts: firing.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: 'Other' } })),
+    };
+    await process(splitByRoute(other, deps.config.routes, new Map())[0]!);
+    const [ko, en] = outbox().filter((r) => r.kind === 'create');
+    expect(ko!.body.embeds![0]!.title).toMatch(/^🔥 발생: HostHighCpuLoad/);
+    expect(ko!.body.embeds![0]!.fields!.map((f) => f.name)).toContain('공통 레이블');
+    const labels = (ko!.body.components![0] as { components: APIButtonComponentWithCustomId[] }).components.map((b) => b.label);
+    expect(labels).toEqual(['1시간 사일런스', '확인', '로그']);
+    expect(en!.body.embeds![0]!.title).toMatch(/^🔥 FIRING: Other/);
+    expect(words(en!.body)).not.toMatch(/[\uac00-\ud7a3]/);
+
+    const resolved = loadWebhook('alertmanager-resolved.json');
+    await process(splitByRoute(resolved, deps.config.routes, stuckAlerts(db, resolved, deps.config.routes))[0]!);
+    const after = outbox();
+    const edit = after.find((r) => r.kind === 'edit')!;
+    expect(edit.body.embeds![0]!.title).toMatch(/^✅ 해결: /);
+    expect(edit.body.embeds![0]!.description).toMatch(/만에 해결됨/);
+    const reply = after.find((r) => r.kind === 'reply')!;
+    expect(reply.body.content).toMatch(/^✅ 해결: HostHighCpuLoad.* \(\d+(초|분|시간|일)/);
+    for (const r of after) expect(validate(r.body), r.kind).toEqual([]);
+  });
+});

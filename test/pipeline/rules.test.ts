@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { Alert, Notification } from '../../src/model.js';
 import { alertChartSpec, chartNotification, chartSubject } from '../../src/pipeline/chart.js';
+import { skipReason } from '../../src/render/chart.js';
 import { QueryError } from '../../src/queries/http.js';
 import { enrichNotification, type EnrichDeps } from '../../src/pipeline/enrich.js';
 import { createGrafanaClient, createRuleLookup, type RuleLookup } from '../../src/queries/grafana.js';
@@ -181,7 +182,7 @@ describe('a Grafana alert enriched from its own rule', () => {
     expect(e.logs?.query).toContain('container_name="api"');
     const chart = await chartNotification({ notification: notificationOf([alert]), enrichments }, { config: { charts: configSchema.shape.charts.parse({}) } });
     expect(chart.status).toBe('skipped');
-    expect(chart.status === 'skipped' && chart.reason).toMatch(/^rule not read: Grafana/);
+    expect(chart.status === 'skipped' && skipReason(chart.reason)).toMatch(/^rule not read: Grafana/);
   });
 
   it("reads the lines of a rule's own LogQL log query, and charts its metric query", async () => {
@@ -215,7 +216,7 @@ describe('a Grafana alert enriched from its own rule', () => {
     const alert = grafanaAlert('vigil-host-cpu-high');
     const { enrichments } = await enrichNotification(notificationOf([alert]), d);
     const chart = await chartNotification({ notification: notificationOf([alert]), enrichments }, { config: { charts: configSchema.shape.charts.parse({}) } });
-    expect(chart).toEqual({ status: 'skipped', reason: 'Prometheus HTTP 400: parse error' });
+    expect(chart).toEqual({ status: 'skipped', reason: { why: 'query-failed', detail: 'Prometheus HTTP 400: parse error' } });
   });
 
   it("runs the rule's query with Grafana's macros filled, and charts its threshold even when the query ends in 'or vector(0)'", async () => {

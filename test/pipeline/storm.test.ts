@@ -16,6 +16,7 @@ import { insertNotification, nextPendingNotification, pendingNotificationCount }
 import { PRIORITY, type OutboxRow } from '../../src/store/outbox.js';
 import { activeStorm, stormAlerts } from '../../src/store/storms.js';
 import { expectWithinLimits, listedInstances, messageValidator } from '../render/helpers.js';
+import { expectKorean } from '../render/korean.js';
 
 const CHANNEL = '223456789012345678';
 const T0 = new Date('2026-12-06T03:00:00Z').getTime();
@@ -527,5 +528,44 @@ describe("a storm's incidents later on", () => {
           .at(-1)!,
       ).description,
     ).toContain('1 resolved');
+  });
+});
+
+describe('storm mode in a Korean route', () => {
+  beforeEach(() => {
+    db.close();
+    open(
+      join(dir, 'ko.db'),
+      `timezone: Asia/Seoul
+routes: [{ name: ops, channelId: "${CHANNEL}", locale: ko }]`,
+    );
+  });
+
+  it('posts the storm message, its thread, details, end and summary in Korean, clock times in the configured zone', async () => {
+    for (let i = 1; i <= 20; i++) await process(group(i));
+    flush();
+    clock += DETAILS_HOLD_MS;
+    flush();
+    clock += 60_000;
+    flush();
+    const storm = stormRows();
+    const create = storm.find((r) => r.kind === 'create')!;
+    expect(embed(create).title).toBe('🌩️ 알림 폭주: 2개 그룹에서 알림 17개 발생');
+    expect(embed(create).description).toContain('**발생 17** · 해결됨 0 · 알림 이름 2개');
+    expect(embed(create).description).toContain('🟠 경고 17');
+    // Started 03:00 UTC: the thread is named at 12:00 in Seoul.
+    expect(storm.find((r) => r.kind === 'thread')!.body).toEqual({ name: '알림 폭주 2026-12-06 12:00 KST', auto_archive_duration: 1440 });
+    const details = storm.filter((r) => r.kind === 'thread-post');
+    expect(details.map((r) => embed(r).title)).toEqual(['폭주 알림 1–17']);
+    const final = storm.filter((r) => r.kind === 'edit').at(-1)!;
+    expect(embed(final).title).toBe('🌤️ 알림 폭주 종료: 1분 5초 동안 알림 17개');
+    expect(embed(final).footer!.text).toBe('알림 폭주 모드 종료 12:01 KST · 모든 알림은 스레드에 있습니다');
+    const summary = storm.filter((r) => r.kind === 'reply').at(-1)!;
+    expect(summary.body.content).toMatch(/^🌤️ \*\*알림 폭주 종료\*\* \(1분 5초\): 알림 17개, 이름 2개, \*\*17개 계속 발생 중\*\*\. /);
+    for (const r of [create, ...details, final, summary]) {
+      expect(validate(r.body)).toEqual([]);
+      expectWithinLimits(r.body);
+      expectKorean(r.body, ['HostHighCpu', 'ContainerRestarting', 'node']);
+    }
   });
 });

@@ -26,7 +26,7 @@ describe('alertMessage: the alert message put together in one place', () => {
 
   it('clears the old chart from an edit whose chart was skipped, and says why in the footer', () => {
     const out = alertMessage(
-      { body, kind: 'edit', chart: { status: 'skipped', reason: 'took over 2s' }, buttons: 'firing', source: 'alertmanager' },
+      { body, kind: 'edit', chart: { status: 'skipped', reason: { why: 'over-budget', budgetMs: 2000 } }, buttons: 'firing', source: 'alertmanager' },
       7,
       noWarn,
     );

@@ -3,9 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, Notification } from '../../src/model.js';
 import type { AlertEnrichment, LogLine } from '../../src/findings.js';
 import { cleanLogLine } from '../../src/render/finding-text.js';
-import { renderFiringReply, renderResolvedReply } from '../../src/render/replies.js';
+import { renderEscalation } from '../../src/render/mentions.js';
+import { renderFiringNotes, renderFiringReply, renderReminder, renderResolvedReply } from '../../src/render/replies.js';
 import { COLORS, renderAlertMessage, type AlertMessageInput } from '../../src/render/alert.js';
 import { codePointLength } from '../../src/render/truncate.js';
+import { englishLeftovers, visibleText } from '../support/english.js';
 import { enrichment, expectWithinLimits, loadWebhook, messageValidator, recorder } from './helpers.js';
 
 const NOW = new Date('2026-11-21T08:55:00Z');
@@ -575,6 +577,27 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     return { n, a, enrichments: { [a.fingerprint]: e } };
   }
 
+  it('says every finding in Korean: host, containers, log volume and patterns, Explore', () => {
+    const { n, enrichments } = rich();
+    const { body } = render(n, enrichments, { grafanaUrl: 'https://grafana.example', locale: 'ko', timeZone: 'Asia/Seoul' });
+    const text = visibleText(body);
+    expect(text).toContain('🖥️ 시작 시점의 호스트 db-host:9100');
+    expect(text).toContain('📦 db-host의 컨테이너');
+    expect(text).toMatch(/10분 동안 57줄, 평소의 38×/);
+    expect(text).toContain('시각 KST');
+    expect(englishLeftovers(text, 'alert.', ['Host', 'after', 'Explore'])).toEqual([]);
+    expect(validate(body)).toEqual([]);
+    expectWithinLimits(body);
+  });
+
+  it('finds the English it looks for: the same message in English is full of it', () => {
+    const { n, enrichments } = rich();
+    const { body } = render(n, enrichments, { grafanaUrl: 'https://grafana.example' });
+    expect(englishLeftovers(visibleText(body), 'alert.', ['Host', 'after'])).toEqual(
+      expect.arrayContaining(['Labels', 'CPU avg', 'at start', 'the usual rate']),
+    );
+  });
+
   it('orders the fields by importance: findings, containers, host, logs, links, Explore', () => {
     const { n, enrichments } = rich();
     const { body, embed, calls } = render(n, enrichments, { grafanaUrl: 'https://grafana.example' });
@@ -815,5 +838,88 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     expect(codePointLength(detailed[0]!.value)).toBeGreaterThan(0);
     expect(embed.fields!.some((f) => f.name.startsWith('📜 Logs'))).toBe(true);
     for (const f of embed.fields!) expect((f.value.match(/```/g) ?? []).length % 2).toBe(0);
+  });
+});
+
+describe('renderAlertMessage in Korean', () => {
+  it.each([
+    ['firing', 'firing'],
+    ['resolved', 'resolved'],
+  ] as const)('says a %s group in Korean: no English words of the catalog left, within every limit', (_, state) => {
+    const { n, enrichments } = amFiring();
+    const { body, embed } = render(n, enrichments, { state, locale: 'ko', resolvedAt: NOW });
+    expect(embed.title).toMatch(state === 'firing' ? /^🔥 발생: / : /^✅ 해결: /);
+    // The data is English: the summaries ("Host high CPU load") and Loki's own error ("timed out after 5s").
+    const data = ['Host', 'after'];
+    expect(englishLeftovers(visibleText(body), 'alert.', data)).toEqual([]);
+    expect(validate(body)).toEqual([]);
+    expectWithinLimits(body);
+  });
+
+  it('keeps long Korean names, summaries and labels within every limit without splitting a syllable', () => {
+    const { n, enrichments } = amFiring();
+    const long = (s: string, times: number) => s.repeat(times);
+    n.commonLabels = { ...n.commonLabels, alertname: long('디스크가거의가득참', 40), 팀: long('데이터베이스운영', 30) };
+    n.commonAnnotations = { summary: long('호스트의 디스크 사용량이 임계치를 넘었습니다 ', 30), description: long('로그를 확인하세요 👩‍💻 ', 300) };
+    for (const a of n.alerts) a.labels = { ...a.labels, instance: long('서버', 80) };
+    const { body, embed } = render(n, enrichments, { locale: 'ko' });
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expect(embed.title).toMatch(/…/);
+    expect(embed.title).toMatch(/ ×2$/);
+  });
+
+  it('writes durations the Korean way', () => {
+    const { n, enrichments } = amFiring();
+    const { embed } = render(n, enrichments, { state: 'resolved', locale: 'ko', incidentStartedAt: new Date(NOW.getTime() - 7_500_000), resolvedAt: NOW });
+    expect(embed.description).toContain('2시간 5분 만에 해결됨');
+  });
+});
+
+describe('the short replies in Korean', () => {
+  const n = () => loadWebhook('alertmanager-firing.json');
+  const text = (body: RESTPostAPIChannelMessageJSONBody) => body.content ?? '';
+
+  it.each([
+    [
+      'resolved',
+      () => renderResolvedReply({ notification: n(), startedAt: new Date(NOW.getTime() - 125_000), resolvedAt: NOW, locale: 'ko' }, () => {}),
+      '✅ 해결: HostHighCpuLoad ×2 (2분 5초 만에)',
+    ],
+    [
+      'reminder',
+      () => renderReminder({ notification: n(), startedAt: new Date(NOW.getTime() - 4 * 3_600_000), now: NOW, locale: 'ko' }, () => {}),
+      '🔁 4시간째 계속 발생 중: HostHighCpuLoad, 알림 2개',
+    ],
+    [
+      'now firing',
+      () => renderFiringNotes(n().alerts, () => {}, 'ko')[0]!,
+      '🔥 새로 발생: db-host:9100의 HostHighCpuLoad, node-exporter:9100의 HostHighCpuLoad',
+    ],
+    [
+      'escalation',
+      () => renderEscalation({ step: 1, of: 2, firingMs: 600_000, page: { roles: ['444444444444444444'], users: [] }, locale: 'ko' }),
+      '⏫ <@&444444444444444444>: 10분째 발생 중인데 아무도 확인하지 않았습니다 (1/2): 알림의 확인 버튼을 눌러 맡아 주세요',
+    ],
+  ])('says the %s line in Korean', (_, render, want) => {
+    const body = render();
+    expect(text(body)).toBe(want);
+    expect(validate(body)).toEqual([]);
+  });
+
+  it('lists a big group of new alerts in Korean messages within the limits', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({
+      labels: { alertname: '디스크부족', instance: `서버-${i}:9100` },
+      status: 'firing' as const,
+      startsAt: NOW,
+    }));
+    const bodies = renderFiringNotes(many, () => {}, 'ko');
+    expect(bodies.length).toBeGreaterThan(1);
+    for (const body of bodies) {
+      expectWithinLimits(body);
+      expect(validate(body)).toEqual([]);
+      expect(englishLeftovers(visibleText(body), 'storm.')).toEqual([]);
+    }
+    expect(visibleText(bodies[0])).toContain('🔥 새로 발생: 새 알림 3000개 중 1–');
   });
 });

@@ -23,6 +23,7 @@ describe("Discord limits agree with Discord's OpenAPI spec", () => {
     ['EMBED_FOOTER_TEXT', prop('RichEmbedFooter', 'text').maxLength],
     ['EMBED_AUTHOR_NAME', prop('RichEmbedAuthor', 'name').maxLength],
     ['MESSAGE_EMBEDS', prop('MessageCreateRequest', 'embeds').maxItems],
+    ['ATTACHMENT_DESCRIPTION', prop('MessageAttachmentRequest', 'description').maxLength],
   ] as const)('%s is %i', (name, specValue) => {
     expect(limits[name]).toBe(specValue);
   });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { renderStormDetails, renderStormMessage, renderStormSummary, STORM_DETAILS_PER_MESSAGE, type StormAlertView } from '../../src/render/storm.js';
+import {
+  renderStormDetails,
+  renderStormMessage,
+  renderStormSummary,
+  renderStormThreadName,
+  STORM_DETAILS_PER_MESSAGE,
+  type StormAlertView,
+} from '../../src/render/storm.js';
 import type { StormLogVolume, StormMetric } from '../../src/render/storm-context.js';
 import { expectWithinLimits, listedInstances, messageValidator, recorder, rng } from './helpers.js';
+import { expectKorean, hangul } from './korean.js';
 
 const START = new Date('2026-12-06T03:00:00Z');
 const NOW = new Date('2026-12-06T03:04:00Z');
@@ -278,5 +286,140 @@ describe('the storm message with what the metrics did', () => {
     expect(body.embeds![0]!.description).toMatch(/\[Grafana alerts\]\(https:\/\/grafana\.example\.com\/alerting\/list\?search=[^)\s…]+\)$/);
     // Sized before it is put together: nothing had to be cut to fit.
     expect(calls).toEqual([]);
+  });
+});
+
+/** `n` alerts with Korean names and instances, one in ten very long. */
+function koreanAlerts(n: number, seed = 1): StormAlertView[] {
+  return alerts(n, seed).map((a, i) => ({
+    ...a,
+    labels: {
+      ...a.labels,
+      alertname: i % 10 === 0 ? `${hangul(300)}${i % 7}` : `디스크부족${i % 40}`,
+      instance: i % 10 === 0 ? `서버-${hangul(300)}-${i}` : `서버-${i}`,
+    },
+  }));
+}
+
+describe('the storm in Korean', () => {
+  const metric: StormMetric = {
+    alertname: `디스크부족${hangul(200)}`,
+    firing: 1234,
+    query: 'node_filesystem_avail_bytes / node_filesystem_size_bytes',
+    threshold: { op: '<', value: 0.1 },
+    series: 1500,
+    breaching: 1234,
+    peaks: [{ labels: { instance: `서버-${hangul(100)}` }, value: 0.05 }],
+    failures: ['프로메테우스 응답 없음'],
+    queriedAt: NOW.toISOString(),
+  };
+  const logs: StormLogVolume = {
+    label: 'container_name',
+    sources: 50,
+    uncovered: 7,
+    query: 'sum by (container_name) (count_over_time({container_name=~"api"}[1800s]))',
+    top: [
+      { source: `결제-${hangul(60)}`, lines: 12_345 },
+      { source: '주문', lines: 56 },
+    ],
+    total: 12_401,
+    queriedAt: NOW.toISOString(),
+  };
+  const base = {
+    startedAt: START,
+    threads: true,
+    now: NOW,
+    alertmanagerUrl: 'https://am.example.com',
+    grafanaUrl: 'https://grafana.example.com',
+    locale: 'ko' as const,
+    timeZone: 'Asia/Seoul',
+  };
+
+  it.each([1, 10, 1000, 5000])('writes the storm message of %i alerts with long Korean names in Korean, within every Discord limit', (n) => {
+    const body = renderStormMessage({ ...base, alerts: koreanAlerts(n), metrics: [metric], metricsWindowMs: 30 * 60_000, logs }, recorder().warn);
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expectKorean(body, ['container_name']);
+    expect(body.embeds![0]!.title).toMatch(/^🌩️ 알림 폭주: [\d,]+개 그룹에서 알림 [\d,]+개 발생$/);
+    expect(body.embeds![0]!.footer!.text).toBe('알림 폭주 모드: 이 채널의 새 알림은 이 메시지에 합쳐집니다 · 모든 알림은 스레드에 있습니다');
+  });
+
+  it('says in Korean what the metrics and logs did, digits grouped', () => {
+    const context = renderStormMessage({ ...base, alerts: koreanAlerts(10), metrics: [metric], metricsWindowMs: 30 * 60_000, logs }, recorder().warn)
+      .embeds![1]!;
+    expect(context.title).toBe('📈 메트릭 추이 · 최근 30분');
+    expect(context.description).toMatch(/^알림 이름마다 한 번씩, 폭주의 모든 로그는 한 번에 조회했습니다\. <t:\d+:R>$/);
+    expect(context.fields![0]!.name).toMatch(/ · 1,234개 발생$/);
+    expect(context.fields![0]!.value).toContain('지금 시계열 **1,500개 중 1,234개**가 임계값 초과');
+    expect(context.fields![1]!.name).toBe('📜 container\\_name별 오류 로그 줄 수');
+    expect(context.fields![1]!.value).toContain('**1.2만줄** (소스 50개 중 2개)');
+    expect(context.fields![1]!.value).toContain('제외: container\\_name이(가) 다르거나 없는 발생 중 알림 7개');
+  });
+
+  it('says the storm is over in Korean, with the end in the configured zone named', () => {
+    const body = renderStormMessage(
+      { ...base, endedAt: new Date(START.getTime() + 12 * 60_000), alerts: koreanAlerts(5).map((a) => ({ ...a, status: 'resolved' as const })) },
+      recorder().warn,
+    );
+    expect(body.embeds![0]!.title).toBe('🌤️ 알림 폭주 종료: 12분 동안 알림 5개');
+    expect(body.embeds![0]!.description).toContain('✅ 폭주의 모든 알림이 해결되었습니다.');
+    expect(body.embeds![0]!.footer!.text).toBe('알림 폭주 모드 종료 12:12 KST · 모든 알림은 스레드에 있습니다');
+    expectKorean(body);
+  });
+
+  it('names the end in the configured zone in English too, UTC by default as before', () => {
+    const view = { startedAt: START, endedAt: new Date(START.getTime() + 12 * 60_000), alerts: alerts(5), threads: false, now: NOW };
+    expect(renderStormMessage(view, recorder().warn).embeds![0]!.footer!.text).toBe('Storm mode ended 03:12 UTC · every alert is named in the replies');
+    expect(renderStormMessage({ ...view, timeZone: 'Asia/Seoul' }, recorder().warn).embeds![0]!.footer!.text).toBe(
+      'Storm mode ended 12:12 KST · every alert is named in the replies',
+    );
+  });
+
+  it('names every alert once in Korean details messages, each within every Discord limit', () => {
+    const all = koreanAlerts(700, 3);
+    let rest = all;
+    let first = 1;
+    let counted = 0;
+    while (rest.length) {
+      const { body, named } = renderStormDetails(rest, first, recorder().warn, 'ko');
+      expectWithinLimits(body);
+      expect(validate(body)).toEqual([]);
+      expectKorean(body);
+      expect(body.embeds![0]!.title).toBe(`폭주 알림 ${first.toLocaleString('en')}–${(first + named - 1).toLocaleString('en')}`);
+      // Each head line ends "· <t:…:t>부터" and counts its alerts (×N, else one).
+      const heads = body.embeds!.flatMap((e) => e.description!.split('\n')).filter((l) => / · <t:\d+:t>부터$/.test(l));
+      counted += heads.reduce((sum, l) => sum + Number(/\*\* ×(\d+) · /.exec(l)?.[1] ?? 1), 0);
+      rest = rest.slice(named);
+      first += named;
+    }
+    expect(counted).toBe(700);
+  });
+
+  it('sums the storm up in Korean within 2000 characters', () => {
+    const list = koreanAlerts(300, 5);
+    const firing = list.filter((a) => a.status === 'firing').length;
+    const body = renderStormSummary({ ...base, endedAt: new Date(START.getTime() + 42 * 60_000), alerts: list }, recorder().warn);
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expectKorean(body);
+    expect(body.content).toMatch(new RegExp(`^🌤️ \\*\\*알림 폭주 종료\\*\\* \\(42분\\): 알림 300개, 이름 \\d+개, \\*\\*${firing}개 계속 발생 중\\*\\*\\.`));
+  });
+});
+
+describe('renderStormThreadName', () => {
+  const at = new Date('2026-12-06T15:30:00Z');
+  it.each([
+    ['en', 'UTC', 'Alert storm 2026-12-06 15:30 UTC'],
+    ['en', 'Asia/Seoul', 'Alert storm 2026-12-07 00:30 KST'],
+    ['ko', 'Asia/Seoul', '알림 폭주 2026-12-07 00:30 KST'],
+    ['en', 'Europe/Berlin', 'Alert storm 2026-12-06 16:30 CET'],
+  ] as const)('names the thread in %s with the start in %s, the zone named', (locale, zone, want) => {
+    const name = renderStormThreadName(at, zone, locale);
+    expect(name).toBe(want);
+    expect([...name].length).toBeLessThanOrEqual(100);
+  });
+
+  it('is in UTC and English by default, as before', () => {
+    expect(renderStormThreadName(START)).toBe('Alert storm 2026-12-06 03:00 UTC');
   });
 });

@@ -164,6 +164,17 @@ describe('fitMessage', () => {
     expect(out.embeds[0]!.fields[24]).toEqual({ name: '…', value: '+16 more fields not shown (message size limit)' });
   });
 
+  it.each([
+    ['en', '+16 more fields not shown (message size limit)'],
+    ['ko', '+ 필드 16개 생략 (메시지 크기 제한)'],
+  ] as const)('says in %s how many fields it left out', (locale, note) => {
+    const fields = Array.from({ length: 40 }, (_, i) => ({ name: `필드${i}`, value: '값'.repeat(500) }));
+    const out = fitMessage({ embeds: [{ fields }] }, () => {}, locale);
+    expect(out.embeds[0]!.fields.at(-1)!.value).toMatch(new RegExp(`^\\+.*${locale === 'en' ? 'more fields' : '개 생략'}`));
+    expect(fitMessage({ embeds: [{ fields: fields.map((f) => ({ ...f, value: 'v' })) }] }, () => {}, locale).embeds[0]!.fields[24]!.value).toBe(note);
+    expectWithinLimits(out);
+  });
+
   it('keeps at most 10 embeds and counts the total across all of them', () => {
     const embeds = Array.from({ length: 12 }, () => ({ description: 'd'.repeat(1000) }));
     const { warn, calls } = recorder();

@@ -1,4 +1,5 @@
-import { threadsFor } from '../../config/routes.js';
+import { localeFor, threadsFor } from '../../config/routes.js';
+import { translate } from '../../i18n/index.js';
 import { discordTimestamp, escapeMarkdown } from '../../render/format.js';
 import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
@@ -7,6 +8,7 @@ import { acknowledge } from '../../store/acks.js';
 import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
 import type { APIEmbed } from 'discord-api-types/v10';
+import { tOf } from '../locale.js';
 import type { ButtonHandler } from '../types.js';
 
 /**
@@ -16,33 +18,41 @@ import type { ButtonHandler } from '../types.js';
 export const ackButton = {
   action: 'ack',
   async execute(ctx, ref, deps) {
+    // The presser is answered in their language; the alert message and its thread stay in the route's.
+    const t = tOf(ctx, deps);
     const incident = incidentOfRef(deps, ref);
     if (!incident) {
-      await ctx.reply({ content: "This alert is no longer in Vigil's store: it cannot be acknowledged." }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.ack.gone') }, { ephemeral: true });
       return;
     }
     if (incident.status === 'resolved') {
-      await ctx.reply({ content: '✅ This alert is already resolved: nothing to acknowledge.' }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.ack.resolved') }, { ephemeral: true });
       return;
     }
     const outcome = acknowledge(deps.db, incident.id, { userId: ctx.user.id, username: ctx.user.username, at: deps.now() });
     const { ack } = outcome;
     if (!outcome.recorded) {
       // A name, not a mention: a reply's mentions could ping.
-      const who = ack.userId === ctx.user.id ? 'you' : `**${escapeMarkdown(ack.username)}**`;
-      await ctx.reply({ content: `👀 Already acknowledged by ${who} ${discordTimestamp(ack.at, 'R')}.` }, { ephemeral: true });
+      const when = discordTimestamp(ack.at, 'R');
+      const content =
+        ack.userId === ctx.user.id ? t('commands.ack.alreadyByYou', { when }) : t('commands.ack.alreadyBy', { user: escapeMarkdown(ack.username), when });
+      await ctx.reply({ content }, { ephemeral: true });
       return;
     }
+    const locale = localeFor(deps.config, incident.route);
     deps.logger.info({ incidentId: incident.id, userId: ack.userId }, 'incident acknowledged');
     // Edits already waiting (held during a storm) were rendered before the click: they show it too.
     if (incident.createOutboxId !== undefined)
       rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
         Array.isArray(body.embeds)
-          ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: ack.userId, at: ack.at }, warnTo(deps.logger)) }
+          ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: ack.userId, at: ack.at }, warnTo(deps.logger), locale) }
           : body,
       );
-    const components = alertButtons(incident.id, 'acknowledged', incident.source);
-    const note = { content: `👀 Acknowledged by **${escapeMarkdown(ack.username)}** ${discordTimestamp(ack.at, 'R')}`, allowed_mentions: { parse: [] } };
+    const components = alertButtons(incident.id, 'acknowledged', incident.source, locale);
+    const note = {
+      content: translate(locale, 'commands.ack.note', { user: escapeMarkdown(ack.username), when: discordTimestamp(ack.at, 'R') }),
+      allowed_mentions: { parse: [] },
+    };
     // Announced in the incident's thread through the outbox: durable, in order with the incident's other posts.
     const announced =
       threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
@@ -55,7 +65,7 @@ export const ackButton = {
       return;
     }
     await ctx.updateMessage({
-      embeds: withAcknowledgement(ctx.message.embeds, { userId: ack.userId, at: ack.at }, warnTo(deps.logger)),
+      embeds: withAcknowledgement(ctx.message.embeds, { userId: ack.userId, at: ack.at }, warnTo(deps.logger), locale),
       components,
     });
   },

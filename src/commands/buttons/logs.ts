@@ -2,6 +2,8 @@ import { logSelectorForAlert } from '../../queries/promql.js';
 import type { Incident } from '../../store/incidents.js';
 import { incidentOfRef } from './incident.js';
 import { answerLogs, withLineFilters } from '../logs.js';
+import type { T } from '../../i18n/index.js';
+import { localeOf, tOf } from '../locale.js';
 import type { ButtonHandler } from '../types.js';
 
 /** Distinct selectors queried for one alert group (one query each). */
@@ -29,13 +31,13 @@ function incidentSelectors(incident: Incident, labelMap: Readonly<Record<string,
 }
 
 /** The alert names of an incident, for the answer's title. */
-function alertNames(incident: Incident): string {
+function alertNames(incident: Incident, t: T): string {
   const names = new Set(
     Object.values(incident.alerts)
       .map((s) => s.labels?.alertname)
       .filter((n): n is string => !!n),
   );
-  return names.size ? [...names].join(', ') : `incident ${incident.id}`;
+  return names.size ? [...names].join(', ') : t('commands.logs.scope.incident', { id: String(incident.id) });
 }
 
 /**
@@ -46,16 +48,18 @@ function alertNames(incident: Incident): string {
 export const logsButton = {
   action: 'logs',
   async execute(ctx, ref, deps) {
+    // Only the presser sees the answer: in their language.
+    const t = tOf(ctx, deps);
     const incident = incidentOfRef(deps, ref);
     if (!incident) {
-      await ctx.reply({ content: "This alert is no longer in Vigil's store: its logs cannot be looked up from here. Try `/logs`." }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.logs.button.gone') }, { ephemeral: true });
       return;
     }
     const { logFilter, logLabelMap, logWindow } = deps.config.enrichment;
     const selectors = incidentSelectors(incident, logLabelMap);
     if (!selectors.length) {
       const known = Object.keys(logLabelMap).slice(0, 3).join(', ');
-      await ctx.reply({ content: `No label of this alert selects its logs (${known}…, see enrichment.logLabelMap). Try \`/logs\`.` }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.logs.button.noSelector', { labels: known }) }, { ephemeral: true });
       return;
     }
     // Loki may take a while: acknowledge now, answer with an ephemeral follow-up.
@@ -66,8 +70,9 @@ export const logsButton = {
         window: incidentLogWindow(incident, logWindow, deps.now()),
         relative: false,
         limit: LIMIT,
-        filter: 'error-like lines',
-        scope: alertNames(incident),
+        filter: t('commands.logs.filter.errorLike'),
+        scope: alertNames(incident, t),
+        locale: localeOf(ctx, deps),
       },
       deps,
     );

@@ -1,4 +1,5 @@
-import { threadsFor } from '../../config/routes.js';
+import { localeFor, threadsFor } from '../../config/routes.js';
+import { translate, type Locale } from '../../i18n/index.js';
 import { alertmanagerFromConfig } from '../../queries/alertmanager.js';
 import { checkMatchers, MatcherSyntaxError, type SilenceMatcher } from '../../config/matchers.js';
 import { escapeRegex, LABEL_NAME } from '../../queries/promql.js';
@@ -7,7 +8,8 @@ import { renderButtonSilenced, renderSilencedNotice } from '../../render/silence
 import type { Incident } from '../../store/incidents.js';
 import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost } from '../../store/outbox.js';
-import { createdBy, NO_ALERTMANAGER, silencePageUrl } from '../silence.js';
+import { localeOf, tOf } from '../locale.js';
+import { createdBy, silencePageUrl } from '../silence.js';
 import type { ButtonHandler, ComponentContext } from '../types.js';
 
 /** How long the button silences for. */
@@ -65,11 +67,13 @@ export function incidentMatchers(incident: Pick<Incident, 'alerts'>): SilenceMat
   return matchers.sort((a, b) => (a.name === 'alertname' ? -1 : b.name === 'alertname' ? 1 : a.name.localeCompare(b.name)));
 }
 
-/** A link to the alert message (when the guild is known), else its ids, for the silence's comment. */
-export function messageReference(ctx: ComponentContext): string {
+/** A link to the alert message (when the guild is known), else its ids (in `locale`), for the silence's comment. */
+export function messageReference(ctx: ComponentContext, locale: Locale = 'en'): string {
   const { guildId } = ctx;
   const { id, channelId } = ctx.message;
-  return guildId ? `https://discord.com/channels/${guildId}/${channelId}/${id}` : `Discord message ${id} in channel ${channelId}`;
+  return guildId
+    ? `https://discord.com/channels/${guildId}/${channelId}/${id}`
+    : translate(locale, 'commands.silence.button.messageIds', { id, channel: channelId });
 }
 
 /**
@@ -80,35 +84,37 @@ export function messageReference(ctx: ComponentContext): string {
 export const silenceButton = {
   action: ALERT_ACTIONS.silence,
   async execute(ctx, ref, deps) {
+    // The presser's private answers in their language; the comment and the team's note in the alert route's.
+    const t = tOf(ctx, deps);
     const am = alertmanagerFromConfig(deps.config, deps.config.enrichment.timeout);
     if (!am) {
-      await ctx.reply({ content: NO_ALERTMANAGER }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.silence.noAlertmanager') }, { ephemeral: true });
       return;
     }
     const incident = incidentOfRef(deps, ref);
     const matchers = incident && incidentMatchers(incident);
     if (!incident || !matchers) {
-      const why = incident ? 'has no labels stored' : "is no longer in Vigil's store";
-      await ctx.reply({ content: `⚠️ This alert ${why}, so it cannot be silenced from here: use \`/silence create\`.` }, { ephemeral: true });
+      await ctx.reply({ content: t(incident ? 'commands.silence.button.noLabels' : 'commands.silence.button.gone') }, { ephemeral: true });
       return;
     }
     try {
       checkMatchers(matchers);
     } catch (err) {
       if (!(err instanceof MatcherSyntaxError)) throw err;
-      await ctx.reply({ content: `⚠️ Not silenced, the alert's labels are too broad: ${err.message}. Use \`/silence create\`.` }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.silence.button.tooBroad', { error: err.message }) }, { ephemeral: true });
       return;
     }
+    const routeLocale = localeFor(deps.config, incident.route);
     // Alertmanager may be slow: acknowledge now, answer with follow-ups.
     await ctx.deferUpdate();
     const startsAt = deps.now();
     const endsAt = new Date(startsAt.getTime() + BUTTON_SILENCE_MS);
-    const comment = `Silenced from Vigil's alert message: ${messageReference(ctx)}`;
+    const comment = translate(routeLocale, 'commands.silence.button.comment', { link: messageReference(ctx, routeLocale) });
     const id = await am.createSilence({ matchers, startsAt, endsAt, createdBy: createdBy(ctx.user), comment });
     deps.logger.info({ incidentId: incident.id, silenceId: id, matchers: matchers.length }, 'incident silenced from button');
     const url = silencePageUrl(deps.config, id);
-    await ctx.followUp(renderButtonSilenced({ id, matchers, endsAt, ...(url ? { url } : {}) }), { ephemeral: true });
-    const notice = renderSilencedNotice(ctx.user.username, id, endsAt);
+    await ctx.followUp(renderButtonSilenced({ id, matchers, endsAt, ...(url ? { url } : {}), locale: localeOf(ctx, deps) }), { ephemeral: true });
+    const notice = renderSilencedNotice(ctx.user.username, id, endsAt, routeLocale);
     // With threads the team reads it in the incident's thread (durably, through the outbox); else beside the alert.
     const announced =
       threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined

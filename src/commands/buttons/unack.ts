@@ -1,4 +1,5 @@
-import { routeNamed, threadsFor } from '../../config/routes.js';
+import { localeFor, routeNamed, threadsFor } from '../../config/routes.js';
+import { translate } from '../../i18n/index.js';
 import { escapeMarkdown } from '../../render/format.js';
 import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
@@ -8,6 +9,7 @@ import { resumeEscalation } from '../../store/escalations.js';
 import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
 import type { APIEmbed } from 'discord-api-types/v10';
+import { tOf } from '../locale.js';
 import type { ButtonHandler } from '../types.js';
 
 /**
@@ -18,13 +20,15 @@ import type { ButtonHandler } from '../types.js';
 export const unackButton = {
   action: 'unack',
   async execute(ctx, ref, deps) {
+    // The presser is answered in their language; the alert message and its thread stay in the route's.
+    const t = tOf(ctx, deps);
     const incident = incidentOfRef(deps, ref);
     if (!incident) {
-      await ctx.reply({ content: "This alert is no longer in Vigil's store: there is nothing to give back." }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.unack.gone') }, { ephemeral: true });
       return;
     }
     if (incident.status === 'resolved') {
-      await ctx.reply({ content: '✅ This alert is already resolved: nothing to give back.' }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.unack.resolved') }, { ephemeral: true });
       return;
     }
     const now = deps.now();
@@ -37,17 +41,18 @@ export const unackButton = {
       })
       .immediate();
     if (!removed) {
-      await ctx.reply({ content: '👀 Nobody has acknowledged this alert: there is nothing to give back.' }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.unack.notAcknowledged') }, { ephemeral: true });
       return;
     }
+    const locale = localeFor(deps.config, incident.route);
     deps.logger.info({ incidentId: incident.id, userId: ctx.user.id, escalationResumed: resumed }, 'incident unacknowledged');
     if (incident.createOutboxId !== undefined)
       rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
-        Array.isArray(body.embeds) ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], undefined, warnTo(deps.logger)) } : body,
+        Array.isArray(body.embeds) ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], undefined, warnTo(deps.logger), locale) } : body,
       );
-    const components = alertButtons(incident.id, 'firing', incident.source);
+    const components = alertButtons(incident.id, 'firing', incident.source, locale);
     const note = {
-      content: `↩️ **${escapeMarkdown(ctx.user.username)}** gave the incident back: nobody has it now${resumed ? '; escalation takes up again' : ''}`,
+      content: translate(locale, resumed ? 'commands.unack.noteResumed' : 'commands.unack.note', { user: escapeMarkdown(ctx.user.username) }),
       allowed_mentions: { parse: [] },
     };
     const announced =
@@ -59,6 +64,6 @@ export const unackButton = {
       if (!announced) await ctx.followUp({ content: note.content }, { ephemeral: false });
       return;
     }
-    await ctx.updateMessage({ embeds: withAcknowledgement(ctx.message.embeds, undefined, warnTo(deps.logger)), components });
+    await ctx.updateMessage({ embeds: withAcknowledgement(ctx.message.embeds, undefined, warnTo(deps.logger), locale), components });
   },
 } satisfies ButtonHandler;
