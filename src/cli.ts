@@ -113,10 +113,14 @@ function summaryLine(key: string, text: string): string {
 function routeLines(config: Config, locale: Locale): string[] {
   const t = translator(locale);
   if (config.routes.length === 0) return [summaryLine('routes', t('cli.summary.noRoutes'))];
+  // "2 roles and 1 user" / "역할 2개 및 사용자 1명": the language's own list joining.
+  const and = new Intl.ListFormat(locale, { type: 'conjunction' });
   const people = (p: { roles: readonly string[]; users: readonly string[] }) =>
-    [p.roles.length ? t('cli.summary.roles', { count: p.roles.length }) : '', p.users.length ? t('cli.summary.users', { count: p.users.length }) : '']
-      .filter(Boolean)
-      .join(t('cli.summary.and'));
+    and.format(
+      [p.roles.length ? t('cli.summary.roles', { count: p.roles.length }) : '', p.users.length ? t('cli.summary.users', { count: p.users.length }) : ''].filter(
+        Boolean,
+      ),
+    );
   return config.routes.map((r, i) => {
     const matchers = r.matchers ? `{${r.matchers.map(formatMatcher).join(', ')}}` : undefined;
     const how = matchers === undefined ? t('cli.summary.route.byUrl') : r.continue ? t('cli.summary.route.matchersContinue', { matchers }) : matchers;

@@ -183,7 +183,7 @@ enrichment: { lookback: soon }
       'enrichment.lookback: expected a duration like 30s, 5m or 1h, got "soon"',
     ];
     for (const line of expected) expect(run.stderr).toContain(line);
-    expect(run.stderr).toContain(`${path}: ${expected.length} error(s)`);
+    expect(run.stderr).toContain(`${path}: ${expected.length} errors`);
     expectNoSecret(run);
   });
 
@@ -281,7 +281,7 @@ describe.concurrent('vigil in the configured language', () => {
     expect(lines).toContain('webhook:      토큰 있음, HMAC 있음');
     expect(lines).toContain('alertmanager: 설정 안 됨');
     expect(lines).toContain('routes:       없음: 모든 알림이 알림 채널로 갑니다');
-    expect(lines).toContain('enrichment:   조회 구간 30분, 로그 범위 ±5분, 제한 시간 1초');
+    expect(lines).toContain('enrichment:   조회 구간 30분, 로그 구간 ±5분, 제한 시간 1초');
     expect(lines).toContain('digest:       꺼짐');
     expect(lines.find((l) => l.startsWith('discord:'))).toMatch(
       /^discord: {6}gateway 모드, 애플리케이션 123456789012345678, 알림 채널 223456789012345678, .*토큰 있음$/,
@@ -314,7 +314,7 @@ describe.concurrent('vigil in the configured language', () => {
     expect(lines).toContain('  loki: required, expected a mapping (key: value lines)');
     // A file that did not load names no language: without a Korean environment, English.
     const english = await runCli(['check-config', '--config', path]);
-    expect(english.stderr.split('\n')[0]).toBe(`${path}: 4 error(s)`);
+    expect(english.stderr.split('\n')[0]).toBe(`${path}: 4 errors`);
   });
 
   it.each([
@@ -329,9 +329,7 @@ describe.concurrent('vigil in the configured language', () => {
     const run = await runCli(['check-config', '--config', path], env);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      want === 'ko'
-        ? `${path}: 오류 1개\n  설정 파일을 읽을 수 없습니다: ${path}: ENOENT\n`
-        : `${path}: 1 error(s)\n  cannot read config file ${path}: ENOENT\n`,
+      want === 'ko' ? `${path}: 오류 1개\n  설정 파일을 읽을 수 없습니다: ${path}: ENOENT\n` : `${path}: 1 error\n  cannot read config file ${path}: ENOENT\n`,
     );
   });
 
@@ -380,7 +378,7 @@ describe.concurrent('vigil in the configured language', () => {
     const run = await runCli(['test-alert', '--config', path, '--url', `${closedUrl}/webhooks/alertmanager`], SECRET_ENV);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^테스트 알림을 보낼 수 없습니다 \(http:\/\/127\.0\.0\.1:\d+\/webhooks\/alertmanager\): .*ECONNREFUSED.* \(`vigil serve` 가 실행 중입니까\?\)$/m,
+      /^테스트 알림을 보낼 수 없습니다 \(http:\/\/127\.0\.0\.1:\d+\/webhooks\/alertmanager\): .*ECONNREFUSED.* \(`vigil serve` 가 실행 중인가요\?\)$/m,
     );
     expectNoSecret(run);
   });
@@ -489,7 +487,7 @@ describe('vigil register-commands', () => {
     const path = writeConfig('register.yaml', configText({ apiBaseUrl: discord.apiBaseUrl, name: 'register' }));
     const run = await runCli(['register-commands', '--config', path], SECRET_ENV);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`registered ${COMMANDS.length} command(s) globally`);
+    expect(run.stdout).toContain(`registered ${COMMANDS.length} commands globally`);
     expect(run.stdout).toContain(names);
     const put = puts().slice(before);
     expect(put.map((r) => r.path)).toEqual(['/api/v10/applications/123456789012345678/commands']);
@@ -617,7 +615,7 @@ describe('vigil check-config --online', () => {
     expect(lines).toContain(
       `  ❌ alert channel ${CHANNEL_ID}: #alerts-5678: the bot lacks Attach Files: allow them for the bot (or its role) in the channel's permissions`,
     );
-    expect(lines).toContain('2 check(s) failed');
+    expect(lines).toContain('2 checks failed');
     expect(discord.invalid).toEqual([]);
     expectNoSecret(run);
   });
@@ -625,7 +623,7 @@ describe('vigil check-config --online', () => {
   it("checks each route's channel once and whether the roles it pings can be pinged", async () => {
     const routes = `routes:
   - { name: db, matchers: ['team="db"'], channelId: "${ROUTE_CHANNEL}", mentions: { roles: ["${PINGABLE}", "${SILENT}"] }, threads: false }
-  - { name: db-escalation, channelId: "${ROUTE_CHANNEL}", escalation: { after: 10m, roles: ["${GONE}"] }, threads: false }
+  - { name: db-escalation, channelId: "${ROUTE_CHANNEL}", escalation: { after: 10m, roles: ["${GONE}"], users: ["${BOT}"] }, threads: false }
 `;
     const run = await runCli(
       [
@@ -651,9 +649,9 @@ describe('vigil check-config --online', () => {
     // The channel is checked once, for both routes.
     expect(lines.filter((l) => /^ {2}[✅❌] route db-escalation/.test(l))).toEqual([]);
     // The summary names each route, how it is chosen and whom it pages.
-    expect(lines).toContain(`routes:       db -> channel ${ROUTE_CHANNEL}: {team="db"}, pages 2 role(s), URL /webhooks/{alertmanager,grafana}/db`);
+    expect(lines).toContain(`routes:       db -> channel ${ROUTE_CHANNEL}: {team="db"}, pages 2 roles, URL /webhooks/{alertmanager,grafana}/db`);
     expect(lines).toContain(
-      `              db-escalation -> channel ${ROUTE_CHANNEL}: by URL only, pages no one, escalates to 1 role(s) after 10m (up to 1×), URL /webhooks/{alertmanager,grafana}/db-escalation`,
+      `              db-escalation -> channel ${ROUTE_CHANNEL}: by URL only, pages no one, escalates to 1 role and 1 user after 10m (up to 1×), URL /webhooks/{alertmanager,grafana}/db-escalation`,
     );
     expect(discord.invalid).toEqual([]);
     expect(run.code).toBe(1);
@@ -661,7 +659,7 @@ describe('vigil check-config --online', () => {
 
   it('says what is missing in Korean for locale: ko, with Discord’s names of the permissions', async () => {
     const routes = `routes:
-  - { name: db, channelId: "${ROUTE_CHANNEL}", mentions: { roles: ["${PINGABLE}", "${SILENT}", "${GONE}"] }, threads: false }
+  - { name: db, channelId: "${ROUTE_CHANNEL}", mentions: { roles: ["${PINGABLE}", "${SILENT}", "${GONE}"], users: ["${BOT}"] }, threads: false }
 `;
     const text = `locale: ko\n${configText({ apiBaseUrl: discord.apiBaseUrl, name: 'online-ko' })}${routes}`.replace(
       `loki: { url: ${closedUrl} }`,
@@ -682,7 +680,7 @@ describe('vigil check-config --online', () => {
     expect(lines).toContain(`  ✅ 라우트 db 채널 ${ROUTE_CHANNEL}: 역할 ${PINGABLE}: @role-2: 봇의 멘션으로 호출됩니다`);
     expect(lines.find((l) => l.includes(`역할 ${SILENT}`))).toContain('@role-3: 호출되지 않습니다.');
     expect(lines.find((l) => l.includes(`역할 ${GONE}`))).toContain('이 채널이 있는 서버의 역할이 아닙니다');
-    expect(lines).toContain(`routes:       db -> 채널 ${ROUTE_CHANNEL}: URL로만, 호출: 역할 3개, URL /webhooks/{alertmanager,grafana}/db`);
+    expect(lines).toContain(`routes:       db -> 채널 ${ROUTE_CHANNEL}: URL로만, 호출: 역할 3개 및 사용자 1명, URL /webhooks/{alertmanager,grafana}/db`);
     expect(lines).toContain('확인 4개 실패');
     expect(discord.invalid).toEqual([]);
     expectNoSecret(run);

@@ -73,6 +73,6 @@ export const alertsCommand = {
   async execute(ctx, deps: CommandDeps) {
     const timeoutMs = deps.config.enrichment.timeout;
     const overview = annotate(await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs), deps.db);
-    await ctx.reply(fitMessage(renderAlerts({ ...overview, locale: localeOf(ctx, deps) }), warnTo(deps.logger)));
+    await ctx.reply(fitMessage(renderAlerts({ ...overview, locale: localeOf(ctx, deps) }), warnTo(deps.logger), localeOf(ctx, deps)));
   },
 } satisfies Command;

@@ -86,7 +86,7 @@ export const health = {
     // Several backends answer in turn: acknowledge before the first call.
     await ctx.defer();
     const report = await collectHealth(deps, localeOf(ctx, deps), job);
-    await ctx.reply(fitMessage({ embeds: [renderHealth(report, deps.now())] }, warnTo(deps.logger)));
+    await ctx.reply(fitMessage({ embeds: [renderHealth(report, deps.now())] }, warnTo(deps.logger), localeOf(ctx, deps)));
   },
   async autocomplete(ctx, deps) {
     await ctx.respond(await labelValueChoices('prometheus', 'job', ctx.focused.value, deps, { match: ['up'] }));

@@ -79,7 +79,13 @@ export const query = {
         const spec: TimeChartSpec | undefined = lines.length
           ? { kind: 'time', title: req.expr, lines, unit, start, end: now, timeZone: deps.config.timezone }
           : undefined;
-        payload = await commandChart({ content: renderRange(req.expr, series, req.rangeMs, step, unit, locale) }, spec, deps.config.charts, deps.chartRenderer);
+        payload = await commandChart(
+          { content: renderRange(req.expr, series, req.rangeMs, step, unit, locale) },
+          spec,
+          deps.config.charts,
+          locale,
+          deps.chartRenderer,
+        );
       }
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
@@ -87,6 +93,6 @@ export const query = {
     }
     // fitMessage copies with structuredClone, which would turn the chart's Buffer into a plain Uint8Array.
     const { files, ...text } = payload;
-    await ctx.reply({ ...fitMessage(text, warnTo(deps.logger)), ...(files ? { files } : {}) });
+    await ctx.reply({ ...fitMessage(text, warnTo(deps.logger), localeOf(ctx, deps)), ...(files ? { files } : {}) });
   },
 } satisfies Command;

@@ -81,6 +81,9 @@ export function createRouter(commands: readonly Command[], buttons: readonly But
   const { permissions, ephemeral: ephemeralDefault } = deps.config.commands;
 
   return {
+    /** The language of answers to a Discord client in a language Vigil does not speak (config `locale`). */
+    defaultLocale: deps.config.locale,
+
     /** Runs a slash command: permission check, default ephemeral, deferral, errors as ephemeral replies. */
     async handleCommand(raw: CommandContext): Promise<void> {
       const command = byName.get(raw.commandName);

@@ -21,9 +21,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The short id `/silence list` shows in bold (the first block), also accepted. */
 const SHORT_ID = /^[0-9a-f]{8}$/i;
 
-/** Said when neither Alertmanager nor Grafana's built-in one is configured (in English; answers use the user's language). */
-export const NO_ALERTMANAGER = translate('en', 'commands.silence.noAlertmanager');
-
 /** Who a silence is created by, as Alertmanager shows it: `username (id)`. */
 export function createdBy(user: InteractionUser): string {
   return `${user.username} (${user.id})`;
@@ -106,7 +103,13 @@ async function create(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerCl
 async function list(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {
   const silences = await am.silences();
   const url = silencePageUrl(deps.config);
-  await ctx.reply(fitMessage(renderSilenceList({ silences, source: am.name, ...(url ? { url } : {}), locale: localeOf(ctx, deps) }), warnTo(deps.logger)));
+  await ctx.reply(
+    fitMessage(
+      renderSilenceList({ silences, source: am.name, ...(url ? { url } : {}), locale: localeOf(ctx, deps) }),
+      warnTo(deps.logger),
+      localeOf(ctx, deps),
+    ),
+  );
 }
 
 async function expire(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {

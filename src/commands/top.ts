@@ -95,9 +95,9 @@ export const top = {
       await ctx.reply({ content: renderNoContainers(req, [...new Set(hosts)].sort(), locale) });
       return;
     }
-    const text = fitMessage({ content: renderTop(rows, req, locale) }, warnTo(deps.logger));
+    const text = fitMessage({ content: renderTop(rows, req, locale) }, warnTo(deps.logger), locale);
     const spec = topChartSpec(rows, req, locale);
-    await ctx.reply(await commandChart(text, spec.bars.length ? spec : undefined, deps.config.charts, deps.chartRenderer));
+    await ctx.reply(await commandChart(text, spec.bars.length ? spec : undefined, deps.config.charts, locale, deps.chartRenderer));
   },
   async autocomplete(ctx, deps) {
     const choices = await labelValueChoices('prometheus', 'instance', ctx.focused.value, deps, { match: [CADVISOR_CPU], map: stripPort });

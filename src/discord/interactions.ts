@@ -9,7 +9,7 @@ import {
 } from 'discord-api-types/v10';
 import type { Router } from '../commands/router.js';
 import type { AutocompleteContext, CommandContext, ComponentContext, ReplyPayload } from '../commands/types.js';
-import { localeOfDiscord, translate } from '../i18n/index.js';
+import { localeOfDiscord, translate, type Locale } from '../i18n/index.js';
 import type { Logger } from '../log.js';
 import type { Route } from '../server.js';
 import { parseInteraction, type AutocompleteBase, type CommandBase, type ComponentBase, type Incoming } from './interaction-payload.js';
@@ -21,7 +21,8 @@ import { MAX_SIGNATURE_AGE_MS, type Verifier } from './verify.js';
 // Transport-neutral part: both the gateway client and the HTTP endpoint answer through this.
 
 /** The part of the router a transport calls. */
-export type InteractionRouter = Pick<Router, 'handleCommand' | 'handleAutocomplete' | 'handleComponent'>;
+/** What the transports use of the router; `defaultLocale` (config `locale`) words their own fallback note. */
+export type InteractionRouter = Pick<Router, 'handleCommand' | 'handleAutocomplete' | 'handleComponent'> & Partial<Pick<Router, 'defaultLocale'>>;
 
 /** The first answer to an interaction (Discord's interaction callback types Vigil uses). */
 type InitialResponse =
@@ -160,12 +161,11 @@ function componentContext(base: ComponentBase, s: Session): ComponentContext {
 }
 
 /** The answer given when nothing else was: a deferral at the backstop, or a note when the handler ended silently. */
-function fallback(incoming: Incoming, handlerDone: boolean): InitialResponse {
+function fallback(incoming: Incoming, handlerDone: boolean, defaultLocale: Locale): InitialResponse {
   const { kind } = incoming;
   if (kind === 'autocomplete') return { type: InteractionResponseType.ApplicationCommandAutocompleteResult, choices: [] };
   if (kind === 'component') return { type: InteractionResponseType.DeferredMessageUpdate };
-  // In the user's language when Vigil speaks it (the transport knows no configured default: English).
-  const content = translate(localeOfDiscord(incoming.base.user.locale, 'en'), 'commands.router.noAnswer');
+  const content = translate(localeOfDiscord(incoming.base.user.locale, defaultLocale), 'commands.router.noAnswer');
   return handlerDone
     ? { type: InteractionResponseType.ChannelMessageWithSource, payload: { content }, ephemeral: true }
     : // Ephemeral: the reply is not known yet and may hold sensitive data.
@@ -205,7 +205,7 @@ export async function dispatchInteraction(
   const answerIfPending = (handlerDone: boolean) =>
     session.run(async () => {
       if (session.state !== 'pending') return;
-      await session.initial(fallback(incoming, handlerDone));
+      await session.initial(fallback(incoming, handlerDone, router.defaultLocale ?? 'en'));
     });
   const timer = setTimeout(() => {
     answerIfPending(false).catch((err: unknown) => opts.logger.warn({ err }, 'backstop deferral failed'));

@@ -14,8 +14,8 @@ export const CATALOGS: Record<Locale, Record<MessageKey, string>> = { en: EN, ko
 /** A value put into a message: numbers are formatted per locale, strings as they are. */
 export type MessageValue = string | number;
 
-/** Translates one key into one language. */
-export type T = (key: MessageKey, values?: Record<string, MessageValue>) => string;
+/** Translates one key into one language: `locale`. */
+export type T = ((key: MessageKey, values?: Record<string, MessageValue>) => string) & { readonly locale: Locale };
 
 const compiled = new Map<string, IntlMessageFormat>();
 
@@ -41,7 +41,7 @@ const translators = new Map<Locale, T>();
 export function translator(locale: Locale = 'en'): T {
   let t = translators.get(locale);
   if (!t) {
-    t = (key, values) => translate(locale, key, values);
+    t = Object.assign((key: MessageKey, values?: Record<string, MessageValue>) => translate(locale, key, values), { locale });
     translators.set(locale, t);
   }
   return t;

@@ -71,9 +71,11 @@ export function contextFields(ctx: Ctx): ContextFields {
   if (explore && ctx.input.grafanaUrl) {
     const targets = explore.value.map((l) => ({ ...l, label: exploreLabel(l.label, ctx.t) }));
     const fitted = fitExploreLinks(ctx.input.grafanaUrl, targets, ctx.input.datasources ?? DEFAULT_DATASOURCES, EMBED_FIELD_VALUE, ctx.locale);
+    // The logs name each link as enrichment does (Metrics, Logs), whatever the message's language.
+    const logName = (label: string) => explore.value[targets.findIndex((l) => l.label === label)]?.label ?? label;
     for (const link of fitted.links.filter((l) => !l.withQuery))
-      ctx.warn('explore link without its query to fit the message', { part: 'explore', link: link.label });
-    for (const label of fitted.omitted) ctx.warn('alert link omitted to fit the message', { part: 'explore', link: label });
+      ctx.warn('explore link without its query to fit the message', { part: 'explore', link: logName(link.label) });
+    for (const label of fitted.omitted) ctx.warn('alert link omitted to fit the message', { part: 'explore', link: logName(label) });
     if (fitted.text) out.explore = { name: ctx.t('alert.field.explore', { whose: whose(ctx, explore.alert) }), value: fitted.text };
   }
   return out;

@@ -1,5 +1,5 @@
 import type { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { formatDurationIn, translator, type T } from '../i18n/index.js';
+import { formatDurationIn, translator, type MessageKey, type T } from '../i18n/index.js';
 import type { Alert, Locale, Notification } from '../model.js';
 import { STEERING, type AlertEnrichment, type EnrichedNotification } from '../findings.js';
 import { contextFields, CONTEXT_DROP_ORDER, steeredDashboard } from './alert-context.js';
@@ -335,20 +335,21 @@ function linksField(ctx: Ctx): APIEmbedField | undefined {
   const base = input.grafanaUrl;
   const runbook = n.commonAnnotations.runbook_url || n.commonAnnotations.runbook || first?.annotations.runbook_url || first?.annotations.runbook;
   const silence = input.state === 'firing' ? ((n.alerts.length === 1 ? first?.silenceURL : undefined) ?? alertmanagerSilenceUrl(n)) : undefined;
-  const candidates: [string, string | undefined][] = [
-    [t('alert.link.source'), safeUrl(first?.generatorURL, base)],
-    [t('alert.link.runbook'), safeUrl(runbook)],
-    [t('alert.link.silence'), safeUrl(silence, base)],
-    [t('alert.link.dashboard'), safeUrl(first?.dashboardURL, base)],
-    [t(first?.dashboardURL ? 'alert.link.ruleDashboard' : 'alert.link.dashboard'), steeredDashboard(ctx)],
-    [t('alert.link.panel'), safeUrl(first?.panelURL, base)],
+  // Each link's name for the logs (English), and its label in the message's language.
+  const candidates: [string, MessageKey, string | undefined][] = [
+    ['Source', 'alert.link.source', safeUrl(first?.generatorURL, base)],
+    ['Runbook', 'alert.link.runbook', safeUrl(runbook)],
+    ['Silence', 'alert.link.silence', safeUrl(silence, base)],
+    ['Dashboard', 'alert.link.dashboard', safeUrl(first?.dashboardURL, base)],
+    first?.dashboardURL ? ['Rule dashboard', 'alert.link.ruleDashboard', steeredDashboard(ctx)] : ['Dashboard', 'alert.link.dashboard', steeredDashboard(ctx)],
+    ['Panel', 'alert.link.panel', safeUrl(first?.panelURL, base)],
   ];
   const links: string[] = [];
-  for (const [label, url] of candidates) {
+  for (const [name, label, url] of candidates) {
     if (!url) continue;
-    const link = markdownLink(label, url);
+    const link = markdownLink(t(label), url);
     if (codePointLength([...links, link].join(' · ')) > EMBED_FIELD_VALUE) {
-      ctx.warn('alert link omitted to fit the message', { part: 'links', link: label });
+      ctx.warn('alert link omitted to fit the message', { part: 'links', link: name });
       continue;
     }
     links.push(link);

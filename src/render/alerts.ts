@@ -119,7 +119,7 @@ function groupLines(group: AlertGroup, now: Date, ctx: Ctx): string {
   const instances = [...new Set(group.alerts.map((a) => instanceOf(a, group.alerts)))].filter(Boolean);
   if (instances.length === 0) return head;
   const shown = instances.slice(0, INSTANCES_SHOWN).map((i) => inlineCode(i, INSTANCE_MAX));
-  const more = instances.length > INSTANCES_SHOWN ? ` ${t('commands.alerts.moreInstances', { count: instances.length - INSTANCES_SHOWN })}` : '';
+  const more = instances.length > INSTANCES_SHOWN ? ` ${t('alert.more.items', { count: instances.length - INSTANCES_SHOWN })}` : '';
   return `${head}\n└ ${shown.join(' ')}${more}`;
 }
 

@@ -123,8 +123,9 @@ export async function commandChart<T extends { content?: string; files?: { name:
   payload: T,
   spec: ChartSpec | undefined,
   charts: { enabled: boolean; budget: number; width: number; height: number },
+  locale: Locale,
   render?: ChartRenderer,
 ): Promise<T> {
   if (!charts.enabled || !spec) return payload;
-  return withCommandChart(payload, await boundedChart(spec, charts, render));
+  return withCommandChart(payload, await boundedChart(spec, charts, render), locale);
 }

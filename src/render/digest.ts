@@ -110,14 +110,15 @@ function summary(i: IncidentStats, from: Date, ctx: Ctx): string {
 function noisiestField(i: IncidentStats, t: T): APIEmbedField | undefined {
   if (i.noisiest.length === 0) return undefined;
   const lines = i.noisiest.map(
-    (r, n) => `${n + 1}. **${escapeMarkdown(truncate(r.alertname, NAME_MAX))}** · ${t('digest.noisiest.alerts', { count: r.count })}`,
+    (r, n) =>
+      `${n + 1}. **${escapeMarkdown(truncate(r.alertname || t('commands.alerts.noAlertname'), NAME_MAX))}** · ${t('digest.noisiest.alerts', { count: r.count })}`,
   );
   return { name: t('digest.noisiest.name'), value: lines.join('\n') };
 }
 
 /** Who has an open incident, as a list line shows it: "👀 alice", or that nobody does (in `t`'s language, default English). */
 export function ownerText(ackedBy: string | undefined, t: T = translator('en')): string {
-  return ackedBy ? `👀 ${escapeMarkdown(truncate(ackedBy, NAME_MAX))}` : t('digest.open.nobody');
+  return ackedBy ? `👀 ${escapeMarkdown(truncate(ackedBy, NAME_MAX))}` : t('commands.alerts.nobody');
 }
 
 /** The open incidents, newest first: severity, names, since when, the route it went to and who has it. */
@@ -166,7 +167,7 @@ function targetLine(target: DownTarget, t: T): string {
   const state = target.downNow ? '🔴' : '🟠';
   const now = target.downNow ? t('digest.targets.downNow') : t('digest.targets.recovered');
   const up = target.availability === undefined ? '' : ` · ${t('digest.targets.up', { percent: percent(target.availability) })}`;
-  const job = target.job ? escapeMarkdown(truncate(target.job, NAME_MAX)) : t('digest.noJob');
+  const job = target.job ? escapeMarkdown(truncate(target.job, NAME_MAX)) : t('commands.health.noJob');
   return `${state} **${job}** ${instanceText(target.instance, t)} · ${now}${up}`;
 }
 
@@ -280,5 +281,5 @@ export function renderDigest(input: DigestInput, warn: Warn): { embeds: APIEmbed
     footer: { text: footer(input.deliveries, t) },
     timestamp: input.now.toISOString(),
   };
-  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn);
+  return fitMessage({ embeds: [embed], allowed_mentions: { parse: [] } }, warn, locale);
 }

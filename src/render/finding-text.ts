@@ -118,9 +118,9 @@ export function expressionLines(finding: ExpressionFinding, unit: Unit, state: A
 
 function seriesLine(s: SeriesSummary, unit: Unit, state: AlertStatus, t: T): string {
   const parts: string[] = [];
-  if (s.atStart !== undefined) parts.push(t('alert.series.start', { value: formatValue(s.atStart, unit) }));
-  parts.push(t('alert.series.peak', { value: formatValue(s.peak, unit), at: discordTimestamp(s.peakAt, 't') }));
-  parts.push(t(state === 'firing' ? 'alert.series.now' : 'alert.series.last', { value: formatValue(s.latest, unit) }));
+  if (s.atStart !== undefined) parts.push(t('alert.series.start', { value: formatValue(s.atStart, unit, t.locale) }));
+  parts.push(t('alert.series.peak', { value: formatValue(s.peak, unit, t.locale), at: discordTimestamp(s.peakAt, 't') }));
+  parts.push(t(state === 'firing' ? 'alert.series.now' : 'alert.series.last', { value: formatValue(s.latest, unit, t.locale) }));
   return parts.join(' → ');
 }
 
@@ -155,7 +155,9 @@ export function targetLine(target: TargetFinding, now: Date, locale: Locale = 'e
     return parts.join(', ');
   }
   if (ratio) return t('alert.target.line', { what: ratio });
-  return target.health ? t('alert.target.line', { what: target.health }) : undefined;
+  if (!target.health) return undefined;
+  const health = target.health === 'up' ? t('alert.target.up') : target.health === 'unknown' ? t('alert.target.unknown') : target.health;
+  return t('alert.target.line', { what: health });
 }
 
 /** "Logs: 12 matching lines, newest first" and a code block of the lines. */

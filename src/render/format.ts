@@ -184,7 +184,7 @@ function formatSeconds(value: number): string {
 }
 
 /** Formats a sample value with its unit for a phone screen ("93.1%", "1.5 KiB", "234µs", "1.23M"). */
-export function formatValue(value: number, unit: Unit): string {
+export function formatValue(value: number, unit: Unit, locale: Locale = 'en'): string {
   if (!Number.isFinite(value)) return nonFinite(value);
   switch (unit) {
     case 'percent':
@@ -199,7 +199,7 @@ export function formatValue(value: number, unit: Unit): string {
       return formatSeconds(value);
     case 'cores': {
       const n = formatNumber(value);
-      return `${n} ${n === '1' ? 'core' : 'cores'}`;
+      return translator(locale)('alert.unit.cores', { n: n === '1' ? 1 : 2, value: n });
     }
     case 'seconds_per_second':
       return `${formatNumber(value)} s/s`;

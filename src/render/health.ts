@@ -1,7 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
-import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
+import { translator, type Locale, type T } from '../i18n/index.js';
 import type { ScrapeTarget } from '../queries/prometheus.js';
-import { escapeMarkdown, formatValue } from './format.js';
+import { escapeMarkdown, formatAgo, formatValue } from './format.js';
 import { maskSecrets } from './mask.js';
 import { cellText } from './table.js';
 import { truncate } from './truncate.js';
@@ -113,14 +113,6 @@ function backendProblem(b: BackendCheck): string {
   return `❌ ${safe(said)}`;
 }
 
-/** What the text says about a target's last scrape: how long ago (or ahead, with a skewed clock). */
-function lastScrapeText(then: Date, now: Date, ctx: Ctx): string {
-  const ms = now.getTime() - then.getTime();
-  if (Math.abs(ms) < 1000) return ctx.t('commands.health.lastScrapeJustNow');
-  const duration = formatDurationIn(ctx.locale, Math.abs(ms));
-  return ms > 0 ? ctx.t('commands.health.lastScrapeAgo', { duration }) : ctx.t('commands.health.lastScrapeIn', { duration });
-}
-
 /** The language of one answer. */
 interface Ctx {
   locale: Locale;
@@ -134,8 +126,9 @@ function problemLines(p: TargetProblem, now: Date, ctx: Ctx): string[] {
     p.health === 'unknown'
       ? t('commands.health.notScrapedYet')
       : [
-          p.lastScrape ? lastScrapeText(p.lastScrape, now, ctx) : t('commands.health.neverScraped'),
-          p.lastScrapeDurationSeconds !== undefined ? t('commands.health.took', { duration: formatValue(p.lastScrapeDurationSeconds, 'seconds') }) : '',
+          // How long ago (or ahead, with a skewed clock).
+          p.lastScrape ? t('alert.target.lastScrape', { ago: formatAgo(p.lastScrape, now, ctx.locale) }) : t('commands.health.neverScraped'),
+          p.lastScrapeDurationSeconds !== undefined ? t('alert.target.took', { duration: formatValue(p.lastScrapeDurationSeconds, 'seconds') }) : '',
         ]
           .filter(Boolean)
           .join(' · ');

@@ -167,7 +167,7 @@ export function renderLogsMessage(input: LogsMessageInput, warn: Warn): LogsMess
   if (!collapsed.length) {
     embed.description = `${head}\n\n${t('commands.logs.noLines')}`;
     embed.footer = { text: footer(input, 0, 0, t) };
-    return fitMessage({ embeds: [embed] }, warn);
+    return fitMessage({ embeds: [embed] }, warn, input.locale ?? 'en');
   }
   const chosen = collapsed.slice(0, Math.max(1, input.limit));
   const room = EMBED_DESCRIPTION - codePointLength(head) - 2 - MORE_RESERVE;
@@ -181,7 +181,7 @@ export function renderLogsMessage(input: LogsMessageInput, warn: Warn): LogsMess
   if (shown < chosen.length) warn('log lines omitted to fit the message', { part: 'logs', omitted: chosen.length - shown });
   embed.description = `${head}\n\n${text}`;
   embed.footer = { text: footer(input, collapsed.length, shown, t) };
-  return fitMessage({ embeds: [embed] }, warn);
+  return fitMessage({ embeds: [embed] }, warn, input.locale ?? 'en');
 }
 
 /** Renders a failed log query: Loki's own words and the query that failed. */
@@ -193,5 +193,5 @@ export function renderLogsError(input: LogsErrorInput, warn: Warn): LogsMessage 
     description: t('commands.logs.lokiFailed', { error: escapeMarkdown(truncate(maskSecrets(input.message), ERROR_MAX)) }),
     footer: { text: truncate(input.query, QUERY_MAX) },
   };
-  return fitMessage({ embeds: [embed] }, warn);
+  return fitMessage({ embeds: [embed] }, warn, input.locale ?? 'en');
 }

@@ -85,7 +85,7 @@ function renderVector(expr: string, samples: readonly InstantSample[], unit: Uni
       { header: t('commands.query.column.series'), shrink: true },
       { header: t('commands.query.column.value'), align: 'right' },
     ],
-    shown.map((s, i) => [names[i]!, formatValue(s.value, unit)]),
+    shown.map((s, i) => [names[i]!, formatValue(s.value, unit, t.locale)]),
   );
   return [head, ...commonLine(common, shown.length, t), codeBlock(table), ...moreLine(sorted.length - shown.length, t)].join('\n');
 }
@@ -102,7 +102,7 @@ export function renderInstant(expr: string, result: QueryResult, unit: Unit, loc
     case 'vector':
       return renderVector(expr, result.result, unit, t);
     case 'scalar':
-      return `${t('commands.query.scalar', { expr: code })}\n**${formatValue(result.result.value, unit)}**`;
+      return `${t('commands.query.scalar', { expr: code })}\n**${formatValue(result.result.value, unit, t.locale)}**`;
     case 'string':
       return `${t('commands.query.string', { expr: code })}\n${codeBlock(truncate(result.result.value.replace(/`/g, "'"), 1500))}`;
     case 'matrix':
@@ -133,7 +133,7 @@ function renderSummary(head: string, series: readonly RangeSeries[], unit: Unit,
       { header: t('commands.query.column.max'), align: 'right' },
       { header: t('commands.query.column.last'), align: 'right' },
     ],
-    shown.map((s, i) => [names[i]!, formatValue(s.min, unit), formatValue(s.max, unit), formatValue(s.last, unit)]),
+    shown.map((s, i) => [names[i]!, formatValue(s.min, unit, t.locale), formatValue(s.max, unit, t.locale), formatValue(s.last, unit, t.locale)]),
     { maxWidth: RANGE_TABLE_WIDTH, minShrinkWidth: 6 },
   );
   return [title, ...commonLine(common, shown.length, t), codeBlock(table), ...moreLine(stats.length - shown.length, t)].join('\n');

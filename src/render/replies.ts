@@ -1,5 +1,5 @@
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { formatDurationIn, translator, type T } from '../i18n/index.js';
+import { formatDurationIn, translator } from '../i18n/index.js';
 import type { Alert, Locale, Notification } from '../model.js';
 import { alertNames, countSuffix } from './alert.js';
 import { LABEL_PRIORITY, oneLine } from './finding-text.js';
@@ -26,7 +26,7 @@ export function renderResolvedReply(input: ResolvedReplyInput, warn: Warn): REST
   const duration = formatDurationIn(locale, Math.max(0, input.resolvedAt.getTime() - input.startedAt.getTime()));
   const names = `${escapeMarkdown(oneLine(alertNames(input.notification, t)))}${countSuffix(input.notification)}`;
   const content = t('alert.reply.resolved', { names, duration });
-  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn, locale);
 }
 
 /** What `renderReminder` needs. */
@@ -48,11 +48,12 @@ export function renderReminder(input: ReminderInput, warn: Warn): RESTPostAPICha
   const after = formatDurationIn(locale, hours < 60_000 ? hours : Math.round(hours / 60_000) * 60_000);
   const count = input.notification.alerts.filter((a) => a.status === 'firing').length;
   const content = t('alert.reply.reminder', { after, names: escapeMarkdown(oneLine(alertNames(input.notification, t))), count });
-  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn, locale);
 }
 
 /** A short reply naming alerts that started firing in an open incident ("🔥 Now firing: HostHighCpuLoad on db-host:9100"). */
-export function renderFiringReply(alerts: readonly Pick<Alert, 'labels'>[], warn: Warn, t: T = translator()): RESTPostAPIChannelMessageJSONBody {
+export function renderFiringReply(alerts: readonly Pick<Alert, 'labels'>[], warn: Warn, locale: Locale = 'en'): RESTPostAPIChannelMessageJSONBody {
+  const t = translator(locale);
   const names = alerts.map((a) => {
     const where = LABEL_PRIORITY.filter((k) => k !== 'severity' && k !== 'job')
       .map((k) => a.labels[k])
@@ -61,7 +62,7 @@ export function renderFiringReply(alerts: readonly Pick<Alert, 'labels'>[], warn
     return escapeMarkdown(oneLine(where ? t('alert.reply.on', { name, where }) : name));
   });
   const content = t('alert.reply.nowFiring', { names: names.join(', ') || t('alert.reply.noAlerts') });
-  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn);
+  return fitMessage({ content, allowed_mentions: { parse: [], replied_user: false } }, warn, locale);
 }
 
 /** Alerts a note names in one line; more are listed one by one (renderAlertRoster), never cut short. */
@@ -74,6 +75,6 @@ export function renderFiringNotes(
   locale: Locale = 'en',
 ): RESTPostAPIChannelMessageJSONBody[] {
   const t = translator(locale);
-  if (alerts.length <= NOTE_LINE_MAX) return [renderFiringReply(alerts, warn, t)];
+  if (alerts.length <= NOTE_LINE_MAX) return [renderFiringReply(alerts, warn, locale)];
   return renderAlertRoster(alerts, (from, to) => t('alert.reply.roster', { from, to, total: alerts.length }), warn, locale);
 }

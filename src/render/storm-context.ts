@@ -65,7 +65,7 @@ export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: num
   const t = translator(locale);
   const fields: APIEmbedField[] = metrics.map((m) => {
     const unit = inferUnit(m.query);
-    const threshold = m.threshold ? ` ${m.threshold.op} ${formatValue(m.threshold.value, unit)}` : '';
+    const threshold = m.threshold ? ` ${m.threshold.op} ${formatValue(m.threshold.value, unit, t.locale)}` : '';
     const now =
       m.breaching !== undefined && m.series !== undefined
         ? ` · ${t('storm.context.breaching', { breaching: m.breaching, series: m.series })}`
@@ -75,7 +75,9 @@ export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: num
     const everyone = m.peaks.map((p) => ({ labels: p.labels }));
     const peaks = m.peaks
       .slice(0, STORM_PEAKS_SHOWN)
-      .map((p) => `${escapeMarkdown(truncate(instanceOf({ labels: p.labels }, everyone) || t('storm.context.all'), 40))} ${formatValue(p.value, unit)}`);
+      .map(
+        (p) => `${escapeMarkdown(truncate(instanceOf({ labels: p.labels }, everyone) || t('storm.context.all'), 40))} ${formatValue(p.value, unit, t.locale)}`,
+      );
     const lines = [
       `${inlineCode(m.query, QUERY_SHOWN)}${threshold}${now}`,
       ...(peaks.length ? [t('storm.context.peak', { peaks: peaks.join(' · ') })] : []),

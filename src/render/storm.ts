@@ -72,7 +72,7 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     firing.map((a) => ({ labels: a.labels, startsAt: a.startsAt })),
     locale,
   );
-  const names = new Set(view.alerts.map((a) => a.labels.alertname ?? '(no alertname)'));
+  const names = new Set(view.alerts.map((a) => a.labels.alertname ?? ''));
   const over = view.endedAt !== undefined;
   const title = over
     ? t('storm.title.over', { alerts: view.alerts.length, duration: formatDurationIn(locale, view.endedAt!.getTime() - view.startedAt.getTime()) })
@@ -96,7 +96,7 @@ export function renderStormMessage(view: StormView, warn: Warn): RESTPostAPIChan
     ? t('storm.footer.ended', { time: formatClock(view.endedAt!, zone, false), zone: zoneName(zone, view.endedAt!), where })
     : t('storm.footer.active', { where });
   const embed: APIEmbed = { title, description, color, footer: { text: footer }, timestamp: view.startedAt.toISOString() };
-  return fitMessage({ embeds: context ? [embed, context] : [embed], allowed_mentions: { parse: [] } }, warn);
+  return fitMessage({ embeds: context ? [embed, context] : [embed], allowed_mentions: { parse: [] } }, warn, locale);
 }
 
 /**
@@ -152,7 +152,7 @@ export function renderAlertBatch(
   }
   // One alert always fits: its name and instance are cut to DETAIL_NAME_MAX and DETAIL_INSTANCE_MAX.
   const embeds = batchEmbeds(head.slice(0, fits), firstNumber, title, t) ?? [];
-  return { body: fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn), named: fits };
+  return { body: fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn, locale), named: fits };
 }
 
 /** The embeds listing `alerts`, or undefined when they do not fit one message. */
@@ -190,7 +190,7 @@ function batchLines(alerts: readonly StormAlertView[], t: T): string[] {
   const groups = new Map<string, { state: string; name: string; since: Date; count: number; instances: string[] }>();
   for (const a of alerts) {
     const state = a.status === 'resolved' ? 'resolved' : severityOf(a.labels);
-    const name = a.labels.alertname ?? t('storm.noAlertname');
+    const name = a.labels.alertname ?? t('commands.alerts.noAlertname');
     const key = `${state}\u0000${name}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { state, name, since: a.startsAt, count: 0, instances: [] }));
@@ -237,13 +237,13 @@ export function renderStormSummary(view: StormView & { endedAt: Date }, warn: Wa
     .map((g) => {
       const instances = [...new Set(g.alerts.map((a) => instanceOf(a, g.alerts)))].filter(Boolean);
       const shown = instances.slice(0, 3).map((i) => inlineCode(i, 40));
-      const more = instances.length > 3 ? ` ${t('storm.summary.more', { count: instances.length - 3 })}` : '';
+      const more = instances.length > 3 ? ` ${t('alert.more.items', { count: instances.length - 3 })}` : '';
       return `${SEVERITY_EMOJI[g.severity]} **${escapeMarkdown(truncate(g.name, DETAIL_NAME_MAX))}** ×${g.alerts.length}${shown.length ? ` ${shown.join(' ')}` : ''}${more}`;
     })
     .join('\n');
   const duration = formatDurationIn(locale, view.endedAt.getTime() - view.startedAt.getTime());
   const content = [t('storm.summary', { duration, alerts: view.alerts.length, names: groups.length, firing }), top].filter(Boolean).join('\n');
-  return fitMessage({ content, allowed_mentions: { parse: [] } }, warn);
+  return fitMessage({ content, allowed_mentions: { parse: [] } }, warn, locale);
 }
 
 /** Each severity's count, in words. */

@@ -46,7 +46,7 @@ const WHERE_LABELS = ['instance', 'pod', 'container', 'name', 'host', 'service',
 export function renderThreadName(n: Notification, locale: Locale = 'en'): string {
   const t = translator(locale);
   const names = [...new Set(n.alerts.map((a) => a.labels.alertname).filter((x): x is string => !!x))];
-  const name = n.commonLabels.alertname || n.groupLabels.alertname || names.join(', ') || t('thread.name.fallback');
+  const name = n.commonLabels.alertname || n.groupLabels.alertname || names.join(', ') || t('alert.name.fallback');
   // The job alone ("on node") says little: a name carries a place only when the alerts share one.
   const where = WHERE_LABELS.filter((k) => k !== 'job')
     .map((k) => n.commonLabels[k])
@@ -54,7 +54,7 @@ export function renderThreadName(n: Notification, locale: Locale = 'en'): string
   const text = maskSecrets(where ? t('thread.name.where', { name, where }) : name)
     .replace(/\s+/g, ' ')
     .trim();
-  return truncate(text || t('thread.name.fallback'), THREAD_NAME_MAX);
+  return truncate(text || t('alert.name.fallback'), THREAD_NAME_MAX);
 }
 
 /**
@@ -69,9 +69,9 @@ export function renderThreadDetails(input: ThreadDetailsInput, warn: Warn): REST
   const detailed = notification.alerts.filter((a) => enrichments[a.fingerprint]).slice(0, Math.min(DETAILED_ALERTS, MESSAGE_EMBEDS));
   const embeds = detailed.map((a) => alertEmbed(a, enrichments[a.fingerprint]!, input, ctx));
   const left = notification.alerts.length + notification.truncatedAlerts - detailed.length;
-  if (embeds.length === 0) return fitMessage({ content: ctx.t('thread.noDetails'), allowed_mentions: { parse: [] } }, warn);
+  if (embeds.length === 0) return fitMessage({ content: ctx.t('thread.noDetails'), allowed_mentions: { parse: [] } }, warn, locale);
   if (left > 0) embeds.at(-1)!.footer = { text: ctx.t('thread.moreAlerts', { count: left }) };
-  return fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn);
+  return fitMessage({ embeds, allowed_mentions: { parse: [] } }, warn, locale);
 }
 
 /** What the helpers share: the language and the zone of the log lines. */
@@ -113,7 +113,7 @@ function alertEmbed(alert: Alert, e: AlertEnrichment, input: ThreadDetailsInput,
     add(t('thread.field.explore'), fitExploreLinks(input.grafanaUrl, targets, input.datasources, EMBED_FIELD_VALUE, ctx.locale).text);
   }
   const failures = e.failures.map((f) => t('thread.unavailable', { what: safeText(failureSubject(f, t)), message: safeText(f.message) }));
-  const name = safeText(alert.labels.alertname || t('thread.name.fallback'));
+  const name = safeText(alert.labels.alertname || t('alert.name.fallback'));
   return {
     title: truncate(where ? t('thread.title.where', { name, where: safeText(where) }) : t('thread.title', { name }), EMBED_TITLE),
     ...(failures.length ? { description: failures.join('\n') } : {}),
@@ -130,16 +130,16 @@ function expressionText(f: ExpressionFinding, annotations: Record<string, string
   const unit = inferUnit(f.expr, annotations);
   const threshold = f.threshold ? ` ${t('thread.expression.threshold', { op: f.threshold.op, value: formatNumber(f.threshold.value) })}` : '';
   const head = `\`${truncate(f.expr.replace(/`/g, 'ˋ').replace(/\s+/g, ' '), 300)}\`${threshold}`;
-  if (!f.series.length) return `${head}\n${t('thread.expression.noData')}`;
+  if (!f.series.length) return `${head}\n${t('alert.chart.noData')}`;
   const keys = splitLabels(f.series.map((s) => s.labels)).distinguishing;
   const lines = f.series.map((s) => {
     const name = keys.length ? keys.map((k) => s.labels[k] ?? '').join(', ') : t('thread.series.value');
-    const start = s.atStart !== undefined ? `${t('thread.series.start', { value: formatValue(s.atStart, unit) })} → ` : '';
+    const start = s.atStart !== undefined ? `${t('alert.series.start', { value: formatValue(s.atStart, unit, t.locale) })} → ` : '';
     // Outside a code block Discord shows each reader their own time.
     const peak = isRealDate(s.peakAt)
-      ? t('thread.series.peakAt', { value: formatValue(s.peak, unit), at: discordTimestamp(s.peakAt, 'T') })
-      : t('thread.series.peak', { value: formatValue(s.peak, unit) });
-    return `• ${safeText(name)}: ${start}${peak} → ${t('thread.series.now', { value: formatValue(s.latest, unit) })}`;
+      ? t('thread.series.peakAt', { value: formatValue(s.peak, unit, t.locale), at: discordTimestamp(s.peakAt, 'T') })
+      : t('thread.series.peak', { value: formatValue(s.peak, unit, t.locale) });
+    return `• ${safeText(name)}: ${start}${peak} → ${t('alert.series.now', { value: formatValue(s.latest, unit, t.locale) })}`;
   });
   return [head, ...lines].join('\n');
 }
@@ -173,7 +173,7 @@ function hostText(h: HostContextFinding, t: T): string {
         const what = m.kind === 'disk' && m.mountpoint ? t('thread.host.diskAt', { mountpoint: safeText(m.mountpoint) }) : t(MEASURE[m.kind]);
         return `• ${t('thread.host.line', { what, now: fmt(m.now), before: fmt(m.before) })}`;
       })
-      .join('\n') || t('thread.host.noData')
+      .join('\n') || t('alert.host.noData')
   );
 }
 

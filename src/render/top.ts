@@ -1,4 +1,4 @@
-import { translate, translator, type Locale } from '../i18n/index.js';
+import { translator, type Locale } from '../i18n/index.js';
 import type { InstantSample } from '../queries/prometheus.js';
 import { stripPort } from '../queries/promql.js';
 import { formatValue } from './format.js';
@@ -85,9 +85,6 @@ export function renderTop(rows: readonly ContainerUsage[], req: TopRequest, loca
 function inlineCode(text: string): string {
   return `\`${truncate(cellText(text), 60)}\``;
 }
-
-/** Said when Prometheus has no cAdvisor series at all (in English; the answer is in the user's language). */
-export const NO_CADVISOR_METRICS = translate('en', 'commands.top.noCadvisor');
 
 /**
  * Why /top has no rows: no cAdvisor metrics at all, no container on the asked host (with the hosts

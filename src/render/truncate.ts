@@ -170,7 +170,7 @@ interface Part {
  * by shortening the longest parts first (not below a floor), then dropping fields last-first with a
  * final field saying how many were dropped, then shortening further if still needed.
  */
-export function fitMessage<T extends MessageBody>(body: T, warn: Warn, locale: Locale = 'en'): T {
+export function fitMessage<T extends MessageBody>(body: T, warn: Warn, locale: Locale): T {
   const t = translator(locale);
   const out = structuredClone(body);
   const cut = (path: string, limitName: string, text: string, max: number): string => {

@@ -29,8 +29,9 @@ function mean(durations: readonly number[]): MeanDuration {
   return { count: durations.length, meanMs: total / durations.length };
 }
 
+/** An alert's name; empty without one (render/ words that in the reader's language). */
 function alertname(state: IncidentAlertState): string {
-  return state.labels?.['alertname'] ?? '(no alertname)';
+  return state.labels?.['alertname'] ?? '';
 }
 
 /** Incident and alert figures for `w`; `limit` caps the noisiest rules list. */

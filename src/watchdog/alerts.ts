@@ -38,7 +38,7 @@ export function watchdogFingerprint(component: ComponentId): string {
 /** Summary and description of an outage, as raised, in `opts.locale` (config `locale`; default 'en'). */
 export function outageAnnotations(
   component: ComponentId,
-  outage: { error: string; failures: number },
+  outage: { error: string; shown?: string; failures: number },
   opts: { intervalMs: number; heartbeat?: { alertname: string; maxSilenceMs: number }; locale?: Locale },
 ): Record<string, string> {
   const locale = opts.locale ?? 'en';
@@ -46,12 +46,12 @@ export function outageAnnotations(
   const hb = opts.heartbeat;
   if (component === 'heartbeat' && hb) {
     const expected = translate(locale, 'watchdog.heartbeat.expected', { alertname: hb.alertname, every: formatDurationIn(locale, hb.maxSilenceMs) });
-    return { summary: translate(locale, 'watchdog.summary.withError', { summary: base, error: outage.error }), description: expected };
+    return { summary: translate(locale, 'watchdog.summary.withError', { summary: base, error: outage.shown ?? outage.error }), description: expected };
   }
   const description = translate(locale, 'watchdog.checks', {
     failures: outage.failures,
     every: formatDurationIn(locale, opts.intervalMs),
-    error: outage.error,
+    error: outage.shown ?? outage.error,
   });
   return { summary: base, description };
 }

@@ -10,7 +10,7 @@ import type { Intercepted } from '../webhooks/routes.js';
 import { outageAnnotations, outageNotification, restoredAnnotations, WATCHDOG_RECEIVER, watchdogFingerprint, watchdogGroupKey } from './alerts.js';
 import { lastHeartbeat } from '../store/heartbeats.js';
 import { heartbeatInterceptor } from './heartbeat.js';
-import { configProbes, evaluateHeartbeat, type Probe } from './probes.js';
+import { configProbes, evaluateHeartbeat, failure, type Probe } from './probes.js';
 import { OK, step, type CheckResult, type ComponentId, type ComponentState, type WatchdogEvent } from './state.js';
 
 /** What the watchdog needs. */
@@ -185,7 +185,8 @@ async function safeRun(p: Probe, at: Date, locale: Locale): Promise<CheckResult>
   try {
     return await p.run(at);
   } catch (err) {
-    return { status: 'fail', error: translate(locale, 'watchdog.unexpected', { error: (err instanceof Error ? err.message : String(err)).slice(0, 200) }) };
+    const error = (err instanceof Error ? err.message : String(err)).slice(0, 200);
+    return failure(locale, (l) => translate(l, 'watchdog.unexpected', { error }));
   }
 }
 

@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js';
-import { formatDurationIn, translator, type Locale, type T } from '../i18n/index.js';
+import { formatDurationIn, translate, translator, type Locale, type T } from '../i18n/index.js';
 import { createAlertmanagerClient } from '../queries/alertmanager.js';
 import { QueryError, type Backend } from '../queries/http.js';
 import { createLokiClient } from '../queries/loki.js';
 import { createPrometheusClient, readiness, type PrometheusClient, type Readiness, type ScrapeTarget } from '../queries/prometheus.js';
-import type { CheckResult, ComponentId } from './state.js';
+import type { CheckFailure, CheckResult, ComponentId } from './state.js';
 
 /** One check the watchdog runs every interval. */
 export interface Probe {
@@ -47,22 +47,32 @@ function fromReadiness(r: Readiness): CheckResult {
  * shown in the outage alert).
  */
 export function evaluateScraping(targets: readonly TargetScrape[], prometheusNow: Date, locale: Locale = 'en'): CheckResult {
-  const t = translator(locale);
-  if (targets.length === 0) return { status: 'fail', error: t('watchdog.scraping.noTargets') };
   const fresh = (t: TargetScrape) =>
     t.health === 'up' && t.lastScrape !== undefined && prometheusNow.getTime() - t.lastScrape.getTime() <= STALE_INTERVALS * t.intervalMs;
-  if (targets.some(fresh)) return { status: 'ok' };
+  if (targets.length > 0 && targets.some(fresh)) return { status: 'ok' };
+  return failure(locale, (l) => scrapingError(targets, prometheusNow, l));
+}
+
+/** Why Prometheus is not scraping, in `locale`. */
+function scrapingError(targets: readonly TargetScrape[], prometheusNow: Date, locale: Locale): string {
+  const t = translator(locale);
+  if (targets.length === 0) return t('watchdog.scraping.noTargets');
   const named = targets.slice(0, TARGETS_NAMED).map((s) => `${s.job}/${s.instance} ${describeTarget(s, prometheusNow, t, locale)}`);
-  const more = targets.length > TARGETS_NAMED ? `; ${t('watchdog.scraping.more', { count: targets.length - TARGETS_NAMED })}` : '';
+  const more = targets.length > TARGETS_NAMED ? `; ${t('alert.more.items', { count: targets.length - TARGETS_NAMED })}` : '';
   const listed = `${named.join('; ')}${more}`;
-  const error =
-    targets.length === 1 ? t('watchdog.scraping.onlyTarget', { targets: listed }) : t('watchdog.scraping.noneOf', { count: targets.length, targets: listed });
-  return { status: 'fail', error };
+  return targets.length === 1
+    ? t('watchdog.scraping.onlyTarget', { targets: listed })
+    : t('watchdog.scraping.noneOf', { count: targets.length, targets: listed });
+}
+
+/** A failed check: its error in English for the logs, and in the alerts' language when that is another. */
+export function failure(locale: Locale, error: (locale: Locale) => string): CheckFailure {
+  return { status: 'fail', error: error('en'), ...(locale !== 'en' ? { shown: error(locale) } : {}) };
 }
 
 function describeTarget(s: TargetScrape, now: Date, t: T, locale: Locale): string {
   if (s.health === 'down') return s.lastError ? t('watchdog.target.downWith', { error: s.lastError.slice(0, ERROR_MAX) }) : t('watchdog.target.down');
-  if (!s.lastScrape) return t('watchdog.target.neverScraped');
+  if (!s.lastScrape) return t('commands.health.neverScraped');
   return t('watchdog.target.lastScraped', { ago: formatDurationIn(locale, now.getTime() - s.lastScrape.getTime()) });
 }
 
@@ -81,10 +91,10 @@ export function evaluateHeartbeat(input: {
   const reference = input.lastSeen ?? input.startedAt;
   const silence = input.now.getTime() - reference.getTime();
   if (silence <= input.maxSilenceMs) return { status: 'ok' };
-  const t = translator(input.locale ?? 'en');
-  const values = { alertname: input.alertname, duration: formatDurationIn(input.locale ?? 'en', silence) };
-  const error = input.lastSeen ? t('watchdog.heartbeat.missing', values) : t('watchdog.heartbeat.missingSinceStart', values);
-  return { status: 'fail', error };
+  return failure(input.locale ?? 'en', (locale) => {
+    const values = { alertname: input.alertname, duration: formatDurationIn(locale, silence) };
+    return translate(locale, input.lastSeen ? 'watchdog.heartbeat.missing' : 'watchdog.heartbeat.missingSinceStart', values);
+  });
 }
 
 /** What the scraping check reads of one target. */

@@ -2,7 +2,10 @@
 export type ComponentId = 'prometheus' | 'prometheus-targets' | 'loki' | 'grafana' | 'alertmanager' | 'heartbeat';
 
 /** What one check of a component found; `unknown` (e.g. Prometheus itself is down) changes nothing. */
-export type CheckResult = { status: 'ok' } | { status: 'fail'; error: string } | { status: 'unknown'; reason: string };
+export type CheckResult = { status: 'ok' } | { status: 'fail'; error: string; shown?: string } | { status: 'unknown'; reason: string };
+
+/** A failed check's error: `error` in English (logs), `shown` in the alerts' language when that is not English. */
+export type CheckFailure = Extract<CheckResult, { status: 'fail' }>;
 
 /** Where one component stands: ok -> failing(n) -> down -> ok. */
 export type ComponentState =
@@ -11,7 +14,8 @@ export type ComponentState =
   | { phase: 'down'; since: Date; failures: number; lastError: string };
 
 /** A change the channel is told about: an outage begins (once), or it ends. */
-export type WatchdogEvent = { kind: 'down'; since: Date; failures: number; error: string } | { kind: 'up'; since: Date; at: Date; lastError: string };
+export type WatchdogEvent =
+  { kind: 'down'; since: Date; failures: number; error: string; shown?: string } | { kind: 'up'; since: Date; at: Date; lastError: string };
 
 /** The state after one check, and the event it causes, if any. */
 export interface Step {
@@ -41,7 +45,7 @@ export function step(state: ComponentState, result: CheckResult, threshold: numb
   if (failures >= Math.max(1, threshold)) {
     return {
       state: { phase: 'down', since, failures, lastError: result.error },
-      event: { kind: 'down', since, failures, error: result.error },
+      event: { kind: 'down', since, failures, error: result.error, ...(result.shown !== undefined ? { shown: result.shown } : {}) },
     };
   }
   return { state: { phase: 'failing', failures, since, lastError: result.error } };

@@ -402,9 +402,9 @@ describe('the languages of the buttons: the presser is answered in theirs, the a
     expect(payload.embeds).toEqual(withAcknowledgement(embeds, { userId: BOB.id, at: now }, recorder().warn, 'ko'));
     expect(payload.components).toEqual(alertButtons(id, 'acknowledged', 'alertmanager', 'ko'));
     expect(payload.embeds![0]!.description).toMatch(/[\uac00-\ud7a3]/);
-    expect(threadPosts()).toEqual([{ content: `👀 **bob** 님이 <t:${unix()}:R> 확인했습니다`, allowed_mentions: { parse: [] } }]);
+    expect(threadPosts()).toEqual([{ content: `👀 **bob** 님이 <t:${unix()}:R>에 확인했습니다`, allowed_mentions: { parse: [] } }]);
     const later = await press('ack', id, { user: { ...KO_USER } });
-    expect(payloadOf(later.calls[0]).content).toBe(`👀 **bob** 님이 <t:${unix()}:R> 이미 확인했습니다.`);
+    expect(payloadOf(later.calls[0]).content).toBe(`👀 **bob** 님이 이미 <t:${unix()}:R>에 확인했습니다.`);
     const mine = await press('ack', id, { user: EN_USER });
     expect(payloadOf(mine.calls[0]).content).toBe(`👀 Already acknowledged by you <t:${unix()}:R>.`);
   });
@@ -417,7 +417,7 @@ describe('the languages of the buttons: the presser is answered in theirs, the a
     expect(payload.embeds![0]!.description).toBe(`${ackLine({ userId: ALICE.id, at: now })}\n\n${embeds[0]!.description}`);
     expect(payload.components).toEqual(alertButtons(id, 'acknowledged'));
     expect(threadPosts()).toEqual([{ content: `👀 Acknowledged by **oncall** <t:${unix()}:R>`, allowed_mentions: { parse: [] } }]);
-    expect(payloadOf((await press('ack', id, { user: KO_USER })).calls[0]).content).toBe(`👀 <t:${unix()}:R> 이미 직접 확인했습니다.`);
+    expect(payloadOf((await press('ack', id, { user: KO_USER })).calls[0]).content).toBe(`👀 이미 <t:${unix()}:R>에 직접 확인했습니다.`);
     const resolved = incident(apiAlert(), { status: 'resolved', resolvedAt: now });
     expect(payloadOf((await press('ack', resolved, { user: KO_USER })).calls[0]).content).toBe('✅ 이미 해결된 알림입니다: 확인할 것이 없습니다.');
     expect(payloadOf((await press('ack', 999, { user: KO_USER })).calls[0]).content).toBe('이 알림은 더 이상 Vigil 저장소에 없어 확인할 수 없습니다.');
@@ -428,7 +428,7 @@ describe('the languages of the buttons: the presser is answered in theirs, the a
     expect(payloadOf((await press('unack', id, { user: EN_USER })).calls[0]).content).toBe(
       '👀 Nobody has acknowledged this alert: there is nothing to give back.',
     );
-    expect(payloadOf((await press('unack', id, { user: KO_USER })).calls[0]).content).toBe('👀 아무도 이 알림을 확인하지 않았습니다: 되돌릴 것이 없습니다.');
+    expect(payloadOf((await press('unack', id, { user: KO_USER })).calls[0]).content).toBe('👀 아무도 이 알림을 확인하지 않았습니다: 반납할 것이 없습니다.');
     const acked = payloadOf((await press('ack', id, { user: KO_USER })).calls[0]);
     const ctx = await press('unack', id, { user: EN_USER, embeds: acked.embeds! });
     const payload = payloadOf(ctx.calls[0]);

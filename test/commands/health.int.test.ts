@@ -111,7 +111,7 @@ describe('/health against real Prometheus, node_exporter, Alertmanager, a closed
 
   it('is green for a job whose targets are all up, with the configured backends ready', async () => {
     const { embed, lines } = await run({ job: 'node' }, deps({ grafana: false }));
-    expect(embed).toMatchObject({ title: 'Health: 1/1 targets of node up, 3 backends ready', color: 0x2ecc71 });
+    expect(embed).toMatchObject({ title: 'Health: 1/1 target of node up, 3 backends ready', color: 0x2ecc71 });
     expect(lines).toEqual(['✅ node 1/1 up', '✅ Prometheus · Loki · Alertmanager ready']);
   });
 

@@ -114,7 +114,7 @@ describe.each([
 
   it('/health', async () => {
     const embed = (await run('health', discordLocale, {}, { deps: d() })).embeds![0] as APIEmbed;
-    expect(embed.title).toBe(ko ? '상태: 대상 1개 다운' : 'Health: 1 target down');
+    expect(embed.title).toBe(ko ? '상태: 타깃 1개 다운' : 'Health: 1 target down');
     const lines = embed.description!.split('\n');
     expect(lines).toContain(ko ? '❌ **dead** 0/1 정상' : '❌ **dead** 0/1 up');
     expect(lines.at(-1)).toBe(ko ? '✅ Prometheus · Loki · Alertmanager 준비됨' : '✅ Prometheus · Loki · Alertmanager ready');
@@ -131,7 +131,7 @@ describe.each([
 
   it('/alerts', async () => {
     const embed = (await run('alerts', discordLocale, {}, { deps: d() })).embeds![0] as APIEmbed;
-    expect(embed.title).toBe(ko ? '🔥 발생 중인 알림 3개 (2개 그룹)' : '🔥 3 alerts firing in 2 groups');
+    expect(embed.title).toBe(ko ? '🔥 발생 중인 알림 3개 (그룹 2개)' : '🔥 3 alerts firing in 2 groups');
     expect(embed.description!.split('\n')[0]).toMatch(ko ? /^🔴 \*\*HighCPU\*\* ×2 · 2시간(?: \d+초)?째$/ : /^🔴 \*\*HighCPU\*\* ×2 · for 2h(?: \d+s)?$/);
   });
 
@@ -185,7 +185,7 @@ describe.each([
         : '⚠️ duration: expected a duration like 30m, 1h or 2h30m, from 1m to 30d, got "soon"',
     );
     const syntax = await run('silence', discordLocale, { matchers: 'a=', duration: '1h' }, { subcommand: 'create', deps: d() });
-    expect(syntax.content).toMatch(ko ? /^⚠️ matchers: 매처 문법 오류: / : /^⚠️ matchers: (?!매처)/);
+    expect(syntax.content).toMatch(ko ? /^⚠️ matchers: 잘못된 매처: / : /^⚠️ matchers: Invalid matchers: /);
     const refused = await run('logs', discordLocale, {}, { deps: deps(configured, { commands: { permissions: { logs: [ROLE] } } }) });
     expect(refused.content).toBe(
       ko

@@ -1,7 +1,8 @@
+import { translate } from '../../src/i18n/index.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { incidentMatchers, messageReference, silenceButton } from '../../src/commands/buttons/silence.js';
 import { createRouter, customId } from '../../src/commands/router.js';
-import { NO_ALERTMANAGER, silenceCommand } from '../../src/commands/silence.js';
+import { silenceCommand } from '../../src/commands/silence.js';
 import { OptionError, type CommandDeps, type OptionValue } from '../../src/commands/types.js';
 import { createAlertmanagerClient, type AlertmanagerClient, type Silence } from '../../src/queries/alertmanager.js';
 import type { SilenceMatcher } from '../../src/config/matchers.js';
@@ -193,8 +194,18 @@ describe('/silence against the real Alertmanager', () => {
   });
 
   it.each<[string, string, Record<string, OptionValue>, RegExp]>([
-    ['bad matchers', 'create', { matchers: 'alertname="X" job="y"', duration: '1h' }, /^matchers: expected , between matchers at position 15$/],
-    ['a catch-all regex', 'create', { matchers: 'alertname=~".*"', duration: '1h' }, /^matchers: alertname=~"\.\*" \(at position 1\) matches every value/],
+    [
+      'bad matchers',
+      'create',
+      { matchers: 'alertname="X" job="y"', duration: '1h' },
+      /^matchers: Invalid matchers: expected , between matchers at position 15$/,
+    ],
+    [
+      'a catch-all regex',
+      'create',
+      { matchers: 'alertname=~".*"', duration: '1h' },
+      /^matchers: Invalid matchers: alertname=~"\.\*" \(at position 1\) matches every value/,
+    ],
     [
       'a bad duration',
       'create',
@@ -243,7 +254,7 @@ describe('/silence without an Alertmanager', () => {
     ['expire', { id: '0b6d4c1e-9f3a-4d2b-8e6c-1a905d2b7e6c' }],
   ])('%s says how to configure one, privately', async (sub, options) => {
     const ctx = await silence(deps(), sub, options);
-    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: NO_ALERTMANAGER }, ephemeral: true }]);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: translate('en', 'commands.silence.noAlertmanager') }, ephemeral: true }]);
   });
 });
 
@@ -386,7 +397,7 @@ describe('Silence 1h button against the real Alertmanager', () => {
   it('says how to configure an Alertmanager when none is', async () => {
     const ctx = recordingComponent(customId('silence1h', incidentId));
     await silenceButton.execute(ctx, String(incidentId), deps(undefined, db));
-    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: NO_ALERTMANAGER }, ephemeral: true }]);
+    expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: translate('en', 'commands.silence.noAlertmanager') }, ephemeral: true }]);
   });
 
   it.each([
@@ -410,7 +421,7 @@ describe('Silence 1h button against the real Alertmanager', () => {
     );
     expect(publicNote!.payload.content).toBe(
       team === 'ko'
-        ? `🔕 **oncall** 님이 1시간 사일런스 (<t:${end}:t>까지) · \`${id.slice(0, 8)}\``
+        ? `🔕 **oncall** 님이 1시간 동안 사일런스했습니다 (<t:${end}:t>까지) · \`${id.slice(0, 8)}\``
         : `🔕 Silenced for 1h by **oncall** (until <t:${end}:t>) · \`${id.slice(0, 8)}\``,
     );
     expect(created.comment).toBe(
@@ -421,7 +432,9 @@ describe('Silence 1h button against the real Alertmanager', () => {
     const refused = recordingComponent(customId('silence1h', incidentId), { user: { ...USER, locale: discordLocale } });
     await silenceButton.execute(refused, String(incidentId), deps(undefined, db));
     expect(refused.calls[0]).toMatchObject({
-      payload: { content: presser === 'ko' ? expect.stringMatching(/^🔕 사일런스에는 Alertmanager가 필요합니다/) : NO_ALERTMANAGER },
+      payload: {
+        content: presser === 'ko' ? expect.stringMatching(/^🔕 사일런스에는 Alertmanager가 필요합니다/) : translate('en', 'commands.silence.noAlertmanager'),
+      },
     });
   });
 });

@@ -1,3 +1,4 @@
+import { translate } from '../../src/i18n/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCommandDeps, testConfig } from '../support/deps.js';
 import { stringify } from 'yaml';
@@ -7,7 +8,6 @@ import { top, topChartSpec } from '../../src/commands/top.js';
 import { topQueries } from '../../src/queries/catalog.js';
 import { CHART_COLORS } from '../../src/render/chart-theme.js';
 import { OptionError, type CommandDeps } from '../../src/commands/types.js';
-import { NO_CADVISOR_METRICS } from '../../src/render/top.js';
 import { startCadvisor, type CadvisorHandle } from '../support/cadvisor.js';
 import { recordingAutocomplete, recordingCommand } from '../support/contexts.js';
 import { freePort } from '../support/ports.js';
@@ -158,7 +158,7 @@ describe('/top against a real Prometheus scraping cAdvisor-shaped exporters', ()
   });
 
   it('says clearly when Prometheus has no cAdvisor metrics at all', async () => {
-    expect((await run({}, deps(empty.url))).content).toBe(`⚠️ ${NO_CADVISOR_METRICS}`);
+    expect((await run({}, deps(empty.url))).content).toBe(`⚠️ ${translate('en', 'commands.top.noCadvisor')}`);
   });
 
   it('surfaces a Prometheus failure to the router (which answers it ephemerally)', async () => {

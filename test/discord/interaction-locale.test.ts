@@ -123,7 +123,7 @@ describe('POST /interactions answers in the user’s language, else the configur
   });
 
   it.each([
-    ['ko', '상태: 대상 알 수 없음, 백엔드 2개 준비 안 됨'],
+    ['ko', '상태: 타깃 알 수 없음, 백엔드 2개 준비 안 됨'],
     ['en-US', 'Health: targets unknown, 2 backends not ready'],
   ])('answers /health (deferred, then edited) in %s', async (locale, title) => {
     const reply = await answer(commandInteraction('health'), locale);

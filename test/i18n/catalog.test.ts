@@ -21,6 +21,36 @@ function argumentsOf(elements: MessageFormatElement[], into = new Set<string>())
   return into;
 }
 
+/**
+ * The arguments a message formats as numbers ("12,345"): `{x, number}`, and a plural's `#` (its
+ * argument, formatted). Anywhere else an argument is put in as it is.
+ */
+function numberArgumentsOf(elements: MessageFormatElement[], into = new Set<string>(), plural?: string): Set<string> {
+  for (const el of elements) {
+    if (el.type === TYPE.pound) {
+      if (plural !== undefined) into.add(plural);
+    } else if (el.type === TYPE.number) {
+      into.add(el.value);
+    } else if (el.type === TYPE.tag) {
+      numberArgumentsOf(el.children, into, plural);
+    } else if (el.type === TYPE.plural) {
+      for (const option of Object.values(el.options)) numberArgumentsOf(option.value, into, el.value);
+    } else if (el.type === TYPE.select) {
+      // A `#` inside a select inside a plural still stands for the plural's argument.
+      for (const option of Object.values(el.options)) numberArgumentsOf(option.value, into, plural);
+    }
+  }
+  return into;
+}
+
+/** `key: en {…} ko {…}` for each key whose two messages format different arguments as numbers. */
+function numberFormattingDiffers(en: Record<string, string>, ko: Record<string, string>): string[] {
+  const numbers = (message: string) => [...numberArgumentsOf(parse(message, { ignoreTag: true }))].sort().join(',');
+  return Object.keys(en)
+    .filter((key) => numbers(en[key]!) !== numbers(ko[key]!))
+    .map((key) => `${key}: en {${numbers(en[key]!)}} ko {${numbers(ko[key]!)}}`);
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -57,6 +87,10 @@ describe('message catalogs', () => {
     expect(differing).toEqual([]);
   });
 
+  it('formats the same arguments as numbers in ko as in en ("12,345" in both)', () => {
+    expect(numberFormattingDiffers(CATALOGS.en, CATALOGS.ko)).toEqual([]);
+  });
+
   it('has Korean in every ko message whose en one has words', () => {
     // Words outside {arguments} and `code`: a ko message with English words and no Hangul was not translated.
     const words = (text: string) => text.replace(/\{[^{}]*\}|`[^`]*`/g, '').match(/[A-Za-z]{3,}/g) ?? [];
@@ -67,6 +101,24 @@ describe('message catalogs', () => {
   it('finds what it checks: a broken message, other arguments, an untranslated one', () => {
     expect(() => parse('{count, plural, one {#}', { ignoreTag: true })).toThrow();
     expect([...argumentsOf(parse('{n, plural, one {{a}} other {{b}}}', { ignoreTag: true }))].sort()).toEqual(['a', 'b', 'n']);
+  });
+
+  it('finds a number formatted in one language and put in as it is in the other', () => {
+    const en = {
+      pound: '{count, plural, one {+# more label} other {+# more labels}}',
+      number: '{n, number} kept',
+      same: '{count, plural, one {# alert} other {# alerts}} in {groups, number} groups',
+      nested: '{where, select, thread {{count, plural, other {# in the thread}}} other {none}}',
+      plain: '{count} distinct',
+    };
+    const ko = {
+      pound: '+ 레이블 {count}개 더', // counter-example: en says "1,234", ko "1234"
+      number: '{n}개 보관', // counter-example
+      same: '{groups, number}개 그룹에서 알림 {count, plural, other {#}}개',
+      nested: '{where, select, thread {스레드에 {count, number}개} other {없음}}',
+      plain: '서로 다른 로그 {count, number}줄', // counter-example: ko formats what en does not
+    };
+    expect(numberFormattingDiffers(en, ko)).toEqual(['pound: en {count} ko {}', 'number: en {n} ko {}', 'plain: en {} ko {count}']);
   });
 
   it('uses every key somewhere in src/ (a key no code uses is dead)', () => {

@@ -143,7 +143,7 @@ describe(`storm error logs (${process.env.LOKI_BIN ? 'real Loki' : 'Loki double'
     const context = contextEmbed(NOW);
     const field = context.fields!.find((f) => f.name === '📜 Error log lines by host')!;
     expect(field.value).toContain('**37 lines** from 3 of 5: host-0 30 · host-1 5 · host-3.example 2');
-    expect(field.value).toContain('Not counted: 1 firing alerts with another host or none');
+    expect(field.value).toContain('Not counted: 1 firing alert with another host or none');
     expect(context.description).toMatch(/^Queried once for all the storm's logs, <t:\d+:R>\.$/);
   });
 

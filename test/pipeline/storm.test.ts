@@ -556,12 +556,12 @@ routes: [{ name: ops, channelId: "${CHANNEL}", locale: ko }]`,
     // Started 03:00 UTC: the thread is named at 12:00 in Seoul.
     expect(storm.find((r) => r.kind === 'thread')!.body).toEqual({ name: '알림 폭주 2026-12-06 12:00 KST', auto_archive_duration: 1440 });
     const details = storm.filter((r) => r.kind === 'thread-post');
-    expect(details.map((r) => embed(r).title)).toEqual(['폭주 알림 1–17']);
+    expect(details.map((r) => embed(r).title)).toEqual(['알림 폭주의 알림 1–17']);
     const final = storm.filter((r) => r.kind === 'edit').at(-1)!;
     expect(embed(final).title).toBe('🌤️ 알림 폭주 종료: 1분 5초 동안 알림 17개');
     expect(embed(final).footer!.text).toBe('알림 폭주 모드 종료 12:01 KST · 모든 알림은 스레드에 있습니다');
     const summary = storm.filter((r) => r.kind === 'reply').at(-1)!;
-    expect(summary.body.content).toMatch(/^🌤️ \*\*알림 폭주 종료\*\* \(1분 5초\): 알림 17개, 이름 2개, \*\*17개 계속 발생 중\*\*\. /);
+    expect(summary.body.content).toMatch(/^🌤️ \*\*알림 폭주 종료\*\* \(1분 5초 만에\): 알림 17개, 알림 이름 2개, \*\*17개 계속 발생 중\*\*\. /);
     for (const r of [create, ...details, final, summary]) {
       expect(validate(r.body)).toEqual([]);
       expectWithinLimits(r.body);

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { codePointLength, ELLIPSIS, fitMessage, truncate, truncateCodeBlock } from '../../src/render/truncate.js';
+import { LOCALES } from '../../src/i18n/index.js';
 import { limitViolations } from '../render/helpers.js';
 
 const RUNS = 300;
@@ -49,7 +50,7 @@ describe('Discord limit fitting (property)', () => {
     );
   });
 
-  it('fitMessage() brings any message within every limit of Discord', () => {
+  it('fitMessage() brings any message within every limit of Discord, in every language', () => {
     const field = fc.record({ name: text, value: text, inline: fc.boolean() });
     const embed = fc.record(
       {
@@ -61,10 +62,15 @@ describe('Discord limit fitting (property)', () => {
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(fc.record({ content: text.map((t) => t.repeat(8)), embeds: fc.array(embed, { maxLength: 12 }) }, { requiredKeys: [] }), (body) => {
-        const fitted = fitMessage(structuredClone(body), () => undefined);
-        expect(limitViolations(fitted)).toEqual([]);
-      }),
+      fc.property(
+        fc.record({ content: text.map((t) => t.repeat(8)), embeds: fc.array(embed, { maxLength: 12 }) }, { requiredKeys: [] }),
+        fc.constantFrom(...LOCALES),
+        (body, locale) => {
+          // The note naming the fields it left out is in the message's language: each must fit.
+          const fitted = fitMessage(structuredClone(body), () => undefined, locale);
+          expect(limitViolations(fitted)).toEqual([]);
+        },
+      ),
       { numRuns: 150 },
     );
   });

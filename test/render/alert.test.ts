@@ -7,7 +7,7 @@ import { renderEscalation } from '../../src/render/mentions.js';
 import { renderFiringNotes, renderFiringReply, renderReminder, renderResolvedReply } from '../../src/render/replies.js';
 import { COLORS, renderAlertMessage, type AlertMessageInput } from '../../src/render/alert.js';
 import { codePointLength } from '../../src/render/truncate.js';
-import { englishLeftovers, visibleText } from '../support/english.js';
+import { englishLeftovers, visibleText } from './korean.js';
 import { enrichment, expectWithinLimits, loadWebhook, messageValidator, recorder } from './helpers.js';
 
 const NOW = new Date('2026-11-21T08:55:00Z');
@@ -462,6 +462,19 @@ describe('renderAlertMessage: oversized input stays within every limit', () => {
     for (const f of detailed) expect((f.value.match(/```/g) ?? []).length % 2).toBe(0);
   });
 
+  it.each([5, 25])('holds every limit in Korean too, with maxAlerts %i and Hangul everywhere', (maxAlerts) => {
+    const { n, enrichments } = huge();
+    const hangul = (len: number) => '디스크가득참'.repeat(len / 6);
+    n.commonAnnotations = { summary: hangul(10_000), description: hangul(10_000) };
+    n.alerts = n.alerts.map((a) => ({ ...a, labels: { ...a.labels, 인스턴스: hangul(300) }, annotations: { ...a.annotations, summary: hangul(3000) } }));
+    const { body, embed } = render(n, enrichments, { maxAlerts, locale: 'ko' });
+    expectWithinLimits(body);
+    expect(validate(body)).toEqual([]);
+    expect(embed.title).toBe('🔥 발생: HostHighCpuLoad ×207');
+    expect(embed.fields!.map((f) => f.name)).toContain('링크');
+    expect(embed.fields!.find((f) => f.name.startsWith('+ 알림 '))?.value).toContain('(Alertmanager에서 보내지 않은 7개)');
+  });
+
   it('trims each log line to about 200 characters behind a UTC time', () => {
     const { n, enrichments } = huge();
     n.alerts = n.alerts.slice(0, 1);
@@ -583,7 +596,7 @@ describe('renderAlertMessage: host, container and log context, Explore links', (
     const text = visibleText(body);
     expect(text).toContain('🖥️ 시작 시점의 호스트 db-host:9100');
     expect(text).toContain('📦 db-host의 컨테이너');
-    expect(text).toMatch(/10분 동안 57줄, 평소의 38×/);
+    expect(text).toMatch(/10분 동안 57줄, 평소 대비 38×/);
     expect(text).toContain('시각 KST');
     expect(englishLeftovers(text, 'alert.', ['Host', 'after', 'Explore'])).toEqual([]);
     expect(validate(body)).toEqual([]);
@@ -920,6 +933,6 @@ describe('the short replies in Korean', () => {
       expect(validate(body)).toEqual([]);
       expect(englishLeftovers(visibleText(body), 'storm.')).toEqual([]);
     }
-    expect(visibleText(bodies[0])).toContain('🔥 새로 발생: 새 알림 3000개 중 1–');
+    expect(visibleText(bodies[0]!)).toContain('🔥 새로 발생: 새 알림 3000개 중 1–');
   });
 });

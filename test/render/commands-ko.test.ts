@@ -56,7 +56,7 @@ describe('/health in Korean', () => {
 
   it('says what is down in Korean, with Korean durations, and keeps the data as it is', () => {
     const embed = renderHealth(report(), NOW);
-    expect(embed.title).toBe('상태: 대상 1개 다운, 백엔드 1개 준비 안 됨');
+    expect(embed.title).toBe('상태: 타깃 1개 다운, 백엔드 1개 준비 안 됨');
     const lines = embed.description!.split('\n');
     expect(lines).toContain('❌ **node** 1/2 정상');
     expect(lines).toContain('• `b:9100` · 마지막 스크레이프 2분 5초 전 · 소요 12.3ms');
@@ -66,9 +66,9 @@ describe('/health in Korean', () => {
 
   it('says all is well, and which job has no targets, in Korean', () => {
     const healthy = renderHealth(report({ jobs: summarizeTargets([target('node', 'a:9100', 'up')]), backends: [] }), NOW);
-    expect(healthy.title).toBe('상태: 대상 1/1 정상, 백엔드 0개 준비됨');
+    expect(healthy.title).toBe('상태: 타깃 1/1 정상, 백엔드 0개 준비됨');
     const none = renderHealth(report({ job: 'nope', jobs: [] }), NOW);
-    expect(none.description).toContain('⚠️ job이 `nope`인 스크레이프 대상이 없습니다. 작업 목록: node, blackbox');
+    expect(none.description).toContain('⚠️ job이 `nope`인 스크레이프 타깃이 없습니다. job 목록: node, blackbox');
     expect(none.title).toBe('상태: 백엔드 1개 준비 안 됨');
   });
 
@@ -78,7 +78,7 @@ describe('/health in Korean', () => {
     );
     const embed = renderHealth(report({ jobs: summarizeTargets(many, undefined, 'ko'), job: LONG_KO, targetsError: LONG_KO }), NOW);
     const { warn } = recorder();
-    const body = fitMessage({ embeds: [embed] }, warn);
+    const body = fitMessage({ embeds: [embed] }, warn, 'en');
     expectValid(body);
     expect(body.embeds[0]!.title).toMatch(HANGUL);
   });
@@ -144,7 +144,7 @@ describe('/alerts in Korean', () => {
 
   it('titles, ages and counts in Korean', () => {
     const embed = renderAlerts(overview()).embeds![0]!;
-    expect(embed.title).toBe('🔥 발생 중인 알림 3개 (2개 그룹)');
+    expect(embed.title).toBe('🔥 발생 중인 알림 3개 (그룹 2개)');
     expect(embed.description!.split('\n')[0]).toBe('🔴 **HighCPU** ×2 · 2시간 5분째');
     expect(embed.description).toContain('🟠 **DiskFull** · 1분째 · → db · 담당자 없음');
     expect(embed.footer!.text).toBe('Alertmanager · 🔕 사일런스 2개 · 억제 1개');
@@ -159,7 +159,7 @@ describe('/alerts in Korean', () => {
       Array.from({ length: 200 }, (_, i) => ({ labels: { alertname: `경보-${i}-${LONG_KO.slice(0, 60)}`, severity: 'critical' } })),
       'ko',
     );
-    expect(groupListing(many, NOW, 1000, 'ko').at(-1)).toMatch(/^…외 \d+개 그룹 \(알림 \d+개\)$/);
+    expect(groupListing(many, NOW, 1000, 'ko').at(-1)).toMatch(/^… \+ 그룹 \d+개 더 \(알림 \d+개\)$/);
     // Without a language: English, as before.
     expect(groupListing(many, NOW, 1000).at(-1)).toMatch(/^…and \d+ more groups \(\d+ alerts\)$/);
   });
@@ -171,10 +171,10 @@ describe('/alerts in Korean', () => {
       incident: { route: LONG_KO.slice(0, 30), ackedBy: LONG_KO.slice(0, 80) },
     }));
     const { warn } = recorder();
-    const body = fitMessage(renderAlerts(overview({ firing })), warn);
+    const body = fitMessage(renderAlerts(overview({ firing })), warn, 'en');
     expectValid(body);
     expect(codePointLength(body.embeds![0]!.description!)).toBeLessThanOrEqual(EMBED_DESCRIPTION);
-    expect(body.embeds![0]!.title).toBe('🔥 발생 중인 알림 300개 (300개 그룹)');
+    expect(body.embeds![0]!.title).toBe('🔥 발생 중인 알림 300개 (그룹 300개)');
   });
 });
 
@@ -224,7 +224,9 @@ describe('/silence in Korean', () => {
     expect(renderSilenceExpired({ id: ID, matchers }, '김온콜', 'ko').content).toBe(
       `🔔 **김온콜** 님이 사일런스를 끝냈습니다: \`${ID}\`. \`{alertname="HighCPU"}\`에 맞는 알림이 다시 옵니다.`,
     );
-    expect(renderSilencedNotice('김온콜', ID, new Date(end * 1000), 'ko').content).toBe(`🔕 **김온콜** 님이 1시간 사일런스 (<t:${end}:t>까지) · \`b0ba97a2\``);
+    expect(renderSilencedNotice('김온콜', ID, new Date(end * 1000), 'ko').content).toBe(
+      `🔕 **김온콜** 님이 1시간 동안 사일런스했습니다 (<t:${end}:t>까지) · \`b0ba97a2\``,
+    );
   });
 
   it('stays within the limits with many silences with long Korean comments and creators', () => {
@@ -236,7 +238,7 @@ describe('/silence in Korean', () => {
       }),
     );
     const { warn } = recorder();
-    expectValid(fitMessage(renderSilenceList({ silences, source: 'Alertmanager', locale: 'ko' }), warn));
+    expectValid(fitMessage(renderSilenceList({ silences, source: 'Alertmanager', locale: 'ko' }), warn, 'en'));
     const longMatchers = [{ name: 'alertname', value: LONG_KO, isRegex: false, isEqual: true }];
     for (const body of [
       renderSilenceCreated({ id: ID, matchers: longMatchers, endsAt: NOW, url: `http://am/${'x'.repeat(400)}`, locale: 'ko' }),
@@ -294,7 +296,7 @@ describe('/query in Korean', () => {
       ),
       renderQueryError(LONG_KO.repeat(3)),
     ]) {
-      const body = fitMessage({ content }, warn);
+      const body = fitMessage({ content }, warn, 'en');
       expectValid(body);
       expect(body.content).toMatch(HANGUL);
     }
@@ -345,7 +347,7 @@ describe('/logs in Korean', () => {
     expectValid(body);
     const embed = body.embeds[0]!;
     expect(embed.footer!.text.split('\n')[0]).toMatch(/^일치하는 로그 1,000줄 이상 · 서로 다른 \d+줄 중 \d+줄 표시$/);
-    expect(embed.description).toMatch(/\*로그 \d+줄 더 있음 \(메시지 크기 제한으로 생략\)\*$/);
+    expect(embed.description).toMatch(/\*\+ 로그 \d+줄 더 \(메시지 크기 제한으로 생략\)\*$/);
     expectValid(renderLogsError({ scope: LONG_KO, query: LONG_KO, message: LONG_KO, locale: 'ko' }, warn));
   });
 });
@@ -375,7 +377,7 @@ describe('Explore links in Korean', () => {
   it('marks a link that lost its query in the language asked', () => {
     const target: ExploreTarget = { label: '로그', datasource: 'loki', expr: `{a="${'x'.repeat(900)}"}`, start: NOW, end: NOW };
     const fitted = fitExploreLinks('http://grafana:3000', [target], DEFAULT_DATASOURCES, EMBED_FIELD_VALUE, 'ko');
-    expect(fitted.text).toMatch(/^\[로그 \(시간 범위만\)\]\(http/);
+    expect(fitted.text).toMatch(/^\[로그 \(구간만\)\]\(http/);
     expect(codePointLength(fitted.text)).toBeLessThanOrEqual(EMBED_FIELD_VALUE);
     expect(fitExploreLinks('http://grafana:3000', [target], DEFAULT_DATASOURCES, EMBED_FIELD_VALUE).text).toMatch(/^\[로그 \(window only\)\]/);
   });

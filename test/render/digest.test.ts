@@ -275,7 +275,7 @@ describe('renderDigest in Korean', () => {
       '🚨 열린 인시던트',
       '🔊 알림이 가장 많은 규칙',
       '🎯 24시간 동안 다운된 타깃',
-      '💾 현재 여유 공간: 가장 찬 디스크 · 메모리',
+      '💾 현재 여유 공간: 여유가 가장 적은 디스크 · 메모리',
       '📸 Prometheus 스냅샷',
     ]);
     expect(field(e, '열린 인시던트')).toBe(
@@ -287,7 +287,7 @@ describe('renderDigest in Korean', () => {
     expect(field(e, '규칙')).toContain('1. **디스크부족** · 알림 4개');
     expect(field(e, '타깃')).toBe('🔴 **주문** `127.0.0.1:9` · 지금 다운 · 가동률 0%\n🟠 **결제** `10.0.0.2:8080` · 복구됨 · 가동률 97.9%');
     expect(field(e, '여유 공간')).toContain('🔴 `db-1:9100` 💽 8.0% (`/var/lib/postgresql` 여유 8 GiB) · 🧠 41.0% (3.2 GiB)');
-    expect(field(e, '스냅샷')).toContain('· 7개 보관, 1개 삭제');
+    expect(field(e, '스냅샷')).toContain('· 7개 보관, 1개 정리');
     expect(e.footer!.text).toBe('📨 웹훅 14건 수신 · 📤 메시지 20건 전송, 실패 1건, 대기 2건');
     expectKorean({ embeds: [e] });
   });
@@ -314,11 +314,11 @@ describe('renderDigest in Korean', () => {
     expect(e.description).toContain('✅ 지금 발생 중인 알림 없음');
     expect(e.description).toContain('⏱️ 확인된 인시던트 없음');
     expect(e.description).toContain('🩹 해결된 인시던트 없음');
-    expect(field(e, '타깃')).toBe('⚠️ Prometheus에서 가져오지 못했습니다: 연결 거부');
+    expect(field(e, '타깃')).toBe('⚠️ Prometheus 조회 실패: 연결 거부');
     expect(field(e, '여유 공간')).toBe('node_exporter 호스트 없음 (node_filesystem, node_memory 메트릭 없음)');
     expect(field(e, '스냅샷')).toBe(
       [
-        `❌ 마지막 실행 실패 <t:${NOW.getTime() / 1000}:R>: 알 수 없는 오류`,
+        `❌ <t:${NOW.getTime() / 1000}:R>에 마지막 실행 실패: 알 수 없는 오류`,
         '❌ 24시간 동안 1회 실패 · 0회 성공',
         '정리 꺼짐: snapshots.dataDir을 설정하면 최근 7개만 보관합니다',
       ].join('\n'),
@@ -371,7 +371,7 @@ describe('renderDigest in Korean', () => {
     expect(validate(body)).toEqual([]);
     expectKorean(body);
     expect(field(e, '타깃')).toMatch(/\n\+ 타깃 14\d개 더$/);
-    expect(field(e, '여유 공간')).toMatch(/\n\+ 호스트 19\d개 더 \(모두 여유 있음\)$/);
+    expect(field(e, '여유 공간')).toMatch(/\n\+ 호스트 19\d개 더 \(모두 여유가 더 많음\)$/);
     expect(field(e, '열린 인시던트')).toMatch(/\n\+ 열린 인시던트 \d+개 더$/);
   });
 });

@@ -55,13 +55,19 @@ describe('stormContextEmbed', () => {
   });
 
   it.each([
-    ['the metrics and logs', [metric()], logs(), '📈 메트릭 추이 · 최근 30분', '알림 이름마다 한 번씩, 폭주의 모든 로그는 한 번에 조회했습니다.'],
+    [
+      'the metrics and logs',
+      [metric()],
+      logs(),
+      '📈 메트릭 추이 · 최근 30분',
+      '알림 이름마다 한 번씩 그 이름의 모든 알림을 함께 조회하고, 알림 폭주의 모든 로그는 한 번에 조회했습니다.',
+    ],
     ['the metrics alone', [metric()], undefined, '📈 메트릭 추이 · 최근 30분', '알림 이름마다 한 번씩, 그 이름의 모든 알림을 함께 조회했습니다.'],
-    ['the logs alone', [], logs(), '📜 로그 추이 · 최근 30분', '폭주의 모든 로그를 한 번에 조회했습니다.'],
+    ['the logs alone', [], logs(), '📜 로그 추이 · 최근 30분', '알림 폭주의 모든 로그를 한 번에 조회했습니다.'],
   ] as const)('says what %s did in Korean', (_what, metrics, volume, title, queried) => {
     const embed = stormContextEmbed(metrics, 30 * 60_000, volume, 'ko');
     expect(embed.title).toBe(title);
-    expect(embed.description).toMatch(new RegExp(`^${queried.replace(/\./g, '\\.')} <t:\\d+:R>$`));
+    expect(embed.description).toMatch(new RegExp(`^<t:\\d+:R>에 ${queried.replace(/\./g, '\\.')}$`));
     expectKorean({ embeds: [embed] }, ['host', 'HostHighCpu']);
     expectFits(embed);
   });

@@ -348,9 +348,11 @@ describe('the storm in Korean', () => {
     const context = renderStormMessage({ ...base, alerts: koreanAlerts(10), metrics: [metric], metricsWindowMs: 30 * 60_000, logs }, recorder().warn)
       .embeds![1]!;
     expect(context.title).toBe('📈 메트릭 추이 · 최근 30분');
-    expect(context.description).toMatch(/^알림 이름마다 한 번씩, 폭주의 모든 로그는 한 번에 조회했습니다\. <t:\d+:R>$/);
+    expect(context.description).toMatch(
+      /^<t:\d+:R>에 알림 이름마다 한 번씩 그 이름의 모든 알림을 함께 조회하고, 알림 폭주의 모든 로그는 한 번에 조회했습니다\.$/,
+    );
     expect(context.fields![0]!.name).toMatch(/ · 1,234개 발생$/);
-    expect(context.fields![0]!.value).toContain('지금 시계열 **1,500개 중 1,234개**가 임계값 초과');
+    expect(context.fields![0]!.value).toContain('지금 시리즈 **1,500개 중 1,234개**가 임계값 초과');
     expect(context.fields![1]!.name).toBe('📜 container\\_name별 오류 로그 줄 수');
     expect(context.fields![1]!.value).toContain('**1.2만줄** (소스 50개 중 2개)');
     expect(context.fields![1]!.value).toContain('제외: container\\_name이(가) 다르거나 없는 발생 중 알림 7개');
@@ -362,7 +364,7 @@ describe('the storm in Korean', () => {
       recorder().warn,
     );
     expect(body.embeds![0]!.title).toBe('🌤️ 알림 폭주 종료: 12분 동안 알림 5개');
-    expect(body.embeds![0]!.description).toContain('✅ 폭주의 모든 알림이 해결되었습니다.');
+    expect(body.embeds![0]!.description).toContain('✅ 알림 폭주의 모든 알림이 해결되었습니다.');
     expect(body.embeds![0]!.footer!.text).toBe('알림 폭주 모드 종료 12:12 KST · 모든 알림은 스레드에 있습니다');
     expectKorean(body);
   });
@@ -385,7 +387,7 @@ describe('the storm in Korean', () => {
       expectWithinLimits(body);
       expect(validate(body)).toEqual([]);
       expectKorean(body);
-      expect(body.embeds![0]!.title).toBe(`폭주 알림 ${first.toLocaleString('en')}–${(first + named - 1).toLocaleString('en')}`);
+      expect(body.embeds![0]!.title).toBe(`알림 폭주의 알림 ${first.toLocaleString('en')}–${(first + named - 1).toLocaleString('en')}`);
       // Each head line ends "· <t:…:t>부터" and counts its alerts (×N, else one).
       const heads = body.embeds!.flatMap((e) => e.description!.split('\n')).filter((l) => / · <t:\d+:t>부터$/.test(l));
       counted += heads.reduce((sum, l) => sum + Number(/\*\* ×(\d+) · /.exec(l)?.[1] ?? 1), 0);
@@ -402,7 +404,9 @@ describe('the storm in Korean', () => {
     expectWithinLimits(body);
     expect(validate(body)).toEqual([]);
     expectKorean(body);
-    expect(body.content).toMatch(new RegExp(`^🌤️ \\*\\*알림 폭주 종료\\*\\* \\(42분\\): 알림 300개, 이름 \\d+개, \\*\\*${firing}개 계속 발생 중\\*\\*\\.`));
+    expect(body.content).toMatch(
+      new RegExp(`^🌤️ \\*\\*알림 폭주 종료\\*\\* \\(42분 만에\\): 알림 300개, 알림 이름 \\d+개, \\*\\*${firing}개 계속 발생 중\\*\\*\\.`),
+    );
   });
 });
 

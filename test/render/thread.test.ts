@@ -258,17 +258,17 @@ describe('the thread in Korean', () => {
     );
     expect(field('표현식')).toContain('(임계값 > 80)');
     expect(field('표현식')).toMatch(/• 서버-0-[^:]+: 시작 10\.0% → 최고 90\.0% \(<t:\d+:T>\) → 현재 50\.0%/);
-    expect(field('추가 표현식 (vigil_promql)')).toContain('구간 내 데이터 없음');
+    expect(field('추가 쿼리 (vigil_promql)')).toContain('구간에 데이터 없음');
     expect(field('호스트 ')).toContain('• CPU 사용률: 91.0% (1시간 전 40.0%)');
     expect(field('호스트 ')).toContain('• 메모리: 70.0% (1시간 전 없음)');
     expect(field('호스트 ')).toContain('• 부하: 코어당 2.5 (1시간 전 코어당 0.5)');
-    expect(field('서버-')).toContain('⚠️ 결제: OOM으로 종료 ×2');
+    expect(field('서버-')).toContain('⚠️ 결제: OOM 종료 ×2');
     expect(field('서버-')).toContain('⚠️ 주문: 재시작 ×1,234');
-    expect(field('로그량')).toBe('• 오류: 1줄 (직전 1시간에는 없음)\n• 경고: 30줄 (평소의 3배)\n• 레벨 없음: 5줄');
+    expect(field('로그량')).toBe('• 오류: 1줄 (직전 1시간에는 없음)\n• 경고: 30줄 (평소 대비 3배)\n• 레벨 없음: 5줄');
     expect(embed.fields!.map((f) => f.name)).toContain('로그 패턴 (1,234+줄 중 1종)');
     expect(embed.fields!.map((f) => f.name)).toContain('로그 줄 (5,000+, KST)');
     expect(field('로그 패턴')).toContain('\n  예: 결제 실패 3000');
-    expect(field('Explore 링크')).toMatch(/^\[메트릭\]\(https:\/\/grafana\.example\/explore\?[^)]+\) · \[로그\]\(/);
+    expect(field('탐색(Explore)')).toMatch(/^\[메트릭\]\(https:\/\/grafana\.example\/explore\?[^)]+\) · \[로그\]\(/);
   });
 
   it('names the thread in Korean within 100 characters', () => {
@@ -282,12 +282,12 @@ describe('the thread in Korean', () => {
 
   it('says in Korean when nothing was enriched, and counts the alerts without details', () => {
     const none = renderThreadDetails({ enriched: { notification: korean, enrichments: {} }, datasources: DEFAULT_DATASOURCES, locale: 'ko' }, recorder().warn);
-    expect(none.content).toBe('🔎 상세 정보 없음: 알림이 보강되지 않았습니다.');
+    expect(none.content).toBe('🔎 상세 정보 없음: 알림에 추가 정보가 없습니다.');
     const many = { ...korean, truncatedAlerts: 1233 };
     const counted = renderThreadDetails(
       { enriched: { notification: many, enrichments: { [a!.fingerprint]: full } }, datasources: DEFAULT_DATASOURCES, locale: 'ko' },
       recorder().warn,
     );
-    expect(counted.embeds!.at(-1)!.footer!.text).toBe(`상세 정보가 없는 알림 ${(many.alerts.length + 1233 - 1).toLocaleString('en')}개 더 있음`);
+    expect(counted.embeds!.at(-1)!.footer!.text).toBe(`+ 알림 ${(many.alerts.length + 1233 - 1).toLocaleString('en')}개 더 (여기에는 상세 정보 없음)`);
   });
 });

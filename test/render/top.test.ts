@@ -1,6 +1,7 @@
+import { translate } from '../../src/i18n/index.js';
 import { describe, expect, it } from 'vitest';
 import type { InstantSample } from '../../src/queries/prometheus.js';
-import { joinUsage, NO_CADVISOR_METRICS, rankUsage, renderNoContainers, renderTop, type ContainerUsage } from '../../src/render/top.js';
+import { joinUsage, rankUsage, renderNoContainers, renderTop, type ContainerUsage } from '../../src/render/top.js';
 import { codePointLength } from '../../src/render/truncate.js';
 
 const AT = new Date(Date.UTC(2026, 10, 21, 9));
@@ -78,8 +79,10 @@ describe('renderTop', () => {
 
 describe('renderNoContainers', () => {
   it('says plainly that cAdvisor is not scraped when no series exist', () => {
-    expect(renderNoContainers({ resource: 'cpu', limit: 10 }, [])).toBe(`⚠️ ${NO_CADVISOR_METRICS}`);
-    expect(NO_CADVISOR_METRICS).toBe('No cAdvisor metrics in Prometheus: is cadvisor scraped? (container_cpu_usage_seconds_total is missing)');
+    expect(renderNoContainers({ resource: 'cpu', limit: 10 }, [])).toBe(`⚠️ ${translate('en', 'commands.top.noCadvisor')}`);
+    expect(translate('en', 'commands.top.noCadvisor')).toBe(
+      'No cAdvisor metrics in Prometheus: is cadvisor scraped? (container_cpu_usage_seconds_total is missing)',
+    );
   });
 
   it('lists the hosts that do exist when the asked host has no containers', () => {

@@ -103,19 +103,19 @@ describe('fitMessage', () => {
       allowed_mentions: { parse: [] },
     };
     const { warn, calls } = recorder();
-    expect(fitMessage(body, warn)).toEqual(body);
+    expect(fitMessage(body, warn, 'en')).toEqual(body);
     expect(calls).toEqual([]);
   });
 
   it('does not modify its input', () => {
     const body = { embeds: [{ description: 'x'.repeat(5000) }] };
-    fitMessage(body, () => {});
+    fitMessage(body, () => {}, 'en');
     expect(body.embeds[0]!.description).toHaveLength(5000);
   });
 
   it('cuts each part to its own limit and warns once per cut, naming the part', () => {
     const { warn, calls } = recorder();
-    const out = fitMessage({ content: 'c'.repeat(2500), embeds: [{ title: 't'.repeat(300), fields: [{ name: 'n', value: 'v'.repeat(2000) }] }] }, warn);
+    const out = fitMessage({ content: 'c'.repeat(2500), embeds: [{ title: 't'.repeat(300), fields: [{ name: 'n', value: 'v'.repeat(2000) }] }] }, warn, 'en');
     expect(out.content).toBe(`${'c'.repeat(1999)}…`);
     expect(out.embeds[0]!.title).toBe(`${'t'.repeat(255)}…`);
     expect(out.embeds[0]!.fields[0]!.value).toBe(`${'v'.repeat(1023)}…`);
@@ -126,7 +126,7 @@ describe('fitMessage', () => {
   it('meets the 6000 total by shortening the longest parts first, leaving short ones alone', () => {
     const fields: APIEmbedField[] = [{ name: 'short', value: 'keep me' }, ...Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, value: 'v'.repeat(1024) }))];
     const { warn, calls } = recorder();
-    const out = fitMessage({ embeds: [{ title: 'Title', description: 'd'.repeat(4000), fields }] }, warn);
+    const out = fitMessage({ embeds: [{ title: 'Title', description: 'd'.repeat(4000), fields }] }, warn, 'en');
     const e = out.embeds[0]!;
     expect(totalLength(out.embeds)).toBeLessThanOrEqual(EMBED_TOTAL);
     expect(e.title).toBe('Title');
@@ -143,7 +143,7 @@ describe('fitMessage', () => {
     // 51 long parts: an even share of 6000 would be ~117 characters each, too short to read.
     const fields = Array.from({ length: 25 }, (_, i) => ({ name: `${i}:${'n'.repeat(250)}`, value: `${i} `.repeat(500) }));
     const { warn, calls } = recorder();
-    const out = fitMessage({ embeds: [{ description: 'x'.repeat(4096), fields }] }, warn);
+    const out = fitMessage({ embeds: [{ description: 'x'.repeat(4096), fields }] }, warn, 'en');
     const kept = out.embeds[0]!.fields;
     expect(totalLength(out.embeds)).toBeLessThanOrEqual(EMBED_TOTAL);
     const note = kept.at(-1)!;
@@ -159,18 +159,18 @@ describe('fitMessage', () => {
 
   it('keeps 24 fields and a note when given more than 25', () => {
     const fields = Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, value: 'v' }));
-    const out = fitMessage({ embeds: [{ fields }] }, () => {});
+    const out = fitMessage({ embeds: [{ fields }] }, () => {}, 'en');
     expect(out.embeds[0]!.fields).toHaveLength(25);
     expect(out.embeds[0]!.fields[24]).toEqual({ name: '…', value: '+16 more fields not shown (message size limit)' });
   });
 
   it.each([
     ['en', '+16 more fields not shown (message size limit)'],
-    ['ko', '+ 필드 16개 생략 (메시지 크기 제한)'],
+    ['ko', '+ 필드 16개 더 (메시지 크기 제한으로 생략)'],
   ] as const)('says in %s how many fields it left out', (locale, note) => {
     const fields = Array.from({ length: 40 }, (_, i) => ({ name: `필드${i}`, value: '값'.repeat(500) }));
     const out = fitMessage({ embeds: [{ fields }] }, () => {}, locale);
-    expect(out.embeds[0]!.fields.at(-1)!.value).toMatch(new RegExp(`^\\+.*${locale === 'en' ? 'more fields' : '개 생략'}`));
+    expect(out.embeds[0]!.fields.at(-1)!.value).toMatch(new RegExp(`^\\+.*${locale === 'en' ? 'more fields' : '개 더 \\(메시지 크기 제한으로 생략\\)'}`));
     expect(fitMessage({ embeds: [{ fields: fields.map((f) => ({ ...f, value: 'v' })) }] }, () => {}, locale).embeds[0]!.fields[24]!.value).toBe(note);
     expectWithinLimits(out);
   });
@@ -178,7 +178,7 @@ describe('fitMessage', () => {
   it('keeps at most 10 embeds and counts the total across all of them', () => {
     const embeds = Array.from({ length: 12 }, () => ({ description: 'd'.repeat(1000) }));
     const { warn, calls } = recorder();
-    const out = fitMessage({ embeds }, warn);
+    const out = fitMessage({ embeds }, warn, 'en');
     expect(out.embeds).toHaveLength(10);
     expect(totalLength(out.embeds)).toBeLessThanOrEqual(EMBED_TOTAL);
     expect(calls[0]).toMatchObject({ details: { part: 'embeds', limit: 'MESSAGE_EMBEDS', from: 12 } });
@@ -186,20 +186,20 @@ describe('fitMessage', () => {
 
   it('drops a title link longer than Discord accepts instead of cutting it', () => {
     const { warn, calls } = recorder();
-    const out = fitMessage({ embeds: [{ title: 't', url: `https://e.example/${'a'.repeat(EMBED_URL)}` }] }, warn);
+    const out = fitMessage({ embeds: [{ title: 't', url: `https://e.example/${'a'.repeat(EMBED_URL)}` }] }, warn, 'en');
     expect(out.embeds[0]!.url).toBeUndefined();
     expect(calls).toHaveLength(1);
   });
 
   it('replaces empty field names and values, which Discord rejects', () => {
-    const out = fitMessage({ embeds: [{ fields: [{ name: '', value: ' ' }] }] }, () => {});
+    const out = fitMessage({ embeds: [{ fields: [{ name: '', value: ' ' }] }] }, () => {}, 'en');
     expect(out.embeds[0]!.fields).toEqual([{ name: '\u200b', value: '\u200b' }]);
   });
 
   it('keeps a code block closed when the total forces a cut inside it', () => {
     const value = `Logs: 30\n\`\`\`\n${Array.from({ length: 30 }, (_, i) => `line ${i} ${'z'.repeat(20)}`).join('\n')}\n\`\`\``;
     const fields = Array.from({ length: 8 }, (_, i) => ({ name: `alert ${i}`, value }));
-    const out = fitMessage({ embeds: [{ fields }] }, () => {});
+    const out = fitMessage({ embeds: [{ fields }] }, () => {}, 'en');
     for (const f of out.embeds[0]!.fields) {
       expect(f.value.endsWith('\n```')).toBe(true);
       expect(f.value.match(/```/g)).toHaveLength(2);
@@ -261,7 +261,7 @@ describe('fitMessage', () => {
           embeds: Array.from({ length: 1 + Math.floor(next() * 13 * scale) }, () => randomEmbed(next, scale)),
         };
         const { warn, calls } = recorder();
-        const out = fitMessage(body, warn);
+        const out = fitMessage(body, warn, 'en');
         expectWithinLimits(out);
         // Warned exactly when the input broke a limit; untouched when it did not.
         const over = limitViolations(body).length > 0;
@@ -270,7 +270,7 @@ describe('fitMessage', () => {
         if (!over) within++;
         // Fitting is idempotent: a fitted body needs no more cuts.
         const again = recorder();
-        fitMessage(out, again.warn);
+        fitMessage(out, again.warn, 'en');
         expect(again.calls).toEqual([]);
       }
       // The seed covers both sides: bodies over the limits and bodies within them.

@@ -49,10 +49,11 @@ describe('outage alerts in Korean', () => {
       maxSilenceMs: 600_000,
       locale: 'ko',
     });
-    expect(heartbeat).toEqual({ status: 'fail', error: '12분 동안 Watchdog 하트비트 없음' });
+    // The logs keep English; the alert says it in Korean.
+    expect(heartbeat).toEqual({ status: 'fail', error: 'no Watchdog heartbeat for 12m', shown: '12분 동안 Watchdog 하트비트 없음' });
     const a = outageAnnotations(
       'heartbeat',
-      { error: (heartbeat as { error: string }).error, failures: 1 },
+      { ...(heartbeat as { error: string; shown: string }), failures: 1 },
       { intervalMs: 60_000, heartbeat: { alertname: 'Watchdog', maxSilenceMs: 600_000 }, locale: 'ko' },
     );
     expect(a.summary).toBe('알림 경로 끊김: 12분 동안 Watchdog 하트비트 없음');
@@ -61,16 +62,17 @@ describe('outage alerts in Korean', () => {
     );
     expect(evaluateHeartbeat({ alertname: 'Watchdog', startedAt: ago(660_000), now: NOW, maxSilenceMs: 600_000, locale: 'ko' })).toEqual({
       status: 'fail',
-      error: 'Vigil 시작(11분 전) 이후 Watchdog 하트비트 없음',
+      error: 'no Watchdog heartbeat since Vigil started 11m ago',
+      shown: 'Vigil 시작(11분 전) 이후 Watchdog 하트비트 없음',
     });
   });
 
   it.each<[string, TargetScrape[], string]>([
-    ['no target', [], 'Prometheus에 활성 수집 타깃이 없습니다'],
+    ['no target', [], 'Prometheus에 활성 스크레이프 타깃이 없습니다'],
     [
       'the only target stale',
       [target({ lastScrape: ago(45_001) })],
-      'Prometheus 수집 중단: 유일한 타깃의 수집이 실패했습니다: node/host:9100 마지막 수집 45초 전',
+      'Prometheus 스크레이프 중단: 유일한 타깃의 스크레이프가 실패했습니다: node/host:9100 마지막 스크레이프 45초 전',
     ],
     [
       'every target down',
@@ -80,10 +82,10 @@ describe('outage alerts in Korean', () => {
         target({ job: 'web', health: 'unknown', lastScrape: undefined }),
         ...Array.from({ length: 1234 }, (_, i) => target({ instance: `h${i}`, health: 'down' })),
       ],
-      'Prometheus 수집 중단: 타깃 1,237개 모두 수집에 실패했습니다: node/host:9100 다운 (connection refused); app/host:9100 다운; web/host:9100 수집된 적 없음; 외 1,234개',
+      'Prometheus 스크레이프 중단: 타깃 1,237개 모두 스크레이프에 실패했습니다: node/host:9100 다운 (connection refused); app/host:9100 다운; web/host:9100 스크레이프된 적 없음; +1,234개 더',
     ],
   ])('says what the scraping check found in Korean: %s', (_name, targets, error) => {
-    expect(evaluateScraping(targets, NOW, 'ko')).toEqual({ status: 'fail', error });
+    expect(evaluateScraping(targets, NOW, 'ko')).toEqual({ status: 'fail', error: expect.stringMatching(/^Prometheus /), shown: error });
   });
 });
 
@@ -160,7 +162,7 @@ describe('the watchdog with locale ko', () => {
     );
     expectWithinLimits(body);
     expect(messageValidator()(body)).toEqual([]);
-    expect(JSON.stringify(body)).toContain('Prometheus가 타깃을 수집하지 않음');
+    expect(JSON.stringify(body)).toContain('Prometheus가 타깃을 스크레이프하지 않음');
     // The alert's own names (its alertname, the component label) and the sender stay as they are.
     expectKorean(body, ['PrometheusNotScraping', 'prometheus-targets', 'component', 'severity', 'critical', 'watchdog']);
   });

@@ -26,7 +26,7 @@ describe('evaluateScraping', () => {
       'a target scraped longer ago than 3 intervals is stale',
       [target({ lastScrape: ago(45_001) })],
       'fail',
-      /the only target scraped successfully: node\/host:9100 last scraped 45s ago$/,
+      /its only target was not scraped successfully: node\/host:9100 last scraped 45s ago$/,
     ],
     [
       'every target down names them with their errors',
@@ -156,7 +156,7 @@ describe('configProbes against the real Prometheus', () => {
       200,
     );
     expect(result.status === 'fail' && result.error).toMatch(
-      /^Prometheus is not scraping: the only target scraped successfully: node\/127\.0\.0\.1:\d+ down \(.*connection refused\)$/,
+      /^Prometheus is not scraping: its only target was not scraped successfully: node\/127\.0\.0\.1:\d+ down \(.*connection refused\)$/,
     );
   });
 });

@@ -17,10 +17,6 @@ export const commands = {
   'commands.health.noJob': '(no job)',
   'commands.health.notScrapedYet': 'not scraped yet',
   'commands.health.neverScraped': 'never scraped',
-  'commands.health.lastScrapeJustNow': 'last scrape just now',
-  'commands.health.lastScrapeAgo': 'last scrape {duration} ago',
-  'commands.health.lastScrapeIn': 'last scrape in {duration}',
-  'commands.health.took': 'took {duration}',
   'commands.health.jobUp': '{up}/{total} up',
   'commands.health.jobNotScraped': '{count} not scraped yet',
   'commands.health.moreTargets': '… +{count, plural, one {# more target} other {# more targets}} not up',
@@ -35,8 +31,10 @@ export const commands = {
   'commands.health.title.targetsDown': '{count, plural, one {# target} other {# targets}} down',
   'commands.health.title.jobTargetsDown': '{count, plural, one {# target} other {# targets}} of {job} down',
   'commands.health.title.backendsNotReady': '{count, plural, one {# backend} other {# backends}} not ready',
-  'commands.health.title.ok': 'Health: {up}/{total} targets up, {backends} backends ready',
-  'commands.health.title.jobOk': 'Health: {up}/{total} targets of {job} up, {backends} backends ready',
+  'commands.health.title.ok':
+    'Health: {up, number}/{total, plural, one {# target} other {# targets}} up, {backends, plural, one {# backend} other {# backends}} ready',
+  'commands.health.title.jobOk':
+    'Health: {up, number}/{total, plural, one {# target} other {# targets}} of {job} up, {backends, plural, one {# backend} other {# backends}} ready',
 
   // /top
   'commands.top.description': 'Top containers by CPU or memory (cAdvisor metrics)',
@@ -66,7 +64,6 @@ export const commands = {
   'commands.alerts.description': 'What is firing now, grouped by alert name, most severe first',
   'commands.alerts.noAlertname': '(no alertname)',
   'commands.alerts.for': 'for {duration}',
-  'commands.alerts.moreInstances': '+{count} more',
   'commands.alerts.notAll': '(not all)',
   'commands.alerts.nobody': 'nobody has it',
   'commands.alerts.moreGroups': '…and {groups, plural, one {# more group} other {# more groups}} ({alerts, plural, one {# alert} other {# alerts}})',
@@ -76,7 +73,7 @@ export const commands = {
   'commands.alerts.nothingFiring': '✅ Nothing is firing.',
   'commands.alerts.nothingFiringHeld': '✅ Nothing is firing. ({held})',
   'commands.alerts.title': '🔥 {count, plural, one {# alert} other {# alerts}} firing',
-  'commands.alerts.titleGroups': '🔥 {count, plural, one {# alert} other {# alerts}} firing in {groups} groups',
+  'commands.alerts.titleGroups': '🔥 {count, plural, one {# alert} other {# alerts}} firing in {groups, plural, one {# group} other {# groups}}',
 
   // /query
   'commands.query.description': 'Run a PromQL query: an instant table, or min/max/last per series over a range',
@@ -95,7 +92,7 @@ export const commands = {
   'commands.query.seriesCount': '{head} · {count} series',
   'commands.query.noDataInRange': 'No data in this range.',
   'commands.query.allLabels': 'all: {labels}',
-  'commands.query.moreSeries': '-# +{count} more series',
+  'commands.query.moreSeries': '-# +{count, number} more series',
   'commands.query.column.series': 'series',
   'commands.query.column.value': 'value',
   'commands.query.column.min': 'min',
@@ -151,7 +148,7 @@ export const commands = {
   'commands.silence.expire.description': 'End a silence now',
   'commands.silence.expire.id': 'Silence id (full, or its first 8 characters)',
   'commands.silence.error.matchers': 'required: label matchers like alertname="HighCPU",job="node"',
-  'commands.silence.error.syntax': '{error}',
+  'commands.silence.error.syntax': 'Invalid matchers: {error}',
   'commands.silence.error.duration': 'expected a duration like 30m, 1h or 2h30m, from 1m to 30d',
   'commands.silence.error.durationGot': 'expected a duration like 30m, 1h or 2h30m, from 1m to 30d, got "{got}"',
   'commands.silence.error.comment': 'expected a text of at most {max} characters',
@@ -159,7 +156,7 @@ export const commands = {
   'commands.silence.noAlertmanager':
     "🔕 Silences need an Alertmanager: set `alertmanager.url` in the config, or `grafana.url` and `grafana.token` (a service account token) for Grafana's built-in Alertmanager.",
   'commands.silence.defaultComment': 'via Vigil by {user}',
-  'commands.silence.ambiguous': "⚠️ `{id}` starts {count} silences' ids: give the full id (see /silence list).",
+  'commands.silence.ambiguous': "⚠️ `{id}` starts {count, plural, one {# silence's id} other {# silences' ids}}: give the full id (see /silence list).",
   'commands.silence.alreadyExpired': '⚠️ Silence `{id}` is already expired. /silence list shows the active ones.',
   'commands.silence.notFound': '⚠️ Silence `{id}` is not in {source}. /silence list shows the active ones.',
   'commands.silence.none': '🔔 No active or pending silences in {source}.',

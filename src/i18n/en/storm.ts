@@ -17,10 +17,8 @@ export const storm = {
   'storm.thread.name': 'Alert storm {date} {time} {zone}',
   'storm.details.title': 'Storm alerts {first, number}–{last, number}',
   'storm.details.head': '{emoji} **{name}**{count} · since {since}',
-  'storm.noAlertname': '(no alertname)',
   'storm.summary':
     '🌤️ **Storm over** after {duration}: {alerts, plural, one {# alert} other {# alerts}} in {names, plural, one {# name} other {# names}}, **{firing, number} still firing**. New incidents get their own message again.',
-  'storm.summary.more': '+{count, number} more',
   // What the metrics and logs did (render/storm-context.ts).
   'storm.context.title.metrics': '📈 What the metrics did · last {window}',
   'storm.context.title.logs': '📜 What the logs did · last {window}',
@@ -33,7 +31,9 @@ export const storm = {
   'storm.context.all': 'all',
   'storm.context.peak': 'Peak: {peaks}',
   'storm.context.logs.name': '📜 Error log lines by {label}',
-  'storm.context.logs.found': '**{total} lines** from {shown, number} of {sources, number}: {top}',
-  'storm.context.logs.none': 'no error lines from the {sources, number} {label} values asked about',
-  'storm.context.logs.uncovered': 'Not counted: {count, number} firing alerts with another {label} or none',
+  // {total} comes formatted ("1.2k"): the plural picks `one` for "1" and `other` for anything else.
+  'storm.context.logs.found': '{total, plural, one {**{total} line**} other {**{total} lines**}} from {shown, number} of {sources, number}: {top}',
+  'storm.context.logs.none':
+    '{sources, plural, one {no error lines from the # {label} value asked about} other {no error lines from the # {label} values asked about}}',
+  'storm.context.logs.uncovered': 'Not counted: {count, plural, one {# firing alert} other {# firing alerts}} with another {label} or none',
 } as const;

@@ -2,7 +2,6 @@
 export const thread = {
   // The thread's name and each alert's embed title (render/thread.ts).
   'thread.name.where': '{name} on {where}',
-  'thread.name.fallback': 'Alert',
   'thread.title': '🔎 {name}',
   'thread.title.where': '🔎 {name} on {where}',
   'thread.noDetails': '🔎 No details: the alerts were not enriched.',
@@ -16,18 +15,16 @@ export const thread = {
   'thread.field.host': 'Host {instance}',
   'thread.field.containers': 'Containers on {host}',
   'thread.field.logVolume': 'Log volume',
-  'thread.field.patterns': 'Log patterns ({distinct, number} distinct in {lines} lines)',
+  // {lines} comes formatted ("1,234", "5,000+"): the plural picks `one` for "1" and `other` for anything else.
+  'thread.field.patterns': 'Log patterns ({distinct, number} distinct in {lines, plural, one {{lines} line} other {{lines} lines}})',
   'thread.field.logLines': 'Log lines ({count})',
   'thread.field.logLinesZone': 'Log lines ({count}, {zone})',
   'thread.field.explore': 'Explore',
   // The expression's series.
   'thread.expression.threshold': '(threshold {op} {value})',
-  'thread.expression.noData': 'no data in the window',
   'thread.series.value': 'value',
-  'thread.series.start': 'start {value}',
   'thread.series.peak': 'peak {value}',
   'thread.series.peakAt': 'peak {value} at {at}',
-  'thread.series.now': 'now {value}',
   // The Grafana rule.
   'thread.rule.fires': '{title}: fires when {condition}',
   'thread.rule.firesFor': '{title}: fires when {condition} for {for}',
@@ -43,7 +40,6 @@ export const thread = {
   'thread.host.line': '{what}: {now} (1h before {before})',
   'thread.host.perCore': '{value}/core',
   'thread.host.none': 'n/a',
-  'thread.host.noData': 'no data',
   'thread.container.cpu': 'CPU: {list}',
   'thread.container.memory': 'Memory: {list}',
   'thread.container.oom': '⚠️ {name}: OOM killed ×{count, number}',

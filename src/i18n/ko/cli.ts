@@ -6,7 +6,7 @@ export const cli = {
   'cli.usage': `사용법: vigil <command> [--config FILE]
 
 명령:
-  serve              봇 실행: 웹훅 수신, 컨텍스트 조회, Discord 전송, 슬래시 명령
+  serve              봇 실행: 웹훅 수신, 추가 정보 조회, Discord 전송, 슬래시 명령
                      (--preview: Discord 없이 모든 메시지를 http://127.0.0.1:8080/preview 에 표시)
   check-config       설정 파일을 검사하고 요약 출력 (오류가 있으면 종료 코드 1)
   register-commands  Discord에 슬래시 명령 등록 (일괄 덮어쓰기);
@@ -19,7 +19,7 @@ export const cli = {
   'cli.help.serve': `사용법: vigil serve --config FILE [--preview]
 
 봇을 실행합니다. server.port 에서 Grafana와 Alertmanager의 웹훅을 받아, 각 알림에 Prometheus,
-Loki, Grafana의 정보를 더해 Discord에 게시하고, 슬래시 명령에 응답합니다. SIGTERM 또는 SIGINT에
+Loki, Grafana에서 조회한 추가 정보를 붙여 Discord에 게시하고, 슬래시 명령에 응답합니다. SIGTERM 또는 SIGINT에
 멈추며, 아직 전달하지 못한 알림은 보관했다가 다음 시작 후 보냅니다.
 
 --preview (또는 discord.mode: preview)에는 Discord 토큰, 애플리케이션, 채널이 필요 없습니다. 모든
@@ -83,8 +83,7 @@ VIGIL_WEBHOOK_TOKEN 이 있으면 그 토큰으로).`,
   'cli.summary.route.escalates': ', {after} 후 {people}에게 에스컬레이션 (최대 {repeat, number}회)',
   'cli.summary.roles': '역할 {count, number}개',
   'cli.summary.users': '사용자 {count, number}명',
-  'cli.summary.and': ' 및 ',
-  'cli.summary.enrichment': '조회 구간 {lookback}, 로그 범위 ±{logWindow}, 제한 시간 {timeout}',
+  'cli.summary.enrichment': '조회 구간 {lookback}, 로그 구간 ±{logWindow}, 제한 시간 {timeout}',
   'cli.summary.charts': '{width}×{height}, 시간 예산 {budget}',
   'cli.summary.watchdog': '{interval}마다, {failures, number}회 실패 시 알림{channel}{heartbeat}',
   'cli.summary.watchdog.channel': ', 채널 {channelId}',
@@ -106,7 +105,7 @@ VIGIL_WEBHOOK_TOKEN 이 있으면 그 토큰으로).`,
   'cli.online.alertChannel': '알림 채널',
   'cli.online.routeChannel': '라우트 {route} 채널',
   'cli.online.watchdogChannel': '워치독 채널',
-  'cli.online.digestChannel': '다이제스트 채널',
+  'cli.online.digestChannel': '일일 요약 채널',
   'cli.check.token': 'Discord 토큰',
   'cli.check.tokenRefused': '{failure}: discord.token 을 확인해야 합니다 (Developer Portal > Bot > Reset Token)',
   'cli.check.tokenValid': '유효함, 봇 {username} ({id})',
@@ -143,7 +142,7 @@ VIGIL_WEBHOOK_TOKEN 이 있으면 그 토큰으로).`,
   'cli.testAlert.accepted': '테스트 알림 접수됨 ({target}): {where}에서 확인할 수 있습니다',
   'cli.testAlert.resolveAccepted': '테스트 알림 해결 접수됨 ({target}): {where}에서 확인할 수 있습니다',
   'cli.testAlert.refused': '테스트 알림 거부됨 ({target}): HTTP {status} {body}',
-  'cli.testAlert.unreachable': '테스트 알림을 보낼 수 없습니다 ({target}): {cause} (`vigil serve` 가 실행 중입니까?)',
+  'cli.testAlert.unreachable': '테스트 알림을 보낼 수 없습니다 ({target}): {cause} (`vigil serve` 가 실행 중인가요?)',
   'cli.testAlert.summary': '`vigil test-alert` 의 테스트 알림',
   'cli.testAlert.description': 'Discord에서 이 글이 보이면 웹훅 → Vigil → Discord 경로가 동작합니다. 해결하려면 `vigil test-alert --resolve` 를 실행합니다.',
 } as const satisfies Catalog<typeof en>;
