@@ -10,6 +10,7 @@ import type { ChannelToCheck } from './discord/check.js';
 import { formatDurationIn, translator, type Locale, type MessageKey, type T } from './i18n/index.js';
 import { SNOWFLAKE } from './model.js';
 import { unreachableLinkBase } from './render/links.js';
+import { ruleAccessText } from './render/health.js';
 
 /** What `vigil <command> --help` prints, and the options each command takes. */
 const COMMAND_HELP: Record<string, { options: string[]; help: MessageKey }> = {
@@ -372,7 +373,10 @@ async function onlineChecks(config: Config, locale: Locale): Promise<number> {
           ready(`Grafana ${config.grafana.url}`, readiness({ name: 'Grafana', url: config.grafana.url, timeoutMs }, '/api/health', { timeoutMs })),
           // Without credentials rule lookup is off by choice: said, not failed.
           config.grafana.token || config.grafana.user !== undefined
-            ? ready(rules, ruleAccess(config.grafana, timeoutMs))
+            ? ready(
+                rules,
+                ruleAccess(config.grafana, timeoutMs).then((r) => ruleAccessText(r, t)),
+              )
             : Promise.resolve({ ok: true, what: rules, detail: t('cli.online.grafanaRulesOff') }),
         ]
       : []),

@@ -29,14 +29,28 @@ export type FailureWhat =
   | 'rule lookup'
   | (typeof STEERING)[keyof typeof STEERING];
 
+/**
+ * A failure Vigil itself can put into words (render/ says it in the message's language); the
+ * backends' own errors ("HTTP 400: parse error …") are shown as they come.
+ */
+export type FailureWords =
+  | { kind: 'timed-out'; backend: string; ms: number }
+  | { kind: 'not-answering'; backend: string; since: Date }
+  | { kind: 'queue-full'; ms: number; slots: number }
+  | { kind: 'no-log-selector'; labels: string }
+  | { kind: 'ignored'; detail: string }
+  | { kind: 'bad-dashboard-uid' };
+
 /** Why a piece of enrichment is missing: shown to the user as "<what> unavailable: <message>". */
 export interface EnrichmentFailure {
   /** Which backend failed (grafana: a rule annotation naming a Grafana object Vigil cannot use). */
   backend: 'prometheus' | 'loki' | 'grafana';
   /** What could not be fetched (shown as is, and what code looks a failure up by). */
   what: FailureWhat;
-  /** Short cause without secrets, e.g. "Loki timed out after 5s", "HTTP 400: parse error ...". */
+  /** Short cause without secrets, in English (logs, and the message when `words` is absent): "Loki timed out after 5s", "HTTP 400: parse error ...". */
   message: string;
+  /** The cause as Vigil says it, when it is Vigil's own words. */
+  words?: FailureWords;
 }
 
 /** The annotations a rule author steers enrichment with. */

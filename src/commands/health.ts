@@ -2,7 +2,7 @@ import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { createAlertmanagerClient } from '../queries/alertmanager.js';
 import { ruleAccess } from '../queries/grafana.js';
 import { readiness, type Readiness } from '../queries/prometheus.js';
-import { renderHealth, summarizeTargets, type BackendCheck, type HealthReport } from '../render/health.js';
+import { renderHealth, ruleAccessText, summarizeTargets, type BackendCheck, type HealthReport } from '../render/health.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
 import { translator, type Locale, type T } from '../i18n/index.js';
 import { labelValueChoices } from './autocomplete.js';
@@ -45,7 +45,7 @@ function backendChecks(deps: CommandDeps, timeoutMs: number, t: T): Promise<Back
     const backend = { name: 'Grafana', url: config.grafana.url, timeoutMs };
     checks.push(check(backend.name, () => readiness(backend, '/api/health', call)));
     const grafana = config.grafana;
-    checks.push(check(t('commands.health.grafanaRules'), () => ruleAccess(grafana, timeoutMs)));
+    checks.push(check(t('commands.health.grafanaRules'), () => ruleAccess(grafana, timeoutMs).then((r) => ruleAccessText(r, t))));
   }
   return Promise.all(checks);
 }

@@ -5,7 +5,8 @@ import { newestFirst, type LabelledLogEntry, type LogStream } from '../queries/l
 import { lineFilter, quote, selector, type MatcherSpec } from '../queries/promql.js';
 import { renderLogsError, renderLogsMessage, type LogsMessage } from '../render/logs.js';
 import { warnTo } from '../render/truncate.js';
-import type { Locale, MessageKey, T } from '../i18n/index.js';
+import { translator, type Locale, type MessageKey, type T } from '../i18n/index.js';
+import { failureCause } from '../render/finding-text.js';
 import { labelValueChoices } from './autocomplete.js';
 import { choice, described, localeOf, tOf } from './locale.js';
 import { OptionError, type Command, type CommandDeps, type OptionValue } from './types.js';
@@ -177,7 +178,8 @@ export async function answerLogs(req: LogsAnswerRequest, deps: Pick<CommandDeps,
   } catch (err) {
     if (!(err instanceof QueryError)) throw err;
     deps.logger.warn({ err: err.message, kind: err.kind }, 'log query failed');
-    return renderLogsError({ ...named, query, message: err.message }, warn);
+    const message = failureCause({ message: err.message, ...(err.words ? { words: err.words } : {}) }, translator(req.locale));
+    return renderLogsError({ ...named, query, message }, warn);
   }
 }
 

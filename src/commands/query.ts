@@ -5,6 +5,8 @@ import { stepFor } from '../queries/window.js';
 import { chartLines, commandChart, type TimeChartSpec } from '../render/chart.js';
 import { inferUnit } from '../render/format.js';
 import { renderInstant, renderQueryError, renderRange } from '../render/query.js';
+import { translator } from '../i18n/index.js';
+import { failureCause } from '../render/finding-text.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
 import { described, localeOf } from './locale.js';
 import { OptionError, type Command, type ReplyPayload } from './types.js';
@@ -89,7 +91,7 @@ export const query = {
       }
     } catch (err) {
       if (!(err instanceof QueryError)) throw err;
-      payload = { content: renderQueryError(err.message) };
+      payload = { content: renderQueryError(failureCause({ message: err.message, ...(err.words ? { words: err.words } : {}) }, translator(locale))) };
     }
     // fitMessage copies with structuredClone, which would turn the chart's Buffer into a plain Uint8Array.
     const { files, ...text } = payload;

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { alertmanagerFromConfig, type AlertmanagerClient, type Silence } from '../queries/alertmanager.js';
 import { MATCHERS_MAX_LENGTH, MatcherSyntaxError, parseMatchers, type SilenceMatcher } from '../config/matchers.js';
 import { safeUrl } from '../render/format.js';
-import { renderSilenceCreated, renderSilenceExpired, renderSilenceList } from '../render/silences.js';
+import { matcherErrorText, renderSilenceCreated, renderSilenceExpired, renderSilenceList } from '../render/silences.js';
 import { fitMessage, warnTo } from '../render/truncate.js';
 import { translate, type T } from '../i18n/index.js';
 import { described, localeOf, tOf } from './locale.js';
@@ -27,14 +27,15 @@ export function createdBy(user: InteractionUser): string {
 }
 
 /** The `matchers` option, parsed; a syntax error names the option and the position. */
-function matchersOption(options: CommandContext['options']): SilenceMatcher[] {
+function matchersOption(options: CommandContext['options'], t: T): SilenceMatcher[] {
   const raw = options['matchers'];
   if (typeof raw !== 'string') throw new OptionError('matchers', { key: 'commands.silence.error.matchers' });
   try {
     return parseMatchers(raw);
   } catch (err) {
-    // The parser's own words (position included), introduced in the user's language.
-    if (err instanceof MatcherSyntaxError) throw new OptionError('matchers', { key: 'commands.silence.error.syntax', values: { error: err.message } });
+    // What is wrong and where, in the user's language.
+    if (err instanceof MatcherSyntaxError)
+      throw new OptionError('matchers', { key: 'commands.silence.error.syntax', values: { error: matcherErrorText(err, t) } });
     throw err;
   }
 }
@@ -89,7 +90,7 @@ function findSilence(silences: readonly Silence[], id: string): Silence[] {
 }
 
 async function create(ctx: CommandContext, deps: CommandDeps, am: AlertmanagerClient): Promise<void> {
-  const matchers = matchersOption(ctx.options);
+  const matchers = matchersOption(ctx.options, tOf(ctx, deps));
   const durationMs = durationOption(ctx.options);
   const comment = commentOption(ctx.options, ctx.user, deps);
   const startsAt = deps.now();

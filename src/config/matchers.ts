@@ -20,6 +20,8 @@ export class MatcherSyntaxError extends Error {
   constructor(
     message: string,
     readonly position?: number,
+    /** What is wrong, for a message in another language than `message`'s English (commands word it). */
+    readonly problem?: MatcherProblem,
   ) {
     super(message);
   }
@@ -64,16 +66,47 @@ export function parseMatchers(text: string): SilenceMatcher[] {
  */
 export function parseMatcherList(text: string): SilenceMatcher[] {
   const matchers = scan(text).map((m) => m.matcher);
-  if (matchers.length === 0) throw new MatcherSyntaxError('expected at least one matcher, like team="db"');
+  if (matchers.length === 0) throw new MatcherSyntaxError('expected at least one matcher, like team="db"', undefined, { kind: 'empty', example: 'team="db"' });
   return matchers;
 }
 
 function scan(text: string): Array<{ matcher: SilenceMatcher; position: number }> {
-  if (text.length > MATCHERS_MAX_LENGTH) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_LENGTH} characters, got ${text.length}`);
+  if (text.length > MATCHERS_MAX_LENGTH) {
+    throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_LENGTH} characters, got ${text.length}`, undefined, {
+      kind: 'too-long',
+      max: MATCHERS_MAX_LENGTH,
+      got: text.length,
+    });
+  }
   const matchers = new Scanner(text).parse();
-  if (matchers.length > MATCHERS_MAX_COUNT) throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_COUNT} matchers, got ${matchers.length}`);
+  if (matchers.length > MATCHERS_MAX_COUNT) {
+    throw new MatcherSyntaxError(`expected at most ${MATCHERS_MAX_COUNT} matchers, got ${matchers.length}`, undefined, {
+      kind: 'too-many',
+      max: MATCHERS_MAX_COUNT,
+      got: matchers.length,
+    });
+  }
   return matchers;
 }
+
+/** What is wrong with matchers text, and where (`at`: a 1-based position, or `end`). */
+export type MatcherProblem = { at?: number | 'end' } & (
+  | { kind: 'empty'; example: string }
+  | { kind: 'too-long'; max: number; got: number }
+  | { kind: 'too-many'; max: number; got: number }
+  | { kind: 'bad-regex'; matcher: string }
+  | { kind: 'bad-name'; label: string }
+  | { kind: 'matches-every-value'; matcher: string }
+  | { kind: 'silences-everything' }
+  | { kind: 'unterminated' }
+  | { kind: 'stray-close' }
+  | { kind: 'expected-comma' }
+  | { kind: 'expected-close' }
+  | { kind: 'text-after-close' }
+  | { kind: 'expected-pair' }
+  | { kind: 'expected-operator'; label: string }
+  | { kind: 'expected-value'; label: string; op: string }
+);
 
 /** A matcher ready to test label sets, its regex compiled once. */
 export interface CompiledMatcher extends SilenceMatcher {
@@ -89,7 +122,8 @@ export function compileMatcher(m: SilenceMatcher): CompiledMatcher {
   let matches: (value: string) => boolean;
   if (m.isRegex) {
     const re = compileRe2(m.value);
-    if (!re) throw new MatcherSyntaxError(`${formatMatcher(m)}: the regular expression is not valid`);
+    if (!re)
+      throw new MatcherSyntaxError(`${formatMatcher(m)}: the regular expression is not valid`, undefined, { kind: 'bad-regex', matcher: formatMatcher(m) });
     matches = (v) => re.test(v);
   } else {
     matches = (v) => v === m.value;
@@ -104,16 +138,24 @@ export function matchesAll(matchers: readonly CompiledMatcher[], labels: Readonl
 
 /** Refuses matcher lists that silence more than anyone means to (checked for parsed and built lists alike). */
 export function checkMatchers(matchers: readonly SilenceMatcher[], positions: readonly number[] = []): void {
-  if (matchers.length === 0) throw new MatcherSyntaxError('expected at least one matcher, like alertname="HighCPU"');
+  if (matchers.length === 0)
+    throw new MatcherSyntaxError('expected at least one matcher, like alertname="HighCPU"', undefined, { kind: 'empty', example: 'alertname="HighCPU"' });
   matchers.forEach((m, i) => {
     const at = positions[i] === undefined ? '' : ` (at position ${positions[i]})`;
-    if (!LABEL_NAME.test(m.name)) throw new MatcherSyntaxError(invalidName(m.name) + at, positions[i]);
+    const where = positions[i] === undefined ? {} : { at: positions[i] };
+    if (!LABEL_NAME.test(m.name)) throw new MatcherSyntaxError(invalidName(m.name) + at, positions[i], { kind: 'bad-name', label: m.name, ...where });
     if (m.isRegex && m.isEqual && matchesEverything(m.value)) {
-      throw new MatcherSyntaxError(`${formatMatcher(m)}${at} matches every value: name what to silence instead`, positions[i]);
+      throw new MatcherSyntaxError(`${formatMatcher(m)}${at} matches every value: name what to silence instead`, positions[i], {
+        kind: 'matches-every-value',
+        matcher: formatMatcher(m),
+        ...where,
+      });
     }
   });
   if (!matchers.some(isSelective)) {
-    throw new MatcherSyntaxError('these matchers would silence (nearly) every alert: add one that names something, like alertname="HighCPU"');
+    throw new MatcherSyntaxError('these matchers would silence (nearly) every alert: add one that names something, like alertname="HighCPU"', undefined, {
+      kind: 'silences-everything',
+    });
   }
 }
 
@@ -188,14 +230,14 @@ class Scanner {
         continue;
       }
       if (this.atEnd() || (braced && this.peek() === '}')) break;
-      if (this.peek() === '}') throw this.error('unexpected } without an opening {');
-      throw this.error('expected , between matchers');
+      if (this.peek() === '}') throw this.error('unexpected } without an opening {', { kind: 'stray-close' });
+      throw this.error('expected , between matchers', { kind: 'expected-comma' });
     }
     if (braced) {
-      if (this.peek() !== '}') throw this.error('expected } to close the {');
+      if (this.peek() !== '}') throw this.error('expected } to close the {', { kind: 'expected-close' });
       this.i++;
       this.skipSpace();
-      if (!this.atEnd()) throw this.error('unexpected text after }');
+      if (!this.atEnd()) throw this.error('unexpected text after }', { kind: 'text-after-close' });
     }
     return out;
   }
@@ -213,8 +255,9 @@ class Scanner {
     const start = this.i;
     while (!this.atEnd() && !NAME_END.test(this.peek())) this.i++;
     const name = this.text.slice(start, this.i);
-    if (name === '') throw this.error('expected name="value"', start);
-    if (!LABEL_NAME.test(name)) throw new MatcherSyntaxError(`${invalidName(name)} (at position ${start + 1})`, start + 1);
+    if (name === '') throw this.error('expected name="value"', { kind: 'expected-pair' }, start);
+    if (!LABEL_NAME.test(name))
+      throw new MatcherSyntaxError(`${invalidName(name)} (at position ${start + 1})`, start + 1, { kind: 'bad-name', label: name, at: start + 1 });
     return name;
   }
 
@@ -225,7 +268,7 @@ class Scanner {
         return op;
       }
     }
-    throw this.error(`expected =, !=, =~ or !~ after "${name}"`);
+    throw this.error(`expected =, !=, =~ or !~ after "${name}"`, { kind: 'expected-operator', label: name });
   }
 
   private value(name: string, op: MatchOp): string {
@@ -234,7 +277,7 @@ class Scanner {
     if (closers) return this.quoted(closers);
     const start = this.i;
     while (!this.atEnd() && !UNQUOTED_END.test(this.peek())) this.i++;
-    if (this.i === start) throw this.error(`expected a value after ${name}${op}, like ${name}${op}"value"`);
+    if (this.i === start) throw this.error(`expected a value after ${name}${op}, like ${name}${op}"value"`, { kind: 'expected-value', label: name, op });
     return this.text.slice(start, this.i);
   }
 
@@ -255,7 +298,7 @@ class Scanner {
       if (closers.includes(c)) return value;
       value += c;
     }
-    throw new MatcherSyntaxError(`unterminated value: the quote at position ${start + 1} is never closed`, start + 1);
+    throw new MatcherSyntaxError(`unterminated value: the quote at position ${start + 1} is never closed`, start + 1, { kind: 'unterminated', at: start + 1 });
   }
 
   private skipSpace(): void {
@@ -270,8 +313,8 @@ class Scanner {
     return this.i >= this.text.length;
   }
 
-  private error(what: string, at = this.i): MatcherSyntaxError {
-    const where = at >= this.text.length ? 'at the end' : `at position ${at + 1}`;
-    return new MatcherSyntaxError(`${what} ${where}`, at + 1);
+  private error(what: string, problem: MatcherProblem, at = this.i): MatcherSyntaxError {
+    const end = at >= this.text.length;
+    return new MatcherSyntaxError(`${what} ${end ? 'at the end' : `at position ${at + 1}`}`, at + 1, { ...problem, at: end ? 'end' : at + 1 });
   }
 }

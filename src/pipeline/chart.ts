@@ -10,7 +10,7 @@ import type { ChartedExpression } from './enrich.js';
 import { extraPlan } from './plans.js';
 import type { ChartOutcome, ChartRenderer } from '../render/chart.js';
 import type { PipelineDeps } from './stage.js';
-import { STEERING, type AlertEnrichment, type EnrichedNotification, type ExpressionFinding, type FailureWhat } from '../findings.js';
+import { STEERING, type AlertEnrichment, type EnrichedNotification, type EnrichmentFailure, type ExpressionFinding, type FailureWhat } from '../findings.js';
 
 export { chartEnd } from './series.js';
 
@@ -153,7 +153,7 @@ export async function chartNotification(
       .filter((e) => e.rule)
       .flatMap((e) => e.failures)
       .find((f) => f.what === 'expression');
-    if (query) return { status: 'skipped', reason: { why: 'query-failed', detail: truncate(query.message.replace(/\s+/g, ' '), REASON_MAX) } };
+    if (query) return { status: 'skipped', reason: queryFailed(query) };
     return { status: 'none' };
   }
   const data = chartData(subject, enriched);
@@ -184,7 +184,7 @@ export function chartData(
   if (!own || !finding?.chart) {
     const whats: readonly FailureWhat[] = subject.alert.expr || own?.expression ? ['expression'] : ['extra expression', STEERING.promql];
     const failure = own?.failures.find((f) => whats.includes(f.what));
-    return { reason: failure ? { why: 'query-failed', detail: truncate(failure.message.replace(/\s+/g, ' '), REASON_MAX) } : { why: 'not-enriched' } };
+    return { reason: failure ? queryFailed(failure) : { why: 'not-enriched' } };
   }
   const byLabels = new Map<string, RangeSeries>();
   for (const a of subject.alerts) {
@@ -199,6 +199,11 @@ export function chartData(
 /** The chart deps of the pipeline's. */
 export function pipelineChartDeps(deps: Pick<PipelineDeps, 'config' | 'chartRenderer'>): ChartDeps {
   return { config: deps.config, ...(deps.chartRenderer ? { render: deps.chartRenderer } : {}) };
+}
+
+/** A chart missing because its query failed: the failure's cause, short. */
+function queryFailed(f: EnrichmentFailure): ChartSkip {
+  return { why: 'query-failed', detail: truncate(f.message.replace(/\s+/g, ' '), REASON_MAX), ...(f.words ? { words: f.words } : {}) };
 }
 
 /** How the summary log line names a chart outcome: "rendered", "none", "skipped: took over 2s". */

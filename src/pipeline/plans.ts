@@ -34,11 +34,16 @@ export function logPlan(alert: Pick<Alert, 'labels' | 'annotations'>, config: Co
       return { plan: { query, volumeSource: filled, custom: true }, failures };
     } catch (err) {
       if (!(err instanceof SteeringError)) throw err;
-      failures.push({ backend: 'loki', what: STEERING.logql, message: `ignored: ${err.message}` });
+      failures.push({ backend: 'loki', what: STEERING.logql, message: `ignored: ${err.message}`, words: { kind: 'ignored', detail: err.message } });
     }
   }
   const selector = logSelectorForAlert(alert.labels, config.logLabelMap);
-  if (!selector) return { failures: [...failures, { backend: 'loki', what: 'logs', message: noSelectorMessage(config.logLabelMap) }] };
+  if (!selector) {
+    const labels = selectorLabels(config.logLabelMap);
+    return {
+      failures: [...failures, { backend: 'loki', what: 'logs', message: `no label to select logs by (${labels})`, words: { kind: 'no-log-selector', labels } }],
+    };
+  }
   return { plan: { query: errorLogs(selector, config.logFilter), volumeSource: selector, custom: false }, failures };
 }
 
@@ -51,7 +56,9 @@ export function extraPlan(alert: Pick<Alert, 'labels' | 'annotations'>): { expr?
     return { expr: fillLabels(raw, alert.labels), failures: [] };
   } catch (err) {
     if (!(err instanceof SteeringError)) throw err;
-    return { failures: [{ backend: 'prometheus', what: STEERING.promql, message: `ignored: ${err.message}` }] };
+    return {
+      failures: [{ backend: 'prometheus', what: STEERING.promql, message: `ignored: ${err.message}`, words: { kind: 'ignored', detail: err.message } }],
+    };
   }
 }
 
@@ -61,13 +68,19 @@ export function dashboardPlan(alert: Pick<Alert, 'annotations'>): { uid?: string
   if (!uid) return { failures: [] };
   if (isGrafanaUid(uid)) return { uid, failures: [] };
   return {
-    failures: [{ backend: 'grafana', what: STEERING.dashboard, message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)' }],
+    failures: [
+      {
+        backend: 'grafana',
+        what: STEERING.dashboard,
+        message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)',
+        words: { kind: 'bad-dashboard-uid' },
+      },
+    ],
   };
 }
 
-/** "no label to select logs by (container, name, container_name…)": the first alert labels the map knows. */
-function noSelectorMessage(labelMap: Readonly<Record<string, string>>): string {
+/** "container, name, container_name…": the first alert labels the map knows, for "no label to select logs by". */
+function selectorLabels(labelMap: Readonly<Record<string, string>>): string {
   const names = Object.keys(labelMap);
-  const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? '…' : '');
-  return `no label to select logs by (${shown})`;
+  return names.slice(0, 3).join(', ') + (names.length > 3 ? '…' : '');
 }

@@ -88,14 +88,22 @@ export async function attempt<T>(backend: BackendId, what: FailureWhat, timeoutM
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new QueryError('timeout', `${backendName(backend)} timed out after ${formatDuration(timeoutMs)}`)),
+      () =>
+        reject(
+          new QueryError('timeout', `${backendName(backend)} timed out after ${formatDuration(timeoutMs)}`, undefined, {
+            kind: 'timed-out',
+            backend: backendName(backend),
+            ms: timeoutMs,
+          }),
+        ),
       timeoutMs + GUARD_GRACE_MS,
     );
   });
   try {
     return { ok: true, value: await Promise.race([run(timeoutMs), guard]) };
   } catch (err) {
-    return { ok: false, failure: { backend, what, message: failureMessage(err) } };
+    const words = err instanceof QueryError ? err.words : undefined;
+    return { ok: false, failure: { backend, what, message: failureMessage(err), ...(words ? { words } : {}) } };
   } finally {
     clearTimeout(timer);
   }
@@ -130,7 +138,13 @@ export function semaphore(limit: number, maxWaitMs = Infinity): <R>(task: () => 
             ? undefined
             : setTimeout(() => {
                 waiting.splice(waiting.indexOf(waiter), 1);
-                reject(new QueryError('timeout', `waited ${formatDuration(maxWaitMs)} for one of ${limit} query slots`));
+                reject(
+                  new QueryError('timeout', `waited ${formatDuration(maxWaitMs)} for one of ${limit} query slots`, undefined, {
+                    kind: 'queue-full',
+                    ms: maxWaitMs,
+                    slots: limit,
+                  }),
+                );
               }, maxWaitMs);
         waiting.push(waiter);
       });
@@ -201,7 +215,11 @@ export function breakerClient<T extends object>(client: T, opts: { name: string;
     const probe = downSince !== undefined;
     if (downSince) {
       if (probing || now().getTime() < nextProbe) {
-        throw new QueryError('down', `${opts.name} not queried: not answering since ${downSince.toISOString().slice(11, 16)} UTC`);
+        throw new QueryError('down', `${opts.name} not queried: not answering since ${downSince.toISOString().slice(11, 16)} UTC`, undefined, {
+          kind: 'not-answering',
+          backend: opts.name,
+          since: downSince,
+        });
       }
       probing = true;
     }

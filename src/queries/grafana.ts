@@ -332,18 +332,18 @@ function authOf(grafana: GrafanaSection): GrafanaAuth | undefined {
   return undefined;
 }
 
-/**
- * Whether Grafana's alert rules can be read with the config's credentials, in words for /health:
- * "12 alert rules readable", or why not ("Grafana HTTP 401: Unauthorized", no credentials). Never throws.
- */
-export async function ruleAccess(grafana: GrafanaSection, timeoutMs: number): Promise<{ ready: boolean; message: string }> {
+/** Whether Grafana's alert rules can be read: how many, or that no credentials are set, or Grafana's error in `message`. */
+export type RuleAccess = { ready: true; rules: number } | { ready: false; credentials: false } | { ready: false; credentials: true; message: string };
+
+/** Whether Grafana's alert rules can be read with the config's credentials ("Grafana HTTP 401: Unauthorized"). Never throws. */
+export async function ruleAccess(grafana: GrafanaSection, timeoutMs: number): Promise<RuleAccess> {
   const auth = authOf(grafana);
-  if (!auth) return { ready: false, message: 'not read: set grafana.token, or grafana.user and grafana.password' };
+  if (!auth) return { ready: false, credentials: false };
   try {
     const rules = await createGrafanaClient({ url: grafana.url, timeoutMs, auth }).alertRules({ timeoutMs });
-    return { ready: true, message: `${rules.length} alert rule${rules.length === 1 ? '' : 's'} readable` };
+    return { ready: true, rules: rules.length };
   } catch (err) {
-    return { ready: false, message: err instanceof Error ? err.message : String(err) };
+    return { ready: false, credentials: true, message: err instanceof Error ? err.message : String(err) };
   }
 }
 

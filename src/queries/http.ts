@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
+import type { FailureWords } from '../findings.js';
 import { scrubSecrets } from '../log.js';
 
 /** How a backend call failed; `down`: not asked at all, the backend timed out again and again (breakerClient). */
@@ -14,6 +15,8 @@ export class QueryError extends Error {
     readonly kind: QueryErrorKind,
     message: string,
     readonly status?: number,
+    /** The cause in Vigil's own words, for messages in another language than `message`'s English. */
+    readonly words?: FailureWords,
   ) {
     super(message);
   }
@@ -133,7 +136,12 @@ async function call(backend: Backend, method: 'GET' | SendMethod, path: string, 
       return { status: res.statusCode, text: res.statusCode >= 200 && res.statusCode < 300 ? text : scrubSecrets(text, secrets) };
     } catch (err) {
       if (err instanceof QueryError) throw err;
-      if (timeout.aborted) throw new QueryError('timeout', `${backend.name} timed out after ${formatDuration(timeoutMs)}`);
+      if (timeout.aborted)
+        throw new QueryError('timeout', `${backend.name} timed out after ${formatDuration(timeoutMs)}`, undefined, {
+          kind: 'timed-out',
+          backend: backend.name,
+          ms: timeoutMs,
+        });
       if (opts.signal?.aborted) throw new QueryError('network', `${backend.name} request cancelled`);
       // A pooled keep-alive connection the server has since closed (a restart): GET and DELETE are
       // idempotent and safe to send again, once; a POST might have been applied.

@@ -1,5 +1,7 @@
 import { formatDurationIn, translator } from '../i18n/index.js';
+import type { FailureWords } from '../findings.js';
 import type { Locale } from '../model.js';
+import { failureCause } from './finding-text.js';
 import { sharedChartWorkers } from './chart-workers.js';
 import { CHART_FILE, type ChartSize, type ChartSpec } from './chart-spec.js';
 
@@ -22,7 +24,7 @@ export type ChartSkip =
   /** The Grafana rule could not be read: the lookup's error. */
   | { why: 'rule-not-read'; detail: string }
   /** The charted query failed: its backend's error ("Prometheus timed out after 5s"). */
-  | { why: 'query-failed'; detail: string }
+  | { why: 'query-failed'; detail: string; words?: FailureWords }
   | { why: 'over-budget'; budgetMs: number }
   | { why: 'render-failed' };
 
@@ -37,7 +39,7 @@ export function skipReason(skip: ChartSkip, locale: Locale = 'en'): string {
     case 'rule-not-read':
       return t('alert.chart.ruleNotRead', { detail: skip.detail });
     case 'query-failed':
-      return skip.detail;
+      return failureCause({ message: skip.detail, ...(skip.words ? { words: skip.words } : {}) }, t);
     case 'over-budget':
       return t('alert.chart.overBudget', { duration: formatDurationIn(locale, skip.budgetMs) });
     case 'render-failed':

@@ -71,9 +71,33 @@ export function failureSubject(f: Pick<EnrichmentFailure, 'what'>, t: T = transl
   return f.what in FAILURE_WHAT ? t(FAILURE_WHAT[f.what as keyof typeof FAILURE_WHAT]) : f.what;
 }
 
+/**
+ * Why a query failed, in the message's language when Vigil put it into words (a timeout, a backend
+ * not asked, no label to select logs by); else as the backend said it. English is the failure's own
+ * message, word for word.
+ */
+export function failureCause(f: Pick<EnrichmentFailure, 'message' | 'words'>, t: T = translator()): string {
+  const w = f.words;
+  if (!w || t.locale === 'en') return f.message;
+  switch (w.kind) {
+    case 'timed-out':
+      return t('alert.cause.timedOut', { backend: w.backend, duration: formatDurationIn(t.locale, w.ms) });
+    case 'not-answering':
+      return t('alert.cause.notAnswering', { backend: w.backend, time: discordTimestamp(w.since, 't') });
+    case 'queue-full':
+      return t('alert.cause.queueFull', { duration: formatDurationIn(t.locale, w.ms), slots: w.slots });
+    case 'no-log-selector':
+      return t('alert.cause.noLogSelector', { labels: w.labels });
+    case 'ignored':
+      return t('alert.cause.ignored', { detail: w.detail });
+    case 'bad-dashboard-uid':
+      return t('alert.cause.badDashboardUid');
+  }
+}
+
 /** "⚠️ logs unavailable: Loki timed out after 5s". */
 export function failureLine(f: EnrichmentFailure, t: T = translator()): string {
-  return t('alert.finding.unavailable', { what: show(oneLine(failureSubject(f, t)), 40), error: show(oneLine(f.message), ERROR_MAX) });
+  return t('alert.finding.unavailable', { what: show(oneLine(failureSubject(f, t)), 40), error: show(oneLine(failureCause(f, t)), ERROR_MAX) });
 }
 
 /** The Explore links enrichment names (Metrics, Logs, Extra), as people read them. */

@@ -1,5 +1,6 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import { translator, type Locale, type T } from '../i18n/index.js';
+import type { RuleAccess } from '../queries/grafana.js';
 import type { ScrapeTarget } from '../queries/prometheus.js';
 import { escapeMarkdown, formatAgo, formatValue } from './format.js';
 import { maskSecrets } from './mask.js';
@@ -222,4 +223,10 @@ function noTargetsLine(report: HealthReport, t: T): string {
   if (report.job === undefined) return t('commands.health.noTargets');
   if (!report.knownJobs.length) return t('commands.health.noSuchJob', { job: code(report.job) });
   return t('commands.health.noSuchJobKnown', { job: code(report.job), jobs: report.knownJobs.slice(0, 15).map(escapeMarkdown).join(', ') });
+}
+
+/** A rule access check in words: "12 alert rules readable", the missing credentials, or Grafana's error. */
+export function ruleAccessText(r: RuleAccess, t: T): { ready: boolean; message: string } {
+  if (r.ready) return { ready: true, message: t('commands.health.rulesReadable', { count: r.rules }) };
+  return { ready: false, message: r.credentials ? r.message : t('commands.health.rulesNoCredentials') };
 }

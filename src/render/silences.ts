@@ -1,7 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
-import { translator, type Locale, type T } from '../i18n/index.js';
+import { translator, type Locale, type MessageKey, type T } from '../i18n/index.js';
 import type { Silence } from '../queries/alertmanager.js';
-import { formatMatchers, type SilenceMatcher } from '../config/matchers.js';
+import { formatMatchers, type MatcherProblem, type MatcherSyntaxError, type SilenceMatcher } from '../config/matchers.js';
 import { inlineCode } from './alerts.js';
 import { discordTimestamp, escapeMarkdown, markdownLink } from './format.js';
 import { EMBED_DESCRIPTION } from './limits.js';
@@ -134,4 +134,33 @@ export function renderButtonSilenced(input: SilenceCreatedInput): { content: str
 export function renderSilencedNotice(username: string, id: string, endsAt: Date, locale: Locale = 'en'): { content: string } {
   const t = translator(locale);
   return { content: t('commands.silence.notice', { user: escapeMarkdown(username), time: discordTimestamp(endsAt, 't'), id: shortId(id) }) };
+}
+
+/** The words of each matcher problem. */
+const MATCHER_PROBLEMS = {
+  empty: 'commands.silence.matcher.empty',
+  'too-long': 'commands.silence.matcher.tooLong',
+  'too-many': 'commands.silence.matcher.tooMany',
+  'bad-regex': 'commands.silence.matcher.badRegex',
+  'bad-name': 'commands.silence.matcher.badName',
+  'matches-every-value': 'commands.silence.matcher.matchesEveryValue',
+  'silences-everything': 'commands.silence.matcher.silencesEverything',
+  unterminated: 'commands.silence.matcher.unterminated',
+  'stray-close': 'commands.silence.matcher.strayClose',
+  'expected-comma': 'commands.silence.matcher.expectedComma',
+  'expected-close': 'commands.silence.matcher.expectedClose',
+  'text-after-close': 'commands.silence.matcher.textAfterClose',
+  'expected-pair': 'commands.silence.matcher.expectedPair',
+  'expected-operator': 'commands.silence.matcher.expectedOperator',
+  'expected-value': 'commands.silence.matcher.expectedValue',
+} as const satisfies Record<MatcherProblem['kind'], MessageKey>;
+
+/** What is wrong with matchers text and where, in `t`'s language; English is the parser's own message, word for word. */
+export function matcherErrorText(err: Pick<MatcherSyntaxError, 'message' | 'problem'>, t: T): string {
+  const p = err.problem;
+  if (!p || t.locale === 'en') return err.message;
+  const { kind, at, ...values } = p;
+  const problem = t(MATCHER_PROBLEMS[kind], values);
+  if (at === undefined) return problem;
+  return at === 'end' ? t('commands.silence.matcher.atEnd', { problem }) : t('commands.silence.matcher.at', { problem, at });
 }

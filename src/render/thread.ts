@@ -13,7 +13,7 @@ import type {
   LogVolumeFinding,
   RuleFinding,
 } from '../findings.js';
-import { cleanLogLine, exploreLabel, failureSubject, logTime } from './finding-text.js';
+import { cleanLogLine, exploreLabel, failureCause, failureSubject, logTime } from './finding-text.js';
 import { fitExploreLinks, type ExploreDatasources } from './explore.js';
 import { discordTimestamp, formatNumber, formatValue, inferUnit, isRealDate, safeText, zoneName } from './format.js';
 import { EMBED_FIELD_VALUE, EMBED_TITLE, MESSAGE_EMBEDS } from './limits.js';
@@ -112,7 +112,7 @@ function alertEmbed(alert: Alert, e: AlertEnrichment, input: ThreadDetailsInput,
     const targets = e.exploreLinks.map((l) => ({ ...l, label: exploreLabel(l.label, t) }));
     add(t('thread.field.explore'), fitExploreLinks(input.grafanaUrl, targets, input.datasources, EMBED_FIELD_VALUE, ctx.locale).text);
   }
-  const failures = e.failures.map((f) => t('thread.unavailable', { what: safeText(failureSubject(f, t)), message: safeText(f.message) }));
+  const failures = e.failures.map((f) => t('thread.unavailable', { what: safeText(failureSubject(f, t)), message: safeText(failureCause(f, t)) }));
   const name = safeText(alert.labels.alertname || t('alert.name.fallback'));
   return {
     title: truncate(where ? t('thread.title.where', { name, where: safeText(where) }) : t('thread.title', { name }), EMBED_TITLE),

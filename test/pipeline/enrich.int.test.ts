@@ -207,7 +207,9 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     await loki.setMode('slow', 10_000);
     try {
       const e = await enrichAlert(cpuAlert(new Date()), deps({ config: enrichmentConfig({ timeout: '1s' }) }));
-      expect(e.failures).toEqual([{ backend: 'loki', what: 'logs', message: 'Loki timed out after 1s' }]);
+      expect(e.failures).toEqual([
+        { backend: 'loki', what: 'logs', message: 'Loki timed out after 1s', words: { kind: 'timed-out', backend: 'Loki', ms: 1000 } },
+      ]);
       expect(e.expression?.series).toHaveLength(1);
       expect(e.target?.upNow).toBe(1);
     } finally {
@@ -254,7 +256,14 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
   it('says why there are no logs when no alert label maps to a Loki stream, without asking Loki', async () => {
     const before = loki.requests.length;
     const e = await enrichAlert(cpuAlert(new Date(), { labels: { alertname: 'Watchdog', severity: 'none' }, expr: 'vector(1)' }), deps());
-    expect(e.failures).toEqual([{ backend: 'loki', what: 'logs', message: 'no label to select logs by (container, name, container_name…)' }]);
+    expect(e.failures).toEqual([
+      {
+        backend: 'loki',
+        what: 'logs',
+        message: 'no label to select logs by (container, name, container_name…)',
+        words: { kind: 'no-log-selector', labels: 'container, name, container_name…' },
+      },
+    ]);
     expect(loki.requests.length).toBe(before);
     expect(e.target).toBeUndefined();
     expect(e.expression?.series).toEqual([expect.objectContaining({ labels: {}, peak: 1, latest: 1 })]);
@@ -361,7 +370,12 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     const d = deps();
     const e = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_logql: 'rate({host="app-1"}[5m])' } }), d);
     expect(e.failures).toEqual([
-      { backend: 'loki', what: 'vigil_logql', message: 'ignored: expected a LogQL log query starting with a stream selector like {app="api"}' },
+      {
+        backend: 'loki',
+        what: 'vigil_logql',
+        message: 'ignored: expected a LogQL log query starting with a stream selector like {app="api"}',
+        words: { kind: 'ignored', detail: 'expected a LogQL log query starting with a stream selector like {app="api"}' },
+      },
     ]);
     expect(e.logs?.query).toBe('{host="app-1"} |~ "(?i)(error|exception|fatal|panic|critical|fail)"');
   });
@@ -394,7 +408,12 @@ describe('enrichment against real Prometheus, node_exporter and the Loki double'
     const bad = await enrichAlert(cpuAlert(d.now, { annotations: { vigil_dashboard: '../admin/users' } }), d);
     expect(bad.dashboardUid).toBeUndefined();
     expect(bad.failures).toEqual([
-      { backend: 'grafana', what: 'vigil_dashboard', message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)' },
+      {
+        backend: 'grafana',
+        what: 'vigil_dashboard',
+        message: 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)',
+        words: { kind: 'bad-dashboard-uid' },
+      },
     ]);
   });
 

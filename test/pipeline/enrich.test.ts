@@ -120,7 +120,7 @@ describe('enrichment with a client that ignores its timeout', () => {
     const expressionWait = Number(/^Prometheus timed out after (\d+)ms$/.exec(e.failures[0]?.message ?? '')?.[1]);
     expect(expressionWait).toBeGreaterThanOrEqual(150);
     expect(expressionWait).toBeLessThanOrEqual(200);
-    expect(e.failures).toEqual([
+    expect(e.failures).toMatchObject([
       { backend: 'prometheus', what: 'expression', message: `Prometheus timed out after ${expressionWait}ms` },
       { backend: 'prometheus', what: 'target health', message: 'Prometheus timed out after 200ms' },
       { backend: 'prometheus', what: 'scrape status', message: 'Prometheus timed out after 200ms' },
@@ -165,7 +165,7 @@ describe('logPlan and extraPlan', () => {
       [{ backend: 'loki', what: 'vigil_logql', message: 'ignored: the alert has no label "namespace" for ${namespace}' }],
     ],
   ])('%s', (_name, annotations, plan, failures) => {
-    expect(logPlan({ labels, annotations }, config)).toEqual({ plan, failures });
+    expect(logPlan({ labels, annotations }, config)).toMatchObject({ plan, failures });
   });
 
   it.each([
@@ -177,6 +177,6 @@ describe('logPlan and extraPlan', () => {
       { failures: [{ backend: 'prometheus', what: 'vigil_promql', message: 'ignored: expected ${label} placeholders only inside quoted strings' }] },
     ],
   ])('extra PromQL: %s', (_name, annotations, want) => {
-    expect(extraPlan({ labels, annotations })).toEqual(want);
+    expect(extraPlan({ labels, annotations })).toMatchObject(want);
   });
 });

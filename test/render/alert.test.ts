@@ -68,7 +68,7 @@ function amFiring() {
         lastScrape: new Date('2026-11-21T08:53:00Z'),
         lastScrapeDurationSeconds: 0.012,
       },
-      failures: [{ backend: 'loki', what: 'logs', message: 'Loki timed out after 5s' }],
+      failures: [{ backend: 'loki', what: 'logs', message: 'Loki timed out after 5s', words: { kind: 'timed-out', backend: 'Loki', ms: 5000 } }],
     }),
   };
   return { n, dbHost, exporter, enrichments };
@@ -862,9 +862,11 @@ describe('renderAlertMessage in Korean', () => {
     const { n, enrichments } = amFiring();
     const { body, embed } = render(n, enrichments, { state, locale: 'ko', resolvedAt: NOW });
     expect(embed.title).toMatch(state === 'firing' ? /^🔥 발생: / : /^✅ 해결: /);
-    // The data is English: the summaries ("Host high CPU load") and Loki's own error ("timed out after 5s").
-    const data = ['Host', 'after'];
+    // The data is English: the summaries ("Host high CPU load").
+    const data = ['Host'];
     expect(englishLeftovers(visibleText(body), 'alert.', data)).toEqual([]);
+    // Vigil's own words for a failure are Korean too; a backend's own error text would stay as it came.
+    expect(visibleText(body)).toContain('Loki 응답 시간 초과 (5초)');
     expect(validate(body)).toEqual([]);
     expectWithinLimits(body);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScrapeTarget } from '../../src/queries/prometheus.js';
-import { MAX_LISTED_PROBLEMS, renderHealth, summarizeTargets, type BackendCheck, type HealthReport } from '../../src/render/health.js';
+import { MAX_LISTED_PROBLEMS, renderHealth, ruleAccessText, summarizeTargets, type BackendCheck, type HealthReport } from '../../src/render/health.js';
+import { translator } from '../../src/i18n/index.js';
 
 const NOW = new Date(Date.UTC(2026, 10, 21, 9, 0, 0));
 const REFUSED = 'Get "http://10.0.0.9:9100/metrics": dial tcp 10.0.0.9:9100: connect: connection refused';
@@ -141,5 +142,17 @@ describe('renderHealth', () => {
     expect(text).not.toContain('s3cretpw');
     expect(text).toContain('\\*Unauthorized\\*');
     expect(text).toContain("• `n'x:1`");
+  });
+});
+
+describe('ruleAccessText', () => {
+  it.each([
+    ['en', { ready: true, rules: 1 }, { ready: true, message: '1 alert rule readable' }],
+    ['en', { ready: true, rules: 1234 }, { ready: true, message: '1,234 alert rules readable' }],
+    ['ko', { ready: true, rules: 12 }, { ready: true, message: '알림 규칙 12개 읽기 가능' }],
+    ['ko', { ready: false, credentials: false }, { ready: false, message: '읽지 않음: grafana.token, 또는 grafana.user와 grafana.password를 설정하세요' }],
+    ['ko', { ready: false, credentials: true, message: 'Grafana HTTP 401: Unauthorized' }, { ready: false, message: 'Grafana HTTP 401: Unauthorized' }],
+  ] as const)('words a rule access check in %s: %j', (locale, access, want) => {
+    expect(ruleAccessText(access, translator(locale))).toEqual(want);
   });
 });

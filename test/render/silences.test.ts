@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { MatcherSyntaxError, parseMatchers } from '../../src/config/matchers.js';
+import { translator } from '../../src/i18n/index.js';
 import type { Silence } from '../../src/queries/alertmanager.js';
 import { EMBED_DESCRIPTION } from '../../src/render/limits.js';
 import {
+  matcherErrorText,
   renderButtonSilenced,
   renderSilenceCreated,
   renderSilenceExpired,
@@ -146,5 +149,35 @@ describe('confirmations', () => {
     ['no-dashes', 'no'],
   ])('shortId(%s) = %s', (id, short) => {
     expect(shortId(id)).toBe(short);
+  });
+});
+
+describe('matcherErrorText', () => {
+  const errorOf = (text: string): MatcherSyntaxError => {
+    try {
+      parseMatchers(text);
+    } catch (err) {
+      if (err instanceof MatcherSyntaxError) return err;
+      throw err;
+    }
+    throw new Error(`no error for ${text}`);
+  };
+
+  it.each([
+    ['', '매처가 하나 이상 필요합니다'],
+    ['x'.repeat(2000), '자까지 쓸 수 있는데'],
+    ['job=', 'job= 뒤에 값이 필요합니다. 예: job="value" (끝부분)'],
+    ['job', '"job" 뒤에 =, !=, =~ 또는 !~가 필요합니다 (끝부분)'],
+    ['{job="a"', '{를 닫는 }가 필요합니다 (끝부분)'],
+    ['job="a" x="b"', '매처 사이에 ,가 필요합니다 (위치 9)'],
+    ['job="a', '값이 끝나지 않았습니다: 따옴표가 닫히지 않았습니다 (위치 5)'],
+    ['1abc="x"', '레이블 이름 "1abc"이(가) 올바르지 않습니다'],
+    ['job=~".*"', '모든 값에 일치합니다'],
+    ['job!="a"', '(거의) 모든 알림이 사일런스됩니다'],
+  ])('says what is wrong with %j in Korean, and in English as the parser does', (text, korean) => {
+    const err = errorOf(text);
+    expect(matcherErrorText(err, translator('ko'))).toContain(korean);
+    expect(matcherErrorText(err, translator('ko'))).toMatch(/[\uac00-\ud7a3]/);
+    expect(matcherErrorText(err, translator('en'))).toBe(err.message);
   });
 });

@@ -4,7 +4,7 @@ import { alertmanagerFromConfig } from '../../queries/alertmanager.js';
 import { checkMatchers, MatcherSyntaxError, type SilenceMatcher } from '../../config/matchers.js';
 import { escapeRegex, LABEL_NAME } from '../../queries/promql.js';
 import { ALERT_ACTIONS } from '../../render/buttons.js';
-import { renderButtonSilenced, renderSilencedNotice } from '../../render/silences.js';
+import { matcherErrorText, renderButtonSilenced, renderSilencedNotice } from '../../render/silences.js';
 import type { Incident } from '../../store/incidents.js';
 import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost } from '../../store/outbox.js';
@@ -101,7 +101,7 @@ export const silenceButton = {
       checkMatchers(matchers);
     } catch (err) {
       if (!(err instanceof MatcherSyntaxError)) throw err;
-      await ctx.reply({ content: t('commands.silence.button.tooBroad', { error: err.message }) }, { ephemeral: true });
+      await ctx.reply({ content: t('commands.silence.button.tooBroad', { error: matcherErrorText(err, t) }) }, { ephemeral: true });
       return;
     }
     const routeLocale = localeFor(deps.config, incident.route);

@@ -111,5 +111,11 @@ export const alert = {
   'alert.unit.cores': '{n, plural, one {{value} core} other {{value} cores}}',
   'alert.target.up': 'up',
   'alert.target.unknown': 'unknown',
+  'alert.cause.timedOut': '{backend} timed out after {duration}',
+  'alert.cause.notAnswering': '{backend} not queried: not answering since {time}',
+  'alert.cause.queueFull': 'waited {duration} for one of {slots, number} query slots',
+  'alert.cause.noLogSelector': 'no label to select logs by ({labels})',
+  'alert.cause.ignored': 'ignored: {detail}',
+  'alert.cause.badDashboardUid': 'ignored: expected a dashboard uid (letters, digits, - and _, at most 40)',
   'alert.roster.heading': 'Alerts {from}–{to} of {total}',
 } as const;

@@ -10,6 +10,8 @@ export const commands = {
   'commands.router.noAnswer': 'Vigil had no answer for this command.',
 
   // /health: registration, options, the answer.
+  'commands.health.rulesReadable': '{count, plural, one {# alert rule readable} other {# alert rules readable}}',
+  'commands.health.rulesNoCredentials': 'not read: set grafana.token, or grafana.user and grafana.password',
   'commands.health.description': 'Scrape targets up/down per job, and whether Prometheus, Loki, Alertmanager and Grafana are ready',
   'commands.health.option.job': 'Only this scrape job',
   'commands.health.error.job': 'expected a scrape job name of 1 to {max} characters',
@@ -139,6 +141,23 @@ export const commands = {
   'commands.logs.button.noSelector': 'No label of this alert selects its logs ({labels}…, see enrichment.logLabelMap). Try `/logs`.',
 
   // /silence and the Silence 1h button
+  'commands.silence.matcher.empty': 'expected at least one matcher, like {example}',
+  'commands.silence.matcher.tooLong': 'expected at most {max, number} characters, got {got, number}',
+  'commands.silence.matcher.tooMany': 'expected at most {max, number} matchers, got {got, number}',
+  'commands.silence.matcher.badRegex': '{matcher}: the regular expression is not valid',
+  'commands.silence.matcher.badName': 'invalid label name "{label}": expected letters, digits and _, not starting with a digit',
+  'commands.silence.matcher.matchesEveryValue': '{matcher} matches every value: name what to silence instead',
+  'commands.silence.matcher.silencesEverything': 'these matchers would silence (nearly) every alert: add one that names something, like alertname="HighCPU"',
+  'commands.silence.matcher.unterminated': 'unterminated value: the quote is never closed',
+  'commands.silence.matcher.strayClose': "unexpected '}' without an opening '{'",
+  'commands.silence.matcher.expectedComma': 'expected , between matchers',
+  'commands.silence.matcher.expectedClose': "expected '}' to close the '{'",
+  'commands.silence.matcher.textAfterClose': "unexpected text after '}'",
+  'commands.silence.matcher.expectedPair': 'expected name="value"',
+  'commands.silence.matcher.expectedOperator': 'expected =, !=, =~ or !~ after "{label}"',
+  'commands.silence.matcher.expectedValue': 'expected a value after {label}{op}, like {label}{op}"value"',
+  'commands.silence.matcher.at': '{problem} at position {at}',
+  'commands.silence.matcher.atEnd': '{problem} at the end',
   'commands.silence.description': 'Create, list or expire Alertmanager silences',
   'commands.silence.create.description': 'Silence alerts matching label matchers for a while',
   'commands.silence.create.matchers': 'Label matchers, like alertname="HighCPU",job="node"',

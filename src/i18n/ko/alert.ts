@@ -112,5 +112,11 @@ export const alert = {
   'alert.unit.cores': '{n, plural, other {{value}코어}}',
   'alert.target.up': '정상',
   'alert.target.unknown': '알 수 없음',
+  'alert.cause.timedOut': '{backend} 응답 시간 초과 ({duration})',
+  'alert.cause.notAnswering': '{backend} 조회 안 함: {time}부터 응답 없음',
+  'alert.cause.queueFull': '쿼리 슬롯 {slots, number}개를 {duration} 기다림',
+  'alert.cause.noLogSelector': '로그를 고를 레이블 없음 ({labels})',
+  'alert.cause.ignored': '무시함: {detail}',
+  'alert.cause.badDashboardUid': '무시함: 대시보드 uid가 필요합니다 (영문자, 숫자, -, _ 최대 40자)',
   'alert.roster.heading': '알림 {total}개 중 {from}–{to}',
 } as const satisfies Catalog<typeof en>;
