@@ -44,7 +44,7 @@ describe('the suite stands on its own', () => {
 describe('npm run test:unit', () => {
   /** What starts a process outside this one: the test support's launchers, the browser, child processes. */
   const STARTS_A_PROCESS =
-    /\b(startPrometheus|startNodeExporter|startAlertmanager|startLoki|startLokiBackend|startE2eStack|startBot|startPreviewScene|launchBrowser|spawnCli|execFile|spawn|execSync|spawnSync)\(/;
+    /\b(startPrometheus|startNodeExporter|startAlertmanager|startLoki|startLokiBackend|startE2eStack|startBot|startPostgres|startPreviewScene|launchBrowser|spawnCli|execFile|spawn|execSync|spawnSync)\(/;
 
   it('leaves out every test that starts a process: those are named *.int.test.ts or live in test/e2e/', () => {
     const unit = walk(join(ROOT, 'test'))

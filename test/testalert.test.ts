@@ -14,32 +14,47 @@ import { testConfig } from './support/deps.js';
 
 const CHANNEL = '223456789012345678';
 
+/** A running bot with the Discord double, in `locale`, for test-alert to post through. */
+interface Bot {
+  dir: string;
+  discord: DiscordDouble;
+  vigil: Vigil;
+  file: BotConfigFile;
+}
+
+async function startTestAlertBot(locale: 'en' | 'ko'): Promise<Bot> {
+  const dir = mkdtempSync(join(tmpdir(), `vigil-testalert-${locale}-`));
+  const discord = await startDiscordDouble({ token: DOUBLE_TOKEN });
+  const file = writeBotConfig({
+    dir,
+    discordApiBaseUrl: discord.apiBaseUrl,
+    channelId: CHANNEL,
+    port: await freePort(),
+    publicKeyHex: 'ab'.repeat(32),
+    webhookToken: 'test-alert-token-0123456789',
+    sections: { locale, enrichment: { timeout: '500ms' }, delivery: { minBackoff: '100ms', maxBackoff: '1s', pollInterval: '100ms' } },
+  });
+  const vigil = await startVigil(readBotConfig(file), { logger: createLogger({ level: 'silent' }) });
+  return { dir, discord, vigil, file };
+}
+
+async function stopTestAlertBot(bot: Bot | undefined): Promise<void> {
+  await bot?.vigil.stop();
+  await bot?.discord.stop();
+  if (bot) rmSync(bot.dir, { recursive: true, force: true });
+}
+
 describe('vigil test-alert', () => {
-  let dir: string;
+  let bot: Bot;
   let discord: DiscordDouble;
-  let vigil: Vigil;
   let file: BotConfigFile;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-testalert-'));
-    discord = await startDiscordDouble({ token: DOUBLE_TOKEN });
-    file = writeBotConfig({
-      dir,
-      discordApiBaseUrl: discord.apiBaseUrl,
-      channelId: CHANNEL,
-      port: await freePort(),
-      publicKeyHex: 'ab'.repeat(32),
-      webhookToken: 'test-alert-token-0123456789',
-      sections: { enrichment: { timeout: '500ms' }, delivery: { minBackoff: '100ms', maxBackoff: '1s', pollInterval: '100ms' } },
-    });
-    vigil = await startVigil(readBotConfig(file), { logger: createLogger({ level: 'silent' }) });
+    bot = await startTestAlertBot('en');
+    ({ discord, file } = bot);
   });
 
-  afterAll(async () => {
-    await vigil?.stop();
-    await discord?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopTestAlertBot(bot));
 
   async function run(...args: string[]) {
     const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -92,31 +107,16 @@ describe('vigil test-alert', () => {
 });
 
 describe('vigil test-alert in Korean', () => {
-  let dir: string;
+  let bot: Bot;
   let discord: DiscordDouble;
-  let vigil: Vigil;
   let file: BotConfigFile;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'vigil-testalert-ko-'));
-    discord = await startDiscordDouble({ token: DOUBLE_TOKEN });
-    file = writeBotConfig({
-      dir,
-      discordApiBaseUrl: discord.apiBaseUrl,
-      channelId: CHANNEL,
-      port: await freePort(),
-      publicKeyHex: 'ab'.repeat(32),
-      webhookToken: 'test-alert-token-0123456789',
-      sections: { locale: 'ko', enrichment: { timeout: '500ms' }, delivery: { minBackoff: '100ms', maxBackoff: '1s', pollInterval: '100ms' } },
-    });
-    vigil = await startVigil(readBotConfig(file), { logger: createLogger({ level: 'silent' }) });
+    bot = await startTestAlertBot('ko');
+    ({ discord, file } = bot);
   });
 
-  afterAll(async () => {
-    await vigil?.stop();
-    await discord?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopTestAlertBot(bot));
 
   it('says what happened in Korean, and the alert it sends is worded in Korean within Discord’s limits', async () => {
     const out = vi.spyOn(console, 'log').mockImplementation(() => undefined);

@@ -84,6 +84,19 @@ function embedOf(i: DigestInput): APIEmbed {
 
 const field = (e: APIEmbed, prefix: string) => e.fields?.find((f) => f.name.includes(prefix))?.value;
 
+/** A day with no incidents at all. */
+const CALM: DigestInput['incidents'] = {
+  alertsFired: 0,
+  alertsResolved: 0,
+  alertsFiring: 0,
+  incidentsOpened: 0,
+  incidentsOpen: 0,
+  noisiest: [],
+  timeToAck: { count: 0 },
+  timeToResolve: { count: 0 },
+  open: [],
+};
+
 describe('renderDigest', () => {
   it('leads with the counts and mean times, titled with the date in the digest time zone', () => {
     const e = embedOf(input());
@@ -152,17 +165,7 @@ describe('renderDigest', () => {
   it('says a calm day plainly: nothing firing, no acks, every target up, no noisiest list', () => {
     const e = embedOf(
       input({
-        incidents: {
-          alertsFired: 0,
-          alertsResolved: 0,
-          alertsFiring: 0,
-          incidentsOpened: 0,
-          incidentsOpen: 0,
-          noisiest: [],
-          timeToAck: { count: 0 },
-          timeToResolve: { count: 0 },
-          open: [],
-        },
+        incidents: CALM,
         targets: { ok: true, value: [] },
       }),
     );
@@ -295,17 +298,7 @@ describe('renderDigest in Korean', () => {
   it('says a calm day, missing data and failed snapshots in Korean', () => {
     const e = embedOf(
       korean({
-        incidents: {
-          alertsFired: 0,
-          alertsResolved: 0,
-          alertsFiring: 0,
-          incidentsOpened: 0,
-          incidentsOpen: 0,
-          noisiest: [],
-          timeToAck: { count: 0 },
-          timeToResolve: { count: 0 },
-          open: [],
-        },
+        incidents: CALM,
         targets: { ok: false, error: '연결 거부' },
         headroom: { ok: true, value: [] },
         snapshots: { last: { at: NOW, ok: false }, succeeded: 0, failed: 1, pruning: false, retain: 7 },

@@ -6,6 +6,19 @@ import { expectKorean, hangul } from './korean.js';
 
 const NOW = new Date('2026-11-21T09:00:00Z');
 
+/** `count` series of a CPU expression, rising with their number, each on `instance(i)`. */
+function seriesOf(count: number, instance: (i: number) => string) {
+  return Array.from({ length: count }, (_, i) => ({
+    labels: { instance: instance(i) },
+    atStart: 10 + i,
+    peak: 90 + i,
+    peakAt: new Date('2026-11-21T08:55:00Z'),
+    latest: 50 + i,
+    latestAt: NOW,
+    points: 60,
+  }));
+}
+
 describe('renderThreadName', () => {
   it.each([
     { what: 'the group alertname and a shared instance', common: { alertname: 'DiskFull', instance: 'db-1:9100' }, want: 'DiskFull on db-1:9100' },
@@ -26,15 +39,7 @@ describe('renderThreadName', () => {
 describe('renderThreadDetails', () => {
   const n = loadWebhook('alertmanager-firing.json');
   const [a] = n.alerts;
-  const series = Array.from({ length: 8 }, (_, i) => ({
-    labels: { instance: `host-${i}:9100` },
-    atStart: 10 + i,
-    peak: 90 + i,
-    peakAt: new Date('2026-11-21T08:55:00Z'),
-    latest: 50 + i,
-    latestAt: NOW,
-    points: 60,
-  }));
+  const series = seriesOf(8, (i) => `host-${i}:9100`);
   const full = enrichment(a!, NOW, {
     expression: { expr: '100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[1m])) * 100', series, threshold: { op: '>', value: 80 } },
     logPatterns: {
@@ -157,15 +162,7 @@ describe('the thread in Korean', () => {
     alerts: n.alerts.map((a, i) => ({ ...a, labels: { ...a.labels, alertname: `디스크부족${long}`, instance: `서버-${i}-${long}` } })),
   };
   const [a] = korean.alerts;
-  const series = Array.from({ length: 40 }, (_, i) => ({
-    labels: { instance: `서버-${i}-${hangul(60)}` },
-    atStart: 10 + i,
-    peak: 90 + i,
-    peakAt: new Date('2026-11-21T08:55:00Z'),
-    latest: 50 + i,
-    latestAt: NOW,
-    points: 60,
-  }));
+  const series = seriesOf(40, (i) => `서버-${i}-${hangul(60)}`);
   const full = enrichment(a!, NOW, {
     rule: {
       uid: 'r1',
