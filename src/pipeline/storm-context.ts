@@ -109,7 +109,11 @@ async function stormMetric(name: StormName, deps: StormContextDeps): Promise<Sto
     // From the split parts, never the sender's text: with `bool` its comparison would keep every series.
     threshold ? ask(`count(${inner} ${threshold.op} ${threshold.value})`) : Promise.resolve(undefined),
   ]);
-  const failures = [...new Set([peaks, series, breaching].flatMap((r) => (r && !r.ok ? [r.failure.message] : [])))];
+  const failed = [peaks, series, breaching].flatMap((r) =>
+    r && !r.ok ? [{ message: r.failure.message, ...(r.failure.words ? { words: r.failure.words } : {}) }] : [],
+  );
+  // The three queries often fail alike (one timeout): each cause once.
+  const failures = failed.filter((f, i) => failed.findIndex((g) => g.message === f.message) === i);
   return {
     alertname: name.alertname,
     firing: name.firing,
@@ -162,7 +166,7 @@ async function stormLogVolume(stormId: number, deps: StormContextDeps): Promise<
   const query = errorLogVolumeBySource(label, sources, enrichment.logFilter, windowS);
   const ran = await attempt('loki', 'log volume', enrichment.timeout, (timeoutMs) => deps.loki!.query(query, { time: deps.now }, { timeoutMs }));
   const base = { label, sources: sources.length, uncovered, query, queriedAt: deps.now.toISOString() };
-  if (!ran.ok) return { ...base, top: [], failure: ran.failure.message };
+  if (!ran.ok) return { ...base, top: [], failure: { message: ran.failure.message, ...(ran.failure.words ? { words: ran.failure.words } : {}) } };
   const top = vectorOf(ran.value)
     .map((s) => ({ source: s.labels[label] ?? '', lines: s.value }))
     .filter((t) => Number.isFinite(t.lines) && t.lines > 0)

@@ -83,7 +83,8 @@ export function failureCause(f: Pick<EnrichmentFailure, 'message' | 'words'>, t:
     case 'timed-out':
       return t('alert.cause.timedOut', { backend: w.backend, duration: formatDurationIn(t.locale, w.ms) });
     case 'not-answering':
-      return t('alert.cause.notAnswering', { backend: w.backend, time: discordTimestamp(w.since, 't') });
+      // A storm's stored failure comes back from JSON with `since` as text.
+      return t('alert.cause.notAnswering', { backend: w.backend, time: discordTimestamp(new Date(w.since), 't') });
     case 'queue-full':
       return t('alert.cause.queueFull', { duration: formatDurationIn(t.locale, w.ms), slots: w.slots });
     case 'no-log-selector':

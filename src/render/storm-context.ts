@@ -1,6 +1,8 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { formatDurationIn, formatNumberIn, translator, type Locale, type T } from '../i18n/index.js';
 import type { ComparisonOp } from '../queries/promql.js';
+import type { EnrichmentFailure } from '../findings.js';
+import { failureCause } from './finding-text.js';
 import { COLORS } from './alert.js';
 import { inlineCode, instanceOf } from './alerts.js';
 import { discordTimestamp, escapeMarkdown, formatValue, inferUnit } from './format.js';
@@ -20,10 +22,18 @@ export interface StormMetric {
   breaching?: number;
   /** The highest values over the window, highest first. */
   peaks: ReadonlyArray<{ labels: Record<string, string>; value: number }>;
-  /** Why parts are missing ("Prometheus timed out after 5s"). */
-  failures: readonly string[];
+  /** Why parts are missing ("Prometheus timed out after 5s"); text alone in a storm stored before they had words. */
+  failures: readonly StormFailure[];
   /** When it was queried (ISO 8601): the storm message keeps showing it afterwards. */
   queriedAt?: string;
+}
+
+/** A failed storm query as stored with the storm: its cause and, where Vigil worded it, the words. */
+export type StormFailure = string | Pick<EnrichmentFailure, 'message' | 'words'>;
+
+/** A stored storm failure in the message's language. */
+function stormFailureText(f: StormFailure, t: T): string {
+  return failureCause(typeof f === 'string' ? { message: f } : f, t);
 }
 
 /** What the storm's error logs did: one Loki query over its alerts' log sources (pipeline/storm-context.ts). */
@@ -40,7 +50,7 @@ export interface StormLogVolume {
   top: ReadonlyArray<{ source: string; lines: number }>;
   /** Lines over every source asked about. */
   total?: number;
-  failure?: string;
+  failure?: StormFailure;
   queriedAt: string;
 }
 
@@ -81,7 +91,7 @@ export function stormContextEmbed(metrics: readonly StormMetric[], windowMs: num
     const lines = [
       `${inlineCode(m.query, QUERY_SHOWN)}${threshold}${now}`,
       ...(peaks.length ? [t('storm.context.peak', { peaks: peaks.join(' · ') })] : []),
-      ...m.failures.map((f) => `⚠️ ${truncate(f, 200)}`),
+      ...m.failures.map((f) => `⚠️ ${truncate(stormFailureText(f, t), 200)}`),
     ];
     return {
       name: t('storm.context.name', { alertname: escapeMarkdown(truncate(m.alertname, 80)), firing: m.firing }),
@@ -118,7 +128,7 @@ function logsField(logs: StormLogVolume, t: T, locale: Locale): APIEmbedField {
     .join(' · ');
   const found =
     logs.failure !== undefined
-      ? `⚠️ ${truncate(logs.failure, 200)}`
+      ? `⚠️ ${truncate(stormFailureText(logs.failure, t), 200)}`
       : logs.total
         ? t('storm.context.logs.found', { total: formatCount(logs.total, locale), shown: logs.top.length, sources: logs.sources, top })
         : t('storm.context.logs.none', { sources: logs.sources, label });

@@ -181,7 +181,7 @@ describe(`storm error logs (${process.env.LOKI_BIN ? 'real Loki' : 'Loki double'
   it('says in the storm message that Loki did not answer, and asks nothing when no alert names a log source', async () => {
     const down = storm(HOSTS);
     await queryStormContexts(depsAt(NOW, createLokiClient({ url: 'http://127.0.0.1:9', timeoutMs: 500 })));
-    expect(stormLogs<StormLogVolume>(db, down)!.failure).toMatch(/Loki/);
+    expect(stormLogs<StormLogVolume>(db, down)!.failure).toMatchObject({ message: expect.stringMatching(/Loki/) });
     expect(contextEmbed(NOW).fields!.find((f) => f.name === '📜 Error log lines by host')!.value).toMatch(/⚠️ .*Loki/);
 
     db.prepare(`UPDATE storms SET ended_at = ?`).run(NOW.getTime());

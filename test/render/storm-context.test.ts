@@ -100,3 +100,36 @@ describe('stormContextEmbed', () => {
     expectFits(embed);
   });
 });
+
+describe('the storm context’s failures', () => {
+  // As stored with the storm (JSON): a date comes back as text; a storm stored before failures had words holds text alone.
+  const stored = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+  const timedOut = { message: 'Prometheus timed out after 5s', words: { kind: 'timed-out' as const, backend: 'Prometheus', ms: 5000 } };
+  const down = {
+    message: 'Loki not queried: not answering since 03:00 UTC',
+    words: { kind: 'not-answering' as const, backend: 'Loki', since: new Date('2026-12-06T03:00:00Z') },
+  };
+
+  it('says Vigil’s own failure words in Korean, as stored', () => {
+    const embed = stormContextEmbed([metric({ failures: stored([timedOut]) })], 1_800_000, stored(logs({ top: [], total: undefined, failure: down })), 'ko');
+    const text = JSON.stringify(embed);
+    expect(text).toContain('⚠️ Prometheus 응답 시간 초과 (5초)');
+    expect(text).toContain(`⚠️ Loki 조회 안 함: <t:${Date.parse('2026-12-06T03:00:00Z') / 1000}:t>부터 응답 없음`);
+    // The alert name and the Loki label are the data's own.
+    expectKorean({ embeds: [embed] }, ['HostHighCpu', 'host']);
+    expect(validate({ embeds: [embed] })).toEqual([]);
+  });
+
+  it('says them word for word in English, and shows a failure stored as text alone as it is', () => {
+    const embed = stormContextEmbed(
+      [metric({ failures: [timedOut, 'HTTP 400: parse error'] })],
+      1_800_000,
+      logs({ top: [], total: undefined, failure: down }),
+      'en',
+    );
+    const text = JSON.stringify(embed);
+    expect(text).toContain('⚠️ Prometheus timed out after 5s');
+    expect(text).toContain('⚠️ HTTP 400: parse error');
+    expect(text).toContain('⚠️ Loki not queried: not answering since 03:00 UTC');
+  });
+});
