@@ -2,7 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseConfig, previewConfig, type LoadResult } from './config/load.js';
+import { loadConfig, previewConfig, type LoadResult } from './config/load.js';
 import { formatMatcher } from './config/matchers.js';
 import { threadsFor } from './config/routes.js';
 import type { Config } from './config/schema.js';
@@ -224,13 +224,8 @@ export function summarise(config: Config, locale: Locale = config.locale): strin
 
 /** Reads and validates the config file at `path`; a file that cannot be read is said in `t`'s language. */
 function loadFile(t: T, path: string, env: NodeJS.ProcessEnv, preview: boolean): LoadResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return { ok: false, errors: [t('cli.config.unreadable', { path, code: (err as NodeJS.ErrnoException).code ?? 'error' })] };
-  }
-  return parseConfig(text, env, { preview });
+  const loaded = loadConfig(path, env, { preview });
+  return loaded.ok || !loaded.unreadable ? loaded : { ok: false, errors: [t('cli.config.unreadable', loaded.unreadable)] };
 }
 
 /** Runs the CLI; returns the exit code (serve never returns until stopped). */

@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 /** Result of loading a config file: the config, or every error found, each naming its key path. */
-export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+/** A loaded config, or every error; `unreadable` when the file itself could not be read (the CLI words that in its language). */
+export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[]; unreadable?: { path: string; code: string } };
 
 const VAR_RE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 const PLACEHOLDER_RE = /__VIGIL_ENV_(\d+)__/g;
@@ -250,7 +251,7 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env, o
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { ok: false, errors: [`cannot read config file ${path}: ${code}`] };
+    return { ok: false, errors: [`cannot read config file ${path}: ${code}`], unreadable: { path, code } };
   }
   return parseConfig(text, env, opts);
 }

@@ -98,7 +98,16 @@ export function formatDurationIn(locale: Locale, ms: number): string {
   return parts.join(' ');
 }
 
+const plainNumbers = new Map<Locale, Intl.NumberFormat>();
+
 /** A number in `locale`'s digits grouping ("12,345"). */
 export function formatNumberIn(locale: Locale, n: number, options?: Intl.NumberFormatOptions): string {
-  return new Intl.NumberFormat(locale, options).format(n);
+  // The plain format is asked for per line of a digest or storm: made once per language.
+  if (options) return new Intl.NumberFormat(locale, options).format(n);
+  let f = plainNumbers.get(locale);
+  if (!f) {
+    f = new Intl.NumberFormat(locale);
+    plainNumbers.set(locale, f);
+  }
+  return f.format(n);
 }

@@ -203,7 +203,11 @@ describe('loadConfig', () => {
     writeFileSync(path, VALID);
     expect(loadConfig(path, ENV).ok).toBe(true);
     const missing = loadConfig(join(dir, 'nope.yaml'), ENV);
-    expect(missing).toEqual({ ok: false, errors: [`cannot read config file ${join(dir, 'nope.yaml')}: ENOENT`] });
+    expect(missing).toEqual({
+      ok: false,
+      errors: [`cannot read config file ${join(dir, 'nope.yaml')}: ENOENT`],
+      unreadable: { path: join(dir, 'nope.yaml'), code: 'ENOENT' },
+    });
   });
 });
 
