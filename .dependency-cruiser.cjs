@@ -89,6 +89,13 @@ module.exports = {
       to: srcExcept('store/', 'config/', 'model\\.ts$', 'findings\\.ts$'),
     },
     {
+      name: 'cluster-on-the-store-only',
+      severity: 'error',
+      comment: 'cluster/ (the leader lease) reads the store and logs; main.ts decides what the leader runs',
+      from: { path: '^src/cluster/' },
+      to: srcExcept('cluster/', 'store/', 'log\\.ts$', 'model\\.ts$'),
+    },
+    {
       name: 'pipeline-below-the-edges',
       severity: 'error',
       comment: 'the pipeline is called by the edges (webhooks, discord, commands, schedule, watchdog, preview), never the reverse',

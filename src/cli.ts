@@ -110,6 +110,12 @@ function summaryLine(key: string, text: string): string {
   return `${key ? `${key}:` : ''}`.padEnd(14) + text;
 }
 
+/** `user@host:port/database` of a PostgreSQL URL: what it names, without its password. */
+export function postgresTarget(url: string): string {
+  const u = new URL(url);
+  return `${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
 /** One line per route: where its alerts go, how it is chosen, whom it pages. */
 function routeLines(config: Config, locale: Locale): string[] {
   const t = translator(locale);
@@ -179,7 +185,16 @@ export function summarise(config: Config, locale: Locale = config.locale): strin
           }),
     ),
     ...routeLines(config, locale),
-    summaryLine('storage', config.storage.path),
+    summaryLine(
+      'storage',
+      config.storage.url
+        ? t('cli.summary.storagePostgres', {
+            target: postgresTarget(config.storage.url),
+            pool: config.storage.poolSize,
+            lease: duration(config.cluster.leaseTtl),
+          })
+        : t('cli.summary.storageSqlite', { path: config.storage.path }),
+    ),
     summaryLine(
       'enrichment',
       t('cli.summary.enrichment', {
@@ -382,13 +397,27 @@ async function onlineChecks(config: Config, locale: Locale): Promise<number> {
     config.discord.mode === 'preview'
       ? [{ ok: true, what: 'Discord', detail: t('cli.online.discordPreview') }]
       : await checkDiscord(rest, channels, config.discord.threads, locale);
-  const results = [...(await Promise.all(backends)), ...discord];
+  const storage = config.storage.url ? [await postgresCheck(config.storage.url, t)] : [];
+  const results = [...storage, ...(await Promise.all(backends)), ...discord];
   const secrets = configSecrets(config);
   console.log(t('cli.online.header'));
   for (const r of results) console.log(`  ${r.ok ? '✅' : '❌'} ${r.what}: ${scrubSecrets(r.detail, secrets)}`);
   const failed = results.filter((r) => !r.ok).length;
   console.log(failed ? t('cli.online.failed', { count: failed }) : t('cli.online.passed'));
   return failed ? 1 : 0;
+}
+
+/** The online line of storage.url: its schema version, the replicas seen and who leads. */
+async function postgresCheck(url: string, t: T): Promise<{ ok: boolean; what: string; detail: string }> {
+  const { inspectPostgres } = await import('./store/postgres.js');
+  const what = `PostgreSQL ${postgresTarget(url)}`;
+  try {
+    const seen = await inspectPostgres(url);
+    const replicas = seen.replicas.length ? seen.replicas.map((r) => `${r.id} (${r.host})`).join(', ') : t('cli.online.noReplica');
+    return { ok: true, what, detail: t('cli.online.postgres', { version: seen.version, replicas, leader: seen.leader ?? t('cli.online.noLeader') }) };
+  } catch (err) {
+    return { ok: false, what, detail: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** `vigil register-commands`: PUTs COMMANDS to Discord and prints the names it now holds. */

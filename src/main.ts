@@ -21,13 +21,14 @@ import { backendClients } from './queries/clients.js';
 import { scheduledJobs } from './schedule/index.js';
 import { createScheduler, type Scheduler } from './schedule/scheduler.js';
 import { createHttpServer, listen, type Route } from './server.js';
-import { openDatabase, type Database } from './store/db.js';
+import { openStorage, type Database } from './store/db.js';
 import { storageFault } from './store/faults.js';
 import { pendingNotificationCount } from './store/notifications.js';
 import { pendingCount } from './store/outbox.js';
 import { createWatchdog, type Watchdog } from './watchdog/index.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import type { Clock } from './model.js';
+import { createLeaderElection, type LeaderElection } from './cluster/leader.js';
 
 /** A running Vigil: the HTTP server, the pipeline worker, the outbox drainer and the interaction transport. */
 export interface Vigil {
@@ -42,6 +43,8 @@ export interface Vigil {
   watchdog?: Watchdog;
   /** The scheduled jobs (digest, snapshots); `runNow(name)` runs one at once. */
   scheduler: Scheduler;
+  /** The leader election (storage.url: several replicas); absent on SQLite, where this process does everything. */
+  cluster?: LeaderElection;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,12 @@ export interface StartOptions {
   now?: Clock;
   commands?: readonly Command[];
   buttons?: readonly ButtonHandler[];
+  /**
+   * What a leader does once it may have lost its lease (another replica may lead now): by default
+   * it stops and exits with status 1, for its supervisor to restart it as a follower, as
+   * Kubernetes' own controllers do.
+   */
+  onDeposed?: (why: string) => void;
 }
 
 export { configSecrets } from './config/secrets.js';
@@ -64,7 +73,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     logger.warn(`webhook.insecure is set: webhooks${config.discord.mode === 'preview' ? ' and the preview page' : ''} are accepted without authentication`);
   }
 
-  const db = openDatabase(config.storage.path);
+  const db = await openStorage(config.storage);
   const metrics = createMetrics({ db, now: now });
   // Everything that queries a backend (alerts, storms, commands) shares one client per backend: bounded, with a breaker.
   const { prometheus, loki, rules } = backendClients(config, { logger, now });
@@ -119,13 +128,14 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   const health: Route = {
     method: 'GET',
     path: '/healthz',
-    handle: () => {
-      const counts = { pendingNotifications: pendingNotificationCount(db), pendingDeliveries: pendingCount(db) };
+    handle: async () => {
+      const counts = { pendingNotifications: await pendingNotificationCount(db), pendingDeliveries: await pendingCount(db) };
+      const about = { storage: db.dialect, ...counts, ...(cluster ? { cluster: await cluster.status() } : {}) };
       const fault = storageFault(db);
       // Still 200: the process is alive, and restarting it would not free the disk.
-      if (!fault) return { status: 200, body: { status: 'ok', ...counts } };
+      if (!fault) return { status: 200, body: { status: 'ok', ...about } };
       const reason = `storage failed since ${fault.since.toISOString()} (${fault.code}: ${fault.message}); webhooks are answered 503 with Retry-After until a write succeeds`;
-      return { status: 200, body: { status: 'degraded', reason, ...counts } };
+      return { status: 200, body: { status: 'degraded', reason, ...about } };
     },
   };
   const router = createRouter(opts.commands ?? COMMANDS, opts.buttons ?? BUTTONS, { config, prometheus, loki, db, logger, now, metrics, chartRenderer });
@@ -144,7 +154,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         db,
         now: now,
         holds: () => drainer.holds(),
-        ...(gateway ? { gateway: () => gateway.notConnected() } : {}),
+        // Only the leader holds the gateway session: a follower is ready without one.
+        ...(gateway ? { gateway: () => (cluster && !cluster.isLeader() ? undefined : gateway.notConnected()) } : {}),
       }),
       metricsRoute(metrics),
       ...webhookRoutes({
@@ -165,11 +176,46 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     logger,
   });
   const port = await listen(server, config.server.host, config.server.port);
-  worker.start();
-  watchdog?.start();
-  drainer.start();
-  scheduler.start();
-  gateway?.start();
+  // Everything that must run once across replicas; every replica takes webhooks and interactions.
+  let leading = false;
+  const lead = async () => {
+    leading = true;
+    worker.start();
+    watchdog?.start();
+    drainer.start();
+    await scheduler.start();
+    gateway?.start();
+  };
+  const stopLeading = async () => {
+    if (!leading) return;
+    leading = false;
+    await gateway?.stop();
+    await watchdog?.stop();
+    await scheduler.stop();
+    await worker.stop();
+    await drainer.stop();
+  };
+  // Filled once serving: a deposed leader stops through it.
+  const running: { vigil?: Vigil } = {};
+  const cluster: LeaderElection | undefined = config.storage.url
+    ? createLeaderElection({
+        db,
+        logger,
+        now,
+        ttlMs: config.cluster.leaseTtl,
+        onElected: lead,
+        onDeposed: (why) => {
+          if (opts.onDeposed) {
+            void stopLeading().finally(() => opts.onDeposed?.(why));
+            return;
+          }
+          logger.fatal({ why }, 'exiting: a leader that may have lost its lease must not deliver; restarted, it follows');
+          void Promise.race([running.vigil?.stop(), new Promise((r) => setTimeout(r, 5000).unref())]).finally(() => process.exit(1));
+        },
+      })
+    : undefined;
+  if (cluster) cluster.start();
+  else await lead();
   if (preview) {
     const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
     logger.info(
@@ -183,14 +229,16 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       port,
       interactions: config.discord.mode,
       commands: (opts.commands ?? COMMANDS).length,
-      pendingNotifications: pendingNotificationCount(db),
-      pendingDeliveries: pendingCount(db),
+      pendingNotifications: await pendingNotificationCount(db),
+      pendingDeliveries: await pendingCount(db),
+      storage: db.dialect,
+      ...(cluster ? { replica: cluster.replicaId, leaseTtlMs: config.cluster.leaseTtl } : {}),
     },
     'vigil serving',
   );
 
   let stopped = false;
-  return {
+  const vigil: Vigil = {
     port,
     db,
     logger,
@@ -198,6 +246,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     ...(gateway ? { gateway } : {}),
     ...(watchdog ? { watchdog } : {}),
     scheduler,
+    ...(cluster ? { cluster } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -210,8 +259,12 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
       await worker.stop();
       await charts.close();
       await drainer.stop();
-      db.close();
+      // Given up last, once nothing of this replica delivers any more: another takes over at once.
+      await cluster?.stop();
+      await db.close();
       logger.info('vigil stopped');
     },
   };
+  running.vigil = vigil;
+  return vigil;
 }

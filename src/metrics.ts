@@ -115,31 +115,31 @@ function registerOutboxGauges(registry: Registry, db: Database, now: Clock): voi
     name: 'vigil_outbox_depth',
     help: 'Outbox items waiting for delivery (due or backing off).',
     registers: [registry],
-    collect() {
-      this.set(readStore(db, () => pendingCount(db)));
+    async collect() {
+      this.set(await readStore(db, () => pendingCount(db)));
     },
   });
   new Gauge({
     name: 'vigil_outbox_oldest_age_seconds',
     help: 'Age of the oldest outbox item waiting for delivery; 0 when none waits.',
     registers: [registry],
-    collect() {
-      this.set(readStore(db, () => outboxOldestAgeSeconds(db, now().getTime())));
+    async collect() {
+      this.set(await readStore(db, () => outboxOldestAgeSeconds(db, now().getTime())));
     },
   });
 }
 
 /** Seconds since the oldest pending outbox item was enqueued; 0 when none is pending. */
-export function outboxOldestAgeSeconds(db: Database, nowMs: number): number {
-  const oldest = oldestPendingCreatedAt(db);
+export async function outboxOldestAgeSeconds(db: Database, nowMs: number): Promise<number> {
+  const oldest = await oldestPendingCreatedAt(db);
   return oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000);
 }
 
 /** A store reading for a gauge; a closed or broken store must not fail the whole scrape. */
-function readStore(db: Database, read: () => number): number {
-  if (!db.open) return Number.NaN;
+async function readStore(db: Database, read: () => Promise<number>): Promise<number> {
+  if (db.closed) return Number.NaN;
   try {
-    return read();
+    return await read();
   } catch {
     return Number.NaN;
   }
@@ -169,17 +169,13 @@ export const READY_LOCK_WAIT_MS = 250;
  * that is always rolled back. Catches a closed connection, a read-only database and a lock held
  * elsewhere (waiting at most `lockWaitMs`, not the store's usual busy timeout).
  */
-export function checkStoreWritable(db: Database, lockWaitMs = READY_LOCK_WAIT_MS): StoreCheck {
-  if (!db.open) return { ok: false, reason: 'store not writable: the database connection is closed' };
-  const previous = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma(`busy_timeout = ${Math.max(0, Math.round(lockWaitMs))}`);
+export async function checkStoreWritable(db: Database, lockWaitMs = READY_LOCK_WAIT_MS): Promise<StoreCheck> {
+  if (db.closed) return { ok: false, reason: 'store not writable: the database connection is closed' };
   try {
-    probeEnqueue(db);
+    await probeEnqueue(db, Math.max(0, Math.round(lockWaitMs)));
     return { ok: true };
   } catch (err) {
     return { ok: false, reason: `store not writable: ${err instanceof Error ? err.message : String(err)}` };
-  } finally {
-    db.pragma(`busy_timeout = ${previous}`);
   }
 }
 
@@ -207,7 +203,7 @@ export function readinessRoute(deps: {
   now?: Clock;
   lockWaitMs?: number;
   /** The drainer's holds. */
-  holds?: () => HeldDeliveries;
+  holds?: () => Promise<HeldDeliveries>;
   /** Why the gateway is not connected (gateway mode), undefined while it is. */
   gateway?: () => string | undefined;
 }): Route {
@@ -215,10 +211,10 @@ export function readinessRoute(deps: {
   return {
     method: 'GET',
     path: '/readyz',
-    handle: () => {
-      const store = checkStoreWritable(deps.db, deps.lockWaitMs);
+    handle: async () => {
+      const store = await checkStoreWritable(deps.db, deps.lockWaitMs);
       if (!store.ok) return { status: 503, body: { status: 'not ready', reason: store.reason } };
-      const held = deps.holds ? heldReason(deps.holds()) : undefined;
+      const held = deps.holds ? heldReason(await deps.holds()) : undefined;
       const gateway = deps.gateway?.();
       const reason = held ?? gateway;
       if (reason) return { status: 503, body: { status: 'not ready', reason } };
@@ -227,7 +223,7 @@ export function readinessRoute(deps: {
         body: {
           status: 'ready',
           store: 'writable',
-          outbox: { pending: pendingCount(deps.db), oldestAgeSeconds: outboxOldestAgeSeconds(deps.db, now().getTime()) },
+          outbox: { pending: await pendingCount(deps.db), oldestAgeSeconds: await outboxOldestAgeSeconds(deps.db, now().getTime()) },
         },
       };
     },

@@ -457,7 +457,7 @@ describe('vigil serve', () => {
     const path = writeConfig('serve.yaml', configText({ port, name: 'serve' }));
     const proc = spawnCli(['serve', '--config', path], SECRET_ENV);
     const health = await waitForHealth(`http://127.0.0.1:${port}/healthz`, proc);
-    expect(health).toEqual({ status: 'ok', pendingNotifications: 0, pendingDeliveries: 0 });
+    expect(health).toEqual({ status: 'ok', storage: 'sqlite', pendingNotifications: 0, pendingDeliveries: 0 });
 
     proc.child.kill('SIGTERM');
     const run = await proc.done;

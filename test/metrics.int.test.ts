@@ -38,8 +38,8 @@ describe('createMetrics', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-metrics-'));
     db = openDatabase(join(dir, 'vigil.db'));
   });
-  afterEach(() => {
-    if (db.open) db.close();
+  afterEach(async () => {
+    if (!db.closed) await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -78,13 +78,13 @@ describe('createMetrics', () => {
     expect(sample(await exposition(metrics), 'vigil_outbox_oldest_age_seconds')).toBe(0);
 
     const item = { orderKey: 'incident:1', kind: 'create' as const, channelId: TEST_CHANNEL_ID, body: { content: 'x' } };
-    const first = enqueue(db, item, T0 - 90_000);
-    enqueue(db, { ...item, orderKey: 'incident:2' }, T0 - 30_000);
+    const first = await enqueue(db, item, T0 - 90_000);
+    await enqueue(db, { ...item, orderKey: 'incident:2' }, T0 - 30_000);
     let text = await exposition(metrics);
     expect(sample(text, 'vigil_outbox_depth')).toBe(2);
     expect(sample(text, 'vigil_outbox_oldest_age_seconds')).toBe(90);
 
-    markSent(db, first, '1234567890123456789');
+    await markSent(db, first, '1234567890123456789');
     now = T0 + 5_000;
     text = await exposition(metrics);
     expect(sample(text, 'vigil_outbox_depth')).toBe(1);
@@ -93,7 +93,7 @@ describe('createMetrics', () => {
 
   it('still serves a scrape when the store is closed, with the outbox gauges as NaN', async () => {
     const metrics = createMetrics({ db, defaultMetrics: false });
-    db.close();
+    await db.close();
     const text = await exposition(metrics);
     expect(sample(text, 'vigil_outbox_depth')).toBeNaN();
     expect(sample(text, 'vigil_outbox_oldest_age_seconds')).toBeNaN();
@@ -104,11 +104,11 @@ describe('createMetrics', () => {
     expect(await exposition(createMetrics({ defaultMetrics: false }))).not.toContain('vigil_outbox_depth');
   });
 
-  it('computes the oldest age from the oldest pending item only', () => {
-    const id = enqueue(db, { orderKey: 'k', kind: 'create', channelId: TEST_CHANNEL_ID, body: {} }, T0 - 10_000);
-    expect(outboxOldestAgeSeconds(db, T0)).toBe(10);
-    markSent(db, id, '1234567890123456789');
-    expect(outboxOldestAgeSeconds(db, T0)).toBe(0);
+  it('computes the oldest age from the oldest pending item only', async () => {
+    const id = await enqueue(db, { orderKey: 'k', kind: 'create', channelId: TEST_CHANNEL_ID, body: {} }, T0 - 10_000);
+    expect(await outboxOldestAgeSeconds(db, T0)).toBe(10);
+    await markSent(db, id, '1234567890123456789');
+    expect(await outboxOldestAgeSeconds(db, T0)).toBe(0);
   });
 
   it('answers GET /metrics in the text format with the registry content type', async () => {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLogger } from '../src/log.js';
 import { startVigil, type Vigil } from '../src/main.js';
 import { checkStoreWritable } from '../src/metrics.js';
-import { openDatabase, type Database } from '../src/store/db.js';
+import { openDatabase, SqliteDatabase } from '../src/store/db.js';
 import { enqueue, pendingCount } from '../src/store/outbox.js';
 import { botConfig } from './support/bot-config.js';
 import { startDiscordDouble, type DiscordDouble } from './support/discord-double.js';
@@ -17,54 +17,54 @@ const CHANNEL = '223456789012345678';
 
 describe('checkStoreWritable', () => {
   let dir: string;
-  let db: Database;
+  let db: SqliteDatabase;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-readyz-'));
     db = openDatabase(join(dir, 'vigil.db'));
   });
-  afterEach(() => {
-    if (db.open) db.close();
+  afterEach(async () => {
+    if (!db.closed) await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finds a working store writable and leaves no trace of its probe', () => {
-    const before = enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} });
-    expect(checkStoreWritable(db)).toEqual({ ok: true });
-    expect(pendingCount(db)).toBe(1);
+  it('finds a working store writable and leaves no trace of its probe', async () => {
+    const before = await enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} });
+    expect(await checkStoreWritable(db)).toEqual({ ok: true });
+    expect(await pendingCount(db)).toBe(1);
     // The probe's insert was rolled back: the next id follows the last real one.
-    expect(enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} })).toBe(before + 1);
+    expect(await enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} })).toBe(before + 1);
   });
 
-  it("restores the store's own busy timeout after probing with a short one", () => {
-    checkStoreWritable(db);
-    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+  it("restores the store's own busy timeout after probing with a short one", async () => {
+    await checkStoreWritable(db);
+    expect(db.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 
-  it('reports a store another process holds the write lock on, after a bounded wait', () => {
+  it('reports a store another process holds the write lock on, after a bounded wait', async () => {
     const other = new BetterSqlite3(join(dir, 'vigil.db'));
     other.exec('BEGIN IMMEDIATE');
     try {
-      expect(checkStoreWritable(db, 50)).toEqual({ ok: false, reason: 'store not writable: database is locked' });
+      expect(await checkStoreWritable(db, 50)).toEqual({ ok: false, reason: 'store not writable: database is locked' });
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
-    expect(checkStoreWritable(db)).toEqual({ ok: true });
+    expect(await checkStoreWritable(db)).toEqual({ ok: true });
   });
 
-  it('reports a read-only database', () => {
-    const readOnly = new BetterSqlite3(join(dir, 'vigil.db'), { readonly: true });
+  it('reports a read-only database', async () => {
+    const readOnly = new SqliteDatabase(new BetterSqlite3(join(dir, 'vigil.db'), { readonly: true }));
     try {
-      expect(checkStoreWritable(readOnly)).toEqual({ ok: false, reason: 'store not writable: attempt to write a readonly database' });
+      expect(await checkStoreWritable(readOnly)).toEqual({ ok: false, reason: 'store not writable: attempt to write a readonly database' });
     } finally {
-      readOnly.close();
+      await readOnly.close();
     }
   });
 
-  it('reports a closed connection', () => {
-    db.close();
-    expect(checkStoreWritable(db)).toEqual({ ok: false, reason: 'store not writable: the database connection is closed' });
+  it('reports a closed connection', async () => {
+    await db.close();
+    expect(await checkStoreWritable(db)).toEqual({ ok: false, reason: 'store not writable: the database connection is closed' });
   });
 });
 

@@ -60,8 +60,8 @@ export function withIncidents(firing: readonly FiringAlert[], open: readonly Ope
   });
 }
 
-function annotate(overview: AlertsOverview, db: Database): AlertsOverview {
-  return { ...overview, firing: withIncidents(overview.firing, openIncidents(db)) };
+async function annotate(overview: AlertsOverview, db: Database): Promise<AlertsOverview> {
+  return { ...overview, firing: withIncidents(overview.firing, await openIncidents(db)) };
 }
 
 /** `/alerts`: what is firing now, grouped by alert name, most severe first, with the route and owner of Vigil's incidents. */
@@ -72,7 +72,7 @@ export const alertsCommand = {
   },
   async execute(ctx, deps: CommandDeps) {
     const timeoutMs = deps.config.enrichment.timeout;
-    const overview = annotate(await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs), deps.db);
+    const overview = await annotate(await collect(alertmanagerFromConfig(deps.config, timeoutMs), deps.prometheus, deps.now(), timeoutMs), deps.db);
     await ctx.reply(fitMessage(renderAlerts({ ...overview, locale: localeOf(ctx, deps) }), warnTo(deps.logger), localeOf(ctx, deps)));
   },
 } satisfies Command;

@@ -33,6 +33,30 @@ export const duration = (min = 1, max = 365 * 86_400_000) =>
 /** An http(s) base URL; a trailing slash is dropped. */
 export const baseUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
+/**
+ * A PostgreSQL connection URL (postgres:// or postgresql://). Errors never repeat the text: it
+ * carries the password.
+ */
+export const postgresUrl = z.string({ error: 'expected a postgres:// URL' }).superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a postgres://user:password@host:5432/database URL (this one does not parse; not shown: it may hold a password)',
+    });
+    return;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    ctx.addIssue({ code: 'custom', message: `expected a postgres:// or postgresql:// URL, got a ${url.protocol}// one` });
+  } else if (!url.hostname) {
+    ctx.addIssue({ code: 'custom', message: 'expected a host in the postgres:// URL' });
+  } else if (url.pathname.length <= 1) {
+    ctx.addIssue({ code: 'custom', message: 'expected a database name in the postgres:// URL (…:5432/vigil)' });
+  }
+});
+
 /** A Grafana uid (datasource, dashboard): letters, digits, - and _, at most 40. */
 export const grafanaUid = z
   .string({ error: 'expected a Grafana uid' })

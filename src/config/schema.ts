@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronProblem, timeZoneProblem } from './cron.js';
 import { formatDuration } from './duration.js';
-import { baseUrl, bool, duration, grafanaUid, int, locale, snowflake } from './fields.js';
+import { baseUrl, bool, duration, grafanaUid, int, locale, postgresUrl, snowflake } from './fields.js';
 import { routesSchema } from './routes.js';
 
 /**
@@ -319,7 +319,26 @@ export const configSchema = z
     /** Where alerts go and whom they page, by matchers or by webhook URL; alerts no route takes go to discord.alertChannelId. */
     routes: routesSchema,
     commands: commandsSchema,
-    storage: z.strictObject({ path: z.string().min(1).default('./data/vigil.db') }).prefault({}),
+    storage: z
+      .strictObject({
+        /** The embedded SQLite file, used when no `url` is given (one Vigil on one box). */
+        path: z.string().min(1).default('./data/vigil.db'),
+        /**
+         * PostgreSQL shared by every replica (high availability); `path` is not used then. Empty is
+         * unset: `url: ${VIGIL_DATABASE_URL:-}` keeps one config for both.
+         */
+        url: z.preprocess((v) => (v === '' ? undefined : v), postgresUrl.optional()),
+        /** Connections each replica keeps open to PostgreSQL. */
+        poolSize: int(2, 100).default(10),
+      })
+      .prefault({}),
+    /** Several replicas on one PostgreSQL (storage.url): one leads (pipeline, delivery, schedules, watchdog, gateway), all take webhooks and interactions. */
+    cluster: z
+      .strictObject({
+        /** How long the leader's lease lasts unrenewed: the longest its work waits for another replica after it dies. */
+        leaseTtl: duration(1000, 300_000).prefault('15s'),
+      })
+      .prefault({}),
     enrichment: enrichmentSchema,
     charts: chartsSchema,
     delivery: deliverySchema,

@@ -81,7 +81,7 @@ export interface Drainer {
   /** Makes a sleeping loop drain now (call after enqueueing). */
   wake(): void;
   /** What Discord refuses now, holding deliveries: the bot token, and channels with Discord's words. */
-  holds(): DeliveryHolds;
+  holds(): Promise<DeliveryHolds>;
 }
 
 /** Deliveries waiting for a person to fix something in Discord. */
@@ -123,9 +123,14 @@ export function createDrainer(opts: DrainerOptions): Drainer {
   let tokenRefused = false;
   /** Channels Discord refuses the bot in (403, 404 Unknown Channel): their deliveries wait, in order. */
   const channelHolds = new Map<string, ChannelHold>();
-  // Holds outlive a restart through the stored errors: readiness says so from the start.
-  for (const r of refusedChannels(db)) {
-    channelHolds.set(r.channelId, { until: r.nextAttemptAt, attempt: 1, message: r.lastError.replace(/^channel: /, '') });
+  let holdsRestored = false;
+  /** Holds outlive a restart through the stored errors: the first pass and readiness read them (again, until a read succeeds). */
+  async function restoreHolds(): Promise<void> {
+    if (holdsRestored) return;
+    for (const r of await refusedChannels(db)) {
+      channelHolds.set(r.channelId, { until: r.nextAttemptAt, attempt: 1, message: r.lastError.replace(/^channel: /, '') });
+    }
+    holdsRestored = true;
   }
   /** Set when a pass must stop and start over from the oldest due item (see unanswered). */
   let passAgain = false;
@@ -143,18 +148,18 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     const log = logger.child({ ...deliveryIds(row), kind: row.kind, attempt });
     let plan: Plan | undefined;
     try {
-      plan = planFor(row, log);
+      plan = await planFor(row, log);
       if (plan.action === 'wait') return false;
       if (plan.action === 'skip') {
-        markFailed(db, row.id, plan.reason);
+        await markFailed(db, row.id, plan.reason);
         log.warn({ reason: plan.reason }, 'outbox item skipped');
         return true;
       }
       // Several pending edits of one message: only the newest goes, carrying the latest state.
       if (row.kind === 'edit' && row.targetId !== null) {
-        const newest = newestPendingEdit(db, row.targetId);
+        const newest = await newestPendingEdit(db, row.targetId);
         if (newest !== undefined && newest > row.id) {
-          supersede(db, row.id, newest);
+          await supersede(db, row.id, newest);
           log.debug({ supersededBy: newest }, 'edit superseded by a newer one of the same message');
           return false;
         }
@@ -164,14 +169,14 @@ export function createDrainer(opts: DrainerOptions): Drainer {
         const request = requestOf(plan);
         const wait = opts.budget.waitFor(request.method, request.path);
         if (wait > 0) {
-          deferUntil(db, row.id, now() + wait);
+          await deferUntil(db, row.id, now() + wait);
           return false;
         }
         opts.budget.spend(request.method, request.path);
       }
       if (plan.action === 'post' && plan.note) log.warn(plan.note);
       const sent = await execute(row, plan, log);
-      markSent(db, row.id, sent.id);
+      await markSent(db, row.id, sent.id);
       reachable(log);
       if (tokenRefused) {
         tokenRefused = false;
@@ -184,7 +189,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       log.info({ messageId: sent.id }, 'outbox item delivered');
     } catch (err) {
       if (await unanswered(row, err, log)) return true;
-      recordFailure(row, err, log, plan);
+      await recordFailure(row, err, log, plan);
     }
     return true;
   }
@@ -219,7 +224,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       // The outage just ended and this request was lost in it: tried again at once, and this pass
       // stops so the next one starts from the oldest item again (nothing overtakes it).
       reachable(log);
-      markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
+      await markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
       passAgain = true;
       return true;
@@ -233,16 +238,16 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       );
     }
     unreachable = { since: unreachable?.since ?? now(), tries, until };
-    markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), until);
+    await markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), until);
     opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
     return true;
   }
 
   /** Decides the request for an item from its kind and the state of its target. */
-  function planFor(row: OutboxRow, log: Logger): Plan {
+  async function planFor(row: OutboxRow, log: Logger): Promise<Plan> {
     const body = row.body as RESTPostAPIChannelMessageJSONBody;
     if (row.kind === 'create') return { action: 'post', channelId: row.channelId, body };
-    const target = row.targetId === null ? undefined : get(db, row.targetId);
+    const target = row.targetId === null ? undefined : await get(db, row.targetId);
     if (!target) throw new Error(`target outbox item ${row.targetId} does not exist`);
     // nextDue already holds these back; a pending target has no message id yet.
     if (target.status === 'pending') return { action: 'wait' };
@@ -253,7 +258,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       return { action: 'thread', channelId: target.channelId, messageId: target.messageId, start: row.body as unknown as ThreadStart };
     }
     if (row.kind === 'thread-post' || row.kind === 'thread-archive') {
-      const thread = threadOf(db, target.id);
+      const thread = await threadOf(db, target.id);
       if (thread?.status === 'pending') return { action: 'wait' };
       const threadId = thread?.status === 'sent' && thread.messageId && !refusedThreads.has(thread.messageId) ? thread.messageId : null;
       if (row.kind === 'thread-archive')
@@ -309,7 +314,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     }
   }
 
-  function recordFailure(row: OutboxRow, err: unknown, log: Logger, plan?: Plan): void {
+  async function recordFailure(row: OutboxRow, err: unknown, log: Logger, plan?: Plan): Promise<void> {
     const attempt = row.attempts + 1;
     const c = classifyDeliveryError(err);
     if (c.holdChannel && plan?.action === 'post' && plan.inThread) {
@@ -317,7 +322,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       refusedThreads.add(plan.channelId);
       // Bounded: a forgotten thread is tried once more, refused again and remembered again.
       while (refusedThreads.size > MAX_REFUSED_THREADS) refusedThreads.delete(refusedThreads.values().next().value!);
-      markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
+      await markRetry(db, row.id, clean(`${c.reason}: ${c.message}`), now());
       log.warn({ threadId: plan.channelId, status: c.status }, 'the incident thread refuses posts; the note goes to the channel instead');
       return;
     }
@@ -327,7 +332,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       // A refused token fails every delivery alike: hold them all, pending, rather than give up on
       // each alert; a token fixed and a restart (or a transient 401 passing) delivers them.
       heldUntil = now() + authHoldMs;
-      markRetry(db, row.id, error, heldUntil);
+      await markRetry(db, row.id, error, heldUntil);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
       if (!tokenRefused)
         log.error({ ...fields, retryInMs: authHoldMs }, 'Discord rejected the bot token: every delivery is held, none given up; check discord.token');
@@ -344,7 +349,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       const until = now() + backoffDelay(tries, opts.minBackoffMs, opts.maxBackoffMs, random);
       const delay = until - now();
       channelHolds.set(row.channelId, { until, attempt: tries, message: clean(c.message) });
-      markRetry(db, row.id, error, until);
+      await markRetry(db, row.id, error, until);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
       if (!hold) {
         log.error(
@@ -356,14 +361,14 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     }
     if (c.retryable && !c.holdChannel) {
       const delay = c.retryAfterMs !== undefined ? Math.max(1, c.retryAfterMs) : backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs, random);
-      markRetry(db, row.id, error, now() + delay);
+      await markRetry(db, row.id, error, now() + delay);
       // The held channel's oldest item failed otherwise this time: the rest keep waiting behind it.
       const held = channelHolds.get(row.channelId);
       if (held) held.until = Math.max(held.until, now() + delay);
       opts.metrics?.deliveries.inc({ outcome: 'retry', reason: c.reason });
       log.warn({ ...fields, retryInMs: delay }, 'delivery failed; will retry');
     } else {
-      markFailed(db, row.id, error);
+      await markFailed(db, row.id, error);
       opts.metrics?.deliveries.inc({ outcome: 'failed', reason: c.reason });
       log.error(fields, 'delivery failed; giving up');
     }
@@ -371,6 +376,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
 
   /** One pass: every due item once, re-querying so an item unblocked by a delivery goes too. */
   async function pass(): Promise<number> {
+    await restoreHolds();
     if (heldUntil !== undefined) {
       if (now() < heldUntil) return 0;
       // Try again with the token discord.js dropped; a new 401 holds everything once more.
@@ -383,7 +389,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     let attempted = 0;
     const seen = new Set<number>();
     while (!stopping && heldUntil === undefined && !waiting()) {
-      const due = nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH).filter((r) => !seen.has(r.id));
+      const due = (await nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH)).filter((r) => !seen.has(r.id));
       if (due.length === 0) break;
       for (const row of due) {
         if (stopping || heldUntil !== undefined || waiting()) break;
@@ -392,7 +398,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
         // store too, so a batch full of them never hides other channels' items.
         const hold = channelHolds.get(row.channelId);
         if (hold && now() < hold.until) {
-          deferUntil(db, row.id, hold.until);
+          await deferUntil(db, row.id, hold.until);
           continue;
         }
         if (await deliver(row)) attempted++;
@@ -435,7 +441,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       // Asleep until the next poll, or sooner when a deferred item (a bucket refilling) becomes due.
       // A little past it: items deferred for one refill come due a few ms apart (each measured its
       // wait at its own moment), and all of them must be due at once for the most urgent to go first.
-      const next = nextDueAt(db, now());
+      const next = await nextDueAt(db, now());
       if (!stopping) await sleep(next === undefined ? opts.pollIntervalMs : Math.max(5, Math.min(opts.pollIntervalMs, next - now() + DUE_GRACE_MS)));
     }
   }
@@ -458,9 +464,10 @@ export function createDrainer(opts: DrainerOptions): Drainer {
       if (wakeSleeper) wakeSleeper();
       else wokenEarly = true;
     },
-    holds() {
+    async holds() {
+      await restoreHolds();
       // A hold with nothing left to deliver (its items sent or given up on) holds nothing.
-      for (const channelId of channelHolds.keys()) if (!hasPendingFor(db, channelId)) channelHolds.delete(channelId);
+      for (const channelId of channelHolds.keys()) if (!(await hasPendingFor(db, channelId))) channelHolds.delete(channelId);
       return { token: tokenRefused, channels: [...channelHolds].map(([channelId, h]) => ({ channelId, message: h.message })) };
     },
   };

@@ -36,10 +36,12 @@ export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: numb
   const { db } = opts;
   const clock = opts.now ?? (() => new Date());
   const now = () => clock().getTime();
-  let last = lastPreviewId(db);
+  // Read at the first post: ids made after a restart keep growing.
+  let last: bigint | undefined;
 
   /** A new snowflake: the time in its high bits, always above the last one given. */
-  function snowflake(): string {
+  async function snowflake(): Promise<string> {
+    last ??= await lastPreviewId(db);
     const fromClock = (BigInt(now()) - DISCORD_EPOCH) << 22n;
     last = fromClock > last ? fromClock : last + 1n;
     return last.toString();
@@ -59,13 +61,13 @@ export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: numb
     return { ...(listed ? { listed } : {}), uploads };
   }
 
-  function post(route: string, body: Record<string, unknown>, files: readonly SentFile[]): unknown {
+  async function post(route: string, body: Record<string, unknown>, files: readonly SentFile[]): Promise<unknown> {
     const thread = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(route);
     if (thread) {
       const [, channelId, messageId] = thread as unknown as [string, string, string];
-      if (previewMessage(db, messageId)?.channelId !== channelId) fail(404, UNKNOWN_MESSAGE, 'Unknown Message', 'POST', route);
-      if (previewThread(db, messageId)) fail(400, THREAD_ALREADY_EXISTS, 'A thread has already been created for this message', 'POST', route);
-      insertPreviewThread(db, { id: messageId, channelId, name: typeof body.name === 'string' ? body.name : '' });
+      if ((await previewMessage(db, messageId))?.channelId !== channelId) fail(404, UNKNOWN_MESSAGE, 'Unknown Message', 'POST', route);
+      if (await previewThread(db, messageId)) fail(400, THREAD_ALREADY_EXISTS, 'A thread has already been created for this message', 'POST', route);
+      await insertPreviewThread(db, { id: messageId, channelId, name: typeof body.name === 'string' ? body.name : '' });
       return { id: messageId, parent_id: channelId, name: body.name, type: 11 };
     }
     const message = /^\/channels\/(\d+)\/messages$/.exec(route);
@@ -73,12 +75,12 @@ export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: numb
     const channelId = message[1]!;
     const nonce = typeof body.nonce === 'string' ? body.nonce : undefined;
     // enforce_nonce: a retried post gets the message it already made, as Discord answers.
-    const earlier = nonce !== undefined ? previewByNonce(db, channelId, nonce) : undefined;
+    const earlier = nonce !== undefined ? await previewByNonce(db, channelId, nonce) : undefined;
     if (earlier) return { id: earlier.id, channel_id: channelId };
     const { nonce: _n, enforce_nonce: _e, ...kept } = body;
     const { listed, uploads } = attachmentsOf(kept, files);
-    const id = snowflake();
-    insertPreviewMessage(db, {
+    const id = await snowflake();
+    await insertPreviewMessage(db, {
       id,
       channelId,
       body: {
@@ -92,45 +94,44 @@ export function createPreviewRest(opts: { db: Database; now?: Clock; keep?: numb
       files: uploads,
     });
     // A post in an archived thread reopens it, as in Discord.
-    if (previewThread(db, channelId)?.archived) setPreviewThreadArchived(db, channelId, false);
-    prunePreview(db, opts.keep ?? PREVIEW_KEEP);
+    if ((await previewThread(db, channelId))?.archived) await setPreviewThreadArchived(db, channelId, false);
+    await prunePreview(db, opts.keep ?? PREVIEW_KEEP);
     return { id, channel_id: channelId };
   }
 
-  function patch(route: string, body: Record<string, unknown>, files: readonly SentFile[]): unknown {
+  async function patch(route: string, body: Record<string, unknown>, files: readonly SentFile[]): Promise<unknown> {
     const edit = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(route);
     if (edit) {
       const [, channelId, messageId] = edit as unknown as [string, string, string];
-      const current = previewMessage(db, messageId);
+      const current = await previewMessage(db, messageId);
       if (!current || current.channelId !== channelId) fail(404, UNKNOWN_MESSAGE, 'Unknown Message', 'PATCH', route);
       const { listed, uploads } = attachmentsOf(body, files);
       const had = (current.body.attachments as Attachment[] | undefined) ?? [];
       // Discord keeps only the attachments an edit lists (new uploads by their placeholder id); none listed keeps all.
       const attachments = listed ? listed.map((a) => ({ filename: a.filename, ...(a.description ? { description: a.description } : {}) })) : had;
       const keep = listed ? listed.filter((a) => !/^\d+$/.test(a.id) || Number(a.id) >= files.length).map((a) => a.filename) : had.map((a) => a.filename);
-      updatePreviewMessage(db, { id: messageId, body: { ...current.body, ...body, attachments }, editedAt: now(), keep, files: uploads });
+      await updatePreviewMessage(db, { id: messageId, body: { ...current.body, ...body, attachments }, editedAt: now(), keep, files: uploads });
       return { id: messageId, channel_id: channelId };
     }
     const channel = /^\/channels\/(\d+)$/.exec(route);
     if (channel && typeof body.archived === 'boolean') {
       const id = channel[1]!;
-      if (!previewThread(db, id)) fail(404, UNKNOWN_CHANNEL, 'Unknown Channel', 'PATCH', route);
-      setPreviewThreadArchived(db, id, body.archived);
+      if (!(await previewThread(db, id))) fail(404, UNKNOWN_CHANNEL, 'Unknown Channel', 'PATCH', route);
+      await setPreviewThreadArchived(db, id, body.archived);
       return { id, type: 11 };
     }
     throw new Error(`preview mode does not handle PATCH ${route}`);
   }
 
   /** Runs one request; a change is announced so the page can reload. */
-  function apply(run: (route: string, body: Record<string, unknown>, files: readonly SentFile[]) => unknown) {
+  function apply(run: (route: string, body: Record<string, unknown>, files: readonly SentFile[]) => Promise<unknown>) {
     // A Promise like REST's: what run throws becomes a rejection, as Discord's refusals do.
-    return (route: RouteLike, options: RequestData = {}): Promise<unknown> =>
-      new Promise((resolve) => {
-        const body = (options.body ?? {}) as Record<string, unknown>;
-        const result = run(route, body, (options.files ?? []) as SentFile[]);
-        opts.onChange?.();
-        resolve(result);
-      });
+    return async (route: RouteLike, options: RequestData = {}): Promise<unknown> => {
+      const body = (options.body ?? {}) as Record<string, unknown>;
+      const result = await run(route, body, (options.files ?? []) as SentFile[]);
+      opts.onChange?.();
+      return result;
+    };
   }
 
   return { post: apply(post), patch: apply(patch) };

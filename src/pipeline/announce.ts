@@ -28,24 +28,24 @@ export interface AnnounceDeps {
  * gone out: once NOTE_INTERVAL_MS has passed, one note (or a list naming each) for all of them.
  * Alerts resolved meanwhile, or an incident resolved, need no note. Returns the items enqueued.
  */
-export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): number {
+export async function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): Promise<number> {
   const warn = warnTo(logger);
   let enqueued = 0;
-  for (const incident of incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
-    const create = incident.createOutboxId === undefined ? undefined : get(db, incident.createOutboxId);
+  for (const incident of await incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
+    const create = incident.createOutboxId === undefined ? undefined : await get(db, incident.createOutboxId);
     // In a storm, notes about one incident wait longer (STORM_PACE_MS), unless a critical alert is among them.
     const told = incident.announcedAt?.getTime();
     const critical = (incident.unannounced ?? []).some(
       (fp) => incident.alerts[fp]?.status === 'firing' && severityOf(incident.alerts[fp]?.labels ?? {}) === 'critical',
     );
-    if (create && told !== undefined && !critical && now.getTime() - told < STORM_PACE_MS && inStorm(db, create.channelId, config)) continue;
-    db.transaction(() => {
+    if (create && told !== undefined && !critical && now.getTime() - told < STORM_PACE_MS && (await inStorm(db, create.channelId, config))) continue;
+    await db.transaction(async () => {
       const firing = (incident.unannounced ?? []).map((fp) => incident.alerts[fp]).filter((a) => a?.status === 'firing');
       if (incident.status === 'firing' && firing.length > 0 && create) {
         const alerts = firing.map((a) => ({ labels: a!.labels ?? {}, status: 'firing' as const, startsAt: new Date(a!.startsAt) }));
         const kind = threadsFor(config, incident.route) ? 'thread-post' : 'reply';
         for (const body of renderFiringNotes(alerts, warn, localeFor(config, incident.route))) {
-          enqueue(
+          await enqueue(
             db,
             {
               orderKey: incidentKey(incident.id),
@@ -60,8 +60,8 @@ export function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): n
           enqueued++;
         }
       }
-      markAnnounced(db, incident.id, now);
-    }).immediate();
+      await markAnnounced(db, incident.id, now);
+    });
   }
   return enqueued;
 }

@@ -17,9 +17,15 @@ export interface EscalateDeps {
 }
 
 /** Schedules the escalation of a new firing incident when its route has one (in the caller's transaction). */
-export function scheduleIncidentEscalation(db: Database, config: Pick<Config, 'routes'>, incidentId: number, route: string | undefined, now: Date): void {
+export async function scheduleIncidentEscalation(
+  db: Database,
+  config: Pick<Config, 'routes'>,
+  incidentId: number,
+  route: string | undefined,
+  now: Date,
+): Promise<void> {
   const escalation = routeNamed(config.routes, route)?.escalation;
-  if (escalation && route !== undefined) scheduleEscalation(db, incidentId, route, new Date(now.getTime() + escalation.after));
+  if (escalation && route !== undefined) await scheduleEscalation(db, incidentId, route, new Date(now.getTime() + escalation.after));
 }
 
 /**
@@ -29,17 +35,17 @@ export function scheduleIncidentEscalation(db: Database, config: Pick<Config, 'r
  * resolved meanwhile ends its escalation instead. Each step and its ping commit together.
  * Returns the pings enqueued.
  */
-export function flushEscalations({ db, config, logger, now }: EscalateDeps): number {
+export async function flushEscalations({ db, config, logger, now }: EscalateDeps): Promise<number> {
   let sent = 0;
-  for (const due of dueEscalations(db, now)) {
-    db.transaction(() => {
-      const incident = getIncident(db, due.incidentId);
+  for (const due of await dueEscalations(db, now)) {
+    await db.transaction(async () => {
+      const incident = await getIncident(db, due.incidentId);
       const escalation = routeNamed(config.routes, due.route)?.escalation;
-      if (!incident || !escalation) return endEscalation(db, due.incidentId, 'unrouted');
-      if (incident.status !== 'firing') return endEscalation(db, due.incidentId, 'resolved');
-      if (getAck(db, incident.id)) return endEscalation(db, due.incidentId, 'acknowledged');
+      if (!incident || !escalation) return await endEscalation(db, due.incidentId, 'unrouted');
+      if (incident.status !== 'firing') return await endEscalation(db, due.incidentId, 'resolved');
+      if (await getAck(db, incident.id)) return await endEscalation(db, due.incidentId, 'acknowledged');
       // Folded into a storm, it has no message of its own to reply to: the storm message speaks for it.
-      if (incident.createOutboxId === undefined) return endEscalation(db, due.incidentId, 'unrouted');
+      if (incident.createOutboxId === undefined) return await endEscalation(db, due.incidentId, 'unrouted');
       const step = due.step + 1;
       const body = renderEscalation({
         step,
@@ -48,11 +54,11 @@ export function flushEscalations({ db, config, logger, now }: EscalateDeps): num
         page: { roles: escalation.roles, users: escalation.users },
         locale: localeFor(config, due.route),
       });
-      enqueueThreadPost(db, incident.id, incident.createOutboxId, body, now.getTime(), PRIORITY.criticalFiring);
-      stepEscalation(db, incident.id, step < escalation.repeat ? new Date(now.getTime() + escalation.after) : undefined);
+      await enqueueThreadPost(db, incident.id, incident.createOutboxId, body, now.getTime(), PRIORITY.criticalFiring);
+      await stepEscalation(db, incident.id, step < escalation.repeat ? new Date(now.getTime() + escalation.after) : undefined);
       logger.info({ incidentId: incident.id, route: due.route, step, of: escalation.repeat }, 'incident escalated');
       sent++;
-    }).immediate();
+    });
   }
   return sent;
 }

@@ -43,12 +43,12 @@ import { joinEmbeds, warnTo } from '../render/truncate.js';
 /** Reads the group's latest incident and decides; an unchanged resend stops here. */
 const dedupStage: Stage<Received, Decided> = {
   name: 'dedup',
-  run(input, deps) {
+  async run(input, deps) {
     const n = input.notification;
-    const latest = latestIncident(deps.db, groupOf(n));
+    const latest = await latestIncident(deps.db, groupOf(n));
     const decision = decide(latest, n, input.now);
     // A skipped resend belongs to the incident it repeats; a reminder of it becomes a line in its thread.
-    if (decision.action === 'skip') return recordReminder(input, latest, decision, deps) ?? { stopped: true, decision, incidentId: latest?.id };
+    if (decision.action === 'skip') return (await recordReminder(input, latest, decision, deps)) ?? { stopped: true, decision, incidentId: latest?.id };
     const incidentId = decision.action === 'open' ? undefined : decision.incidentId;
     return { ...input, latest, decision, incidentId };
   },
@@ -81,11 +81,11 @@ const enrichStage: Stage<Decided, Enriched> = {
 /** Turns the decision and the findings into Discord message bodies; the alert message's parts (embed, chart, buttons) for render/alert-message. */
 const renderStage: Stage<Enriched, Rendered> = {
   name: 'render',
-  run(input, deps) {
+  async run(input, deps) {
     const { db, logger, config } = deps;
     const { decision } = input;
     // Read again: while this notification was enriched, its incident's waiting notes may have gone out (flushAnnouncements).
-    const latest = input.latest ? (getIncident(db, input.latest.id) ?? input.latest) : undefined;
+    const latest = input.latest ? ((await getIncident(db, input.latest.id)) ?? input.latest) : undefined;
     const ctx = { ...input, latest };
     const deliveries: PlannedDelivery[] = [];
     const deferredFiring: string[] = [];
@@ -96,7 +96,7 @@ const renderStage: Stage<Enriched, Rendered> = {
     const resolvedAt = decision.action === 'resolve' || decision.action === 'open' ? decision.resolvedAt : undefined;
     const startedAt = ctx.latest?.status === 'firing' ? ctx.latest.startedAt : earliestStart(ctx.notification, ctx.now);
     // An edit re-renders the whole message: without the stored ack it would erase "Acknowledged by".
-    const ack = decision.action === 'update' || decision.action === 'resolve' ? getAck(db, decision.incidentId) : undefined;
+    const ack = decision.action === 'update' || decision.action === 'resolve' ? await getAck(db, decision.incidentId) : undefined;
     // Links shown in Discord point at the addresses people open (publicUrl), never the API ones.
     const enriched = { ...ctx.enriched, notification: publicNotification(ctx.enriched.notification, linkRewrites(config)) };
     const grafanaUrl = config.grafana ? { grafanaUrl: config.grafana.publicUrl ?? config.grafana.url } : {};
@@ -170,9 +170,9 @@ const renderStage: Stage<Enriched, Rendered> = {
         }
         // In a storm, its message and notes change at most once per STORM_PACE_MS, unless a critical alert starts firing.
         const newly = ctx.notification.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
-        const paced = inStorm(db, channelOf(ctx.notification, config), config) && !isCritical({ ...ctx.notification, alerts: newly });
+        const paced = (await inStorm(db, channelOf(ctx.notification, config), config)) && !isCritical({ ...ctx.notification, alerts: newly });
         const edit = alert('edit');
-        deliveries.push(paced ? { ...edit, dueAt: pacedEditDue(db, ctx.latest!.createOutboxId!, ctx.now.getTime(), STORM_PACE_MS) } : edit);
+        deliveries.push(paced ? { ...edit, dueAt: await pacedEditDue(db, ctx.latest!.createOutboxId!, ctx.now.getTime(), STORM_PACE_MS) } : edit);
         if (decision.newlyFiring.length > 0) {
           // The channel heard about this incident moments ago: these alerts wait to be told together (flushAnnouncements).
           const lastTold = ctx.latest?.announcedAt?.getTime();
@@ -204,72 +204,70 @@ const renderStage: Stage<Enriched, Rendered> = {
 /** Records the incident change and the deliveries in one transaction, and closes the notification. */
 const outboxStage: Stage<Rendered, Recorded> = {
   name: 'outbox',
-  run(ctx, { db, config, logger }) {
+  async run(ctx, { db, config, logger }) {
     const { decision } = ctx;
     const warn = warnTo(logger);
     // Vigil's own alerts may go elsewhere (watchdog.channelId), routed ones to their route's channel, the rest to the alert channel.
     let channelId = channelOf(ctx.notification, config);
-    return db
-      .transaction((): Recorded => {
-        let incidentId: number;
-        let createId: number | undefined;
-        if (decision.action === 'open') {
-          incidentId = createIncident(
-            db,
-            {
-              ...groupOf(ctx.notification),
-              status: decision.resolvedAt ? 'resolved' : 'firing',
-              alerts: decision.alerts,
-              startedAt: earliestStart(ctx.notification, ctx.now),
-              ...(decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
-            },
-            ctx.now,
-          );
-        } else {
-          incidentId = decision.incidentId;
-          createId = getIncident(db, incidentId)?.createOutboxId;
-          // An incident stays in the channel it was posted to, even when the routes have changed since.
-          if (createId !== undefined) channelId = get(db, createId)?.channelId ?? channelId;
-        }
-        for (const d of ctx.deliveries) {
-          // Only here is the incident id known (a new incident is created above): the alert message's buttons carry it.
-          const message = d.alert ? alertMessage(d.alert, incidentId, warn) : { body: d.body };
-          const id = enqueue(
-            db,
-            {
-              orderKey: incidentKey(incidentId),
-              kind: d.kind,
-              channelId,
-              body: message.body,
-              ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
-              ...('file' in message && message.file ? { file: message.file } : {}),
-              priority: deliveryPriority(d.kind, decision, ctx.notification),
-              ...(d.dueAt !== undefined ? { dueAt: d.dueAt } : {}),
-            },
-            ctx.now.getTime(),
-          );
-          if (d.kind === 'create') createId = id;
-          // An edit that must not wait takes the place of the paced ones held for the message, at once.
-          if (d.kind === 'edit' && d.dueAt === undefined && createId !== undefined) releaseHeldEdits(db, createId, ctx.now.getTime());
-        }
-        updateIncident(
+    return db.transaction(async (): Promise<Recorded> => {
+      let incidentId: number;
+      let createId: number | undefined;
+      if (decision.action === 'open') {
+        incidentId = await createIncident(
           db,
-          incidentId,
           {
-            status: decision.action === 'update' ? 'firing' : decision.action === 'resolve' || decision.resolvedAt ? 'resolved' : 'firing',
+            ...groupOf(ctx.notification),
+            status: decision.resolvedAt ? 'resolved' : 'firing',
             alerts: decision.alerts,
-            ...(decision.action !== 'update' && decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
-            ...(createId !== undefined ? { createOutboxId: createId } : {}),
+            startedAt: earliestStart(ctx.notification, ctx.now),
+            ...(decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
           },
           ctx.now,
         );
-        if (decision.action === 'open' && !decision.resolvedAt) scheduleIncidentEscalation(db, config, incidentId, ctx.notification.route, ctx.now);
-        if (ctx.announced) markAnnounced(db, incidentId, ctx.now);
-        if (ctx.deferredFiring.length > 0) deferAnnouncement(db, incidentId, ctx.deferredFiring);
-        finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);
-        return { ...ctx, incidentId };
-      })
-      .immediate();
+      } else {
+        incidentId = decision.incidentId;
+        createId = (await getIncident(db, incidentId))?.createOutboxId;
+        // An incident stays in the channel it was posted to, even when the routes have changed since.
+        if (createId !== undefined) channelId = (await get(db, createId))?.channelId ?? channelId;
+      }
+      for (const d of ctx.deliveries) {
+        // Only here is the incident id known (a new incident is created above): the alert message's buttons carry it.
+        const message = d.alert ? alertMessage(d.alert, incidentId, warn) : { body: d.body };
+        const id = await enqueue(
+          db,
+          {
+            orderKey: incidentKey(incidentId),
+            kind: d.kind,
+            channelId,
+            body: message.body,
+            ...(d.kind !== 'create' && createId !== undefined ? { targetId: createId } : {}),
+            ...('file' in message && message.file ? { file: message.file } : {}),
+            priority: deliveryPriority(d.kind, decision, ctx.notification),
+            ...(d.dueAt !== undefined ? { dueAt: d.dueAt } : {}),
+          },
+          ctx.now.getTime(),
+        );
+        if (d.kind === 'create') createId = id;
+        // An edit that must not wait takes the place of the paced ones held for the message, at once.
+        if (d.kind === 'edit' && d.dueAt === undefined && createId !== undefined) await releaseHeldEdits(db, createId, ctx.now.getTime());
+      }
+      await updateIncident(
+        db,
+        incidentId,
+        {
+          status: decision.action === 'update' ? 'firing' : decision.action === 'resolve' || decision.resolvedAt ? 'resolved' : 'firing',
+          alerts: decision.alerts,
+          ...(decision.action !== 'update' && decision.resolvedAt ? { resolvedAt: decision.resolvedAt } : {}),
+          ...(createId !== undefined ? { createOutboxId: createId } : {}),
+        },
+        ctx.now,
+      );
+      if (decision.action === 'open' && !decision.resolvedAt) await scheduleIncidentEscalation(db, config, incidentId, ctx.notification.route, ctx.now);
+      if (ctx.announced) await markAnnounced(db, incidentId, ctx.now);
+      if (ctx.deferredFiring.length > 0) await deferAnnouncement(db, incidentId, ctx.deferredFiring);
+      await finishNotification(db, ctx.stored.id, { status: 'done', decision: decision.reason }, ctx.now);
+      return { ...ctx, incidentId };
+    });
   },
 };
 
@@ -302,7 +300,7 @@ export async function processNotification(stored: StoredNotification, deps: Pipe
     if ('stopped' in value) break;
   }
   if ('stopped' in value) {
-    if (!value.recorded) finishNotification(deps.db, stored.id, { status: 'done', decision: value.decision.reason }, received.now);
+    if (!value.recorded) await finishNotification(deps.db, stored.id, { status: 'done', decision: value.decision.reason }, received.now);
     logger.info(
       {
         source: stored.notification.source,

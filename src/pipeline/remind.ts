@@ -16,18 +16,18 @@ import type { PipelineDeps, Received, Stopped } from './stage.js';
  * route's severities, and not once someone acknowledged it. Undefined when there is nothing to
  * remind of (not a reminder, or the incident is over or has no message of its own).
  */
-export function recordReminder(input: Received, latest: Incident | undefined, decision: Decision, deps: PipelineDeps): Stopped | undefined {
+export async function recordReminder(input: Received, latest: Incident | undefined, decision: Decision, deps: PipelineDeps): Promise<Stopped | undefined> {
   const n = input.notification;
   if (decision.reason !== 'reminder' || latest?.status !== 'firing' || latest.createOutboxId === undefined) return undefined;
   const createId = latest.createOutboxId;
   const { db, config, logger } = deps;
   const mentions = routeNamed(config.routes, n.route)?.mentions;
-  const page = mentions?.onRepeat && !getAck(db, latest.id) ? pageOf(routeNamed(config.routes, n.route), n.alerts) : undefined;
+  const page = mentions?.onRepeat && !(await getAck(db, latest.id)) ? pageOf(routeNamed(config.routes, n.route), n.alerts) : undefined;
   const line = renderReminder({ notification: n, startedAt: latest.startedAt, now: input.now, locale: localeFor(config, n.route) }, warnTo(logger));
   const body = page ? withPage(line, page) : line;
-  db.transaction(() => {
-    enqueueThreadPost(db, latest.id, createId, body, input.now.getTime());
-    finishNotification(db, input.stored.id, { status: 'done', decision: decision.reason }, input.now);
-  }).immediate();
+  await db.transaction(async () => {
+    await enqueueThreadPost(db, latest.id, createId, body, input.now.getTime());
+    await finishNotification(db, input.stored.id, { status: 'done', decision: decision.reason }, input.now);
+  });
   return { stopped: true, decision, incidentId: latest.id, recorded: true };
 }

@@ -57,7 +57,7 @@ export interface StormContextDeps {
 export async function queryStormContexts(deps: StormContextDeps, looked: Map<number, number> = new Map()): Promise<number> {
   const { db, now } = deps;
   let queried = 0;
-  const storms = activeStorms(db);
+  const storms = await activeStorms(db);
   // Ended storms are not looked at again: their entries go, so `looked` holds the active ones only.
   const active = new Set(storms.map((s) => s.id));
   for (const id of looked.keys()) if (!active.has(id)) looked.delete(id);
@@ -66,8 +66,8 @@ export async function queryStormContexts(deps: StormContextDeps, looked: Map<num
     const joined = storm.lastJoinedAt.getTime();
     const namesDue = looked.get(storm.id) !== joined;
     looked.set(storm.id, joined);
-    const names = namesDue ? stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES) : [];
-    const lastAt = deps.loki ? stormLogsQueriedAt(db, storm.id) : undefined;
+    const names = namesDue ? await stormNamesToQuery(db, storm.id, STORM_CONTEXT_NAMES) : [];
+    const lastAt = deps.loki ? await stormLogsQueriedAt(db, storm.id) : undefined;
     const logsDue = deps.loki !== undefined && (lastAt === undefined || (now.getTime() - lastAt >= STORM_LOGS_EVERY_MS && joined > lastAt));
     if (names.length === 0 && !logsDue) continue;
     const [metrics, logs] = await Promise.all([
@@ -75,16 +75,16 @@ export async function queryStormContexts(deps: StormContextDeps, looked: Map<num
       logsDue ? stormLogVolume(storm.id, deps) : Promise.resolve(undefined),
     ]);
     if (metrics.length === 0 && !logs) continue;
-    db.transaction(() => {
+    await db.transaction(async () => {
       if (metrics.length)
-        recordStormContexts(
+        await recordStormContexts(
           db,
           storm.id,
           metrics.map((m) => ({ alertname: m.alertname, metrics: m })),
           now,
         );
-      if (logs) recordStormLogs(db, storm.id, logs);
-    }).immediate();
+      if (logs) await recordStormLogs(db, storm.id, logs);
+    });
     if (names.length)
       deps.logger.info({ stormId: storm.id, names: names.map((n) => n.alertname) }, "storm context: the alert names' metrics, queried once each");
     if (logs?.sources) deps.logger.info({ stormId: storm.id, label: logs.label, sources: logs.sources }, "storm context: its alerts' error logs, one query");
@@ -142,7 +142,7 @@ function countOf(result: QueryResult): number {
  */
 async function stormLogVolume(stormId: number, deps: StormContextDeps): Promise<StormLogVolume> {
   const { enrichment } = deps.config;
-  const alerts = firingStormLabels(deps.db, stormId).map((labels) => logMatchersForAlert(labels, enrichment.logLabelMap));
+  const alerts = (await firingStormLabels(deps.db, stormId)).map((labels) => logMatchersForAlert(labels, enrichment.logLabelMap));
   const perLabel = new Map<string, Map<string, number>>();
   for (const matchers of alerts) {
     for (const m of matchers) {

@@ -44,8 +44,8 @@ export const STORM_EDIT_INTERVAL_MS = 5000;
 export const STORM_PACE_MS = 15_000;
 
 /** Whether the channel is in a storm now (storm mode on): other incidents' updates there are paced by STORM_PACE_MS. */
-export function inStorm(db: Database, channelId: string, config: Pick<Config, 'delivery'>): boolean {
-  return config.delivery.storm.enabled && activeStorm(db, channelId) !== undefined;
+export async function inStorm(db: Database, channelId: string, config: Pick<Config, 'delivery'>): Promise<boolean> {
+  return config.delivery.storm.enabled && (await activeStorm(db, channelId)) !== undefined;
 }
 
 /**
@@ -66,18 +66,18 @@ export const DETAILS_HOLD_MS = 5000;
  */
 export const stormStage: Stage<Decided, Decided> = {
   name: 'storm',
-  run(input, { db, config, logger }) {
+  async run(input, { db, config, logger }) {
     const storm = config.delivery.storm;
     const { decision, notification: n, now } = input;
     const channelId = channelOf(n, config);
     let stormId: number | undefined;
     if (decision.action === 'open') {
       if (!storm.enabled || decision.resolvedAt !== undefined || isCritical(n)) return input;
-      const active = activeStorm(db, channelId);
+      const active = await activeStorm(db, channelId);
       if (active) stormId = active.id;
       else {
-        const recent = recentIncidentMessages(db, channelId, now.getTime() - storm.window);
-        const queued = queuedNewGroups(db, {
+        const recent = await recentIncidentMessages(db, channelId, now.getTime() - storm.window);
+        const queued = await queuedNewGroups(db, {
           afterId: input.stored.id,
           receivedBy: input.stored.receivedAt.getTime() + storm.window,
           channelId,
@@ -89,48 +89,46 @@ export const stormStage: Stage<Decided, Decided> = {
       }
     } else {
       // A storm's incident stays with it (storm mode turned off since included), unless it leaves below.
-      stormId = stormOfIncident(db, decision.incidentId);
+      stormId = await stormOfIncident(db, decision.incidentId);
       if (stormId === undefined) return input;
-      if (leavesStorm(db, stormId, input, storm.enabled)) {
+      if (await leavesStorm(db, stormId, input, storm.enabled)) {
         // Its own message from now on: the render stage posts one, as the incident has none yet.
-        db.transaction(() => leaveStorm(db, stormId!, decision.incidentId)).immediate();
+        await db.transaction(async () => await leaveStorm(db, stormId!, decision.incidentId));
         logger.info({ stormId, incidentId: decision.incidentId }, 'incident leaves the storm for a message of its own');
         return input;
       }
     }
-    const result: Stopped = db
-      .transaction((): Stopped => {
-        const id = stormId ?? startStorm(db, channelId, now).id;
-        if (stormId === undefined)
-          logger.warn({ channelId, stormId: id }, 'storm mode: more new incidents than the channel can post; new ones join one storm message');
-        const alerts = n.alerts.map((a) => ({
-          fingerprint: a.fingerprint,
-          labels: a.labels,
-          status: a.status,
-          startsAt: a.startsAt,
-          ...(a.expr ? { expr: a.expr } : {}),
-        }));
-        let incidentId: number;
-        if (decision.action === 'open') {
-          incidentId = createIncident(db, { ...groupOf(n), status: 'firing', alerts: decision.alerts, startedAt: earliestStart(n, now) }, now);
-        } else {
-          incidentId = decision.incidentId;
-          updateIncident(
-            db,
-            incidentId,
-            {
-              status: decision.action === 'resolve' ? 'resolved' : 'firing',
-              alerts: decision.alerts,
-              ...(decision.action === 'resolve' ? { resolvedAt: decision.resolvedAt } : {}),
-            },
-            now,
-          );
-        }
-        recordStormAlerts(db, id, incidentId, alerts, now, decision.action === 'open');
-        finishNotification(db, input.stored.id, { status: 'done', decision: decision.reason }, now);
-        return { stopped: true, recorded: true, decision, incidentId, stormId: id };
-      })
-      .immediate();
+    const result: Stopped = await db.transaction(async (): Promise<Stopped> => {
+      const id = stormId ?? (await startStorm(db, channelId, now)).id;
+      if (stormId === undefined)
+        logger.warn({ channelId, stormId: id }, 'storm mode: more new incidents than the channel can post; new ones join one storm message');
+      const alerts = n.alerts.map((a) => ({
+        fingerprint: a.fingerprint,
+        labels: a.labels,
+        status: a.status,
+        startsAt: a.startsAt,
+        ...(a.expr ? { expr: a.expr } : {}),
+      }));
+      let incidentId: number;
+      if (decision.action === 'open') {
+        incidentId = await createIncident(db, { ...groupOf(n), status: 'firing', alerts: decision.alerts, startedAt: earliestStart(n, now) }, now);
+      } else {
+        incidentId = decision.incidentId;
+        await updateIncident(
+          db,
+          incidentId,
+          {
+            status: decision.action === 'resolve' ? 'resolved' : 'firing',
+            alerts: decision.alerts,
+            ...(decision.action === 'resolve' ? { resolvedAt: decision.resolvedAt } : {}),
+          },
+          now,
+        );
+      }
+      await recordStormAlerts(db, id, incidentId, alerts, now, decision.action === 'open');
+      await finishNotification(db, input.stored.id, { status: 'done', decision: decision.reason }, now);
+      return { stopped: true, recorded: true, decision, incidentId, stormId: id };
+    });
     return result;
   },
 };
@@ -141,12 +139,12 @@ export const stormStage: Stage<Decided, Decided> = {
  * mode off (the storm message is no longer where people look). Resolves and other changes stay
  * with the storm message.
  */
-function leavesStorm(db: Database, stormId: number, input: Decided, enabled: boolean): boolean {
+async function leavesStorm(db: Database, stormId: number, input: Decided, enabled: boolean): Promise<boolean> {
   const { decision, notification: n } = input;
   if (decision.action !== 'update' || decision.newlyFiring.length === 0) return false;
   const newly = n.alerts.filter((a) => decision.newlyFiring.includes(a.fingerprint));
   if (isCritical({ ...n, alerts: newly })) return true;
-  return !enabled || getStorm(db, stormId)?.endedAt !== undefined;
+  return !enabled || (await getStorm(db, stormId))?.endedAt !== undefined;
 }
 
 /** What flushStorms needs. */
@@ -164,36 +162,36 @@ export interface StormFlushDeps {
  * DETAILS_HOLD_MS for a fuller one), and once no new incident came for `quiet`, the end: the
  * final message and a closing summary. Each storm in one transaction. Returns the items enqueued.
  */
-export function flushStorms({ db, config, logger, now }: StormFlushDeps): number {
+export async function flushStorms({ db, config, logger, now }: StormFlushDeps): Promise<number> {
   let enqueued = 0;
-  for (const storm of stormsToFlush(db)) {
-    enqueued += db.transaction(() => flushOne(db, storm, config, logger, now)).immediate();
+  for (const storm of await stormsToFlush(db)) {
+    enqueued += await db.transaction(async () => flushOne(db, storm, config, logger, now));
   }
   return enqueued;
 }
 
 /** Whether a flush would enqueue anything for the storm: asked on every tick, so it reads no alert and writes nothing. */
-function hasWork(db: Database, storm: Storm, config: StormConfig, now: Date): boolean {
+async function hasWork(db: Database, storm: Storm, config: StormConfig, now: Date): Promise<boolean> {
   const t = now.getTime();
   if (storm.createOutboxId === undefined) return true;
   if (storm.endedAt === undefined && t - storm.lastJoinedAt.getTime() >= config.delivery.storm.quiet) return true;
   if (storm.dirty && t - (storm.messageChangedAt?.getTime() ?? 0) >= STORM_EDIT_INTERVAL_MS) return true;
-  const waiting = undetailed(db, storm.id);
+  const waiting = await undetailed(db, storm.id);
   if (waiting.count === 0) return false;
   // From FULL_DETAILS_AT_LEAST on, flushOne renders the waiting alerts to see whether they fill a message.
   return storm.endedAt !== undefined || waiting.count >= FULL_DETAILS_AT_LEAST || t - waiting.oldestJoinedAt >= DETAILS_HOLD_MS;
 }
 
-function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logger, now: Date): number {
-  if (!hasWork(db, storm, config, now)) return 0;
+async function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logger, now: Date): Promise<number> {
+  if (!(await hasWork(db, storm, config, now))) return 0;
   const warn = warnTo(logger);
   const ending = storm.endedAt === undefined && now.getTime() - storm.lastJoinedAt.getTime() >= config.delivery.storm.quiet;
   const endedAt = storm.endedAt ?? (ending ? now : undefined);
-  const alerts = stormAlerts(db, storm.id);
+  const alerts = await stormAlerts(db, storm.id);
   const view = {
     ...stormView(storm, alerts, config, now, endedAt),
-    metrics: stormContextMetrics<StormMetric>(db, storm.id),
-    logs: stormLogs<StormLogVolume>(db, storm.id),
+    metrics: await stormContextMetrics<StormMetric>(db, storm.id),
+    logs: await stormLogs<StormLogVolume>(db, storm.id),
     metricsWindowMs: config.enrichment.lookback,
   };
   const orderKey = `storm:${storm.id}`;
@@ -204,11 +202,11 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   let messageChanged = false;
   if (createId === undefined) {
     messageChanged = true;
-    createId = enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
+    createId = await enqueue(db, { orderKey, kind: 'create', channelId: storm.channelId, body: renderStormMessage(view, warn), priority: PRIORITY.firing }, t);
     enqueued++;
     if (threadsInChannel(config, storm.channelId)) {
       const name = renderStormThreadName(storm.startedAt, config.timezone, view.locale);
-      enqueue(
+      await enqueue(
         db,
         { orderKey, kind: 'thread', channelId: storm.channelId, body: { name, auto_archive_duration: 1440 }, targetId: createId, priority: PRIORITY.details },
         t,
@@ -216,7 +214,11 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
       enqueued++;
     }
   } else if (ending || (storm.dirty && t - (storm.messageChangedAt?.getTime() ?? 0) >= STORM_EDIT_INTERVAL_MS)) {
-    enqueue(db, { orderKey, kind: 'edit', channelId: storm.channelId, body: renderStormMessage(view, warn), targetId: createId, priority: PRIORITY.update }, t);
+    await enqueue(
+      db,
+      { orderKey, kind: 'edit', channelId: storm.channelId, body: renderStormMessage(view, warn), targetId: createId, priority: PRIORITY.update },
+      t,
+    );
     enqueued++;
     messageChanged = true;
   } else if (storm.dirty) {
@@ -232,15 +234,15 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
   while (pending.length > 0) {
     const { body, named } = renderStormDetails(pending, number, warn, view.locale);
     if (named < pending.length || flushAll) {
-      const id = enqueue(db, { orderKey, kind, channelId: storm.channelId, body, targetId: createId, priority: PRIORITY.details }, t);
-      markDetailed(db, storm.id, pending.slice(0, named), id);
+      const id = await enqueue(db, { orderKey, kind, channelId: storm.channelId, body, targetId: createId, priority: PRIORITY.details }, t);
+      await markDetailed(db, storm.id, pending.slice(0, named), id);
       enqueued++;
       pending = pending.slice(named);
       number += named;
     } else break;
   }
   if (ending) {
-    enqueue(
+    await enqueue(
       db,
       {
         orderKey,
@@ -255,7 +257,7 @@ function flushOne(db: Database, storm: Storm, config: StormConfig, logger: Logge
     enqueued++;
     logger.info({ channelId: storm.channelId, stormId: storm.id, alerts: alerts.length }, 'storm over: new incidents get their own message again');
   }
-  updateStorm(db, storm.id, {
+  await updateStorm(db, storm.id, {
     createOutboxId: createId,
     dirty: !shown,
     ...(ending ? { endedAt: now } : {}),

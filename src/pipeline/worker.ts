@@ -48,11 +48,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
 
   let lastFlush = 0;
   /** Storms' messages, details and ends, the notes that waited and the escalations due: by time, so also between notifications under steady load. */
-  function flush(): void {
+  async function flush(): Promise<void> {
     const now = deps.now();
     lastFlush = now.getTime();
     const flushDeps = { db: deps.db, config: deps.config, logger: deps.logger, now };
-    if (flushStorms(flushDeps) + flushAnnouncements(flushDeps) + flushEscalations(flushDeps) > 0) deps.onDelivered?.();
+    const enqueued = (await flushStorms(flushDeps)) + (await flushAnnouncements(flushDeps)) + (await flushEscalations(flushDeps));
+    if (enqueued > 0) deps.onDelivered?.();
     stormContexts(now);
   }
 
@@ -87,7 +88,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
       attempts.set(stored.id, n);
       deps.logger.error({ notificationId: stored.id, attempt: n, err }, 'pipeline failed on a notification');
       if (n < MAX_PROCESS_ATTEMPTS) return 'stop';
-      finishNotification(deps.db, stored.id, { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) }, deps.now());
+      await finishNotification(
+        deps.db,
+        stored.id,
+        { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) },
+        deps.now(),
+      );
       attempts.delete(stored.id);
       return 'done';
     }
@@ -99,10 +105,10 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
    * side by side, the first ones of a burst each found little queued and got messages of their own
    * (6 channel messages and 25-31 requests in the storm benchmark, against 2-3 and 12-17).
    */
-  function opensIncident(stored: StoredNotification): boolean {
+  async function opensIncident(stored: StoredNotification): Promise<boolean> {
     const n = stored.notification;
     if (!deps.config.delivery.storm.enabled || n.status !== 'firing' || isCritical(n)) return false;
-    return latestIncident(deps.db, groupOf(n))?.status !== 'firing';
+    return (await latestIncident(deps.db, groupOf(n)))?.status !== 'firing';
   }
 
   /** Wakes a pass that waits for a notification in flight: a new one was stored, and a slot may be free. */
@@ -131,7 +137,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
           await oneSettles();
           continue;
         }
-        const stored = nextPendingNotification(deps.db, lastId);
+        const stored = await nextPendingNotification(deps.db, lastId);
         if (!stored) {
           if (inFlight.size === 0) break;
           await oneSettles();
@@ -144,12 +150,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
           continue;
         }
         // With storm mode, one new incident is decided at a time: the next waits until the burst it may belong to is queued and seen.
-        const opens = opensIncident(stored);
+        const opens = await opensIncident(stored);
         if (opens && [...inFlight.values()].some((f) => f.opens)) {
           await oneSettles();
           continue;
         }
-        if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) flush();
+        if (deps.now().getTime() - lastFlush >= FLUSH_INTERVAL_MS) await flush();
         lastId = stored.id;
         const outcome = processOne(stored, allBefore);
         allBefore = Promise.all([allBefore, outcome.catch(() => undefined)]);
@@ -175,7 +181,7 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
       poke = undefined;
     }
     if (failure) throw failure.err;
-    if (!stopping && !halted) flush();
+    if (!stopping && !halted) await flush();
     return processed;
   }
 

@@ -40,8 +40,8 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
   const now = deps.now ?? (() => new Date());
 
   const guarded =
-    (handle: (req: RouteRequest) => RouteResponse): Route['handle'] =>
-    (req) => {
+    (handle: (req: RouteRequest) => Promise<RouteResponse>): Route['handle'] =>
+    async (req) => {
       const auth = checkWebhookAuth({ headers: req.headers, rawBody: Buffer.alloc(0), now: now() }, config.webhook);
       if (!auth.ok) {
         return {
@@ -58,21 +58,21 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
           headers: { ...NO_STORE, ...COMMON },
         };
       }
-      const res = handle(req);
+      const res = await handle(req);
       return { ...res, headers: { ...COMMON, ...res.headers } };
     };
 
-  const pageOptions = (nonce = '') => ({ alertChannelId: config.discord.alertChannelId, revision: previewRevision(db), nonce });
+  const pageOptions = async (nonce = '') => ({ alertChannelId: config.discord.alertChannelId, revision: await previewRevision(db), nonce });
 
   return [
     {
       method: 'GET',
       path: '/preview',
-      handle: guarded(() => {
+      handle: guarded(async () => {
         const nonce = randomBytes(16).toString('base64');
         return {
           status: 200,
-          body: renderPage(previewEntries(db, PREVIEW_KEEP), pageOptions(nonce)),
+          body: renderPage(await previewEntries(db, PREVIEW_KEEP), await pageOptions(nonce)),
           headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': pageCsp(nonce), ...NO_STORE },
         };
       }),
@@ -80,24 +80,24 @@ export function previewRoutes(deps: PreviewRouteDeps): Route[] {
     {
       method: 'GET',
       path: '/preview/messages',
-      handle: guarded(() => ({
+      handle: guarded(async () => ({
         status: 200,
-        body: renderMessages(previewEntries(db, PREVIEW_KEEP), pageOptions()),
+        body: renderMessages(await previewEntries(db, PREVIEW_KEEP), await pageOptions()),
         headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': FRAGMENT_CSP, ...NO_STORE },
       })),
     },
     {
       method: 'GET',
       path: '/preview/state',
-      handle: guarded(() => ({ status: 200, body: { revision: previewRevision(db) }, headers: NO_STORE })),
+      handle: guarded(async () => ({ status: 200, body: { revision: await previewRevision(db) }, headers: NO_STORE })),
     },
     {
       method: 'GET',
       path: '/preview/file',
-      handle: guarded((req) => {
+      handle: guarded(async (req) => {
         const message = req.query.get('message') ?? '';
         const name = req.query.get('name') ?? '';
-        const data = /^\d{1,20}$/.test(message) && name ? previewFile(db, message, name) : undefined;
+        const data = /^\d{1,20}$/.test(message) && name ? await previewFile(db, message, name) : undefined;
         if (!data) return { status: 404, body: { error: 'preview: no such file (message and name query parameters)' } };
         const type = /\.png$/i.test(name) ? 'image/png' : /\.jpe?g$/i.test(name) ? 'image/jpeg' : 'application/octet-stream';
         // The URL carries the message's version (v=): a new chart after an edit is a new URL.

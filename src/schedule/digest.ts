@@ -109,9 +109,9 @@ export function hostHeadroom(
 }
 
 /** The snapshot job's last run and its 24h record, from the run history. */
-export function snapshotSummary(db: Database, w: Window, settings: { retain: number; pruning: boolean }): SnapshotSummary {
-  const runs = runsSince(db, SNAPSHOT_JOB, w.from);
-  const last = lastFinishedRun(db, SNAPSHOT_JOB);
+export async function snapshotSummary(db: Database, w: Window, settings: { retain: number; pruning: boolean }): Promise<SnapshotSummary> {
+  const runs = await runsSince(db, SNAPSHOT_JOB, w.from);
+  const last = await lastFinishedRun(db, SNAPSHOT_JOB);
   const detail = last?.detail ?? {};
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return {
@@ -167,11 +167,11 @@ export async function collectDigest(deps: DigestJobDeps, now: Date, signal?: Abo
     from: w.from,
     timezone: deps.timezone,
     ...(deps.locale ? { locale: deps.locale } : {}),
-    incidents: incidentStats(deps.db, w),
-    deliveries: deliveryStats(deps.db, w),
+    incidents: await incidentStats(deps.db, w),
+    deliveries: await deliveryStats(deps.db, w),
     targets,
     headroom,
-    ...(deps.snapshots ? { snapshots: snapshotSummary(deps.db, w, deps.snapshots) } : {}),
+    ...(deps.snapshots ? { snapshots: await snapshotSummary(deps.db, w, deps.snapshots) } : {}),
   };
 }
 
@@ -184,7 +184,7 @@ export async function runDigest(deps: DigestJobDeps, ctx: JobContext): Promise<R
   const log = deps.logger.child({ job: DIGEST_JOB });
   const body = renderDigest(input, warnTo(log));
   const date = localDate(now, deps.timezone);
-  const outboxId = enqueue(deps.db, { orderKey: `digest:${date}`, kind: 'create', channelId: deps.channelId, body }, now.getTime());
+  const outboxId = await enqueue(deps.db, { orderKey: `digest:${date}`, kind: 'create', channelId: deps.channelId, body }, now.getTime());
   deps.onEnqueued?.();
   for (const [part, s] of [
     ['targets', input.targets],

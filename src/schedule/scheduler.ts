@@ -51,7 +51,7 @@ export interface SchedulerOptions {
 /** Runs jobs on their schedules: no overlap, no double run, one catch-up after downtime. */
 export interface Scheduler {
   /** Decides each job's catch-up (run in the background) and arms the triggers. */
-  start(): void;
+  start(): Promise<void>;
   /** What the trigger calls: runs the job if its latest scheduled time is owed; resolves when done. */
   tick(name: string, scheduledAt?: Date): Promise<RunOutcome>;
   /** Runs a job now, outside its schedule (no slot is claimed); skipped while a run is going. */
@@ -109,22 +109,22 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const count = (job: string, outcome: string) => opts.metrics?.scheduledJobRuns.inc({ job, outcome });
 
   /** Runs the job (the run is already recorded as started) and records its end. */
-  async function execute(job: JobSpec, runId: number, scheduledAt: Date, reason: RunReason, release?: () => void): Promise<RunOutcome> {
+  async function execute(job: JobSpec, runId: number, scheduledAt: Date, reason: RunReason, release?: () => Promise<void>): Promise<RunOutcome> {
     const log = logger.child({ job: job.name, runId });
     const started = clock().getTime();
     log.info({ scheduledAt: scheduledAt.toISOString(), reason }, 'scheduled job started');
     try {
       const detail = (await job.run({ scheduledAt, reason, signal: abort.signal })) ?? undefined;
-      finishRun(db, runId, 'ok', detail, clock());
+      await finishRun(db, runId, 'ok', detail, clock());
       count(job.name, 'ok');
       log.info({ durationMs: clock().getTime() - started, detail }, 'scheduled job finished');
       return 'ok';
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (db.open) finishRun(db, runId, 'error', { error: message }, clock());
+      if (!db.closed) await finishRun(db, runId, 'error', { error: message }, clock());
       count(job.name, 'error');
-      if (abort.signal.aborted && release && db.open) {
-        release();
+      if (abort.signal.aborted && release && !db.closed) {
+        await release();
         log.warn({ err }, 'scheduled job cut short by shutdown; it runs once at the next start');
       } else {
         log.error({ err, durationMs: clock().getTime() - started }, 'scheduled job failed');
@@ -151,29 +151,36 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   /**
-   * Claims `slot` and runs the job for it; undefined when the slot was taken meanwhile. `before` is
-   * the job's last slot as the caller read it: what a run cut short by shutdown gives the claim back to.
+   * Claims `slot` and runs the job for it; undefined when the slot was taken meanwhile (by another
+   * replica too: the claim is one statement on the shared store). `before` is the job's last slot
+   * as the caller read it: what a run cut short by shutdown gives the claim back to. Runs inside
+   * track(): the job counts as running from before the claim.
    */
-  function runSlot(job: JobSpec, slot: number, before: number | undefined, reason: RunReason): Promise<RunOutcome> | undefined {
-    const runId = claimSlot(db, job.name, job, slot, reason, clock());
+  async function runSlot(job: JobSpec, slot: number, before: number | undefined, reason: RunReason): Promise<RunOutcome | undefined> {
+    const runId = await claimSlot(db, job.name, job, slot, reason, clock());
     if (runId === undefined) return undefined;
     const release = before === undefined ? undefined : () => releaseSlot(db, job.name, slot, before, clock());
-    return track(job.name, () => execute(job, runId, new Date(slot), reason, release));
+    return execute(job, runId, new Date(slot), reason, release);
   }
 
-  function catchUpAtStart(job: JobSpec): void {
+  async function catchUpAtStart(job: JobSpec): Promise<void> {
     const now = clock();
-    const state = getJobState(db, job.name);
+    const state = await getJobState(db, job.name);
     const decision = decideAtStart(state, job, previousSlot(job.schedule, job.timezone, now), now);
     if (decision.action === 'baseline') {
-      setBaseline(db, job.name, job, decision.slot, now);
+      await setBaseline(db, job.name, job, decision.slot, now);
       logger.info({ job: job.name, reason: decision.reason, schedule: job.schedule, timezone: job.timezone }, 'scheduled job armed');
     } else if (decision.action === 'catch-up') {
       logger.info(
         { job: job.name, missedSince: new Date(decision.missedSince).toISOString(), slot: new Date(decision.slot).toISOString() },
         'scheduled run missed while Vigil was down: running it once now',
       );
-      void runSlot(job, decision.slot, state?.lastSlot, 'catch-up');
+      // Running (for idle() and stop()) from now; start() does not wait for the run itself.
+      void track(job.name, async () => (await runSlot(job, decision.slot, state?.lastSlot, 'catch-up')) ?? skipped(job, 'already-ran')).catch(
+        (err: unknown) => {
+          logger.error({ err, job: job.name }, 'scheduled catch-up could not claim its slot');
+        },
+      );
     }
   }
 
@@ -184,10 +191,14 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     // that fires a little early still lands on its own slot.
     const at = new Date(Math.max(clock().getTime(), scheduledAt?.getTime() ?? 0));
     const slot = previousSlot(job.schedule, job.timezone, at);
-    const state = getJobState(db, name);
-    const decision = decideAtTick(state, job, slot, running.has(name));
-    if (decision.action === 'skip') return skipped(job, decision.reason, slot);
-    return (await runSlot(job, decision.slot, state?.lastSlot, 'scheduled')) ?? skipped(job, 'already-ran');
+    if (running.has(name)) return skipped(job, 'overlap', slot);
+    // Running from before the first read: a second tick or runNow meanwhile sees it (no overlap).
+    return track(name, async () => {
+      const state = await getJobState(db, name);
+      const decision = decideAtTick(state, job, slot, false);
+      if (decision.action === 'skip') return skipped(job, decision.reason, slot);
+      return (await runSlot(job, decision.slot, state?.lastSlot, 'scheduled')) ?? skipped(job, 'already-ran');
+    });
   }
 
   async function idle(): Promise<void> {
@@ -195,10 +206,10 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   }
 
   return {
-    start() {
+    async start() {
       if (stopped) throw new Error('scheduler is stopped');
       for (const job of jobs.values()) {
-        catchUpAtStart(job);
+        await catchUpAtStart(job);
         triggers.push(trigger(job, (at) => void tick(job.name, at), logger));
       }
     },
@@ -210,8 +221,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (stopped) throw new Error('scheduler is stopped');
       if (running.has(name)) return skipped(job, 'overlap', clock());
       const now = clock();
-      const runId = startRun(db, name, undefined, 'manual', now);
-      return track(name, () => execute(job, runId, now, 'manual'));
+      return track(name, async () => execute(job, await startRun(db, name, undefined, 'manual', now), now, 'manual'));
     },
 
     idle,

@@ -122,7 +122,7 @@ export async function runSnapshot(deps: SnapshotJobDeps, ctx: JobContext): Promi
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // A shutdown is not Prometheus failing: nothing to announce.
-    if (!ctx.signal.aborted) announce(deps, snapshotFailureMessage(message, deps.locale));
+    if (!ctx.signal.aborted) await announce(deps, snapshotFailureMessage(message, deps.locale));
     throw err;
   }
   deps.logger.info({ job: SNAPSHOT_JOB, snapshot: name }, 'Prometheus snapshot created');
@@ -132,13 +132,13 @@ export async function runSnapshot(deps: SnapshotJobDeps, ctx: JobContext): Promi
     return { snapshot: name, kept, pruned };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    announce(deps, pruneFailureMessage(name, message, deps.locale));
+    await announce(deps, pruneFailureMessage(name, message, deps.locale));
     throw new Error(`snapshot ${name} created, but pruning failed: ${message}`, { cause: err });
   }
 }
 
-function announce(deps: SnapshotJobDeps, body: PlainMessage): void {
+async function announce(deps: SnapshotJobDeps, body: PlainMessage): Promise<void> {
   const now = deps.now();
-  enqueue(deps.db, { orderKey: `snapshot:${localDate(now, deps.timezone)}`, kind: 'create', channelId: deps.alertChannelId, body }, now.getTime());
+  await enqueue(deps.db, { orderKey: `snapshot:${localDate(now, deps.timezone)}`, kind: 'create', channelId: deps.alertChannelId, body }, now.getTime());
   deps.onEnqueued?.();
 }

@@ -1,5 +1,4 @@
-import type { Database } from 'better-sqlite3';
-import { stmt } from './statements.js';
+import type { Database } from './sql.js';
 
 /**
  * Acknowledgements of incidents (the Acknowledge button): one row per incident, the first press
@@ -37,27 +36,31 @@ function fromRow(row: AckRow): Ack {
 }
 
 /** Records an acknowledgement unless the incident has one already (the first one is kept). */
-export function acknowledge(db: Database, incidentId: number, by: { userId: string; username: string; at: Date }): AckOutcome {
-  const result = stmt(
-    db,
-    `INSERT INTO incident_acks (incident_id, user_id, username, acked_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (incident_id) DO NOTHING`,
-  ).run(incidentId, by.userId, by.username, by.at.getTime());
-  const ack = getAck(db, incidentId);
-  // Unreachable: nothing runs between the two statements (better-sqlite3 is synchronous).
-  if (!ack) throw new Error(`acknowledgement of incident ${incidentId} was not stored`);
-  return result.changes === 1 ? { recorded: true, ack } : { recorded: false, ack };
+export async function acknowledge(db: Database, incidentId: number, by: { userId: string; username: string; at: Date }): Promise<AckOutcome> {
+  return db.transaction(async () => {
+    const result = await db.run(
+      `INSERT INTO incident_acks (incident_id, user_id, username, acked_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (incident_id) DO NOTHING`,
+      incidentId,
+      by.userId,
+      by.username,
+      by.at.getTime(),
+    );
+    const ack = await getAck(db, incidentId);
+    // Unreachable: an ack is never deleted inside this transaction (the row inserted or kept is there).
+    if (!ack) throw new Error(`acknowledgement of incident ${incidentId} was not stored`);
+    return result.changes === 1 ? { recorded: true, ack } : { recorded: false, ack };
+  });
 }
 
 /** Removes an incident's acknowledgement (Unacknowledge: it is given back); returns the one removed, if there was one. */
-export function unacknowledge(db: Database, incidentId: number): Ack | undefined {
-  const ack = getAck(db, incidentId);
-  if (ack) stmt(db, `DELETE FROM incident_acks WHERE incident_id = ?`).run(incidentId);
-  return ack;
+export async function unacknowledge(db: Database, incidentId: number): Promise<Ack | undefined> {
+  const row = await db.get<AckRow>(`DELETE FROM incident_acks WHERE incident_id = ? RETURNING *`, incidentId);
+  return row ? fromRow(row) : undefined;
 }
 
 /** The acknowledgement of an incident, if any. */
-export function getAck(db: Database, incidentId: number): Ack | undefined {
-  const row = stmt(db, `SELECT * FROM incident_acks WHERE incident_id = ?`).get(incidentId) as AckRow | undefined;
+export async function getAck(db: Database, incidentId: number): Promise<Ack | undefined> {
+  const row = await db.get<AckRow>(`SELECT * FROM incident_acks WHERE incident_id = ?`, incidentId);
   return row ? fromRow(row) : undefined;
 }

@@ -8,11 +8,18 @@ import { NOTIFICATION_REPEAT_SQL, NOTIFICATIONS_SQL } from './notifications.js';
 import { STORM_CONTEXT_METRICS_SQL, STORM_LOGS_SQL, STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
 import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from './heartbeats.js';
+import { LEASES_SQL } from './leases.js';
 import { PREVIEW_SQL } from './preview.js';
 import { SCHEDULE_SQL } from './schedule.js';
+import { SqliteDatabase } from './sqlite.js';
+import { openPostgres } from './postgres.js';
+import type { Database } from './sql.js';
 
-/** An open better-sqlite3 connection. */
-export type Database = BetterSqlite3.Database;
+export type { Database, Dialect, RunResult } from './sql.js';
+export { SqliteDatabase } from './sqlite.js';
+
+/** A raw better-sqlite3 connection (migrations and tests that look at the file). */
+type RawSqlite = BetterSqlite3.Database;
 
 /** One schema step; `version` is what `PRAGMA user_version` holds once `sql` has run. */
 export interface Migration {
@@ -50,10 +57,11 @@ export const MIGRATIONS: Migration[] = [
   { version: 18, sql: INCIDENT_ROUTE_SQL },
   { version: 19, sql: ESCALATIONS_SQL },
   { version: 20, sql: NOTIFICATION_REPEAT_SQL },
+  { version: 21, sql: LEASES_SQL },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */
-export function openDatabase(path: string): Database {
+export function openDatabase(path: string): SqliteDatabase {
   if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
   try {
@@ -63,11 +71,17 @@ export function openDatabase(path: string): Database {
     db.close();
     throw err;
   }
-  return db;
+  return new SqliteDatabase(db);
+}
+
+/** Opens the configured store: PostgreSQL at `url` (shared by replicas), else the SQLite file at `path`. */
+export async function openStorage(storage: { path: string; url?: string | undefined; poolSize?: number }): Promise<Database> {
+  if (storage.url) return openPostgres(storage.url, storage.poolSize === undefined ? {} : { poolSize: storage.poolSize });
+  return openDatabase(storage.path);
 }
 
 /** Runs every migration newer than the database's `user_version`, each in its own transaction. */
-export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): void {
+export function migrate(db: RawSqlite, migrations: readonly Migration[] = MIGRATIONS): void {
   checkMigrations(migrations);
   const current = userVersion(db);
   const latest = migrations.at(-1)?.version ?? 0;
@@ -93,7 +107,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
 }
 
 /** Throws (rolling the migration back) when a row references one that is not there. */
-function checkForeignKeys(db: Database, version: number): void {
+function checkForeignKeys(db: RawSqlite, version: number): void {
   const broken = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
   if (broken.length) {
     const first = broken[0]!;
@@ -102,11 +116,11 @@ function checkForeignKeys(db: Database, version: number): void {
 }
 
 /** The schema version recorded in the database (0 for a new one). */
-export function userVersion(db: Database): number {
+export function userVersion(db: RawSqlite): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function configure(db: Database): void {
+function configure(db: RawSqlite): void {
   // WAL lets readers run while the drainer writes; FULL fsyncs every commit, so a row that was
   // acknowledged (HTTP 202) survives a power loss.
   db.pragma('journal_mode = WAL');

@@ -1,5 +1,4 @@
-import type { Database } from 'better-sqlite3';
-import { stmt } from './statements.js';
+import type { Database } from './sql.js';
 
 /**
  * Migration 19: escalations of incidents whose route has `escalation`. One row per incident: how
@@ -51,8 +50,9 @@ function fromRow(r: Row): Escalation {
 }
 
 /** Schedules the first ping of an incident's escalation (a second call for the same incident changes nothing). */
-export function scheduleEscalation(db: Database, incidentId: number, route: string, dueAt: Date): void {
-  stmt(db, `INSERT INTO escalations (incident_id, route, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id) DO NOTHING`).run(
+export async function scheduleEscalation(db: Database, incidentId: number, route: string, dueAt: Date): Promise<void> {
+  await db.run(
+    `INSERT INTO escalations (incident_id, route, due_at) VALUES (?, ?, ?) ON CONFLICT (incident_id) DO NOTHING`,
     incidentId,
     route,
     dueAt.getTime(),
@@ -60,19 +60,20 @@ export function scheduleEscalation(db: Database, incidentId: number, route: stri
 }
 
 /** The escalations due by `now`, oldest first. */
-export function dueEscalations(db: Database, now: Date): Escalation[] {
-  return (stmt(db, `SELECT * FROM escalations WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, incident_id`).all(now.getTime()) as Row[]).map(fromRow);
+export async function dueEscalations(db: Database, now: Date): Promise<Escalation[]> {
+  return (await db.all<Row>(`SELECT * FROM escalations WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, incident_id`, now.getTime())).map(fromRow);
 }
 
 /** An incident's escalation, if it has one. */
-export function getEscalation(db: Database, incidentId: number): Escalation | undefined {
-  const row = stmt(db, `SELECT * FROM escalations WHERE incident_id = ?`).get(incidentId) as Row | undefined;
+export async function getEscalation(db: Database, incidentId: number): Promise<Escalation | undefined> {
+  const row = await db.get<Row>(`SELECT * FROM escalations WHERE incident_id = ?`, incidentId);
   return row && fromRow(row);
 }
 
 /** Records a ping sent (step + 1): the next one due at `next`, or the escalation done when there is none. */
-export function stepEscalation(db: Database, incidentId: number, next: Date | undefined): void {
-  stmt(db, `UPDATE escalations SET step = step + 1, due_at = ?, ended = ? WHERE incident_id = ?`).run(
+export async function stepEscalation(db: Database, incidentId: number, next: Date | undefined): Promise<void> {
+  await db.run(
+    `UPDATE escalations SET step = step + 1, due_at = ?, ended = ? WHERE incident_id = ?`,
     next?.getTime() ?? null,
     next ? null : 'done',
     incidentId,
@@ -80,13 +81,12 @@ export function stepEscalation(db: Database, incidentId: number, next: Date | un
 }
 
 /** Ends an escalation before its last ping. */
-export function endEscalation(db: Database, incidentId: number, why: EscalationEnd): void {
-  stmt(db, `UPDATE escalations SET due_at = NULL, ended = ? WHERE incident_id = ? AND ended IS NULL`).run(why, incidentId);
+export async function endEscalation(db: Database, incidentId: number, why: EscalationEnd): Promise<void> {
+  await db.run(`UPDATE escalations SET due_at = NULL, ended = ? WHERE incident_id = ? AND ended IS NULL`, why, incidentId);
 }
 
 /** Takes up an escalation that ended on an acknowledgement (the incident was given back): next ping at `dueAt`. */
-export function resumeEscalation(db: Database, incidentId: number, dueAt: Date): boolean {
-  return (
-    stmt(db, `UPDATE escalations SET due_at = ?, ended = NULL WHERE incident_id = ? AND ended = 'acknowledged'`).run(dueAt.getTime(), incidentId).changes === 1
-  );
+export async function resumeEscalation(db: Database, incidentId: number, dueAt: Date): Promise<boolean> {
+  const result = await db.run(`UPDATE escalations SET due_at = ?, ended = NULL WHERE incident_id = ? AND ended = 'acknowledged'`, dueAt.getTime(), incidentId);
+  return result.changes === 1;
 }

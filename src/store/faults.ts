@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 
 /**
  * SQLite result codes that mean the storage under the database failed, not the statement: the
@@ -9,11 +9,24 @@ import type { Database } from 'better-sqlite3';
  */
 const STORAGE_CODES = /^SQLITE_(FULL|IOERR(_[A-Z_]+)?|READONLY(_[A-Z_]+)?|CANTOPEN(_[A-Z_]+)?)$/;
 
+/**
+ * PostgreSQL's SQLSTATEs for the same: the connection failed (class 08), the server is out of
+ * disk or memory (53), shutting down or not accepting connections yet (57P01-57P03), an I/O
+ * error (58); and the socket errors of a server that is down or unreachable. The transaction is
+ * rolled back; another replica or a later try may commit it.
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+const POSTGRES_CODES =
+  /^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3}|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
+
+/** pg's own words for a connection it lost or could not get in time (these errors carry no code). */
+const POSTGRES_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
 /** A storage failure as /healthz tells it. */
 export interface StorageFault {
-  /** SQLite's code, e.g. SQLITE_FULL. */
+  /** The database's code, e.g. SQLITE_FULL, or PostgreSQL's SQLSTATE / the socket's (ECONNREFUSED). */
   code: string;
-  /** SQLite's message, e.g. "database or disk is full". */
+  /** The database's message, e.g. "database or disk is full". */
   message: string;
   /** The first failure since writes last succeeded. */
   since: Date;
@@ -21,10 +34,18 @@ export interface StorageFault {
   last: Date;
 }
 
-/** Whether `err` is SQLite saying the storage failed (disk full, I/O error), as opposed to a bug or a constraint. */
+/**
+ * Whether `err` says the storage failed (SQLite: disk full, I/O error; PostgreSQL: unreachable,
+ * out of disk, shutting down), as opposed to a bug or a constraint. A coded error keeps its code;
+ * pg's uncoded connection errors get `code: 'CONNECTION_LOST'`.
+ */
 export function isStorageFault(err: unknown): err is Error & { code: string } {
-  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && STORAGE_CODES.test(code);
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: unknown };
+  if (typeof e.code === 'string') return STORAGE_CODES.test(e.code) || POSTGRES_CODES.test(e.code);
+  if (!POSTGRES_LOST.test(err.message)) return false;
+  e.code = 'CONNECTION_LOST';
+  return true;
 }
 
 const faults = new WeakMap<Database, StorageFault>();

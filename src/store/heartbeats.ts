@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 import type { AlertSource } from '../model.js';
 
 /** When each heartbeat alertname last arrived firing (migration 5 in db.ts). */
@@ -21,19 +21,24 @@ export interface Heartbeat {
 }
 
 /** Notes that a firing heartbeat arrived at `at`; a late, older delivery never moves the time back. */
-export function recordHeartbeat(db: Database, alertname: string, source: AlertSource, at: Date): void {
-  db.prepare(
+export async function recordHeartbeat(db: Database, alertname: string, source: AlertSource, at: Date): Promise<void> {
+  await db.run(
     `INSERT INTO heartbeats (alertname, last_seen_at, source, received) VALUES (?, ?, ?, 1)
      ON CONFLICT (alertname) DO UPDATE SET
-       last_seen_at = max(last_seen_at, excluded.last_seen_at),
+       last_seen_at = CASE WHEN excluded.last_seen_at > heartbeats.last_seen_at THEN excluded.last_seen_at ELSE heartbeats.last_seen_at END,
        source = excluded.source,
-       received = received + 1`,
-  ).run(alertname, at.getTime(), source);
+       received = heartbeats.received + 1`,
+    alertname,
+    at.getTime(),
+    source,
+  );
 }
 
 /** The last heartbeat of `alertname`, if one ever arrived. */
-export function lastHeartbeat(db: Database, alertname: string): Heartbeat | undefined {
-  const row = db.prepare(`SELECT * FROM heartbeats WHERE alertname = ?`).get(alertname) as
-    { alertname: string; last_seen_at: number; source: AlertSource; received: number } | undefined;
+export async function lastHeartbeat(db: Database, alertname: string): Promise<Heartbeat | undefined> {
+  const row = await db.get<{ alertname: string; last_seen_at: number; source: AlertSource; received: number }>(
+    `SELECT * FROM heartbeats WHERE alertname = ?`,
+    alertname,
+  );
   return row ? { alertname: row.alertname, lastSeen: new Date(row.last_seen_at), source: row.source, received: row.received } : undefined;
 }

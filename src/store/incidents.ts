@@ -1,6 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 import type { AlertSource, AlertStatus } from '../model.js';
-import { stmt } from './statements.js';
 
 /**
  * Incidents: one per alert group episode, one Discord message each; a resolution finds its
@@ -114,39 +113,42 @@ function fromRow(row: IncidentRow): Incident {
 }
 
 /** The most recent incident of a group on a route (open or not). */
-export function latestIncident(db: Database, key: { source: AlertSource; receiver: string; groupKey: string; route?: string }): Incident | undefined {
-  const row = stmt(db, `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? AND route IS ? ORDER BY id DESC LIMIT 1`).get(
+export async function latestIncident(
+  db: Database,
+  key: { source: AlertSource; receiver: string; groupKey: string; route?: string },
+): Promise<Incident | undefined> {
+  const row = await db.get<IncidentRow>(
+    `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? AND route IS ? ORDER BY id DESC LIMIT 1`,
     key.source,
     key.receiver,
     key.groupKey,
     key.route ?? null,
-  ) as IncidentRow | undefined;
+  );
   return row ? fromRow(row) : undefined;
 }
 
 /** The group's firing incidents on any route (one group split across routes has one per route), newest first. */
-export function firingIncidentsOfGroup(db: Database, key: { source: AlertSource; receiver: string; groupKey: string }): Incident[] {
-  const rows = stmt(db, `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? AND status = 'firing' ORDER BY id DESC`).all(
+export async function firingIncidentsOfGroup(db: Database, key: { source: AlertSource; receiver: string; groupKey: string }): Promise<Incident[]> {
+  const rows = await db.all<IncidentRow>(
+    `SELECT * FROM incidents WHERE source = ? AND receiver = ? AND group_key = ? AND status = 'firing' ORDER BY id DESC`,
     key.source,
     key.receiver,
     key.groupKey,
-  ) as IncidentRow[];
+  );
   return rows.map(fromRow);
 }
 
 /** Reads one incident by id. */
-export function getIncident(db: Database, id: number): Incident | undefined {
-  const row = stmt(db, `SELECT * FROM incidents WHERE id = ?`).get(id) as IncidentRow | undefined;
+export async function getIncident(db: Database, id: number): Promise<Incident | undefined> {
+  const row = await db.get<IncidentRow>(`SELECT * FROM incidents WHERE id = ?`, id);
   return row ? fromRow(row) : undefined;
 }
 
 /** Creates an incident and maps its alerts' fingerprints to it. */
-export function createIncident(db: Database, inc: Omit<Incident, 'id'>, now: Date): number {
-  const result = stmt(
-    db,
+export async function createIncident(db: Database, inc: Omit<Incident, 'id'>, now: Date): Promise<number> {
+  const row = await db.get<{ id: number }>(
     `INSERT INTO incidents (source, receiver, group_key, route, status, alerts, started_at, resolved_at, create_outbox_id, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     inc.source,
     inc.receiver,
     inc.groupKey,
@@ -159,41 +161,47 @@ export function createIncident(db: Database, inc: Omit<Incident, 'id'>, now: Dat
     now.getTime(),
     now.getTime(),
   );
-  return Number(result.lastInsertRowid);
+  return row!.id;
 }
 
 /** Updates an incident's state, alerts and message link. */
-export function updateIncident(
+export async function updateIncident(
   db: Database,
   id: number,
   change: Pick<Incident, 'status' | 'alerts'> & { resolvedAt?: Date; createOutboxId?: number },
   now: Date,
-): void {
-  stmt(
-    db,
+): Promise<void> {
+  await db.run(
     `UPDATE incidents SET status = ?, alerts = ?, resolved_at = ?, create_outbox_id = COALESCE(?, create_outbox_id), updated_at = ?
      WHERE id = ?`,
-  ).run(change.status, JSON.stringify(change.alerts), change.resolvedAt?.getTime() ?? null, change.createOutboxId ?? null, now.getTime(), id);
+    change.status,
+    JSON.stringify(change.alerts),
+    change.resolvedAt?.getTime() ?? null,
+    change.createOutboxId ?? null,
+    now.getTime(),
+    id,
+  );
 }
 
 /** Records that the channel was told about the incident's alerts now: nothing is left to tell. */
-export function markAnnounced(db: Database, id: number, now: Date): void {
-  stmt(db, `UPDATE incidents SET announced_at = ?, unannounced = NULL WHERE id = ?`).run(now.getTime(), id);
+export async function markAnnounced(db: Database, id: number, now: Date): Promise<void> {
+  await db.run(`UPDATE incidents SET announced_at = ?, unannounced = NULL WHERE id = ?`, now.getTime(), id);
 }
 
 /** Adds newly firing alerts to what the channel will be told about the incident at its next note. */
-export function deferAnnouncement(db: Database, id: number, fingerprints: readonly string[]): void {
-  const row = stmt(db, `SELECT unannounced FROM incidents WHERE id = ?`).get(id) as { unannounced: string | null } | undefined;
+export async function deferAnnouncement(db: Database, id: number, fingerprints: readonly string[]): Promise<void> {
+  const row = await db.get<{ unannounced: string | null }>(`SELECT unannounced FROM incidents WHERE id = ?`, id);
   if (!row) return;
   const known = row.unannounced ? (JSON.parse(row.unannounced) as string[]) : [];
   const merged = [...known, ...fingerprints.filter((f) => !known.includes(f))];
-  stmt(db, `UPDATE incidents SET unannounced = ? WHERE id = ?`).run(JSON.stringify(merged), id);
+  await db.run(`UPDATE incidents SET unannounced = ? WHERE id = ?`, JSON.stringify(merged), id);
 }
 
 /** Incidents with alerts to tell the channel about whose last note is at least as old as `before`. */
-export function incidentsToAnnounce(db: Database, before: Date): Incident[] {
-  const rows = stmt(db, `SELECT * FROM incidents WHERE unannounced IS NOT NULL AND (announced_at IS NULL OR announced_at <= ?) ORDER BY id`).all(
+export async function incidentsToAnnounce(db: Database, before: Date): Promise<Incident[]> {
+  const rows = await db.all<IncidentRow>(
+    `SELECT * FROM incidents WHERE unannounced IS NOT NULL AND (announced_at IS NULL OR announced_at <= ?) ORDER BY id`,
     before.getTime(),
-  ) as IncidentRow[];
+  );
   return rows.map(fromRow);
 }

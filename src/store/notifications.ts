@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 import type { Alert, Notification } from '../model.js';
-import { stmt } from './statements.js';
 
 /** Table of received webhook notifications: the durable intake queue the pipeline works through. */
 export const NOTIFICATIONS_SQL = `
@@ -68,15 +67,23 @@ export function deserialiseNotification(text: string): Notification {
 }
 
 /** Stores a notification unless an identical one is already stored; durable once this returns. */
-export function insertNotification(db: Database, n: Notification, receivedAt: Date): { id: number; duplicate: boolean } {
+export async function insertNotification(db: Database, n: Notification, receivedAt: Date): Promise<{ id: number; duplicate: boolean }> {
   const key = dedupKey(n);
-  const result = stmt(
-    db,
+  // Most copies are duplicates (an HA pair sends each twice): found without an INSERT, which on
+  // PostgreSQL would use up an id even when it conflicts.
+  const known = await db.get<{ id: number }>('SELECT id FROM notifications WHERE dedup_key = ?', key);
+  if (known) return { id: known.id, duplicate: true };
+  const inserted = await db.get<{ id: number }>(
     `INSERT INTO notifications (dedup_key, source, group_key, body, received_at)
-     VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
-  ).run(key, n.source, n.groupKey, serialiseNotification(n), receivedAt.getTime());
-  if (result.changes === 1) return { id: Number(result.lastInsertRowid), duplicate: false };
-  const row = stmt(db, 'SELECT id FROM notifications WHERE dedup_key = ?').get(key) as { id: number };
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+    key,
+    n.source,
+    n.groupKey,
+    serialiseNotification(n),
+    receivedAt.getTime(),
+  );
+  if (inserted) return { id: inserted.id, duplicate: false };
+  const row = (await db.get<{ id: number }>('SELECT id FROM notifications WHERE dedup_key = ?', key))!;
   return { id: row.id, duplicate: true };
 }
 
@@ -85,31 +92,40 @@ export function insertNotification(db: Database, n: Notification, receivedAt: Da
  * `minGapMs` before `receivedAt` (the sender's repeat_interval, not a retry or an HA peer's copy,
  * which come within seconds); returns the reminder's id, or undefined when it is just a duplicate.
  */
-export function insertReminder(db: Database, id: number, n: Notification, receivedAt: Date, minGapMs: number): number | undefined {
+export async function insertReminder(db: Database, id: number, n: Notification, receivedAt: Date, minGapMs: number): Promise<number | undefined> {
   const now = receivedAt.getTime();
-  const repeated = stmt(db, `UPDATE notifications SET repeated_at = ? WHERE id = ? AND coalesce(repeated_at, received_at) <= ?`).run(now, id, now - minGapMs);
+  const repeated = await db.run(`UPDATE notifications SET repeated_at = ? WHERE id = ? AND coalesce(repeated_at, received_at) <= ?`, now, id, now - minGapMs);
   if (repeated.changes === 0) return undefined;
-  const result = stmt(db, `INSERT INTO notifications (dedup_key, source, group_key, body, received_at) VALUES (?, ?, ?, ?, ?)`).run(
+  const row = await db.get<{ id: number }>(
+    `INSERT INTO notifications (dedup_key, source, group_key, body, received_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
     `${dedupKey(n)}:reminder:${now}`,
     n.source,
     n.groupKey,
     serialiseNotification({ ...n, reminder: true }),
     now,
   );
-  return Number(result.lastInsertRowid);
+  return row!.id;
 }
 
 /** The oldest notification the pipeline has not finished with, after `afterId` when given. */
-export function nextPendingNotification(db: Database, afterId = 0): StoredNotification | undefined {
-  const row = stmt(db, `SELECT id, body, received_at FROM notifications WHERE status = 'pending' AND id > ? ORDER BY id LIMIT 1`).get(afterId) as
-    { id: number; body: string; received_at: number } | undefined;
+export async function nextPendingNotification(db: Database, afterId = 0): Promise<StoredNotification | undefined> {
+  const row = await db.get<{ id: number; body: string; received_at: number }>(
+    `SELECT id, body, received_at FROM notifications WHERE status = 'pending' AND id > ? ORDER BY id LIMIT 1`,
+    afterId,
+  );
   if (!row) return undefined;
   return { id: row.id, receivedAt: new Date(row.received_at), notification: deserialiseNotification(row.body) };
 }
 
 /** Records the pipeline's outcome for a notification. */
-export function finishNotification(db: Database, id: number, outcome: { status: 'done' | 'failed'; decision: string; error?: string }, now: Date): void {
-  stmt(db, `UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`).run(
+export async function finishNotification(
+  db: Database,
+  id: number,
+  outcome: { status: 'done' | 'failed'; decision: string; error?: string },
+  now: Date,
+): Promise<void> {
+  await db.run(
+    `UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`,
     outcome.status,
     outcome.decision,
     outcome.error ?? null,
@@ -119,6 +135,6 @@ export function finishNotification(db: Database, id: number, outcome: { status: 
 }
 
 /** Number of notifications still waiting for the pipeline. */
-export function pendingNotificationCount(db: Database): number {
-  return (stmt(db, `SELECT count(*) AS n FROM notifications WHERE status = 'pending'`).get() as { n: number }).n;
+export async function pendingNotificationCount(db: Database): Promise<number> {
+  return (await db.get<{ n: number }>(`SELECT count(*) AS n FROM notifications WHERE status = 'pending'`))!.n;
 }

@@ -1,6 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 import { SNOWFLAKE } from '../model.js';
-import { stmt } from './statements.js';
 
 /**
  * What an outbox item does in Discord: post the alert message (create), edit it, reply to it, start
@@ -208,15 +207,13 @@ interface DbRow {
 const MAX_ERROR_LENGTH = 1000;
 
 /** Adds an item to the outbox, due now; returns its id. Joins the caller's transaction if any. */
-export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.now()): number {
-  checkNewItem(db, item);
+export async function enqueue(db: Database, item: NewOutboxItem, now: number = Date.now()): Promise<number> {
+  await checkNewItem(db, item);
   // An unranked item takes the column's default (PRIORITY.update); the migration tests also enqueue into schemas from before the column.
   const ranked = item.priority !== undefined;
-  const result = stmt(
-    db,
+  const row = await db.get<{ id: number }>(
     `INSERT INTO outbox (order_key, kind, channel_id, body, target_id, next_attempt_at, created_at, updated_at, file_name, file_data${ranked ? ', priority' : ''})
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?${ranked ? ', ?' : ''})`,
-  ).run(
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?${ranked ? ', ?' : ''}) RETURNING id`,
     item.orderKey,
     item.kind,
     item.channelId,
@@ -229,7 +226,7 @@ export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.no
     item.file?.data ?? null,
     ...(ranked ? [item.priority] : []),
   );
-  return Number(result.lastInsertRowid);
+  return row!.id;
 }
 
 /**
@@ -239,9 +236,8 @@ export function enqueue(db: Database, item: NewOutboxItem, now: number = Date.no
  * an incident's update never waits behind its thread details), and an edit/reply while its target
  * is still pending (it needs the target's message id).
  */
-export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
-  const rows = stmt(
-    db,
+export async function nextDue(db: Database, now: number, limit: number): Promise<OutboxRow[]> {
+  const rows = await db.all<DbRow>(
     `SELECT o.* FROM outbox o
       WHERE o.status = 'pending'
         AND o.next_attempt_at <= ?
@@ -252,13 +248,15 @@ export function nextDue(db: Database, now: number, limit: number): OutboxRow[] {
                          WHERE t.id = o.target_id AND t.status = 'pending')
       ORDER BY o.priority, o.id
       LIMIT ?`,
-  ).all(now, limit) as DbRow[];
+    now,
+    limit,
+  );
   return rows.map(toRow);
 }
 
 /** When the next pending item that is not due yet becomes due (epoch ms), if any: the drainer sleeps until then at most. */
-export function nextDueAt(db: Database, now: number): number | undefined {
-  const row = stmt(db, `SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND next_attempt_at > ?`).get(now) as { at: number | null };
+export async function nextDueAt(db: Database, now: number): Promise<number | undefined> {
+  const row = (await db.get<{ at: number | null }>(`SELECT min(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND next_attempt_at > ?`, now))!;
   return row.at ?? undefined;
 }
 
@@ -269,31 +267,34 @@ export function nextDueAt(db: Database, now: number): number | undefined {
  * channel's budget is not held back), else `intervalMs` after its last change (its create or a
  * sent edit), or now.
  */
-export function pacedEditDue(db: Database, createId: number, now: number, intervalMs: number): number {
-  const held = stmt(db, `SELECT min(next_attempt_at) AS due FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(createId) as {
+export async function pacedEditDue(db: Database, createId: number, now: number, intervalMs: number): Promise<number> {
+  const held = (await db.get<{
     due: number | null;
-  };
+  }>(`SELECT min(next_attempt_at) AS due FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`, createId))!;
   if (held.due !== null) return Math.max(now, held.due);
-  const last = stmt(db, `SELECT max(updated_at) AS at FROM outbox WHERE id = ? OR (target_id = ? AND kind = 'edit' AND status = 'sent')`).get(
+  const last = (await db.get<{ at: number | null }>(
+    `SELECT max(updated_at) AS at FROM outbox WHERE id = ? OR (target_id = ? AND kind = 'edit' AND status = 'sent')`,
     createId,
     createId,
-  ) as { at: number | null };
+  ))!;
   return last.at === null ? now : Math.max(now, last.at + intervalMs);
 }
 
 /** Changes the bodies of a message's pending edits (an acknowledgement they were rendered without). */
-export function rewritePendingEdits(db: Database, createId: number, change: (body: Record<string, unknown>) => Record<string, unknown>): void {
-  const rows = stmt(db, `SELECT id, body FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).all(createId) as Array<{
+export async function rewritePendingEdits(db: Database, createId: number, change: (body: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  const rows = await db.all<{
     id: number;
     body: string;
-  }>;
-  const update = stmt(db, `UPDATE outbox SET body = ? WHERE id = ? AND status = 'pending'`);
-  for (const r of rows) update.run(JSON.stringify(change(JSON.parse(r.body) as Record<string, unknown>)), r.id);
+  }>(`SELECT id, body FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`, createId);
+  for (const r of rows) {
+    await db.run(`UPDATE outbox SET body = ? WHERE id = ? AND status = 'pending'`, JSON.stringify(change(JSON.parse(r.body) as Record<string, unknown>)), r.id);
+  }
 }
 
 /** Makes the held edits of a message due now: an edit that must not wait (a resolve, a critical alert) goes at once, as the newest. */
-export function releaseHeldEdits(db: Database, createId: number, now: number): void {
-  stmt(db, `UPDATE outbox SET next_attempt_at = ? WHERE target_id = ? AND kind = 'edit' AND status = 'pending' AND next_attempt_at > ?`).run(
+export async function releaseHeldEdits(db: Database, createId: number, now: number): Promise<void> {
+  await db.run(
+    `UPDATE outbox SET next_attempt_at = ? WHERE target_id = ? AND kind = 'edit' AND status = 'pending' AND next_attempt_at > ?`,
     now,
     createId,
     now,
@@ -301,14 +302,14 @@ export function releaseHeldEdits(db: Database, createId: number, now: number): v
 }
 
 /** The newest pending edit of a create item's message, if any. */
-export function newestPendingEdit(db: Database, targetId: number): number | undefined {
-  const row = stmt(db, `SELECT max(id) AS id FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`).get(targetId) as { id: number | null };
+export async function newestPendingEdit(db: Database, targetId: number): Promise<number | undefined> {
+  const row = (await db.get<{ id: number | null }>(`SELECT max(id) AS id FROM outbox WHERE target_id = ? AND kind = 'edit' AND status = 'pending'`, targetId))!;
   return row.id ?? undefined;
 }
 
 /** Sets a pending edit aside: a newer edit of the same message (`byId`) carries the latest state in one request instead. */
-export function supersede(db: Database, id: number, byId: number): void {
-  updatePending(db, id, `status = 'superseded', last_error = ?, file_data = NULL`, [`superseded by outbox item ${byId}`]);
+export async function supersede(db: Database, id: number, byId: number): Promise<void> {
+  await updatePending(db, id, `status = 'superseded', last_error = ?, file_data = NULL`, [`superseded by outbox item ${byId}`]);
 }
 
 /**
@@ -316,15 +317,15 @@ export function supersede(db: Database, id: number, byId: number): void {
  * order as the incident's other deliveries); the drainer posts it as a reply in the channel when
  * the incident has no thread. Returns the id, or undefined when the create item is unknown.
  */
-export function enqueueThreadPost(
+export async function enqueueThreadPost(
   db: Database,
   incidentId: number,
   createId: number,
   body: object,
   now: number = Date.now(),
   priority?: Priority,
-): number | undefined {
-  const create = get(db, createId);
+): Promise<number | undefined> {
+  const create = await get(db, createId);
   if (!create || create.kind !== 'create') return undefined;
   return enqueue(
     db,
@@ -341,40 +342,40 @@ export function enqueueThreadPost(
 }
 
 /** The latest thread start for a create item (the incident's thread), if one was enqueued. */
-export function threadOf(db: Database, createId: number): OutboxRow | undefined {
-  const row = stmt(db, `SELECT * FROM outbox WHERE target_id = ? AND kind = 'thread' ORDER BY id DESC LIMIT 1`).get(createId) as DbRow | undefined;
+export async function threadOf(db: Database, createId: number): Promise<OutboxRow | undefined> {
+  const row = await db.get<DbRow>(`SELECT * FROM outbox WHERE target_id = ? AND kind = 'thread' ORDER BY id DESC LIMIT 1`, createId);
   return row && toRow(row);
 }
 
 /** Records a successful delivery and the Discord message id it produced (or edited); the file's bytes are dropped (Discord has them). */
-export function markSent(db: Database, id: number, messageId: string): void {
-  updatePending(db, id, `status = 'sent', message_id = ?, attempts = attempts + 1, file_data = NULL`, [messageId]);
+export async function markSent(db: Database, id: number, messageId: string): Promise<void> {
+  await updatePending(db, id, `status = 'sent', message_id = ?, attempts = attempts + 1, file_data = NULL`, [messageId]);
 }
 
 /** Records a failed attempt that will be tried again at `nextAttemptAt` (epoch ms). */
-export function markRetry(db: Database, id: number, error: string, nextAttemptAt: number): void {
-  updatePending(db, id, `attempts = attempts + 1, last_error = ?, next_attempt_at = ?`, [cleanError(error), nextAttemptAt]);
+export async function markRetry(db: Database, id: number, error: string, nextAttemptAt: number): Promise<void> {
+  await updatePending(db, id, `attempts = attempts + 1, last_error = ?, next_attempt_at = ?`, [cleanError(error), nextAttemptAt]);
 }
 
 /** Gives up on an item for good, recording why. */
-export function markFailed(db: Database, id: number, reason: string): void {
-  updatePending(db, id, `status = 'failed', attempts = attempts + 1, last_error = ?`, [cleanError(reason)]);
+export async function markFailed(db: Database, id: number, reason: string): Promise<void> {
+  await updatePending(db, id, `status = 'failed', attempts = attempts + 1, last_error = ?`, [cleanError(reason)]);
 }
 
 /** One item by id, or undefined. */
-export function get(db: Database, id: number): OutboxRow | undefined {
-  const row = stmt(db, 'SELECT * FROM outbox WHERE id = ?').get(id) as DbRow | undefined;
+export async function get(db: Database, id: number): Promise<OutboxRow | undefined> {
+  const row = await db.get<DbRow>('SELECT * FROM outbox WHERE id = ?', id);
   return row && toRow(row);
 }
 
 /** How many items still wait for delivery (due or not). */
-export function pendingCount(db: Database): number {
-  return (stmt(db, `SELECT count(*) AS n FROM outbox WHERE status = 'pending'`).get() as { n: number }).n;
+export async function pendingCount(db: Database): Promise<number> {
+  return (await db.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`))!.n;
 }
 
 /** Creation time (epoch ms) of the oldest item still waiting for delivery; undefined when none waits. */
-export function oldestPendingCreatedAt(db: Database): number | undefined {
-  const row = stmt(db, `SELECT min(created_at) AS at FROM outbox WHERE status = 'pending'`).get() as { at: number | null };
+export async function oldestPendingCreatedAt(db: Database): Promise<number | undefined> {
+  const row = (await db.get<{ at: number | null }>(`SELECT min(created_at) AS at FROM outbox WHERE status = 'pending'`))!;
   return row.at ?? undefined;
 }
 
@@ -383,14 +384,18 @@ const PROBE_ROLLBACK = new Error('outbox probe rollback');
 
 /**
  * Proves the outbox accepts an item: enqueues one under the write lock, in a transaction that is
- * always rolled back (nothing stays, no id is used up for good). Throws whatever SQLite threw.
+ * always rolled back (nothing stays, no id is used up for good), waiting at most `lockWaitMs` for
+ * the write lock when given. Throws whatever the database threw.
  */
-export function probeEnqueue(db: Database): void {
+export async function probeEnqueue(db: Database, lockWaitMs?: number): Promise<void> {
   try {
-    db.transaction(() => {
-      enqueue(db, { orderKey: 'readiness-probe', kind: 'create', channelId: '00000000000000000', body: {} }, 0);
-      throw PROBE_ROLLBACK;
-    }).immediate();
+    await db.transaction(
+      async () => {
+        await enqueue(db, { orderKey: 'readiness-probe', kind: 'create', channelId: '00000000000000000', body: {} }, 0);
+        throw PROBE_ROLLBACK;
+      },
+      lockWaitMs === undefined ? {} : { lockWaitMs },
+    );
   } catch (err) {
     if (err !== PROBE_ROLLBACK) throw err;
   }
@@ -411,15 +416,15 @@ function cleanError(text: string): string {
   return clean.length > MAX_ERROR_LENGTH ? `${clean.slice(0, MAX_ERROR_LENGTH - 1)}…` : clean;
 }
 
-function updatePending(db: Database, id: number, set: string, params: unknown[]): void {
-  const result = stmt(db, `UPDATE outbox SET ${set}, updated_at = ? WHERE id = ? AND status = 'pending'`).run(...params, Date.now(), id);
+async function updatePending(db: Database, id: number, set: string, params: unknown[]): Promise<void> {
+  const result = await db.run(`UPDATE outbox SET ${set}, updated_at = ? WHERE id = ? AND status = 'pending'`, ...params, Date.now(), id);
   if (result.changes === 0) {
-    const row = get(db, id);
+    const row = await get(db, id);
     throw new Error(row ? `outbox item ${id} is ${row.status}, not pending` : `outbox item ${id} does not exist`);
   }
 }
 
-function checkNewItem(db: Database, item: NewOutboxItem): void {
+async function checkNewItem(db: Database, item: NewOutboxItem): Promise<void> {
   if (!item.orderKey) throw new Error('outbox item: orderKey is required');
   if (item.file && (!item.file.name || item.file.name.length > 1024 || /[\\/]/.test(item.file.name))) {
     throw new Error(`outbox item: file.name must be a plain file name of 1-1024 characters, got "${item.file.name.slice(0, 100)}"`);
@@ -434,7 +439,7 @@ function checkNewItem(db: Database, item: NewOutboxItem): void {
   if (item.targetId === undefined) {
     throw new Error(`outbox item: a ${item.kind} needs targetId (the create item whose message it uses)`);
   }
-  const target = get(db, item.targetId);
+  const target = await get(db, item.targetId);
   if (!target) throw new Error(`outbox item: targetId ${item.targetId} does not exist`);
   if (target.kind !== 'create') {
     throw new Error(`outbox item: targetId ${item.targetId} is a ${target.kind}; expected a create item`);
@@ -463,21 +468,27 @@ function toRow(r: DbRow): OutboxRow {
 }
 
 /** Moves a pending item's next attempt to `at` without counting an attempt (its channel is held). */
-export function deferUntil(db: Database, id: number, at: number): void {
-  stmt(db, `UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?) WHERE id = ? AND status = 'pending'`).run(at, id);
+export async function deferUntil(db: Database, id: number, at: number): Promise<void> {
+  await db.run(
+    `UPDATE outbox SET next_attempt_at = CASE WHEN next_attempt_at > ? THEN next_attempt_at ELSE ? END WHERE id = ? AND status = 'pending'`,
+    at,
+    at,
+    id,
+  );
 }
 
 /** Whether any item for `channelId` still waits for delivery. */
-export function hasPendingFor(db: Database, channelId: string): boolean {
-  return stmt(db, `SELECT 1 FROM outbox WHERE status = 'pending' AND channel_id = ? LIMIT 1`).get(channelId) !== undefined;
+export async function hasPendingFor(db: Database, channelId: string): Promise<boolean> {
+  return (await db.get(`SELECT 1 FROM outbox WHERE status = 'pending' AND channel_id = ? LIMIT 1`, channelId)) !== undefined;
 }
 
 /** Channels whose oldest pending item last failed because Discord refused the channel: its error and next try. */
-export function refusedChannels(db: Database): Array<{ channelId: string; lastError: string; nextAttemptAt: number }> {
-  const rows = stmt(
-    db,
-    `SELECT channel_id AS channelId, last_error AS lastError, next_attempt_at AS nextAttemptAt FROM outbox
-      WHERE status = 'pending' AND last_error LIKE 'channel: %' ORDER BY id`,
-  ).all() as Array<{ channelId: string; lastError: string; nextAttemptAt: number }>;
+export async function refusedChannels(db: Database): Promise<Array<{ channelId: string; lastError: string; nextAttemptAt: number }>> {
+  const rows = await db.all<{
+    channelId: string;
+    lastError: string;
+    nextAttemptAt: number;
+  }>(`SELECT channel_id AS "channelId", last_error AS "lastError", next_attempt_at AS "nextAttemptAt" FROM outbox
+      WHERE status = 'pending' AND last_error LIKE 'channel: %' ORDER BY id`);
   return rows.filter((r, i) => rows.findIndex((o) => o.channelId === r.channelId) === i);
 }

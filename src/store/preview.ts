@@ -1,5 +1,4 @@
-import type { Database } from 'better-sqlite3';
-import { stmt } from './statements.js';
+import type { Database } from './sql.js';
 
 /**
  * Preview mode's local copy of what Vigil would have posted to Discord (migration 10): messages,
@@ -78,145 +77,159 @@ const toMessage = (r: MessageRow): PreviewMessage => ({
 });
 
 /** The next change number. */
-function nextRev(db: Database): number {
-  const row = stmt(db, 'SELECT max(r) AS r FROM (SELECT max(rev) AS r FROM preview_messages UNION ALL SELECT max(rev) FROM preview_threads)').get() as {
+async function nextRev(db: Database): Promise<number> {
+  const row = (await db.get<{
     r: number | null;
-  };
+  }>('SELECT max(r) AS r FROM (SELECT max(rev) AS r FROM preview_messages UNION ALL SELECT max(rev) FROM preview_threads)'))!;
   return (row.r ?? 0) + 1;
 }
 
 /** The number of the last change: the page polls it to know when to reload. */
-export function previewRevision(db: Database): number {
-  return nextRev(db) - 1;
+export async function previewRevision(db: Database): Promise<number> {
+  return (await nextRev(db)) - 1;
 }
 
 /** The highest message id kept, so ids made after a restart keep growing. */
-export function lastPreviewId(db: Database): bigint {
-  const row = stmt(db, 'SELECT id FROM preview_messages ORDER BY length(id) DESC, id DESC LIMIT 1').get() as { id: string } | undefined;
+export async function lastPreviewId(db: Database): Promise<bigint> {
+  const row = await db.get<{ id: string }>('SELECT id FROM preview_messages ORDER BY length(id) DESC, id DESC LIMIT 1');
   return row ? BigInt(row.id) : 0n;
 }
 
 /** A message by id. */
-export function previewMessage(db: Database, id: string): PreviewMessage | undefined {
-  const row = stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE id = ?').get(id) as MessageRow | undefined;
+export async function previewMessage(db: Database, id: string): Promise<PreviewMessage | undefined> {
+  const row = await db.get<MessageRow>('SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE id = ?', id);
   return row && toMessage(row);
 }
 
 /** The message posted earlier in this channel with this nonce (a retried post), if any. */
-export function previewByNonce(db: Database, channelId: string, nonce: string): PreviewMessage | undefined {
-  const row = stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? AND nonce = ?').get(channelId, nonce) as
-    MessageRow | undefined;
+export async function previewByNonce(db: Database, channelId: string, nonce: string): Promise<PreviewMessage | undefined> {
+  const row = await db.get<MessageRow>(
+    'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? AND nonce = ?',
+    channelId,
+    nonce,
+  );
   return row && toMessage(row);
 }
 
 /** Stores a new message with its files, in one transaction. */
-export function insertPreviewMessage(
+export async function insertPreviewMessage(
   db: Database,
   m: { id: string; channelId: string; body: object; nonce?: string; createdAt: number; files: ReadonlyArray<{ filename: string; data: Buffer }> },
-): void {
-  db.transaction(() => {
-    stmt(db, 'INSERT INTO preview_messages (id, channel_id, body, nonce, created_at, rev) VALUES (?, ?, ?, ?, ?, ?)').run(
+): Promise<void> {
+  await db.transaction(async () => {
+    await db.run(
+      'INSERT INTO preview_messages (id, channel_id, body, nonce, created_at, rev) VALUES (?, ?, ?, ?, ?, ?)',
       m.id,
       m.channelId,
       JSON.stringify(m.body),
       m.nonce ?? null,
       m.createdAt,
-      nextRev(db),
+      await nextRev(db),
     );
-    for (const f of m.files) stmt(db, 'INSERT OR REPLACE INTO preview_files (message_id, filename, data) VALUES (?, ?, ?)').run(m.id, f.filename, f.data);
-  })();
+    for (const f of m.files) await putFile(db, m.id, f);
+  });
 }
 
 /** Replaces a message's body; files not in `keep` are dropped, `files` added. */
-export function updatePreviewMessage(
+export async function updatePreviewMessage(
   db: Database,
   m: { id: string; body: object; editedAt: number; keep: readonly string[]; files: ReadonlyArray<{ filename: string; data: Buffer }> },
-): void {
-  db.transaction(() => {
-    stmt(db, 'UPDATE preview_messages SET body = ?, edited_at = ?, rev = ? WHERE id = ?').run(JSON.stringify(m.body), m.editedAt, nextRev(db), m.id);
+): Promise<void> {
+  await db.transaction(async () => {
+    await db.run('UPDATE preview_messages SET body = ?, edited_at = ?, rev = ? WHERE id = ?', JSON.stringify(m.body), m.editedAt, await nextRev(db), m.id);
     const kept = new Set([...m.keep, ...m.files.map((f) => f.filename)]);
-    for (const { filename } of stmt(db, 'SELECT filename FROM preview_files WHERE message_id = ?').all(m.id) as { filename: string }[]) {
-      if (!kept.has(filename)) stmt(db, 'DELETE FROM preview_files WHERE message_id = ? AND filename = ?').run(m.id, filename);
+    for (const { filename } of await db.all<{ filename: string }>('SELECT filename FROM preview_files WHERE message_id = ?', m.id)) {
+      if (!kept.has(filename)) await db.run('DELETE FROM preview_files WHERE message_id = ? AND filename = ?', m.id, filename);
     }
-    for (const f of m.files) stmt(db, 'INSERT OR REPLACE INTO preview_files (message_id, filename, data) VALUES (?, ?, ?)').run(m.id, f.filename, f.data);
-  })();
+    for (const f of m.files) await putFile(db, m.id, f);
+  });
+}
+
+async function putFile(db: Database, messageId: string, f: { filename: string; data: Buffer }): Promise<void> {
+  await db.run(
+    'INSERT INTO preview_files (message_id, filename, data) VALUES (?, ?, ?) ON CONFLICT (message_id, filename) DO UPDATE SET data = excluded.data',
+    messageId,
+    f.filename,
+    f.data,
+  );
 }
 
 /** A file of a message (the chart), or undefined. */
-export function previewFile(db: Database, messageId: string, filename: string): Buffer | undefined {
-  const row = stmt(db, 'SELECT data FROM preview_files WHERE message_id = ? AND filename = ?').get(messageId, filename) as { data: Buffer } | undefined;
+export async function previewFile(db: Database, messageId: string, filename: string): Promise<Buffer | undefined> {
+  const row = await db.get<{ data: Buffer }>('SELECT data FROM preview_files WHERE message_id = ? AND filename = ?', messageId, filename);
   return row?.data;
 }
 
 /** Whether a thread was started on this message (its id). */
-export function previewThread(db: Database, id: string): { id: string; channelId: string; archived: boolean } | undefined {
-  const row = stmt(db, 'SELECT id, channel_id, archived FROM preview_threads WHERE id = ?').get(id) as
-    { id: string; channel_id: string; archived: number } | undefined;
+export async function previewThread(db: Database, id: string): Promise<{ id: string; channelId: string; archived: boolean } | undefined> {
+  const row = await db.get<{ id: string; channel_id: string; archived: number }>('SELECT id, channel_id, archived FROM preview_threads WHERE id = ?', id);
   return row && { id: row.id, channelId: row.channel_id, archived: row.archived === 1 };
 }
 
 /** Starts a thread on a message. */
-export function insertPreviewThread(db: Database, t: { id: string; channelId: string; name: string }): void {
-  stmt(db, 'INSERT INTO preview_threads (id, channel_id, name, rev) VALUES (?, ?, ?, ?)').run(t.id, t.channelId, t.name, nextRev(db));
+export async function insertPreviewThread(db: Database, t: { id: string; channelId: string; name: string }): Promise<void> {
+  await db.run('INSERT INTO preview_threads (id, channel_id, name, rev) VALUES (?, ?, ?, ?)', t.id, t.channelId, t.name, await nextRev(db));
 }
 
 /** Archives (true) or reopens (false) a thread. */
-export function setPreviewThreadArchived(db: Database, id: string, archived: boolean): void {
-  stmt(db, 'UPDATE preview_threads SET archived = ?, rev = ? WHERE id = ?').run(archived ? 1 : 0, nextRev(db), id);
+export async function setPreviewThreadArchived(db: Database, id: string, archived: boolean): Promise<void> {
+  await db.run('UPDATE preview_threads SET archived = ?, rev = ? WHERE id = ?', archived ? 1 : 0, await nextRev(db), id);
 }
 
 /** Threads are the only channels whose id is a message's: everything else is a channel. */
-function isThread(db: Database, channelId: string): boolean {
-  return previewThread(db, channelId) !== undefined;
+async function isThread(db: Database, channelId: string): Promise<boolean> {
+  return (await previewThread(db, channelId)) !== undefined;
 }
 
 /**
  * The newest channel messages (not those in threads), newest first, each with its thread's
  * messages (oldest first) and the message it replies to.
  */
-export function previewEntries(db: Database, limit: number): PreviewEntry[] {
-  const rows = stmt(
-    db,
+export async function previewEntries(db: Database, limit: number): Promise<PreviewEntry[]> {
+  const rows = await db.all<MessageRow>(
     `SELECT id, channel_id, body, created_at, edited_at FROM preview_messages
      WHERE channel_id NOT IN (SELECT id FROM preview_threads)
      ORDER BY length(id) DESC, id DESC LIMIT ?`,
-  ).all(limit) as MessageRow[];
-  return rows.map((r) => {
+    limit,
+  );
+  const entries: PreviewEntry[] = [];
+  for (const r of rows) {
     const entry: PreviewEntry = toMessage(r);
-    const thread = stmt(db, 'SELECT id, name, archived FROM preview_threads WHERE id = ?').get(r.id) as
-      { id: string; name: string; archived: number } | undefined;
+    const thread = await db.get<{ id: string; name: string; archived: number }>('SELECT id, name, archived FROM preview_threads WHERE id = ?', r.id);
     if (thread) {
       const messages = (
-        stmt(db, 'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? ORDER BY length(id), id').all(
+        await db.all<MessageRow>(
+          'SELECT id, channel_id, body, created_at, edited_at FROM preview_messages WHERE channel_id = ? ORDER BY length(id), id',
           thread.id,
-        ) as MessageRow[]
+        )
       ).map(toMessage);
       entry.thread = { id: thread.id, name: thread.name, archived: thread.archived === 1, messages };
     }
     const ref = (entry.body.message_reference as { message_id?: unknown } | undefined)?.message_id;
     if (typeof ref === 'string') {
-      const target = previewMessage(db, ref);
+      const target = await previewMessage(db, ref);
       if (target) entry.replyTo = target;
     }
-    return entry;
-  });
+    entries.push(entry);
+  }
+  return entries;
 }
 
 /**
  * Keeps the newest `keep` channel messages; older ones go with their threads' messages and files.
  * Returns how many channel messages were dropped.
  */
-export function prunePreview(db: Database, keep: number): number {
-  return db.transaction(() => {
-    const old = stmt(
-      db,
+export async function prunePreview(db: Database, keep: number): Promise<number> {
+  return db.transaction(async () => {
+    const old = await db.all<{ id: string }>(
       `SELECT id FROM preview_messages WHERE channel_id NOT IN (SELECT id FROM preview_threads)
-       ORDER BY length(id) DESC, id DESC LIMIT -1 OFFSET ?`,
-    ).all(keep) as { id: string }[];
+       ORDER BY length(id) DESC, id DESC ${db.dialect === 'postgres' ? 'LIMIT ALL' : 'LIMIT -1'} OFFSET ?`,
+      keep,
+    );
     for (const { id } of old) {
-      if (isThread(db, id)) stmt(db, 'DELETE FROM preview_messages WHERE channel_id = ?').run(id);
-      stmt(db, 'DELETE FROM preview_messages WHERE id = ?').run(id);
+      if (await isThread(db, id)) await db.run('DELETE FROM preview_messages WHERE channel_id = ?', id);
+      await db.run('DELETE FROM preview_messages WHERE id = ?', id);
     }
     return old.length;
-  })();
+  });
 }

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 
 /** What the store remembers of a job between restarts. */
 export interface JobState {
@@ -86,19 +86,26 @@ function fromRow(r: RunRow): RunRecord {
 const RUN_HISTORY_MS = 30 * 86_400_000;
 
 /** A job's persisted state, if it was ever seen. */
-export function getJobState(db: Database, job: string): JobState | undefined {
-  const row = db.prepare(`SELECT schedule, timezone, last_slot FROM scheduled_jobs WHERE job = ?`).get(job) as
-    { schedule: string; timezone: string; last_slot: number } | undefined;
+export async function getJobState(db: Database, job: string): Promise<JobState | undefined> {
+  const row = await db.get<{ schedule: string; timezone: string; last_slot: number }>(
+    `SELECT schedule, timezone, last_slot FROM scheduled_jobs WHERE job = ?`,
+    job,
+  );
   return row ? { schedule: row.schedule, timezone: row.timezone, lastSlot: row.last_slot } : undefined;
 }
 
 /** Records `slot` as the last scheduled time of a job without running it (first start, new schedule). */
-export function setBaseline(db: Database, job: string, spec: ScheduleSpec, slot: number, now: Date): void {
-  db.prepare(
+export async function setBaseline(db: Database, job: string, spec: ScheduleSpec, slot: number, now: Date): Promise<void> {
+  await db.run(
     `INSERT INTO scheduled_jobs (job, schedule, timezone, last_slot, updated_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (job) DO UPDATE SET schedule = excluded.schedule, timezone = excluded.timezone,
        last_slot = excluded.last_slot, updated_at = excluded.updated_at`,
-  ).run(job, spec.schedule, spec.timezone, slot, now.getTime());
+    job,
+    spec.schedule,
+    spec.timezone,
+    slot,
+    now.getTime(),
+  );
 }
 
 /**
@@ -106,55 +113,64 @@ export function setBaseline(db: Database, job: string, spec: ScheduleSpec, slot:
  * runs: a crash mid-run then never leads to a second run of the same slot. Returns the run id,
  * or undefined when the slot was already claimed (the state moved on meanwhile).
  */
-export function claimSlot(db: Database, job: string, spec: ScheduleSpec, slot: number, reason: RunReason, now: Date): number | undefined {
-  return db
-    .transaction((): number | undefined => {
-      const claimed = db
-        .prepare(
-          `INSERT INTO scheduled_jobs (job, schedule, timezone, last_slot, updated_at) VALUES (?, ?, ?, ?, ?)
+export async function claimSlot(db: Database, job: string, spec: ScheduleSpec, slot: number, reason: RunReason, now: Date): Promise<number | undefined> {
+  return db.transaction(async (): Promise<number | undefined> => {
+    const claimed = await db.run(
+      `INSERT INTO scheduled_jobs (job, schedule, timezone, last_slot, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (job) DO UPDATE SET last_slot = excluded.last_slot, updated_at = excluded.updated_at
          WHERE scheduled_jobs.last_slot < excluded.last_slot`,
-        )
-        .run(job, spec.schedule, spec.timezone, slot, now.getTime());
-      if (claimed.changes === 0) return undefined;
-      return startRun(db, job, slot, reason, now);
-    })
-    .immediate();
+      job,
+      spec.schedule,
+      spec.timezone,
+      slot,
+      now.getTime(),
+    );
+    if (claimed.changes === 0) return undefined;
+    return startRun(db, job, slot, reason, now);
+  });
 }
 
 /** Gives a claimed slot back (the run was cut short by shutdown): the next start runs it once. */
-export function releaseSlot(db: Database, job: string, slot: number, previous: number, now: Date): void {
-  db.prepare(`UPDATE scheduled_jobs SET last_slot = ?, updated_at = ? WHERE job = ? AND last_slot = ?`).run(previous, now.getTime(), job, slot);
+export async function releaseSlot(db: Database, job: string, slot: number, previous: number, now: Date): Promise<void> {
+  await db.run(`UPDATE scheduled_jobs SET last_slot = ?, updated_at = ? WHERE job = ? AND last_slot = ?`, previous, now.getTime(), job, slot);
 }
 
 /** Records a run as started (manual runs claim no slot); returns its id. */
-export function startRun(db: Database, job: string, slot: number | undefined, reason: RunReason, now: Date): number {
-  const result = db.prepare(`INSERT INTO scheduled_runs (job, slot, reason, started_at) VALUES (?, ?, ?, ?)`).run(job, slot ?? null, reason, now.getTime());
-  return Number(result.lastInsertRowid);
+export async function startRun(db: Database, job: string, slot: number | undefined, reason: RunReason, now: Date): Promise<number> {
+  const row = await db.get<{ id: number }>(
+    `INSERT INTO scheduled_runs (job, slot, reason, started_at) VALUES (?, ?, ?, ?) RETURNING id`,
+    job,
+    slot ?? null,
+    reason,
+    now.getTime(),
+  );
+  return row!.id;
 }
 
 /** Records how a run ended, and forgets history older than {@link RUN_HISTORY_MS}. */
-export function finishRun(db: Database, id: number, outcome: 'ok' | 'error', detail: Record<string, unknown> | undefined, now: Date): void {
-  db.prepare(`UPDATE scheduled_runs SET finished_at = ?, outcome = ?, detail = ? WHERE id = ?`).run(
+export async function finishRun(db: Database, id: number, outcome: 'ok' | 'error', detail: Record<string, unknown> | undefined, now: Date): Promise<void> {
+  await db.run(
+    `UPDATE scheduled_runs SET finished_at = ?, outcome = ?, detail = ? WHERE id = ?`,
     now.getTime(),
     outcome,
     detail === undefined ? null : JSON.stringify(detail),
     id,
   );
-  db.prepare(`DELETE FROM scheduled_runs WHERE started_at < ?`).run(now.getTime() - RUN_HISTORY_MS);
+  await db.run(`DELETE FROM scheduled_runs WHERE started_at < ?`, now.getTime() - RUN_HISTORY_MS);
 }
 
 /** Finished runs of a job started at or after `since`, oldest first. */
-export function runsSince(db: Database, job: string, since: Date): RunRecord[] {
-  const rows = db
-    .prepare(`SELECT * FROM scheduled_runs WHERE job = ? AND started_at >= ? AND outcome IS NOT NULL ORDER BY started_at, id`)
-    .all(job, since.getTime()) as RunRow[];
+export async function runsSince(db: Database, job: string, since: Date): Promise<RunRecord[]> {
+  const rows = await db.all<RunRow>(
+    `SELECT * FROM scheduled_runs WHERE job = ? AND started_at >= ? AND outcome IS NOT NULL ORDER BY started_at, id`,
+    job,
+    since.getTime(),
+  );
   return rows.map(fromRow);
 }
 
 /** The last finished run of a job, if any. */
-export function lastFinishedRun(db: Database, job: string): RunRecord | undefined {
-  const row = db.prepare(`SELECT * FROM scheduled_runs WHERE job = ? AND outcome IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1`).get(job) as
-    RunRow | undefined;
+export async function lastFinishedRun(db: Database, job: string): Promise<RunRecord | undefined> {
+  const row = await db.get<RunRow>(`SELECT * FROM scheduled_runs WHERE job = ? AND outcome IS NOT NULL ORDER BY started_at DESC, id DESC LIMIT 1`, job);
   return row ? fromRow(row) : undefined;
 }

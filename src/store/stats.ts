@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from './sql.js';
 import type { DeliveryStats, IncidentStats, MeanDuration, OpenIncident } from '../model.js';
 import type { IncidentAlertState } from './incidents.js';
 
@@ -35,15 +35,15 @@ function alertname(state: IncidentAlertState): string {
 }
 
 /** Incident and alert figures for `w`; `limit` caps the noisiest rules list. */
-export function incidentStats(db: Database, w: Window, limit = 5): IncidentStats {
+export async function incidentStats(db: Database, w: Window, limit = 5): Promise<IncidentStats> {
   // Any incident the window saw changed has updated_at in it; open ones count towards "firing now".
-  const rows = db
-    .prepare(
-      `SELECT i.status, i.alerts, i.started_at, i.resolved_at, i.created_at, a.acked_at
+  const rows = await db.all<IncidentRow>(
+    `SELECT i.status, i.alerts, i.started_at, i.resolved_at, i.created_at, a.acked_at
          FROM incidents i LEFT JOIN incident_acks a ON a.incident_id = i.id
         WHERE i.updated_at >= ? OR i.status = 'firing' OR a.acked_at >= ?`,
-    )
-    .all(w.from.getTime(), w.from.getTime()) as IncidentRow[];
+    w.from.getTime(),
+    w.from.getTime(),
+  );
   const stats: IncidentStats = {
     alertsFired: 0,
     alertsResolved: 0,
@@ -53,7 +53,7 @@ export function incidentStats(db: Database, w: Window, limit = 5): IncidentStats
     noisiest: [],
     timeToAck: { count: 0 },
     timeToResolve: { count: 0 },
-    open: openIncidents(db),
+    open: await openIncidents(db),
   };
   const byRule = new Map<string, number>();
   const ackTimes: number[] = [];
@@ -83,14 +83,16 @@ export function incidentStats(db: Database, w: Window, limit = 5): IncidentStats
 }
 
 /** The incidents firing now, newest first: their firing alerts' labels, route and who acknowledged them. */
-export function openIncidents(db: Database): OpenIncident[] {
-  const rows = db
-    .prepare(
-      `SELECT i.id, i.alerts, i.route, i.started_at, a.username
+export async function openIncidents(db: Database): Promise<OpenIncident[]> {
+  const rows = await db.all<{
+    id: number;
+    alerts: string;
+    route: string | null;
+    started_at: number;
+    username: string | null;
+  }>(`SELECT i.id, i.alerts, i.route, i.started_at, a.username
          FROM incidents i LEFT JOIN incident_acks a ON a.incident_id = i.id
-        WHERE i.status = 'firing' ORDER BY i.id DESC`,
-    )
-    .all() as Array<{ id: number; alerts: string; route: string | null; started_at: number; username: string | null }>;
+        WHERE i.status = 'firing' ORDER BY i.id DESC`);
   return rows.map((r) => ({
     id: r.id,
     firing: Object.values(JSON.parse(r.alerts) as Record<string, IncidentAlertState>)
@@ -103,15 +105,15 @@ export function openIncidents(db: Database): OpenIncident[] {
 }
 
 /** Webhook intake and Discord delivery figures for `w`. */
-export function deliveryStats(db: Database, w: Window): DeliveryStats {
+export async function deliveryStats(db: Database, w: Window): Promise<DeliveryStats> {
   const [from, to] = [w.from.getTime(), w.to.getTime()];
-  const received = db.prepare(`SELECT count(*) AS n FROM notifications WHERE received_at >= ? AND received_at <= ?`).get(from, to) as {
+  const received = (await db.get<{
     n: number;
-  };
-  const byStatus = db.prepare(`SELECT status, count(*) AS n FROM outbox WHERE created_at >= ? AND created_at <= ? GROUP BY status`).all(from, to) as Array<{
+  }>(`SELECT count(*) AS n FROM notifications WHERE received_at >= ? AND received_at <= ?`, from, to))!;
+  const byStatus = await db.all<{
     status: 'pending' | 'sent' | 'failed';
     n: number;
-  }>;
+  }>(`SELECT status, count(*) AS n FROM outbox WHERE created_at >= ? AND created_at <= ? GROUP BY status`, from, to);
   const n = (status: string) => byStatus.find((r) => r.status === status)?.n ?? 0;
   return { webhooksReceived: received.n, sent: n('sent'), failed: n('failed'), pending: n('pending') };
 }

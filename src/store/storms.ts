@@ -1,6 +1,5 @@
-import type { Database } from 'better-sqlite3';
+import { insertionOrder, isSame, jsonText, type Database } from './sql.js';
 import type { AlertStatus } from '../model.js';
-import { stmt } from './statements.js';
 
 /**
  * Storms (migration 12): a channel that gets more new incidents than it can post in a short time
@@ -108,28 +107,31 @@ function toAlert(r: AlertRow): StormAlert {
 }
 
 /** The channel's storm in progress, if any. */
-export function activeStorm(db: Database, channelId: string): Storm | undefined {
-  const row = stmt(db, `SELECT * FROM storms WHERE channel_id = ? AND ended_at IS NULL`).get(channelId) as StormRow | undefined;
+export async function activeStorm(db: Database, channelId: string): Promise<Storm | undefined> {
+  const row = await db.get<StormRow>(`SELECT * FROM storms WHERE channel_id = ? AND ended_at IS NULL`, channelId);
   return row && toStorm(row);
 }
 
 /** A storm by id. */
-export function getStorm(db: Database, id: number): Storm | undefined {
-  const row = stmt(db, `SELECT * FROM storms WHERE id = ?`).get(id) as StormRow | undefined;
+export async function getStorm(db: Database, id: number): Promise<Storm | undefined> {
+  const row = await db.get<StormRow>(`SELECT * FROM storms WHERE id = ?`, id);
   return row && toStorm(row);
 }
 
 /** Starts a storm in a channel (one at a time per channel: the unique index refuses a second). */
-export function startStorm(db: Database, channelId: string, now: Date): Storm {
-  const id = Number(
-    stmt(db, `INSERT INTO storms (channel_id, started_at, last_joined_at) VALUES (?, ?, ?)`).run(channelId, now.getTime(), now.getTime()).lastInsertRowid,
+export async function startStorm(db: Database, channelId: string, now: Date): Promise<Storm> {
+  const row = await db.get<StormRow>(
+    `INSERT INTO storms (channel_id, started_at, last_joined_at) VALUES (?, ?, ?) RETURNING *`,
+    channelId,
+    now.getTime(),
+    now.getTime(),
   );
-  return getStorm(db, id)!;
+  return toStorm(row!);
 }
 
 /** The storm an incident's alerts belong to, if any. */
-export function stormOfIncident(db: Database, incidentId: number): number | undefined {
-  const row = stmt(db, `SELECT storm_id AS id FROM storm_alerts WHERE incident_id = ? LIMIT 1`).get(incidentId) as { id: number } | undefined;
+export async function stormOfIncident(db: Database, incidentId: number): Promise<number | undefined> {
+  const row = await db.get<{ id: number }>(`SELECT storm_id AS id FROM storm_alerts WHERE incident_id = ? LIMIT 1`, incidentId);
   return row?.id;
 }
 
@@ -148,36 +150,47 @@ export interface StormAlertInput {
  * ones take their new status; the storm message is marked for an update. A new incident also
  * keeps the storm going (last_joined_at).
  */
-export function recordStormAlerts(
+export async function recordStormAlerts(
   db: Database,
   stormId: number,
   incidentId: number,
   alerts: readonly StormAlertInput[],
   now: Date,
   newIncident: boolean,
-): void {
-  const upsert = stmt(
-    db,
-    `INSERT INTO storm_alerts (storm_id, incident_id, fingerprint, labels, status, starts_at, joined_at, expr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (storm_id, incident_id, fingerprint) DO UPDATE SET status = excluded.status, expr = coalesce(excluded.expr, expr)`,
-  );
-  for (const a of alerts)
-    upsert.run(stormId, incidentId, a.fingerprint, JSON.stringify(a.labels), a.status, a.startsAt.getTime(), now.getTime(), a.expr ?? null);
-  stmt(db, `UPDATE storms SET dirty = 1, last_joined_at = CASE WHEN ? THEN max(last_joined_at, ?) ELSE last_joined_at END WHERE id = ?`).run(
-    newIncident ? 1 : 0,
-    now.getTime(),
-    stormId,
-  );
+): Promise<void> {
+  for (const a of alerts) {
+    await db.run(
+      `INSERT INTO storm_alerts (storm_id, incident_id, fingerprint, labels, status, starts_at, joined_at, expr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (storm_id, incident_id, fingerprint) DO UPDATE SET status = excluded.status, expr = coalesce(excluded.expr, storm_alerts.expr)`,
+      stormId,
+      incidentId,
+      a.fingerprint,
+      JSON.stringify(a.labels),
+      a.status,
+      a.startsAt.getTime(),
+      now.getTime(),
+      a.expr ?? null,
+    );
+  }
+  if (newIncident) {
+    await db.run(
+      `UPDATE storms SET dirty = 1, last_joined_at = CASE WHEN last_joined_at > ? THEN last_joined_at ELSE ? END WHERE id = ?`,
+      now.getTime(),
+      now.getTime(),
+      stormId,
+    );
+  } else {
+    await db.run(`UPDATE storms SET dirty = 1 WHERE id = ?`, stormId);
+  }
 }
 
 /** How many incidents of a channel got a message of their own since `since` (epoch ms): what decides a storm. */
-export function recentIncidentMessages(db: Database, channelId: string, since: number): number {
-  return (
-    stmt(db, `SELECT count(*) AS n FROM outbox WHERE kind = 'create' AND channel_id = ? AND created_at >= ? AND order_key LIKE 'incident:%'`).get(
-      channelId,
-      since,
-    ) as { n: number }
-  ).n;
+export async function recentIncidentMessages(db: Database, channelId: string, since: number): Promise<number> {
+  return (await db.get<{ n: number }>(
+    `SELECT count(*) AS n FROM outbox WHERE kind = 'create' AND channel_id = ? AND created_at >= ? AND order_key LIKE 'incident:%'`,
+    channelId,
+    since,
+  ))!.n;
 }
 
 /** Pending notifications a storm look-ahead reads at most (queuedNewGroups): its cost stays bounded in any backlog. */
@@ -190,7 +203,7 @@ const LOOK_AHEAD_ROWS = 200;
  * pending notifications. A burst that arrived at once is seen whole before its first incident
  * takes a message of its own.
  */
-export function queuedNewGroups(
+export async function queuedNewGroups(
   db: Database,
   q: {
     afterId: number;
@@ -200,61 +213,71 @@ export function queuedNewGroups(
     exceptGroup: { source: string; receiver: string; groupKey: string; route?: string };
     limit: number;
   },
-): number {
+): Promise<number> {
   if (q.limit <= 0) return 0;
-  return (
-    stmt(
-      db,
-      `SELECT count(*) AS n FROM (
-         SELECT DISTINCT n.source, json_extract(n.body, '$.receiver') AS receiver, n.group_key, json_extract(n.body, '$.route') AS route
+  return (await db.get<{
+    n: number;
+  }>(
+    `SELECT count(*) AS n FROM (
+         SELECT DISTINCT n.source, ${jsonText(db, 'n.body', 'receiver')} AS receiver, n.group_key, ${jsonText(db, 'n.body', 'route')} AS route
          FROM (SELECT * FROM notifications WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ${LOOK_AHEAD_ROWS}) n
          WHERE n.received_at <= ?
-           AND NOT (n.source = ? AND n.group_key = ? AND json_extract(n.body, '$.receiver') = ? AND json_extract(n.body, '$.route') IS ?)
-           AND json_extract(n.body, '$.status') = 'firing'
-           AND coalesce(json_extract(n.body, '$.channelId'), ?) = ?
+           AND NOT (n.source = ? AND n.group_key = ? AND ${jsonText(db, 'n.body', 'receiver')} = ? AND ${jsonText(db, 'n.body', 'route')} IS ?)
+           AND ${jsonText(db, 'n.body', 'status')} = 'firing'
+           AND coalesce(${jsonText(db, 'n.body', 'channelId')}, ?) = ?
            AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.source = n.source AND i.group_key = n.group_key
-                             AND i.receiver = json_extract(n.body, '$.receiver') AND i.route IS json_extract(n.body, '$.route')
+                             AND i.receiver = ${jsonText(db, 'n.body', 'receiver')} AND i.route ${isSame(db)} ${jsonText(db, 'n.body', 'route')}
                              AND i.status = 'firing')
-         LIMIT ?)`,
-    ).get(
-      q.afterId,
-      q.receivedBy,
-      q.exceptGroup.source,
-      q.exceptGroup.groupKey,
-      q.exceptGroup.receiver,
-      q.exceptGroup.route ?? null,
-      q.defaultChannelId,
-      q.channelId,
-      q.limit,
-    ) as {
-      n: number;
-    }
-  ).n;
+         LIMIT ?) AS queued`,
+    q.afterId,
+    q.receivedBy,
+    q.exceptGroup.source,
+    q.exceptGroup.groupKey,
+    q.exceptGroup.receiver,
+    q.exceptGroup.route ?? null,
+    q.defaultChannelId,
+    q.channelId,
+    q.limit,
+  ))!.n;
 }
 
 /** Storms with something to do: in progress (they may end, or have alerts to name), or ended with a change to show. */
-export function stormsToFlush(db: Database): Storm[] {
-  return (stmt(db, `SELECT * FROM storms WHERE dirty = 1 OR ended_at IS NULL ORDER BY id`).all() as StormRow[]).map(toStorm);
+export async function stormsToFlush(db: Database): Promise<Storm[]> {
+  return (await db.all<StormRow>(`SELECT * FROM storms WHERE dirty = 1 OR ended_at IS NULL ORDER BY id`)).map(toStorm);
 }
 
 /** Every alert of a storm, in the order they joined. */
-export function stormAlerts(db: Database, stormId: number): StormAlert[] {
-  return (stmt(db, `SELECT * FROM storm_alerts WHERE storm_id = ? ORDER BY joined_at, rowid`).all(stormId) as AlertRow[]).map(toAlert);
+export async function stormAlerts(db: Database, stormId: number): Promise<StormAlert[]> {
+  return (await db.all<AlertRow>(`SELECT * FROM storm_alerts WHERE storm_id = ? ORDER BY joined_at, ${insertionOrder(db)}`, stormId)).map(toAlert);
 }
 
 /** Marks alerts as named by a thread message. */
-export function markDetailed(db: Database, stormId: number, alerts: readonly Pick<StormAlert, 'incidentId' | 'fingerprint'>[], outboxId: number): void {
-  const update = stmt(db, `UPDATE storm_alerts SET details_outbox_id = ? WHERE storm_id = ? AND incident_id = ? AND fingerprint = ?`);
-  for (const a of alerts) update.run(outboxId, stormId, a.incidentId, a.fingerprint);
+export async function markDetailed(
+  db: Database,
+  stormId: number,
+  alerts: readonly Pick<StormAlert, 'incidentId' | 'fingerprint'>[],
+  outboxId: number,
+): Promise<void> {
+  for (const a of alerts) {
+    await db.run(
+      `UPDATE storm_alerts SET details_outbox_id = ? WHERE storm_id = ? AND incident_id = ? AND fingerprint = ?`,
+      outboxId,
+      stormId,
+      a.incidentId,
+      a.fingerprint,
+    );
+  }
 }
 
 /** Records what was enqueued for a storm: its message's outbox item and when, the state shown, its end. */
-export function updateStorm(db: Database, id: number, change: { createOutboxId?: number; dirty?: boolean; endedAt?: Date; messageChangedAt?: Date }): void {
-  stmt(
-    db,
+export async function updateStorm(
+  db: Database,
+  id: number,
+  change: { createOutboxId?: number; dirty?: boolean; endedAt?: Date; messageChangedAt?: Date },
+): Promise<void> {
+  await db.run(
     `UPDATE storms SET create_outbox_id = coalesce(?, create_outbox_id), dirty = coalesce(?, dirty), ended_at = coalesce(?, ended_at),
        message_changed_at = coalesce(?, message_changed_at) WHERE id = ?`,
-  ).run(
     change.createOutboxId ?? null,
     change.dirty === undefined ? null : change.dirty ? 1 : 0,
     change.endedAt?.getTime() ?? null,
@@ -264,11 +287,11 @@ export function updateStorm(db: Database, id: number, change: { createOutboxId?:
 }
 
 /** How many of a storm's alerts no details message named yet, and when the oldest of them joined (epoch ms). */
-export function undetailed(db: Database, stormId: number): { count: number; oldestJoinedAt: number } {
-  const row = stmt(db, `SELECT count(*) AS n, min(joined_at) AS oldest FROM storm_alerts WHERE storm_id = ? AND details_outbox_id IS NULL`).get(stormId) as {
+export async function undetailed(db: Database, stormId: number): Promise<{ count: number; oldestJoinedAt: number }> {
+  const row = (await db.get<{
     n: number;
     oldest: number | null;
-  };
+  }>(`SELECT count(*) AS n, min(joined_at) AS oldest FROM storm_alerts WHERE storm_id = ? AND details_outbox_id IS NULL`, stormId))!;
   return { count: row.n, oldestJoinedAt: row.oldest ?? 0 };
 }
 
@@ -283,9 +306,9 @@ ALTER TABLE storms ADD COLUMN message_changed_at INTEGER NULL;
 `;
 
 /** Takes an incident's alerts out of its storm (it gets a message of its own); the storm message shows the change. */
-export function leaveStorm(db: Database, stormId: number, incidentId: number): void {
-  stmt(db, `DELETE FROM storm_alerts WHERE storm_id = ? AND incident_id = ?`).run(stormId, incidentId);
-  stmt(db, `UPDATE storms SET dirty = 1 WHERE id = ?`).run(stormId);
+export async function leaveStorm(db: Database, stormId: number, incidentId: number): Promise<void> {
+  await db.run(`DELETE FROM storm_alerts WHERE storm_id = ? AND incident_id = ?`, stormId, incidentId);
+  await db.run(`UPDATE storms SET dirty = 1 WHERE id = ?`, stormId);
 }
 
 /**
@@ -314,17 +337,18 @@ export interface StormName {
  * The alert names of a storm that have an expression and no context yet, most firing alerts
  * first, so that at most `limit` names get one in all.
  */
-export function stormNamesToQuery(db: Database, stormId: number, limit: number): StormName[] {
-  const done = (stmt(db, `SELECT count(*) AS n FROM storm_contexts WHERE storm_id = ?`).get(stormId) as { n: number }).n;
+export async function stormNamesToQuery(db: Database, stormId: number, limit: number): Promise<StormName[]> {
+  const done = (await db.get<{ n: number }>(`SELECT count(*) AS n FROM storm_contexts WHERE storm_id = ?`, stormId))!.n;
   if (done >= limit) return [];
-  return stmt(
-    db,
-    `SELECT json_extract(a.labels, '$.alertname') AS alertname, count(*) AS firing, max(a.expr) AS expr
+  return await db.all<StormName>(
+    `SELECT ${jsonText(db, 'a.labels', 'alertname')} AS alertname, count(*) AS firing, max(a.expr) AS expr
        FROM storm_alerts a
-      WHERE a.storm_id = ? AND a.status = 'firing' AND a.expr IS NOT NULL AND json_extract(a.labels, '$.alertname') IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM storm_contexts c WHERE c.storm_id = a.storm_id AND c.alertname = json_extract(a.labels, '$.alertname'))
+      WHERE a.storm_id = ? AND a.status = 'firing' AND a.expr IS NOT NULL AND ${jsonText(db, 'a.labels', 'alertname')} IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM storm_contexts c WHERE c.storm_id = a.storm_id AND c.alertname = ${jsonText(db, 'a.labels', 'alertname')})
       GROUP BY 1 ORDER BY firing DESC, alertname LIMIT ?`,
-  ).all(stormId, limit - done) as StormName[];
+    stormId,
+    limit - done,
+  );
 }
 
 /**
@@ -336,10 +360,22 @@ ALTER TABLE storm_contexts ADD COLUMN metrics TEXT NULL CHECK (metrics IS NULL O
 `;
 
 /** Records what alert names' queries found for a storm; its message shows it at the next edit. */
-export function recordStormContexts(db: Database, stormId: number, found: ReadonlyArray<{ alertname: string; metrics: object }>, now: Date): void {
-  const insert = stmt(db, `INSERT OR IGNORE INTO storm_contexts (storm_id, alertname, queried_at, metrics) VALUES (?, ?, ?, ?)`);
-  for (const f of found) insert.run(stormId, f.alertname, now.getTime(), JSON.stringify(f.metrics));
-  stmt(db, `UPDATE storms SET dirty = 1 WHERE id = ?`).run(stormId);
+export async function recordStormContexts(
+  db: Database,
+  stormId: number,
+  found: ReadonlyArray<{ alertname: string; metrics: object }>,
+  now: Date,
+): Promise<void> {
+  for (const f of found) {
+    await db.run(
+      `INSERT INTO storm_contexts (storm_id, alertname, queried_at, metrics) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      stormId,
+      f.alertname,
+      now.getTime(),
+      JSON.stringify(f.metrics),
+    );
+  }
+  await db.run(`UPDATE storms SET dirty = 1 WHERE id = ?`, stormId);
 }
 
 /**
@@ -351,37 +387,37 @@ ALTER TABLE storms ADD COLUMN logs TEXT NULL CHECK (logs IS NULL OR json_valid(l
 `;
 
 /** Records what the storm's log volume query found; its message shows it at the next edit. */
-export function recordStormLogs(db: Database, stormId: number, logs: object): void {
-  stmt(db, `UPDATE storms SET logs = ?, dirty = 1 WHERE id = ?`).run(JSON.stringify(logs), stormId);
+export async function recordStormLogs(db: Database, stormId: number, logs: object): Promise<void> {
+  await db.run(`UPDATE storms SET logs = ?, dirty = 1 WHERE id = ?`, JSON.stringify(logs), stormId);
 }
 
 /** What the storm's log volume query last found (the caller wrote it, the caller reads it). */
-export function stormLogs<T>(db: Database, stormId: number): T | undefined {
-  const row = stmt(db, `SELECT logs FROM storms WHERE id = ?`).get(stormId) as { logs: string | null } | undefined;
+export async function stormLogs<T>(db: Database, stormId: number): Promise<T | undefined> {
+  const row = await db.get<{ logs: string | null }>(`SELECT logs FROM storms WHERE id = ?`, stormId);
   return row?.logs ? (JSON.parse(row.logs) as T) : undefined;
 }
 
 /** When the storm's log volume was last queried (epoch ms), without reading what it found: asked every second. */
-export function stormLogsQueriedAt(db: Database, stormId: number): number | undefined {
-  const row = stmt(db, `SELECT json_extract(logs, '$.queriedAt') AS at FROM storms WHERE id = ?`).get(stormId) as { at: string | null } | undefined;
+export async function stormLogsQueriedAt(db: Database, stormId: number): Promise<number | undefined> {
+  const row = await db.get<{ at: string | null }>(`SELECT ${jsonText(db, 'logs', 'queriedAt')} AS at FROM storms WHERE id = ?`, stormId);
   return row?.at ? Date.parse(row.at) : undefined;
 }
 
 /** The labels of a storm's firing alerts (what its log sources are derived from). */
-export function firingStormLabels(db: Database, stormId: number): Array<Record<string, string>> {
-  const rows = stmt(db, `SELECT labels FROM storm_alerts WHERE storm_id = ? AND status = 'firing'`).all(stormId) as Array<{ labels: string }>;
+export async function firingStormLabels(db: Database, stormId: number): Promise<Array<Record<string, string>>> {
+  const rows = await db.all<{ labels: string }>(`SELECT labels FROM storm_alerts WHERE storm_id = ? AND status = 'firing'`, stormId);
   return rows.map((r) => JSON.parse(r.labels) as Record<string, string>);
 }
 
 /** What the queries of a storm's alert names found, in the order they were recorded (the caller wrote them, the caller reads them). */
-export function stormContextMetrics<T>(db: Database, stormId: number): T[] {
-  const rows = stmt(db, `SELECT metrics FROM storm_contexts WHERE storm_id = ? AND metrics IS NOT NULL ORDER BY rowid`).all(stormId) as Array<{
+export async function stormContextMetrics<T>(db: Database, stormId: number): Promise<T[]> {
+  const rows = await db.all<{
     metrics: string;
-  }>;
+  }>(`SELECT metrics FROM storm_contexts WHERE storm_id = ? AND metrics IS NOT NULL ORDER BY ${insertionOrder(db)}`, stormId);
   return rows.map((r) => JSON.parse(r.metrics) as T);
 }
 
 /** Storms in progress whose message is enqueued. */
-export function activeStorms(db: Database): Storm[] {
-  return (stmt(db, `SELECT * FROM storms WHERE ended_at IS NULL AND create_outbox_id IS NOT NULL ORDER BY id`).all() as StormRow[]).map(toStorm);
+export async function activeStorms(db: Database): Promise<Storm[]> {
+  return (await db.all<StormRow>(`SELECT * FROM storms WHERE ended_at IS NULL AND create_outbox_id IS NOT NULL ORDER BY id`)).map(toStorm);
 }

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database } from '../store/db.js';
 import type { Alert, Notification } from '../model.js';
 import { recordHeartbeat } from '../store/heartbeats.js';
 import type { Intercepted } from '../webhooks/routes.js';
@@ -25,11 +25,11 @@ export const HEARTBEAT_REASON = 'heartbeat';
  * The intake hook of the dead man's switch: records a firing `alertname` alert as a heartbeat and
  * drops every alert of that name (firing or resolved) before storage, so none is posted to Discord.
  */
-export function heartbeatInterceptor(db: Database, alertname: string): (n: Notification, receivedAt: Date) => Intercepted {
-  return (n, receivedAt) => {
+export function heartbeatInterceptor(db: Database, alertname: string): (n: Notification, receivedAt: Date) => Promise<Intercepted> {
+  return async (n, receivedAt) => {
     const split = splitHeartbeats(n, alertname);
     if (split.heartbeats.length === 0) return { keep: n, dropped: 0 };
-    if (split.heartbeats.some((a) => a.status === 'firing')) recordHeartbeat(db, alertname, n.source, receivedAt);
+    if (split.heartbeats.some((a) => a.status === 'firing')) await recordHeartbeat(db, alertname, n.source, receivedAt);
     return { ...(split.rest ? { keep: split.rest } : {}), dropped: split.heartbeats.length, reason: HEARTBEAT_REASON };
   };
 }

@@ -44,7 +44,7 @@ export interface Watchdog {
   /** Where a component stands (undefined when it is not watched). */
   state(component: ComponentId): ComponentState | undefined;
   /** The webhook intake hook of the dead man's switch; absent without watchdog.heartbeat. */
-  intercept?: (n: Notification, receivedAt: Date) => Intercepted;
+  intercept?: (n: Notification, receivedAt: Date) => Promise<Intercepted>;
   /** Stops the timer and waits for a round in progress. */
   stop(): Promise<void>;
 }
@@ -65,17 +65,15 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
       component: 'heartbeat',
       // One missed deadline is already maxSilence without a heartbeat: no streak to wait for.
       threshold: 1,
-      run: (now) =>
-        Promise.resolve().then(() =>
-          evaluateHeartbeat({
-            alertname: heartbeat.alertname,
-            lastSeen: lastHeartbeat(db, heartbeat.alertname)?.lastSeen,
-            startedAt,
-            now,
-            maxSilenceMs: heartbeat.maxSilence,
-            locale,
-          }),
-        ),
+      run: async (now) =>
+        evaluateHeartbeat({
+          alertname: heartbeat.alertname,
+          lastSeen: (await lastHeartbeat(db, heartbeat.alertname))?.lastSeen,
+          startedAt,
+          now,
+          maxSilenceMs: heartbeat.maxSilence,
+          locale,
+        }),
     });
   }
   const annotationOptions = {
@@ -84,7 +82,13 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
     locale,
   };
   const thresholdOf = (p: Probe) => p.threshold ?? wd.failuresBeforeAlert;
-  const states = new Map<ComponentId, ComponentState>(probes.map((p) => [p.component, restoredState(db, p.component, thresholdOf(p))]));
+  const states = new Map<ComponentId, ComponentState>();
+  // An outage raised before a restart stays raised: its state comes back from the store before the first round.
+  const restored = (async () => {
+    for (const p of probes) states.set(p.component, await restoredState(db, p.component, thresholdOf(p)));
+  })();
+  // A store that cannot be read fails the first round (logged there), not the process.
+  restored.catch(() => undefined);
   const raised = new Map<ComponentId, Record<string, string>>();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
@@ -92,6 +96,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
 
   /** Runs every probe (dependents after what they depend on) and advances each state machine. */
   async function runRound(): Promise<CheckReport> {
+    await restored;
     const results: Partial<Record<ComponentId, CheckResult>> = {};
     const at = deps.now();
     const independent = probes.filter((p) => !p.dependsOn);
@@ -113,13 +118,13 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
       if (result.status !== 'unknown') deps.metrics?.watchdogComponentUp.set({ component: p.component }, result.status === 'ok' ? 1 : 0);
       if (next.event) events.push({ component: p.component, event: next.event });
     }
-    if (events.length > 0) publish(events, now);
+    if (events.length > 0) await publish(events, now);
     logger.debug({ results: summarize(results) }, 'watchdog check');
     return { at, results, events };
   }
 
   /** Stores one notification per event for the pipeline (which renders, delivers and edits on resolve). */
-  function publish(events: CheckReport['events'], now: Date): void {
+  async function publish(events: CheckReport['events'], now: Date): Promise<void> {
     let stored = false;
     for (const { component, event } of events) {
       const annotations =
@@ -134,7 +139,7 @@ export function createWatchdog(deps: WatchdogDeps): Watchdog {
         annotations,
         ...(wd.channelId ? { channelId: wd.channelId } : {}),
       });
-      const result = insertNotification(db, n, now);
+      const result = await insertNotification(db, n, now);
       stored ||= !result.duplicate;
       const details = { component, notificationId: result.id, since: event.since.toISOString() };
       if (event.kind === 'down') logger.warn({ ...details, error: event.error }, 'watchdog: component down');
@@ -194,8 +199,8 @@ async function safeRun(p: Probe, at: Date, locale: Locale): Promise<CheckResult>
  * A component whose outage message is still firing in the store (Vigil restarted mid-outage)
  * starts down: no second message while it stays down, and a resolve when it comes back.
  */
-function restoredState(db: Database, component: ComponentId, threshold: number): ComponentState {
-  const incident = latestIncident(db, { source: 'vigil', receiver: WATCHDOG_RECEIVER, groupKey: watchdogGroupKey(component) });
+async function restoredState(db: Database, component: ComponentId, threshold: number): Promise<ComponentState> {
+  const incident = await latestIncident(db, { source: 'vigil', receiver: WATCHDOG_RECEIVER, groupKey: watchdogGroupKey(component) });
   if (incident?.status !== 'firing') return OK;
   const startsAt = incident.alerts[watchdogFingerprint(component)]?.startsAt;
   const since = startsAt ? new Date(startsAt) : incident.startedAt;

@@ -35,7 +35,7 @@ export interface WebhookRouteDeps {
   /** Counts webhooks by source and outcome when given. */
   metrics?: Pick<Metrics, 'webhooksReceived'>;
   /** Takes alerts out before storage (the watchdog's heartbeats): what is left to store, and how many were dropped why. */
-  intercept?: (n: Notification, receivedAt: Date) => Intercepted;
+  intercept?: (n: Notification, receivedAt: Date) => Promise<Intercepted>;
 }
 
 /** Bad credentials from one address within AUTH_FAILURE_WINDOW_MS answered 401; past them, 429 until the window passes. */
@@ -50,7 +50,13 @@ export const STORAGE_RETRY_AFTER_S = 30;
  * all of it to the route its URL names); 202 only after the commit, 503 with Retry-After when the
  * storage fails.
  */
-function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRouteDeps, throttle: FailureThrottle, named?: string): RouteResponse {
+async function handleWebhook(
+  route: WebhookRoute,
+  req: RouteRequest,
+  deps: WebhookRouteDeps,
+  throttle: FailureThrottle,
+  named?: string,
+): Promise<RouteResponse> {
   const now = deps.now();
   // Before the body is parsed, /webhooks (either source) does not know which sender it is.
   const routeSource = route === 'any' ? 'unknown' : route;
@@ -93,7 +99,7 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
     return { status: parsed.status, body: { error: parsed.error } };
   }
   // The dead man's switch takes its heartbeats out here: stored, one would be posted on every resend.
-  const taken = deps.intercept?.(parsed.notification, now);
+  const taken = await deps.intercept?.(parsed.notification, now);
   const dropped = taken?.dropped ? { dropped: { reason: taken.reason ?? 'intercepted', alerts: taken.dropped } } : {};
   if (taken && !taken.keep) {
     count(parsed.notification.source, 'accepted');
@@ -101,18 +107,20 @@ function handleWebhook(route: WebhookRoute, req: RouteRequest, deps: WebhookRout
     return { status: 202, body: { status: 'accepted', alerts: 0, ...dropped } };
   }
   const n = taken?.keep ?? parsed.notification;
-  const parts = target ? [toRoute(n, target)] : splitByRoute(n, routes, stuckAlerts(deps.db, n, routes));
+  const parts = target ? [toRoute(n, target)] : splitByRoute(n, routes, await stuckAlerts(deps.db, n, routes));
   let results: Array<{ id: number; duplicate: boolean; reminder?: boolean }>;
   try {
     // One commit for all parts: a 503 leaves none of them stored, a 202 all.
-    results = deps.db.transaction(() =>
-      parts.map((p) => {
-        const stored = insertNotification(deps.db, p, now);
+    results = await deps.db.transaction(async () => {
+      const stored: typeof results = [];
+      for (const p of parts) {
+        const one = await insertNotification(deps.db, p, now);
         // The sender's repeat of an unchanged group, hours later: a still-firing reminder, not a duplicate to drop.
-        const reminder = stored.duplicate ? insertReminder(deps.db, stored.id, p, now, deps.reminderMinGapMs) : undefined;
-        return reminder === undefined ? stored : { id: reminder, duplicate: false, reminder: true };
-      }),
-    )();
+        const reminder = one.duplicate ? await insertReminder(deps.db, one.id, p, now, deps.reminderMinGapMs) : undefined;
+        stored.push(reminder === undefined ? one : { id: reminder, duplicate: false, reminder: true });
+      }
+      return stored;
+    });
     clearStorageFault(deps.db);
   } catch (err) {
     count(n.source, 'error');

@@ -13,9 +13,9 @@ import type { Destination } from './route.js';
  * by fingerprint, with where that incident is: its route and its channel (the route's, or the
  * channel its message went to when the route is gone).
  */
-export function stuckAlerts(db: Database, n: Notification, routes: readonly RouteConfig[]): Map<string, Destination> {
+export async function stuckAlerts(db: Database, n: Notification, routes: readonly RouteConfig[]): Promise<Map<string, Destination>> {
   const stuck = new Map<string, Destination>();
-  const open = firingIncidentsOfGroup(db, n);
+  const open = await firingIncidentsOfGroup(db, n);
   if (open.length === 0) return stuck;
   for (const incident of open) {
     for (const alert of n.alerts) {
@@ -25,7 +25,8 @@ export function stuckAlerts(db: Database, n: Notification, routes: readonly Rout
         continue;
       }
       const channelId =
-        routeNamed(routes, incident.route)?.channelId ?? (incident.createOutboxId !== undefined ? get(db, incident.createOutboxId)?.channelId : undefined);
+        routeNamed(routes, incident.route)?.channelId ??
+        (incident.createOutboxId !== undefined ? (await get(db, incident.createOutboxId))?.channelId : undefined);
       stuck.set(alert.fingerprint, { route: incident.route, ...(channelId !== undefined ? { channelId } : {}) });
     }
   }

@@ -97,9 +97,9 @@ describe('/alerts from the real Alertmanager', () => {
         },
         new Date(),
       );
-    const disk = open('db', { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'critical' });
-    acknowledge(d.db, disk, { userId: '111111111111111111', username: 'alice', at: new Date() });
-    open(undefined, { alertname: 'SlowQueries', instance: 'db-1:9104', severity: 'warning' });
+    const disk = await open('db', { alertname: 'DiskFull', instance: 'db-1:9100', severity: 'critical' });
+    await acknowledge(d.db, disk, { userId: '111111111111111111', username: 'alice', at: new Date() });
+    await open(undefined, { alertname: 'SlowQueries', instance: 'db-1:9104', severity: 'warning' });
     const lines = ((await runAlerts(d)).embeds![0] as APIEmbed).description!.split('\n');
     expect(lines[2]).toMatch(/^🔴 \*\*DiskFull\*\* · for 30m(?: [12]s)? · → db · 👀 alice$/);
     expect(lines[4]).toMatch(/^🟠 \*\*SlowQueries\*\* · for 5m(?: [12]s)? · nobody has it$/);

@@ -14,7 +14,7 @@ import { ackLine, renderAlertMessage, withAcknowledgement } from '../../src/rend
 import { alertButtons } from '../../src/render/buttons.js';
 import { getAck } from '../../src/store/acks.js';
 import { endEscalation, getEscalation, scheduleEscalation } from '../../src/store/escalations.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { createIncident, type IncidentAlertState } from '../../src/store/incidents.js';
 import { enqueue, get } from '../../src/store/outbox.js';
 import { enrichment, loadWebhook, recorder } from '../render/helpers.js';
@@ -55,7 +55,7 @@ function postedEmbeds(now: Date): APIEmbed[] {
 
 let loki: LokiDoubleHandle;
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 let deps: CommandDeps;
 let now: Date;
 
@@ -73,8 +73,8 @@ beforeEach(async () => {
   now = new Date();
   deps = testCommandDeps(config(loki.url), { db, timeoutMs: 2000, now: () => now });
 });
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -82,7 +82,10 @@ function alertState(labels: Record<string, string>, startsAt: Date, over: Partia
   return { status: 'firing', startsAt: startsAt.toISOString(), labels, ...over };
 }
 
-function incident(alerts: Record<string, IncidentAlertState>, over: { status?: 'firing' | 'resolved'; resolvedAt?: Date; route?: string } = {}): number {
+function incident(
+  alerts: Record<string, IncidentAlertState>,
+  over: { status?: 'firing' | 'resolved'; resolvedAt?: Date; route?: string } = {},
+): Promise<number> {
   const starts = Object.values(alerts).map((a) => Date.parse(a.startsAt));
   return createIncident(
     db,
@@ -117,7 +120,7 @@ function payloadOf(call: RecordedCall | undefined): ReplyPayload {
 
 describe('the Acknowledge button', () => {
   it('records who and when, and edits the message for everyone: ack line on top, buttons kept', async () => {
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     const embeds = postedEmbeds(now);
     const ctx = await press('ack', id, { embeds });
     expect(ctx.calls).toHaveLength(1);
@@ -129,48 +132,48 @@ describe('the Acknowledge button', () => {
     expect(payload.embeds![0]!.fields).toEqual(embeds[0]!.fields);
     // Acknowledge gives way to Unacknowledge.
     expect(payload.components).toEqual(alertButtons(id, 'acknowledged'));
-    expect(getAck(db, id)).toMatchObject({ userId: ALICE.id, username: ALICE.username, at: now });
+    expect(await getAck(db, id)).toMatchObject({ userId: ALICE.id, username: ALICE.username, at: now });
     expect(specSchemaErrors('MessageEditRequestPartial', payload)).toEqual([]);
   });
 
   it('puts the acknowledgement on the edits still waiting for the message (held during a storm), not on sent ones', async () => {
-    const id = incident(apiAlert());
-    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
-    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    const id = await incident(apiAlert());
+    const create = await enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.sqlite.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
     const embeds = postedEmbeds(now);
     const edit = (due: number) =>
       enqueue(db, { orderKey: `incident:${id}`, kind: 'edit', channelId: '223456789012345678', body: { embeds }, targetId: create, dueAt: due }, now.getTime());
-    const sent = edit(now.getTime());
-    db.prepare(`UPDATE outbox SET status = 'sent' WHERE id = ?`).run(sent);
-    const held = edit(now.getTime() + 15_000);
+    const sent = await edit(now.getTime());
+    db.sqlite.prepare(`UPDATE outbox SET status = 'sent' WHERE id = ?`).run(sent);
+    const held = await edit(now.getTime() + 15_000);
     await press('ack', id, { embeds });
     const line = ackLine({ userId: ALICE.id, at: now });
-    expect((get(db, held)!.body as { embeds: APIEmbed[] }).embeds[0]!.description).toBe(`${line}\n\n${embeds[0]!.description}`);
-    expect((get(db, sent)!.body as { embeds: APIEmbed[] }).embeds[0]!.description).toBe(embeds[0]!.description);
+    expect(((await get(db, held))!.body as { embeds: APIEmbed[] }).embeds[0]!.description).toBe(`${line}\n\n${embeds[0]!.description}`);
+    expect(((await get(db, sent))!.body as { embeds: APIEmbed[] }).embeds[0]!.description).toBe(embeds[0]!.description);
   });
 
   it('keeps the first acknowledgement and tells a later presser who has it, only them', async () => {
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     await press('ack', id);
     const second = await press('ack', id, { user: BOB });
     expect(second.calls).toHaveLength(1);
     expect(second.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
     expect(payloadOf(second.calls[0]).content).toBe(`👀 Already acknowledged by **${ALICE.username}** <t:${Math.floor(now.getTime() / 1000)}:R>.`);
-    expect(getAck(db, id)?.userId).toBe(ALICE.id);
+    expect((await getAck(db, id))?.userId).toBe(ALICE.id);
   });
 
   it('tells the first presser they already have it', async () => {
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     await press('ack', id);
     const again = await press('ack', id);
     expect(payloadOf(again.calls[0]).content).toMatch(/^👀 Already acknowledged by you /);
   });
 
   it('does not acknowledge a resolved incident', async () => {
-    const id = incident(apiAlert(), { status: 'resolved', resolvedAt: now });
+    const id = await incident(apiAlert(), { status: 'resolved', resolvedAt: now });
     const ctx = await press('ack', id);
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/already resolved/) }, ephemeral: true }]);
-    expect(getAck(db, id)).toBeUndefined();
+    expect(await getAck(db, id)).toBeUndefined();
   });
 
   it('answers ephemerally for an incident the store does not hold', async () => {
@@ -179,7 +182,7 @@ describe('the Acknowledge button', () => {
   });
 
   it('keeps a message whose embeds the transport did not give, and says it beside it', async () => {
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     const ctx = await press('ack', id, { embeds: [] });
     expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage', 'followUp']);
     expect(payloadOf(ctx.calls[0])).toEqual({ components: alertButtons(id, 'acknowledged') });
@@ -192,16 +195,16 @@ describe('the Acknowledge button', () => {
   ])('announces the acknowledgement in the incident thread through the outbox (threads: $threads)', async ({ threads, posts }) => {
     const base = config(loki.url);
     deps = { ...deps, config: { ...base, discord: { ...base.discord, threads } } };
-    const id = incident(apiAlert());
-    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
-    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    const id = await incident(apiAlert());
+    const create = await enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.sqlite.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
     const ctx = await press('ack', id);
     expect(ctx.calls.map((c) => c.kind)).toEqual(['updateMessage']);
-    const rows = db.prepare(`SELECT id FROM outbox WHERE kind != 'create'`).pluck().all() as number[];
-    expect(rows.map((r) => get(db, r)!.kind)).toEqual(posts);
+    const rows = db.sqlite.prepare(`SELECT id FROM outbox WHERE kind != 'create'`).pluck().all() as number[];
+    expect((await Promise.all(rows.map((r) => get(db, r)))).map((row) => row!.kind)).toEqual(posts);
     if (threads) {
-      expect(get(db, rows[0]!)).toMatchObject({ targetId: create, orderKey: `incident:${id}`, channelId: '223456789012345678', status: 'pending' });
-      expect(get(db, rows[0]!)!.body).toEqual({
+      expect(await get(db, rows[0]!)).toMatchObject({ targetId: create, orderKey: `incident:${id}`, channelId: '223456789012345678', status: 'pending' });
+      expect((await get(db, rows[0]!))!.body).toEqual({
         content: `👀 Acknowledged by **${ALICE.username}** <t:${Math.floor(now.getTime() / 1000)}:R>`,
         allowed_mentions: { parse: [] },
       });
@@ -210,17 +213,17 @@ describe('the Acknowledge button', () => {
 
   it('is refused to a user without the role the config asks for "ack"', async () => {
     deps = { ...deps, config: config(loki.url, { commands: { permissions: { ack: [ROLE] } } }) };
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     const ctx = await press('ack', id, { user: testUser([]) });
     expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
     expect(payloadOf(ctx.calls[0]).content).toMatch(/not allowed/);
-    expect(getAck(db, id)).toBeUndefined();
+    expect(await getAck(db, id)).toBeUndefined();
   });
 });
 
 describe('the Unacknowledge button', () => {
   it('gives the incident back: the ack line goes, Acknowledge comes back, anyone may take it again', async () => {
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     const embeds = postedEmbeds(now);
     const acked = payloadOf((await press('ack', id, { embeds })).calls[0]);
     const ctx = await press('unack', id, { user: BOB, embeds: acked.embeds! });
@@ -229,23 +232,23 @@ describe('the Unacknowledge button', () => {
     expect(payload.embeds![0]!.description).toBe(embeds[0]!.description);
     expect(payload.components).toEqual(alertButtons(id, 'firing'));
     expect(specSchemaErrors('MessageEditRequestPartial', payload)).toEqual([]);
-    expect(getAck(db, id)).toBeUndefined();
+    expect(await getAck(db, id)).toBeUndefined();
     await press('ack', id, { user: BOB });
-    expect(getAck(db, id)?.userId).toBe(BOB.id);
+    expect((await getAck(db, id))?.userId).toBe(BOB.id);
   });
 
   it('is refused to a user without the roles "ack" asks for, when "unack" has none of its own', async () => {
     deps = { ...deps, config: config(loki.url, { commands: { permissions: { ack: [ROLE] } } }) };
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     await press('ack', id);
     const ctx = await press('unack', id, { user: testUser([]) });
     expect(ctx.calls[0]).toMatchObject({ kind: 'reply', ephemeral: true });
     expect(payloadOf(ctx.calls[0]).content).toMatch(/not allowed/);
-    expect(getAck(db, id)?.userId).toBe(ALICE.id);
+    expect((await getAck(db, id))?.userId).toBe(ALICE.id);
   });
 
   it('says so, only to the presser, when nobody has the incident', async () => {
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     const ctx = await press('unack', id);
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/Nobody has acknowledged this alert/) }, ephemeral: true }]);
   });
@@ -255,16 +258,16 @@ describe('the Unacknowledge button', () => {
       ...deps,
       config: config(loki.url, { routes: [{ name: 'db', channelId: '223456789012345678', escalation: { after: '10m', roles: ['444444444444444444'] } }] }),
     };
-    const id = incident(apiAlert(), { route: 'db' });
-    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
-    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
-    scheduleEscalation(db, id, 'db', now);
+    const id = await incident(apiAlert(), { route: 'db' });
+    const create = await enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.sqlite.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    await scheduleEscalation(db, id, 'db', now);
     await press('ack', id);
-    endEscalation(db, id, 'acknowledged');
+    await endEscalation(db, id, 'acknowledged');
     await press('unack', id, { user: BOB });
-    expect(getEscalation(db, id)).toEqual({ incidentId: id, route: 'db', step: 0, dueAt: new Date(now.getTime() + 600_000) });
-    const posts = db.prepare(`SELECT id FROM outbox WHERE kind = 'thread-post' ORDER BY id`).pluck().all() as number[];
-    expect(get(db, posts.at(-1)!)!.body).toEqual({
+    expect(await getEscalation(db, id)).toEqual({ incidentId: id, route: 'db', step: 0, dueAt: new Date(now.getTime() + 600_000) });
+    const posts = db.sqlite.prepare(`SELECT id FROM outbox WHERE kind = 'thread-post' ORDER BY id`).pluck().all() as number[];
+    expect((await get(db, posts.at(-1)!))!.body).toEqual({
       content: '↩️ **bob** gave the incident back: nobody has it now; escalation takes up again',
       allowed_mentions: { parse: [] },
     });
@@ -274,7 +277,7 @@ describe('the Unacknowledge button', () => {
 describe('the Logs button', () => {
   it("answers only the presser with the alert's own error-like lines over the incident window", async () => {
     const alerts = apiAlert();
-    const id = incident(alerts);
+    const id = await incident(alerts);
     const ctx = await press('logs', id);
     expect(ctx.calls.map((c) => c.kind)).toEqual(['deferUpdate', 'followUp']);
     expect(ctx.calls[1]).toMatchObject({ ephemeral: true });
@@ -296,7 +299,7 @@ describe('the Logs button', () => {
   it('ends the window at the resolution of a resolved incident', async () => {
     const startsAt = new Date(now.getTime() - 20 * 60_000);
     const endsAt = new Date(now.getTime() - 10 * 60_000);
-    const id = incident(
+    const id = await incident(
       { fp1: alertState({ alertname: 'ApiErrors', container: 'api' }, startsAt, { status: 'resolved', endsAt: endsAt.toISOString() }) },
       { status: 'resolved', resolvedAt: endsAt },
     );
@@ -307,7 +310,7 @@ describe('the Logs button', () => {
 
   it('queries each distinct selector of an alert group once and merges the lines newest first', async () => {
     const start = new Date(now.getTime() - 60_000);
-    const id = incident({
+    const id = await incident({
       a: alertState({ alertname: 'Errors', container: 'api' }, start),
       b: alertState({ alertname: 'Errors', container: 'mysql' }, start),
       c: alertState({ alertname: 'Errors', container: 'api', instance: 'other:1' }, start),
@@ -325,13 +328,13 @@ describe('the Logs button', () => {
 
   it("shows Loki's error when Loki is down", async () => {
     await loki.setMode('down');
-    const ctx = await press('logs', incident(apiAlert()));
+    const ctx = await press('logs', await incident(apiAlert()));
     expect(ctx.calls[1]).toMatchObject({ kind: 'followUp', ephemeral: true });
     expect(payloadOf(ctx.calls[1]).embeds![0]!.description).toMatch(/Loki could not answer: Loki unreachable/);
   });
 
   it('says why when no alert label selects logs, without asking Loki', async () => {
-    const id = incident({ fp1: alertState({ alertname: 'Lonely', severity: 'page' }, now) });
+    const id = await incident({ fp1: alertState({ alertname: 'Lonely', severity: 'page' }, now) });
     const ctx = await press('logs', id);
     expect(ctx.calls).toEqual([{ kind: 'reply', payload: { content: expect.stringMatching(/^No label of this alert selects its logs/) }, ephemeral: true }]);
     expect(loki.requests).toEqual([]);
@@ -382,27 +385,30 @@ describe('the languages of the buttons: the presser is answered in theirs, the a
   const unix = () => Math.floor(now.getTime() / 1000);
 
   /** An incident on route `db`, whose messages are in `locale`, posted through the outbox (its thread posts go there too). */
-  function routed(locale: 'en' | 'ko'): number {
+  async function routed(locale: 'en' | 'ko'): Promise<number> {
     deps = { ...deps, config: config(loki.url, { routes: [{ name: 'db', channelId: '223456789012345678', locale }] }) };
-    const id = incident(apiAlert(), { route: 'db' });
-    const create = enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
-    db.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
+    const id = await incident(apiAlert(), { route: 'db' });
+    const create = await enqueue(db, { orderKey: `incident:${id}`, kind: 'create', channelId: '223456789012345678', body: { content: 'alert' } });
+    db.sqlite.prepare('UPDATE incidents SET create_outbox_id = ? WHERE id = ?').run(create, id);
     return id;
   }
 
-  function threadPosts(): unknown[] {
-    return (db.prepare(`SELECT id FROM outbox WHERE kind = 'thread-post' ORDER BY id`).pluck().all() as number[]).map((r) => get(db, r)!.body);
+  async function threadPosts(): Promise<unknown[]> {
+    const rows = await Promise.all(
+      (db.sqlite.prepare(`SELECT id FROM outbox WHERE kind = 'thread-post' ORDER BY id`).pluck().all() as number[]).map((r) => get(db, r)),
+    );
+    return rows.map((row) => row!.body);
   }
 
   it('Acknowledge: an English presser edits a Korean alert in Korean, and is told in English who has it', async () => {
-    const id = routed('ko');
+    const id = await routed('ko');
     const embeds = postedEmbeds(now);
     const ctx = await press('ack', id, { user: EN_USER, embeds });
     const payload = payloadOf(ctx.calls[0]);
     expect(payload.embeds).toEqual(withAcknowledgement(embeds, { userId: BOB.id, at: now }, recorder().warn, 'ko'));
     expect(payload.components).toEqual(alertButtons(id, 'acknowledged', 'alertmanager', 'ko'));
     expect(payload.embeds![0]!.description).toMatch(/[\uac00-\ud7a3]/);
-    expect(threadPosts()).toEqual([{ content: `👀 **bob** 님이 <t:${unix()}:R>에 확인했습니다`, allowed_mentions: { parse: [] } }]);
+    expect(await threadPosts()).toEqual([{ content: `👀 **bob** 님이 <t:${unix()}:R>에 확인했습니다`, allowed_mentions: { parse: [] } }]);
     const later = await press('ack', id, { user: { ...KO_USER } });
     expect(payloadOf(later.calls[0]).content).toBe(`👀 **bob** 님이 이미 <t:${unix()}:R>에 확인했습니다.`);
     const mine = await press('ack', id, { user: EN_USER });
@@ -410,21 +416,21 @@ describe('the languages of the buttons: the presser is answered in theirs, the a
   });
 
   it('Acknowledge: a Korean presser edits an English alert in English, and is answered in Korean', async () => {
-    const id = routed('en');
+    const id = await routed('en');
     const embeds = postedEmbeds(now);
     const ctx = await press('ack', id, { user: KO_USER, embeds });
     const payload = payloadOf(ctx.calls[0]);
     expect(payload.embeds![0]!.description).toBe(`${ackLine({ userId: ALICE.id, at: now })}\n\n${embeds[0]!.description}`);
     expect(payload.components).toEqual(alertButtons(id, 'acknowledged'));
-    expect(threadPosts()).toEqual([{ content: `👀 Acknowledged by **oncall** <t:${unix()}:R>`, allowed_mentions: { parse: [] } }]);
+    expect(await threadPosts()).toEqual([{ content: `👀 Acknowledged by **oncall** <t:${unix()}:R>`, allowed_mentions: { parse: [] } }]);
     expect(payloadOf((await press('ack', id, { user: KO_USER })).calls[0]).content).toBe(`👀 이미 <t:${unix()}:R>에 직접 확인했습니다.`);
-    const resolved = incident(apiAlert(), { status: 'resolved', resolvedAt: now });
+    const resolved = await incident(apiAlert(), { status: 'resolved', resolvedAt: now });
     expect(payloadOf((await press('ack', resolved, { user: KO_USER })).calls[0]).content).toBe('✅ 이미 해결된 알림입니다: 확인할 것이 없습니다.');
     expect(payloadOf((await press('ack', 999, { user: KO_USER })).calls[0]).content).toBe('이 알림은 더 이상 Vigil 저장소에 없어 확인할 수 없습니다.');
   });
 
   it('Unacknowledge: the thread hears it in the route’s language, the presser in theirs', async () => {
-    const id = routed('ko');
+    const id = await routed('ko');
     expect(payloadOf((await press('unack', id, { user: EN_USER })).calls[0]).content).toBe(
       '👀 Nobody has acknowledged this alert: there is nothing to give back.',
     );
@@ -434,24 +440,27 @@ describe('the languages of the buttons: the presser is answered in theirs, the a
     const payload = payloadOf(ctx.calls[0]);
     expect(payload.embeds![0]!.description).toBe(postedEmbeds(now)[0]!.description);
     expect(payload.components).toEqual(alertButtons(id, 'firing', 'alertmanager', 'ko'));
-    expect(threadPosts().at(-1)).toEqual({ content: '↩️ **bob** 님이 인시던트를 반납했습니다: 지금 담당자가 없습니다', allowed_mentions: { parse: [] } });
+    expect((await threadPosts()).at(-1)).toEqual({
+      content: '↩️ **bob** 님이 인시던트를 반납했습니다: 지금 담당자가 없습니다',
+      allowed_mentions: { parse: [] },
+    });
   });
 
   it('Logs: answers the presser in their language, whatever the route', async () => {
-    const id = routed('en');
+    const id = await routed('en');
     const ctx = await press('logs', id, { user: KO_USER });
     const embed = payloadOf(ctx.calls[1]).embeds![0]!;
     expect(embed.title).toBe('📜 로그 · ApiErrors');
     expect(embed.description!.split('\n')[0]).toMatch(/^오류성 로그 · <t:\d+:f> – <t:\d+:t> · 최신순$/);
     expect(embed.footer!.text.split('\n')[0]).toMatch(/^일치하는 로그 \d+줄/);
-    const lonely = incident({ fp1: alertState({ alertname: 'Lonely', severity: 'page' }, now) });
+    const lonely = await incident({ fp1: alertState({ alertname: 'Lonely', severity: 'page' }, now) });
     expect(payloadOf((await press('logs', lonely, { user: KO_USER })).calls[0]).content).toMatch(/^이 알림의 레이블 중 로그를 고르는 것이 없습니다 \(/);
     expect(payloadOf((await press('logs', 4242, { user: KO_USER })).calls[0]).content).toMatch(/^이 알림은 더 이상 Vigil 저장소에 없어/);
   });
 
   it('refuses in the presser’s language', async () => {
     deps = { ...deps, config: config(loki.url, { commands: { permissions: { ack: [ROLE] } } }) };
-    const id = incident(apiAlert());
+    const id = await incident(apiAlert());
     const ctx = await press('ack', id, { user: { ...testUser([]), locale: 'ko' } });
     expect(payloadOf(ctx.calls[0]).content).toBe('⛔ 이 버튼을 쓸 권한이 없습니다: `commands.permissions`에 설정된 역할 중 하나가 필요합니다.');
     const unknown = await press('nope', id, { user: KO_USER });

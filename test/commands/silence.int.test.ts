@@ -316,7 +316,7 @@ describe('Silence 1h button against the real Alertmanager', () => {
     db = openDatabase(':memory:');
     const now = new Date();
     // The incident holds two of the three alerts Alertmanager has: web-9 is someone else's.
-    incidentId = createIncident(
+    incidentId = await createIncident(
       db,
       {
         source: 'alertmanager',
@@ -339,7 +339,7 @@ describe('Silence 1h button against the real Alertmanager', () => {
   });
 
   afterAll(async () => {
-    db?.close();
+    await db?.close();
     await am?.stop();
   });
 

@@ -456,7 +456,7 @@ describe('contact point and notification policy', () => {
     afterAll(async () => {
       server?.closeAllConnections();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      db?.close();
+      await db?.close();
     });
 
     const post = (auth: string) =>

@@ -398,7 +398,7 @@ async function startVigilMetrics(): Promise<VigilEndpoint> {
       clearInterval(timer);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      db.close();
+      await db.close();
     },
   };
 }

@@ -48,19 +48,19 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await drainer.stop();
-  db.close();
+  await db.close();
   await double.stop();
 });
 
-function add(kind: NewOutboxItem['kind'], body: object, targetId?: number, orderKey = 'incident-1'): number {
-  return enqueue(db, { orderKey, kind, channelId: CHANNEL, body, targetId }, clock);
+async function add(kind: NewOutboxItem['kind'], body: object, targetId?: number, orderKey = 'incident-1'): Promise<number> {
+  return await enqueue(db, { orderKey, kind, channelId: CHANNEL, body, targetId }, clock);
 }
 
 const logs = () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Drains, moving the clock past every backoff, until nothing is pending (or `rounds` runs out). */
 async function drainUntilSettled(rounds = 10): Promise<void> {
-  for (let i = 0; i < rounds && pendingCount(db) > 0; i++) {
+  for (let i = 0; i < rounds && (await pendingCount(db)) > 0; i++) {
     await drainer.drainOnce();
     clock += MAX_BACKOFF;
   }
@@ -68,14 +68,14 @@ async function drainUntilSettled(rounds = 10): Promise<void> {
 
 describe('drainer delivering to the Discord double', () => {
   it('posts a create, then edits that same message for the edit', async () => {
-    const create = add('create', { embeds: [{ title: 'CPU high on node-1', color: 0xe74c3c }] });
-    const edit = add('edit', { embeds: [{ title: 'Resolved: CPU high on node-1', color: 0x2ecc71 }] }, create);
+    const create = await add('create', { embeds: [{ title: 'CPU high on node-1', color: 0xe74c3c }] });
+    const edit = await add('edit', { embeds: [{ title: 'Resolved: CPU high on node-1', color: 0x2ecc71 }] }, create);
 
     expect(await drainer.drainOnce()).toBe(2);
 
-    const messageId = get(db, create)?.messageId;
+    const messageId = (await get(db, create))?.messageId;
     expect(messageId).toEqual(expect.any(String));
-    expect(get(db, edit)).toMatchObject({ status: 'sent', messageId, attempts: 1 });
+    expect(await get(db, edit)).toMatchObject({ status: 'sent', messageId, attempts: 1 });
     expect(double.messages.size).toBe(1);
     expect(double.messages.get(messageId!)?.embeds[0]?.title).toBe('Resolved: CPU high on node-1');
     expect(double.requests.map((r) => `${r.method} ${r.operationId}`)).toEqual(['POST create_message', 'PATCH update_message']);
@@ -84,49 +84,49 @@ describe('drainer delivering to the Discord double', () => {
 
   it("uploads an item's stored file with its create and its edit, and drops the bytes once sent", async () => {
     const body = { embeds: [{ title: 'CPU high', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
-    const create = enqueue(
+    const create = await enqueue(
       db,
       { orderKey: 'incident-1', kind: 'create', channelId: CHANNEL, body, file: { name: 'chart.png', data: Buffer.from('firing chart') } },
       clock,
     );
-    const edit = enqueue(
+    const edit = await enqueue(
       db,
       { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('resolved chart') } },
       clock,
     );
     expect(await drainer.drainOnce()).toBe(2);
-    const message = double.messages.get(get(db, create)!.messageId!)!;
+    const message = double.messages.get((await get(db, create))!.messageId!)!;
     expect(message.attachments).toHaveLength(1);
     expect(double.attachmentData.get(message.attachments[0]!.id)!.toString()).toBe('resolved chart');
     expect(double.requests.map((r) => r.files?.map((f) => f.data.toString()))).toEqual([['firing chart'], ['resolved chart']]);
-    expect(get(db, create)!.file).toBeUndefined();
-    expect(get(db, edit)!.file).toBeUndefined();
+    expect((await get(db, create))!.file).toBeUndefined();
+    expect((await get(db, edit))!.file).toBeUndefined();
     expect(double.invalid).toEqual([]);
   });
 
   it('posts an edit with its file as a new message when its create failed for good', async () => {
-    const create = add('create', { content: 'never delivered' });
-    markFailed(db, create, 'gave up');
+    const create = await add('create', { content: 'never delivered' });
+    await markFailed(db, create, 'gave up');
     const body = { embeds: [{ title: 'Resolved', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
-    const edit = enqueue(
+    const edit = await enqueue(
       db,
       { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body, targetId: create, file: { name: 'chart.png', data: Buffer.from('chart') } },
       clock,
     );
     await drainer.drainOnce();
-    const message = double.messages.get(get(db, edit)!.messageId!)!;
+    const message = double.messages.get((await get(db, edit))!.messageId!)!;
     expect(message.attachments).toMatchObject([{ filename: 'chart.png' }]);
     expect(message.embeds[0]!.image!.url).toBe(message.attachments[0]!.url);
     expect(double.invalid).toEqual([]);
   });
 
   it('replies to the target message without failing if it was deleted', async () => {
-    const create = add('create', { content: 'firing' });
-    const reply = add('reply', { content: 'still firing after 1h' }, create);
+    const create = await add('create', { content: 'firing' });
+    const reply = await add('reply', { content: 'still firing after 1h' }, create);
     await drainer.drainOnce();
-    const target = get(db, create)!.messageId!;
+    const target = (await get(db, create))!.messageId!;
     expect(double.requests[1]?.body).toMatchObject({ message_reference: { message_id: target, fail_if_not_exists: false } });
-    expect(double.messages.get(get(db, reply)!.messageId!)).toMatchObject({ type: 19, message_reference: { message_id: target } });
+    expect(double.messages.get((await get(db, reply))!.messageId!)).toMatchObject({ type: 19, message_reference: { message_id: target } });
     expect(double.invalid).toEqual([]);
   });
 
@@ -137,11 +137,11 @@ describe('drainer delivering to the Discord double', () => {
       headers: { 'retry-after': '0.1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.1', 'x-ratelimit-scope': 'user' },
     };
     double.failNext([rateLimit, { status: 500 }, { status: 500 }, { status: 500 }]);
-    const id = add('create', { content: 'disk almost full' });
+    const id = await add('create', { content: 'disk almost full' });
 
     await drainUntilSettled();
 
-    expect(get(db, id)).toMatchObject({ status: 'sent', attempts: 4, lastError: 'server: 500 Internal Server Error' });
+    expect(await get(db, id)).toMatchObject({ status: 'sent', attempts: 4, lastError: 'server: 500 Internal Server Error' });
     expect(double.messages.size).toBe(1);
     expect(double.requests.map((r) => r.status)).toEqual([429, 500, 500, 500, 200]);
     expect(double.invalid).toEqual([]);
@@ -149,12 +149,12 @@ describe('drainer delivering to the Discord double', () => {
 
   it('backs off exponentially between retries of a server error', async () => {
     double.failNext([{ status: 503 }, { status: 503 }, { status: 503 }]);
-    const id = add('create', { content: 'x' });
+    const id = await add('create', { content: 'x' });
     const waits: number[] = [];
     for (let i = 0; i < 3; i++) {
       await drainer.drainOnce();
-      waits.push(get(db, id)!.nextAttemptAt - clock);
-      clock = get(db, id)!.nextAttemptAt;
+      waits.push((await get(db, id))!.nextAttemptAt - clock);
+      clock = (await get(db, id))!.nextAttemptAt;
     }
     // random() = 0.5 gives 3/4 of each exponential step, never below the minimum.
     expect(waits).toEqual([1000, 1500, 3000]);
@@ -162,7 +162,7 @@ describe('drainer delivering to the Discord double', () => {
 
   it('does not try an item again before its backoff is over', async () => {
     double.failNext([{ status: 500 }]);
-    add('create', { content: 'x' });
+    await add('create', { content: 'x' });
     await drainer.drainOnce();
     expect(await drainer.drainOnce()).toBe(0);
     expect(double.requests).toHaveLength(1);
@@ -177,9 +177,9 @@ describe('drainer delivering to the Discord double', () => {
         headers: { 'retry-after': '42', 'x-ratelimit-scope': 'user' },
       },
     ]);
-    const id = add('create', { content: 'x' });
+    const id = await add('create', { content: 'x' });
     await drainer.drainOnce();
-    const row = get(db, id)!;
+    const row = (await get(db, id))!;
     expect(row).toMatchObject({ status: 'pending', attempts: 1 });
     expect(row.lastError).toMatch(/^rateLimited: /);
     expect(row.nextAttemptAt - clock).toBeGreaterThanOrEqual(42_000);
@@ -189,10 +189,10 @@ describe('drainer delivering to the Discord double', () => {
     { name: 'an invalid body (400)', body: { embeds: [{ title: 'x'.repeat(300) }] }, script: [], reason: 'client', status: 400, error: /BASE_TYPE_MAX_LENGTH/ },
   ])('marks $name as failed with its reason and never retries it', async ({ body, script, reason, status, error }) => {
     double.failNext(script);
-    const id = add('create', body);
+    const id = await add('create', body);
     await drainUntilSettled(3);
 
-    const row = get(db, id)!;
+    const row = (await get(db, id))!;
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
     expect(row.lastError).toMatch(new RegExp(`^${reason}: `));
     expect(row.lastError).toMatch(error);
@@ -209,16 +209,16 @@ describe('drainer delivering to the Discord double', () => {
     async ({ status, code, message, fix }) => {
       const refusal: ScriptedResponse = { status, body: { message, code } };
       double.failNext([refusal, refusal]);
-      const first = add('create', { content: 'first alert' }, undefined, 'incident-1');
-      const second = add('create', { content: 'second alert' }, undefined, 'incident-2');
+      const first = await add('create', { content: 'first alert' }, undefined, 'incident-1');
+      const second = await add('create', { content: 'second alert' }, undefined, 'incident-2');
 
       await drainer.drainOnce();
       // One request: the second alert waits behind the refused first instead of meeting the same refusal.
       expect(double.requests).toHaveLength(1);
-      expect(get(db, first)).toMatchObject({ status: 'pending', attempts: 1 });
-      expect(get(db, first)!.lastError).toMatch(new RegExp(`^channel: ${status}.*${message}`));
-      expect(get(db, second)).toMatchObject({ status: 'pending', attempts: 0 });
-      expect(drainer.holds()).toEqual({ token: false, channels: [{ channelId: CHANNEL, message: expect.stringContaining(message) }] });
+      expect(await get(db, first)).toMatchObject({ status: 'pending', attempts: 1 });
+      expect((await get(db, first))!.lastError).toMatch(new RegExp(`^channel: ${status}.*${message}`));
+      expect(await get(db, second)).toMatchObject({ status: 'pending', attempts: 0 });
+      expect(await drainer.holds()).toEqual({ token: false, channels: [{ channelId: CHANNEL, message: expect.stringContaining(message) }] });
 
       clock += MAX_BACKOFF;
       await drainer.drainOnce();
@@ -233,80 +233,80 @@ describe('drainer delivering to the Discord double', () => {
       // Fixed: both go out, oldest first, each once.
       clock += MAX_BACKOFF;
       await drainer.drainOnce();
-      expect(get(db, first)).toMatchObject({ status: 'sent', attempts: 3 });
-      expect(get(db, second)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(await get(db, first)).toMatchObject({ status: 'sent', attempts: 3 });
+      expect(await get(db, second)).toMatchObject({ status: 'sent', attempts: 1 });
       expect([...double.messages.values()].map((m) => m.content)).toEqual(['first alert', 'second alert']);
-      expect(drainer.holds()).toEqual({ token: false, channels: [] });
+      expect(await drainer.holds()).toEqual({ token: false, channels: [] });
       expect(logs().some((l) => l.level === 30 && /accepts deliveries to channel .* again/.test(String(l.msg)))).toBe(true);
     },
   );
 
   it("never lets a full batch of a held channel's items hide another channel's", async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
-    for (let i = 0; i < 25; i++) add('create', { content: `held ${i}` }, undefined, `incident-${i}`);
-    const other = enqueue(db, { orderKey: 'incident-other', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
+    for (let i = 0; i < 25; i++) await add('create', { content: `held ${i}` }, undefined, `incident-${i}`);
+    const other = await enqueue(db, { orderKey: 'incident-other', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
     await drainer.drainOnce();
     await drainer.drainOnce();
-    expect(get(db, other)!.status).toBe('sent');
+    expect((await get(db, other))!.status).toBe('sent');
     expect(double.requests.filter((r) => r.path.includes(CHANNEL))).toHaveLength(1);
   });
 
   it("posts an edit anew in the alert channel when its message's old channel is closed to the bot", async () => {
     const OLD = '323456789012345678';
-    const create = enqueue(db, { orderKey: 'incident-1', kind: 'create', channelId: OLD, body: { content: 'firing' } }, clock);
+    const create = await enqueue(db, { orderKey: 'incident-1', kind: 'create', channelId: OLD, body: { content: 'firing' } }, clock);
     await drainer.drainOnce();
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
     // alertChannelId changed since: the resolve edit belongs to the new channel.
-    const edit = enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body: { content: 'resolved' }, targetId: create }, clock);
+    const edit = await enqueue(db, { orderKey: 'incident-1', kind: 'edit', channelId: CHANNEL, body: { content: 'resolved' }, targetId: create }, clock);
     await drainer.drainOnce();
-    expect(get(db, edit)!.status).toBe('sent');
-    expect(double.messages.get(get(db, edit)!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: 'resolved' });
-    expect(drainer.holds().channels).toEqual([]);
+    expect((await get(db, edit))!.status).toBe('sent');
+    expect(double.messages.get((await get(db, edit))!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: 'resolved' });
+    expect((await drainer.holds()).channels).toEqual([]);
   });
 
   it("sends an incident's note to the channel when its thread refuses posts", async () => {
-    const create = add('create', { content: 'firing' });
-    add('thread', { name: 'incident', auto_archive_duration: 1440 }, create);
+    const create = await add('create', { content: 'firing' });
+    await add('thread', { name: 'incident', auto_archive_duration: 1440 }, create);
     await drainer.drainOnce();
     double.failNext([{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }]);
-    const note = add('thread-post', { content: 'resolved note' }, create);
+    const note = await add('thread-post', { content: 'resolved note' }, create);
     await drainer.drainOnce();
     await drainer.drainOnce();
-    const row = get(db, note)!;
+    const row = (await get(db, note))!;
     expect(row.status).toBe('sent');
     expect(double.messages.get(row.messageId!)).toMatchObject({ channel_id: CHANNEL, content: 'resolved note' });
   });
 
   it('still holds a refused channel after a restart, from the stored error, until Discord takes it', async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
-    const id = add('create', { content: 'held across a restart' });
+    const id = await add('create', { content: 'held across a restart' });
     await drainer.drainOnce();
     await drainer.stop();
     drainer = makeDrainer();
-    expect(drainer.holds().channels).toEqual([{ channelId: CHANNEL, message: expect.stringContaining('Missing Access') }]);
+    expect((await drainer.holds()).channels).toEqual([{ channelId: CHANNEL, message: expect.stringContaining('Missing Access') }]);
     clock += MAX_BACKOFF;
     await drainer.drainOnce();
-    expect(get(db, id)!.status).toBe('sent');
-    expect(drainer.holds().channels).toEqual([]);
+    expect((await get(db, id))!.status).toBe('sent');
+    expect((await drainer.holds()).channels).toEqual([]);
   });
 
   it("holds only the refused channel: another channel's alerts still go out", async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Access', code: 50001 } }]);
-    const refused = add('create', { content: 'to the refused channel' });
-    const other = enqueue(db, { orderKey: 'incident-9', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
+    const refused = await add('create', { content: 'to the refused channel' });
+    const other = await enqueue(db, { orderKey: 'incident-9', kind: 'create', channelId: '223456789012345678', body: { content: 'elsewhere' } }, clock);
     await drainer.drainOnce();
-    expect(get(db, refused)!.status).toBe('pending');
-    expect(get(db, other)!.status).toBe('sent');
+    expect((await get(db, refused))!.status).toBe('pending');
+    expect((await get(db, other))!.status).toBe('sent');
   });
 
   it('posts the edit as a new message when its create failed for good', async () => {
-    const create = add('create', { content: 'firing' });
-    const edit = add('edit', { content: 'resolved' }, create);
-    markFailed(db, create, 'client: 400 Invalid Form Body');
+    const create = await add('create', { content: 'firing' });
+    const edit = await add('edit', { content: 'resolved' }, create);
+    await markFailed(db, create, 'client: 400 Invalid Form Body');
 
     await drainer.drainOnce();
 
-    const row = get(db, edit)!;
+    const row = (await get(db, edit))!;
     expect(row.status).toBe('sent');
     expect(double.messages.get(row.messageId!)?.content).toBe('resolved');
     expect(double.requests.map((r) => r.operationId)).toEqual(['create_message']);
@@ -315,40 +315,40 @@ describe('drainer delivering to the Discord double', () => {
   });
 
   it('posts a reply without a reference when its create failed for good', async () => {
-    const create = add('create', { content: 'firing' });
-    const reply = add('reply', { content: 'update' }, create);
-    markFailed(db, create, 'auth: 403 Missing Access');
+    const create = await add('create', { content: 'firing' });
+    const reply = await add('reply', { content: 'update' }, create);
+    await markFailed(db, create, 'auth: 403 Missing Access');
     await drainer.drainOnce();
-    expect(get(db, reply)?.status).toBe('sent');
+    expect((await get(db, reply))?.status).toBe('sent');
     expect(double.requests[0]?.body).not.toHaveProperty('message_reference');
     expect(double.invalid).toEqual([]);
   });
 
   it('posts the edit as a new message when someone deleted the original in Discord', async () => {
-    const create = add('create', { content: 'firing' });
+    const create = await add('create', { content: 'firing' });
     await drainer.drainOnce();
-    double.messages.delete(get(db, create)!.messageId!);
-    const edit = add('edit', { content: 'resolved' }, create);
+    double.messages.delete((await get(db, create))!.messageId!);
+    const edit = await add('edit', { content: 'resolved' }, create);
 
     await drainer.drainOnce();
 
-    const row = get(db, edit)!;
+    const row = (await get(db, edit))!;
     expect(row.status).toBe('sent');
-    expect(row.messageId).not.toBe(get(db, create)!.messageId);
+    expect(row.messageId).not.toBe((await get(db, create))!.messageId);
     expect(double.messages.get(row.messageId!)?.content).toBe('resolved');
     expect(double.requests.map((r) => r.status)).toEqual([200, 404, 200]);
   });
 
   it('keeps per-incident order: a failing incident holds its own edit back, not other incidents', async () => {
     double.failNext([{ status: 500 }]);
-    const a = add('create', { content: 'A firing' }, undefined, 'incident-A');
-    const aEdit = add('edit', { content: 'A resolved' }, a, 'incident-A');
-    const b = add('create', { content: 'B firing' }, undefined, 'incident-B');
+    const a = await add('create', { content: 'A firing' }, undefined, 'incident-A');
+    const aEdit = await add('edit', { content: 'A resolved' }, a, 'incident-A');
+    const b = await add('create', { content: 'B firing' }, undefined, 'incident-B');
 
     await drainer.drainOnce();
-    expect(get(db, b)?.status).toBe('sent');
-    expect(get(db, aEdit)?.status).toBe('pending');
-    expect(get(db, aEdit)?.attempts).toBe(0);
+    expect((await get(db, b))?.status).toBe('sent');
+    expect((await get(db, aEdit))?.status).toBe('pending');
+    expect((await get(db, aEdit))?.attempts).toBe(0);
 
     clock += MAX_BACKOFF;
     await drainer.drainOnce();
@@ -368,15 +368,15 @@ describe('nonce: a retry after a lost response does not post twice', () => {
     { name: 'Discord stored the message but the connection dropped', lost: { status: 200, afterHandling: true, dropConnection: true } },
   ])('$name', async ({ lost }) => {
     double.failNext([lost]);
-    const id = add('create', { content: 'once only' });
+    const id = await add('create', { content: 'once only' });
 
     await drainUntilSettled();
 
     expect(double.requests).toHaveLength(2);
     expect(double.messages.size).toBe(1);
     const [message] = double.messages.values();
-    expect(get(db, id)).toMatchObject({ status: 'sent', attempts: 2, messageId: message!.id });
-    expect(double.requests.map((r) => (r.body as { nonce: string }).nonce)).toEqual([nonceFor(get(db, id)!), nonceFor(get(db, id)!)]);
+    expect(await get(db, id)).toMatchObject({ status: 'sent', attempts: 2, messageId: message!.id });
+    expect(double.requests.map((r) => (r.body as { nonce: string }).nonce)).toEqual([nonceFor((await get(db, id))!), nonceFor((await get(db, id))!)]);
     expect(double.invalid).toEqual([]);
   });
 
@@ -398,16 +398,16 @@ describe('nonce: a retry after a lost response does not post twice', () => {
 describe('secrets', () => {
   it('keeps the token out of the stored error and every log line, even when Discord echoes it', async () => {
     double.failNext([{ status: 403, body: { message: `Missing Access for Bot ${DOUBLE_TOKEN}`, code: 50001 } }]);
-    const id = add('create', { content: 'x' });
+    const id = await add('create', { content: 'x' });
     await drainer.drainOnce();
 
-    const row = get(db, id)!;
+    const row = (await get(db, id))!;
     expect(row.status).toBe('pending');
     expect(row.lastError).toContain('Missing Access');
     expect(row.lastError).not.toContain(DOUBLE_TOKEN);
     const failure = logs().find((l) => l.level === 50);
     expect(failure).toMatchObject({ outboxId: id, kind: 'create', attempt: 1, reason: 'channel', status: 403 });
-    expect(JSON.stringify(drainer.holds())).not.toContain(DOUBLE_TOKEN);
+    expect(JSON.stringify(await drainer.holds())).not.toContain(DOUBLE_TOKEN);
     expect(logLines.join('\n')).not.toContain(DOUBLE_TOKEN);
   });
 
@@ -425,14 +425,14 @@ describe('secrets', () => {
       pollIntervalMs: 1000,
       secrets: [wrongToken],
     });
-    const id = add('create', { content: 'x' });
+    const id = await add('create', { content: 'x' });
 
     await drainer.drainOnce();
     clock += 100; // the hold: maxBackoffMs, here under the one-minute cap
     await drainer.drainOnce();
 
     // Still wrong after the hold (the token was set again and refused again): pending, never given up.
-    expect(get(db, id)).toMatchObject({ status: 'pending', attempts: 2, lastError: 'auth: 401: Unauthorized (code 0)' });
+    expect(await get(db, id)).toMatchObject({ status: 'pending', attempts: 2, lastError: 'auth: 401: Unauthorized (code 0)' });
     expect(double.requests.filter((r) => r.operationId === 'create_message')).toHaveLength(2);
     // Two refusals, one outage: logged once.
     const errors = logs().filter((l) => l.level === 50);
@@ -445,20 +445,20 @@ describe('secrets', () => {
   it('holds every delivery while Discord rejects the token, then delivers them all once it accepts it again', async () => {
     double.failNext([{ status: 401, body: { message: '401: Unauthorized', code: 0 } }]);
     const ids = [
-      add('create', { content: 'a' }, undefined, 'incident-a'),
-      add('create', { content: 'b' }, undefined, 'incident-b'),
-      add('create', { content: 'c' }, undefined, 'incident-c'),
+      await add('create', { content: 'a' }, undefined, 'incident-a'),
+      await add('create', { content: 'b' }, undefined, 'incident-b'),
+      await add('create', { content: 'c' }, undefined, 'incident-c'),
     ];
 
     expect(await drainer.drainOnce()).toBe(1); // the first 401 holds the rest: they are not even tried
-    expect(ids.map((id) => get(db, id)?.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(await Promise.all(ids.map(async (id) => (await get(db, id))?.status))).toEqual(['pending', 'pending', 'pending']);
     clock += 59_000; // the hold is capped at a minute (MAX_BACKOFF is 60 s here)
     expect(await drainer.drainOnce()).toBe(0);
     expect(double.requests).toHaveLength(1);
 
     clock += 1_000;
     expect(await drainer.drainOnce()).toBe(3);
-    expect(ids.map((id) => get(db, id)?.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(await Promise.all(ids.map(async (id) => (await get(db, id))?.status))).toEqual(['sent', 'sent', 'sent']);
     expect([...double.messages.values()].map((m) => m.content).sort()).toEqual(['a', 'b', 'c']);
     const errors = logs().filter((l) => l.level === 50);
     expect(errors).toHaveLength(1);
@@ -472,35 +472,35 @@ describe('drainer loop', () => {
   it('delivers in the background once woken, and stops cleanly', async () => {
     drainer = makeDrainer({ pollIntervalMs: 60_000 });
     drainer.start();
-    const id = add('create', { content: 'background' });
+    const id = await add('create', { content: 'background' });
     drainer.wake();
-    await vi.waitFor(() => expect(get(db, id)?.status).toBe('sent'), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect((await get(db, id))?.status).toBe('sent'), { timeout: 5000, interval: 20 });
     await drainer.stop();
     expect(double.messages.size).toBe(1);
   });
 
   it('waits for the delivery in flight before stop() resolves', async () => {
     double.failNext([{ status: 200, afterHandling: true, delayMs: 300 }]);
-    const id = add('create', { content: 'slow' });
+    const id = await add('create', { content: 'slow' });
     drainer.start();
     await vi.waitFor(() => expect(double.requests).toHaveLength(1), { timeout: 5000, interval: 10 });
     await drainer.stop();
-    expect(get(db, id)?.status).toBe('sent');
-    expect(pendingCount(db)).toBe(0);
+    expect((await get(db, id))?.status).toBe('sent');
+    expect(await pendingCount(db)).toBe(0);
   });
 
   it('does not deliver anything after stop()', async () => {
     drainer.start();
     await drainer.stop();
-    add('create', { content: 'late' });
+    await add('create', { content: 'late' });
     drainer.wake();
     expect(await drainer.drainOnce()).toBe(0);
     expect(double.requests).toEqual([]);
   });
 
   it('never runs two passes at once, so no item is delivered twice', async () => {
-    add('create', { content: 'one' });
-    add('create', { content: 'two' }, undefined, 'incident-2');
+    await add('create', { content: 'one' });
+    await add('create', { content: 'two' }, undefined, 'incident-2');
     const [a, b] = await Promise.all([drainer.drainOnce(), drainer.drainOnce()]);
     expect(a + b).toBe(2);
     expect(double.requests).toHaveLength(2);
@@ -540,29 +540,29 @@ describe('delivery metrics and log ids', () => {
 
   it('counts a retried server error and the delivery that follows', async () => {
     double.failNext([{ status: 500 }]);
-    add('create', { content: 'x' });
+    await add('create', { content: 'x' });
     await drainUntilSettled();
     expect(await deliveries()).toEqual({ 'retry/server': 1, 'sent/ok': 1 });
   });
 
   it('counts an item given up on under its reason', async () => {
-    add('create', { embeds: [{ title: 'x'.repeat(300) }] });
+    await add('create', { embeds: [{ title: 'x'.repeat(300) }] });
     await drainUntilSettled(3);
     expect(await deliveries()).toEqual({ 'failed/client': 1 });
   });
 
   it('counts a delivery held for a refused channel as a retry, and its delivery once fixed', async () => {
     double.failNext([{ status: 403, body: { message: 'Missing Permissions', code: 50013 } }]);
-    add('create', { content: 'x' });
+    await add('create', { content: 'x' });
     await drainUntilSettled(3);
     expect(await deliveries()).toEqual({ 'retry/channel': 1, 'sent/ok': 1 });
   });
 
   it('counts an edit posted anew because its message was deleted as reposted', async () => {
-    const create = add('create', { content: 'firing' });
+    const create = await add('create', { content: 'firing' });
     await drainer.drainOnce();
-    double.messages.delete(get(db, create)!.messageId!);
-    add('edit', { content: 'resolved' }, create);
+    double.messages.delete((await get(db, create))!.messageId!);
+    await add('edit', { content: 'resolved' }, create);
     await drainer.drainOnce();
     expect(await deliveries()).toEqual({ 'sent/ok': 1, 'sent/reposted': 1 });
   });
@@ -571,7 +571,7 @@ describe('delivery metrics and log ids', () => {
     double.failNext([
       { status: 429, headers: { 'retry-after': '0.1', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': '0.1', 'x-ratelimit-scope': 'user' } },
     ]);
-    add('create', { content: 'x' });
+    await add('create', { content: 'x' });
     await drainer.drainOnce();
     expect(await rateLimits()).toBe(1);
     expect(await deliveries()).toEqual({ 'sent/ok': 1 });
@@ -583,7 +583,7 @@ describe('delivery metrics and log ids', () => {
     const events: unknown[] = [];
     rest.on('rateLimited', (data) => events.push(data));
     double.failNext([{ status: 429, body: { message: 'You are being rate limited.', retry_after: 42, global: false }, headers: { 'retry-after': '42' } }]);
-    add('create', { content: 'x' });
+    await add('create', { content: 'x' });
     await drainer.drainOnce();
     expect(await rateLimits()).toBe(1);
     expect(events).toEqual([]);
@@ -592,7 +592,7 @@ describe('delivery metrics and log ids', () => {
 
   it('puts the incident id from the order key on every line of a delivery', async () => {
     double.failNext([{ status: 500 }]);
-    const id = enqueue(db, { orderKey: 'incident:42', kind: 'create', channelId: CHANNEL, body: { content: 'x' } }, clock);
+    const id = await enqueue(db, { orderKey: 'incident:42', kind: 'create', channelId: CHANNEL, body: { content: 'x' } }, clock);
     await drainUntilSettled();
     const lines = logs().filter((l) => l.outboxId === id);
     expect(lines.map((l) => l.msg)).toEqual(['delivery failed; will retry', 'outbox item delivered']);
@@ -604,16 +604,16 @@ describe('incident threads through the drainer', () => {
   const THREAD = { name: 'CPU high on node-1', auto_archive_duration: 1440 };
 
   it('starts a thread on the alert message, posts into it and archives it, every request valid', async () => {
-    const create = add('create', { embeds: [{ title: 'CPU high on node-1' }] });
-    const thread = add('thread', THREAD, create);
-    const post = add('thread-post', { content: '🔎 details' }, create);
-    const note = add('thread-post', { content: '✅ Resolved: CPU high after 5m', allowed_mentions: { parse: [], replied_user: false } }, create);
-    const archive = add('thread-archive', { archived: true }, create);
+    const create = await add('create', { embeds: [{ title: 'CPU high on node-1' }] });
+    const thread = await add('thread', THREAD, create);
+    const post = await add('thread-post', { content: '🔎 details' }, create);
+    const note = await add('thread-post', { content: '✅ Resolved: CPU high after 5m', allowed_mentions: { parse: [], replied_user: false } }, create);
+    const archive = await add('thread-archive', { archived: true }, create);
 
     expect(await drainer.drainOnce()).toBe(5);
 
-    const messageId = get(db, create)!.messageId!;
-    expect(get(db, thread)).toMatchObject({ status: 'sent', messageId });
+    const messageId = (await get(db, create))!.messageId!;
+    expect(await get(db, thread)).toMatchObject({ status: 'sent', messageId });
     expect(double.requests.map((r) => `${r.method} ${r.operationId} ${r.status}`)).toEqual([
       'POST create_message 200',
       'POST create_thread_from_message 201',
@@ -625,32 +625,32 @@ describe('incident threads through the drainer', () => {
     expect(double.requests[1]!.body).toEqual(THREAD);
     expect(double.requests[4]!.path).toBe(`/api/v10/channels/${messageId}`);
     expect(double.requests[4]!.body).toEqual({ archived: true });
-    const inThread = [post, note].map((id) => double.messages.get(get(db, id)!.messageId!)!);
+    const inThread = await Promise.all([post, note].map(async (id) => double.messages.get((await get(db, id))!.messageId!)!));
     expect(inThread.map((m) => [m.channel_id, m.content, m.message_reference])).toEqual([
       [messageId, '🔎 details', undefined],
       [messageId, '✅ Resolved: CPU high after 5m', undefined],
     ]);
     expect(double.threads.get(messageId)).toMatchObject({ parent_id: CHANNEL, name: THREAD.name, message_count: 2, thread_metadata: { archived: true } });
-    expect(get(db, archive)).toMatchObject({ status: 'sent', messageId });
+    expect(await get(db, archive)).toMatchObject({ status: 'sent', messageId });
     expect(double.invalid).toEqual([]);
   });
 
   it('takes the thread already on the message (a retry after a lost response, 160004) as started', async () => {
-    const create = add('create', { content: 'firing' });
-    const thread = add('thread', THREAD, create);
+    const create = await add('create', { content: 'firing' });
+    const thread = await add('thread', THREAD, create);
     double.failNext([
       { status: 200, afterHandling: true },
       { status: 500, afterHandling: true },
     ]);
     await drainUntilSettled();
-    const messageId = get(db, create)!.messageId!;
+    const messageId = (await get(db, create))!.messageId!;
     expect(double.requests.map((r) => `${r.operationId} ${r.status}`)).toEqual([
       'create_message 200',
       'create_thread_from_message 500',
       'create_thread_from_message 400',
     ]);
     expect(double.requests[2]!.body).toEqual(THREAD);
-    expect(get(db, thread)).toMatchObject({ status: 'sent', messageId, attempts: 2 });
+    expect(await get(db, thread)).toMatchObject({ status: 'sent', messageId, attempts: 2 });
     expect(double.threads.size).toBe(1);
   });
 
@@ -658,33 +658,33 @@ describe('incident threads through the drainer', () => {
     { why: 'missing permissions (50013)', status: 403, code: 50013 },
     { why: 'no access (50001)', status: 403, code: 50001 },
   ])('replies in the channel when the thread cannot be started: $why', async ({ status, code }) => {
-    const create = add('create', { content: 'firing' });
-    const thread = add('thread', THREAD, create);
-    const note = add('thread-post', { content: '✅ Resolved after 5m' }, create);
-    const archive = add('thread-archive', { archived: true }, create);
+    const create = await add('create', { content: 'firing' });
+    const thread = await add('thread', THREAD, create);
+    const note = await add('thread-post', { content: '✅ Resolved after 5m' }, create);
+    const archive = await add('thread-archive', { archived: true }, create);
     double.failNext([
       { status: 200, afterHandling: true },
       { status, body: { message: 'Missing Permissions', code } },
     ]);
     await drainUntilSettled();
-    const messageId = get(db, create)!.messageId!;
-    expect(get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(new RegExp(`code ${code}`)) });
-    const reply = double.messages.get(get(db, note)!.messageId!)!;
+    const messageId = (await get(db, create))!.messageId!;
+    expect(await get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(new RegExp(`code ${code}`)) });
+    const reply = double.messages.get((await get(db, note))!.messageId!)!;
     expect(reply).toMatchObject({ channel_id: CHANNEL, content: '✅ Resolved after 5m', message_reference: { message_id: messageId } });
-    expect(get(db, archive)).toMatchObject({ status: 'failed', lastError: 'the incident has no thread to archive' });
+    expect(await get(db, archive)).toMatchObject({ status: 'failed', lastError: 'the incident has no thread to archive' });
     expect(double.requests.filter((r) => r.operationId === 'update_channel')).toEqual([]);
     expect(logs().some((l) => l.msg === 'the incident thread could not be started; replying in the channel instead' && l.outboxId === note)).toBe(true);
     expect(double.invalid).toEqual([]);
   });
 
   it('skips a thread start whose alert message was never delivered, and posts its notes as new messages', async () => {
-    const create = add('create', { content: 'never delivered' });
-    markFailed(db, create, 'gave up');
-    const thread = add('thread', THREAD, create);
-    const note = add('thread-post', { content: '✅ Resolved after 5m' }, create);
+    const create = await add('create', { content: 'never delivered' });
+    await markFailed(db, create, 'gave up');
+    const thread = await add('thread', THREAD, create);
+    const note = await add('thread-post', { content: '✅ Resolved after 5m' }, create);
     await drainer.drainOnce();
-    expect(get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/no message to start a thread on/) });
-    expect(double.messages.get(get(db, note)!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: '✅ Resolved after 5m' });
+    expect(await get(db, thread)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/no message to start a thread on/) });
+    expect(double.messages.get((await get(db, note))!.messageId!)).toMatchObject({ channel_id: CHANNEL, content: '✅ Resolved after 5m' });
     expect(double.requests.map((r) => r.operationId)).toEqual(['create_message']);
   });
 });
@@ -716,14 +716,14 @@ describe('drainer when Discord does not answer', () => {
         if (!probeAnswers) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
       },
     });
-    const silent = add('create', { embeds: [{ title: 'silent' }] }, undefined, 'incident-a');
-    const next = add('create', { embeds: [{ title: 'next' }] }, undefined, 'incident-b');
-    const later = add('create', { embeds: [{ title: 'later' }] }, undefined, 'incident-c');
+    const silent = await add('create', { embeds: [{ title: 'silent' }] }, undefined, 'incident-a');
+    const next = await add('create', { embeds: [{ title: 'next' }] }, undefined, 'incident-b');
+    const later = await add('create', { embeds: [{ title: 'later' }] }, undefined, 'incident-c');
     await drainer.drainOnce();
     expect(probes).toBe(1);
     // Reachable: the timeout was this item's alone, the others went. Unreachable: the others wait, untried.
-    expect([get(db, next)?.status, get(db, later)?.status]).toEqual(statuses);
-    expect(get(db, silent)?.status).toBe('pending');
+    expect([(await get(db, next))?.status, (await get(db, later))?.status]).toEqual(statuses);
+    expect((await get(db, silent))?.status).toBe('pending');
     expect(logs().filter((l) => String(l.msg).startsWith('Discord does not answer'))).toHaveLength(holds);
     expect(double.requests.filter((r) => r.operationId === 'create_message')).toHaveLength(probeAnswers ? 2 : 0);
   });
@@ -738,16 +738,17 @@ describe('drainer when Discord does not answer', () => {
         if (!answering) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
       },
     });
-    const ids = ['first', 'second', 'third'].map((title, i) => add('create', { embeds: [{ title }] }, undefined, `incident-${i}`));
+    const ids: number[] = [];
+    for (const [i, title] of ['first', 'second', 'third'].entries()) ids.push(await add('create', { embeds: [{ title }] }, undefined, `incident-${i}`));
     await drainer.drainOnce();
-    expect(ids.map((id) => get(db, id)?.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(await Promise.all(ids.map(async (id) => (await get(db, id))?.status))).toEqual(['pending', 'pending', 'pending']);
     // Still within the hold: nothing is tried.
     expect(await drainer.drainOnce()).toBe(0);
     silentTitles.pop();
     answering = true;
     clock += MAX_BACKOFF;
     await drainer.drainOnce();
-    expect(ids.map((id) => get(db, id)?.status)).toEqual(['sent', 'sent', 'sent']);
+    expect(await Promise.all(ids.map(async (id) => (await get(db, id))?.status))).toEqual(['sent', 'sent', 'sent']);
     const posted = double.requests.filter((r) => r.operationId === 'create_message').map((r) => (r.body as { embeds: { title: string }[] }).embeds[0]!.title);
     expect(posted).toEqual(['first', 'second', 'third']);
     expect(logs().some((l) => String(l.msg).startsWith('Discord answers again'))).toBe(true);
@@ -763,7 +764,7 @@ describe('drainer when Discord does not answer', () => {
         if (!answering) throw Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' });
       },
     });
-    add('create', { embeds: [{ title: 'stuck' }] }, undefined, 'incident-x');
+    await add('create', { embeds: [{ title: 'stuck' }] }, undefined, 'incident-x');
     const holds = () => logs().filter((l) => String(l.msg).startsWith('Discord does not answer')).length;
     const ends = () => logs().filter((l) => String(l.msg).startsWith('Discord answers again')).length;
     await drainer.drainOnce();

@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyDeliveryError } from '../../src/discord/classify.js';
 import { archiveThread, editMessage, postMessage, startThread } from '../../src/discord/rest.js';
 import { createPreviewRest } from '../../src/discord/preview.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { previewEntries, previewFile, previewMessage, previewRevision } from '../../src/store/preview.js';
 
 const CHANNEL = '223456789012345678';
 const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
 
-let db: Database;
+let db: SqliteDatabase;
 let clock: number;
 beforeEach(() => {
   db = openDatabase(':memory:');
@@ -26,8 +26,8 @@ describe("preview mode's Discord", () => {
     expect(id).toMatch(/^\d{17,20}$/);
     // The snowflake's timestamp is the post's time, as Discord's are.
     expect(Number((BigInt(id) >> 22n) + 1_420_070_400_000n)).toBe(clock);
-    expect(previewMessage(db, id)?.body).toMatchObject({ embeds: [{ title: 'FIRING' }], attachments: [{ filename: 'chart.png' }] });
-    expect(previewFile(db, id, 'chart.png')).toEqual(PNG);
+    expect((await previewMessage(db, id))?.body).toMatchObject({ embeds: [{ title: 'FIRING' }], attachments: [{ filename: 'chart.png' }] });
+    expect(await previewFile(db, id, 'chart.png')).toEqual(PNG);
   });
 
   it('answers a retried post (same nonce) with the message it already made, as enforce_nonce does', async () => {
@@ -35,7 +35,7 @@ describe("preview mode's Discord", () => {
     const first = await postMessage(r, CHANNEL, { content: 'one' }, 'vigil-1-abc');
     const again = await postMessage(r, CHANNEL, { content: 'one' }, 'vigil-1-abc');
     expect(again.id).toBe(first.id);
-    expect(previewEntries(db, 10)).toHaveLength(1);
+    expect(await previewEntries(db, 10)).toHaveLength(1);
   });
 
   it('gives ids that keep growing when the clock steps back and after a restart, and lists by them', async () => {
@@ -44,19 +44,19 @@ describe("preview mode's Discord", () => {
     const b = await postMessage(rest(), CHANNEL, { content: 'b' }, 'n-b');
     expect(BigInt(b.id)).toBeGreaterThan(BigInt(a.id));
     // Newest first by id, as Discord orders a channel, whatever the clock said.
-    expect(previewEntries(db, 10).map((e) => e.body.content)).toEqual(['b', 'a']);
+    expect((await previewEntries(db, 10)).map((e) => e.body.content)).toEqual(['b', 'a']);
   });
 
   it('applies an edit: the new body, and only the attachments it lists', async () => {
     const r = rest();
     const { id } = await postMessage(r, CHANNEL, withChart, 'n-1', [{ name: 'chart.png', data: PNG }]);
-    const before = previewRevision(db);
+    const before = await previewRevision(db);
     await editMessage(r, CHANNEL, id, { embeds: [{ title: 'RESOLVED', color: 0x2ecc71 }], attachments: [] });
-    const edited = previewMessage(db, id)!;
+    const edited = (await previewMessage(db, id))!;
     expect(edited.body).toMatchObject({ embeds: [{ title: 'RESOLVED', color: 0x2ecc71 }], attachments: [] });
     expect(edited.editedAt).toBe(clock);
-    expect(previewFile(db, id, 'chart.png')).toBeUndefined();
-    expect(previewRevision(db)).toBeGreaterThan(before);
+    expect(await previewFile(db, id, 'chart.png')).toBeUndefined();
+    expect(await previewRevision(db)).toBeGreaterThan(before);
   });
 
   it('replaces the chart when an edit uploads a new one', async () => {
@@ -64,7 +64,7 @@ describe("preview mode's Discord", () => {
     const { id } = await postMessage(r, CHANNEL, withChart, 'n-1', [{ name: 'chart.png', data: PNG }]);
     const newer = Buffer.concat([PNG, Buffer.from('new')]);
     await editMessage(r, CHANNEL, id, withChart, [{ name: 'chart.png', data: newer }]);
-    expect(previewFile(db, id, 'chart.png')).toEqual(newer);
+    expect(await previewFile(db, id, 'chart.png')).toEqual(newer);
   });
 
   it("answers an edit of a message it does not have with Discord's 10008, which delivery knows", async () => {
@@ -83,11 +83,11 @@ describe("preview mode's Discord", () => {
     await expect(startThread(r, '323456789012345678', id, { name: 'elsewhere' })).rejects.toMatchObject({ code: 10008 });
     await postMessage(r, id, { content: 'details' }, 'n-2');
     await archiveThread(r, id);
-    expect(previewEntries(db, 10)[0]?.thread).toMatchObject({ name: 'HighCPU on web-1', archived: true, messages: [{ body: { content: 'details' } }] });
+    expect((await previewEntries(db, 10))[0]?.thread).toMatchObject({ name: 'HighCPU on web-1', archived: true, messages: [{ body: { content: 'details' } }] });
     await postMessage(r, id, { content: 'resolved note' }, 'n-3');
-    const [entry] = previewEntries(db, 10);
+    const [entry] = await previewEntries(db, 10);
     // Thread messages stay under their message, not in the channel's list.
-    expect(previewEntries(db, 10)).toHaveLength(1);
+    expect(await previewEntries(db, 10)).toHaveLength(1);
     expect(entry?.thread?.archived).toBe(false);
     expect(entry?.thread?.messages.map((m) => m.body.content)).toEqual(['details', 'resolved note']);
   });
@@ -97,7 +97,7 @@ describe("preview mode's Discord", () => {
     const first = await postMessage(r, CHANNEL, { content: 'first' }, 'n-1');
     clock += 1000;
     await postMessage(r, CHANNEL, { content: 'reply', message_reference: { message_id: first.id, fail_if_not_exists: false } }, 'n-2');
-    const entries = previewEntries(db, 10);
+    const entries = await previewEntries(db, 10);
     expect(entries.map((e) => e.body.content)).toEqual(['reply', 'first']);
     expect(entries[0]?.replyTo?.id).toBe(first.id);
   });
@@ -111,9 +111,9 @@ describe("preview mode's Discord", () => {
       clock += 1000;
       await postMessage(r, CHANNEL, { content: `m${n}` }, `n-${n}`);
     }
-    expect(previewEntries(db, 10).map((e) => e.body.content)).toEqual(['m4', 'm3']);
-    expect(previewFile(db, old.id, 'chart.png')).toBeUndefined();
-    expect(db.prepare('SELECT count(*) AS n FROM preview_messages').get()).toEqual({ n: 2 });
+    expect((await previewEntries(db, 10)).map((e) => e.body.content)).toEqual(['m4', 'm3']);
+    expect(await previewFile(db, old.id, 'chart.png')).toBeUndefined();
+    expect(db.sqlite.prepare('SELECT count(*) AS n FROM preview_messages').get()).toEqual({ n: 2 });
   });
 
   it('refuses a request delivery never makes, by name', async () => {

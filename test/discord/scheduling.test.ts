@@ -18,7 +18,7 @@ let drainer: Drainer | undefined;
 
 afterEach(async () => {
   await drainer?.stop();
-  db?.close();
+  await db?.close();
   await double?.stop();
   drainer = undefined;
   db = undefined;
@@ -44,13 +44,13 @@ async function setup(limits: Partial<DiscordRateLimits>): Promise<{ double: Disc
   return { double, db, drainer, rest };
 }
 
-function add(store: Database, channelId: string, content: string, priority: Priority = PRIORITY.firing, orderKey = content): number {
-  return enqueue(store, { orderKey, kind: 'create', channelId, body: { content }, priority });
+async function add(store: Database, channelId: string, content: string, priority: Priority = PRIORITY.firing, orderKey = content): Promise<number> {
+  return await enqueue(store, { orderKey, kind: 'create', channelId, body: { content }, priority });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -64,10 +64,10 @@ describe('delivery within Discord rate limits', () => {
     // Not Discord's 5 per 5 s: the drainer must read the limit, not assume it.
     // A window long enough that a loaded machine still decides about a3 and b1 within the first one.
     const { double, db, drainer } = await setup({ createMessage: { limit: 2, windowMs: 1500 } });
-    for (let i = 1; i <= 6; i++) add(db, CH_A, `a${i}`);
-    add(db, CH_B, 'b1');
+    for (let i = 1; i <= 6; i++) await add(db, CH_A, `a${i}`);
+    await add(db, CH_B, 'b1');
     drainer.start();
-    await until('every message', () => pendingCount(db) === 0);
+    await until('every message', async () => (await pendingCount(db)) === 0);
     expect(double.rateLimiter?.refusedTotal()).toBe(0);
     expect(double.requests.filter((r) => r.status === 429)).toEqual([]);
     const order = posted(double);
@@ -79,40 +79,41 @@ describe('delivery within Discord rate limits', () => {
 
   it('sends a critical alert that arrives behind a backlog as soon as the channel has room, before the backlog', async () => {
     const { double, db, drainer } = await setup({ createMessage: { limit: 2, windowMs: 1500 } });
-    for (let i = 1; i <= 4; i++) add(db, CH_A, `firing${i}`);
+    for (let i = 1; i <= 4; i++) await add(db, CH_A, `firing${i}`);
     drainer.start();
     await until('the first window', () => posted(double).length >= 2);
-    add(db, CH_A, 'critical', PRIORITY.criticalFiring);
+    await add(db, CH_A, 'critical', PRIORITY.criticalFiring);
     drainer.wake();
-    await until('every message', () => pendingCount(db) === 0);
+    await until('every message', async () => (await pendingCount(db)) === 0);
     expect(posted(double)).toEqual(['firing1', 'firing2', 'critical', 'firing3', 'firing4']);
     expect(double.rateLimiter?.refusedTotal()).toBe(0);
   });
 
   it('folds several pending edits of one message into one request carrying the latest state', async () => {
     const { double, db, drainer } = await setup({});
-    const create = add(db, CH_A, 'firing: 1 alert', PRIORITY.firing, 'incident:1');
+    const create = await add(db, CH_A, 'firing: 1 alert', PRIORITY.firing, 'incident:1');
     expect(await drainer.drainOnce()).toBe(1);
-    const edits = ['firing: 2 alerts', 'firing: 3 alerts', 'resolved'].map((content) =>
-      enqueue(db, { orderKey: 'incident:1', kind: 'edit', channelId: CH_A, body: { content }, targetId: create, priority: PRIORITY.update }),
-    );
+    const edits: number[] = [];
+    for (const content of ['firing: 2 alerts', 'firing: 3 alerts', 'resolved']) {
+      edits.push(await enqueue(db, { orderKey: 'incident:1', kind: 'edit', channelId: CH_A, body: { content }, targetId: create, priority: PRIORITY.update }));
+    }
     await drainer.drainOnce();
     const patches = double.requests.filter((r) => r.method === 'PATCH');
     expect(patches.map((r) => (r.body as { content: string }).content)).toEqual(['resolved']);
-    expect(edits.map((id) => get(db, id)?.status)).toEqual(['superseded', 'superseded', 'sent']);
-    expect(get(db, edits[0]!)?.lastError).toBe(`superseded by outbox item ${edits[2]}`);
+    expect(await Promise.all(edits.map(async (id) => (await get(db, id))?.status))).toEqual(['superseded', 'superseded', 'sent']);
+    expect((await get(db, edits[0]!))?.lastError).toBe(`superseded by outbox item ${edits[2]}`);
     expect([...double.messages.values()].map((m) => m.content)).toEqual(['resolved']);
   });
 
   it('sends an edit whose older sibling is already sent (nothing newer to fold into)', async () => {
     const { double, db, drainer } = await setup({});
-    const create = add(db, CH_A, 'firing', PRIORITY.firing, 'incident:2');
+    const create = await add(db, CH_A, 'firing', PRIORITY.firing, 'incident:2');
     await drainer.drainOnce();
-    const first = enqueue(db, { orderKey: 'incident:2', kind: 'edit', channelId: CH_A, body: { content: 'two' }, targetId: create });
+    const first = await enqueue(db, { orderKey: 'incident:2', kind: 'edit', channelId: CH_A, body: { content: 'two' }, targetId: create });
     await drainer.drainOnce();
-    const second = enqueue(db, { orderKey: 'incident:2', kind: 'edit', channelId: CH_A, body: { content: 'three' }, targetId: create });
+    const second = await enqueue(db, { orderKey: 'incident:2', kind: 'edit', channelId: CH_A, body: { content: 'three' }, targetId: create });
     await drainer.drainOnce();
-    expect([get(db, first)?.status, get(db, second)?.status]).toEqual(['sent', 'sent']);
+    expect([(await get(db, first))?.status, (await get(db, second))?.status]).toEqual(['sent', 'sent']);
     expect(double.requests.filter((r) => r.method === 'PATCH')).toHaveLength(2);
   });
 });

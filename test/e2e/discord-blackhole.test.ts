@@ -80,7 +80,7 @@ describe('a black-holed Discord', () => {
     // Said once, when it began; not once per delivery or per try.
     expect(logs.filter((l) => l.includes('Discord does not answer'))).toHaveLength(1);
     // Nothing was given up on.
-    expect(vigil.db.prepare(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`).get()).toEqual({ n: 0 });
+    expect(await vigil.db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`)).toEqual({ n: 0 });
 
     proxy.blackHole = false;
     const back = Date.now();
@@ -90,10 +90,10 @@ describe('a black-holed Discord', () => {
     expect(postedOrder()).toEqual(Array.from({ length: ALERTS }, (_, i) => i));
     await eventually(
       'the outbox empty',
-      () => (vigil.db.prepare(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`).get() as { n: number }).n === 0 || undefined,
+      async () => (await vigil.db.get<{ n: number }>(`SELECT count(*) AS n FROM outbox WHERE status = 'pending'`))!.n === 0 || undefined,
       15_000,
     );
-    expect(vigil.db.prepare(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`).get()).toEqual({ n: 0 });
+    expect(await vigil.db.get(`SELECT count(*) AS n FROM outbox WHERE status = 'failed'`)).toEqual({ n: 0 });
     // Once each: every alert message's POST reached Discord exactly once (none repeated after the outage).
     const posts = discord.requests.filter(
       (r) => r.operationId === 'create_message' && /Outage\d+/.test(JSON.stringify(r.body ?? {})) && r.path.includes(CHANNEL),

@@ -98,7 +98,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  db?.close();
+  await db?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   await loki?.stop();
 });
@@ -266,7 +266,7 @@ describe(`LogQL end to end, against ${LOKI_BIN ? 'a real Loki' : 'the Loki doubl
   });
 
   it('the Logs button shows the error-like lines of the incident window of its alerts', async () => {
-    const id = createIncident(
+    const id = await createIncident(
       db,
       {
         source: 'alertmanager',

@@ -134,8 +134,8 @@ describe('routes with a real Alertmanager routing tree', () => {
   }, 30_000);
 
   it('refuses a URL naming no route with 404 and the known names, and stores nothing', async () => {
-    const count = () => (vigil.db.prepare('SELECT count(*) AS n FROM notifications').get() as { n: number }).n;
-    const stored = count();
+    const count = async () => (await vigil.db.get<{ n: number }>('SELECT count(*) AS n FROM notifications'))!.n;
+    const stored = await count();
     const res = await fetch(`http://127.0.0.1:${vigil.port}/webhooks/grafana/dbs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
@@ -143,6 +143,6 @@ describe('routes with a real Alertmanager routing tree', () => {
     });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: 'no route named "dbs": known routes are db, web; nothing stored', routes: ['db', 'web'] });
-    expect(count()).toBe(stored);
+    expect(await count()).toBe(stored);
   });
 });

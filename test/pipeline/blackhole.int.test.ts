@@ -13,7 +13,7 @@ import { processNotification } from '../../src/pipeline/index.js';
 import { createPipelineWorker, PIPELINE_CONCURRENCY } from '../../src/pipeline/worker.js';
 import { TIMEOUTS_TO_DOWN } from '../../src/queries/calls.js';
 import { backendClients } from '../../src/queries/clients.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { insertNotification, nextPendingNotification } from '../../src/store/notifications.js';
 
 const CHANNEL = '923456789012345678';
@@ -24,7 +24,7 @@ let port: number;
 const open = new Set<Socket>();
 let connections = 0;
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 
 beforeAll(async () => {
   blackHole = createServer((socket) => {
@@ -41,7 +41,7 @@ beforeAll(async () => {
   db = openDatabase(join(dir, 'vigil.db'));
 });
 afterAll(async () => {
-  db?.close();
+  await db?.close();
   rmSync(dir, { recursive: true, force: true });
   for (const s of open) s.destroy();
   await new Promise((r) => blackHole?.close(r));
@@ -80,18 +80,18 @@ function notification(i: number, a: Alert): Notification {
 
 /** Stores and processes one notification of one alert. */
 async function processOne(deps: Parameters<typeof processNotification>[1], i: number, a: Alert): Promise<void> {
-  insertNotification(db, notification(i, a), new Date());
-  await processNotification(nextPendingNotification(db)!, deps);
+  await insertNotification(db, notification(i, a), new Date());
+  await processNotification((await nextPendingNotification(db))!, deps);
 }
 
 /** The newest outbox row's id (0 when empty). */
 function lastOutboxId(): number {
-  return (db.prepare(`SELECT coalesce(max(id), 0) AS id FROM outbox`).get() as { id: number }).id;
+  return (db.sqlite.prepare(`SELECT coalesce(max(id), 0) AS id FROM outbox`).get() as { id: number }).id;
 }
 
 /** The bodies of the alert messages queued since `afterId`, oldest first. */
 function createdBodies(afterId: number): string[] {
-  return (db.prepare(`SELECT body FROM outbox WHERE kind = 'create' AND id > ? ORDER BY id`).all(afterId) as Array<{ body: string }>).map((b) => b.body);
+  return (db.sqlite.prepare(`SELECT body FROM outbox WHERE kind = 'create' AND id > ? ORDER BY id`).all(afterId) as Array<{ body: string }>).map((b) => b.body);
 }
 
 /** Waits until the black hole holds no connection (undici closes an aborted request's socket a few seconds later). */
@@ -119,7 +119,7 @@ describe('a black-holed Loki', () => {
     const worker = createPipelineWorker({ db, config, logger, ...backendClients(config, { logger }), now: () => new Date() });
     const before = connections;
     const afterId = lastOutboxId();
-    for (let i = 0; i < ALERTS; i++) insertNotification(db, notification(i, alert(i)), new Date());
+    for (let i = 0; i < ALERTS; i++) await insertNotification(db, notification(i, alert(i)), new Date());
     const started = Date.now();
     expect(await worker.runOnce()).toBe(ALERTS);
     // The issue's figure: 40 alerts within 15 s at the default 5 s timeout. The first notifications

@@ -338,7 +338,7 @@ describe('alert charts from the real Prometheus, through the outbox, to the Disc
 
   afterEach(async () => {
     await drainer.stop();
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -411,10 +411,10 @@ ${charts}`,
   }
 
   async function deliver(n: Notification, d: PipelineDeps): Promise<void> {
-    insertNotification(db, n, new Date());
-    await processNotification(nextPendingNotification(db)!, d);
+    await insertNotification(db, n, new Date());
+    await processNotification((await nextPendingNotification(db))!, d);
     await drainer.drainOnce();
-    expect(pendingCount(db)).toBe(0);
+    expect(await pendingCount(db)).toBe(0);
   }
 
   function messageAbout(alertname: string): APIMessage {
@@ -478,22 +478,22 @@ ${charts}`,
   it('still delivers the chart after a restart: its bytes are stored with the outbox row', async () => {
     const expr = `node_load1{instance="${instance}"} > 0`;
     const n = cpuAlert('RestartWithChart', expr);
-    insertNotification(db, n, new Date());
-    await processNotification(nextPendingNotification(db)!, deps(config()));
-    const stored = get(db, 1)!;
+    await insertNotification(db, n, new Date());
+    await processNotification((await nextPendingNotification(db))!, deps(config()));
+    const stored = (await get(db, 1))!;
     expect(stored.file?.name).toBe('chart.png');
 
     // A restart: the connection closes with the item pending, a new process opens the same file.
     await drainer.stop();
-    db.close();
+    await db.close();
     db = openDatabase(join(dir, 'vigil.db'));
     drainer = makeDrainer();
     await drainer.drainOnce();
 
     const png = chartOf(messageAbout('RestartWithChart'));
     expect(png.equals(stored.file!.data)).toBe(true);
-    expect(get(db, 1)).toMatchObject({ status: 'sent' });
-    expect(get(db, 1)!.file).toBeUndefined(); // the bytes are dropped once Discord has them
+    expect(await get(db, 1)).toMatchObject({ status: 'sent' });
+    expect((await get(db, 1))!.file).toBeUndefined(); // the bytes are dropped once Discord has them
     expect(discord.invalid).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import { ackLine } from '../../src/render/alert.js';
 import { alertButtons } from '../../src/render/buttons.js';
 import { acknowledge } from '../../src/store/acks.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { latestIncident } from '../../src/store/incidents.js';
 import { insertNotification, nextPendingNotification } from '../../src/store/notifications.js';
 import type { OutboxRow } from '../../src/store/outbox.js';
@@ -33,7 +33,7 @@ const ALICE = '111111111111111111';
 
 let loki: LokiDoubleHandle;
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 let deps: PipelineDeps;
 let validate: (body: unknown) => string[];
 
@@ -66,26 +66,26 @@ enrichment: { timeout: 1s }`,
     now: () => NOW,
   };
 });
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Stores a notification and runs it through every stage. */
 async function process(n: Notification): Promise<void> {
-  insertNotification(db, n, NOW);
-  const stored = nextPendingNotification(db)!;
+  await insertNotification(db, n, NOW);
+  const stored = (await nextPendingNotification(db))!;
   await processNotification(stored, deps);
 }
 
 function outbox(): Array<Pick<OutboxRow, 'id' | 'kind'> & { body: RESTPostAPIChannelMessageJSONBody }> {
-  const rows = db.prepare(`SELECT id, kind, body FROM outbox ORDER BY id`).all() as Array<{ id: number; kind: OutboxRow['kind']; body: string }>;
+  const rows = db.sqlite.prepare(`SELECT id, kind, body FROM outbox ORDER BY id`).all() as Array<{ id: number; kind: OutboxRow['kind']; body: string }>;
   return rows.map((r) => ({ id: r.id, kind: r.kind, body: JSON.parse(r.body) as RESTPostAPIChannelMessageJSONBody }));
 }
 
-function incidentId(): number {
+async function incidentId(): Promise<number> {
   const n = loadWebhook('alertmanager-firing.json');
-  return latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey })!.id;
+  return (await latestIncident(db, { source: n.source, receiver: n.receiver, groupKey: n.groupKey }))!.id;
 }
 
 /** The firing fixture with its first alert resolved (an update of the open incident). */
@@ -105,7 +105,7 @@ describe('buttons on alert messages', () => {
       ['thread-post', undefined],
     ]);
     expect(create!.kind).toBe('create');
-    const id = incidentId();
+    const id = await incidentId();
     expect(create!.body.components).toEqual(alertButtons(id, 'firing'));
     const row = create!.body.components![0] as { components: APIButtonComponentWithCustomId[] };
     const buttons = row.components;
@@ -119,8 +119,8 @@ describe('buttons on alert messages', () => {
 
   it('keeps the acknowledgement, and Unacknowledge in place of Acknowledge, on a later edit of a firing incident', async () => {
     await process(loadWebhook('alertmanager-firing.json'));
-    const id = incidentId();
-    acknowledge(db, id, { userId: ALICE, username: 'alice', at: new Date('2026-11-21T08:56:00Z') });
+    const id = await incidentId();
+    await acknowledge(db, id, { userId: ALICE, username: 'alice', at: new Date('2026-11-21T08:56:00Z') });
     await process(oneResolved());
     const edit = outbox().find((r) => r.kind === 'edit')!;
     expect(edit.body.components).toEqual(alertButtons(id, 'acknowledged'));
@@ -130,8 +130,8 @@ describe('buttons on alert messages', () => {
 
   it('leaves only Logs on the resolved edit, keeps the acknowledgement, and puts no buttons on the resolve note', async () => {
     await process(loadWebhook('alertmanager-firing.json'));
-    const id = incidentId();
-    acknowledge(db, id, { userId: ALICE, username: 'alice', at: new Date('2026-11-21T08:56:00Z') });
+    const id = await incidentId();
+    await acknowledge(db, id, { userId: ALICE, username: 'alice', at: new Date('2026-11-21T08:56:00Z') });
     await process(loadWebhook('alertmanager-resolved.json'));
     const rows = outbox();
     const edit = rows.find((r) => r.kind === 'edit')!;
@@ -153,7 +153,7 @@ describe('buttons on alert messages', () => {
     await process(loadWebhook('alertmanager-resolved.json'));
     const [create] = outbox();
     expect(create!.kind).toBe('create');
-    expect(create!.body.components).toEqual(alertButtons(incidentId(), 'resolved'));
+    expect(create!.body.components).toEqual(alertButtons(await incidentId(), 'resolved'));
   });
 });
 
@@ -204,7 +204,7 @@ describe('one thread per incident, through the drainer to the Discord double', (
   async function deliver(n: Notification): Promise<void> {
     await process(n);
     await drainer.drainOnce();
-    expect(pendingCount(db)).toBe(0);
+    expect(await pendingCount(db)).toBe(0);
   }
 
   const inChannel = () => [...discord.messages.values()].filter((m) => m.channel_id === CHANNEL);
@@ -260,9 +260,9 @@ describe('one thread per incident, through the drainer to the Discord double', (
     // Two updates, no note yet: the alert message was just posted.
     expect(inThread(alert!.id).filter((m) => m.content.startsWith('🔥'))).toEqual([]);
     at(4999);
-    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
+    expect(await flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
     at(NOTE_INTERVAL_MS);
-    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(1);
+    expect(await flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(1);
     await drainer.drainOnce();
     const notes = inThread(alert!.id).filter((m) => m.content.startsWith('🔥'));
     expect(notes).toHaveLength(1);
@@ -270,7 +270,7 @@ describe('one thread per incident, through the drainer to the Discord double', (
     expect(notes[0]!.content).toContain('third-host:9100');
     // Told: nothing left for the next flush.
     at(3 * NOTE_INTERVAL_MS);
-    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
+    expect(await flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: deps.now() })).toBe(0);
   });
 
   it('tells the alerts still waiting together with the new ones when the next update comes after the interval', async () => {
@@ -287,7 +287,7 @@ describe('one thread per incident, through the drainer to the Discord double', (
     expect(notes).toHaveLength(1);
     expect(notes[0]!.content).toContain(b!.labels.instance!);
     expect(notes[0]!.content).toContain('third-host:9100');
-    expect(flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: new Date(NOW.getTime() + 4 * NOTE_INTERVAL_MS) })).toBe(0);
+    expect(await flushAnnouncements({ db, config: deps.config, logger: deps.logger, now: new Date(NOW.getTime() + 4 * NOTE_INTERVAL_MS) })).toBe(0);
   });
 
   it('with discord.threads false, starts no thread and replies to the alert message in the channel', async () => {
@@ -308,39 +308,40 @@ describe('routes changed while an incident is open', () => {
   const routes = () =>
     testConfig({ routes: [{ name: 'db', matchers: ['alertname=~".+"'], channelId: DB_CHANNEL, mentions: { roles: ['444444444444444444'] } }] }).routes;
   /** What intake does once the routes are added (a restart with a new config). */
-  const routed = (n: Notification) => {
+  const routed = async (n: Notification) => {
     deps = { ...deps, config: { ...deps.config, routes: routes() } };
-    return splitByRoute(n, deps.config.routes, stuckAlerts(db, n, deps.config.routes));
+    return splitByRoute(n, deps.config.routes, await stuckAlerts(db, n, deps.config.routes));
   };
-  const rows = () => db.prepare(`SELECT kind, channel_id, body FROM outbox ORDER BY id`).all() as Array<{ kind: string; channel_id: string; body: string }>;
+  const rows = () =>
+    db.sqlite.prepare(`SELECT kind, channel_id, body FROM outbox ORDER BY id`).all() as Array<{ kind: string; channel_id: string; body: string }>;
 
   it('keeps the incident where it was posted until it resolves, instead of opening it again on its new route', async () => {
     const firing = loadWebhook('alertmanager-firing.json');
     await process(firing);
-    const first = latestIncident(db, firing)!;
-    const parts = routed(loadWebhook('alertmanager-resolved.json'));
+    const first = (await latestIncident(db, firing))!;
+    const parts = await routed(loadWebhook('alertmanager-resolved.json'));
     // Its alerts stay with it: no route, the alert channel.
     expect(parts.map((p) => [p.route, p.channelId])).toEqual([[undefined, undefined]]);
     await process(parts[0]!);
     expect(rows().filter((r) => r.kind === 'create')).toHaveLength(1);
     expect(new Set(rows().map((r) => r.channel_id))).toEqual(new Set(['223456789012345678']));
-    expect(latestIncident(db, firing)).toMatchObject({ id: first.id, status: 'resolved' });
-    expect(latestIncident(db, { ...firing, route: 'db' })).toBeUndefined();
+    expect(await latestIncident(db, firing)).toMatchObject({ id: first.id, status: 'resolved' });
+    expect(await latestIncident(db, { ...firing, route: 'db' })).toBeUndefined();
   });
 
   it('sends alerts the old incident never held to their new route, where they open an incident that pages', async () => {
     const firing = loadWebhook('alertmanager-firing.json');
     await process(firing);
     const added = { ...firing.alerts[0]!, fingerprint: 'brand-new-alert' };
-    const parts = routed({ ...firing, alerts: [...firing.alerts, added] });
+    const parts = await routed({ ...firing, alerts: [...firing.alerts, added] });
     expect(parts.map((p) => [p.route ?? null, p.alerts.map((a) => a.fingerprint).includes('brand-new-alert')])).toEqual([
       ['db', true],
       [null, false],
     ]);
     // The part that stays is unchanged since the first notification: a duplicate at intake, nothing to process.
-    expect(insertNotification(db, parts[1]!, NOW).duplicate).toBe(true);
+    expect((await insertNotification(db, parts[1]!, NOW)).duplicate).toBe(true);
     await process(parts[0]!);
-    expect(latestIncident(db, { ...firing, route: 'db' })).toMatchObject({ status: 'firing', route: 'db' });
+    expect(await latestIncident(db, { ...firing, route: 'db' })).toMatchObject({ status: 'firing', route: 'db' });
     const created = rows().filter((r) => r.kind === 'create');
     expect(created.map((r) => r.channel_id)).toEqual(['223456789012345678', DB_CHANNEL]);
     expect((JSON.parse(created[1]!.body) as { content?: string }).content).toBe('🔔 <@&444444444444444444>');
@@ -361,7 +362,7 @@ describe('the language of a route', () => {
 
   it('posts, edits and resolves a ko route’s incident in Korean, and the rest in the default English', async () => {
     const firing = loadWebhook('alertmanager-firing.json');
-    const parts = splitByRoute(firing, deps.config.routes, stuckAlerts(db, firing, deps.config.routes));
+    const parts = splitByRoute(firing, deps.config.routes, await stuckAlerts(db, firing, deps.config.routes));
     expect(parts.map((p) => p.route ?? null)).toEqual(['db']);
     await process(parts[0]!);
     const other = {
@@ -381,7 +382,7 @@ describe('the language of a route', () => {
     expect(words(en!.body)).not.toMatch(/[\uac00-\ud7a3]/);
 
     const resolved = loadWebhook('alertmanager-resolved.json');
-    await process(splitByRoute(resolved, deps.config.routes, stuckAlerts(db, resolved, deps.config.routes))[0]!);
+    await process(splitByRoute(resolved, deps.config.routes, await stuckAlerts(db, resolved, deps.config.routes))[0]!);
     const after = outbox();
     const edit = after.find((r) => r.kind === 'edit')!;
     expect(edit.body.embeds![0]!.title).toMatch(/^✅ 해결: /);

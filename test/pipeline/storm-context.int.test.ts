@@ -11,7 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { queryStormContexts, STORM_CONTEXT_AFTER_MS, STORM_CONTEXT_NAMES } from '../../src/pipeline/storm-context.js';
 import { flushStorms } from '../../src/pipeline/storm.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { enqueue } from '../../src/store/outbox.js';
 import { recordStormAlerts, startStorm, updateStorm, type StormAlertInput } from '../../src/store/storms.js';
 import { createIncident } from '../../src/store/incidents.js';
@@ -25,7 +25,7 @@ let nodeExporter: NodeExporterHandle;
 let prometheus: PrometheusHandle;
 let instance: string;
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 
 beforeAll(async () => {
   nodeExporter = await startNodeExporter();
@@ -42,8 +42,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-storm-context-'));
   db = openDatabase(join(dir, 'vigil.db'));
 });
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -61,22 +61,22 @@ enrichment: { lookback: 5m, timeout: 2s }`,
 }
 
 /** A storm started `ageMs` ago whose message is enqueued, with `count` alerts per name (each its own incident). */
-function storm(names: Record<string, { expr?: string; count: number }>, ageMs: number, now: Date): number {
+async function storm(names: Record<string, { expr?: string; count: number }>, ageMs: number, now: Date): Promise<number> {
   const started = new Date(now.getTime() - ageMs);
-  const s = startStorm(db, CHANNEL, started);
-  const create = enqueue(db, { orderKey: `storm:${s.id}`, kind: 'create', channelId: CHANNEL, body: { content: 'storm' } }, started.getTime());
-  updateStorm(db, s.id, { createOutboxId: create });
+  const s = await startStorm(db, CHANNEL, started);
+  const create = await enqueue(db, { orderKey: `storm:${s.id}`, kind: 'create', channelId: CHANNEL, body: { content: 'storm' } }, started.getTime());
+  await updateStorm(db, s.id, { createOutboxId: create });
   let n = 0;
   for (const [alertname, { expr, count }] of Object.entries(names)) {
     for (let i = 0; i < count; i++, n++) {
       const labels = { alertname, instance: `host-${n}:9100` };
-      const incident = createIncident(
+      const incident = await createIncident(
         db,
         { source: 'alertmanager', receiver: 'vigil', groupKey: `{}:{n="${n}"}`, status: 'firing', alerts: {}, startedAt: started },
         started,
       );
       const alert: StormAlertInput = { fingerprint: `fp-${n}`, labels, status: 'firing', startsAt: started, ...(expr ? { expr } : {}) };
-      recordStormAlerts(db, s.id, incident, [alert], started, true);
+      await recordStormAlerts(db, s.id, incident, [alert], started, true);
     }
   }
   return s.id;
@@ -88,9 +88,9 @@ function depsAt(now: Date, url = prometheus.url, timeoutMs = 2000) {
 }
 
 /** The storm message's edits once the storm is flushed at `now`. */
-function edits(now: Date): Array<{ body: { embeds: APIEmbed[] } }> {
-  flushStorms({ db, config: config('http://127.0.0.1:9'), logger: createLogger({ level: 'silent' }), now });
-  return (db.prepare(`SELECT body FROM outbox WHERE kind = 'edit' ORDER BY id`).all() as Array<{ body: string }>).map((r) => ({
+async function edits(now: Date): Promise<Array<{ body: { embeds: APIEmbed[] } }>> {
+  await flushStorms({ db, config: config('http://127.0.0.1:9'), logger: createLogger({ level: 'silent' }), now });
+  return (db.sqlite.prepare(`SELECT body FROM outbox WHERE kind = 'edit' ORDER BY id`).all() as Array<{ body: string }>).map((r) => ({
     body: JSON.parse(r.body) as { embeds: APIEmbed[] },
   }));
 }
@@ -99,14 +99,14 @@ const contextOf = (edit: { body: { embeds: APIEmbed[] } }) => edit.body.embeds[1
 describe('storm context', () => {
   it("shows each big alert name's metric in the storm message, from one query per name for all its alerts, with threshold, series past it and peaks", async () => {
     const now = new Date();
-    storm(
+    await storm(
       { HostLoad: { expr: 'node_load1 >= 0', count: 40 }, ScrapeUp: { expr: 'up == 1', count: 12 }, NoExpr: { count: 30 } },
       STORM_CONTEXT_AFTER_MS + 1000,
       now,
     );
     const deps = depsAt(now);
     expect(await queryStormContexts(deps)).toBe(2);
-    const [edit] = edits(now);
+    const [edit] = await edits(now);
     expect(validate(edit!.body)).toEqual([]);
     expectWithinLimits(edit!.body);
     expect(edit!.body.embeds[0]!.title).toMatch(/^🌩️ Alert storm: 82 alerts firing/);
@@ -122,7 +122,7 @@ describe('storm context', () => {
     expect(up).toMatch(/^`up` == 1 · \*\*(\d) of \1\*\* series past it now\nPeak: /);
     // Done once: the next run queries nothing, and later edits still show it (it is stored).
     expect(await queryStormContexts(deps)).toBe(0);
-    recordStormAlerts(
+    await recordStormAlerts(
       db,
       1,
       1,
@@ -130,7 +130,7 @@ describe('storm context', () => {
       now,
       true,
     );
-    const later = edits(new Date(now.getTime() + 60_000));
+    const later = await edits(new Date(now.getTime() + 60_000));
     expect(later).toHaveLength(2);
     expect(contextOf(later[1]!).fields).toEqual(embed.fields);
   });
@@ -138,12 +138,12 @@ describe('storm context', () => {
   it(`waits until the storm is ${STORM_CONTEXT_AFTER_MS / 1000} s old, and queries at most ${STORM_CONTEXT_NAMES} names in all`, async () => {
     const now = new Date();
     const names = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`Name${i}`, { expr: 'node_load1 > 1000000', count: 8 - i }]));
-    storm(names, 2000, now);
+    await storm(names, 2000, now);
     const deps = depsAt(now);
     expect(await queryStormContexts(deps)).toBe(0);
     const later = { ...deps, now: new Date(now.getTime() + STORM_CONTEXT_AFTER_MS) };
     expect(await queryStormContexts(later)).toBe(STORM_CONTEXT_NAMES);
-    const fields = contextOf(edits(later.now)[0]!).fields!;
+    const fields = contextOf((await edits(later.now))[0]!).fields!;
     expect(fields.map((f) => f.name)).toEqual(['Name0 · 8 firing', 'Name1 · 7 firing', 'Name2 · 6 firing', 'Name3 · 5 firing', 'Name4 · 4 firing']);
     // Nothing past a threshold no load reaches.
     expect(fields[0]!.value).toContain('**0 of 1** series past it now');
@@ -152,7 +152,7 @@ describe('storm context', () => {
 
   it('reads a storm again only once an alert joined it since it last looked', async () => {
     const now = new Date();
-    const id = storm({ HostLoad: { expr: 'node_load1 >= 0', count: 2 } }, STORM_CONTEXT_AFTER_MS, now);
+    const id = await storm({ HostLoad: { expr: 'node_load1 >= 0', count: 2 } }, STORM_CONTEXT_AFTER_MS, now);
     const looked = new Map<number, number>();
     expect(await queryStormContexts(depsAt(now), looked)).toBe(1);
     // A new name slipped in without a join (no new incident): not looked for.
@@ -163,15 +163,15 @@ describe('storm context', () => {
       startsAt: now,
       expr: 'up == 1',
     });
-    recordStormAlerts(db, id, 1, [late('up-1')], now, false);
+    await recordStormAlerts(db, id, 1, [late('up-1')], now, false);
     expect(await queryStormContexts(depsAt(now), looked)).toBe(0);
     // A new incident joins later: the storm is read again and the new name queried.
     const joined = new Date(now.getTime() + 1000);
-    recordStormAlerts(db, id, 2, [late('up-2')], joined, true);
+    await recordStormAlerts(db, id, 2, [late('up-2')], joined, true);
     expect(await queryStormContexts(depsAt(joined), looked)).toBe(1);
     expect(looked.has(id)).toBe(true);
     // Once the storm ended, it is forgotten: `looked` holds active storms only, however many came and went.
-    updateStorm(db, id, { endedAt: joined });
+    await updateStorm(db, id, { endedAt: joined });
     expect(await queryStormContexts(depsAt(joined), looked)).toBe(0);
     expect(looked.has(id)).toBe(false);
   });
@@ -181,10 +181,10 @@ describe('storm context', () => {
     ['a `bool` comparison (which keeps every series)', 'node_load1 > bool 1000000', 0],
   ])('queries an alert with %s as its meaning says', async (_name, expr, past) => {
     const now = new Date();
-    storm({ HostLoad: { expr, count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
+    await storm({ HostLoad: { expr, count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
     const deps = depsAt(now);
     expect(await queryStormContexts(deps)).toBe(1);
-    const value = contextOf(edits(now)[0]!).fields![0]!.value;
+    const value = contextOf((await edits(now))[0]!).fields![0]!.value;
     expect(value).not.toContain('⚠️');
     expect(value).toContain(`**${past} of 1** series past it now`);
     expect(value).toMatch(/\nPeak: 127\.0\.0\.1:\d+ /);
@@ -192,10 +192,10 @@ describe('storm context', () => {
 
   it('says what failed when Prometheus does not answer', async () => {
     const now = new Date();
-    storm({ HostLoad: { expr: 'node_load1 >= 0', count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
+    await storm({ HostLoad: { expr: 'node_load1 >= 0', count: 3 } }, STORM_CONTEXT_AFTER_MS, now);
     const deps = depsAt(now, 'http://127.0.0.1:9', 500);
     expect(await queryStormContexts(deps)).toBe(1);
-    const value = contextOf(edits(now)[0]!).fields![0]!.value;
+    const value = contextOf((await edits(now))[0]!).fields![0]!.value;
     expect(value).toMatch(/^`node_load1` >= 0\n⚠️ /);
     expect(value).not.toContain('Peak');
   });

@@ -13,7 +13,7 @@ import { flushStorms } from '../../src/pipeline/storm.js';
 import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
 import type { StormLogVolume } from '../../src/render/storm-context.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { createIncident } from '../../src/store/incidents.js';
 import { enqueue } from '../../src/store/outbox.js';
 import { recordStormAlerts, startStorm, stormLogs, updateStorm } from '../../src/store/storms.js';
@@ -27,7 +27,7 @@ const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 
 let loki: LokiBackend;
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 
 beforeAll(async () => {
   loki = await startLokiBackend();
@@ -52,8 +52,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-storm-logs-'));
   db = openDatabase(join(dir, 'vigil.db'));
 });
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -72,26 +72,33 @@ enrichment: { lookback: 5m, timeout: 2s }`,
 
 let alertNo = 0;
 /** Adds firing alerts with these labels to the storm (each its own incident), joined at `at`. */
-function join_(stormId: number, labels: ReadonlyArray<Record<string, string>>, at: Date): void {
+async function join_(stormId: number, labels: ReadonlyArray<Record<string, string>>, at: Date): Promise<void> {
   for (const l of labels) {
     const n = alertNo++;
-    const incident = createIncident(
+    const incident = await createIncident(
       db,
       { source: 'alertmanager', receiver: 'vigil', groupKey: `{}:{n="${n}"}`, status: 'firing', alerts: {}, startedAt: at },
       at,
     );
-    recordStormAlerts(db, stormId, incident, [{ fingerprint: `fp-${n}`, labels: { alertname: 'HostDown', ...l }, status: 'firing', startsAt: at }], at, true);
+    await recordStormAlerts(
+      db,
+      stormId,
+      incident,
+      [{ fingerprint: `fp-${n}`, labels: { alertname: 'HostDown', ...l }, status: 'firing', startsAt: at }],
+      at,
+      true,
+    );
   }
 }
 
 /** A storm whose message is enqueued, started STORM_CONTEXT_AFTER_MS before NOW. */
-function storm(labels: ReadonlyArray<Record<string, string>>): number {
+async function storm(labels: ReadonlyArray<Record<string, string>>): Promise<number> {
   const started = new Date(NOW.getTime() - STORM_CONTEXT_AFTER_MS);
-  const s = startStorm(db, CHANNEL, started);
-  updateStorm(db, s.id, {
-    createOutboxId: enqueue(db, { orderKey: `storm:${s.id}`, kind: 'create', channelId: CHANNEL, body: { content: 'storm' } }, started.getTime()),
+  const s = await startStorm(db, CHANNEL, started);
+  await updateStorm(db, s.id, {
+    createOutboxId: await enqueue(db, { orderKey: `storm:${s.id}`, kind: 'create', channelId: CHANNEL, body: { content: 'storm' } }, started.getTime()),
   });
-  join_(s.id, labels, started);
+  await join_(s.id, labels, started);
   return s.id;
 }
 
@@ -113,9 +120,9 @@ function depsAt(now: Date, lokiClient: Pick<LokiClient, 'query'>) {
 }
 
 /** The storm message's last edit once flushed at `now`: its context embed. */
-function contextEmbed(now: Date): APIEmbed {
-  flushStorms({ db, config: config(), logger: createLogger({ level: 'silent' }), now });
-  const row = db.prepare(`SELECT body FROM outbox WHERE kind = 'edit' ORDER BY id DESC LIMIT 1`).get() as { body: string };
+async function contextEmbed(now: Date): Promise<APIEmbed> {
+  await flushStorms({ db, config: config(), logger: createLogger({ level: 'silent' }), now });
+  const row = db.sqlite.prepare(`SELECT body FROM outbox WHERE kind = 'edit' ORDER BY id DESC LIMIT 1`).get() as { body: string };
   const body = JSON.parse(row.body) as { embeds: APIEmbed[] };
   expect(validate(body)).toEqual([]);
   expectWithinLimits(body);
@@ -127,11 +134,11 @@ const HOSTS = ['host-0:9100', 'host-1:9100', 'host-2:9100', 'host-3.example:9100
 describe(`storm error logs (${process.env.LOKI_BIN ? 'real Loki' : 'Loki double'} per LOKI_BIN)`, () => {
   it("counts the error lines of every storm alert's log source in one query, the busiest first, values matched literally", async () => {
     // Five alerts name a host (instance without its port), one names a container: the host label covers most.
-    const id = storm([...HOSTS, { container: 'api' }]);
+    const id = await storm([...HOSTS, { container: 'api' }]);
     const lokiClient = counting(createLokiClient({ url: loki.url, timeoutMs: 2000 }));
     await queryStormContexts(depsAt(NOW, lokiClient.client));
     expect(lokiClient.queries).toHaveLength(1);
-    const logs = stormLogs<StormLogVolume>(db, id)!;
+    const logs = (await stormLogs<StormLogVolume>(db, id))!;
     expect(logs).toMatchObject({ label: 'host', sources: 5, uncovered: 1, total: 37 });
     expect(logs.query).toContain('host=~"host-0|host-1|host-2|host-3\\\\.example|host-4"');
     expect(logs.top).toEqual([
@@ -140,7 +147,7 @@ describe(`storm error logs (${process.env.LOKI_BIN ? 'real Loki' : 'Loki double'
       { source: 'host-3.example', lines: 2 },
     ]);
 
-    const context = contextEmbed(NOW);
+    const context = await contextEmbed(NOW);
     const field = context.fields!.find((f) => f.name === '📜 Error log lines by host')!;
     expect(field.value).toContain('**37 lines** from 3 of 5: host-0 30 · host-1 5 · host-3.example 2');
     expect(field.value).toContain('Not counted: 1 firing alert with another host or none');
@@ -150,23 +157,23 @@ describe(`storm error logs (${process.env.LOKI_BIN ? 'real Loki' : 'Loki double'
   it(`asks about the ${STORM_LOG_SOURCES} sources with the most alerts, in one query however many there are`, async () => {
     const many = Array.from({ length: STORM_LOG_SOURCES + 20 }, (_, i) => ({ instance: `busy-${i}:9100` }));
     // host-0 has three alerts: first among the 50 asked about; 49 of the 70 busy ones follow, 21 are left out.
-    const id = storm([...many, { instance: 'host-0:9100' }, { instance: 'host-0:9101' }, { instance: 'host-0:9102' }]);
+    const id = await storm([...many, { instance: 'host-0:9100' }, { instance: 'host-0:9101' }, { instance: 'host-0:9102' }]);
     const lokiClient = counting(createLokiClient({ url: loki.url, timeoutMs: 2000 }));
     await queryStormContexts(depsAt(NOW, lokiClient.client));
     expect(lokiClient.queries).toHaveLength(1);
-    const logs = stormLogs<StormLogVolume>(db, id)!;
+    const logs = (await stormLogs<StormLogVolume>(db, id))!;
     expect(logs).toMatchObject({ sources: STORM_LOG_SOURCES, uncovered: 21, top: [{ source: 'host-0', lines: 30 }], total: 30 });
     expect(logs.query).toMatch(/host=~"host-0\|busy-0\|/);
   });
 
   it('asks again only once alerts joined and a minute passed since it last asked', async () => {
-    const id = storm(HOSTS);
+    const id = await storm(HOSTS);
     const lokiClient = counting(createLokiClient({ url: loki.url, timeoutMs: 2000 }));
     const looked = new Map<number, number>();
     await queryStormContexts(depsAt(NOW, lokiClient.client), looked);
     expect(lokiClient.queries).toHaveLength(1);
     // Alerts joined, but within the minute: not again.
-    join_(id, [{ instance: 'host-9:9100' }], new Date(NOW.getTime() + 1000));
+    await join_(id, [{ instance: 'host-9:9100' }], new Date(NOW.getTime() + 1000));
     await queryStormContexts(depsAt(new Date(NOW.getTime() + STORM_LOGS_EVERY_MS - 1), lokiClient.client), looked);
     expect(lokiClient.queries).toHaveLength(1);
     // The minute passed, and alerts had joined since: once more, with the newcomer.
@@ -179,16 +186,16 @@ describe(`storm error logs (${process.env.LOKI_BIN ? 'real Loki' : 'Loki double'
   });
 
   it('says in the storm message that Loki did not answer, and asks nothing when no alert names a log source', async () => {
-    const down = storm(HOSTS);
+    const down = await storm(HOSTS);
     await queryStormContexts(depsAt(NOW, createLokiClient({ url: 'http://127.0.0.1:9', timeoutMs: 500 })));
-    expect(stormLogs<StormLogVolume>(db, down)!.failure).toMatchObject({ message: expect.stringMatching(/Loki/) });
-    expect(contextEmbed(NOW).fields!.find((f) => f.name === '📜 Error log lines by host')!.value).toMatch(/⚠️ .*Loki/);
+    expect((await stormLogs<StormLogVolume>(db, down))!.failure).toMatchObject({ message: expect.stringMatching(/Loki/) });
+    expect((await contextEmbed(NOW)).fields!.find((f) => f.name === '📜 Error log lines by host')!.value).toMatch(/⚠️ .*Loki/);
 
-    db.prepare(`UPDATE storms SET ended_at = ?`).run(NOW.getTime());
-    const none = storm([{ service: 'nothing-maps-this' }]);
+    db.sqlite.prepare(`UPDATE storms SET ended_at = ?`).run(NOW.getTime());
+    const none = await storm([{ service: 'nothing-maps-this' }]);
     const lokiClient = counting(createLokiClient({ url: loki.url, timeoutMs: 2000 }));
     await queryStormContexts(depsAt(NOW, lokiClient.client));
     expect(lokiClient.queries).toEqual([]);
-    expect(stormLogs<StormLogVolume>(db, none)).toMatchObject({ sources: 0, uncovered: 1 });
+    expect(await stormLogs<StormLogVolume>(db, none)).toMatchObject({ sources: 0, uncovered: 1 });
   });
 });

@@ -11,7 +11,7 @@ import { flushAnnouncements, NOTE_INTERVAL_MS } from '../../src/pipeline/announc
 import { DETAILS_HOLD_MS, flushStorms, STORM_EDIT_INTERVAL_MS, STORM_PACE_MS } from '../../src/pipeline/storm.js';
 import { createLokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { insertNotification, nextPendingNotification, pendingNotificationCount } from '../../src/store/notifications.js';
 import { PRIORITY, type OutboxRow } from '../../src/store/outbox.js';
 import { activeStorm, stormAlerts } from '../../src/store/storms.js';
@@ -22,7 +22,7 @@ const CHANNEL = '223456789012345678';
 const T0 = new Date('2026-12-06T03:00:00Z').getTime();
 
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 let deps: PipelineDeps;
 let clock: number;
 const validate = messageValidator();
@@ -63,8 +63,8 @@ beforeEach(() => {
   clock = T0;
   open(join(dir, 'vigil.db'));
 });
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -96,18 +96,18 @@ function group(i: number, alerts: Alert[] = [alert(i)]): Notification {
 }
 
 async function process(n: Notification): Promise<void> {
-  insertNotification(db, n, new Date(clock));
-  const stored = nextPendingNotification(db)!;
+  await insertNotification(db, n, new Date(clock));
+  const stored = (await nextPendingNotification(db))!;
   await processNotification(stored, deps);
 }
 
-function flush(): number {
+function flush(): Promise<number> {
   return flushStorms({ db, config: deps.config, logger: deps.logger, now: new Date(clock) });
 }
 
 type Row = Pick<OutboxRow, 'id' | 'kind' | 'orderKey' | 'priority' | 'status'> & { body: RESTPostAPIChannelMessageJSONBody };
 function outbox(): Row[] {
-  const rows = db.prepare(`SELECT id, kind, order_key, priority, status, body FROM outbox ORDER BY id`).all() as Array<{
+  const rows = db.sqlite.prepare(`SELECT id, kind, order_key, priority, status, body FROM outbox ORDER BY id`).all() as Array<{
     id: number;
     kind: OutboxRow['kind'];
     order_key: string;
@@ -133,14 +133,14 @@ describe('storm mode', () => {
   it('gives the first incidents of a burst their own messages, then folds the next into one storm message with a thread', async () => {
     for (let i = 1; i <= 3; i++) await process(group(i));
     expect(incidentCreates()).toHaveLength(3);
-    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    expect(await activeStorm(db, CHANNEL)).toBeUndefined();
 
     for (let i = 4; i <= 20; i++) await process(group(i));
     expect(incidentCreates()).toHaveLength(3);
-    expect(pendingNotificationCount(db)).toBe(0);
-    expect(stormAlerts(db, activeStorm(db, CHANNEL)!.id)).toHaveLength(17);
+    expect(await pendingNotificationCount(db)).toBe(0);
+    expect(await stormAlerts(db, (await activeStorm(db, CHANNEL))!.id)).toHaveLength(17);
 
-    flush();
+    await flush();
     const storm = stormRows();
     expect(storm.map((r) => `${r.kind}:${r.priority}`)).toEqual([`create:${PRIORITY.firing}`, `thread:${PRIORITY.details}`]);
     const message = embed(storm[0]!);
@@ -155,32 +155,42 @@ describe('storm mode', () => {
 
   /** Stores every notification first (a burst that arrived at once), then runs the pipeline over them, oldest first. */
   async function arriveTogether(ns: Notification[]): Promise<void> {
-    for (const n of ns) insertNotification(db, n, new Date(clock));
-    for (let stored = nextPendingNotification(db); stored; stored = nextPendingNotification(db)) await processNotification(stored, deps);
+    for (const n of ns) await insertNotification(db, n, new Date(clock));
+    for (let stored = await nextPendingNotification(db); stored; stored = await nextPendingNotification(db)) await processNotification(stored, deps);
   }
 
   it('folds a burst that arrived at once into the storm from its first incident when it is more than the threshold', async () => {
     await arriveTogether([1, 2, 3, 4].map((i) => group(i)));
     expect(incidentCreates()).toEqual([]);
-    expect(stormAlerts(db, activeStorm(db, CHANNEL)!.id).map((a) => a.labels.instance)).toEqual(['node-1:9100', 'node-2:9100', 'node-3:9100', 'node-4:9100']);
+    expect((await stormAlerts(db, (await activeStorm(db, CHANNEL))!.id)).map((a) => a.labels.instance)).toEqual([
+      'node-1:9100',
+      'node-2:9100',
+      'node-3:9100',
+      'node-4:9100',
+    ]);
   });
 
   it('gives each incident of a burst no bigger than the threshold a message of its own, and folds the next', async () => {
     await arriveTogether([1, 2, 3].map((i) => group(i)));
     expect(incidentCreates()).toHaveLength(3);
-    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    expect(await activeStorm(db, CHANNEL)).toBeUndefined();
     await arriveTogether([group(4)]);
     expect(incidentCreates()).toHaveLength(3);
-    expect(activeStorm(db, CHANNEL)).toBeDefined();
+    expect(await activeStorm(db, CHANNEL)).toBeDefined();
   });
 
   it('counts only what was queued within the window of an incident, not a later backlog', async () => {
-    insertNotification(db, group(1), new Date(clock));
+    await insertNotification(db, group(1), new Date(clock));
     // Received a window later (the pipeline fell behind): not the burst incident 1 arrived in.
-    for (const i of [2, 3, 4, 5]) insertNotification(db, group(i), new Date(clock + 10_001));
-    for (let stored = nextPendingNotification(db); stored; stored = nextPendingNotification(db)) await processNotification(stored, deps);
+    for (const i of [2, 3, 4, 5]) await insertNotification(db, group(i), new Date(clock + 10_001));
+    for (let stored = await nextPendingNotification(db); stored; stored = await nextPendingNotification(db)) await processNotification(stored, deps);
     expect(incidentCreates().map((r) => embed(r).description)).toEqual([expect.stringContaining('alert 1')]);
-    expect(stormAlerts(db, activeStorm(db, CHANNEL)!.id).map((a) => a.labels.instance)).toEqual(['node-2:9100', 'node-3:9100', 'node-4:9100', 'node-5:9100']);
+    expect((await stormAlerts(db, (await activeStorm(db, CHANNEL))!.id)).map((a) => a.labels.instance)).toEqual([
+      'node-2:9100',
+      'node-3:9100',
+      'node-4:9100',
+      'node-5:9100',
+    ]);
   });
 
   it('counts neither queued updates of open incidents nor resolves nor repeats of the same group as new incidents', async () => {
@@ -196,37 +206,37 @@ describe('storm mode', () => {
     // Incident 1 was open; group 2 is one new group however often it was sent; 3 and 4 arrive resolved
     // (each posted as a resolved message of its own, never folded): no storm with a threshold of 3.
     expect(incidentCreates().map((r) => embed(r).title?.split(':')[0])).toEqual(['🔥 FIRING', '🔥 FIRING', '✅ RESOLVED', '✅ RESOLVED']);
-    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    expect(await activeStorm(db, CHANNEL)).toBeUndefined();
   });
 
   it('edits the storm message at most once per edit window however many alerts joined, with the latest counts', async () => {
     for (let i = 1; i <= 10; i++) await process(group(i));
-    flush();
+    await flush();
     for (let i = 11; i <= 30; i++) await process(group(i));
     // Within the window of the create: the change waits.
     clock += STORM_EDIT_INTERVAL_MS - 1;
-    flush();
+    await flush();
     expect(stormRows().filter((r) => r.kind === 'edit')).toHaveLength(0);
     for (let i = 31; i <= 60; i++) await process(group(i));
     clock += 1;
-    flush();
+    await flush();
     const edits = stormRows().filter((r) => r.kind === 'edit');
     expect(edits).toHaveLength(1);
     expect(embed(edits[0]!).title).toBe('🌩️ Alert storm: 57 alerts firing in 2 groups');
     // Nothing changed since: later flushes enqueue no edit.
     clock += STORM_EDIT_INTERVAL_MS;
-    flush();
+    await flush();
     expect(stormRows().filter((r) => r.kind === 'edit')).toHaveLength(1);
   });
 
   it('names every alert of the storm exactly once, many to a details message, each within Discord limits', async () => {
     for (let i = 1; i <= 253; i++) await process(group(i));
-    flush();
+    await flush();
     // 250 short instances (the first 3 incidents have messages of their own) do not fill a message: they wait for company.
     expect(stormRows().filter((r) => r.kind === 'thread-post')).toEqual([]);
     // After the hold every alert is named, all in one message.
     clock += DETAILS_HOLD_MS;
-    flush();
+    await flush();
     const details = stormRows().filter((r) => r.kind === 'thread-post');
     expect(details.length).toBe(1);
     const named = listedInstances(details.flatMap((r) => r.body.embeds!.map((e) => e.description!)).join('\n'));
@@ -238,13 +248,13 @@ describe('storm mode', () => {
     expect(embed(details[0]!).title).toBe('Storm alerts 1–250');
     // Flushing again names nobody twice.
     clock += DETAILS_HOLD_MS;
-    flush();
+    await flush();
     expect(stormRows().filter((r) => r.kind === 'thread-post')).toHaveLength(details.length);
   });
 
   it('posts a details message as soon as it is full, without waiting out the hold', async () => {
     for (let i = 1; i <= 603; i++) await process(group(i));
-    flush();
+    await flush();
     const listed = () => {
       const details = stormRows().filter((r) => r.kind === 'thread-post');
       for (const r of details) expectWithinLimits(r.body);
@@ -256,7 +266,7 @@ describe('storm mode', () => {
     expect(full.named.length).toBeGreaterThan(300);
     expect(full.named.length).toBeLessThan(600);
     clock += DETAILS_HOLD_MS;
-    flush();
+    await flush();
     const all = listed();
     expect(all.details).toHaveLength(2);
     expect(all.named.sort()).toEqual(Array.from({ length: 600 }, (_, k) => `node-${k + 4}:9100`).sort());
@@ -273,12 +283,12 @@ describe('storm mode', () => {
 
   it("updates the storm message, never a message of their own, when a member's alerts resolve", async () => {
     for (let i = 1; i <= 10; i++) await process(group(i));
-    flush();
+    await flush();
     const before = outbox().length;
     clock += STORM_EDIT_INTERVAL_MS;
     await process(group(7, [alert(7, { status: 'resolved', endsAt: new Date(clock) })]));
     expect(outbox()).toHaveLength(before);
-    flush();
+    await flush();
     const edit = stormRows()
       .filter((r) => r.kind === 'edit')
       .at(-1)!;
@@ -287,9 +297,9 @@ describe('storm mode', () => {
 
   it('ends the storm after the quiet time with a final message and a summary, then posts incidents on their own again', async () => {
     for (let i = 1; i <= 12; i++) await process(group(i));
-    flush();
+    await flush();
     clock += 60_000;
-    flush();
+    await flush();
     const storm = stormRows();
     const final = storm.filter((r) => r.kind === 'edit').at(-1)!;
     expect(embed(final).title).toBe('🌤️ Alert storm over: 9 alerts in 1m');
@@ -297,7 +307,7 @@ describe('storm mode', () => {
     expect(summary.priority).toBe(PRIORITY.resolve);
     expect(summary.body.content).toMatch(/^🌤️ \*\*Storm over\*\* after 1m: 9 alerts in 2 names, \*\*9 still firing\*\*/);
     expectWithinLimits(summary.body);
-    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    expect(await activeStorm(db, CHANNEL)).toBeUndefined();
 
     clock += 60_000;
     await process(group(200));
@@ -306,15 +316,15 @@ describe('storm mode', () => {
 
   it('keeps the storm and who was named across a restart, and names only the newcomers', async () => {
     for (let i = 1; i <= 30; i++) await process(group(i));
-    flush();
+    await flush();
     clock += DETAILS_HOLD_MS;
-    flush();
+    await flush();
     const namedBefore = stormRows().filter((r) => r.kind === 'thread-post').length;
-    db.close();
+    await db.close();
     open(join(dir, 'vigil.db'));
     for (let i = 31; i <= 35; i++) await process(group(i));
     clock += DETAILS_HOLD_MS;
-    flush();
+    await flush();
     expect(incidentCreates()).toHaveLength(3);
     expect(stormRows().filter((r) => r.kind === 'create')).toHaveLength(1);
     const details = stormRows().filter((r) => r.kind === 'thread-post');
@@ -323,11 +333,11 @@ describe('storm mode', () => {
   });
 
   it('posts every incident on its own with storm mode off', async () => {
-    db.close();
+    await db.close();
     open(join(dir, 'off.db'), '');
     deps.config = { ...deps.config, delivery: { ...deps.config.delivery, storm: { ...deps.config.delivery.storm, enabled: false } } };
     for (let i = 1; i <= 12; i++) await process(group(i));
-    flush();
+    await flush();
     expect(incidentCreates()).toHaveLength(12);
     expect(stormRows()).toEqual([]);
   });
@@ -337,11 +347,11 @@ describe('incidents with a message of their own while their channel is in a stor
   /** Incident 1 grows during the storm that incidents 4 to 6 started. */
   async function stormWithGrowingIncident(): Promise<Alert[]> {
     for (let i = 1; i <= 6; i++) await process(group(i));
-    expect(activeStorm(db, CHANNEL)).toBeDefined();
+    expect(await activeStorm(db, CHANNEL)).toBeDefined();
     return [alert(1)];
   }
   const edits = () =>
-    db.prepare(`SELECT id, next_attempt_at AS due, status FROM outbox WHERE kind = 'edit' AND order_key = 'incident:1' ORDER BY id`).all() as Array<{
+    db.sqlite.prepare(`SELECT id, next_attempt_at AS due, status FROM outbox WHERE kind = 'edit' AND order_key = 'incident:1' ORDER BY id`).all() as Array<{
       id: number;
       due: number;
       status: string;
@@ -366,10 +376,10 @@ describe('incidents with a message of their own while their channel is in a stor
     const told = notes().length;
     // Outside a storm the note would go after NOTE_INTERVAL_MS; in one it waits STORM_PACE_MS.
     clock += NOTE_INTERVAL_MS;
-    announce();
+    await announce();
     expect(notes()).toHaveLength(told);
     clock += STORM_PACE_MS;
-    announce();
+    await announce();
     expect(notes()).toHaveLength(told + 1);
     expect(notes().at(-1)!.body.content).toContain('node-102:9100');
   });
@@ -388,7 +398,7 @@ describe('incidents with a message of their own while their channel is in a stor
     await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical'), alert(103)]));
     expect(edits().at(-1)!.due).toBe(clock);
     // Once they are sent, the next update is held again: STORM_PACE_MS after the last edit went.
-    db.prepare(`UPDATE outbox SET status = 'sent', updated_at = ? WHERE kind = 'edit'`).run(clock);
+    db.sqlite.prepare(`UPDATE outbox SET status = 'sent', updated_at = ? WHERE kind = 'edit'`).run(clock);
     const sentAt = clock;
     clock += 1000;
     await process(group(1, [...alerts, alert(101), alert(102, {}, 'critical'), alert(103), alert(104)]));
@@ -410,7 +420,7 @@ describe('incidents with a message of their own while their channel is in a stor
     // Told moments ago: it waits for company, as outside a storm, but no longer.
     expect(notes()).toHaveLength(told);
     clock += NOTE_INTERVAL_MS;
-    announce();
+    await announce();
     expect(notes()).toHaveLength(told + 1);
     expect(notes().at(-1)!.body.content).toContain('node-102:9100');
   });
@@ -418,8 +428,8 @@ describe('incidents with a message of their own while their channel is in a stor
   it('paces nothing once the storm is over', async () => {
     const alerts = await stormWithGrowingIncident();
     clock += 61_000; // quiet: 1m
-    flush();
-    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    await flush();
+    expect(await activeStorm(db, CHANNEL)).toBeUndefined();
     await process(group(1, [...alerts, alert(101)]));
     expect(edits()).toEqual([expect.objectContaining({ due: clock })]);
   });
@@ -461,20 +471,20 @@ describe('big groups', () => {
 describe("a storm's incidents later on", () => {
   async function stormOf10(): Promise<void> {
     for (let i = 1; i <= 10; i++) await process(group(i));
-    flush();
+    await flush();
   }
 
   it('gives an incident of the storm a message of its own when a critical alert starts firing in it, and takes it out of the storm', async () => {
     await stormOf10();
-    const storm = activeStorm(db, CHANNEL)!;
+    const storm = (await activeStorm(db, CHANNEL))!;
     clock += 1000;
     await process(group(5, [alert(5), alert(500, {}, 'critical')]));
     const own = incidentCreates().at(-1)!;
     expect(incidentCreates()).toHaveLength(4);
     expect(own.priority).toBe(PRIORITY.criticalFiring);
     expect(embed(own).title).toContain('FIRING');
-    expect(stormAlerts(db, storm.id).some((a) => a.labels.instance === 'node-5:9100')).toBe(false);
-    expect(pendingNotificationCount(db)).toBe(0);
+    expect((await stormAlerts(db, storm.id)).some((a) => a.labels.instance === 'node-5:9100')).toBe(false);
+    expect(await pendingNotificationCount(db)).toBe(0);
     // From now on it is an incident like any other: its resolve edits its own message.
     clock += 1000;
     await process(
@@ -485,11 +495,11 @@ describe("a storm's incidents later on", () => {
   });
 
   it("pages the route's people when an incident leaves the storm for a message of its own (a critical alert started firing in it)", async () => {
-    db.close();
+    await db.close();
     open(join(dir, 'routed.db'), `routes: [{ name: db, channelId: "${CHANNEL}", mentions: { roles: ["444444444444444444"], severities: [critical] } }]`);
     const routed = (n: Notification): Notification => ({ ...n, route: 'db', channelId: CHANNEL });
     for (let i = 1; i <= 10; i++) await process(routed(group(i)));
-    flush();
+    await flush();
     // Warnings: the first three got messages of their own, without a page; the rest joined the storm.
     expect(incidentCreates().map((r) => r.body.content ?? '')).toEqual(['', '', '']);
     clock += 1000;
@@ -503,8 +513,8 @@ describe("a storm's incidents later on", () => {
   it('gives an incident a message of its own when alerts start firing in it after its storm ended; a resolve stays with the storm', async () => {
     await stormOf10();
     clock += 60_000;
-    flush();
-    expect(activeStorm(db, CHANNEL)).toBeUndefined();
+    await flush();
+    expect(await activeStorm(db, CHANNEL)).toBeUndefined();
     const before = incidentCreates().length;
     await process(group(6, [alert(6, { status: 'resolved', endsAt: new Date(clock) })]));
     expect(incidentCreates()).toHaveLength(before);
@@ -518,9 +528,9 @@ describe("a storm's incidents later on", () => {
     deps.config = { ...deps.config, delivery: { ...deps.config.delivery, storm: { ...deps.config.delivery.storm, enabled: false } } };
     clock += STORM_EDIT_INTERVAL_MS;
     await process(group(7, [alert(7, { status: 'resolved', endsAt: new Date(clock) })]));
-    expect(pendingNotificationCount(db)).toBe(0);
-    expect(db.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'failed'`).get()).toEqual({ n: 0 });
-    flush();
+    expect(await pendingNotificationCount(db)).toBe(0);
+    expect(db.sqlite.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'failed'`).get()).toEqual({ n: 0 });
+    await flush();
     expect(
       embed(
         stormRows()
@@ -532,8 +542,8 @@ describe("a storm's incidents later on", () => {
 });
 
 describe('storm mode in a Korean route', () => {
-  beforeEach(() => {
-    db.close();
+  beforeEach(async () => {
+    await db.close();
     open(
       join(dir, 'ko.db'),
       `timezone: Asia/Seoul
@@ -543,11 +553,11 @@ routes: [{ name: ops, channelId: "${CHANNEL}", locale: ko }]`,
 
   it('posts the storm message, its thread, details, end and summary in Korean, clock times in the configured zone', async () => {
     for (let i = 1; i <= 20; i++) await process(group(i));
-    flush();
+    await flush();
     clock += DETAILS_HOLD_MS;
-    flush();
+    await flush();
     clock += 60_000;
-    flush();
+    await flush();
     const storm = stormRows();
     const create = storm.find((r) => r.kind === 'create')!;
     expect(embed(create).title).toBe('🌩️ 알림 폭주: 2개 그룹에서 알림 17개 발생');

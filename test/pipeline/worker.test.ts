@@ -12,7 +12,7 @@ import type { Notification } from '../../src/model.js';
 import { createPipelineWorker, PIPELINE_CONCURRENCY } from '../../src/pipeline/worker.js';
 import { createLokiClient, type LokiClient } from '../../src/queries/loki.js';
 import { createPrometheusClient } from '../../src/queries/prometheus.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { insertNotification, pendingNotificationCount } from '../../src/store/notifications.js';
 import { eventually } from '../support/eventually.js';
 import { startLokiDouble, type LokiDoubleHandle } from '../support/loki-double.js';
@@ -22,7 +22,7 @@ const NOW = new Date();
 
 let loki: LokiDoubleHandle;
 let dir: string;
-let db: Database;
+let db: SqliteDatabase;
 
 beforeAll(async () => {
   loki = await startLokiDouble();
@@ -34,8 +34,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-worker-'));
   db = openDatabase(join(dir, 'vigil.db'));
 });
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -127,7 +127,7 @@ function worker(loki: LokiClient, storm: boolean, concurrency?: number) {
 
 /** The alert messages queued (creates and edits), oldest first, by the summary they carry. */
 function queued(): Array<{ kind: string; summary: string; targetId: number | null; id: number }> {
-  const rows = db.prepare(`SELECT id, kind, body, target_id AS targetId FROM outbox WHERE kind IN ('create', 'edit') ORDER BY id`).all() as Array<{
+  const rows = db.sqlite.prepare(`SELECT id, kind, body, target_id AS targetId FROM outbox WHERE kind IN ('create', 'edit') ORDER BY id`).all() as Array<{
     id: number;
     kind: string;
     body: string;
@@ -141,25 +141,25 @@ describe('the pipeline worker', () => {
     const count = 10;
     // The later the alert, the faster its logs come back: processed strictly side by side, they would finish in reverse.
     const { client, seen } = slowLoki((i) => (count - i) * 40);
-    for (let i = 0; i < count; i++) insertNotification(db, notification(i), NOW);
+    for (let i = 0; i < count; i++) await insertNotification(db, notification(i), NOW);
     expect(await worker(client, false).runOnce()).toBe(count);
     expect(seen.most).toBe(PIPELINE_CONCURRENCY);
     expect(queued().map((q) => q.summary)).toEqual(Array.from({ length: count }, (_, i) => `alert ${i}`));
-    expect(pendingNotificationCount(db)).toBe(0);
+    expect(await pendingNotificationCount(db)).toBe(0);
   });
 
   it('keeps the order when a notification between two others stops early (a resolve of a resolved incident)', async () => {
     const { client } = slowLoki((i) => (i === 0 ? 400 : 10));
     // Group 1 fired and resolved: its late resolve below is skipped at once, without a query.
-    insertNotification(db, notification(1), NOW);
-    insertNotification(db, notification(1, { status: 'resolved' }), NOW);
+    await insertNotification(db, notification(1), NOW);
+    await insertNotification(db, notification(1, { status: 'resolved' }), NOW);
     expect(await worker(client, false).runOnce()).toBe(2);
     const late = notification(1, { status: 'resolved' });
-    insertNotification(db, notification(0), NOW);
-    insertNotification(db, { ...late, alerts: [{ ...late.alerts[0]!, endsAt: new Date(NOW.getTime() - 500) }] }, NOW);
-    insertNotification(db, notification(2), NOW);
+    await insertNotification(db, notification(0), NOW);
+    await insertNotification(db, { ...late, alerts: [{ ...late.alerts[0]!, endsAt: new Date(NOW.getTime() - 500) }] }, NOW);
+    await insertNotification(db, notification(2), NOW);
     expect(await worker(client, false).runOnce()).toBe(3);
-    const decisions = db.prepare(`SELECT decision FROM notifications ORDER BY id`).all() as Array<{ decision: string }>;
+    const decisions = db.sqlite.prepare(`SELECT decision FROM notifications ORDER BY id`).all() as Array<{ decision: string }>;
     expect(decisions.map((d) => d.decision)).toEqual(['new-incident', 'all-resolved', 'new-incident', 'already-resolved', 'new-incident']);
     expect(
       queued()
@@ -171,12 +171,12 @@ describe('the pipeline worker', () => {
   it('takes a notification stored during a pass into a free slot at once (wake), not after the slow one in flight', async () => {
     const { client, seen } = slowLoki((i) => (i === 0 ? 1000 : 10));
     const w = worker(client, false);
-    insertNotification(db, notification(0), NOW);
+    await insertNotification(db, notification(0), NOW);
     w.start();
     await sleep(100);
-    insertNotification(db, notification(1), NOW);
+    await insertNotification(db, notification(1), NOW);
     w.wake();
-    await eventually('both notifications processed', () => (pendingNotificationCount(db) === 0 ? true : undefined), 5000);
+    await eventually('both notifications processed', async () => ((await pendingNotificationCount(db)) === 0 ? true : undefined), 5000);
     await w.stop();
     expect(seen.first.get(1)).toBeLessThan(seen.last.get(0)!);
   });
@@ -184,12 +184,12 @@ describe('the pipeline worker', () => {
   it('on stop, finishes the notifications in flight and leaves the rest pending', async () => {
     const { client } = slowLoki(() => 300);
     const w = worker(client, false);
-    for (let i = 0; i < 2 * PIPELINE_CONCURRENCY; i++) insertNotification(db, notification(i), NOW);
+    for (let i = 0; i < 2 * PIPELINE_CONCURRENCY; i++) await insertNotification(db, notification(i), NOW);
     w.start();
     await sleep(100);
     await w.stop();
     expect(queued()).toHaveLength(PIPELINE_CONCURRENCY);
-    expect(pendingNotificationCount(db)).toBe(PIPELINE_CONCURRENCY);
+    expect(await pendingNotificationCount(db)).toBe(PIPELINE_CONCURRENCY);
   });
 
   it("tells of a new alert once when its waiting note goes out while the incident's next update is in flight", async () => {
@@ -209,29 +209,29 @@ describe('the pipeline worker', () => {
       const one = notification(50, { group: 50 });
       return { ...one, alerts: names.map((name) => ({ ...one.alerts[0]!, fingerprint: `fp-${name}`, labels: { ...one.alerts[0]!.labels, alertname: name } })) };
     };
-    insertNotification(db, g(['NoteA']), new Date(t));
+    await insertNotification(db, g(['NoteA']), new Date(t));
     await w.runOnce();
     // NoteX starts firing 4.6 s after the message: its note waits for NOTE_INTERVAL_MS (5 s).
     t += 4600;
-    insertNotification(db, g(['NoteA', 'NoteX']), new Date(t));
+    await insertNotification(db, g(['NoteA', 'NoteX']), new Date(t));
     await w.runOnce();
     // NoteY at 5.2 s: its update is in flight (no flush yet, the last was 0.6 s ago) when NoteX's note goes out.
     t += 600;
-    insertNotification(db, g(['NoteA', 'NoteX', 'NoteY']), new Date(t));
+    await insertNotification(db, g(['NoteA', 'NoteX', 'NoteY']), new Date(t));
     w.start();
     await sleep(100);
     t += 2000;
-    insertNotification(db, notification(7), new Date(t));
+    await insertNotification(db, notification(7), new Date(t));
     w.wake();
-    await eventually('every notification processed', () => (pendingNotificationCount(db) === 0 ? true : undefined), 5000);
+    await eventually('every notification processed', async () => ((await pendingNotificationCount(db)) === 0 ? true : undefined), 5000);
     await w.stop();
-    const notes = (db.prepare(`SELECT body FROM outbox WHERE kind IN ('reply', 'thread-post')`).all() as Array<{ body: string }>).map((r) => r.body);
+    const notes = (db.sqlite.prepare(`SELECT body FROM outbox WHERE kind IN ('reply', 'thread-post')`).all() as Array<{ body: string }>).map((r) => r.body);
     expect(notes.filter((b) => b.includes('NoteX'))).toHaveLength(1);
   });
 
   it('enriches one notification at a time with concurrency 1', async () => {
     const { client, seen } = slowLoki(() => 20);
-    for (let i = 0; i < 4; i++) insertNotification(db, notification(i), NOW);
+    for (let i = 0; i < 4; i++) await insertNotification(db, notification(i), NOW);
     expect(await worker(client, false, 1).runOnce()).toBe(4);
     expect(seen.most).toBe(1);
   });
@@ -239,12 +239,12 @@ describe('the pipeline worker', () => {
   it("never runs two notifications of one group at once: the group's resolve edits the message its firing created", async () => {
     const { client, seen } = slowLoki(() => 100);
     // svc-0 and svc-2 are one group (group 0): firing, then resolved.
-    insertNotification(db, notification(0, { group: 0 }), NOW);
-    insertNotification(db, notification(1), NOW);
-    insertNotification(db, notification(2, { group: 0, status: 'resolved' }), NOW);
-    insertNotification(db, notification(3), NOW);
+    await insertNotification(db, notification(0, { group: 0 }), NOW);
+    await insertNotification(db, notification(1), NOW);
+    await insertNotification(db, notification(2, { group: 0, status: 'resolved' }), NOW);
+    await insertNotification(db, notification(3), NOW);
     expect(await worker(client, false).runOnce()).toBe(4);
-    const incidents = db.prepare(`SELECT count(*) AS n FROM incidents WHERE group_key = ?`).get('{}:{svc="0"}') as { n: number };
+    const incidents = db.sqlite.prepare(`SELECT count(*) AS n FROM incidents WHERE group_key = ?`).get('{}:{svc="0"}') as { n: number };
     expect(incidents.n).toBe(1);
     const messages = queued();
     const created = messages.find((m) => m.kind === 'create' && m.summary === 'alert 0')!;
@@ -258,8 +258,8 @@ describe('the pipeline worker', () => {
 
   it('never runs two parts of one group split across routes at once: both may decide on the same incident', async () => {
     const { client, seen } = slowLoki(() => 100);
-    insertNotification(db, { ...notification(0, { group: 0 }), route: 'db', channelId: '323456789012345678' }, NOW);
-    insertNotification(db, notification(1, { group: 0 }), NOW);
+    await insertNotification(db, { ...notification(0, { group: 0 }), route: 'db', channelId: '323456789012345678' }, NOW);
+    await insertNotification(db, notification(1, { group: 0 }), NOW);
     expect(await worker(client, false).runOnce()).toBe(2);
     expect(seen.first.get(1)).toBeGreaterThanOrEqual(seen.last.get(0)!);
   });
@@ -268,24 +268,24 @@ describe('the pipeline worker', () => {
     const { client, seen } = slowLoki(() => 200);
     const w = worker(client, true);
     // Three arrive first; side by side, each would find only two queued (threshold 6) and get a message of its own.
-    for (let i = 0; i < 3; i++) insertNotification(db, notification(i), NOW);
+    for (let i = 0; i < 3; i++) await insertNotification(db, notification(i), NOW);
     const pass = w.runOnce();
     await sleep(50);
-    for (let i = 3; i < 13; i++) insertNotification(db, notification(i), NOW);
+    for (let i = 3; i < 13; i++) await insertNotification(db, notification(i), NOW);
     await pass;
     await w.runOnce();
     expect(seen.most).toBe(1);
-    const storms = db.prepare(`SELECT count(*) AS n FROM storms`).get() as { n: number };
+    const storms = db.sqlite.prepare(`SELECT count(*) AS n FROM storms`).get() as { n: number };
     expect(storms.n).toBe(1);
     expect(queued().filter((m) => m.kind === 'create' && m.summary !== '')).toHaveLength(1);
-    expect(pendingNotificationCount(db)).toBe(0);
+    expect(await pendingNotificationCount(db)).toBe(0);
   });
 
   it('with storm mode, still updates and resolves incidents side by side', async () => {
     const { client, seen } = slowLoki(() => 200);
-    for (let i = 0; i < 4; i++) insertNotification(db, notification(i), NOW);
+    for (let i = 0; i < 4; i++) await insertNotification(db, notification(i), NOW);
     expect(await worker(client, false).runOnce()).toBe(4);
-    for (let i = 0; i < 4; i++) insertNotification(db, notification(i, { status: 'resolved' }), NOW);
+    for (let i = 0; i < 4; i++) await insertNotification(db, notification(i, { status: 'resolved' }), NOW);
     seen.most = 0;
     expect(await worker(client, true).runOnce()).toBe(4);
     expect(seen.most).toBe(PIPELINE_CONCURRENCY);

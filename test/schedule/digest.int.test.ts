@@ -146,15 +146,12 @@ describe('daily digest against real webhook deliveries and a real Prometheus', (
     disk['commonLabels'] = { ...(disk['commonLabels'] as Record<string, string>), alertname: 'DiskAlmostFull' };
     await post('/webhooks/alertmanager', disk);
 
-    await eventually('the pipeline and the outbox to settle', () =>
-      pendingNotificationCount(vigil.db) === 0 && pendingCount(vigil.db) === 0 ? true : undefined,
+    await eventually('the pipeline and the outbox to settle', async () =>
+      (await pendingNotificationCount(vigil.db)) === 0 && (await pendingCount(vigil.db)) === 0 ? true : undefined,
     );
     // The on-call engineer acknowledged the CPU incident 4 minutes after it started.
-    const cpu = vigil.db.prepare(`SELECT id, started_at FROM incidents WHERE group_key = ?`).get(amFiring['groupKey']) as {
-      id: number;
-      started_at: number;
-    };
-    acknowledge(vigil.db, cpu.id, { userId: '1', username: 'ana', at: new Date(cpu.started_at + 4 * MIN) });
+    const cpu = (await vigil.db.get<{ id: number; started_at: number }>(`SELECT id, started_at FROM incidents WHERE group_key = ?`, amFiring['groupKey']))!;
+    await acknowledge(vigil.db, cpu.id, { userId: '1', username: 'ana', at: new Date(cpu.started_at + 4 * MIN) });
 
     expect(await vigil.scheduler.runNow('snapshots')).toBe('ok');
     expect(await vigil.scheduler.runNow('digest')).toBe('ok');
@@ -179,7 +176,7 @@ describe('daily digest against real webhook deliveries and a real Prometheus', (
       .split('\n')
       .find((l) => l.includes(`\`${nodeInstance}\``));
     expect(hostLine).toMatch(/💽 \d+(\.\d+)?% \([\d.]+ [KMGT]iB on `\/[^`]*`\) · 🧠 \d+(\.\d+)?% \([\d.]+ [KMGT]iB\)/);
-    const snapshot = vigil.db.prepare(`SELECT detail FROM scheduled_runs WHERE job = 'snapshots' AND outcome = 'ok'`).get() as { detail: string };
+    const snapshot = (await vigil.db.get<{ detail: string }>(`SELECT detail FROM scheduled_runs WHERE job = 'snapshots' AND outcome = 'ok'`))!;
     expect(field('snapshots')).toContain(`✅ \`${(JSON.parse(snapshot.detail) as { snapshot: string }).snapshot}\``);
     expect(embed.footer?.text).toMatch(/^📨 4 webhooks in · 📤 \d+ messages sent$/);
     expect(embed.title).toMatch(/^📊 Daily digest · \w{3} \d{1,2} \w{3}$/);

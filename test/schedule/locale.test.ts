@@ -6,7 +6,7 @@ import type { PrometheusClient } from '../../src/queries/prometheus.js';
 import { scheduledJobs } from '../../src/schedule/index.js';
 import { pruneFailureMessage, snapshotFailureMessage } from '../../src/schedule/snapshots.js';
 import type { JobContext } from '../../src/schedule/scheduler.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { expectWithinLimits, messageValidator } from '../render/helpers.js';
 import { expectKorean, hangul } from '../render/korean.js';
 
@@ -38,14 +38,16 @@ const prometheus = {
 
 const ctx = (): JobContext => ({ scheduledAt: NOW, reason: 'manual', signal: new AbortController().signal });
 
-let db: Database;
+let db: SqliteDatabase;
 beforeEach(() => {
   db = openDatabase(':memory:');
 });
-afterEach(() => db.close());
+afterEach(async () => {
+  await db.close();
+});
 
 function posted(): RESTPostAPIChannelMessageJSONBody[] {
-  return (db.prepare(`SELECT body FROM outbox ORDER BY id`).all() as Array<{ body: string }>).map(
+  return (db.sqlite.prepare(`SELECT body FROM outbox ORDER BY id`).all() as Array<{ body: string }>).map(
     (r) => JSON.parse(r.body) as RESTPostAPIChannelMessageJSONBody,
   );
 }

@@ -5,6 +5,7 @@ import { decideAtStart, decideAtTick } from '../../src/schedule/due.js';
 import { createScheduler, type JobContext, type JobSpec, type Scheduler, type TriggerFactory } from '../../src/schedule/scheduler.js';
 import { getJobState, lastFinishedRun, runsSince, type JobState } from '../../src/store/schedule.js';
 import { openDatabase, type Database } from '../../src/store/db.js';
+import { eventually } from '../support/eventually.js';
 
 const BERLIN_9 = { schedule: '0 9 * * *', timezone: 'Europe/Berlin' };
 const at = (iso: string) => new Date(iso);
@@ -128,14 +129,14 @@ async function counted(m: Metrics, outcome: string): Promise<number> {
 
 afterEach(async () => {
   for (const s of open.splice(0)) await s.stop();
-  for (const db of dbs.splice(0)) db.close();
+  for (const db of dbs.splice(0)) await db.close();
 });
 
 describe('scheduler (injected clock, hand-driven trigger)', () => {
   it('arms one trigger per job in its time zone and disarms it on stop', async () => {
     const h = harness('2026-07-03T06:00:00Z');
     const s = h.make();
-    s.start();
+    await s.start();
     expect(handTrigger.armed.at(-1)).toBe('digest 0 9 * * * Europe/Berlin');
     await s.stop();
     expect(handTrigger.stopped.at(-1)).toBe('digest');
@@ -143,15 +144,15 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
 
   it('does not run at the first start ever: it waits for the next 09:00', async () => {
     const h = harness('2026-07-03T12:00:00Z');
-    h.make().start();
+    await h.make().start();
     expect(h.runs).toHaveLength(0);
-    expect(getJobState(h.db, 'digest')?.lastSlot).toBe(ms('2026-07-03T07:00:00Z'));
+    expect((await getJobState(h.db, 'digest'))?.lastSlot).toBe(ms('2026-07-03T07:00:00Z'));
   });
 
   it('runs at 09:00 Europe/Berlin (07:00Z in summer, 08:00Z in winter), once per day', async () => {
     const h = harness('2026-07-03T06:00:00Z');
     const s = h.make();
-    s.start();
+    await s.start();
     h.clock.set('2026-07-03T06:59:59Z');
     expect(await s.tick('digest')).toBe('skipped-already-ran');
     h.clock.set('2026-07-03T07:00:00Z');
@@ -168,7 +169,7 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
   it('trusts the time the trigger fired for over a clock that reads a little early', async () => {
     const h = harness('2026-07-03T06:00:00Z');
     const s = h.make();
-    s.start();
+    await s.start();
     h.clock.set('2026-07-03T06:59:59.990Z');
     expect(await s.tick('digest', at('2026-07-03T07:00:00Z'))).toBe('ok');
     expect(h.runs[0]?.scheduledAt.toISOString()).toBe('2026-07-03T07:00:00.000Z');
@@ -178,9 +179,11 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
     const h = harness('2026-07-03T06:00:00Z');
     const gate = deferred();
     const s = h.make(() => gate.promise, { schedule: '*/5 * * * *', timezone: 'UTC' });
-    s.start();
+    await s.start();
     h.clock.set('2026-07-03T06:05:00Z');
     const first = s.tick('digest');
+    // The first run is going once the job was called (the store is asynchronous: tick() claims its slot first).
+    await eventually('the first run to start', () => (h.runs.length === 1 ? true : undefined));
     h.clock.set('2026-07-03T06:10:00Z');
     expect(await s.tick('digest')).toBe('skipped-overlap');
     expect(await s.runNow('digest')).toBe('skipped-overlap');
@@ -195,7 +198,7 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
   it('runs a missed 09:00 once at start after two days down, and not again at the next tick or restart', async () => {
     const h = harness('2026-07-01T06:00:00Z');
     const before = h.make();
-    before.start();
+    await before.start();
     h.clock.set('2026-07-01T07:00:00Z');
     expect(await before.tick('digest')).toBe('ok');
     await before.stop();
@@ -203,7 +206,7 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
     // Down from 1 July 10:00 to 3 July 12:00 (Berlin): the 2 and 3 July runs were missed.
     h.clock.set('2026-07-03T10:00:00Z');
     const after = h.make();
-    after.start();
+    await after.start();
     await after.idle();
     expect(h.runs.map((r) => [r.reason, r.scheduledAt.toISOString()])).toEqual([
       ['scheduled', '2026-07-01T07:00:00.000Z'],
@@ -213,7 +216,7 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
     await after.stop();
 
     const again = h.make();
-    again.start();
+    await again.start();
     await again.idle();
     expect(h.runs).toHaveLength(2);
     expect(h.logs.some((l) => l.includes('missed while Vigil was down'))).toBe(true);
@@ -222,13 +225,14 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
   it('never runs a slot twice even when Vigil died in the middle of it', async () => {
     const h = harness('2026-07-01T06:00:00Z');
     const crashed = h.make(() => new Promise(() => undefined));
-    crashed.start();
+    await crashed.start();
     h.clock.set('2026-07-01T07:00:00Z');
     void crashed.tick('digest');
+    await eventually('the run that never finishes to start', () => (h.runs.length === 1 ? true : undefined));
     // "Restart" on the same store without the first instance ever finishing.
     h.clock.set('2026-07-01T09:00:00Z');
     const restarted = h.make();
-    restarted.start();
+    await restarted.start();
     await restarted.idle();
     expect(h.runs).toHaveLength(1);
     open.splice(open.indexOf(crashed), 1);
@@ -242,15 +246,16 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
           ctx.signal.addEventListener('abort', () => reject(new Error('aborted by stop')));
         }),
     );
-    s.start();
+    await s.start();
     h.clock.set('2026-07-02T07:00:00Z');
     const running = s.tick('digest');
+    await eventually('the run to start', () => (h.runs.length === 1 ? true : undefined));
     await s.stop();
     expect(await running).toBe('error');
-    expect(getJobState(h.db, 'digest')?.lastSlot).toBe(ms('2026-06-30T07:00:00Z'));
+    expect((await getJobState(h.db, 'digest'))?.lastSlot).toBe(ms('2026-06-30T07:00:00Z'));
 
     const next = h.make();
-    next.start();
+    await next.start();
     await next.idle();
     expect(h.runs.map((r) => [r.reason, r.scheduledAt.toISOString()])).toEqual([
       ['scheduled', '2026-07-02T07:00:00.000Z'],
@@ -265,23 +270,23 @@ describe('scheduler (injected clock, hand-driven trigger)', () => {
       if (fail) throw new Error('Prometheus unreachable');
       return { posted: true };
     });
-    s.start();
+    await s.start();
     h.clock.set('2026-07-01T07:00:00Z');
     expect(await s.tick('digest')).toBe('error');
-    expect(lastFinishedRun(h.db, 'digest')).toMatchObject({ outcome: 'error', detail: { error: 'Prometheus unreachable' } });
+    expect(await lastFinishedRun(h.db, 'digest')).toMatchObject({ outcome: 'error', detail: { error: 'Prometheus unreachable' } });
     expect(h.logs.some((l) => l.includes('"level":50') && l.includes('scheduled job failed'))).toBe(true);
     fail = false;
     h.clock.set('2026-07-02T07:00:00Z');
     expect(await s.tick('digest')).toBe('ok');
-    expect(lastFinishedRun(h.db, 'digest')).toMatchObject({ outcome: 'ok', detail: { posted: true } });
+    expect(await lastFinishedRun(h.db, 'digest')).toMatchObject({ outcome: 'ok', detail: { posted: true } });
     expect(await counted(h.metrics, 'error')).toBe(1);
-    expect(runsSince(h.db, 'digest', at('2026-07-01T00:00:00Z')).map((r) => r.outcome)).toEqual(['error', 'ok']);
+    expect((await runsSince(h.db, 'digest', at('2026-07-01T00:00:00Z'))).map((r) => r.outcome)).toEqual(['error', 'ok']);
   });
 
   it('runs a job on demand without claiming its slot', async () => {
     const h = harness('2026-07-03T06:00:00Z');
     const s = h.make();
-    s.start();
+    await s.start();
     expect(await s.runNow('digest')).toBe('ok');
     h.clock.set('2026-07-03T07:00:00Z');
     expect(await s.tick('digest')).toBe('ok');
@@ -307,9 +312,9 @@ describe('scheduler with the real node-cron trigger', () => {
     const job: JobSpec = { name: 'every-second', schedule: '* * * * * *', timezone: 'UTC', run: async () => fired.resolve() };
     const s = createScheduler({ jobs: [job], db, logger: createLogger({ level: 'silent' }) });
     open.push(s);
-    s.start();
+    await s.start();
     await fired.promise;
     await s.stop();
-    expect(runsSince(db, 'every-second', new Date(0)).some((r) => r.reason === 'scheduled' && r.outcome === 'ok')).toBe(true);
+    expect((await runsSince(db, 'every-second', new Date(0))).some((r) => r.reason === 'scheduled' && r.outcome === 'ok')).toBe(true);
   });
 });

@@ -89,7 +89,8 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
 
   const snapshotsDir = () => join(prometheus.dir, 'data', 'snapshots');
   const onDisk = () => (existsSync(snapshotsDir()) ? readdirSync(snapshotsDir()).sort() : []);
-  const names = (vigil: Vigil) => runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).map((r) => (r.detail as { snapshot?: string } | undefined)?.snapshot ?? '?');
+  const names = async (vigil: Vigil) =>
+    (await runsSince(vigil.db, SNAPSHOT_JOB, new Date(0))).map((r) => (r.detail as { snapshot?: string } | undefined)?.snapshot ?? '?');
 
   it('creates snapshots through the admin API and prunes all but the `retain` newest', async () => {
     rmSync(snapshotsDir(), { recursive: true, force: true });
@@ -98,14 +99,14 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
     const { vigil } = await start(prometheus.url, { retain: 2, dataDir: join(prometheus.dir, 'data') });
     for (let i = 0; i < 3; i++) expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
 
-    const [first, second, third] = names(vigil);
+    const [first, second, third] = await names(vigil);
     expect(onDisk()).toEqual(['keep-me', second, third].sort());
     expect(onDisk()).not.toContain(first);
     // Each kept one is a real snapshot Prometheus wrote (its head block, at least).
     for (const name of [second!, third!]) expect(readdirSync(join(snapshotsDir(), name)).length).toBeGreaterThan(0);
-    const last = runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).at(-1);
+    const last = (await runsSince(vigil.db, SNAPSHOT_JOB, new Date(0))).at(-1);
     expect(last?.detail).toEqual({ snapshot: third, kept: 2, pruned: [first] });
-    expect(runsSince(vigil.db, SNAPSHOT_JOB, new Date(0)).map((r) => (r.detail as { pruned?: string[] }).pruned)).toEqual([[], [], [first]]);
+    expect((await runsSince(vigil.db, SNAPSHOT_JOB, new Date(0))).map((r) => (r.detail as { pruned?: string[] }).pruned)).toEqual([[], [], [first]]);
   }, 60_000);
 
   it('prunes nothing without snapshots.dataDir (Prometheus has no API to delete a snapshot)', async () => {
@@ -113,7 +114,7 @@ describe('scheduled snapshots of a real Prometheus (--web.enable-admin-api)', ()
     const { vigil } = await start(prometheus.url, { retain: 1 });
     expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
     expect(await vigil.scheduler.runNow(SNAPSHOT_JOB)).toBe('ok');
-    expect(onDisk()).toEqual(names(vigil).sort());
+    expect(onDisk()).toEqual((await names(vigil)).sort());
     expect(onDisk()).toHaveLength(2);
   }, 60_000);
 

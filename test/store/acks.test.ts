@@ -11,7 +11,7 @@ const T0 = new Date('2026-11-21T09:00:00Z');
 let dir: string;
 let db: Database;
 
-function incident(): number {
+function incident(): Promise<number> {
   return createIncident(
     db,
     {
@@ -31,8 +31,8 @@ beforeEach(() => {
   db = openDatabase(join(dir, 'vigil.db'));
 });
 
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await db.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -42,44 +42,44 @@ describe('acknowledgements', () => {
     expect(MIGRATIONS[3]!.sql).toContain('incident_acks');
   });
 
-  it('has no acknowledgement for a new incident', () => {
-    expect(getAck(db, incident())).toBeUndefined();
+  it('has no acknowledgement for a new incident', async () => {
+    expect(await getAck(db, await incident())).toBeUndefined();
   });
 
-  it('records who acknowledged and when', () => {
-    const id = incident();
+  it('records who acknowledged and when', async () => {
+    const id = await incident();
     const at = new Date('2026-11-21T09:03:00Z');
-    const outcome = acknowledge(db, id, { userId: '111111111111111111', username: 'alice', at });
+    const outcome = await acknowledge(db, id, { userId: '111111111111111111', username: 'alice', at });
     expect(outcome).toEqual({ recorded: true, ack: { incidentId: id, userId: '111111111111111111', username: 'alice', at } });
-    expect(getAck(db, id)).toEqual(outcome.ack);
+    expect(await getAck(db, id)).toEqual(outcome.ack);
   });
 
-  it('keeps the first acknowledgement and reports it to a later presser', () => {
-    const id = incident();
-    acknowledge(db, id, { userId: '111111111111111111', username: 'alice', at: new Date('2026-11-21T09:03:00Z') });
-    const again = acknowledge(db, id, { userId: '222222222222222222', username: 'bob', at: new Date('2026-11-21T09:04:00Z') });
+  it('keeps the first acknowledgement and reports it to a later presser', async () => {
+    const id = await incident();
+    await acknowledge(db, id, { userId: '111111111111111111', username: 'alice', at: new Date('2026-11-21T09:03:00Z') });
+    const again = await acknowledge(db, id, { userId: '222222222222222222', username: 'bob', at: new Date('2026-11-21T09:04:00Z') });
     expect(again.recorded).toBe(false);
     expect(again.ack).toMatchObject({ userId: '111111111111111111', username: 'alice', at: new Date('2026-11-21T09:03:00Z') });
-    expect(getAck(db, id)?.username).toBe('alice');
+    expect((await getAck(db, id))?.username).toBe('alice');
   });
 
-  it('keeps acknowledgements per incident', () => {
-    const a = incident();
-    const b = incident();
-    acknowledge(db, a, { userId: '111111111111111111', username: 'alice', at: T0 });
-    expect(getAck(db, b)).toBeUndefined();
-    expect(acknowledge(db, b, { userId: '222222222222222222', username: 'bob', at: T0 }).recorded).toBe(true);
+  it('keeps acknowledgements per incident', async () => {
+    const a = await incident();
+    const b = await incident();
+    await acknowledge(db, a, { userId: '111111111111111111', username: 'alice', at: T0 });
+    expect(await getAck(db, b)).toBeUndefined();
+    expect((await acknowledge(db, b, { userId: '222222222222222222', username: 'bob', at: T0 })).recorded).toBe(true);
   });
 
-  it('refuses an acknowledgement of an incident that does not exist', () => {
-    expect(() => acknowledge(db, 999, { userId: '111111111111111111', username: 'alice', at: T0 })).toThrow(/FOREIGN KEY/);
+  it('refuses an acknowledgement of an incident that does not exist', async () => {
+    await expect(acknowledge(db, 999, { userId: '111111111111111111', username: 'alice', at: T0 })).rejects.toThrow(/FOREIGN KEY/);
   });
 
-  it('survives reopening the database', () => {
-    const id = incident();
-    acknowledge(db, id, { userId: '111111111111111111', username: 'alice', at: T0 });
-    db.close();
+  it('survives reopening the database', async () => {
+    const id = await incident();
+    await acknowledge(db, id, { userId: '111111111111111111', username: 'alice', at: T0 });
+    await db.close();
     db = openDatabase(join(dir, 'vigil.db'));
-    expect(getAck(db, id)?.userId).toBe('111111111111111111');
+    expect((await getAck(db, id))?.userId).toBe('111111111111111111');
   });
 });

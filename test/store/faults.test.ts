@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { SqliteDatabase } from '../../src/store/db.js';
 import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../../src/store/faults.js';
 
 /** An error as better-sqlite3 throws it: SqliteError with SQLite's result code. */
@@ -32,9 +33,9 @@ describe('isStorageFault', () => {
 });
 
 describe('storage fault state', () => {
-  it('keeps the first failure time until a write succeeds, per database', () => {
-    const db = new Database(':memory:');
-    const other = new Database(':memory:');
+  it('keeps the first failure time until a write succeeds, per database', async () => {
+    const db = new SqliteDatabase(new BetterSqlite3(':memory:'));
+    const other = new SqliteDatabase(new BetterSqlite3(':memory:'));
     const t0 = new Date('2026-12-06T03:00:00Z');
     const t1 = new Date('2026-12-06T03:00:30Z');
     noteStorageFault(db, sqliteError('SQLITE_FULL', 'database or disk is full'), t0);
@@ -43,7 +44,7 @@ describe('storage fault state', () => {
     expect(storageFault(other)).toBeUndefined();
     clearStorageFault(db);
     expect(storageFault(db)).toBeUndefined();
-    db.close();
-    other.close();
+    await db.close();
+    await other.close();
   });
 });

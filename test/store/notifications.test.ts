@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/model.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import type { Database } from '../../src/store/db.js';
+import { openTestStore } from '../support/store.js';
 import { insertNotification, insertReminder, nextPendingNotification } from '../../src/store/notifications.js';
 
 const T0 = new Date('2026-12-07T03:00:00Z');
@@ -18,34 +19,36 @@ const n: Notification = {
 };
 
 let db: Database;
-beforeEach(() => (db = openDatabase(':memory:')));
+beforeEach(async () => {
+  db = await openTestStore();
+});
 afterEach(() => db.close());
 
 /** What intake does with one copy of `n` arriving `minutes` after T0: its stored id, and whether it is a reminder. */
-function receive(minutes: number): { id: number; duplicate: boolean; reminder?: number } {
+async function receive(minutes: number): Promise<{ id: number; duplicate: boolean; reminder?: number }> {
   const at = new Date(T0.getTime() + minutes * 60_000);
-  const stored = insertNotification(db, n, at);
+  const stored = await insertNotification(db, n, at);
   if (!stored.duplicate) return stored;
-  const reminder = insertReminder(db, stored.id, n, at, GAP);
+  const reminder = await insertReminder(db, stored.id, n, at, GAP);
   return reminder === undefined ? stored : { ...stored, reminder };
 }
 
 describe('a repeated notification', () => {
-  it("is a duplicate within the gap (a retry, an HA peer's copy), and a reminder once the last copy is older", () => {
-    const first = receive(0);
+  it("is a duplicate within the gap (a retry, an HA peer's copy), and a reminder once the last copy is older", async () => {
+    const first = await receive(0);
     expect(first).toEqual({ id: 1, duplicate: false });
-    expect(receive(0.5)).toEqual({ id: 1, duplicate: true });
-    expect(receive(4.9)).toEqual({ id: 1, duplicate: true });
+    expect(await receive(0.5)).toEqual({ id: 1, duplicate: true });
+    expect(await receive(4.9)).toEqual({ id: 1, duplicate: true });
     // Alertmanager's repeat_interval: the first copy after the gap becomes a reminder...
-    expect(receive(240)).toEqual({ id: 1, duplicate: true, reminder: 2 });
+    expect(await receive(240)).toEqual({ id: 1, duplicate: true, reminder: 2 });
     // ...and its HA peer's copy seconds later stays a duplicate.
-    expect(receive(240.2)).toEqual({ id: 1, duplicate: true });
-    expect(receive(480)).toEqual({ id: 1, duplicate: true, reminder: 3 });
+    expect(await receive(240.2)).toEqual({ id: 1, duplicate: true });
+    expect(await receive(480)).toEqual({ id: 1, duplicate: true, reminder: 3 });
   });
 
-  it('goes to the pipeline marked as a reminder, the rest as it came', () => {
-    receive(0);
-    receive(240);
-    expect(nextPendingNotification(db, 1)?.notification).toEqual({ ...n, reminder: true });
+  it('goes to the pipeline marked as a reminder, the rest as it came', async () => {
+    await receive(0);
+    await receive(240);
+    expect((await nextPendingNotification(db, 1))?.notification).toEqual({ ...n, reminder: true });
   });
 });

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/model.js';
 import { acknowledge } from '../../src/store/acks.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import type { Database } from '../../src/store/db.js';
+import { openTestStore } from '../support/store.js';
 import { createIncident, updateIncident, type IncidentAlertState } from '../../src/store/incidents.js';
 import { insertNotification } from '../../src/store/notifications.js';
 import { enqueue, markFailed, markSent } from '../../src/store/outbox.js';
@@ -22,34 +23,40 @@ function alert(name: string, startedHoursAgo: number, endedHoursAgo?: number): I
   };
 }
 
-function incident(db: Database, key: string, alerts: Record<string, IncidentAlertState>, startedHoursAgo: number, resolvedHoursAgo?: number): number {
-  const id = createIncident(
+async function incident(
+  db: Database,
+  key: string,
+  alerts: Record<string, IncidentAlertState>,
+  startedHoursAgo: number,
+  resolvedHoursAgo?: number,
+): Promise<number> {
+  const id = await createIncident(
     db,
     { source: 'alertmanager', receiver: 'r', groupKey: key, status: 'firing', alerts, startedAt: ago(startedHoursAgo) },
     ago(startedHoursAgo),
   );
   if (resolvedHoursAgo !== undefined) {
-    updateIncident(db, id, { status: 'resolved', alerts, resolvedAt: ago(resolvedHoursAgo) }, ago(resolvedHoursAgo));
+    await updateIncident(db, id, { status: 'resolved', alerts, resolvedAt: ago(resolvedHoursAgo) }, ago(resolvedHoursAgo));
   }
   return id;
 }
 
 describe('incidentStats', () => {
   let db: Database;
-  beforeEach(() => {
-    db = openDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestStore();
   });
   afterEach(() => db.close());
 
-  it('counts fired, resolved and still-firing alerts of the window, and ranks the noisiest rules', () => {
+  it('counts fired, resolved and still-firing alerts of the window, and ranks the noisiest rules', async () => {
     // Resolved within the window: 2 CPU alerts, 2h to resolve.
-    incident(db, 'cpu', { a: alert('HighCpu', 5, 3), b: alert('HighCpu', 5, 3) }, 5, 3);
+    await incident(db, 'cpu', { a: alert('HighCpu', 5, 3), b: alert('HighCpu', 5, 3) }, 5, 3);
     // Still firing: one disk alert, one CPU alert.
-    incident(db, 'disk', { c: alert('DiskFull', 2), d: alert('HighCpu', 1) }, 2);
+    await incident(db, 'disk', { c: alert('DiskFull', 2), d: alert('HighCpu', 1) }, 2);
     // Entirely before the window: not counted.
-    incident(db, 'old', { e: alert('Ancient', 50, 49) }, 50, 49);
+    await incident(db, 'old', { e: alert('Ancient', 50, 49) }, 50, 49);
 
-    const s = incidentStats(db, WINDOW);
+    const s = await incidentStats(db, WINDOW);
     expect(s).toMatchObject({ alertsFired: 4, alertsResolved: 2, alertsFiring: 2, incidentsOpened: 2, incidentsOpen: 1 });
     expect(s.noisiest).toEqual([
       { alertname: 'HighCpu', count: 3 },
@@ -58,43 +65,43 @@ describe('incidentStats', () => {
     expect(s.timeToResolve).toEqual({ count: 1, meanMs: 2 * H });
   });
 
-  it('means the time to acknowledge over the incidents acknowledged in the window', () => {
-    const a = incident(db, 'a', { a: alert('A', 6) }, 6);
-    const b = incident(db, 'b', { b: alert('B', 4) }, 4);
-    incident(db, 'c', { c: alert('C', 3) }, 3);
-    acknowledge(db, a, { userId: '1', username: 'ana', at: ago(5) }); // 1h after start
-    acknowledge(db, b, { userId: '2', username: 'bo', at: ago(3.5) }); // 30m after start
-    expect(incidentStats(db, WINDOW).timeToAck).toEqual({ count: 2, meanMs: 0.75 * H });
+  it('means the time to acknowledge over the incidents acknowledged in the window', async () => {
+    const a = await incident(db, 'a', { a: alert('A', 6) }, 6);
+    const b = await incident(db, 'b', { b: alert('B', 4) }, 4);
+    await incident(db, 'c', { c: alert('C', 3) }, 3);
+    await acknowledge(db, a, { userId: '1', username: 'ana', at: ago(5) }); // 1h after start
+    await acknowledge(db, b, { userId: '2', username: 'bo', at: ago(3.5) }); // 30m after start
+    expect((await incidentStats(db, WINDOW)).timeToAck).toEqual({ count: 2, meanMs: 0.75 * H });
   });
 
-  it('says nothing was acknowledged or resolved rather than a mean of zero', () => {
-    incident(db, 'a', { a: alert('A', 1) }, 1);
-    const s = incidentStats(db, WINDOW);
+  it('says nothing was acknowledged or resolved rather than a mean of zero', async () => {
+    await incident(db, 'a', { a: alert('A', 1) }, 1);
+    const s = await incidentStats(db, WINDOW);
     expect(s.timeToAck).toEqual({ count: 0 });
     expect(s.timeToResolve).toEqual({ count: 0 });
   });
 
-  it('counts an ack before the reported start (sender clock skew) as zero, not negative', () => {
-    const a = incident(db, 'a', { a: alert('A', 1) }, 1);
-    acknowledge(db, a, { userId: '1', username: 'ana', at: ago(2) });
-    expect(incidentStats(db, WINDOW).timeToAck).toEqual({ count: 1, meanMs: 0 });
+  it('counts an ack before the reported start (sender clock skew) as zero, not negative', async () => {
+    const a = await incident(db, 'a', { a: alert('A', 1) }, 1);
+    await acknowledge(db, a, { userId: '1', username: 'ana', at: ago(2) });
+    expect((await incidentStats(db, WINDOW)).timeToAck).toEqual({ count: 1, meanMs: 0 });
   });
 
-  it('keeps the noisiest list to the limit, ties by name', () => {
+  it('keeps the noisiest list to the limit, ties by name', async () => {
     const alerts = Object.fromEntries(['E', 'D', 'C', 'B', 'A'].map((n) => [n, alert(n, 1)]));
-    incident(db, 'many', alerts, 1);
-    expect(incidentStats(db, WINDOW, 3).noisiest.map((r) => r.alertname)).toEqual(['A', 'B', 'C']);
+    await incident(db, 'many', alerts, 1);
+    expect((await incidentStats(db, WINDOW, 3)).noisiest.map((r) => r.alertname)).toEqual(['A', 'B', 'C']);
   });
 });
 
 describe('deliveryStats', () => {
   let db: Database;
-  beforeEach(() => {
-    db = openDatabase(':memory:');
+  beforeEach(async () => {
+    db = await openTestStore();
   });
   afterEach(() => db.close());
 
-  it('counts webhooks received and outbox items by where they stand, within the window only', () => {
+  it('counts webhooks received and outbox items by where they stand, within the window only', async () => {
     const n = (key: string): Notification => ({
       source: 'alertmanager',
       receiver: 'r',
@@ -106,14 +113,14 @@ describe('deliveryStats', () => {
       truncatedAlerts: 0,
       alerts: [],
     });
-    insertNotification(db, n('in-1'), ago(2));
-    insertNotification(db, n('in-2'), ago(1));
-    insertNotification(db, n('before'), ago(30));
+    await insertNotification(db, n('in-1'), ago(2));
+    await insertNotification(db, n('in-2'), ago(1));
+    await insertNotification(db, n('before'), ago(30));
     const item = (at: Date) => enqueue(db, { orderKey: 'k', kind: 'create', channelId: CHANNEL, body: {} }, at.getTime());
-    markSent(db, item(ago(3)), '1');
-    markFailed(db, item(ago(2)), 'HTTP 403');
-    item(ago(1));
-    markSent(db, item(ago(40)), '2');
-    expect(deliveryStats(db, WINDOW)).toEqual({ webhooksReceived: 2, sent: 1, failed: 1, pending: 1 });
+    await markSent(db, await item(ago(3)), '1');
+    await markFailed(db, await item(ago(2)), 'HTTP 403');
+    await item(ago(1));
+    await markSent(db, await item(ago(40)), '2');
+    expect(await deliveryStats(db, WINDOW)).toEqual({ webhooksReceived: 2, sent: 1, failed: 1, pending: 1 });
   });
 });

@@ -241,6 +241,19 @@ const CALLBACK_POINTER = [
 /** Starts the double on a free loopback port. */
 export async function startDiscordDouble(opts: DiscordDoubleOptions = {}): Promise<DiscordDouble> {
   const state = new DoubleState(opts.token ?? DOUBLE_TOKEN, opts.channels, opts.applicationId);
+  // The message bodies' validators compile ahead: compiled at a bot's first post they took most of a
+  // second on a busy machine, longer than the tests' delivery timeouts (the post then went twice).
+  const { validator } = loadSpec();
+  for (const method of ['post', 'patch'])
+    validator([
+      'paths',
+      method === 'post' ? '/channels/{channel_id}/messages' : '/channels/{channel_id}/messages/{message_id}',
+      method,
+      'requestBody',
+      'content',
+      'application/json',
+      'schema',
+    ]);
   if (opts.gatewayUrl) state.gatewayUrl = opts.gatewayUrl;
   if (opts.guild) state.guild = opts.guild;
   if (opts.webhooks) state.channelWebhooks = opts.webhooks;

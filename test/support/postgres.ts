@@ -31,6 +31,8 @@ export interface PostgresHandle {
   port: number;
   /** The data directory's parent (removed by stop()). */
   dir: string;
+  /** Creates another empty database on this server (owned by vigil); returns its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Stops the server (fast shutdown) and removes its files. */
   stop(): Promise<void>;
   /** Kills the server's postmaster with SIGKILL (a crash), leaving its files for start(). */
@@ -89,6 +91,11 @@ export async function startPostgres(): Promise<PostgresHandle> {
       url,
       port,
       dir,
+      async createDatabase(name) {
+        if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+        await run('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`], { timeout: 30_000 });
+        return url.replace(/\/vigil$/, `/${name}`);
+      },
       async stop() {
         await pgCtl(['-m', 'fast', '-w', 'stop']).catch(() => undefined);
         await rm(dir, { recursive: true, force: true });

@@ -86,6 +86,8 @@ export interface PrometheusHandle {
 /** Options of {@link startAlertmanager}. */
 export interface AlertmanagerOptions {
   webhookUrl: string;
+  /** More webhook_configs in the same receiver (every notification goes to each): replicas of one Vigil. */
+  moreWebhookUrls?: string[];
   bearerToken?: string;
   /** Default '1s'. */
   groupWait?: string;
@@ -463,7 +465,7 @@ export function alertmanagerConfigYaml(opts: AlertmanagerOptions): string {
       ...(opts.routes ? { routes: opts.routes.map((r, i) => ({ receiver: `vigil-${i}`, matchers: r.matchers })) } : {}),
     },
     receivers: [
-      { name: 'vigil', webhook_configs: [webhook] },
+      { name: 'vigil', webhook_configs: [webhook, ...(opts.moreWebhookUrls ?? []).map((url) => ({ ...webhook, url }))] },
       ...(opts.routes ?? []).map((r, i) => ({ name: `vigil-${i}`, webhook_configs: [{ ...webhook, url: r.webhookUrl }] })),
       ...(opts.peerDiscordWebhookUrl ? [{ name: 'discord', discord_configs: [{ webhook_url: opts.peerDiscordWebhookUrl, send_resolved: true }] }] : []),
     ],

@@ -54,44 +54,46 @@ describe('heartbeat store and interceptor', () => {
   beforeEach(() => {
     db = openDatabase(':memory:');
   });
-  afterEach(() => db.close());
-
-  it('remembers the latest heartbeat and never moves back for a late, older delivery', () => {
-    recordHeartbeat(db, 'Watchdog', 'alertmanager', new Date(AT.getTime() + 60_000));
-    recordHeartbeat(db, 'Watchdog', 'grafana', AT);
-    expect(lastHeartbeat(db, 'Watchdog')).toEqual({ alertname: 'Watchdog', lastSeen: new Date(AT.getTime() + 60_000), source: 'grafana', received: 2 });
-    expect(lastHeartbeat(db, 'Other')).toBeUndefined();
+  afterEach(async () => {
+    await db.close();
   });
 
-  it('records a firing heartbeat and drops it with a named reason', () => {
+  it('remembers the latest heartbeat and never moves back for a late, older delivery', async () => {
+    await recordHeartbeat(db, 'Watchdog', 'alertmanager', new Date(AT.getTime() + 60_000));
+    await recordHeartbeat(db, 'Watchdog', 'grafana', AT);
+    expect(await lastHeartbeat(db, 'Watchdog')).toEqual({ alertname: 'Watchdog', lastSeen: new Date(AT.getTime() + 60_000), source: 'grafana', received: 2 });
+    expect(await lastHeartbeat(db, 'Other')).toBeUndefined();
+  });
+
+  it('records a firing heartbeat and drops it with a named reason', async () => {
     const intercept = heartbeatInterceptor(db, 'Watchdog');
-    const out = intercept(notification([alert('Watchdog')]), AT);
+    const out = await intercept(notification([alert('Watchdog')]), AT);
     expect(out).toEqual({ dropped: 1, reason: HEARTBEAT_REASON });
-    expect(lastHeartbeat(db, 'Watchdog')?.lastSeen).toEqual(AT);
+    expect((await lastHeartbeat(db, 'Watchdog'))?.lastSeen).toEqual(AT);
   });
 
-  it('drops a resolved heartbeat without counting it as a heartbeat', () => {
-    const out = heartbeatInterceptor(db, 'Watchdog')(notification([alert('Watchdog', 'resolved')]), AT);
+  it('drops a resolved heartbeat without counting it as a heartbeat', async () => {
+    const out = await heartbeatInterceptor(db, 'Watchdog')(notification([alert('Watchdog', 'resolved')]), AT);
     expect(out.keep).toBeUndefined();
     expect(out.dropped).toBe(1);
-    expect(lastHeartbeat(db, 'Watchdog')).toBeUndefined();
+    expect(await lastHeartbeat(db, 'Watchdog')).toBeUndefined();
   });
 
-  it('passes other notifications through untouched and records nothing', () => {
+  it('passes other notifications through untouched and records nothing', async () => {
     const n = notification([alert('HostDown')]);
-    expect(heartbeatInterceptor(db, 'Watchdog')(n, AT)).toEqual({ keep: n, dropped: 0 });
-    expect(lastHeartbeat(db, 'Watchdog')).toBeUndefined();
+    expect(await heartbeatInterceptor(db, 'Watchdog')(n, AT)).toEqual({ keep: n, dropped: 0 });
+    expect(await lastHeartbeat(db, 'Watchdog')).toBeUndefined();
   });
 
-  it('survives a reopen of the same database file (a restart does not forget)', () => {
+  it('survives a reopen of the same database file (a restart does not forget)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-heartbeat-'));
     try {
       const first = openDatabase(join(dir, 'v.db'));
-      heartbeatInterceptor(first, 'Watchdog')(notification([alert('Watchdog')]), AT);
-      first.close();
+      await heartbeatInterceptor(first, 'Watchdog')(notification([alert('Watchdog')]), AT);
+      await first.close();
       const second = openDatabase(join(dir, 'v.db'));
-      expect(lastHeartbeat(second, 'Watchdog')?.lastSeen).toEqual(AT);
-      second.close();
+      expect((await lastHeartbeat(second, 'Watchdog'))?.lastSeen).toEqual(AT);
+      await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import type { Notification } from '../../src/model.js';
 import { renderAlertMessage } from '../../src/render/alert.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/db.js';
 import { createIncident } from '../../src/store/incidents.js';
 import { deserialiseNotification } from '../../src/store/notifications.js';
 import { COMPONENT_ALERTS, componentSummary, outageAnnotations, outageNotification } from '../../src/watchdog/alerts.js';
@@ -90,16 +90,18 @@ describe('outage alerts in Korean', () => {
 });
 
 describe('the watchdog with locale ko', () => {
-  let db: Database;
+  let db: SqliteDatabase;
   let clock: number;
   beforeEach(() => {
     db = openDatabase(':memory:');
     clock = NOW.getTime();
   });
-  afterEach(() => db.close());
+  afterEach(async () => {
+    await db.close();
+  });
 
   const stored = (): Notification[] =>
-    (db.prepare(`SELECT body FROM notifications WHERE source = 'vigil' ORDER BY id`).all() as Array<{ body: string }>).map((r) =>
+    (db.sqlite.prepare(`SELECT body FROM notifications WHERE source = 'vigil' ORDER BY id`).all() as Array<{ body: string }>).map((r) =>
       deserialiseNotification(r.body),
     );
 
@@ -134,7 +136,7 @@ describe('the watchdog with locale ko', () => {
   });
 
   it('resolves an outage raised before a restart with Korean annotations', async () => {
-    createIncident(
+    await createIncident(
       db,
       {
         source: 'vigil',

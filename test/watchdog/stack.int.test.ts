@@ -94,8 +94,8 @@ function alertMessages(channelId: string, alertname: string): APIMessage[] {
 }
 
 /** Rows of Vigil-native notifications in the store. */
-function vigilNotifications(vigil: Vigil): number {
-  return (vigil.db.prepare(`SELECT count(*) AS n FROM notifications WHERE source = 'vigil'`).get() as { n: number }).n;
+async function vigilNotifications(vigil: Vigil): Promise<number> {
+  return (await vigil.db.get<{ n: number }>(`SELECT count(*) AS n FROM notifications WHERE source = 'vigil'`))!.n;
 }
 
 /** Runs the real Prometheus binary on a given port (the harness picks its own), for a restart in place. */
@@ -148,14 +148,14 @@ describe('the dead man’s switch against the real Alertmanager', () => {
     // Past maxSilence on the clock: only a heartbeat sent after the jump keeps the switch quiet.
     offsetMs += 11_000;
     const jumpedAt = now().getTime();
-    await eventually('a repeated heartbeat', () => {
-      const hb = lastHeartbeat(vigil.db, 'Watchdog');
+    await eventually('a repeated heartbeat', async () => {
+      const hb = await lastHeartbeat(vigil.db, 'Watchdog');
       return hb && hb.lastSeen.getTime() >= jumpedAt ? hb : undefined;
     });
     expect((await watchdog.check()).results.heartbeat).toEqual({ status: 'ok' });
 
     // The heartbeat itself is never stored for the pipeline, so never posted.
-    expect((vigil.db.prepare(`SELECT count(*) AS n FROM notifications`).get() as { n: number }).n).toBe(0);
+    expect((await vigil.db.get<{ n: number }>(`SELECT count(*) AS n FROM notifications`))!.n).toBe(0);
     expect(alertMessages(WATCHDOG_CHANNEL, 'Watchdog')).toEqual([]);
     expect(alertMessages(ALERT_CHANNEL, 'Watchdog')).toEqual([]);
 
@@ -170,13 +170,13 @@ describe('the dead man’s switch against the real Alertmanager', () => {
     // Silence goes on: no second message.
     offsetMs += 60_000;
     await watchdog.check();
-    expect(vigilNotifications(vigil)).toBe(1);
+    expect(await vigilNotifications(vigil)).toBe(1);
 
     const resumed = await startWatchdogAlertmanager(webhookUrl);
     cleanups.push(() => resumed.stop());
     const resumedAt = now().getTime();
-    await eventually('a heartbeat from the new Alertmanager', () => {
-      const hb = lastHeartbeat(vigil.db, 'Watchdog');
+    await eventually('a heartbeat from the new Alertmanager', async () => {
+      const hb = await lastHeartbeat(vigil.db, 'Watchdog');
       return hb && hb.lastSeen.getTime() >= resumedAt ? hb : undefined;
     });
     expect((await watchdog.check()).events.map((e) => `${e.component}:${e.event.kind}`)).toEqual(['heartbeat:up']);
@@ -196,13 +196,13 @@ describe('the dead man’s switch against the real Alertmanager', () => {
     for (const a of grafana.alerts) (a.labels as Record<string, string>).alertname = 'Watchdog';
     const onlyHeartbeats = await postWebhook(`${url}/webhooks/grafana`, grafana);
     expect(onlyHeartbeats).toEqual({ status: 202, body: { status: 'accepted', alerts: 0, dropped: { reason: 'heartbeat', alerts: 2 } } });
-    expect(lastHeartbeat(vigil.db, 'Watchdog')?.source).toBe('grafana');
+    expect((await lastHeartbeat(vigil.db, 'Watchdog'))?.source).toBe('grafana');
 
     const mixed = fixtureJson('alertmanager-firing.json');
     (mixed.alerts[0]!.labels as Record<string, string>).alertname = 'Watchdog';
     const kept = await postWebhook(`${url}/webhooks/alertmanager`, mixed);
     expect(kept).toMatchObject({ status: 202, body: { status: 'accepted', duplicate: false, alerts: 1, dropped: { reason: 'heartbeat', alerts: 1 } } });
-    const stored = vigil.db.prepare(`SELECT body FROM notifications`).all() as Array<{ body: string }>;
+    const stored = await vigil.db.all<{ body: string }>(`SELECT body FROM notifications`);
     expect(stored).toHaveLength(1);
     expect((JSON.parse(stored[0]!.body) as { alerts: Array<{ labels: Record<string, string> }> }).alerts.map((a) => a.labels.alertname)).toEqual([
       'HostHighCpuLoad',
@@ -228,7 +228,7 @@ describe('the watchdog against the real Prometheus', () => {
       // Scraping cannot be judged while Prometheus itself is down: no second alert for one outage.
       expect(round.results['prometheus-targets']).toMatchObject({ status: 'unknown' });
     }
-    expect(vigilNotifications(vigil)).toBe(0);
+    expect(await vigilNotifications(vigil)).toBe(0);
 
     await watchdog.check();
     const firing = await eventually('the outage message', () => alertMessages(WATCHDOG_CHANNEL, 'PrometheusDown')[0]);
@@ -244,7 +244,7 @@ describe('the watchdog against the real Prometheus', () => {
     // Still down: the store gets nothing new, so the channel gets nothing new.
     await watchdog.check();
     await watchdog.check();
-    expect(vigilNotifications(vigil)).toBe(1);
+    expect(await vigilNotifications(vigil)).toBe(1);
 
     const restarted = await prometheusOnPort(configYaml, port);
     cleanups.push(() => restarted.stop());

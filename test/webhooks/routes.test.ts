@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { configSecrets, startVigil, type Vigil } from '../../src/main.js';
+import { SqliteDatabase } from '../../src/store/db.js';
 import { pendingCount } from '../../src/store/outbox.js';
 import { AUTH_FAILURE_BURST, AUTH_FAILURE_WINDOW_MS } from '../../src/webhooks/routes.js';
 import { botConfig, FAST_DELIVERY } from '../support/bot-config.js';
@@ -107,12 +108,8 @@ async function answer(res: Response): Promise<Answer> {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-function notificationRows(vigil: Vigil): Array<{ id: number; source: string; group_key: string }> {
-  return vigil.db.prepare('SELECT id, source, group_key FROM notifications ORDER BY id').all() as Array<{
-    id: number;
-    source: string;
-    group_key: string;
-  }>;
+function notificationRows(vigil: Vigil): Promise<Array<{ id: number; source: string; group_key: string }>> {
+  return vigil.db.all<{ id: number; source: string; group_key: string }>('SELECT id, source, group_key FROM notifications ORDER BY id');
 }
 
 const sourceOf = (name: string) => (name.startsWith('grafana') ? 'grafana' : 'alertmanager');
@@ -145,7 +142,7 @@ describe('webhook routes over HTTP', () => {
       duplicate: false,
       alerts: fixtureJson(name).alerts.length,
     });
-    const rows = notificationRows(r.vigil);
+    const rows = await notificationRows(r.vigil);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: res.json['id'], source: sourceOf(name) });
   });
@@ -155,7 +152,7 @@ describe('webhook routes over HTTP', () => {
     const again = await post(`${r.url}${path}`, fixtureBytes(name));
     expect(again.status).toBe(202);
     expect(again.json).toEqual({ status: 'accepted', id: first.json['id'], duplicate: true, alerts: first.json['alerts'] });
-    expect(notificationRows(r.vigil)).toHaveLength(1);
+    expect(await notificationRows(r.vigil)).toHaveLength(1);
   });
 
   // The zero startsAt becomes the time of receipt, which must not make each resend look new.
@@ -165,7 +162,7 @@ describe('webhook routes over HTTP', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const again = await post(`${r.url}/webhooks/grafana`, body);
     expect(again.json).toMatchObject({ id: first.json['id'], duplicate: true });
-    expect(notificationRows(r.vigil)).toHaveLength(1);
+    expect(await notificationRows(r.vigil)).toHaveLength(1);
   });
 
   it.each([
@@ -176,7 +173,7 @@ describe('webhook routes over HTTP', () => {
   ])('accepts %s', async (_name, authorization, method) => {
     const res = await post(`${r.url}/webhooks/grafana`, fixtureBytes('grafana-firing.json'), { authorization });
     expect(res.status).toBe(202);
-    expect(notificationRows(r.vigil)).toHaveLength(1);
+    expect(await notificationRows(r.vigil)).toHaveLength(1);
     const stored = r.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'webhook stored');
     expect(stored).toMatchObject({ auth: method });
   });
@@ -196,7 +193,7 @@ describe('webhook routes over HTTP', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="vigil"');
     expect(res.text).not.toContain(TOKEN);
     expect(res.text).not.toContain(WRONG_TOKEN);
-    expect(notificationRows(r.vigil)).toHaveLength(0);
+    expect(await notificationRows(r.vigil)).toHaveLength(0);
   });
 
   it.each([
@@ -207,7 +204,7 @@ describe('webhook routes over HTTP', () => {
     const res = await post(`${r.url}/webhooks/grafana`, fixtureBytes('grafana-firing.json'), { contentType });
     expect(res.status).toBe(415);
     expect(res.json).toEqual({ error });
-    expect(notificationRows(r.vigil)).toHaveLength(0);
+    expect(await notificationRows(r.vigil)).toHaveLength(0);
   });
 
   /** A real Grafana body that would be accepted, padded past the body limit with an ignored key. */
@@ -221,7 +218,7 @@ describe('webhook routes over HTTP', () => {
     const res = await post(`${r.url}/webhooks/grafana`, oversizedGrafanaBody());
     expect(res.status).toBe(413);
     expect(res.json).toEqual({ error: `body over the ${BODY_LIMIT}-byte limit` });
-    expect(notificationRows(r.vigil)).toHaveLength(0);
+    expect(await notificationRows(r.vigil)).toHaveLength(0);
   });
 
   it('answers 413 to a chunked body without Content-Length that streams past server.bodyLimit and stores nothing', async () => {
@@ -231,7 +228,7 @@ describe('webhook routes over HTTP', () => {
     expect(res.chunked).toBe(true);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual({ error: `body over the ${BODY_LIMIT}-byte limit` });
-    expect(notificationRows(r.vigil)).toHaveLength(0);
+    expect(await notificationRows(r.vigil)).toHaveLength(0);
   });
 
   it('accepts a chunked body without Content-Length under server.bodyLimit', async () => {
@@ -239,7 +236,7 @@ describe('webhook routes over HTTP', () => {
     const res = await postChunked(`${r.url}/webhooks/alertmanager`, [bytes.subarray(0, 500), bytes.subarray(500)], AUTHED_JSON);
     expect(res.chunked).toBe(true);
     expect(res.status).toBe(202);
-    expect(notificationRows(r.vigil)).toHaveLength(1);
+    expect(await notificationRows(r.vigil)).toHaveLength(1);
   });
 
   it.each([
@@ -254,7 +251,7 @@ describe('webhook routes over HTTP', () => {
     const res = await post(`${r.url}/webhooks`, body);
     expect(res.status).toBe(400);
     expect(res.json).toEqual({ error });
-    expect(notificationRows(r.vigil)).toHaveLength(0);
+    expect(await notificationRows(r.vigil)).toHaveLength(0);
   });
 
   it.each([
@@ -301,7 +298,7 @@ describe('webhook routes over HTTP', () => {
     const res = await post(`${r.url}${path}`, JSON.stringify(body));
     expect(res.status).toBe(422);
     expect(res.json).toEqual({ error });
-    expect(notificationRows(r.vigil)).toHaveLength(0);
+    expect(await notificationRows(r.vigil)).toHaveLength(0);
   });
 
   it.each([
@@ -349,18 +346,18 @@ describe('webhook routes over HTTP', () => {
     const unknown = await post(`${r.url}/webhooks/alertmanager/db`, body);
     expect(unknown.status).toBe(404);
     expect(unknown.json).toEqual({ error: 'no route named "db": the config lists no routes; nothing stored', routes: [] });
-    expect(notificationRows(r.vigil)).toEqual([]);
+    expect(await notificationRows(r.vigil)).toEqual([]);
   });
 
   it('answers GET /healthz with the pending counts as numbers', async () => {
     const empty = await answer(await fetch(`${r.url}/healthz`));
     expect(empty.status).toBe(200);
-    expect(empty.json).toEqual({ status: 'ok', pendingNotifications: 0, pendingDeliveries: 0 });
+    expect(empty.json).toEqual({ status: 'ok', storage: 'sqlite', pendingNotifications: 0, pendingDeliveries: 0 });
 
     await post(`${r.url}/webhooks/alertmanager`, fixtureBytes('alertmanager-firing.json'));
     const after = await answer(await fetch(`${r.url}/healthz`));
     expect(after.status).toBe(200);
-    expect(after.json).toEqual({ status: 'ok', pendingNotifications: expect.any(Number), pendingDeliveries: expect.any(Number) });
+    expect(after.json).toEqual({ status: 'ok', storage: 'sqlite', pendingNotifications: expect.any(Number), pendingDeliveries: expect.any(Number) });
   });
 
   it('never logs a webhook token, whether the presented one was wrong or right', async () => {
@@ -423,7 +420,8 @@ describe('webhook metrics', () => {
   it('counts a webhook the store could not take as error', async () => {
     r = await startTestVigil();
     // A second connection holds the write lock longer than the store's busy timeout is set to wait here.
-    r.vigil.db.pragma('busy_timeout = 50');
+    if (!(r.vigil.db instanceof SqliteDatabase)) throw new Error('this test needs the SQLite store');
+    r.vigil.db.sqlite.pragma('busy_timeout = 50');
     const other = new BetterSqlite3(join(r.dir, 'vigil.db'));
     other.exec('BEGIN IMMEDIATE');
     try {
@@ -452,9 +450,9 @@ describe('webhook to Discord', () => {
     expect((await post(`${r.url}/webhooks/grafana`, body)).json).toMatchObject({ duplicate: true });
 
     const vigil = r.vigil;
-    await eventually('the notification to be processed and its delivery sent', () => {
-      const pending = vigil.db.prepare(`SELECT count(*) AS n FROM notifications WHERE status = 'pending'`).get() as { n: number };
-      return pending.n === 0 && pendingCount(vigil.db) === 0 && inChannel().length > 0 ? true : undefined;
+    await eventually('the notification to be processed and its delivery sent', async () => {
+      const pending = (await vigil.db.get<{ n: number }>(`SELECT count(*) AS n FROM notifications WHERE status = 'pending'`))!;
+      return pending.n === 0 && (await pendingCount(vigil.db)) === 0 && inChannel().length > 0 ? true : undefined;
     });
     const messages = inChannel();
     expect(messages).toHaveLength(1);

@@ -20,7 +20,7 @@ export const ackButton = {
   async execute(ctx, ref, deps) {
     // The presser is answered in their language; the alert message and its thread stay in the route's.
     const t = tOf(ctx, deps);
-    const incident = incidentOfRef(deps, ref);
+    const incident = await incidentOfRef(deps, ref);
     if (!incident) {
       await ctx.reply({ content: t('commands.ack.gone') }, { ephemeral: true });
       return;
@@ -29,7 +29,7 @@ export const ackButton = {
       await ctx.reply({ content: t('commands.ack.resolved') }, { ephemeral: true });
       return;
     }
-    const outcome = acknowledge(deps.db, incident.id, { userId: ctx.user.id, username: ctx.user.username, at: deps.now() });
+    const outcome = await acknowledge(deps.db, incident.id, { userId: ctx.user.id, username: ctx.user.username, at: deps.now() });
     const { ack } = outcome;
     if (!outcome.recorded) {
       // A name, not a mention: a reply's mentions could ping.
@@ -43,7 +43,7 @@ export const ackButton = {
     deps.logger.info({ incidentId: incident.id, userId: ack.userId }, 'incident acknowledged');
     // Edits already waiting (held during a storm) were rendered before the click: they show it too.
     if (incident.createOutboxId !== undefined)
-      rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
+      await rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
         Array.isArray(body.embeds)
           ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: ack.userId, at: ack.at }, warnTo(deps.logger), locale) }
           : body,
@@ -56,7 +56,7 @@ export const ackButton = {
     // Announced in the incident's thread through the outbox: durable, in order with the incident's other posts.
     const announced =
       threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
-        ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, deps.now().getTime()) !== undefined
+        ? (await enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, deps.now().getTime())) !== undefined
         : false;
     if (!ctx.message.embeds.length) {
       // Without the embeds the transport gave, an edit would blank the alert: say it beside it instead.

@@ -50,7 +50,7 @@ export const logsButton = {
   async execute(ctx, ref, deps) {
     // Only the presser sees the answer: in their language.
     const t = tOf(ctx, deps);
-    const incident = incidentOfRef(deps, ref);
+    const incident = await incidentOfRef(deps, ref);
     if (!incident) {
       await ctx.reply({ content: t('commands.logs.button.gone') }, { ephemeral: true });
       return;

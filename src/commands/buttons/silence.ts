@@ -91,7 +91,7 @@ export const silenceButton = {
       await ctx.reply({ content: t('commands.silence.noAlertmanager') }, { ephemeral: true });
       return;
     }
-    const incident = incidentOfRef(deps, ref);
+    const incident = await incidentOfRef(deps, ref);
     const matchers = incident && incidentMatchers(incident);
     if (!incident || !matchers) {
       await ctx.reply({ content: t(incident ? 'commands.silence.button.noLabels' : 'commands.silence.button.gone') }, { ephemeral: true });
@@ -118,7 +118,8 @@ export const silenceButton = {
     // With threads the team reads it in the incident's thread (durably, through the outbox); else beside the alert.
     const announced =
       threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
-        ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, { ...notice, allowed_mentions: { parse: [] } }, deps.now().getTime()) !== undefined
+        ? (await enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, { ...notice, allowed_mentions: { parse: [] } }, deps.now().getTime())) !==
+          undefined
         : false;
     if (!announced) await ctx.followUp(notice, { ephemeral: false });
   },

@@ -22,7 +22,7 @@ export const unackButton = {
   async execute(ctx, ref, deps) {
     // The presser is answered in their language; the alert message and its thread stay in the route's.
     const t = tOf(ctx, deps);
-    const incident = incidentOfRef(deps, ref);
+    const incident = await incidentOfRef(deps, ref);
     if (!incident) {
       await ctx.reply({ content: t('commands.unack.gone') }, { ephemeral: true });
       return;
@@ -32,14 +32,12 @@ export const unackButton = {
       return;
     }
     const now = deps.now();
-    const { removed, resumed } = deps.db
-      .transaction(() => {
-        const removed = unacknowledge(deps.db, incident.id);
-        const escalation = routeNamed(deps.config.routes, incident.route)?.escalation;
-        const resumed = removed && escalation ? resumeEscalation(deps.db, incident.id, new Date(now.getTime() + escalation.after)) : false;
-        return { removed, resumed };
-      })
-      .immediate();
+    const { removed, resumed } = await deps.db.transaction(async () => {
+      const removed = await unacknowledge(deps.db, incident.id);
+      const escalation = routeNamed(deps.config.routes, incident.route)?.escalation;
+      const resumed = removed && escalation ? await resumeEscalation(deps.db, incident.id, new Date(now.getTime() + escalation.after)) : false;
+      return { removed, resumed };
+    });
     if (!removed) {
       await ctx.reply({ content: t('commands.unack.notAcknowledged') }, { ephemeral: true });
       return;
@@ -47,7 +45,7 @@ export const unackButton = {
     const locale = localeFor(deps.config, incident.route);
     deps.logger.info({ incidentId: incident.id, userId: ctx.user.id, escalationResumed: resumed }, 'incident unacknowledged');
     if (incident.createOutboxId !== undefined)
-      rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
+      await rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
         Array.isArray(body.embeds) ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], undefined, warnTo(deps.logger), locale) } : body,
       );
     const components = alertButtons(incident.id, 'firing', incident.source, locale);
@@ -57,7 +55,7 @@ export const unackButton = {
     };
     const announced =
       threadsFor(deps.config, incident.route) && incident.createOutboxId !== undefined
-        ? enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, now.getTime()) !== undefined
+        ? (await enqueueThreadPost(deps.db, incident.id, incident.createOutboxId, note, now.getTime())) !== undefined
         : false;
     if (!ctx.message.embeds.length) {
       await ctx.updateMessage({ components });

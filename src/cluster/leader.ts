@@ -1,0 +1,159 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { Clock } from '../model.js';
+import type { Database } from '../store/db.js';
+import { acquireLease, getLease, heartbeatReplica, releaseLease, replicasSeen } from '../store/leases.js';
+
+/** The lease the leader holds: it runs the pipeline, delivery, schedules, watchdog and gateway. */
+export const LEADER_LEASE = 'leader';
+
+/** What /healthz and `vigil check-config` say about the replicas sharing the database. */
+export interface ClusterStatus {
+  /** This replica. */
+  replica: string;
+  /** Whether this replica leads. */
+  leader: boolean;
+  /** The replica holding an unexpired leader lease, if any. */
+  leaderId?: string;
+  /** Replicas seen within three lease lengths, the longest-running first. */
+  replicas: Array<{ id: string; host: string; startedAt: string; seenAt: string; leader: boolean }>;
+}
+
+/** Runs the leader lease for one replica: takes it when free, renews it while alive, gives it up on stop. */
+export interface LeaderElection {
+  readonly replicaId: string;
+  isLeader(): boolean;
+  /** Starts trying for the lease (and the replica's heartbeat). */
+  start(): void;
+  /** Stops trying; gives the lease up when held, so another replica takes over at once. */
+  stop(): Promise<void>;
+  status(): Promise<ClusterStatus>;
+}
+
+/** What createLeaderElection needs. */
+export interface LeaderElectionOptions {
+  db: Database;
+  logger: Logger;
+  now: Clock;
+  /** How long a lease lasts without renewal: the longest a dead leader's work waits for another replica. */
+  ttlMs: number;
+  /** This replica's id; default `<host>-<pid>-<random>`. */
+  replicaId?: string;
+  /** Called once this replica holds the lease: start the leader's work. */
+  onElected: () => Promise<void> | void;
+  /**
+   * Called when this replica held the lease and may have lost it (another took it, or it could
+   * not renew it in time): the leader's work must stop at once.
+   */
+  onDeposed: (why: string) => void;
+}
+
+/** A replica id: readable in logs, unique across restarts. */
+export function newReplicaId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Leader election over a lease row (store/leases.ts): the leader renews every third of the lease;
+ * the others try every fifth of it, so a dead leader's work moves within one lease length and a
+ * try. A leader that cannot renew before its lease runs out steps down (onDeposed): past that
+ * moment another replica may lead.
+ */
+export function createLeaderElection(opts: LeaderElectionOptions): LeaderElection {
+  const { db, logger, now, ttlMs } = opts;
+  const replicaId = opts.replicaId ?? newReplicaId();
+  const host = hostname();
+  const startedAt = now();
+  const renewEvery = Math.max(50, Math.floor(ttlMs / 3));
+  const tryEvery = Math.max(50, Math.min(2000, Math.floor(ttlMs / 5)));
+  let leader = false;
+  let leaseUntil = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let round: Promise<void> | undefined;
+
+  async function once(): Promise<void> {
+    const at = now();
+    try {
+      await heartbeatReplica(db, { id: replicaId, host, startedAt }, at);
+      const lease = await acquireLease(db, LEADER_LEASE, replicaId, at, ttlMs);
+      if (lease) {
+        leaseUntil = lease.expiresAt.getTime();
+        if (!leader) {
+          leader = true;
+          logger.info(
+            { replica: replicaId, term: lease.term, leaseMs: ttlMs },
+            'this replica leads: it runs the pipeline, delivery, schedules and the watchdog',
+          );
+          await opts.onElected();
+        }
+      } else if (leader) {
+        depose('another replica took the leader lease');
+      }
+    } catch (err) {
+      logger.warn({ err, replica: replicaId, leader }, 'leader lease: the database did not answer');
+      // Past its lease's end another replica may lead: stop before that moment, not after.
+      if (leader && now().getTime() >= leaseUntil - renewEvery) depose('the leader lease could not be renewed in time');
+    }
+  }
+
+  function depose(why: string): void {
+    leader = false;
+    logger.error({ replica: replicaId, why }, 'this replica no longer leads');
+    opts.onDeposed(why);
+  }
+
+  function schedule(): void {
+    if (!running) return;
+    timer = setTimeout(
+      () => {
+        round = once().finally(() => {
+          round = undefined;
+          schedule();
+        });
+      },
+      leader ? renewEvery : tryEvery,
+    );
+  }
+
+  return {
+    replicaId,
+    isLeader: () => leader,
+    start() {
+      if (running) return;
+      running = true;
+      round = once().finally(() => {
+        round = undefined;
+        schedule();
+      });
+    },
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await round;
+      if (leader) {
+        leader = false;
+        await releaseLease(db, LEADER_LEASE, replicaId).catch((err: unknown) => logger.warn({ err }, 'leader lease: could not give it up; it expires'));
+        logger.info({ replica: replicaId }, 'leader lease given up');
+      }
+    },
+    async status() {
+      const at = now();
+      const [replicas, lease] = await Promise.all([replicasSeen(db, new Date(at.getTime() - 3 * ttlMs)), getLease(db, LEADER_LEASE)]);
+      const leaderId = lease && lease.expiresAt.getTime() > at.getTime() ? lease.holder : undefined;
+      return {
+        replica: replicaId,
+        leader,
+        ...(leaderId ? { leaderId } : {}),
+        replicas: replicas.map((r) => ({
+          id: r.id,
+          host: r.host,
+          startedAt: r.startedAt.toISOString(),
+          seenAt: r.seenAt.toISOString(),
+          leader: r.id === leaderId,
+        })),
+      };
+    },
+  };
+}
