@@ -206,7 +206,10 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         onElected: lead,
         onDeposed: (why) => {
           if (opts.onDeposed) {
-            void stopLeading().finally(() => opts.onDeposed?.(why));
+            // This process does not lead again: its scheduler and gateway are spent once stopped.
+            void stopLeading()
+              .then(() => cluster?.stop())
+              .finally(() => opts.onDeposed?.(why));
             return;
           }
           logger.fatal({ why }, 'exiting: a leader that may have lost its lease must not deliver; restarted, it follows');

@@ -10,6 +10,11 @@ import { startDiscordDouble, type DiscordDouble } from './support/discord-double
 import { startLokiDouble } from './support/loki-double.js';
 import { eventually } from './support/eventually.js';
 import { freePort } from './support/ports.js';
+import { startPostgres, type PostgresHandle } from './support/postgres.js';
+import { LEADER_LEASE } from '../src/cluster/leader.js';
+import { acquireLease, heartbeatReplica } from '../src/store/leases.js';
+import { openPostgres } from '../src/store/postgres.js';
+import { POSTGRES_MIGRATIONS } from '../src/store/postgres-schema.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const WEBHOOK_TOKEN = 'cli-test-webhook-token-abcdef012345';
@@ -693,5 +698,64 @@ describe('vigil check-config --online', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/ {2}❌ Discord token: 401.*: check discord.token/);
     expect(run.stdout + run.stderr).not.toContain(wrong);
+  });
+});
+
+describe('vigil check-config with storage.url (PostgreSQL)', () => {
+  const PASSWORD = 'vigil-test-password';
+  let pg: PostgresHandle;
+  let target: string;
+  const pgConfig = (name: string) => configText({ name }).replace(/^storage: .*$/m, 'storage: { url: "${T_DATABASE_URL}" }\ncluster: { leaseTtl: 10s }');
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    target = `vigil@127.0.0.1:${pg.port}/vigil`;
+  }, 90_000);
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  it('prints the storage as PostgreSQL with its pool and lease, and no password', async () => {
+    const run = await runCli(['check-config', '--config', writeConfig('pg.yaml', pgConfig('pg'))], { ...SECRET_ENV, T_DATABASE_URL: pg.url });
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')).toContain(`storage:      PostgreSQL ${target} (10 connections per replica), leader lease 10s`);
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+    expectNoSecret(run);
+  });
+
+  it('prints the storage as SQLite without storage.url', async () => {
+    const run = await runCli(['check-config', '--config', writeConfig('sqlite.yaml', configText({ name: 'sqlite' }))], SECRET_ENV);
+    expect(run.stdout.split('\n')).toContain(`storage:      SQLite ${join(dir, 'sqlite.db')} (one replica)`);
+  });
+
+  it('says online the schema version, the replicas seen and who leads', async () => {
+    const db = await openPostgres(pg.url);
+    try {
+      const now = new Date();
+      await heartbeatReplica(db, { id: 'replica-a', host: 'host-a', startedAt: now }, now);
+      await heartbeatReplica(db, { id: 'replica-b', host: 'host-b', startedAt: new Date(now.getTime() + 1) }, now);
+      await acquireLease(db, LEADER_LEASE, 'replica-a', now, 60_000);
+    } finally {
+      await db.close();
+    }
+    const run = await runCli(['check-config', '--online', '--config', writeConfig('pg-online.yaml', pgConfig('pg-online'))], {
+      ...SECRET_ENV,
+      T_DATABASE_URL: pg.url,
+    });
+    expect(run.stdout.split('\n')).toContain(
+      `  ✅ PostgreSQL ${target}: schema version ${POSTGRES_MIGRATIONS.length}; replicas seen: replica-a (host-a), replica-b (host-b); leader: replica-a`,
+    );
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+  });
+
+  it('fails the online check of a PostgreSQL that does not answer, without the password', async () => {
+    const down = pg.url.replace(`:${pg.port}/`, `:${await freePort()}/`);
+    const run = await runCli(['check-config', '--online', '--config', writeConfig('pg-down.yaml', pgConfig('pg-down'))], {
+      ...SECRET_ENV,
+      T_DATABASE_URL: down,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/ {2}❌ PostgreSQL vigil@127\.0\.0\.1:\d+\/vigil: .*ECONNREFUSED/);
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
   });
 });

@@ -169,6 +169,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     latencyMs: () => latency,
     async stop() {
       stopped = true;
+      down = 'gateway stopped';
       clearTimeout(retryTimer);
       await manager.destroy();
     },

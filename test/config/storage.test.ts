@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { configSecrets } from '../../src/config/secrets.js';
+import { MINIMAL_CONFIG_YAML } from '../support/deps.js';
 
 // storage.url (PostgreSQL, several replicas) and cluster.leaseTtl: what the config accepts, what it
 // refuses and how, and that the URL's password is a secret.
 
-const BASE = `
-webhook:    { token: a-webhook-token-0123456789 }
-prometheus: { url: http://prometheus:9090 }
-loki:       { url: http://loki:3100 }
-discord:
-  token: bot-token-abcdefghijklmnopqrstuvwxyz
-  applicationId: "123456789012345678"
-  alertChannelId: "223456789012345678"
-`;
 const PASSWORD = 's3cr%40t-pw';
 
 function parse(extra: string, env: NodeJS.ProcessEnv = {}) {
-  return parseConfig(`${BASE}${extra}`, env);
+  return parseConfig(`${MINIMAL_CONFIG_YAML}${extra}`, env);
 }
 
 describe('storage.url', () => {
