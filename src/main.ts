@@ -28,7 +28,7 @@ import { pendingCount } from './store/outbox.js';
 import { createWatchdog, type Watchdog } from './watchdog/index.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import type { Clock } from './model.js';
-import { createLeaderElection, type LeaderElection } from './cluster/leader.js';
+import { createLeaderElection, newReplicaId, type LeaderElection } from './cluster/leader.js';
 
 /** A running Vigil: the HTTP server, the pipeline worker, the outbox drainer and the interaction transport. */
 export interface Vigil {
@@ -74,6 +74,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
   }
 
   const db = await openStorage(config.storage);
+  // This process among the replicas sharing storage.url: the leader lease's and the outbox claims' holder.
+  const replicaId = newReplicaId();
   const metrics = createMetrics({ db, now: now });
   // Everything that queries a backend (alerts, storms, commands) shares one client per backend: bounded, with a breaker.
   const { prometheus, loki, rules } = backendClients(config, { logger, now });
@@ -96,6 +98,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     metrics,
     // Whether Discord answers at all, asked when a delivery got no answer (GET /gateway/bot: cheap, never refused for the channel).
     ...(preview ? {} : { budget, probe: () => probeDiscord(rest) }),
+    // Replicas: an item is claimed before each attempt, for as long as the leader's lease lasts.
+    ...(config.storage.url ? { claims: { holder: replicaId, ttlMs: config.cluster.leaseTtl } } : {}),
   });
   // This bot's own chart thread: stop() terminates it, whatever other bots in the process do.
   const charts = new ChartWorkers();
@@ -203,6 +207,7 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         logger,
         now,
         ttlMs: config.cluster.leaseTtl,
+        replicaId,
         onElected: lead,
         onDeposed: (why) => {
           if (opts.onDeposed) {

@@ -11,6 +11,7 @@ import {
   markRetry,
   markSent,
   newestPendingEdit,
+  claimItem,
   nextDue,
   nextDueAt,
   supersede,
@@ -65,6 +66,12 @@ export interface DrainerOptions {
    * delivery waits, in order, instead of each waiting out its timeout. Absent: each item retries alone.
    */
   probe?: () => Promise<void>;
+  /**
+   * Several replicas on one store: each attempt first claims its item for `holder` for `ttlMs`
+   * (store/outbox.ts claimItem), and items another replica has claimed wait until the claim runs
+   * out. Absent (one process on SQLite): no claims.
+   */
+  claims?: { holder: string; ttlMs: number };
 }
 
 /** The longest deliveries wait after Discord refused the bot token before trying it again. */
@@ -389,7 +396,7 @@ export function createDrainer(opts: DrainerOptions): Drainer {
     let attempted = 0;
     const seen = new Set<number>();
     while (!stopping && heldUntil === undefined && !waiting()) {
-      const due = (await nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH)).filter((r) => !seen.has(r.id));
+      const due = (await nextDue(db, now(), opts.batchSize ?? DEFAULT_BATCH, opts.claims?.holder)).filter((r) => !seen.has(r.id));
       if (due.length === 0) break;
       for (const row of due) {
         if (stopping || heldUntil !== undefined || waiting()) break;
@@ -401,6 +408,8 @@ export function createDrainer(opts: DrainerOptions): Drainer {
           await deferUntil(db, row.id, hold.until);
           continue;
         }
+        // Claimed elsewhere meanwhile (a replica that still believes it leads): that one sends it.
+        if (opts.claims && !(await claimItem(db, row.id, opts.claims.holder, now(), opts.claims.ttlMs))) continue;
         if (await deliver(row)) attempted++;
       }
     }

@@ -6,7 +6,7 @@ import { ESCALATIONS_SQL } from './escalations.js';
 import { INCIDENT_ANNOUNCE_SQL, INCIDENT_ROUTE_SQL, INCIDENTS_SQL, INCIDENT_ALERTS_DROP } from './incidents.js';
 import { NOTIFICATION_REPEAT_SQL, NOTIFICATIONS_SQL } from './notifications.js';
 import { STORM_CONTEXT_METRICS_SQL, STORM_LOGS_SQL, STORM_CONTEXT_SQL, STORM_DECISION_INDEX_SQL, STORMS_SQL } from './storms.js';
-import { OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
+import { OUTBOX_CLAIM_MIGRATION, OUTBOX_FILE_MIGRATION, OUTBOX_MIGRATION, OUTBOX_PRIORITY_MIGRATION, OUTBOX_THREAD_MIGRATION } from './outbox.js';
 import { HEARTBEATS_SQL } from './heartbeats.js';
 import { LEASES_SQL } from './leases.js';
 import { PREVIEW_SQL } from './preview.js';
@@ -58,6 +58,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 19, sql: ESCALATIONS_SQL },
   { version: 20, sql: NOTIFICATION_REPEAT_SQL },
   { version: 21, sql: LEASES_SQL },
+  { version: 22, sql: OUTBOX_CLAIM_MIGRATION },
 ];
 
 /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */

@@ -236,11 +236,14 @@ export async function enqueue(db: Database, item: NewOutboxItem, now: number = D
  * an incident's update never waits behind its thread details), and an edit/reply while its target
  * is still pending (it needs the target's message id).
  */
-export async function nextDue(db: Database, now: number, limit: number): Promise<OutboxRow[]> {
+export async function nextDue(db: Database, now: number, limit: number, claimant?: string): Promise<OutboxRow[]> {
+  // Another replica's live claim hides an item (and, by the first NOT EXISTS, the items after it in its lane).
+  const unclaimed = claimant === undefined ? '' : 'AND (o.claimed_by IS NULL OR o.claimed_by = ? OR o.claim_until <= ?)';
   const rows = await db.all<DbRow>(
     `SELECT o.* FROM outbox o
       WHERE o.status = 'pending'
         AND o.next_attempt_at <= ?
+        ${unclaimed}
         AND NOT EXISTS (SELECT 1 FROM outbox p
                          WHERE p.status = 'pending' AND p.order_key = o.order_key AND p.id < o.id
                            AND (p.kind LIKE 'thread%') = (o.kind LIKE 'thread%'))
@@ -249,9 +252,38 @@ export async function nextDue(db: Database, now: number, limit: number): Promise
       ORDER BY o.priority, o.id
       LIMIT ?`,
     now,
+    ...(claimant === undefined ? [] : [claimant, now]),
     limit,
   );
   return rows.map(toRow);
+}
+
+/**
+ * Migration 22: who delivers an item (`claimed_by`, a replica id) and until when. A replica claims
+ * an item right before its attempt; another replica takes it only once the claim has run out, so
+ * two replicas never send the same item at once, and a replica that died loses its claims within
+ * the claim's length (cluster.leaseTtl).
+ */
+export const OUTBOX_CLAIM_MIGRATION = `
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NULL;
+ALTER TABLE outbox ADD COLUMN claim_until INTEGER NULL;
+`;
+
+/**
+ * Claims pending item `id` for `holder` until `now + ttlMs`; false when another holder's claim
+ * has not run out (or the item is no longer pending). The holder's own claim is renewed.
+ */
+export async function claimItem(db: Database, id: number, holder: string, now: number, ttlMs: number): Promise<boolean> {
+  const result = await db.run(
+    `UPDATE outbox SET claimed_by = ?, claim_until = ?
+      WHERE id = ? AND status = 'pending' AND (claimed_by IS NULL OR claimed_by = ? OR claim_until <= ?)`,
+    holder,
+    now + ttlMs,
+    id,
+    holder,
+    now,
+  );
+  return result.changes === 1;
 }
 
 /** When the next pending item that is not due yet becomes due (epoch ms), if any: the drainer sleeps until then at most. */

@@ -192,4 +192,12 @@ CREATE TABLE replicas (
 );
 `,
   },
+  {
+    // SQLite's step 22.
+    version: 3,
+    sql: `
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT NULL;
+ALTER TABLE outbox ADD COLUMN claim_until BIGINT NULL;
+`,
+  },
 ];

@@ -5,8 +5,11 @@ import { createDrainer, type Drainer } from '../../src/discord/drain.js';
 import { createRest, postMessage } from '../../src/discord/rest.js';
 import { createLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
-import { openDatabase, type Database } from '../../src/store/db.js';
-import { enqueue, get, markFailed, pendingCount, type NewOutboxItem } from '../../src/store/outbox.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database, type SqliteDatabase } from '../../src/store/db.js';
+import { claimItem, enqueue, get, markFailed, pendingCount, type NewOutboxItem } from '../../src/store/outbox.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble, type ScriptedResponse } from '../support/discord-double.js';
 
 const CHANNEL = '123456789012345678';
@@ -777,5 +780,84 @@ describe('drainer when Discord does not answer', () => {
     clock += MAX_BACKOFF;
     await drainer.drainOnce();
     expect([holds(), ends()]).toEqual([2, 1]);
+  });
+});
+
+describe('two drainers on one store (replicas), each claiming before it sends', () => {
+  let dir: string;
+  let stores: SqliteDatabase[];
+  let drainers: Drainer[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-drain-claims-'));
+    stores = [];
+    drainers = [];
+  });
+  afterEach(async () => {
+    for (const d of drainers) await d.stop();
+    for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function replicaDrainer(holder: string, ttlMs: number): Drainer {
+    const store = openDatabase(join(dir, 'vigil.db'));
+    stores.push(store);
+    const d = createDrainer({
+      db: store,
+      rest,
+      logger: createLogger({ level: 'silent', secrets: [] }),
+      now: () => new Date(clock),
+      minBackoffMs: MIN_BACKOFF,
+      maxBackoffMs: MAX_BACKOFF,
+      pollIntervalMs: 60_000,
+      random: () => 0.5,
+      claims: { holder, ttlMs },
+    });
+    drainers.push(d);
+    return d;
+  }
+
+  /** Create-message requests per nonce: what reached Discord, before its nonce check. */
+  const postsPerNonce = () => {
+    const counts = new Map<string, number>();
+    for (const r of double.requests) {
+      const nonce = (r.body as { nonce?: string } | undefined)?.nonce;
+      if (r.operationId === 'create_message' && nonce) counts.set(nonce, (counts.get(nonce) ?? 0) + 1);
+    }
+    return counts;
+  };
+
+  it('sends every item once when both drain at the same time', async () => {
+    const a = replicaDrainer('replica-a', 15_000);
+    const b = replicaDrainer('replica-b', 15_000);
+    const writer = stores[0]!;
+    for (let i = 0; i < 30; i++)
+      // One channel each: the double's per-channel rate limit would spread 30 posts in one channel over 30 s.
+      await enqueue(
+        writer,
+        { orderKey: `incident-${i}`, kind: 'create', channelId: `${CHANNEL.slice(0, -2)}${String(i).padStart(2, '0')}`, body: { content: `alert ${i}` } },
+        clock,
+      );
+    const [sentByA, sentByB] = await Promise.all([a.drainOnce(), b.drainOnce()]);
+    expect(sentByA + sentByB).toBe(30);
+    expect(sentByA).toBeGreaterThan(0);
+    expect(sentByB).toBeGreaterThan(0);
+    const counts = postsPerNonce();
+    expect(counts.size).toBe(30);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(await pendingCount(writer)).toBe(0);
+  });
+
+  it('leaves an item a dead replica claimed until its claim runs out, then sends it once', async () => {
+    const b = replicaDrainer('replica-b', 15_000);
+    const store = stores[0]!;
+    const id = await enqueue(store, { orderKey: 'incident-1', kind: 'create', channelId: CHANNEL, body: { content: 'claimed by the dead one' } }, clock);
+    // replica-a claimed it and died before sending.
+    expect(await claimItem(store, id, 'replica-a', clock, 15_000)).toBe(true);
+    expect(await b.drainOnce()).toBe(0);
+    clock += 15_000;
+    expect(await b.drainOnce()).toBe(1);
+    expect((await get(store, id))?.status).toBe('sent');
+    expect([...postsPerNonce().values()]).toEqual([1]);
   });
 });

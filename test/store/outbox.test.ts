@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { onPostgres, openTestStore } from '../support/store.js';
 import {
+  claimItem,
   enqueue,
   get,
   incidentKey,
@@ -407,5 +408,43 @@ describe('incident order keys', () => {
     ['an incident key with no id', 'incident:', undefined],
   ])('reads %s back to its incident', (_name, key, incident) => {
     expect(incidentOfKey(key)).toBe(incident);
+  });
+});
+
+describe('claims (replicas sharing the store)', () => {
+  const TTL = 15_000;
+
+  it('lets one replica claim an item and keeps it from another until the claim runs out', async () => {
+    const id = await add('A');
+    expect(await claimItem(db, id, 'replica-a', T0, TTL)).toBe(true);
+    expect(await claimItem(db, id, 'replica-b', T0 + 1000, TTL)).toBe(false);
+    expect(await claimItem(db, id, 'replica-b', T0 + TTL - 1, TTL)).toBe(false);
+    expect(await claimItem(db, id, 'replica-b', T0 + TTL, TTL)).toBe(true);
+  });
+
+  it('renews the holder its own claim', async () => {
+    const id = await add('A');
+    await claimItem(db, id, 'replica-a', T0, TTL);
+    expect(await claimItem(db, id, 'replica-a', T0 + 1000, TTL)).toBe(true);
+    expect(await claimItem(db, id, 'replica-b', T0 + TTL, TTL)).toBe(false);
+  });
+
+  it('claims only pending items', async () => {
+    const id = await add('A');
+    await markSent(db, id, '1000000000000000001');
+    expect(await claimItem(db, id, 'replica-a', T0, TTL)).toBe(false);
+  });
+
+  it("hides another replica's live claim from nextDue, and the items after it in its lane, but not from its holder", async () => {
+    const first = await add('A');
+    const second = await add('A');
+    const other = await add('B');
+    await claimItem(db, first, 'replica-a', T0, TTL);
+    expect(ids(await nextDue(db, T0 + 1000, 10, 'replica-b'))).toEqual([other]);
+    expect(ids(await nextDue(db, T0 + 1000, 10, 'replica-a'))).toEqual([first, other]);
+    expect(ids(await nextDue(db, T0 + TTL, 10, 'replica-b'))).toEqual([first, other]);
+    // Without a claimant (one process), claims are not read.
+    expect(ids(await nextDue(db, T0 + 1000, 10))).toEqual([first, other]);
+    expect(second).toBeGreaterThan(first);
   });
 });
