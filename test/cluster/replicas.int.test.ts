@@ -13,7 +13,15 @@ import { BOT_WEBHOOK_TOKEN, botConfig } from '../support/bot-config.js';
 import { DOUBLE_TOKEN, startDiscordDouble, type DiscordDouble } from '../support/discord-double.js';
 import { eventually } from '../support/eventually.js';
 import { startGatewayDouble, type GatewayDouble } from '../support/gateway-double.js';
-import { commandInteraction, TEST_APPLICATION_ID, TEST_CHANNEL_ID } from '../support/interactions.js';
+import {
+  buttonInteraction,
+  commandInteraction,
+  generateTestKeys,
+  sendInteraction,
+  TEST_APPLICATION_ID,
+  TEST_CHANNEL_ID,
+  type TestKeys,
+} from '../support/interactions.js';
 import { startPostgres, type PostgresHandle } from '../support/postgres.js';
 
 const logger = createLogger({ level: 'silent', secrets: [] });
@@ -25,15 +33,16 @@ const dirs: string[] = [];
 const started: Vigil[] = [];
 const deposed: string[] = [];
 
-async function replica(): Promise<Vigil> {
+async function replica(opts: { url?: string; keys?: TestKeys } = {}): Promise<Vigil> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-replica-'));
   dirs.push(dir);
   const config = botConfig({
     dir,
     discordApiBaseUrl: discord.apiBaseUrl,
-    mode: 'gateway',
+    mode: opts.keys ? 'http' : 'gateway',
+    ...(opts.keys ? { publicKeyHex: opts.keys.publicKeyHex } : {}),
     sections: {
-      storage: { url: pg.url },
+      storage: { url: opts.url ?? pg.url },
       cluster: { leaseTtl: '1s' },
       charts: { enabled: false },
       delivery: { minBackoff: '50ms', maxBackoff: '1s', pollInterval: '50ms' },
@@ -140,4 +149,40 @@ describe('replicas on PostgreSQL in gateway mode', () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(b.cluster?.isLeader()).toBe(false);
   }, 30_000);
+});
+
+describe('replicas on PostgreSQL with HTTP interactions', () => {
+  it("takes a button press on the follower: the ack is stored for both, and the leader delivers the thread's note", async () => {
+    const keys = generateTestKeys();
+    const url = await pg.createDatabase('http_replicas');
+    const leader = await replica({ url, keys });
+    await eventually('the first replica to lead', () => (leader.cluster?.isLeader() ? true : undefined), 10_000);
+    const follower = await replica({ url, keys });
+    const res = await fetch(`http://127.0.0.1:${follower.port}/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BOT_WEBHOOK_TOKEN}` },
+      body: firing('AckOnFollower'),
+    });
+    expect(res.status).toBe(202);
+    const message = await eventually(
+      'the alert message',
+      () => [...discord.messages.values()].find((m) => m.channel_id === TEST_CHANNEL_ID && (m.embeds[0]?.title ?? '').includes('AckOnFollower')),
+      15_000,
+    );
+    const row = (message.components ?? [])[0] as { components: Array<{ label?: string; custom_id?: string }> } | undefined;
+    const ack = row?.components.find((c) => c.label === 'Acknowledge')?.custom_id;
+    if (!ack) throw new Error('no Acknowledge button on the alert message');
+    const pressed = await sendInteraction(`http://127.0.0.1:${follower.port}`, buttonInteraction(ack, message), { keys, discord });
+    expect(pressed.errors).toEqual([]);
+    // The note goes through the shared outbox: the leader's drainer posts it in the incident's thread.
+    await eventually(
+      'the acknowledgement in the thread',
+      () => [...discord.messages.values()].find((m) => m.channel_id === message.id && m.content.startsWith('👀 Acknowledged by')),
+      15_000,
+    );
+    // Pressed again on the leader: it reads the ack the follower stored.
+    const again = await sendInteraction(`http://127.0.0.1:${leader.port}`, buttonInteraction(ack, message), { keys, discord });
+    expect(again.record.original?.content).toContain('Already acknowledged');
+    expect(discord.invalid).toEqual([]);
+  }, 60_000);
 });
