@@ -7,7 +7,7 @@ import { groupOf } from './stage.js';
 import { queryStormContexts } from './storm-context.js';
 import { clearStorageFault, isStorageFault, noteStorageFault, storageFault } from '../store/faults.js';
 import { latestIncident } from '../store/incidents.js';
-import { finishNotification, nextPendingNotification, type StoredNotification } from '../store/notifications.js';
+import { finishNotification, nextPendingNotification, NotificationTaken, type StoredNotification } from '../store/notifications.js';
 
 /** How often storms and waiting notes are flushed while notifications keep coming. */
 const FLUSH_INTERVAL_MS = 1000;
@@ -78,6 +78,12 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
       deps.onDelivered?.();
       return 'done';
     } catch (err) {
+      if (err instanceof NotificationTaken) {
+        // Another replica recorded it (this one was paused past its lease): what this one did is rolled back.
+        deps.logger.warn({ notificationId: stored.id }, 'notification already processed by another replica; dropped here');
+        attempts.delete(stored.id);
+        return 'done';
+      }
       if (isStorageFault(err)) {
         // Not the notification's fault: it stays pending, rolled back, and is tried again once the storage is back.
         noteStorageFault(deps.db, err, deps.now());

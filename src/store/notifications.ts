@@ -117,21 +117,34 @@ export async function nextPendingNotification(db: Database, afterId = 0): Promis
   return { id: row.id, receivedAt: new Date(row.received_at), notification: deserialiseNotification(row.body) };
 }
 
-/** Records the pipeline's outcome for a notification. */
+/**
+ * Thrown by finishNotification when the notification is no longer pending: another replica (a
+ * leader that took over while this one was paused) finished it first. Thrown inside the
+ * transaction that recorded the notification's incident and deliveries, it rolls them back.
+ */
+export class NotificationTaken extends Error {
+  constructor(readonly notificationId: number) {
+    super(`notification ${notificationId} was already processed (by another replica)`);
+    this.name = 'NotificationTaken';
+  }
+}
+
+/** Records the pipeline's outcome for a pending notification; throws NotificationTaken when it is pending no more. */
 export async function finishNotification(
   db: Database,
   id: number,
   outcome: { status: 'done' | 'failed'; decision: string; error?: string },
   now: Date,
 ): Promise<void> {
-  await db.run(
-    `UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ?`,
+  const result = await db.run(
+    `UPDATE notifications SET status = ?, decision = ?, error = ?, processed_at = ? WHERE id = ? AND status = 'pending'`,
     outcome.status,
     outcome.decision,
     outcome.error ?? null,
     now.getTime(),
     id,
   );
+  if (result.changes === 0) throw new NotificationTaken(id);
 }
 
 /** Number of notifications still waiting for the pipeline. */

@@ -291,3 +291,19 @@ describe('the pipeline worker', () => {
     expect(seen.most).toBe(PIPELINE_CONCURRENCY);
   });
 });
+
+describe('a notification another replica finished meanwhile', () => {
+  it('is dropped with everything this worker recorded for it rolled back: no incident, no message', async () => {
+    const { id } = await insertNotification(db, notification(1), NOW);
+    // Another replica (the new leader, while this one was paused past its lease) records it while this one enriches.
+    const slow = slowLoki(() => 300);
+    const w = worker(slow.client, false);
+    const processing = w.runOnce();
+    await eventually('the enrichment to start', () => (slow.seen.first.size > 0 ? true : undefined));
+    db.sqlite.prepare(`UPDATE notifications SET status = 'done', decision = 'new incident' WHERE id = ?`).run(id);
+    expect(await processing).toBe(1);
+    expect(queued()).toEqual([]);
+    expect(db.sqlite.prepare('SELECT count(*) AS n FROM incidents').get()).toEqual({ n: 0 });
+    expect(db.sqlite.prepare('SELECT status, decision FROM notifications WHERE id = ?').get(id)).toEqual({ status: 'done', decision: 'new incident' });
+  });
+});

@@ -106,6 +106,9 @@ describe('migrate', () => {
   });
 });
 
+/** The claim columns of an outbox row no replica claimed (migration 22). */
+const UNCLAIMED = { claimed_by: null, claim_until: null };
+
 describe('migration 8: the thread kinds', () => {
   const version = MIGRATIONS.findIndex((m) => m.sql.includes('outbox_v8')) + 1;
 
@@ -148,8 +151,10 @@ describe('migration 8: the thread kinds', () => {
     await db.close();
     const migrated = openAt(path);
     expect(userVersion(migrated.sqlite)).toBe(MIGRATIONS.length);
-    // Migration 11 since ranks every older row with the updates.
-    expect(migrated.sqlite.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(rows.map((r) => ({ ...(r as object), priority: PRIORITY.update })));
+    // Migration 11 since ranks every older row with the updates; migration 22 adds the claim columns, empty.
+    expect(migrated.sqlite.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(
+      rows.map((r) => ({ ...(r as object), priority: PRIORITY.update, ...UNCLAIMED })),
+    );
     expect((await getIncident(migrated, incidentId))?.createOutboxId).toBe(1);
     expect(migrated.sqlite.pragma('foreign_key_check')).toEqual([]);
     expect(migrated.sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -207,7 +212,10 @@ describe('migration 11: priorities and superseded edits', () => {
 
     const db = openAt(path);
     expect(userVersion(db.sqlite)).toBe(MIGRATIONS.length);
-    expect(db.sqlite.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(rows.map((r) => ({ ...(r as object), priority: PRIORITY.update })));
+    // Migration 22 since adds the claim columns, empty.
+    expect(db.sqlite.prepare('SELECT * FROM outbox ORDER BY id').all()).toEqual(
+      rows.map((r) => ({ ...(r as object), priority: PRIORITY.update, ...UNCLAIMED })),
+    );
     const newer = await enqueue(db, {
       orderKey: 'incident:1',
       kind: 'edit',

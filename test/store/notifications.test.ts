@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/model.js';
 import type { Database } from '../../src/store/db.js';
 import { openTestStore } from '../support/store.js';
-import { insertNotification, insertReminder, nextPendingNotification } from '../../src/store/notifications.js';
+import {
+  finishNotification,
+  insertNotification,
+  insertReminder,
+  nextPendingNotification,
+  NotificationTaken,
+  pendingNotificationCount,
+} from '../../src/store/notifications.js';
 
 const T0 = new Date('2026-12-07T03:00:00Z');
 const GAP = 5 * 60_000;
@@ -50,5 +57,14 @@ describe('a repeated notification', () => {
     await receive(0);
     await receive(240);
     expect((await nextPendingNotification(db, 1))?.notification).toEqual({ ...n, reminder: true });
+  });
+});
+
+describe('finishing a notification', () => {
+  it('finishes a pending one once, and refuses a second finish (another replica got there first)', async () => {
+    const { id } = await insertNotification(db, n, T0);
+    await finishNotification(db, id, { status: 'done', decision: 'new incident' }, T0);
+    await expect(finishNotification(db, id, { status: 'done', decision: 'new incident' }, T0)).rejects.toBeInstanceOf(NotificationTaken);
+    expect(await pendingNotificationCount(db)).toBe(0);
   });
 });
