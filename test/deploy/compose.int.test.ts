@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { chartFontFiles } from '../../src/render/chart-theme.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres } from '../support/postgres.js';
 import {
   COMPOSE_DIR,
   composeValidator,
@@ -14,10 +15,12 @@ import {
   EXAMPLE_ENV,
   filledEnv,
   loadCompose,
+  mountTarget,
   PORTS_RE,
   readText,
   REPO_ROOT,
   REQUIRED_FILLS,
+  serviceEnvironment,
   services,
   splitVolume,
   yamlFile,
@@ -31,6 +34,34 @@ import {
 
 /** Secrets that must never ship with a value: compose must refuse to start without them. */
 const SECRETS = ['DISCORD_TOKEN', 'VIGIL_WEBHOOK_TOKEN', 'GF_ADMIN_PASSWORD'];
+/**
+ * Secrets of a profile: they never ship with a value either, but compose interpolates every service,
+ * a profile's too, so the default stack must start without them (no `:?`, and no default value).
+ */
+const PROFILE_SECRETS = ['MYSQL_EXPORTER_PASSWORD', 'VIGIL_POSTGRES_PASSWORD'];
+
+/**
+ * Why an image reference is not pinned to a released version, or undefined when it is: a version tag
+ * (x.y.z, `v` optional, a suffix such as `-alpine` allowed), never latest. PostgreSQL numbers its
+ * releases major.minor, so its official image is pinned at that (17.9), with the distribution fixed
+ * too (17.9-alpine3.23, 17.9-bookworm); a bare major (17, 17-alpine) moves with every release.
+ */
+function unpinned(ref: string): string | undefined {
+  const tag = /^[^@]+:([^:/@]+)(@sha256:[0-9a-f]{64})?$/.exec(ref)?.[1];
+  if (tag === undefined) return 'has no tag';
+  if (tag === 'latest') return 'is latest';
+  const version = ref.startsWith('postgres:') ? /^\d+\.\d+(-(alpine\d+\.\d+|bookworm|trixie))?$/ : /^v?\d+\.\d+\.\d+(-[\w.]+)?$/;
+  return version.test(tag) ? undefined : 'is not a version';
+}
+
+/** Every path (`services.vigil.environment.X`) at which two interpolations of one compose file differ, with both values. */
+function differences(a: unknown, b: unknown, path = ''): Array<{ path: string; a: unknown; b: unknown }> {
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((k) => differences((a as Dict)[k], (b as Dict)[k], path ? `${path}.${k}` : k));
+  }
+  return a === b ? [] : [{ path, a, b }];
+}
 
 /** Every `${NAME...}` in the string values of a parsed YAML tree, as Vigil's loader reads them. */
 function vigilVarNames(node: unknown, out = new Set<string>()): Set<string> {
@@ -82,6 +113,25 @@ describe('.env.example', () => {
     const required = new Set([...stack.refs, ...agent.refs].filter((r) => r.modifier === ':?').map((r) => r.name));
     const emptyRequired = envEntries.filter((e) => e.value === '' && required.has(e.name)).map((e) => e.name);
     expect(emptyRequired.sort()).toEqual(Object.keys(REQUIRED_FILLS).sort());
+  });
+
+  it.each(PROFILE_SECRETS)('ships no value for the profile secret %s, and without it compose.yaml starts, every value it feeds left empty', (name) => {
+    expect(exampleEnv[name]).toBe('');
+    const refs = stack.refs.filter((r) => r.name === name);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(
+      refs.every((r) => ['', ':-', ':+'].includes(r.modifier)),
+      JSON.stringify(refs),
+    ).toBe(true);
+    const without = loadCompose('compose.yaml', exampleEnv);
+    const withIt = loadCompose('compose.yaml', { ...exampleEnv, [name]: 'profile-secret-0123456789abcdef' });
+    expect(withIt.errors).toEqual(without.errors);
+    const changed = differences(without.doc, withIt.doc);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const { path, a, b } of changed) {
+      expect(a, `${path} without ${name}`).toBe('');
+      expect(String(b), path).toContain('profile-secret-0123456789abcdef');
+    }
   });
 
   it.each(SECRETS)('ships no value for the secret %s, and compose.yaml refuses to start without it', (name) => {
@@ -141,10 +191,7 @@ describe.each([
         continue;
       }
       const ref = typeof svc.image === 'string' ? svc.image : '';
-      const tag = /^[^@]+:([^:/@]+)(@sha256:[0-9a-f]{64})?$/.exec(ref)?.[1];
-      expect(tag, `${name}: ${ref} has no tag`).toBeDefined();
-      expect(tag, `${name}: ${ref}`).not.toBe('latest');
-      expect(tag, `${name}: ${ref} is not a version`).toMatch(/^v?\d+\.\d+\.\d+(-[\w.]+)?$/);
+      expect(unpinned(ref), `${name}: ${ref}`).toBeUndefined();
     }
   });
 
@@ -185,12 +232,36 @@ describe.each([
   });
 });
 
+describe('the released-version rule for images', () => {
+  it.each([
+    ['prom/prometheus:v3.13.0', undefined],
+    ['grafana/loki:3.7.3', undefined],
+    ['ghcr.io/google/cadvisor:v0.53.0', undefined],
+    [`grafana/grafana:12.4.2@sha256:${'0'.repeat(64)}`, undefined],
+    ['postgres:17.9-alpine3.23', undefined],
+    ['postgres:17.9-bookworm', undefined],
+    ['postgres:17.9', undefined],
+    ['prom/prometheus', 'has no tag'],
+    ['prom/prometheus:latest', 'is latest'],
+    ['postgres:latest', 'is latest'],
+    ['prom/prometheus:v3.13', 'is not a version'],
+    ['grafana/grafana:12', 'is not a version'],
+    ['postgres:17', 'is not a version'],
+    ['postgres:17-alpine', 'is not a version'],
+    ['postgres:17.9-alpine', 'is not a version'],
+    ['postgres:alpine', 'is not a version'],
+    ['bitnami/postgresql:17.9', 'is not a version'],
+  ])('%s: %s', (ref, problem) => {
+    expect(unpinned(ref)).toBe(problem);
+  });
+});
+
 describe('compose.yaml', () => {
   const svc = (name: string) => services(stack.doc)[name]!;
 
   it('has the services of the stack, each under its agreed name', () => {
     expect(Object.keys(services(stack.doc)).sort()).toEqual(
-      ['alertmanager', 'alloy', 'cadvisor', 'grafana', 'loki', 'mysqld-exporter', 'node-exporter', 'prometheus', 'vigil'].sort(),
+      ['alertmanager', 'alloy', 'cadvisor', 'grafana', 'loki', 'mysqld-exporter', 'node-exporter', 'postgres', 'prometheus', 'vigil', 'vigil-2'].sort(),
     );
   });
 
@@ -210,14 +281,29 @@ describe('compose.yaml', () => {
     expect(svc('mysqld-exporter').networks).toEqual(['monitoring', 'app']);
   });
 
-  it('puts Alertmanager and mysqld-exporter behind their profiles and nothing else', () => {
+  it('puts Alertmanager, mysqld-exporter, PostgreSQL and the second Vigil behind their profiles and nothing else', () => {
     const profiled = Object.entries(services(stack.doc))
       .filter(([, s]) => s.profiles !== undefined)
-      .map(([n, s]) => [n, s.profiles]);
+      .map(([n, s]) => [n, s.profiles])
+      .sort(([a], [b]) => String(a).localeCompare(String(b)));
     expect(profiled).toEqual([
       ['alertmanager', ['alertmanager']],
       ['mysqld-exporter', ['mysql']],
+      ['postgres', ['ha']],
+      ['vigil-2', ['ha']],
     ]);
+  });
+
+  it('lets no service outside a profile depend on one inside a profile, and names only services of the file', () => {
+    const all = services(stack.doc);
+    for (const [name, s] of Object.entries(all)) {
+      const deps = Array.isArray(s.depends_on) ? (s.depends_on as string[]) : Object.keys((s.depends_on as Dict | undefined) ?? {});
+      for (const dep of deps) {
+        expect(Object.keys(all), `${name} depends on ${dep}`).toContain(dep);
+        // Compose refuses the default stack when a service of it depends on one whose profile is off.
+        if (s.profiles === undefined) expect(all[dep]!.profiles, `${name} depends on ${dep}`).toBeUndefined();
+      }
+    }
   });
 
   it('runs Prometheus with retention by time and size, the admin API and the lifecycle API', () => {
@@ -267,6 +353,101 @@ describe('compose.yaml', () => {
   });
 });
 
+describe('compose.yaml, --profile ha', () => {
+  const PASSWORD = 'deploy-test-postgres-password-0123456789abcdef';
+  const ha = loadCompose('compose.yaml', filledEnv({ VIGIL_POSTGRES_PASSWORD: PASSWORD }));
+  const svc = (name: string, doc = stack.doc) => services(doc)[name]!;
+  const url = (service: string, doc: Dict) => (svc(service, doc).environment as Dict).VIGIL_DATABASE_URL;
+
+  it('runs the official PostgreSQL on the stack network only, publishing nothing, its data on a named volume', () => {
+    const postgres = svc('postgres');
+    expect(String(postgres.image)).toMatch(/^postgres:17\.\d+-/);
+    expect(postgres.ports).toBeUndefined();
+    expect(postgres.expose).toBeUndefined();
+    expect(postgres.networks).toEqual(['monitoring']);
+    // PGDATA of the official image for PostgreSQL up to 17 (18's moved to /var/lib/postgresql/18/docker).
+    expect(mountTarget(postgres, 'postgres-data')).toBe('/var/lib/postgresql/data');
+    expect(Object.keys(stack.doc.volumes as Dict)).toContain('postgres-data');
+  });
+
+  it('gives PostgreSQL the vigil user and database, and the password from .env (empty there: the image refuses to initialise)', () => {
+    expect(svc('postgres').environment).toEqual({ POSTGRES_USER: 'vigil', POSTGRES_DB: 'vigil', POSTGRES_PASSWORD: '' });
+    expect(svc('postgres', ha.doc).environment).toEqual({ POSTGRES_USER: 'vigil', POSTGRES_DB: 'vigil', POSTGRES_PASSWORD: PASSWORD });
+  });
+
+  it('builds vigil-2 from the same x-vigil block as vigil: image, user, environment, healthcheck, restart, limit, network, logs', () => {
+    const shared = stack.doc['x-vigil'] as Dict;
+    expect(Object.keys(shared).sort()).toEqual(['build', 'deploy', 'environment', 'healthcheck', 'logging', 'networks', 'restart', 'user'].sort());
+    for (const key of Object.keys(shared)) {
+      expect(svc('vigil')[key], `vigil.${key}`).toEqual(shared[key]);
+      expect(svc('vigil-2')[key], `vigil-2.${key}`).toEqual(shared[key]);
+    }
+  });
+
+  it('leaves vigil as it was without the profile: no profile, SQLite on vigil-data, after Prometheus and Loki only', () => {
+    const vigil = svc('vigil');
+    expect(vigil.profiles).toBeUndefined();
+    expect(mountTarget(vigil, 'vigil-data')).toBe('/data');
+    expect(vigil.depends_on).toEqual(['prometheus', 'loki']);
+    expect(url('vigil', stack.doc)).toBe('');
+  });
+
+  it("mounts in vigil-2 what the bot reads (vigil.yaml, Prometheus' data for snapshots) where vigil does, and no SQLite volume", () => {
+    for (const source of ['./vigil.yaml', 'prometheus-data']) expect(mountTarget(svc('vigil-2'), source), source).toBe(mountTarget(svc('vigil'), source));
+    expect(svc('vigil-2').volumes).toEqual((svc('vigil').volumes as string[]).filter((v) => !v.startsWith('vigil-data:')));
+  });
+
+  it('starts vigil-2 once PostgreSQL is healthy, after Prometheus (which creates their shared volume) and Loki', () => {
+    expect(svc('vigil-2').depends_on).toEqual({
+      prometheus: { condition: 'service_started' },
+      loki: { condition: 'service_started' },
+      postgres: { condition: 'service_healthy' },
+    });
+  });
+
+  it("cannot make vigil wait for postgres: the Compose schema here refuses depends_on's required: false", () => {
+    // vigil runs without the profile too, so its dependency on postgres would have to be optional.
+    const optional = structuredClone<Dict>(stack.doc);
+    svc('vigil', optional).depends_on = { prometheus: { condition: 'service_started' }, postgres: { condition: 'service_healthy', required: false } };
+    expect(composeValidator()(optional).some((e) => e.keyword === 'additionalProperties' && e.params.additionalProperty === 'required')).toBe(true);
+  });
+
+  it('gives both replicas no database URL without VIGIL_POSTGRES_PASSWORD: SQLite', () => {
+    expect(url('vigil', stack.doc)).toBe('');
+    expect(url('vigil-2', stack.doc)).toBe('');
+  });
+
+  it("gives both replicas, once VIGIL_POSTGRES_PASSWORD is set, the URL of the postgres service's user, password and database", () => {
+    expect(ha.errors).toEqual([]);
+    for (const replica of ['vigil', 'vigil-2']) {
+      const target = new URL(String(url(replica, ha.doc)));
+      const postgres = svc('postgres', ha.doc);
+      const env = postgres.environment as Dict;
+      expect(target.protocol, replica).toBe('postgres:');
+      expect(target.hostname, replica).toBe('postgres');
+      expect(Object.keys(services(ha.doc))).toContain(target.hostname);
+      expect((postgres.healthcheck as Dict).test, replica).toContain(`--port=${target.port}`);
+      expect(decodeURIComponent(target.username), replica).toBe(env.POSTGRES_USER);
+      expect(decodeURIComponent(target.password), replica).toBe(env.POSTGRES_PASSWORD);
+      expect(target.pathname, replica).toBe(`/${String(env.POSTGRES_DB)}`);
+    }
+  });
+
+  it('lets a VIGIL_DATABASE_URL in .env name another PostgreSQL instead', () => {
+    const own = 'postgres://vigil:elsewhere@db.example.org:5432/vigil';
+    const doc = loadCompose('compose.yaml', filledEnv({ VIGIL_POSTGRES_PASSWORD: PASSWORD, VIGIL_DATABASE_URL: own })).doc;
+    expect(url('vigil', doc)).toBe(own);
+    expect(url('vigil-2', doc)).toBe(own);
+  });
+
+  it('gives the container the URL as compose interpolates it', () => {
+    expect(serviceEnvironment('vigil', filledEnv()).VIGIL_DATABASE_URL).toBe('');
+    expect(serviceEnvironment('vigil-2', filledEnv({ VIGIL_POSTGRES_PASSWORD: PASSWORD })).VIGIL_DATABASE_URL).toBe(
+      `postgres://vigil:${PASSWORD}@postgres:5432/vigil`,
+    );
+  });
+});
+
 describe('agent.yaml', () => {
   it('runs the agents only, publishing node-exporter and cAdvisor on AGENT_BIND_ADDRESS and nothing else', () => {
     const svcs = services(agent.doc);
@@ -297,6 +478,8 @@ describe('healthcheck commands', () => {
     ['loki', '/usr/bin/loki'],
     ['alloy', 'bash'],
     ['vigil', 'node'],
+    ['vigil-2', 'node'],
+    ['postgres', 'pg_isready'],
   ])('%s runs %s, which its image ships', (name, program) => {
     const test = (services(stack.doc)[name]!.healthcheck as Dict).test as string[];
     expect(test[0]).toBe('CMD');
@@ -335,6 +518,7 @@ describe('healthcheck commands', () => {
     it.each([
       ['alloy', 12345],
       ['vigil', 8080],
+      ['vigil-2', 8080],
     ])('%s: healthy on 200, unhealthy on 503', async (name, fixedPort) => {
       const argv = ((services(stack.doc)[name]!.healthcheck as Dict).test as string[]).slice(1);
       status = 200;
@@ -342,6 +526,30 @@ describe('healthcheck commands', () => {
       status = 503;
       expect(await run(argv, fixedPort)).not.toBe(0);
     });
+  });
+
+  describe('run for real against a local PostgreSQL', () => {
+    /** postgres' healthcheck (after CMD) against `port` instead of the container's 5432, its exit status. */
+    function pgIsReady(port: number): Promise<number | null> {
+      const argv = ((services(stack.doc).postgres!.healthcheck as Dict).test as string[]).slice(1);
+      expect(argv).toContain('--port=5432');
+      const swapped = argv.map((a) => (a === '--port=5432' ? `--port=${port}` : a));
+      return new Promise((done, fail) => {
+        const child = spawn(swapped[0]!, swapped.slice(1), { stdio: 'ignore' });
+        child.once('error', fail);
+        child.once('exit', (code) => done(code));
+      });
+    }
+
+    it('postgres: healthy while the server takes connections over TCP, unhealthy once it stops', async () => {
+      const pg = await startPostgres();
+      try {
+        expect(await pgIsReady(pg.port)).toBe(0);
+      } finally {
+        await pg.stop();
+      }
+      expect(await pgIsReady(pg.port)).not.toBe(0);
+    }, 90_000);
   });
 });
 

@@ -34,9 +34,12 @@ export function readText(rel: string): string {
   return text;
 }
 
-/** A YAML file of deploy/compose as written (nothing interpolated), parsed once; frozen, clone it to change it. */
+/**
+ * A YAML file of deploy/compose as written (nothing interpolated), parsed once; frozen, clone it to change it.
+ * `<<` merge keys are merged, as Compose merges them (compose.yaml's services take shared blocks that way).
+ */
 export function yamlFile(rel: string): Dict {
-  if (!yamls.has(rel)) yamls.set(rel, deepFreeze(parse(readText(rel))));
+  if (!yamls.has(rel)) yamls.set(rel, deepFreeze(parse(readText(rel), { merge: true })));
   return yamls.get(rel) as Dict;
 }
 
@@ -102,41 +105,98 @@ export interface VarRef {
   modifier: string;
 }
 
-const COMPOSE_VAR_RE = /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*/;
+const MODIFIER_RE = /^:?[-?+]/;
+
+/** The index of the `}` closing the `${` whose body starts at `from`, counting nested `${...}`; -1 when none does. */
+function closingBrace(text: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < text.length; i++) {
+    if (text.startsWith('${', i)) {
+      depth++;
+      i++;
+    } else if (text[i] === '}' && --depth === 0) return i;
+  }
+  return -1;
+}
 
 /**
  * Compose's interpolation of one string: `$$` is `$`; `$NAME` and `${NAME}`, defaults (`:-`, `-`),
- * required (`:?`, `?`: the message goes to `errors`) and alternates (`:+`, `+`). Every reference goes to `refs`.
+ * required (`:?`, `?`: the message goes to `errors`) and alternates (`:+`, `+`), whose text may
+ * itself hold references (`${A:-${B:+x${B}}}`), interpolated when it is used. Every reference,
+ * nested ones too, goes to `refs`; text that is not a reference stays as it is.
  */
 export function interpolateCompose(text: string, env: Readonly<Record<string, string>>, refs: VarRef[] = [], errors: string[] = []): string {
-  return text.replace(
-    COMPOSE_VAR_RE,
-    (_m, dollar: string | undefined, name: string | undefined, mod: string | undefined, arg: string | undefined, bare: string | undefined) => {
-      if (dollar) return '$';
-      const key = (name ?? bare)!;
-      const modifier = mod ?? '';
-      refs.push({ name: key, modifier });
-      const value = env[key];
-      const set = value !== undefined;
-      const nonEmpty = set && value !== '';
-      switch (modifier) {
-        case ':-':
-          return nonEmpty ? value : (arg ?? '');
-        case '-':
-          return set ? value : (arg ?? '');
-        case ':?':
-        case '?':
-          if (modifier === ':?' ? !nonEmpty : !set) errors.push(`${key}: ${arg || 'required'}`);
-          return value ?? '';
-        case ':+':
-          return nonEmpty ? (arg ?? '') : '';
-        case '+':
-          return set ? (arg ?? '') : '';
-        default:
-          return value ?? '';
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const at = text.indexOf('$', i);
+    if (at < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, at);
+    if (text[at + 1] === '$') {
+      out += '$';
+      i = at + 2;
+      continue;
+    }
+    if (text[at + 1] !== '{') {
+      const bare = NAME_RE.exec(text.slice(at + 1))?.[0];
+      if (bare === undefined) {
+        out += '$';
+        i = at + 1;
+        continue;
       }
-    },
-  );
+      refs.push({ name: bare, modifier: '' });
+      out += env[bare] ?? '';
+      i = at + 1 + bare.length;
+      continue;
+    }
+    const name = NAME_RE.exec(text.slice(at + 2))?.[0];
+    const afterName = at + 2 + (name?.length ?? 0);
+    const modifier = name === undefined ? undefined : (MODIFIER_RE.exec(text.slice(afterName))?.[0] ?? '');
+    const close = modifier === undefined ? -1 : modifier === '' ? (text[afterName] === '}' ? afterName : -1) : closingBrace(text, afterName + modifier.length);
+    if (name === undefined || modifier === undefined || close < 0) {
+      out += '$';
+      i = at + 1;
+      continue;
+    }
+    refs.push({ name, modifier });
+    // The modifier's text, interpolated; its own refusals count only where it is used.
+    const argErrors: string[] = [];
+    const arg = interpolateCompose(text.slice(afterName + modifier.length, close), env, refs, argErrors);
+    const useArg = () => {
+      errors.push(...argErrors);
+      return arg;
+    };
+    const value = env[name];
+    const set = value !== undefined;
+    const nonEmpty = set && value !== '';
+    switch (modifier) {
+      case ':-':
+        out += nonEmpty ? value : useArg();
+        break;
+      case '-':
+        out += set ? value : useArg();
+        break;
+      case ':?':
+      case '?':
+        if (modifier === ':?' ? !nonEmpty : !set) errors.push(`${name}: ${useArg() || 'required'}`);
+        out += value ?? '';
+        break;
+      case ':+':
+        out += nonEmpty ? useArg() : '';
+        break;
+      case '+':
+        out += set ? useArg() : '';
+        break;
+      default:
+        out += value ?? '';
+    }
+    i = close + 1;
+  }
+  return out;
 }
 
 /** Interpolates every string value of a parsed compose document (keys are not interpolated). */
@@ -204,9 +264,9 @@ export function mountTarget(service: Dict, source: string): string | undefined {
   return undefined;
 }
 
-/** vigil.yaml loaded as the bot loads it, with the environment compose gives the `vigil` service from `dotEnv`. */
-export function loadStackConfig(dotEnv: Readonly<Record<string, string>>): Config {
-  const result = parseConfig(readText('vigil.yaml'), serviceEnvironment('vigil', dotEnv));
+/** vigil.yaml loaded as the bot loads it, with the environment compose gives `service` (a replica: vigil, vigil-2) from `dotEnv`. */
+export function loadStackConfig(dotEnv: Readonly<Record<string, string>>, service = 'vigil'): Config {
+  const result = parseConfig(readText('vigil.yaml'), serviceEnvironment(service, dotEnv));
   if (!result.ok) throw new Error(`${VIGIL_YAML_REL} does not load: ${result.errors.join('; ')}`);
   return result.config;
 }

@@ -25,6 +25,9 @@ const SERVICE_PORTS: Record<string, number> = { prometheus: 9090, loki: 3100, gr
 const dotEnv = filledEnv();
 const stack = loadCompose('compose.yaml', dotEnv).doc;
 const vigilService = services(stack).vigil!;
+/** .env with --profile ha's password set: both replicas then get the bundled PostgreSQL's URL. */
+const POSTGRES_PASSWORD = 'deploy-test-postgres-password-0123456789abcdef';
+const haEnv = filledEnv({ VIGIL_POSTGRES_PASSWORD: POSTGRES_PASSWORD });
 
 interface Run {
   code: number | null;
@@ -73,6 +76,28 @@ describe('vigil check-config on deploy/compose/vigil.yaml', () => {
     );
   });
 
+  it.each(['vigil', 'vigil-2'])('passes for %s on SQLite while VIGIL_DATABASE_URL is empty (no VIGIL_POSTGRES_PASSWORD)', async (replica) => {
+    const env = serviceEnvironment(replica, dotEnv);
+    expect(env.VIGIL_DATABASE_URL).toBe('');
+    const run = await checkConfig(env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^storage:\s+SQLite \/data\/vigil\.db \(one replica\)$/m);
+    expect(run.stdout).not.toContain('PostgreSQL');
+  });
+
+  it.each(['vigil', 'vigil-2'])('passes for %s on the PostgreSQL of --profile ha, never printing its password', async (replica) => {
+    const env = serviceEnvironment(replica, haEnv);
+    expect(env.VIGIL_DATABASE_URL).toBe(`postgres://vigil:${POSTGRES_PASSWORD}@postgres:5432/vigil`);
+    const run = await checkConfig(env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^storage:\s+PostgreSQL vigil@postgres:5432\/vigil \(10 connections per replica\), leader lease 15s$/m);
+    expect(run.stdout).not.toContain('SQLite');
+    expect(run.stdout).not.toContain('warning:');
+    expect(run.stdout).not.toContain(POSTGRES_PASSWORD);
+  });
+
   it('fails, naming the key and the variable, when .env lacks the bot token', async () => {
     const env = serviceEnvironment('vigil', dotEnv);
     delete env.DISCORD_TOKEN;
@@ -115,9 +140,23 @@ describe('vigil.yaml in the stack', () => {
     expect(alertmanager).toContain(`http://vigil:${port}/webhooks/alertmanager`);
   });
 
-  it('is the file compose mounts read-only at VIGIL_CONFIG', () => {
-    const mount = (vigilService.volumes as string[]).find((v) => v.startsWith('./vigil.yaml:'));
-    expect(mount).toBe(`./vigil.yaml:${serviceEnvironment('vigil', dotEnv).VIGIL_CONFIG}:ro`);
+  it.each(['vigil', 'vigil-2'])('is the file compose mounts read-only at VIGIL_CONFIG in %s', (replica) => {
+    const mount = (services(stack)[replica]!.volumes as string[]).find((v) => v.startsWith('./vigil.yaml:'));
+    expect(mount).toBe(`./vigil.yaml:${serviceEnvironment(replica, dotEnv).VIGIL_CONFIG}:ro`);
+  });
+
+  it('resolves its storage to SQLite without VIGIL_POSTGRES_PASSWORD, and to the postgres service with it, in both replicas', () => {
+    expect(config.storage.url).toBeUndefined();
+    expect(config.storage.path).toBe('/data/vigil.db');
+    expect(loadStackConfig(dotEnv, 'vigil-2').storage.url).toBeUndefined();
+    for (const replica of ['vigil', 'vigil-2']) {
+      const ha = loadStackConfig(haEnv, replica);
+      expect(ha.storage.url, replica).toBe(`postgres://vigil:${POSTGRES_PASSWORD}@postgres:5432/vigil`);
+      expect(new URL(ha.storage.url!).hostname).toBe('postgres');
+      expect(Object.keys(services(stack))).toContain('postgres');
+      expect(ha.storage.poolSize, replica).toBe(10);
+      expect(ha.cluster.leaseTtl, replica).toBe(15_000);
+    }
   });
 
   it('keeps its SQLite database on a named volume', () => {
@@ -127,20 +166,23 @@ describe('vigil.yaml in the stack', () => {
     expect(Object.keys(stack.volumes as Dict)).toContain('vigil-data');
   });
 
-  it("prunes snapshots in Prometheus' data volume, mounted read-write where snapshots.dataDir says", () => {
+  it("prunes snapshots in Prometheus' data volume, mounted read-write where snapshots.dataDir says (in both replicas: the leader prunes)", () => {
     const prometheus = services(stack).prometheus!;
     const promPath = (prometheus.command as string[]).find((a) => a.startsWith('--storage.tsdb.path='))!.split('=')[1];
     expect(mountTarget(prometheus, 'prometheus-data')).toBe(promPath);
-    const mount = (vigilService.volumes as string[]).find((v) => v.startsWith('prometheus-data:'))!;
-    expect(mount).toBe(`prometheus-data:${config.snapshots?.dataDir}`);
+    for (const replica of [vigilService, services(stack)['vigil-2']!]) {
+      const mount = (replica.volumes as string[]).find((v) => v.startsWith('prometheus-data:'))!;
+      expect(mount).toBe(`prometheus-data:${config.snapshots?.dataDir}`);
+    }
     expect(prometheus.command as string[]).toContain('--web.enable-admin-api');
   });
 
-  it('reads every variable it uses from the vigil service environment', () => {
+  it.each(['vigil', 'vigil-2'])('reads every variable it uses from the %s service environment', (replica) => {
     const text = readText('vigil.yaml');
     const used = [...new Set([...text.matchAll(/^[^#\n]*\$\{([A-Za-z_][A-Za-z0-9_]*)/gm)].map((m) => m[1]!))];
     expect(used.length).toBeGreaterThan(0);
-    const provided = Object.keys(vigilService.environment as Dict);
+    expect(used).toContain('VIGIL_DATABASE_URL');
+    const provided = Object.keys(services(stack)[replica]!.environment as Dict);
     expect(used.filter((v) => !provided.includes(v))).toEqual([]);
   });
 });
