@@ -190,14 +190,15 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     await scheduler.start();
     gateway?.start();
   };
+  // Deliveries first: what must not happen twice stops before anything else.
   const stopLeading = async () => {
     if (!leading) return;
     leading = false;
-    await gateway?.stop();
-    await watchdog?.stop();
-    await scheduler.stop();
-    await worker.stop();
     await drainer.stop();
+    await worker.stop();
+    await scheduler.stop();
+    await watchdog?.stop();
+    await gateway?.stop();
   };
   // Filled once serving: a deposed leader stops through it.
   const running: { vigil?: Vigil } = {};
@@ -210,15 +211,14 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
         replicaId,
         onElected: lead,
         onDeposed: (why) => {
+          // The election stopped with it: this process does not lead again (its scheduler and gateway are spent).
           if (opts.onDeposed) {
-            // This process does not lead again: its scheduler and gateway are spent once stopped.
-            void stopLeading()
-              .then(() => cluster?.stop())
-              .finally(() => opts.onDeposed?.(why));
+            void stopLeading().finally(() => opts.onDeposed?.(why));
             return;
           }
           logger.fatal({ why }, 'exiting: a leader that may have lost its lease must not deliver; restarted, it follows');
-          void Promise.race([running.vigil?.stop(), new Promise((r) => setTimeout(r, 5000).unref())]).finally(() => process.exit(1));
+          const stopped = stopLeading().then(() => running.vigil?.stop());
+          void Promise.race([stopped, new Promise((r) => setTimeout(r, 5000).unref())]).finally(() => process.exit(1));
         },
       })
     : undefined;
@@ -258,6 +258,8 @@ export async function startVigil(config: Config, opts: StartOptions = {}): Promi
     async stop() {
       if (stopped) return;
       stopped = true;
+      // No election while stopping: a follower must not start leading what is being stopped.
+      await cluster?.stopTrying();
       await gateway?.stop();
       await watchdog?.stop();
       await scheduler.stop();

@@ -26,6 +26,8 @@ export interface LeaderElection {
   isLeader(): boolean;
   /** Starts trying for the lease (and the replica's heartbeat). */
   start(): void;
+  /** Stops trying (a leader keeps its lease, and leads, until stop()): for a shutdown that first stops its work. */
+  stopTrying(): Promise<void>;
   /** Stops trying; gives the lease up when held, so another replica takes over at once. */
   stop(): Promise<void>;
   status(): Promise<ClusterStatus>;
@@ -49,6 +51,13 @@ export interface LeaderElectionOptions {
   onDeposed: (why: string) => void;
 }
 
+/** Waits for `p` (if any) for `ms` at most. */
+async function within(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** A replica id: readable in logs, unique across restarts. */
 export function newReplicaId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -57,8 +66,9 @@ export function newReplicaId(): string {
 /**
  * Leader election over a lease row (store/leases.ts): the leader renews every third of the lease;
  * the others try every fifth of it, so a dead leader's work moves within one lease length and a
- * try. A leader that cannot renew before its lease runs out steps down (onDeposed): past that
- * moment another replica may lead.
+ * try. A leader steps down (onDeposed) half a renewal before its lease would run out unrenewed,
+ * even while a renewal still hangs, and when it finds the lease taken; a deposed election stops:
+ * this process leads no more.
  */
 export function createLeaderElection(opts: LeaderElectionOptions): LeaderElection {
   const { db, logger, now, ttlMs } = opts;
@@ -70,36 +80,66 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
   let leader = false;
   let leaseUntil = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** Steps down shortly before the lease runs out unless a renewal moved it: even while a renewal hangs. */
+  let expiry: NodeJS.Timeout | undefined;
   let running = false;
   let round: Promise<void> | undefined;
+  // Down half a renewal before the end: whatever the leader is doing stops before another may lead.
+  const margin = Math.floor(renewEvery / 2);
 
   async function once(): Promise<void> {
     const at = now();
     try {
       await heartbeatReplica(db, { id: replicaId, host, startedAt }, at);
       const lease = await acquireLease(db, LEADER_LEASE, replicaId, at, ttlMs);
+      if (!running) {
+        // Stopped or deposed while asking: a lease it got now is given straight back.
+        if (lease) await releaseLease(db, LEADER_LEASE, replicaId);
+        return;
+      }
       if (lease) {
         leaseUntil = lease.expiresAt.getTime();
+        armExpiry();
         if (!leader) {
           leader = true;
           logger.info(
             { replica: replicaId, term: lease.term, leaseMs: ttlMs },
             'this replica leads: it runs the pipeline, delivery, schedules and the watchdog',
           );
-          await opts.onElected();
+          try {
+            await opts.onElected();
+          } catch (err) {
+            // Half started (a read failed): this process does not lead; its lease goes back.
+            logger.error({ err, replica: replicaId }, "the leader's work did not start");
+            depose(`the leader's work did not start: ${err instanceof Error ? err.message : String(err)}`);
+            await releaseLease(db, LEADER_LEASE, replicaId).catch(() => undefined);
+          }
         }
       } else if (leader) {
         depose('another replica took the leader lease');
       }
     } catch (err) {
       logger.warn({ err, replica: replicaId, leader }, 'leader lease: the database did not answer');
-      // Past its lease's end another replica may lead: stop before that moment, not after.
-      if (leader && now().getTime() >= leaseUntil - renewEvery) depose('the leader lease could not be renewed in time');
     }
   }
 
+  function armExpiry(): void {
+    clearTimeout(expiry);
+    expiry = setTimeout(
+      () => {
+        if (leader && now().getTime() >= leaseUntil - margin) depose('the leader lease could not be renewed in time');
+      },
+      Math.max(0, leaseUntil - margin - now().getTime()),
+    );
+    expiry.unref();
+  }
+
+  /** Stops leading and trying: this process leads no more (its supervisor restarts it as a follower). */
   function depose(why: string): void {
     leader = false;
+    running = false;
+    clearTimeout(timer);
+    clearTimeout(expiry);
     logger.error({ replica: replicaId, why }, 'this replica no longer leads');
     opts.onDeposed(why);
   }
@@ -117,6 +157,13 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
     );
   }
 
+  async function stopTrying(): Promise<void> {
+    running = false;
+    clearTimeout(timer);
+    // A round stuck on a database that does not answer must not hold a shutdown: it is waited for a renewal's length at most.
+    await within(round, renewEvery);
+  }
+
   return {
     replicaId,
     isLeader: () => leader,
@@ -128,13 +175,17 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
         schedule();
       });
     },
+    stopTrying,
     async stop() {
-      running = false;
-      clearTimeout(timer);
-      await round;
+      await stopTrying();
+      clearTimeout(expiry);
       if (leader) {
         leader = false;
-        await releaseLease(db, LEADER_LEASE, replicaId).catch((err: unknown) => logger.warn({ err }, 'leader lease: could not give it up; it expires'));
+        // Bounded as above: when the database does not answer, the lease simply expires.
+        await within(
+          releaseLease(db, LEADER_LEASE, replicaId).catch((err: unknown) => logger.warn({ err }, 'leader lease: could not give it up; it expires')),
+          renewEvery,
+        );
         logger.info({ replica: replicaId }, 'leader lease given up');
       }
     },

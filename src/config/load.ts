@@ -188,8 +188,12 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   const errors: string[] = [];
   const interpolated = interpolateTree(raw, [], refs, env, errors);
   const result = validate(interpolated, errors);
-  // --preview turns a real config into a preview: its own store, never the real one's outbox.
-  if (result.ok && opts.preview && !previewInFile) result.config.storage.path = previewStorePath(result.config.storage.path);
+  // --preview turns a real config into a preview: its own SQLite store, never the real one's
+  // outbox, nor the replicas' PostgreSQL (where it would take part in electing their leader).
+  if (result.ok && opts.preview && !previewInFile) {
+    result.config.storage.path = previewStorePath(result.config.storage.path);
+    delete result.config.storage.url;
+  }
   return result;
 }
 

@@ -5,7 +5,7 @@ import { severityOf } from '../render/alerts.js';
 import { renderFiringNotes } from '../render/replies.js';
 import { warnTo } from '../render/truncate.js';
 import type { Database } from '../store/db.js';
-import { incidentsToAnnounce, markAnnounced } from '../store/incidents.js';
+import { getIncident, incidentsToAnnounce, markAnnounced } from '../store/incidents.js';
 import { enqueue, get, incidentKey, PRIORITY } from '../store/outbox.js';
 import { inStorm, STORM_PACE_MS } from './storm.js';
 
@@ -31,15 +31,16 @@ export interface AnnounceDeps {
 export async function flushAnnouncements({ db, config, logger, now }: AnnounceDeps): Promise<number> {
   const warn = warnTo(logger);
   let enqueued = 0;
-  for (const incident of await incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
-    const create = incident.createOutboxId === undefined ? undefined : await get(db, incident.createOutboxId);
+  for (const seen of await incidentsToAnnounce(db, new Date(now.getTime() - NOTE_INTERVAL_MS))) {
+    const create = seen.createOutboxId === undefined ? undefined : await get(db, seen.createOutboxId);
     // In a storm, notes about one incident wait longer (STORM_PACE_MS), unless a critical alert is among them.
-    const told = incident.announcedAt?.getTime();
-    const critical = (incident.unannounced ?? []).some(
-      (fp) => incident.alerts[fp]?.status === 'firing' && severityOf(incident.alerts[fp]?.labels ?? {}) === 'critical',
-    );
+    const told = seen.announcedAt?.getTime();
+    const critical = (seen.unannounced ?? []).some((fp) => seen.alerts[fp]?.status === 'firing' && severityOf(seen.alerts[fp]?.labels ?? {}) === 'critical');
     if (create && told !== undefined && !critical && now.getTime() - told < STORM_PACE_MS && (await inStorm(db, create.channelId, config))) continue;
     await db.transaction(async () => {
+      // Read again inside (locked on PostgreSQL): alerts deferred since are told now, not wiped unsaid by markAnnounced.
+      const incident = await getIncident(db, seen.id, { lock: true });
+      if (!incident) return;
       const firing = (incident.unannounced ?? []).map((fp) => incident.alerts[fp]).filter((a) => a?.status === 'firing');
       if (incident.status === 'firing' && firing.length > 0 && create) {
         const alerts = firing.map((a) => ({ labels: a!.labels ?? {}, status: 'firing' as const, startsAt: new Date(a!.startsAt) }));

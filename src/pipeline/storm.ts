@@ -73,20 +73,7 @@ export const stormStage: Stage<Decided, Decided> = {
     let stormId: number | undefined;
     if (decision.action === 'open') {
       if (!storm.enabled || decision.resolvedAt !== undefined || isCritical(n)) return input;
-      const active = await activeStorm(db, channelId);
-      if (active) stormId = active.id;
-      else {
-        const recent = await recentIncidentMessages(db, channelId, now.getTime() - storm.window);
-        const queued = await queuedNewGroups(db, {
-          afterId: input.stored.id,
-          receivedBy: input.stored.receivedAt.getTime() + storm.window,
-          channelId,
-          defaultChannelId: config.discord.alertChannelId,
-          exceptGroup: groupOf(n),
-          limit: storm.threshold - recent,
-        });
-        if (recent + queued < storm.threshold) return input;
-      }
+      // Whether it joins is decided in the transaction below: a flush cannot end the storm between the look and the join.
     } else {
       // A storm's incident stays with it (storm mode turned off since included), unless it leaves below.
       stormId = await stormOfIncident(db, decision.incidentId);
@@ -98,10 +85,26 @@ export const stormStage: Stage<Decided, Decided> = {
         return input;
       }
     }
-    const result: Stopped = await db.transaction(async (): Promise<Stopped> => {
-      const id = stormId ?? (await startStorm(db, channelId, now)).id;
-      if (stormId === undefined)
-        logger.warn({ channelId, stormId: id }, 'storm mode: more new incidents than the channel can post; new ones join one storm message');
+    const result = await db.transaction(async (): Promise<Stopped | undefined> => {
+      let id = stormId;
+      if (id === undefined) {
+        const active = await activeStorm(db, channelId);
+        if (active) id = active.id;
+        else {
+          const recent = await recentIncidentMessages(db, channelId, now.getTime() - storm.window);
+          const queued = await queuedNewGroups(db, {
+            afterId: input.stored.id,
+            receivedBy: input.stored.receivedAt.getTime() + storm.window,
+            channelId,
+            defaultChannelId: config.discord.alertChannelId,
+            exceptGroup: groupOf(n),
+            limit: storm.threshold - recent,
+          });
+          if (recent + queued < storm.threshold) return undefined;
+          id = (await startStorm(db, channelId, now)).id;
+          logger.warn({ channelId, stormId: id }, 'storm mode: more new incidents than the channel can post; new ones join one storm message');
+        }
+      }
       const alerts = n.alerts.map((a) => ({
         fingerprint: a.fingerprint,
         labels: a.labels,
@@ -129,7 +132,7 @@ export const stormStage: Stage<Decided, Decided> = {
       await finishNotification(db, input.stored.id, { status: 'done', decision: decision.reason }, now);
       return { stopped: true, recorded: true, decision, incidentId, stormId: id };
     });
-    return result;
+    return result ?? input;
   },
 };
 
@@ -165,7 +168,11 @@ export interface StormFlushDeps {
 export async function flushStorms({ db, config, logger, now }: StormFlushDeps): Promise<number> {
   let enqueued = 0;
   for (const storm of await stormsToFlush(db)) {
-    enqueued += await db.transaction(async () => flushOne(db, storm, config, logger, now));
+    // Read again inside (locked on PostgreSQL): an incident that joined since is in what it shows.
+    enqueued += await db.transaction(async () => {
+      const fresh = await getStorm(db, storm.id);
+      return fresh ? flushOne(db, fresh, config, logger, now) : 0;
+    });
   }
   return enqueued;
 }

@@ -99,7 +99,10 @@ export function createPipelineWorker(deps: PipelineDeps & { onDelivered?: () => 
         stored.id,
         { status: 'failed', decision: 'error', error: err instanceof Error ? err.message : String(err) },
         deps.now(),
-      );
+      ).catch((finishErr: unknown) => {
+        // Done by another replica meanwhile: nothing to give up on.
+        if (!(finishErr instanceof NotificationTaken)) throw finishErr;
+      });
       attempts.delete(stored.id);
       return 'done';
     }

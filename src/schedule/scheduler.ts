@@ -210,7 +210,16 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       if (stopped) throw new Error('scheduler is stopped');
       for (const job of jobs.values()) {
         await catchUpAtStart(job);
-        triggers.push(trigger(job, (at) => void tick(job.name, at), logger));
+        triggers.push(
+          trigger(
+            job,
+            (at) =>
+              void tick(job.name, at).catch((err: unknown) => {
+                logger.error({ err, job: job.name }, 'scheduled tick failed; the next one tries again');
+              }),
+            logger,
+          ),
+        );
       }
     },
 

@@ -70,14 +70,21 @@ export async function getEscalation(db: Database, incidentId: number): Promise<E
   return row && fromRow(row);
 }
 
-/** Records a ping sent (step + 1): the next one due at `next`, or the escalation done when there is none. */
-export async function stepEscalation(db: Database, incidentId: number, next: Date | undefined): Promise<void> {
-  await db.run(
-    `UPDATE escalations SET step = step + 1, due_at = ?, ended = ? WHERE incident_id = ?`,
+/**
+ * Records ping `step` sent: the next one due at `next`, or the escalation done when there is none.
+ * False when the escalation is no longer at `step - 1` (another replica sent that ping, or it
+ * ended): the caller rolls its ping back.
+ */
+export async function stepEscalation(db: Database, incidentId: number, step: number, next: Date | undefined): Promise<boolean> {
+  const result = await db.run(
+    `UPDATE escalations SET step = ?, due_at = ?, ended = ? WHERE incident_id = ? AND step = ? AND ended IS NULL`,
+    step,
     next?.getTime() ?? null,
     next ? null : 'done',
     incidentId,
+    step - 1,
   );
+  return result.changes === 1;
 }
 
 /** Ends an escalation before its last ping. */

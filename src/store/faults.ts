@@ -12,12 +12,14 @@ const STORAGE_CODES = /^SQLITE_(FULL|IOERR(_[A-Z_]+)?|READONLY(_[A-Z_]+)?|CANTOP
 /**
  * PostgreSQL's SQLSTATEs for the same: the connection failed (class 08), the server is out of
  * disk or memory (53), shutting down or not accepting connections yet (57P01-57P03), an I/O
- * error (58); and the socket errors of a server that is down or unreachable. The transaction is
+ * error (58); what a later try may get past: a serialization failure or deadlock (40001, 40P01),
+ * a server that became read-only (25006, a failover), a lock or statement timeout (55P03,
+ * 57014); and the socket errors of a server that is down or unreachable. The transaction is
  * rolled back; another replica or a later try may commit it.
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 const POSTGRES_CODES =
-  /^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3}|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
+  /^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-3]|58[0-9A-Z]{3}|40001|40P01|25006|55P03|57014|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
 
 /** pg's own words for a connection it lost or could not get in time (these errors carry no code). */
 const POSTGRES_LOST = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;

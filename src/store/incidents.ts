@@ -1,4 +1,4 @@
-import type { Database } from './sql.js';
+import { forUpdate, type Database } from './sql.js';
 import type { AlertSource, AlertStatus } from '../model.js';
 
 /**
@@ -139,8 +139,9 @@ export async function firingIncidentsOfGroup(db: Database, key: { source: AlertS
 }
 
 /** Reads one incident by id. */
-export async function getIncident(db: Database, id: number): Promise<Incident | undefined> {
-  const row = await db.get<IncidentRow>(`SELECT * FROM incidents WHERE id = ?`, id);
+export async function getIncident(db: Database, id: number, opts: { lock?: boolean } = {}): Promise<Incident | undefined> {
+  // `lock`: in a transaction on PostgreSQL, the row stays as read until it ends.
+  const row = await db.get<IncidentRow>(`SELECT * FROM incidents WHERE id = ?${opts.lock ? forUpdate(db) : ''}`, id);
   return row ? fromRow(row) : undefined;
 }
 
@@ -190,7 +191,8 @@ export async function markAnnounced(db: Database, id: number, now: Date): Promis
 
 /** Adds newly firing alerts to what the channel will be told about the incident at its next note. */
 export async function deferAnnouncement(db: Database, id: number, fingerprints: readonly string[]): Promise<void> {
-  const row = await db.get<{ unannounced: string | null }>(`SELECT unannounced FROM incidents WHERE id = ?`, id);
+  // Locked on PostgreSQL: a note going out meanwhile (flushAnnouncements) is not undone by this write.
+  const row = await db.get<{ unannounced: string | null }>(`SELECT unannounced FROM incidents WHERE id = ?${forUpdate(db)}`, id);
   if (!row) return;
   const known = row.unannounced ? (JSON.parse(row.unannounced) as string[]) : [];
   const merged = [...known, ...fingerprints.filter((f) => !known.includes(f))];

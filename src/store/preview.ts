@@ -80,7 +80,7 @@ const toMessage = (r: MessageRow): PreviewMessage => ({
 async function nextRev(db: Database): Promise<number> {
   const row = (await db.get<{
     r: number | null;
-  }>('SELECT max(r) AS r FROM (SELECT max(rev) AS r FROM preview_messages UNION ALL SELECT max(rev) FROM preview_threads)'))!;
+  }>('SELECT max(r) AS r FROM (SELECT max(rev) AS r FROM preview_messages UNION ALL SELECT max(rev) FROM preview_threads) AS revs'))!;
   return (row.r ?? 0) + 1;
 }
 

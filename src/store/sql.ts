@@ -120,7 +120,16 @@ export function toPostgres(sql: string): string {
 /** A text field of a JSON column, in the dialect's spelling (SQLite's json_extract, PostgreSQL's ->>). */
 export function jsonText(db: Database, column: string, field: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`not a plain JSON field name: ${field}`);
-  return db.dialect === 'postgres' ? `(${column}::jsonb ->> '${field}')` : `json_extract(${column}, '$.${field}')`;
+  // json, not jsonb: jsonb refuses a \u0000 anywhere in the document, json only in the field read.
+  return db.dialect === 'postgres' ? `(${column}::json ->> '${field}')` : `json_extract(${column}, '$.${field}')`;
+}
+
+/**
+ * ` FOR UPDATE` on PostgreSQL: the row read stays as read until the transaction ends (another
+ * transaction changing it waits). Nothing on SQLite, whose transactions take the whole database.
+ */
+export function forUpdate(db: Database): string {
+  return db.dialect === 'postgres' ? ' FOR UPDATE' : '';
 }
 
 /** SQLite's null-safe equality between two expressions (`IS`), in the dialect's spelling. */

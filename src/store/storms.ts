@@ -1,4 +1,4 @@
-import { insertionOrder, isSame, jsonText, type Database } from './sql.js';
+import { forUpdate, insertionOrder, isSame, jsonText, type Database } from './sql.js';
 import type { AlertStatus } from '../model.js';
 
 /**
@@ -108,13 +108,14 @@ function toAlert(r: AlertRow): StormAlert {
 
 /** The channel's storm in progress, if any. */
 export async function activeStorm(db: Database, channelId: string): Promise<Storm | undefined> {
-  const row = await db.get<StormRow>(`SELECT * FROM storms WHERE channel_id = ? AND ended_at IS NULL`, channelId);
+  // Locked inside a transaction on PostgreSQL: a storm joined is not ended by a flush meanwhile.
+  const row = await db.get<StormRow>(`SELECT * FROM storms WHERE channel_id = ? AND ended_at IS NULL${forUpdate(db)}`, channelId);
   return row && toStorm(row);
 }
 
 /** A storm by id. */
 export async function getStorm(db: Database, id: number): Promise<Storm | undefined> {
-  const row = await db.get<StormRow>(`SELECT * FROM storms WHERE id = ?`, id);
+  const row = await db.get<StormRow>(`SELECT * FROM storms WHERE id = ?${forUpdate(db)}`, id);
   return row && toStorm(row);
 }
 

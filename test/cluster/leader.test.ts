@@ -30,20 +30,32 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function replica(id: string): { election: LeaderElection; db: SqliteDatabase } {
+/** A replica's store; `hang` makes every later call wait forever (a database that stopped answering mid-query). */
+function replica(
+  id: string,
+  onElected: () => void = () => void events.push(`${id} leads`),
+): { election: LeaderElection; db: SqliteDatabase; hang: () => void } {
   const db = openDatabase(join(dir, 'vigil.db'));
   dbs.push(db);
+  let hanging = false;
+  const seen = new Proxy(db, {
+    get(target, key) {
+      if (hanging && (key === 'get' || key === 'run' || key === 'all')) return () => new Promise(() => undefined);
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
   const election = createLeaderElection({
-    db,
+    db: seen,
     logger,
     now: () => new Date(),
     ttlMs: TTL,
     replicaId: id,
-    onElected: () => void events.push(`${id} leads`),
+    onElected,
     onDeposed: (why) => void events.push(`${id} deposed: ${why}`),
   });
   elections.push(election);
-  return { election, db };
+  return { election, db, hang: () => (hanging = true) };
 }
 
 describe('leader election', () => {
@@ -108,5 +120,31 @@ describe('leader election', () => {
     a.election.start();
     await vi.advanceTimersByTimeAsync(TTL * 10);
     expect(events).toEqual(['a leads']);
+  });
+
+  it('steps down before its lease runs out while a renewal hangs, and the other replica takes over after it', async () => {
+    const a = replica('a');
+    const b = replica('b');
+    a.election.start();
+    await vi.advanceTimersByTimeAsync(10);
+    b.election.start();
+    await vi.advanceTimersByTimeAsync(TTL);
+    // The database stops answering the leader mid-renewal: nothing it waits for ever returns.
+    a.hang();
+    await vi.advanceTimersByTimeAsync(TTL * 2);
+    expect(events).toEqual(['a leads', 'a deposed: the leader lease could not be renewed in time', 'b leads']);
+    expect(a.election.isLeader()).toBe(false);
+  });
+
+  it("gives the lease back and steps down when the leader's work does not start, so another replica leads", async () => {
+    const a = replica('a', () => {
+      throw new Error('scheduler: the database did not answer');
+    });
+    const b = replica('b');
+    a.election.start();
+    await vi.advanceTimersByTimeAsync(10);
+    b.election.start();
+    await vi.advanceTimersByTimeAsync(TTL / 5 + 100);
+    expect(events).toEqual(["a deposed: the leader's work did not start: scheduler: the database did not answer", 'b leads']);
   });
 });

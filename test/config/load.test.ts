@@ -341,6 +341,14 @@ describe('preview mode', () => {
     expect(previewStorePath(':memory:')).toBe(':memory:');
   });
 
+  it("keeps --preview away from the replicas' PostgreSQL: storage.url is dropped for its own SQLite file", () => {
+    const withUrl = VALID.replace('storage:    { path: ./data/vigil.db }', 'storage:    { path: ./data/vigil.db, url: "postgres://vigil:pw@db:5432/vigil" }');
+    const real = parseConfig(withUrl, ENV);
+    expect(real.ok && real.config.storage.url).toBe('postgres://vigil:pw@db:5432/vigil');
+    const preview = parseConfig(withUrl, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN }, { preview: true });
+    expect(preview.ok && preview.config.storage).toEqual({ path: './data/vigil-preview.db', poolSize: 10 });
+  });
+
   it('reads no Discord variable when the file itself says discord.mode: preview, and keeps its store', () => {
     const inFile = VALID.replace('  apiBaseUrl: https://discord.com/api', '  mode: preview');
     const r = parseConfig(inFile, { VIGIL_WEBHOOK_TOKEN: ENV.VIGIL_WEBHOOK_TOKEN });

@@ -124,4 +124,13 @@ describe('escalation', () => {
     expect(counts).toEqual([1, 0, 0, 0]);
     expect(await pings()).toHaveLength(1);
   });
+
+  it('pings once when two leaders flush the same due step at once (one paused past its lease): the late one rolls back', async () => {
+    await openIncident('db');
+    // Both read the escalation due at step 0 before either records the step.
+    const counts = await Promise.all([flush(10), flush(10)]);
+    expect(counts.sort()).toEqual([0, 1]);
+    expect(await pings()).toHaveLength(1);
+    expect(db.sqlite.prepare('SELECT step FROM escalations').pluck().get()).toBe(1);
+  });
 });

@@ -27,6 +27,42 @@ describe('isStorageFault', () => {
     expect(isStorageFault(sqliteError(code))).toBe(want);
   });
 
+  it.each([
+    // PostgreSQL: the server or the way to it, and what a later try gets past.
+    ['08006', true],
+    ['08001', true],
+    ['53100', true],
+    ['57P01', true],
+    ['57P03', true],
+    ['58030', true],
+    ['40001', true],
+    ['40P01', true],
+    ['25006', true],
+    ['55P03', true],
+    ['57014', true],
+    ['ECONNREFUSED', true],
+    ['ECONNRESET', true],
+    // The statement's own fault: a constraint, bad SQL, bad input.
+    ['23505', false],
+    ['23503', false],
+    ['42P01', false],
+    ['22P02', false],
+    ['57P04', false],
+  ])('PostgreSQL %s is a storage fault: %s', (code, want) => {
+    expect(isStorageFault(Object.assign(new Error(`pg ${code}`), { code }))).toBe(want);
+  });
+
+  it.each([
+    ['Connection terminated unexpectedly', true],
+    ['timeout exceeded when trying to connect', true],
+    ['Client has encountered a connection error and is not queryable', true],
+    ['relation "outbox" does not exist', false],
+  ])("pg's uncoded %j is a storage fault: %s, coded CONNECTION_LOST", (message, want) => {
+    const err = new Error(message);
+    expect(isStorageFault(err)).toBe(want);
+    if (want) expect((err as Error & { code?: string }).code).toBe('CONNECTION_LOST');
+  });
+
   it.each([undefined, null, 'SQLITE_FULL', { code: 'SQLITE_FULL' }])('%j is not an error, so not a storage fault', (value) => {
     expect(isStorageFault(value)).toBe(false);
   });

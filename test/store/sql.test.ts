@@ -26,7 +26,7 @@ describe('toPostgres', () => {
 describe('jsonText', () => {
   it.each([
     ['sqlite', "json_extract(n.body, '$.receiver')"],
-    ['postgres', "(n.body::jsonb ->> 'receiver')"],
+    ['postgres', "(n.body::json ->> 'receiver')"],
   ] as const)('reads a text field of a JSON column on %s', (dialect, expected) => {
     expect(jsonText({ dialect } as never, 'n.body', 'receiver')).toBe(expected);
   });

@@ -5,6 +5,7 @@ import { alertButtons } from '../../render/buttons.js';
 import { withAcknowledgement } from '../../render/alert.js';
 import { warnTo } from '../../render/truncate.js';
 import { acknowledge } from '../../store/acks.js';
+import { getIncident } from '../../store/incidents.js';
 import { incidentOfRef } from './incident.js';
 import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
 import type { APIEmbed } from 'discord-api-types/v10';
@@ -29,7 +30,25 @@ export const ackButton = {
       await ctx.reply({ content: t('commands.ack.resolved') }, { ephemeral: true });
       return;
     }
-    const outcome = await acknowledge(deps.db, incident.id, { userId: ctx.user.id, username: ctx.user.username, at: deps.now() });
+    const locale = localeFor(deps.config, incident.route);
+    // The ack and the pending edits it changes in one transaction, the incident locked (PostgreSQL):
+    // an Unacknowledge on another replica comes wholly before or after, never between.
+    const outcome = await deps.db.transaction(async () => {
+      await getIncident(deps.db, incident.id, { lock: true });
+      const done = await acknowledge(deps.db, incident.id, { userId: ctx.user.id, username: ctx.user.username, at: deps.now() });
+      // Edits already waiting (held during a storm) were rendered before the click: they show it too.
+      if (done.recorded && incident.createOutboxId !== undefined) {
+        await rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
+          Array.isArray(body.embeds)
+            ? {
+                ...body,
+                embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: done.ack.userId, at: done.ack.at }, warnTo(deps.logger), locale),
+              }
+            : body,
+        );
+      }
+      return done;
+    });
     const { ack } = outcome;
     if (!outcome.recorded) {
       // A name, not a mention: a reply's mentions could ping.
@@ -39,15 +58,7 @@ export const ackButton = {
       await ctx.reply({ content }, { ephemeral: true });
       return;
     }
-    const locale = localeFor(deps.config, incident.route);
     deps.logger.info({ incidentId: incident.id, userId: ack.userId }, 'incident acknowledged');
-    // Edits already waiting (held during a storm) were rendered before the click: they show it too.
-    if (incident.createOutboxId !== undefined)
-      await rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
-        Array.isArray(body.embeds)
-          ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], { userId: ack.userId, at: ack.at }, warnTo(deps.logger), locale) }
-          : body,
-      );
     const components = alertButtons(incident.id, 'acknowledged', incident.source, locale);
     const note = {
       content: translate(locale, 'commands.ack.note', { user: escapeMarkdown(ack.username), when: discordTimestamp(ack.at, 'R') }),

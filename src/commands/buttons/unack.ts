@@ -7,6 +7,7 @@ import { warnTo } from '../../render/truncate.js';
 import { unacknowledge } from '../../store/acks.js';
 import { resumeEscalation } from '../../store/escalations.js';
 import { incidentOfRef } from './incident.js';
+import { getIncident } from '../../store/incidents.js';
 import { enqueueThreadPost, rewritePendingEdits } from '../../store/outbox.js';
 import type { APIEmbed } from 'discord-api-types/v10';
 import { tOf } from '../locale.js';
@@ -32,22 +33,25 @@ export const unackButton = {
       return;
     }
     const now = deps.now();
+    const locale = localeFor(deps.config, incident.route);
+    // One transaction, the incident locked (PostgreSQL): an Acknowledge on another replica comes wholly before or after.
     const { removed, resumed } = await deps.db.transaction(async () => {
+      await getIncident(deps.db, incident.id, { lock: true });
       const removed = await unacknowledge(deps.db, incident.id);
       const escalation = routeNamed(deps.config.routes, incident.route)?.escalation;
       const resumed = removed && escalation ? await resumeEscalation(deps.db, incident.id, new Date(now.getTime() + escalation.after)) : false;
+      if (removed && incident.createOutboxId !== undefined) {
+        await rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
+          Array.isArray(body.embeds) ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], undefined, warnTo(deps.logger), locale) } : body,
+        );
+      }
       return { removed, resumed };
     });
     if (!removed) {
       await ctx.reply({ content: t('commands.unack.notAcknowledged') }, { ephemeral: true });
       return;
     }
-    const locale = localeFor(deps.config, incident.route);
     deps.logger.info({ incidentId: incident.id, userId: ctx.user.id, escalationResumed: resumed }, 'incident unacknowledged');
-    if (incident.createOutboxId !== undefined)
-      await rewritePendingEdits(deps.db, incident.createOutboxId, (body) =>
-        Array.isArray(body.embeds) ? { ...body, embeds: withAcknowledgement(body.embeds as APIEmbed[], undefined, warnTo(deps.logger), locale) } : body,
-      );
     const components = alertButtons(incident.id, 'firing', incident.source, locale);
     const note = {
       content: translate(locale, resumed ? 'commands.unack.noteResumed' : 'commands.unack.note', { user: escapeMarkdown(ctx.user.username) }),
