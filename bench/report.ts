@@ -5,7 +5,7 @@ import { SINGLE, type SingleAlertResult } from './single.js';
 import { idleRss, SOAK, soakGrowth, type SoakResult } from './soak.js';
 import { STORM, type StormResult, type StormSide } from './storm.js';
 import { mib, ms, table, type Summary } from './stats.js';
-import { runtimeEnvLine, WARMUP_REQUESTS, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
+import { runtimeEnvLine, WARMUP_REQUESTS, type BotUsage, type WebhookLoadOptions, type WebhookLoadResult } from './webhook-load.js';
 
 /** Everything BENCHMARKS.md is written from. */
 export interface ReportInput {
@@ -19,8 +19,30 @@ export interface ReportInput {
   single: SingleAlertResult;
   fuzz: FuzzResult;
   soak: SoakResult;
+  storage: StorageInput;
   totalS: number;
 }
+
+/** Section 8: the load of section 1 on each storage backend, from one run. */
+export interface StorageInput {
+  opts: Pick<WebhookLoadOptions, 'rate' | 'durationS' | 'deliveryDeadlineMs'>;
+  /** SQLite first, then PostgreSQL (one replica, then two when measured). */
+  runs: Array<{ name: string; result: WebhookLoadResult }>;
+  /** Whether the SQLite run is section 1's own (a full `npm run bench`) rather than one of this section's. */
+  sqliteIsSection1: boolean;
+  /** `postgres --version` of the server the PostgreSQL runs stored in. */
+  postgres: string;
+  /** The command that produced the section, as typed, and when it started. */
+  command: string;
+  date: Date;
+  /** The CPU line of machineFacts: the section may be produced alone, after the rest of the file. */
+  cpu: string;
+  /** Wall time of this section's runs. */
+  totalS: number;
+}
+
+/** The heading of section 8, without its number: how `--only storage` finds it in BENCHMARKS.md. */
+export const STORAGE_TITLE = 'Webhook intake and delivery: SQLite beside PostgreSQL';
 
 const percentileRow = (name: string, s: Summary) => [name, String(s.n), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 
@@ -57,7 +79,114 @@ export function renderReport(r: ReportInput): string {
     '',
     soakSection(r.soak),
     '',
+    storageSection(r.storage),
+    '',
   ].join('\n');
+}
+
+/** "a (A), b (B) and c (C)": one figure of every run, named. */
+function eachRun(runs: StorageInput['runs'], figure: (l: WebhookLoadResult) => string): string {
+  return new Intl.ListFormat('en', { type: 'conjunction' }).format(runs.map((r) => `${figure(r.result)} (${r.name})`));
+}
+
+/** Section 8: section 1's load on SQLite, PostgreSQL, and two replicas on PostgreSQL, side by side. */
+export function storageSection(s: StorageInput): string {
+  const pg = s.runs.find((r) => r.result.postgresCpuS !== undefined && r.result.bots.length === 1);
+  const pair = s.runs.find((r) => r.result.bots.length > 1);
+  const figures = s.runs.map((r) => loadFigures(r.result));
+  const rows = figures[0]!.map(([name], i) => [name, ...figures.map((f) => f[i]![1])] as const).filter((row) => row.slice(1).some((v) => v !== undefined));
+  const cpu = (l: WebhookLoadResult) => l.bots.reduce((sum, b) => sum + b.cpuS, 0);
+  return [
+    `## 8. ${STORAGE_TITLE}`,
+    '',
+    `Command: \`${s.command}\` (bench/run.ts), started ${s.date.toISOString()}; this section's runs took ${s.totalS.toFixed(0)} s on ${s.cpu}.`,
+    '',
+    `Section 1's load (POST /webhooks/alertmanager at ${s.opts.rate} req/s for ${s.opts.durationS} s, open loop, ${WARMUP_REQUESTS} warm-up notifications first and not counted,`,
+    'every request a new notification, enriched and posted to the Discord double without per-channel limits, storm mode',
+    "off; bench/webhook-load.ts) on `vigil serve` (compiled, the compose file's NODE_OPTIONS and MALLOC_* settings) with each",
+    'storage backend in turn, against the same Prometheus, Loki double and Discord double. Each run of this section waits up to',
+    `${(s.opts.deliveryDeadlineMs / 60_000).toFixed(0)} minutes after its last request for its last message. Backends:`,
+    '',
+    `- **${s.runs[0]!.name}**: \`storage.path\`, a file in the bot's temp dir on the local disk (WAL, \`synchronous = FULL\`: an fsync per`,
+    `  commit, before the 202)${s.sqliteIsSection1 ? "; this is section 1's run itself" : ''}.`,
+    ...(pg
+      ? [
+          `- **${pg.name}**: one replica with \`storage.url\` to a fresh ${s.postgres} started by test/support/postgres.ts`,
+          '  `startPostgres({ fsync: true })` on 127.0.0.1, its data directory on the same disk. The tests start it with `fsync=off`;',
+          "  here fsync and `synchronous_commit` are on (PostgreSQL's defaults), so as on SQLite a webhook is on disk before its 202.",
+        ]
+      : []),
+    ...(pair
+      ? [
+          `- **${pair.name}**: ${pair.result.bots.length} \`vigil serve\` sharing another fresh PostgreSQL started the same way, the requests`,
+          '  alternating between them: each stores the webhooks it takes, and only the leader (the holder of the leader lease) runs',
+          '  the pipeline and delivers.',
+        ]
+      : []),
+    '',
+    'PostgreSQL runs on the same 2-core machine and competes for CPU with the bot, Prometheus and the benchmark process; the',
+    "CPU of its processes is a row of its own (on SQLite the storage work is part of the bot's CPU), and so is the CPU the",
+    "rest of the machine used meanwhile (the machine's busy time in /proc/stat less the bot's, PostgreSQL's and the",
+    "benchmark process's): other work on a shared machine shows there. **The SQLite and PostgreSQL figures come from the same",
+    'run and may be compared with each other**; figures from different runs (other sections, when the command above is not',
+    'the one at the top of the file) may not.',
+    '',
+    table(
+      ['', 'n', 'p50', 'p95', 'p99', 'max'],
+      LOAD_PERCENTILES.flatMap(([name, of]) => s.runs.map((r) => percentileRow(`${name}: ${r.name}`, of(r.result)))),
+    ),
+    '',
+    table(
+      ['figure', ...s.runs.map((r) => r.name)],
+      rows.map(([name, ...values]) => [name, ...values.map((v) => v ?? '-')]),
+    ),
+    '',
+    `Reading: acks take ${eachRun(s.runs, (l) => `${ms(l.ack.p50)} p50 / ${ms(l.ack.p99)} p99`)}, ` +
+      `with ${s.runs.reduce((sum, r) => sum + r.result.sent - r.result.accepted, 0)} errors in all; a notification goes from stored to processed (queue included) in ${eachRun(s.runs, (l) => ms(l.pipeline.p50))} p50 ` +
+      `and the bot delivers ${eachRun(s.runs, (l) => throughputOf(l).toFixed(1))} notifications/s for ${s.opts.rate}/s offered; ` +
+      `end-to-end p95 is ${eachRun(s.runs, (l) => ms(l.endToEnd.p95))}. ` +
+      `Render and outbox, the stages that record one notification at a time in arrival order, take ${eachRun(s.runs, (l) => ms(inTurnMs(l)))} ` +
+      `p50 together: at most ${eachRun(s.runs, (l) => (1000 / inTurnMs(l)).toFixed(0))} notifications/s. ` +
+      `The bot used ${eachRun(s.runs, (l) => `${cpu(l).toFixed(1)} s`)} of CPU` +
+      (pg
+        ? `, PostgreSQL's processes ${eachRun(
+            s.runs.filter((r) => r.result.postgresCpuS !== undefined),
+            (l) => `${l.postgresCpuS!.toFixed(1)} s`,
+          )} more`
+        : '') +
+      `, and the rest of the machine ${eachRun(s.runs, (l) => `${l.otherCpuS.toFixed(1)} s`)}.`,
+  ].join('\n');
+}
+
+/**
+ * `report` (BENCHMARKS.md) with the section titled as `section`'s heading (its number aside)
+ * replaced by `section`, or added at the end when it has none; the other sections stay as they
+ * are. A line under the file's header says which later command produced that section.
+ */
+export function spliceSection(report: string, section: string, rerun: { command: string; date: Date }): string {
+  const titleOf = (line: string) => /^## (?:\d+\. )?(.+)$/.exec(line)?.[1];
+  const title = titleOf(section.split('\n')[0]!);
+  if (!title) throw new Error('the section does not start with a "## " heading');
+  const lines = report.trimEnd().split('\n');
+  const start = lines.findIndex((line) => titleOf(line) === title);
+  const end = start < 0 ? -1 : lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  const body = section.trimEnd().split('\n');
+  if (start < 0) lines.push('', ...body);
+  else lines.splice(start, (end < 0 ? lines.length : end) - start, ...body, ...(end < 0 ? [] : ['']));
+  // The note under the header: the earlier one for this section goes.
+  const mark = `Section "${title}"`;
+  const firstSection = lines.findIndex((line) => line.startsWith('## '));
+  const old = lines.findIndex((line, i) => i < firstSection && line.startsWith(mark));
+  if (old >= 0) lines.splice(old, 1);
+  const generated = lines.findIndex((line) => line.startsWith('Generated by'));
+  let at = generated < 0 ? 1 : generated;
+  while (at < lines.length && lines[at] !== '' && !lines[at]!.startsWith('## ')) at += 1;
+  lines.splice(
+    at,
+    0,
+    `${mark} was produced later, on its own, by \`${rerun.command}\` on ${rerun.date.toISOString()}: compare its figures with each other, not with the rest.`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 /** Section 7: idle in gateway mode and the soak. */
@@ -233,12 +362,64 @@ function stormVerdict(side: StormSide): string {
   return `met: ${met.join(', ') || 'none'}; **missed: ${missed.join(', ') || 'none'}**`;
 }
 
-function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): string {
+/** Delivered notifications per second, first request to last message. */
+const throughputOf = (l: WebhookLoadResult) => l.delivered / (l.drainMs / 1000);
+
+/** The percentile rows of a load run: their names and where in the result they are. */
+const LOAD_PERCENTILES: ReadonlyArray<[string, (l: WebhookLoadResult) => Summary]> = [
+  ['ack latency (202)', (l) => l.ack],
+  ['in-bot pipeline (stored → processed)', (l) => l.pipeline],
+  ['end to end (sent → message at Discord)', (l) => l.endToEnd],
+  ['load generator send lag', (l) => l.sendLag],
+];
+
+/**
+ * The pipeline stages from render on wait for the notification before to be recorded: they run one
+ * notification at a time, so their p50 together bounds the throughput. NaN without their log lines.
+ */
+const inTurnMs = (l: WebhookLoadResult) => (l.stages['render']?.p50 ?? NaN) + (l.stages['outbox']?.p50 ?? NaN);
+
+/** One figure of every bot: as is for a single bot, else per replica, the leader named. */
+function perBot(l: WebhookLoadResult, figure: (b: BotUsage) => string): string {
+  if (l.bots.length === 1) return figure(l.bots[0]!);
+  return l.bots.map((b) => `${b.leader ? 'leader' : 'follower'} ${figure(b)}`).join('; ');
+}
+
+/** The figure rows of a load run, [name, value]; undefined where the run has no such figure (PostgreSQL's CPU on SQLite). */
+function loadFigures(l: WebhookLoadResult): Array<[string, string | undefined]> {
   const errors =
     Object.entries(l.errors)
       .map(([k, n]) => `${n}× ${k}`)
       .join(', ') || 'none';
-  const throughput = l.delivered / (l.drainMs / 1000);
+  const ofOneCore = (cpuS: number) => `${cpuS.toFixed(1)} s (${((cpuS / (l.drainMs / 1000)) * 100).toFixed(0)} % of one core)`;
+  const botCpuS = l.bots.reduce((sum, b) => sum + b.cpuS, 0);
+  const split = (figure: (b: BotUsage) => string) => (l.bots.length > 1 ? ` (${perBot(l, figure)})` : '');
+  return [
+    ['requests sent / answered 202', `${l.sent} / ${l.accepted}${split((b) => `${b.accepted}`)}`],
+    ['errors (non-202, transport)', errors],
+    ['messages delivered to the Discord double', `${l.delivered}`],
+    ['first request → last message', ms(l.drainMs)],
+    ['last request → last message', ms(l.tailMs)],
+    ['end-to-end throughput', `${throughputOf(l).toFixed(1)} notifications/s`],
+    [
+      'pipeline stages, p50 each',
+      Object.entries(l.stages)
+        .map(([stage, t]) => `${stage} ${ms(t.p50)}`)
+        .join(', '),
+    ],
+    ['render + outbox, one notification at a time (p50) → at most', `${ms(inTurnMs(l))} → ${(1000 / inTurnMs(l)).toFixed(0)} notifications/s`],
+    ['Discord requests invalid against the spec', `${l.invalidDiscordRequests}`],
+    ['bot CPU during the run', `${ofOneCore(botCpuS)}${split((b) => `${b.cpuS.toFixed(1)} s`)}`],
+    ['PostgreSQL CPU during the run (its processes)', l.postgresCpuS === undefined ? undefined : ofOneCore(l.postgresCpuS)],
+    ['benchmark process CPU (load generator, Loki and Discord doubles)', ofOneCore(l.benchCpuS)],
+    ['CPU of the rest of the machine (Prometheus, node_exporter, anything else running)', ofOneCore(l.otherCpuS)],
+    ['bot RSS idle → after the run (VmRSS)', perBot(l, (b) => `${mib(b.idle.rssKb)} → ${mib(b.after.rssKb)}`)],
+    ['bot peak RSS (VmHWM)', perBot(l, (b) => mib(b.after.peakKb))],
+  ];
+}
+
+function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): string {
+  const throughput = throughputOf(l);
   return [
     '## 1. Webhook intake under steady load',
     '',
@@ -253,28 +434,12 @@ function loadSection(opts: ReportInput['load']['opts'], l: WebhookLoadResult): s
     '',
     table(
       ['', 'n', 'p50', 'p95', 'p99', 'max'],
-      [
-        percentileRow('ack latency (202)', l.ack),
-        percentileRow('in-bot pipeline (stored → processed)', l.pipeline),
-        percentileRow('end to end (sent → message at Discord)', l.endToEnd),
-        percentileRow('load generator send lag', l.sendLag),
-      ],
+      LOAD_PERCENTILES.map(([name, of]) => percentileRow(name, of(l))),
     ),
     '',
     table(
       ['figure', 'value'],
-      [
-        ['requests sent / answered 202', `${l.sent} / ${l.accepted}`],
-        ['errors (non-202, transport)', errors],
-        ['messages delivered to the Discord double', `${l.delivered}`],
-        ['first request → last message', ms(l.drainMs)],
-        ['last request → last message', ms(l.tailMs)],
-        ['end-to-end throughput', `${throughput.toFixed(1)} notifications/s`],
-        ['Discord requests invalid against the spec', `${l.invalidDiscordRequests}`],
-        ['bot CPU during the run', `${l.botCpuS.toFixed(1)} s (${((l.botCpuS / (l.drainMs / 1000)) * 100).toFixed(0)} % of one core)`],
-        ['bot RSS idle → after the run (VmRSS)', `${mib(l.idle.rssKb)} → ${mib(l.after.rssKb)}`],
-        ['bot peak RSS (VmHWM)', mib(l.after.peakKb)],
-      ],
+      loadFigures(l).flatMap(([name, value]) => (value === undefined ? [] : [[name, value]])),
     ),
     '',
     `Reading: acks take ${ms(l.ack.p50)} p50 / ${ms(l.ack.p99)} p99 with ${l.sent - l.accepted} errors while the bot enriches ` +

@@ -48,8 +48,18 @@ function asServerUser(bin: string, args: string[]): Promise<{ stdout: string; st
   return run(bin, args, { timeout: 60_000 });
 }
 
+/** Options of {@link startPostgres}. */
+export interface PostgresOptions {
+  /**
+   * `true`: PostgreSQL's own durability (fsync and synchronous_commit on, as a deployment runs it),
+   * for a benchmark set beside SQLite's fsync per commit. Default `false`: `fsync=off`, as tests
+   * need no crash safety of the disk and run faster without it.
+   */
+  fsync?: boolean;
+}
+
 /** Starts a fresh PostgreSQL cluster on a free 127.0.0.1 port with database `vigil` owned by user `vigil`. */
-export async function startPostgres(): Promise<PostgresHandle> {
+export async function startPostgres(opts: PostgresOptions = {}): Promise<PostgresHandle> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(`no PostgreSQL server under ${PG_LIB}: apt-get install postgresql`);
   const dir = await mkdtemp(join(tmpdir(), 'vigil-postgres-'));
@@ -73,7 +83,7 @@ export async function startPostgres(): Promise<PostgresHandle> {
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=50`;
+      const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir}${opts.fsync ? '' : ' -c fsync=off'} -c max_connections=50`;
       try {
         await asServerUser(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
         break;
