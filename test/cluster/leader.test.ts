@@ -58,13 +58,18 @@ function replica(
   return { election, db, hang: () => (hanging = true) };
 }
 
+/** Replicas a and b, a started first (so it leads) and b just after. */
+async function aThenB(a = replica('a')): Promise<[ReturnType<typeof replica>, ReturnType<typeof replica>]> {
+  const b = replica('b');
+  a.election.start();
+  await vi.advanceTimersByTimeAsync(10);
+  b.election.start();
+  return [a, b];
+}
+
 describe('leader election', () => {
   it('lets the first replica lead and the second follow, and both show in the status', async () => {
-    const a = replica('a');
-    const b = replica('b');
-    a.election.start();
-    await vi.advanceTimersByTimeAsync(10);
-    b.election.start();
+    const [a, b] = await aThenB();
     await vi.advanceTimersByTimeAsync(TTL * 3);
     expect(events).toEqual(['a leads']);
     expect([a.election.isLeader(), b.election.isLeader()]).toEqual([true, false]);
@@ -77,11 +82,7 @@ describe('leader election', () => {
   });
 
   it('hands over at the next try when the leader stops and gives its lease up', async () => {
-    const a = replica('a');
-    const b = replica('b');
-    a.election.start();
-    await vi.advanceTimersByTimeAsync(10);
-    b.election.start();
+    const [a, b] = await aThenB();
     await vi.advanceTimersByTimeAsync(100);
     await a.election.stop();
     // Well before the lease would have run out.
@@ -91,11 +92,7 @@ describe('leader election', () => {
   });
 
   it('moves the lead within one lease length when the leader dies without a word', async () => {
-    const a = replica('a');
-    const b = replica('b');
-    a.election.start();
-    await vi.advanceTimersByTimeAsync(10);
-    b.election.start();
+    const [a, b] = await aThenB();
     await vi.advanceTimersByTimeAsync(TTL);
     // The leader's database connection is gone (as for a replica cut off or killed): it renews no more.
     const died = Date.now();
@@ -123,11 +120,7 @@ describe('leader election', () => {
   });
 
   it('steps down before its lease runs out while a renewal hangs, and the other replica takes over after it', async () => {
-    const a = replica('a');
-    const b = replica('b');
-    a.election.start();
-    await vi.advanceTimersByTimeAsync(10);
-    b.election.start();
+    const [a] = await aThenB();
     await vi.advanceTimersByTimeAsync(TTL);
     // The database stops answering the leader mid-renewal: nothing it waits for ever returns.
     a.hang();
@@ -140,10 +133,7 @@ describe('leader election', () => {
     const a = replica('a', () => {
       throw new Error('scheduler: the database did not answer');
     });
-    const b = replica('b');
-    a.election.start();
-    await vi.advanceTimersByTimeAsync(10);
-    b.election.start();
+    await aThenB(a);
     await vi.advanceTimersByTimeAsync(TTL / 5 + 100);
     expect(events).toEqual(["a deposed: the leader's work did not start: scheduler: the database did not answer", 'b leads']);
   });
