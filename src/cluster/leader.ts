@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Clock } from '../model.js';
 import type { Database } from '../store/db.js';
-import { acquireLease, getLease, heartbeatReplica, releaseLease, replicasSeen } from '../store/leases.js';
+import { acquireLease, getLease, heartbeatReplica, releaseLease, replicasSeen, type Replica } from '../store/leases.js';
 
 /** The lease the leader holds: it runs the pipeline, delivery, schedules, watchdog and gateway. */
 export const LEADER_LEASE = 'leader';
@@ -49,6 +49,13 @@ export interface LeaderElectionOptions {
    * not renew it in time): the leader's work must stop at once.
    */
   onDeposed: (why: string) => void;
+}
+
+/** The replicas seen since `since` and the holder of an unexpired leader lease: /healthz and `vigil check-config --online`. */
+export async function readCluster(db: Database, now: Date, since: Date): Promise<{ replicas: Replica[]; leaderId?: string }> {
+  const [replicas, lease] = await Promise.all([replicasSeen(db, since), getLease(db, LEADER_LEASE)]);
+  const leaderId = lease && lease.expiresAt.getTime() > now.getTime() ? lease.holder : undefined;
+  return { replicas, ...(leaderId ? { leaderId } : {}) };
 }
 
 /** Waits for `p` (if any) for `ms` at most. */
@@ -191,18 +198,17 @@ export function createLeaderElection(opts: LeaderElectionOptions): LeaderElectio
     },
     async status() {
       const at = now();
-      const [replicas, lease] = await Promise.all([replicasSeen(db, new Date(at.getTime() - 3 * ttlMs)), getLease(db, LEADER_LEASE)]);
-      const leaderId = lease && lease.expiresAt.getTime() > at.getTime() ? lease.holder : undefined;
+      const seen = await readCluster(db, at, new Date(at.getTime() - 3 * ttlMs));
       return {
         replica: replicaId,
         leader,
-        ...(leaderId ? { leaderId } : {}),
-        replicas: replicas.map((r) => ({
+        ...(seen.leaderId ? { leaderId: seen.leaderId } : {}),
+        replicas: seen.replicas.map((r) => ({
           id: r.id,
           host: r.host,
           startedAt: r.startedAt.toISOString(),
           seenAt: r.seenAt.toISOString(),
-          leader: r.id === leaderId,
+          leader: r.id === seen.leaderId,
         })),
       };
     },

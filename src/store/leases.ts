@@ -70,8 +70,9 @@ export async function getLease(db: Database, name: string): Promise<Lease | unde
   return row && { name: row.name, holder: row.holder, expiresAt: new Date(row.expires_at), term: row.term };
 }
 
-/** Records that replica `id` is alive now. */
+/** Records that replica `id` is alive now, and forgets replicas not seen for a day. */
 export async function heartbeatReplica(db: Database, replica: { id: string; host: string; startedAt: Date }, now: Date): Promise<void> {
+  await db.run(`DELETE FROM replicas WHERE seen_at < ?`, now.getTime() - FORGET_AFTER_MS);
   await db.run(
     `INSERT INTO replicas (id, host, started_at, seen_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
@@ -82,9 +83,8 @@ export async function heartbeatReplica(db: Database, replica: { id: string; host
   );
 }
 
-/** The replicas seen since `since`, the longest-running first; older ones are forgotten. */
+/** The replicas seen since `since`, the longest-running first. */
 export async function replicasSeen(db: Database, since: Date): Promise<Replica[]> {
-  await db.run(`DELETE FROM replicas WHERE seen_at < ?`, since.getTime() - FORGET_AFTER_MS);
   const rows = await db.all<{ id: string; host: string; started_at: number; seen_at: number }>(
     `SELECT * FROM replicas WHERE seen_at >= ? ORDER BY started_at, id`,
     since.getTime(),

@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
-import type { Replica } from './leases.js';
 import { inSavepoint, inTransaction, openTransaction, toPostgres, type Database, type RunResult, type TransactionOptions, type TxContext } from './sql.js';
 
 // BIGINT (times in ms, ids, counts) and NUMERIC (sums) arrive as numbers, as SQLite gives them:
@@ -76,6 +75,18 @@ export class PostgresDatabase implements Database {
 
 /** Connects to PostgreSQL at `url` and brings its schema up to date. */
 export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<PostgresDatabase> {
+  const db = connectPostgres(url, options);
+  try {
+    await migratePostgres(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** A pool on PostgreSQL at `url`, its schema as it is (`vigil check-config --online` reads without migrating). */
+export function connectPostgres(url: string, options: { poolSize?: number } = {}): PostgresDatabase {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
@@ -88,14 +99,7 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
   // An idle connection that breaks (the server restarted) is dropped by the pool; without a
   // listener its error would end the process.
   pool.on('error', () => undefined);
-  const db = new PostgresDatabase(pool);
-  try {
-    await migratePostgres(db);
-  } catch (err) {
-    await pool.end();
-    throw err;
-  }
-  return db;
+  return new PostgresDatabase(pool);
 }
 
 /** Runs every PostgreSQL schema step newer than the database's, under an advisory lock. */
@@ -116,29 +120,6 @@ export async function migratePostgres(db: PostgresDatabase, migrations = POSTGRE
       await db.run('INSERT INTO vigil_schema (version) VALUES (?)', m.version);
     }
   });
-}
-
-/**
- * What `vigil check-config --online` says of a PostgreSQL store: its schema version, the replicas
- * seen within a minute and the leader lease's holder. Reads only: it never migrates.
- */
-export async function inspectPostgres(url: string, now = new Date()): Promise<{ version: number; replicas: Replica[]; leader?: string }> {
-  const db = new PostgresDatabase(new pg.Pool({ connectionString: url, max: 1, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }));
-  try {
-    const version = await postgresVersion(db);
-    if (version < 2) return { version, replicas: [] };
-    const since = new Date(now.getTime() - 60_000);
-    const replicas = (
-      await db.all<{ id: string; host: string; started_at: number; seen_at: number }>(
-        `SELECT * FROM replicas WHERE seen_at >= ? ORDER BY started_at, id`,
-        since.getTime(),
-      )
-    ).map((r) => ({ id: r.id, host: r.host, startedAt: new Date(r.started_at), seenAt: new Date(r.seen_at) }));
-    const lease = await db.get<{ holder: string }>(`SELECT holder FROM leases WHERE name = 'leader' AND expires_at > ?`, now.getTime());
-    return { version, replicas, ...(lease ? { leader: lease.holder } : {}) };
-  } finally {
-    await db.close();
-  }
 }
 
 /** The schema version recorded in a PostgreSQL database (0 for a new one). */

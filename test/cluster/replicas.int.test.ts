@@ -95,10 +95,11 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+// Deadlines, not speed targets: generous, as other suites start servers on the same cores meanwhile.
 describe('replicas on PostgreSQL in gateway mode', () => {
   it('lets the leader alone hold the gateway session and deliver, while the follower takes webhooks and is ready', async () => {
     const a = await replica();
-    await eventually('the first replica to lead', () => (a.cluster?.isLeader() ? true : undefined), 10_000);
+    await eventually('the first replica to lead', () => (a.cluster?.isLeader() ? true : undefined), 30_000);
     const b = await replica();
     await a.gateway!.ready();
     // The follower tries for the lease every fifth of it: give it several tries.
@@ -119,10 +120,10 @@ describe('replicas on PostgreSQL in gateway mode', () => {
       'the alert in Discord',
       () =>
         [...discord.messages.values()].some((m) => m.channel_id === TEST_CHANNEL_ID && (m.embeds[0]?.title ?? '').includes('ViaFollower')) ? true : undefined,
-      15_000,
+      30_000,
     );
     expect(discord.invalid).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it('moves the lead and the gateway session to the follower when the leader stops', async () => {
     const [a, b] = started as [Vigil, Vigil];
@@ -156,7 +157,7 @@ describe('replicas on PostgreSQL with HTTP interactions', () => {
     const keys = generateTestKeys();
     const url = await pg.createDatabase('http_replicas');
     const leader = await replica({ url, keys });
-    await eventually('the first replica to lead', () => (leader.cluster?.isLeader() ? true : undefined), 10_000);
+    await eventually('the first replica to lead', () => (leader.cluster?.isLeader() ? true : undefined), 30_000);
     const follower = await replica({ url, keys });
     const res = await fetch(`http://127.0.0.1:${follower.port}/webhooks/alertmanager`, {
       method: 'POST',
@@ -167,7 +168,7 @@ describe('replicas on PostgreSQL with HTTP interactions', () => {
     const message = await eventually(
       'the alert message',
       () => [...discord.messages.values()].find((m) => m.channel_id === TEST_CHANNEL_ID && (m.embeds[0]?.title ?? '').includes('AckOnFollower')),
-      15_000,
+      30_000,
     );
     const row = (message.components ?? [])[0] as { components: Array<{ label?: string; custom_id?: string }> } | undefined;
     const ack = row?.components.find((c) => c.label === 'Acknowledge')?.custom_id;
@@ -178,11 +179,11 @@ describe('replicas on PostgreSQL with HTTP interactions', () => {
     await eventually(
       'the acknowledgement in the thread',
       () => [...discord.messages.values()].find((m) => m.channel_id === message.id && m.content.startsWith('👀 Acknowledged by')),
-      15_000,
+      30_000,
     );
     // Pressed again on the leader: it reads the ack the follower stored.
     const again = await sendInteraction(`http://127.0.0.1:${leader.port}`, buttonInteraction(ack, message), { keys, discord });
     expect(again.record.original?.content).toContain('Already acknowledged');
     expect(discord.invalid).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });
