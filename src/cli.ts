@@ -409,21 +409,14 @@ async function onlineChecks(config: Config, locale: Locale): Promise<number> {
 
 /** The online line of storage.url: its schema version, the replicas seen and who leads. */
 async function postgresCheck(url: string, t: T): Promise<{ ok: boolean; what: string; detail: string }> {
-  const [{ connectPostgres, postgresVersion }, { readCluster }] = await Promise.all([import('./store/postgres.js'), import('./cluster/leader.js')]);
+  const { inspectCluster } = await import('./cluster/leader.js');
   const what = `PostgreSQL ${postgresTarget(url)}`;
-  // Reads only: a check never migrates.
-  const db = connectPostgres(url, { poolSize: 1 });
   try {
-    const version = await postgresVersion(db);
-    // The replicas and the lease came with schema step 2.
-    const now = new Date();
-    const seen = version >= 2 ? await readCluster(db, now, new Date(now.getTime() - 60_000)) : { replicas: [] };
+    const seen = await inspectCluster(url);
     const replicas = seen.replicas.length ? seen.replicas.map((r) => `${r.id} (${r.host})`).join(', ') : t('cli.online.noReplica');
-    return { ok: true, what, detail: t('cli.online.postgres', { version, replicas, leader: seen.leaderId ?? t('cli.online.noLeader') }) };
+    return { ok: true, what, detail: t('cli.online.postgres', { version: seen.version, replicas, leader: seen.leaderId ?? t('cli.online.noLeader') }) };
   } catch (err) {
     return { ok: false, what, detail: err instanceof Error ? err.message : String(err) };
-  } finally {
-    await db.close();
   }
 }
 

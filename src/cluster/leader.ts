@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { Clock } from '../model.js';
 import type { Database } from '../store/db.js';
+import { connectPostgres, postgresVersion } from '../store/postgres.js';
 import { acquireLease, getLease, heartbeatReplica, releaseLease, replicasSeen, type Replica } from '../store/leases.js';
 
 /** The lease the leader holds: it runs the pipeline, delivery, schedules, watchdog and gateway. */
@@ -56,6 +57,21 @@ export async function readCluster(db: Database, now: Date, since: Date): Promise
   const [replicas, lease] = await Promise.all([replicasSeen(db, since), getLease(db, LEADER_LEASE)]);
   const leaderId = lease && lease.expiresAt.getTime() > now.getTime() ? lease.holder : undefined;
   return { replicas, ...(leaderId ? { leaderId } : {}) };
+}
+
+/**
+ * What `vigil check-config --online` reads of the PostgreSQL at `url`: its schema version, the
+ * replicas seen within a minute and the leader. Reads only: a check never migrates.
+ */
+export async function inspectCluster(url: string, now = new Date()): Promise<{ version: number; replicas: Replica[]; leaderId?: string }> {
+  const db = connectPostgres(url, { poolSize: 1 });
+  try {
+    const version = await postgresVersion(db);
+    // The replicas and the lease came with schema step 2.
+    return { version, ...(version >= 2 ? await readCluster(db, now, new Date(now.getTime() - 60_000)) : { replicas: [] }) };
+  } finally {
+    await db.close();
+  }
 }
 
 /** Waits for `p` (if any) for `ms` at most. */
